@@ -1,0 +1,115 @@
+# ctrvisor: one entry point. `make` builds, `make test` runs every test
+# (unit + Bochs end-to-end), `make run` boots the lab and opens the console.
+# Every target that needs Debian packages calls tools/deps.sh first.
+
+BUILD   ?= build
+CC      ?= gcc
+NASM    ?= nasm
+LD      ?= ld
+OBJCOPY ?= objcopy
+PYTHON  ?= python3
+
+DEPS_STAMP := $(BUILD)/.deps-ok
+
+WARN := -Wall -Wextra -Werror
+# --- the core (hv.elf): freestanding, position independent, relocated by hvboot
+CORE_CFLAGS := -std=gnu11 -O2 -g $(WARN) -ffreestanding -fno-stack-protector \
+	-fno-stack-check -mno-red-zone -mgeneral-regs-only -fpie -fvisibility=hidden \
+	-fno-asynchronous-unwind-tables -fno-unwind-tables -fno-common \
+	-fno-omit-frame-pointer -mcmodel=small -I. -Ihv -DHV_CORE=1
+CORE_LDFLAGS := -T linker.ld -pie --no-dynamic-linker -nostdlib -z noexecstack \
+	-z max-page-size=4096 -z text --build-id=none
+
+CORE_C   := $(shell find hv -name '*.c' | sort)
+CORE_ASM := $(shell find hv -name '*.asm' | sort)
+CORE_OBJ := $(CORE_C:%.c=$(BUILD)/core/%.o) $(CORE_ASM:%.asm=$(BUILD)/core/%.asm.o)
+
+# --- the loader (hvboot.efi): gnu-efi application
+EFI_INC  := /usr/include/efi
+EFI_LIB  := /usr/lib
+EFI_CFLAGS := -std=gnu11 -O2 $(WARN) -fpic -fshort-wchar -fno-stack-protector \
+	-fno-strict-aliasing -mno-red-zone -maccumulate-outgoing-args -mgeneral-regs-only \
+	-DEFI_FUNCTION_WRAPPER -DGNU_EFI_USE_MS_ABI -I$(EFI_INC) -I$(EFI_INC)/x86_64 \
+	-I. -Ihv -DHV_LOADER=1
+BOOT_C   := $(shell find boot -name '*.c' | sort)
+BOOT_OBJ := $(BOOT_C:%.c=$(BUILD)/efi/%.o)
+
+# --- host tools and tests
+HOST_CFLAGS := -std=gnu11 -O2 -g $(WARN) -I. -Ihv -D_GNU_SOURCE -DHV_HOST=1
+SAN_FLAGS   := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+HVCTL_C     := $(shell find tools/hvctl -name '*.c' | sort) hv/console/proto.c
+
+.PHONY: all deps lab run test unit e2e bench fuzz format clean distclean
+all: $(BUILD)/hv.elf $(BUILD)/hvboot.efi $(BUILD)/hvctl
+
+deps: $(DEPS_STAMP)
+$(DEPS_STAMP): tools/deps.sh
+	@mkdir -p $(BUILD)
+	bash tools/deps.sh
+	@touch $@
+
+# ---------------------------------------------------------------- core
+$(BUILD)/core/%.o: %.c | $(DEPS_STAMP)
+	@mkdir -p $(dir $@)
+	$(CC) $(CORE_CFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/core/%.asm.o: %.asm | $(DEPS_STAMP)
+	@mkdir -p $(dir $@)
+	$(NASM) -f elf64 -g -I hv/ -o $@ $<
+
+$(BUILD)/hv.elf: $(CORE_OBJ) linker.ld
+	$(LD) $(CORE_LDFLAGS) -o $@ $(CORE_OBJ)
+	@$(PYTHON) tools/check-core-relocs.py $@
+
+# ---------------------------------------------------------------- loader
+$(BUILD)/efi/%.o: %.c | $(DEPS_STAMP)
+	@mkdir -p $(dir $@)
+	$(CC) $(EFI_CFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/hvboot.so: $(BOOT_OBJ)
+	$(LD) -nostdlib -znocombreloc -T $(EFI_LIB)/elf_x86_64_efi.lds -shared -Bsymbolic \
+		-L$(EFI_LIB) $(EFI_LIB)/crt0-efi-x86_64.o $(BOOT_OBJ) -o $@ -lefi -lgnuefi
+
+$(BUILD)/hvboot.efi: $(BUILD)/hvboot.so
+	$(OBJCOPY) -j .text -j .sdata -j .data -j .dynamic -j .dynsym -j .rel -j .rela \
+		-j '.rel.*' -j '.rela.*' -j .reloc --target efi-app-x86_64 $< $@
+
+# ---------------------------------------------------------------- host tools
+$(BUILD)/hvctl: $(HVCTL_C) $(wildcard tools/hvctl/*.h hv/console/*.h) | $(DEPS_STAMP)
+	$(CC) $(HOST_CFLAGS) -o $@ $(HVCTL_C)
+
+$(BUILD)/san/hvctl: $(HVCTL_C) $(wildcard tools/hvctl/*.h hv/console/*.h) | $(DEPS_STAMP)
+	@mkdir -p $(dir $@)
+	$(CC) $(HOST_CFLAGS) $(SAN_FLAGS) -o $@ $(HVCTL_C)
+
+# ---------------------------------------------------------------- tests
+include tests/unit/unit.mk
+
+unit: $(UNIT_BINS)
+	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; $$t; done
+
+e2e: all $(BUILD)/san/hvctl lab
+	$(PYTHON) tests/e2e/boot_e2e.py --build $(BUILD) --hvctl $(BUILD)/san/hvctl
+
+test: unit e2e
+
+bench: all lab
+	$(PYTHON) tests/bench/boot_bench.py --build $(BUILD)
+
+# ---------------------------------------------------------------- lab
+lab: all | $(DEPS_STAMP)
+	bash tools/lab/build-lab.sh --build $(BUILD)
+
+run: lab
+	bash tools/lab/run-bochs.sh --build $(BUILD) --interactive
+
+format:
+	clang-format -i $$(git ls-files '*.c' '*.h')
+
+clean:
+	rm -rf $(BUILD)/core $(BUILD)/efi $(BUILD)/unit $(BUILD)/san $(BUILD)/hv.elf \
+		$(BUILD)/hvboot.* $(BUILD)/hvctl
+distclean:
+	rm -rf $(BUILD)
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

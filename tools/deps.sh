@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Installs the Debian packages the project needs, only when one is missing.
+# Every make target that needs a package calls this first (see Makefile).
+set -euo pipefail
+
+PACKAGES=(
+	gcc make nasm binutils            # the core and host tools
+	gnu-efi                           # hvboot.efi
+	libcmocka-dev pkg-config          # unit tests
+	mtools dosfstools                 # the lab's FAT disk image
+	busybox-static cpio gzip          # the lab's initramfs
+	bochs bochsbios vgabios ovmf      # the lab machine (VT-x with EPT, emulated)
+	qemu-system-x86 qemu-utils        # fast guest checks without VT-x
+	socat python3 xz-utils            # pty wiring, test harness
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+		missing+=("$p")
+	fi
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+	exit 0
+fi
+
+echo "deps: installing ${missing[*]}" >&2
+if [ "$(id -u)" -ne 0 ]; then
+	SUDO=sudo
+else
+	SUDO=
+fi
+$SUDO apt-get update -q >&2
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}" >&2
