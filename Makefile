@@ -31,7 +31,7 @@ EFI_CFLAGS := -std=gnu11 -O2 $(WARN) -fpic -fshort-wchar -fno-stack-protector \
 	-fno-strict-aliasing -mno-red-zone -maccumulate-outgoing-args -mgeneral-regs-only \
 	-DEFI_FUNCTION_WRAPPER -DGNU_EFI_USE_MS_ABI -I$(EFI_INC) -I$(EFI_INC)/x86_64 \
 	-I. -Ihv -DHV_LOADER=1
-BOOT_C   := $(shell find boot -name '*.c' | sort)
+BOOT_C   := $(shell find boot -name '*.c' | sort) hv/lib/fmt.c hv/console/uart.c
 BOOT_OBJ := $(BOOT_C:%.c=$(BUILD)/efi/%.o)
 
 # --- host tools and tests

@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * \hv\hv.cfg: the loader's configuration, `key = value` lines, `#` starts a comment line.
+ * Freestanding: compiled into hvboot.efi and into the host unit tests.
+ *
+ *   core = \hv\hv.elf           the monitor core (default shown)
+ *   kernel = \boot\vmlinuz      required: the Linux kernel (EFI stub) on this volume
+ *   initrd = \boot\initrd.img   optional
+ *   cmdline = console=ttyS0     optional kernel command line
+ *   console = 0x2f8             required: the monitor console's UART (port or COM1-COM4)
+ *   baud = 115200               optional, default 115200
+ *   memory_mb = 16              optional: the monitor's memory (4-1024 MiB), default 16
+ *   allow_unprotected = no      optional: yes = boot the kernel even if the monitor fails
+ */
+#ifndef BOOT_HVCFG_H
+#define BOOT_HVCFG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define HVCFG_PATH_MAX     256u
+#define HVCFG_CMDLINE_MAX  1024u
+#define HVCFG_LINE_MAX     1200u
+#define HVCFG_FILE_MAX     (64u * 1024u)
+#define HVCFG_MESSAGE_MAX  200u
+
+struct hv_config {
+	char core[HVCFG_PATH_MAX];
+	char kernel[HVCFG_PATH_MAX];
+	char initrd[HVCFG_PATH_MAX]; /* empty: none */
+	char cmdline[HVCFG_CMDLINE_MAX];
+	uint16_t console_port;
+	uint32_t baud;
+	uint32_t memory_mb;
+	bool allow_unprotected;
+};
+
+struct hvcfg_error {
+	unsigned int line; /* 0: about the file as a whole */
+	char message[HVCFG_MESSAGE_MAX];
+};
+
+/* Parse `len` bytes. Returns 0 and fills *cfg, or -1 with *err saying what is wrong and
+ * where. Never reads past len; the text need not be NUL-terminated. */
+int hvcfg_parse(const char *text, size_t len, struct hv_config *cfg, struct hvcfg_error *err);
+
+#endif

@@ -1,0 +1,59 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The hand-over from hvboot.efi to the core (hv.elf). The loader fills it, calls
+ * hv_start(); the core copies what it keeps before returning, so the block itself may
+ * live in loader memory that the firmware later reclaims.
+ */
+#ifndef HV_BOOTINFO_H
+#define HV_BOOTINFO_H
+
+#include <stdint.h>
+
+#define BOOT_INFO_MAGIC   0x4f464e4952544356ull /* "VCTRINFO" */
+#define BOOT_INFO_VERSION 1u
+#define BOOT_MEM_MAX      512u
+#define BOOT_ERR_MAX      256u
+
+/* One UEFI memory descriptor, reduced (UEFI 2.x 7.2 EFI_MEMORY_DESCRIPTOR). */
+struct boot_mem_range {
+	uint64_t base;
+	uint64_t pages; /* 4 KiB pages */
+	uint64_t attribute;
+	uint32_t efi_type;
+	uint32_t reserved;
+};
+
+struct boot_info {
+	uint64_t magic;
+	uint32_t version;
+	uint32_t size;           /* sizeof(struct boot_info), checks both sides agree */
+	uint64_t core_base;      /* physical start of the core's region (EfiReservedMemoryType) */
+	uint64_t core_size;      /* bytes: image followed by the core's heap */
+	uint64_t image_size;     /* bytes of the loaded image, page aligned */
+	uint64_t tsc_hz;         /* measured by the loader against the firmware's Stall() */
+	uint64_t acpi_rsdp;      /* 0 when not found */
+	uint16_t console_port;   /* 16550 base I/O port owned by the monitor */
+	uint16_t reserved0;
+	uint32_t console_baud;
+	uint32_t mem_count;
+	uint32_t reserved1;
+	struct boot_mem_range mem[BOOT_MEM_MAX];
+	char error[BOOT_ERR_MAX]; /* filled by the core when hv_start() fails: what and what to do */
+};
+
+/* Results of hv_start() */
+enum hv_start_status {
+	HV_START_OK = 0,          /* the caller now runs as the guest */
+	HV_START_BAD_BOOT_INFO,
+	HV_START_NO_VMX,          /* CPUID.1:ECX.VMX = 0 */
+	HV_START_VMX_DISABLED,    /* IA32_FEATURE_CONTROL locked with VMX off */
+	HV_START_MISSING_FEATURE, /* EPT, unrestricted guest, ... not offered */
+	HV_START_NO_MEMORY,
+	HV_START_VMX_FAILED,      /* VMXON/VMCLEAR/VMPTRLD/VMWRITE failed */
+	HV_START_LAUNCH_FAILED,   /* VMLAUNCH failed; error holds the VM-instruction error */
+};
+
+/* The core's entry point (ELF e_entry), called with the SysV ABI. */
+typedef int(__attribute__((sysv_abi)) * hv_start_fn)(struct boot_info *bi);
+
+#endif

@@ -1,0 +1,106 @@
+/* SPDX-License-Identifier: MIT */
+#include "console/console.h"
+
+#include "console/cmd.h"
+#include "console/line.h"
+#include "console/uart.h"
+#include "console/verbs.h"
+
+#define TX_RING_SIZE   (256u * 1024u) /* power of two */
+#define RX_PER_POLL    64u            /* bounded work per exit */
+#define FLUSH_SPIN_MAX 200000000u
+
+static struct uart uart;
+static struct line_state line;
+static struct console_stats stats;
+static char tx_ring[TX_RING_SIZE];
+static uint32_t tx_head, tx_tail; /* head: next write; tail: next send */
+static uint32_t rx_recent;        /* polls since the last received byte, saturating */
+
+bool console_init(uint16_t port, uint32_t baud)
+{
+	line_init(&line);
+	tx_head = tx_tail = 0;
+	return uart_init(&uart, port, baud);
+}
+
+bool console_present(void)
+{
+	return uart.present;
+}
+
+uint16_t console_port(void)
+{
+	return uart.port;
+}
+
+void console_write(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (tx_head - tx_tail >= TX_RING_SIZE) {
+			stats.tx_dropped += n - i;
+			return;
+		}
+		tx_ring[tx_head++ & (TX_RING_SIZE - 1)] = s[i];
+	}
+}
+
+static void transmit_some(void)
+{
+	if (tx_head == tx_tail || !uart_tx_ready(&uart))
+		return;
+	/* THRE set with FIFOs enabled means the whole transmit FIFO is empty. */
+	for (uint32_t i = 0; i < 16u && tx_tail != tx_head; i++) {
+		uart_tx_byte(&uart, (uint8_t)tx_ring[tx_tail++ & (TX_RING_SIZE - 1)]);
+		stats.tx_bytes++;
+	}
+}
+
+static void reply_to_console(void *ctx, const char *s, size_t n)
+{
+	(void)ctx;
+	console_write(s, n);
+}
+
+void console_poll(void)
+{
+	if (!uart.present)
+		return;
+	for (uint32_t i = 0; i < RX_PER_POLL; i++) {
+		int c = uart_rx_byte(&uart);
+		if (c < 0)
+			break;
+		stats.rx_bytes++;
+		rx_recent = 0;
+		enum line_event ev = line_feed(&line, (uint8_t)c);
+		if (ev == LINE_NONE)
+			continue;
+		struct reply r = { .write = reply_to_console, .ctx = 0 };
+		stats.requests++;
+		if (ev == LINE_READY)
+			cmd_dispatch(console_verbs, console_verb_count, line.buf, &r);
+		else
+			cmd_report_line_event(ev, &line, &r);
+		if (r.error != PROTO_OK)
+			stats.errors++;
+	}
+	if (rx_recent < 1000000u)
+		rx_recent++;
+	transmit_some();
+}
+
+bool console_busy(void)
+{
+	return tx_head != tx_tail || rx_recent < 200u;
+}
+
+void console_flush_blocking(void)
+{
+	for (uint32_t spin = 0; tx_head != tx_tail && spin < FLUSH_SPIN_MAX; spin++)
+		transmit_some();
+}
+
+const struct console_stats *console_stats(void)
+{
+	return &stats;
+}

@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The monitor's console: the UART, a transmit ring drained a FIFO-full at a time from VM
+ * exits (so a long reply never stalls the guest), and requests assembled into lines and
+ * run from the verb table. See docs/console-protocol.md.
+ */
+#ifndef HV_CONSOLE_CONSOLE_H
+#define HV_CONSOLE_CONSOLE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct console_stats {
+	uint64_t rx_bytes;
+	uint64_t tx_bytes;
+	uint64_t tx_dropped; /* bytes lost because the ring was full */
+	uint64_t requests;
+	uint64_t errors;     /* requests answered with an error */
+};
+
+bool console_init(uint16_t port, uint32_t baud);
+bool console_present(void);
+uint16_t console_port(void);
+/* Queue bytes for transmission; never blocks. */
+void console_write(const char *s, size_t n);
+/* Move received bytes into the line assembler, run complete requests, transmit what the
+ * UART can take now. Cheap when idle: two port reads. */
+void console_poll(void);
+/* True while bytes wait to be sent or input arrived recently: poll more often. */
+bool console_busy(void);
+/* Drain the ring synchronously, bounded; for boot messages and fatal reports. */
+void console_flush_blocking(void);
+const struct console_stats *console_stats(void);
+
+#endif

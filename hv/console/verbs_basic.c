@@ -1,0 +1,150 @@
+/* SPDX-License-Identifier: MIT */
+/* The console's first verbs: help, version, status, mem (docs/console-protocol.md). */
+#include "console/console.h"
+#include "console/verbs.h"
+#include "core/monitor.h"
+#include "core/vcpu.h"
+#include "lib/hash.h"
+#include "lib/string.h"
+#include "mm/palloc.h"
+#include "version.h"
+#include "x86/exit_reason.h"
+#include "x86/paging.h"
+
+static const char *const json_only[] = { "--json", 0 };
+
+static int verb_help(struct reply *r, int argc, char **argv)
+{
+	static const char *const none[] = { 0 };
+	if (cmd_expect_only_flags(r, argc, argv, none) < 0)
+		return -1;
+	cmd_help(console_verbs, console_verb_count, r);
+	return 0;
+}
+
+static int verb_version(struct reply *r, int argc, char **argv)
+{
+	if (cmd_expect_only_flags(r, argc, argv, json_only) < 0)
+		return -1;
+	if (cmd_has_flag(argc, argv, "--json")) {
+		reply_line(r, "{\"name\":\"%s\",\"version\":\"%s\",\"cpuid_signature\":\"%s\"}",
+			   HV_NAME, HV_VERSION, HV_CPUID_SIGNATURE);
+		return 0;
+	}
+	reply_line(r, "%s %s (built %s %s)", HV_NAME, HV_VERSION, __DATE__, __TIME__);
+	return 0;
+}
+
+static void status_text(struct reply *r, const struct vcpu *v)
+{
+	uint64_t ms = monitor_uptime_ms();
+	const struct console_stats *cs = console_stats();
+	reply_line(r, "%s %s, cpuid signature \"%s\"", HV_NAME, HV_VERSION, HV_CPUID_SIGNATURE);
+	reply_line(r, "uptime: %llu.%03llu s (tsc %llu Hz)", (unsigned long long)(ms / 1000),
+		   (unsigned long long)(ms % 1000), (unsigned long long)monitor.tsc_hz);
+	reply_line(r, "guest: %s%s", v->guest_stopped ? "stopped: " : "running",
+		   v->guest_stopped ? v->stop_reason : "");
+	reply_line(r, "vm exits: %llu", (unsigned long long)v->exits_total);
+	for (unsigned int i = 0; i < EXIT_REASON_MAX; i++) {
+		if (v->exits_by_reason[i] == 0)
+			continue;
+		const char *name = exit_reason_name(i);
+		reply_line(r, "  %-20s %llu", name ? name : "?",
+			   (unsigned long long)v->exits_by_reason[i]);
+	}
+	if (v->exits_unknown_reason)
+		reply_line(r, "  %-20s %llu", "(unknown)", (unsigned long long)v->exits_unknown_reason);
+	reply_line(r, "memory: %llu of %llu KiB heap in use, image %llu KiB, region %llu KiB",
+		   (unsigned long long)(palloc_used_bytes() / 1024),
+		   (unsigned long long)(palloc_total_bytes() / 1024),
+		   (unsigned long long)(monitor.image_size / 1024),
+		   (unsigned long long)(monitor.core_size / 1024));
+	reply_line(r, "console: port 0x%x, %llu bytes in, %llu out, %llu requests, %llu errors",
+		   monitor.console_port, (unsigned long long)cs->rx_bytes,
+		   (unsigned long long)cs->tx_bytes, (unsigned long long)cs->requests,
+		   (unsigned long long)cs->errors);
+}
+
+static void status_json(struct reply *r, const struct vcpu *v)
+{
+	const struct console_stats *cs = console_stats();
+	reply_printf(r, "{\"name\":\"%s\",\"version\":\"%s\",\"cpuid_signature\":\"%s\","
+			"\"uptime_ms\":%llu,\"tsc_hz\":%llu,\"guest\":{\"running\":%s,\"stop_reason\":",
+		     HV_NAME, HV_VERSION, HV_CPUID_SIGNATURE,
+		     (unsigned long long)monitor_uptime_ms(), (unsigned long long)monitor.tsc_hz,
+		     v->guest_stopped ? "false" : "true");
+	reply_json_string(r, v->guest_stopped ? v->stop_reason : "");
+	reply_printf(r, "},\"exits_total\":%llu,\"exits\":{", (unsigned long long)v->exits_total);
+	const char *sep = "";
+	for (unsigned int i = 0; i < EXIT_REASON_MAX; i++) {
+		if (v->exits_by_reason[i] == 0)
+			continue;
+		const char *name = exit_reason_name(i);
+		reply_printf(r, "%s\"%s\":%llu", sep, name ? name : "UNNAMED",
+			     (unsigned long long)v->exits_by_reason[i]);
+		sep = ",";
+	}
+	if (v->exits_unknown_reason)
+		reply_printf(r, "%s\"UNKNOWN\":%llu", sep, (unsigned long long)v->exits_unknown_reason);
+	reply_printf(r, "},\"mem_used\":%llu,\"mem_total\":%llu,\"image_size\":%llu,"
+			"\"console\":{\"port\":%u,\"rx_bytes\":%llu,\"tx_bytes\":%llu,"
+			"\"tx_dropped\":%llu,\"requests\":%llu,\"errors\":%llu}}\r\n",
+		     (unsigned long long)palloc_used_bytes(), (unsigned long long)palloc_total_bytes(),
+		     (unsigned long long)monitor.image_size, monitor.console_port,
+		     (unsigned long long)cs->rx_bytes, (unsigned long long)cs->tx_bytes,
+		     (unsigned long long)cs->tx_dropped, (unsigned long long)cs->requests,
+		     (unsigned long long)cs->errors);
+}
+
+static int verb_status(struct reply *r, int argc, char **argv)
+{
+	if (cmd_expect_only_flags(r, argc, argv, json_only) < 0)
+		return -1;
+	if (cmd_has_flag(argc, argv, "--json"))
+		status_json(r, this_vcpu());
+	else
+		status_text(r, this_vcpu());
+	return 0;
+}
+
+static int verb_mem(struct reply *r, int argc, char **argv)
+{
+	if (cmd_expect_only_flags(r, argc, argv, json_only) < 0)
+		return -1;
+	uint64_t start = monitor.core_base, end = monitor.core_base + monitor.core_size;
+	/* Hash what is really at the start of the region, read now (not a stored value). */
+	uint64_t first_page = fnv1a64((const void *)(uintptr_t)start, PAGE_SIZE_4K);
+	char magic[HV_MAGIC_LEN + 1];
+	memcpy(magic, hv_image_header.magic, HV_MAGIC_LEN);
+	magic[HV_MAGIC_LEN] = 0;
+	if (cmd_has_flag(argc, argv, "--json")) {
+		reply_line(r, "{\"ranges\":[{\"start\":\"0x%llx\",\"end\":\"0x%llx\",\"what\":\"core\","
+			      "\"image_end\":\"0x%llx\",\"hidden\":%s}],\"sink_page\":\"0x%llx\","
+			      "\"magic\":\"%s\",\"first_page_fnv1a64\":\"%016llx\"}",
+			   (unsigned long long)start, (unsigned long long)end,
+			   (unsigned long long)(start + monitor.image_size),
+			   monitor.hidden ? "true" : "false",
+			   (unsigned long long)monitor.sink_page_pa, magic,
+			   (unsigned long long)first_page);
+		return 0;
+	}
+	reply_line(r, "0x%016llx-0x%016llx core: image %llu KiB + heap %llu KiB, %s",
+		   (unsigned long long)start, (unsigned long long)end,
+		   (unsigned long long)(monitor.image_size / 1024),
+		   (unsigned long long)((monitor.core_size - monitor.image_size) / 1024),
+		   monitor.hidden ? "hidden from the guest" : "NOT YET hidden from the guest");
+	reply_line(r, "the guest sees page 0x%llx in place of every page of that range",
+		   (unsigned long long)monitor.sink_page_pa);
+	reply_line(r, "magic %s, first page fnv1a64 %016llx", magic, (unsigned long long)first_page);
+	return 0;
+}
+
+const struct cmd_verb console_verbs[] = {
+	{ "help", "help", "list the verbs", verb_help },
+	{ "version", "version [--json]", "name, version and build of the monitor", verb_version },
+	{ "status", "status [--json]", "uptime, VM exits by reason, monitor memory in use",
+	  verb_status },
+	{ "mem", "mem [--json]", "the physical ranges the monitor occupies (hidden from the guest)",
+	  verb_mem },
+};
+const size_t console_verb_count = sizeof(console_verbs) / sizeof(console_verbs[0]);

@@ -1,0 +1,217 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * hv_start(): the core's entry point, called by hvboot.efi on the firmware's stack and
+ * page tables. It runs the start-up steps in order; the last one launches the guest so
+ * that this very call returns 0 in VMX non-root operation. Any failure unwinds (VMXOFF)
+ * and returns a status with a message saying what to do.
+ */
+#include <stdarg.h>
+
+#include "bootinfo.h"
+#include "console/console.h"
+#include "core/log.h"
+#include "core/monitor.h"
+#include "lib/fmt.h"
+#include "lib/string.h"
+#include "mm/hostpt.h"
+#include "mm/palloc.h"
+#include "version.h"
+#include "vmx/vmx.h"
+#include "x86/cpuid.h"
+#include "x86/cr.h"
+#include "x86/paging.h"
+#include "x86/vmcs.h"
+#include "x86/vmx_controls.h"
+
+struct monitor monitor;
+struct hv_image_header hv_image_header __attribute__((section(".hv_header"), used)) = {
+	.magic = HV_MAGIC_PREFIX "0000000000000000",
+};
+
+static struct vcpu boot_vcpu;
+static char start_error[BOOT_ERR_MAX];
+
+#define POLL_PERIOD_IDLE_US 2000u
+#define POLL_PERIOD_BUSY_US 250u
+
+struct vcpu *this_vcpu(void)
+{
+	return &boot_vcpu;
+}
+
+uint64_t monitor_uptime_ms(void)
+{
+	uint64_t hz = monitor.tsc_hz ? monitor.tsc_hz : 1;
+	return (rdtsc() - boot_vcpu.launch_tsc) / (hz / 1000 ? hz / 1000 : 1);
+}
+
+int start_fail(int status, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	fmt_vsnprintf(start_error, sizeof(start_error), fmt, ap);
+	va_end(ap);
+	return status;
+}
+
+/* A per-boot value for the magic, so a copy of hv.elf lying around in guest memory
+ * can never be mistaken for the running monitor. */
+static void stamp_magic(void)
+{
+	uint64_t nonce = rdtsc() * 0x9E3779B97F4A7C15ull;
+	nonce ^= (uint64_t)(uintptr_t)&monitor;
+	static const char hex[] = "0123456789abcdef";
+	char *digits = hv_image_header.magic + sizeof(HV_MAGIC_PREFIX) - 1;
+	for (int i = 15; i >= 0; i--) {
+		digits[i] = hex[nonce & 0xF];
+		nonce >>= 4;
+	}
+}
+
+static int copy_boot_info(const struct boot_info *bi)
+{
+	if (bi->magic != BOOT_INFO_MAGIC || bi->version != BOOT_INFO_VERSION ||
+	    bi->size != sizeof(*bi) || bi->mem_count > BOOT_MEM_MAX)
+		return start_fail(HV_START_BAD_BOOT_INFO,
+				  "hvboot.efi and hv.elf do not match (boot-info version): "
+				  "install both from the same build");
+	monitor.core_base = bi->core_base;
+	monitor.core_size = bi->core_size;
+	monitor.image_size = bi->image_size;
+	monitor.tsc_hz = bi->tsc_hz ? bi->tsc_hz : 1000000000ull;
+	monitor.console_port = bi->console_port;
+	monitor.console_baud = bi->console_baud;
+	monitor.mem_count = bi->mem_count;
+	memcpy(monitor.mem, bi->mem, bi->mem_count * sizeof(bi->mem[0]));
+	if (monitor.image_size >= monitor.core_size)
+		return start_fail(HV_START_NO_MEMORY, "the loader gave the core no heap");
+	return HV_START_OK;
+}
+
+static int step_console(void)
+{
+	if (!console_init(monitor.console_port, monitor.console_baud))
+		return start_fail(HV_START_MISSING_FEATURE,
+				  "no 16550 UART answers at port 0x%x for the monitor console: "
+				  "set `console` in \\hv\\hv.cfg to the serial port's I/O base",
+				  monitor.console_port);
+	log_printf("\r\n%s %s: starting (core at 0x%llx, %llu KiB, tsc %llu Hz)\r\n", HV_NAME,
+		   HV_VERSION, (unsigned long long)monitor.core_base,
+		   (unsigned long long)(monitor.core_size / 1024),
+		   (unsigned long long)monitor.tsc_hz);
+	console_flush_blocking();
+	return HV_START_OK;
+}
+
+static int step_host_paging(void)
+{
+	struct cpuid_regs ext = cpuid_count(0x80000000u, 0);
+	monitor.maxphyaddr = 36; /* SDM Vol. 3A 4.1.4: the value when 0x80000008 is absent */
+	if (ext.eax >= 0x80000008u)
+		monitor.maxphyaddr = cpuid_count(0x80000008u, 0).eax & 0xFF;
+	monitor.host_1g_pages =
+		ext.eax >= 0x80000001u &&
+		(cpuid_count(0x80000001u, 0).edx & CPUID_80000001_EDX_PDPE1GB);
+	mtrr_read(&monitor.mtrr, monitor.maxphyaddr);
+
+	uint64_t limit = 4ull << 30;
+	for (uint32_t i = 0; i < monitor.mem_count; i++) {
+		uint64_t end = monitor.mem[i].base + monitor.mem[i].pages * PAGE_SIZE_4K;
+		if (end > limit)
+			limit = end;
+	}
+	monitor.host_cr3 = hostpt_build(limit, monitor.host_1g_pages);
+	if (monitor.host_cr3 == 0)
+		return start_fail(HV_START_NO_MEMORY, "no memory for the monitor's page tables");
+	return HV_START_OK;
+}
+
+static void compute_poll_periods(void)
+{
+	/* SDM 25.5.1: the preemption timer counts down once every 2^X TSC ticks, X from
+	 * IA32_VMX_MISC[4:0]. */
+	unsigned int shift = (unsigned int)(monitor.caps.misc & VMX_MISC_PREEMPTION_TIMER_RATE_MASK);
+	uint64_t per_us = monitor.tsc_hz / 1000000u;
+	if (per_us == 0)
+		per_us = 1;
+	monitor.preemption_timer_value = (per_us * POLL_PERIOD_IDLE_US) >> shift;
+	monitor.preemption_timer_value_busy = (per_us * POLL_PERIOD_BUSY_US) >> shift;
+	/* A value of 1 livelocks Bochs (DESIGN §6); keep a floor. */
+	if (monitor.preemption_timer_value < 64)
+		monitor.preemption_timer_value = 64;
+	if (monitor.preemption_timer_value_busy < 64)
+		monitor.preemption_timer_value_busy = 64;
+	if (monitor.preemption_timer_value > 0xFFFFFFFFull)
+		monitor.preemption_timer_value = 0xFFFFFFFFull;
+	if (monitor.preemption_timer_value_busy > 0xFFFFFFFFull)
+		monitor.preemption_timer_value_busy = 0xFFFFFFFFull;
+}
+
+/* Steps before VMXON: each either succeeds or leaves the machine as it found it. */
+static const struct {
+	const char *name;
+	int (*run)(void);
+} early_steps[] = {
+	{ "vmx-support", vmx_check_support },
+	{ "vmx-capabilities", vmx_read_caps },
+	{ "host-paging", step_host_paging },
+	{ "ept", ept_setup },
+};
+
+__attribute__((sysv_abi)) int hv_start(struct boot_info *bi);
+
+__attribute__((sysv_abi)) int hv_start(struct boot_info *bi)
+{
+	int rc = copy_boot_info(bi);
+	if (rc == HV_START_OK) {
+		palloc_init(monitor.core_base + monitor.image_size,
+			    monitor.core_size - monitor.image_size);
+		stamp_magic();
+		rc = step_console();
+	}
+	for (unsigned int i = 0; rc == HV_START_OK && i < sizeof(early_steps) / sizeof(early_steps[0]); i++) {
+		rc = early_steps[i].run();
+		if (rc != HV_START_OK)
+			log_printf("ctrvisor: start-up step %s failed\r\n", early_steps[i].name);
+	}
+	if (rc != HV_START_OK)
+		goto failed;
+	compute_poll_periods();
+
+	/* From VMXON to VMLAUNCH nothing may interrupt us: the firmware's timer handler
+	 * would run with a half-built VMCS current. The guest gets the flags back. */
+	uint64_t rflags = read_rflags();
+	cli();
+	uint64_t cr0_shadow = read_cr0();
+	uint64_t cr4_shadow = read_cr4();
+	rc = vmx_enable(&boot_vcpu);
+	if (rc == HV_START_OK) {
+		rc = vmcs_setup(&boot_vcpu, cr0_shadow, cr4_shadow);
+		if (rc == HV_START_OK) {
+			log_printf("ctrvisor: launching the guest\r\n");
+			console_flush_blocking();
+			boot_vcpu.launch_tsc = rdtsc();
+			int launch = vmx_launch();
+			if (launch == 0) {
+				/* We are the guest now. Leave the core at once: its pages
+				 * vanish from this view as soon as RIP is outside them. */
+				write_rflags(rflags);
+				return HV_START_OK;
+			}
+			uint64_t err = vmread(VM_INSTRUCTION_ERROR);
+			rc = start_fail(HV_START_LAUNCH_FAILED,
+					"VMLAUNCH failed (%s, VM-instruction error %llu)",
+					launch == 1 ? "VMfailInvalid" : "VMfailValid",
+					(unsigned long long)err);
+		}
+		vmx_disable();
+	}
+	write_rflags(rflags);
+
+failed:
+	log_printf("ctrvisor: not started: %s\r\n", start_error);
+	console_flush_blocking();
+	memcpy(bi->error, start_error, sizeof(bi->error));
+	bi->error[sizeof(bi->error) - 1] = 0;
+	return rc;
+}

@@ -1,0 +1,146 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The guest's physical memory view (DESIGN §3): guest-physical == host-physical, with the
+ * memory types the firmware put in the MTRRs (ignored under EPT, SDM 28.2.6), except the
+ * monitor's own pages, which show the guest one shared "sink" page instead.
+ */
+#include "core/log.h"
+#include "core/monitor.h"
+#include "mm/palloc.h"
+#include "vmx/vmx.h"
+#include "x86/ept.h"
+#include "x86/paging.h"
+#include "x86/vmcs.h"
+#include "x86/vmx_controls.h"
+
+#define EFI_CONVENTIONAL_MEMORY 7u
+#define IDENTITY_MIN_LIMIT  (4ull << 30)   /* always cover the 32-bit MMIO hole */
+#define IDENTITY_MAX_LIMIT  (512ull << 30) /* more is mapped on first touch */
+
+static void *alloc_page_cb(void *ctx)
+{
+	(void)ctx;
+	return palloc_page();
+}
+
+static uint64_t virt_to_phys_cb(void *ctx, const void *va)
+{
+	(void)ctx;
+	return (uint64_t)(uintptr_t)va; /* the core runs identity mapped */
+}
+
+static void *phys_to_virt_cb(void *ctx, uint64_t pa)
+{
+	(void)ctx;
+	return (void *)(uintptr_t)pa;
+}
+
+static const struct ept_alloc core_ept_alloc = {
+	.alloc_page = alloc_page_cb,
+	.virt_to_phys = virt_to_phys_cb,
+	.phys_to_virt = phys_to_virt_cb,
+};
+
+/* Map the naturally aligned [pa, pa + size) 1:1 with its MTRR type, in smaller pieces
+ * where the type is not uniform. Depth is bounded by the three page sizes. */
+static int map_identity_chunk(uint64_t pa, uint64_t size)
+{
+	uint8_t type;
+	if (size == PAGE_SIZE_4K || mtrr_range_type(&monitor.mtrr, pa, size, &type)) {
+		if (size == PAGE_SIZE_4K)
+			mtrr_range_type(&monitor.mtrr, pa, size, &type);
+		return ept_map(&monitor.ept, pa, pa, size, EPT_RWX, type);
+	}
+	uint64_t sub = size / 512;
+	for (uint64_t off = 0; off < size; off += sub) {
+		int rc = map_identity_chunk(pa + off, sub);
+		if (rc != EPT_OK)
+			return rc;
+	}
+	return EPT_OK;
+}
+
+int ept_setup(void)
+{
+	bool allow_1g = (monitor.caps.ept_vpid & VMX_EPT_1GB_PAGE_BIT) != 0;
+	if (ept_init(&monitor.ept, &core_ept_alloc, allow_1g) != EPT_OK)
+		return start_fail(HV_START_NO_MEMORY, "no memory for the EPT root");
+
+	uint64_t limit = IDENTITY_MIN_LIMIT;
+	for (uint32_t i = 0; i < monitor.mem_count; i++) {
+		uint64_t end = monitor.mem[i].base + monitor.mem[i].pages * PAGE_SIZE_4K;
+		if (end > limit)
+			limit = end;
+	}
+	limit = (limit + PAGE_SIZE_1G - 1) & ~(PAGE_SIZE_1G - 1);
+	if (limit > IDENTITY_MAX_LIMIT)
+		limit = IDENTITY_MAX_LIMIT;
+	for (uint64_t pa = 0; pa < limit; pa += PAGE_SIZE_1G) {
+		if (map_identity_chunk(pa, PAGE_SIZE_1G) != EPT_OK)
+			return start_fail(HV_START_NO_MEMORY,
+					  "out of memory building the EPT identity map at 0x%llx",
+					  (unsigned long long)pa);
+	}
+	monitor.ept_mapped_limit = limit;
+
+	void *sink = palloc_page();
+	if (sink == NULL)
+		return start_fail(HV_START_NO_MEMORY, "no memory for the sink page");
+	monitor.sink_page_pa = (uint64_t)(uintptr_t)sink;
+	return HV_START_OK;
+}
+
+/*
+ * Called after every exit until done: the guest starts inside the core (it returns from
+ * hv_start() through the core's code), so the core's pages can only disappear from its
+ * view once its RIP has left them. Remapping before that would make the guest execute
+ * the sink page.
+ */
+void ept_hide_monitor(void)
+{
+	uint64_t rip = vmread(GUEST_RIP);
+	if (rip >= monitor.core_base && rip < monitor.core_base + monitor.core_size)
+		return;
+	for (uint64_t off = 0; off < monitor.core_size; off += PAGE_SIZE_4K) {
+		if (ept_map(&monitor.ept, monitor.core_base + off, monitor.sink_page_pa,
+			    PAGE_SIZE_4K, EPT_RWX, MEMTYPE_WB) != EPT_OK)
+			log_halt("out of memory hiding the monitor from the guest");
+	}
+	ept_flush();
+	monitor.hidden = true;
+	log_printf("ctrvisor: monitor memory 0x%llx-0x%llx hidden from the guest\r\n",
+		   (unsigned long long)monitor.core_base,
+		   (unsigned long long)(monitor.core_base + monitor.core_size));
+}
+
+bool ept_monitor_hidden(void)
+{
+	return monitor.hidden;
+}
+
+void ept_flush(void)
+{
+	/* SDM 28.3.3.1 "Operations that Invalidate Cached Mappings": after changing EPT
+	 * entries, INVEPT (single context when offered, else all contexts). */
+	uint64_t type = (monitor.caps.ept_vpid & VMX_EPT_EXTENT_CONTEXT_BIT)
+				? VMX_EPT_EXTENT_CONTEXT
+				: VMX_EPT_EXTENT_GLOBAL;
+	invept(type, ept_pointer(&monitor.ept));
+}
+
+bool ept_map_on_demand(uint64_t gpa)
+{
+	uint64_t hpa, leaf, size;
+	if (ept_translate(&monitor.ept, gpa, &hpa, &leaf, &size))
+		return false; /* mapped already: a permission problem, not ours to fix */
+	if (gpa >= (1ull << monitor.maxphyaddr))
+		return false;
+	uint64_t chunk = gpa & ~(PAGE_SIZE_2M - 1);
+	if (chunk < monitor.core_base + monitor.core_size &&
+	    chunk + PAGE_SIZE_2M > monitor.core_base)
+		return false; /* never map the monitor 1:1 */
+	if (map_identity_chunk(chunk, PAGE_SIZE_2M) != EPT_OK)
+		return false;
+	ept_flush();
+	return true;
+}

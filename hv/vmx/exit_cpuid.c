@@ -1,0 +1,67 @@
+/* SPDX-License-Identifier: MIT */
+/* CPUID exits unconditionally (SDM 25.1.2 "Instructions That Cause VM Exits
+ * Unconditionally"). We run it for the guest and change what a guest must not see or
+ * cannot use, and announce ourselves in the hypervisor leaves. */
+#include "core/monitor.h"
+#include "lib/string.h"
+#include "version.h"
+#include "vmx/exit_handlers.h"
+#include "vmx/vmx.h"
+#include "x86/cpuid.h"
+#include "x86/vmx_controls.h"
+
+void handle_cpuid(struct vcpu *v)
+{
+	struct guest_regs *r = v->regs;
+	uint32_t leaf = (uint32_t)r->rax, subleaf = (uint32_t)r->rcx;
+	struct cpuid_regs c;
+	uint32_t sec = monitor.secondary_controls;
+
+	if (leaf >= CPUID_HV_VENDOR_LEAF && leaf <= CPUID_HV_LAST_LEAF) {
+		c = (struct cpuid_regs){ 0, 0, 0, 0 };
+		if (leaf == CPUID_HV_VENDOR_LEAF) {
+			/* EAX = highest hypervisor leaf; EBX:ECX:EDX = signature. Leaf
+			 * 0x40000001 (features) is all zero: no paravirtual interfaces. */
+			c.eax = CPUID_HV_FEATURES_LEAF;
+			memcpy(&c.ebx, HV_CPUID_SIGNATURE + 0, 4);
+			memcpy(&c.ecx, HV_CPUID_SIGNATURE + 4, 4);
+			memcpy(&c.edx, HV_CPUID_SIGNATURE + 8, 4);
+		}
+	} else {
+		c = cpuid_count(leaf, subleaf);
+		switch (leaf) {
+		case 1:
+			/* No nested VMX, no SMX; the "hypervisor present" bit is the
+			 * conventional way to say a guest runs virtualized. */
+			c.ecx &= ~(CPUID_1_ECX_VMX | CPUID_1_ECX_SMX);
+			c.ecx |= CPUID_1_ECX_HYPERVISOR;
+			break;
+		case 7:
+			if (subleaf == 0) {
+				if (!(sec & SECONDARY_EXEC_ENABLE_INVPCID))
+					c.ebx &= ~CPUID_7_EBX_INVPCID;
+				if (!(sec & SECONDARY_EXEC_ENABLE_USR_WAIT_PAUSE))
+					c.ecx &= ~CPUID_7_ECX_WAITPKG;
+				if (!(sec & SECONDARY_EXEC_ENABLE_RDTSCP))
+					c.ecx &= ~CPUID_7_ECX_RDPID;
+			}
+			break;
+		case 0xD:
+			if (subleaf == 1 && !(sec & SECONDARY_EXEC_XSAVES))
+				c.eax &= ~CPUID_D1_EAX_XSAVES;
+			break;
+		case 0x80000001:
+			if (!(sec & SECONDARY_EXEC_ENABLE_RDTSCP))
+				c.edx &= ~CPUID_80000001_EDX_RDTSCP;
+			break;
+		default:
+			break;
+		}
+	}
+	/* CPUID writes the low 32 bits and clears the upper halves. */
+	r->rax = c.eax;
+	r->rbx = c.ebx;
+	r->rcx = c.ecx;
+	r->rdx = c.edx;
+	vmx_advance_rip(v);
+}

@@ -1,0 +1,81 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Control-register exits: a MOV to CR0/CR4 that changes a bit we own (CR0_GUEST_HOST_MASK,
+ * CR4_GUEST_HOST_MASK: the bits VMX fixes). The guest's value goes to the read shadow;
+ * the real register keeps the fixed bits (SDM 24.6.6, 25.1.3). Exit qualification:
+ * SDM 27.2.1 Table 27-3.
+ */
+#include "core/monitor.h"
+#include "vmx/exit_handlers.h"
+#include "vmx/vmx.h"
+#include "x86/cr.h"
+#include "x86/vmcs.h"
+
+#define CR_QUAL_NUMBER(q)      ((q) & 0xFu)
+#define CR_QUAL_ACCESS_TYPE(q) (((q) >> 4) & 3u)
+#define CR_QUAL_GPR(q)         (((q) >> 8) & 0xFu)
+#define CR_ACCESS_MOV_TO_CR    0u
+#define CR_ACCESS_LMSW         3u
+#define CR_QUAL_LMSW_DATA(q)   (((q) >> 16) & 0xFFFFu)
+
+static uint64_t gpr_value(struct vcpu *v, unsigned int n)
+{
+	return n == GPR_RSP ? vmread(GUEST_RSP) : v->regs->gpr[n];
+}
+
+static void guest_write_cr0(struct vcpu *v, uint64_t value)
+{
+	const struct vmx_caps *c = &monitor.caps;
+	/* Bits 63:32 are reserved (#GP); with unrestricted guest, PE and PG are free. */
+	if (value >> 32) {
+		vmx_inject_gp0(v);
+		return;
+	}
+	uint64_t fixed0 = c->cr0_fixed0 & ~(X86_CR0_PE | X86_CR0_PG);
+	vmwrite(CR0_READ_SHADOW, value);
+	vmwrite(GUEST_CR0, (value | fixed0) & c->cr0_fixed1);
+	vmx_advance_rip(v);
+}
+
+static void guest_write_cr4(struct vcpu *v, uint64_t value)
+{
+	const struct vmx_caps *c = &monitor.caps;
+	/* The guest sees no VMX (CPUID), so setting CR4.VMXE faults as on such a CPU; so
+	 * does any bit the processor cannot hold. */
+	if ((value & X86_CR4_VMXE) || (value & ~c->cr4_fixed1 & ~X86_CR4_VMXE)) {
+		vmx_inject_gp0(v);
+		return;
+	}
+	vmwrite(CR4_READ_SHADOW, value);
+	vmwrite(GUEST_CR4, (value | c->cr4_fixed0) & c->cr4_fixed1);
+	vmx_advance_rip(v);
+}
+
+void handle_cr_access(struct vcpu *v)
+{
+	uint64_t q = v->exit_qualification;
+	unsigned int cr = CR_QUAL_NUMBER(q);
+	switch (CR_QUAL_ACCESS_TYPE(q)) {
+	case CR_ACCESS_MOV_TO_CR:
+		if (cr == 0) {
+			guest_write_cr0(v, gpr_value(v, CR_QUAL_GPR(q)));
+			return;
+		}
+		if (cr == 4) {
+			guest_write_cr4(v, gpr_value(v, CR_QUAL_GPR(q)));
+			return;
+		}
+		break;
+	case CR_ACCESS_LMSW: {
+		/* LMSW writes CR0 bits 3:0 but cannot clear PE (SDM Vol. 2A LMSW). */
+		uint64_t shadow = vmread(CR0_READ_SHADOW);
+		uint64_t data = CR_QUAL_LMSW_DATA(q) & 0xFu;
+		uint64_t value = (shadow & ~0xEull) | data | (shadow & X86_CR0_PE);
+		guest_write_cr0(v, value);
+		return;
+	}
+	default:
+		break;
+	}
+	handle_unexpected(v);
+}

@@ -1,0 +1,195 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Every VM exit comes here (from vmx_entry.asm): count it, run the handler the table
+ * names for its basic reason, finish the pending work that does not depend on the
+ * reason (re-injecting an interrupted event, NMIs, the console), and return to VMRESUME.
+ */
+#include <stdarg.h>
+
+#include "console/console.h"
+#include "core/log.h"
+#include "core/monitor.h"
+#include "lib/fmt.h"
+#include "vmx/exit_handlers.h"
+#include "vmx/vmx.h"
+#include "x86/exit_reason.h"
+#include "x86/vmcs.h"
+#include "x86/vmx_controls.h"
+
+/* The dispatch table (reason -> handler). A reason without an entry is unexpected with our
+ * controls: reported with the guest state, and the guest stopped. */
+static const exit_handler_fn exit_handlers[EXIT_REASON_MAX] = {
+	[EXIT_REASON_EXCEPTION_NMI] = handle_exception_nmi,
+	[EXIT_REASON_TRIPLE_FAULT] = handle_triple_fault,
+	[EXIT_REASON_INIT_SIGNAL] = handle_init_signal,
+	[EXIT_REASON_SIPI_SIGNAL] = handle_sipi,
+	[EXIT_REASON_NMI_WINDOW] = handle_nmi_window,
+	[EXIT_REASON_CPUID] = handle_cpuid,
+	[EXIT_REASON_GETSEC] = handle_getsec,
+	[EXIT_REASON_INVD] = handle_invd,
+	[EXIT_REASON_VMCALL] = handle_vmx_instruction,
+	[EXIT_REASON_VMCLEAR] = handle_vmx_instruction,
+	[EXIT_REASON_VMLAUNCH] = handle_vmx_instruction,
+	[EXIT_REASON_VMPTRLD] = handle_vmx_instruction,
+	[EXIT_REASON_VMPTRST] = handle_vmx_instruction,
+	[EXIT_REASON_VMREAD] = handle_vmx_instruction,
+	[EXIT_REASON_VMRESUME] = handle_vmx_instruction,
+	[EXIT_REASON_VMWRITE] = handle_vmx_instruction,
+	[EXIT_REASON_VMOFF] = handle_vmx_instruction,
+	[EXIT_REASON_VMON] = handle_vmx_instruction,
+	[EXIT_REASON_INVEPT] = handle_vmx_instruction,
+	[EXIT_REASON_INVVPID] = handle_vmx_instruction,
+	[EXIT_REASON_VMFUNC] = handle_vmx_instruction,
+	[EXIT_REASON_CR_ACCESS] = handle_cr_access,
+	[EXIT_REASON_IO_INSTRUCTION] = handle_io,
+	[EXIT_REASON_MSR_READ] = handle_rdmsr,
+	[EXIT_REASON_MSR_WRITE] = handle_wrmsr,
+	[EXIT_REASON_EPT_VIOLATION] = handle_ept_violation,
+	[EXIT_REASON_EPT_MISCONFIG] = handle_ept_misconfig,
+	[EXIT_REASON_PREEMPTION_TIMER] = handle_preemption_timer,
+	[EXIT_REASON_XSETBV] = handle_xsetbv,
+};
+
+/* An exit that interrupted the delivery of an event (SDM 27.2.3 "Information for VM
+ * Exits During Event Delivery") must deliver that event again at the next entry, unless
+ * the handler injected something itself. */
+static void reinject_interrupted_event(struct vcpu *v, uint32_t idt_info)
+{
+	if (!(idt_info & INTR_INFO_VALID) || v->event_injected)
+		return;
+	/* Bits 30:12 are reserved in the VM-entry field (bit 12 of the IDT-vectoring
+	 * field is undefined). */
+	vmwrite(VM_ENTRY_INTR_INFO_FIELD, idt_info & (INTR_INFO_VALID | 0x7FFu |
+						      INTR_INFO_DELIVER_CODE));
+	if (idt_info & INTR_INFO_DELIVER_CODE)
+		vmwrite(VM_ENTRY_EXCEPTION_ERROR_CODE, vmread(IDT_VECTORING_ERROR_CODE));
+	uint32_t type = idt_info & INTR_INFO_TYPE_MASK;
+	if (type == INTR_TYPE_SOFT_INTR || type == INTR_TYPE_SOFT_EXCEPTION ||
+	    type == INTR_TYPE_PRIV_SW_EXCEPTION)
+		vmwrite(VM_ENTRY_INSTRUCTION_LEN, vmread(VM_EXIT_INSTRUCTION_LEN));
+	v->event_injected = true;
+}
+
+static void poll_console_and_rearm_timer(void)
+{
+	console_poll();
+	/* Poll more often while a conversation is going on: the UART's receive FIFO holds
+	 * only 16 bytes. */
+	vmwrite(VMX_PREEMPTION_TIMER_VALUE, console_busy() ? monitor.preemption_timer_value_busy
+							   : monitor.preemption_timer_value);
+}
+
+__attribute__((noreturn)) static void serve_console_forever(struct vcpu *v)
+{
+	log_printf("ctrvisor: guest stopped: %s. The console stays up.\r\n", v->stop_reason);
+	for (;;) {
+		console_poll();
+		for (unsigned int i = 0; i < 2000u; i++)
+			cpu_relax();
+	}
+}
+
+void vmx_exit_handler(struct guest_regs *regs)
+{
+	struct vcpu *v = this_vcpu();
+	v->regs = regs;
+	v->event_injected = false;
+	uint32_t reason = (uint32_t)vmread(VM_EXIT_REASON);
+	v->exit_reason = reason;
+	v->exits_total++;
+
+	if (reason & VMX_EXIT_REASONS_FAILED_VMENTRY) {
+		/* SDM 26.7 "VM-Entry Failures During or After Loading Guest State": the
+		 * exit reason has bit 31 set; nothing of the guest ran. */
+		vmx_stop_guest(v, "VM entry failed, exit reason 0x%x qualification 0x%llx",
+			       reason, (unsigned long long)vmread(EXIT_QUALIFICATION));
+		serve_console_forever(v);
+	}
+
+	uint32_t basic = reason & 0xFFFFu;
+	exit_handler_fn handler = basic < EXIT_REASON_MAX ? exit_handlers[basic] : 0;
+	if (basic < EXIT_REASON_MAX)
+		v->exits_by_reason[basic]++;
+	else
+		v->exits_unknown_reason++;
+	v->exit_qualification = vmread(EXIT_QUALIFICATION);
+	uint32_t idt_info = (uint32_t)vmread(IDT_VECTORING_INFO_FIELD);
+
+	if (handler)
+		handler(v);
+	else
+		handle_unexpected(v);
+	if (v->guest_stopped)
+		serve_console_forever(v);
+
+	reinject_interrupted_event(v, idt_info);
+	vmx_queue_pending_nmi(v);
+	if (!monitor.hidden)
+		ept_hide_monitor();
+	poll_console_and_rearm_timer();
+}
+
+void handle_unexpected(struct vcpu *v)
+{
+	const char *name = exit_reason_name(v->exit_reason & 0xFFFFu);
+	vmx_stop_guest(v, "unexpected VM exit %u (%s)", v->exit_reason & 0xFFFFu,
+		       name ? name : "unknown");
+}
+
+void vmx_stop_guest(struct vcpu *v, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	fmt_vsnprintf(v->stop_reason, sizeof(v->stop_reason), fmt, ap);
+	va_end(ap);
+	log_printf("\r\nctrvisor: %s\r\n", v->stop_reason);
+	vmx_dump_guest_state(v);
+	v->guest_stopped = true;
+}
+
+void vmx_dump_guest_state(struct vcpu *v)
+{
+	const struct guest_regs *r = v->regs;
+	log_printf("guest: rip=0x%llx rsp=0x%llx rflags=0x%llx cs=0x%llx cr0=0x%llx cr3=0x%llx "
+		   "cr4=0x%llx efer=0x%llx\r\n",
+		   (unsigned long long)vmread(GUEST_RIP), (unsigned long long)vmread(GUEST_RSP),
+		   (unsigned long long)vmread(GUEST_RFLAGS),
+		   (unsigned long long)vmread(GUEST_CS_SELECTOR),
+		   (unsigned long long)vmread(GUEST_CR0), (unsigned long long)vmread(GUEST_CR3),
+		   (unsigned long long)vmread(GUEST_CR4),
+		   (unsigned long long)vmread(GUEST_IA32_EFER));
+	log_printf("exit: reason=0x%x qualification=0x%llx intr_info=0x%llx idt_vectoring=0x%llx "
+		   "instr_error=%llu gpa=0x%llx gla=0x%llx\r\n",
+		   v->exit_reason, (unsigned long long)v->exit_qualification,
+		   (unsigned long long)vmread(VM_EXIT_INTR_INFO),
+		   (unsigned long long)vmread(IDT_VECTORING_INFO_FIELD),
+		   (unsigned long long)vmread(VM_INSTRUCTION_ERROR),
+		   (unsigned long long)vmread(GUEST_PHYSICAL_ADDRESS),
+		   (unsigned long long)vmread(GUEST_LINEAR_ADDRESS));
+	if (r) {
+		log_printf("rax=%llx rbx=%llx rcx=%llx rdx=%llx rsi=%llx rdi=%llx rbp=%llx\r\n",
+			   (unsigned long long)r->rax, (unsigned long long)r->rbx,
+			   (unsigned long long)r->rcx, (unsigned long long)r->rdx,
+			   (unsigned long long)r->rsi, (unsigned long long)r->rdi,
+			   (unsigned long long)r->rbp);
+		log_printf("r8=%llx r9=%llx r10=%llx r11=%llx r12=%llx r13=%llx r14=%llx "
+			   "r15=%llx\r\n",
+			   (unsigned long long)r->r8, (unsigned long long)r->r9,
+			   (unsigned long long)r->r10, (unsigned long long)r->r11,
+			   (unsigned long long)r->r12, (unsigned long long)r->r13,
+			   (unsigned long long)r->r14, (unsigned long long)r->r15);
+	}
+}
+
+/* VMRESUME itself failed (vmx_entry.asm): the VMCS is broken; report and stop. */
+__attribute__((noreturn)) void vmx_resume_failed(uint64_t rflags)
+{
+	struct vcpu *v = this_vcpu();
+	log_printf("\r\nctrvisor: VMRESUME failed (rflags=0x%llx, VM-instruction error %llu)\r\n",
+		   (unsigned long long)rflags, (unsigned long long)vmread(VM_INSTRUCTION_ERROR));
+	v->regs = 0;
+	vmx_dump_guest_state(v);
+	v->guest_stopped = true;
+	fmt_snprintf(v->stop_reason, sizeof(v->stop_reason), "VMRESUME failed");
+	serve_console_forever(v);
+}

@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: MIT */
+/* Exits that need little: instructions we refuse, events that end the guest. */
+#include "vmx/exit_handlers.h"
+#include "vmx/vmx.h"
+
+/* INVD exits unconditionally (SDM 25.1.2). Discarding caches without writing them back
+ * could lose the monitor's own data: do WBINVD instead, which is a correct
+ * implementation of INVD's visible effect for the guest (DESIGN §3). */
+void handle_invd(struct vcpu *v)
+{
+	wbinvd();
+	vmx_advance_rip(v);
+}
+
+/* VMX instructions exit unconditionally in VMX non-root operation (25.1.2). The guest
+ * sees a CPU without VMX, on which they are undefined: #UD. (VMCALL will carry the
+ * authenticated request channel later; until then it is #UD too.) */
+void handle_vmx_instruction(struct vcpu *v)
+{
+	vmx_inject_ud(v);
+}
+
+/* GETSEC exits when the guest has CR4.SMXE set, which it cannot (SMX is hidden). */
+void handle_getsec(struct vcpu *v)
+{
+	vmx_inject_ud(v);
+}
+
+/* SDM 25.2 "Other Causes of VM Exits": a triple fault exits instead of shutting down. */
+void handle_triple_fault(struct vcpu *v)
+{
+	vmx_stop_guest(v, "guest triple fault (shutdown)");
+}
+
+/* INIT exits unconditionally. With one vCPU it means the guest asked for a reset (or
+ * something sent INIT to the boot CPU): we do not reset the platform; stop and say so. */
+void handle_init_signal(struct vcpu *v)
+{
+	vmx_stop_guest(v, "INIT signal to the boot CPU (guest reset or reboot)");
+}
+
+void handle_sipi(struct vcpu *v)
+{
+	vmx_stop_guest(v, "unexpected SIPI for the boot CPU");
+}
+
+/* The VMX-preemption timer (SDM 25.5.1) expired: nothing to do here; the common exit path
+ * polls the console and re-arms the timer. */
+void handle_preemption_timer(struct vcpu *v)
+{
+	(void)v;
+}

@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: MIT */
+/* VMX operation: capabilities, VMXON, the VMCS, launch, and the helpers exit handlers use. */
+#ifndef HV_VMX_VMX_H
+#define HV_VMX_VMX_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "bootinfo.h"
+#include "core/vcpu.h"
+#include "x86/cpu.h"
+
+/* Failure of a start-up step: the status for hv_start() and a message saying what to do. */
+int start_fail(int status, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+int vmx_check_support(void);            /* CPUID, IA32_FEATURE_CONTROL */
+int vmx_read_caps(void);                /* fills monitor.caps, checks what we need */
+int vmx_enable(struct vcpu *v);         /* CR0/CR4 fixed bits, VMXON */
+void vmx_disable(void);                 /* VMXOFF and CR4.VMXE off, after a failed start */
+int vmcs_setup(struct vcpu *v, uint64_t guest_cr0_shadow, uint64_t guest_cr4_shadow);
+int vmx_launch(void);                   /* vmx_entry.asm: 0 = now the guest */
+
+/* Adjust wanted control bits by a capability MSR (SDM 31.5.1 "Algorithms for Determining
+ * VMX Capabilities", A.3-A.5): bits 31:0 of the MSR are the allowed 0-settings (a 1 there
+ * means the control must be 1), bits 63:32 the allowed 1-settings. */
+uint32_t vmx_adjust_controls(uint32_t msr, uint32_t wanted);
+
+static inline void vmwrite(uint64_t field, uint64_t value)
+{
+	/* Field encodings are compile-time constants from x86/vmcs.h and every field written
+	 * exists on all VMX processors that pass vmx_read_caps(); a failure here is a bug and
+	 * surfaces as a failed VM entry, which is reported. */
+	(void)vmwrite_checked(field, value);
+}
+
+/* Exit-handler helpers (vmx/inject.c) */
+void vmx_advance_rip(struct vcpu *v);
+void vmx_inject_exception(struct vcpu *v, uint8_t vector, bool has_error, uint32_t error);
+void vmx_inject_gp0(struct vcpu *v);
+void vmx_inject_ud(struct vcpu *v);
+void vmx_queue_pending_nmi(struct vcpu *v);
+/* Stop the guest for good, keep serving the console (vmx/exit_dispatch.c). */
+void vmx_stop_guest(struct vcpu *v, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void vmx_dump_guest_state(struct vcpu *v);
+
+/* EPT identity map and hiding the monitor (vmx/ept_setup.c) */
+int ept_setup(void);
+void ept_hide_monitor(void);
+bool ept_map_on_demand(uint64_t gpa);
+bool ept_monitor_hidden(void);
+void ept_flush(void);
+
+#endif
