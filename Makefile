@@ -16,7 +16,8 @@ WARN := -Wall -Wextra -Werror
 CORE_CFLAGS := -std=gnu11 -O2 -g $(WARN) -ffreestanding -fno-stack-protector \
 	-fno-stack-check -mno-red-zone -mgeneral-regs-only -fpie -fvisibility=hidden \
 	-fno-asynchronous-unwind-tables -fno-unwind-tables -fno-common \
-	-fno-omit-frame-pointer -mcmodel=small -I. -Ihv -DHV_CORE=1
+	-fno-omit-frame-pointer -mcmodel=small -fno-tree-loop-distribute-patterns \
+	-I. -Ihv -DHV_CORE=1
 CORE_LDFLAGS := -T linker.ld -pie --no-dynamic-linker -nostdlib -z noexecstack \
 	-z max-page-size=4096 -z text --build-id=none
 
@@ -27,7 +28,7 @@ CORE_OBJ := $(CORE_C:%.c=$(BUILD)/core/%.o) $(CORE_ASM:%.asm=$(BUILD)/core/%.asm
 # --- the loader (hvboot.efi): gnu-efi application
 EFI_INC  := /usr/include/efi
 EFI_LIB  := /usr/lib
-EFI_CFLAGS := -std=gnu11 -O2 $(WARN) -fpic -fshort-wchar -fno-stack-protector \
+EFI_CFLAGS := -std=gnu11 -O2 $(WARN) -ffreestanding -fno-tree-loop-distribute-patterns -fpic -fshort-wchar -fno-stack-protector \
 	-fno-strict-aliasing -mno-red-zone -maccumulate-outgoing-args -mgeneral-regs-only \
 	-DEFI_FUNCTION_WRAPPER -DGNU_EFI_USE_MS_ABI -I$(EFI_INC) -I$(EFI_INC)/x86_64 \
 	-I. -Ihv -DHV_LOADER=1
@@ -49,7 +50,7 @@ $(DEPS_STAMP): tools/deps.sh
 	@touch $@
 
 # ---------------------------------------------------------------- core
-$(BUILD)/core/%.o: %.c | $(DEPS_STAMP)
+$(BUILD)/core/%.o: %.c Makefile | $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
 	$(CC) $(CORE_CFLAGS) -MMD -MP -c $< -o $@
 
@@ -62,12 +63,12 @@ $(BUILD)/hv.elf: $(CORE_OBJ) linker.ld
 	@$(PYTHON) tools/check-core-relocs.py $@
 
 # ---------------------------------------------------------------- loader
-$(BUILD)/efi/%.o: %.c | $(DEPS_STAMP)
+$(BUILD)/efi/%.o: %.c Makefile | $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
 	$(CC) $(EFI_CFLAGS) -MMD -MP -c $< -o $@
 
 $(BUILD)/hvboot.so: $(BOOT_OBJ)
-	$(LD) -nostdlib -znocombreloc -T $(EFI_LIB)/elf_x86_64_efi.lds -shared -Bsymbolic \
+	$(LD) -nostdlib -znocombreloc -T $(EFI_LIB)/elf_x86_64_efi.lds -shared -Bsymbolic -z defs \
 		-L$(EFI_LIB) $(EFI_LIB)/crt0-efi-x86_64.o $(BOOT_OBJ) -o $@ -lefi -lgnuefi
 
 $(BUILD)/hvboot.efi: $(BUILD)/hvboot.so

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* The console's first verbs: help, version, status, mem (docs/console-protocol.md). */
 #include "console/console.h"
+#include "console/uart.h"
 #include "console/verbs.h"
 #include "core/monitor.h"
 #include "core/vcpu.h"
@@ -8,6 +9,7 @@
 #include "lib/string.h"
 #include "mm/palloc.h"
 #include "version.h"
+#include "vmx/vmx.h"
 #include "x86/exit_reason.h"
 #include "x86/paging.h"
 
@@ -35,6 +37,18 @@ static int verb_version(struct reply *r, int argc, char **argv)
 	return 0;
 }
 
+/* The bytes the guest reads from the console's 8 ports, as hex, port order. */
+static void guest_view_hex(char *out)
+{
+	static const char hex[] = "0123456789abcdef";
+	for (unsigned int i = 0; i < UART_PORT_COUNT; i++) {
+		uint8_t b = console_port_guest_view((uint16_t)(monitor.console_port + i));
+		out[2 * i] = hex[b >> 4];
+		out[2 * i + 1] = hex[b & 0xF];
+	}
+	out[2 * UART_PORT_COUNT] = 0;
+}
+
 static void status_text(struct reply *r, const struct vcpu *v)
 {
 	uint64_t ms = monitor_uptime_ms();
@@ -59,6 +73,11 @@ static void status_text(struct reply *r, const struct vcpu *v)
 		   (unsigned long long)(palloc_total_bytes() / 1024),
 		   (unsigned long long)(monitor.image_size / 1024),
 		   (unsigned long long)(monitor.core_size / 1024));
+	char view[2 * UART_PORT_COUNT + 1];
+	guest_view_hex(view);
+	reply_line(r, "console ports seen by the guest: %s (reads %llu, writes %llu dropped, "
+		      "string I/O %llu refused)", view, (unsigned long long)io_blocked_reads,
+		   (unsigned long long)io_blocked_writes, (unsigned long long)io_blocked_string);
 	reply_line(r, "console: port 0x%x, %llu bytes in, %llu out, %llu requests, %llu errors",
 		   monitor.console_port, (unsigned long long)cs->rx_bytes,
 		   (unsigned long long)cs->tx_bytes, (unsigned long long)cs->requests,
@@ -86,7 +105,13 @@ static void status_json(struct reply *r, const struct vcpu *v)
 	}
 	if (v->exits_unknown_reason)
 		reply_printf(r, "%s\"UNKNOWN\":%llu", sep, (unsigned long long)v->exits_unknown_reason);
-	reply_printf(r, "},\"mem_used\":%llu,\"mem_total\":%llu,\"image_size\":%llu,"
+	char view[2 * UART_PORT_COUNT + 1];
+	guest_view_hex(view);
+	reply_printf(r, "},\"console_ports\":{\"base\":%u,\"guest_view\":\"%s\",\"guest_reads\":%llu,"
+			"\"guest_writes\":%llu,\"guest_string_io\":%llu}",
+		     monitor.console_port, view, (unsigned long long)io_blocked_reads,
+		     (unsigned long long)io_blocked_writes, (unsigned long long)io_blocked_string);
+	reply_printf(r, ",\"mem_used\":%llu,\"mem_total\":%llu,\"image_size\":%llu,"
 			"\"console\":{\"port\":%u,\"rx_bytes\":%llu,\"tx_bytes\":%llu,"
 			"\"tx_dropped\":%llu,\"requests\":%llu,\"errors\":%llu}}\r\n",
 		     (unsigned long long)palloc_used_bytes(), (unsigned long long)palloc_total_bytes(),

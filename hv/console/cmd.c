@@ -1,0 +1,304 @@
+/* Console requests: words, verb table, reply (docs/console-protocol.md). The line comes
+ * from whoever is on the console, so every limit here is checked, never assumed. */
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "console/cmd.h"
+#include "lib/fmt.h"
+
+static bool cmd_streq(const char *a, const char *b)
+{
+	while (*a != '\0' && *a == *b) {
+		a++;
+		b++;
+	}
+	return *a == *b;
+}
+
+static size_t cmd_strlen(const char *s)
+{
+	size_t n = 0;
+
+	while (s[n] != '\0')
+		n++;
+	return n;
+}
+
+void reply_init(struct reply *r, void (*write)(void *ctx, const char *s, size_t n), void *ctx)
+{
+	r->write = write;
+	r->ctx = ctx;
+	r->error = PROTO_OK;
+	r->message[0] = '\0';
+	r->verb = NULL;
+	r->mid_line = false;
+}
+
+/* Every body byte passes here. Body lines never start with '=' (the protocol reserves it
+ * for the status line), so a '=' at the start of a line is pushed right by one space. */
+static void reply_body_sink(void *ctx, const char *s, size_t n)
+{
+	struct reply *r = ctx;
+	size_t run = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if (!r->mid_line && s[i] == '=') {
+			if (i > run)
+				r->write(r->ctx, s + run, i - run);
+			r->write(r->ctx, " ", 1);
+			run = i;
+		}
+		r->mid_line = s[i] != '\n';
+	}
+	if (n > run)
+		r->write(r->ctx, s + run, n - run);
+}
+
+void reply_printf(struct reply *r, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	fmt_vformat(reply_body_sink, r, fmt, ap);
+	va_end(ap);
+}
+
+void reply_line(struct reply *r, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	fmt_vformat(reply_body_sink, r, fmt, ap);
+	va_end(ap);
+	reply_body_sink(r, "\r\n", 2);
+}
+
+void reply_json_string(struct reply *r, const char *s)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t run = 0, i;
+
+	if (s == NULL) {
+		reply_body_sink(r, "null", 4);
+		return;
+	}
+	reply_body_sink(r, "\"", 1);
+	for (i = 0; s[i] != '\0'; i++) {
+		uint8_t c = (uint8_t)s[i];
+		char esc[6] = {'\\', 0, 0, 0, 0, 0};
+		size_t len = 2;
+
+		if (c == '"' || c == '\\')
+			esc[1] = (char)c;
+		else if (c == '\n')
+			esc[1] = 'n';
+		else if (c == '\r')
+			esc[1] = 'r';
+		else if (c == '\t')
+			esc[1] = 't';
+		else if (c < 0x20u || c >= 0x7fu) {
+			/* RFC 8259 §7; a byte >= 0x80 as U+0080..U+00FF keeps the JSON valid
+			 * whatever the encoding of the (guest-provided) string was. */
+			esc[1] = 'u';
+			esc[2] = '0';
+			esc[3] = '0';
+			esc[4] = hex[c >> 4];
+			esc[5] = hex[c & 0xfu];
+			len = 6;
+		} else {
+			continue;
+		}
+		if (i > run)
+			reply_body_sink(r, s + run, i - run);
+		reply_body_sink(r, esc, len);
+		run = i + 1;
+	}
+	if (i > run)
+		reply_body_sink(r, s + run, i - run);
+	reply_body_sink(r, "\"", 1);
+}
+
+int reply_fail(struct reply *r, enum proto_error e, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (r->error != PROTO_OK)
+		return -1;
+	r->error = e == PROTO_OK ? PROTO_FAILED : e;
+	va_start(ap, fmt);
+	fmt_vsnprintf(r->message, sizeof(r->message), fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+/* The status line ends the reply; it must start a line of its own even after a body that
+ * did not end its last line. */
+static void cmd_write_status(struct reply *r, const char *tag)
+{
+	char status[PROTO_STATUS_MAX + 1];
+	size_t n = proto_format_status(status, sizeof(status), r->error, r->message, tag);
+
+	if (r->mid_line)
+		r->write(r->ctx, "\r\n", 2);
+	r->write(r->ctx, status, n);
+	r->write(r->ctx, "\r\n", 2);
+	r->mid_line = false;
+}
+
+static bool cmd_is_blank(char c)
+{
+	return c == ' ' || c == '\t';
+}
+
+void cmd_dispatch(const struct cmd_verb *verbs, size_t n, char *line, struct reply *r)
+{
+	char *argv[CMD_MAX_ARGS + 1];
+	uint32_t argc = 0, words = 0;
+	const char *tag = NULL;
+	char *p = line;
+
+	r->error = PROTO_OK;
+	r->message[0] = '\0';
+	r->verb = NULL;
+	r->mid_line = false;
+
+	/* Split in place. Words past CMD_MAX_ARGS are counted, not kept. */
+	for (;;) {
+		char *word;
+
+		while (cmd_is_blank(*p))
+			p++;
+		if (*p == '\0')
+			break;
+		word = p;
+		while (*p != '\0' && !cmd_is_blank(*p))
+			p++;
+		if (*p != '\0')
+			*p++ = '\0';
+
+		if (words == 0 && tag == NULL && word[0] == '@') {
+			tag = word + 1;
+			continue;
+		}
+		if (argc < CMD_MAX_ARGS)
+			argv[argc++] = word;
+		words++;
+	}
+	argv[argc] = NULL;
+
+	if (tag != NULL && !proto_tag_valid(tag)) {
+		reply_fail(r, PROTO_BAD_ARGUMENT,
+		           "bad tag \"@%.20s%s\": a tag is 1-%u of A-Z a-z 0-9 _ -", tag,
+		           cmd_strlen(tag) > 20 ? "..." : "", PROTO_TAG_MAX);
+		cmd_write_status(r, NULL);
+		return;
+	}
+	if (argc == 0) {
+		reply_fail(r, PROTO_UNKNOWN_VERB,
+		           "no verb after the tag; \"help\" lists the verbs");
+		cmd_write_status(r, tag);
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (cmd_streq(verbs[i].name, argv[0])) {
+			r->verb = &verbs[i];
+			break;
+		}
+	}
+	if (r->verb == NULL) {
+		reply_fail(r, PROTO_UNKNOWN_VERB,
+		           "unknown verb \"%.32s%s\"; \"help\" lists the verbs", argv[0],
+		           cmd_strlen(argv[0]) > 32 ? "..." : "");
+	} else if (words > CMD_MAX_ARGS) {
+		reply_fail(r, PROTO_BAD_ARGUMENT, "too many words: at most %u, the verb included",
+		           CMD_MAX_ARGS);
+	} else if (r->verb->run(r, (int)argc, argv) != 0 && r->error == PROTO_OK) {
+		reply_fail(r, PROTO_FAILED, "%s failed", r->verb->name);
+	}
+	cmd_write_status(r, tag);
+	r->verb = NULL;
+}
+
+/* The tag of a line that was dropped, if its kept start holds a whole one ("@TAG "). */
+static bool cmd_salvage_tag(const char *buf, char *tag, size_t cap)
+{
+	size_t i = 0, n = 0;
+
+	while (cmd_is_blank(buf[i]))
+		i++;
+	if (buf[i] != '@')
+		return false;
+	i++;
+	while (buf[i + n] != '\0' && !cmd_is_blank(buf[i + n]) && n < PROTO_TAG_MAX + 1)
+		n++;
+	if (!cmd_is_blank(buf[i + n]) || n + 1 > cap)
+		return false; /* cut by the problem, or too long to be a tag */
+	for (size_t k = 0; k < n; k++)
+		tag[k] = buf[i + k];
+	tag[n] = '\0';
+	return proto_tag_valid(tag);
+}
+
+void cmd_report_line_event(enum line_event ev, const struct line_state *ls, struct reply *r)
+{
+	char tag[PROTO_TAG_MAX + 1];
+	bool has_tag;
+
+	if (ev != LINE_TOO_LONG && ev != LINE_BAD_INPUT)
+		return;
+	has_tag = cmd_salvage_tag(ls->buf, tag, sizeof(tag));
+	r->error = PROTO_OK;
+	r->message[0] = '\0';
+	if (ev == LINE_TOO_LONG)
+		reply_fail(r, PROTO_LINE_TOO_LONG, "request longer than %u bytes; it was dropped",
+		           CONSOLE_LINE_MAX);
+	else
+		reply_fail(r, PROTO_BAD_INPUT,
+		           "byte 0x%02x is not printable text; the request was dropped",
+		           ls->bad_byte);
+	cmd_write_status(r, has_tag ? tag : NULL);
+}
+
+bool cmd_has_flag(int argc, char **argv, const char *flag)
+{
+	for (int i = 1; i < argc; i++) {
+		if (cmd_streq(argv[i], flag))
+			return true;
+	}
+	return false;
+}
+
+int cmd_expect_only_flags(struct reply *r, int argc, char **argv, const char *const *allowed)
+{
+	for (int i = 1; i < argc; i++) {
+		bool ok = false;
+
+		for (size_t k = 0; allowed != NULL && allowed[k] != NULL; k++) {
+			if (cmd_streq(argv[i], allowed[k])) {
+				ok = true;
+				break;
+			}
+		}
+		if (!ok)
+			return reply_fail(r, PROTO_BAD_ARGUMENT,
+			                  "unexpected \"%.40s%s\"; usage: %s", argv[i],
+			                  cmd_strlen(argv[i]) > 40 ? "..." : "",
+			                  r->verb != NULL ? r->verb->usage : argv[0]);
+	}
+	return 0;
+}
+
+void cmd_help(const struct cmd_verb *verbs, size_t n, struct reply *r)
+{
+	size_t width = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		size_t len = cmd_strlen(verbs[i].usage);
+		if (len > width)
+			width = len;
+	}
+	for (size_t i = 0; i < n; i++)
+		reply_line(r, "%-*s - %s", (int)width, verbs[i].usage, verbs[i].summary);
+}

@@ -1,0 +1,2 @@
+UNIT_TESTS += hvcfg
+UNIT_SRC_hvcfg := boot/hvcfg.c hv/lib/fmt.c

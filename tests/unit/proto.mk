@@ -1,0 +1,2 @@
+UNIT_TESTS += proto
+UNIT_SRC_proto := hv/console/proto.c

@@ -1,0 +1,635 @@
+/* hvctl against a fake monitor: the real line.c/cmd.c/proto.c/fmt.c serve two stub verbs on
+ * the master side of a pty, and build/san/hvctl talks to its slave side as it would to an
+ * emulator's UART (docs/console-protocol.md, "hvctl"). */
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <termios.h>
+#include <time.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "console/cmd.h"
+#include "console/line.h"
+
+#ifndef HVCTL_BIN
+#define HVCTL_BIN "build/san/hvctl"
+#endif
+
+extern char **environ;
+
+/* ------------------------------------------------------------ the fake monitor */
+
+static void monitor_write(void *ctx, const char *s, size_t n)
+{
+	int fd = *(int *)ctx;
+
+	/* Like a UART with nobody listening, output that cannot go out is lost; a monitor
+	 * must never block on its console. */
+	while (n > 0) {
+		ssize_t w = write(fd, s, n);
+
+		if (w > 0) {
+			s += w;
+			n -= (size_t)w;
+			continue;
+		}
+		if (w < 0 && errno == EINTR)
+			continue;
+		struct pollfd p = {.fd = fd, .events = POLLOUT};
+		if (w < 0 && errno == EAGAIN && poll(&p, 1, 200) > 0)
+			continue;
+		return;
+	}
+}
+
+static int verb_ping(struct reply *r, int argc, char **argv)
+{
+	if (cmd_expect_only_flags(r, argc, argv, NULL) != 0)
+		return -1;
+	reply_line(r, "pong");
+	return 0;
+}
+
+static int verb_echo(struct reply *r, int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++)
+		reply_printf(r, "%s%s", i > 1 ? " " : "", argv[i]);
+	reply_printf(r, "\r\n");
+	return 0;
+}
+
+/* A reply to someone else, then ours: hvctl must print only what follows the last status
+ * line it saw. */
+static int verb_late(struct reply *r, int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	r->write(r->ctx, "old body\r\n= ok @oldtag\r\n", 24);
+	r->write(r->ctx, "orphan line\r\n= error busy: not yours\r\n", 38);
+	reply_line(r, "new body");
+	return 0;
+}
+
+static const struct cmd_verb monitor_verbs[] = {
+    {"ping", "ping", "answers pong", verb_ping},
+    {"echo", "echo [WORD...]", "prints its words", verb_echo},
+    {"late", "late", "answers after a stale reply", verb_late},
+};
+
+/* Serves requests on fd until it closes. */
+static void monitor_serve(int fd)
+{
+	struct line_state ls;
+	struct reply r;
+
+	line_init(&ls);
+	reply_init(&r, monitor_write, &fd);
+	for (;;) {
+		uint8_t buf[256];
+		struct pollfd p = {.fd = fd, .events = POLLIN};
+		ssize_t n;
+
+		if (poll(&p, 1, -1) < 0 && errno != EINTR)
+			return;
+		n = read(fd, buf, sizeof(buf));
+		if (n < 0 && (errno == EINTR || errno == EAGAIN))
+			continue;
+		if (n <= 0)
+			return;
+		for (ssize_t i = 0; i < n; i++) {
+			enum line_event ev = line_feed(&ls, buf[i]);
+
+			if (ev == LINE_READY)
+				cmd_dispatch(monitor_verbs,
+				             sizeof(monitor_verbs) / sizeof(monitor_verbs[0]),
+				             ls.buf, &r);
+			else
+				cmd_report_line_event(ev, &ls, &r);
+		}
+	}
+}
+
+/* ------------------------------------------------------------ fixtures */
+
+struct pty {
+	int master, slave;
+	char path[64];
+};
+
+static struct {
+	struct pty live;   /* a fake monitor serves its master */
+	struct pty silent; /* nobody reads its master */
+	pid_t monitor;
+	pid_t tcp_monitor;
+	int tcp_port;
+	char dir[64]; /* scratch files */
+} fx;
+
+static void open_pty(struct pty *p)
+{
+	struct termios t;
+
+	p->master = posix_openpt(O_RDWR | O_NOCTTY);
+	assert_true(p->master >= 0);
+	assert_int_equal(grantpt(p->master), 0);
+	assert_int_equal(unlockpt(p->master), 0);
+	assert_int_equal(ptsname_r(p->master, p->path, sizeof(p->path)), 0);
+	/* Held open for the whole run: a pty whose last slave closes hangs up its master.
+	 * Raw from the start, so nothing the monitor writes is echoed back to it. */
+	p->slave = open(p->path, O_RDWR | O_NOCTTY);
+	assert_true(p->slave >= 0);
+	assert_int_equal(tcgetattr(p->slave, &t), 0);
+	cfmakeraw(&t);
+	assert_int_equal(tcsetattr(p->slave, TCSANOW, &t), 0);
+}
+
+static int group_setup(void **state)
+{
+	struct sockaddr_in sin = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	socklen_t len = sizeof(sin);
+	int lfd;
+
+	(void)state;
+	snprintf(fx.dir, sizeof(fx.dir), "/tmp/test_hvctl.XXXXXX");
+	assert_non_null(mkdtemp(fx.dir));
+	open_pty(&fx.live);
+	open_pty(&fx.silent);
+
+	fx.monitor = fork();
+	assert_true(fx.monitor >= 0);
+	if (fx.monitor == 0) {
+		/* Only the master stays open here, so the monitor sees the pty hang up (and
+		 * ends) once the test process is gone, even if it crashed. */
+		prctl(PR_SET_PDEATHSIG, SIGTERM);
+		close(fx.live.slave);
+		close(fx.silent.master);
+		close(fx.silent.slave);
+		fcntl(fx.live.master, F_SETFL, O_NONBLOCK);
+		monitor_serve(fx.live.master);
+		_exit(0);
+	}
+
+	lfd = socket(AF_INET, SOCK_STREAM, 0);
+	assert_true(lfd >= 0);
+	assert_int_equal(bind(lfd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	assert_int_equal(listen(lfd, 4), 0);
+	assert_int_equal(getsockname(lfd, (struct sockaddr *)&sin, &len), 0);
+	fx.tcp_port = ntohs(sin.sin_port);
+	fx.tcp_monitor = fork();
+	assert_true(fx.tcp_monitor >= 0);
+	if (fx.tcp_monitor == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGTERM);
+		close(fx.live.master);
+		close(fx.live.slave);
+		close(fx.silent.master);
+		close(fx.silent.slave);
+		/* Like QEMU's "-serial tcp:...,server": one client at a time. */
+		for (;;) {
+			int fd = accept(lfd, NULL, NULL);
+			if (fd < 0)
+				_exit(1);
+			monitor_serve(fd);
+			close(fd);
+		}
+	}
+	close(lfd);
+	return 0;
+}
+
+static int group_teardown(void **state)
+{
+	char cmd[128];
+
+	(void)state;
+	kill(fx.monitor, SIGTERM);
+	kill(fx.tcp_monitor, SIGTERM);
+	waitpid(fx.monitor, NULL, 0);
+	waitpid(fx.tcp_monitor, NULL, 0);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", fx.dir);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+/* ------------------------------------------------------------ running hvctl */
+
+struct result {
+	int status; /* exit status; -1 when killed */
+	double secs;
+	char out[16384];
+	char err[4096];
+};
+
+static void slurp(const char *path, char *buf, size_t cap)
+{
+	FILE *f = fopen(path, "r");
+	size_t n = 0;
+
+	if (f != NULL) {
+		n = fread(buf, 1, cap - 1, f);
+		fclose(f);
+	}
+	buf[n] = '\0';
+}
+
+static char **child_env(const char *const *extra)
+{
+	static char *env[256];
+	size_t n = 0;
+
+	/* hvctl must not pick up the developer's own console or log. */
+	for (char **e = environ; *e != NULL && n < 200; e++) {
+		if (strncmp(*e, "HVCTL_", 6) != 0)
+			env[n++] = *e;
+	}
+	for (; extra != NULL && *extra != NULL && n < 255; extra++)
+		env[n++] = (char *)*extra;
+	env[n] = NULL;
+	return env;
+}
+
+/* Runs hvctl with args (NULL-terminated), stdin from `input` (NULL: /dev/null). */
+static void run_env(struct result *res, const char *input, const char *const *env,
+                    const char *const *args)
+{
+	const char *bin = getenv("HVCTL") != NULL ? getenv("HVCTL") : HVCTL_BIN;
+	char in_path[128], out_path[128], err_path[128];
+	const char *argv[64];
+	struct timespec t0, t1;
+	size_t argc = 0;
+	int wstatus;
+	pid_t pid;
+
+	snprintf(in_path, sizeof(in_path), "%s/stdin", fx.dir);
+	snprintf(out_path, sizeof(out_path), "%s/stdout", fx.dir);
+	snprintf(err_path, sizeof(err_path), "%s/stderr", fx.dir);
+	if (input != NULL) {
+		FILE *f = fopen(in_path, "w");
+		assert_non_null(f);
+		fputs(input, f);
+		fclose(f);
+	}
+	argv[argc++] = bin;
+	for (; *args != NULL && argc < 63; args++)
+		argv[argc++] = *args;
+	argv[argc] = NULL;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		int in = open(input != NULL ? in_path : "/dev/null", O_RDONLY);
+		int out = open(out_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+		int err = open(err_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+
+		dup2(in, 0);
+		dup2(out, 1);
+		dup2(err, 2);
+		alarm(60); /* survives exec: a hung hvctl fails the test instead of hanging it */
+		execve(bin, (char *const *)argv, child_env(env));
+		dprintf(2, "cannot run %s: %s\n", bin, strerror(errno));
+		_exit(127);
+	}
+	assert_int_equal(waitpid(pid, &wstatus, 0), pid);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	res->secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+	res->status = WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : -1;
+	slurp(out_path, res->out, sizeof(res->out));
+	slurp(err_path, res->err, sizeof(res->err));
+}
+
+static void run(struct result *res, const char *input, const char *const *args)
+{
+	run_env(res, input, NULL, args);
+}
+
+#define ARGS(...) ((const char *const[]){__VA_ARGS__, NULL})
+
+static struct result res;
+
+/* ------------------------------------------------------------ tests */
+
+static void test_ok_reply_exits_0_and_prints_the_body(void **state)
+{
+	(void)state;
+	run(&res, NULL, ARGS("--console", fx.live.path, "--timeout", "10", "ping"));
+	assert_string_equal(res.err, "");
+	assert_string_equal(res.out, "pong\n");
+	assert_int_equal(res.status, 0);
+}
+
+static void test_arguments_are_sent_as_words(void **state)
+{
+	(void)state;
+	run(&res, NULL, ARGS("--console", fx.live.path, "echo", "a", "b  c", "--json"));
+	assert_int_equal(res.status, 0);
+	assert_string_equal(res.out, "a b c --json\n");
+}
+
+static void test_unknown_verb_exits_1_with_the_error_on_stderr(void **state)
+{
+	(void)state;
+	run(&res, NULL, ARGS("--console", fx.live.path, "frobnicate"));
+	assert_int_equal(res.status, 1);
+	assert_string_equal(res.out, "");
+	assert_string_equal(res.err, "hvctl: error unknown-verb: unknown verb \"frobnicate\"; "
+	                             "\"help\" lists the verbs\n");
+}
+
+static void test_bad_argument_exits_1(void **state)
+{
+	(void)state;
+	run(&res, NULL, ARGS("--console", fx.live.path, "ping", "--loud"));
+	assert_int_equal(res.status, 1);
+	assert_non_null(strstr(res.err, "hvctl: error bad-argument: unexpected \"--loud\""));
+}
+
+static void test_overlong_request_is_sent_and_exits_1_with_line_too_long(void **state)
+{
+	char word[301];
+
+	(void)state;
+	memset(word, 'x', 300);
+	word[300] = '\0';
+	run(&res, NULL, ARGS("--console", fx.live.path, "echo", word));
+	assert_int_equal(res.status, 1);
+	assert_non_null(strstr(res.err, "hvctl: error line-too-long: "));
+}
+
+static void test_request_with_a_control_byte_gets_bad_input(void **state)
+{
+	(void)state;
+	run(&res, NULL, ARGS("--console", fx.live.path, "echo", "\x1b[A"));
+	assert_int_equal(res.status, 1);
+	assert_non_null(strstr(res.err, "hvctl: error bad-input: byte 0x1b"));
+}
+
+static void test_request_with_a_line_feed_is_refused_locally(void **state)
+{
+	(void)state;
+	run(&res, NULL, ARGS("--console", fx.live.path, "echo", "a\nping"));
+	assert_int_equal(res.status, 2);
+	assert_non_null(strstr(res.err, "not sent"));
+}
+
+/* 200 random bytes, line ends and Ctrl-U included, written as \xNN escapes. */
+static void make_noise(char *buf, size_t cap, uint32_t seed)
+{
+	size_t n = 0;
+
+	for (int i = 0; i < 200 && n + 5 < cap; i++) {
+		seed = seed * 1103515245u + 12345u;
+		n += (size_t)snprintf(buf + n, cap - n, "\\x%02x", (seed >> 16) & 0xffu);
+	}
+}
+
+static void test_request_after_random_noise_is_still_ok(void **state)
+{
+	char noise[1024];
+
+	(void)state;
+	for (uint32_t round = 1; round <= 4; round++) {
+		make_noise(noise, sizeof(noise), round * 7919u);
+		run(&res, NULL, ARGS("--console", fx.live.path, "--raw-send", noise));
+		assert_int_equal(res.status, 0);
+		run(&res, NULL, ARGS("--console", fx.live.path, "ping"));
+		assert_string_equal(res.err, "");
+		assert_string_equal(res.out, "pong\n");
+		assert_int_equal(res.status, 0);
+	}
+}
+
+static void test_noise_and_request_in_one_call_is_still_ok(void **state)
+{
+	char noise[1024];
+
+	(void)state;
+	for (uint32_t round = 1; round <= 4; round++) {
+		make_noise(noise, sizeof(noise), round * 104729u);
+		run(&res, NULL, ARGS("--console", fx.live.path, "--raw-send", noise, "ping"));
+		assert_string_equal(res.err, "");
+		assert_string_equal(res.out, "pong\n");
+		assert_int_equal(res.status, 0);
+	}
+}
+
+static void test_lines_before_the_last_status_line_are_not_ours(void **state)
+{
+	(void)state;
+	run(&res, NULL, ARGS("--console", fx.live.path, "late"));
+	assert_int_equal(res.status, 0);
+	assert_string_equal(res.out, "new body\n");
+}
+
+static void test_log_appends_every_byte_received(void **state)
+{
+	char log[256], text[4096];
+	const char *first, *second;
+
+	(void)state;
+	snprintf(log, sizeof(log), "%s/console.log", fx.dir);
+	unlink(log);
+	run(&res, NULL, ARGS("--console", fx.live.path, "--log", log, "ping"));
+	assert_int_equal(res.status, 0);
+	run(&res, NULL, ARGS("--console", fx.live.path, "--log", log, "ping"));
+	assert_int_equal(res.status, 0);
+	slurp(log, text, sizeof(text));
+	first = strstr(text, "pong\r\n= ok @");
+	assert_non_null(first);
+	second = strstr(first + 1, "pong\r\n= ok @");
+	assert_non_null(second);
+}
+
+static void test_log_can_come_from_the_environment(void **state)
+{
+	char log[256], env[300], text[4096];
+
+	(void)state;
+	snprintf(log, sizeof(log), "%s/env.log", fx.dir);
+	snprintf(env, sizeof(env), "HVCTL_LOG=%s", log);
+	unlink(log);
+	run_env(&res, NULL, ARGS(env), ARGS("--console", fx.live.path, "ping"));
+	assert_int_equal(res.status, 0);
+	slurp(log, text, sizeof(text));
+	assert_non_null(strstr(text, "pong\r\n"));
+}
+
+static void test_silent_console_exits_3_within_the_timeout(void **state)
+{
+	char expect[256];
+
+	(void)state;
+	run(&res, NULL, ARGS("--console", fx.silent.path, "--timeout", "1", "ping"));
+	assert_int_equal(res.status, 3);
+	assert_true(res.secs >= 0.9);
+	assert_true(res.secs < 3.0);
+	snprintf(expect, sizeof(expect),
+	         "hvctl: no answer from the monitor on %s within 1 s (is the lab running? is this "
+	         "the monitor's console?)\n",
+	         fx.silent.path);
+	assert_string_equal(res.err, expect);
+}
+
+static void test_console_can_come_from_the_environment(void **state)
+{
+	char env[128];
+
+	(void)state;
+	snprintf(env, sizeof(env), "HVCTL_CONSOLE=%s", fx.live.path);
+	run_env(&res, NULL, ARGS(env), ARGS("ping"));
+	assert_int_equal(res.status, 0);
+	assert_string_equal(res.out, "pong\n");
+}
+
+static void test_missing_console_is_a_usage_error(void **state)
+{
+	(void)state;
+	run(&res, NULL, ARGS("ping"));
+	assert_int_equal(res.status, 2);
+	assert_non_null(strstr(res.err, "no console given"));
+}
+
+static void test_unopenable_console_exits_3(void **state)
+{
+	(void)state;
+	run(&res, NULL, ARGS("--console", "/nonexistent/ttyS9", "ping"));
+	assert_int_equal(res.status, 3);
+	assert_non_null(strstr(res.err, "cannot open /nonexistent/ttyS9"));
+}
+
+static void test_console_that_is_not_a_tty_exits_3(void **state)
+{
+	(void)state;
+	run(&res, NULL, ARGS("--console", "/dev/null", "ping"));
+	assert_int_equal(res.status, 3);
+	assert_non_null(strstr(res.err, "not a terminal"));
+}
+
+static void test_refused_tcp_console_exits_3(void **state)
+{
+	(void)state;
+	/* Port 1 on loopback: nothing listens there in a test environment. */
+	run(&res, NULL, ARGS("--console", "tcp:127.0.0.1:1", "--timeout", "2", "ping"));
+	assert_int_equal(res.status, 3);
+	assert_non_null(strstr(res.err, "cannot connect to 127.0.0.1 port 1"));
+}
+
+static void test_tcp_console_works_like_a_tty(void **state)
+{
+	char addr[64];
+
+	(void)state;
+	snprintf(addr, sizeof(addr), "tcp:127.0.0.1:%d", fx.tcp_port);
+	run(&res, NULL, ARGS("--console", addr, "ping"));
+	assert_string_equal(res.err, "");
+	assert_string_equal(res.out, "pong\n");
+	assert_int_equal(res.status, 0);
+	run(&res, NULL, ARGS("--console", addr, "nope"));
+	assert_int_equal(res.status, 1);
+}
+
+static void test_unknown_option_is_a_usage_error(void **state)
+{
+	(void)state;
+	run(&res, NULL, ARGS("--console", fx.live.path, "--frob", "ping"));
+	assert_int_equal(res.status, 2);
+	assert_non_null(strstr(res.err, "unknown option --frob"));
+}
+
+static void test_bad_timeout_is_a_usage_error(void **state)
+{
+	(void)state;
+	run(&res, NULL, ARGS("--console", fx.live.path, "--timeout", "0", "ping"));
+	assert_int_equal(res.status, 2);
+	run(&res, NULL, ARGS("--console", fx.live.path, "--timeout", "soon", "ping"));
+	assert_int_equal(res.status, 2);
+}
+
+static void test_help_option_prints_usage_and_exits_0(void **state)
+{
+	(void)state;
+	run(&res, NULL, ARGS("--help"));
+	assert_int_equal(res.status, 0);
+	assert_non_null(strstr(res.out, "usage: hvctl"));
+}
+
+static void test_raw_send_alone_exits_0_without_waiting(void **state)
+{
+	(void)state;
+	run(&res, NULL,
+	    ARGS("--console", fx.silent.path, "--timeout", "5", "--raw-send", "x\\r\\n"));
+	assert_int_equal(res.status, 0);
+	assert_true(res.secs < 2.0);
+	tcflush(fx.silent.master, TCIFLUSH);
+}
+
+static void test_raw_send_with_a_bad_escape_is_a_usage_error(void **state)
+{
+	(void)state;
+	run(&res, NULL, ARGS("--console", fx.live.path, "--raw-send", "\\q"));
+	assert_int_equal(res.status, 2);
+}
+
+static void test_interactive_sends_one_request_per_line(void **state)
+{
+	(void)state;
+	run(&res, "ping\n\n   \necho a b\nfrob\nping\n", ARGS("--console", fx.live.path));
+	assert_string_equal(res.out, "pong\na b\npong\n");
+	assert_non_null(strstr(res.err, "hvctl: error unknown-verb:"));
+	assert_int_equal(res.status, 0); /* that of the last request */
+}
+
+static void test_interactive_exits_with_the_last_status_and_stops_at_quit(void **state)
+{
+	(void)state;
+	run(&res, "ping\nfrob\nquit\nping\n", ARGS("--console", fx.live.path));
+	assert_string_equal(res.out, "pong\n");
+	assert_int_equal(res.status, 1);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_ok_reply_exits_0_and_prints_the_body),
+	    cmocka_unit_test(test_arguments_are_sent_as_words),
+	    cmocka_unit_test(test_unknown_verb_exits_1_with_the_error_on_stderr),
+	    cmocka_unit_test(test_bad_argument_exits_1),
+	    cmocka_unit_test(test_overlong_request_is_sent_and_exits_1_with_line_too_long),
+	    cmocka_unit_test(test_request_with_a_control_byte_gets_bad_input),
+	    cmocka_unit_test(test_request_with_a_line_feed_is_refused_locally),
+	    cmocka_unit_test(test_request_after_random_noise_is_still_ok),
+	    cmocka_unit_test(test_noise_and_request_in_one_call_is_still_ok),
+	    cmocka_unit_test(test_lines_before_the_last_status_line_are_not_ours),
+	    cmocka_unit_test(test_log_appends_every_byte_received),
+	    cmocka_unit_test(test_log_can_come_from_the_environment),
+	    cmocka_unit_test(test_silent_console_exits_3_within_the_timeout),
+	    cmocka_unit_test(test_console_can_come_from_the_environment),
+	    cmocka_unit_test(test_missing_console_is_a_usage_error),
+	    cmocka_unit_test(test_unopenable_console_exits_3),
+	    cmocka_unit_test(test_console_that_is_not_a_tty_exits_3),
+	    cmocka_unit_test(test_refused_tcp_console_exits_3),
+	    cmocka_unit_test(test_tcp_console_works_like_a_tty),
+	    cmocka_unit_test(test_unknown_option_is_a_usage_error),
+	    cmocka_unit_test(test_bad_timeout_is_a_usage_error),
+	    cmocka_unit_test(test_help_option_prints_usage_and_exits_0),
+	    cmocka_unit_test(test_raw_send_alone_exits_0_without_waiting),
+	    cmocka_unit_test(test_raw_send_with_a_bad_escape_is_a_usage_error),
+	    cmocka_unit_test(test_interactive_sends_one_request_per_line),
+	    cmocka_unit_test(test_interactive_exits_with_the_last_status_and_stops_at_quit),
+	};
+
+	return cmocka_run_group_tests_name("hvctl", tests, group_setup, group_teardown);
+}

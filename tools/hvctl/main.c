@@ -1,0 +1,342 @@
+/* hvctl: talks to the ctrvisor monitor over its out-of-band console
+ * (docs/console-protocol.md, "hvctl"). */
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "conn.h"
+#include "request.h"
+
+static const char usage_text[] =
+    "usage: hvctl [OPTIONS] [VERB [ARGS...]]\n"
+    "Sends VERB ARGS to the ctrvisor monitor console and prints the reply;\n"
+    "without VERB, reads one request per line from stdin (quit or EOF ends).\n"
+    "\n"
+    "  --console ADDR   tty device path, tcp:HOST:PORT or unix:PATH\n"
+    "                   (default: $HVCTL_CONSOLE)\n"
+    "  --timeout SEC    wait at most SEC seconds per request (default 30)\n"
+    "  --log FILE       append every byte received to FILE (default: $HVCTL_LOG)\n"
+    "  --pace-bytes N   write N bytes at a time (default 8)\n"
+    "  --pace-us N      pause N microseconds between writes (default 2000; 0: none)\n"
+    "  --raw-send STR   first write STR as is (escapes \\xNN \\n \\r \\t \\\\ \\0),\n"
+    "                   untagged, without waiting for an answer\n"
+    "  -h, --help       this text\n"
+    "\n"
+    "Exit status: 0 ok, 1 error reply, 2 usage or local error, 3 no answer or the\n"
+    "console could not be opened.\n";
+
+struct options {
+	const char *console;
+	const char *log;
+	double timeout_s;
+	size_t pace_bytes;
+	uint32_t pace_us;
+	const char *raw_send;
+	int first_word; /* index in argv of the verb; argc when none */
+};
+
+static int usage_error(const char *fmt, const char *arg)
+{
+	fprintf(stderr, "hvctl: ");
+	fprintf(stderr, fmt, arg);
+	fprintf(stderr, "\n(hvctl --help tells the options)\n");
+	return HVCTL_EXIT_USAGE;
+}
+
+static bool parse_ulong(const char *s, unsigned long min, unsigned long max, unsigned long *out)
+{
+	char *end;
+	unsigned long v;
+
+	if (s[0] < '0' || s[0] > '9')
+		return false;
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno != 0 || *end != '\0' || v < min || v > max)
+		return false;
+	*out = v;
+	return true;
+}
+
+/* 0 on success, else an exit status (-1: --help was printed, exit 0). */
+static int parse_options(int argc, char **argv, struct options *o)
+{
+	int i;
+
+	for (i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		const char *val = NULL;
+		const char *eq;
+		char name[32];
+		unsigned long n;
+
+		if (strcmp(a, "--") == 0) {
+			i++;
+			break;
+		}
+		if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+			fputs(usage_text, stdout);
+			return -1;
+		}
+		if (strncmp(a, "--", 2) != 0)
+			break; /* the verb: everything from here on is the request */
+
+		eq = strchr(a, '=');
+		if (eq != NULL) {
+			snprintf(name, sizeof(name), "%.*s", (int)(eq - a), a);
+			val = eq + 1;
+		} else {
+			snprintf(name, sizeof(name), "%s", a);
+		}
+		if (strcmp(name, "--console") != 0 && strcmp(name, "--timeout") != 0 &&
+		    strcmp(name, "--log") != 0 && strcmp(name, "--pace-bytes") != 0 &&
+		    strcmp(name, "--pace-us") != 0 && strcmp(name, "--raw-send") != 0)
+			return usage_error("unknown option %s", a);
+		if (val == NULL) {
+			if (i + 1 >= argc)
+				return usage_error("%s needs a value", name);
+			val = argv[++i];
+		}
+
+		if (strcmp(name, "--console") == 0) {
+			o->console = val;
+		} else if (strcmp(name, "--log") == 0) {
+			o->log = val;
+		} else if (strcmp(name, "--raw-send") == 0) {
+			o->raw_send = val;
+		} else if (strcmp(name, "--timeout") == 0) {
+			char *end;
+			double t;
+
+			errno = 0;
+			t = strtod(val, &end);
+			if (errno != 0 || end == val || *end != '\0' || !isfinite(t) || t <= 0 ||
+			    t > 86400.0)
+				return usage_error(
+				    "--timeout wants seconds (0 < SEC <= 86400), not "
+				    "\"%s\"",
+				    val);
+			o->timeout_s = t;
+		} else if (strcmp(name, "--pace-bytes") == 0) {
+			if (!parse_ulong(val, 1, 4096, &n))
+				return usage_error("--pace-bytes wants 1..4096, not \"%s\"", val);
+			o->pace_bytes = n;
+		} else {
+			if (!parse_ulong(val, 0, 1000000, &n))
+				return usage_error("--pace-us wants 0..1000000, not \"%s\"", val);
+			o->pace_us = (uint32_t)n;
+		}
+	}
+	o->first_word = i;
+	return 0;
+}
+
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* C escapes of --raw-send into bytes; -1 on a bad escape. */
+static ssize_t unescape(const char *s, char *out)
+{
+	size_t n = 0;
+
+	while (*s != '\0') {
+		char c = *s++;
+
+		if (c != '\\') {
+			out[n++] = c;
+			continue;
+		}
+		c = *s++;
+		switch (c) {
+		case 'n':
+			out[n++] = '\n';
+			break;
+		case 'r':
+			out[n++] = '\r';
+			break;
+		case 't':
+			out[n++] = '\t';
+			break;
+		case '0':
+			out[n++] = '\0';
+			break;
+		case '\\':
+			out[n++] = '\\';
+			break;
+		case 'x': {
+			int hi = hexval(s[0]), lo;
+
+			if (hi < 0)
+				return -1;
+			lo = hexval(s[1]);
+			if (lo < 0) {
+				out[n++] = (char)hi;
+				s += 1;
+			} else {
+				out[n++] = (char)(hi * 16 + lo);
+				s += 2;
+			}
+			break;
+		}
+		default:
+			return -1;
+		}
+	}
+	return (ssize_t)n;
+}
+
+/* The words after the options, joined by spaces: the protocol has no quoting. */
+static char *join_words(int argc, char **argv, int first)
+{
+	size_t len = 1;
+	char *s;
+
+	for (int i = first; i < argc; i++)
+		len += strlen(argv[i]) + 1;
+	s = malloc(len);
+	if (s == NULL)
+		return NULL;
+	s[0] = '\0';
+	for (int i = first; i < argc; i++) {
+		if (i > first)
+			strcat(s, " ");
+		strcat(s, argv[i]);
+	}
+	return s;
+}
+
+static int one_request(struct conn *c, struct reader *rd, const char *req, size_t len,
+                       double timeout_s)
+{
+	if (!hvctl_request_sendable(req, len)) {
+		fprintf(stderr,
+		        "hvctl: a request cannot hold NUL, CR, LF or Ctrl-U (they would end "
+		        "or cancel it on the way); not sent\n");
+		return HVCTL_EXIT_USAGE;
+	}
+	return hvctl_request(c, rd, req, timeout_s);
+}
+
+static int interactive(struct conn *c, struct reader *rd, double timeout_s)
+{
+	bool tty = isatty(STDIN_FILENO);
+	int status = HVCTL_EXIT_OK;
+	char *line = NULL;
+	size_t cap = 0;
+
+	for (;;) {
+		ssize_t n;
+		char *start;
+
+		if (tty) {
+			fputs("hvctl> ", stdout);
+			fflush(stdout);
+		}
+		n = getline(&line, &cap, stdin);
+		if (n < 0)
+			break;
+		while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+			line[--n] = '\0';
+		start = line;
+		while (*start == ' ' || *start == '\t')
+			start++;
+		if ((size_t)(start - line) == (size_t)n)
+			continue; /* blank: the monitor would not answer it either */
+		if (strcmp(start, "quit") == 0 || strcmp(start, "exit") == 0)
+			break;
+		status = one_request(c, rd, start, (size_t)n - (size_t)(start - line), timeout_s);
+	}
+	if (tty && feof(stdin))
+		fputc('\n', stdout);
+	free(line);
+	return status;
+}
+
+int main(int argc, char **argv)
+{
+	struct options o = {.timeout_s = 30.0, .pace_bytes = 8, .pace_us = 2000};
+	struct conn c = {.fd = -1, .log_fd = -1};
+	struct reader rd = {0};
+	char err[512];
+	int rc;
+
+	o.console = getenv("HVCTL_CONSOLE");
+	o.log = getenv("HVCTL_LOG");
+	rc = parse_options(argc, argv, &o);
+	if (rc != 0)
+		return rc < 0 ? HVCTL_EXIT_OK : rc;
+	if (o.console == NULL || o.console[0] == '\0') {
+		fprintf(stderr, "hvctl: no console given: use --console ADDR or set HVCTL_CONSOLE "
+		                "(a tty path, tcp:HOST:PORT or unix:PATH)\n");
+		return HVCTL_EXIT_USAGE;
+	}
+	if (o.log != NULL && o.log[0] != '\0') {
+		c.log_fd = open(o.log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+		if (c.log_fd < 0) {
+			fprintf(stderr, "hvctl: cannot open log %s: %s\n", o.log, strerror(errno));
+			return HVCTL_EXIT_USAGE;
+		}
+	}
+	c.pace_bytes = o.pace_bytes;
+	c.pace_us = o.pace_us;
+
+	if (conn_open(&c, o.console, conn_now_ms() + (uint64_t)(o.timeout_s * 1000.0), err,
+	              sizeof(err)) != 0) {
+		fprintf(stderr, "hvctl: %s\n", err);
+		return HVCTL_EXIT_NO_ANSWER;
+	}
+
+	rc = HVCTL_EXIT_OK;
+	if (o.raw_send != NULL) {
+		char *raw = malloc(strlen(o.raw_send) + 1);
+		ssize_t n = raw != NULL ? unescape(o.raw_send, raw) : -1;
+
+		if (n < 0) {
+			free(raw);
+			conn_close(&c);
+			return usage_error("bad escape in --raw-send \"%s\"", o.raw_send);
+		}
+		if (conn_write(&c, raw, (size_t)n,
+		               conn_now_ms() + (uint64_t)(o.timeout_s * 1000.0)) != 0) {
+			fprintf(stderr, "hvctl: cannot write to %s: %s\n", o.console,
+			        strerror(errno));
+			rc = HVCTL_EXIT_NO_ANSWER;
+		}
+		free(raw);
+		if (rc != HVCTL_EXIT_OK || o.first_word >= argc)
+			goto out;
+	}
+
+	if (o.first_word < argc) {
+		char *req = join_words(argc, argv, o.first_word);
+
+		if (req == NULL) {
+			fprintf(stderr, "hvctl: out of memory\n");
+			rc = HVCTL_EXIT_USAGE;
+			goto out;
+		}
+		rc = one_request(&c, &rd, req, strlen(req), o.timeout_s);
+		free(req);
+	} else {
+		rc = interactive(&c, &rd, o.timeout_s);
+	}
+out:
+	reader_free(&rd);
+	conn_close(&c);
+	if (c.log_fd >= 0)
+		close(c.log_fd);
+	return rc;
+}

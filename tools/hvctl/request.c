@@ -1,0 +1,191 @@
+/* A request goes out tagged and paced; its reply is the body lines that follow the last
+ * status line seen, up to the status line carrying our tag. Lines from earlier replies or
+ * from noise are dropped on the way. */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "console/line.h"
+#include "console/proto.h"
+#include "request.h"
+
+void reader_free(struct reader *rd)
+{
+	free(rd->line);
+	memset(rd, 0, sizeof(*rd));
+}
+
+static void *xrealloc(void *p, size_t n)
+{
+	void *q = realloc(p, n);
+
+	if (q == NULL) {
+		fprintf(stderr, "hvctl: out of memory\n");
+		exit(HVCTL_EXIT_USAGE);
+	}
+	return q;
+}
+
+/* A fresh tag per request, so a late reply to an earlier one cannot be taken for ours. */
+static void hvctl_new_tag(char *tag, size_t len)
+{
+	static const char alphabet[] = "abcdefghijklmnopqrstuvwxyz0123456789";
+	uint8_t rnd[PROTO_TAG_MAX];
+
+	if (getrandom(rnd, len, GRND_NONBLOCK) != (ssize_t)len) {
+		struct timespec ts;
+		uint64_t x;
+
+		clock_gettime(CLOCK_REALTIME, &ts);
+		x = (uint64_t)ts.tv_nsec ^ ((uint64_t)ts.tv_sec << 20) ^ (uint64_t)getpid();
+		for (size_t i = 0; i < len; i++) {
+			x = x * 6364136223846793005ull + 1442695040888963407ull;
+			rnd[i] = (uint8_t)(x >> 56);
+		}
+	}
+	for (size_t i = 0; i < len; i++)
+		tag[i] = alphabet[rnd[i] % (sizeof(alphabet) - 1)];
+	tag[len] = '\0';
+}
+
+int hvctl_request_sendable(const char *request, size_t len)
+{
+	for (size_t i = 0; i < len; i++) {
+		char ch = request[i];
+		if (ch == '\0' || ch == '\r' || ch == '\n' || ch == (char)CONSOLE_KILL_LINE)
+			return 0;
+	}
+	return 1;
+}
+
+struct body {
+	char *text;
+	size_t len, cap;
+};
+
+static void body_add_line(struct body *b, const char *line, size_t n)
+{
+	if (b->len + n + 1 > b->cap) {
+		b->cap = (b->len + n + 1) * 2;
+		b->text = xrealloc(b->text, b->cap);
+	}
+	memcpy(b->text + b->len, line, n);
+	b->len += n;
+	b->text[b->len++] = '\n';
+}
+
+/* Handles one received line (line end removed). Returns 1 when it is our status line. */
+static int hvctl_line(const char *line, size_t n, const char *tag, struct body *body,
+                      struct proto_status *st)
+{
+	if (proto_parse_status(line, st)) {
+		if (strcmp(st->tag, tag) == 0)
+			return 1;
+		body->len = 0; /* the end of an earlier reply: what came before is not ours */
+		return 0;
+	}
+	body_add_line(body, line, n);
+	return 0;
+}
+
+/* Takes received bytes into rd; each complete line goes to hvctl_line. Returns 1 once our
+ * status line was seen. */
+static int hvctl_take(struct reader *rd, const char *buf, size_t n, const char *tag,
+                      struct body *body, struct proto_status *st)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (buf[i] == '\n') {
+			size_t len = rd->len;
+			int done;
+
+			while (len > 0 && rd->line[len - 1] == '\r')
+				len--;
+			if (rd->cap == 0)
+				rd->line = xrealloc(rd->line, rd->cap = 256);
+			rd->line[len] = '\0';
+			/* A NUL inside a line is noise; proto_parse_status sees the line up
+			 * to it, which is not a status line unless the start was one. */
+			done = hvctl_line(rd->line, len, tag, body, st);
+			rd->len = 0;
+			rd->dropped = 0;
+			if (done)
+				return 1;
+			continue;
+		}
+		if (rd->len + 2 > HVCTL_LINE_LIMIT) {
+			rd->dropped++;
+			continue;
+		}
+		if (rd->len + 2 > rd->cap) {
+			rd->cap = rd->cap == 0 ? 256 : rd->cap * 2;
+			rd->line = xrealloc(rd->line, rd->cap);
+		}
+		rd->line[rd->len++] = buf[i];
+	}
+	return 0;
+}
+
+int hvctl_request(struct conn *c, struct reader *rd, const char *request, double timeout_s)
+{
+	uint64_t deadline = conn_now_ms() + (uint64_t)(timeout_s * 1000.0);
+	char tag[9];
+	size_t rlen = strlen(request);
+	char *out = xrealloc(NULL, rlen + sizeof(tag) + 4);
+	size_t olen;
+	struct body body = {0};
+	struct proto_status st;
+	int status = -1;
+
+	hvctl_new_tag(tag, sizeof(tag) - 1);
+	/* Ctrl-U first: whatever noise the monitor has buffered must not prefix the request. */
+	olen = (size_t)sprintf(out, "%c@%s %s\n", (char)CONSOLE_KILL_LINE, tag, request);
+	if (conn_write(c, out, olen, deadline) != 0) {
+		int e = errno;
+		free(out);
+		if (e == ETIMEDOUT)
+			goto no_answer;
+		fprintf(stderr, "hvctl: cannot write to %s: %s\n", c->addr, strerror(e));
+		return HVCTL_EXIT_NO_ANSWER;
+	}
+	free(out);
+
+	while (status < 0) {
+		char buf[4096];
+		ssize_t r = conn_read(c, buf, sizeof(buf), deadline);
+
+		if (r == 0)
+			goto no_answer;
+		if (r < 0) {
+			fprintf(stderr, "hvctl: lost the console %s: %s\n", c->addr,
+			        errno == EPIPE ? "the other end closed it" : strerror(errno));
+			free(body.text);
+			return HVCTL_EXIT_NO_ANSWER;
+		}
+		if (hvctl_take(rd, buf, (size_t)r, tag, &body, &st))
+			status = st.error == PROTO_OK ? HVCTL_EXIT_OK : HVCTL_EXIT_ERROR_REPLY;
+	}
+	/* What followed our status line in the same read belongs to nobody: drop it. */
+	rd->len = 0;
+
+	if (body.len > 0)
+		fwrite(body.text, 1, body.len, stdout);
+	fflush(stdout);
+	free(body.text);
+	if (status != HVCTL_EXIT_OK)
+		fprintf(stderr, "hvctl: error %s: %s\n", proto_error_name(st.error), st.message);
+	return status;
+
+no_answer:
+	free(body.text);
+	fprintf(stderr,
+	        "hvctl: no answer from the monitor on %s within %g s (is the lab running? is this "
+	        "the monitor's console?)\n",
+	        c->addr, timeout_s);
+	return HVCTL_EXIT_NO_ANSWER;
+}
