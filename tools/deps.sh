@@ -9,6 +9,7 @@ PACKAGES=(
 	libcmocka-dev pkg-config          # unit tests
 	mtools dosfstools                 # the lab's FAT disk image
 	busybox-static cpio gzip          # the lab's initramfs
+	libc6-dev                         # static glibc for the lab's lab-probe
 	bochs bochsbios vgabios ovmf      # the lab machine (VT-x with EPT, emulated)
 	qemu-system-x86 qemu-utils        # fast guest checks without VT-x
 	socat python3 xz-utils            # pty wiring, test harness

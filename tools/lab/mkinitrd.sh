@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# Builds the lab guest's initramfs, DIR/lab/initrd.img (gzip'd newc cpio): busybox-static
+# with its applet links, lab-probe, and tools/lab/guest/init as /init. No kernel modules:
+# fetch-kernel.sh checks that everything the guest uses is built in.
+#
+# usage: mkinitrd.sh [--build DIR]
+set -euo pipefail
+# shellcheck source=lib.sh source-path=SCRIPTDIR
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+parse_build_arg "$@"
+[ ${#LAB_ARGS[@]} -eq 0 ] || die "unknown argument: ${LAB_ARGS[0]}"
+
+GUEST_SRC=$LAB_TOOLS/guest
+BUSYBOX=/bin/busybox
+PROBE=$LAB_DIR/lab-probe
+INITRD=$LAB_DIR/initrd.img
+ROOT=$LAB_DIR/initrd-root
+CC=${CC:-gcc}
+
+[ -x "$BUSYBOX" ] || die "$BUSYBOX missing (package busybox-static; run tools/deps.sh)"
+# Debian's dynamic `busybox` package also installs /bin/busybox; the initramfs has no libc.
+if readelf -l "$BUSYBOX" 2>/dev/null | grep -q 'program interpreter'; then
+    die "$BUSYBOX is dynamically linked: install busybox-static instead of busybox"
+fi
+
+# -s: the symbols only cost initramfs size (and Bochs boot time to unpack them).
+if ! up_to_date "$PROBE" "$GUEST_SRC/lab-probe.c"; then
+    log "compiling lab-probe"
+    "$CC" -static -O2 -Wall -Wextra -Werror -s -o "$PROBE.tmp" "$GUEST_SRC/lab-probe.c" ||
+        die "lab-probe does not compile (static glibc: package libc6-dev)"
+    mv -f "$PROBE.tmp" "$PROBE"
+fi
+
+# The stamp, not initrd.img, records "built from these inputs": initrd.img is replaced only
+# when its bytes change, so touching an input does not make the disk images rebuild.
+STAMP=$LAB_DIR/.initrd.stamp
+if [ -s "$INITRD" ] && up_to_date "$STAMP" "$PROBE" "$GUEST_SRC/init" "$BUSYBOX" \
+    "${BASH_SOURCE[0]}" "$LAB_TOOLS/lib.sh"; then
+    log "initrd.img up to date"
+    exit 0
+fi
+
+log "building initrd.img"
+rm -rf "$ROOT"
+mkdir -p "$ROOT"/{bin,sbin,usr/bin,usr/sbin,dev,proc,sys,tmp,root,etc}
+install -m 755 "$BUSYBOX" "$ROOT/bin/busybox"
+install -m 755 "$PROBE" "$ROOT/bin/lab-probe"
+install -m 755 "$GUEST_SRC/init" "$ROOT/init"
+# Applet links where busybox would install them (bin/sh, sbin/reboot, usr/bin/...).
+while read -r applet; do
+    [ -n "$applet" ] || continue
+    [ -e "$ROOT/$applet" ] || ln -s /bin/busybox "$ROOT/$applet"
+done < <("$BUSYBOX" --list-full)
+[ -e "$ROOT/bin/sh" ] || die "busybox has no sh applet"
+# The kernel opens /dev/console for init's fds 0-2 before /init runs; without the node it
+# runs /init with them closed (init then reopens it from devtmpfs, so non-root builds work).
+if [ "$(id -u)" -eq 0 ]; then
+    mknod -m 600 "$ROOT/dev/console" c 5 1
+    mknod -m 666 "$ROOT/dev/null" c 1 3
+fi
+chmod 1777 "$ROOT/tmp"
+chmod 700 "$ROOT/root"
+
+# Fixed mtimes, owners and order: the same inputs give the same bytes, so a rebuild that
+# changed nothing does not look like a new guest.
+find "$ROOT" -exec touch -h -d @0 {} +
+(cd "$ROOT" && find . -mindepth 1 -print0 | LC_ALL=C sort -z |
+    cpio --null --create --format=newc --owner=0:0 --reproducible --quiet) |
+    gzip -9 -n >"$INITRD.tmp" || die "cpio/gzip failed"
+if cmp -s "$INITRD.tmp" "$INITRD"; then
+    rm -f "$INITRD.tmp"
+    log "initrd.img unchanged"
+else
+    mv -f "$INITRD.tmp" "$INITRD"
+    log "initrd.img: $(stat -c %s "$INITRD") bytes"
+fi
+touch "$STAMP"

@@ -1,0 +1,192 @@
+#!/usr/bin/env bash
+# Boots the lab guest in QEMU with TCG (no VT-x needed, ~5 s to /init), shows its console and
+# stops once the guest has printed GUEST-HEARTBEAT n=3 (so every GUEST-* line of the boot is
+# there), or after a timeout. Optionally dumps guest memory (ELF with CPU state) first, for
+# the introspection tests on the host.
+#
+# usage: run-qemu.sh [--build DIR] [--dump FILE] [--timeout SEC] [--uefi DISK]
+#   --build DIR     lab files from DIR/lab (default build; see build-lab.sh)
+#   --dump FILE     after the heartbeat, `dump-guest-memory` to FILE (QEMU's ELF format: the
+#                   guest's RAM plus one note per vCPU with its registers)
+#   --timeout SEC   give up after SEC seconds of wall time (default 180)
+#   --uefi DISK     boot DISK (e.g. DIR/lab/disk-bare.img) with OVMF instead of -kernel:
+#                   checks the disk image and its startup.nsh (much slower under TCG)
+# Exit status: 0 heartbeat seen, 1 timeout or QEMU ended first, 2 usage.
+# The console is also kept in DIR/lab/qemu-console.log; what the guest wrote to COM2 (its
+# lab-probe com2 bytes: in QEMU nobody intercepts them) in DIR/lab/qemu-com2.log; QEMU's
+# own messages in DIR/lab/qemu-stderr.log.
+#
+# QEMU's TCG has no VMX, so this runs the guest without the monitor. On a machine with
+# VT-x and KVM (bare metal, or a VM with nested virtualization: kvm_intel nested=1), the
+# whole stack, monitor included, boots like this (not possible on the build machines):
+#
+#   qemu-system-x86_64 -enable-kvm -cpu host -m 1024 -smp 1 \
+#       -drive if=pflash,format=raw,readonly=on,file=/usr/share/OVMF/OVMF_CODE.fd \
+#       -drive if=pflash,format=raw,file=OVMF_VARS.fd   (a writable copy of OVMF_VARS.fd) \
+#       -drive file=DIR/lab/disk.img,format=raw,if=ide \
+#       -display none -serial file:console.log \
+#       -serial unix:/tmp/hvcon,server=on,wait=off
+#
+# The first serial port is the guest console (COM1), the second the monitor's console (COM2,
+# reach it with `hvctl --console` on a pty bridged by socat, or use -serial pty directly).
+# OVMF finds \EFI\BOOT\BOOTX64.EFI (= hvboot.efi) on the disk; `-cpu host` passes VMX
+# through, which hvboot.efi needs.
+set -euo pipefail
+# shellcheck source=lib.sh source-path=SCRIPTDIR
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+usage() {
+    sed -n '/^# usage:/,/^# Exit status/{s/^# \{0,1\}//;p}' "${BASH_SOURCE[0]}" >&2
+    exit 2
+}
+
+parse_build_arg "$@"
+DUMP=
+TIMEOUT=180
+UEFI_DISK=
+set -- "${LAB_ARGS[@]+"${LAB_ARGS[@]}"}"
+while [ $# -gt 0 ]; do
+    case "$1" in
+    --dump)
+        [ $# -ge 2 ] || usage
+        DUMP=$2
+        shift 2
+        ;;
+    --timeout)
+        [ $# -ge 2 ] || usage
+        TIMEOUT=$2
+        shift 2
+        ;;
+    --uefi)
+        [ $# -ge 2 ] || usage
+        UEFI_DISK=$2
+        shift 2
+        ;;
+    -h | --help) usage ;;
+    *)
+        echo "${0##*/}: unknown argument: $1" >&2
+        usage
+        ;;
+    esac
+done
+case "$TIMEOUT" in '' | *[!0-9]*) die "--timeout needs whole seconds" ;; esac
+
+command -v qemu-system-x86_64 >/dev/null || die "qemu-system-x86_64 missing (run tools/deps.sh)"
+VMLINUZ=$LAB_DIR/vmlinuz
+INITRD=$LAB_DIR/initrd.img
+CONSOLE_LOG=$LAB_DIR/qemu-console.log
+COM2_LOG=$LAB_DIR/qemu-com2.log
+QEMU_LOG=$LAB_DIR/qemu-stderr.log
+QMP_SOCK=$LAB_DIR/qemu-qmp.sock
+OVMF=/usr/share/ovmf/OVMF.fd
+
+if [ -n "$UEFI_DISK" ]; then
+    [ -s "$UEFI_DISK" ] || die "$UEFI_DISK missing (run tools/lab/build-lab.sh)"
+    [ -s "$OVMF" ] || die "$OVMF missing (package ovmf)"
+    # A snapshot: QEMU must not write to the image another runner may be using.
+    BOOT=(-bios "$OVMF" -drive "file=$UEFI_DISK,format=raw,if=ide,snapshot=on")
+else
+    for f in "$VMLINUZ" "$INITRD"; do
+        [ -s "$f" ] || die "$f missing (run tools/lab/build-lab.sh)"
+    done
+    BOOT=(-kernel "$VMLINUZ" -initrd "$INITRD" -append "$LAB_CMDLINE")
+fi
+if [ -n "$DUMP" ]; then
+    mkdir -p "$(dirname "$DUMP")"
+    DUMP=$(cd "$(dirname "$DUMP")" && pwd)/$(basename "$DUMP")
+fi
+
+# qemu64, not max: TCG's max offers LA57, and a guest on 5-level paging would not look like
+# the one under Bochs (corei7_haswell_4770) that the introspection code is written for.
+# pc (i440fx) like the Bochs machine; a second UART so the guest sees a real COM2 at 0x2f8.
+: >"$CONSOLE_LOG"
+: >"$COM2_LOG"
+rm -f "$QMP_SOCK"
+qemu-system-x86_64 -accel tcg -machine pc -cpu qemu64 -m 1024 -smp 1 \
+    "${BOOT[@]}" \
+    -display none -no-reboot \
+    -serial "file:$CONSOLE_LOG" -serial "file:$COM2_LOG" \
+    -qmp "unix:$QMP_SOCK,server=on,wait=off" \
+    -net none 2>"$QEMU_LOG" &
+QEMU_PID=$!
+TAIL_PID=
+
+cleanup() {
+    [ -z "$TAIL_PID" ] || kill "$TAIL_PID" 2>/dev/null || true
+    if kill -0 "$QEMU_PID" 2>/dev/null; then
+        kill "$QEMU_PID" 2>/dev/null || true
+        wait "$QEMU_PID" 2>/dev/null || true
+    fi
+    rm -f "$QMP_SOCK"
+}
+trap cleanup EXIT
+
+tail -n +1 -f "$CONSOLE_LOG" &
+TAIL_PID=$!
+
+# dump_memory FILE: QMP dump-guest-memory, synchronous (detach=false), so QEMU has written
+# the whole file when the command returns. QMP needs its capabilities handshake first.
+dump_memory() {
+    python3 - "$QMP_SOCK" "$1" <<'EOF'
+import json, socket, sys
+
+sock = socket.socket(socket.AF_UNIX)
+sock.connect(sys.argv[1])
+stream = sock.makefile("rw")
+
+def command(name, **arguments):
+    stream.write(json.dumps({"execute": name, "arguments": arguments}) + "\n")
+    stream.flush()
+    for line in stream:
+        reply = json.loads(line)
+        if "return" in reply:
+            return
+        if "error" in reply:
+            sys.exit("dump-guest-memory: %s" % reply["error"]["desc"])
+    sys.exit("dump-guest-memory: QEMU closed the QMP socket")
+
+json.loads(stream.readline())  # the greeting
+command("qmp_capabilities")
+command("dump-guest-memory", paging=False, protocol="file:" + sys.argv[2])
+EOF
+}
+
+status=1
+deadline=$((SECONDS + TIMEOUT))
+while [ $SECONDS -lt $deadline ]; do
+    if grep -q 'GUEST-HEARTBEAT n=3 ' "$CONSOLE_LOG"; then
+        status=0
+        break
+    fi
+    if ! kill -0 "$QEMU_PID" 2>/dev/null; then
+        break
+    fi
+    sleep 0.5
+done
+sleep 0.2 # let tail print the last line before we stop it
+kill "$TAIL_PID" 2>/dev/null || true
+wait "$TAIL_PID" 2>/dev/null || true
+TAIL_PID=
+
+if [ $status -ne 0 ]; then
+    if kill -0 "$QEMU_PID" 2>/dev/null; then
+        log "timeout: no GUEST-HEARTBEAT n=3 after ${TIMEOUT}s (console: $CONSOLE_LOG)"
+    else
+        log "QEMU ended before GUEST-HEARTBEAT n=3 (console: $CONSOLE_LOG)"
+        sed 's/^/qemu: /' "$QEMU_LOG" >&2
+    fi
+    exit 1
+fi
+
+missing=()
+for line in GUEST-INIT GUEST-CPUID GUEST-RESERVED-DONE GUEST-SERIAL GUEST-READY; do
+    grep -q "^$line" "$CONSOLE_LOG" || missing+=("$line")
+done
+[ ${#missing[@]} -eq 0 ] || log "warning: the console lacks ${missing[*]}"
+
+if [ -n "$DUMP" ]; then
+    log "dumping guest memory to $DUMP"
+    dump_memory "$DUMP" || die "dump-guest-memory failed"
+    log "dump: $(stat -c %s "$DUMP") bytes"
+fi
+log "guest reached GUEST-HEARTBEAT n=3"
