@@ -1,0 +1,2 @@
+UNIT_TESTS += mtrr
+UNIT_SRC_mtrr := hv/mm/mtrr.c
