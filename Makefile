@@ -85,6 +85,7 @@ $(BUILD)/san/hvctl: $(HVCTL_C) $(wildcard tools/hvctl/*.h hv/console/*.h) | $(DE
 
 # ---------------------------------------------------------------- tests
 include tests/unit/unit.mk
+include tests/fuzz/fuzz.mk
 
 unit: $(UNIT_BINS)
 	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; $$t; done

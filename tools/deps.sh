@@ -15,6 +15,11 @@ PACKAGES=(
 	socat python3 xz-utils            # pty wiring, test harness
 )
 
+# `deps.sh fuzz`: the extra packages of `make fuzz` (clang's libFuzzer)
+if [ "${1:-}" = fuzz ]; then
+	PACKAGES=(clang libclang-rt-14-dev)
+fi
+
 missing=()
 for p in "${PACKAGES[@]}"; do
 	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then

@@ -75,7 +75,8 @@ void console_poll(void)
 		enum line_event ev = line_feed(&line, (uint8_t)c);
 		if (ev == LINE_NONE)
 			continue;
-		struct reply r = { .write = reply_to_console, .ctx = 0 };
+		struct reply r;
+		reply_init(&r, reply_to_console, 0);
 		stats.requests++;
 		if (ev == LINE_READY)
 			cmd_dispatch(console_verbs, console_verb_count, line.buf, &r);
