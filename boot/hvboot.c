@@ -21,6 +21,7 @@
 
 #define CONFIG_PATH      "\\hv\\hv.cfg"
 #define CORE_FILE_MAX    (16u * 1024u * 1024u)
+#define PROFILE_FILE_MAX (4u * 1024u * 1024u) /* the core keeps a copy in its heap */
 #define TSC_CALIBRATE_US 50000u
 #define PAGE_4K          4096u
 
@@ -185,7 +186,8 @@ static EFI_STATUS refuse_to_boot(void)
 }
 
 /* Load the monitor and start it. Returns true when this CPU now runs as its guest. */
-static bool start_monitor(EFI_FILE_HANDLE root, const struct hv_config *cfg)
+static bool start_monitor(EFI_FILE_HANDLE root, const struct hv_config *cfg, void *profile,
+			  UINTN profile_size)
 {
 	void *file;
 	UINTN file_size;
@@ -240,6 +242,8 @@ static bool start_monitor(EFI_FILE_HANDLE root, const struct hv_config *cfg)
 	void *rsdp = NULL;
 	if (!EFI_ERROR(LibGetSystemConfigurationTable(&acpi20_guid, &rsdp)))
 		bi->acpi_rsdp = (uint64_t)(uintptr_t)rsdp;
+	bi->profile_addr = (uint64_t)(uintptr_t)profile;
+	bi->profile_size = profile_size;
 	fill_memory_map(bi);
 
 	say("hvboot: starting the monitor at 0x%llx (%llu KiB)\r\n", (unsigned long long)base,
@@ -335,7 +339,20 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab)
 	kli->LoadOptions = woptions;
 	kli->LoadOptionsSize = (UINT32)((StrLen(woptions) + 1) * sizeof(CHAR16));
 
-	if (!start_monitor(root, &cfg)) {
+	void *profile = NULL;
+	UINTN profile_size = 0;
+	if (cfg.profile[0]) {
+		s = read_file(root, cfg.profile, PROFILE_FILE_MAX, &profile, &profile_size);
+		if (EFI_ERROR(s)) {
+			say("hvboot: cannot read the kernel profile %s (%s%s): check `profile` in "
+			    CONFIG_PATH "\r\n", cfg.profile, status_text(s),
+			    s == EFI_BAD_BUFFER_SIZE ? ", over 4 MiB: make a compact one with "
+						       "tools/mkprofile" : "");
+			return refuse_to_boot();
+		}
+	}
+
+	if (!start_monitor(root, &cfg, profile, profile_size)) {
 		if (!cfg.allow_unprotected)
 			return refuse_to_boot();
 		say("hvboot: WARNING: booting the kernel WITHOUT the monitor "

@@ -12,10 +12,11 @@
 #define MEMORY_MB_MAX     1024u
 
 enum key_id { KEY_CORE, KEY_KERNEL, KEY_INITRD, KEY_CMDLINE, KEY_CONSOLE, KEY_BAUD,
-	      KEY_MEMORY_MB, KEY_ALLOW_UNPROTECTED, KEY_COUNT };
+	      KEY_MEMORY_MB, KEY_ALLOW_UNPROTECTED, KEY_PROFILE, KEY_COUNT };
 
 static const char *const key_names[KEY_COUNT] = {
 	"core", "kernel", "initrd", "cmdline", "console", "baud", "memory_mb", "allow_unprotected",
+	"profile",
 };
 
 static int fail(struct hvcfg_error *err, unsigned int line, const char *fmt, ...)
@@ -134,6 +135,8 @@ static int parse_value(struct hv_config *cfg, enum key_id key, const char *v, si
 		return parse_path(cfg->kernel, v, n, line, "kernel", err);
 	case KEY_INITRD:
 		return parse_path(cfg->initrd, v, n, line, "initrd", err);
+	case KEY_PROFILE:
+		return parse_path(cfg->profile, v, n, line, "profile", err);
 	case KEY_CMDLINE:
 		for (size_t i = 0; i < n; i++) {
 			if (v[i] < 0x20 || v[i] > 0x7e)
@@ -223,7 +226,7 @@ int hvcfg_parse(const char *text, size_t len, struct hv_config *cfg, struct hvcf
 		if (key == KEY_COUNT)
 			return fail(err, line, "unknown key '%.*s' (known: core, kernel, initrd, "
 					       "cmdline, console, baud, memory_mb, "
-					       "allow_unprotected)",
+					       "allow_unprotected, profile)",
 				    (int)(kend - start > 40 ? 40 : kend - start), text + start);
 		if (seen[key])
 			return fail(err, line, "'%s' is set twice", key_names[key]);

@@ -10,6 +10,7 @@
  *   console = 0x2f8             required: the monitor console's UART (port or COM1-COM4)
  *   baud = 115200               optional, default 115200
  *   memory_mb = 16              optional: the monitor's memory (4-1024 MiB), default 16
+ *   profile = \hv\profile.json  optional: the guest kernel's profile (introspection)
  *   allow_unprotected = no      optional: yes = boot the kernel even if the monitor fails
  */
 #ifndef BOOT_HVCFG_H
@@ -29,6 +30,7 @@ struct hv_config {
 	char core[HVCFG_PATH_MAX];
 	char kernel[HVCFG_PATH_MAX];
 	char initrd[HVCFG_PATH_MAX]; /* empty: none */
+	char profile[HVCFG_PATH_MAX]; /* empty: none (introspection verbs then say so) */
 	char cmdline[HVCFG_CMDLINE_MAX];
 	uint16_t console_port;
 	uint32_t baud;

@@ -10,7 +10,7 @@
 #include <stdint.h>
 
 #define BOOT_INFO_MAGIC   0x4f464e4952544356ull /* "VCTRINFO" */
-#define BOOT_INFO_VERSION 1u
+#define BOOT_INFO_VERSION 2u
 #define BOOT_MEM_MAX      512u
 #define BOOT_ERR_MAX      256u
 
@@ -32,6 +32,8 @@ struct boot_info {
 	uint64_t image_size;     /* bytes of the loaded image, page aligned */
 	uint64_t tsc_hz;         /* measured by the loader against the firmware's Stall() */
 	uint64_t acpi_rsdp;      /* 0 when not found */
+	uint64_t profile_addr;   /* the kernel profile file (ISF JSON) in loader memory, or 0 */
+	uint64_t profile_size;   /* its length in bytes; the core copies it */
 	uint16_t console_port;   /* 16550 base I/O port owned by the monitor */
 	uint16_t reserved0;
 	uint32_t console_baud;

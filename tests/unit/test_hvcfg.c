@@ -32,8 +32,10 @@ static void test_lab_config_is_read_completely(void **state)
 			   "cmdline = console=ttyS0,115200 quiet iomem=relaxed\n"
 			   "console = 0x2f8\n"
 			   "baud = 115200\n"
-			   "allow_unprotected = no\n";
+			   "allow_unprotected = no\n"
+			   "profile = \\hv\\6.1.0-56-amd64.json\n";
 	assert_int_equal(parse(text), 0);
+	assert_string_equal(cfg.profile, "\\hv\\6.1.0-56-amd64.json");
 	assert_string_equal(cfg.core, "\\hv\\hv.elf");
 	assert_string_equal(cfg.kernel, "\\boot\\vmlinuz");
 	assert_string_equal(cfg.initrd, "\\boot\\initrd.img");
@@ -49,6 +51,7 @@ static void test_defaults_apply_when_keys_are_absent(void **state)
 	assert_int_equal(parse(MINIMAL), 0);
 	assert_string_equal(cfg.core, "\\hv\\hv.elf");
 	assert_string_equal(cfg.initrd, "");
+	assert_string_equal(cfg.profile, "");
 	assert_string_equal(cfg.cmdline, "");
 	assert_int_equal(cfg.baud, 115200);
 	assert_int_equal(cfg.memory_mb, 16);
