@@ -89,6 +89,7 @@ include tests/fuzz/fuzz.mk
 
 unit: $(UNIT_BINS)
 	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; $$t; done
+	$(PYTHON) tests/e2e/selftest.py
 
 e2e: all $(BUILD)/san/hvctl lab
 	$(PYTHON) tests/e2e/boot_e2e.py --build $(BUILD) --hvctl $(BUILD)/san/hvctl

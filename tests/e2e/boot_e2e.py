@@ -1,0 +1,419 @@
+#!/usr/bin/env python3
+"""End-to-end test of the monitor in Bochs: ONE boot of DIR/lab/disk.img, then checks.
+
+    tests/e2e/boot_e2e.py --build DIR --hvctl PATH [--disk IMG] [--rundir RUNDIR]
+
+Every check compares the monitor's answers (hvctl on the console) with the guest's
+own view (GUEST-* lines its /init prints on COM1), never with constants. Output: one
+`PASS name` / `FAIL name: why` line per check, then `e2e: N passed, N failed`.
+Exit status 1 if any check failed or the boot failed (then the tails of the run's
+logs are printed).
+"""
+
+import argparse
+import json
+import os
+import random
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from lab import Lab, LabError, parse_kv  # noqa: E402
+
+HB = r"GUEST-HEARTBEAT n=(\d+) uptime=(\S+) com2=(\S+)"
+
+
+class Results:
+    def __init__(self):
+        self.passed = 0
+        self.failed = 0
+
+    def ok(self, name, detail=""):
+        self.passed += 1
+        print(f"PASS {name}" + (f" ({detail})" if detail else ""), flush=True)
+
+    def fail(self, name, why):
+        self.failed += 1
+        print(f"FAIL {name}: {why}", flush=True)
+
+    def run(self, name, fn, *args):
+        """Run check FN: it returns a detail string (PASS) or raises Failed (FAIL)."""
+        try:
+            detail = fn(*args)
+        except Failed as e:
+            self.fail(name, str(e))
+        except LabError as e:
+            self.fail(name, f"lab: {e}")
+        except Exception as e:  # a bug in the check or an unexpected answer shape
+            self.fail(name, f"{type(e).__name__}: {e}")
+        else:
+            self.ok(name, detail or "")
+
+
+class Failed(Exception):
+    pass
+
+
+def need(cond, why):
+    if not cond:
+        raise Failed(why)
+
+
+def short(s, n=300):
+    s = s.strip().replace("\n", " | ")
+    return s if len(s) <= n else s[:n] + "..."
+
+
+def hvctl_json(lab, *args, timeout=15):
+    rc, out, err = lab.hvctl(*args, timeout=timeout)
+    need(rc == 0, f"hvctl {' '.join(args)} -> status {rc}: {short(err or out)}")
+    for line in out.splitlines():
+        line = line.strip()
+        if line.startswith("{"):
+            try:
+                return json.loads(line)
+            except json.JSONDecodeError as e:
+                raise Failed(f"hvctl {' '.join(args)}: bad JSON ({e}): {short(line)}")
+    raise Failed(f"hvctl {' '.join(args)}: no JSON object in: {short(out)}")
+
+
+def sanitize_signature(s):
+    """What the guest's lab-probe prints for a 12-byte signature: non-printables as '.'."""
+    b = s.encode("latin-1", "replace")[:12].ljust(12, b"\0")
+    return "".join(chr(c) if 0x20 < c < 0x7F else "." for c in b)
+
+
+def heartbeats(lab, since=0):
+    return lab.find_console(HB, since)
+
+
+def wait_heartbeats(lab, n, since, timeout=60):
+    """Wait for N heartbeats at console line index >= SINCE."""
+    return lab.wait_console(HB, timeout, since=since, count=n)
+
+
+# --------------------------------------------------------------------------- host-only
+def check_no_answer(hvctl):
+    """hvctl against a pty where nothing answers: exit 3 and 'no answer' on stderr."""
+    socat = shutil.which("socat")
+    need(socat, "socat not installed")
+    d = tempfile.mkdtemp(prefix="ctrvisor-noanswer-")
+    p = subprocess.Popen([socat, f"PTY,link={d}/a,raw,echo=0", f"PTY,link={d}/b,raw,echo=0"],
+                         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                         stderr=subprocess.DEVNULL)
+    try:
+        for _ in range(100):
+            if os.path.exists(f"{d}/a") and os.path.exists(f"{d}/b"):
+                break
+            time.sleep(0.05)
+        need(os.path.exists(f"{d}/a"), "socat made no pty pair")
+        t0 = time.time()
+        try:
+            r = subprocess.run([hvctl, "--console", f"{d}/a", "--timeout", "2", "version"],
+                               stdin=subprocess.DEVNULL, capture_output=True, timeout=30)
+        except subprocess.TimeoutExpired:
+            raise Failed("hvctl --timeout 2 still running after 30 s")
+        dt = time.time() - t0
+        err = r.stderr.decode("utf-8", "replace")
+        need(r.returncode == 3, f"exit status {r.returncode}, want 3 (stderr: {short(err)})")
+        need("no answer" in err, f"stderr lacks 'no answer': {short(err)}")
+        need(dt < 10, f"took {dt:.1f}s with --timeout 2")
+        return f"exit 3 after {dt:.1f}s"
+    finally:
+        p.terminate()
+        try:
+            p.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait()
+        shutil.rmtree(d, ignore_errors=True)
+
+
+# --------------------------------------------------------------------------- (a)
+def check_cpuid(lab, status):
+    init = lab.find_console(r"GUEST-INIT ")
+    need(init, "no GUEST-INIT line")
+    cpu = lab.find_console(r"GUEST-CPUID ")
+    need(cpu, "no GUEST-CPUID line")
+    g = cpu[0].kv()
+    bad = []
+    if g.get("hypervisor_bit") != "1":
+        bad.append(f"hypervisor_bit={g.get('hypervisor_bit')}")
+    if g.get("vmx_bit") != "0":
+        bad.append(f"vmx_bit={g.get('vmx_bit')}")
+    if g.get("cpuinfo_vmx") != "0":
+        bad.append(f"cpuinfo_vmx={g.get('cpuinfo_vmx')}")
+    leaf1 = g.get("leaf1", "")
+    try:
+        if any(int(x, 16) != 0 for x in leaf1.split(",")) or len(leaf1.split(",")) != 4:
+            bad.append(f"leaf1={leaf1}")
+    except ValueError:
+        bad.append(f"leaf1={leaf1}")
+    need(status is not None, "no status --json from the monitor")
+    mon_sig = status.get("cpuid_signature")
+    need(isinstance(mon_sig, str), f"status --json has no cpuid_signature: {sorted(status)}")
+    if g.get("signature") != sanitize_signature(mon_sig):
+        bad.append(f"guest signature={g.get('signature')!r} != monitor's {mon_sig!r}")
+    need(not bad, "; ".join(bad))
+    return f"signature={g.get('signature')} kernel={init[0].kv().get('kernel')}"
+
+
+# --------------------------------------------------------------------------- (b)
+def exits_sum(st):
+    ex = st.get("exits")
+    need(isinstance(ex, dict), f"'exits' is not an object: {ex!r}")
+    for k, v in ex.items():
+        need(isinstance(v, int) and v >= 0, f"exits[{k}]={v!r}")
+    return sum(ex.values())
+
+
+def check_status(lab, st1, st2, around):
+    need(st1 is not None, "first status --json failed")
+    need(st2 is not None, "second status --json failed")
+    hb_before, hb_after = around
+    need(hb_before, "no heartbeat before the first status call")
+    need(hb_after, "no new heartbeat after the first status call (guest stopped?)")
+    for k in ("uptime_ms", "exits_total"):
+        need(isinstance(st1.get(k), int), f"status has no integer {k}: {st1.get(k)!r}")
+        need(isinstance(st2.get(k), int), f"second status has no integer {k}: {st2.get(k)!r}")
+    need(st1["exits_total"] > 0, "exits_total is 0")
+    need(st2["uptime_ms"] > st1["uptime_ms"],
+         f"uptime_ms did not grow: {st1['uptime_ms']} -> {st2['uptime_ms']}")
+    need(st2["exits_total"] > st1["exits_total"],
+         f"exits_total did not grow: {st1['exits_total']} -> {st2['exits_total']}")
+    for i, st in ((1, st1), (2, st2)):
+        s = exits_sum(st)
+        need(s == st["exits_total"], f"call {i}: per-reason exits sum to {s}, exits_total={st['exits_total']}")
+    return (f"exits {st1['exits_total']} -> {st2['exits_total']}, "
+            f"uptime_ms {st1['uptime_ms']} -> {st2['uptime_ms']}")
+
+
+# --------------------------------------------------------------------------- (c)
+def parse_hex(v, what):
+    try:
+        if isinstance(v, int):
+            return v
+        return int(v, 16)
+    except (TypeError, ValueError):
+        raise Failed(f"{what} is not hex: {v!r}")
+
+
+def check_mem(lab, mem):
+    need(mem is not None, "mem --json failed")
+    magic = mem.get("magic")
+    need(isinstance(magic, str) and magic.startswith("CTRVISOR-CORE-MAGIC"),
+         f"magic={magic!r}")
+    mon_hash = str(mem.get("first_page_fnv1a64", "")).lower()
+    need(mon_hash, "no first_page_fnv1a64")
+    ranges = mem.get("ranges")
+    need(isinstance(ranges, list) and ranges, f"ranges={ranges!r}")
+    done = lab.find_console(r"GUEST-RESERVED-DONE count=(\d+)")
+    need(done, "guest never printed GUEST-RESERVED-DONE")
+    guest = []
+    for m in lab.find_console(r"GUEST-RESERVED start="):
+        kv = m.kv()
+        guest.append((int(kv["start"], 16), int(kv["end"], 16), kv))
+    need(len(guest) == int(done[0].group(1)),
+         f"{len(guest)} GUEST-RESERVED lines, GUEST-RESERVED-DONE says {done[0].group(1)}")
+    bad = []
+    same_start = 0
+    for r in ranges:
+        s = parse_hex(r.get("start"), "range start")
+        e = parse_hex(r.get("end"), "range end")
+        need(e > s, f"empty or inverted range {r}")
+        cover = [g for g in guest if g[0] <= s and e <= g[1]]
+        if not cover:
+            bad.append(f"[{s:#x},{e:#x}) not inside any reserved range the guest probed "
+                       f"({', '.join(f'[{g[0]:#x},{g[1]:#x})' for g in guest) or 'none'})")
+            continue
+        for g in cover:
+            kv = g[2]
+            if kv.get("readable") != "1":
+                bad.append(f"guest range [{g[0]:#x},{g[1]:#x}) readable={kv.get('readable')} "
+                           f"{kv.get('error', '')}".strip())
+            if kv.get("magic_hits") != "0":
+                bad.append(f"guest found the magic {kv.get('magic_hits')}x in [{g[0]:#x},{g[1]:#x})")
+            if g[0] == s:
+                same_start += 1
+                if kv.get("first_page_fnv1a64", "").lower() == mon_hash:
+                    bad.append(f"guest reads the monitor's first page at {s:#x} "
+                               f"(fnv1a64 {mon_hash})")
+    need(not bad, "; ".join(bad))
+    return f"{len(ranges)} range(s) hidden, {same_start} first page(s) compared"
+
+
+# --------------------------------------------------------------------------- (d)
+def check_com2(lab, traffic_mark, st1, st2):
+    """The guest's reads of the COM2 ports never depend on the console: every heartbeat
+    reads exactly the fixed view the monitor says it gives (status: console_ports.guest_view),
+    while console traffic flows between heartbeats; the guest's writes are counted as
+    dropped by the monitor and never reach the wire."""
+    hbs = heartbeats(lab)
+    need(hbs, "no heartbeats")
+    need(st1 and st2, "no status --json to compare with")
+    bad = []
+    ports2 = st2.get("console_ports") or {}
+    view = str(ports2.get("guest_view", "")).lower()
+    need(len(view) == 16, f"monitor reports no console_ports.guest_view: {ports2}")
+    after = [h for h in hbs if h.lineno >= traffic_mark]
+    if len(after) < 2:
+        bad.append(f"only {len(after)} heartbeat(s) after the console traffic")
+    seen = [h for h in hbs if h.group(3).lower() != view]
+    if seen:
+        bad.append(f"{len(seen)} of {len(hbs)} heartbeats read other than the monitor's view "
+                   f"{view} (first: {seen[0].line})")
+    w1 = (st1.get("console_ports") or {}).get("guest_writes", 0)
+    w2 = ports2.get("guest_writes", 0)
+    r2 = ports2.get("guest_reads", 0)
+    if not (w2 > w1 and r2 > 0):
+        bad.append(f"monitor intercepted no guest writes between the two status calls "
+                   f"({w1} -> {w2}) or no reads ({r2})")
+    if b"GUEST-COM2-PROBE" in lab.com2_from_bochs():
+        bad.append("GUEST-COM2-PROBE reached the COM2 wire (com2-from-bochs.raw)")
+    if b"GUEST-COM2-PROBE" in lab.hvctl_log_bytes():
+        bad.append("GUEST-COM2-PROBE in hvctl.log")
+    ser = lab.find_console(r"GUEST-SERIAL ")
+    uart = ser[0].kv().get("uart") if ser else None
+    if not ser:
+        bad.append("no GUEST-SERIAL line")
+    elif uart not in ("unknown", "none"):
+        bad.append(f"guest found a UART at 0x2f8: uart={uart}")
+    need(not bad, "; ".join(bad))
+    return (f"{len(hbs)} heartbeats all read {view}, guest writes dropped {w1}->{w2}, "
+            f"uart={uart}")
+
+
+# --------------------------------------------------------------------------- (e)
+def check_garbage(lab):
+    steps = []
+    mark = lab.console_mark()
+    rnd = random.Random(os.environ.get("E2E_SEED") or time.time_ns())
+    garbage = bytes(rnd.getrandbits(8) for _ in range(4096))
+    rc, out, err = lab.raw_send(garbage, via="hvctl")
+    need(rc == 0, f"hvctl --raw-send of 4 KiB -> {rc}: {short(err)}")
+    steps.append("raw 4KiB")
+
+    def expect(args, want_rc, want_text):
+        rc, out, err = lab.hvctl(*args, timeout=15)
+        label = " ".join(a if len(a) < 20 else f"<{len(a)} chars>" for a in args)
+        need(rc == want_rc, f"hvctl {label} -> {rc}, want {want_rc} ({short(err or out)})")
+        if want_text:
+            need(want_text in err, f"hvctl {label}: stderr lacks {want_text!r}: {short(err)}")
+        steps.append(f"{label}:{rc}")
+
+    expect(["x" * 1000], 1, "line-too-long")
+    expect(["nosuchverb"], 1, "unknown-verb")
+    expect(["status", "--bogus"], 1, "bad-argument")
+    expect(["status"], 0, None)
+    after = lab.console_mark()
+    hb = wait_heartbeats(lab, 2, after, timeout=60)
+    need(hb, "no heartbeats after the garbage")
+    n_since = len(heartbeats(lab, mark))
+    return ", ".join(steps) + f"; guest ran on ({n_since} heartbeats since)"
+
+
+# --------------------------------------------------------------------------- main
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[1])
+    ap.add_argument("--build", required=True)
+    ap.add_argument("--hvctl", required=True)
+    ap.add_argument("--disk", help="default: BUILD/lab/disk.img")
+    ap.add_argument("--rundir", help="default: BUILD/e2e/run")
+    ap.add_argument("--boot-timeout", type=int, default=420,
+                    help="seconds (wall) from Bochs start to GUEST-READY")
+    a = ap.parse_args()
+    build = os.path.abspath(a.build)
+    hvctl = os.path.abspath(a.hvctl)
+    disk = a.disk or os.path.join(build, "lab", "disk.img")
+    rundir = a.rundir or os.path.join(build, "e2e", "run")
+    res = Results()
+    t0 = time.time()
+
+    if not os.access(hvctl, os.X_OK):
+        print(f"FAIL setup: no hvctl at {hvctl}")
+        print("e2e: 0 passed, 1 failed")
+        return 1
+    if not os.path.exists(disk):
+        print(f"FAIL setup: no disk image {disk} (make lab)")
+        print("e2e: 0 passed, 1 failed")
+        return 1
+
+    res.run("hvctl-no-answer", check_no_answer, hvctl)
+
+    boot_ok = False
+    lab = Lab(build, disk, rundir, hvctl=hvctl, timeout=a.boot_timeout + 600)
+    try:
+        lab.start()
+        print(f"e2e: Bochs started ({lab.t_bochs - lab.t_start:.1f}s incl. lock), rundir {rundir}",
+              flush=True)
+        try:
+            m_init = lab.wait_console(r"GUEST-INIT ", a.boot_timeout)
+            lab.wait_console(r"GUEST-READY", max(30, a.boot_timeout - (time.time() - lab.t_bochs)))
+            wait_heartbeats(lab, 1, 0, timeout=60)
+            boot_ok = True
+            print(f"e2e: guest at /init {m_init.seen - lab.t_bochs:.0f}s after Bochs start "
+                  f"({m_init.line})", flush=True)
+        except LabError as e:
+            res.fail("boot", str(e))
+        if boot_ok:
+            res.ok("boot", f"GUEST-READY after {time.time() - lab.t_bochs:.0f}s")
+
+            # (b) status while the guest runs; heartbeats around the call
+            hb_before = heartbeats(lab)
+            mark = lab.console_mark()
+            st1 = st2 = None
+            try:
+                st1 = hvctl_json(lab, "status", "--json")
+            except Failed as e:
+                print(f"e2e: status --json: {e}", flush=True)
+            hb_after = None
+            try:
+                hb_after = wait_heartbeats(lab, 1, lab.console_mark(), timeout=60)
+            except LabError:
+                pass
+            # (a) CPUID: the guest's view against the monitor's own leaf
+            res.run("guest-cpuid", check_cpuid, lab, st1)
+            # (c) memory the monitor occupies is hidden from the guest
+            mem = None
+            try:
+                mem = hvctl_json(lab, "mem", "--json")
+            except Failed as e:
+                print(f"e2e: mem --json: {e}", flush=True)
+            res.run("mem-hidden", check_mem, lab, mem)
+            # (d) console traffic between heartbeats, then the guest's COM2 reads
+            traffic = lab.console_mark()
+            for i in range(3):
+                lab.raw_send(b"\x15unfinished-line-without-newline-" + str(i).encode())
+                lab.hvctl("version", timeout=15)
+                try:
+                    wait_heartbeats(lab, 1, lab.console_mark(), timeout=30)
+                except LabError:
+                    break
+            lab.raw_send(b"\x15")
+            try:
+                st2 = hvctl_json(lab, "status", "--json")
+            except Failed as e:
+                print(f"e2e: second status --json: {e}", flush=True)
+            res.run("status", check_status, lab, st1, st2, (hb_before, hb_after))
+            res.run("com2-hidden", check_com2, lab, traffic, st1, st2)
+            # (e) garbage on the console never disturbs the monitor or the guest
+            res.run("garbage", check_garbage, lab)
+            if not lab.alive():
+                res.fail("lab-alive", "Bochs ended during the checks")
+    except LabError as e:
+        res.fail("lab", str(e))
+    finally:
+        lab.stop()
+    if not boot_ok or res.failed:
+        print("e2e: diagnostics follow", flush=True)
+        lab.diagnose()
+    print(f"e2e: wall {time.time() - t0:.0f}s", flush=True)
+    print(f"e2e: {res.passed} passed, {res.failed} failed", flush=True)
+    return 1 if res.failed or not boot_ok else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
