@@ -90,9 +90,11 @@ void console_poll(void)
 	transmit_some();
 }
 
+/* Busy while output waits or for ~4000 polls (about 1 s at the busy rate) after the last
+ * received byte: a person typing, or hvctl pacing its request. */
 bool console_busy(void)
 {
-	return tx_head != tx_tail || rx_recent < 200u;
+	return tx_head != tx_tail || rx_recent < 4000u;
 }
 
 void console_flush_blocking(void)
