@@ -40,8 +40,8 @@ HOST_CFLAGS := -std=gnu11 -O2 -g $(WARN) -I. -Ihv -D_GNU_SOURCE -DHV_HOST=1
 SAN_FLAGS   := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 HVCTL_C     := $(shell find tools/hvctl -name '*.c' | sort) hv/console/proto.c
 
-.PHONY: all deps lab run test unit e2e bench fuzz format clean distclean
-all: $(BUILD)/hv.elf $(BUILD)/hvboot.efi $(BUILD)/hvctl
+.PHONY: all deps lab run test unit e2e bench fuzz format clean distclean profile-check
+all: $(BUILD)/hv.elf $(BUILD)/hvboot.efi $(BUILD)/hvctl $(BUILD)/mkprofile
 
 deps: $(DEPS_STAMP)
 $(DEPS_STAMP): tools/deps.sh
@@ -83,6 +83,16 @@ $(BUILD)/san/hvctl: $(HVCTL_C) $(wildcard tools/hvctl/*.h hv/console/*.h) | $(DE
 	@mkdir -p $(dir $@)
 	$(CC) $(HOST_CFLAGS) $(SAN_FLAGS) -o $@ $(HVCTL_C)
 
+MKPROFILE_C := tools/mkprofile/mkprofile.c hv/vmi/profile.c hv/lib/json.c hv/lib/fmt.c
+$(BUILD)/mkprofile: $(MKPROFILE_C) $(wildcard hv/vmi/profile.h hv/lib/json.h hv/lib/fmt.h) | $(DEPS_STAMP)
+	$(CC) $(HOST_CFLAGS) -o $@ $(MKPROFILE_C) $$(pkg-config --cflags --libs libbpf)
+
+# The committed profile of the lab kernel must be what mkprofile makes from its BTF.
+profile-check: $(BUILD)/mkprofile lab
+	MKPROFILE=$(abspath $(BUILD))/mkprofile bash tools/mkprofile/mkprofile.sh --vmlinuz $(BUILD)/lab/vmlinuz --out $(BUILD)/lab/profile.json
+	cmp $(BUILD)/lab/profile.json guest-profiles/$$(cat $(BUILD)/lab/kernel-release).json
+	@echo "profile-check: guest-profiles/$$(cat $(BUILD)/lab/kernel-release).json matches the kernel's BTF"
+
 # ---------------------------------------------------------------- tests
 include tests/unit/unit.mk
 include tests/fuzz/fuzz.mk
@@ -94,7 +104,7 @@ unit: $(UNIT_BINS)
 e2e: all $(BUILD)/san/hvctl lab
 	$(PYTHON) tests/e2e/boot_e2e.py --build $(BUILD) --hvctl $(BUILD)/san/hvctl
 
-test: unit e2e
+test: unit profile-check e2e
 
 bench: all lab
 	$(PYTHON) tests/bench/boot_bench.py --build $(BUILD)
@@ -111,7 +121,7 @@ format:
 
 clean:
 	rm -rf $(BUILD)/core $(BUILD)/efi $(BUILD)/unit $(BUILD)/san $(BUILD)/hv.elf \
-		$(BUILD)/hvboot.* $(BUILD)/hvctl
+		$(BUILD)/hvboot.* $(BUILD)/hvctl $(BUILD)/mkprofile
 distclean:
 	rm -rf $(BUILD)
 

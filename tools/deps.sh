@@ -13,6 +13,8 @@ PACKAGES=(
 	bochs bochsbios vgabios ovmf      # the lab machine (VT-x with EPT, emulated)
 	qemu-system-x86 qemu-utils        # fast guest checks without VT-x
 	socat python3 xz-utils            # pty wiring, test harness
+	libbpf-dev zstd                   # tools/mkprofile: BTF reader; vmlinuz unpackers (xz, zstd)
+	crun                              # the lab guest's OCI containers (copied into its initramfs)
 )
 
 # `deps.sh fuzz`: the extra packages of `make fuzz` (clang's libFuzzer)

@@ -1,16 +1,24 @@
-# libFuzzer targets for the parsers fed by outsiders (console bytes, hv.cfg, hv.elf).
+# libFuzzer targets for the parsers fed by outsiders (console bytes, hv.cfg, hv.elf,
+# kernel profiles).
 # `make fuzz` builds them with clang and runs each for FUZZ_SECONDS.
 FUZZ_SECONDS ?= 60
 FUZZ_CC      ?= clang
 FUZZ_CFLAGS  := -std=gnu11 -g -O1 -Wall -Wextra -Werror -I. -Ihv -DHV_HOST=1 \
 	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
-FUZZ_TARGETS := console hvcfg elfload
+FUZZ_TARGETS := console hvcfg elfload vmi dump profile
 FUZZ_SRC_console := hv/console/line.c hv/console/cmd.c hv/console/proto.c hv/lib/fmt.c
 FUZZ_SRC_hvcfg   := boot/hvcfg.c hv/lib/fmt.c
 FUZZ_SRC_elfload := boot/elfload.c hv/lib/fmt.c
+FUZZ_SRC_profile := hv/vmi/profile.c hv/lib/json.c hv/lib/fmt.c
+FUZZ_VMI_SRC     := $(filter-out hv/vmi/profile.c,$(wildcard hv/vmi/*.c)) \
+	hv/console/cmd.c hv/console/proto.c hv/lib/fmt.c tests/unit/vmi_fake.c
+FUZZ_SRC_vmi     := $(FUZZ_VMI_SRC)
+FUZZ_SRC_dump    := tools/hvctl/dump.c $(FUZZ_VMI_SRC)
 FUZZ_BINS := $(FUZZ_TARGETS:%=$(BUILD)/fuzz/fuzz_%)
+$(BUILD)/fuzz/fuzz_vmi $(BUILD)/fuzz/fuzz_dump: $(wildcard hv/vmi/*.[ch] tools/hvctl/dump.[ch] \
+	tests/unit/vmi_fake.[ch])
 
-$(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(wildcard hv/console/*.[ch] boot/*.[ch] hv/lib/*.[ch])
+$(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(wildcard hv/console/*.[ch] boot/*.[ch] hv/lib/*.[ch] hv/vmi/*.[ch])
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_SRC_$*)
 

@@ -10,7 +10,7 @@ UNIT_TESTS  :=
 include $(filter-out tests/unit/unit.mk,$(wildcard tests/unit/*.mk))
 
 define unit_rule
-$(BUILD)/unit/test_$(1): tests/unit/test_$(1).c $$(UNIT_SRC_$(1)) $$(wildcard tests/unit/*.h) | $(DEPS_STAMP)
+$(BUILD)/unit/test_$(1): tests/unit/test_$(1).c $$(UNIT_SRC_$(1)) $$(wildcard tests/unit/*.h hv/*/*.h boot/*.h) | $(DEPS_STAMP)
 	@mkdir -p $$(dir $$@)
 	$$(CC) $$(UNIT_CFLAGS) -o $$@ tests/unit/test_$(1).c $$(UNIT_SRC_$(1)) $$(UNIT_LIBS)
 endef

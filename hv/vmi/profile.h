@@ -1,0 +1,146 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * A kernel profile: the struct member offsets and per-CPU variable offsets introspection
+ * needs, for one kernel build (DESIGN §5). Made from the kernel's BTF by tools/mkprofile
+ * and stored as a subset of Volatility 3's ISF JSON (guest-profiles/<release>.json);
+ * ISF files made by dwarf2json load too. Freestanding: the core and the host tools share
+ * it. Every field below is REQUIRED unless marked optional; a profile lacking one is
+ * refused with a message naming "struct.member".
+ */
+#ifndef HV_VMI_PROFILE_H
+#define HV_VMI_PROFILE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define PROFILE_RELEASE_MAX 65u
+#define PROFILE_ERR_MAX     200u
+
+struct vmi_profile {
+	char release[PROFILE_RELEASE_MAX]; /* uname -r of the kernel it describes, "" if unknown */
+
+	/* per-CPU: offset of the current task pointer inside the per-CPU area
+	 * (symbol current_task in 6.1; pcpu_hot + pcpu_hot.current_task from 6.2) */
+	uint64_t percpu_current_task;
+
+	/* struct task_struct */
+	uint32_t task_struct_size;
+	uint32_t task_tasks;          /* struct list_head tasks */
+	uint32_t task_pid;            /* pid_t pid */
+	uint32_t task_tgid;           /* pid_t tgid */
+	uint32_t task_real_parent;    /* struct task_struct *real_parent */
+	uint32_t task_group_leader;   /* struct task_struct *group_leader */
+	uint32_t task_comm;           /* char comm[16] */
+	uint32_t task_mm;             /* struct mm_struct *mm */
+	uint32_t task_real_cred;      /* const struct cred *real_cred */
+	uint32_t task_flags;          /* unsigned int flags (PF_KTHREAD = 0x00200000) */
+	uint32_t task_state;          /* unsigned int __state (6.1) or long state (older) */
+	uint32_t task_state_size;     /* 4 or 8 */
+	uint32_t task_start_boottime; /* u64 start_boottime (ns since boot, incl. suspend) */
+	uint32_t task_nsproxy;        /* struct nsproxy *nsproxy */
+	uint32_t task_cgroups;        /* struct css_set *cgroups */
+	uint32_t task_signal;         /* struct signal_struct *signal */
+	uint32_t task_thread_pid;     /* struct pid *thread_pid */
+	/* struct signal_struct */
+	uint32_t signal_nr_threads;   /* int nr_threads */
+	/* struct mm_struct */
+	uint32_t mm_pgd;              /* pgd_t *pgd */
+	uint32_t mm_arg_start;        /* unsigned long arg_start */
+	uint32_t mm_arg_end;          /* unsigned long arg_end */
+	/* struct cred */
+	uint32_t cred_uid;            /* kuid_t uid (a u32 .val at offset 0 of kuid_t) */
+	/* struct nsproxy */
+	uint32_t nsproxy_uts_ns, nsproxy_ipc_ns, nsproxy_mnt_ns, nsproxy_pid_ns_for_children,
+		nsproxy_net_ns, nsproxy_cgroup_ns;
+	/* the struct ns_common `ns` member of each namespace struct, and its inum */
+	uint32_t uts_namespace_ns, ipc_namespace_ns, mnt_namespace_ns, pid_namespace_ns, net_ns,
+		cgroup_namespace_ns;
+	uint32_t ns_common_inum;      /* unsigned int inum */
+	/* struct uts_namespace: struct new_utsname name; new_utsname.nodename[65] */
+	uint32_t uts_namespace_name;
+	uint32_t new_utsname_nodename;
+	uint32_t new_utsname_release; /* char release[65]: to check the profile fits (uname -r) */
+	/* struct pid: unsigned int level; struct upid numbers[]; struct upid { int nr; ns } */
+	uint32_t pid_level;
+	uint32_t pid_numbers;
+	uint32_t upid_size;
+	uint32_t upid_nr;
+	uint32_t upid_ns;
+	/* struct css_set: struct cgroup *dfl_cgrp */
+	uint32_t css_set_dfl_cgrp;
+	/* struct cgroup: struct kernfs_node *kn; unsigned long flags (CGRP_FROZEN bit) */
+	uint32_t cgroup_kn;
+	uint32_t cgroup_flags;
+	/* struct kernfs_node: const char *name; struct kernfs_node *parent */
+	uint32_t kernfs_node_name;
+	uint32_t kernfs_node_parent;
+
+	/* Added for the introspection library (issue 3 part 3): a profile made from BTF
+	 * should always hold them. None of the first four can be at offset 0 (a refcount or
+	 * thread_info is there), so 0 means "not in this profile" and the library then
+	 * reports the facts they give as unknown instead of reading garbage.
+	 * /proc shows Z and X from exit_state, not __state (fs/proc/array.c task_state_index):
+	 * struct task_struct: int exit_state */
+	uint32_t task_exit_state;
+	/* /proc/PID/ns/user is __task_cred(task)->user_ns, i.e. real_cred->user_ns:
+	 * struct cred: struct user_namespace *user_ns; struct user_namespace: struct ns_common ns */
+	uint32_t cred_user_ns;
+	uint32_t user_namespace_ns;
+	/* /proc/PID/ns/time and time_for_children (CONFIG_TIME_NS):
+	 * struct nsproxy: struct time_namespace *time_ns, *time_ns_for_children;
+	 * struct time_namespace: struct ns_common ns */
+	uint32_t nsproxy_time_ns, nsproxy_time_ns_for_children;
+	uint32_t time_namespace_ns;
+	/* The name /proc shows for a kernel thread is not always task->comm
+	 * (fs/proc/array.c proc_task_name): a kthread whose name did not fit has it in
+	 * kthread->full_name (get_kthread_comm), and a workqueue worker gets "-" or "+" and
+	 * its last workqueue's name appended (kernel/workqueue.c wq_worker_comm). OPTIONAL
+	 * (0: absent, names are then task->comm, cut at 15 bytes; none can be at offset 0):
+	 * struct task_struct: void *worker_private (the struct kthread of a kthread);
+	 * struct kthread: void *data (a worker's struct worker), char *full_name;
+	 * struct worker: struct work_struct *current_work, struct worker_pool *pool,
+	 * char desc[24] */
+	uint32_t task_worker_private;
+	uint32_t kthread_data, kthread_full_name;
+	uint32_t worker_current_work, worker_pool, worker_desc;
+};
+
+struct profile_error {
+	char message[PROFILE_ERR_MAX];
+};
+
+/*
+ * What a profile must hold, one entry per value profile_parse() looks for: the member
+ * `member` of the struct `type` (its byte offset), or the struct's size when member is
+ * NULL. tools/mkprofile writes exactly these, and the tests check that each one is
+ * required. Per-CPU symbols are not in this table (see profile.c).
+ */
+#define PROFILE_NEED_PCPU_HOT 1u /* needed only when there is no current_task symbol
+				    (6.2 to 6.14 keep the current task in pcpu_hot) */
+#define PROFILE_NEED_SIZEOF   2u /* also record the size of the member's base type
+				    (task_struct.__state: 4, or 8 for the older long state) */
+#define PROFILE_NEED_OPTIONAL 4u /* left 0 when the profile lacks it, never refused (the
+				    fields marked "0 means not in this profile" above) */
+#define PROFILE_NO_SLOT 0xffffu  /* value not stored in struct vmi_profile */
+
+struct profile_need {
+	const char *type;   /* "task_struct" */
+	const char *member; /* "tasks"; NULL: the size of the struct itself */
+	const char *alt;    /* the member's name in older kernels ("state"), or NULL */
+	uint16_t slot;      /* offsetof(struct vmi_profile, ...) of the uint32_t it fills */
+	uint8_t flags;      /* PROFILE_NEED_* */
+};
+
+extern const struct profile_need profile_needs[];
+extern const size_t profile_needs_count;
+
+/*
+ * Parse an ISF JSON profile (ours or dwarf2json's) of `len` bytes (need not be
+ * NUL-terminated) into *p. Returns 0, or -1 with err naming what is missing or malformed
+ * (e.g. "profile lacks task_struct.tasks"). Bounded in time and nesting depth; uses no
+ * memory beyond the caller's structures.
+ */
+int profile_parse(const char *json, size_t len, struct vmi_profile *p, struct profile_error *err);
+
+#endif
