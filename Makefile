@@ -40,7 +40,7 @@ HOST_CFLAGS := -std=gnu11 -O2 -g $(WARN) -I. -Ihv -D_GNU_SOURCE -DHV_HOST=1
 SAN_FLAGS   := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 HVCTL_C     := $(shell find tools/hvctl -name '*.c' | sort) hv/console/proto.c
 
-.PHONY: all deps lab run test unit e2e bench fuzz format clean distclean profile-check
+.PHONY: all deps lab dump run test unit e2e bench fuzz format clean distclean profile-check
 all: $(BUILD)/hv.elf $(BUILD)/hvboot.efi $(BUILD)/hvctl $(BUILD)/mkprofile
 
 deps: $(DEPS_STAMP)
@@ -100,6 +100,7 @@ include tests/fuzz/fuzz.mk
 unit: $(UNIT_BINS)
 	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; $$t; done
 	$(PYTHON) tests/e2e/selftest.py
+	bash tools/lab/test-lab-probe.sh --build $(BUILD)
 
 e2e: all $(BUILD)/san/hvctl lab
 	$(PYTHON) tests/e2e/boot_e2e.py --build $(BUILD) --hvctl $(BUILD)/san/hvctl
@@ -112,6 +113,10 @@ bench: all lab
 # ---------------------------------------------------------------- lab
 lab: all | $(DEPS_STAMP)
 	bash tools/lab/build-lab.sh --build $(BUILD)
+
+# A QEMU TCG memory dump of the lab guest with its containers, and the guest's own truth.
+dump: lab
+	bash tools/lab/make-dump.sh --build $(BUILD)
 
 run: lab
 	bash tools/lab/run-bochs.sh --build $(BUILD) --interactive

@@ -24,6 +24,9 @@ REQUIRED_CONFIG=(
     PROC_FS SYSFS FIRMWARE_MEMMAP      # /proc/cpuinfo, /sys/firmware/memmap
     BINFMT_ELF BINFMT_SCRIPT           # static lab-probe, /init as a #! script
     EFI_STUB                           # the bare disk starts vmlinuz from the UEFI shell
+    CGROUPS MEMCG CGROUP_PIDS CGROUP_SCHED CGROUP_FREEZER  # cgroup v2 for crun's containers
+    NAMESPACES PID_NS NET_NS IPC_NS UTS_NS                 # the containers' namespaces
+    TMPFS POSIX_MQUEUE UNIX98_PTYS                         # crun's default mounts
 )
 
 # resolve_package: the real kernel package behind the meta package, and its version, from the

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Builds the lab guest's initramfs, DIR/lab/initrd.img (gzip'd newc cpio): busybox-static
-# with its applet links, lab-probe, and tools/lab/guest/init as /init. No kernel modules:
-# fetch-kernel.sh checks that everything the guest uses is built in.
+# with its applet links, lab-probe, tools/lab/guest/init as /init, and the OCI runtime crun
+# (the host's Debian package: the binary, the shared libraries `ldd` lists and the loader)
+# with the bundles of the lab's containers in /containers (tools/lab/mkbundles.py). No kernel
+# modules: fetch-kernel.sh checks that everything the guest uses is built in.
 #
 # usage: mkinitrd.sh [--build DIR]
 set -euo pipefail
@@ -18,6 +20,16 @@ ROOT=$LAB_DIR/initrd-root
 CC=${CC:-gcc}
 
 [ -x "$BUSYBOX" ] || die "$BUSYBOX missing (package busybox-static; run tools/deps.sh)"
+CRUN=$(command -v crun) || die "crun missing (package crun; run tools/deps.sh)"
+CRUN=$(readlink -f "$CRUN")
+# What crun loads: "libx.so.N => /lib/.../libx.so.N (0x...)" and the loader's
+# "/lib64/ld-linux-x86-64.so.2 (0x...)" (the vdso has no file).
+mapfile -t CRUN_LIBS < <(ldd "$CRUN" | awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }')
+[ ${#CRUN_LIBS[@]} -gt 0 ] || die "ldd $CRUN lists no libraries"
+CRUN_LOADER=$(readelf -l "$CRUN" | sed -n 's/.*\[Requesting program interpreter: \(.*\)\]/\1/p')
+if [ -z "$CRUN_LOADER" ] || [ ! -e "$CRUN_LOADER" ]; then
+    die "cannot find the program interpreter of $CRUN"
+fi
 # Debian's dynamic `busybox` package also installs /bin/busybox; the initramfs has no libc.
 if readelf -l "$BUSYBOX" 2>/dev/null | grep -q 'program interpreter'; then
     die "$BUSYBOX is dynamically linked: install busybox-static instead of busybox"
@@ -35,14 +47,14 @@ fi
 # when its bytes change, so touching an input does not make the disk images rebuild.
 STAMP=$LAB_DIR/.initrd.stamp
 if [ -s "$INITRD" ] && up_to_date "$STAMP" "$PROBE" "$GUEST_SRC/init" "$BUSYBOX" \
-    "${BASH_SOURCE[0]}" "$LAB_TOOLS/lib.sh"; then
+    "${BASH_SOURCE[0]}" "$LAB_TOOLS/lib.sh" "$LAB_TOOLS/mkbundles.py" "$CRUN" "${CRUN_LIBS[@]}"; then
     log "initrd.img up to date"
     exit 0
 fi
 
 log "building initrd.img"
 rm -rf "$ROOT"
-mkdir -p "$ROOT"/{bin,sbin,usr/bin,usr/sbin,dev,proc,sys,tmp,root,etc}
+mkdir -p "$ROOT"/{bin,sbin,usr/bin,usr/sbin,dev,proc,sys,tmp,root,etc,run}
 install -m 755 "$BUSYBOX" "$ROOT/bin/busybox"
 install -m 755 "$PROBE" "$ROOT/bin/lab-probe"
 install -m 755 "$GUEST_SRC/init" "$ROOT/init"
@@ -52,6 +64,25 @@ while read -r applet; do
     [ -e "$ROOT/$applet" ] || ln -s /bin/busybox "$ROOT/$applet"
 done < <("$BUSYBOX" --list-full)
 [ -e "$ROOT/bin/sh" ] || die "busybox has no sh applet"
+
+# crun, its libraries where the loader looks without an ld.so.cache (Debian's multiarch
+# directory is one of its built-in paths), and the loader at the path crun's ELF names.
+install -m 755 "$CRUN" "$ROOT/bin/crun"
+mkdir -p "$ROOT/lib/x86_64-linux-gnu" "$ROOT$(dirname "$CRUN_LOADER")"
+for lib in "${CRUN_LIBS[@]}"; do
+    if [ "$lib" = "$CRUN_LOADER" ]; then
+        cp -L "$lib" "$ROOT$CRUN_LOADER"
+    else
+        cp -L "$lib" "$ROOT/lib/x86_64-linux-gnu/$(basename "$lib")"
+    fi
+done
+[ -e "$ROOT$CRUN_LOADER" ] || cp -L "$CRUN_LOADER" "$ROOT$CRUN_LOADER"
+# The bundles start from what this crun writes as its default spec.
+SPEC_DIR=$(mktemp -d)
+(cd "$SPEC_DIR" && crun spec) || { rm -rf "$SPEC_DIR"; die "crun spec failed"; }
+python3 "$LAB_TOOLS/mkbundles.py" "$SPEC_DIR/config.json" "$ROOT" ||
+    { rm -rf "$SPEC_DIR"; die "mkbundles.py failed"; }
+rm -rf "$SPEC_DIR"
 # The kernel opens /dev/console for init's fds 0-2 before /init runs; without the node it
 # runs /init with them closed (init then reopens it from devtmpfs, so non-root builds work).
 if [ "$(id -u)" -eq 0 ]; then

@@ -1,20 +1,28 @@
 #!/usr/bin/env bash
 # Boots the lab guest in QEMU with TCG (no VT-x needed, ~5 s to /init), shows its console and
-# stops once the guest has printed GUEST-HEARTBEAT n=3 (so every GUEST-* line of the boot is
-# there), or after a timeout. Optionally dumps guest memory (ELF with CPU state) first, for
-# the introspection tests on the host.
+# stops once the guest has printed GUEST-HEARTBEAT n=3 (so every GUEST-* line of the boot,
+# and the GUEST-TRUTH block of its containers, is there), or after a timeout. Optionally
+# dumps guest memory (ELF with CPU state) first, for the introspection tests on the host
+# (tools/lab/make-dump.sh does that and keeps the guest's truth beside the dump).
 #
 # usage: run-qemu.sh [--build DIR] [--dump FILE] [--timeout SEC] [--uefi DISK]
+#                    [--append ARGS] [--until REGEX] [--logs LOGDIR] [--quiet]
 #   --build DIR     lab files from DIR/lab (default build; see build-lab.sh)
-#   --dump FILE     after the heartbeat, `dump-guest-memory` to FILE (QEMU's ELF format: the
-#                   guest's RAM plus one note per vCPU with its registers)
+#   --dump FILE     once the guest got there, `dump-guest-memory` to FILE (QEMU's ELF
+#                   format: the guest's RAM plus one note per vCPU with its registers)
 #   --timeout SEC   give up after SEC seconds of wall time (default 180)
 #   --uefi DISK     boot DISK (e.g. DIR/lab/disk-bare.img) with OVMF instead of -kernel:
 #                   checks the disk image and its startup.nsh (much slower under TCG)
-# Exit status: 0 heartbeat seen, 1 timeout or QEMU ended first, 2 usage.
-# The console is also kept in DIR/lab/qemu-console.log; what the guest wrote to COM2 (its
-# lab-probe com2 bytes: in QEMU nobody intercepts them) in DIR/lab/qemu-com2.log; QEMU's
-# own messages in DIR/lab/qemu-stderr.log.
+#   --append ARGS   more kernel command line after the lab's (e.g. lab.spawn=1000); not
+#                   with --uefi (the disk's startup.nsh has its own)
+#   --until REGEX   stop at the first console line matching REGEX (grep -E) instead of
+#                   "GUEST-HEARTBEAT n=3 "
+#   --logs LOGDIR   where the logs below go (default DIR/lab), so runs can overlap
+#   --quiet         do not copy the console to stdout
+# Exit status: 0 line seen, 1 timeout or QEMU ended first, 2 usage.
+# The console is also kept in LOGDIR/qemu-console.log; what the guest wrote to COM2 (its
+# lab-probe com2 bytes: in QEMU nobody intercepts them) in LOGDIR/qemu-com2.log; QEMU's
+# own messages in LOGDIR/qemu-stderr.log.
 #
 # QEMU's TCG has no VMX, so this runs the guest without the monitor. On a machine with
 # VT-x and KVM (bare metal, or a VM with nested virtualization: kvm_intel nested=1), the
@@ -44,6 +52,10 @@ parse_build_arg "$@"
 DUMP=
 TIMEOUT=180
 UEFI_DISK=
+APPEND=
+UNTIL='GUEST-HEARTBEAT n=3 '
+LOGS=$LAB_DIR
+QUIET=no
 set -- "${LAB_ARGS[@]+"${LAB_ARGS[@]}"}"
 while [ $# -gt 0 ]; do
     case "$1" in
@@ -62,6 +74,26 @@ while [ $# -gt 0 ]; do
         UEFI_DISK=$2
         shift 2
         ;;
+    --append)
+        [ $# -ge 2 ] || usage
+        APPEND=$2
+        shift 2
+        ;;
+    --until)
+        [ $# -ge 2 ] || usage
+        [ -n "$2" ] || usage
+        UNTIL=$2
+        shift 2
+        ;;
+    --logs)
+        [ $# -ge 2 ] || usage
+        LOGS=$2
+        shift 2
+        ;;
+    --quiet)
+        QUIET=yes
+        shift
+        ;;
     -h | --help) usage ;;
     *)
         echo "${0##*/}: unknown argument: $1" >&2
@@ -70,14 +102,22 @@ while [ $# -gt 0 ]; do
     esac
 done
 case "$TIMEOUT" in '' | *[!0-9]*) die "--timeout needs whole seconds" ;; esac
+[ -z "$APPEND" ] || [ -z "$UEFI_DISK" ] || die "--append does not work with --uefi"
+mkdir -p "$LOGS" || die "cannot create $LOGS"
 
 command -v qemu-system-x86_64 >/dev/null || die "qemu-system-x86_64 missing (run tools/deps.sh)"
 VMLINUZ=$LAB_DIR/vmlinuz
 INITRD=$LAB_DIR/initrd.img
-CONSOLE_LOG=$LAB_DIR/qemu-console.log
-COM2_LOG=$LAB_DIR/qemu-com2.log
-QEMU_LOG=$LAB_DIR/qemu-stderr.log
-QMP_SOCK=$LAB_DIR/qemu-qmp.sock
+CONSOLE_LOG=$LOGS/qemu-console.log
+COM2_LOG=$LOGS/qemu-com2.log
+QEMU_LOG=$LOGS/qemu-stderr.log
+QMP_SOCK=$LOGS/qemu-qmp.sock
+# A unix socket path must fit in sun_path (108 bytes): fall back to a private directory.
+QMP_DIR=
+if [ ${#QMP_SOCK} -gt 100 ]; then
+    QMP_DIR=$(mktemp -d)
+    QMP_SOCK=$QMP_DIR/qmp.sock
+fi
 OVMF=/usr/share/ovmf/OVMF.fd
 
 if [ -n "$UEFI_DISK" ]; then
@@ -89,7 +129,7 @@ else
     for f in "$VMLINUZ" "$INITRD"; do
         [ -s "$f" ] || die "$f missing (run tools/lab/build-lab.sh)"
     done
-    BOOT=(-kernel "$VMLINUZ" -initrd "$INITRD" -append "$LAB_CMDLINE")
+    BOOT=(-kernel "$VMLINUZ" -initrd "$INITRD" -append "$LAB_CMDLINE${APPEND:+ $APPEND}")
 fi
 if [ -n "$DUMP" ]; then
     mkdir -p "$(dirname "$DUMP")"
@@ -118,11 +158,14 @@ cleanup() {
         wait "$QEMU_PID" 2>/dev/null || true
     fi
     rm -f "$QMP_SOCK"
+    [ -z "$QMP_DIR" ] || rm -rf "$QMP_DIR"
 }
 trap cleanup EXIT
 
-tail -n +1 -f "$CONSOLE_LOG" &
-TAIL_PID=$!
+if [ "$QUIET" = no ]; then
+    tail -n +1 -f "$CONSOLE_LOG" &
+    TAIL_PID=$!
+fi
 
 # dump_memory FILE: QMP dump-guest-memory, synchronous (detach=false), so QEMU has written
 # the whole file when the command returns. QMP needs its capabilities handshake first.
@@ -154,7 +197,7 @@ EOF
 status=1
 deadline=$((SECONDS + TIMEOUT))
 while [ $SECONDS -lt $deadline ]; do
-    if grep -q 'GUEST-HEARTBEAT n=3 ' "$CONSOLE_LOG"; then
+    if grep -Eq -- "$UNTIL" "$CONSOLE_LOG"; then
         status=0
         break
     fi
@@ -163,16 +206,18 @@ while [ $SECONDS -lt $deadline ]; do
     fi
     sleep 0.5
 done
-sleep 0.2 # let tail print the last line before we stop it
-kill "$TAIL_PID" 2>/dev/null || true
-wait "$TAIL_PID" 2>/dev/null || true
-TAIL_PID=
+if [ -n "$TAIL_PID" ]; then
+    sleep 0.2 # let tail print the last line before we stop it
+    kill "$TAIL_PID" 2>/dev/null || true
+    wait "$TAIL_PID" 2>/dev/null || true
+    TAIL_PID=
+fi
 
 if [ $status -ne 0 ]; then
     if kill -0 "$QEMU_PID" 2>/dev/null; then
-        log "timeout: no GUEST-HEARTBEAT n=3 after ${TIMEOUT}s (console: $CONSOLE_LOG)"
+        log "timeout: no /$UNTIL/ after ${TIMEOUT}s (console: $CONSOLE_LOG)"
     else
-        log "QEMU ended before GUEST-HEARTBEAT n=3 (console: $CONSOLE_LOG)"
+        log "QEMU ended before /$UNTIL/ (console: $CONSOLE_LOG)"
         sed 's/^/qemu: /' "$QEMU_LOG" >&2
     fi
     exit 1
@@ -189,4 +234,4 @@ if [ -n "$DUMP" ]; then
     dump_memory "$DUMP" || die "dump-guest-memory failed"
     log "dump: $(stat -c %s "$DUMP") bytes"
 fi
-log "guest reached GUEST-HEARTBEAT n=3"
+log "guest reached /$UNTIL/"
