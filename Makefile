@@ -38,9 +38,10 @@ BOOT_OBJ := $(BOOT_C:%.c=$(BUILD)/efi/%.o)
 # --- host tools and tests
 HOST_CFLAGS := -std=gnu11 -O2 -g $(WARN) -I. -Ihv -D_GNU_SOURCE -DHV_HOST=1
 SAN_FLAGS   := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
-HVCTL_C     := $(shell find tools/hvctl -name '*.c' | sort) hv/console/proto.c
+HVCTL_C     := $(shell find tools/hvctl -name '*.c' | sort) hv/console/proto.c hv/console/cmd.c \
+	hv/lib/fmt.c hv/lib/json.c $(sort $(wildcard hv/vmi/*.c))
 
-.PHONY: all deps lab dump run test unit e2e bench fuzz format clean distclean profile-check
+.PHONY: all deps lab dump dump-test run test unit e2e bench fuzz format clean distclean profile-check
 all: $(BUILD)/hv.elf $(BUILD)/hvboot.efi $(BUILD)/hvctl $(BUILD)/mkprofile
 
 deps: $(DEPS_STAMP)
@@ -76,10 +77,10 @@ $(BUILD)/hvboot.efi: $(BUILD)/hvboot.so
 		-j '.rel.*' -j '.rela.*' -j .reloc --target efi-app-x86_64 $< $@
 
 # ---------------------------------------------------------------- host tools
-$(BUILD)/hvctl: $(HVCTL_C) $(wildcard tools/hvctl/*.h hv/console/*.h) | $(DEPS_STAMP)
+$(BUILD)/hvctl: $(HVCTL_C) $(wildcard tools/hvctl/*.h hv/*/*.h) | $(DEPS_STAMP)
 	$(CC) $(HOST_CFLAGS) -o $@ $(HVCTL_C)
 
-$(BUILD)/san/hvctl: $(HVCTL_C) $(wildcard tools/hvctl/*.h hv/console/*.h) | $(DEPS_STAMP)
+$(BUILD)/san/hvctl: $(HVCTL_C) $(wildcard tools/hvctl/*.h hv/*/*.h) | $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
 	$(CC) $(HOST_CFLAGS) $(SAN_FLAGS) -o $@ $(HVCTL_C)
 
@@ -105,10 +106,15 @@ unit: $(UNIT_BINS)
 e2e: all $(BUILD)/san/hvctl lab
 	$(PYTHON) tests/e2e/boot_e2e.py --build $(BUILD) --hvctl $(BUILD)/san/hvctl
 
-test: unit profile-check e2e
+# Introspection of a real QEMU dump, compared with the guest's own printed view.
+dump-test: $(BUILD)/san/hvctl dump
+	$(PYTHON) tests/e2e/dump_test.py --build $(BUILD) --hvctl $(BUILD)/san/hvctl --no-make
+
+test: unit profile-check dump-test e2e
 
 bench: all lab
 	$(PYTHON) tests/bench/boot_bench.py --build $(BUILD)
+	bash tests/bench/vmi_bench.sh --build $(BUILD)
 
 # ---------------------------------------------------------------- lab
 lab: all | $(DEPS_STAMP)

@@ -6,7 +6,7 @@
 #include "console/uart.h"
 #include "console/verbs.h"
 
-#define TX_RING_SIZE   (256u * 1024u) /* power of two */
+#define TX_RING_SIZE   (2u * 1024u * 1024u) /* power of two: `ps --json` of 1000+ tasks fits */
 #define RX_PER_POLL    64u            /* bounded work per exit */
 #define FLUSH_SPIN_MAX 200000000u
 

@@ -3,12 +3,14 @@
 #include "console/console.h"
 #include "console/uart.h"
 #include "console/verbs.h"
+#include "console/verbs_vmi.h"
 #include "core/monitor.h"
 #include "core/vcpu.h"
 #include "lib/hash.h"
 #include "lib/string.h"
 #include "mm/palloc.h"
 #include "version.h"
+#include "vmi/report.h"
 #include "vmx/vmx.h"
 #include "x86/exit_reason.h"
 #include "x86/paging.h"
@@ -171,5 +173,8 @@ const struct cmd_verb console_verbs[] = {
 	  verb_status },
 	{ "mem", "mem [--json]", "the physical ranges the monitor occupies (hidden from the guest)",
 	  verb_mem },
+	{ "ps", VMI_PS_USAGE, VMI_PS_SUMMARY, verb_ps },
+	{ "containers", VMI_CONTAINERS_USAGE, VMI_CONTAINERS_SUMMARY, verb_containers },
+	{ "inspect", VMI_INSPECT_USAGE, VMI_INSPECT_SUMMARY, verb_inspect },
 };
 const size_t console_verb_count = sizeof(console_verbs) / sizeof(console_verbs[0]);

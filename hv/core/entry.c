@@ -107,6 +107,37 @@ static int step_console(void)
 	return HV_START_OK;
 }
 
+/* The profile is for introspection only: a missing or refused one disables the
+ * introspection verbs (they answer with the reason) but not the protection. */
+static void load_profile(const struct boot_info *bi)
+{
+	if (bi->profile_addr == 0 || bi->profile_size == 0) {
+		fmt_snprintf(monitor.profile_status, sizeof(monitor.profile_status),
+			     "no kernel profile configured (`profile` in \\hv\\hv.cfg)");
+		return;
+	}
+	size_t pages = (size_t)((bi->profile_size + PAGE_SIZE_4K - 1) / PAGE_SIZE_4K);
+	char *copy = palloc_pages(pages);
+	if (copy == NULL) {
+		fmt_snprintf(monitor.profile_status, sizeof(monitor.profile_status),
+			     "the kernel profile (%llu bytes) does not fit the monitor's memory",
+			     (unsigned long long)bi->profile_size);
+		return;
+	}
+	memcpy(copy, (const void *)(uintptr_t)bi->profile_addr, bi->profile_size);
+	struct profile_error perr;
+	if (profile_parse(copy, bi->profile_size, &monitor.profile, &perr) < 0) {
+		fmt_snprintf(monitor.profile_status, sizeof(monitor.profile_status),
+			     "kernel profile refused: %s", perr.message);
+	} else {
+		monitor.profile_loaded = true;
+		fmt_snprintf(monitor.profile_status, sizeof(monitor.profile_status),
+			     "kernel profile for %s loaded",
+			     monitor.profile.release[0] ? monitor.profile.release : "(unnamed)");
+	}
+	log_printf("ctrvisor: %s\r\n", monitor.profile_status);
+}
+
 static int step_host_paging(void)
 {
 	struct cpuid_regs ext = cpuid_count(0x80000000u, 0);
@@ -178,6 +209,8 @@ __attribute__((sysv_abi)) int hv_start(struct boot_info *bi)
 			    monitor.core_size - monitor.image_size);
 		stamp_magic();
 		rc = step_console();
+		if (rc == HV_START_OK)
+			load_profile(bi);
 	}
 	for (unsigned int i = 0; rc == HV_START_OK && i < sizeof(early_steps) / sizeof(early_steps[0]); i++) {
 		rc = early_steps[i].run();

@@ -9,6 +9,7 @@
 #include "bootinfo.h"
 #include "mm/ept.h"
 #include "mm/mtrr.h"
+#include "vmi/profile.h"
 
 #define HV_MAGIC_PREFIX "CTRVISOR-CORE-MAGIC:"
 #define HV_MAGIC_LEN    36 /* prefix (20) + 16 hex digits */
@@ -51,6 +52,11 @@ struct monitor {
 	uint64_t ept_mapped_limit; /* identity map built up to here; beyond, mapped on demand */
 	uint64_t sink_page_pa;     /* what the guest sees in place of the monitor's pages */
 	bool hidden;               /* the monitor's pages are out of the guest's view */
+
+	/* introspection: the guest kernel's profile, if one was given and accepted */
+	bool profile_loaded;
+	struct vmi_profile profile;
+	char profile_status[PROFILE_ERR_MAX]; /* why not loaded, for the verbs' errors */
 
 	/* host state */
 	uint64_t host_cr3;

@@ -18,7 +18,7 @@
 
 extern char vmx_exit_entry[];
 
-#define HOST_STACK_PAGES 4u
+#define HOST_STACK_PAGES 8u
 #define PAT_POWER_ON_DEFAULT 0x0007040600070406ull /* SDM Vol. 3A 11.12.4 */
 
 /* ---------------------------------------------------------------- guest segments */

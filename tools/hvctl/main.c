@@ -10,12 +10,16 @@
 #include <unistd.h>
 
 #include "conn.h"
+#include "offline.h"
 #include "request.h"
 
 static const char usage_text[] =
     "usage: hvctl [OPTIONS] [VERB [ARGS...]]\n"
+    "       hvctl --dump FILE --profile FILE [VERB [ARGS...]]\n"
     "Sends VERB ARGS to the ctrvisor monitor console and prints the reply;\n"
     "without VERB, reads one request per line from stdin (quit or EOF ends).\n"
+    "With --dump, runs the introspection verbs (ps, containers, inspect) on a QEMU\n"
+    "memory dump instead, with the same output.\n"
     "\n"
     "  --console ADDR   tty device path, tcp:HOST:PORT or unix:PATH\n"
     "                   (default: $HVCTL_CONSOLE)\n"
@@ -25,6 +29,8 @@ static const char usage_text[] =
     "  --pace-us N      pause N microseconds between writes (default 2000; 0: none)\n"
     "  --raw-send STR   first write STR as is (escapes \\xNN \\n \\r \\t \\\\ \\0),\n"
     "                   untagged, without waiting for an answer\n"
+    "  --dump FILE      a QEMU dump-guest-memory ELF file instead of a console\n"
+    "  --profile FILE   the guest kernel's profile (guest-profiles/RELEASE.json)\n"
     "  -h, --help       this text\n"
     "\n"
     "Exit status: 0 ok, 1 error reply, 2 usage or local error, 3 no answer or the\n"
@@ -37,7 +43,10 @@ struct options {
 	size_t pace_bytes;
 	uint32_t pace_us;
 	const char *raw_send;
-	int first_word; /* index in argv of the verb; argc when none */
+	const char *dump;
+	const char *profile;
+	bool console_given; /* --console on the command line (not from the environment) */
+	int first_word;     /* index in argv of the verb; argc when none */
 };
 
 static int usage_error(const char *fmt, const char *arg)
@@ -95,7 +104,8 @@ static int parse_options(int argc, char **argv, struct options *o)
 		}
 		if (strcmp(name, "--console") != 0 && strcmp(name, "--timeout") != 0 &&
 		    strcmp(name, "--log") != 0 && strcmp(name, "--pace-bytes") != 0 &&
-		    strcmp(name, "--pace-us") != 0 && strcmp(name, "--raw-send") != 0)
+		    strcmp(name, "--pace-us") != 0 && strcmp(name, "--raw-send") != 0 &&
+		    strcmp(name, "--dump") != 0 && strcmp(name, "--profile") != 0)
 			return usage_error("unknown option %s", a);
 		if (val == NULL) {
 			if (i + 1 >= argc)
@@ -105,6 +115,11 @@ static int parse_options(int argc, char **argv, struct options *o)
 
 		if (strcmp(name, "--console") == 0) {
 			o->console = val;
+			o->console_given = true;
+		} else if (strcmp(name, "--dump") == 0) {
+			o->dump = val;
+		} else if (strcmp(name, "--profile") == 0) {
+			o->profile = val;
 		} else if (strcmp(name, "--log") == 0) {
 			o->log = val;
 		} else if (strcmp(name, "--raw-send") == 0) {
@@ -278,6 +293,14 @@ int main(int argc, char **argv)
 	rc = parse_options(argc, argv, &o);
 	if (rc != 0)
 		return rc < 0 ? HVCTL_EXIT_OK : rc;
+	if (o.dump != NULL) {
+		if (o.console_given || o.raw_send != NULL)
+			return usage_error("%s", "--dump works on a file: --console and --raw-send "
+			                         "do not go with it");
+		return hvctl_offline(o.dump, o.profile, argv + o.first_word, argc - o.first_word);
+	}
+	if (o.profile != NULL)
+		return usage_error("%s", "--profile goes with --dump (the monitor has its own)");
 	if (o.console == NULL || o.console[0] == '\0') {
 		fprintf(stderr, "hvctl: no console given: use --console ADDR or set HVCTL_CONSOLE "
 		                "(a tty path, tcp:HOST:PORT or unix:PATH)\n");

@@ -124,7 +124,11 @@ if [ ! -s "$HVBOOT" ] || [ ! -s "$CORE" ]; then
     log "skipping disk.img: $([ -s "$HVBOOT" ] || echo "$HVBOOT ")$([ -s "$CORE" ] || echo "$CORE ")missing (run make)"
     exit 0
 fi
-if up_to_date "$DISK" "$HVBOOT" "$CORE" "$VMLINUZ" "$INITRD" "$STAGE/hv.cfg" \
+# The lab kernel's profile (made from its BTF by tools/mkprofile, checked by `make
+# profile-check`) goes beside the core: the monitor's introspection verbs need it.
+PROFILE=$REPO_ROOT/guest-profiles/$(cat "$LAB_DIR/kernel-release").json
+[ -s "$PROFILE" ] || die "$PROFILE missing: make it with tools/mkprofile/mkprofile.sh"
+if up_to_date "$DISK" "$HVBOOT" "$CORE" "$VMLINUZ" "$INITRD" "$STAGE/hv.cfg" "$PROFILE" \
     "$STAGE/startup.nsh" "${SELF[@]}"; then
     log "disk.img up to date"
 else
@@ -133,6 +137,7 @@ else
         "$HVBOOT:/hvboot.efi" \
         "$CORE:/hv/hv.elf" \
         "$STAGE/hv.cfg:/hv/hv.cfg" \
+        "$PROFILE:/hv/profile.json" \
         "$VMLINUZ:/boot/vmlinuz" \
         "$INITRD:/boot/initrd.img" \
         "$STAGE/startup.nsh:/startup.nsh"

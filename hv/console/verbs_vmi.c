@@ -1,0 +1,106 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The introspection verbs on the live console: ps, containers, inspect. The guest is
+ * stopped while a verb runs (it runs at a VM exit), so what it reads is one consistent
+ * moment of guest memory. The output code is shared with `hvctl --dump` (vmi/report.c).
+ */
+#include "console/verbs_vmi.h"
+
+#include "core/monitor.h"
+#include "lib/string.h"
+#include "vmi/report.h"
+#include "vmi/vmi.h"
+#include "vmx/vmx.h"
+#include "x86/msr.h"
+#include "x86/paging.h"
+#include "x86/vmcs.h"
+
+#define LIVE_CONTAINERS_MAX 256u
+
+/* UEFI memory types that are RAM the guest owns (UEFI 2.x Table 7-6): loader and boot
+ * services code/data, runtime services code/data, conventional, ACPI reclaim, persistent.
+ * Everything else (MMIO, reserved, ACPI NVS) is never read: reads there can have side
+ * effects, and the monitor's own pages are reserved too. */
+static bool efi_type_is_ram(uint32_t t)
+{
+	return (t >= 1 && t <= 7) || t == 9 || t == 14;
+}
+
+static bool page_is_guest_ram(uint64_t pa)
+{
+	if (pa >= monitor.core_base && pa < monitor.core_base + monitor.core_size)
+		return false;
+	for (uint32_t i = 0; i < monitor.mem_count; i++) {
+		const struct boot_mem_range *m = &monitor.mem[i];
+		if (pa >= m->base && pa - m->base < m->pages * PAGE_SIZE_4K)
+			return efi_type_is_ram(m->efi_type);
+	}
+	return false;
+}
+
+/* Guest-physical == host-physical (identity EPT), and the host maps all RAM. */
+static int live_read_phys(void *ctx, uint64_t gpa, void *buf, size_t n)
+{
+	(void)ctx;
+	if (n == 0)
+		return 0;
+	if (gpa + n < gpa)
+		return -1;
+	for (uint64_t page = gpa & ~(PAGE_SIZE_4K - 1); page < gpa + n; page += PAGE_SIZE_4K) {
+		if (!page_is_guest_ram(page))
+			return -1;
+	}
+	memcpy(buf, (const void *)(uintptr_t)gpa, n);
+	return 0;
+}
+
+static struct vmi_mem live_mem = { .read_phys = live_read_phys };
+static struct vmi live;
+static struct vmi_container live_containers[LIVE_CONTAINERS_MAX];
+
+/* Open a session on the guest as it is at this exit. */
+static int live_open(struct reply *r)
+{
+	if (!monitor.profile_loaded)
+		return reply_fail(r, PROTO_FAILED, "introspection unavailable: %s",
+				  monitor.profile_status);
+	/* CPL is SS.DPL (SDM Vol. 3A 5.5); in user mode the kernel's per-CPU base waits in
+	 * IA32_KERNEL_GS_BASE, which VM exits do not touch: rdmsr gives the guest's. */
+	uint64_t ss_ar = vmread(GUEST_SS_AR_BYTES);
+	struct vmi_cpu cpu = {
+		.cr3 = vmread(GUEST_CR3),
+		.cr4 = vmread(GUEST_CR4),
+		.gs_base = vmread(GUEST_GS_BASE),
+		.kernel_gs_base = rdmsr(MSR_KERNEL_GS_BASE),
+		.user_mode = ((ss_ar >> 5) & 3) == 3,
+	};
+	live.containers = live_containers;
+	live.containers_cap = LIVE_CONTAINERS_MAX;
+	if (vmi_open(&live, &live_mem, &monitor.profile, &cpu) < 0)
+		return reply_fail(r, PROTO_FAILED, "introspection failed: %s", live.error);
+	char why[PROFILE_ERR_MAX];
+	if (vmi_profile_fits(&live, why, sizeof(why)) < 0)
+		return reply_fail(r, PROTO_FAILED, "%s", why);
+	return 0;
+}
+
+int verb_ps(struct reply *r, int argc, char **argv)
+{
+	if (live_open(r) < 0)
+		return -1;
+	return vmi_verb_ps(&live, r, argc, argv);
+}
+
+int verb_containers(struct reply *r, int argc, char **argv)
+{
+	if (live_open(r) < 0)
+		return -1;
+	return vmi_verb_containers(&live, r, argc, argv);
+}
+
+int verb_inspect(struct reply *r, int argc, char **argv)
+{
+	if (live_open(r) < 0)
+		return -1;
+	return vmi_verb_inspect(&live, r, argc, argv);
+}

@@ -1,0 +1,107 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The cgroup v2 path of a struct cgroup, as /proc/PID/cgroup shows it from the initial
+ * cgroup namespace ("0::/lab/web"): the names of its kernfs nodes (cgroup->kn, then
+ * kn->parent up to the hierarchy's root, whose name is not part of the path;
+ * kernel/cgroup/cgroup.c cgroup_path_ns -> kernfs_path_from_node). And whether the cgroup
+ * is frozen (CGRP_FROZEN in cgroup->flags: kernel/cgroup/freezer.c).
+ *
+ * The parent chain is followed at most VMI_CGROUP_DEPTH_MAX levels (a cycle ends there,
+ * reported as a missing path); a name is read up to the room left in the path (a longer
+ * one truncates the path, reported as such).
+ */
+#include "lib/string.h"
+#include "vmi/vmi.h"
+#include "vmi/vmi_internal.h"
+
+static uint32_t walk_path(struct vmi *v, uint64_t cgroup, char *path, size_t cap, bool *frozen)
+{
+	const struct vmi_profile *pr = v->prof;
+	uint64_t nodes[VMI_CGROUP_DEPTH_MAX];
+	uint64_t kn, flags;
+	size_t depth = 0, pos = 0;
+
+	path[0] = '\0';
+	if (cap < 2)
+		return VMI_MISSING_CGROUP;
+	if (vmi_read_u64(v, cgroup + pr->cgroup_flags, &flags) != 0 ||
+	    vmi_read_kptr(v, cgroup + pr->cgroup_kn, &kn) != 0)
+		return VMI_MISSING_CGROUP;
+	*frozen = (flags & (1ull << VMI_CGRP_FROZEN)) != 0;
+
+	for (;;) {
+		uint64_t parent;
+
+		if (depth == VMI_CGROUP_DEPTH_MAX)
+			return VMI_MISSING_CGROUP; /* deeper than any real hierarchy: a cycle */
+		nodes[depth++] = kn;
+		if (vmi_read_u64(v, kn + pr->kernfs_node_parent, &parent) != 0)
+			return VMI_MISSING_CGROUP;
+		if (parent == 0)
+			break; /* kn is the root */
+		if (!vmi_is_kernel_ptr(v, parent))
+			return VMI_MISSING_CGROUP;
+		kn = parent;
+	}
+
+	/* nodes[depth - 1] is the root: "/" alone, else "/a/b" from the top down. */
+	path[pos++] = '/';
+	path[pos] = '\0';
+	for (size_t i = depth - 1; i-- > 0;) {
+		uint64_t name;
+		int n;
+
+		if (i != depth - 2) {
+			if (pos + 1 >= cap)
+				return VMI_TRUNCATED_CGROUP;
+			path[pos++] = '/';
+			path[pos] = '\0';
+		}
+		if (vmi_read_kptr(v, nodes[i] + pr->kernfs_node_name, &name) != 0) {
+			path[0] = '\0';
+			return VMI_MISSING_CGROUP;
+		}
+		n = vmi_read_string(v, name, path + pos, cap - pos);
+		if (n < 0) {
+			/* No NUL in the room left: a name too long for us (or garbage), or the
+			 * string ran into unreadable memory. Keep the readable prefix. */
+			pos += strlen(path + pos);
+			return VMI_TRUNCATED_CGROUP;
+		}
+		pos += (size_t)n;
+	}
+	return 0;
+}
+
+uint32_t vmi_cgroup_path(struct vmi *v, uint64_t cgroup, char *path, size_t cap, bool *frozen)
+{
+	struct vmi_cgroup_cache_entry *e =
+	    &v->cgroup_cache[(cgroup >> 6) % VMI_CGROUP_CACHE_ENTRIES];
+	uint32_t missing;
+	size_t len;
+
+	*frozen = false;
+	if (cap == 0)
+		return VMI_MISSING_CGROUP;
+	if (!vmi_is_kernel_ptr(v, cgroup)) {
+		path[0] = '\0';
+		return VMI_MISSING_CGROUP;
+	}
+	if (e->cgroup == cgroup && cap >= sizeof(e->path)) {
+		memcpy(path, e->path, sizeof(e->path));
+		*frozen = e->frozen;
+		return e->missing;
+	}
+	missing = walk_path(v, cgroup, path, cap, frozen);
+	if (missing & VMI_MISSING_CGROUP)
+		path[0] = '\0';
+	len = strnlen(path, cap);
+	if (len < sizeof(e->path) && cap >= sizeof(e->path)) {
+		e->cgroup = cgroup;
+		e->missing = missing;
+		e->frozen = *frozen;
+		memcpy(e->path, path, len + 1);
+		memset(e->path + len + 1, 0, sizeof(e->path) - len - 1);
+	}
+	return missing;
+}

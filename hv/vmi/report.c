@@ -1,0 +1,498 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * ps, containers and inspect: what the introspection library finds, as text for people
+ * and as one-line JSON for programs (docs/console-protocol.md, "Verbs (issue 3)"). Shared
+ * by the monitor's console and hvctl --dump.
+ *
+ * Guest strings are untrusted bytes: in text, anything outside printable ASCII becomes
+ * '?' (a name must not be able to end a console line or forge a status line); in JSON,
+ * reply_json_string escapes it. A value that could not be read prints as "?" / null.
+ */
+#include "lib/fmt.h"
+#include "lib/string.h"
+#include "vmi/report.h"
+
+/* ------------------------------------------------------------------ helpers */
+
+/* s with every byte outside 0x20..0x7e replaced by '?', cut to cap - 1 bytes. */
+static const char *printable(const char *s, char *buf, size_t cap)
+{
+	size_t i;
+
+	for (i = 0; s[i] != '\0' && i + 1 < cap; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		buf[i] = c >= 0x20u && c < 0x7fu ? (char)c : '?';
+	}
+	buf[i] = '\0';
+	return buf;
+}
+
+static bool parse_pid(const char *s, int32_t *pid)
+{
+	uint32_t val = 0;
+
+	if (*s == '\0')
+		return false;
+	for (; *s != '\0'; s++) {
+		if (*s < '0' || *s > '9' || val > (uint32_t)VMI_TASKS_MAX * 64u)
+			return false;
+		val = val * 10u + (uint32_t)(*s - '0');
+	}
+	*pid = (int32_t)val;
+	return true;
+}
+
+static void json_ns(struct reply *r, const uint32_t ns[VMI_NS_COUNT])
+{
+	reply_printf(r, "{");
+	for (unsigned int i = 0; i < VMI_NS_COUNT; i++) {
+		if (ns[i] != 0)
+			reply_printf(r, "%s\"%s\":%u", i ? "," : "", vmi_ns_name(i), ns[i]);
+		else
+			reply_printf(r, "%s\"%s\":null", i ? "," : "", vmi_ns_name(i));
+	}
+	reply_printf(r, "}");
+}
+
+static void text_ns(struct reply *r, const uint32_t ns[VMI_NS_COUNT])
+{
+	for (unsigned int i = 0; i < VMI_NS_COUNT; i++) {
+		if (ns[i] != 0)
+			reply_printf(r, "%s%s:%u", i ? " " : "", vmi_ns_name(i), ns[i]);
+		else
+			reply_printf(r, "%s%s:?", i ? " " : "", vmi_ns_name(i));
+	}
+}
+
+static void json_walk_status(struct reply *r, const struct vmi_walk *w, bool containers_cut)
+{
+	reply_printf(
+	    r, ",\"truncated\":%s,\"reason\":", w->truncated || containers_cut ? "true" : "false");
+	if (w->truncated)
+		reply_json_string(r, w->reason);
+	else if (containers_cut)
+		reply_json_string(r, "more containers than this build keeps track of");
+	else
+		reply_json_string(r, NULL);
+}
+
+static void text_walk_status(struct reply *r, const struct vmi_walk *w, bool containers_cut,
+                             size_t cap)
+{
+	char buf[VMI_ERROR_MAX];
+
+	if (w->truncated)
+		reply_line(r, "warning: task list incomplete: %s",
+		           printable(w->reason, buf, sizeof(buf)));
+	if (containers_cut)
+		reply_line(r, "warning: more than %zu containers: the others are not shown", cap);
+}
+
+/* The containers table in v's storage; false when more than fit. */
+static bool collect(struct vmi *v, size_t *n, struct vmi_walk *w)
+{
+	*n = 0;
+	if (v->containers == NULL || v->containers_cap == 0) {
+		vmi_walk_begin(v, w);
+		return true;
+	}
+	return vmi_containers_collect(v, v->containers, v->containers_cap, n, w) == 0;
+}
+
+static const struct vmi_container *container_of(struct vmi *v, size_t n,
+                                                const struct vmi_process *p)
+{
+	int i = vmi_container_find(v->containers, n, p, v);
+
+	return i < 0 ? NULL : &v->containers[i];
+}
+
+/* ------------------------------------------------------------------ one process */
+
+#define PS_HEADER "    PID    PPID   UID S  THR      START CONTAINER    COMM            CMDLINE"
+
+static void ps_text_line(struct reply *r, const struct vmi_process *p,
+                         const struct vmi_container *c)
+{
+	char ppid[12], uid[12], thr[12], comm[VMI_COMM_LEN], name[13], cmd[VMI_CMDLINE_MAX];
+	char full[VMI_NAME_MAX];
+
+	if (p->missing & VMI_MISSING_PPID)
+		fmt_snprintf(ppid, sizeof(ppid), "?");
+	else
+		fmt_snprintf(ppid, sizeof(ppid), "%d", p->ppid);
+	if (p->missing & VMI_MISSING_UID)
+		fmt_snprintf(uid, sizeof(uid), "?");
+	else
+		fmt_snprintf(uid, sizeof(uid), "%u", p->uid);
+	if (p->missing & VMI_MISSING_THREADS)
+		fmt_snprintf(thr, sizeof(thr), "?");
+	else
+		fmt_snprintf(thr, sizeof(thr), "%d", p->threads);
+	printable(c != NULL ? c->name : "-", name, sizeof(name));
+	printable(p->comm, comm, sizeof(comm));
+	reply_printf(r, "%7d %7s %5s %c %4s %6llu.%03llu %-12s %-15s ", p->tgid, ppid, uid,
+	             p->state, thr, (unsigned long long)(p->start_ns / 1000000000u),
+	             (unsigned long long)(p->start_ns / 1000000u % 1000u), name, comm);
+	if (p->kthread || p->cmdline[0] == '\0') /* as ps shows one without arguments */
+		reply_line(r, "[%s]", printable(p->comm, full, sizeof(full)));
+	else
+		reply_line(r, "%s", printable(p->cmdline, cmd, sizeof(cmd)));
+}
+
+static void ps_json_object(struct reply *r, const struct vmi_process *p,
+                           const struct vmi_container *c)
+{
+	static const struct {
+		uint32_t bit;
+		const char *name;
+	} partial[] = {
+	    {VMI_MISSING_CMDLINE, "cmdline unreadable"},
+	    {VMI_TRUNCATED_CMDLINE, "cmdline truncated"},
+	    {VMI_MISSING_NS, "namespaces incomplete"},
+	    {VMI_MISSING_CGROUP, "cgroup unreadable"},
+	    {VMI_TRUNCATED_CGROUP, "cgroup truncated"},
+	    {VMI_MISSING_HOSTNAME, "hostname unreadable"},
+	};
+	const char *sep = "";
+
+	reply_printf(r, "{\"pid\":%d,\"tgid\":%d,\"thread_id\":%d,", p->tgid, p->tgid, p->pid);
+	if (p->missing & VMI_MISSING_PPID)
+		reply_printf(r, "\"ppid\":null,");
+	else
+		reply_printf(r, "\"ppid\":%d,", p->ppid);
+	if (p->nspid < 0)
+		reply_printf(r, "\"nspid\":null,");
+	else
+		reply_printf(r, "\"nspid\":%d,", p->nspid);
+	if (p->missing & VMI_MISSING_UID)
+		reply_printf(r, "\"uid\":null,");
+	else
+		reply_printf(r, "\"uid\":%u,", p->uid);
+	reply_printf(r, "\"comm\":");
+	reply_json_string(r, p->comm);
+	reply_printf(r, ",\"cmdline\":");
+	reply_json_string(r, (p->missing & VMI_MISSING_CMDLINE) ? NULL : p->cmdline);
+	reply_printf(r, ",\"state\":\"%c\",", p->state);
+	if (p->missing & VMI_MISSING_THREADS)
+		reply_printf(r, "\"threads\":null,");
+	else
+		reply_printf(r, "\"threads\":%d,", p->threads);
+	reply_printf(r, "\"start_ns\":%llu,\"kthread\":%s,\"ns\":", (unsigned long long)p->start_ns,
+	             p->kthread ? "true" : "false");
+	json_ns(r, p->ns);
+	reply_printf(r, ",\"hostname\":");
+	reply_json_string(r, (p->missing & VMI_MISSING_HOSTNAME) ? NULL : p->hostname);
+	reply_printf(r, ",\"cgroup\":");
+	reply_json_string(r, (p->missing & VMI_MISSING_CGROUP) ? NULL : p->cgroup);
+	reply_printf(r, ",\"frozen\":%s,\"container\":", p->frozen ? "true" : "false");
+	reply_json_string(r, c != NULL ? c->id : NULL);
+	reply_printf(r, ",\"task\":\"0x%llx\",\"partial\":[", (unsigned long long)p->task);
+	for (size_t i = 0; i < sizeof(partial) / sizeof(partial[0]); i++) {
+		if (p->missing & partial[i].bit) {
+			reply_printf(r, "%s\"%s\"", sep, partial[i].name);
+			sep = ",";
+		}
+	}
+	reply_printf(r, "]}");
+}
+
+/* ------------------------------------------------------------------ ps */
+
+static const char *const json_only[] = {"--json", NULL};
+
+int vmi_verb_ps(struct vmi *v, struct reply *r, int argc, char **argv)
+{
+	bool json = cmd_has_flag(argc, argv, "--json");
+	struct vmi_process p;
+	struct vmi_walk w;
+	size_t n;
+	bool all_containers;
+	uint64_t task;
+	uint32_t count = 0;
+
+	if (cmd_expect_only_flags(r, argc, argv, json_only) < 0)
+		return -1;
+	vmi_refresh(v);
+	all_containers = collect(v, &n, &w);
+
+	vmi_walk_begin(v, &w);
+	if (json)
+		reply_printf(r, "{\"processes\":[");
+	else
+		reply_line(r, "%s", PS_HEADER);
+	while (vmi_walk_next(v, &w, &task)) {
+		if (vmi_process_read(v, task, VMI_READ_ALL, &p) != 0)
+			continue; /* vanished under us, or garbage: the walk goes on */
+		if (json) {
+			if (count > 0)
+				reply_printf(r, ",");
+			ps_json_object(r, &p, container_of(v, n, &p));
+		} else {
+			ps_text_line(r, &p, container_of(v, n, &p));
+		}
+		count++;
+	}
+	if (json) {
+		reply_printf(r, "],\"count\":%u", count);
+		json_walk_status(r, &w, !all_containers);
+		reply_line(r, "}");
+	} else {
+		text_walk_status(r, &w, !all_containers, v->containers_cap);
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------------ containers */
+
+#define CT_HEADER                                                                                  \
+	"ID           NAME         STATE    RUNTIME        PID  NSPID PROCS HOSTNAME         "     \
+	"CGROUP"
+
+static void ct_text_line(struct reply *r, const struct vmi_container *c)
+{
+	char id[13], name[13], host[VMI_HOSTNAME_MAX], cg[VMI_PATH_MAX];
+
+	reply_line(
+	    r, "%-12s %-12s %-8s %-10s %7d %6d %5u %-16s %s", printable(c->id, id, sizeof(id)),
+	    printable(c->name, name, sizeof(name)), vmi_container_state_name(c->state),
+	    vmi_runtime_name(c->key.runtime), c->init_pid, c->init_nspid, c->processes,
+	    printable(c->hostname, host, sizeof(host)), printable(c->cgroup, cg, sizeof(cg)));
+}
+
+/* The members of c, one pass over the task list: pids (JSON) or whole objects/lines. */
+enum members_as { MEMBERS_PIDS, MEMBERS_JSON, MEMBERS_TEXT };
+
+static void ct_members(struct vmi *v, struct reply *r, const struct vmi_container *c,
+                       enum members_as as)
+{
+	struct vmi_container_key key;
+	struct vmi_process p;
+	struct vmi_walk w;
+	uint64_t task;
+	uint32_t count = 0;
+	unsigned int what = as == MEMBERS_PIDS ? VMI_READ_NS | VMI_READ_CGROUP : VMI_READ_ALL;
+
+	vmi_walk_begin(v, &w);
+	while (vmi_walk_next(v, &w, &task)) {
+		if (vmi_process_read(v, task, what, &p) != 0)
+			continue;
+		vmi_container_key_of(v, &p, &key);
+		if (!vmi_container_key_equal(&key, &c->key))
+			continue;
+		if (as == MEMBERS_TEXT) {
+			ps_text_line(r, &p, c);
+			continue;
+		}
+		if (count++ > 0)
+			reply_printf(r, ",");
+		if (as == MEMBERS_PIDS)
+			reply_printf(r, "%d", p.tgid);
+		else
+			ps_json_object(r, &p, c);
+	}
+}
+
+static void ct_json_object(struct vmi *v, struct reply *r, const struct vmi_container *c, bool full)
+{
+	reply_printf(r, "{\"id\":");
+	reply_json_string(r, c->id);
+	reply_printf(r, ",\"name\":");
+	reply_json_string(r, c->name);
+	reply_printf(r, ",\"runtime\":\"%s\",\"state\":\"%s\",\"init_pid\":%d,\"init_nspid\":",
+	             vmi_runtime_name(c->key.runtime), vmi_container_state_name(c->state),
+	             c->init_pid);
+	if (c->init_nspid < 0)
+		reply_printf(r, "null");
+	else
+		reply_printf(r, "%d", c->init_nspid);
+	reply_printf(r, ",\"hostname\":");
+	reply_json_string(r, c->hostname);
+	reply_printf(r, ",\"cgroup\":");
+	reply_json_string(r, c->cgroup);
+	reply_printf(r, ",\"frozen\":%s,\"ns\":", c->frozen ? "true" : "false");
+	json_ns(r, c->ns);
+	reply_printf(r, ",\"process_count\":%u,\"pids\":[", c->processes);
+	ct_members(v, r, c, MEMBERS_PIDS);
+	reply_printf(r, "]");
+	if (full) {
+		reply_printf(r, ",\"processes\":[");
+		ct_members(v, r, c, MEMBERS_JSON);
+		reply_printf(r, "]");
+	}
+	reply_printf(r, "}");
+}
+
+int vmi_verb_containers(struct vmi *v, struct reply *r, int argc, char **argv)
+{
+	bool json = cmd_has_flag(argc, argv, "--json");
+	struct vmi_walk w;
+	size_t n;
+	bool all;
+
+	if (cmd_expect_only_flags(r, argc, argv, json_only) < 0)
+		return -1;
+	if (v->containers == NULL || v->containers_cap == 0)
+		return reply_fail(r, PROTO_FAILED, "no room for a containers table in this build");
+	vmi_refresh(v);
+	all = collect(v, &n, &w);
+	if (json) {
+		reply_printf(r, "{\"containers\":[");
+		for (size_t i = 0; i < n; i++) {
+			if (i > 0)
+				reply_printf(r, ",");
+			ct_json_object(v, r, &v->containers[i], false);
+		}
+		reply_printf(r, "],\"count\":%zu", n);
+		json_walk_status(r, &w, !all);
+		reply_line(r, "}");
+		return 0;
+	}
+	reply_line(r, "%s", CT_HEADER);
+	for (size_t i = 0; i < n; i++)
+		ct_text_line(r, &v->containers[i]);
+	text_walk_status(r, &w, !all, v->containers_cap);
+	return 0;
+}
+
+/* ------------------------------------------------------------------ inspect */
+
+static void inspect_container_text(struct vmi *v, struct reply *r, const struct vmi_container *c)
+{
+	char buf[VMI_PATH_MAX];
+
+	reply_line(r, "container:   %s", printable(c->id, buf, sizeof(buf)));
+	reply_line(r, "name:        %s", printable(c->name, buf, sizeof(buf)));
+	reply_line(r, "runtime:     %s", vmi_runtime_name(c->key.runtime));
+	reply_line(r, "state:       %s%s", vmi_container_state_name(c->state),
+	           c->frozen && c->state != VMI_CT_PAUSED ? " (cgroup frozen)" : "");
+	reply_line(r, "init pid:    %d (%d inside)", c->init_pid, c->init_nspid);
+	reply_line(r, "hostname:    %s", printable(c->hostname, buf, sizeof(buf)));
+	reply_line(r, "cgroup:      %s", printable(c->cgroup, buf, sizeof(buf)));
+	reply_printf(r, "namespaces:  ");
+	text_ns(r, c->ns);
+	reply_line(r, "%s", "");
+	reply_line(r, "processes:   %u (%u live)", c->processes, c->live);
+	reply_line(r, "%s", PS_HEADER);
+	ct_members(v, r, c, MEMBERS_TEXT);
+}
+
+static void inspect_process_text(struct reply *r, const struct vmi_process *p,
+                                 const struct vmi_container *c)
+{
+	char buf[VMI_PATH_MAX];
+
+	reply_line(r, "process:     %d", p->tgid);
+	if (p->missing & VMI_MISSING_PPID)
+		reply_line(r, "ppid:        ?");
+	else
+		reply_line(r, "ppid:        %d", p->ppid);
+	reply_line(r, "pid inside:  %d", p->nspid);
+	reply_line(r, "comm:        %s", printable(p->comm, buf, sizeof(buf)));
+	if (p->missing & VMI_MISSING_CMDLINE)
+		reply_line(r, "cmdline:     ? (unreadable)");
+	else
+		reply_line(r, "cmdline:     %s%s", printable(p->cmdline, buf, sizeof(buf)),
+		           (p->missing & VMI_TRUNCATED_CMDLINE) ? " ..." : "");
+	if (p->missing & VMI_MISSING_UID)
+		reply_line(r, "uid:         ?");
+	else
+		reply_line(r, "uid:         %u", p->uid);
+	reply_line(r, "state:       %c", p->state);
+	reply_line(r, "threads:     %d", p->threads);
+	reply_line(r, "started:     %llu.%03llu s after boot",
+	           (unsigned long long)(p->start_ns / 1000000000u),
+	           (unsigned long long)(p->start_ns / 1000000u % 1000u));
+	reply_line(r, "kernel thread: %s", p->kthread ? "yes" : "no");
+	reply_line(r, "container:   %s", c != NULL ? printable(c->id, buf, sizeof(buf)) : "-");
+	reply_line(r, "hostname:    %s", printable(p->hostname, buf, sizeof(buf)));
+	reply_line(r, "cgroup:      %s%s%s", printable(p->cgroup, buf, sizeof(buf)),
+	           (p->missing & VMI_TRUNCATED_CGROUP) ? " ..." : "", p->frozen ? " (frozen)" : "");
+	reply_printf(r, "namespaces:  ");
+	text_ns(r, p->ns);
+	reply_line(r, "%s", "");
+	reply_line(r, "task_struct: 0x%llx", (unsigned long long)p->task);
+}
+
+/* The process whose tgid is pid, into *p. */
+static bool find_process(struct vmi *v, int32_t pid, struct vmi_process *p)
+{
+	struct vmi_walk w;
+	uint64_t task;
+	uint32_t tgid;
+
+	vmi_walk_begin(v, &w);
+	while (vmi_walk_next(v, &w, &task)) {
+		if (vmi_read_u32(v, task + v->prof->task_tgid, &tgid) == 0 && (int32_t)tgid == pid)
+			return vmi_process_read(v, task, VMI_READ_ALL, p) == 0;
+	}
+	return false;
+}
+
+int vmi_verb_inspect(struct vmi *v, struct reply *r, int argc, char **argv)
+{
+	bool json = cmd_has_flag(argc, argv, "--json");
+	const struct vmi_container *found = NULL;
+	const char *what = NULL;
+	struct vmi_process p;
+	struct vmi_walk w;
+	size_t n, what_len, prefix_matches = 0;
+	int32_t pid;
+	char shown[48];
+
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--json") == 0)
+			continue;
+		if (what != NULL || argv[i][0] == '-')
+			return reply_fail(r, PROTO_BAD_ARGUMENT, "unexpected \"%.40s\"; usage: %s",
+			                  argv[i], VMI_INSPECT_USAGE);
+		what = argv[i];
+	}
+	if (what == NULL)
+		return reply_fail(r, PROTO_BAD_ARGUMENT, "which one? usage: %s", VMI_INSPECT_USAGE);
+	what_len = strlen(what);
+	printable(what, shown, sizeof(shown));
+
+	vmi_refresh(v);
+	collect(v, &n, &w);
+	/* An exact id or name first, then a pid, then a unique prefix of an id. */
+	for (size_t i = 0; i < n && found == NULL; i++) {
+		if (strcmp(v->containers[i].id, what) == 0 ||
+		    strcmp(v->containers[i].name, what) == 0)
+			found = &v->containers[i];
+	}
+	if (found == NULL && parse_pid(what, &pid) && find_process(v, pid, &p)) {
+		const struct vmi_container *c = container_of(v, n, &p);
+
+		if (json) {
+			reply_printf(r, "{\"process\":");
+			ps_json_object(r, &p, c);
+			reply_line(r, "}");
+		} else {
+			inspect_process_text(r, &p, c);
+		}
+		return 0;
+	}
+	for (size_t i = 0; i < n && found == NULL; i++) {
+		if (strncmp(v->containers[i].id, what, what_len) == 0)
+			prefix_matches++;
+	}
+	if (found == NULL && prefix_matches > 1)
+		return reply_fail(r, PROTO_FAILED, "'%s' is ambiguous: it begins %zu container ids",
+		                  shown, prefix_matches);
+	for (size_t i = 0; i < n && found == NULL; i++) {
+		if (strncmp(v->containers[i].id, what, what_len) == 0)
+			found = &v->containers[i];
+	}
+	if (found == NULL)
+		return reply_fail(r, PROTO_FAILED, "no container or process matches '%s'", shown);
+	if (json) {
+		reply_printf(r, "{\"container\":");
+		ct_json_object(v, r, found, true);
+		reply_line(r, "}");
+	} else {
+		inspect_container_text(v, r, found);
+	}
+	return 0;
+}

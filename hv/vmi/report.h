@@ -1,0 +1,26 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The introspection verbs of the console (docs/console-protocol.md, "Verbs (issue 3)"):
+ * ps, containers and inspect, with --json. One implementation, written through struct
+ * reply, serves the monitor's console and `hvctl --dump`, so both print the same text.
+ * Each verb starts with vmi_refresh(): what it prints is what guest memory holds now.
+ */
+#ifndef HV_VMI_REPORT_H
+#define HV_VMI_REPORT_H
+
+#include "console/cmd.h"
+#include "vmi/vmi.h"
+
+#define VMI_PS_USAGE           "ps [--json]"
+#define VMI_PS_SUMMARY         "the guest's processes, from its memory"
+#define VMI_CONTAINERS_USAGE   "containers [--json]"
+#define VMI_CONTAINERS_SUMMARY "the guest's containers: id, state, init, hostname, cgroup"
+#define VMI_INSPECT_USAGE      "inspect <id|name|pid> [--json]"
+#define VMI_INSPECT_SUMMARY    "one container (with its processes) or one process in detail"
+
+/* argv as cmd_dispatch passes it (argv[0] is the verb). 0, or reply_fail's -1. */
+int vmi_verb_ps(struct vmi *v, struct reply *r, int argc, char **argv);
+int vmi_verb_containers(struct vmi *v, struct reply *r, int argc, char **argv);
+int vmi_verb_inspect(struct vmi *v, struct reply *r, int argc, char **argv);
+
+#endif

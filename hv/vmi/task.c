@@ -1,0 +1,195 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Every process through the circular `tasks` list (include/linux/sched.h: task_struct.tasks,
+ * headed by init_task.tasks; kernel/fork.c copy_process adds each new thread-group leader
+ * at the tail; pid-0 idle tasks of secondary CPUs are not on it).
+ *
+ * A guest may hand us a broken or hostile list, or change it while we walk (a live guest
+ * on another vCPU). The walk checks at every step that next->prev points back at where it
+ * came from: with that check no cycle can form that does not pass through the head (if
+ * task X were reached twice, its one prev would equal two different predecessors), so the
+ * walk ends at the head, at a broken link, or at VMI_TASKS_MAX steps; the last two mark it
+ * truncated with the reason.
+ */
+#include <stdarg.h>
+
+#include "lib/fmt.h"
+#include "lib/string.h"
+#include "vmi/vmi.h"
+#include "vmi/vmi_internal.h"
+
+/* The list_head of `task` and its next/prev. */
+static int read_links(struct vmi *v, uint64_t task, uint64_t *next, uint64_t *prev)
+{
+	uint64_t lh[2];
+
+	if (vmi_read_kernel(v, task + v->prof->task_tasks, lh, sizeof(lh)) != 0)
+		return -1;
+	*next = lh[0];
+	*prev = lh[1];
+	return 0;
+}
+
+static int read_pid(struct vmi *v, uint64_t task, int32_t *pid)
+{
+	uint32_t val;
+
+	if (vmi_read_u32(v, task + v->prof->task_pid, &val) != 0)
+		return -1;
+	*pid = (int32_t)val;
+	return 0;
+}
+
+bool vmi_task_plausible(struct vmi *v, uint64_t task)
+{
+	const struct vmi_profile *p = v->prof;
+	uint32_t ids[2];
+	char comm[VMI_COMM_LEN];
+	uint64_t next, prev, back;
+	bool has_nul = false;
+
+	if (!vmi_is_kernel_ptr(v, task))
+		return false;
+	if (vmi_read_u32(v, task + p->task_pid, &ids[0]) != 0 ||
+	    vmi_read_u32(v, task + p->task_tgid, &ids[1]) != 0)
+		return false;
+	if ((int32_t)ids[0] < 0 || (int32_t)ids[0] > VMI_PID_MAX_LIMIT || (int32_t)ids[1] < 0 ||
+	    (int32_t)ids[1] > VMI_PID_MAX_LIMIT)
+		return false;
+	if (vmi_read_kernel(v, task + p->task_comm, comm, sizeof(comm)) != 0)
+		return false;
+	for (size_t i = 0; i < sizeof(comm); i++)
+		has_nul |= comm[i] == '\0';
+	if (!has_nul)
+		return false;
+	if (read_links(v, task, &next, &prev) != 0 || !vmi_is_kernel_ptr(v, next) ||
+	    !vmi_is_kernel_ptr(v, prev))
+		return false;
+	if (ids[0] == 0)
+		return true; /* an idle task: on the list only for CPU 0 (init_task) */
+	if (vmi_read_kptr(v, next + 8u, &back) != 0)
+		return false;
+	return back == task + p->task_tasks;
+}
+
+/* Is task linked both ways into a list (its neighbours point back at it)? */
+static bool on_list(struct vmi *v, uint64_t task)
+{
+	uint64_t list = task + v->prof->task_tasks, next, prev, back_of_next, fwd_of_prev;
+
+	if (read_links(v, task, &next, &prev) != 0)
+		return false;
+	if (vmi_read_kptr(v, next + 8u, &back_of_next) != 0 ||
+	    vmi_read_kptr(v, prev, &fwd_of_prev) != 0)
+		return false;
+	return back_of_next == list && fwd_of_prev == list;
+}
+
+int vmi_find_init_task(struct vmi *v)
+{
+	const struct vmi_profile *p = v->prof;
+	uint64_t start = v->current_task, task;
+	uint32_t steps;
+
+	/* The current task may be an idle task of a secondary CPU, which is not on the list
+	 * (kernel/fork.c: only tasks with a pid are linked); its parents are. */
+	for (steps = 0; steps < 4 && !on_list(v, start); steps++) {
+		uint64_t parent;
+
+		if (vmi_read_kptr(v, start + p->task_real_parent, &parent) != 0 || parent == start)
+			break;
+		start = parent;
+	}
+	if (!on_list(v, start)) {
+		vmi_set_error(v, "current task 0x%llx and its parents are not on a tasks list",
+		              (unsigned long long)v->current_task);
+		return -1;
+	}
+
+	/* init_task (pid 0) is the head; go round once to find it. */
+	task = start;
+	for (steps = 0; steps < VMI_TASKS_MAX; steps++) {
+		int32_t pid;
+		uint64_t next, prev, back;
+
+		if (read_pid(v, task, &pid) != 0)
+			break;
+		if (pid == 0) {
+			v->init_task = task;
+			return 0;
+		}
+		if (read_links(v, task, &next, &prev) != 0 || !vmi_is_kernel_ptr(v, next) ||
+		    vmi_read_kptr(v, next + 8u, &back) != 0 || back != task + p->task_tasks)
+			break;
+		task = next - p->task_tasks;
+		if (task == start)
+			break;
+	}
+	/* No pid 0 on the list (or a broken list): walk from where we stand. */
+	v->init_task = start;
+	return 0;
+}
+
+void vmi_walk_begin(struct vmi *v, struct vmi_walk *w)
+{
+	memset(w, 0, sizeof(*w));
+	w->head = v->init_task;
+}
+
+static bool walk_stop(struct vmi_walk *w, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static bool walk_stop(struct vmi_walk *w, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	fmt_vsnprintf(w->reason, sizeof(w->reason), fmt, ap);
+	va_end(ap);
+	w->truncated = true;
+	w->done = true;
+	return false;
+}
+
+bool vmi_walk_next(struct vmi *v, struct vmi_walk *w, uint64_t *task)
+{
+	const struct vmi_profile *p = v->prof;
+	uint64_t next, prev, back, cur_list;
+
+	if (w->done)
+		return false;
+	if (w->cur == 0) {
+		if (w->head == 0)
+			return walk_stop(w, "no init_task: the session is not open");
+		w->cur = w->head;
+		w->visited = 1;
+		*task = w->cur;
+		return true;
+	}
+	cur_list = w->cur + p->task_tasks;
+	if (read_links(v, w->cur, &next, &prev) != 0)
+		return walk_stop(w, "tasks list of task 0x%llx is unreadable",
+		                 (unsigned long long)w->cur);
+	if (!vmi_is_kernel_ptr(v, next))
+		return walk_stop(w, "task 0x%llx: tasks.next 0x%llx is not a kernel address",
+		                 (unsigned long long)w->cur, (unsigned long long)next);
+	if (next == w->head + p->task_tasks) {
+		w->done = true; /* back at init_task: the whole list was seen */
+		return false;
+	}
+	if (vmi_read_kernel(v, next + 8u, &back, sizeof(back)) != 0)
+		return walk_stop(w, "task 0x%llx: tasks.next 0x%llx points outside guest memory",
+		                 (unsigned long long)w->cur, (unsigned long long)next);
+	if (back != cur_list)
+		return walk_stop(
+		    w,
+		    "task 0x%llx: tasks.next 0x%llx does not point back (prev 0x%llx): "
+		    "list corrupt or changing",
+		    (unsigned long long)w->cur, (unsigned long long)next, (unsigned long long)back);
+	if (w->visited >= VMI_TASKS_MAX)
+		return walk_stop(w, "more than %u tasks: stopped there", VMI_TASKS_MAX);
+	w->cur = next - p->task_tasks;
+	w->visited++;
+	*task = w->cur;
+	return true;
+}

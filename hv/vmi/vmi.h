@@ -1,0 +1,319 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Virtual machine introspection of a Linux guest (DESIGN §5): reads guest memory only,
+ * through a reader the caller provides (the live monitor reads guest-physical memory
+ * directly; hvctl reads a QEMU ELF dump). Freestanding: core and host tools share it.
+ * Every walk over guest data is bounded; a corrupt or hostile structure yields an error
+ * or a truncated answer marked as such, never a hang or an out-of-bounds access.
+ *
+ * Files: pagewalk.c (virtual -> physical), guestmem.c (counted, cached reads of kernel and
+ * user memory), percpu.c (per-CPU base, current task, kernel CR3), task.c (the tasks
+ * list), process.c (one process's facts), cgroup.c (cgroup v2 path and freezer state),
+ * container.c (grouping processes into containers), vmi.c (opening a session), report.c
+ * (the ps / containers / inspect verbs, shared by the console and hvctl).
+ *
+ * Use: fill a struct vmi_mem and a struct vmi_cpu, parse a profile, then vmi_open(); call
+ * vmi_refresh() before each new look at a live guest (it drops the caches).
+ */
+#ifndef HV_VMI_VMI_H
+#define HV_VMI_VMI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "vmi/profile.h"
+
+/* Guest-physical memory. read_phys returns 0 when all n bytes were read, -1 when any
+ * part is not guest RAM (not in the dump, MMIO, the monitor's own pages...). */
+struct vmi_mem {
+	int (*read_phys)(void *ctx, uint64_t gpa, void *buf, size_t n);
+	void *ctx;
+	uint64_t reads; /* read_phys calls made by the library (for the benchmark) */
+};
+
+/* The CPU state introspection starts from (one vCPU). */
+struct vmi_cpu {
+	uint64_t cr3;
+	uint64_t cr4;            /* LA57 selects 5-level paging */
+	uint64_t gs_base;        /* IA32_GS_BASE */
+	uint64_t kernel_gs_base; /* IA32_KERNEL_GS_BASE */
+	bool user_mode;          /* CPL 3 when captured: the per-CPU base is in KERNEL_GS_BASE */
+};
+
+/* ------------------------------------------------------------------ limits */
+#define VMI_TASKS_MAX            65536u /* tasks a walk visits before it stops, marked truncated */
+#define VMI_COMM_LEN             16u    /* TASK_COMM_LEN, NUL included */
+#define VMI_NAME_MAX             64u    /* a name as /proc shows it (proc_task_name's tcomm[64]) */
+#define VMI_CMDLINE_MAX          256u   /* bytes of cmdline kept, NUL included */
+#define VMI_PATH_MAX             256u   /* bytes of a cgroup path kept, NUL included */
+#define VMI_CGROUP_DEPTH_MAX     32u    /* kernfs levels followed towards the root */
+#define VMI_HOSTNAME_MAX         65u    /* __NEW_UTS_LEN + 1 */
+#define VMI_PID_LEVEL_MAX        32u    /* MAX_PID_NS_LEVEL (kernel/pid_namespace.c) */
+#define VMI_TASK_SNAPSHOT_MAX    16384u /* bytes of task_struct read at once (see vmi_open) */
+#define VMI_ERROR_MAX            160u
+#define VMI_ID_MAX               65u  /* a container id: 64 hex digits, or a cgroup name */
+#define VMI_TLB_ENTRIES          256u /* 4 KiB translations cached (direct mapped) */
+#define VMI_LARGE_TLB_ENTRIES    64u  /* 2 MiB / 1 GiB pages cached (the kernel's direct map) */
+#define VMI_NS_CACHE_ENTRIES     64u
+#define VMI_CGROUP_CACHE_ENTRIES 16u
+
+/* ------------------------------------------------------------------ page walk */
+/* SDM Vol. 3A 4.5: a guest virtual address through the paging structures rooted at cr3.
+ * cr3 is used as given after removing the PCID (bits 11:0) and the bits above 51: the
+ * caller picks the PTI kernel or user copy (vmi_open keeps the kernel one). Returns 0 and
+ * the guest-physical address, or -1 (not present, not canonical, table outside RAM). */
+int vmi_translate(struct vmi_mem *m, uint64_t cr3, bool la57, uint64_t va, uint64_t *pa);
+/* The same, also giving the size of the page that maps va (4 KiB, 2 MiB or 1 GiB). */
+int vmi_translate_size(struct vmi_mem *m, uint64_t cr3, bool la57, uint64_t va, uint64_t *pa,
+                       uint64_t *page_size);
+/* Does va have the canonical form of the paging mode (bits 63:47, or 63:56 with LA57,
+ * all equal)? */
+bool vmi_canonical(uint64_t va, bool la57);
+/* The CR3 value bits that locate the top-level table (51:12). */
+uint64_t vmi_cr3_table(uint64_t cr3);
+/* Counted read_phys. */
+int vmi_read_phys(struct vmi_mem *m, uint64_t gpa, void *buf, size_t n);
+
+/* ------------------------------------------------------------------ namespaces */
+/* In the order of `ls /proc/PID/ns`. */
+enum vmi_ns {
+	VMI_NS_CGROUP,
+	VMI_NS_IPC,
+	VMI_NS_MNT,
+	VMI_NS_NET,
+	VMI_NS_PID,
+	VMI_NS_PID_FOR_CHILDREN,
+	VMI_NS_TIME,
+	VMI_NS_TIME_FOR_CHILDREN,
+	VMI_NS_USER,
+	VMI_NS_UTS,
+	VMI_NS_COUNT
+};
+/* "cgroup", "ipc", ... as in /proc/PID/ns/ */
+const char *vmi_ns_name(enum vmi_ns ns);
+
+/* ------------------------------------------------------------------ a process */
+#define VMI_PF_KTHREAD   0x00200000u /* include/linux/sched.h */
+#define VMI_PF_WQ_WORKER 0x00000020u
+#define VMI_EXIT_DEAD    0x10u /* include/linux/sched.h */
+#define VMI_EXIT_ZOMBIE  0x20u
+#define VMI_CGRP_FROZEN                                                                            \
+	3u /* bit of cgroup->flags: include/linux/cgroup-defs.h in 6.1                             \
+	    * (CGRP_NOTIFY_ON_RELEASE, CGRP_CPUSET_CLONE_CHILDREN,                                 \
+	    * CGRP_FREEZE, CGRP_FROZEN), checked against 6.1.0-56 BTF */
+
+/* Which facts vmi_process_read fetches (the others are left "unknown"). */
+enum {
+	VMI_READ_CMDLINE = 1u << 0,  /* from the process's own memory */
+	VMI_READ_NS = 1u << 1,       /* namespaces and nspid */
+	VMI_READ_CGROUP = 1u << 2,   /* cgroup path and frozen flag */
+	VMI_READ_HOSTNAME = 1u << 3, /* uts_ns nodename */
+	VMI_READ_ALL = 0xfu,
+};
+
+/* Facts that could not be read (bits of vmi_process.missing). */
+enum {
+	VMI_MISSING_PPID = 1u << 0,
+	VMI_MISSING_UID = 1u << 1,
+	VMI_MISSING_THREADS = 1u << 2,
+	VMI_MISSING_CMDLINE = 1u << 3, /* unreadable (e.g. swapped out); a kernel thread has none */
+	VMI_MISSING_NS = 1u << 4,      /* at least one namespace */
+	VMI_MISSING_CGROUP = 1u << 5,
+	VMI_MISSING_HOSTNAME = 1u << 6,
+	VMI_TRUNCATED_CMDLINE = 1u << 7,
+	VMI_TRUNCATED_CGROUP = 1u << 8, /* longer than VMI_PATH_MAX - 1 */
+};
+
+struct vmi_process {
+	uint64_t task;     /* guest virtual address of its task_struct */
+	int32_t pid;       /* task_struct.pid: the thread id */
+	int32_t tgid;      /* the process id seen from the initial pid namespace */
+	int32_t ppid;      /* real_parent->tgid; -1 if unknown */
+	int32_t nspid;     /* pid in its own pid namespace (thread_pid->numbers[level].nr); -1 */
+	uint32_t uid;      /* real_cred->uid; UINT32_MAX if unknown */
+	int32_t threads;   /* signal->nr_threads; -1 if unknown */
+	char state;        /* R S D T t X Z P I as /proc/PID/stat shows it; '?' if unknown */
+	bool kthread;      /* PF_KTHREAD, or no mm */
+	uint32_t flags;    /* task_struct.flags */
+	uint64_t start_ns; /* start_boottime: ns since boot */
+	char comm[VMI_NAME_MAX];       /* as /proc/PID/stat shows it: task->comm, or a kernel
+	                                * thread's full name (see profile.h) */
+	char cmdline[VMI_CMDLINE_MAX]; /* arguments joined by spaces */
+	uint32_t ns[VMI_NS_COUNT];     /* inode numbers; 0 if unknown */
+	char hostname[VMI_HOSTNAME_MAX];
+	char cgroup[VMI_PATH_MAX]; /* cgroup v2 path from the hierarchy's root, "/..." */
+	uint64_t cgroup_ptr;       /* struct cgroup * (dfl_cgrp) */
+	bool frozen;               /* CGRP_FROZEN in that cgroup */
+	uint32_t missing;          /* VMI_MISSING_* / VMI_TRUNCATED_* */
+};
+
+/* ------------------------------------------------------------------ containers */
+enum vmi_runtime {
+	VMI_RT_DOCKER,     /* docker-<id>.scope (systemd driver) or /docker/<id> */
+	VMI_RT_CONTAINERD, /* cri-containerd-<id>.scope */
+	VMI_RT_CRIO,       /* crio-<id>.scope, crio-<id> */
+	VMI_RT_PODMAN,     /* libpod-<id>.scope, libpod-<id> */
+	VMI_RT_CGROUPFS,   /* own pid and mnt namespaces, named by its plain cgroupfs leaf
+	                    * (crun/runc with cgroupsPath /lab/NAME) */
+	VMI_RT_NAMESPACES, /* own pid and mnt namespaces, cgroup "/": named by its pid ns */
+};
+const char *vmi_runtime_name(enum vmi_runtime rt);
+
+enum vmi_container_state {
+	VMI_CT_RUNNING,
+	VMI_CT_PAUSED,  /* its cgroup is frozen (cgroup.freeze, crun/runc/docker pause) */
+	VMI_CT_STOPPED, /* no live process left: only zombies */
+};
+const char *vmi_container_state_name(enum vmi_container_state s);
+
+/* What makes processes one container: a runtime id from the cgroup path, or else a pid
+ * namespace of its own. */
+struct vmi_container_key {
+	bool in_container;
+	enum vmi_runtime runtime;
+	char id[VMI_ID_MAX];
+	uint32_t pid_ns;   /* for VMI_RT_CGROUPFS / VMI_RT_NAMESPACES */
+	size_t cgroup_len; /* the container's cgroup: the first cgroup_len bytes of the path */
+};
+
+struct vmi_container {
+	struct vmi_container_key key;
+	char id[VMI_ID_MAX];
+	char name[VMI_ID_MAX];
+	char cgroup[VMI_PATH_MAX];
+	char hostname[VMI_HOSTNAME_MAX];
+	uint32_t ns[VMI_NS_COUNT]; /* of its init process */
+	int32_t init_pid;          /* on the host */
+	int32_t init_nspid;        /* inside (1 with a pid namespace of its own) */
+	uint64_t init_task;
+	uint32_t processes;
+	uint32_t live; /* processes that are not zombies */
+	bool frozen;
+	enum vmi_container_state state;
+};
+
+/* ------------------------------------------------------------------ the task walk */
+struct vmi_walk {
+	uint64_t head; /* task_struct of init_task, where the walk starts and ends */
+	uint64_t cur;  /* the task returned last; 0 before the first */
+	uint32_t visited;
+	bool done;
+	bool truncated; /* stopped before the list's end: reason says why */
+	char reason[VMI_ERROR_MAX];
+};
+
+/* ------------------------------------------------------------------ a session */
+struct vmi_tlb_entry {
+	uint64_t cr3;   /* tag: table address | 1 (0: empty) */
+	uint64_t vpage; /* va >> 12 */
+	uint64_t ppage; /* physical address of the 4 KiB page */
+};
+struct vmi_large_tlb_entry {
+	uint64_t cr3;   /* tag: table address | 1 (0: empty) */
+	uint64_t vbase; /* virtual base of the large page */
+	uint64_t pbase; /* its physical base */
+	uint64_t size;  /* 2 MiB or 1 GiB */
+};
+struct vmi_ns_cache_entry {
+	uint64_t ptr; /* the namespace struct (0: empty) */
+	uint32_t kind;
+	uint32_t inum;
+};
+struct vmi_cgroup_cache_entry {
+	uint64_t cgroup; /* struct cgroup * (0: empty) */
+	uint32_t missing;
+	bool frozen;
+	char path[VMI_PATH_MAX];
+};
+
+struct vmi {
+	struct vmi_mem *mem;
+	const struct vmi_profile *prof;
+	/* Found by vmi_open. */
+	uint64_t kernel_cr3; /* table address of the kernel's page tables (PTI kernel copy) */
+	bool la57;
+	uint64_t percpu_base;
+	uint64_t current_task;
+	uint64_t init_task;
+	uint32_t host_ns[VMI_NS_COUNT]; /* of pid 1 (init_task's when there is none) */
+	uint32_t snapshot_len;          /* bytes of task_struct read per task */
+	/* Working storage: caches (emptied by vmi_refresh) and the task snapshot. */
+	struct vmi_tlb_entry tlb[VMI_TLB_ENTRIES];
+	struct vmi_large_tlb_entry large_tlb[VMI_LARGE_TLB_ENTRIES];
+	struct vmi_ns_cache_entry ns_cache[VMI_NS_CACHE_ENTRIES];
+	struct vmi_cgroup_cache_entry cgroup_cache[VMI_CGROUP_CACHE_ENTRIES];
+	uint8_t snapshot[VMI_TASK_SNAPSHOT_MAX];
+	/* The containers table of the report verbs (caller's storage; may be NULL/0). */
+	struct vmi_container *containers;
+	size_t containers_cap;
+	char error[VMI_ERROR_MAX]; /* why vmi_open failed */
+};
+
+/*
+ * Finds the kernel's page tables, the per-CPU area, the current task and init_task from
+ * one vCPU's state (percpu.c), and the host's namespaces. Returns 0, or -1 with v->error
+ * saying what could not be found. v keeps pointers to mem and prof.
+ */
+int vmi_open(struct vmi *v, struct vmi_mem *mem, const struct vmi_profile *prof,
+             const struct vmi_cpu *cpu);
+/* Does the profile describe the running kernel (fit.c)? Compares the profile's release
+ * with init's uts namespace release. 0, or -1 with why saying what differs. */
+int vmi_profile_fits(struct vmi *v, char *why, size_t cap);
+/* Empties the caches: call before each look at a guest that has run since the last. */
+void vmi_refresh(struct vmi *v);
+
+/* Does the profile let us read this namespace? (time and user need members a profile
+ * may lack: profile.h) */
+bool vmi_ns_known(const struct vmi *v, enum vmi_ns ns);
+
+/* Kernel virtual memory through the kernel's page tables; va must be a canonical
+ * kernel-half address. 0 or -1. */
+int vmi_read_kernel(struct vmi *v, uint64_t va, void *buf, size_t n);
+/* The physical address of a kernel virtual address (cached like the reads). 0 or -1. */
+int vmi_kernel_phys(struct vmi *v, uint64_t va, uint64_t *pa);
+/* Memory of a page-table root other than the kernel's (a process's mm->pgd, as a
+ * physical address); reads what it can page by page and returns the bytes read from the
+ * start (stops at the first unreadable page). */
+size_t vmi_read_user(struct vmi *v, uint64_t cr3, uint64_t va, void *buf, size_t n);
+/* A pointer stored at va that must itself be a kernel address (-1 otherwise). */
+int vmi_read_kptr(struct vmi *v, uint64_t va, uint64_t *ptr);
+int vmi_read_u32(struct vmi *v, uint64_t va, uint32_t *val);
+int vmi_read_u64(struct vmi *v, uint64_t va, uint64_t *val);
+/* A NUL-terminated string of at most cap - 1 bytes. Returns its length, or -1 when
+ * unreadable or when no NUL comes within cap bytes (buf then holds the first cap - 1
+ * bytes, NUL-terminated). */
+int vmi_read_string(struct vmi *v, uint64_t va, char *buf, size_t cap);
+/* A pointer as the kernel stores it for kernel objects: canonical, in the upper half. */
+bool vmi_is_kernel_ptr(const struct vmi *v, uint64_t va);
+
+/* The tasks list from init_task, one task_struct address per call (task.c). */
+void vmi_walk_begin(struct vmi *v, struct vmi_walk *w);
+bool vmi_walk_next(struct vmi *v, struct vmi_walk *w, uint64_t *task);
+
+/* One process's facts (process.c). what: VMI_READ_*. Returns 0, or -1 when the task_struct
+ * itself cannot be read (p then holds only task). */
+int vmi_process_read(struct vmi *v, uint64_t task, unsigned int what, struct vmi_process *p);
+/* The state letter of /proc/PID/stat for __state and exit_state (fs/proc/array.c). */
+char vmi_state_letter(uint32_t state, uint32_t exit_state);
+
+/* The cgroup v2 path of a struct cgroup (cgroup.c): walks kn->parent to the root. Returns
+ * VMI_MISSING_CGROUP / VMI_TRUNCATED_CGROUP bits (0 when all is well); path is always
+ * NUL-terminated ("" when missing). */
+uint32_t vmi_cgroup_path(struct vmi *v, uint64_t cgroup, char *path, size_t cap, bool *frozen);
+
+/* Containers (container.c). */
+/* The container a process belongs to, from its cgroup path and namespaces. */
+void vmi_container_key_of(const struct vmi *v, const struct vmi_process *p,
+                          struct vmi_container_key *key);
+bool vmi_container_key_equal(const struct vmi_container_key *a, const struct vmi_container_key *b);
+/* Walks every process and groups them: out[0..*n). Returns 0, or -1 when there were more
+ * containers than cap (the first cap are kept, *n == cap). The walk's own truncation is in
+ * w (may be NULL). */
+int vmi_containers_collect(struct vmi *v, struct vmi_container *out, size_t cap, size_t *n,
+                           struct vmi_walk *w);
+/* The index in c[0..n) of p's container, or -1. */
+int vmi_container_find(const struct vmi_container *c, size_t n, const struct vmi_process *p,
+                       const struct vmi *v);
+
+#endif

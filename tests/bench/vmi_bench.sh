@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Introspection benchmark (prints, not a test): makes (or reuses) a lab dump with at least
+# 1000 tasks (tools/lab/make-dump.sh --spawn N), builds tests/bench/vmi_bench.c (-O2, no
+# sanitizers) and runs it: processes introspected per second and guest memory reads
+# (read_phys calls) per process, cold caches, and for the ps/containers verbs.
+#
+# usage: vmi_bench.sh [--build DIR] [--spawn N] [--profile FILE] [--seconds S]
+set -euo pipefail
+REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+BUILD=build
+SPAWN=1000
+PROFILE=
+SECONDS_PER=2
+while [ $# -gt 0 ]; do
+    case "$1" in
+    --build) BUILD=$2; shift 2 ;;
+    --spawn) SPAWN=$2; shift 2 ;;
+    --profile) PROFILE=$2; shift 2 ;;
+    --seconds) SECONDS_PER=$2; shift 2 ;;
+    *) echo "usage: vmi_bench.sh [--build DIR] [--spawn N] [--profile FILE] [--seconds S]" >&2
+       exit 2 ;;
+    esac
+done
+cd "$REPO"
+bash tools/lab/make-dump.sh --build "$BUILD" --spawn "$SPAWN"
+DUMP=$BUILD/lab/dump-$SPAWN
+[ -n "$PROFILE" ] || PROFILE=guest-profiles/$(cat "$DUMP/kernel-release").json
+
+mkdir -p "$BUILD/bench"
+# shellcheck disable=SC2046  # word splitting of the file lists is wanted
+gcc -std=gnu11 -O2 -g -Wall -Wextra -Werror -I. -Ihv -D_GNU_SOURCE -DHV_HOST=1 \
+    -o "$BUILD/bench/vmi_bench" tests/bench/vmi_bench.c tools/hvctl/dump.c \
+    $(ls hv/vmi/*.c) hv/console/cmd.c hv/console/proto.c hv/lib/fmt.c hv/lib/json.c
+
+echo "== introspection on $DUMP ($(grep '^procs=' "$DUMP/info.txt" | cut -d= -f2) processes in the guest's truth)"
+"$BUILD/bench/vmi_bench" --dump "$DUMP/guest.elf" --profile "$PROFILE" --seconds "$SECONDS_PER"

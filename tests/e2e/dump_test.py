@@ -1,0 +1,235 @@
+#!/usr/bin/env python3
+"""Introspection on a real dump: hvctl --dump against the guest's own view of itself.
+
+Takes the lab guest's memory dump and the GUEST-TRUTH block it printed just before
+(tools/lab/make-dump.sh: DIR/lab/dump/guest.elf + truth.txt; made when missing or stale),
+runs `hvctl --dump ... ps --json` and `containers --json` and compares EVERY process and
+container the guest printed with what hvctl read from its memory:
+
+  per process    pid, ppid, comm, uid, threads, kernel-thread flag, start time (clock
+                 ticks), pid inside its namespace, the inode of each of its pid, mnt, uts,
+                 ipc, net and cgroup namespaces, cgroup path, cmdline, container membership
+  per container  id, init pid, state, hostname, cgroup path, member pids
+
+All must match. Processes hvctl sees that the truth cannot hold are allowed only when they
+are what /init ran after printing it (children of pid 1 named sleep or lab-probe, started
+after the block) or pid 0 (init_task, which /proc does not list). The process state letter
+and the last workqueue a kernel worker served (the "-events" of "kworker/0:2-events") are
+compared but only reported: they are a moment's values, and the truth and the dump are two
+different moments (the busy container is R in one and may be S in the other).
+
+Also checks that the text verbs run (ps, containers, inspect of each container and of pid
+1) and that a name matching nothing fails with hvctl's error status.
+
+usage: dump_test.py [--build DIR] [--hvctl PATH] [--dump-dir DIR] [--profile FILE]
+                    [--spawn N] [--no-make]
+Prints "processes matched N/N, containers M/M, fields F"; exit 0 when all match, 1 with
+a diff otherwise, 2 when it cannot run (no dump, no hvctl).
+"""
+import argparse
+import json
+import os
+import subprocess
+import sys
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.join(REPO, "tools", "lab"))
+import truth as truthmod  # noqa: E402  (tools/lab/truth.py: the block's parser)
+
+NS = ("pid", "mnt", "uts", "ipc", "net", "cgroup")
+TICKS_NS = 10_000_000  # USER_HZ = 100: /proc/PID/stat start time is start_boottime / 1e7
+AFTER_TRUTH_COMMS = {"sleep", "lab-probe"}
+
+
+def die(msg, code=2):
+    print("dump_test: " + msg, file=sys.stderr)
+    sys.exit(code)
+
+
+def hvctl(args, opts, expect_rc=0):
+    cmd = [opts.hvctl, "--dump", opts.elf, "--profile", opts.profile] + args
+    p = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+    if p.returncode != expect_rc:
+        die("%s: exit %d (want %d)\nstdout: %s\nstderr: %s"
+            % (" ".join(args), p.returncode, expect_rc, p.stdout[-2000:], p.stderr[-2000:]), 1)
+    return p
+
+
+class Compare:
+    def __init__(self):
+        self.fields = 0
+        self.diffs = []
+        self.notes = []
+
+    def eq(self, what, ours, theirs):
+        self.fields += 1
+        if ours != theirs:
+            self.diffs.append("%s: hvctl %r, guest %r" % (what, ours, theirs))
+            return False
+        return True
+
+
+def split_worker(name):
+    """'kworker/0:2-events' -> ('kworker/0:2', '-events')."""
+    for i, ch in enumerate(name):
+        if ch in "+-" and i > len("kworker/"):
+            return name[:i], name[i:]
+    return name, ""
+
+
+def compare_process(c, t, o, container_of_pid):
+    """t: the truth's PROC fields, o: hvctl's ps --json object."""
+    pid = t["pid"]
+    ok = True
+    ok &= c.eq("pid %d ppid" % pid, o["ppid"], t["ppid"])
+    # hvctl's comm is the name /proc/PID/stat shows (a kernel thread's full name, a
+    # worker's "-workqueue" suffix); the truth has that as name= and task->comm as comm=.
+    ours_comm, their_comm = o["comm"], t.get("name") or t["comm"]
+    if o["kthread"] and ours_comm.startswith("kworker/") and their_comm.startswith("kworker/"):
+        # A workqueue worker's name ends in "-" or "+" and the last workqueue it served
+        # (wq_worker_comm): a moment's value, like the state.
+        ours_comm, ours_wq = split_worker(ours_comm)
+        their_comm, their_wq = split_worker(their_comm)
+        if ours_wq != their_wq:
+            c.notes.append("pid %d worker: hvctl %s, guest %s (last workqueue: not a failure)"
+                           % (pid, o["comm"], t["comm"]))
+    ok &= c.eq("pid %d comm" % pid, ours_comm, their_comm)
+    ok &= c.eq("pid %d uid" % pid, o["uid"], t["uid"])
+    ok &= c.eq("pid %d threads" % pid, o["threads"], t["threads"])
+    ok &= c.eq("pid %d kthread" % pid, 1 if o["kthread"] else 0, t["kthread"])
+    ok &= c.eq("pid %d start (ticks)" % pid, o["start_ns"] // TICKS_NS, t["start"])
+    ok &= c.eq("pid %d nspid" % pid, o["nspid"], t["nspid"])
+    for ns in NS:
+        ok &= c.eq("pid %d ns %s" % (pid, ns), o["ns"][ns], t["ns_" + ns])
+    ok &= c.eq("pid %d cgroup" % pid, o["cgroup"], t["cgroup"])
+    # cmdline: the truth's arguments joined as hvctl joins them; hvctl keeps 255 bytes.
+    if t["cmdline"] is not None:
+        want = " ".join(t["cmdline"])
+        got = o["cmdline"]
+        if got is not None and "cmdline truncated" in o["partial"]:
+            want = want[: len(got)]
+        ok &= c.eq("pid %d cmdline" % pid, got, want)
+    ok &= c.eq("pid %d container" % pid, o["container"], container_of_pid.get(pid))
+    c.fields += 1
+    if o["state"] != t["state"]:
+        c.notes.append("pid %d state: hvctl %s, guest %s (a moment's value: not a failure)"
+                       % (pid, o["state"], t["state"]))
+    return ok
+
+
+def compare_container(c, cid, t, pids, o):
+    ok = True
+    ok &= c.eq("container %s init pid" % cid, o["init_pid"], t["pid"])
+    ok &= c.eq("container %s init nspid" % cid, o["init_nspid"], 1)
+    ok &= c.eq("container %s state" % cid, o["state"], t["status"])
+    ok &= c.eq("container %s hostname" % cid, o["hostname"], t["hostname"])
+    ok &= c.eq("container %s cgroup" % cid, o["cgroup"], t["cgroup"])
+    ok &= c.eq("container %s pids" % cid, sorted(o["pids"]), sorted(pids))
+    return ok
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--build", default=os.path.join(REPO, "build"))
+    ap.add_argument("--hvctl")
+    ap.add_argument("--dump-dir")
+    ap.add_argument("--profile")
+    ap.add_argument("--spawn", type=int, default=0)
+    ap.add_argument("--no-make", action="store_true", help="do not (re)make the dump")
+    opts = ap.parse_args()
+    opts.hvctl = opts.hvctl or os.path.join(opts.build, "hvctl")
+    if opts.dump_dir is None:
+        sub = "dump" if opts.spawn == 0 else "dump-%d" % opts.spawn
+        opts.dump_dir = os.path.join(opts.build, "lab", sub)
+    if not opts.no_make:
+        cmd = ["bash", os.path.join(REPO, "tools", "lab", "make-dump.sh"), "--build", opts.build,
+               "--out", opts.dump_dir]
+        if opts.spawn:
+            cmd += ["--spawn", str(opts.spawn)]
+        if subprocess.run(cmd).returncode != 0:
+            die("tools/lab/make-dump.sh failed")
+    opts.elf = os.path.join(opts.dump_dir, "guest.elf")
+    truth_path = os.path.join(opts.dump_dir, "truth.txt")
+    for f in (opts.elf, truth_path, opts.hvctl):
+        if not os.path.exists(f):
+            die("%s missing" % f)
+    if opts.profile is None:
+        with open(os.path.join(opts.dump_dir, "kernel-release")) as f:
+            release = f.read().strip()
+        opts.profile = os.path.join(REPO, "guest-profiles", release + ".json")
+
+    with open(truth_path, encoding="utf-8", errors="replace") as f:
+        t = truthmod.parse(f.read())
+    # A paused or stopped container is a state to compare, not an inconsistency here.
+    bad = [b for b in truthmod.check(t, min_containers=3, min_procs=1) if ": status " not in b]
+    if bad:
+        die("the truth block itself is inconsistent: " + "; ".join(bad))
+
+    ps = json.loads(hvctl(["ps", "--json"], opts).stdout)
+    cts = json.loads(hvctl(["containers", "--json"], opts).stdout)
+    c = Compare()
+    if ps["truncated"]:
+        c.diffs.append("ps: task list truncated: %s" % ps["reason"])
+    if cts["truncated"]:
+        c.diffs.append("containers: truncated: %s" % cts["reason"])
+
+    ours = {p["pid"]: p for p in ps["processes"]}
+    container_of_pid = {pid: cid for cid, pids in t.ps.items() for pid in pids}
+    matched = 0
+    for pid in sorted(t.procs):
+        o = ours.get(pid)
+        if o is None:
+            c.diffs.append("pid %d (%s): in the guest's truth, not found by hvctl"
+                           % (pid, t.procs[pid]["comm"]))
+            continue
+        if compare_process(c, t.procs[pid], o, container_of_pid):
+            matched += 1
+    uptime_ns = float(t.begin.get("uptime", 0)) * 1e9
+    for pid, o in sorted(ours.items()):
+        if pid in t.procs or pid == 0 or pid == t.begin.get("self"):
+            continue
+        if o["ppid"] == 1 and o["comm"] in AFTER_TRUTH_COMMS and o["start_ns"] >= uptime_ns:
+            c.notes.append("pid %d (%s %s): started by /init after the truth block"
+                           % (pid, o["comm"], o["cmdline"]))
+            continue
+        c.diffs.append("pid %d (%s): found by hvctl, not in the guest's truth" % (pid, o["comm"]))
+
+    by_id = {o["id"]: o for o in cts["containers"]}
+    c_matched = 0
+    for cid in sorted(t.containers):
+        o = by_id.get(cid)
+        if o is None:
+            c.diffs.append("container %s: in crun list, not found by hvctl" % cid)
+            continue
+        if compare_container(c, cid, t.containers[cid], t.ps.get(cid, []), o):
+            c_matched += 1
+    for cid in sorted(set(by_id) - set(t.containers)):
+        c.diffs.append("container %s: found by hvctl, not in crun list" % cid)
+
+    # The text verbs run, and an unknown name is an error (exit 1) naming it.
+    hvctl(["ps"], opts)
+    hvctl(["containers"], opts)
+    hvctl(["inspect", "1"], opts)
+    for cid in sorted(t.containers):
+        out = hvctl(["inspect", cid], opts).stdout
+        if "container:   %s" % cid not in out:
+            c.diffs.append("inspect %s: no 'container:   %s' line" % (cid, cid))
+    err = hvctl(["inspect", "no-such-container"], opts, expect_rc=1).stderr
+    if "no container or process matches 'no-such-container'" not in err:
+        c.diffs.append("inspect no-such-container: stderr %r" % err)
+
+    for n in c.notes:
+        print("dump_test: note: " + n)
+    print("processes matched %d/%d, containers %d/%d, fields %d"
+          % (matched, len(t.procs), c_matched, len(t.containers), c.fields))
+    if c.diffs:
+        print("dump_test: %d differences between hvctl and the guest's truth:" % len(c.diffs),
+              file=sys.stderr)
+        for d in c.diffs:
+            print("  " + d, file=sys.stderr)
+        sys.exit(1)
+    print("dump_test: ok (%s)" % opts.dump_dir)
+
+
+if __name__ == "__main__":
+    main()

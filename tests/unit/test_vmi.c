@@ -1,0 +1,958 @@
+/* hv/vmi: the introspection library on a synthetic guest (tests/unit/vmi_fake.c) built in
+ * fake physical memory: page walks (4/5-level, 2 MiB/1 GiB pages, PCID and PTI bits),
+ * finding the current task through either GS base, the tasks walk, per-process facts,
+ * containers, the verbs' output, and hostile memory: every corruption ends the walk or the
+ * fact cleanly, with a flag or a reason. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "vmi/report.h"
+#include "vmi/vmi.h"
+#include "vmi_fake.h"
+#include "x86/paging.h"
+
+#define CONTAINERS_CAP 16
+
+static struct fake f;
+static struct fake_world w;
+static struct vmi v;
+static struct vmi_container containers[CONTAINERS_CAP];
+
+static int setup_world(void **state)
+{
+	(void)state;
+	fake_init(&f, false);
+	fake_world(&f, &w);
+	memset(&v, 0, sizeof(v));
+	v.containers = containers;
+	v.containers_cap = CONTAINERS_CAP;
+	return 0;
+}
+
+static int setup_world_la57(void **state)
+{
+	(void)state;
+	fake_init(&f, true);
+	fake_world(&f, &w);
+	memset(&v, 0, sizeof(v));
+	v.containers = containers;
+	v.containers_cap = CONTAINERS_CAP;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	fake_free(&f);
+	return 0;
+}
+
+static void open_ok(void)
+{
+	int rc = vmi_open(&v, &f.mem, &f.prof, &f.cpu);
+
+	if (rc != 0)
+		fail_msg("vmi_open: %s", v.error);
+}
+
+/* ------------------------------------------------------------------ reply capture */
+
+struct capture {
+	char text[1 << 20];
+	size_t len;
+};
+static struct capture cap;
+
+static void capture_write(void *ctx, const char *s, size_t n)
+{
+	struct capture *c = ctx;
+
+	assert_true(c->len + n < sizeof(c->text));
+	memcpy(c->text + c->len, s, n);
+	c->len += n;
+	c->text[c->len] = '\0';
+}
+
+typedef int (*verb_fn)(struct vmi *, struct reply *, int, char **);
+
+/* Runs a verb as the console would (argv from words); returns its rc, output in cap. */
+static int run(verb_fn fn, struct reply *r, const char *w0, const char *w1, const char *w2)
+{
+	char *argv[4] = {(char *)w0, (char *)w1, (char *)w2, NULL};
+	int argc = w1 == NULL ? 1 : w2 == NULL ? 2 : 3;
+
+	argv[argc] = NULL;
+	cap.len = 0;
+	cap.text[0] = '\0';
+	reply_init(r, capture_write, &cap);
+	return fn(&v, r, argc, argv);
+}
+
+/* ------------------------------------------------------------------ page walk */
+
+static void test_pagewalk_4level_4k_2m_1g(void **state)
+{
+	uint64_t root = fake_palloc(&f, 4096, 4096), pa;
+
+	(void)state;
+	fake_map(&f, root, 0x0000123456789000ull, 0x3000, PAGE_SIZE_4K);
+	fake_map(&f, root, 0x0000000040200000ull, 0x400000, PAGE_SIZE_2M);
+	fake_map(&f, root, 0x0000008000000000ull, 0x40000000, PAGE_SIZE_1G);
+	assert_int_equal(vmi_translate(&f.mem, root, false, 0x0000123456789abcull, &pa), 0);
+	assert_int_equal(pa, 0x3abc);
+	assert_int_equal(vmi_translate(&f.mem, root, false, 0x00000000402fedcbull, &pa), 0);
+	assert_int_equal(pa, 0x4fedcb);
+	assert_int_equal(vmi_translate(&f.mem, root, false, 0x000000803456789aull, &pa), 0);
+	assert_int_equal(pa, 0x7456789a);
+	/* a neighbour that is not mapped */
+	assert_int_equal(vmi_translate(&f.mem, root, false, 0x000012345678a000ull, &pa), -1);
+}
+
+static void test_pagewalk_5level(void **state)
+{
+	uint64_t root, pa;
+
+	(void)state;
+	fake_free(&f);
+	fake_init(&f, true);
+	root = fake_palloc(&f, 4096, 4096);
+	/* an address only 5-level paging can hold (bit 48 set, canonical in 57 bits) */
+	fake_map(&f, root, 0x0001234567890000ull, 0x5000, PAGE_SIZE_4K);
+	assert_int_equal(vmi_translate(&f.mem, root, true, 0x0001234567890123ull, &pa), 0);
+	assert_int_equal(pa, 0x5123);
+	/* the same address is not canonical with 4-level paging */
+	assert_false(vmi_canonical(0x0001234567890123ull, false));
+	assert_true(vmi_canonical(0x0001234567890123ull, true));
+	assert_int_equal(vmi_translate(&f.mem, root, false, 0x0001234567890123ull, &pa), -1);
+}
+
+static void test_pagewalk_ignores_pcid_and_high_cr3_bits(void **state)
+{
+	uint64_t root = fake_palloc(&f, 4096, 4096), pa;
+
+	(void)state;
+	fake_map(&f, root, 0x7000, 0x9000, PAGE_SIZE_4K);
+	/* PCID 0xabc in bits 11:0, the no-flush hint in bit 63 */
+	assert_int_equal(vmi_translate(&f.mem, root | 0xabcu | (1ull << 63), false, 0x7010, &pa),
+	                 0);
+	assert_int_equal(pa, 0x9010);
+}
+
+static void test_pagewalk_rejects_noncanonical_and_bad_tables(void **state)
+{
+	uint64_t root = fake_palloc(&f, 4096, 4096), pa;
+	uint64_t *pml4 = (uint64_t *)(void *)(f.ram + root);
+
+	(void)state;
+	assert_int_equal(vmi_translate(&f.mem, root, false, 0x0000800000000000ull, &pa), -1);
+	/* PS in a PML4 entry is reserved: a fault, not a 512 GiB page */
+	pml4[1] = 0x8000000000ull | PTE_P | PTE_PS;
+	assert_int_equal(vmi_translate(&f.mem, root, false, 0x0000008000000000ull, &pa), -1);
+	/* a table outside guest RAM */
+	pml4[2] = 0x7ffff000000ull | PTE_P;
+	assert_int_equal(vmi_translate(&f.mem, root, false, 0x0000010000000000ull, &pa), -1);
+	/* CR3 itself outside RAM */
+	assert_int_equal(vmi_translate(&f.mem, 0xfff0000000ull, false, 0x1000, &pa), -1);
+}
+
+/* ------------------------------------------------------------------ finding the kernel */
+
+static void test_open_finds_init_task_from_current(void **state)
+{
+	(void)state;
+	open_ok();
+	assert_int_equal(v.current_task, w.sh);
+	assert_int_equal(v.init_task, w.init_task);
+	assert_int_equal(v.percpu_base, f.percpu);
+	assert_int_equal(v.kernel_cr3, f.pgd);
+	assert_int_equal(v.host_ns[VMI_NS_PID], w.host_pid_ns);
+}
+
+static void test_open_user_mode_pti_kernel_gs_base(void **state)
+{
+	(void)state;
+	/* Captured in user mode: CR3 is the PTI user copy (bit 12) with a PCID, GS base is the
+	 * process's, the kernel's is in KERNEL_GS_BASE. The user copy maps no kernel memory. */
+	f.cpu.cr3 = f.pgd | (1ull << 12) | 0x801u;
+	f.cpu.user_mode = true;
+	f.cpu.gs_base = 0x00007f0012345000ull;
+	f.cpu.kernel_gs_base = f.percpu;
+	open_ok();
+	assert_int_equal(v.kernel_cr3, f.pgd);
+	assert_int_equal(v.percpu_base, f.percpu);
+}
+
+static void test_open_tries_the_other_gs_base(void **state)
+{
+	(void)state;
+	/* Kernel mode claimed, but the registers were caught right after SWAPGS. */
+	f.cpu.gs_base = 0;
+	f.cpu.kernel_gs_base = f.percpu;
+	open_ok();
+	assert_int_equal(v.percpu_base, f.percpu);
+	/* and the other way round */
+	f.cpu.user_mode = true;
+	f.cpu.gs_base = f.percpu;
+	f.cpu.kernel_gs_base = 0;
+	open_ok();
+	assert_int_equal(v.percpu_base, f.percpu);
+}
+
+static void test_open_without_pti_keeps_cr3_bit_12(void **state)
+{
+	uint64_t pgd2;
+
+	(void)state;
+	/* No PTI: a pgd on an odd page; clearing bit 12 would give an unrelated page. */
+	pgd2 = fake_palloc(&f, 8192, 8192) + 4096;
+	memcpy(f.ram + pgd2, f.ram + f.pgd, 4096);
+	f.cpu.cr3 = pgd2;
+	open_ok();
+	assert_int_equal(v.kernel_cr3, pgd2);
+}
+
+static void test_open_fails_clearly_without_gs_base(void **state)
+{
+	(void)state;
+	f.cpu.gs_base = 0;
+	f.cpu.kernel_gs_base = 0x1234;
+	assert_int_equal(vmi_open(&v, &f.mem, &f.prof, &f.cpu), -1);
+	assert_non_null(strstr(v.error, "no per-CPU base"));
+}
+
+static void test_open_fails_clearly_on_a_wrong_profile(void **state)
+{
+	(void)state;
+	f.prof.percpu_current_task += 0x100; /* nothing there */
+	assert_int_equal(vmi_open(&v, &f.mem, &f.prof, &f.cpu), -1);
+	assert_non_null(strstr(v.error, "wrong profile"));
+}
+
+static void test_open_refuses_offsets_beyond_snapshot(void **state)
+{
+	(void)state;
+	f.prof.task_cgroups = VMI_TASK_SNAPSHOT_MAX;
+	f.prof.task_struct_size = 0;
+	assert_int_equal(vmi_open(&v, &f.mem, &f.prof, &f.cpu), -1);
+	assert_non_null(strstr(v.error, "beyond"));
+}
+
+static void test_open_from_a_secondary_idle_task(void **state)
+{
+	uint64_t idle;
+	uint64_t list;
+
+	(void)state;
+	/* pid 0 of CPU 1: not on the tasks list (kernel/fork.c), parent pid 1 */
+	idle = fake_kalloc(&f, f.prof.task_struct_size);
+	fake_wbytes(&f, idle + f.prof.task_comm, "swapper/1", 10);
+	fake_w64(&f, idle + f.prof.task_real_parent, w.init);
+	/* dup_task_struct copied its parent's list_head: it points into the list, not back */
+	list = w.init + f.prof.task_tasks;
+	fake_w64(&f, idle + f.prof.task_tasks, fake_r64(&f, list));
+	fake_w64(&f, idle + f.prof.task_tasks + 8, fake_r64(&f, list + 8));
+	fake_set_current(&f, idle);
+	open_ok();
+	assert_int_equal(v.current_task, idle);
+	assert_int_equal(v.init_task, w.init_task);
+}
+
+/* ------------------------------------------------------------------ the walk */
+
+static void test_walk_visits_every_task_from_init_task(void **state)
+{
+	static const int32_t expect[] = {0, 1, 2, 3, 50, 100, 101, 200, 300, 400, 500, 600};
+	struct vmi_walk walk;
+	uint64_t task;
+	size_t n = 0;
+
+	(void)state;
+	open_ok();
+	vmi_walk_begin(&v, &walk);
+	while (vmi_walk_next(&v, &walk, &task)) {
+		uint32_t pid;
+
+		assert_true(n < sizeof(expect) / sizeof(expect[0]));
+		assert_int_equal(vmi_read_u32(&v, task + f.prof.task_pid, &pid), 0);
+		assert_int_equal((int32_t)pid, expect[n]);
+		n++;
+	}
+	assert_int_equal(n, sizeof(expect) / sizeof(expect[0]));
+	assert_false(walk.truncated);
+	/* done stays done */
+	assert_false(vmi_walk_next(&v, &walk, &task));
+}
+
+static size_t walk_count(struct vmi_walk *walk)
+{
+	uint64_t task;
+	size_t n = 0;
+
+	vmi_walk_begin(&v, walk);
+	while (vmi_walk_next(&v, walk, &task))
+		n++;
+	return n;
+}
+
+static void test_walk_self_loop_is_cut_with_reason(void **state)
+{
+	struct vmi_walk walk;
+	uint64_t list;
+
+	(void)state;
+	open_ok();
+	/* sh (pid 50) points to itself */
+	list = w.sh + f.prof.task_tasks;
+	fake_w64(&f, list, list);
+	assert_int_equal(walk_count(&walk), 5); /* 0 1 2 3 50 */
+	assert_true(walk.truncated);
+	assert_non_null(strstr(walk.reason, "does not point back"));
+}
+
+static void test_walk_loop_back_into_the_middle_is_cut(void **state)
+{
+	struct vmi_walk walk;
+
+	(void)state;
+	open_ok();
+	/* 600 -> 50 instead of -> init_task: a cycle that avoids the head */
+	fake_w64(&f, fake_r64(&f, w.init_task + f.prof.task_tasks + 8), w.sh + f.prof.task_tasks);
+	assert_int_equal(walk_count(&walk), 12);
+	assert_true(walk.truncated);
+	assert_non_null(strstr(walk.reason, "does not point back"));
+}
+
+static void test_walk_pointer_outside_memory_is_cut(void **state)
+{
+	struct vmi_walk walk;
+
+	(void)state;
+	open_ok();
+	fake_w64(&f, w.kthreadd + f.prof.task_tasks, FAKE_DIRECT_MAP + FAKE_RAM_SIZE + 0x1000);
+	assert_int_equal(walk_count(&walk), 3);
+	assert_true(walk.truncated);
+	assert_non_null(strstr(walk.reason, "outside guest memory"));
+}
+
+static void test_walk_noncanonical_pointer_is_cut(void **state)
+{
+	struct vmi_walk walk;
+
+	(void)state;
+	open_ok();
+	fake_w64(&f, w.init + f.prof.task_tasks, 0x8000123400000000ull);
+	assert_int_equal(walk_count(&walk), 2);
+	assert_true(walk.truncated);
+	assert_non_null(strstr(walk.reason, "not a kernel address"));
+}
+
+static void test_walk_stops_at_the_bound(void **state)
+{
+	struct vmi_walk walk;
+	const uint32_t n = VMI_TASKS_MAX + 10;
+	uint64_t base, head;
+
+	(void)state;
+	open_ok();
+	/* A consistent list longer than the bound. Only list_heads are read by the walk, so
+	 * the "tasks" may overlap: task i's list_head is 16 bytes after task i-1's. */
+	base = fake_kalloc(&f, (uint64_t)n * 16u + f.prof.task_struct_size);
+	head = w.init_task + f.prof.task_tasks;
+	for (uint32_t i = 0; i < n; i++) {
+		uint64_t list = base + f.prof.task_tasks + (uint64_t)i * 16u;
+
+		fake_w64(&f, list, i + 1 < n ? list + 16 : head);
+		fake_w64(&f, list + 8, i > 0 ? list - 16 : head);
+	}
+	fake_w64(&f, head, base + f.prof.task_tasks);
+	fake_w64(&f, head + 8, base + f.prof.task_tasks + (uint64_t)(n - 1) * 16u);
+	assert_int_equal(walk_count(&walk), VMI_TASKS_MAX);
+	assert_true(walk.truncated);
+	assert_non_null(strstr(walk.reason, "more than 65536 tasks"));
+}
+
+/* ------------------------------------------------------------------ a process */
+
+static void test_process_facts(void **state)
+{
+	struct vmi_process p;
+
+	(void)state;
+	open_ok();
+	assert_int_equal(vmi_process_read(&v, w.sh, VMI_READ_ALL, &p), 0);
+	assert_int_equal(p.pid, 50);
+	assert_int_equal(p.tgid, 50);
+	assert_int_equal(p.ppid, 1);
+	assert_int_equal(p.nspid, 50);
+	assert_int_equal(p.uid, 1000);
+	assert_int_equal(p.threads, 4);
+	assert_int_equal(p.state, 'S');
+	assert_false(p.kthread);
+	assert_int_equal(p.start_ns, 5123456789ull);
+	assert_string_equal(p.comm, "sh");
+	/* the arguments cross a page boundary in the process's own page tables */
+	assert_string_equal(p.cmdline, "sh -c sleep 1000");
+	assert_string_equal(p.cgroup, "/");
+	assert_string_equal(p.hostname, "lab-host");
+	assert_int_equal(p.ns[VMI_NS_PID], 0xEFFFFFFCu);
+	assert_int_equal(p.ns[VMI_NS_USER], 0xEFFFFFFDu);
+	assert_int_equal(p.ns[VMI_NS_UTS], 0xEFFFFFFEu);
+	assert_int_equal(p.ns[VMI_NS_IPC], 0xEFFFFFFFu);
+	assert_int_equal(p.ns[VMI_NS_CGROUP], 0xEFFFFFFBu);
+	assert_int_equal(p.ns[VMI_NS_TIME], 0xEFFFFFFAu);
+	assert_int_equal(p.ns[VMI_NS_MNT], 4026531841u);
+	assert_int_equal(p.ns[VMI_NS_NET], 4026531840u);
+	assert_int_equal(p.missing, 0);
+}
+
+static void test_process_in_a_container(void **state)
+{
+	struct vmi_process p;
+
+	(void)state;
+	open_ok();
+	assert_int_equal(vmi_process_read(&v, w.web_child, VMI_READ_ALL, &p), 0);
+	assert_int_equal(p.pid, 101);
+	assert_int_equal(p.nspid, 2);
+	assert_int_equal(p.ppid, 100);
+	assert_int_equal(p.ns[VMI_NS_PID], w.web_pid_ns);
+	assert_int_equal(p.ns[VMI_NS_PID_FOR_CHILDREN], w.web_pid_ns);
+	assert_string_equal(p.hostname, "web");
+	assert_string_equal(p.cgroup, "/lab/web");
+	assert_string_equal(p.cmdline, "httpd -f");
+	assert_false(p.frozen);
+}
+
+static void test_process_kernel_thread_and_init_task(void **state)
+{
+	struct vmi_process p;
+
+	(void)state;
+	open_ok();
+	assert_int_equal(vmi_process_read(&v, w.init_task, VMI_READ_ALL, &p), 0);
+	assert_int_equal(p.pid, 0);
+	assert_int_equal(p.ppid, 0); /* its own real_parent */
+	assert_true(p.kthread);
+	assert_int_equal(p.state, 'R');
+	assert_string_equal(p.cmdline, "");
+	assert_int_equal(p.missing, 0);
+	assert_int_equal(vmi_process_read(&v, w.kthreadd, VMI_READ_ALL, &p), 0);
+	assert_true(p.kthread);
+	assert_int_equal(p.ppid, 0);
+}
+
+static void test_kernel_thread_names_as_proc_shows_them(void **state)
+{
+	struct fake_task t = {0};
+	struct vmi_process p;
+	uint64_t kthread, worker, name, kworker;
+	char noterm[VMI_NAME_MAX + 8];
+
+	(void)state;
+	f.prof.task_worker_private = 0x190;
+	f.prof.kthread_data = 0x18;
+	f.prof.kthread_full_name = 0x68;
+	f.prof.worker_current_work = 0x10;
+	f.prof.worker_pool = 0x48;
+	f.prof.worker_desc = 0x74;
+	/* a kthread whose name did not fit in comm: kthread->full_name */
+	kthread = fake_kalloc(&f, 0x80);
+	name = fake_kalloc(&f, 64);
+	fake_wbytes(&f, name, "rcu_tasks_rude_kthread", 23);
+	fake_w64(&f, kthread + f.prof.kthread_full_name, name);
+	fake_w64(&f, w.kthreadd + f.prof.task_worker_private, kthread);
+	/* a workqueue worker: comm, then '-' (idle) or '+' (busy) and its workqueue */
+	t.pid = t.tgid = 700;
+	t.comm = "kworker/0:1";
+	t.flags = VMI_PF_KTHREAD | VMI_PF_WQ_WORKER;
+	t.real_parent = w.kthreadd;
+	kworker = fake_task(&f, &t);
+	kthread = fake_kalloc(&f, 0x80);
+	worker = fake_kalloc(&f, 0xa0);
+	fake_w64(&f, kworker + f.prof.task_worker_private, kthread);
+	fake_w64(&f, kthread + f.prof.kthread_data, worker);
+	fake_w64(&f, worker + f.prof.worker_pool, FAKE_DIRECT_MAP + 0x1000);
+	fake_wbytes(&f, worker + f.prof.worker_desc, "events", 7);
+	open_ok();
+	assert_int_equal(vmi_process_read(&v, w.kthreadd, 0, &p), 0);
+	assert_string_equal(p.comm, "rcu_tasks_rude_kthread");
+	assert_int_equal(vmi_process_read(&v, kworker, 0, &p), 0);
+	assert_string_equal(p.comm, "kworker/0:1-events");
+	fake_w64(&f, worker + f.prof.worker_current_work, FAKE_DIRECT_MAP + 0x2000);
+	assert_int_equal(vmi_process_read(&v, kworker, 0, &p), 0);
+	assert_string_equal(p.comm, "kworker/0:1+events");
+	/* hostile: a full_name with no NUL in reach, a worker with no pool: comm stays */
+	memset(noterm, 'z', sizeof(noterm));
+	fake_wbytes(&f, name, noterm, sizeof(noterm));
+	assert_int_equal(vmi_process_read(&v, w.kthreadd, 0, &p), 0);
+	assert_string_equal(p.comm, "kthreadd");
+	fake_w64(&f, worker + f.prof.worker_pool, 0);
+	assert_int_equal(vmi_process_read(&v, kworker, 0, &p), 0);
+	assert_string_equal(p.comm, "kworker/0:1");
+}
+
+static void test_process_zombie(void **state)
+{
+	struct vmi_process p;
+
+	(void)state;
+	open_ok();
+	assert_int_equal(vmi_process_read(&v, w.zombie, VMI_READ_ALL, &p), 0);
+	assert_int_equal(p.state, 'Z');
+	assert_false(p.kthread); /* no mm, but a zombie, not a kernel thread */
+	/* no nsproxy: only pid and user namespaces, as /proc shows; not "missing" */
+	assert_int_equal(p.ns[VMI_NS_MNT], 0);
+	assert_int_equal(p.ns[VMI_NS_PID], 4026532503u);
+	assert_int_equal(p.missing & VMI_MISSING_NS, 0);
+}
+
+static void test_state_letters_as_proc(void **state)
+{
+	(void)state;
+	assert_int_equal(vmi_state_letter(0x0, 0), 'R');
+	assert_int_equal(vmi_state_letter(0x1, 0), 'S');
+	assert_int_equal(vmi_state_letter(0x2, 0), 'D');
+	assert_int_equal(vmi_state_letter(0x104, 0), 'T'); /* TASK_STOPPED = WAKEKILL|STOPPED */
+	assert_int_equal(vmi_state_letter(0x8, 0), 't');
+	assert_int_equal(vmi_state_letter(0x80, 0x10), 'X');
+	assert_int_equal(vmi_state_letter(0x80, 0x20), 'Z');
+	assert_int_equal(vmi_state_letter(0x40, 0), 'P');
+	assert_int_equal(vmi_state_letter(0x402, 0), 'I');  /* TASK_IDLE */
+	assert_int_equal(vmi_state_letter(0x1000, 0), 'D'); /* TASK_RTLOCK_WAIT */
+}
+
+static void test_process_unreadable_task(void **state)
+{
+	struct vmi_process p;
+
+	(void)state;
+	open_ok();
+	assert_int_equal(vmi_process_read(&v, FAKE_DIRECT_MAP + FAKE_RAM_SIZE, VMI_READ_ALL, &p),
+	                 -1);
+	assert_int_equal(vmi_process_read(&v, 0x1000, VMI_READ_ALL, &p), -1);
+}
+
+static void test_process_hostile_pointers(void **state)
+{
+	struct vmi_process p;
+
+	(void)state;
+	open_ok();
+	/* cred non-canonical, signal outside memory, nsproxy's net pointer NULL, mm's pgd
+	 * not a kernel address, comm without a NUL */
+	fake_w64(&f, w.sh + f.prof.task_real_cred, 0x8000000000001000ull);
+	fake_w64(&f, w.sh + f.prof.task_signal, FAKE_DIRECT_MAP + FAKE_RAM_SIZE + 64);
+	fake_w64(&f, fake_r64(&f, w.sh + f.prof.task_nsproxy) + f.prof.nsproxy_net_ns, 0);
+	fake_w64(&f, fake_r64(&f, w.sh + f.prof.task_mm) + f.prof.mm_pgd, 0x1234);
+	fake_wbytes(&f, w.sh + f.prof.task_comm, "ABCDEFGHIJKLMNOP", 16);
+	assert_int_equal(vmi_process_read(&v, w.sh, VMI_READ_ALL, &p), 0);
+	assert_int_equal(p.pid, 50);
+	assert_true(p.missing & VMI_MISSING_UID);
+	assert_true(p.missing & VMI_MISSING_THREADS);
+	assert_true(p.missing & VMI_MISSING_CMDLINE);
+	assert_true(p.missing & VMI_MISSING_NS);
+	assert_int_equal(p.ns[VMI_NS_NET], 0);
+	assert_int_equal(p.ns[VMI_NS_USER], 0);
+	assert_int_equal(p.ns[VMI_NS_UTS], 0xEFFFFFFEu);
+	assert_string_equal(p.comm, "ABCDEFGHIJKLMNO");
+	assert_int_equal(p.ppid, 1);
+}
+
+static void test_process_huge_cmdline_is_truncated(void **state)
+{
+	struct vmi_process p;
+	uint64_t mm;
+
+	(void)state;
+	open_ok();
+	mm = fake_r64(&f, w.sh + f.prof.task_mm);
+	fake_w64(&f, mm + f.prof.mm_arg_end, FAKE_USER_ARGS + (1ull << 40));
+	assert_int_equal(vmi_process_read(&v, w.sh, VMI_READ_CMDLINE, &p), 0);
+	assert_true(p.missing & VMI_TRUNCATED_CMDLINE);
+	assert_true(strlen(p.cmdline) < VMI_CMDLINE_MAX);
+	assert_int_equal(strncmp(p.cmdline, "sh -c sleep 1000", 16), 0);
+}
+
+/* ------------------------------------------------------------------ cgroups */
+
+static void test_cgroup_parent_cycle_is_cut(void **state)
+{
+	char path[VMI_PATH_MAX];
+	bool frozen;
+	uint64_t kn_web, kn_lab;
+
+	(void)state;
+	open_ok();
+	kn_web = fake_cgroup_kn(&f, w.cg_web);
+	kn_lab = fake_r64(&f, kn_web + f.prof.kernfs_node_parent);
+	fake_w64(&f, kn_lab + f.prof.kernfs_node_parent, kn_web); /* lab <-> web */
+	assert_int_equal(vmi_cgroup_path(&v, w.cg_web, path, sizeof(path), &frozen),
+	                 VMI_MISSING_CGROUP);
+	assert_string_equal(path, "");
+}
+
+static void test_cgroup_overlong_name_is_truncated(void **state)
+{
+	char path[VMI_PATH_MAX], name[600];
+	bool frozen;
+	uint64_t str, kn;
+
+	(void)state;
+	open_ok();
+	memset(name, 'x', sizeof(name)); /* and no NUL at all */
+	str = fake_kalloc(&f, sizeof(name));
+	fake_wbytes(&f, str, name, sizeof(name));
+	kn = fake_cgroup_kn(&f, w.cg_web);
+	fake_w64(&f, kn + f.prof.kernfs_node_name, str);
+	assert_int_equal(vmi_cgroup_path(&v, w.cg_web, path, sizeof(path), &frozen),
+	                 VMI_TRUNCATED_CGROUP);
+	assert_int_equal(strlen(path), VMI_PATH_MAX - 1);
+	assert_int_equal(strncmp(path, "/lab/xxx", 8), 0);
+}
+
+static void test_cgroup_frozen_flag(void **state)
+{
+	char path[VMI_PATH_MAX];
+	bool frozen;
+
+	(void)state;
+	open_ok();
+	assert_int_equal(vmi_cgroup_path(&v, w.cg_paused, path, sizeof(path), &frozen), 0);
+	assert_string_equal(path, "/lab/paused");
+	assert_true(frozen);
+	assert_int_equal(vmi_cgroup_path(&v, w.cg_root, path, sizeof(path), &frozen), 0);
+	assert_string_equal(path, "/");
+	assert_false(frozen);
+}
+
+/* ------------------------------------------------------------------ containers */
+
+static const struct vmi_container *find_ct(size_t n, const char *id)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (strcmp(containers[i].id, id) == 0)
+			return &containers[i];
+	}
+	return NULL;
+}
+
+static void test_containers_grouped_and_named(void **state)
+{
+	const struct vmi_container *c;
+	struct vmi_walk walk;
+	char nsname[32];
+	size_t n;
+
+	(void)state;
+	open_ok();
+	assert_int_equal(vmi_containers_collect(&v, containers, CONTAINERS_CAP, &n, &walk), 0);
+	assert_false(walk.truncated);
+	assert_int_equal(n, 5);
+
+	c = find_ct(n, "web");
+	assert_non_null(c);
+	assert_int_equal(c->key.runtime, VMI_RT_CGROUPFS);
+	assert_string_equal(c->name, "web");
+	assert_int_equal(c->init_pid, 100);
+	assert_int_equal(c->init_nspid, 1);
+	assert_int_equal(c->processes, 2);
+	assert_string_equal(c->hostname, "web");
+	assert_string_equal(c->cgroup, "/lab/web");
+	assert_int_equal(c->state, VMI_CT_RUNNING);
+	assert_int_equal(c->ns[VMI_NS_NET], 4026532205u);
+
+	c = find_ct(n, FAKE_DOCKER_ID);
+	assert_non_null(c);
+	assert_int_equal(c->key.runtime, VMI_RT_DOCKER);
+	assert_string_equal(c->name, "0123456789ab");
+	assert_string_equal(c->cgroup, "/system.slice/docker-" FAKE_DOCKER_ID ".scope");
+	assert_int_equal(c->init_pid, 200);
+
+	c = find_ct(n, "paused");
+	assert_non_null(c);
+	assert_int_equal(c->state, VMI_CT_PAUSED);
+
+	c = find_ct(n, "gone");
+	assert_non_null(c);
+	assert_int_equal(c->state, VMI_CT_STOPPED);
+	assert_int_equal(c->live, 0);
+
+	snprintf(nsname, sizeof(nsname), "pidns-%u", w.nsonly_pid_ns);
+	c = find_ct(n, nsname);
+	assert_non_null(c);
+	assert_int_equal(c->key.runtime, VMI_RT_NAMESPACES);
+	assert_int_equal(c->init_pid, 500);
+}
+
+static void test_container_patterns(void **state)
+{
+	static const struct {
+		const char *path;
+		bool in;
+		enum vmi_runtime rt;
+	} cases[] = {
+	    {"/system.slice/docker-" FAKE_DOCKER_ID ".scope", true, VMI_RT_DOCKER},
+	    {"/docker/" FAKE_DOCKER_ID, true, VMI_RT_DOCKER},
+	    {"/kubepods.slice/kubepods-pod1.slice/cri-containerd-" FAKE_DOCKER_ID ".scope", true,
+	     VMI_RT_CONTAINERD},
+	    {"/machine.slice/libpod-" FAKE_DOCKER_ID ".scope/container", true, VMI_RT_PODMAN},
+	    {"/libpod_parent/libpod-" FAKE_DOCKER_ID, true, VMI_RT_PODMAN},
+	    {"/kubepods/crio-" FAKE_DOCKER_ID ".scope", true, VMI_RT_CRIO},
+	    {"/crio-" FAKE_DOCKER_ID, true, VMI_RT_CRIO},
+	    {"/machine.slice/libpod-conmon-" FAKE_DOCKER_ID ".scope", false, VMI_RT_PODMAN},
+	    {"/system.slice/docker-0123.scope", false, VMI_RT_DOCKER},
+	    {"/system.slice/docker.service", false, VMI_RT_DOCKER},
+	    {"/" FAKE_DOCKER_ID, false, VMI_RT_DOCKER},
+	};
+	struct vmi_process p;
+	struct vmi_container_key key;
+
+	(void)state;
+	open_ok();
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		memset(&p, 0, sizeof(p));
+		memcpy(p.ns, v.host_ns, sizeof(p.ns)); /* host namespaces: only the path counts */
+		snprintf(p.cgroup, sizeof(p.cgroup), "%s", cases[i].path);
+		vmi_container_key_of(&v, &p, &key);
+		if (key.in_container != cases[i].in)
+			fail_msg("%s: in_container %d", cases[i].path, key.in_container);
+		if (cases[i].in) {
+			assert_int_equal(key.runtime, cases[i].rt);
+			assert_string_equal(key.id, FAKE_DOCKER_ID);
+		}
+	}
+}
+
+static void test_containers_table_overflow_is_reported(void **state)
+{
+	size_t n;
+
+	(void)state;
+	open_ok();
+	assert_int_equal(vmi_containers_collect(&v, containers, 2, &n, NULL), -1);
+	assert_int_equal(n, 2);
+}
+
+/* ------------------------------------------------------------------ the verbs */
+
+static void test_verb_ps_text(void **state)
+{
+	struct reply r;
+
+	(void)state;
+	open_ok();
+	assert_int_equal(run(vmi_verb_ps, &r, "ps", NULL, NULL), 0);
+	assert_int_equal(r.error, PROTO_OK);
+	assert_non_null(strstr(cap.text, "    PID    PPID   UID S  THR"));
+	assert_non_null(
+	    strstr(cap.text, "     50       1  1000 S    4      5.123 -            sh              "
+	                     "sh -c sleep 1000\r\n"));
+	assert_non_null(strstr(cap.text, "    101     100     0 S    1      7.000 web          "
+	                                 "httpd           httpd -f\r\n"));
+	assert_non_null(strstr(cap.text, "[kthreadd]"));
+	assert_null(strstr(cap.text, "warning"));
+}
+
+static void test_verb_ps_json(void **state)
+{
+	struct reply r;
+
+	(void)state;
+	open_ok();
+	assert_int_equal(run(vmi_verb_ps, &r, "ps", "--json", NULL), 0);
+	assert_int_equal(strncmp(cap.text, "{\"processes\":[{\"pid\":0,", 23), 0);
+	assert_non_null(strstr(cap.text, "\"pid\":101,\"tgid\":101,\"thread_id\":101,\"ppid\":100,"
+	                                 "\"nspid\":2,\"uid\":0,\"comm\":\"httpd\","
+	                                 "\"cmdline\":\"httpd -f\",\"state\":\"S\""));
+	assert_non_null(strstr(cap.text, "\"container\":\"web\""));
+	assert_non_null(
+	    strstr(cap.text, "],\"count\":12,\"truncated\":false,\"reason\":null}\r\n"));
+	/* one line */
+	assert_ptr_equal(strchr(cap.text, '\n'), cap.text + cap.len - 1);
+}
+
+static void test_verb_ps_reports_a_cut_walk(void **state)
+{
+	struct reply r;
+
+	(void)state;
+	open_ok();
+	fake_w64(&f, w.kthreadd + f.prof.task_tasks, 0x8000123400000000ull);
+	assert_int_equal(run(vmi_verb_ps, &r, "ps", NULL, NULL), 0);
+	assert_non_null(strstr(cap.text, "warning: task list incomplete: task 0x"));
+	assert_int_equal(run(vmi_verb_ps, &r, "ps", "--json", NULL), 0);
+	assert_non_null(strstr(cap.text, "\"truncated\":true,\"reason\":\"task 0x"));
+}
+
+static void test_verb_ps_hostile_strings(void **state)
+{
+	struct reply r;
+
+	(void)state;
+	open_ok();
+	fake_wbytes(&f, w.sh + f.prof.task_comm, "a\"b\r\n= ok\x01\xff", 12);
+	assert_int_equal(run(vmi_verb_ps, &r, "ps", NULL, NULL), 0);
+	/* no guest byte can end a line or forge a status line */
+	assert_non_null(strstr(cap.text, " a\"b?"
+	                                 "?= ok?"
+	                                 "? "));
+	assert_null(strstr(cap.text, "\n= ok"));
+	assert_int_equal(run(vmi_verb_ps, &r, "ps", "--json", NULL), 0);
+	assert_non_null(strstr(cap.text, "\"comm\":\"a\\\"b\\r\\n= ok\\u0001\\u00ff\""));
+}
+
+static void test_verb_containers(void **state)
+{
+	struct reply r;
+
+	(void)state;
+	open_ok();
+	assert_int_equal(run(vmi_verb_containers, &r, "containers", NULL, NULL), 0);
+	assert_non_null(strstr(cap.text, "ID           NAME         STATE"));
+	assert_non_null(strstr(cap.text,
+	                       "web          web          running  cgroupfs       100      1"
+	                       "     2 web              /lab/web\r\n"));
+	assert_non_null(strstr(cap.text, "0123456789ab 0123456789ab running  docker"));
+	assert_non_null(strstr(cap.text, "paused       paused       paused"));
+	assert_non_null(strstr(cap.text, "gone         gone         stopped"));
+	assert_int_equal(run(vmi_verb_containers, &r, "containers", "--json", NULL), 0);
+	assert_non_null(strstr(cap.text,
+	                       "{\"id\":\"web\",\"name\":\"web\",\"runtime\":\"cgroupfs\","
+	                       "\"state\":\"running\",\"init_pid\":100,\"init_nspid\":1,"
+	                       "\"hostname\":\"web\",\"cgroup\":\"/lab/web\""));
+	assert_non_null(strstr(cap.text, "\"process_count\":2,\"pids\":[100,101]}"));
+	assert_non_null(strstr(cap.text, "\"count\":5,\"truncated\":false"));
+}
+
+static void test_verb_inspect_container_and_process(void **state)
+{
+	struct reply r;
+
+	(void)state;
+	open_ok();
+	assert_int_equal(run(vmi_verb_inspect, &r, "inspect", "web", NULL), 0);
+	assert_non_null(strstr(cap.text, "container:   web\r\n"));
+	assert_non_null(strstr(cap.text, "init pid:    100 (1 inside)\r\n"));
+	assert_non_null(strstr(cap.text, "httpd -f\r\n"));
+	/* by a prefix of a docker id */
+	assert_int_equal(run(vmi_verb_inspect, &r, "inspect", "0123456", "--json"), 0);
+	assert_non_null(strstr(cap.text, "{\"container\":{\"id\":\"" FAKE_DOCKER_ID "\""));
+	assert_ptr_equal(strstr(cap.text, "{\"container\":"), cap.text);
+	assert_non_null(strstr(cap.text, "\"processes\":[{\"pid\":200,"));
+	/* by pid */
+	assert_int_equal(run(vmi_verb_inspect, &r, "inspect", "101", NULL), 0);
+	assert_non_null(strstr(cap.text, "process:     101\r\n"));
+	assert_non_null(strstr(cap.text, "container:   web\r\n"));
+	assert_non_null(strstr(cap.text, "pid inside:  2\r\n"));
+	assert_int_equal(run(vmi_verb_inspect, &r, "inspect", "--json", "1"), 0);
+	assert_int_equal(strncmp(cap.text, "{\"process\":{\"pid\":1,", 20), 0);
+}
+
+static void test_verb_inspect_errors(void **state)
+{
+	struct reply r;
+
+	(void)state;
+	open_ok();
+	assert_int_equal(run(vmi_verb_inspect, &r, "inspect", "nosuch", NULL), -1);
+	assert_int_equal(r.error, PROTO_FAILED);
+	assert_string_equal(r.message, "no container or process matches 'nosuch'");
+	assert_int_equal(run(vmi_verb_inspect, &r, "inspect", "99999", NULL), -1);
+	assert_string_equal(r.message, "no container or process matches '99999'");
+	assert_int_equal(run(vmi_verb_inspect, &r, "inspect", NULL, NULL), -1);
+	assert_int_equal(r.error, PROTO_BAD_ARGUMENT);
+	assert_int_equal(run(vmi_verb_inspect, &r, "inspect", "a", "b"), -1);
+	assert_int_equal(r.error, PROTO_BAD_ARGUMENT);
+	assert_int_equal(run(vmi_verb_ps, &r, "ps", "--xml", NULL), -1);
+	assert_int_equal(r.error, PROTO_BAD_ARGUMENT);
+}
+
+static void test_verbs_on_5level_guest(void **state)
+{
+	struct reply r;
+
+	(void)state;
+	open_ok();
+	assert_true(v.la57);
+	assert_int_equal(run(vmi_verb_containers, &r, "containers", NULL, NULL), 0);
+	assert_non_null(strstr(cap.text, "web          web          running"));
+	assert_int_equal(run(vmi_verb_ps, &r, "ps", NULL, NULL), 0);
+	assert_non_null(strstr(cap.text, "sh -c sleep 1000"));
+}
+
+static void test_reads_are_counted_and_cached(void **state)
+{
+	struct vmi_process p;
+	uint64_t before, first, second;
+
+	(void)state;
+	open_ok();
+	vmi_refresh(&v);
+	before = f.mem.reads;
+	assert_int_equal(vmi_process_read(&v, w.web_init, VMI_READ_ALL, &p), 0);
+	first = f.mem.reads - before;
+	assert_int_equal(vmi_process_read(&v, w.web_child, VMI_READ_ALL, &p), 0);
+	second = f.mem.reads - before - first;
+	assert_true(first > 0);
+	/* same namespaces and cgroup: cached translations, inodes and path */
+	assert_true(second < first);
+}
+
+#define W(t) cmocka_unit_test_setup_teardown(t, setup_world, teardown)
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    W(test_pagewalk_4level_4k_2m_1g),
+	    W(test_pagewalk_5level),
+	    W(test_pagewalk_ignores_pcid_and_high_cr3_bits),
+	    W(test_pagewalk_rejects_noncanonical_and_bad_tables),
+	    W(test_open_finds_init_task_from_current),
+	    W(test_open_user_mode_pti_kernel_gs_base),
+	    W(test_open_tries_the_other_gs_base),
+	    W(test_open_without_pti_keeps_cr3_bit_12),
+	    W(test_open_fails_clearly_without_gs_base),
+	    W(test_open_fails_clearly_on_a_wrong_profile),
+	    W(test_open_refuses_offsets_beyond_snapshot),
+	    W(test_open_from_a_secondary_idle_task),
+	    W(test_walk_visits_every_task_from_init_task),
+	    W(test_walk_self_loop_is_cut_with_reason),
+	    W(test_walk_loop_back_into_the_middle_is_cut),
+	    W(test_walk_pointer_outside_memory_is_cut),
+	    W(test_walk_noncanonical_pointer_is_cut),
+	    W(test_walk_stops_at_the_bound),
+	    W(test_process_facts),
+	    W(test_process_in_a_container),
+	    W(test_process_kernel_thread_and_init_task),
+	    W(test_kernel_thread_names_as_proc_shows_them),
+	    W(test_process_zombie),
+	    W(test_state_letters_as_proc),
+	    W(test_process_unreadable_task),
+	    W(test_process_hostile_pointers),
+	    W(test_process_huge_cmdline_is_truncated),
+	    W(test_cgroup_parent_cycle_is_cut),
+	    W(test_cgroup_overlong_name_is_truncated),
+	    W(test_cgroup_frozen_flag),
+	    W(test_containers_grouped_and_named),
+	    W(test_container_patterns),
+	    W(test_containers_table_overflow_is_reported),
+	    W(test_verb_ps_text),
+	    W(test_verb_ps_json),
+	    W(test_verb_ps_reports_a_cut_walk),
+	    W(test_verb_ps_hostile_strings),
+	    W(test_verb_containers),
+	    W(test_verb_inspect_container_and_process),
+	    W(test_verb_inspect_errors),
+	    cmocka_unit_test_setup_teardown(test_verbs_on_5level_guest, setup_world_la57, teardown),
+	    W(test_reads_are_counted_and_cached),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
