@@ -21,6 +21,8 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__)))), "tools", "lab"))
 from lab import Lab, LabError, parse_kv  # noqa: E402
 
 HB = r"GUEST-HEARTBEAT n=(\d+) uptime=(\S+) com2=(\S+)"
@@ -286,6 +288,37 @@ def check_com2(lab, traffic_mark, st1, st2):
             f"uart={uart}")
 
 
+# --------------------------------------------------------------------------- (f)
+def check_vmi_live(lab):
+    """Issue 3, live: the monitor's ps/containers (read from guest memory through the
+    console) against the truth block the guest printed about itself (crun list, crun ps,
+    /proc): every process and container, every field dump_test.py compares."""
+    import dump_test  # noqa: E402  (same comparison as on a QEMU dump)
+    import truth as truthmod  # noqa: E402
+
+    end = lab.wait_console(r"GUEST-TRUTH-END seq=0 ", timeout=300)
+    lines = lab.console_lines()
+    begin = max(i for i in range(end.lineno + 1) if lines[i].startswith("GUEST-TRUTH-BEGIN seq=0"))
+    t = truthmod.parse("\n".join(lines[begin:end.lineno + 1]) + "\n")
+    bad = [b for b in truthmod.check(t, min_containers=3, min_procs=1) if ": status " not in b]
+    need(not bad, "the guest's truth block is inconsistent: " + "; ".join(bad))
+    ps = hvctl_json(lab, "ps", "--json", timeout=180)
+    cts = hvctl_json(lab, "containers", "--json", timeout=120)
+    c, matched, c_matched = dump_test.compare_all(t, ps, cts, live=True)
+    for cid in sorted(t.containers):
+        rc, out, err = lab.hvctl("inspect", cid, timeout=120)
+        if rc != 0 or f"container:   {cid}" not in out:
+            c.diffs.append(f"inspect {cid} -> {rc}: {short(err or out)}")
+    rc, out, err = lab.hvctl("inspect", "no-such-container", timeout=60)
+    if rc != 1 or "no container or process matches" not in err:
+        c.diffs.append(f"inspect no-such-container -> {rc}: {short(err or out)}")
+    for n in c.notes:
+        print("e2e: vmi note: " + n, flush=True)
+    need(not c.diffs, f"{len(c.diffs)} difference(s): " + "; ".join(c.diffs[:8]))
+    return (f"processes matched {matched}/{len(t.procs)}, containers {c_matched}/"
+            f"{len(t.containers)}, fields {c.fields}")
+
+
 # --------------------------------------------------------------------------- (e)
 def check_garbage(lab):
     steps = []
@@ -399,6 +432,8 @@ def main():
                 print(f"e2e: second status --json: {e}", flush=True)
             res.run("status", check_status, lab, st1, st2, (hb_before, hb_after))
             res.run("com2-hidden", check_com2, lab, traffic, st1, st2)
+            # (f) introspection: the monitor's view of processes and containers
+            res.run("vmi-live", check_vmi_live, lab)
             # (e) garbage on the console never disturbs the monitor or the guest
             res.run("garbage", check_garbage, lab)
             if not lab.alive():

@@ -128,6 +128,61 @@ def compare_container(c, cid, t, pids, o):
     return ok
 
 
+def compare_all(t, ps, cts, live=False):
+    """Compare every process and container of the truth block t with hvctl's `ps --json`
+    and `containers --json` objects. Returns (Compare, processes matched, containers
+    matched). live: the truth was printed a while before the monitor looked (a running
+    guest, not a dump taken right after it), so kernel threads that came or went in
+    between (kworkers) are notes, not differences."""
+    c = Compare()
+    if ps["truncated"]:
+        c.diffs.append("ps: task list truncated: %s" % ps["reason"])
+    if cts["truncated"]:
+        c.diffs.append("containers: truncated: %s" % cts["reason"])
+
+    ours = {p["pid"]: p for p in ps["processes"]}
+    container_of_pid = {pid: cid for cid, pids in t.ps.items() for pid in pids}
+    matched = 0
+    for pid in sorted(t.procs):
+        o = ours.get(pid)
+        if o is None:
+            if live and t.procs[pid]["kthread"] and t.procs[pid]["comm"].startswith("kworker/"):
+                c.notes.append("pid %d (%s): a worker that ended since the truth block"
+                               % (pid, t.procs[pid]["comm"]))
+                continue
+            c.diffs.append("pid %d (%s): in the guest's truth, not found by hvctl"
+                           % (pid, t.procs[pid]["comm"]))
+            continue
+        if compare_process(c, t.procs[pid], o, container_of_pid):
+            matched += 1
+    uptime_ns = float(t.begin.get("uptime", 0)) * 1e9
+    for pid, o in sorted(ours.items()):
+        if pid in t.procs or pid == 0 or pid == t.begin.get("self"):
+            continue
+        if o["ppid"] == 1 and o["comm"] in AFTER_TRUTH_COMMS and o["start_ns"] >= uptime_ns:
+            c.notes.append("pid %d (%s %s): started by /init after the truth block"
+                           % (pid, o["comm"], o["cmdline"]))
+            continue
+        if live and o["kthread"] and o["start_ns"] >= uptime_ns:
+            c.notes.append("pid %d (%s): a kernel thread started after the truth block"
+                           % (pid, o["comm"]))
+            continue
+        c.diffs.append("pid %d (%s): found by hvctl, not in the guest's truth" % (pid, o["comm"]))
+
+    by_id = {o["id"]: o for o in cts["containers"]}
+    c_matched = 0
+    for cid in sorted(t.containers):
+        o = by_id.get(cid)
+        if o is None:
+            c.diffs.append("container %s: in crun list, not found by hvctl" % cid)
+            continue
+        if compare_container(c, cid, t.containers[cid], t.ps.get(cid, []), o):
+            c_matched += 1
+    for cid in sorted(set(by_id) - set(t.containers)):
+        c.diffs.append("container %s: found by hvctl, not in crun list" % cid)
+    return c, matched, c_matched
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--build", default=os.path.join(REPO, "build"))
@@ -167,44 +222,7 @@ def main():
 
     ps = json.loads(hvctl(["ps", "--json"], opts).stdout)
     cts = json.loads(hvctl(["containers", "--json"], opts).stdout)
-    c = Compare()
-    if ps["truncated"]:
-        c.diffs.append("ps: task list truncated: %s" % ps["reason"])
-    if cts["truncated"]:
-        c.diffs.append("containers: truncated: %s" % cts["reason"])
-
-    ours = {p["pid"]: p for p in ps["processes"]}
-    container_of_pid = {pid: cid for cid, pids in t.ps.items() for pid in pids}
-    matched = 0
-    for pid in sorted(t.procs):
-        o = ours.get(pid)
-        if o is None:
-            c.diffs.append("pid %d (%s): in the guest's truth, not found by hvctl"
-                           % (pid, t.procs[pid]["comm"]))
-            continue
-        if compare_process(c, t.procs[pid], o, container_of_pid):
-            matched += 1
-    uptime_ns = float(t.begin.get("uptime", 0)) * 1e9
-    for pid, o in sorted(ours.items()):
-        if pid in t.procs or pid == 0 or pid == t.begin.get("self"):
-            continue
-        if o["ppid"] == 1 and o["comm"] in AFTER_TRUTH_COMMS and o["start_ns"] >= uptime_ns:
-            c.notes.append("pid %d (%s %s): started by /init after the truth block"
-                           % (pid, o["comm"], o["cmdline"]))
-            continue
-        c.diffs.append("pid %d (%s): found by hvctl, not in the guest's truth" % (pid, o["comm"]))
-
-    by_id = {o["id"]: o for o in cts["containers"]}
-    c_matched = 0
-    for cid in sorted(t.containers):
-        o = by_id.get(cid)
-        if o is None:
-            c.diffs.append("container %s: in crun list, not found by hvctl" % cid)
-            continue
-        if compare_container(c, cid, t.containers[cid], t.ps.get(cid, []), o):
-            c_matched += 1
-    for cid in sorted(set(by_id) - set(t.containers)):
-        c.diffs.append("container %s: found by hvctl, not in crun list" % cid)
+    c, matched, c_matched = compare_all(t, ps, cts)
 
     # The text verbs run, and an unknown name is an error (exit 1) naming it.
     hvctl(["ps"], opts)

@@ -11,6 +11,7 @@
 
 #include "conn.h"
 #include "offline.h"
+#include "interactive.h"
 #include "request.h"
 
 static const char usage_text[] =
@@ -245,39 +246,16 @@ static int one_request(struct conn *c, struct reader *rd, const char *req, size_
 	return hvctl_request(c, rd, req, timeout_s);
 }
 
-static int interactive(struct conn *c, struct reader *rd, double timeout_s)
+struct live_ctx {
+	struct conn *c;
+	struct reader *rd;
+	double timeout_s;
+};
+
+static int run_live_line(void *ctx, char *line, size_t len)
 {
-	bool tty = isatty(STDIN_FILENO);
-	int status = HVCTL_EXIT_OK;
-	char *line = NULL;
-	size_t cap = 0;
-
-	for (;;) {
-		ssize_t n;
-		char *start;
-
-		if (tty) {
-			fputs("hvctl> ", stdout);
-			fflush(stdout);
-		}
-		n = getline(&line, &cap, stdin);
-		if (n < 0)
-			break;
-		while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
-			line[--n] = '\0';
-		start = line;
-		while (*start == ' ' || *start == '\t')
-			start++;
-		if ((size_t)(start - line) == (size_t)n)
-			continue; /* blank: the monitor would not answer it either */
-		if (strcmp(start, "quit") == 0 || strcmp(start, "exit") == 0)
-			break;
-		status = one_request(c, rd, start, (size_t)n - (size_t)(start - line), timeout_s);
-	}
-	if (tty && feof(stdin))
-		fputc('\n', stdout);
-	free(line);
-	return status;
+	struct live_ctx *l = ctx;
+	return one_request(l->c, l->rd, line, len, l->timeout_s);
 }
 
 int main(int argc, char **argv)
@@ -354,7 +332,8 @@ int main(int argc, char **argv)
 		rc = one_request(&c, &rd, req, strlen(req), o.timeout_s);
 		free(req);
 	} else {
-		rc = interactive(&c, &rd, o.timeout_s);
+		struct live_ctx live = {&c, &rd, o.timeout_s};
+		rc = hvctl_interactive(run_live_line, &live);
 	}
 out:
 	reader_free(&rd);

@@ -5,6 +5,7 @@
  * "hvctl: error KIND: MESSAGE" on stderr. So the two outputs can be compared byte for
  * byte. */
 #include "offline.h"
+#include "interactive.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -190,37 +191,11 @@ static char *read_file(const char *path, size_t *len)
 	return buf;
 }
 
-static int interactive(void)
+static int run_offline_line(void *ctx, char *line, size_t len)
 {
-	bool tty = isatty(STDIN_FILENO);
-	int status = HVCTL_EXIT_OK;
-	char *line = NULL;
-	size_t cap = 0;
-
-	for (;;) {
-		ssize_t n;
-		char *start;
-
-		if (tty) {
-			fputs("hvctl> ", stdout);
-			fflush(stdout);
-		}
-		n = getline(&line, &cap, stdin);
-		if (n < 0)
-			break;
-		while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
-			line[--n] = '\0';
-		start = line + strspn(line, " \t");
-		if (*start == '\0')
-			continue;
-		if (strcmp(start, "quit") == 0 || strcmp(start, "exit") == 0)
-			break;
-		status = run_request(start);
-	}
-	if (tty && feof(stdin))
-		fputc('\n', stdout);
-	free(line);
-	return status;
+	(void)ctx;
+	(void)len;
+	return run_request(line);
 }
 
 int hvctl_offline(const char *dump_path, const char *profile_path, char **words, int n)
@@ -302,7 +277,7 @@ int hvctl_offline(const char *dump_path, const char *profile_path, char **words,
 			free(req);
 		}
 	} else {
-		rc = interactive();
+		rc = hvctl_interactive(run_offline_line, NULL);
 	}
 	free(v.containers);
 	dump_close(&d);
