@@ -7,20 +7,20 @@
 #include "lib/fmt.h"
 
 /* ELF-64 Object File Format, version 1.5, and the x86-64 psABI. */
-#define EI_NIDENT     16
-#define ELFCLASS64    2
-#define ELFDATA2LSB   1
-#define ET_DYN        3
-#define EM_X86_64     62
-#define PT_LOAD       1
-#define PT_DYNAMIC    2
-#define PF_X          1
-#define DT_NULL       0
-#define DT_RELA       7
-#define DT_RELASZ     8
-#define DT_RELAENT    9
-#define DT_REL        17
-#define R_X86_64_RELATIVE 8
+#define EI_NIDENT           16
+#define ELFCLASS64          2
+#define ELFDATA2LSB         1
+#define ET_DYN              3
+#define EM_X86_64           62
+#define PT_LOAD             1
+#define PT_DYNAMIC          2
+#define PF_X                1
+#define DT_NULL             0
+#define DT_RELA             7
+#define DT_RELASZ           8
+#define DT_RELAENT          9
+#define DT_REL              17
+#define R_X86_64_RELATIVE   8
 #define DYNAMIC_MAX_ENTRIES 256u
 
 struct elf64_ehdr {
@@ -81,8 +81,7 @@ static const struct elf64_phdr *phdr(const void *file, unsigned int i)
 					   (uint64_t)i * sizeof(struct elf64_phdr));
 }
 
-int elf_inspect(const void *file, size_t len, struct elf_image_info *info, char *err,
-		size_t errcap)
+int elf_inspect(const void *file, size_t len, struct elf_image_info *info, char *err, size_t errcap)
 {
 	const struct elf64_ehdr *eh = file;
 	if (len < sizeof(*eh) || eh->e_ident[0] != 0x7f || eh->e_ident[1] != 'E' ||
@@ -93,8 +92,7 @@ int elf_inspect(const void *file, size_t len, struct elf_image_info *info, char 
 		return fail(err, errcap, "not an x86-64 ELF64 little-endian file");
 	if (eh->e_type != ET_DYN)
 		return fail(err, errcap, "not a position-independent image (ET_DYN)");
-	if (eh->e_phentsize != sizeof(struct elf64_phdr) || eh->e_phnum == 0 ||
-	    eh->e_phnum > 64 ||
+	if (eh->e_phentsize != sizeof(struct elf64_phdr) || eh->e_phnum == 0 || eh->e_phnum > 64 ||
 	    !within(eh->e_phoff, (uint64_t)eh->e_phnum * sizeof(struct elf64_phdr), len) ||
 	    (eh->e_phoff & 7))
 		return fail(err, errcap, "bad program header table");
@@ -108,8 +106,10 @@ int elf_inspect(const void *file, size_t len, struct elf_image_info *info, char 
 		have_load = true;
 		if (ph->p_filesz > ph->p_memsz || !within(ph->p_offset, ph->p_filesz, len) ||
 		    !within(ph->p_vaddr, ph->p_memsz, ELFLOAD_IMAGE_MAX))
-			return fail(err, errcap, "segment %u lies outside the file or the %u MiB "
-						 "image limit", i, ELFLOAD_IMAGE_MAX >> 20);
+			return fail(err, errcap,
+				    "segment %u lies outside the file or the %u MiB "
+				    "image limit",
+				    i, ELFLOAD_IMAGE_MAX >> 20);
 		if (ph->p_vaddr + ph->p_memsz > end)
 			end = ph->p_vaddr + ph->p_memsz;
 		if ((ph->p_flags & PF_X) && eh->e_entry >= ph->p_vaddr &&
@@ -139,7 +139,8 @@ static int apply_relocations(const void *file, uint8_t *dest, uint64_t image_siz
 		const struct elf64_dyn *dyn = (const struct elf64_dyn *)(dest + ph->p_vaddr);
 		uint64_t n = ph->p_memsz / sizeof(*dyn);
 		uint64_t rela = 0, relasz = 0, relaent = sizeof(struct elf64_rela);
-		for (uint64_t k = 0; k < n && k < DYNAMIC_MAX_ENTRIES && dyn[k].d_tag != DT_NULL; k++) {
+		for (uint64_t k = 0; k < n && k < DYNAMIC_MAX_ENTRIES && dyn[k].d_tag != DT_NULL;
+		     k++) {
 			if (dyn[k].d_tag == DT_RELA)
 				rela = dyn[k].d_val;
 			else if (dyn[k].d_tag == DT_RELASZ)
@@ -157,9 +158,11 @@ static int apply_relocations(const void *file, uint8_t *dest, uint64_t image_siz
 		const struct elf64_rela *r = (const struct elf64_rela *)(dest + rela);
 		for (uint64_t k = 0; k < relasz / sizeof(*r); k++) {
 			if ((uint32_t)r[k].r_info != R_X86_64_RELATIVE)
-				return fail(err, errcap, "relocation %llu has type %u; only "
-							 "R_X86_64_RELATIVE is supported",
-					    (unsigned long long)k, (unsigned int)(uint32_t)r[k].r_info);
+				return fail(err, errcap,
+					    "relocation %llu has type %u; only "
+					    "R_X86_64_RELATIVE is supported",
+					    (unsigned long long)k,
+					    (unsigned int)(uint32_t)r[k].r_info);
 			if (!within(r[k].r_offset, 8, image_size))
 				return fail(err, errcap, "relocation %llu points outside the image",
 					    (unsigned long long)k);

@@ -14,8 +14,9 @@
 #define ELFLOAD_ERR_MAX   160u
 
 struct elf_image_info {
-	uint64_t image_size; /* bytes from address 0 to the end of the last segment, 4 KiB aligned */
-	uint64_t entry;      /* entry point, relative to the load address */
+	uint64_t
+		image_size; /* bytes from address 0 to the end of the last segment, 4 KiB aligned */
+	uint64_t entry;     /* entry point, relative to the load address */
 };
 
 /* Check the file and tell how much memory it needs. 0, or -1 with err filled. */

@@ -194,7 +194,8 @@ static bool start_monitor(EFI_FILE_HANDLE root, const struct hv_config *cfg, voi
 	EFI_STATUS s = read_file(root, cfg->core, CORE_FILE_MAX, &file, &file_size);
 	if (EFI_ERROR(s)) {
 		say("hvboot: cannot read the monitor core %s (%s): check `core` in " CONFIG_PATH
-		    "\r\n", cfg->core, status_text(s));
+		    "\r\n",
+		    cfg->core, status_text(s));
 		return false;
 	}
 	char err[ELFLOAD_ERR_MAX];
@@ -216,7 +217,8 @@ static bool start_monitor(EFI_FILE_HANDLE root, const struct hv_config *cfg, voi
 		FreePool(file);
 		return false;
 	}
-	if (elf_load(file, file_size, (void *)(uintptr_t)base, region, base, err, sizeof(err)) < 0) {
+	if (elf_load(file, file_size, (void *)(uintptr_t)base, region, base, err, sizeof(err)) <
+	    0) {
 		say("hvboot: loading %s failed: %s\r\n", cfg->core, err);
 		FreePool(file);
 		uefi_call_wrapper(BS->FreePages, 2, base, region / PAGE_4K);
@@ -270,8 +272,8 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab)
 	Print(L"hvboot: %a %a loader\r\n", HV_NAME, HV_VERSION);
 
 	EFI_LOADED_IMAGE *li;
-	EFI_STATUS s = uefi_call_wrapper(BS->HandleProtocol, 3, image, &LoadedImageProtocol,
-					 (void **)&li);
+	EFI_STATUS s =
+		uefi_call_wrapper(BS->HandleProtocol, 3, image, &LoadedImageProtocol, (void **)&li);
 	if (EFI_ERROR(s)) {
 		say("hvboot: cannot find my own boot volume (%s)\r\n", status_text(s));
 		return refuse_to_boot();
@@ -287,7 +289,8 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab)
 	s = read_file(root, CONFIG_PATH, HVCFG_FILE_MAX, &text, &text_size);
 	if (EFI_ERROR(s)) {
 		say("hvboot: cannot read " CONFIG_PATH " (%s): put the configuration there "
-		    "(see README, `hv.cfg`)\r\n", status_text(s));
+		    "(see README, `hv.cfg`)\r\n",
+		    status_text(s));
 		return refuse_to_boot();
 	}
 	static struct hv_config cfg;
@@ -316,8 +319,9 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab)
 		return refuse_to_boot();
 	}
 	if (cfg.initrd[0] && !file_exists(root, cfg.initrd)) {
-		say("hvboot: the initrd %s is not on the boot volume: check `initrd` in " CONFIG_PATH
-		    "\r\n", cfg.initrd);
+		say("hvboot: the initrd %s is not on the boot volume: check `initrd` "
+		    "in " CONFIG_PATH "\r\n",
+		    cfg.initrd);
 		return refuse_to_boot();
 	}
 	/* The EFI stub reads `initrd=` paths from the volume it was loaded from. */
@@ -344,10 +348,12 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab)
 	if (cfg.profile[0]) {
 		s = read_file(root, cfg.profile, PROFILE_FILE_MAX, &profile, &profile_size);
 		if (EFI_ERROR(s)) {
-			say("hvboot: cannot read the kernel profile %s (%s%s): check `profile` in "
-			    CONFIG_PATH "\r\n", cfg.profile, status_text(s),
+			say("hvboot: cannot read the kernel profile %s (%s%s): check `profile` "
+			    "in " CONFIG_PATH "\r\n",
+			    cfg.profile, status_text(s),
 			    s == EFI_BAD_BUFFER_SIZE ? ", over 4 MiB: make a compact one with "
-						       "tools/mkprofile" : "");
+						       "tools/mkprofile"
+						     : "");
 			return refuse_to_boot();
 		}
 	}

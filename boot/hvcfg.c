@@ -11,11 +11,22 @@
 #define MEMORY_MB_MIN     4u
 #define MEMORY_MB_MAX     1024u
 
-enum key_id { KEY_CORE, KEY_KERNEL, KEY_INITRD, KEY_CMDLINE, KEY_CONSOLE, KEY_BAUD,
-	      KEY_MEMORY_MB, KEY_ALLOW_UNPROTECTED, KEY_PROFILE, KEY_COUNT };
+enum key_id {
+	KEY_CORE,
+	KEY_KERNEL,
+	KEY_INITRD,
+	KEY_CMDLINE,
+	KEY_CONSOLE,
+	KEY_BAUD,
+	KEY_MEMORY_MB,
+	KEY_ALLOW_UNPROTECTED,
+	KEY_PROFILE,
+	KEY_COUNT
+};
 
 static const char *const key_names[KEY_COUNT] = {
-	"core", "kernel", "initrd", "cmdline", "console", "baud", "memory_mb", "allow_unprotected",
+	"core",    "kernel", "initrd",    "cmdline",
+	"console", "baud",   "memory_mb", "allow_unprotected",
 	"profile",
 };
 
@@ -89,12 +100,16 @@ static int parse_path(char *dst, const char *v, size_t n, unsigned int line, con
 		      struct hvcfg_error *err)
 {
 	if (n == 0 || v[0] != '\\')
-		return fail(err, line, "%s: a path on the boot volume must start with '\\' "
-				       "(like \\boot\\vmlinuz)", key);
+		return fail(err, line,
+			    "%s: a path on the boot volume must start with '\\' "
+			    "(like \\boot\\vmlinuz)",
+			    key);
 	for (size_t i = 0; i < n; i++) {
 		if (v[i] < 0x21 || v[i] > 0x7e || v[i] == '/')
-			return fail(err, line, "%s: paths use '\\' and printable characters, no "
-					       "spaces", key);
+			return fail(err, line,
+				    "%s: paths use '\\' and printable characters, no "
+				    "spaces",
+				    key);
 	}
 	if (copy_value(dst, HVCFG_PATH_MAX, v, n) < 0)
 		return fail(err, line, "%s: path longer than %u characters", key,
@@ -108,7 +123,7 @@ static int parse_console(struct hv_config *cfg, const char *v, size_t n, unsigne
 	static const struct {
 		const char *name;
 		uint16_t port;
-	} coms[] = { { "COM1", 0x3f8 }, { "COM2", 0x2f8 }, { "COM3", 0x3e8 }, { "COM4", 0x2e8 } };
+	} coms[] = {{"COM1", 0x3f8}, {"COM2", 0x2f8}, {"COM3", 0x3e8}, {"COM4", 0x2e8}};
 	for (unsigned int i = 0; i < 4; i++) {
 		if (same(v, n, coms[i].name)) {
 			cfg->console_port = coms[i].port;
@@ -118,8 +133,9 @@ static int parse_console(struct hv_config *cfg, const char *v, size_t n, unsigne
 	uint64_t port;
 	/* A 16550 occupies 8 ports; the whole block must fit below 0x10000. */
 	if (!parse_uint(v, n, 0xFFF8, &port) || port == 0 || (port & 7))
-		return fail(err, line, "console: expected the UART's I/O port (like 0x2f8, "
-				       "8-aligned) or COM1-COM4");
+		return fail(err, line,
+			    "console: expected the UART's I/O port (like 0x2f8, "
+			    "8-aligned) or COM1-COM4");
 	cfg->console_port = (uint16_t)port;
 	return 0;
 }
@@ -150,8 +166,9 @@ static int parse_value(struct hv_config *cfg, enum key_id key, const char *v, si
 		return parse_console(cfg, v, n, line, err);
 	case KEY_BAUD:
 		if (!parse_uint(v, n, 115200, &x) || x < 50 || 115200 % x != 0)
-			return fail(err, line, "baud: expected a rate that divides 115200 (like "
-					       "115200, 57600, 38400, 9600)");
+			return fail(err, line,
+				    "baud: expected a rate that divides 115200 (like "
+				    "115200, 57600, 38400, 9600)");
 		cfg->baud = (uint32_t)x;
 		return 0;
 	case KEY_MEMORY_MB:
@@ -175,8 +192,8 @@ static int parse_value(struct hv_config *cfg, enum key_id key, const char *v, si
 
 int hvcfg_parse(const char *text, size_t len, struct hv_config *cfg, struct hvcfg_error *err)
 {
-	bool seen[KEY_COUNT] = { false };
-	*cfg = (struct hv_config){ .baud = DEFAULT_BAUD, .memory_mb = DEFAULT_MEMORY_MB };
+	bool seen[KEY_COUNT] = {false};
+	*cfg = (struct hv_config){.baud = DEFAULT_BAUD, .memory_mb = DEFAULT_MEMORY_MB};
 	copy_value(cfg->core, sizeof(cfg->core), DEFAULT_CORE, sizeof(DEFAULT_CORE) - 1);
 	err->line = 0;
 	err->message[0] = 0;
@@ -204,8 +221,10 @@ int hvcfg_parse(const char *text, size_t len, struct hv_config *cfg, struct hvcf
 		for (size_t i = start; i < end; i++) {
 			if (text[i] == 0 || ((uint8_t)text[i] < 0x20 && text[i] != '\t') ||
 			    (uint8_t)text[i] > 0x7e)
-				return fail(err, line, "non-text byte 0x%02x (the file must be "
-						       "plain ASCII)", (uint8_t)text[i]);
+				return fail(err, line,
+					    "non-text byte 0x%02x (the file must be "
+					    "plain ASCII)",
+					    (uint8_t)text[i]);
 		}
 		size_t eq = start;
 		while (eq < end && text[eq] != '=')
@@ -224,9 +243,10 @@ int hvcfg_parse(const char *text, size_t len, struct hv_config *cfg, struct hvcf
 				key = (enum key_id)k;
 		}
 		if (key == KEY_COUNT)
-			return fail(err, line, "unknown key '%.*s' (known: core, kernel, initrd, "
-					       "cmdline, console, baud, memory_mb, "
-					       "allow_unprotected, profile)",
+			return fail(err, line,
+				    "unknown key '%.*s' (known: core, kernel, initrd, "
+				    "cmdline, console, baud, memory_mb, "
+				    "allow_unprotected, profile)",
 				    (int)(kend - start > 40 ? 40 : kend - start), text + start);
 		if (seen[key])
 			return fail(err, line, "'%s' is set twice", key_names[key]);
@@ -237,7 +257,8 @@ int hvcfg_parse(const char *text, size_t len, struct hv_config *cfg, struct hvcf
 	if (!seen[KEY_KERNEL])
 		return fail(err, 0, "no `kernel = \\path` line: which kernel should be booted?");
 	if (!seen[KEY_CONSOLE])
-		return fail(err, 0, "no `console = PORT` line: the monitor needs its own serial "
-				    "console (like console = 0x2f8)");
+		return fail(err, 0,
+			    "no `console = PORT` line: the monitor needs its own serial "
+			    "console (like console = 0x2f8)");
 	return 0;
 }

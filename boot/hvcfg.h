@@ -20,16 +20,16 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define HVCFG_PATH_MAX     256u
-#define HVCFG_CMDLINE_MAX  1024u
-#define HVCFG_LINE_MAX     1200u
-#define HVCFG_FILE_MAX     (64u * 1024u)
-#define HVCFG_MESSAGE_MAX  200u
+#define HVCFG_PATH_MAX    256u
+#define HVCFG_CMDLINE_MAX 1024u
+#define HVCFG_LINE_MAX    1200u
+#define HVCFG_FILE_MAX    (64u * 1024u)
+#define HVCFG_MESSAGE_MAX 200u
 
 struct hv_config {
 	char core[HVCFG_PATH_MAX];
 	char kernel[HVCFG_PATH_MAX];
-	char initrd[HVCFG_PATH_MAX]; /* empty: none */
+	char initrd[HVCFG_PATH_MAX];  /* empty: none */
 	char profile[HVCFG_PATH_MAX]; /* empty: none (introspection verbs then say so) */
 	char cmdline[HVCFG_CMDLINE_MAX];
 	uint16_t console_port;

@@ -26,33 +26,34 @@ struct boot_mem_range {
 struct boot_info {
 	uint64_t magic;
 	uint32_t version;
-	uint32_t size;           /* sizeof(struct boot_info), checks both sides agree */
-	uint64_t core_base;      /* physical start of the core's region (EfiReservedMemoryType) */
-	uint64_t core_size;      /* bytes: image followed by the core's heap */
-	uint64_t image_size;     /* bytes of the loaded image, page aligned */
-	uint64_t tsc_hz;         /* measured by the loader against the firmware's Stall() */
-	uint64_t acpi_rsdp;      /* 0 when not found */
-	uint64_t profile_addr;   /* the kernel profile file (ISF JSON) in loader memory, or 0 */
-	uint64_t profile_size;   /* its length in bytes; the core copies it */
-	uint16_t console_port;   /* 16550 base I/O port owned by the monitor */
+	uint32_t size;         /* sizeof(struct boot_info), checks both sides agree */
+	uint64_t core_base;    /* physical start of the core's region (EfiReservedMemoryType) */
+	uint64_t core_size;    /* bytes: image followed by the core's heap */
+	uint64_t image_size;   /* bytes of the loaded image, page aligned */
+	uint64_t tsc_hz;       /* measured by the loader against the firmware's Stall() */
+	uint64_t acpi_rsdp;    /* 0 when not found */
+	uint64_t profile_addr; /* the kernel profile file (ISF JSON) in loader memory, or 0 */
+	uint64_t profile_size; /* its length in bytes; the core copies it */
+	uint16_t console_port; /* 16550 base I/O port owned by the monitor */
 	uint16_t reserved0;
 	uint32_t console_baud;
 	uint32_t mem_count;
 	uint32_t reserved1;
 	struct boot_mem_range mem[BOOT_MEM_MAX];
-	char error[BOOT_ERR_MAX]; /* filled by the core when hv_start() fails: what and what to do */
+	char error[BOOT_ERR_MAX]; /* filled by the core when hv_start() fails: what and what to do
+				   */
 };
 
 /* Results of hv_start() */
 enum hv_start_status {
-	HV_START_OK = 0,          /* the caller now runs as the guest */
+	HV_START_OK = 0, /* the caller now runs as the guest */
 	HV_START_BAD_BOOT_INFO,
 	HV_START_NO_VMX,          /* CPUID.1:ECX.VMX = 0 */
 	HV_START_VMX_DISABLED,    /* IA32_FEATURE_CONTROL locked with VMX off */
 	HV_START_MISSING_FEATURE, /* EPT, unrestricted guest, ... not offered */
 	HV_START_NO_MEMORY,
-	HV_START_VMX_FAILED,      /* VMXON/VMCLEAR/VMPTRLD/VMWRITE failed */
-	HV_START_LAUNCH_FAILED,   /* VMLAUNCH failed; error holds the VM-instruction error */
+	HV_START_VMX_FAILED,    /* VMXON/VMCLEAR/VMPTRLD/VMWRITE failed */
+	HV_START_LAUNCH_FAILED, /* VMLAUNCH failed; error holds the VM-instruction error */
 };
 
 /* The core's entry point (ELF e_entry), called with the SysV ABI. */

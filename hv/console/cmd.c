@@ -190,14 +190,14 @@ void cmd_dispatch(const struct cmd_verb *verbs, size_t n, char *line, struct rep
 
 	if (tag != NULL && !proto_tag_valid(tag)) {
 		reply_fail(r, PROTO_BAD_ARGUMENT,
-		           "bad tag \"@%.20s%s\": a tag is 1-%u of A-Z a-z 0-9 _ -", tag,
-		           cmd_strlen(tag) > 20 ? "..." : "", PROTO_TAG_MAX);
+			   "bad tag \"@%.20s%s\": a tag is 1-%u of A-Z a-z 0-9 _ -", tag,
+			   cmd_strlen(tag) > 20 ? "..." : "", PROTO_TAG_MAX);
 		cmd_write_status(r, NULL);
 		return;
 	}
 	if (argc == 0) {
 		reply_fail(r, PROTO_UNKNOWN_VERB,
-		           "no verb after the tag; \"help\" lists the verbs");
+			   "no verb after the tag; \"help\" lists the verbs");
 		cmd_write_status(r, tag);
 		return;
 	}
@@ -209,11 +209,11 @@ void cmd_dispatch(const struct cmd_verb *verbs, size_t n, char *line, struct rep
 	}
 	if (r->verb == NULL) {
 		reply_fail(r, PROTO_UNKNOWN_VERB,
-		           "unknown verb \"%.32s%s\"; \"help\" lists the verbs", argv[0],
-		           cmd_strlen(argv[0]) > 32 ? "..." : "");
+			   "unknown verb \"%.32s%s\"; \"help\" lists the verbs", argv[0],
+			   cmd_strlen(argv[0]) > 32 ? "..." : "");
 	} else if (words > CMD_MAX_ARGS) {
 		reply_fail(r, PROTO_BAD_ARGUMENT, "too many words: at most %u, the verb included",
-		           CMD_MAX_ARGS);
+			   CMD_MAX_ARGS);
 	} else if (r->verb->run(r, (int)argc, argv) != 0 && r->error == PROTO_OK) {
 		reply_fail(r, PROTO_FAILED, "%s failed", r->verb->name);
 	}
@@ -253,11 +253,11 @@ void cmd_report_line_event(enum line_event ev, const struct line_state *ls, stru
 	r->message[0] = '\0';
 	if (ev == LINE_TOO_LONG)
 		reply_fail(r, PROTO_LINE_TOO_LONG, "request longer than %u bytes; it was dropped",
-		           CONSOLE_LINE_MAX);
+			   CONSOLE_LINE_MAX);
 	else
 		reply_fail(r, PROTO_BAD_INPUT,
-		           "byte 0x%02x is not printable text; the request was dropped",
-		           ls->bad_byte);
+			   "byte 0x%02x is not printable text; the request was dropped",
+			   ls->bad_byte);
 	cmd_write_status(r, has_tag ? tag : NULL);
 }
 
@@ -283,9 +283,9 @@ int cmd_expect_only_flags(struct reply *r, int argc, char **argv, const char *co
 		}
 		if (!ok)
 			return reply_fail(r, PROTO_BAD_ARGUMENT,
-			                  "unexpected \"%.40s%s\"; usage: %s", argv[i],
-			                  cmd_strlen(argv[i]) > 40 ? "..." : "",
-			                  r->verb != NULL ? r->verb->usage : argv[0]);
+					  "unexpected \"%.40s%s\"; usage: %s", argv[i],
+					  cmd_strlen(argv[i]) > 40 ? "..." : "",
+					  r->verb != NULL ? r->verb->usage : argv[0]);
 	}
 	return 0;
 }

@@ -37,7 +37,7 @@ void reply_json_string(struct reply *r, const char *s);
 /* Records the error for the status line and returns -1, so a verb can
  * `return reply_fail(...)`. The first failure of a request wins: it is the cause. */
 int reply_fail(struct reply *r, enum proto_error e, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+	__attribute__((format(printf, 3, 4)));
 
 struct cmd_verb {
 	const char *name;    /* the first word of a request */

@@ -7,7 +7,7 @@
 #include "console/verbs.h"
 
 #define TX_RING_SIZE   (2u * 1024u * 1024u) /* power of two: `ps --json` of 1000+ tasks fits */
-#define RX_PER_POLL    64u            /* bounded work per exit */
+#define RX_PER_POLL    64u                  /* bounded work per exit */
 #define FLUSH_SPIN_MAX 200000000u
 
 static struct uart uart;

@@ -16,7 +16,7 @@ struct console_stats {
 	uint64_t tx_bytes;
 	uint64_t tx_dropped; /* bytes lost because the ring was full */
 	uint64_t requests;
-	uint64_t errors;     /* requests answered with an error */
+	uint64_t errors; /* requests answered with an error */
 };
 
 bool console_init(uint16_t port, uint32_t baud);

@@ -135,7 +135,7 @@ static void proto_puts(struct proto_buf *b, const char *s)
 }
 
 size_t proto_format_status(char *buf, size_t cap, enum proto_error e, const char *msg,
-                           const char *tag)
+			   const char *tag)
 {
 	struct proto_buf b = {.buf = buf, .room = cap > 0 ? cap - 1 : 0, .len = 0};
 	const char *name = proto_error_name(e);

@@ -35,7 +35,7 @@ const char *proto_error_name(enum proto_error e);
  * - tag is written only when proto_tag_valid(tag) (NULL: no tag);
  * - when cap is too small the message is shortened first, so the tag survives. */
 size_t proto_format_status(char *buf, size_t cap, enum proto_error e, const char *msg,
-                           const char *tag);
+			   const char *tag);
 
 struct proto_status {
 	enum proto_error error;

@@ -4,24 +4,24 @@
 #include "x86/cpu.h"
 
 /* Register offsets and bits (PC16550D data sheet, Table 2). */
-#define UART_RBR 0 /* receive buffer (read, DLAB=0) */
-#define UART_THR 0 /* transmit holding (write, DLAB=0) */
-#define UART_DLL 0 /* divisor latch low (DLAB=1) */
-#define UART_IER 1
-#define UART_DLM 1
-#define UART_FCR 2
-#define UART_LCR 3
-#define UART_MCR 4
-#define UART_LSR 5
-#define UART_SCR 7
-#define UART_LCR_8N1  0x03u
-#define UART_LCR_DLAB 0x80u
+#define UART_RBR              0 /* receive buffer (read, DLAB=0) */
+#define UART_THR              0 /* transmit holding (write, DLAB=0) */
+#define UART_DLL              0 /* divisor latch low (DLAB=1) */
+#define UART_IER              1
+#define UART_DLM              1
+#define UART_FCR              2
+#define UART_LCR              3
+#define UART_MCR              4
+#define UART_LSR              5
+#define UART_SCR              7
+#define UART_LCR_8N1          0x03u
+#define UART_LCR_DLAB         0x80u
 #define UART_FCR_ENABLE_CLEAR 0x07u /* enable FIFOs, clear RX and TX */
-#define UART_MCR_DTR_RTS 0x03u     /* OUT2 clear: the UART raises no interrupt */
-#define UART_LSR_DR   0x01u
-#define UART_LSR_THRE 0x20u
-#define UART_CLOCK_HZ 1843200u     /* the PC's 1.8432 MHz crystal: divisor = 115200 / baud */
-#define UART_TX_SPIN_LIMIT 1000000u
+#define UART_MCR_DTR_RTS      0x03u /* OUT2 clear: the UART raises no interrupt */
+#define UART_LSR_DR           0x01u
+#define UART_LSR_THRE         0x20u
+#define UART_CLOCK_HZ         1843200u /* the PC's 1.8432 MHz crystal: divisor = 115200 / baud */
+#define UART_TX_SPIN_LIMIT    1000000u
 
 bool uart_init(struct uart *u, uint16_t port, uint32_t baud)
 {

@@ -15,11 +15,11 @@
 #include "x86/exit_reason.h"
 #include "x86/paging.h"
 
-static const char *const json_only[] = { "--json", 0 };
+static const char *const json_only[] = {"--json", 0};
 
 static int verb_help(struct reply *r, int argc, char **argv)
 {
-	static const char *const none[] = { 0 };
+	static const char *const none[] = {0};
 	if (cmd_expect_only_flags(r, argc, argv, none) < 0)
 		return -1;
 	cmd_help(console_verbs, console_verb_count, r);
@@ -69,7 +69,8 @@ static void status_text(struct reply *r, const struct vcpu *v)
 			   (unsigned long long)v->exits_by_reason[i]);
 	}
 	if (v->exits_unknown_reason)
-		reply_line(r, "  %-20s %llu", "(unknown)", (unsigned long long)v->exits_unknown_reason);
+		reply_line(r, "  %-20s %llu", "(unknown)",
+			   (unsigned long long)v->exits_unknown_reason);
 	reply_line(r, "memory: %llu of %llu KiB heap in use, image %llu KiB, region %llu KiB",
 		   (unsigned long long)(palloc_used_bytes() / 1024),
 		   (unsigned long long)(palloc_total_bytes() / 1024),
@@ -77,8 +78,10 @@ static void status_text(struct reply *r, const struct vcpu *v)
 		   (unsigned long long)(monitor.core_size / 1024));
 	char view[2 * UART_PORT_COUNT + 1];
 	guest_view_hex(view);
-	reply_line(r, "console ports seen by the guest: %s (reads %llu, writes %llu dropped, "
-		      "string I/O %llu refused)", view, (unsigned long long)io_blocked_reads,
+	reply_line(r,
+		   "console ports seen by the guest: %s (reads %llu, writes %llu dropped, "
+		   "string I/O %llu refused)",
+		   view, (unsigned long long)io_blocked_reads,
 		   (unsigned long long)io_blocked_writes, (unsigned long long)io_blocked_string);
 	reply_line(r, "console: port 0x%x, %llu bytes in, %llu out, %llu requests, %llu errors",
 		   monitor.console_port, (unsigned long long)cs->rx_bytes,
@@ -89,11 +92,12 @@ static void status_text(struct reply *r, const struct vcpu *v)
 static void status_json(struct reply *r, const struct vcpu *v)
 {
 	const struct console_stats *cs = console_stats();
-	reply_printf(r, "{\"name\":\"%s\",\"version\":\"%s\",\"cpuid_signature\":\"%s\","
-			"\"uptime_ms\":%llu,\"tsc_hz\":%llu,\"guest\":{\"running\":%s,\"stop_reason\":",
-		     HV_NAME, HV_VERSION, HV_CPUID_SIGNATURE,
-		     (unsigned long long)monitor_uptime_ms(), (unsigned long long)monitor.tsc_hz,
-		     v->guest_stopped ? "false" : "true");
+	reply_printf(
+		r,
+		"{\"name\":\"%s\",\"version\":\"%s\",\"cpuid_signature\":\"%s\","
+		"\"uptime_ms\":%llu,\"tsc_hz\":%llu,\"guest\":{\"running\":%s,\"stop_reason\":",
+		HV_NAME, HV_VERSION, HV_CPUID_SIGNATURE, (unsigned long long)monitor_uptime_ms(),
+		(unsigned long long)monitor.tsc_hz, v->guest_stopped ? "false" : "true");
 	reply_json_string(r, v->guest_stopped ? v->stop_reason : "");
 	reply_printf(r, "},\"exits_total\":%llu,\"exits\":{", (unsigned long long)v->exits_total);
 	const char *sep = "";
@@ -106,17 +110,21 @@ static void status_json(struct reply *r, const struct vcpu *v)
 		sep = ",";
 	}
 	if (v->exits_unknown_reason)
-		reply_printf(r, "%s\"UNKNOWN\":%llu", sep, (unsigned long long)v->exits_unknown_reason);
+		reply_printf(r, "%s\"UNKNOWN\":%llu", sep,
+			     (unsigned long long)v->exits_unknown_reason);
 	char view[2 * UART_PORT_COUNT + 1];
 	guest_view_hex(view);
-	reply_printf(r, "},\"console_ports\":{\"base\":%u,\"guest_view\":\"%s\",\"guest_reads\":%llu,"
-			"\"guest_writes\":%llu,\"guest_string_io\":%llu}",
+	reply_printf(r,
+		     "},\"console_ports\":{\"base\":%u,\"guest_view\":\"%s\",\"guest_reads\":%llu,"
+		     "\"guest_writes\":%llu,\"guest_string_io\":%llu}",
 		     monitor.console_port, view, (unsigned long long)io_blocked_reads,
 		     (unsigned long long)io_blocked_writes, (unsigned long long)io_blocked_string);
-	reply_printf(r, ",\"mem_used\":%llu,\"mem_total\":%llu,\"image_size\":%llu,"
-			"\"console\":{\"port\":%u,\"rx_bytes\":%llu,\"tx_bytes\":%llu,"
-			"\"tx_dropped\":%llu,\"requests\":%llu,\"errors\":%llu}}\r\n",
-		     (unsigned long long)palloc_used_bytes(), (unsigned long long)palloc_total_bytes(),
+	reply_printf(r,
+		     ",\"mem_used\":%llu,\"mem_total\":%llu,\"image_size\":%llu,"
+		     "\"console\":{\"port\":%u,\"rx_bytes\":%llu,\"tx_bytes\":%llu,"
+		     "\"tx_dropped\":%llu,\"requests\":%llu,\"errors\":%llu}}\r\n",
+		     (unsigned long long)palloc_used_bytes(),
+		     (unsigned long long)palloc_total_bytes(),
 		     (unsigned long long)monitor.image_size, monitor.console_port,
 		     (unsigned long long)cs->rx_bytes, (unsigned long long)cs->tx_bytes,
 		     (unsigned long long)cs->tx_dropped, (unsigned long long)cs->requests,
@@ -145,14 +153,15 @@ static int verb_mem(struct reply *r, int argc, char **argv)
 	memcpy(magic, hv_image_header.magic, HV_MAGIC_LEN);
 	magic[HV_MAGIC_LEN] = 0;
 	if (cmd_has_flag(argc, argv, "--json")) {
-		reply_line(r, "{\"ranges\":[{\"start\":\"0x%llx\",\"end\":\"0x%llx\",\"what\":\"core\","
-			      "\"image_end\":\"0x%llx\",\"hidden\":%s}],\"sink_page\":\"0x%llx\","
-			      "\"magic\":\"%s\",\"first_page_fnv1a64\":\"%016llx\"}",
-			   (unsigned long long)start, (unsigned long long)end,
-			   (unsigned long long)(start + monitor.image_size),
-			   monitor.hidden ? "true" : "false",
-			   (unsigned long long)monitor.sink_page_pa, magic,
-			   (unsigned long long)first_page);
+		reply_line(
+			r,
+			"{\"ranges\":[{\"start\":\"0x%llx\",\"end\":\"0x%llx\",\"what\":\"core\","
+			"\"image_end\":\"0x%llx\",\"hidden\":%s}],\"sink_page\":\"0x%llx\","
+			"\"magic\":\"%s\",\"first_page_fnv1a64\":\"%016llx\"}",
+			(unsigned long long)start, (unsigned long long)end,
+			(unsigned long long)(start + monitor.image_size),
+			monitor.hidden ? "true" : "false", (unsigned long long)monitor.sink_page_pa,
+			magic, (unsigned long long)first_page);
 		return 0;
 	}
 	reply_line(r, "0x%016llx-0x%016llx core: image %llu KiB + heap %llu KiB, %s",
@@ -162,19 +171,20 @@ static int verb_mem(struct reply *r, int argc, char **argv)
 		   monitor.hidden ? "hidden from the guest" : "NOT YET hidden from the guest");
 	reply_line(r, "the guest sees page 0x%llx in place of every page of that range",
 		   (unsigned long long)monitor.sink_page_pa);
-	reply_line(r, "magic %s, first page fnv1a64 %016llx", magic, (unsigned long long)first_page);
+	reply_line(r, "magic %s, first page fnv1a64 %016llx", magic,
+		   (unsigned long long)first_page);
 	return 0;
 }
 
 const struct cmd_verb console_verbs[] = {
-	{ "help", "help", "list the verbs", verb_help },
-	{ "version", "version [--json]", "name, version and build of the monitor", verb_version },
-	{ "status", "status [--json]", "uptime, VM exits by reason, monitor memory in use",
-	  verb_status },
-	{ "mem", "mem [--json]", "the physical ranges the monitor occupies (hidden from the guest)",
-	  verb_mem },
-	{ "ps", VMI_PS_USAGE, VMI_PS_SUMMARY, verb_ps },
-	{ "containers", VMI_CONTAINERS_USAGE, VMI_CONTAINERS_SUMMARY, verb_containers },
-	{ "inspect", VMI_INSPECT_USAGE, VMI_INSPECT_SUMMARY, verb_inspect },
+	{"help", "help", "list the verbs", verb_help},
+	{"version", "version [--json]", "name, version and build of the monitor", verb_version},
+	{"status", "status [--json]", "uptime, VM exits by reason, monitor memory in use",
+	 verb_status},
+	{"mem", "mem [--json]", "the physical ranges the monitor occupies (hidden from the guest)",
+	 verb_mem},
+	{"ps", VMI_PS_USAGE, VMI_PS_SUMMARY, verb_ps},
+	{"containers", VMI_CONTAINERS_USAGE, VMI_CONTAINERS_SUMMARY, verb_containers},
+	{"inspect", VMI_INSPECT_USAGE, VMI_INSPECT_SUMMARY, verb_inspect},
 };
 const size_t console_verb_count = sizeof(console_verbs) / sizeof(console_verbs[0]);

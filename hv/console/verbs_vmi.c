@@ -54,7 +54,7 @@ static int live_read_phys(void *ctx, uint64_t gpa, void *buf, size_t n)
 	return 0;
 }
 
-static struct vmi_mem live_mem = { .read_phys = live_read_phys };
+static struct vmi_mem live_mem = {.read_phys = live_read_phys};
 static struct vmi live;
 static struct vmi_container live_containers[LIVE_CONTAINERS_MAX];
 

@@ -144,9 +144,8 @@ static int step_host_paging(void)
 	monitor.maxphyaddr = 36; /* SDM Vol. 3A 4.1.4: the value when 0x80000008 is absent */
 	if (ext.eax >= 0x80000008u)
 		monitor.maxphyaddr = cpuid_count(0x80000008u, 0).eax & 0xFF;
-	monitor.host_1g_pages =
-		ext.eax >= 0x80000001u &&
-		(cpuid_count(0x80000001u, 0).edx & CPUID_80000001_EDX_PDPE1GB);
+	monitor.host_1g_pages = ext.eax >= 0x80000001u &&
+				(cpuid_count(0x80000001u, 0).edx & CPUID_80000001_EDX_PDPE1GB);
 	mtrr_read(&monitor.mtrr, monitor.maxphyaddr);
 
 	uint64_t limit = 4ull << 30;
@@ -165,7 +164,8 @@ static void compute_poll_periods(void)
 {
 	/* SDM 25.5.1: the preemption timer counts down once every 2^X TSC ticks, X from
 	 * IA32_VMX_MISC[4:0]. */
-	unsigned int shift = (unsigned int)(monitor.caps.misc & VMX_MISC_PREEMPTION_TIMER_RATE_MASK);
+	unsigned int shift =
+		(unsigned int)(monitor.caps.misc & VMX_MISC_PREEMPTION_TIMER_RATE_MASK);
 	uint64_t per_us = monitor.tsc_hz / 1000000u;
 	if (per_us == 0)
 		per_us = 1;
@@ -193,10 +193,10 @@ static const struct {
 	const char *name;
 	int (*run)(void);
 } early_steps[] = {
-	{ "vmx-support", vmx_check_support },
-	{ "vmx-capabilities", vmx_read_caps },
-	{ "host-paging", step_host_paging },
-	{ "ept", ept_setup },
+	{"vmx-support", vmx_check_support},
+	{"vmx-capabilities", vmx_read_caps},
+	{"host-paging", step_host_paging},
+	{"ept", ept_setup},
 };
 
 __attribute__((sysv_abi)) int hv_start(struct boot_info *bi);
@@ -212,7 +212,8 @@ __attribute__((sysv_abi)) int hv_start(struct boot_info *bi)
 		if (rc == HV_START_OK)
 			load_profile(bi);
 	}
-	for (unsigned int i = 0; rc == HV_START_OK && i < sizeof(early_steps) / sizeof(early_steps[0]); i++) {
+	for (unsigned int i = 0;
+	     rc == HV_START_OK && i < sizeof(early_steps) / sizeof(early_steps[0]); i++) {
 		rc = early_steps[i].run();
 		if (rc != HV_START_OK)
 			log_printf("ctrvisor: start-up step %s failed\r\n", early_steps[i].name);

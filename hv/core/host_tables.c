@@ -62,7 +62,8 @@ void host_tables_init(struct host_tables *out)
 		uint64_t off = host_exception_stubs[v];
 		idt[v].offset_low = (uint16_t)off;
 		idt[v].selector = HOST_CS_SELECTOR_VALUE;
-		idt[v].ist = (v == X86_VECTOR_NMI || v == X86_VECTOR_DF || v == X86_VECTOR_MC) ? 1 : 0;
+		idt[v].ist =
+			(v == X86_VECTOR_NMI || v == X86_VECTOR_DF || v == X86_VECTOR_MC) ? 1 : 0;
 		idt[v].type_attr = 0x8E;
 		idt[v].offset_mid = (uint16_t)(off >> 16);
 		idt[v].offset_high = (uint32_t)(off >> 32);

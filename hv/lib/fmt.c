@@ -71,7 +71,7 @@ static void fmt_chars(struct fmt_out *o, const char *s, size_t len, const struct
 
 /* One integer conversion. `prefix` is the sign or "0x" (at most 2 bytes). */
 static void fmt_integer(struct fmt_out *o, uint64_t v, const char *prefix, uint32_t base,
-                        bool upper, const struct fmt_spec *sp)
+			bool upper, const struct fmt_spec *sp)
 {
 	const char *digit_set = upper ? "0123456789ABCDEF" : "0123456789abcdef";
 	char digits[24]; /* 2^64 has 20 decimal digits, 16 hex digits */
@@ -282,7 +282,7 @@ int fmt_vformat(fmt_sink sink, void *ctx, const char *fmt, va_list ap)
 		}
 		case 'p':
 			fmt_integer(&o, (uint64_t)(uintptr_t)va_arg(args, void *), "0x", 16, false,
-			            &sp);
+				    &sp);
 			break;
 		case 's': {
 			const char *s = va_arg(args, const char *);

@@ -3,12 +3,12 @@
 #include "lib/json.h"
 
 enum expect {
-	EXPECT_VALUE,                /* at the start, after ':' and after ',' in an array */
-	EXPECT_VALUE_OR_ARRAY_END,   /* right after '[' */
-	EXPECT_KEY,                  /* after ',' in an object */
-	EXPECT_KEY_OR_OBJECT_END,    /* right after '{' */
-	EXPECT_COMMA_OR_END,         /* after a value inside a container */
-	EXPECT_DONE,                 /* after the top-level value: only whitespace */
+	EXPECT_VALUE,              /* at the start, after ':' and after ',' in an array */
+	EXPECT_VALUE_OR_ARRAY_END, /* right after '[' */
+	EXPECT_KEY,                /* after ',' in an object */
+	EXPECT_KEY_OR_OBJECT_END,  /* right after '{' */
+	EXPECT_COMMA_OR_END,       /* after a value inside a container */
+	EXPECT_DONE,               /* after the top-level value: only whitespace */
 	EXPECT_FAILED,
 };
 
@@ -381,13 +381,26 @@ static size_t decode_one(const char *raw, size_t raw_len, size_t *i, unsigned ch
 	char e = raw[k + 1];
 	*i = k + 2;
 	switch (e) {
-	case 'b': u[0] = '\b'; return 1;
-	case 'f': u[0] = '\f'; return 1;
-	case 'n': u[0] = '\n'; return 1;
-	case 'r': u[0] = '\r'; return 1;
-	case 't': u[0] = '\t'; return 1;
-	case 'u': break;
-	default: u[0] = (unsigned char)e; return 1; /* '"', '\\', '/' */
+	case 'b':
+		u[0] = '\b';
+		return 1;
+	case 'f':
+		u[0] = '\f';
+		return 1;
+	case 'n':
+		u[0] = '\n';
+		return 1;
+	case 'r':
+		u[0] = '\r';
+		return 1;
+	case 't':
+		u[0] = '\t';
+		return 1;
+	case 'u':
+		break;
+	default:
+		u[0] = (unsigned char)e;
+		return 1; /* '"', '\\', '/' */
 	}
 	if (k + 6 > raw_len) {
 		*i = raw_len;

@@ -52,10 +52,10 @@ struct json_lexer {
 	size_t len;
 	size_t pos;
 	uint32_t depth;
-	uint8_t expect; /* what may come next (private) */
+	uint8_t expect;                 /* what may come next (private) */
 	char container[JSON_MAX_DEPTH]; /* '{' or '[' for each open container */
-	const char *error; /* why it stopped, when json_next() returned JSON_ERROR */
-	size_t error_at;   /* byte offset of the error */
+	const char *error;              /* why it stopped, when json_next() returned JSON_ERROR */
+	size_t error_at;                /* byte offset of the error */
 };
 
 void json_lexer_init(struct json_lexer *lx, const char *text, size_t len);

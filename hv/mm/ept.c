@@ -5,9 +5,9 @@
 
 #include "x86/ept.h"
 
-#define EPT_ENTRIES     512u
-#define EPT_LEVELS      4u /* PML4 (3), PDPT (2), PD (1), PT (0) */
-#define EPT_GPA_LIMIT   (1ull << 48)
+#define EPT_ENTRIES   512u
+#define EPT_LEVELS    4u /* PML4 (3), PDPT (2), PD (1), PT (0) */
+#define EPT_GPA_LIMIT (1ull << 48)
 /* A non-leaf entry grants everything; the leaf decides (SDM 28.2.2: access rights are the
  * AND over all levels). */
 #define EPT_TABLE_PERMS EPT_RWX
@@ -67,8 +67,8 @@ static int split_large(struct ept *e, uint64_t *slot, unsigned int level)
 	return EPT_OK;
 }
 
-static int map_level(struct ept *e, uint64_t *table, unsigned int level, uint64_t gpa,
-		     uint64_t hpa, uint64_t size, uint64_t leaf_bits)
+static int map_level(struct ept *e, uint64_t *table, unsigned int level, uint64_t gpa, uint64_t hpa,
+		     uint64_t size, uint64_t leaf_bits)
 {
 	uint64_t span = level_span(level);
 	/* At most 512 entries per call: the range never crosses this table's coverage. */

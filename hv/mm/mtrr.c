@@ -3,11 +3,11 @@
 
 #include "x86/ept.h"
 
-#define MTRR_DEF_TYPE_E    (1ull << 11)
-#define MTRR_DEF_TYPE_FE   (1ull << 10)
-#define MTRR_CAP_FIX       (1ull << 8)
+#define MTRR_DEF_TYPE_E     (1ull << 11)
+#define MTRR_DEF_TYPE_FE    (1ull << 10)
+#define MTRR_CAP_FIX        (1ull << 8)
 #define MTRR_PHYSMASK_VALID (1ull << 11)
-#define FIXED_RANGE_END    0x100000ull
+#define FIXED_RANGE_END     0x100000ull
 
 #ifdef HV_CORE
 #include "x86/cpu.h"
@@ -18,8 +18,8 @@ void mtrr_read(struct mtrr_state *st, unsigned int maxphyaddr)
 	uint64_t cap = rdmsr(MSR_IA32_MTRRCAP);
 	uint64_t def = rdmsr(MSR_IA32_MTRR_DEF_TYPE);
 	static const uint32_t fixed_msrs[11] = {
-		MSR_IA32_MTRR_FIX64K_00000, MSR_IA32_MTRR_FIX16K_80000,
-		MSR_IA32_MTRR_FIX16K_A0000, MSR_IA32_MTRR_FIX4K_C0000,
+		MSR_IA32_MTRR_FIX64K_00000,    MSR_IA32_MTRR_FIX16K_80000,
+		MSR_IA32_MTRR_FIX16K_A0000,    MSR_IA32_MTRR_FIX4K_C0000,
 		MSR_IA32_MTRR_FIX4K_C0000 + 1, MSR_IA32_MTRR_FIX4K_C0000 + 2,
 		MSR_IA32_MTRR_FIX4K_C0000 + 3, MSR_IA32_MTRR_FIX4K_C0000 + 4,
 		MSR_IA32_MTRR_FIX4K_C0000 + 5, MSR_IA32_MTRR_FIX4K_C0000 + 6,

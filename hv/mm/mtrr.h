@@ -15,10 +15,10 @@
 #define MTRR_MAX_VARIABLE 32u
 
 struct mtrr_state {
-	bool enabled;            /* IA32_MTRR_DEF_TYPE.E */
-	bool fixed_enabled;      /* IA32_MTRR_DEF_TYPE.FE (and fixed MTRRs supported) */
+	bool enabled;       /* IA32_MTRR_DEF_TYPE.E */
+	bool fixed_enabled; /* IA32_MTRR_DEF_TYPE.FE (and fixed MTRRs supported) */
 	uint8_t default_type;
-	uint8_t fixed[88];       /* 11 fixed MSRs x 8 ranges, in address order (11.11.2.2) */
+	uint8_t fixed[88]; /* 11 fixed MSRs x 8 ranges, in address order (11.11.2.2) */
 	uint32_t variable_count;
 	uint64_t phys_base[MTRR_MAX_VARIABLE];
 	uint64_t phys_mask[MTRR_MAX_VARIABLE]; /* with the valid bit (11) */

@@ -76,7 +76,7 @@ static uint32_t walk_path(struct vmi *v, uint64_t cgroup, char *path, size_t cap
 uint32_t vmi_cgroup_path(struct vmi *v, uint64_t cgroup, char *path, size_t cap, bool *frozen)
 {
 	struct vmi_cgroup_cache_entry *e =
-	    &v->cgroup_cache[(cgroup >> 6) % VMI_CGROUP_CACHE_ENTRIES];
+		&v->cgroup_cache[(cgroup >> 6) % VMI_CGROUP_CACHE_ENTRIES];
 	uint32_t missing;
 	size_t len;
 

@@ -50,17 +50,17 @@ static bool has_prefix(const char *s, size_t n, const char *prefix, size_t *plen
 /* Does one path component (s, n bytes; parent the one before it, pn bytes) name a
  * container? On a match the id is at *id (ID_HEX_LEN bytes). */
 static bool match_component(const char *s, size_t n, const char *parent, size_t pn,
-                            enum vmi_runtime *rt, const char **id)
+			    enum vmi_runtime *rt, const char **id)
 {
 	static const struct {
 		const char *prefix;
 		enum vmi_runtime rt;
 		bool scope_only; /* only as "<prefix><id>.scope" */
 	} patterns[] = {
-	    {"docker-", VMI_RT_DOCKER, true},
-	    {"cri-containerd-", VMI_RT_CONTAINERD, true},
-	    {"crio-", VMI_RT_CRIO, false},
-	    {"libpod-", VMI_RT_PODMAN, false},
+		{"docker-", VMI_RT_DOCKER, true},
+		{"cri-containerd-", VMI_RT_CONTAINERD, true},
+		{"crio-", VMI_RT_CRIO, false},
+		{"libpod-", VMI_RT_PODMAN, false},
 	};
 	static const char scope[] = ".scope";
 	const size_t scope_len = sizeof(scope) - 1;
@@ -120,7 +120,7 @@ static bool match_path(const char *path, struct vmi_container_key *key)
 		const char *id;
 
 		if (match_component(comp[c], len[c], c > 0 ? comp[c - 1] : "",
-		                    c > 0 ? len[c - 1] : 0, &rt, &id)) {
+				    c > 0 ? len[c - 1] : 0, &rt, &id)) {
 			key->in_container = true;
 			key->runtime = rt;
 			memcpy(key->id, id, ID_HEX_LEN);
@@ -138,7 +138,7 @@ static bool by_namespaces(enum vmi_runtime rt)
 }
 
 void vmi_container_key_of(const struct vmi *v, const struct vmi_process *p,
-                          struct vmi_container_key *key)
+			  struct vmi_container_key *key)
 {
 	memset(key, 0, sizeof(*key));
 	if (p->cgroup[0] != '\0' && match_path(p->cgroup, key))
@@ -150,8 +150,8 @@ void vmi_container_key_of(const struct vmi *v, const struct vmi_process *p,
 	    (p->ns[VMI_NS_MNT] == 0 || p->ns[VMI_NS_MNT] != v->host_ns[VMI_NS_MNT])) {
 		key->in_container = true;
 		key->runtime = strcmp(p->cgroup, "/") == 0 || p->cgroup[0] == '\0'
-		                   ? VMI_RT_NAMESPACES
-		                   : VMI_RT_CGROUPFS;
+				       ? VMI_RT_NAMESPACES
+				       : VMI_RT_CGROUPFS;
 		key->pid_ns = p->ns[VMI_NS_PID];
 		key->cgroup_len = strlen(p->cgroup);
 	}
@@ -168,7 +168,7 @@ bool vmi_container_key_equal(const struct vmi_container_key *a, const struct vmi
 }
 
 int vmi_container_find(const struct vmi_container *c, size_t n, const struct vmi_process *p,
-                       const struct vmi *v)
+		       const struct vmi *v)
 {
 	struct vmi_container_key key;
 
@@ -226,7 +226,7 @@ static void add_member(struct vmi_container *c, const struct vmi_process *p, boo
 }
 
 static void new_container(struct vmi_container *c, const struct vmi_container_key *key,
-                          const struct vmi_process *p)
+			  const struct vmi_process *p)
 {
 	memset(c, 0, sizeof(*c));
 	c->key = *key;
@@ -238,7 +238,7 @@ static void new_container(struct vmi_container *c, const struct vmi_container_ke
 }
 
 int vmi_containers_collect(struct vmi *v, struct vmi_container *out, size_t cap, size_t *n,
-                           struct vmi_walk *w)
+			   struct vmi_walk *w)
 {
 	struct vmi_walk local;
 	struct vmi_process p;

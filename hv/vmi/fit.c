@@ -19,13 +19,15 @@ int vmi_profile_fits(struct vmi *v, char *why, size_t cap)
 	    vmi_read_kptr(v, nsproxy + p->nsproxy_uts_ns, &uts) < 0 ||
 	    vmi_read_string(v, uts + p->uts_namespace_name + p->new_utsname_release, release,
 			    sizeof(release)) < 0) {
-		fmt_snprintf(why, cap, "the profile does not fit the running kernel: its "
-				       "init_task.nsproxy->uts_ns->name.release is unreadable");
+		fmt_snprintf(why, cap,
+			     "the profile does not fit the running kernel: its "
+			     "init_task.nsproxy->uts_ns->name.release is unreadable");
 		return -1;
 	}
 	if (p->release[0] && strcmp(p->release, release) != 0) {
-		fmt_snprintf(why, cap, "the profile is for kernel %s but the guest runs %s: make "
-				       "one with tools/mkprofile",
+		fmt_snprintf(why, cap,
+			     "the profile is for kernel %s but the guest runs %s: make "
+			     "one with tools/mkprofile",
 			     p->release, release);
 		return -1;
 	}

@@ -42,7 +42,7 @@ int vmi_translate(struct vmi_mem *m, uint64_t cr3, bool la57, uint64_t va, uint6
 }
 
 int vmi_translate_size(struct vmi_mem *m, uint64_t cr3, bool la57, uint64_t va, uint64_t *pa,
-                       uint64_t *page_size)
+		       uint64_t *page_size)
 {
 	uint64_t table = vmi_cr3_table(cr3);
 	int level = la57 ? 5 : 4;

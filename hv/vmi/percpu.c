@@ -26,7 +26,7 @@ int vmi_percpu_locate(struct vmi *v, const struct vmi_cpu *cpu)
 {
 	const struct vmi_profile *p = v->prof;
 	uint64_t tables[2] = {vmi_cr3_table(cpu->cr3) & ~PTI_USER_PGTABLE_BIT,
-	                      vmi_cr3_table(cpu->cr3)};
+			      vmi_cr3_table(cpu->cr3)};
 	uint64_t bases[2];
 	size_t ntables = tables[0] == tables[1] ? 1 : 2;
 	bool any_base = false;
@@ -64,16 +64,17 @@ int vmi_percpu_locate(struct vmi *v, const struct vmi_cpu *cpu)
 	v->kernel_cr3 = 0;
 	if (!any_base)
 		vmi_set_error(v,
-		              "no per-CPU base: GS base 0x%llx and KERNEL_GS_BASE 0x%llx are not "
-		              "kernel addresses",
-		              (unsigned long long)cpu->gs_base,
-		              (unsigned long long)cpu->kernel_gs_base);
+			      "no per-CPU base: GS base 0x%llx and KERNEL_GS_BASE 0x%llx are not "
+			      "kernel addresses",
+			      (unsigned long long)cpu->gs_base,
+			      (unsigned long long)cpu->kernel_gs_base);
 	else
-		vmi_set_error(
-		    v,
-		    "no task at per-CPU base + 0x%llx (GS base 0x%llx, KERNEL_GS_BASE "
-		    "0x%llx, CR3 0x%llx): wrong profile for this kernel?",
-		    (unsigned long long)p->percpu_current_task, (unsigned long long)cpu->gs_base,
-		    (unsigned long long)cpu->kernel_gs_base, (unsigned long long)cpu->cr3);
+		vmi_set_error(v,
+			      "no task at per-CPU base + 0x%llx (GS base 0x%llx, KERNEL_GS_BASE "
+			      "0x%llx, CR3 0x%llx): wrong profile for this kernel?",
+			      (unsigned long long)p->percpu_current_task,
+			      (unsigned long long)cpu->gs_base,
+			      (unsigned long long)cpu->kernel_gs_base,
+			      (unsigned long long)cpu->cr3);
 	return -1;
 }

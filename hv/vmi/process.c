@@ -65,15 +65,15 @@ static void nsproxy_namespaces(struct vmi *v, uint64_t nsproxy, struct vmi_proce
 		uint32_t ptr_off;    /* in struct nsproxy */
 		uint32_t member_off; /* of ns_common in the namespace struct */
 	} m[] = {
-	    {VMI_NS_CGROUP, pr->nsproxy_cgroup_ns, pr->cgroup_namespace_ns},
-	    {VMI_NS_IPC, pr->nsproxy_ipc_ns, pr->ipc_namespace_ns},
-	    {VMI_NS_MNT, pr->nsproxy_mnt_ns, pr->mnt_namespace_ns},
-	    {VMI_NS_NET, pr->nsproxy_net_ns, pr->net_ns},
-	    {VMI_NS_PID_FOR_CHILDREN, pr->nsproxy_pid_ns_for_children, pr->pid_namespace_ns},
-	    {VMI_NS_UTS, pr->nsproxy_uts_ns, pr->uts_namespace_ns},
-	    /* last: left out when the profile lacks them (profile.h) */
-	    {VMI_NS_TIME, pr->nsproxy_time_ns, pr->time_namespace_ns},
-	    {VMI_NS_TIME_FOR_CHILDREN, pr->nsproxy_time_ns_for_children, pr->time_namespace_ns},
+		{VMI_NS_CGROUP, pr->nsproxy_cgroup_ns, pr->cgroup_namespace_ns},
+		{VMI_NS_IPC, pr->nsproxy_ipc_ns, pr->ipc_namespace_ns},
+		{VMI_NS_MNT, pr->nsproxy_mnt_ns, pr->mnt_namespace_ns},
+		{VMI_NS_NET, pr->nsproxy_net_ns, pr->net_ns},
+		{VMI_NS_PID_FOR_CHILDREN, pr->nsproxy_pid_ns_for_children, pr->pid_namespace_ns},
+		{VMI_NS_UTS, pr->nsproxy_uts_ns, pr->uts_namespace_ns},
+		/* last: left out when the profile lacks them (profile.h) */
+		{VMI_NS_TIME, pr->nsproxy_time_ns, pr->time_namespace_ns},
+		{VMI_NS_TIME_FOR_CHILDREN, pr->nsproxy_time_ns_for_children, pr->time_namespace_ns},
 	};
 	size_t count = sizeof(m) / sizeof(m[0]);
 	uint8_t buf[128];
@@ -127,7 +127,7 @@ static void proc_name(struct vmi *v, uint64_t worker_private, struct vmi_process
 		desc[sizeof(desc) - 1] = '\0';
 		if (desc[0] != '\0')
 			fmt_snprintf(buf, sizeof(buf), "%s%c%s", p->comm,
-			             current_work != 0 ? '+' : '-', desc);
+				     current_work != 0 ? '+' : '-', desc);
 		else
 			return;
 	} else {
@@ -152,7 +152,7 @@ static void pid_namespace(struct vmi *v, uint64_t thread_pid, struct vmi_process
 	    vmi_read_u32(v, thread_pid + pr->pid_level, &level) != 0 || level > VMI_PID_LEVEL_MAX)
 		return;
 	if (vmi_read_kernel(v, thread_pid + pr->pid_numbers + (uint64_t)level * pr->upid_size, upid,
-	                    pr->upid_size) != 0)
+			    pr->upid_size) != 0)
 		return;
 	p->nspid = (int32_t)vmi_get(upid, pr->upid_size, pr->upid_nr, 4);
 	ns_struct = vmi_get(upid, pr->upid_size, pr->upid_ns, 8);
@@ -167,7 +167,7 @@ static void read_hostname(struct vmi *v, uint64_t nsproxy, struct vmi_process *p
 	if (!vmi_is_kernel_ptr(v, nsproxy) ||
 	    vmi_read_kptr(v, nsproxy + pr->nsproxy_uts_ns, &uts) != 0 ||
 	    vmi_read_kernel(v, uts + pr->uts_namespace_name + pr->new_utsname_nodename, p->hostname,
-	                    sizeof(p->hostname)) != 0) {
+			    sizeof(p->hostname)) != 0) {
 		p->hostname[0] = '\0';
 		p->missing |= VMI_MISSING_HOSTNAME;
 		return;
@@ -189,7 +189,7 @@ static void read_cmdline(struct vmi *v, uint64_t mm, struct vmi_process *p)
 		start = args[0];
 		end = args[1];
 	} else if (adjacent || vmi_read_u64(v, mm + pr->mm_arg_start, &start) != 0 ||
-	           vmi_read_u64(v, mm + pr->mm_arg_end, &end) != 0) {
+		   vmi_read_u64(v, mm + pr->mm_arg_end, &end) != 0) {
 		p->missing |= VMI_MISSING_CMDLINE;
 		return;
 	}
@@ -256,9 +256,9 @@ int vmi_process_read(struct vmi *v, uint64_t task, unsigned int what, struct vmi
 	p->tgid = (int32_t)vmi_get(s, len, pr->task_tgid, 4);
 	p->flags = (uint32_t)vmi_get(s, len, pr->task_flags, 4);
 	exit_state =
-	    pr->task_exit_state != 0 ? (uint32_t)vmi_get(s, len, pr->task_exit_state, 4) : 0;
+		pr->task_exit_state != 0 ? (uint32_t)vmi_get(s, len, pr->task_exit_state, 4) : 0;
 	p->state = vmi_state_letter((uint32_t)vmi_get(s, len, pr->task_state, pr->task_state_size),
-	                            exit_state);
+				    exit_state);
 	p->start_ns = vmi_get(s, len, pr->task_start_boottime, 8);
 	memcpy(p->comm, s + pr->task_comm, VMI_COMM_LEN - 1);
 	p->comm[VMI_COMM_LEN - 1] = '\0';
@@ -270,7 +270,7 @@ int vmi_process_read(struct vmi *v, uint64_t task, unsigned int what, struct vmi
 	signal = vmi_get(s, len, pr->task_signal, 8);
 	thread_pid = vmi_get(s, len, pr->task_thread_pid, 8);
 	worker_private =
-	    pr->task_worker_private != 0 ? vmi_get(s, len, pr->task_worker_private, 8) : 0;
+		pr->task_worker_private != 0 ? vmi_get(s, len, pr->task_worker_private, 8) : 0;
 
 	/* A kernel thread has PF_KTHREAD (and no mm); a zombie has lost its mm but is not
 	 * one. */
@@ -309,7 +309,7 @@ int vmi_process_read(struct vmi *v, uint64_t task, unsigned int what, struct vmi
 		if (pr->cred_user_ns != 0 && vmi_is_kernel_ptr(v, real_cred) &&
 		    vmi_read_kptr(v, real_cred + pr->cred_user_ns, &user_ns) == 0)
 			p->ns[VMI_NS_USER] =
-			    vmi_ns_inum(v, user_ns, pr->user_namespace_ns, VMI_NS_USER);
+				vmi_ns_inum(v, user_ns, pr->user_namespace_ns, VMI_NS_USER);
 		for (unsigned int i = 0; i < VMI_NS_COUNT; i++) {
 			if (p->ns[i] == 0 && vmi_ns_known(v, i) &&
 			    (nsproxy != 0 || i == VMI_NS_PID || i == VMI_NS_USER))

@@ -161,15 +161,15 @@ struct ctx {
 	bool path_ok[PATH_DEPTH]; /* false: no key at that level yet, an array, or too long */
 
 	/* the user type being read */
-	need_mask type_needs;      /* needs it supplies directly (it is their struct) */
-	uint64_t type_anons;       /* anon_ref entries it is (bit i: anon[i]) */
+	need_mask type_needs; /* needs it supplies directly (it is their struct) */
+	uint64_t type_anons;  /* anon_ref entries it is (bit i: anon[i]) */
 	struct field field;
 
 	need_mask found;
 	uint64_t value[NEED_COUNT];
-	char state_kind[12];       /* the type of task_struct.__state (or .state) */
+	char state_kind[12]; /* the type of task_struct.__state (or .state) */
 	char state_type[TYPE_NAME_MAX];
-	bool bad_number;           /* a needed value is not an unsigned integer */
+	bool bad_number; /* a needed value is not an unsigned integer */
 	char bad_what[80];
 
 	struct anon_ref anon[ANON_MAX];
@@ -540,8 +540,8 @@ static uint32_t base_size(const struct ctx *c, const char *name)
 		const char *name;
 		uint32_t size;
 	} lp64[] = {
-		{"int", 4}, {"unsigned int", 4}, {"long", 8}, {"long int", 8},
-		{"unsigned long", 8}, {"long unsigned int", 8},
+		{"int", 4},      {"unsigned int", 4},  {"long", 8},
+		{"long int", 8}, {"unsigned long", 8}, {"long unsigned int", 8},
 	};
 
 	for (unsigned i = 0; i < c->base_count; i++)

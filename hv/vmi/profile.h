@@ -43,20 +43,20 @@ struct vmi_profile {
 	uint32_t task_signal;         /* struct signal_struct *signal */
 	uint32_t task_thread_pid;     /* struct pid *thread_pid */
 	/* struct signal_struct */
-	uint32_t signal_nr_threads;   /* int nr_threads */
+	uint32_t signal_nr_threads; /* int nr_threads */
 	/* struct mm_struct */
-	uint32_t mm_pgd;              /* pgd_t *pgd */
-	uint32_t mm_arg_start;        /* unsigned long arg_start */
-	uint32_t mm_arg_end;          /* unsigned long arg_end */
+	uint32_t mm_pgd;       /* pgd_t *pgd */
+	uint32_t mm_arg_start; /* unsigned long arg_start */
+	uint32_t mm_arg_end;   /* unsigned long arg_end */
 	/* struct cred */
-	uint32_t cred_uid;            /* kuid_t uid (a u32 .val at offset 0 of kuid_t) */
+	uint32_t cred_uid; /* kuid_t uid (a u32 .val at offset 0 of kuid_t) */
 	/* struct nsproxy */
 	uint32_t nsproxy_uts_ns, nsproxy_ipc_ns, nsproxy_mnt_ns, nsproxy_pid_ns_for_children,
 		nsproxy_net_ns, nsproxy_cgroup_ns;
 	/* the struct ns_common `ns` member of each namespace struct, and its inum */
 	uint32_t uts_namespace_ns, ipc_namespace_ns, mnt_namespace_ns, pid_namespace_ns, net_ns,
 		cgroup_namespace_ns;
-	uint32_t ns_common_inum;      /* unsigned int inum */
+	uint32_t ns_common_inum; /* unsigned int inum */
 	/* struct uts_namespace: struct new_utsname name; new_utsname.nodename[65] */
 	uint32_t uts_namespace_name;
 	uint32_t new_utsname_nodename;
@@ -84,7 +84,8 @@ struct vmi_profile {
 	 * struct task_struct: int exit_state */
 	uint32_t task_exit_state;
 	/* /proc/PID/ns/user is __task_cred(task)->user_ns, i.e. real_cred->user_ns:
-	 * struct cred: struct user_namespace *user_ns; struct user_namespace: struct ns_common ns */
+	 * struct cred: struct user_namespace *user_ns; struct user_namespace: struct ns_common ns
+	 */
 	uint32_t cred_user_ns;
 	uint32_t user_namespace_ns;
 	/* /proc/PID/ns/time and time_for_children (CONFIG_TIME_NS):
@@ -116,13 +117,16 @@ struct profile_error {
  * NULL. tools/mkprofile writes exactly these, and the tests check that each one is
  * required. Per-CPU symbols are not in this table (see profile.c).
  */
-#define PROFILE_NEED_PCPU_HOT 1u /* needed only when there is no current_task symbol
-				    (6.2 to 6.14 keep the current task in pcpu_hot) */
-#define PROFILE_NEED_SIZEOF   2u /* also record the size of the member's base type
-				    (task_struct.__state: 4, or 8 for the older long state) */
-#define PROFILE_NEED_OPTIONAL 4u /* left 0 when the profile lacks it, never refused (the
-				    fields marked "0 means not in this profile" above) */
-#define PROFILE_NO_SLOT 0xffffu  /* value not stored in struct vmi_profile */
+#define PROFILE_NEED_PCPU_HOT                                                                      \
+	1u /* needed only when there is no current_task symbol                                     \
+	      (6.2 to 6.14 keep the current task in pcpu_hot) */
+#define PROFILE_NEED_SIZEOF                                                                        \
+	2u /* also record the size of the member's base type                                       \
+	      (task_struct.__state: 4, or 8 for the older long state) */
+#define PROFILE_NEED_OPTIONAL                                                                      \
+	4u                      /* left 0 when the profile lacks it, never refused (the            \
+				   fields marked "0 means not in this profile" above) */
+#define PROFILE_NO_SLOT 0xffffu /* value not stored in struct vmi_profile */
 
 struct profile_need {
 	const char *type;   /* "task_struct" */

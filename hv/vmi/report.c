@@ -67,8 +67,8 @@ static void text_ns(struct reply *r, const uint32_t ns[VMI_NS_COUNT])
 
 static void json_walk_status(struct reply *r, const struct vmi_walk *w, bool containers_cut)
 {
-	reply_printf(
-	    r, ",\"truncated\":%s,\"reason\":", w->truncated || containers_cut ? "true" : "false");
+	reply_printf(r, ",\"truncated\":%s,\"reason\":",
+		     w->truncated || containers_cut ? "true" : "false");
 	if (w->truncated)
 		reply_json_string(r, w->reason);
 	else if (containers_cut)
@@ -78,13 +78,13 @@ static void json_walk_status(struct reply *r, const struct vmi_walk *w, bool con
 }
 
 static void text_walk_status(struct reply *r, const struct vmi_walk *w, bool containers_cut,
-                             size_t cap)
+			     size_t cap)
 {
 	char buf[VMI_ERROR_MAX];
 
 	if (w->truncated)
 		reply_line(r, "warning: task list incomplete: %s",
-		           printable(w->reason, buf, sizeof(buf)));
+			   printable(w->reason, buf, sizeof(buf)));
 	if (containers_cut)
 		reply_line(r, "warning: more than %zu containers: the others are not shown", cap);
 }
@@ -101,7 +101,7 @@ static bool collect(struct vmi *v, size_t *n, struct vmi_walk *w)
 }
 
 static const struct vmi_container *container_of(struct vmi *v, size_t n,
-                                                const struct vmi_process *p)
+						const struct vmi_process *p)
 {
 	int i = vmi_container_find(v->containers, n, p, v);
 
@@ -113,7 +113,7 @@ static const struct vmi_container *container_of(struct vmi *v, size_t n,
 #define PS_HEADER "    PID    PPID   UID S  THR      START CONTAINER    COMM            CMDLINE"
 
 static void ps_text_line(struct reply *r, const struct vmi_process *p,
-                         const struct vmi_container *c)
+			 const struct vmi_container *c)
 {
 	char ppid[12], uid[12], thr[12], comm[VMI_COMM_LEN], name[13], cmd[VMI_CMDLINE_MAX];
 	char full[VMI_NAME_MAX];
@@ -133,8 +133,8 @@ static void ps_text_line(struct reply *r, const struct vmi_process *p,
 	printable(c != NULL ? c->name : "-", name, sizeof(name));
 	printable(p->comm, comm, sizeof(comm));
 	reply_printf(r, "%7d %7s %5s %c %4s %6llu.%03llu %-12s %-15s ", p->tgid, ppid, uid,
-	             p->state, thr, (unsigned long long)(p->start_ns / 1000000000u),
-	             (unsigned long long)(p->start_ns / 1000000u % 1000u), name, comm);
+		     p->state, thr, (unsigned long long)(p->start_ns / 1000000000u),
+		     (unsigned long long)(p->start_ns / 1000000u % 1000u), name, comm);
 	if (p->kthread || p->cmdline[0] == '\0') /* as ps shows one without arguments */
 		reply_line(r, "[%s]", printable(p->comm, full, sizeof(full)));
 	else
@@ -142,18 +142,18 @@ static void ps_text_line(struct reply *r, const struct vmi_process *p,
 }
 
 static void ps_json_object(struct reply *r, const struct vmi_process *p,
-                           const struct vmi_container *c)
+			   const struct vmi_container *c)
 {
 	static const struct {
 		uint32_t bit;
 		const char *name;
 	} partial[] = {
-	    {VMI_MISSING_CMDLINE, "cmdline unreadable"},
-	    {VMI_TRUNCATED_CMDLINE, "cmdline truncated"},
-	    {VMI_MISSING_NS, "namespaces incomplete"},
-	    {VMI_MISSING_CGROUP, "cgroup unreadable"},
-	    {VMI_TRUNCATED_CGROUP, "cgroup truncated"},
-	    {VMI_MISSING_HOSTNAME, "hostname unreadable"},
+		{VMI_MISSING_CMDLINE, "cmdline unreadable"},
+		{VMI_TRUNCATED_CMDLINE, "cmdline truncated"},
+		{VMI_MISSING_NS, "namespaces incomplete"},
+		{VMI_MISSING_CGROUP, "cgroup unreadable"},
+		{VMI_TRUNCATED_CGROUP, "cgroup truncated"},
+		{VMI_MISSING_HOSTNAME, "hostname unreadable"},
 	};
 	const char *sep = "";
 
@@ -180,7 +180,7 @@ static void ps_json_object(struct reply *r, const struct vmi_process *p,
 	else
 		reply_printf(r, "\"threads\":%d,", p->threads);
 	reply_printf(r, "\"start_ns\":%llu,\"kthread\":%s,\"ns\":", (unsigned long long)p->start_ns,
-	             p->kthread ? "true" : "false");
+		     p->kthread ? "true" : "false");
 	json_ns(r, p->ns);
 	reply_printf(r, ",\"hostname\":");
 	reply_json_string(r, (p->missing & VMI_MISSING_HOSTNAME) ? NULL : p->hostname);
@@ -255,17 +255,17 @@ static void ct_text_line(struct reply *r, const struct vmi_container *c)
 	char id[13], name[13], host[VMI_HOSTNAME_MAX], cg[VMI_PATH_MAX];
 
 	reply_line(
-	    r, "%-12s %-12s %-8s %-10s %7d %6d %5u %-16s %s", printable(c->id, id, sizeof(id)),
-	    printable(c->name, name, sizeof(name)), vmi_container_state_name(c->state),
-	    vmi_runtime_name(c->key.runtime), c->init_pid, c->init_nspid, c->processes,
-	    printable(c->hostname, host, sizeof(host)), printable(c->cgroup, cg, sizeof(cg)));
+		r, "%-12s %-12s %-8s %-10s %7d %6d %5u %-16s %s", printable(c->id, id, sizeof(id)),
+		printable(c->name, name, sizeof(name)), vmi_container_state_name(c->state),
+		vmi_runtime_name(c->key.runtime), c->init_pid, c->init_nspid, c->processes,
+		printable(c->hostname, host, sizeof(host)), printable(c->cgroup, cg, sizeof(cg)));
 }
 
 /* The members of c, one pass over the task list: pids (JSON) or whole objects/lines. */
 enum members_as { MEMBERS_PIDS, MEMBERS_JSON, MEMBERS_TEXT };
 
 static void ct_members(struct vmi *v, struct reply *r, const struct vmi_container *c,
-                       enum members_as as)
+		       enum members_as as)
 {
 	struct vmi_container_key key;
 	struct vmi_process p;
@@ -301,8 +301,8 @@ static void ct_json_object(struct vmi *v, struct reply *r, const struct vmi_cont
 	reply_printf(r, ",\"name\":");
 	reply_json_string(r, c->name);
 	reply_printf(r, ",\"runtime\":\"%s\",\"state\":\"%s\",\"init_pid\":%d,\"init_nspid\":",
-	             vmi_runtime_name(c->key.runtime), vmi_container_state_name(c->state),
-	             c->init_pid);
+		     vmi_runtime_name(c->key.runtime), vmi_container_state_name(c->state),
+		     c->init_pid);
 	if (c->init_nspid < 0)
 		reply_printf(r, "null");
 	else
@@ -366,7 +366,7 @@ static void inspect_container_text(struct vmi *v, struct reply *r, const struct 
 	reply_line(r, "name:        %s", printable(c->name, buf, sizeof(buf)));
 	reply_line(r, "runtime:     %s", vmi_runtime_name(c->key.runtime));
 	reply_line(r, "state:       %s%s", vmi_container_state_name(c->state),
-	           c->frozen && c->state != VMI_CT_PAUSED ? " (cgroup frozen)" : "");
+		   c->frozen && c->state != VMI_CT_PAUSED ? " (cgroup frozen)" : "");
 	reply_line(r, "init pid:    %d (%d inside)", c->init_pid, c->init_nspid);
 	reply_line(r, "hostname:    %s", printable(c->hostname, buf, sizeof(buf)));
 	reply_line(r, "cgroup:      %s", printable(c->cgroup, buf, sizeof(buf)));
@@ -379,7 +379,7 @@ static void inspect_container_text(struct vmi *v, struct reply *r, const struct 
 }
 
 static void inspect_process_text(struct reply *r, const struct vmi_process *p,
-                                 const struct vmi_container *c)
+				 const struct vmi_container *c)
 {
 	char buf[VMI_PATH_MAX];
 
@@ -394,7 +394,7 @@ static void inspect_process_text(struct reply *r, const struct vmi_process *p,
 		reply_line(r, "cmdline:     ? (unreadable)");
 	else
 		reply_line(r, "cmdline:     %s%s", printable(p->cmdline, buf, sizeof(buf)),
-		           (p->missing & VMI_TRUNCATED_CMDLINE) ? " ..." : "");
+			   (p->missing & VMI_TRUNCATED_CMDLINE) ? " ..." : "");
 	if (p->missing & VMI_MISSING_UID)
 		reply_line(r, "uid:         ?");
 	else
@@ -402,13 +402,13 @@ static void inspect_process_text(struct reply *r, const struct vmi_process *p,
 	reply_line(r, "state:       %c", p->state);
 	reply_line(r, "threads:     %d", p->threads);
 	reply_line(r, "started:     %llu.%03llu s after boot",
-	           (unsigned long long)(p->start_ns / 1000000000u),
-	           (unsigned long long)(p->start_ns / 1000000u % 1000u));
+		   (unsigned long long)(p->start_ns / 1000000000u),
+		   (unsigned long long)(p->start_ns / 1000000u % 1000u));
 	reply_line(r, "kernel thread: %s", p->kthread ? "yes" : "no");
 	reply_line(r, "container:   %s", c != NULL ? printable(c->id, buf, sizeof(buf)) : "-");
 	reply_line(r, "hostname:    %s", printable(p->hostname, buf, sizeof(buf)));
 	reply_line(r, "cgroup:      %s%s%s", printable(p->cgroup, buf, sizeof(buf)),
-	           (p->missing & VMI_TRUNCATED_CGROUP) ? " ..." : "", p->frozen ? " (frozen)" : "");
+		   (p->missing & VMI_TRUNCATED_CGROUP) ? " ..." : "", p->frozen ? " (frozen)" : "");
 	reply_printf(r, "namespaces:  ");
 	text_ns(r, p->ns);
 	reply_line(r, "%s", "");
@@ -446,7 +446,7 @@ int vmi_verb_inspect(struct vmi *v, struct reply *r, int argc, char **argv)
 			continue;
 		if (what != NULL || argv[i][0] == '-')
 			return reply_fail(r, PROTO_BAD_ARGUMENT, "unexpected \"%.40s\"; usage: %s",
-			                  argv[i], VMI_INSPECT_USAGE);
+					  argv[i], VMI_INSPECT_USAGE);
 		what = argv[i];
 	}
 	if (what == NULL)
@@ -480,7 +480,7 @@ int vmi_verb_inspect(struct vmi *v, struct reply *r, int argc, char **argv)
 	}
 	if (found == NULL && prefix_matches > 1)
 		return reply_fail(r, PROTO_FAILED, "'%s' is ambiguous: it begins %zu container ids",
-		                  shown, prefix_matches);
+				  shown, prefix_matches);
 	for (size_t i = 0; i < n && found == NULL; i++) {
 		if (strncmp(v->containers[i].id, what, what_len) == 0)
 			found = &v->containers[i];

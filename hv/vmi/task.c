@@ -102,7 +102,7 @@ int vmi_find_init_task(struct vmi *v)
 	}
 	if (!on_list(v, start)) {
 		vmi_set_error(v, "current task 0x%llx and its parents are not on a tasks list",
-		              (unsigned long long)v->current_task);
+			      (unsigned long long)v->current_task);
 		return -1;
 	}
 
@@ -137,7 +137,7 @@ void vmi_walk_begin(struct vmi *v, struct vmi_walk *w)
 }
 
 static bool walk_stop(struct vmi_walk *w, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+	__attribute__((format(printf, 2, 3)));
 
 static bool walk_stop(struct vmi_walk *w, const char *fmt, ...)
 {
@@ -169,23 +169,24 @@ bool vmi_walk_next(struct vmi *v, struct vmi_walk *w, uint64_t *task)
 	cur_list = w->cur + p->task_tasks;
 	if (read_links(v, w->cur, &next, &prev) != 0)
 		return walk_stop(w, "tasks list of task 0x%llx is unreadable",
-		                 (unsigned long long)w->cur);
+				 (unsigned long long)w->cur);
 	if (!vmi_is_kernel_ptr(v, next))
 		return walk_stop(w, "task 0x%llx: tasks.next 0x%llx is not a kernel address",
-		                 (unsigned long long)w->cur, (unsigned long long)next);
+				 (unsigned long long)w->cur, (unsigned long long)next);
 	if (next == w->head + p->task_tasks) {
 		w->done = true; /* back at init_task: the whole list was seen */
 		return false;
 	}
 	if (vmi_read_kernel(v, next + 8u, &back, sizeof(back)) != 0)
 		return walk_stop(w, "task 0x%llx: tasks.next 0x%llx points outside guest memory",
-		                 (unsigned long long)w->cur, (unsigned long long)next);
+				 (unsigned long long)w->cur, (unsigned long long)next);
 	if (back != cur_list)
 		return walk_stop(
-		    w,
-		    "task 0x%llx: tasks.next 0x%llx does not point back (prev 0x%llx): "
-		    "list corrupt or changing",
-		    (unsigned long long)w->cur, (unsigned long long)next, (unsigned long long)back);
+			w,
+			"task 0x%llx: tasks.next 0x%llx does not point back (prev 0x%llx): "
+			"list corrupt or changing",
+			(unsigned long long)w->cur, (unsigned long long)next,
+			(unsigned long long)back);
 	if (w->visited >= VMI_TASKS_MAX)
 		return walk_stop(w, "more than %u tasks: stopped there", VMI_TASKS_MAX);
 	w->cur = next - p->task_tasks;

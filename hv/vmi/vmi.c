@@ -33,29 +33,29 @@ static int snapshot_layout(struct vmi *v)
 	const struct {
 		uint32_t off, size;
 	} m[] = {
-	    {p->task_state, p->task_state_size},
-	    {p->task_flags, 4},
-	    {p->task_tasks, 16},
-	    {p->task_pid, 4},
-	    {p->task_tgid, 4},
-	    {p->task_real_parent, 8},
-	    {p->task_group_leader, 8},
-	    {p->task_comm, VMI_COMM_LEN},
-	    {p->task_mm, 8},
-	    {p->task_real_cred, 8},
-	    {p->task_start_boottime, 8},
-	    {p->task_nsproxy, 8},
-	    {p->task_cgroups, 8},
-	    {p->task_signal, 8},
-	    {p->task_thread_pid, 8},
-	    {p->task_exit_state != 0 ? p->task_exit_state : p->task_pid, 4},
-	    {p->task_worker_private != 0 ? p->task_worker_private : p->task_pid, 8},
+		{p->task_state, p->task_state_size},
+		{p->task_flags, 4},
+		{p->task_tasks, 16},
+		{p->task_pid, 4},
+		{p->task_tgid, 4},
+		{p->task_real_parent, 8},
+		{p->task_group_leader, 8},
+		{p->task_comm, VMI_COMM_LEN},
+		{p->task_mm, 8},
+		{p->task_real_cred, 8},
+		{p->task_start_boottime, 8},
+		{p->task_nsproxy, 8},
+		{p->task_cgroups, 8},
+		{p->task_signal, 8},
+		{p->task_thread_pid, 8},
+		{p->task_exit_state != 0 ? p->task_exit_state : p->task_pid, 4},
+		{p->task_worker_private != 0 ? p->task_worker_private : p->task_pid, 8},
 	};
 	uint32_t end = 0;
 
 	if (p->task_state_size != 4 && p->task_state_size != 8) {
 		vmi_set_error(v, "profile: task_struct state size %u is neither 4 nor 8",
-		              p->task_state_size);
+			      p->task_state_size);
 		return -1;
 	}
 	if (p->upid_size == 0 || p->upid_size > 64) {
@@ -65,9 +65,9 @@ static int snapshot_layout(struct vmi *v)
 	for (size_t i = 0; i < sizeof(m) / sizeof(m[0]); i++) {
 		if (m[i].off > VMI_TASK_SNAPSHOT_MAX - m[i].size) {
 			vmi_set_error(v,
-			              "profile: a task_struct member lies at offset %u, beyond the "
-			              "%u bytes this build reads",
-			              m[i].off, VMI_TASK_SNAPSHOT_MAX);
+				      "profile: a task_struct member lies at offset %u, beyond the "
+				      "%u bytes this build reads",
+				      m[i].off, VMI_TASK_SNAPSHOT_MAX);
 			return -1;
 		}
 		if (m[i].off + m[i].size > end)
@@ -75,7 +75,7 @@ static int snapshot_layout(struct vmi *v)
 	}
 	if (p->task_struct_size != 0 && end > p->task_struct_size) {
 		vmi_set_error(v, "profile: task_struct members end at %u, past its size %u", end,
-		              p->task_struct_size);
+			      p->task_struct_size);
 		return -1;
 	}
 	v->snapshot_len = end;
@@ -102,7 +102,7 @@ static void host_namespaces(struct vmi *v)
 }
 
 int vmi_open(struct vmi *v, struct vmi_mem *mem, const struct vmi_profile *prof,
-             const struct vmi_cpu *cpu)
+	     const struct vmi_cpu *cpu)
 {
 	struct vmi_container *containers = v->containers;
 	size_t containers_cap = v->containers_cap;
@@ -125,11 +125,11 @@ int vmi_open(struct vmi *v, struct vmi_mem *mem, const struct vmi_profile *prof,
 const char *vmi_ns_name(enum vmi_ns ns)
 {
 	static const char *const names[VMI_NS_COUNT] = {
-	    [VMI_NS_CGROUP] = "cgroup", [VMI_NS_IPC] = "ipc",
-	    [VMI_NS_MNT] = "mnt",       [VMI_NS_NET] = "net",
-	    [VMI_NS_PID] = "pid",       [VMI_NS_PID_FOR_CHILDREN] = "pid_for_children",
-	    [VMI_NS_TIME] = "time",     [VMI_NS_TIME_FOR_CHILDREN] = "time_for_children",
-	    [VMI_NS_USER] = "user",     [VMI_NS_UTS] = "uts",
+		[VMI_NS_CGROUP] = "cgroup", [VMI_NS_IPC] = "ipc",
+		[VMI_NS_MNT] = "mnt",       [VMI_NS_NET] = "net",
+		[VMI_NS_PID] = "pid",       [VMI_NS_PID_FOR_CHILDREN] = "pid_for_children",
+		[VMI_NS_TIME] = "time",     [VMI_NS_TIME_FOR_CHILDREN] = "time_for_children",
+		[VMI_NS_USER] = "user",     [VMI_NS_UTS] = "uts",
 	};
 
 	return (unsigned int)ns < VMI_NS_COUNT ? names[ns] : "?";

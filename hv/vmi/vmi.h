@@ -66,7 +66,7 @@ struct vmi_cpu {
 int vmi_translate(struct vmi_mem *m, uint64_t cr3, bool la57, uint64_t va, uint64_t *pa);
 /* The same, also giving the size of the page that maps va (4 KiB, 2 MiB or 1 GiB). */
 int vmi_translate_size(struct vmi_mem *m, uint64_t cr3, bool la57, uint64_t va, uint64_t *pa,
-                       uint64_t *page_size);
+		       uint64_t *page_size);
 /* Does va have the canonical form of the paging mode (bits 63:47, or 63:56 with LA57,
  * all equal)? */
 bool vmi_canonical(uint64_t va, bool la57);
@@ -138,7 +138,7 @@ struct vmi_process {
 	uint32_t flags;    /* task_struct.flags */
 	uint64_t start_ns; /* start_boottime: ns since boot */
 	char comm[VMI_NAME_MAX];       /* as /proc/PID/stat shows it: task->comm, or a kernel
-	                                * thread's full name (see profile.h) */
+					* thread's full name (see profile.h) */
 	char cmdline[VMI_CMDLINE_MAX]; /* arguments joined by spaces */
 	uint32_t ns[VMI_NS_COUNT];     /* inode numbers; 0 if unknown */
 	char hostname[VMI_HOSTNAME_MAX];
@@ -155,7 +155,7 @@ enum vmi_runtime {
 	VMI_RT_CRIO,       /* crio-<id>.scope, crio-<id> */
 	VMI_RT_PODMAN,     /* libpod-<id>.scope, libpod-<id> */
 	VMI_RT_CGROUPFS,   /* own pid and mnt namespaces, named by its plain cgroupfs leaf
-	                    * (crun/runc with cgroupsPath /lab/NAME) */
+			    * (crun/runc with cgroupsPath /lab/NAME) */
 	VMI_RT_NAMESPACES, /* own pid and mnt namespaces, cgroup "/": named by its pid ns */
 };
 const char *vmi_runtime_name(enum vmi_runtime rt);
@@ -256,7 +256,7 @@ struct vmi {
  * saying what could not be found. v keeps pointers to mem and prof.
  */
 int vmi_open(struct vmi *v, struct vmi_mem *mem, const struct vmi_profile *prof,
-             const struct vmi_cpu *cpu);
+	     const struct vmi_cpu *cpu);
 /* Does the profile describe the running kernel (fit.c)? Compares the profile's release
  * with init's uts namespace release. 0, or -1 with why saying what differs. */
 int vmi_profile_fits(struct vmi *v, char *why, size_t cap);
@@ -305,15 +305,15 @@ uint32_t vmi_cgroup_path(struct vmi *v, uint64_t cgroup, char *path, size_t cap,
 /* Containers (container.c). */
 /* The container a process belongs to, from its cgroup path and namespaces. */
 void vmi_container_key_of(const struct vmi *v, const struct vmi_process *p,
-                          struct vmi_container_key *key);
+			  struct vmi_container_key *key);
 bool vmi_container_key_equal(const struct vmi_container_key *a, const struct vmi_container_key *b);
 /* Walks every process and groups them: out[0..*n). Returns 0, or -1 when there were more
  * containers than cap (the first cap are kept, *n == cap). The walk's own truncation is in
  * w (may be NULL). */
 int vmi_containers_collect(struct vmi *v, struct vmi_container *out, size_t cap, size_t *n,
-                           struct vmi_walk *w);
+			   struct vmi_walk *w);
 /* The index in c[0..n) of p's container, or -1. */
 int vmi_container_find(const struct vmi_container *c, size_t n, const struct vmi_process *p,
-                       const struct vmi *v);
+		       const struct vmi *v);
 
 #endif

@@ -14,8 +14,8 @@
 #include "x86/vmx_controls.h"
 
 #define EFI_CONVENTIONAL_MEMORY 7u
-#define IDENTITY_MIN_LIMIT  (4ull << 30)   /* always cover the 32-bit MMIO hole */
-#define IDENTITY_MAX_LIMIT  (512ull << 30) /* more is mapped on first touch */
+#define IDENTITY_MIN_LIMIT      (4ull << 30)   /* always cover the 32-bit MMIO hole */
+#define IDENTITY_MAX_LIMIT      (512ull << 30) /* more is mapped on first touch */
 
 static void *alloc_page_cb(void *ctx)
 {

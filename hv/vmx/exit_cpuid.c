@@ -18,7 +18,7 @@ void handle_cpuid(struct vcpu *v)
 	uint32_t sec = monitor.secondary_controls;
 
 	if (leaf >= CPUID_HV_VENDOR_LEAF && leaf <= CPUID_HV_LAST_LEAF) {
-		c = (struct cpuid_regs){ 0, 0, 0, 0 };
+		c = (struct cpuid_regs){0, 0, 0, 0};
 		if (leaf == CPUID_HV_VENDOR_LEAF) {
 			/* EAX = highest hypervisor leaf; EBX:ECX:EDX = signature. Leaf
 			 * 0x40000001 (features) is all zero: no paravirtual interfaces. */

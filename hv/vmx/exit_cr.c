@@ -11,7 +11,7 @@
 #include "x86/cr.h"
 #include "x86/vmcs.h"
 
-#define CR_QUAL_NUMBER(q)      ((q) & 0xFu)
+#define CR_QUAL_NUMBER(q)      ((q)&0xFu)
 #define CR_QUAL_ACCESS_TYPE(q) (((q) >> 4) & 3u)
 #define CR_QUAL_GPR(q)         (((q) >> 8) & 0xFu)
 #define CR_ACCESS_MOV_TO_CR    0u

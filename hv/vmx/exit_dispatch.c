@@ -59,8 +59,8 @@ static void reinject_interrupted_event(struct vcpu *v, uint32_t idt_info)
 		return;
 	/* Bits 30:12 are reserved in the VM-entry field (bit 12 of the IDT-vectoring
 	 * field is undefined). */
-	vmwrite(VM_ENTRY_INTR_INFO_FIELD, idt_info & (INTR_INFO_VALID | 0x7FFu |
-						      INTR_INFO_DELIVER_CODE));
+	vmwrite(VM_ENTRY_INTR_INFO_FIELD,
+		idt_info & (INTR_INFO_VALID | 0x7FFu | INTR_INFO_DELIVER_CODE));
 	if (idt_info & INTR_INFO_DELIVER_CODE)
 		vmwrite(VM_ENTRY_EXCEPTION_ERROR_CODE, vmread(IDT_VECTORING_ERROR_CODE));
 	uint32_t type = idt_info & INTR_INFO_TYPE_MASK;
@@ -101,8 +101,8 @@ void vmx_exit_handler(struct guest_regs *regs)
 	if (reason & VMX_EXIT_REASONS_FAILED_VMENTRY) {
 		/* SDM 26.7 "VM-Entry Failures During or After Loading Guest State": the
 		 * exit reason has bit 31 set; nothing of the guest ran. */
-		vmx_stop_guest(v, "VM entry failed, exit reason 0x%x qualification 0x%llx",
-			       reason, (unsigned long long)vmread(EXIT_QUALIFICATION));
+		vmx_stop_guest(v, "VM entry failed, exit reason 0x%x qualification 0x%llx", reason,
+			       (unsigned long long)vmread(EXIT_QUALIFICATION));
 		serve_console_forever(v);
 	}
 

@@ -21,8 +21,9 @@ void handle_ept_violation(struct vcpu *v)
 	 * the region on first touch and retry the access. */
 	if (ept_map_on_demand(gpa))
 		return;
-	vmx_stop_guest(v, "EPT violation at gpa 0x%llx (qualification 0x%llx) that the "
-			  "monitor cannot resolve",
+	vmx_stop_guest(v,
+		       "EPT violation at gpa 0x%llx (qualification 0x%llx) that the "
+		       "monitor cannot resolve",
 		       (unsigned long long)gpa, (unsigned long long)v->exit_qualification);
 }
 

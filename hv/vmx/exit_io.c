@@ -14,9 +14,9 @@
 #include "vmx/exit_handlers.h"
 #include "vmx/vmx.h"
 
-#define IO_QUAL_SIZE(q)   (((q) & 7u) + 1u) /* 1, 2 or 4 bytes */
-#define IO_QUAL_IN        (1u << 3)
-#define IO_QUAL_STRING    (1u << 4)
+#define IO_QUAL_SIZE(q) (((q)&7u) + 1u) /* 1, 2 or 4 bytes */
+#define IO_QUAL_IN      (1u << 3)
+#define IO_QUAL_STRING  (1u << 4)
 
 #define UART_LSR_OFFSET 5u
 #define UART_LSR_IDLE   0x60u /* THRE | TEMT: nothing received, nothing to send */

@@ -58,7 +58,8 @@ void vmx_queue_pending_nmi(struct vcpu *v)
 		v->event_injected = true;
 		v->nmi_pending--;
 		if (v->nmi_pending == 0 && (proc & CPU_BASED_NMI_WINDOW_EXITING))
-			vmwrite(CPU_BASED_VM_EXEC_CONTROL, proc & ~(uint64_t)CPU_BASED_NMI_WINDOW_EXITING);
+			vmwrite(CPU_BASED_VM_EXEC_CONTROL,
+				proc & ~(uint64_t)CPU_BASED_NMI_WINDOW_EXITING);
 		return;
 	}
 	if (!(proc & CPU_BASED_NMI_WINDOW_EXITING))

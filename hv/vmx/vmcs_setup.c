@@ -18,7 +18,7 @@
 
 extern char vmx_exit_entry[];
 
-#define HOST_STACK_PAGES 8u
+#define HOST_STACK_PAGES     8u
 #define PAT_POWER_ON_DEFAULT 0x0007040600070406ull /* SDM Vol. 3A 11.12.4 */
 
 /* ---------------------------------------------------------------- guest segments */
@@ -33,7 +33,7 @@ struct segment {
 /* Read the descriptor a selector names in the current GDT (SDM Vol. 3A 3.4.5). */
 static struct segment segment_from_gdt(uint16_t selector, const struct desc_ptr *gdtr)
 {
-	struct segment s = { .selector = selector, .ar = VMX_AR_UNUSABLE };
+	struct segment s = {.selector = selector, .ar = VMX_AR_UNUSABLE};
 	uint32_t index = selector & ~7u;
 	if (index == 0 || (selector & 4) || index + 7 > gdtr->limit)
 		return s; /* null selector, LDT selector, or outside the GDT: unusable */
@@ -48,7 +48,7 @@ static struct segment segment_from_gdt(uint16_t selector, const struct desc_ptr 
 		/* System descriptor (TSS, LDT): 16 bytes in IA-32e mode, base bits 63:32 in
 		 * the second half (SDM 7.2.3). */
 		if (index + 15 <= gdtr->limit)
-			s.base |= (uint64_t)*(const uint32_t *)(gdt + index + 8) << 32;
+			s.base |= (uint64_t) * (const uint32_t *)(gdt + index + 8) << 32;
 	} else {
 		s.ar |= 1; /* code/data: VM entry wants the accessed bit (26.3.1.2) */
 	}
@@ -223,13 +223,13 @@ static int setup_controls(struct vcpu *v)
 	/* 24.6.1: NMIs exit so the monitor sees them and re-injects them (with virtual
 	 * NMIs, the blocking state is tracked per VMCS); the preemption timer gives the
 	 * console its polling exits. External interrupts go straight to the guest. */
-	uint32_t pin = vmx_adjust_controls(c->pin_msr, PIN_BASED_NMI_EXITING |
-						     PIN_BASED_VIRTUAL_NMIS |
-						     PIN_BASED_VMX_PREEMPTION_TIMER);
+	uint32_t pin =
+		vmx_adjust_controls(c->pin_msr, PIN_BASED_NMI_EXITING | PIN_BASED_VIRTUAL_NMIS |
+							PIN_BASED_VMX_PREEMPTION_TIMER);
 	/* 24.6.2: only I/O (console ports) and MSR bitmaps; no HLT, CR3, RDTSC exiting. */
 	uint32_t proc = vmx_adjust_controls(c->proc_msr, CPU_BASED_USE_IO_BITMAPS |
-						       CPU_BASED_USE_MSR_BITMAPS |
-						       CPU_BASED_ACTIVATE_SECONDARY);
+								 CPU_BASED_USE_MSR_BITMAPS |
+								 CPU_BASED_ACTIVATE_SECONDARY);
 	/* Secondary: EPT and unrestricted guest always; RDTSCP, INVPCID, XSAVES and
 	 * user wait/pause when offered, since without their enable bits the instructions
 	 * raise #UD in the guest and Linux uses them when CPUID lists them (DESIGN §8;
@@ -241,27 +241,27 @@ static int setup_controls(struct vcpu *v)
 	uint32_t sec = (want2 | (uint32_t)c->secondary) & (uint32_t)(c->secondary >> 32);
 	/* 24.7.1 / 24.8.1: 64-bit host; IA32_EFER and IA32_PAT saved and loaded on every
 	 * transition (without EFER save, Linux's EFER.SCE is lost: DESIGN §8). */
-	uint32_t exit = vmx_adjust_controls(c->exit_msr, VM_EXIT_HOST_ADDR_SPACE_SIZE |
-						       VM_EXIT_SAVE_IA32_PAT | VM_EXIT_LOAD_IA32_PAT |
-						       VM_EXIT_SAVE_IA32_EFER |
-						       VM_EXIT_LOAD_IA32_EFER |
-						       VM_EXIT_SAVE_DEBUG_CONTROLS);
-	uint32_t entry_want = VM_ENTRY_LOAD_DEBUG_CONTROLS | VM_ENTRY_LOAD_IA32_PAT |
-			      VM_ENTRY_LOAD_IA32_EFER;
+	uint32_t exit = vmx_adjust_controls(
+		c->exit_msr, VM_EXIT_HOST_ADDR_SPACE_SIZE | VM_EXIT_SAVE_IA32_PAT |
+				     VM_EXIT_LOAD_IA32_PAT | VM_EXIT_SAVE_IA32_EFER |
+				     VM_EXIT_LOAD_IA32_EFER | VM_EXIT_SAVE_DEBUG_CONTROLS);
+	uint32_t entry_want =
+		VM_ENTRY_LOAD_DEBUG_CONTROLS | VM_ENTRY_LOAD_IA32_PAT | VM_ENTRY_LOAD_IA32_EFER;
 	if (rdmsr(MSR_EFER) & EFER_LMA)
 		entry_want |= VM_ENTRY_IA32E_MODE;
 	uint32_t entry = vmx_adjust_controls(c->entry_msr, entry_want);
 
-	uint32_t must_pin = PIN_BASED_NMI_EXITING | PIN_BASED_VIRTUAL_NMIS |
-			    PIN_BASED_VMX_PREEMPTION_TIMER;
+	uint32_t must_pin =
+		PIN_BASED_NMI_EXITING | PIN_BASED_VIRTUAL_NMIS | PIN_BASED_VMX_PREEMPTION_TIMER;
 	uint32_t must_exit = VM_EXIT_HOST_ADDR_SPACE_SIZE | VM_EXIT_SAVE_IA32_EFER |
 			     VM_EXIT_LOAD_IA32_EFER | VM_EXIT_SAVE_IA32_PAT | VM_EXIT_LOAD_IA32_PAT;
 	if ((pin & must_pin) != must_pin || (exit & must_exit) != must_exit ||
-	    (entry & entry_want) != entry_want ||
-	    !(proc & CPU_BASED_USE_IO_BITMAPS) || !(proc & CPU_BASED_USE_MSR_BITMAPS))
+	    (entry & entry_want) != entry_want || !(proc & CPU_BASED_USE_IO_BITMAPS) ||
+	    !(proc & CPU_BASED_USE_MSR_BITMAPS))
 		return start_fail(HV_START_MISSING_FEATURE,
 				  "required VM-execution/exit/entry controls are not offered "
-				  "(pin=0x%x exit=0x%x entry=0x%x)", pin, exit, entry);
+				  "(pin=0x%x exit=0x%x entry=0x%x)",
+				  pin, exit, entry);
 
 	vmwrite(PIN_BASED_VM_EXEC_CONTROL, pin);
 	vmwrite(CPU_BASED_VM_EXEC_CONTROL, proc);

@@ -9,9 +9,10 @@
 int vmx_check_support(void)
 {
 	if (!(cpuid_count(1, 0).ecx & CPUID_1_ECX_VMX))
-		return start_fail(HV_START_NO_VMX,
-				  "this CPU has no VMX (Intel VT-x): CPUID.1:ECX.VMX = 0. Use an "
-				  "Intel CPU with VT-x, or enable nested virtualization for this VM");
+		return start_fail(
+			HV_START_NO_VMX,
+			"this CPU has no VMX (Intel VT-x): CPUID.1:ECX.VMX = 0. Use an "
+			"Intel CPU with VT-x, or enable nested virtualization for this VM");
 
 	/* SDM 23.7 "Enabling and Entering VMX Operation": VMXON needs IA32_FEATURE_CONTROL
 	 * locked with "enable VMX outside SMX" set. If the firmware left it unlocked, we
@@ -26,8 +27,8 @@ int vmx_check_support(void)
 					  "Virtualization Technology\" in the firmware setup",
 					  (unsigned long long)fc);
 	} else {
-		wrmsr(MSR_IA32_FEATURE_CONTROL, fc | FEATURE_CONTROL_LOCKED |
-							FEATURE_CONTROL_VMXON_ENABLED_OUTSIDE_SMX);
+		wrmsr(MSR_IA32_FEATURE_CONTROL,
+		      fc | FEATURE_CONTROL_LOCKED | FEATURE_CONTROL_VMXON_ENABLED_OUTSIDE_SMX);
 	}
 	return HV_START_OK;
 }

@@ -33,10 +33,10 @@ static inline void wrmsr(uint32_t msr, uint64_t value)
 }
 
 #define DEFINE_CR_ACCESSORS(n)                                                                     \
-	static inline uint64_t read_cr##n(void)                                                   \
+	static inline uint64_t read_cr##n(void)                                                    \
 	{                                                                                          \
 		uint64_t v;                                                                        \
-		__asm__ volatile("mov %%cr" #n ", %0" : "=r"(v));                                   \
+		__asm__ volatile("mov %%cr" #n ", %0" : "=r"(v));                                  \
 		return v;                                                                          \
 	}                                                                                          \
 	static inline void write_cr##n(uint64_t v)                                                 \
@@ -140,7 +140,7 @@ static inline void sidt(struct desc_ptr *p)
 	static inline uint16_t read_##name(void)                                                   \
 	{                                                                                          \
 		uint16_t v;                                                                        \
-		__asm__ volatile(insn " %0" : "=rm"(v));                                            \
+		__asm__ volatile(insn " %0" : "=rm"(v));                                           \
 		return v;                                                                          \
 	}
 DEFINE_SEG_READ(cs, "mov %%cs,")
@@ -182,7 +182,9 @@ static inline bool vmptrld(uint64_t phys)
 static inline bool vmwrite_checked(uint64_t field, uint64_t value)
 {
 	bool fail;
-	__asm__ volatile("vmwrite %2, %1; setbe %0" : "=qm"(fail) : "r"(field), "rm"(value)
+	__asm__ volatile("vmwrite %2, %1; setbe %0"
+			 : "=qm"(fail)
+			 : "r"(field), "rm"(value)
 			 : "cc", "memory");
 	return !fail;
 }
@@ -201,9 +203,11 @@ struct __attribute__((packed)) invept_descriptor {
 
 static inline bool invept(uint64_t type, uint64_t eptp)
 {
-	struct invept_descriptor d = { eptp, 0 };
+	struct invept_descriptor d = {eptp, 0};
 	bool fail;
-	__asm__ volatile("invept %1, %2; setbe %0" : "=qm"(fail) : "m"(d), "r"(type)
+	__asm__ volatile("invept %1, %2; setbe %0"
+			 : "=qm"(fail)
+			 : "m"(d), "r"(type)
 			 : "cc", "memory");
 	return !fail;
 }
@@ -215,9 +219,11 @@ struct __attribute__((packed)) invvpid_descriptor {
 
 static inline bool invvpid(uint64_t type, uint16_t vpid)
 {
-	struct invvpid_descriptor d = { vpid, 0 };
+	struct invvpid_descriptor d = {vpid, 0};
 	bool fail;
-	__asm__ volatile("invvpid %1, %2; setbe %0" : "=qm"(fail) : "m"(d), "r"(type)
+	__asm__ volatile("invvpid %1, %2; setbe %0"
+			 : "=qm"(fail)
+			 : "m"(d), "r"(type)
 			 : "cc", "memory");
 	return !fail;
 }

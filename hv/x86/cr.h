@@ -24,14 +24,14 @@
 #define X86_CR4_PCIDE      (1ull << 17)
 #define X86_CR4_OSXSAVE    (1ull << 18)
 
-#define X86_EFLAGS_CF  (1ull << 0)
+#define X86_EFLAGS_CF    (1ull << 0)
 #define X86_EFLAGS_FIXED (1ull << 1) /* always 1 */
-#define X86_EFLAGS_ZF  (1ull << 6)
-#define X86_EFLAGS_TF  (1ull << 8)
-#define X86_EFLAGS_IF  (1ull << 9)
-#define X86_EFLAGS_DF  (1ull << 10)
-#define X86_EFLAGS_RF  (1ull << 16)
-#define X86_EFLAGS_VM  (1ull << 17)
+#define X86_EFLAGS_ZF    (1ull << 6)
+#define X86_EFLAGS_TF    (1ull << 8)
+#define X86_EFLAGS_IF    (1ull << 9)
+#define X86_EFLAGS_DF    (1ull << 10)
+#define X86_EFLAGS_RF    (1ull << 16)
+#define X86_EFLAGS_VM    (1ull << 17)
 
 /* XCR0 bits, SDM Vol. 1 13.3 "Enabling the XSAVE Feature Set" */
 #define XFEATURE_MASK_FP  (1ull << 0)
@@ -39,14 +39,14 @@
 #define XFEATURE_MASK_YMM (1ull << 2)
 
 /* Exception vectors, SDM Vol. 3A 6.3.1 Table 6-1 */
-#define X86_VECTOR_DE 0
-#define X86_VECTOR_DB 1
+#define X86_VECTOR_DE  0
+#define X86_VECTOR_DB  1
 #define X86_VECTOR_NMI 2
-#define X86_VECTOR_BP 3
-#define X86_VECTOR_UD 6
-#define X86_VECTOR_DF 8
-#define X86_VECTOR_GP 13
-#define X86_VECTOR_PF 14
-#define X86_VECTOR_MC 18
+#define X86_VECTOR_BP  3
+#define X86_VECTOR_UD  6
+#define X86_VECTOR_DF  8
+#define X86_VECTOR_GP  13
+#define X86_VECTOR_PF  14
+#define X86_VECTOR_MC  18
 
 #endif

@@ -68,7 +68,7 @@
 #define EXIT_REASON_UMWAIT              67
 #define EXIT_REASON_TPAUSE              68
 
-#define EXIT_REASON_MAX                 69 /* table size: reasons 0..68 */
+#define EXIT_REASON_MAX 69 /* table size: reasons 0..68 */
 
 /* Name of a basic exit reason as the SDM's table spells it, or NULL. */
 const char *exit_reason_name(unsigned int reason);

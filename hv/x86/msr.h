@@ -4,58 +4,58 @@
 #ifndef HV_X86_MSR_H
 #define HV_X86_MSR_H
 
-#define MSR_IA32_FEATURE_CONTROL     0x0000003Au
-#define FEATURE_CONTROL_LOCKED                 (1ull << 0)
+#define MSR_IA32_FEATURE_CONTROL                  0x0000003Au
+#define FEATURE_CONTROL_LOCKED                    (1ull << 0)
 #define FEATURE_CONTROL_VMXON_ENABLED_INSIDE_SMX  (1ull << 1)
 #define FEATURE_CONTROL_VMXON_ENABLED_OUTSIDE_SMX (1ull << 2)
 
-#define MSR_IA32_MTRRCAP             0x000000FEu
-#define MSR_IA32_SYSENTER_CS         0x00000174u
-#define MSR_IA32_SYSENTER_ESP        0x00000175u
-#define MSR_IA32_SYSENTER_EIP        0x00000176u
-#define MSR_IA32_DEBUGCTL            0x000001D9u
-#define MSR_IA32_MTRR_PHYSBASE0      0x00000200u /* PHYSBASEn = 0x200 + 2n */
-#define MSR_IA32_MTRR_PHYSMASK0      0x00000201u /* PHYSMASKn = 0x201 + 2n */
-#define MSR_IA32_MTRR_FIX64K_00000   0x00000250u
-#define MSR_IA32_MTRR_FIX16K_80000   0x00000258u
-#define MSR_IA32_MTRR_FIX16K_A0000   0x00000259u
-#define MSR_IA32_MTRR_FIX4K_C0000    0x00000268u /* ..0x26F: FIX4K_C0000..FIX4K_F8000 */
-#define MSR_IA32_PAT                 0x00000277u
-#define MSR_IA32_MTRR_DEF_TYPE       0x000002FFu
+#define MSR_IA32_MTRRCAP           0x000000FEu
+#define MSR_IA32_SYSENTER_CS       0x00000174u
+#define MSR_IA32_SYSENTER_ESP      0x00000175u
+#define MSR_IA32_SYSENTER_EIP      0x00000176u
+#define MSR_IA32_DEBUGCTL          0x000001D9u
+#define MSR_IA32_MTRR_PHYSBASE0    0x00000200u /* PHYSBASEn = 0x200 + 2n */
+#define MSR_IA32_MTRR_PHYSMASK0    0x00000201u /* PHYSMASKn = 0x201 + 2n */
+#define MSR_IA32_MTRR_FIX64K_00000 0x00000250u
+#define MSR_IA32_MTRR_FIX16K_80000 0x00000258u
+#define MSR_IA32_MTRR_FIX16K_A0000 0x00000259u
+#define MSR_IA32_MTRR_FIX4K_C0000  0x00000268u /* ..0x26F: FIX4K_C0000..FIX4K_F8000 */
+#define MSR_IA32_PAT               0x00000277u
+#define MSR_IA32_MTRR_DEF_TYPE     0x000002FFu
 
-#define MSR_IA32_VMX_BASIC           0x00000480u
-#define MSR_IA32_VMX_PINBASED_CTLS   0x00000481u
-#define MSR_IA32_VMX_PROCBASED_CTLS  0x00000482u
-#define MSR_IA32_VMX_EXIT_CTLS       0x00000483u
-#define MSR_IA32_VMX_ENTRY_CTLS      0x00000484u
-#define MSR_IA32_VMX_MISC            0x00000485u
-#define MSR_IA32_VMX_CR0_FIXED0      0x00000486u
-#define MSR_IA32_VMX_CR0_FIXED1      0x00000487u
-#define MSR_IA32_VMX_CR4_FIXED0      0x00000488u
-#define MSR_IA32_VMX_CR4_FIXED1      0x00000489u
-#define MSR_IA32_VMX_PROCBASED_CTLS2 0x0000048Bu
-#define MSR_IA32_VMX_EPT_VPID_CAP    0x0000048Cu
+#define MSR_IA32_VMX_BASIC               0x00000480u
+#define MSR_IA32_VMX_PINBASED_CTLS       0x00000481u
+#define MSR_IA32_VMX_PROCBASED_CTLS      0x00000482u
+#define MSR_IA32_VMX_EXIT_CTLS           0x00000483u
+#define MSR_IA32_VMX_ENTRY_CTLS          0x00000484u
+#define MSR_IA32_VMX_MISC                0x00000485u
+#define MSR_IA32_VMX_CR0_FIXED0          0x00000486u
+#define MSR_IA32_VMX_CR0_FIXED1          0x00000487u
+#define MSR_IA32_VMX_CR4_FIXED0          0x00000488u
+#define MSR_IA32_VMX_CR4_FIXED1          0x00000489u
+#define MSR_IA32_VMX_PROCBASED_CTLS2     0x0000048Bu
+#define MSR_IA32_VMX_EPT_VPID_CAP        0x0000048Cu
 #define MSR_IA32_VMX_TRUE_PINBASED_CTLS  0x0000048Du
 #define MSR_IA32_VMX_TRUE_PROCBASED_CTLS 0x0000048Eu
-#define MSR_IA32_VMX_TRUE_EXIT_CTLS  0x0000048Fu
-#define MSR_IA32_VMX_TRUE_ENTRY_CTLS 0x00000490u
+#define MSR_IA32_VMX_TRUE_EXIT_CTLS      0x0000048Fu
+#define MSR_IA32_VMX_TRUE_ENTRY_CTLS     0x00000490u
 
-#define MSR_EFER                     0xC0000080u
-#define EFER_SCE                     (1ull << 0)
-#define EFER_LME                     (1ull << 8)
-#define EFER_LMA                     (1ull << 10)
-#define EFER_NX                      (1ull << 11)
-#define MSR_STAR                     0xC0000081u
-#define MSR_LSTAR                    0xC0000082u
-#define MSR_SYSCALL_MASK             0xC0000084u
-#define MSR_FS_BASE                  0xC0000100u
-#define MSR_GS_BASE                  0xC0000101u
-#define MSR_KERNEL_GS_BASE           0xC0000102u
+#define MSR_EFER           0xC0000080u
+#define EFER_SCE           (1ull << 0)
+#define EFER_LME           (1ull << 8)
+#define EFER_LMA           (1ull << 10)
+#define EFER_NX            (1ull << 11)
+#define MSR_STAR           0xC0000081u
+#define MSR_LSTAR          0xC0000082u
+#define MSR_SYSCALL_MASK   0xC0000084u
+#define MSR_FS_BASE        0xC0000100u
+#define MSR_GS_BASE        0xC0000101u
+#define MSR_KERNEL_GS_BASE 0xC0000102u
 
 /* SDM 24.6.9 "MSR-Bitmap Address": the bitmaps cover these two MSR ranges only;
  * any other MSR access exits unconditionally. */
-#define MSR_BITMAP_LOW_END           0x00002000u
-#define MSR_BITMAP_HIGH_BASE         0xC0000000u
-#define MSR_BITMAP_HIGH_END          0xC0002000u
+#define MSR_BITMAP_LOW_END   0x00002000u
+#define MSR_BITMAP_HIGH_BASE 0xC0000000u
+#define MSR_BITMAP_HIGH_END  0xC0002000u
 
 #endif

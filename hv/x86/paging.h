@@ -9,16 +9,16 @@
 #define PAGE_SIZE_1G  0x40000000ull
 #define PAGE_SHIFT_4K 12
 
-#define PTE_P    (1ull << 0)
-#define PTE_RW   (1ull << 1)
-#define PTE_US   (1ull << 2)
-#define PTE_PWT  (1ull << 3)
-#define PTE_PCD  (1ull << 4)
-#define PTE_A    (1ull << 5)
-#define PTE_D    (1ull << 6)
-#define PTE_PS   (1ull << 7) /* in a PDPTE or PDE: maps a 1 GiB or 2 MiB page */
-#define PTE_G    (1ull << 8)
-#define PTE_NX   (1ull << 63)
+#define PTE_P         (1ull << 0)
+#define PTE_RW        (1ull << 1)
+#define PTE_US        (1ull << 2)
+#define PTE_PWT       (1ull << 3)
+#define PTE_PCD       (1ull << 4)
+#define PTE_A         (1ull << 5)
+#define PTE_D         (1ull << 6)
+#define PTE_PS        (1ull << 7) /* in a PDPTE or PDE: maps a 1 GiB or 2 MiB page */
+#define PTE_G         (1ull << 8)
+#define PTE_NX        (1ull << 63)
 #define PTE_ADDR_MASK 0x000FFFFFFFFFF000ull
 
 #endif

@@ -148,9 +148,9 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	t = now() - t0;
-	printf(
-	    "vmi_open         %8.3f ms, %llu reads (page tables, per-CPU area, init_task, pid 1)\n",
-	    t * 1e3, (unsigned long long)mem.reads);
+	printf("vmi_open         %8.3f ms, %llu reads (page tables, per-CPU area, init_task, pid "
+	       "1)\n",
+	       t * 1e3, (unsigned long long)mem.reads);
 
 	/* Warm the host's page cache of the dump file: we measure introspection, not disk. */
 	procs = read_all();

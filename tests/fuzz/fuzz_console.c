@@ -27,7 +27,7 @@ static void sink(void *ctx, const char *s, size_t n)
 
 static int verb_echo(struct reply *r, int argc, char **argv)
 {
-	static const char *const allowed[] = { "--json", 0 };
+	static const char *const allowed[] = {"--json", 0};
 	if (cmd_expect_only_flags(r, argc, argv, allowed) < 0)
 		return -1;
 	reply_printf(r, "{\"argc\":%d,\"first\":", argc);
@@ -43,8 +43,8 @@ static int verb_fail(struct reply *r, int argc, char **argv)
 }
 
 static const struct cmd_verb verbs[] = {
-	{ "echo", "echo [--json]", "echo", verb_echo },
-	{ "fail", "fail", "always fails", verb_fail },
+	{"echo", "echo [--json]", "echo", verb_echo},
+	{"fail", "fail", "always fails", verb_fail},
 };
 
 /* Exactly one status line, and it is the last line. */
@@ -55,8 +55,9 @@ static void check_reply(const struct capture *c)
 	while (*line) {
 		const char *end = strstr(line, "\r\n");
 		assert(end != NULL); /* every line is terminated */
-		char one[512] = { 0 };
-		size_t n = (size_t)(end - line) < sizeof(one) - 1 ? (size_t)(end - line) : sizeof(one) - 1;
+		char one[512] = {0};
+		size_t n = (size_t)(end - line) < sizeof(one) - 1 ? (size_t)(end - line)
+								  : sizeof(one) - 1;
 		memcpy(one, line, n);
 		struct proto_status st;
 		if (proto_parse_status(one, &st)) {
@@ -76,7 +77,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		enum line_event ev = line_feed(&ls, data[i]);
 		if (ev == LINE_NONE)
 			continue;
-		struct capture c = { .len = 0 };
+		struct capture c = {.len = 0};
 		struct reply r;
 		reply_init(&r, sink, &c);
 		if (ev == LINE_READY)

@@ -16,7 +16,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memcpy(file, data, size);
 	struct elf_image_info info;
 	char err[ELFLOAD_ERR_MAX];
-	if (elf_inspect(file, size, &info, err, sizeof(err)) == 0 && info.image_size <= FUZZ_IMAGE_MAX) {
+	if (elf_inspect(file, size, &info, err, sizeof(err)) == 0 &&
+	    info.image_size <= FUZZ_IMAGE_MAX) {
 		assert(info.image_size % 4096 == 0);
 		assert(info.entry < info.image_size);
 		uint8_t *dest = malloc(info.image_size);

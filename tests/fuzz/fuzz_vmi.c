@@ -35,7 +35,7 @@ static void sink(void *ctx, const char *s, size_t n)
 }
 
 static void run(int (*fn)(struct vmi *, struct reply *, int, char **), const char *a0,
-                const char *a1, const char *a2)
+		const char *a1, const char *a2)
 {
 	char *argv[4] = {(char *)a0, (char *)a1, (char *)a2, NULL};
 	int argc = a1 == NULL ? 1 : a2 == NULL ? 2 : 3;

@@ -88,13 +88,13 @@ static int run_unfinished(struct reply *r, int argc, char **argv)
 }
 
 static const struct cmd_verb verbs[] = {
-    {"echo", "echo [WORD...]", "prints its words", run_echo},
-    {"broken", "broken", "always fails", run_broken},
-    {"sloppy", "sloppy", "fails without saying why", run_sloppy},
-    {"twice", "twice", "fails twice", run_twice},
-    {"status", "status [--json]", "uptime", run_status},
-    {"equals", "equals", "body lines starting with =", run_equals},
-    {"unfinished", "unfinished", "body without line end", run_unfinished},
+	{"echo", "echo [WORD...]", "prints its words", run_echo},
+	{"broken", "broken", "always fails", run_broken},
+	{"sloppy", "sloppy", "fails without saying why", run_sloppy},
+	{"twice", "twice", "fails twice", run_twice},
+	{"status", "status [--json]", "uptime", run_status},
+	{"equals", "equals", "body lines starting with =", run_equals},
+	{"unfinished", "unfinished", "body without line end", run_unfinished},
 };
 #define NVERBS (sizeof(verbs) / sizeof(verbs[0]))
 
@@ -149,7 +149,7 @@ static void test_tag_is_echoed_on_error(void **state)
 {
 	(void)state;
 	assert_string_equal(dispatch("@t-1 broken"),
-	                    "partial work\r\n= error failed: disk on fire (42) @t-1\r\n");
+			    "partial work\r\n= error failed: disk on fire (42) @t-1\r\n");
 }
 
 static void test_only_the_first_word_can_be_a_tag(void **state)
@@ -162,8 +162,8 @@ static void test_unknown_verb_names_it_and_points_at_help(void **state)
 {
 	(void)state;
 	assert_string_equal(dispatch("@a frobnicate now"),
-	                    "= error unknown-verb: unknown verb \"frobnicate\"; \"help\" lists the "
-	                    "verbs @a\r\n");
+			    "= error unknown-verb: unknown verb \"frobnicate\"; \"help\" lists the "
+			    "verbs @a\r\n");
 }
 
 static void test_verb_names_match_exactly(void **state)
@@ -200,18 +200,18 @@ static void test_seventeen_words_are_a_bad_argument(void **state)
 {
 	(void)state;
 	assert_string_equal(dispatch("@m echo 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16"),
-	                    "= error bad-argument: too many words: at most 16, the verb included "
-	                    "@m\r\n");
+			    "= error bad-argument: too many words: at most 16, the verb included "
+			    "@m\r\n");
 }
 
 static void test_bad_tag_is_a_bad_argument_and_not_echoed(void **state)
 {
 	(void)state;
 	assert_string_equal(dispatch("@no/slash echo"),
-	                    "= error bad-argument: bad tag \"@no/slash\": a tag is 1-16 of A-Z "
-	                    "a-z 0-9 _ -\r\n");
+			    "= error bad-argument: bad tag \"@no/slash\": a tag is 1-16 of A-Z "
+			    "a-z 0-9 _ -\r\n");
 	assert_non_null(
-	    strstr(dispatch("@0123456789abcdefX echo"), "= error bad-argument: bad tag"));
+		strstr(dispatch("@0123456789abcdefX echo"), "= error bad-argument: bad tag"));
 	assert_non_null(strstr(dispatch("@ echo"), "= error bad-argument: bad tag \"@\""));
 }
 
@@ -219,8 +219,8 @@ static void test_tag_without_verb_is_an_unknown_verb(void **state)
 {
 	(void)state;
 	assert_string_equal(dispatch("@lonely"),
-	                    "= error unknown-verb: no verb after the tag; \"help\" lists the verbs "
-	                    "@lonely\r\n");
+			    "= error unknown-verb: no verb after the tag; \"help\" lists the verbs "
+			    "@lonely\r\n");
 }
 
 static void test_verb_failure_is_the_status(void **state)
@@ -286,8 +286,8 @@ static void test_unexpected_argument_is_named_with_the_usage(void **state)
 {
 	(void)state;
 	assert_string_equal(dispatch("@u status --jsno"),
-	                    "= error bad-argument: unexpected \"--jsno\"; usage: status [--json] "
-	                    "@u\r\n");
+			    "= error bad-argument: unexpected \"--jsno\"; usage: status [--json] "
+			    "@u\r\n");
 }
 
 static void test_expect_only_flags_with_no_allowed_list_refuses_any_argument(void **state)
@@ -308,7 +308,7 @@ static void test_help_lists_every_verb_with_usage_and_summary(void **state)
 	(void)state;
 	cmd_help(verbs, 2, &reply);
 	assert_string_equal(out, "echo [WORD...] - prints its words\r\n"
-	                         "broken         - always fails\r\n");
+				 "broken         - always fails\r\n");
 }
 
 static void test_json_string_escapes_what_json_requires(void **state)
@@ -357,7 +357,7 @@ static void test_too_long_line_is_reported_with_its_tag(void **state)
 	req[n + 300] = '\n';
 	assert_int_equal(feed_and_report(req, (size_t)n + 301), LINE_TOO_LONG);
 	assert_string_equal(out, "= error line-too-long: request longer than 255 bytes; it was "
-	                         "dropped @big\r\n");
+				 "dropped @big\r\n");
 }
 
 static void test_bad_input_is_reported_with_the_byte_in_hex(void **state)
@@ -365,7 +365,7 @@ static void test_bad_input_is_reported_with_the_byte_in_hex(void **state)
 	(void)state;
 	assert_int_equal(feed_and_report("@b7 echo \x1b[A\n", 13), LINE_BAD_INPUT);
 	assert_string_equal(out, "= error bad-input: byte 0x1b is not printable text; the request "
-	                         "was dropped @b7\r\n");
+				 "was dropped @b7\r\n");
 }
 
 static void test_line_error_is_untagged_when_the_tag_was_cut(void **state)
@@ -373,7 +373,7 @@ static void test_line_error_is_untagged_when_the_tag_was_cut(void **state)
 	(void)state;
 	feed_and_report("@ab\x01 echo\n", 10);
 	assert_string_equal(out, "= error bad-input: byte 0x01 is not printable text; the request "
-	                         "was dropped\r\n");
+				 "was dropped\r\n");
 }
 
 static void test_line_error_is_untagged_without_a_tag(void **state)
@@ -381,7 +381,7 @@ static void test_line_error_is_untagged_without_a_tag(void **state)
 	(void)state;
 	feed_and_report("\xff\n", 2);
 	assert_string_equal(out, "= error bad-input: byte 0xff is not printable text; the request "
-	                         "was dropped\r\n");
+				 "was dropped\r\n");
 }
 
 static void test_other_line_events_write_nothing(void **state)
@@ -400,38 +400,38 @@ static void test_other_line_events_write_nothing(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    T(test_verb_runs_and_reply_ends_with_ok),
-	    T(test_verb_gets_its_arguments),
-	    T(test_words_are_split_on_runs_of_spaces_and_tabs),
-	    T(test_tag_is_echoed_on_ok),
-	    T(test_tag_is_echoed_on_error),
-	    T(test_only_the_first_word_can_be_a_tag),
-	    T(test_unknown_verb_names_it_and_points_at_help),
-	    T(test_verb_names_match_exactly),
-	    T(test_a_very_long_unknown_verb_is_shortened_in_the_message),
-	    T(test_sixteen_words_are_accepted),
-	    T(test_seventeen_words_are_a_bad_argument),
-	    T(test_bad_tag_is_a_bad_argument_and_not_echoed),
-	    T(test_tag_without_verb_is_an_unknown_verb),
-	    T(test_verb_failure_is_the_status),
-	    T(test_nonzero_return_without_message_is_failed),
-	    T(test_first_failure_of_a_request_wins),
-	    T(test_failure_does_not_leak_into_the_next_request),
-	    T(test_body_line_starting_with_equals_is_shifted),
-	    T(test_status_starts_a_line_of_its_own_after_an_unfinished_body),
-	    T(test_flag_is_recognized),
-	    T(test_has_flag_looks_only_at_arguments),
-	    T(test_unexpected_argument_is_named_with_the_usage),
-	    T(test_expect_only_flags_with_no_allowed_list_refuses_any_argument),
-	    T(test_help_lists_every_verb_with_usage_and_summary),
-	    T(test_json_string_escapes_what_json_requires),
-	    T(test_json_string_of_null_is_null),
-	    T(test_json_string_starting_a_line_with_equals_stays_valid_json),
-	    T(test_too_long_line_is_reported_with_its_tag),
-	    T(test_bad_input_is_reported_with_the_byte_in_hex),
-	    T(test_line_error_is_untagged_when_the_tag_was_cut),
-	    T(test_line_error_is_untagged_without_a_tag),
-	    T(test_other_line_events_write_nothing),
+		T(test_verb_runs_and_reply_ends_with_ok),
+		T(test_verb_gets_its_arguments),
+		T(test_words_are_split_on_runs_of_spaces_and_tabs),
+		T(test_tag_is_echoed_on_ok),
+		T(test_tag_is_echoed_on_error),
+		T(test_only_the_first_word_can_be_a_tag),
+		T(test_unknown_verb_names_it_and_points_at_help),
+		T(test_verb_names_match_exactly),
+		T(test_a_very_long_unknown_verb_is_shortened_in_the_message),
+		T(test_sixteen_words_are_accepted),
+		T(test_seventeen_words_are_a_bad_argument),
+		T(test_bad_tag_is_a_bad_argument_and_not_echoed),
+		T(test_tag_without_verb_is_an_unknown_verb),
+		T(test_verb_failure_is_the_status),
+		T(test_nonzero_return_without_message_is_failed),
+		T(test_first_failure_of_a_request_wins),
+		T(test_failure_does_not_leak_into_the_next_request),
+		T(test_body_line_starting_with_equals_is_shifted),
+		T(test_status_starts_a_line_of_its_own_after_an_unfinished_body),
+		T(test_flag_is_recognized),
+		T(test_has_flag_looks_only_at_arguments),
+		T(test_unexpected_argument_is_named_with_the_usage),
+		T(test_expect_only_flags_with_no_allowed_list_refuses_any_argument),
+		T(test_help_lists_every_verb_with_usage_and_summary),
+		T(test_json_string_escapes_what_json_requires),
+		T(test_json_string_of_null_is_null),
+		T(test_json_string_starting_a_line_with_equals_stays_valid_json),
+		T(test_too_long_line_is_reported_with_its_tag),
+		T(test_bad_input_is_reported_with_the_byte_in_hex),
+		T(test_line_error_is_untagged_when_the_tag_was_cut),
+		T(test_line_error_is_untagged_without_a_tag),
+		T(test_other_line_events_write_nothing),
 	};
 
 	return cmocka_run_group_tests_name("cmd", tests, NULL, NULL);

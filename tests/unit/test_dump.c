@@ -48,10 +48,10 @@ static void put64(uint8_t *p, uint64_t v)
 
 /* One note: header, name padded to 4, desc padded to 4. */
 static size_t note(uint8_t *out, const char *name, uint32_t type, const uint8_t *desc,
-                   uint32_t descsz)
+		   uint32_t descsz)
 {
 	Elf64_Nhdr nh = {
-	    .n_namesz = (uint32_t)strlen(name) + 1, .n_descsz = descsz, .n_type = type};
+		.n_namesz = (uint32_t)strlen(name) + 1, .n_descsz = descsz, .n_type = type};
 	size_t n = 0, namesz = (nh.n_namesz + 3u) & ~3u;
 
 	memcpy(out, &nh, sizeof(nh));
@@ -66,7 +66,7 @@ static size_t note(uint8_t *out, const char *name, uint32_t type, const uint8_t 
 
 /* QEMUCPUState: version 1, size, ..., cs at 152, gs at 248, cr[] at 392, kgs at 432. */
 static uint32_t qemu_state(uint8_t *s, uint32_t size, uint32_t cs, uint64_t gs, uint64_t cr3,
-                           uint64_t cr4, uint64_t kgs)
+			   uint64_t cr4, uint64_t kgs)
 {
 	memset(s, 0, 440);
 	put32(s, 1);
@@ -137,8 +137,8 @@ static void build_standard(void)
 
 	n += note(notes + n, "CORE", NT_PRSTATUS, desc, prstatus(desc, 0x10, 0x1111));
 	n += note(notes + n, "QEMU", 0, desc,
-	          qemu_state(desc, 440, 0x10, 0xffff888000100000ull, 0x1234000, 0x3020,
-	                     0x7f0000001000ull));
+		  qemu_state(desc, 440, 0x10, 0xffff888000100000ull, 0x1234000, 0x3020,
+			     0x7f0000001000ull));
 	build(notes, n);
 }
 
@@ -313,16 +313,16 @@ static void test_short_qemu_note_is_ignored(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_reads_guest_ram_by_physical_address),
-	    cmocka_unit_test(test_cpu_state_from_the_qemu_note),
-	    cmocka_unit_test(test_old_qemu_note_without_kernel_gs_base),
-	    cmocka_unit_test(test_prstatus_only_gives_gs_but_no_cr3),
-	    cmocka_unit_test(test_two_vcpus_pair_notes_in_order),
-	    cmocka_unit_test(test_refuses_what_is_not_an_x86_64_core),
-	    cmocka_unit_test(test_refuses_headers_and_segments_outside_the_file),
-	    cmocka_unit_test(test_refuses_notes_running_past_their_segment),
-	    cmocka_unit_test(test_refuses_a_dump_without_ram_or_cpu),
-	    cmocka_unit_test(test_short_qemu_note_is_ignored),
+		cmocka_unit_test(test_reads_guest_ram_by_physical_address),
+		cmocka_unit_test(test_cpu_state_from_the_qemu_note),
+		cmocka_unit_test(test_old_qemu_note_without_kernel_gs_base),
+		cmocka_unit_test(test_prstatus_only_gives_gs_but_no_cr3),
+		cmocka_unit_test(test_two_vcpus_pair_notes_in_order),
+		cmocka_unit_test(test_refuses_what_is_not_an_x86_64_core),
+		cmocka_unit_test(test_refuses_headers_and_segments_outside_the_file),
+		cmocka_unit_test(test_refuses_notes_running_past_their_segment),
+		cmocka_unit_test(test_refuses_a_dump_without_ram_or_cpu),
+		cmocka_unit_test(test_short_qemu_note_is_ignored),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -63,7 +63,10 @@ static int setup(void **state)
 	(void)state;
 	img = aligned_alloc(16, FILE_SIZE);
 	memset(img, 0, FILE_SIZE);
-	memcpy(eh()->ident, "\x7f" "ELF\x02\x01\x01", 7);
+	memcpy(eh()->ident,
+	       "\x7f"
+	       "ELF\x02\x01\x01",
+	       7);
 	eh()->type = 3;
 	eh()->machine = 62;
 	eh()->version = 1;
@@ -72,17 +75,17 @@ static int setup(void **state)
 	eh()->ehsize = sizeof(struct ehdr);
 	eh()->phentsize = sizeof(struct phdr);
 	eh()->phnum = 3;
-	*ph(0) = (struct phdr){ 1, 5, 0, 0, 0, 0x1000, 0x1000, 0x1000 };
-	*ph(1) = (struct phdr){ 1, 6, 0x1000, 0x1000, 0x1000, 0x100, 0x2000, 0x1000 };
-	*ph(2) = (struct phdr){ 2, 6, 0x1000, 0x1000, 0x1000, 0x40, 0x40, 8 };
+	*ph(0) = (struct phdr){1, 5, 0, 0, 0, 0x1000, 0x1000, 0x1000};
+	*ph(1) = (struct phdr){1, 6, 0x1000, 0x1000, 0x1000, 0x100, 0x2000, 0x1000};
+	*ph(2) = (struct phdr){2, 6, 0x1000, 0x1000, 0x1000, 0x40, 0x40, 8};
 	struct dyn *d = (struct dyn *)(img + 0x1000);
-	d[0] = (struct dyn){ 7, 0x1040 };
-	d[1] = (struct dyn){ 8, 2 * sizeof(struct rela) };
-	d[2] = (struct dyn){ 9, sizeof(struct rela) };
-	d[3] = (struct dyn){ 0, 0 };
-	*rel(0) = (struct rela){ 0x1080, 8, 0x100 };
-	*rel(1) = (struct rela){ 0x1088, 8, 0x1000 };
-	memset(img + 0x100, 0xC3, 16); /* "code" */
+	d[0] = (struct dyn){7, 0x1040};
+	d[1] = (struct dyn){8, 2 * sizeof(struct rela)};
+	d[2] = (struct dyn){9, sizeof(struct rela)};
+	d[3] = (struct dyn){0, 0};
+	*rel(0) = (struct rela){0x1080, 8, 0x100};
+	*rel(1) = (struct rela){0x1088, 8, 0x1000};
+	memset(img + 0x100, 0xC3, 16);  /* "code" */
 	memset(img + 0x10F0, 0xAA, 16); /* data right before the bss */
 	return 0;
 }

@@ -45,7 +45,7 @@ static void *fake_p2v(void *ctx, uint64_t pa)
 }
 
 static struct fake_alloc fa;
-static struct ept_alloc alloc = { fake_alloc_page, fake_v2p, fake_p2v, &fa };
+static struct ept_alloc alloc = {fake_alloc_page, fake_v2p, fake_p2v, &fa};
 static struct ept e;
 
 static int setup(void **state)
@@ -150,9 +150,12 @@ static void test_unmapped_addresses_do_not_translate(void **state)
 static void test_bad_arguments_are_refused(void **state)
 {
 	(void)state;
-	assert_int_equal(ept_map(&e, 0x1001, 0x1000, 0x1000, EPT_RWX, MEMTYPE_WB), EPT_BAD_ARGUMENT);
-	assert_int_equal(ept_map(&e, 0x1000, 0x1001, 0x1000, EPT_RWX, MEMTYPE_WB), EPT_BAD_ARGUMENT);
-	assert_int_equal(ept_map(&e, 0x1000, 0x1000, 0x1001, EPT_RWX, MEMTYPE_WB), EPT_BAD_ARGUMENT);
+	assert_int_equal(ept_map(&e, 0x1001, 0x1000, 0x1000, EPT_RWX, MEMTYPE_WB),
+			 EPT_BAD_ARGUMENT);
+	assert_int_equal(ept_map(&e, 0x1000, 0x1001, 0x1000, EPT_RWX, MEMTYPE_WB),
+			 EPT_BAD_ARGUMENT);
+	assert_int_equal(ept_map(&e, 0x1000, 0x1000, 0x1001, EPT_RWX, MEMTYPE_WB),
+			 EPT_BAD_ARGUMENT);
 	assert_int_equal(ept_map(&e, 0x1000, 0x1000, 0, EPT_RWX, MEMTYPE_WB), EPT_BAD_ARGUMENT);
 	assert_int_equal(ept_map(&e, (1ull << 48) - 4096, 0, 8192, EPT_RWX, MEMTYPE_WB),
 			 EPT_BAD_ARGUMENT);
@@ -172,28 +175,32 @@ static void test_pointer_has_wb_and_four_level_walk(void **state)
 {
 	(void)state;
 	uint64_t eptp = ept_pointer(&e);
-	assert_int_equal(eptp & 7, 6);         /* WB */
-	assert_int_equal((eptp >> 3) & 7, 3);  /* walk length 4 - 1 */
+	assert_int_equal(eptp & 7, 6);        /* WB */
+	assert_int_equal((eptp >> 3) & 7, 3); /* walk length 4 - 1 */
 	assert_int_equal(eptp & ~0xfffull, e.pml4_pa);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_identity_gigabyte_uses_one_1g_page, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_without_1g_support_uses_2m_pages, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_identity_gigabyte_uses_one_1g_page, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_without_1g_support_uses_2m_pages, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(
 			test_remapping_one_page_splits_the_large_page_and_keeps_the_rest, setup,
 			teardown),
 		cmocka_unit_test_setup_teardown(test_hiding_a_range_maps_every_page_to_the_sink,
 						setup, teardown),
-		cmocka_unit_test_setup_teardown(test_memory_type_is_written_per_range, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_memory_type_is_written_per_range, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_unmapped_addresses_do_not_translate, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_bad_arguments_are_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_out_of_memory_is_reported_not_crashed, setup,
 						teardown),
-		cmocka_unit_test_setup_teardown(test_pointer_has_wb_and_four_level_walk, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_pointer_has_wb_and_four_level_walk, setup,
+						teardown),
 	};
 	return cmocka_run_group_tests_name("ept", tests, NULL, NULL);
 }

@@ -59,9 +59,9 @@ static void test_length_modifiers_match_libc(void **state)
 {
 	(void)state;
 	EXPECT_LIKE_LIBC("%hhd %hhu %hhx", (signed char)-5, (unsigned char)250,
-	                 (unsigned char)0xab);
+			 (unsigned char)0xab);
 	EXPECT_LIKE_LIBC("%hd %hu %hx", (short)-30000, (unsigned short)65535,
-	                 (unsigned short)0xbeef);
+			 (unsigned short)0xbeef);
 	EXPECT_LIKE_LIBC("%ld %lu %lx", LONG_MIN, ULONG_MAX, 0x123456789abcdefUL);
 	EXPECT_LIKE_LIBC("%lld %llu %llX", LLONG_MIN, ULLONG_MAX, 0xfedcba9876543210ULL);
 	EXPECT_LIKE_LIBC("%zu %zx %zd", SIZE_MAX, (size_t)4096, (ptrdiff_t)-7);
@@ -310,8 +310,8 @@ static void test_vformat_streams_to_the_sink(void **state)
 static void test_random_specifications_match_libc(void **state)
 {
 	static const char *const convs[] = {"d",  "i",   "u",   "x",   "X",   "s",   "c",
-	                                    "ld", "lu",  "lx",  "lld", "llu", "llX", "hd",
-	                                    "hu", "hhd", "hhx", "zu",  "zx"};
+					    "ld", "lu",  "lx",  "lld", "llu", "llX", "hd",
+					    "hu", "hhd", "hhx", "zu",  "zx"};
 	static const char *const strings[] = {"", "a", "hello", "with space", "0123456789abcdef"};
 	uint64_t seed = 0x2545f4914f6cdd1dULL;
 
@@ -379,37 +379,37 @@ static void test_random_specifications_match_libc(void **state)
 		}
 		if (strcmp(mine, ref) != 0 || a != b)
 			fail_msg("spec \"%s\": fmt gave \"%s\" (%d), libc \"%s\" (%d)", spec, mine,
-			         a, ref, b);
+				 a, ref, b);
 	}
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_plain_text_is_copied),
-	    cmocka_unit_test(test_signed_decimal_matches_libc),
-	    cmocka_unit_test(test_unsigned_and_hex_match_libc),
-	    cmocka_unit_test(test_length_modifiers_match_libc),
-	    cmocka_unit_test(test_short_modifiers_truncate_the_promoted_value_like_libc),
-	    cmocka_unit_test(test_width_and_flags_match_libc),
-	    cmocka_unit_test(test_star_width_matches_libc),
-	    cmocka_unit_test(test_integer_precision_matches_libc),
-	    cmocka_unit_test(test_sign_and_alternate_flags_match_libc),
-	    cmocka_unit_test(test_string_width_and_precision_match_libc),
-	    cmocka_unit_test(test_string_precision_reads_no_further_than_the_precision),
-	    cmocka_unit_test(test_null_string_prints_null),
-	    cmocka_unit_test(test_char_conversion_matches_libc),
-	    cmocka_unit_test(test_nul_char_is_written_and_counted),
-	    cmocka_unit_test(test_pointer_matches_libc_for_non_null),
-	    cmocka_unit_test(test_null_pointer_prints_0x0),
-	    cmocka_unit_test(test_returns_the_full_length_when_truncated),
-	    cmocka_unit_test(test_capacity_one_gives_an_empty_string),
-	    cmocka_unit_test(test_capacity_zero_writes_nothing),
-	    cmocka_unit_test(test_padding_longer_than_a_block_matches_libc),
-	    cmocka_unit_test(test_unknown_conversion_is_printed_verbatim),
-	    cmocka_unit_test(test_trailing_percent_is_printed),
-	    cmocka_unit_test(test_vformat_streams_to_the_sink),
-	    cmocka_unit_test(test_random_specifications_match_libc),
+		cmocka_unit_test(test_plain_text_is_copied),
+		cmocka_unit_test(test_signed_decimal_matches_libc),
+		cmocka_unit_test(test_unsigned_and_hex_match_libc),
+		cmocka_unit_test(test_length_modifiers_match_libc),
+		cmocka_unit_test(test_short_modifiers_truncate_the_promoted_value_like_libc),
+		cmocka_unit_test(test_width_and_flags_match_libc),
+		cmocka_unit_test(test_star_width_matches_libc),
+		cmocka_unit_test(test_integer_precision_matches_libc),
+		cmocka_unit_test(test_sign_and_alternate_flags_match_libc),
+		cmocka_unit_test(test_string_width_and_precision_match_libc),
+		cmocka_unit_test(test_string_precision_reads_no_further_than_the_precision),
+		cmocka_unit_test(test_null_string_prints_null),
+		cmocka_unit_test(test_char_conversion_matches_libc),
+		cmocka_unit_test(test_nul_char_is_written_and_counted),
+		cmocka_unit_test(test_pointer_matches_libc_for_non_null),
+		cmocka_unit_test(test_null_pointer_prints_0x0),
+		cmocka_unit_test(test_returns_the_full_length_when_truncated),
+		cmocka_unit_test(test_capacity_one_gives_an_empty_string),
+		cmocka_unit_test(test_capacity_zero_writes_nothing),
+		cmocka_unit_test(test_padding_longer_than_a_block_matches_libc),
+		cmocka_unit_test(test_unknown_conversion_is_printed_verbatim),
+		cmocka_unit_test(test_trailing_percent_is_printed),
+		cmocka_unit_test(test_vformat_streams_to_the_sink),
+		cmocka_unit_test(test_random_specifications_match_libc),
 	};
 
 	return cmocka_run_group_tests_name("fmt", tests, NULL, NULL);

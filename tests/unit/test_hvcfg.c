@@ -113,7 +113,7 @@ static void test_missing_kernel_or_console_is_refused(void **state)
 static void test_bad_console_ports_are_refused(void **state)
 {
 	(void)state;
-	const char *bad[] = { "0", "0x2f9", "0xfffff", "COM9", "-8", "0x", "12abc", "" };
+	const char *bad[] = {"0", "0x2f9", "0xfffff", "COM9", "-8", "0x", "12abc", ""};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		char text[128];
 		snprintf(text, sizeof(text), "kernel=\\k\nconsole=%s\n", bad[i]);
@@ -169,7 +169,8 @@ static void test_bad_numbers_and_booleans_are_refused(void **state)
 	assert_int_equal(parse(MINIMAL "memory_mb = 2\n"), -1);
 	assert_int_equal(parse(MINIMAL "memory_mb = 4096\n"), -1);
 	assert_int_equal(parse(MINIMAL "allow_unprotected = maybe\n"), -1);
-	assert_int_equal(parse(MINIMAL "allow_unprotected = yes\nbaud = 9600\nmemory_mb = 32\n"), 0);
+	assert_int_equal(parse(MINIMAL "allow_unprotected = yes\nbaud = 9600\nmemory_mb = 32\n"),
+			 0);
 	assert_true(cfg.allow_unprotected);
 	assert_int_equal(cfg.baud, 9600);
 	assert_int_equal(cfg.memory_mb, 32);

@@ -86,9 +86,9 @@ static int verb_late(struct reply *r, int argc, char **argv)
 }
 
 static const struct cmd_verb monitor_verbs[] = {
-    {"ping", "ping", "answers pong", verb_ping},
-    {"echo", "echo [WORD...]", "prints its words", verb_echo},
-    {"late", "late", "answers after a stale reply", verb_late},
+	{"ping", "ping", "answers pong", verb_ping},
+	{"echo", "echo [WORD...]", "prints its words", verb_echo},
+	{"late", "late", "answers after a stale reply", verb_late},
 };
 
 /* Serves requests on fd until it closes. */
@@ -116,8 +116,8 @@ static void monitor_serve(int fd)
 
 			if (ev == LINE_READY)
 				cmd_dispatch(monitor_verbs,
-				             sizeof(monitor_verbs) / sizeof(monitor_verbs[0]),
-				             ls.buf, &r);
+					     sizeof(monitor_verbs) / sizeof(monitor_verbs[0]),
+					     ls.buf, &r);
 			else
 				cmd_report_line_event(ev, &ls, &r);
 		}
@@ -263,7 +263,7 @@ static char **child_env(const char *const *extra)
 
 /* Runs hvctl with args (NULL-terminated), stdin from `input` (NULL: /dev/null). */
 static void run_env(struct result *res, const char *input, const char *const *env,
-                    const char *const *args)
+		    const char *const *args)
 {
 	const char *bin = getenv("HVCTL") != NULL ? getenv("HVCTL") : HVCTL_BIN;
 	char in_path[128], out_path[128], err_path[128];
@@ -346,7 +346,7 @@ static void test_unknown_verb_exits_1_with_the_error_on_stderr(void **state)
 	assert_int_equal(res.status, 1);
 	assert_string_equal(res.out, "");
 	assert_string_equal(res.err, "hvctl: error unknown-verb: unknown verb \"frobnicate\"; "
-	                             "\"help\" lists the verbs\n");
+				     "\"help\" lists the verbs\n");
 }
 
 static void test_bad_argument_exits_1(void **state)
@@ -477,9 +477,9 @@ static void test_silent_console_exits_3_within_the_timeout(void **state)
 	assert_true(res.secs >= 0.9);
 	assert_true(res.secs < 3.0);
 	snprintf(expect, sizeof(expect),
-	         "hvctl: no answer from the monitor on %s within 1 s (is the lab running? is this "
-	         "the monitor's console?)\n",
-	         fx.silent.path);
+		 "hvctl: no answer from the monitor on %s within 1 s (is the lab running? is this "
+		 "the monitor's console?)\n",
+		 fx.silent.path);
 	assert_string_equal(res.err, expect);
 }
 
@@ -603,32 +603,32 @@ static void test_interactive_exits_with_the_last_status_and_stops_at_quit(void *
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_ok_reply_exits_0_and_prints_the_body),
-	    cmocka_unit_test(test_arguments_are_sent_as_words),
-	    cmocka_unit_test(test_unknown_verb_exits_1_with_the_error_on_stderr),
-	    cmocka_unit_test(test_bad_argument_exits_1),
-	    cmocka_unit_test(test_overlong_request_is_sent_and_exits_1_with_line_too_long),
-	    cmocka_unit_test(test_request_with_a_control_byte_gets_bad_input),
-	    cmocka_unit_test(test_request_with_a_line_feed_is_refused_locally),
-	    cmocka_unit_test(test_request_after_random_noise_is_still_ok),
-	    cmocka_unit_test(test_noise_and_request_in_one_call_is_still_ok),
-	    cmocka_unit_test(test_lines_before_the_last_status_line_are_not_ours),
-	    cmocka_unit_test(test_log_appends_every_byte_received),
-	    cmocka_unit_test(test_log_can_come_from_the_environment),
-	    cmocka_unit_test(test_silent_console_exits_3_within_the_timeout),
-	    cmocka_unit_test(test_console_can_come_from_the_environment),
-	    cmocka_unit_test(test_missing_console_is_a_usage_error),
-	    cmocka_unit_test(test_unopenable_console_exits_3),
-	    cmocka_unit_test(test_console_that_is_not_a_tty_exits_3),
-	    cmocka_unit_test(test_refused_tcp_console_exits_3),
-	    cmocka_unit_test(test_tcp_console_works_like_a_tty),
-	    cmocka_unit_test(test_unknown_option_is_a_usage_error),
-	    cmocka_unit_test(test_bad_timeout_is_a_usage_error),
-	    cmocka_unit_test(test_help_option_prints_usage_and_exits_0),
-	    cmocka_unit_test(test_raw_send_alone_exits_0_without_waiting),
-	    cmocka_unit_test(test_raw_send_with_a_bad_escape_is_a_usage_error),
-	    cmocka_unit_test(test_interactive_sends_one_request_per_line),
-	    cmocka_unit_test(test_interactive_exits_with_the_last_status_and_stops_at_quit),
+		cmocka_unit_test(test_ok_reply_exits_0_and_prints_the_body),
+		cmocka_unit_test(test_arguments_are_sent_as_words),
+		cmocka_unit_test(test_unknown_verb_exits_1_with_the_error_on_stderr),
+		cmocka_unit_test(test_bad_argument_exits_1),
+		cmocka_unit_test(test_overlong_request_is_sent_and_exits_1_with_line_too_long),
+		cmocka_unit_test(test_request_with_a_control_byte_gets_bad_input),
+		cmocka_unit_test(test_request_with_a_line_feed_is_refused_locally),
+		cmocka_unit_test(test_request_after_random_noise_is_still_ok),
+		cmocka_unit_test(test_noise_and_request_in_one_call_is_still_ok),
+		cmocka_unit_test(test_lines_before_the_last_status_line_are_not_ours),
+		cmocka_unit_test(test_log_appends_every_byte_received),
+		cmocka_unit_test(test_log_can_come_from_the_environment),
+		cmocka_unit_test(test_silent_console_exits_3_within_the_timeout),
+		cmocka_unit_test(test_console_can_come_from_the_environment),
+		cmocka_unit_test(test_missing_console_is_a_usage_error),
+		cmocka_unit_test(test_unopenable_console_exits_3),
+		cmocka_unit_test(test_console_that_is_not_a_tty_exits_3),
+		cmocka_unit_test(test_refused_tcp_console_exits_3),
+		cmocka_unit_test(test_tcp_console_works_like_a_tty),
+		cmocka_unit_test(test_unknown_option_is_a_usage_error),
+		cmocka_unit_test(test_bad_timeout_is_a_usage_error),
+		cmocka_unit_test(test_help_option_prints_usage_and_exits_0),
+		cmocka_unit_test(test_raw_send_alone_exits_0_without_waiting),
+		cmocka_unit_test(test_raw_send_with_a_bad_escape_is_a_usage_error),
+		cmocka_unit_test(test_interactive_sends_one_request_per_line),
+		cmocka_unit_test(test_interactive_exits_with_the_last_status_and_stops_at_quit),
 	};
 
 	return cmocka_run_group_tests_name("hvctl", tests, group_setup, group_teardown);

@@ -70,8 +70,8 @@ static void write_profile(const char *path, const struct vmi_profile *p, const c
 
 	assert_non_null(f);
 	fprintf(f, "{\"metadata\":{\"format\":\"6.2.0\"},\"base_types\":{\"unsigned int\":"
-	           "{\"size\":4,\"signed\":false,\"kind\":\"int\",\"endian\":\"little\"}},"
-	           "\"user_types\":{");
+		   "{\"size\":4,\"signed\":false,\"kind\":\"int\",\"endian\":\"little\"}},"
+		   "\"user_types\":{");
 	for (size_t i = 0; i < profile_needs_count; i++) {
 		const char *type = profile_needs[i].type;
 		bool seen = false, first_field = true;
@@ -87,7 +87,7 @@ static void write_profile(const char *path, const struct vmi_profile *p, const c
 				size = slot_value(p, profile_needs[k].slot);
 		}
 		fprintf(f, "%s\"%s\":{\"kind\":\"struct\",\"size\":%u,\"fields\":{",
-		        first_type ? "" : ",", type, size);
+			first_type ? "" : ",", type, size);
 		first_type = false;
 		for (size_t k = i; k < profile_needs_count; k++) {
 			const struct profile_need *n = &profile_needs[k];
@@ -100,9 +100,9 @@ static void write_profile(const char *path, const struct vmi_profile *p, const c
 			if (v == 0 && (n->flags & PROFILE_NEED_OPTIONAL))
 				continue;
 			fprintf(f,
-			        "%s\"%s\":{\"offset\":%u,\"type\":{\"kind\":\"base\",\"name\":"
-			        "\"unsigned int\"}}",
-			        first_field ? "" : ",", n->member, v);
+				"%s\"%s\":{\"offset\":%u,\"type\":{\"kind\":\"base\",\"name\":"
+				"\"unsigned int\"}}",
+				first_field ? "" : ",", n->member, v);
 			first_field = false;
 		}
 		fprintf(f, "}}");
@@ -110,9 +110,9 @@ static void write_profile(const char *path, const struct vmi_profile *p, const c
 	snprintf(banner, sizeof(banner), "Linux version %s (test) #1 SMP\n", release);
 	b64(banner, enc);
 	fprintf(f,
-	        "},\"enums\":{},\"symbols\":{\"current_task\":{\"address\":%llu},"
-	        "\"linux_banner\":{\"address\":0,\"constant_data\":\"%s\"}}}\n",
-	        (unsigned long long)p->percpu_current_task, enc);
+		"},\"enums\":{},\"symbols\":{\"current_task\":{\"address\":%llu},"
+		"\"linux_banner\":{\"address\":0,\"constant_data\":\"%s\"}}}\n",
+		(unsigned long long)p->percpu_current_task, enc);
 	fclose(f);
 }
 
@@ -300,11 +300,11 @@ static void test_containers_json(void **state)
 {
 	(void)state;
 	assert_int_equal(hvctl(NULL, "--dump", elf_path, "--profile", profile_path, "containers",
-	                       "--json", NULL),
-	                 0);
+			       "--json", NULL),
+			 0);
 	assert_int_equal(strncmp(out, "{\"containers\":[", 15), 0);
 	assert_non_null(strstr(out, "{\"id\":\"web\",\"name\":\"web\",\"runtime\":\"cgroupfs\","
-	                            "\"state\":\"running\",\"init_pid\":100"));
+				    "\"state\":\"running\",\"init_pid\":100"));
 	assert_non_null(strstr(out, "\"state\":\"paused\""));
 	assert_non_null(strstr(out, "\"count\":5,\"truncated\":false,\"reason\":null}\n"));
 }
@@ -312,17 +312,17 @@ static void test_containers_json(void **state)
 static void test_errors_as_a_console_reply_gives_them(void **state)
 {
 	(void)state;
-	assert_int_equal(
-	    hvctl(NULL, "--dump", elf_path, "--profile", profile_path, "inspect", "nosuch", NULL),
-	    1);
+	assert_int_equal(hvctl(NULL, "--dump", elf_path, "--profile", profile_path, "inspect",
+			       "nosuch", NULL),
+			 1);
 	assert_string_equal(out, "");
 	assert_string_equal(err, "hvctl: error failed: no container or process matches 'nosuch'\n");
 	assert_int_equal(hvctl(NULL, "--dump", elf_path, "--profile", profile_path, "status", NULL),
-	                 1);
+			 1);
 	assert_string_equal(err, "hvctl: error unknown-verb: unknown verb \"status\"; \"help\" "
-	                         "lists the verbs\n");
+				 "lists the verbs\n");
 	assert_int_equal(
-	    hvctl(NULL, "--dump", elf_path, "--profile", profile_path, "ps", "-x", NULL), 1);
+		hvctl(NULL, "--dump", elf_path, "--profile", profile_path, "ps", "-x", NULL), 1);
 	assert_non_null(strstr(err, "hvctl: error bad-argument: unexpected \"-x\""));
 }
 
@@ -330,8 +330,8 @@ static void test_interactive_requests_from_stdin(void **state)
 {
 	(void)state;
 	assert_int_equal(hvctl("help\n\ninspect 50\nquit\nps\n", "--dump", elf_path, "--profile",
-	                       profile_path, NULL),
-	                 0);
+			       profile_path, NULL),
+			 0);
 	assert_non_null(strstr(out, "inspect <id|name|pid> [--json] - "));
 	assert_non_null(strstr(out, "process:     50\n"));
 	assert_null(strstr(out, "PPID")); /* nothing after quit */
@@ -343,14 +343,15 @@ static void test_local_problems_are_usage_errors(void **state)
 	assert_int_equal(hvctl(NULL, "--dump", elf_path, "ps", NULL), 2);
 	assert_non_null(strstr(err, "--dump needs --profile"));
 	assert_int_equal(hvctl(NULL, "--dump", elf_path, "--profile", profile_path, "--console",
-	                       "x", "ps", NULL),
-	                 2);
+			       "x", "ps", NULL),
+			 2);
 	assert_int_equal(hvctl(NULL, "--profile", profile_path, "--console", "x", "ps", NULL), 2);
 	assert_int_equal(
-	    hvctl(NULL, "--dump", "/nonexistent.elf", "--profile", profile_path, "ps", NULL), 2);
+		hvctl(NULL, "--dump", "/nonexistent.elf", "--profile", profile_path, "ps", NULL),
+		2);
 	assert_non_null(strstr(err, "cannot open /nonexistent.elf"));
 	assert_int_equal(hvctl(NULL, "--dump", profile_path, "--profile", profile_path, "ps", NULL),
-	                 2);
+			 2);
 	assert_non_null(strstr(err, "not an ELF file"));
 	assert_int_equal(hvctl(NULL, "--dump", elf_path, "--profile", bad_profile, "ps", NULL), 2);
 	assert_non_null(strstr(err, "hvctl: profile "));
@@ -360,32 +361,33 @@ static void test_a_profile_for_another_kernel_is_refused(void **state)
 {
 	(void)state;
 	assert_int_equal(hvctl(NULL, "--dump", elf_path, "--profile", other_profile, "ps", NULL),
-	                 1);
+			 1);
 	assert_non_null(strstr(err, "hvctl: error failed: the profile is for kernel 6.1.0-other "
-	                            "but the guest runs " FAKE_RELEASE));
+				    "but the guest runs " FAKE_RELEASE));
 }
 
 static void test_a_dump_without_cr3_fails_each_verb(void **state)
 {
 	(void)state;
 	assert_int_equal(
-	    hvctl(NULL, "--dump", no_cr3_elf, "--profile", profile_path, "containers", NULL), 1);
+		hvctl(NULL, "--dump", no_cr3_elf, "--profile", profile_path, "containers", NULL),
+		1);
 	assert_non_null(strstr(err, "hvctl: error failed: introspection failed: CR3 is 0"));
 	/* help still works: it needs no guest */
 	assert_int_equal(hvctl(NULL, "--dump", no_cr3_elf, "--profile", profile_path, "help", NULL),
-	                 0);
+			 0);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_ps_prints_the_body_without_cr),
-	    cmocka_unit_test(test_containers_json),
-	    cmocka_unit_test(test_errors_as_a_console_reply_gives_them),
-	    cmocka_unit_test(test_interactive_requests_from_stdin),
-	    cmocka_unit_test(test_local_problems_are_usage_errors),
-	    cmocka_unit_test(test_a_profile_for_another_kernel_is_refused),
-	    cmocka_unit_test(test_a_dump_without_cr3_fails_each_verb),
+		cmocka_unit_test(test_ps_prints_the_body_without_cr),
+		cmocka_unit_test(test_containers_json),
+		cmocka_unit_test(test_errors_as_a_console_reply_gives_them),
+		cmocka_unit_test(test_interactive_requests_from_stdin),
+		cmocka_unit_test(test_local_problems_are_usage_errors),
+		cmocka_unit_test(test_a_profile_for_another_kernel_is_refused),
+		cmocka_unit_test(test_a_dump_without_cr3_fails_each_verb),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

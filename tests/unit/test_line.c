@@ -364,7 +364,7 @@ static void test_random_noise_never_overruns_and_recovers(void **state)
 		assert_true(ls->len <= CONSOLE_LINE_MAX);
 	}
 	ev = feed_str(ls, "\x15"
-	                  "help\n");
+			  "help\n");
 	assert_int_equal(ev.ready, 1);
 	assert_string_equal(ev.line, "help");
 }
@@ -374,36 +374,36 @@ static void test_random_noise_never_overruns_and_recovers(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    T(test_newline_ends_a_line),
-	    T(test_nothing_is_ready_before_the_end_of_line),
-	    T(test_cr_alone_ends_a_line),
-	    T(test_crlf_is_one_end_of_line),
-	    T(test_lf_after_a_crlf_is_an_empty_line),
-	    T(test_cr_cr_lf_ends_one_line_and_one_empty_line),
-	    T(test_empty_line_is_ignored),
-	    T(test_blank_line_is_ignored),
-	    T(test_blanks_inside_the_line_are_kept),
-	    T(test_tab_is_text),
-	    T(test_line_of_255_bytes_is_accepted),
-	    T(test_line_of_256_bytes_is_too_long),
-	    T(test_too_long_is_reported_once_at_the_end_of_line),
-	    T(test_next_line_is_accepted_after_a_too_long_one),
-	    T(test_too_long_line_keeps_its_start_for_the_tag),
-	    T(test_control_byte_makes_the_line_bad_input),
-	    T(test_nul_byte_is_bad_input),
-	    T(test_del_is_bad_input),
-	    T(test_eight_bit_bytes_are_bad_input),
-	    T(test_bad_input_is_reported_once_at_the_end_of_line),
-	    T(test_next_line_is_accepted_after_bad_input),
-	    T(test_bad_input_before_overflow_is_reported_as_bad_input),
-	    T(test_overflow_before_bad_input_is_reported_as_too_long),
-	    T(test_ctrl_u_discards_buffered_bytes),
-	    T(test_ctrl_u_clears_an_overflow),
-	    T(test_ctrl_u_clears_bad_input),
-	    T(test_ctrl_u_alone_on_a_line_gives_nothing),
-	    T(test_ctrl_u_between_cr_and_lf_does_not_join_them),
-	    T(test_ready_line_stays_until_the_next_byte),
-	    T(test_random_noise_never_overruns_and_recovers),
+		T(test_newline_ends_a_line),
+		T(test_nothing_is_ready_before_the_end_of_line),
+		T(test_cr_alone_ends_a_line),
+		T(test_crlf_is_one_end_of_line),
+		T(test_lf_after_a_crlf_is_an_empty_line),
+		T(test_cr_cr_lf_ends_one_line_and_one_empty_line),
+		T(test_empty_line_is_ignored),
+		T(test_blank_line_is_ignored),
+		T(test_blanks_inside_the_line_are_kept),
+		T(test_tab_is_text),
+		T(test_line_of_255_bytes_is_accepted),
+		T(test_line_of_256_bytes_is_too_long),
+		T(test_too_long_is_reported_once_at_the_end_of_line),
+		T(test_next_line_is_accepted_after_a_too_long_one),
+		T(test_too_long_line_keeps_its_start_for_the_tag),
+		T(test_control_byte_makes_the_line_bad_input),
+		T(test_nul_byte_is_bad_input),
+		T(test_del_is_bad_input),
+		T(test_eight_bit_bytes_are_bad_input),
+		T(test_bad_input_is_reported_once_at_the_end_of_line),
+		T(test_next_line_is_accepted_after_bad_input),
+		T(test_bad_input_before_overflow_is_reported_as_bad_input),
+		T(test_overflow_before_bad_input_is_reported_as_too_long),
+		T(test_ctrl_u_discards_buffered_bytes),
+		T(test_ctrl_u_clears_an_overflow),
+		T(test_ctrl_u_clears_bad_input),
+		T(test_ctrl_u_alone_on_a_line_gives_nothing),
+		T(test_ctrl_u_between_cr_and_lf_does_not_join_them),
+		T(test_ready_line_stays_until_the_next_byte),
+		T(test_random_noise_never_overruns_and_recovers),
 	};
 
 	return cmocka_run_group_tests_name("line", tests, NULL, NULL);

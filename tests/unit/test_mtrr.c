@@ -28,13 +28,13 @@ static int setup(void **state)
 	st.default_type = MEMTYPE_WB;
 	st.phys_addr_mask = (1ull << 39) - 1;
 	for (int i = 0; i < 8; i++)
-		st.fixed[i] = MEMTYPE_WB;          /* 64K x 8: 0-0x7FFFF */
+		st.fixed[i] = MEMTYPE_WB; /* 64K x 8: 0-0x7FFFF */
 	for (int i = 8; i < 16; i++)
-		st.fixed[i] = MEMTYPE_WB;          /* 16K: 0x80000-0x9FFFF */
+		st.fixed[i] = MEMTYPE_WB; /* 16K: 0x80000-0x9FFFF */
 	for (int i = 16; i < 24; i++)
-		st.fixed[i] = MEMTYPE_UC;          /* 16K: 0xA0000-0xBFFFF */
+		st.fixed[i] = MEMTYPE_UC; /* 16K: 0xA0000-0xBFFFF */
 	for (int i = 24; i < 88; i++)
-		st.fixed[i] = MEMTYPE_WP;          /* 4K: 0xC0000-0xFFFFF */
+		st.fixed[i] = MEMTYPE_WP; /* 4K: 0xC0000-0xFFFFF */
 	st.variable_count = 2;
 	st.phys_base[0] = (3 * GiB) | MEMTYPE_UC;
 	st.phys_mask[0] = (~(GiB - 1) & st.phys_addr_mask) | VALID;

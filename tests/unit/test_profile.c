@@ -16,9 +16,9 @@
 
 #include "vmi/profile.h"
 
-#define LAB_PROFILE  "guest-profiles/6.1.0-56-amd64.json"
-#define D2J_FIXTURE  "tests/unit/test_profile_dwarf2json.json"
-#define LAB_RELEASE  "6.1.0-56-amd64"
+#define LAB_PROFILE "guest-profiles/6.1.0-56-amd64.json"
+#define D2J_FIXTURE "tests/unit/test_profile_dwarf2json.json"
+#define LAB_RELEASE "6.1.0-56-amd64"
 
 struct text {
 	char *s;
@@ -167,7 +167,7 @@ static void test_lab_profile_offsets_match_bpftool(void **state)
 	assert_int_equal(p.task_state, 24);
 	assert_int_equal(p.task_state_size, 4);
 	assert_int_equal(p.task_start_boottime, 2784);
-	assert_int_equal(p.mm_pgd, 72);        /* inside mm_struct's unnamed struct */
+	assert_int_equal(p.mm_pgd, 72); /* inside mm_struct's unnamed struct */
 	assert_int_equal(p.mm_arg_start, 312);
 	assert_int_equal(p.cred_uid, 8);
 	assert_int_equal(p.uts_namespace_ns, 408);
@@ -273,9 +273,11 @@ static void test_optional_members_absent_are_zero_not_refused(void **state)
 {
 	(void)state;
 	char *lab = lab_profile();
-	char *a = replace_after(lab, "\n    \"task_struct\": {", "\"exit_state\":", "\"Xxit_state\":");
+	char *a = replace_after(lab, "\n    \"task_struct\": {",
+				"\"exit_state\":", "\"Xxit_state\":");
 	char *b = replace_after(a, NULL, "\n    \"kthread\": {", "\n    \"Xthread\": {");
-	char *c = replace_after(b, NULL, "\n    \"time_namespace\": {", "\n    \"Xime_namespace\": {");
+	char *c = replace_after(b, NULL, "\n    \"time_namespace\": {",
+				"\n    \"Xime_namespace\": {");
 	struct vmi_profile p;
 	expect_accepted(c, &p);
 	assert_int_equal(p.task_exit_state, 0);
@@ -298,11 +300,12 @@ static void test_pcpu_hot_gives_the_current_task_offset(void **state)
 	char *lab = lab_profile();
 	char *a = replace_after(lab, "\"symbols\":", "\"current_task\": {\"address\": 129920",
 				"\"pcpu_hot\": {\"address\": 131072");
-	char *b = replace_after(a, NULL, "\"user_types\": {",
-				"\"user_types\": {\n    \"pcpu_hot\": {\"kind\": \"struct\", \"size\": 64, "
-				"\"fields\": {\"current_task\": {\"offset\": 8, \"type\": {\"kind\": "
-				"\"pointer\", \"subtype\": {\"kind\": \"struct\", \"name\": "
-				"\"task_struct\"}}}}},");
+	char *b = replace_after(
+		a, NULL, "\"user_types\": {",
+		"\"user_types\": {\n    \"pcpu_hot\": {\"kind\": \"struct\", \"size\": 64, "
+		"\"fields\": {\"current_task\": {\"offset\": 8, \"type\": {\"kind\": "
+		"\"pointer\", \"subtype\": {\"kind\": \"struct\", \"name\": "
+		"\"task_struct\"}}}}},");
 	struct vmi_profile p;
 	expect_accepted(b, &p);
 	assert_int_equal(p.percpu_current_task, 131072 + 8);
@@ -327,10 +330,12 @@ static void test_old_long_state_has_size_8(void **state)
 {
 	(void)state;
 	char *lab = lab_profile();
-	char *a = replace_after(lab, NULL, "\"__state\": {\"offset\": 24, \"type\": {\"kind\": \"base\", "
-					   "\"name\": \"unsigned int\"}}",
-				"\"state\": {\"offset\": 24, \"type\": {\"kind\": \"base\", \"name\": "
-				"\"long int\"}}");
+	char *a = replace_after(
+		lab, NULL,
+		"\"__state\": {\"offset\": 24, \"type\": {\"kind\": \"base\", "
+		"\"name\": \"unsigned int\"}}",
+		"\"state\": {\"offset\": 24, \"type\": {\"kind\": \"base\", \"name\": "
+		"\"long int\"}}");
 	char *b = replace_after(a, NULL, "\"start_boottime\":", "\"real_start_time\":");
 	struct vmi_profile p;
 	expect_accepted(b, &p);
@@ -432,8 +437,9 @@ static void test_release_alone_in_the_banner_is_read(void **state)
 	(void)state;
 	char *lab = lab_profile();
 	/* base64("Linux version 6.1.0-56-amd64") */
-	char *s = replace_after(lab, "\"linux_banner\":", "\"constant_data\": \"",
-				"\"constant_data\": \"TGludXggdmVyc2lvbiA2LjEuMC01Ni1hbWQ2NA==\", \"x\": \"");
+	char *s = replace_after(
+		lab, "\"linux_banner\":", "\"constant_data\": \"",
+		"\"constant_data\": \"TGludXggdmVyc2lvbiA2LjEuMC01Ni1hbWQ2NA==\", \"x\": \"");
 	struct vmi_profile p;
 	expect_accepted(s, &p);
 	assert_string_equal(p.release, LAB_RELEASE);
@@ -447,7 +453,8 @@ static void test_negative_offset_is_refused_by_name(void **state)
 {
 	(void)state;
 	char *lab = lab_profile();
-	char *s = replace_after(lab, NULL, "\"pid\": {\"offset\": 2416", "\"pid\": {\"offset\": -2416");
+	char *s = replace_after(lab, NULL, "\"pid\": {\"offset\": 2416",
+				"\"pid\": {\"offset\": -2416");
 	expect_refused(s, "task_struct.pid offset is not an unsigned integer");
 	free(s);
 	free(lab);
@@ -457,7 +464,8 @@ static void test_fractional_or_huge_offset_is_refused_by_name(void **state)
 {
 	(void)state;
 	char *lab = lab_profile();
-	char *a = replace_after(lab, NULL, "\"pid\": {\"offset\": 2416", "\"pid\": {\"offset\": 2416.0");
+	char *a = replace_after(lab, NULL, "\"pid\": {\"offset\": 2416",
+				"\"pid\": {\"offset\": 2416.0");
 	expect_refused(a, "task_struct.pid");
 	char *b = replace_after(lab, NULL, "\"pid\": {\"offset\": 2416",
 				"\"pid\": {\"offset\": 99999999999999999999999");
@@ -475,7 +483,8 @@ static void test_member_outside_its_struct_is_refused(void **state)
 {
 	(void)state;
 	char *lab = lab_profile();
-	char *s = replace_after(lab, NULL, "\"comm\": {\"offset\": 2976", "\"comm\": {\"offset\": 9780");
+	char *s = replace_after(lab, NULL, "\"comm\": {\"offset\": 2976",
+				"\"comm\": {\"offset\": 9780");
 	expect_refused(s, "task_struct.comm at offset 9780 lies outside task_struct");
 	free(s);
 	free(lab);
@@ -519,8 +528,9 @@ static void test_every_truncation_is_refused_without_overread(void **state)
 
 static void test_malformed_numbers_are_refused_with_their_offset(void **state)
 {
-	static const char *bad[] = {"01", "1.", ".5", "-", "+1", "1e", "1e+", "0x10", "NaN",
-				    "Infinity", "--1", "1.2.3", "-01", "1e5e5", "0.e1"};
+	static const char *bad[] = {"01",  "1.",    ".5",   "-",     "+1",
+				    "1e",  "1e+",   "0x10", "NaN",   "Infinity",
+				    "--1", "1.2.3", "-01",  "1e5e5", "0.e1"};
 	(void)state;
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		char *s = lab_with_metadata_value(bad[i]);
@@ -531,8 +541,13 @@ static void test_malformed_numbers_are_refused_with_their_offset(void **state)
 
 static void test_valid_numbers_in_other_places_are_accepted(void **state)
 {
-	static const char *good[] = {"-0", "0", "1.5e-3", "-12.25E+8", "1E400",
-				     "123456789012345678901234567890", "-9223372036854775809"};
+	static const char *good[] = {"-0",
+				     "0",
+				     "1.5e-3",
+				     "-12.25E+8",
+				     "1E400",
+				     "123456789012345678901234567890",
+				     "-9223372036854775809"};
 	(void)state;
 	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
 		char *s = lab_with_metadata_value(good[i]);
@@ -630,12 +645,12 @@ static void test_unterminated_huge_string_is_refused(void **state)
 static void test_bad_strings_are_refused(void **state)
 {
 	static const char *bad[] = {
-		"\"tab\there\"",        /* raw control character */
-		"\"bad \\x escape\"",   /* unknown escape */
-		"\"\\u12G4\"",          /* bad hex */
-		"\"\xc3\x28\"",         /* invalid UTF-8 */
-		"\"\xed\xa0\x80\"",     /* UTF-8-encoded surrogate */
-		"\"\xc0\xaf\"",         /* overlong */
+		"\"tab\there\"",      /* raw control character */
+		"\"bad \\x escape\"", /* unknown escape */
+		"\"\\u12G4\"",        /* bad hex */
+		"\"\xc3\x28\"",       /* invalid UTF-8 */
+		"\"\xed\xa0\x80\"",   /* UTF-8-encoded surrogate */
+		"\"\xc0\xaf\"",       /* overlong */
 		"'single'",
 	};
 	(void)state;

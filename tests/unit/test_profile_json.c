@@ -14,8 +14,8 @@
 
 /* Tokenizes exactly strlen(doc) bytes from a heap copy (ASan sees overreads). Fills
  * types[] and depths[] and returns the token count (including the final END/ERROR). */
-static size_t tokenize(const char *doc, enum json_token_type *types, uint32_t *depths,
-		       size_t max, struct json_lexer *out)
+static size_t tokenize(const char *doc, enum json_token_type *types, uint32_t *depths, size_t max,
+		       struct json_lexer *out)
 {
 	size_t len = strlen(doc);
 	char *copy = malloc(len ? len : 1);
@@ -58,9 +58,10 @@ static void test_tokens_of_a_document_come_in_order_with_depth(void **state)
 	size_t n = tokenize(" {\"a\": [1, -2.5e3, \"s\", true, false, null], \"b\": {}} ", types,
 			    depths, 32, NULL);
 	static const enum json_token_type want[] = {
-		JSON_OBJECT_BEGIN, JSON_KEY,    JSON_ARRAY_BEGIN, JSON_NUMBER, JSON_NUMBER,
-		JSON_STRING,       JSON_TRUE,   JSON_FALSE,       JSON_NULL,   JSON_ARRAY_END,
-		JSON_KEY,          JSON_OBJECT_BEGIN, JSON_OBJECT_END, JSON_OBJECT_END, JSON_END,
+		JSON_OBJECT_BEGIN, JSON_KEY,        JSON_ARRAY_BEGIN, JSON_NUMBER,
+		JSON_NUMBER,       JSON_STRING,     JSON_TRUE,        JSON_FALSE,
+		JSON_NULL,         JSON_ARRAY_END,  JSON_KEY,         JSON_OBJECT_BEGIN,
+		JSON_OBJECT_END,   JSON_OBJECT_END, JSON_END,
 	};
 	static const uint32_t want_depth[] = {1, 1, 2, 2, 2, 2, 2, 2, 2, 1, 1, 2, 1, 0, 0};
 	assert_int_equal(n, sizeof(want) / sizeof(want[0]));

@@ -11,8 +11,8 @@
 #include "console/proto.h"
 
 static const enum proto_error all_errors[] = {
-    PROTO_OK,        PROTO_UNKNOWN_VERB, PROTO_BAD_ARGUMENT, PROTO_LINE_TOO_LONG,
-    PROTO_BAD_INPUT, PROTO_BUSY,         PROTO_FAILED,
+	PROTO_OK,        PROTO_UNKNOWN_VERB, PROTO_BAD_ARGUMENT, PROTO_LINE_TOO_LONG,
+	PROTO_BAD_INPUT, PROTO_BUSY,         PROTO_FAILED,
 };
 
 static void test_error_names_are_the_documented_kinds(void **state)
@@ -58,9 +58,9 @@ static void test_format_error_with_message_and_tag(void **state)
 
 	(void)state;
 	proto_format_status(buf, sizeof(buf), PROTO_UNKNOWN_VERB,
-	                    "unknown verb \"frob\"; \"help\" lists the verbs", "x9");
+			    "unknown verb \"frob\"; \"help\" lists the verbs", "x9");
 	assert_string_equal(
-	    buf, "= error unknown-verb: unknown verb \"frob\"; \"help\" lists the verbs @x9");
+		buf, "= error unknown-verb: unknown verb \"frob\"; \"help\" lists the verbs @x9");
 }
 
 static void test_format_error_without_message_says_what_the_kind_means(void **state)
@@ -170,13 +170,13 @@ static void test_longest_status_fits_proto_status_max(void **state)
 	memset(msg, 'a', PROTO_MESSAGE_MAX);
 	msg[PROTO_MESSAGE_MAX] = '\0';
 	assert_int_equal(
-	    proto_format_status(buf, sizeof(buf), PROTO_LINE_TOO_LONG, msg, "0123456789abcdef"),
-	    23 + PROTO_MESSAGE_MAX + 2 + 16);
+		proto_format_status(buf, sizeof(buf), PROTO_LINE_TOO_LONG, msg, "0123456789abcdef"),
+		23 + PROTO_MESSAGE_MAX + 2 + 16);
 	/* A message ending in a tag-like word needs the '.' too. */
 	memcpy(msg + PROTO_MESSAGE_MAX - 3, " @x", 3);
 	assert_int_equal(
-	    proto_format_status(buf, sizeof(buf), PROTO_LINE_TOO_LONG, msg, "0123456789abcdef"),
-	    PROTO_STATUS_MAX);
+		proto_format_status(buf, sizeof(buf), PROTO_LINE_TOO_LONG, msg, "0123456789abcdef"),
+		PROTO_STATUS_MAX);
 }
 
 static void test_parse_ok(void **state)
@@ -232,12 +232,12 @@ static void test_format_and_parse_round_trip_for_every_kind(void **state)
 	for (size_t e = 0; e < sizeof(all_errors) / sizeof(all_errors[0]); e++) {
 		for (size_t t = 0; t < sizeof(tags) / sizeof(tags[0]); t++) {
 			proto_format_status(buf, sizeof(buf), all_errors[e], "it: went @ wrong",
-			                    tags[t]);
+					    tags[t]);
 			assert_int_equal(proto_parse_status(buf, &st), 1);
 			assert_int_equal(st.error, all_errors[e]);
 			assert_string_equal(st.tag, tags[t] != NULL ? tags[t] : "");
 			assert_string_equal(st.message,
-			                    all_errors[e] == PROTO_OK ? "" : "it: went @ wrong");
+					    all_errors[e] == PROTO_OK ? "" : "it: went @ wrong");
 		}
 	}
 }
@@ -271,29 +271,29 @@ static void test_parse_truncates_a_long_message(void **state)
 static void test_parse_rejects_lines_that_are_not_status_lines(void **state)
 {
 	static const char *const bad[] = {
-	    "",
-	    "=",
-	    "= ",
-	    "=ok",
-	    " = ok",
-	    "ok",
-	    "= OK",
-	    "= okay",
-	    "= ok extra",
-	    "= ok @",
-	    "= ok @x0123456789abcdef", /* a 17-character tag is no tag */
-	    "= ok @bad!",
-	    "= ok  @t ",
-	    "= error",
-	    "= error ",
-	    "= error failed",
-	    "= error failed x",
-	    "= error : x",
-	    "= error Failed: x",
-	    "= error bad argument: x",
-	    "= errors failed: x",
-	    "body line",
-	    "== ok",
+		"",
+		"=",
+		"= ",
+		"=ok",
+		" = ok",
+		"ok",
+		"= OK",
+		"= okay",
+		"= ok extra",
+		"= ok @",
+		"= ok @x0123456789abcdef", /* a 17-character tag is no tag */
+		"= ok @bad!",
+		"= ok  @t ",
+		"= error",
+		"= error ",
+		"= error failed",
+		"= error failed x",
+		"= error : x",
+		"= error Failed: x",
+		"= error bad argument: x",
+		"= errors failed: x",
+		"body line",
+		"== ok",
 	};
 	struct proto_status st;
 
@@ -322,28 +322,28 @@ static void test_tag_validity(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_error_names_are_the_documented_kinds),
-	    cmocka_unit_test(test_error_name_out_of_range_is_failed),
-	    cmocka_unit_test(test_format_ok_without_tag),
-	    cmocka_unit_test(test_format_ok_with_tag),
-	    cmocka_unit_test(test_format_error_with_message_and_tag),
-	    cmocka_unit_test(test_format_error_without_message_says_what_the_kind_means),
-	    cmocka_unit_test(test_format_leaves_out_an_invalid_tag),
-	    cmocka_unit_test(test_format_replaces_bytes_that_would_break_the_line),
-	    cmocka_unit_test(test_format_message_ending_like_a_tag_gets_a_dot),
-	    cmocka_unit_test(test_format_truncates_the_message_and_keeps_the_tag),
-	    cmocka_unit_test(test_format_truncation_cannot_expose_a_tag_like_end),
-	    cmocka_unit_test(test_format_never_writes_past_a_tiny_buffer),
-	    cmocka_unit_test(test_longest_status_fits_proto_status_max),
-	    cmocka_unit_test(test_parse_ok),
-	    cmocka_unit_test(test_parse_ok_with_tag),
-	    cmocka_unit_test(test_parse_error_with_tag),
-	    cmocka_unit_test(test_parse_ignores_the_line_end),
-	    cmocka_unit_test(test_format_and_parse_round_trip_for_every_kind),
-	    cmocka_unit_test(test_parse_reads_an_unknown_kind_as_failed),
-	    cmocka_unit_test(test_parse_truncates_a_long_message),
-	    cmocka_unit_test(test_parse_rejects_lines_that_are_not_status_lines),
-	    cmocka_unit_test(test_tag_validity),
+		cmocka_unit_test(test_error_names_are_the_documented_kinds),
+		cmocka_unit_test(test_error_name_out_of_range_is_failed),
+		cmocka_unit_test(test_format_ok_without_tag),
+		cmocka_unit_test(test_format_ok_with_tag),
+		cmocka_unit_test(test_format_error_with_message_and_tag),
+		cmocka_unit_test(test_format_error_without_message_says_what_the_kind_means),
+		cmocka_unit_test(test_format_leaves_out_an_invalid_tag),
+		cmocka_unit_test(test_format_replaces_bytes_that_would_break_the_line),
+		cmocka_unit_test(test_format_message_ending_like_a_tag_gets_a_dot),
+		cmocka_unit_test(test_format_truncates_the_message_and_keeps_the_tag),
+		cmocka_unit_test(test_format_truncation_cannot_expose_a_tag_like_end),
+		cmocka_unit_test(test_format_never_writes_past_a_tiny_buffer),
+		cmocka_unit_test(test_longest_status_fits_proto_status_max),
+		cmocka_unit_test(test_parse_ok),
+		cmocka_unit_test(test_parse_ok_with_tag),
+		cmocka_unit_test(test_parse_error_with_tag),
+		cmocka_unit_test(test_parse_ignores_the_line_end),
+		cmocka_unit_test(test_format_and_parse_round_trip_for_every_kind),
+		cmocka_unit_test(test_parse_reads_an_unknown_kind_as_failed),
+		cmocka_unit_test(test_parse_truncates_a_long_message),
+		cmocka_unit_test(test_parse_rejects_lines_that_are_not_status_lines),
+		cmocka_unit_test(test_tag_validity),
 	};
 
 	return cmocka_run_group_tests_name("proto", tests, NULL, NULL);

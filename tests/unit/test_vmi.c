@@ -141,7 +141,7 @@ static void test_pagewalk_ignores_pcid_and_high_cr3_bits(void **state)
 	fake_map(&f, root, 0x7000, 0x9000, PAGE_SIZE_4K);
 	/* PCID 0xabc in bits 11:0, the no-flush hint in bit 63 */
 	assert_int_equal(vmi_translate(&f.mem, root | 0xabcu | (1ull << 63), false, 0x7010, &pa),
-	                 0);
+			 0);
 	assert_int_equal(pa, 0x9010);
 }
 
@@ -535,7 +535,7 @@ static void test_process_unreadable_task(void **state)
 	(void)state;
 	open_ok();
 	assert_int_equal(vmi_process_read(&v, FAKE_DIRECT_MAP + FAKE_RAM_SIZE, VMI_READ_ALL, &p),
-	                 -1);
+			 -1);
 	assert_int_equal(vmi_process_read(&v, 0x1000, VMI_READ_ALL, &p), -1);
 }
 
@@ -594,7 +594,7 @@ static void test_cgroup_parent_cycle_is_cut(void **state)
 	kn_lab = fake_r64(&f, kn_web + f.prof.kernfs_node_parent);
 	fake_w64(&f, kn_lab + f.prof.kernfs_node_parent, kn_web); /* lab <-> web */
 	assert_int_equal(vmi_cgroup_path(&v, w.cg_web, path, sizeof(path), &frozen),
-	                 VMI_MISSING_CGROUP);
+			 VMI_MISSING_CGROUP);
 	assert_string_equal(path, "");
 }
 
@@ -612,7 +612,7 @@ static void test_cgroup_overlong_name_is_truncated(void **state)
 	kn = fake_cgroup_kn(&f, w.cg_web);
 	fake_w64(&f, kn + f.prof.kernfs_node_name, str);
 	assert_int_equal(vmi_cgroup_path(&v, w.cg_web, path, sizeof(path), &frozen),
-	                 VMI_TRUNCATED_CGROUP);
+			 VMI_TRUNCATED_CGROUP);
 	assert_int_equal(strlen(path), VMI_PATH_MAX - 1);
 	assert_int_equal(strncmp(path, "/lab/xxx", 8), 0);
 }
@@ -698,18 +698,18 @@ static void test_container_patterns(void **state)
 		bool in;
 		enum vmi_runtime rt;
 	} cases[] = {
-	    {"/system.slice/docker-" FAKE_DOCKER_ID ".scope", true, VMI_RT_DOCKER},
-	    {"/docker/" FAKE_DOCKER_ID, true, VMI_RT_DOCKER},
-	    {"/kubepods.slice/kubepods-pod1.slice/cri-containerd-" FAKE_DOCKER_ID ".scope", true,
-	     VMI_RT_CONTAINERD},
-	    {"/machine.slice/libpod-" FAKE_DOCKER_ID ".scope/container", true, VMI_RT_PODMAN},
-	    {"/libpod_parent/libpod-" FAKE_DOCKER_ID, true, VMI_RT_PODMAN},
-	    {"/kubepods/crio-" FAKE_DOCKER_ID ".scope", true, VMI_RT_CRIO},
-	    {"/crio-" FAKE_DOCKER_ID, true, VMI_RT_CRIO},
-	    {"/machine.slice/libpod-conmon-" FAKE_DOCKER_ID ".scope", false, VMI_RT_PODMAN},
-	    {"/system.slice/docker-0123.scope", false, VMI_RT_DOCKER},
-	    {"/system.slice/docker.service", false, VMI_RT_DOCKER},
-	    {"/" FAKE_DOCKER_ID, false, VMI_RT_DOCKER},
+		{"/system.slice/docker-" FAKE_DOCKER_ID ".scope", true, VMI_RT_DOCKER},
+		{"/docker/" FAKE_DOCKER_ID, true, VMI_RT_DOCKER},
+		{"/kubepods.slice/kubepods-pod1.slice/cri-containerd-" FAKE_DOCKER_ID ".scope",
+		 true, VMI_RT_CONTAINERD},
+		{"/machine.slice/libpod-" FAKE_DOCKER_ID ".scope/container", true, VMI_RT_PODMAN},
+		{"/libpod_parent/libpod-" FAKE_DOCKER_ID, true, VMI_RT_PODMAN},
+		{"/kubepods/crio-" FAKE_DOCKER_ID ".scope", true, VMI_RT_CRIO},
+		{"/crio-" FAKE_DOCKER_ID, true, VMI_RT_CRIO},
+		{"/machine.slice/libpod-conmon-" FAKE_DOCKER_ID ".scope", false, VMI_RT_PODMAN},
+		{"/system.slice/docker-0123.scope", false, VMI_RT_DOCKER},
+		{"/system.slice/docker.service", false, VMI_RT_DOCKER},
+		{"/" FAKE_DOCKER_ID, false, VMI_RT_DOCKER},
 	};
 	struct vmi_process p;
 	struct vmi_container_key key;
@@ -751,11 +751,11 @@ static void test_verb_ps_text(void **state)
 	assert_int_equal(run(vmi_verb_ps, &r, "ps", NULL, NULL), 0);
 	assert_int_equal(r.error, PROTO_OK);
 	assert_non_null(strstr(cap.text, "    PID    PPID   UID S  THR"));
-	assert_non_null(
-	    strstr(cap.text, "     50       1  1000 S    4      5.123 -            sh              "
-	                     "sh -c sleep 1000\r\n"));
+	assert_non_null(strstr(
+		cap.text, "     50       1  1000 S    4      5.123 -            sh              "
+			  "sh -c sleep 1000\r\n"));
 	assert_non_null(strstr(cap.text, "    101     100     0 S    1      7.000 web          "
-	                                 "httpd           httpd -f\r\n"));
+					 "httpd           httpd -f\r\n"));
 	assert_non_null(strstr(cap.text, "[kthreadd]"));
 	assert_null(strstr(cap.text, "warning"));
 }
@@ -769,11 +769,11 @@ static void test_verb_ps_json(void **state)
 	assert_int_equal(run(vmi_verb_ps, &r, "ps", "--json", NULL), 0);
 	assert_int_equal(strncmp(cap.text, "{\"processes\":[{\"pid\":0,", 23), 0);
 	assert_non_null(strstr(cap.text, "\"pid\":101,\"tgid\":101,\"thread_id\":101,\"ppid\":100,"
-	                                 "\"nspid\":2,\"uid\":0,\"comm\":\"httpd\","
-	                                 "\"cmdline\":\"httpd -f\",\"state\":\"S\""));
+					 "\"nspid\":2,\"uid\":0,\"comm\":\"httpd\","
+					 "\"cmdline\":\"httpd -f\",\"state\":\"S\""));
 	assert_non_null(strstr(cap.text, "\"container\":\"web\""));
 	assert_non_null(
-	    strstr(cap.text, "],\"count\":12,\"truncated\":false,\"reason\":null}\r\n"));
+		strstr(cap.text, "],\"count\":12,\"truncated\":false,\"reason\":null}\r\n"));
 	/* one line */
 	assert_ptr_equal(strchr(cap.text, '\n'), cap.text + cap.len - 1);
 }
@@ -801,8 +801,8 @@ static void test_verb_ps_hostile_strings(void **state)
 	assert_int_equal(run(vmi_verb_ps, &r, "ps", NULL, NULL), 0);
 	/* no guest byte can end a line or forge a status line */
 	assert_non_null(strstr(cap.text, " a\"b?"
-	                                 "?= ok?"
-	                                 "? "));
+					 "?= ok?"
+					 "? "));
 	assert_null(strstr(cap.text, "\n= ok"));
 	assert_int_equal(run(vmi_verb_ps, &r, "ps", "--json", NULL), 0);
 	assert_non_null(strstr(cap.text, "\"comm\":\"a\\\"b\\r\\n= ok\\u0001\\u00ff\""));
@@ -817,16 +817,16 @@ static void test_verb_containers(void **state)
 	assert_int_equal(run(vmi_verb_containers, &r, "containers", NULL, NULL), 0);
 	assert_non_null(strstr(cap.text, "ID           NAME         STATE"));
 	assert_non_null(strstr(cap.text,
-	                       "web          web          running  cgroupfs       100      1"
-	                       "     2 web              /lab/web\r\n"));
+			       "web          web          running  cgroupfs       100      1"
+			       "     2 web              /lab/web\r\n"));
 	assert_non_null(strstr(cap.text, "0123456789ab 0123456789ab running  docker"));
 	assert_non_null(strstr(cap.text, "paused       paused       paused"));
 	assert_non_null(strstr(cap.text, "gone         gone         stopped"));
 	assert_int_equal(run(vmi_verb_containers, &r, "containers", "--json", NULL), 0);
 	assert_non_null(strstr(cap.text,
-	                       "{\"id\":\"web\",\"name\":\"web\",\"runtime\":\"cgroupfs\","
-	                       "\"state\":\"running\",\"init_pid\":100,\"init_nspid\":1,"
-	                       "\"hostname\":\"web\",\"cgroup\":\"/lab/web\""));
+			       "{\"id\":\"web\",\"name\":\"web\",\"runtime\":\"cgroupfs\","
+			       "\"state\":\"running\",\"init_pid\":100,\"init_nspid\":1,"
+			       "\"hostname\":\"web\",\"cgroup\":\"/lab/web\""));
 	assert_non_null(strstr(cap.text, "\"process_count\":2,\"pids\":[100,101]}"));
 	assert_non_null(strstr(cap.text, "\"count\":5,\"truncated\":false"));
 }
@@ -910,48 +910,49 @@ static void test_reads_are_counted_and_cached(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    W(test_pagewalk_4level_4k_2m_1g),
-	    W(test_pagewalk_5level),
-	    W(test_pagewalk_ignores_pcid_and_high_cr3_bits),
-	    W(test_pagewalk_rejects_noncanonical_and_bad_tables),
-	    W(test_open_finds_init_task_from_current),
-	    W(test_open_user_mode_pti_kernel_gs_base),
-	    W(test_open_tries_the_other_gs_base),
-	    W(test_open_without_pti_keeps_cr3_bit_12),
-	    W(test_open_fails_clearly_without_gs_base),
-	    W(test_open_fails_clearly_on_a_wrong_profile),
-	    W(test_open_refuses_offsets_beyond_snapshot),
-	    W(test_open_from_a_secondary_idle_task),
-	    W(test_walk_visits_every_task_from_init_task),
-	    W(test_walk_self_loop_is_cut_with_reason),
-	    W(test_walk_loop_back_into_the_middle_is_cut),
-	    W(test_walk_pointer_outside_memory_is_cut),
-	    W(test_walk_noncanonical_pointer_is_cut),
-	    W(test_walk_stops_at_the_bound),
-	    W(test_process_facts),
-	    W(test_process_in_a_container),
-	    W(test_process_kernel_thread_and_init_task),
-	    W(test_kernel_thread_names_as_proc_shows_them),
-	    W(test_process_zombie),
-	    W(test_state_letters_as_proc),
-	    W(test_process_unreadable_task),
-	    W(test_process_hostile_pointers),
-	    W(test_process_huge_cmdline_is_truncated),
-	    W(test_cgroup_parent_cycle_is_cut),
-	    W(test_cgroup_overlong_name_is_truncated),
-	    W(test_cgroup_frozen_flag),
-	    W(test_containers_grouped_and_named),
-	    W(test_container_patterns),
-	    W(test_containers_table_overflow_is_reported),
-	    W(test_verb_ps_text),
-	    W(test_verb_ps_json),
-	    W(test_verb_ps_reports_a_cut_walk),
-	    W(test_verb_ps_hostile_strings),
-	    W(test_verb_containers),
-	    W(test_verb_inspect_container_and_process),
-	    W(test_verb_inspect_errors),
-	    cmocka_unit_test_setup_teardown(test_verbs_on_5level_guest, setup_world_la57, teardown),
-	    W(test_reads_are_counted_and_cached),
+		W(test_pagewalk_4level_4k_2m_1g),
+		W(test_pagewalk_5level),
+		W(test_pagewalk_ignores_pcid_and_high_cr3_bits),
+		W(test_pagewalk_rejects_noncanonical_and_bad_tables),
+		W(test_open_finds_init_task_from_current),
+		W(test_open_user_mode_pti_kernel_gs_base),
+		W(test_open_tries_the_other_gs_base),
+		W(test_open_without_pti_keeps_cr3_bit_12),
+		W(test_open_fails_clearly_without_gs_base),
+		W(test_open_fails_clearly_on_a_wrong_profile),
+		W(test_open_refuses_offsets_beyond_snapshot),
+		W(test_open_from_a_secondary_idle_task),
+		W(test_walk_visits_every_task_from_init_task),
+		W(test_walk_self_loop_is_cut_with_reason),
+		W(test_walk_loop_back_into_the_middle_is_cut),
+		W(test_walk_pointer_outside_memory_is_cut),
+		W(test_walk_noncanonical_pointer_is_cut),
+		W(test_walk_stops_at_the_bound),
+		W(test_process_facts),
+		W(test_process_in_a_container),
+		W(test_process_kernel_thread_and_init_task),
+		W(test_kernel_thread_names_as_proc_shows_them),
+		W(test_process_zombie),
+		W(test_state_letters_as_proc),
+		W(test_process_unreadable_task),
+		W(test_process_hostile_pointers),
+		W(test_process_huge_cmdline_is_truncated),
+		W(test_cgroup_parent_cycle_is_cut),
+		W(test_cgroup_overlong_name_is_truncated),
+		W(test_cgroup_frozen_flag),
+		W(test_containers_grouped_and_named),
+		W(test_container_patterns),
+		W(test_containers_table_overflow_is_reported),
+		W(test_verb_ps_text),
+		W(test_verb_ps_json),
+		W(test_verb_ps_reports_a_cut_walk),
+		W(test_verb_ps_hostile_strings),
+		W(test_verb_containers),
+		W(test_verb_inspect_container_and_process),
+		W(test_verb_inspect_errors),
+		cmocka_unit_test_setup_teardown(test_verbs_on_5level_guest, setup_world_la57,
+						teardown),
+		W(test_reads_are_counted_and_cached),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

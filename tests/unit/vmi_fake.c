@@ -230,15 +230,15 @@ uint64_t fake_ns(struct fake *f, enum fake_ns_kind kind, uint32_t inum, const ch
 	fake_w32(f, ns + off + p->ns_common_inum, inum);
 	if (kind == FK_UTS && nodename != NULL)
 		fake_wbytes(f, ns + p->uts_namespace_name + p->new_utsname_nodename, nodename,
-		            strlen(nodename) + 1);
+			    strlen(nodename) + 1);
 	if (kind == FK_UTS)
 		fake_wbytes(f, ns + p->uts_namespace_name + p->new_utsname_release, FAKE_RELEASE,
-		            sizeof(FAKE_RELEASE));
+			    sizeof(FAKE_RELEASE));
 	return ns;
 }
 
 uint64_t fake_nsproxy(struct fake *f, uint64_t uts, uint64_t ipc, uint64_t mnt, uint64_t pidc,
-                      uint64_t net, uint64_t cgroup, uint64_t time)
+		      uint64_t net, uint64_t cgroup, uint64_t time)
 {
 	const struct vmi_profile *p = &f->prof;
 	uint64_t n = fake_kalloc(f, 0x80);
@@ -301,7 +301,7 @@ uint64_t fake_cgroup(struct fake *f, uint64_t parent_cgroup, const char *name, u
 	fake_wbytes(f, str, name, strlen(name) + 1);
 	fake_w64(f, kn + p->kernfs_node_name, str);
 	fake_w64(f, kn + p->kernfs_node_parent,
-	         parent_cgroup != 0 ? fake_cgroup_kn(f, parent_cgroup) : 0);
+		 parent_cgroup != 0 ? fake_cgroup_kn(f, parent_cgroup) : 0);
 	fake_w64(f, cg + p->cgroup_kn, kn);
 	fake_w64(f, cg + p->cgroup_flags, flags);
 	return cg;
@@ -402,8 +402,8 @@ void fake_world(struct fake *f, struct fake_world *w)
 	uint64_t host_cg = fake_ns(f, FK_CGROUP, 0xEFFFFFFBu, NULL);
 	uint64_t host_user = fake_ns(f, FK_USER, 0xEFFFFFFDu, NULL);
 	uint64_t host_time = fake_ns(f, FK_TIME, 0xEFFFFFFAu, NULL);
-	uint64_t host_nsproxy =
-	    fake_nsproxy(f, host_uts, host_ipc, host_mnt, host_pid, host_net, host_cg, host_time);
+	uint64_t host_nsproxy = fake_nsproxy(f, host_uts, host_ipc, host_mnt, host_pid, host_net,
+					     host_cg, host_time);
 	uint64_t root_cred = fake_cred(f, 0, host_user);
 	uint64_t cg_root = fake_cgroup(f, 0, "", 0);
 	uint64_t cg_lab = fake_cgroup(f, cg_root, "lab", 0);
@@ -525,7 +525,7 @@ void fake_world(struct fake *f, struct fake_world *w)
 		uint64_t mnt = fake_ns(f, FK_MNT, 4026532302u, NULL);
 		uint64_t pid = fake_ns(f, FK_PID, 4026532303u, NULL);
 		uint64_t nsp =
-		    fake_nsproxy(f, uts, host_ipc, mnt, pid, host_net, host_cg, host_time);
+			fake_nsproxy(f, uts, host_ipc, mnt, pid, host_net, host_cg, host_time);
 
 		t.pid = t.tgid = 200;
 		t.comm = "nginx";
@@ -547,16 +547,16 @@ void fake_world(struct fake *f, struct fake_world *w)
 		uint64_t mnt = fake_ns(f, FK_MNT, 4026532402u, NULL);
 		uint64_t pid = fake_ns(f, FK_PID, 4026532403u, NULL);
 		uint64_t nsp =
-		    fake_nsproxy(f, uts, host_ipc, mnt, pid, host_net, host_cg, host_time);
+			fake_nsproxy(f, uts, host_ipc, mnt, pid, host_net, host_cg, host_time);
 
 		t.pid = t.tgid = 300;
 		t.comm = "sleep";
 		t.nsproxy = nsp;
 		t.css_set = fake_css_set(f, cg_paused);
 		t.mm = fake_mm(f,
-		               "sleep\0"
-		               "1000",
-		               11);
+			       "sleep\0"
+			       "1000",
+			       11);
 		nr[0] = 300;
 		nr[1] = 1;
 		ns[1] = pid;
@@ -587,7 +587,7 @@ void fake_world(struct fake *f, struct fake_world *w)
 		uint64_t mnt = fake_ns(f, FK_MNT, 4026532602u, NULL);
 		uint64_t pid = fake_ns(f, FK_PID, 4026532603u, NULL);
 		uint64_t nsp =
-		    fake_nsproxy(f, host_uts, host_ipc, mnt, pid, host_net, host_cg, host_time);
+			fake_nsproxy(f, host_uts, host_ipc, mnt, pid, host_net, host_cg, host_time);
 
 		w->nsonly_pid_ns = 4026532603u;
 		t.pid = t.tgid = 500;
@@ -597,9 +597,9 @@ void fake_world(struct fake *f, struct fake_world *w)
 		t.nsproxy = nsp;
 		t.css_set = css_root;
 		t.mm = fake_mm(f,
-		               "sleep\0"
-		               "999",
-		               10);
+			       "sleep\0"
+			       "999",
+			       10);
 		nr[0] = 500;
 		nr[1] = 1;
 		ns[1] = pid;
@@ -611,7 +611,7 @@ void fake_world(struct fake *f, struct fake_world *w)
 	{
 		uint64_t mnt = fake_ns(f, FK_MNT, 4026532702u, NULL);
 		uint64_t nsp = fake_nsproxy(f, host_uts, host_ipc, mnt, host_pid, host_net, host_cg,
-		                            host_time);
+					    host_time);
 
 		t.pid = t.tgid = 600;
 		t.comm = "service";

@@ -53,7 +53,7 @@ uint64_t fake_r64(struct fake *f, uint64_t kva);
 enum fake_ns_kind { FK_UTS, FK_IPC, FK_MNT, FK_PID, FK_NET, FK_CGROUP, FK_USER, FK_TIME };
 uint64_t fake_ns(struct fake *f, enum fake_ns_kind kind, uint32_t inum, const char *nodename);
 uint64_t fake_nsproxy(struct fake *f, uint64_t uts, uint64_t ipc, uint64_t mnt, uint64_t pidc,
-                      uint64_t net, uint64_t cgroup, uint64_t time);
+		      uint64_t net, uint64_t cgroup, uint64_t time);
 /* struct pid with numbers[0..level]: nr[i] in ns[i]. */
 uint64_t fake_pid(struct fake *f, unsigned int level, const int32_t *nr, const uint64_t *ns);
 uint64_t fake_cred(struct fake *f, uint32_t uid, uint64_t user_ns);
@@ -85,7 +85,7 @@ void fake_set_current(struct fake *f, uint64_t task);
  * left, and a namespaces-only one (cgroup "/"). Fills the ids below. */
 struct fake_world {
 	uint64_t init_task, init, kthreadd, sh, web_init, web_child, docker_init, paused_init,
-	    zombie, nsonly;
+		zombie, nsonly;
 	uint64_t cg_web, cg_paused, cg_root;
 	uint32_t host_pid_ns, web_pid_ns, nsonly_pid_ns;
 };

@@ -78,7 +78,7 @@ static int conn_connect(int fd, const struct sockaddr *sa, socklen_t len, uint64
 }
 
 static int conn_open_tcp(struct conn *c, const char *hostport, uint64_t deadline_ms, char *err,
-                         size_t errcap)
+			 size_t errcap)
 {
 	char host[256];
 	const char *colon = strrchr(hostport, ':');
@@ -90,7 +90,7 @@ static int conn_open_tcp(struct conn *c, const char *hostport, uint64_t deadline
 
 	if (colon == NULL || colon == hostport || colon[1] == '\0') {
 		snprintf(err, errcap, "bad console address \"tcp:%s\" (want tcp:HOST:PORT)",
-		         hostport);
+			 hostport);
 		return -1;
 	}
 	port = colon + 1;
@@ -110,12 +110,12 @@ static int conn_open_tcp(struct conn *c, const char *hostport, uint64_t deadline
 	rc = getaddrinfo(host, port, &hints, &res);
 	if (rc != 0) {
 		snprintf(err, errcap, "cannot resolve %s port %s: %s", host, port,
-		         gai_strerror(rc));
+			 gai_strerror(rc));
 		return -1;
 	}
 	for (ai = res; ai != NULL; ai = ai->ai_next) {
 		int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
-		                ai->ai_protocol);
+				ai->ai_protocol);
 		int one = 1;
 
 		if (fd < 0) {
@@ -138,7 +138,7 @@ static int conn_open_tcp(struct conn *c, const char *hostport, uint64_t deadline
 }
 
 static int conn_open_unix(struct conn *c, const char *path, uint64_t deadline_ms, char *err,
-                          size_t errcap)
+			  size_t errcap)
 {
 	struct sockaddr_un sun = {.sun_family = AF_UNIX};
 	int fd;
@@ -160,7 +160,7 @@ static int conn_open_unix(struct conn *c, const char *path, uint64_t deadline_ms
 }
 
 static int conn_open_tty(struct conn *c, const char *path, uint64_t deadline_ms, char *err,
-                         size_t errcap)
+			 size_t errcap)
 {
 	struct termios t;
 	/* O_NONBLOCK: without CLOCAL yet, a plain open could wait for a carrier forever. */
@@ -172,7 +172,7 @@ static int conn_open_tty(struct conn *c, const char *path, uint64_t deadline_ms,
 	}
 	if (tcgetattr(fd, &t) != 0) {
 		snprintf(err, errcap, "%s is not a terminal (%s); give a tty or tcp:HOST:PORT",
-		         path, strerror(errno));
+			 path, strerror(errno));
 		close(fd);
 		return -1;
 	}
@@ -258,7 +258,7 @@ int conn_write(struct conn *c, const void *buf, size_t n, uint64_t deadline_ms)
 		n -= k;
 		if (n > 0 && c->pace_us > 0) {
 			struct timespec ts = {.tv_sec = c->pace_us / 1000000u,
-			                      .tv_nsec = (long)(c->pace_us % 1000000u) * 1000};
+					      .tv_nsec = (long)(c->pace_us % 1000000u) * 1000};
 			while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
 				;
 		}

@@ -113,7 +113,7 @@ static int parse_notes(struct dump *d, const uint8_t *p, uint64_t len, char *err
 		next = desc_off + (((uint64_t)nh.n_descsz + 3u) & ~3ull);
 		if (desc_off > len || next > len || nh.n_descsz > len - desc_off)
 			return fail(err, cap, "note at offset %llu runs past its segment",
-			            (unsigned long long)pos);
+				    (unsigned long long)pos);
 		name = (const char *)(p + name_off);
 		if (nh.n_namesz == 5 && memcmp(name, "CORE", 5) == 0 && nh.n_type == NT_PRSTATUS &&
 		    nh.n_descsz >= PRSTATUS_SIZE_MIN) {
@@ -121,7 +121,7 @@ static int parse_notes(struct dump *d, const uint8_t *p, uint64_t len, char *err
 				take_prstatus(&d->cpus[nprstatus], p + desc_off);
 			nprstatus++;
 		} else if (nh.n_namesz == 5 && memcmp(name, QEMU_NOTE_NAME, 5) == 0 &&
-		           nh.n_descsz >= QEMU_STATE_MIN) {
+			   nh.n_descsz >= QEMU_STATE_MIN) {
 			if (nqemu < DUMP_CPUS_MAX)
 				take_qemu_state(&d->cpus[nqemu], p + desc_off, nh.n_descsz);
 			nqemu++;
@@ -164,16 +164,16 @@ int dump_parse(const uint8_t *data, size_t size, struct dump *d, char *err, size
 		memcpy(&ph, data + eh.e_phoff + (uint64_t)i * sizeof(ph), sizeof(ph));
 		if (ph.p_type == PT_LOAD && ph.p_filesz > 0) {
 			if (!in_file(ph.p_offset, ph.p_filesz, size))
-				return fail(
-				    err, cap,
-				    "PT_LOAD %u (guest 0x%llx) lies outside the file: truncated "
-				    "dump?",
-				    i, (unsigned long long)ph.p_paddr);
+				return fail(err, cap,
+					    "PT_LOAD %u (guest 0x%llx) lies outside the file: "
+					    "truncated "
+					    "dump?",
+					    i, (unsigned long long)ph.p_paddr);
 			if (ph.p_paddr + ph.p_filesz < ph.p_paddr)
 				return fail(err, cap, "PT_LOAD %u wraps around", i);
 			if (d->nranges == DUMP_RANGES_MAX)
 				return fail(err, cap, "more than %u PT_LOAD segments",
-				            DUMP_RANGES_MAX);
+					    DUMP_RANGES_MAX);
 			d->ranges[d->nranges].gpa = ph.p_paddr;
 			d->ranges[d->nranges].size = ph.p_filesz;
 			d->ranges[d->nranges].offset = ph.p_offset;

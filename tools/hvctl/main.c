@@ -15,27 +15,27 @@
 #include "request.h"
 
 static const char usage_text[] =
-    "usage: hvctl [OPTIONS] [VERB [ARGS...]]\n"
-    "       hvctl --dump FILE --profile FILE [VERB [ARGS...]]\n"
-    "Sends VERB ARGS to the ctrvisor monitor console and prints the reply;\n"
-    "without VERB, reads one request per line from stdin (quit or EOF ends).\n"
-    "With --dump, runs the introspection verbs (ps, containers, inspect) on a QEMU\n"
-    "memory dump instead, with the same output.\n"
-    "\n"
-    "  --console ADDR   tty device path, tcp:HOST:PORT or unix:PATH\n"
-    "                   (default: $HVCTL_CONSOLE)\n"
-    "  --timeout SEC    wait at most SEC seconds per request (default 30)\n"
-    "  --log FILE       append every byte received to FILE (default: $HVCTL_LOG)\n"
-    "  --pace-bytes N   write N bytes at a time (default 8)\n"
-    "  --pace-us N      pause N microseconds between writes (default 2000; 0: none)\n"
-    "  --raw-send STR   first write STR as is (escapes \\xNN \\n \\r \\t \\\\ \\0),\n"
-    "                   untagged, without waiting for an answer\n"
-    "  --dump FILE      a QEMU dump-guest-memory ELF file instead of a console\n"
-    "  --profile FILE   the guest kernel's profile (guest-profiles/RELEASE.json)\n"
-    "  -h, --help       this text\n"
-    "\n"
-    "Exit status: 0 ok, 1 error reply, 2 usage or local error, 3 no answer or the\n"
-    "console could not be opened.\n";
+	"usage: hvctl [OPTIONS] [VERB [ARGS...]]\n"
+	"       hvctl --dump FILE --profile FILE [VERB [ARGS...]]\n"
+	"Sends VERB ARGS to the ctrvisor monitor console and prints the reply;\n"
+	"without VERB, reads one request per line from stdin (quit or EOF ends).\n"
+	"With --dump, runs the introspection verbs (ps, containers, inspect) on a QEMU\n"
+	"memory dump instead, with the same output.\n"
+	"\n"
+	"  --console ADDR   tty device path, tcp:HOST:PORT or unix:PATH\n"
+	"                   (default: $HVCTL_CONSOLE)\n"
+	"  --timeout SEC    wait at most SEC seconds per request (default 30)\n"
+	"  --log FILE       append every byte received to FILE (default: $HVCTL_LOG)\n"
+	"  --pace-bytes N   write N bytes at a time (default 8)\n"
+	"  --pace-us N      pause N microseconds between writes (default 2000; 0: none)\n"
+	"  --raw-send STR   first write STR as is (escapes \\xNN \\n \\r \\t \\\\ \\0),\n"
+	"                   untagged, without waiting for an answer\n"
+	"  --dump FILE      a QEMU dump-guest-memory ELF file instead of a console\n"
+	"  --profile FILE   the guest kernel's profile (guest-profiles/RELEASE.json)\n"
+	"  -h, --help       this text\n"
+	"\n"
+	"Exit status: 0 ok, 1 error reply, 2 usage or local error, 3 no answer or the\n"
+	"console could not be opened.\n";
 
 struct options {
 	const char *console;
@@ -134,9 +134,9 @@ static int parse_options(int argc, char **argv, struct options *o)
 			if (errno != 0 || end == val || *end != '\0' || !isfinite(t) || t <= 0 ||
 			    t > 86400.0)
 				return usage_error(
-				    "--timeout wants seconds (0 < SEC <= 86400), not "
-				    "\"%s\"",
-				    val);
+					"--timeout wants seconds (0 < SEC <= 86400), not "
+					"\"%s\"",
+					val);
 			o->timeout_s = t;
 		} else if (strcmp(name, "--pace-bytes") == 0) {
 			if (!parse_ulong(val, 1, 4096, &n))
@@ -235,12 +235,12 @@ static char *join_words(int argc, char **argv, int first)
 }
 
 static int one_request(struct conn *c, struct reader *rd, const char *req, size_t len,
-                       double timeout_s)
+		       double timeout_s)
 {
 	if (!hvctl_request_sendable(req, len)) {
 		fprintf(stderr,
-		        "hvctl: a request cannot hold NUL, CR, LF or Ctrl-U (they would end "
-		        "or cancel it on the way); not sent\n");
+			"hvctl: a request cannot hold NUL, CR, LF or Ctrl-U (they would end "
+			"or cancel it on the way); not sent\n");
 		return HVCTL_EXIT_USAGE;
 	}
 	return hvctl_request(c, rd, req, timeout_s);
@@ -274,14 +274,14 @@ int main(int argc, char **argv)
 	if (o.dump != NULL) {
 		if (o.console_given || o.raw_send != NULL)
 			return usage_error("%s", "--dump works on a file: --console and --raw-send "
-			                         "do not go with it");
+						 "do not go with it");
 		return hvctl_offline(o.dump, o.profile, argv + o.first_word, argc - o.first_word);
 	}
 	if (o.profile != NULL)
 		return usage_error("%s", "--profile goes with --dump (the monitor has its own)");
 	if (o.console == NULL || o.console[0] == '\0') {
 		fprintf(stderr, "hvctl: no console given: use --console ADDR or set HVCTL_CONSOLE "
-		                "(a tty path, tcp:HOST:PORT or unix:PATH)\n");
+				"(a tty path, tcp:HOST:PORT or unix:PATH)\n");
 		return HVCTL_EXIT_USAGE;
 	}
 	if (o.log != NULL && o.log[0] != '\0') {
@@ -295,7 +295,7 @@ int main(int argc, char **argv)
 	c.pace_us = o.pace_us;
 
 	if (conn_open(&c, o.console, conn_now_ms() + (uint64_t)(o.timeout_s * 1000.0), err,
-	              sizeof(err)) != 0) {
+		      sizeof(err)) != 0) {
 		fprintf(stderr, "hvctl: %s\n", err);
 		return HVCTL_EXIT_NO_ANSWER;
 	}
@@ -311,9 +311,9 @@ int main(int argc, char **argv)
 			return usage_error("bad escape in --raw-send \"%s\"", o.raw_send);
 		}
 		if (conn_write(&c, raw, (size_t)n,
-		               conn_now_ms() + (uint64_t)(o.timeout_s * 1000.0)) != 0) {
+			       conn_now_ms() + (uint64_t)(o.timeout_s * 1000.0)) != 0) {
 			fprintf(stderr, "hvctl: cannot write to %s: %s\n", o.console,
-			        strerror(errno));
+				strerror(errno));
 			rc = HVCTL_EXIT_NO_ANSWER;
 		}
 		free(raw);

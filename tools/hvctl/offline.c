@@ -51,10 +51,10 @@ static int verb_inspect(struct reply *r, int argc, char **argv)
 static int verb_help(struct reply *r, int argc, char **argv);
 
 static const struct cmd_verb offline_verbs[] = {
-    {"help", "help", "list the verbs", verb_help},
-    {"ps", VMI_PS_USAGE, VMI_PS_SUMMARY, verb_ps},
-    {"containers", VMI_CONTAINERS_USAGE, VMI_CONTAINERS_SUMMARY, verb_containers},
-    {"inspect", VMI_INSPECT_USAGE, VMI_INSPECT_SUMMARY, verb_inspect},
+	{"help", "help", "list the verbs", verb_help},
+	{"ps", VMI_PS_USAGE, VMI_PS_SUMMARY, verb_ps},
+	{"containers", VMI_CONTAINERS_USAGE, VMI_CONTAINERS_SUMMARY, verb_containers},
+	{"inspect", VMI_INSPECT_USAGE, VMI_INSPECT_SUMMARY, verb_inspect},
 };
 static const size_t offline_verb_count = sizeof(offline_verbs) / sizeof(offline_verbs[0]);
 
@@ -213,14 +213,14 @@ int hvctl_offline(const char *dump_path, const char *profile_path, char **words,
 
 	if (profile_path == NULL) {
 		fprintf(stderr,
-		        "hvctl: --dump needs --profile FILE (guest-profiles/<release>.json, "
-		        "made by tools/mkprofile)\n");
+			"hvctl: --dump needs --profile FILE (guest-profiles/<release>.json, "
+			"made by tools/mkprofile)\n");
 		return HVCTL_EXIT_USAGE;
 	}
 	json = read_file(profile_path, &len);
 	if (json == NULL) {
 		fprintf(stderr, "hvctl: cannot read profile %s: %s\n", profile_path,
-		        strerror(errno));
+			strerror(errno));
 		return HVCTL_EXIT_USAGE;
 	}
 	rc = profile_parse(json, len, &prof, &perr);
@@ -254,7 +254,7 @@ int hvctl_offline(const char *dump_path, const char *profile_path, char **words,
 		}
 		if (i == 0)
 			snprintf(open_error, sizeof(open_error), "introspection failed: %s%s",
-			         v.error, d.ncpus > 1 ? " (and no other vCPU did better)" : "");
+				 v.error, d.ncpus > 1 ? " (and no other vCPU did better)" : "");
 	}
 
 	if (n > 0) {

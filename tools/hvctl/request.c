@@ -82,7 +82,7 @@ static void body_add_line(struct body *b, const char *line, size_t n)
 
 /* Handles one received line (line end removed). Returns 1 when it is our status line. */
 static int hvctl_line(const char *line, size_t n, const char *tag, struct body *body,
-                      struct proto_status *st)
+		      struct proto_status *st)
 {
 	if (proto_parse_status(line, st)) {
 		if (strcmp(st->tag, tag) == 0)
@@ -97,7 +97,7 @@ static int hvctl_line(const char *line, size_t n, const char *tag, struct body *
 /* Takes received bytes into rd; each complete line goes to hvctl_line. Returns 1 once our
  * status line was seen. */
 static int hvctl_take(struct reader *rd, const char *buf, size_t n, const char *tag,
-                      struct body *body, struct proto_status *st)
+		      struct body *body, struct proto_status *st)
 {
 	for (size_t i = 0; i < n; i++) {
 		if (buf[i] == '\n') {
@@ -163,7 +163,7 @@ int hvctl_request(struct conn *c, struct reader *rd, const char *request, double
 			goto no_answer;
 		if (r < 0) {
 			fprintf(stderr, "hvctl: lost the console %s: %s\n", c->addr,
-			        errno == EPIPE ? "the other end closed it" : strerror(errno));
+				errno == EPIPE ? "the other end closed it" : strerror(errno));
 			free(body.text);
 			return HVCTL_EXIT_NO_ANSWER;
 		}
@@ -184,8 +184,8 @@ int hvctl_request(struct conn *c, struct reader *rd, const char *request, double
 no_answer:
 	free(body.text);
 	fprintf(stderr,
-	        "hvctl: no answer from the monitor on %s within %g s (is the lab running? is this "
-	        "the monitor's console?)\n",
-	        c->addr, timeout_s);
+		"hvctl: no answer from the monitor on %s within %g s (is the lab running? is this "
+		"the monitor's console?)\n",
+		c->addr, timeout_s);
 	return HVCTL_EXIT_NO_ANSWER;
 }

@@ -33,8 +33,8 @@
 #define PRODUCER_NAME    "ctrvisor-mkprofile"
 #define PRODUCER_VERSION "1.0.0"
 #define ISF_FORMAT       "6.2.0"
-#define MAX_TYPE_DEPTH   8  /* pointer/array/typedef chains followed when describing a type */
-#define MAX_ANON_DEPTH   8  /* unnamed struct/union nesting followed when finding a member */
+#define MAX_TYPE_DEPTH   8 /* pointer/array/typedef chains followed when describing a type */
+#define MAX_ANON_DEPTH   8 /* unnamed struct/union nesting followed when finding a member */
 #define BANNER_MAX       512
 
 static const char *prog = "mkprofile";
@@ -464,7 +464,8 @@ static void write_user_types(struct out *o, const struct btf *btf, bool want_pcp
 			const char *mname = n->member;
 			if (!find_member(btf, (__u32)sid, mname, 0, 0, &m)) {
 				mname = n->alt;
-				if (mname == NULL || !find_member(btf, (__u32)sid, mname, 0, 0, &m)) {
+				if (mname == NULL ||
+				    !find_member(btf, (__u32)sid, mname, 0, 0, &m)) {
 					if (n->flags & PROFILE_NEED_OPTIONAL) {
 						fprintf(stderr, "%s: note: no %s.%s (optional)\n",
 							prog, sname, n->member);
@@ -532,7 +533,9 @@ static void write_profile(struct out *o, const struct btf *btf, const struct arg
 	for (size_t i = 0; i < nbases; i++) {
 		out_add(o, "%s\n    ", i ? "," : "");
 		out_str(o, bases[i].name);
-		out_add(o, ": {\"kind\": \"%s\", \"size\": %u, \"signed\": %s, \"endian\": \"little\"}",
+		out_add(o,
+			": {\"kind\": \"%s\", \"size\": %u, \"signed\": %s, \"endian\": "
+			"\"little\"}",
 			bases[i].kind, bases[i].size, bases[i].is_signed ? "true" : "false");
 	}
 	out_add(o, "\n  },\n");
@@ -546,12 +549,15 @@ static void write_profile(struct out *o, const struct btf *btf, const struct arg
 static void usage(void)
 {
 	fprintf(stderr,
-		"usage: %s --btf FILE [--release R] [--banner TEXT] [--source NAME] --out DIR|FILE\n"
-		"  --btf FILE     a vmlinux ELF (.BTF section) or raw BTF (/sys/kernel/btf/vmlinux)\n"
+		"usage: %s --btf FILE [--release R] [--banner TEXT] [--source NAME] --out "
+		"DIR|FILE\n"
+		"  --btf FILE     a vmlinux ELF (.BTF section) or raw BTF "
+		"(/sys/kernel/btf/vmlinux)\n"
 		"  --release R    the kernel release (uname -r); read from the vmlinux's banner\n"
 		"                 when not given\n"
 		"  --banner TEXT  the kernel's banner (/proc/version) when the input has none\n"
-		"  --source NAME  what the BTF came from, recorded in metadata (default: FILE's name)\n"
+		"  --source NAME  what the BTF came from, recorded in metadata (default: FILE's "
+		"name)\n"
 		"  --out DIR|FILE writes DIR/<release>.json, or FILE when it ends in .json\n",
 		prog);
 	exit(2);

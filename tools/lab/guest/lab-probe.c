@@ -67,7 +67,7 @@ static const char *probe_root(void)
 static int usage(void)
 {
 	fprintf(stderr, "usage: lab-probe cpuid | tsc | reserved | com2 N | truth [SEQ] | spawn N |"
-	                " idle N [UID]\n");
+			" idle N [UID]\n");
 	return 2;
 }
 
@@ -227,7 +227,7 @@ static size_t load_memmap(struct memmap_entry *entries, size_t max)
 		if (n == max) {
 			/* Bound hit: say so rather than silently dropping ranges. */
 			fprintf(stderr, "lab-probe: more than %zu memmap entries, rest ignored\n",
-			        max);
+				max);
 			break;
 		}
 		e->index = (unsigned int)strtoul(de->d_name, &end, 10);
@@ -427,7 +427,7 @@ static int cmd_com2(const char *arg)
 		}
 		if (pwrite(fd, &msg[i], 1, COM2_BASE) != 1) {
 			fprintf(stderr, "lab-probe: write port 0x%x: %s\n", COM2_BASE,
-			        strerror(errno));
+				strerror(errno));
 			close(fd);
 			return 1;
 		}
@@ -440,7 +440,7 @@ static int cmd_com2(const char *arg)
 
 		if (pread(fd, &b, 1, COM2_BASE + port) != 1) {
 			fprintf(stderr, "lab-probe: read port 0x%x: %s\n", COM2_BASE + port,
-			        strerror(errno));
+				strerror(errno));
 			close(fd);
 			return 1;
 		}
@@ -684,9 +684,9 @@ static bool parse_stat(const char *buf, struct proc_info *p)
 	p->name[n] = '\0';
 	/* Fields 3 (state), 4 (ppid), 9 (flags), 20 (num_threads), 22 (starttime). */
 	return sscanf(close + 1,
-	              " %c %d %*d %*d %*d %*d %u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d %ld %*d"
-	              " %llu",
-	              &p->state, &p->ppid, &p->flags, &p->threads, &p->start) == 5;
+		      " %c %d %*d %*d %*d %*d %u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d %ld %*d"
+		      " %llu",
+		      &p->state, &p->ppid, &p->flags, &p->threads, &p->start) == 5;
 }
 
 /*
@@ -827,7 +827,7 @@ static void put_proc(FILE *f, const struct proc_info *p)
 	else
 		fputs(" uid=-", f);
 	fprintf(f, " state=%c threads=%ld kthread=%d start=%llu", p->state, p->threads,
-	        (p->flags & PF_KTHREAD) ? 1 : 0, p->start);
+		(p->flags & PF_KTHREAD) ? 1 : 0, p->start);
 	if (p->nspid >= 0)
 		fprintf(f, " nspid=%ld", p->nspid);
 	else
@@ -1182,7 +1182,7 @@ static bool ns_hostname(long pid, char *out, size_t len, char *why, size_t whyle
 		 * (nothing else of ours depends on it, but stay honest). */
 		if (setns(self, CLONE_NEWUTS) < 0) {
 			fprintf(stderr, "lab-probe: cannot return to own uts namespace: %s\n",
-			        strerror(errno));
+				strerror(errno));
 			exit(1);
 		}
 		if (!ok)
@@ -1198,7 +1198,7 @@ static bool ns_hostname(long pid, char *out, size_t len, char *why, size_t whyle
 static int container_cmp(const void *a, const void *b)
 {
 	return strcmp(((const struct container_info *)a)->id,
-	              ((const struct container_info *)b)->id);
+		      ((const struct container_info *)b)->id);
 }
 
 static int collect_containers(struct truth *t, struct container_info *c, int max)
@@ -1234,7 +1234,7 @@ static int collect_containers(struct truth *t, struct container_info *c, int max
 			int dfd;
 
 			if (!ns_hostname(c[i].pid, c[i].hostname, sizeof(c[i].hostname), why,
-			                 sizeof(why)))
+					 sizeof(why)))
 				truth_error(t, "container-hostname", why);
 			snprintf(path, sizeof(path), "/proc/%ld", c[i].pid);
 			dfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -1401,7 +1401,7 @@ static int cmd_truth(const char *seq_arg)
 	for (size_t i = 0; i < nprocs; i++)
 		put_proc(t.out, &procs[i]);
 	fprintf(t.out, "GUEST-TRUTH-END seq=%lu procs=%zu containers=%d errors=%u\n", seq, nprocs,
-	        ncont, t.errors);
+		ncont, t.errors);
 	if (fclose(t.out) != 0 || !block) {
 		perror("lab-probe: formatting the truth block");
 		return 1;
@@ -1410,8 +1410,8 @@ static int cmd_truth(const char *seq_arg)
 	{
 		char begin[128];
 		int blen = snprintf(begin, sizeof(begin),
-		                    "GUEST-TRUTH-BEGIN seq=%lu uptime=%s self=%d settled=%d\n", seq,
-		                    uptime, self, settled ? 1 : 0);
+				    "GUEST-TRUTH-BEGIN seq=%lu uptime=%s self=%d settled=%d\n", seq,
+				    uptime, self, settled ? 1 : 0);
 		char *all = malloc((size_t)blen + block_len);
 
 		if (!all) {
@@ -1460,7 +1460,7 @@ static int cmd_spawn(const char *arg)
 
 		if (pid < 0) {
 			fprintf(stderr, "lab-probe: spawn: fork %lu of %lu: %s\n", i + 1, n,
-			        strerror(errno));
+				strerror(errno));
 			return 1;
 		}
 		if (pid == 0) {
@@ -1496,7 +1496,7 @@ static int cmd_idle(const char *nthreads, const char *uid_arg)
 			return usage();
 		if (setgroups(0, NULL) < 0 || setgid((gid_t)uid) < 0 || setuid((uid_t)uid) < 0) {
 			fprintf(stderr, "lab-probe: idle: cannot become uid %lu: %s\n", uid,
-			        strerror(errno));
+				strerror(errno));
 			return 1;
 		}
 	}
