@@ -123,6 +123,20 @@ static EFI_STATUS read_file(EFI_FILE_HANDLE root, const char *path, UINTN max, v
 	return EFI_SUCCESS;
 }
 
+static bool contains(const char *s, const char *word)
+{
+	for (; *s; s++) {
+		const char *a = s, *b = word;
+		while (*a && *b && *a == *b) {
+			a++;
+			b++;
+		}
+		if (*b == 0)
+			return true;
+	}
+	return false;
+}
+
 static bool file_exists(EFI_FILE_HANDLE root, const char *path)
 {
 	CHAR16 *wpath = to_char16(path);
@@ -251,7 +265,13 @@ static bool start_monitor(EFI_FILE_HANDLE root, const struct hv_config *cfg, voi
 	say("hvboot: starting the monitor at 0x%llx (%llu KiB)\r\n", (unsigned long long)base,
 	    (unsigned long long)(region / 1024));
 	hv_start_fn hv_start = (hv_start_fn)(uintptr_t)(base + info.entry);
+	uint64_t flags;
+	__asm__ volatile("pushfq; popq %0" : "=r"(flags));
 	int rc = hv_start(bi);
+	/* On success the core returns with interrupts off (see hv/core/entry.c): restore
+	 * ours now that we run our own code again. */
+	if (flags & (1u << 9))
+		__asm__ volatile("sti" ::: "memory");
 	if (rc != HV_START_OK) {
 		/* The monitor's UART is ours again: the monitor did not start. */
 		say("hvboot: the monitor did not start (status %d): %s\r\n", rc, bi->error);
@@ -326,10 +346,18 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab)
 	}
 	/* The EFI stub reads `initrd=` paths from the volume it was loaded from. */
 	static char options[HVCFG_CMDLINE_MAX + HVCFG_PATH_MAX + 16];
+	/* The monitor virtualizes the boot CPU only: other CPUs that Linux started would
+	 * run outside it, with full access to its memory. Until SMP support exists, the
+	 * kernel is told to use one CPU unless the configuration says otherwise. */
+	const char *one_cpu =
+		(contains(cfg.cmdline, "nr_cpus=") || contains(cfg.cmdline, "maxcpus="))
+			? ""
+			: " nr_cpus=1";
 	if (cfg.initrd[0])
-		fmt_snprintf(options, sizeof(options), "initrd=%s %s", cfg.initrd, cfg.cmdline);
+		fmt_snprintf(options, sizeof(options), "initrd=%s %s%s", cfg.initrd, cfg.cmdline,
+			     one_cpu);
 	else
-		fmt_snprintf(options, sizeof(options), "%s", cfg.cmdline);
+		fmt_snprintf(options, sizeof(options), "%s%s", cfg.cmdline, one_cpu);
 	EFI_LOADED_IMAGE *kli;
 	s = uefi_call_wrapper(BS->HandleProtocol, 3, kernel, &LoadedImageProtocol, (void **)&kli);
 	if (EFI_ERROR(s)) {

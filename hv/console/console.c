@@ -3,6 +3,8 @@
 
 #include "console/cmd.h"
 #include "console/line.h"
+#include "console/proto.h"
+#include "lib/fmt.h"
 #include "console/uart.h"
 #include "console/verbs.h"
 
@@ -56,10 +58,41 @@ static void transmit_some(void)
 	}
 }
 
+/* Room kept free in the ring for a status line, so that a reply too long for the ring
+ * still ends with one (an error saying it was cut) and the client is not left waiting. */
+#define STATUS_RESERVE 512u
+
+struct reply_sink {
+	bool truncated;
+	uint64_t dropped;
+};
+
 static void reply_to_console(void *ctx, const char *s, size_t n)
 {
-	(void)ctx;
+	struct reply_sink *sink = ctx;
+	uint32_t used = tx_head - tx_tail;
+	if (sink->truncated || used + n > TX_RING_SIZE - STATUS_RESERVE) {
+		sink->truncated = true;
+		sink->dropped += n;
+		return;
+	}
 	console_write(s, n);
+}
+
+/* The tag of a request line, if it has one (docs/console-protocol.md), into tag[17]. */
+static void request_tag(const char *line, char *tag)
+{
+	tag[0] = 0;
+	if (line[0] != '@')
+		return;
+	unsigned int i = 0;
+	while (i < 16 && line[1 + i] && line[1 + i] != ' ' && line[1 + i] != '\t') {
+		tag[i] = line[1 + i];
+		i++;
+	}
+	tag[i] = 0;
+	if (!proto_tag_valid(tag))
+		tag[0] = 0;
 }
 
 void console_poll(void)
@@ -76,12 +109,29 @@ void console_poll(void)
 		if (ev == LINE_NONE)
 			continue;
 		struct reply r;
-		reply_init(&r, reply_to_console, 0);
+		struct reply_sink sink = {false, 0};
+		char tag[17];
+		request_tag(line.buf, tag);
+		reply_init(&r, reply_to_console, &sink);
 		stats.requests++;
 		if (ev == LINE_READY)
 			cmd_dispatch(console_verbs, console_verb_count, line.buf, &r);
 		else
 			cmd_report_line_event(ev, &line, &r);
+		if (sink.truncated) {
+			char msg[96], status[PROTO_STATUS_MAX];
+			fmt_snprintf(msg, sizeof(msg),
+				     "the reply was cut: %llu bytes did not fit the console's "
+				     "buffer",
+				     (unsigned long long)sink.dropped);
+			size_t len = proto_format_status(status, sizeof(status), PROTO_FAILED, msg,
+							 tag[0] ? tag : 0);
+			console_write("\r\n", 2);
+			console_write(status, len);
+			console_write("\r\n", 2);
+			stats.tx_dropped += sink.dropped;
+			r.error = PROTO_FAILED;
+		}
 		if (r.error != PROTO_OK)
 			stats.errors++;
 	}

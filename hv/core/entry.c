@@ -237,9 +237,11 @@ __attribute__((sysv_abi)) int hv_start(struct boot_info *bi)
 			boot_vcpu.launch_tsc = rdtsc();
 			int launch = vmx_launch();
 			if (launch == 0) {
-				/* We are the guest now. Leave the core at once: its pages
-				 * vanish from this view as soon as RIP is outside them. */
-				write_rflags(rflags);
+				/* We are the guest now. Leave the core at once, with
+				 * interrupts still off: its pages vanish from this view at the
+				 * first exit with RIP outside them, and an interrupt handler
+				 * taken here would return into them. The loader restores its
+				 * interrupt flag once back in its own code. */
 				return HV_START_OK;
 			}
 			uint64_t err = vmread(VM_INSTRUCTION_ERROR);
@@ -255,7 +257,9 @@ __attribute__((sysv_abi)) int hv_start(struct boot_info *bi)
 failed:
 	log_printf("ctrvisor: not started: %s\r\n", start_error);
 	console_flush_blocking();
-	memcpy(bi->error, start_error, sizeof(bi->error));
-	bi->error[sizeof(bi->error) - 1] = 0;
+	if (rc != HV_START_BAD_BOOT_INFO) { /* else bi->error may not be where we think */
+		memcpy(bi->error, start_error, sizeof(bi->error));
+		bi->error[sizeof(bi->error) - 1] = 0;
+	}
 	return rc;
 }

@@ -81,7 +81,9 @@ void host_exception(struct host_exception_frame *f)
 	if (f->vector == X86_VECTOR_NMI) {
 		/* An NMI taken in VMX root operation belongs to the guest: queue it; the
 		 * exit path injects it (SDM 24.8.3 "VM-Entry Controls for Event Injection"). */
-		this_vcpu()->nmi_pending++;
+		/* One NMI can be in service and one pending, as on hardware. */
+		if (this_vcpu()->nmi_pending < 2)
+			this_vcpu()->nmi_pending++;
 		return;
 	}
 	log_printf("\r\nFATAL: monitor exception %llu error=0x%llx at rip=0x%llx cs=0x%llx "

@@ -8,6 +8,8 @@
 #include "vmx/exit_handlers.h"
 #include "vmx/vmx.h"
 #include "x86/cpuid.h"
+#include "x86/vmcs.h"
+#include "x86/cr.h"
 #include "x86/vmx_controls.h"
 
 void handle_cpuid(struct vcpu *v)
@@ -35,6 +37,17 @@ void handle_cpuid(struct vcpu *v)
 			 * conventional way to say a guest runs virtualized. */
 			c.ecx &= ~(CPUID_1_ECX_VMX | CPUID_1_ECX_SMX);
 			c.ecx |= CPUID_1_ECX_HYPERVISOR;
+			/* OSXSAVE mirrors CR4.OSXSAVE: the guest's, not the monitor's (which
+			 * always has it). */
+			c.ecx &= ~CPUID_1_ECX_OSXSAVE;
+			if (vmread(GUEST_CR4) & X86_CR4_OSXSAVE)
+				c.ecx |= CPUID_1_ECX_OSXSAVE;
+			/* No MONITOR/MWAIT: deep C-states stop the VMX-preemption timer
+			 * (SDM 25.5.1) and with it the console's polling. */
+			c.ecx &= ~CPUID_1_ECX_MONITOR;
+			break;
+		case 5:
+			c = (struct cpuid_regs){0, 0, 0, 0}; /* MONITOR/MWAIT leaf: hidden */
 			break;
 		case 7:
 			if (subleaf == 0) {
@@ -44,7 +57,16 @@ void handle_cpuid(struct vcpu *v)
 					c.ecx &= ~CPUID_7_ECX_WAITPKG;
 				if (!(sec & SECONDARY_EXEC_ENABLE_RDTSCP))
 					c.ecx &= ~CPUID_7_ECX_RDPID;
+				/* OSPKE mirrors the guest's CR4.PKE. Intel PT is hidden: its
+				 * output would go to host-physical addresses, past EPT. */
+				c.ecx &= ~CPUID_7_ECX_OSPKE;
+				if (vmread(GUEST_CR4) & X86_CR4_PKE)
+					c.ecx |= CPUID_7_ECX_OSPKE;
+				c.ebx &= ~CPUID_7_EBX_INTEL_PT;
 			}
+			break;
+		case 0x14:
+			c = (struct cpuid_regs){0, 0, 0, 0}; /* Intel PT leaf: hidden */
 			break;
 		case 0xD:
 			if (subleaf == 1 && !(sec & SECONDARY_EXEC_XSAVES))

@@ -16,7 +16,8 @@ void handle_exception_nmi(struct vcpu *v)
 {
 	uint32_t info = (uint32_t)vmread(VM_EXIT_INTR_INFO);
 	if ((info & INTR_INFO_TYPE_MASK) == INTR_TYPE_NMI_INTR) {
-		v->nmi_pending++;
+		if (v->nmi_pending < 2)
+			v->nmi_pending++;
 		return; /* queued; vmx_queue_pending_nmi() delivers it */
 	}
 	/* The exception bitmap is 0: no other exception should exit. */

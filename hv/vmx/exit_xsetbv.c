@@ -17,9 +17,15 @@ void handle_xsetbv(struct vcpu *v)
 	struct cpuid_regs supported = cpuid_count(0xD, 0);
 	uint64_t supported_mask = ((uint64_t)supported.edx << 32) | supported.eax;
 
+	/* SDM Vol. 1 13.3: MPX bits 3 and 4 together; AVX-512 bits 7:5 all or none, and
+	 * only with YMM; AMX bits 17 and 18 together. */
+	bool bad_mpx = ((value >> 3) ^ (value >> 4)) & 1;
+	bool bad_avx512 =
+		(value & 0xE0) && ((value & 0xE0) != 0xE0 || !(value & XFEATURE_MASK_YMM));
+	bool bad_amx = ((value >> 17) ^ (value >> 18)) & 1;
 	if (index != 0 || !(value & XFEATURE_MASK_FP) ||
 	    ((value & XFEATURE_MASK_YMM) && !(value & XFEATURE_MASK_SSE)) ||
-	    (value & ~supported_mask)) {
+	    (value & ~supported_mask) || bad_mpx || bad_avx512 || bad_amx) {
 		vmx_inject_gp0(v);
 		return;
 	}

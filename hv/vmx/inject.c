@@ -51,7 +51,9 @@ void vmx_queue_pending_nmi(struct vcpu *v)
 		return;
 	uint64_t proc = vmread(CPU_BASED_VM_EXEC_CONTROL);
 	uint64_t intr = vmread(GUEST_INTERRUPTIBILITY_INFO);
-	bool blocked = (intr & (GUEST_INTR_STATE_NMI | GUEST_INTR_STATE_MOV_SS)) != 0;
+	bool blocked =
+		(intr & (GUEST_INTR_STATE_NMI | GUEST_INTR_STATE_MOV_SS | GUEST_INTR_STATE_STI)) !=
+		0;
 	if (!v->event_injected && !blocked) {
 		vmwrite(VM_ENTRY_INTR_INFO_FIELD,
 			INTR_INFO_VALID | INTR_TYPE_NMI_INTR | X86_VECTOR_NMI);

@@ -212,6 +212,10 @@ static int setup_msr_bitmap(void)
 		return start_fail(HV_START_NO_MEMORY, "no memory for the MSR bitmap");
 	for (uint32_t msr = MSR_IA32_VMX_BASIC; msr <= 0x491u; msr++)
 		bm[msr / 8] |= (uint8_t)(1u << (msr % 8));
+	/* Writes to the Intel PT MSRs (hidden by CPUID) fault too: PT output would go to
+	 * host-physical addresses, past EPT. Write bitmap for low MSRs: offset 2048. */
+	for (uint32_t msr = MSR_IA32_RTIT_FIRST; msr <= MSR_IA32_RTIT_LAST; msr++)
+		bm[2048 + msr / 8] |= (uint8_t)(1u << (msr % 8));
 	vmwrite(MSR_BITMAP, (uint64_t)(uintptr_t)bm);
 	return HV_START_OK;
 }

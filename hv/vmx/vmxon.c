@@ -14,10 +14,6 @@ int vmx_enable(struct vcpu *v)
 
 	/* SDM 23.8 "Restrictions on VMX Operation": CR0 and CR4 must hold the bits fixed
 	 * by IA32_VMX_CR{0,4}_FIXED{0,1} (in practice CR0.PE, NE, PG and CR4.VMXE). */
-	cr4_before_vmxon = read_cr4();
-	write_cr0((read_cr0() | c->cr0_fixed0) & c->cr0_fixed1);
-	write_cr4((cr4_before_vmxon | c->cr4_fixed0 | X86_CR4_VMXE) & c->cr4_fixed1);
-
 	/* SDM 24.11.5 "VMXON Region": 4 KiB aligned, revision identifier in the first
 	 * 31 bits. */
 	uint32_t *vmxon_region = palloc_page();
@@ -28,6 +24,12 @@ int vmx_enable(struct vcpu *v)
 	*vmcs_region = (uint32_t)(c->basic & VMX_BASIC_REVISION_MASK); /* bit 31 = 0: ordinary */
 	v->vmxon_pa = (uint64_t)(uintptr_t)vmxon_region;
 	v->vmcs_pa = (uint64_t)(uintptr_t)vmcs_region;
+
+	/* Only now change the control registers, so that a failure above leaves them as
+	 * the firmware had them. */
+	cr4_before_vmxon = read_cr4();
+	write_cr0((read_cr0() | c->cr0_fixed0) & c->cr0_fixed1);
+	write_cr4((cr4_before_vmxon | c->cr4_fixed0 | X86_CR4_VMXE) & c->cr4_fixed1);
 
 	if (!vmxon(v->vmxon_pa)) {
 		write_cr4(cr4_before_vmxon);

@@ -3,12 +3,15 @@
 #ifndef HV_X86_CPUID_H
 #define HV_X86_CPUID_H
 
+#define CPUID_1_ECX_MONITOR        (1u << 3)
 #define CPUID_1_ECX_VMX            (1u << 5)
 #define CPUID_1_ECX_SMX            (1u << 6)
 #define CPUID_1_ECX_XSAVE          (1u << 26)
 #define CPUID_1_ECX_OSXSAVE        (1u << 27)
 #define CPUID_1_ECX_HYPERVISOR     (1u << 31) /* reserved for hypervisors; always 0 on metal */
 #define CPUID_7_EBX_INVPCID        (1u << 10)
+#define CPUID_7_EBX_INTEL_PT       (1u << 25)
+#define CPUID_7_ECX_OSPKE          (1u << 4)
 #define CPUID_7_ECX_WAITPKG        (1u << 5)
 #define CPUID_7_ECX_RDPID          (1u << 22)
 #define CPUID_D1_EAX_XSAVES        (1u << 3)

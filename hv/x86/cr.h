@@ -23,6 +23,7 @@
 #define X86_CR4_SMXE       (1ull << 14)
 #define X86_CR4_PCIDE      (1ull << 17)
 #define X86_CR4_OSXSAVE    (1ull << 18)
+#define X86_CR4_PKE        (1ull << 22)
 
 #define X86_EFLAGS_CF    (1ull << 0)
 #define X86_EFLAGS_FIXED (1ull << 1) /* always 1 */

@@ -20,6 +20,8 @@
 #define MSR_IA32_MTRR_FIX16K_80000 0x00000258u
 #define MSR_IA32_MTRR_FIX16K_A0000 0x00000259u
 #define MSR_IA32_MTRR_FIX4K_C0000  0x00000268u /* ..0x26F: FIX4K_C0000..FIX4K_F8000 */
+#define MSR_IA32_RTIT_FIRST        0x00000560u /* Intel PT: output base/mask ... */
+#define MSR_IA32_RTIT_LAST         0x0000058Fu /* ... RTIT_CTL (0x570), address ranges */
 #define MSR_IA32_PAT               0x00000277u
 #define MSR_IA32_MTRR_DEF_TYPE     0x000002FFu
 
