@@ -3,6 +3,7 @@
 #include "console/console.h"
 #include "console/uart.h"
 #include "console/verbs.h"
+#include "console/verbs_trap.h"
 #include "console/verbs_vmi.h"
 #include "core/monitor.h"
 #include "core/vcpu.h"
@@ -186,5 +187,6 @@ const struct cmd_verb console_verbs[] = {
 	{"ps", VMI_PS_USAGE, VMI_PS_SUMMARY, verb_ps},
 	{"containers", VMI_CONTAINERS_USAGE, VMI_CONTAINERS_SUMMARY, verb_containers},
 	{"inspect", VMI_INSPECT_USAGE, VMI_INSPECT_SUMMARY, verb_inspect},
+	{"trap", VERB_TRAP_USAGE, VERB_TRAP_SUMMARY, verb_trap},
 };
 const size_t console_verb_count = sizeof(console_verbs) / sizeof(console_verbs[0]);

@@ -59,7 +59,7 @@ static struct vmi live;
 static struct vmi_container live_containers[LIVE_CONTAINERS_MAX];
 
 /* Open a session on the guest as it is at this exit. */
-static int live_open(struct reply *r)
+int live_vmi_open(struct vmi *session, struct reply *r)
 {
 	if (!monitor.profile_loaded)
 		return reply_fail(r, PROTO_FAILED, "introspection unavailable: %s",
@@ -74,14 +74,19 @@ static int live_open(struct reply *r)
 		.kernel_gs_base = rdmsr(MSR_KERNEL_GS_BASE),
 		.user_mode = ((ss_ar >> 5) & 3) == 3,
 	};
-	live.containers = live_containers;
-	live.containers_cap = LIVE_CONTAINERS_MAX;
-	if (vmi_open(&live, &live_mem, &monitor.profile, &cpu) < 0)
-		return reply_fail(r, PROTO_FAILED, "introspection failed: %s", live.error);
+	if (vmi_open(session, &live_mem, &monitor.profile, &cpu) < 0)
+		return reply_fail(r, PROTO_FAILED, "introspection failed: %s", session->error);
 	char why[PROFILE_ERR_MAX];
-	if (vmi_profile_fits(&live, why, sizeof(why)) < 0)
+	if (vmi_profile_fits(session, why, sizeof(why)) < 0)
 		return reply_fail(r, PROTO_FAILED, "%s", why);
 	return 0;
+}
+
+static int live_open(struct reply *r)
+{
+	live.containers = live_containers;
+	live.containers_cap = LIVE_CONTAINERS_MAX;
+	return live_vmi_open(&live, r);
 }
 
 int verb_ps(struct reply *r, int argc, char **argv)

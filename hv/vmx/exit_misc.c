@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* Exits that need little: instructions we refuse, events that end the guest. */
+#include "inject/syscall_trap.h"
 #include "vmx/exit_handlers.h"
 #include "vmx/vmx.h"
+#include "x86/exit_reason.h"
 
 /* INVD exits unconditionally (SDM 25.1.2). Discarding caches without writing them back
  * could lose the monitor's own data: do WBINVD instead, which is a correct
@@ -17,6 +19,8 @@ void handle_invd(struct vcpu *v)
  * authenticated request channel later; until then it is #UD too.) */
 void handle_vmx_instruction(struct vcpu *v)
 {
+	if ((v->exit_reason & 0xFFFFu) == EXIT_REASON_VMCALL && syscall_trap_on_vmcall(v))
+		return;
 	vmx_inject_ud(v);
 }
 

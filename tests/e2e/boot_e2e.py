@@ -319,6 +319,42 @@ def check_vmi_live(lab):
             f"{len(t.containers)}, fields {c.fields}")
 
 
+# --------------------------------------------------------------------------- (g)
+def check_syscall_trap(lab):
+    """Issue 4, first mechanism: the syscall-entry trap. Armed for pid 1 (the guest's
+    init shell, which runs its heartbeat loop), it sees init's syscalls and others'; a
+    pid that does not exist gets none; disarmed, syscalls cause no exit at all (the VMCALL
+    exit count stands still while the guest keeps running)."""
+    def trap_json():
+        return hvctl_json(lab, "trap", "status", "--json", timeout=60)
+
+    def vmcalls():
+        return hvctl_json(lab, "status", "--json", timeout=60)["exits"].get("VMCALL", 0)
+
+    rc, out, err = lab.hvctl("trap", "arm", "1", timeout=60)
+    need(rc == 0, f"trap arm 1 -> {rc}: {short(err or out)}")
+    wait_heartbeats(lab, 2, lab.console_mark(), timeout=120)
+    t1 = trap_json()
+    need(t1["armed"] and t1["target_entries"] > 0 and t1["entries"] > t1["target_entries"],
+         f"armed for pid 1, after 2 heartbeats: {t1}")
+    rc, out, err = lab.hvctl("trap", "arm", "4000000", timeout=60)
+    need(rc == 0, f"trap arm 4000000 -> {rc}: {short(err or out)}")
+    wait_heartbeats(lab, 1, lab.console_mark(), timeout=120)
+    t2 = trap_json()
+    need(t2["entries"] > 0 and t2["target_entries"] == 0,
+         f"armed for a pid that does not exist: {t2}")
+    rc, out, err = lab.hvctl("trap", "disarm", timeout=60)
+    need(rc == 0, f"trap disarm -> {rc}: {short(err or out)}")
+    v1 = vmcalls()
+    wait_heartbeats(lab, 2, lab.console_mark(), timeout=120)
+    v2 = vmcalls()
+    need(v2 == v1, f"disarmed, VMCALL exits still grew: {v1} -> {v2}")
+    rc, out, err = lab.hvctl("trap", "arm", "x", timeout=60)
+    need(rc == 1 and "bad-argument" in err, f"trap arm x -> {rc}: {short(err)}")
+    return (f"pid 1: {t1['target_entries']} of {t1['entries']} syscall entries; missing pid: "
+            f"0 of {t2['entries']}; disarmed: VMCALL exits {v1} -> {v2}")
+
+
 # --------------------------------------------------------------------------- (e)
 def check_garbage(lab):
     steps = []
@@ -434,6 +470,8 @@ def main():
             res.run("com2-hidden", check_com2, lab, traffic, st1, st2)
             # (f) introspection: the monitor's view of processes and containers
             res.run("vmi-live", check_vmi_live, lab)
+            # (g) the syscall-entry trap: armed it sees syscalls, disarmed it costs nothing
+            res.run("syscall-trap", check_syscall_trap, lab)
             # (e) garbage on the console never disturbs the monitor or the guest
             res.run("garbage", check_garbage, lab)
             if not lab.alive():

@@ -1,0 +1,197 @@
+/* SPDX-License-Identifier: MIT */
+#include "inject/syscall_trap.h"
+
+#include "console/verbs_vmi.h"
+#include "core/log.h"
+#include "core/monitor.h"
+#include "lib/string.h"
+#include "mm/palloc.h"
+#include "vmi/vmi.h"
+#include "vmx/vmx.h"
+#include "x86/ept.h"
+#include "x86/msr.h"
+#include "x86/paging.h"
+#include "x86/vmcs.h"
+#include "x86/vmx_controls.h"
+
+static const uint8_t insn_swapgs[3] = {0x0F, 0x01, 0xF8};
+static const uint8_t insn_vmcall[3] = {0x0F, 0x01, 0xC1};
+
+enum trap_view {
+	VIEW_SHADOW,   /* fetches see the shadow (entry patched); reads too unless exec-only */
+	VIEW_ORIGINAL, /* reads and writes see the original; fetches fault back to the shadow */
+};
+
+static struct syscall_trap_stats stats = {.target_tgid = -1};
+static struct vmi trap_vmi; /* session for reading the calling task */
+static uint8_t *shadow;     /* the monitor's page holding the patched copy */
+static uint64_t page_gpa;   /* guest-physical page of the entry */
+static uint32_t entry_off;  /* offset of the entry in that page */
+static uint8_t page_memtype;
+static enum trap_view view;
+static uint64_t last_switch_rip;   /* guest RIP of the last view switch */
+static uint32_t same_rip_switches; /* consecutive switches at that RIP */
+
+/* An instruction on the entry page that reads the page itself would alternate the views
+ * forever with an execute-only shadow: after this many switches at one RIP the shadow is
+ * made readable too; after SAME_RIP_DISARM (it writes the page itself) the trap gives up
+ * rather than hold the guest. */
+#define SAME_RIP_READABLE 4u
+#define SAME_RIP_DISARM   64u
+
+const struct syscall_trap_stats *syscall_trap_stats(void)
+{
+	return &stats;
+}
+
+static const uint8_t *original_page(void)
+{
+	return (const uint8_t *)(uintptr_t)page_gpa; /* identity: gpa == hpa */
+}
+
+static void resync_shadow(void)
+{
+	memcpy(shadow, original_page(), PAGE_SIZE_4K);
+	memcpy(shadow + entry_off, insn_vmcall, sizeof(insn_vmcall));
+}
+
+static void show(enum trap_view which)
+{
+	if (which == VIEW_SHADOW) {
+		resync_shadow();
+		uint64_t perms = stats.execute_only ? EPT_EXEC : (EPT_READ | EPT_EXEC);
+		ept_map(&monitor.ept, page_gpa, (uint64_t)(uintptr_t)shadow, PAGE_SIZE_4K, perms,
+			page_memtype);
+	} else {
+		ept_map(&monitor.ept, page_gpa, page_gpa, PAGE_SIZE_4K, EPT_READ | EPT_WRITE,
+			page_memtype);
+	}
+	ept_flush();
+	view = which;
+	stats.view_switches++;
+}
+
+int syscall_trap_arm(struct reply *r, int32_t tgid)
+{
+	if (stats.armed)
+		syscall_trap_disarm();
+	if (live_vmi_open(&trap_vmi, r) < 0)
+		return -1;
+	/* VMX transitions do not switch IA32_LSTAR and the monitor never uses SYSCALL:
+	 * the MSR holds the guest's value (SDM 24.4/24.5 list what VM entries and exits
+	 * load; LSTAR is not among them). */
+	uint64_t lstar = rdmsr(MSR_LSTAR);
+	uint64_t entry_pa;
+	if (!vmi_is_kernel_ptr(&trap_vmi, lstar) ||
+	    vmi_translate(trap_vmi.mem, trap_vmi.kernel_cr3, trap_vmi.la57, lstar, &entry_pa) < 0)
+		return reply_fail(r, PROTO_FAILED,
+				  "the guest's syscall entry 0x%llx (IA32_LSTAR) is not mapped",
+				  (unsigned long long)lstar);
+	uint64_t pa = entry_pa & ~(PAGE_SIZE_4K - 1);
+	uint32_t off = (uint32_t)(entry_pa & (PAGE_SIZE_4K - 1));
+	if (off > PAGE_SIZE_4K - sizeof(insn_swapgs) ||
+	    (pa < monitor.core_base + monitor.core_size && pa + PAGE_SIZE_4K > monitor.core_base))
+		return reply_fail(r, PROTO_FAILED,
+				  "the syscall entry at gpa 0x%llx cannot be "
+				  "trapped (crosses a page or lies in the monitor)",
+				  (unsigned long long)entry_pa);
+	uint8_t first[3];
+	if (trap_vmi.mem->read_phys(trap_vmi.mem->ctx, entry_pa, first, sizeof(first)) < 0 ||
+	    memcmp(first, insn_swapgs, sizeof(first)) != 0)
+		return reply_fail(r, PROTO_FAILED,
+				  "the syscall entry does not start with SWAPGS (%02x %02x %02x): "
+				  "this kernel's entry is not supported (or it was tampered with)",
+				  first[0], first[1], first[2]);
+	if (shadow == NULL)
+		shadow = palloc_page();
+	if (shadow == NULL)
+		return reply_fail(r, PROTO_FAILED, "no memory for the shadow page");
+	if (!mtrr_range_type(&monitor.mtrr, pa, PAGE_SIZE_4K, &page_memtype))
+		page_memtype = MEMTYPE_WB;
+
+	page_gpa = pa;
+	entry_off = off;
+	stats = (struct syscall_trap_stats){
+		.armed = true,
+		.execute_only = (monitor.caps.ept_vpid & VMX_EPT_EXECUTE_ONLY_BIT) != 0,
+		.target_tgid = tgid,
+		.lstar = lstar,
+		.entry_gpa = entry_pa,
+	};
+	show(VIEW_SHADOW);
+	return 0;
+}
+
+void syscall_trap_disarm(void)
+{
+	if (!stats.armed)
+		return;
+	/* Back to the identity mapping every other page has. */
+	ept_map(&monitor.ept, page_gpa, page_gpa, PAGE_SIZE_4K, EPT_RWX, page_memtype);
+	ept_flush();
+	stats.armed = false;
+}
+
+/* The task entering the kernel: before SWAPGS, the kernel's per-CPU base is in
+ * IA32_KERNEL_GS_BASE (DESIGN §6); current_task is at the profile's per-CPU offset. */
+static bool calling_tgid(int32_t *tgid)
+{
+	uint64_t task;
+	uint32_t id;
+	uint64_t percpu = rdmsr(MSR_KERNEL_GS_BASE);
+	if (vmi_read_kptr(&trap_vmi, percpu + monitor.profile.percpu_current_task, &task) < 0 ||
+	    vmi_read_u32(&trap_vmi, task + monitor.profile.task_tgid, &id) < 0)
+		return false;
+	*tgid = (int32_t)id;
+	return true;
+}
+
+bool syscall_trap_on_vmcall(struct vcpu *v)
+{
+	if (!stats.armed || vmread(GUEST_RIP) != stats.lstar)
+		return false;
+	/* CPL 0 here: SYSCALL loaded CS from STAR (SDM Vol. 2B SYSCALL); a VMCALL at this
+	 * RIP from user mode cannot happen (user code cannot reach kernel text). */
+	stats.entries++;
+	int32_t tgid;
+	if (!calling_tgid(&tgid))
+		stats.unknown_task++;
+	else if (stats.target_tgid < 0 || tgid == stats.target_tgid)
+		stats.target_entries++;
+
+	/* Perform the SWAPGS we replaced (SDM Vol. 2B SWAPGS: exchange IA32_GS_BASE and
+	 * IA32_KERNEL_GS_BASE), then continue after it. */
+	uint64_t gs = vmread(GUEST_GS_BASE);
+	vmwrite(GUEST_GS_BASE, rdmsr(MSR_KERNEL_GS_BASE));
+	wrmsr(MSR_KERNEL_GS_BASE, gs);
+	vmwrite(GUEST_RIP, stats.lstar + sizeof(insn_swapgs));
+	(void)v;
+	return true;
+}
+
+bool syscall_trap_on_ept_violation(struct vcpu *v, uint64_t gpa, uint64_t qualification)
+{
+	(void)v;
+	if (!stats.armed || (gpa & ~(PAGE_SIZE_4K - 1)) != page_gpa)
+		return false;
+	uint64_t rip = vmread(GUEST_RIP);
+	same_rip_switches = rip == last_switch_rip ? same_rip_switches + 1 : 0;
+	last_switch_rip = rip;
+	if (same_rip_switches >= SAME_RIP_DISARM) {
+		log_printf("ctrvisor: syscall trap disarmed: the guest at rip 0x%llx keeps "
+			   "accessing the entry page from itself\r\n",
+			   (unsigned long long)rip);
+		syscall_trap_disarm();
+		return true;
+	}
+	if (same_rip_switches >= SAME_RIP_READABLE && stats.execute_only) {
+		stats.execute_only = false;
+		show(VIEW_SHADOW);
+		return true;
+	}
+	if (qualification & EPT_VIOL_FETCH)
+		show(VIEW_SHADOW); /* code on the page runs again: the patched copy */
+	else
+		show(VIEW_ORIGINAL); /* data access: the real bytes; next fetch comes back */
+	return true;
+}
