@@ -105,6 +105,7 @@ unit: $(UNIT_BINS)
 
 e2e: all $(BUILD)/san/hvctl lab
 	$(PYTHON) tests/e2e/boot_e2e.py --build $(BUILD) --hvctl $(BUILD)/san/hvctl
+	$(PYTHON) tests/e2e/failclosed_e2e.py --build $(BUILD)
 
 # Introspection of a real QEMU dump, compared with the guest's own printed view.
 dump-test: $(BUILD)/san/hvctl dump

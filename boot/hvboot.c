@@ -188,12 +188,19 @@ static void fill_memory_map(struct boot_info *bi)
 	FreePool(map);
 }
 
-/* Fail closed: stay here (the message stays on screen and on the serial line). */
-static EFI_STATUS refuse_to_boot(void)
+/* Fail closed: stay here (the message stays on screen and on the serial line). Only a
+ * monitor that did not start can be overridden (allow_unprotected); a broken
+ * configuration or a missing file cannot. */
+static EFI_STATUS refuse(bool monitor_failed)
 {
-	say("hvboot: NOT booting the kernel without the monitor. Fix the problem above, or set "
-	    "`allow_unprotected = yes` in " CONFIG_PATH " to boot unprotected anyway.\r\n"
-	    "hvboot: system halted.\r\n");
+	if (monitor_failed)
+		say("hvboot: NOT booting the kernel without the monitor. Fix the problem above, or "
+		    "set `allow_unprotected = yes` in " CONFIG_PATH " to boot unprotected "
+		    "anyway.\r\n");
+	else
+		say("hvboot: NOT booting the kernel without the monitor. Fix the problem "
+		    "above.\r\n");
+	say("hvboot: system halted.\r\n");
 	for (;;)
 		uefi_call_wrapper(BS->Stall, 1, 1000000);
 	return EFI_ABORTED;
@@ -296,12 +303,12 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab)
 		uefi_call_wrapper(BS->HandleProtocol, 3, image, &LoadedImageProtocol, (void **)&li);
 	if (EFI_ERROR(s)) {
 		say("hvboot: cannot find my own boot volume (%s)\r\n", status_text(s));
-		return refuse_to_boot();
+		return refuse(false);
 	}
 	EFI_FILE_HANDLE root = LibOpenRoot(li->DeviceHandle);
 	if (root == NULL) {
 		say("hvboot: cannot open my boot volume's file system\r\n");
-		return refuse_to_boot();
+		return refuse(false);
 	}
 
 	void *text;
@@ -311,7 +318,7 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab)
 		say("hvboot: cannot read " CONFIG_PATH " (%s): put the configuration there "
 		    "(see README, `hv.cfg`)\r\n",
 		    status_text(s));
-		return refuse_to_boot();
+		return refuse(false);
 	}
 	static struct hv_config cfg;
 	struct hvcfg_error cerr;
@@ -322,7 +329,7 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab)
 			say("hvboot: " CONFIG_PATH " line %u: %s\r\n", cerr.line, cerr.message);
 		else
 			say("hvboot: " CONFIG_PATH ": %s\r\n", cerr.message);
-		return refuse_to_boot(); /* no config: not even allow_unprotected is known */
+		return refuse(false); /* no config: not even allow_unprotected is known */
 	}
 	uart_init(&uart, cfg.console_port, cfg.baud);
 
@@ -336,13 +343,13 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab)
 	if (EFI_ERROR(s)) {
 		say("hvboot: cannot load the kernel %s (%s): check `kernel` in " CONFIG_PATH "\r\n",
 		    cfg.kernel, status_text(s));
-		return refuse_to_boot();
+		return refuse(false);
 	}
 	if (cfg.initrd[0] && !file_exists(root, cfg.initrd)) {
 		say("hvboot: the initrd %s is not on the boot volume: check `initrd` "
 		    "in " CONFIG_PATH "\r\n",
 		    cfg.initrd);
-		return refuse_to_boot();
+		return refuse(false);
 	}
 	/* The EFI stub reads `initrd=` paths from the volume it was loaded from. */
 	static char options[HVCFG_CMDLINE_MAX + HVCFG_PATH_MAX + 16];
@@ -363,11 +370,11 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab)
 	if (EFI_ERROR(s)) {
 		say("hvboot: the loaded kernel has no loaded-image protocol (%s)\r\n",
 		    status_text(s));
-		return refuse_to_boot();
+		return refuse(false);
 	}
 	CHAR16 *woptions = to_char16(options);
 	if (woptions == NULL)
-		return refuse_to_boot();
+		return refuse(false);
 	kli->LoadOptions = woptions;
 	kli->LoadOptionsSize = (UINT32)((StrLen(woptions) + 1) * sizeof(CHAR16));
 
@@ -382,13 +389,13 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab)
 			    s == EFI_BAD_BUFFER_SIZE ? ", over 4 MiB: make a compact one with "
 						       "tools/mkprofile"
 						     : "");
-			return refuse_to_boot();
+			return refuse(false);
 		}
 	}
 
 	if (!start_monitor(root, &cfg, profile, profile_size)) {
 		if (!cfg.allow_unprotected)
-			return refuse_to_boot();
+			return refuse(true);
 		say("hvboot: WARNING: booting the kernel WITHOUT the monitor "
 		    "(allow_unprotected = yes)\r\n");
 	}

@@ -83,6 +83,17 @@ int ept_setup(void)
 	}
 	monitor.ept_mapped_limit = limit;
 
+	/* Split the monitor's range down to 4 KiB entries now, so that hiding it later (at
+	 * a VM exit) only rewrites entries and cannot run out of memory there. */
+	for (uint64_t off = 0; off < monitor.core_size; off += PAGE_SIZE_4K) {
+		uint64_t pa = monitor.core_base + off;
+		uint8_t type;
+		if (!mtrr_range_type(&monitor.mtrr, pa, PAGE_SIZE_4K, &type) ||
+		    ept_map(&monitor.ept, pa, pa, PAGE_SIZE_4K, EPT_RWX, type) != EPT_OK)
+			return start_fail(HV_START_NO_MEMORY,
+					  "out of memory preparing to hide the monitor");
+	}
+
 	void *sink = palloc_page();
 	if (sink == NULL)
 		return start_fail(HV_START_NO_MEMORY, "no memory for the sink page");

@@ -147,7 +147,7 @@ class ConsoleLog:
 # --------------------------------------------------------------------------- the lab
 class Lab:
     def __init__(self, build, disk, rundir, hvctl=None, timeout=1200, lock_timeout=1800,
-                 hvctl_log=True, quiet=False):
+                 hvctl_log=True, quiet=False, cpu_model=None):
         self.build = os.path.abspath(build)
         self.disk = os.path.abspath(disk)
         self.rundir = os.path.abspath(rundir)
@@ -156,6 +156,7 @@ class Lab:
         self.lock_timeout = int(lock_timeout)
         self.hvctl_log = hvctl_log
         self.quiet = quiet
+        self.cpu_model = cpu_model  # another Bochs CPU model (run-bochs.sh --cpu-model)
         self.hvcon = os.path.join(self.rundir, "hvcon")
         self.com1 = ConsoleLog(os.path.join(self.rundir, "com1.log"))
         self.blog = ConsoleLog(os.path.join(self.rundir, "bochs.log"))
@@ -190,6 +191,8 @@ class Lab:
         cmd = ["bash", RUN_BOCHS, "--build", self.build, "--disk", self.disk,
                "--rundir", self.rundir, "--detach", "--timeout", str(self.timeout),
                "--lock-timeout", str(self.lock_timeout)]
+        if self.cpu_model:
+            cmd += ["--cpu-model", self.cpu_model]
         self.t_start = time.time()
         self.running = True
         # Not a pipe for stderr: run-bochs.sh's children must not hold our pipe open.

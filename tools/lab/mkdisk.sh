@@ -12,11 +12,17 @@
 # its geometry from the file size and refuses other sizes.
 #
 # usage: mkdisk.sh [--build DIR]
+#        mkdisk.sh [--build DIR] --image IMG SRC:DEST...
+#            only IMG, a disk made the same way holding each file SRC at DEST (DOS path,
+#            '/' separators): the purpose-built disks of tests/e2e/failclosed_e2e.py
 set -euo pipefail
 # shellcheck source=lib.sh source-path=SCRIPTDIR
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 parse_build_arg "$@"
-[ ${#LAB_ARGS[@]} -eq 0 ] || die "unknown argument: ${LAB_ARGS[0]}"
+case ${LAB_ARGS[0]:-} in
+'' | --image) ;;
+*) die "unknown argument: ${LAB_ARGS[0]}" ;;
+esac
 
 HEADS=16
 SECTORS=63
@@ -104,6 +110,12 @@ make_disk() {
     log "$(basename "$img"): ${cylinders} cylinders x $HEADS heads x $SECTORS sectors" \
         "($((cylinders * CYLINDER_BYTES)) bytes)"
 }
+
+if [ "${LAB_ARGS[0]:-}" = --image ]; then
+    [ ${#LAB_ARGS[@]} -ge 3 ] || die "usage: mkdisk.sh [--build DIR] --image IMG SRC:DEST..."
+    make_disk "${LAB_ARGS[@]:1}"
+    exit 0
+fi
 
 SELF=("${BASH_SOURCE[0]}" "$LAB_TOOLS/lib.sh")
 

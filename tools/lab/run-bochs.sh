@@ -4,7 +4,7 @@
 #
 #   tools/lab/run-bochs.sh [--build DIR] [--disk IMG] [--rundir RUNDIR]
 #                          [--detach | --interactive] [--timeout SEC]
-#                          [--lock-timeout SEC] [--hvctl PATH]
+#                          [--lock-timeout SEC] [--hvctl PATH] [--cpu-model NAME]
 #
 #   --build DIR      build directory (default: build)
 #   --disk IMG       FAT disk image to boot (default: DIR/lab/disk.img); Bochs runs on
@@ -19,6 +19,8 @@
 #   --timeout SEC    see above; 0 = none. Default: 3600 (foreground), none (--detach)
 #   --lock-timeout   how long to wait for another Bochs on this machine (default 1800)
 #   --hvctl PATH     console client for --interactive (default: DIR/hvctl)
+#   --cpu-model NAME another Bochs CPU model (`bochs -help cpu`) in place of bochsrc.in's,
+#                    e.g. one without VMX for the loader's fail-closed test
 #
 # RUNDIR after start: bochsrc, bochs.rc, bochs.log (Bochs log), bochs.out (its
 # stdout/stderr), com1.log (guest console), hvcon (the console tty for hvctl),
@@ -46,9 +48,10 @@ MODE=foreground
 TIMEOUT=
 LOCK_TIMEOUT=1800
 HVCTL=
+CPU_MODEL=
 
 usage() {
-	sed -n '2,26p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
+	sed -n '2,28p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
 	exit 2
 }
 die() { echo "run-bochs: $*" >&2; exit "${RB_RC:-4}"; }
@@ -65,6 +68,7 @@ while [ $# -gt 0 ]; do
 	--timeout) need_arg "$@"; TIMEOUT=$2; shift 2 ;;
 	--lock-timeout) need_arg "$@"; LOCK_TIMEOUT=$2; shift 2 ;;
 	--hvctl) need_arg "$@"; HVCTL=$2; shift 2 ;;
+	--cpu-model) need_arg "$@"; CPU_MODEL=$2; shift 2 ;;
 	-h | --help) usage ;;
 	*) echo "run-bochs: unknown argument: $1" >&2; usage ;;
 	esac
@@ -82,6 +86,7 @@ interactive) TIMEOUT=${TIMEOUT:-300} ;;
 esac
 isnum "$TIMEOUT" || { echo "run-bochs: bad --timeout: $TIMEOUT" >&2; exit 2; }
 isnum "$LOCK_TIMEOUT" || { echo "run-bochs: bad --lock-timeout: $LOCK_TIMEOUT" >&2; exit 2; }
+[[ $CPU_MODEL =~ ^[a-z0-9_]*$ ]] || { echo "run-bochs: bad --cpu-model: $CPU_MODEL" >&2; exit 2; }
 
 for p in "$DISK" "$RUNDIR"; do
 	case $p in *[\"\'\\$'\n'@\|\&]*) echo "run-bochs: unsupported character in path: $p" >&2; exit 2 ;; esac
@@ -130,9 +135,13 @@ sed -e "s|@OVMF@|$OVMF|g" \
 	-e "s|@COM1@|$RUNDIR/com1.log|g" \
 	-e "s|@COM2@|$RUNDIR/hvcon-bochs|g" \
 	-e "s|@LOG@|$RUNDIR/bochs.log|g" \
+	-e "${CPU_MODEL:+/^cpu:/s/model=[a-z0-9_]*/model=$CPU_MODEL/}" \
 	"$HERE/bochsrc.in" >"$RUNDIR/bochsrc"
 if grep -q '@[A-Z0-9]*@' "$RUNDIR/bochsrc"; then
 	die "unfilled placeholder in $RUNDIR/bochsrc"
+fi
+if [ -n "$CPU_MODEL" ] && ! grep -Eq "^cpu:.*model=$CPU_MODEL(,|[[:space:]]|$)" "$RUNDIR/bochsrc"; then
+	die "no cpu: line with a model= in $HERE/bochsrc.in to replace with $CPU_MODEL"
 fi
 printf 'c\n' >"$RUNDIR/bochs.rc"
 : >"$RUNDIR/com1.log"
