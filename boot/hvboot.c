@@ -83,16 +83,23 @@ static CHAR16 *to_char16(const char *s)
 	return w;
 }
 
-/* Read a whole file of the boot volume into pool memory. */
-static EFI_STATUS read_file(EFI_FILE_HANDLE root, const char *path, UINTN max, void **data,
-			    UINTN *size)
+/* Open a file of the boot volume for reading. */
+static EFI_STATUS open_file(EFI_FILE_HANDLE root, const char *path, EFI_FILE_HANDLE *f)
 {
 	CHAR16 *wpath = to_char16(path);
 	if (wpath == NULL)
 		return EFI_OUT_OF_RESOURCES;
-	EFI_FILE_HANDLE f;
-	EFI_STATUS s = uefi_call_wrapper(root->Open, 5, root, &f, wpath, EFI_FILE_MODE_READ, 0);
+	EFI_STATUS s = uefi_call_wrapper(root->Open, 5, root, f, wpath, EFI_FILE_MODE_READ, 0);
 	FreePool(wpath);
+	return s;
+}
+
+/* Read a whole file of the boot volume into pool memory. */
+static EFI_STATUS read_file(EFI_FILE_HANDLE root, const char *path, UINTN max, void **data,
+			    UINTN *size)
+{
+	EFI_FILE_HANDLE f;
+	EFI_STATUS s = open_file(root, path, &f);
 	if (EFI_ERROR(s))
 		return s;
 	EFI_FILE_INFO *info = LibFileInfo(f);
@@ -139,13 +146,8 @@ static bool contains(const char *s, const char *word)
 
 static bool file_exists(EFI_FILE_HANDLE root, const char *path)
 {
-	CHAR16 *wpath = to_char16(path);
-	if (wpath == NULL)
-		return false;
 	EFI_FILE_HANDLE f;
-	EFI_STATUS s = uefi_call_wrapper(root->Open, 5, root, &f, wpath, EFI_FILE_MODE_READ, 0);
-	FreePool(wpath);
-	if (EFI_ERROR(s))
+	if (EFI_ERROR(open_file(root, path, &f)))
 		return false;
 	uefi_call_wrapper(f->Close, 1, f);
 	return true;

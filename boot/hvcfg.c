@@ -3,6 +3,7 @@
 
 #include <stdarg.h>
 
+#include "lib/ctype.h"
 #include "lib/fmt.h"
 
 #define DEFAULT_CORE      "\\hv\\hv.elf"
@@ -78,15 +79,8 @@ static bool parse_uint(const char *v, size_t n, uint64_t max, uint64_t *out)
 	if (i == n)
 		return false;
 	for (; i < n; i++) {
-		unsigned int d;
-		char c = v[i];
-		if (c >= '0' && c <= '9')
-			d = (unsigned int)(c - '0');
-		else if (base == 16 && c >= 'a' && c <= 'f')
-			d = (unsigned int)(c - 'a' + 10);
-		else if (base == 16 && c >= 'A' && c <= 'F')
-			d = (unsigned int)(c - 'A' + 10);
-		else
+		int d = hex_digit_value(v[i]);
+		if (d < 0 || (unsigned int)d >= base)
 			return false;
 		if (x > (max - d) / base)
 			return false;

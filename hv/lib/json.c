@@ -2,6 +2,8 @@
 /* A strict, streaming, allocation-free JSON tokenizer (RFC 8259). See json.h. */
 #include "lib/json.h"
 
+#include "lib/ctype.h"
+
 enum expect {
 	EXPECT_VALUE,              /* at the start, after ':' and after ',' in an array */
 	EXPECT_VALUE_OR_ARRAY_END, /* right after '[' */
@@ -39,17 +41,6 @@ static bool is_space(char c)
 static bool is_digit(char c)
 {
 	return c >= '0' && c <= '9';
-}
-
-static int hex_value(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
 }
 
 /* Bytes of the UTF-8 sequence starting at s[0] (n bytes available), or 0 when it is not
@@ -124,7 +115,7 @@ static bool scan_string(struct json_lexer *lx, struct json_token *tok)
 				if (i + 6 > lx->len)
 					break;
 				for (size_t k = 2; k < 6; k++)
-					if (hex_value((char)s[i + k]) < 0) {
+					if (hex_digit_value((char)s[i + k]) < 0) {
 						fail(lx, i, "bad \\u escape in string");
 						return false;
 					}
@@ -408,7 +399,7 @@ static size_t decode_one(const char *raw, size_t raw_len, size_t *i, unsigned ch
 	}
 	uint32_t cp = 0;
 	for (size_t j = 2; j < 6; j++)
-		cp = cp << 4 | (uint32_t)hex_value(raw[k + j]);
+		cp = cp << 4 | (uint32_t)hex_digit_value(raw[k + j]);
 	*i = k + 6;
 	/* a high surrogate followed by an escaped low one is one character */
 	if (cp >= 0xd800 && cp <= 0xdbff && k + 12 <= raw_len && raw[k + 6] == '\\' &&
@@ -416,7 +407,7 @@ static size_t decode_one(const char *raw, size_t raw_len, size_t *i, unsigned ch
 		uint32_t lo = 0;
 		bool ok = true;
 		for (size_t j = 8; j < 12; j++) {
-			int h = hex_value(raw[k + j]);
+			int h = hex_digit_value(raw[k + j]);
 			ok = ok && h >= 0;
 			lo = lo << 4 | (uint32_t)(h < 0 ? 0 : h);
 		}

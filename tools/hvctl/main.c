@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "conn.h"
+#include "lib/ctype.h"
 #include "offline.h"
 #include "interactive.h"
 #include "request.h"
@@ -152,17 +153,6 @@ static int parse_options(int argc, char **argv, struct options *o)
 	return 0;
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* C escapes of --raw-send into bytes; -1 on a bad escape. */
 static ssize_t unescape(const char *s, char *out)
 {
@@ -193,11 +183,11 @@ static ssize_t unescape(const char *s, char *out)
 			out[n++] = '\\';
 			break;
 		case 'x': {
-			int hi = hexval(s[0]), lo;
+			int hi = hex_digit_value(s[0]), lo;
 
 			if (hi < 0)
 				return -1;
-			lo = hexval(s[1]);
+			lo = hex_digit_value(s[1]);
 			if (lo < 0) {
 				out[n++] = (char)hi;
 				s += 1;
