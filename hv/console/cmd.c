@@ -34,6 +34,7 @@ void reply_init(struct reply *r, void (*write)(void *ctx, const char *s, size_t 
 	r->message[0] = '\0';
 	r->verb = NULL;
 	r->mid_line = false;
+	r->tag[0] = '\0';
 }
 
 /* Every body byte passes here. Body lines never start with '=' (the protocol reserves it
@@ -135,7 +136,7 @@ int reply_fail(struct reply *r, enum proto_error e, const char *fmt, ...)
 
 /* The status line ends the reply; it must start a line of its own even after a body that
  * did not end its last line. */
-static void cmd_write_status(struct reply *r, const char *tag)
+void cmd_write_status(struct reply *r, const char *tag)
 {
 	char status[PROTO_STATUS_MAX + 1];
 	size_t n = proto_format_status(status, sizeof(status), r->error, r->message, tag);
@@ -152,8 +153,9 @@ static bool cmd_is_blank(char c)
 	return c == ' ' || c == '\t';
 }
 
-void cmd_dispatch(const struct cmd_verb *verbs, size_t n, char *line, struct reply *r)
+bool cmd_dispatch(const struct cmd_verb *verbs, size_t n, char *line, struct reply *r)
 {
+	int rc;
 	char *argv[CMD_MAX_ARGS + 1];
 	uint32_t argc = 0, words = 0;
 	const char *tag = NULL;
@@ -163,6 +165,7 @@ void cmd_dispatch(const struct cmd_verb *verbs, size_t n, char *line, struct rep
 	r->message[0] = '\0';
 	r->verb = NULL;
 	r->mid_line = false;
+	r->tag[0] = '\0';
 
 	/* Split in place. Words past CMD_MAX_ARGS are counted, not kept. */
 	for (;;) {
@@ -193,13 +196,19 @@ void cmd_dispatch(const struct cmd_verb *verbs, size_t n, char *line, struct rep
 			   "bad tag \"@%.20s%s\": a tag is 1-%u of A-Z a-z 0-9 _ -", tag,
 			   cmd_strlen(tag) > 20 ? "..." : "", PROTO_TAG_MAX);
 		cmd_write_status(r, NULL);
-		return;
+		return false;
+	}
+	if (tag != NULL) {
+		size_t i = 0;
+		for (; tag[i] != '\0' && i < PROTO_TAG_MAX; i++)
+			r->tag[i] = tag[i];
+		r->tag[i] = '\0';
 	}
 	if (argc == 0) {
 		reply_fail(r, PROTO_UNKNOWN_VERB,
 			   "no verb after the tag; \"help\" lists the verbs");
 		cmd_write_status(r, tag);
-		return;
+		return false;
 	}
 	for (size_t i = 0; i < n; i++) {
 		if (cmd_streq(verbs[i].name, argv[0])) {
@@ -214,11 +223,16 @@ void cmd_dispatch(const struct cmd_verb *verbs, size_t n, char *line, struct rep
 	} else if (words > CMD_MAX_ARGS) {
 		reply_fail(r, PROTO_BAD_ARGUMENT, "too many words: at most %u, the verb included",
 			   CMD_MAX_ARGS);
-	} else if (r->verb->run(r, (int)argc, argv) != 0 && r->error == PROTO_OK) {
+	} else if ((rc = r->verb->run(r, (int)argc, argv)) == CMD_DEFERRED &&
+		   r->error == PROTO_OK) {
+		r->verb = NULL;
+		return true;
+	} else if (rc != 0 && r->error == PROTO_OK) {
 		reply_fail(r, PROTO_FAILED, "%s failed", r->verb->name);
 	}
 	cmd_write_status(r, tag);
 	r->verb = NULL;
+	return false;
 }
 
 /* The tag of a line that was dropped, if its kept start holds a whole one ("@TAG "). */

@@ -10,6 +10,9 @@
 #include "console/proto.h"
 
 #define CMD_MAX_ARGS 16u /* words in a request, the verb included, the tag excluded */
+/* A verb's return value meaning "the reply comes later" (an operation in the guest): the
+ * status line is not written; the console finishes the reply (console_finish_deferred). */
+#define CMD_DEFERRED 1
 
 struct cmd_verb;
 
@@ -22,6 +25,7 @@ struct reply {
 	/* Kept by cmd.c: */
 	const struct cmd_verb *verb; /* the verb being run (NULL outside cmd_dispatch) */
 	bool mid_line;               /* the body written so far does not end with '\n' */
+	char tag[PROTO_TAG_MAX + 1]; /* the request's tag ("" if none), for a deferred reply */
 };
 
 void reply_init(struct reply *r, void (*write)(void *ctx, const char *s, size_t n), void *ctx);
@@ -52,7 +56,11 @@ struct cmd_verb {
  * and writes the status line ("\r\n"-ended, tagged when the request was). A bad tag and too
  * many words are bad-argument; an unknown verb is unknown-verb, naming the verb and pointing
  * at help. A verb returning nonzero without reply_fail gets "failed". */
-void cmd_dispatch(const struct cmd_verb *verbs, size_t n, char *line, struct reply *r);
+bool cmd_dispatch(const struct cmd_verb *verbs, size_t n, char *line, struct reply *r);
+/* cmd_dispatch returns true when the verb deferred its reply (CMD_DEFERRED, no failure):
+ * no status line was written; r->tag holds the request's tag. */
+/* Ends a reply: the status line from r->error / r->message, with `tag` (NULL: none). */
+void cmd_write_status(struct reply *r, const char *tag);
 
 /* For the events of line_feed: writes the status line of LINE_TOO_LONG and LINE_BAD_INPUT
  * (the latter naming the byte in hex), with the request's tag when the kept start of the

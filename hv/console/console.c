@@ -7,6 +7,7 @@
 #include "lib/fmt.h"
 #include "console/uart.h"
 #include "console/verbs.h"
+#include "lib/string.h"
 
 #define TX_RING_SIZE   (2u * 1024u * 1024u) /* power of two: `ps --json` of 1000+ tasks fits */
 #define RX_PER_POLL    64u                  /* bounded work per exit */
@@ -18,6 +19,8 @@ static struct console_stats stats;
 static char tx_ring[TX_RING_SIZE];
 static uint32_t tx_head, tx_tail; /* head: next write; tail: next send */
 static uint32_t rx_recent;        /* polls since the last received byte, saturating */
+static bool deferred;             /* a verb's reply is still to come */
+static char deferred_tag[PROTO_TAG_MAX + 1];
 
 bool console_init(uint16_t port, uint32_t baud)
 {
@@ -114,9 +117,17 @@ void console_poll(void)
 		request_tag(line.buf, tag);
 		reply_init(&r, reply_to_console, &sink);
 		stats.requests++;
-		if (ev == LINE_READY)
-			cmd_dispatch(console_verbs, console_verb_count, line.buf, &r);
-		else
+		if (ev == LINE_READY && deferred) {
+			/* One operation at a time: its reply must not interleave with another. */
+			reply_fail(&r, PROTO_BUSY,
+				   "an operation is still running; its reply comes first");
+			cmd_write_status(&r, tag[0] ? tag : 0);
+		} else if (ev == LINE_READY) {
+			if (cmd_dispatch(console_verbs, console_verb_count, line.buf, &r)) {
+				deferred = true;
+				memcpy(deferred_tag, r.tag, sizeof(deferred_tag));
+			}
+		} else
 			cmd_report_line_event(ev, &line, &r);
 		if (sink.truncated) {
 			char msg[96], status[PROTO_STATUS_MAX];
@@ -138,6 +149,29 @@ void console_poll(void)
 	if (rx_recent < 1000000u)
 		rx_recent++;
 	transmit_some();
+}
+
+void console_finish_deferred(void (*body)(struct reply *r, void *ctx), void *ctx,
+			     enum proto_error error, const char *message)
+{
+	if (!deferred)
+		return;
+	struct reply r;
+	struct reply_sink sink = {false, 0};
+	reply_init(&r, reply_to_console, &sink);
+	if (body)
+		body(&r, ctx);
+	if (error != PROTO_OK)
+		reply_fail(&r, error, "%s", message);
+	if (sink.truncated)
+		reply_fail(&r, PROTO_FAILED, "the reply was cut: %llu bytes did not fit",
+			   (unsigned long long)sink.dropped);
+	/* The status line always fits: STATUS_RESERVE is kept free for it. */
+	sink.truncated = false;
+	cmd_write_status(&r, deferred_tag[0] ? deferred_tag : 0);
+	deferred = false;
+	if (r.error != PROTO_OK)
+		stats.errors++;
 }
 
 /* Busy while output waits or for ~4000 polls (about 1 s at the busy rate) after the last

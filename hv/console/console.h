@@ -11,6 +11,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "console/proto.h"
+
+struct reply;
+
 struct console_stats {
 	uint64_t rx_bytes;
 	uint64_t tx_bytes;
@@ -32,5 +36,10 @@ bool console_busy(void);
 /* Drain the ring synchronously, bounded; for boot messages and fatal reports. */
 void console_flush_blocking(void);
 const struct console_stats *console_stats(void);
+/* Finish the reply a verb deferred (CMD_DEFERRED): body(r, ctx) writes its lines, then the
+ * status line (error/message; PROTO_OK for ok) goes out with the request's tag. While a
+ * reply is deferred, every other request is answered busy. */
+void console_finish_deferred(void (*body)(struct reply *r, void *ctx), void *ctx,
+			     enum proto_error error, const char *message);
 
 #endif

@@ -3,6 +3,7 @@
 #include "console/console.h"
 #include "console/uart.h"
 #include "console/verbs.h"
+#include "console/verbs_ops.h"
 #include "console/verbs_trap.h"
 #include "console/verbs_vmi.h"
 #include "core/monitor.h"
@@ -188,5 +189,14 @@ const struct cmd_verb console_verbs[] = {
 	{"containers", VMI_CONTAINERS_USAGE, VMI_CONTAINERS_SUMMARY, verb_containers},
 	{"inspect", VMI_INSPECT_USAGE, VMI_INSPECT_SUMMARY, verb_inspect},
 	{"trap", VERB_TRAP_USAGE, VERB_TRAP_SUMMARY, verb_trap},
+	{"pause", VERB_PAUSE_USAGE, "freeze a container (cgroup.freeze), by an injected write",
+	 verb_pause},
+	{"unpause", VERB_UNPAUSE_USAGE, "thaw a paused container", verb_unpause},
+	{"kill", VERB_KILL_USAGE, "send a signal (default KILL) to a container's init", verb_kill},
+	{"stop", VERB_STOP_USAGE, "SIGTERM, wait SECONDS (default 10), then SIGKILL", verb_stop},
+	{"stats", VERB_STATS_USAGE, "CPU, memory and pids of a container from its cgroup files",
+	 verb_stats},
+	{"probe", VERB_PROBE_USAGE, "inject getpid into a chosen task (checks the engine)",
+	 verb_probe},
 };
 const size_t console_verb_count = sizeof(console_verbs) / sizeof(console_verbs[0]);

@@ -2,6 +2,7 @@
 /* `trap`: arm, disarm and watch the syscall-entry trap (inject/syscall_trap.h). */
 #include "console/verbs_trap.h"
 
+#include "inject/engine.h"
 #include "inject/syscall_trap.h"
 #include "lib/string.h"
 
@@ -61,6 +62,9 @@ int verb_trap(struct reply *r, int argc, char **argv)
 		print_stats(r, argc == 3);
 		return 0;
 	}
+	if (inject_busy())
+		return reply_fail(r, PROTO_BUSY,
+				  "an injection operation uses the trap; try again when it ends");
 	if (strcmp(what, "disarm") == 0) {
 		if (argc != 2)
 			return reply_fail(r, PROTO_BAD_ARGUMENT, "usage: %s", VERB_TRAP_USAGE);

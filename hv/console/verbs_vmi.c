@@ -54,6 +54,22 @@ static int live_read_phys(void *ctx, uint64_t gpa, void *buf, size_t n)
 	return 0;
 }
 
+/* Writes go only to guest RAM, like reads; the injection engine writes its scratch area
+ * in a hijacked process this way. */
+int live_write_phys(uint64_t gpa, const void *buf, size_t n)
+{
+	if (n == 0)
+		return 0;
+	if (gpa + n < gpa)
+		return -1;
+	for (uint64_t page = gpa & ~(PAGE_SIZE_4K - 1); page < gpa + n; page += PAGE_SIZE_4K) {
+		if (!page_is_guest_ram(page))
+			return -1;
+	}
+	memcpy((void *)(uintptr_t)gpa, buf, n);
+	return 0;
+}
+
 static struct vmi_mem live_mem = {.read_phys = live_read_phys};
 static struct vmi live;
 static struct vmi_container live_containers[LIVE_CONTAINERS_MAX];
@@ -87,6 +103,44 @@ static int live_open(struct reply *r)
 	live.containers = live_containers;
 	live.containers_cap = LIVE_CONTAINERS_MAX;
 	return live_vmi_open(&live, r);
+}
+
+int live_find_container(struct reply *r, const char *name, struct vmi_container *out,
+			uint64_t *cgroup)
+{
+	size_t n;
+	if (live_open(r) < 0)
+		return -1;
+	if (vmi_containers_collect(&live, live_containers, LIVE_CONTAINERS_MAX, &n, 0) < 0)
+		n = LIVE_CONTAINERS_MAX;
+	size_t prefix = 0, len = strlen(name), at = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (strcmp(live_containers[i].id, name) == 0 ||
+		    strcmp(live_containers[i].name, name) == 0) {
+			at = i;
+			prefix = 1;
+			break;
+		}
+		if (len >= 3 && strncmp(live_containers[i].id, name, len) == 0) {
+			prefix++;
+			at = i;
+		}
+	}
+	if (prefix == 1) {
+		struct vmi_process p;
+		*out = live_containers[at];
+		*cgroup = 0;
+		if (out->init_task != 0 &&
+		    vmi_process_read(&live, out->init_task, VMI_READ_CGROUP, &p) == 0)
+			*cgroup = p.cgroup_ptr;
+		return 0;
+	}
+	if (prefix > 1)
+		return reply_fail(r, PROTO_FAILED,
+				  "'%.40s' is ambiguous: it begins %zu container ids", name,
+				  prefix);
+	return reply_fail(r, PROTO_FAILED, "no such container: '%.40s' (\"containers\" lists them)",
+			  name);
 }
 
 int verb_ps(struct reply *r, int argc, char **argv)

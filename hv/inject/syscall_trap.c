@@ -4,6 +4,7 @@
 #include "console/verbs_vmi.h"
 #include "core/log.h"
 #include "core/monitor.h"
+#include "inject/engine.h"
 #include "lib/string.h"
 #include "mm/palloc.h"
 #include "vmi/vmi.h"
@@ -134,13 +135,13 @@ void syscall_trap_disarm(void)
 
 /* The task entering the kernel: before SWAPGS, the kernel's per-CPU base is in
  * IA32_KERNEL_GS_BASE (DESIGN §6); current_task is at the profile's per-CPU offset. */
-static bool calling_tgid(int32_t *tgid)
+static bool calling_task(uint64_t *task, int32_t *tgid)
 {
-	uint64_t task;
 	uint32_t id;
 	uint64_t percpu = rdmsr(MSR_KERNEL_GS_BASE);
-	if (vmi_read_kptr(&trap_vmi, percpu + monitor.profile.percpu_current_task, &task) < 0 ||
-	    vmi_read_u32(&trap_vmi, task + monitor.profile.task_tgid, &id) < 0)
+	vmi_refresh(&trap_vmi); /* the guest changed its tables since the last entry */
+	if (vmi_read_kptr(&trap_vmi, percpu + monitor.profile.percpu_current_task, task) < 0 ||
+	    vmi_read_u32(&trap_vmi, *task + monitor.profile.task_tgid, &id) < 0)
 		return false;
 	*tgid = (int32_t)id;
 	return true;
@@ -154,10 +155,16 @@ bool syscall_trap_on_vmcall(struct vcpu *v)
 	 * RIP from user mode cannot happen (user code cannot reach kernel text). */
 	stats.entries++;
 	int32_t tgid;
-	if (!calling_tgid(&tgid))
+	uint64_t task;
+	if (!calling_task(&task, &tgid)) {
 		stats.unknown_task++;
-	else if (stats.target_tgid < 0 || tgid == stats.target_tgid)
-		stats.target_entries++;
+	} else {
+		if (stats.target_tgid < 0 || tgid == stats.target_tgid)
+			stats.target_entries++;
+		/* The injection engine may redirect this entry (new registers); the
+		 * SWAPGS below is the same either way. */
+		inject_on_syscall_entry(v, task);
+	}
 
 	/* Perform the SWAPGS we replaced (SDM Vol. 2B SWAPGS: exchange IA32_GS_BASE and
 	 * IA32_KERNEL_GS_BASE), then continue after it. */
@@ -165,7 +172,6 @@ bool syscall_trap_on_vmcall(struct vcpu *v)
 	vmwrite(GUEST_GS_BASE, rdmsr(MSR_KERNEL_GS_BASE));
 	wrmsr(MSR_KERNEL_GS_BASE, gs);
 	vmwrite(GUEST_RIP, stats.lstar + sizeof(insn_swapgs));
-	(void)v;
 	return true;
 }
 

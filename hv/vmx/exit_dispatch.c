@@ -9,6 +9,7 @@
 #include "console/console.h"
 #include "core/log.h"
 #include "core/monitor.h"
+#include "inject/engine.h"
 #include "lib/fmt.h"
 #include "vmx/exit_handlers.h"
 #include "vmx/vmx.h"
@@ -122,6 +123,7 @@ void vmx_exit_handler(struct guest_regs *regs)
 	if (v->guest_stopped)
 		serve_console_forever(v);
 
+	inject_tick(v);
 	reinject_interrupted_event(v, idt_info);
 	vmx_queue_pending_nmi(v);
 	if (!monitor.hidden)

@@ -1,0 +1,359 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The container operations on the console: pause, unpause, kill, stop, stats, and probe
+ * (the injection engine's own check). Each verb checks its arguments and the container's
+ * state as the guest's memory shows it, starts an injected-call program (inject/ops.h)
+ * and defers its reply; the reply comes when the program ends, with the VM exits and
+ * guest time the operation took and the task that did the work.
+ */
+#include "console/verbs_ops.h"
+
+#include "console/console.h"
+#include "console/verbs_vmi.h"
+#include "inject/ops.h"
+#include "lib/string.h"
+
+#define OPS_TIMEOUT_MS     15000u /* finding a task and running a short program */
+#define OPS_STOP_DEFAULT_S 10u    /* docker's and crun's default grace period */
+#define OPS_STOP_MAX_S     300u
+
+static struct ops_request req; /* one operation at a time (the engine's rule) */
+
+static bool parse_uint(const char *s, uint32_t max, uint32_t *out)
+{
+	uint64_t v = 0;
+	if (*s == 0)
+		return false;
+	for (; *s; s++) {
+		if (*s < '0' || *s > '9')
+			return false;
+		v = v * 10u + (uint64_t)(*s - '0');
+		if (v > max)
+			return false;
+	}
+	*out = (uint32_t)v;
+	return true;
+}
+
+/* signal(7) names, with or without "SIG", or a number 1-64. */
+static bool parse_signal(const char *s, int32_t *sig)
+{
+	static const char *const names[] = {
+		0,        "HUP",  "INT",    "QUIT", "ILL",   "TRAP", "ABRT", "BUS",
+		"FPE",    "KILL", "USR1",   "SEGV", "USR2",  "PIPE", "ALRM", "TERM",
+		"STKFLT", "CHLD", "CONT",   "STOP", "TSTP",  "TTIN", "TTOU", "URG",
+		"XCPU",   "XFSZ", "VTALRM", "PROF", "WINCH", "IO",   "PWR",  "SYS",
+	};
+	uint32_t n;
+	if (parse_uint(s, 64, &n)) {
+		*sig = (int32_t)n;
+		return n >= 1;
+	}
+	if (strncmp(s, "SIG", 3) == 0)
+		s += 3;
+	for (int32_t i = 1; i < (int32_t)(sizeof(names) / sizeof(names[0])); i++) {
+		if (strcmp(s, names[i]) == 0) {
+			*sig = i;
+			return true;
+		}
+	}
+	return false;
+}
+
+static void body_common_text(struct reply *r, const struct ops_request *q)
+{
+	reply_line(r,
+		   "vm exits %llu, guest time %llu us, %u injected calls in pid %d (%s), "
+		   "%llu other syscall entries passed",
+		   (unsigned long long)q->op.exits, (unsigned long long)(q->op.guest_ns / 1000u),
+		   q->op.calls, (int)q->op.tgid, q->op.comm, (unsigned long long)q->op.passed);
+}
+
+static void body_common_json(struct reply *r, const struct ops_request *q, bool ok)
+{
+	reply_printf(r,
+		     "\"op\":\"%s\",\"ok\":%s,\"exits\":%llu,\"guest_us\":%llu,\"calls\":%u,"
+		     "\"passed\":%llu,\"via\":{\"pid\":%d,\"tid\":%d,\"comm\":",
+		     q->op.name, ok ? "true" : "false", (unsigned long long)q->op.exits,
+		     (unsigned long long)(q->op.guest_ns / 1000u), q->op.calls,
+		     (unsigned long long)q->op.passed, (int)q->op.tgid, (int)q->op.tid);
+	reply_json_string(r, q->op.comm);
+	reply_printf(r, "}");
+	if (!ok) {
+		reply_printf(r, ",\"error\":");
+		reply_json_string(r, q->op.error);
+	}
+}
+
+/* "usage_usec 123\n..." -> the value of key, or -1. */
+static int64_t stat_value(const char *text, const char *key)
+{
+	size_t kl = strlen(key);
+	for (const char *p = text; *p;) {
+		if (strncmp(p, key, kl) == 0 && p[kl] == ' ') {
+			int64_t v = 0;
+			for (p += kl + 1; *p >= '0' && *p <= '9'; p++)
+				v = v * 10 + (*p - '0');
+			return v;
+		}
+		while (*p && *p != '\n')
+			p++;
+		if (*p)
+			p++;
+	}
+	return -1;
+}
+
+static int64_t plain_value(const char *text)
+{
+	if (*text < '0' || *text > '9')
+		return -1;
+	int64_t v = 0;
+	for (; *text >= '0' && *text <= '9'; text++)
+		v = v * 10 + (*text - '0');
+	return v;
+}
+
+static void stats_body(struct reply *r, const struct ops_request *q)
+{
+	int64_t usage = stat_value(q->text[0], "usage_usec");
+	int64_t user = stat_value(q->text[0], "user_usec");
+	int64_t sys = stat_value(q->text[0], "system_usec");
+	int64_t mem = plain_value(q->text[1]);
+	int64_t pids = plain_value(q->text[2]);
+	if (q->json) {
+		reply_printf(r,
+			     ",\"stats\":{\"cpu_usage_usec\":%lld,\"cpu_user_usec\":%lld,"
+			     "\"cpu_system_usec\":%lld,\"memory_current\":%lld,"
+			     "\"pids_current\":%lld}",
+			     (long long)usage, (long long)user, (long long)sys, (long long)mem,
+			     (long long)pids);
+		return;
+	}
+	reply_line(r, "%-16s %14s %14s %14s %16s %6s", "CONTAINER", "CPU usage us", "user us",
+		   "system us", "memory bytes", "pids");
+	reply_line(r, "%-16s %14lld %14lld %14lld %16lld %6lld", q->ct.name, (long long)usage,
+		   (long long)user, (long long)sys, (long long)mem, (long long)pids);
+}
+
+static void reply_body(struct reply *r, void *ctx)
+{
+	const struct ops_request *q = ctx;
+	bool ok = q->op.error[0] == 0;
+	if (q->json) {
+		reply_printf(r, "{");
+		body_common_json(r, q, ok);
+		if (q->kind != OPS_PROBE) {
+			reply_printf(r, ",\"container\":");
+			reply_json_string(r, q->ct.name);
+		}
+		if (q->kind == OPS_PROBE)
+			reply_printf(r, ",\"getpid\":%lld", (long long)q->getpid_result);
+		if (q->kind == OPS_STOP)
+			reply_printf(r, ",\"signal\":\"%s\"", q->killed ? "KILL" : "TERM");
+		if (q->kind == OPS_KILL)
+			reply_printf(r, ",\"signal\":%d", (int)q->signal);
+		if (q->kind == OPS_STATS && ok)
+			stats_body(r, q);
+		reply_line(r, "}");
+		return;
+	}
+	if (ok) {
+		switch (q->kind) {
+		case OPS_PAUSE:
+			reply_line(r, "%s paused (its cgroup reports frozen)", q->ct.name);
+			break;
+		case OPS_UNPAUSE:
+			reply_line(r, "%s unpaused (its cgroup reports thawed)", q->ct.name);
+			break;
+		case OPS_KILL:
+			reply_line(r, "signal %d sent to %s (init pid %d)", (int)q->signal,
+				   q->ct.name, (int)q->ct.init_pid);
+			break;
+		case OPS_STOP:
+			reply_line(r, "%s stopped (%s)", q->ct.name,
+				   q->killed ? "SIGKILL after the grace period" : "by SIGTERM");
+			break;
+		case OPS_STATS:
+			stats_body(r, q);
+			break;
+		case OPS_PROBE:
+			reply_line(r, "getpid() = %lld in pid %d", (long long)q->getpid_result,
+				   (int)q->op.tgid);
+			break;
+		}
+	}
+	body_common_text(r, q);
+}
+
+static void op_done(struct inject_op *op, bool ok)
+{
+	struct ops_request *q = (struct ops_request *)op;
+	console_finish_deferred(reply_body, q, ok ? PROTO_OK : PROTO_FAILED, q->op.error);
+}
+
+/* The container named by argv's non-option word, with its cgroup; checks its state. */
+static int take_container(struct reply *r, const char *name, struct ops_request *q)
+{
+	if (live_find_container(r, name, &q->ct, &q->ct_cgroup) < 0)
+		return -1;
+	if (q->ct.state == VMI_CT_STOPPED || q->ct.live == 0)
+		return reply_fail(r, PROTO_FAILED, "container %s is stopped", q->ct.name);
+	if (q->ct_cgroup == 0)
+		return reply_fail(r, PROTO_FAILED, "the cgroup of container %s cannot be read",
+				  q->ct.name);
+	return 0;
+}
+
+static int start(struct reply *r, struct ops_request *q)
+{
+	q->op.done = op_done;
+	if (q->op.timeout_ms == 0)
+		q->op.timeout_ms = OPS_TIMEOUT_MS;
+	ops_prepare(q);
+	if (inject_start(&q->op, r) < 0)
+		return -1;
+	return CMD_DEFERRED;
+}
+
+static int busy_check(struct reply *r)
+{
+	if (inject_busy())
+		return reply_fail(r, PROTO_BUSY, "another operation is running");
+	return 0;
+}
+
+/* Common parsing: [OPTION VALUE]... NAME [--json]; options given in opts ("-s", "-t"). */
+static int parse_args(struct reply *r, int argc, char **argv, const char *usage, const char *opt,
+		      const char **opt_val, const char **name, bool *json)
+{
+	*name = 0;
+	*json = false;
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--json") == 0) {
+			*json = true;
+		} else if (opt && strcmp(argv[i], opt) == 0) {
+			if (i + 1 >= argc)
+				return reply_fail(r, PROTO_BAD_ARGUMENT,
+						  "%s needs a value; usage: %s", opt, usage);
+			*opt_val = argv[++i];
+		} else if (argv[i][0] == '-' || *name) {
+			return reply_fail(r, PROTO_BAD_ARGUMENT, "unexpected \"%.40s\"; usage: %s",
+					  argv[i], usage);
+		} else {
+			*name = argv[i];
+		}
+	}
+	if (!*name)
+		return reply_fail(r, PROTO_BAD_ARGUMENT, "which container? usage: %s", usage);
+	return 0;
+}
+
+static int container_verb(struct reply *r, int argc, char **argv, enum ops_kind kind,
+			  const char *usage, const char *opt)
+{
+	const char *name, *val = 0;
+	bool json;
+	if (parse_args(r, argc, argv, usage, opt, &val, &name, &json) < 0 || busy_check(r) < 0)
+		return -1;
+	memset(&req, 0, sizeof(req));
+	req.kind = kind;
+	req.json = json;
+	if (kind == OPS_KILL) {
+		req.signal = 9;
+		if (val && !parse_signal(val, &req.signal))
+			return reply_fail(r, PROTO_BAD_ARGUMENT,
+					  "bad signal \"%.20s\": a name (TERM, SIGKILL...) or 1-64",
+					  val);
+	}
+	if (kind == OPS_STOP) {
+		uint32_t s = OPS_STOP_DEFAULT_S;
+		if (val && !parse_uint(val, OPS_STOP_MAX_S, &s))
+			return reply_fail(r, PROTO_BAD_ARGUMENT,
+					  "bad grace period \"%.20s\": 0-%u seconds", val,
+					  OPS_STOP_MAX_S);
+		req.grace_ms = s * 1000u;
+		req.op.timeout_ms = OPS_TIMEOUT_MS + req.grace_ms + OPS_KILL_WAIT_MS;
+	}
+	if (take_container(r, name, &req) < 0)
+		return -1;
+	bool paused = req.ct.state == VMI_CT_PAUSED;
+	if (kind == OPS_PAUSE && paused)
+		return reply_fail(r, PROTO_FAILED, "container %s is already paused", req.ct.name);
+	if (kind == OPS_UNPAUSE && !paused)
+		return reply_fail(r, PROTO_FAILED, "container %s is not paused", req.ct.name);
+	if (kind == OPS_STOP && paused)
+		return reply_fail(r, PROTO_FAILED,
+				  "container %s is paused: its processes cannot handle SIGTERM; "
+				  "unpause it first, or kill it",
+				  req.ct.name);
+	req.op.target.kind = INJECT_TARGET_HOST_ROOT;
+	return start(r, &req);
+}
+
+int verb_pause(struct reply *r, int argc, char **argv)
+{
+	return container_verb(r, argc, argv, OPS_PAUSE, VERB_PAUSE_USAGE, 0);
+}
+
+int verb_unpause(struct reply *r, int argc, char **argv)
+{
+	return container_verb(r, argc, argv, OPS_UNPAUSE, VERB_UNPAUSE_USAGE, 0);
+}
+
+int verb_kill(struct reply *r, int argc, char **argv)
+{
+	return container_verb(r, argc, argv, OPS_KILL, VERB_KILL_USAGE, "-s");
+}
+
+int verb_stop(struct reply *r, int argc, char **argv)
+{
+	return container_verb(r, argc, argv, OPS_STOP, VERB_STOP_USAGE, "-t");
+}
+
+int verb_stats(struct reply *r, int argc, char **argv)
+{
+	return container_verb(r, argc, argv, OPS_STATS, VERB_STATS_USAGE, 0);
+}
+
+int verb_probe(struct reply *r, int argc, char **argv)
+{
+	if (busy_check(r) < 0)
+		return -1;
+	memset(&req, 0, sizeof(req));
+	req.kind = OPS_PROBE;
+	bool chosen = false;
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--json") == 0) {
+			req.json = true;
+		} else if (!chosen && strcmp(argv[i], "--host") == 0) {
+			req.op.target.kind = INJECT_TARGET_HOST_ROOT;
+			chosen = true;
+		} else if (!chosen && strcmp(argv[i], "--pid") == 0 && i + 1 < argc) {
+			uint32_t pid;
+			if (!parse_uint(argv[++i], 4194304u, &pid) || pid == 0)
+				return reply_fail(r, PROTO_BAD_ARGUMENT,
+						  "bad pid \"%.20s\"; usage: %s", argv[i],
+						  VERB_PROBE_USAGE);
+			req.op.target = (struct inject_target){INJECT_TARGET_PID, (int32_t)pid, 0};
+			chosen = true;
+		} else if (!chosen && strcmp(argv[i], "--container") == 0 && i + 1 < argc) {
+			if (take_container(r, argv[++i], &req) < 0)
+				return -1;
+			if (req.ct.state == VMI_CT_PAUSED)
+				return reply_fail(r, PROTO_FAILED,
+						  "container %s is paused: none of its processes "
+						  "can run",
+						  req.ct.name);
+			req.op.target =
+				(struct inject_target){INJECT_TARGET_CONTAINER, 0, req.ct_cgroup};
+			chosen = true;
+		} else {
+			return reply_fail(r, PROTO_BAD_ARGUMENT, "unexpected \"%.40s\"; usage: %s",
+					  argv[i], VERB_PROBE_USAGE);
+		}
+	}
+	if (!chosen)
+		return reply_fail(r, PROTO_BAD_ARGUMENT, "which task? usage: %s", VERB_PROBE_USAGE);
+	return start(r, &req);
+}

@@ -1,0 +1,22 @@
+/* SPDX-License-Identifier: MIT */
+/* The container operations' verbs (verbs_ops.c). */
+#ifndef HV_CONSOLE_VERBS_OPS_H
+#define HV_CONSOLE_VERBS_OPS_H
+
+#include "console/cmd.h"
+
+#define VERB_PAUSE_USAGE   "pause CONTAINER [--json]"
+#define VERB_UNPAUSE_USAGE "unpause CONTAINER [--json]"
+#define VERB_KILL_USAGE    "kill [-s SIGNAL] CONTAINER [--json]"
+#define VERB_STOP_USAGE    "stop [-t SECONDS] CONTAINER [--json]"
+#define VERB_STATS_USAGE   "stats CONTAINER [--json]"
+#define VERB_PROBE_USAGE   "probe --pid PID | --container NAME | --host [--json]"
+
+int verb_pause(struct reply *r, int argc, char **argv);
+int verb_unpause(struct reply *r, int argc, char **argv);
+int verb_kill(struct reply *r, int argc, char **argv);
+int verb_stop(struct reply *r, int argc, char **argv);
+int verb_stats(struct reply *r, int argc, char **argv);
+int verb_probe(struct reply *r, int argc, char **argv);
+
+#endif

@@ -1,0 +1,127 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Clientless syscall injection (DESIGN §6): a guest task of our choosing executes a
+ * chain of system calls for the monitor, then re-issues its own interrupted call and
+ * goes on as if nothing happened. No code of ours runs in the guest; the task's own
+ * kernel does the work.
+ *
+ * How one operation runs (one at a time):
+ *  1. The syscall-entry trap (inject/syscall_trap.h) is armed. At each SYSCALL entry the
+ *     calling task is checked against the operation's target (a pid, any process of a
+ *     container, or any root process of the host); others pass at the cost of one exit.
+ *  2. The first suitable task is hijacked at its entry: every register is saved and its
+ *     call becomes mmap(MAP_ANONYMOUS|MAP_POPULATE) of a scratch area, returning to its
+ *     own SYSCALL instruction (RCX - 2), so the very next thing it executes in user mode
+ *     is that instruction again: its next entry IS the return of our call, caught exactly.
+ *  3. The scratch area starts with a "sled" of SYSCALL instructions. Every later call
+ *     returns into it (RCX = sled + 2): the return is again the next entry, whatever
+ *     path the kernel took back (SYSRET, IRET, a signal handler first, a restarted call:
+ *     the kernel's `ip -= 2` lands on the sled's first SYSCALL). A return is recognised
+ *     by task, return address and the argument registers, which the kernel preserves.
+ *  4. Signals are blocked for the chain (rt_sigprocmask, the old mask kept in scratch),
+ *     the operation's own calls run, the mask is put back, the scratch area is unmapped
+ *     (returning to the task's own SYSCALL instruction), and at that last entry every
+ *     register is restored: the kernel runs the task's own call, which never ran.
+ *  5. A timeout, the target exiting, or a failed call abort the operation; the cleanup
+ *     calls still run when the task comes back, so nothing is left behind.
+ */
+#ifndef HV_INJECT_ENGINE_H
+#define HV_INJECT_ENGINE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "console/cmd.h"
+#include "core/vcpu.h"
+#include "vmi/vmi.h"
+
+/* Layout of the scratch area in the target (guest virtual, from the mmap result). */
+#define INJECT_SCRATCH_SLED     0u    /* SYSCALL x3, then INT3 */
+#define INJECT_SCRATCH_FULLMASK 16u   /* sigset_t with every signal */
+#define INJECT_SCRATCH_OLDMASK  24u   /* the task's own mask while the chain runs */
+#define INJECT_SCRATCH_OP       64u   /* the operation's strings and small buffers */
+#define INJECT_SCRATCH_OP_SIZE  4032u /* up to the data page */
+#define INJECT_SCRATCH_DATA     4096u /* the operation's data buffer (cp, stats) */
+#define INJECT_DATA_MAX         (64u * 1024u)
+#define INJECT_SCRATCH_SIZE     (INJECT_SCRATCH_DATA + INJECT_DATA_MAX)
+
+enum inject_target_kind {
+	INJECT_TARGET_PID,       /* a given process (any of its threads) */
+	INJECT_TARGET_CONTAINER, /* any process in the container's cgroup */
+	INJECT_TARGET_HOST_ROOT, /* any uid-0 process outside every container */
+};
+
+struct inject_target {
+	enum inject_target_kind kind;
+	int32_t tgid;    /* PID */
+	uint64_t cgroup; /* CONTAINER: its struct cgroup * (css_set->dfl_cgrp) */
+};
+
+struct inject_call {
+	uint64_t nr;
+	uint64_t arg[6]; /* RDI, RSI, RDX, R10, R8, R9 */
+};
+
+enum inject_step {
+	INJECT_STEP_CALL, /* *call holds the next call */
+	INJECT_STEP_DONE, /* the operation succeeded */
+	INJECT_STEP_FAIL, /* it failed: op->error says why */
+};
+
+/* What an operation's program sees of the hijacked task. */
+struct inject_env {
+	uint64_t task; /* task_struct */
+	int32_t tgid, tid;
+	uint64_t scratch; /* guest virtual address of the scratch area */
+	struct vmi *vmi;  /* the engine's session (caches emptied at each event) */
+	uint64_t now_ns;  /* guest time since the operation started */
+};
+
+struct inject_op;
+typedef enum inject_step (*inject_next_fn)(struct inject_op *op, struct inject_env *env,
+					   int64_t result, struct inject_call *call);
+
+struct inject_op {
+	const char *name;
+	struct inject_target target;
+	uint64_t timeout_ms; /* guest time, from the start to the last call's return */
+	/* The operation's program: step 0 first, then once per call with its result
+	 * (a negative errno for an error, as the kernel returns it). */
+	inject_next_fn next;
+	/* At the end, once: the reply (body on success; op->error on failure). */
+	void (*done)(struct inject_op *op, bool ok);
+	uint32_t step;
+	char error[PROTO_MESSAGE_MAX + 1];
+	/* Filled by the engine for the reply. */
+	uint64_t exits;    /* VM exits from start to end */
+	uint64_t guest_ns; /* guest time from start to end */
+	uint32_t calls;    /* injected calls, the engine's own included */
+	uint64_t passed;   /* syscall entries of other tasks let through */
+	int32_t tgid, tid; /* the task that did the work (0 if none was found) */
+	char comm[16];
+};
+
+/* Start `op` (its fields but the engine's set). 0: it runs, and op->done will be called
+ * at some later exit; -1: refused (reply_fail on r), op->done is not called. */
+int inject_start(struct inject_op *op, struct reply *r);
+/* An operation is running or still cleaning up. */
+bool inject_busy(void);
+
+/* Guest memory of the hijacked task, by its own page tables: for programs while they
+ * run (scratch is INJECT_SCRATCH_*). 0, or -1 if a page is not mapped. */
+int inject_write_user(struct inject_env *env, uint64_t va, const void *buf, size_t n);
+int inject_read_user(struct inject_env *env, uint64_t va, void *buf, size_t n);
+
+/* Hooks of the exit handlers. At a trapped syscall entry of `task` (before SWAPGS):
+ * may change the guest's registers. */
+void inject_on_syscall_entry(struct vcpu *v, uint64_t task);
+/* At every exit: timeouts, and whether the target still lives. */
+void inject_tick(struct vcpu *v);
+
+/* Counters for status and the benchmark. */
+struct inject_stats {
+	uint64_t operations, failed, calls, hijacks, aborted_cleanups;
+};
+const struct inject_stats *inject_stats(void);
+
+#endif

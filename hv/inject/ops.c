@@ -1,0 +1,283 @@
+/* SPDX-License-Identifier: MIT */
+/* The container operations' programs (see ops.h). Every path they open is the host's
+ * view of the container's cgroup (cgroup v2 at /sys/fs/cgroup, DESIGN §8), and every
+ * signal goes to the container's init, as crun and docker do. */
+#include "inject/ops.h"
+
+#include "inject/linux_abi.h"
+#include "lib/fmt.h"
+#include "lib/string.h"
+
+#define CGROUP_MOUNT "/sys/fs/cgroup"
+#define OFF_TIMESPEC (INJECT_SCRATCH_OP)       /* struct timespec, 16 bytes */
+#define OFF_VALUE    (INJECT_SCRATCH_OP + 16u) /* a short value to write */
+#define OFF_PATH     (INJECT_SCRATCH_OP + 64u) /* a path */
+
+static const char *const stats_files[OPS_STATS_FILES] = {"cpu.stat", "memory.current",
+							 "pids.current"};
+
+const char *ops_kind_name(enum ops_kind k)
+{
+	switch (k) {
+	case OPS_PAUSE:
+		return "pause";
+	case OPS_UNPAUSE:
+		return "unpause";
+	case OPS_KILL:
+		return "kill";
+	case OPS_STOP:
+		return "stop";
+	case OPS_STATS:
+		return "stats";
+	case OPS_PROBE:
+		return "probe";
+	}
+	return "?";
+}
+
+uint32_t ops_live_members(struct vmi *v, uint64_t cgroup)
+{
+	struct vmi_walk w;
+	struct vmi_process p;
+	uint64_t task;
+	uint32_t n = 0;
+	vmi_walk_begin(v, &w);
+	while (vmi_walk_next(v, &w, &task)) {
+		if (vmi_process_read(v, task, VMI_READ_CGROUP, &p) == 0 && p.cgroup_ptr == cgroup &&
+		    p.state != 'Z' && p.state != 'X')
+			n++;
+	}
+	return n;
+}
+
+static bool cgroup_frozen(struct vmi *v, uint64_t cgroup)
+{
+	char path[VMI_PATH_MAX];
+	bool frozen = false;
+	vmi_cgroup_path(v, cgroup, path, sizeof(path), &frozen);
+	return frozen;
+}
+
+static enum inject_step fail(struct ops_request *q, const char *what, int64_t err)
+{
+	fmt_snprintf(q->op.error, sizeof(q->op.error), "%s: error %lld", what, (long long)-err);
+	return INJECT_STEP_FAIL;
+}
+
+/* Put a NUL-terminated string into the scratch area; its guest address, or 0. */
+static uint64_t put_string(struct inject_env *env, uint32_t off, const char *s)
+{
+	size_t n = strlen(s) + 1;
+	if (off + n > INJECT_SCRATCH_OP + INJECT_SCRATCH_OP_SIZE ||
+	    inject_write_user(env, env->scratch + off, s, n) < 0)
+		return 0;
+	return env->scratch + off;
+}
+
+static bool cgroup_file(struct ops_request *q, const char *file, char *out, size_t cap)
+{
+	size_t n = fmt_snprintf(out, cap, "%s%s/%s", CGROUP_MOUNT, q->ct.cgroup, file);
+	return n + 1 < cap;
+}
+
+static enum inject_step open_call(struct ops_request *q, struct inject_env *env, const char *file,
+				  uint32_t flags, struct inject_call *c)
+{
+	char path[VMI_PATH_MAX + 48];
+	uint64_t va;
+	if (!cgroup_file(q, file, path, sizeof(path)) ||
+	    (va = put_string(env, OFF_PATH, path)) == 0) {
+		fmt_snprintf(q->op.error, sizeof(q->op.error), "cgroup path too long");
+		return INJECT_STEP_FAIL;
+	}
+	*c = (struct inject_call){
+		LINUX_NR_openat,
+		{(uint64_t)(int64_t)LINUX_AT_FDCWD, va, flags | LINUX_O_CLOEXEC, 0, 0, 0}};
+	return INJECT_STEP_CALL;
+}
+
+static enum inject_step sleep_call(struct inject_env *env, uint32_t ms, struct inject_call *c)
+{
+	uint64_t ts[2] = {ms / 1000u, (uint64_t)(ms % 1000u) * 1000000u};
+	if (inject_write_user(env, env->scratch + OFF_TIMESPEC, ts, sizeof(ts)) < 0)
+		return INJECT_STEP_FAIL;
+	*c = (struct inject_call){LINUX_NR_nanosleep, {env->scratch + OFF_TIMESPEC, 0, 0, 0, 0, 0}};
+	return INJECT_STEP_CALL;
+}
+
+/* pause / unpause: cgroup.freeze (Documentation/admin-guide/cgroup-v2.rst), then wait for
+ * the kernel to report the state (CGRP_FROZEN), as `crun pause` may return before. */
+enum { FZ_OPEN, FZ_WRITE, FZ_CLOSE, FZ_WAIT };
+static enum inject_step freeze_next(struct inject_op *op, struct inject_env *env, int64_t result,
+				    struct inject_call *c)
+{
+	struct ops_request *q = (struct ops_request *)op;
+	bool want = q->kind == OPS_PAUSE;
+	switch (q->phase) {
+	case FZ_OPEN:
+		q->phase = FZ_WRITE;
+		return open_call(q, env, "cgroup.freeze", LINUX_O_WRONLY, c);
+	case FZ_WRITE:
+		if (result < 0)
+			return fail(q, "cannot open cgroup.freeze", result);
+		q->fd = result;
+		if (put_string(env, OFF_VALUE, want ? "1" : "0") == 0)
+			return INJECT_STEP_FAIL;
+		q->phase = FZ_CLOSE;
+		*c = (struct inject_call){LINUX_NR_write,
+					  {(uint64_t)q->fd, env->scratch + OFF_VALUE, 1, 0, 0, 0}};
+		return INJECT_STEP_CALL;
+	case FZ_CLOSE:
+		if (result != 1)
+			fmt_snprintf(q->op.error, sizeof(q->op.error),
+				     "cannot write cgroup.freeze (%lld)", (long long)result);
+		q->phase = FZ_WAIT;
+		*c = (struct inject_call){LINUX_NR_close, {(uint64_t)q->fd, 0, 0, 0, 0, 0}};
+		return INJECT_STEP_CALL;
+	default:
+		if (q->op.error[0])
+			return INJECT_STEP_FAIL;
+		if (cgroup_frozen(env->vmi, q->ct_cgroup) == want) {
+			q->state_reached = true;
+			return INJECT_STEP_DONE;
+		}
+		if (q->polls++ * OPS_FREEZE_POLL_MS >= OPS_FREEZE_WAIT_MS) {
+			fmt_snprintf(q->op.error, sizeof(q->op.error),
+				     "the cgroup did not report %s within %u ms",
+				     want ? "frozen" : "thawed", OPS_FREEZE_WAIT_MS);
+			return INJECT_STEP_FAIL;
+		}
+		return sleep_call(env, OPS_FREEZE_POLL_MS, c);
+	}
+}
+
+/* kill: one signal to the container's init. */
+static enum inject_step kill_next(struct inject_op *op, struct inject_env *env, int64_t result,
+				  struct inject_call *c)
+{
+	struct ops_request *q = (struct ops_request *)op;
+	(void)env;
+	if (q->phase++ == 0) {
+		*c = (struct inject_call){
+			LINUX_NR_kill, {(uint64_t)q->ct.init_pid, (uint64_t)q->signal, 0, 0, 0, 0}};
+		return INJECT_STEP_CALL;
+	}
+	return result < 0 ? fail(q, "kill", result) : INJECT_STEP_DONE;
+}
+
+/* stop: SIGTERM, wait up to the grace period for every process to go, then SIGKILL
+ * (which ends the whole pid namespace with its init) and wait again. */
+static enum inject_step stop_next(struct inject_op *op, struct inject_env *env, int64_t result,
+				  struct inject_call *c)
+{
+	struct ops_request *q = (struct ops_request *)op;
+	if (q->phase == 0) {
+		q->phase = 1;
+		q->term_ns = env->now_ns;
+		*c = (struct inject_call){LINUX_NR_kill,
+					  {(uint64_t)q->ct.init_pid, 15, 0, 0, 0, 0}};
+		return INJECT_STEP_CALL;
+	}
+	if (q->phase == 1 && result < 0 && result != -LINUX_ESRCH)
+		return fail(q, q->killed ? "kill SIGKILL" : "kill SIGTERM", result);
+	q->phase = 2;
+	if (ops_live_members(env->vmi, q->ct_cgroup) == 0) {
+		q->state_reached = true;
+		return INJECT_STEP_DONE;
+	}
+	uint64_t waited_ms = (env->now_ns - q->term_ns) / 1000000u;
+	if (!q->killed && waited_ms >= q->grace_ms) {
+		q->killed = true;
+		q->phase = 1;
+		*c = (struct inject_call){LINUX_NR_kill, {(uint64_t)q->ct.init_pid, 9, 0, 0, 0, 0}};
+		return INJECT_STEP_CALL;
+	}
+	if (q->killed && waited_ms >= q->grace_ms + OPS_KILL_WAIT_MS) {
+		fmt_snprintf(q->op.error, sizeof(q->op.error),
+			     "processes still live %u ms after SIGKILL", OPS_KILL_WAIT_MS);
+		return INJECT_STEP_FAIL;
+	}
+	return sleep_call(env, OPS_STOP_POLL_MS, c);
+}
+
+/* stats: each cgroup file read whole (they are one page at most) into the data area. */
+enum { ST_OPEN, ST_READ, ST_CLOSE };
+static enum inject_step stats_next(struct inject_op *op, struct inject_env *env, int64_t result,
+				   struct inject_call *c)
+{
+	struct ops_request *q = (struct ops_request *)op;
+	switch (q->phase) {
+	case ST_OPEN:
+		if (q->op.error[0])
+			return INJECT_STEP_FAIL;
+		if (q->file >= OPS_STATS_FILES)
+			return INJECT_STEP_DONE;
+		q->phase = ST_READ;
+		return open_call(q, env, stats_files[q->file], LINUX_O_RDONLY, c);
+	case ST_READ:
+		if (result < 0)
+			return fail(q, stats_files[q->file], result);
+		q->fd = result;
+		q->phase = ST_CLOSE;
+		*c = (struct inject_call){LINUX_NR_read,
+					  {(uint64_t)q->fd, env->scratch + INJECT_SCRATCH_DATA,
+					   OPS_STATS_TEXT_MAX - 1, 0, 0, 0}};
+		return INJECT_STEP_CALL;
+	default: {
+		char *t = q->text[q->file];
+		size_t n = result > 0 ? (size_t)result : 0;
+		if (n > OPS_STATS_TEXT_MAX - 1)
+			n = OPS_STATS_TEXT_MAX - 1;
+		if (result < 0 ||
+		    inject_read_user(env, env->scratch + INJECT_SCRATCH_DATA, t, n) < 0)
+			n = 0;
+		t[n] = 0;
+		if (result < 0)
+			fail(q, stats_files[q->file], result);
+		q->file++;
+		q->phase = ST_OPEN;
+		if (q->op.error[0])
+			q->file = OPS_STATS_FILES; /* close it, then the failure stands */
+		*c = (struct inject_call){LINUX_NR_close, {(uint64_t)q->fd, 0, 0, 0, 0, 0}};
+		return INJECT_STEP_CALL;
+	}
+	}
+}
+
+/* probe: getpid in the chosen task; the result must be the task's own tgid. */
+static enum inject_step probe_next(struct inject_op *op, struct inject_env *env, int64_t result,
+				   struct inject_call *c)
+{
+	struct ops_request *q = (struct ops_request *)op;
+	if (q->phase++ == 0) {
+		*c = (struct inject_call){LINUX_NR_getpid, {0, 0, 0, 0, 0, 0}};
+		return INJECT_STEP_CALL;
+	}
+	q->getpid_result = result;
+	if (result != env->tgid) {
+		fmt_snprintf(q->op.error, sizeof(q->op.error), "getpid in pid %d returned %lld",
+			     (int)env->tgid, (long long)result);
+		return INJECT_STEP_FAIL;
+	}
+	return INJECT_STEP_DONE;
+}
+
+void ops_prepare(struct ops_request *q)
+{
+	static const inject_next_fn programs[] = {
+		[OPS_PAUSE] = freeze_next, [OPS_UNPAUSE] = freeze_next, [OPS_KILL] = kill_next,
+		[OPS_STOP] = stop_next,    [OPS_STATS] = stats_next,    [OPS_PROBE] = probe_next,
+	};
+	q->op.name = ops_kind_name(q->kind);
+	q->op.next = programs[q->kind];
+	q->phase = 0;
+	q->fd = -1;
+	q->polls = 0;
+	q->term_ns = 0;
+	q->killed = false;
+	q->state_reached = false;
+	q->file = 0;
+	q->getpid_result = 0;
+	for (uint32_t i = 0; i < OPS_STATS_FILES; i++)
+		q->text[i][0] = 0;
+}

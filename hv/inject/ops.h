@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The container operations as injected-call programs (inject/engine.h): each is a small
+ * state machine that the engine steps once per returned call. The console verbs
+ * (console/verbs_ops.c) parse requests, fill an ops_request and write the reply.
+ */
+#ifndef HV_INJECT_OPS_H
+#define HV_INJECT_OPS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "inject/engine.h"
+#include "vmi/vmi.h"
+
+enum ops_kind {
+	OPS_PAUSE,
+	OPS_UNPAUSE,
+	OPS_KILL,
+	OPS_STOP,
+	OPS_STATS,
+	OPS_PROBE, /* getpid in the chosen task: the engine's own check */
+};
+
+#define OPS_STATS_FILES    3u
+#define OPS_STATS_TEXT_MAX 512u
+#define OPS_STOP_POLL_MS   100u
+#define OPS_FREEZE_POLL_MS 20u
+#define OPS_FREEZE_WAIT_MS 3000u
+#define OPS_KILL_WAIT_MS   5000u
+
+struct ops_request {
+	struct inject_op op; /* first: the engine's view */
+	enum ops_kind kind;
+	bool json;
+	struct vmi_container ct; /* the container (all but PROBE by pid / host) */
+	uint64_t ct_cgroup;      /* its struct cgroup * */
+	int32_t signal;
+	uint32_t grace_ms;
+
+	/* Progress of the program */
+	uint32_t phase;
+	int64_t fd;
+	uint32_t polls;
+	uint64_t term_ns; /* when SIGTERM went out (stop) */
+	bool killed;      /* stop escalated to SIGKILL */
+	bool state_reached;
+	uint32_t file;
+	int64_t getpid_result;
+	char text[OPS_STATS_FILES][OPS_STATS_TEXT_MAX];
+};
+
+/* Set up req->op for req->kind (its program and name); the caller sets the target,
+ * timeout and done callback. */
+void ops_prepare(struct ops_request *req);
+/* The live processes (not zombies) in cgroup `cgroup` now; bounded by the task walk. */
+uint32_t ops_live_members(struct vmi *v, uint64_t cgroup);
+const char *ops_kind_name(enum ops_kind k);
+
+#endif
