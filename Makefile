@@ -39,7 +39,7 @@ BOOT_OBJ := $(BOOT_C:%.c=$(BUILD)/efi/%.o)
 HOST_CFLAGS := -std=gnu11 -O2 -g $(WARN) -I. -Ihv -D_GNU_SOURCE -DHV_HOST=1
 SAN_FLAGS   := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 HVCTL_C     := $(shell find tools/hvctl -name '*.c' | sort) hv/console/proto.c hv/console/cmd.c \
-	hv/lib/fmt.c hv/lib/json.c $(sort $(wildcard hv/vmi/*.c))
+	hv/lib/fmt.c hv/lib/json.c hv/lib/base64.c $(sort $(wildcard hv/vmi/*.c))
 
 .PHONY: all deps lab dump dump-test run test unit e2e bench fuzz format clean distclean profile-check
 all: $(BUILD)/hv.elf $(BUILD)/hvboot.efi $(BUILD)/hvctl $(BUILD)/mkprofile

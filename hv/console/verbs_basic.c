@@ -196,6 +196,10 @@ const struct cmd_verb console_verbs[] = {
 	{"stop", VERB_STOP_USAGE, "SIGTERM, wait SECONDS (default 10), then SIGKILL", verb_stop},
 	{"stats", VERB_STATS_USAGE, "CPU, memory and pids of a container from its cgroup files",
 	 verb_stats},
+	{"cp", VERB_CP_USAGE, "copy a file out of a container (base64 body) or the upload in",
+	 verb_cp},
+	{"upload", VERB_UPLOAD_USAGE, "a file for the next cp into a container (hvctl cp sends it)",
+	 verb_upload},
 	{"probe", VERB_PROBE_USAGE, "inject getpid into a chosen task (checks the engine)",
 	 verb_probe},
 };

@@ -11,6 +11,7 @@
 #include "console/console.h"
 #include "console/verbs_vmi.h"
 #include "inject/ops.h"
+#include "lib/base64.h"
 #include "lib/string.h"
 
 #define OPS_TIMEOUT_MS     15000u /* finding a task and running a short program */
@@ -18,6 +19,14 @@
 #define OPS_STOP_MAX_S     300u
 
 static struct ops_request req; /* one operation at a time (the engine's rule) */
+
+/* What `upload` received, for the next `cp - CONTAINER:PATH`. */
+static struct {
+	uint32_t size, got;
+	uint8_t data[INJECT_DATA_MAX];
+} upload;
+
+#define CP_LINE_BYTES 57u /* 76 base64 characters a body line */
 
 static bool parse_uint(const char *s, uint32_t max, uint32_t *out)
 {
@@ -73,10 +82,11 @@ static void body_common_json(struct reply *r, const struct ops_request *q, bool 
 {
 	reply_printf(r,
 		     "\"op\":\"%s\",\"ok\":%s,\"exits\":%llu,\"guest_us\":%llu,\"calls\":%u,"
-		     "\"passed\":%llu,\"via\":{\"pid\":%d,\"tid\":%d,\"comm\":",
+		     "\"passed\":%llu,\"via\":{\"pid\":%d,\"tid\":%d,\"nspid\":%d,\"comm\":",
 		     q->op.name, ok ? "true" : "false", (unsigned long long)q->op.exits,
 		     (unsigned long long)(q->op.guest_ns / 1000u), q->op.calls,
-		     (unsigned long long)q->op.passed, (int)q->op.tgid, (int)q->op.tid);
+		     (unsigned long long)q->op.passed, (int)q->op.tgid, (int)q->op.tid,
+		     (int)q->op.nspid);
 	reply_json_string(r, q->op.comm);
 	reply_printf(r, "}");
 	if (!ok) {
@@ -155,6 +165,8 @@ static void reply_body(struct reply *r, void *ctx)
 			reply_printf(r, ",\"signal\":%d", (int)q->signal);
 		if (q->kind == OPS_STATS && ok)
 			stats_body(r, q);
+		if ((q->kind == OPS_CP_OUT || q->kind == OPS_CP_IN) && ok)
+			reply_printf(r, ",\"path\":\"%s\",\"size\":%u", q->path, q->data_len);
 		reply_line(r, "}");
 		return;
 	}
@@ -180,6 +192,20 @@ static void reply_body(struct reply *r, void *ctx)
 		case OPS_PROBE:
 			reply_line(r, "getpid() = %lld in pid %d", (long long)q->getpid_result,
 				   (int)q->op.tgid);
+			break;
+		case OPS_CP_OUT:
+			for (uint32_t off = 0; off < q->data_len; off += CP_LINE_BYTES) {
+				char line[BASE64_LEN(CP_LINE_BYTES) + 1];
+				uint32_t n = q->data_len - off < CP_LINE_BYTES ? q->data_len - off
+									       : CP_LINE_BYTES;
+				line[base64_encode(q->data + off, n, line)] = 0;
+				reply_line(r, "data %s", line);
+			}
+			reply_line(r, "size %u", q->data_len);
+			break;
+		case OPS_CP_IN:
+			reply_line(r, "%u bytes written to %s:%s", q->data_len, q->ct.name,
+				   q->path);
 			break;
 		}
 	}
@@ -326,6 +352,11 @@ int verb_probe(struct reply *r, int argc, char **argv)
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--json") == 0) {
 			req.json = true;
+		} else if (strcmp(argv[i], "--hold") == 0 && i + 1 < argc) {
+			if (!parse_uint(argv[++i], 60000u, &req.grace_ms))
+				return reply_fail(r, PROTO_BAD_ARGUMENT,
+						  "bad --hold \"%.20s\": 0-60000 ms", argv[i]);
+			req.op.timeout_ms = OPS_TIMEOUT_MS + req.grace_ms;
 		} else if (!chosen && strcmp(argv[i], "--host") == 0) {
 			req.op.target.kind = INJECT_TARGET_HOST_ROOT;
 			chosen = true;
@@ -355,5 +386,93 @@ int verb_probe(struct reply *r, int argc, char **argv)
 	}
 	if (!chosen)
 		return reply_fail(r, PROTO_BAD_ARGUMENT, "which task? usage: %s", VERB_PROBE_USAGE);
+	return start(r, &req);
+}
+
+/* upload begin SIZE | upload data BASE64: a file for the next cp into a container, in
+ * pieces that fit a request line; hvctl's cp sends them. */
+int verb_upload(struct reply *r, int argc, char **argv)
+{
+	if (argc == 3 && strcmp(argv[1], "begin") == 0) {
+		uint32_t size;
+		if (!parse_uint(argv[2], UINT32_MAX / 2u, &size))
+			return reply_fail(r, PROTO_BAD_ARGUMENT, "bad size \"%.20s\"", argv[2]);
+		if (size > INJECT_DATA_MAX)
+			return reply_fail(r, PROTO_FAILED,
+					  "%u bytes is more than cp's limit of %u bytes", size,
+					  INJECT_DATA_MAX);
+		upload.size = size;
+		upload.got = 0;
+		reply_line(r, "ready for %u bytes", size);
+		return 0;
+	}
+	if (argc == 3 && strcmp(argv[1], "data") == 0) {
+		long n = base64_decode(argv[2], strlen(argv[2]), upload.data + upload.got,
+				       upload.size - upload.got);
+		if (n < 0)
+			return reply_fail(r, PROTO_BAD_ARGUMENT,
+					  "not base64, or more than the %u bytes announced",
+					  upload.size);
+		upload.got += (uint32_t)n;
+		reply_line(r, "%u of %u bytes", upload.got, upload.size);
+		return 0;
+	}
+	return reply_fail(r, PROTO_BAD_ARGUMENT, "usage: %s", VERB_UPLOAD_USAGE);
+}
+
+/* "NAME:PATH" -> name (in place) and an absolute path. */
+static int split_container_path(struct reply *r, char *arg, char **name, const char **path)
+{
+	char *colon = 0;
+	for (char *p = arg; *p; p++) {
+		if (*p == ':') {
+			colon = p;
+			break;
+		}
+	}
+	if (colon == 0 || colon == arg || colon[1] != '/')
+		return reply_fail(r, PROTO_BAD_ARGUMENT,
+				  "\"%.40s\" is not CONTAINER:/ABSOLUTE/PATH; usage: %s", arg,
+				  VERB_CP_USAGE);
+	*colon = 0;
+	*name = arg;
+	*path = colon + 1;
+	if (strlen(*path) > OPS_PATH_MAX)
+		return reply_fail(r, PROTO_BAD_ARGUMENT, "path longer than %u bytes", OPS_PATH_MAX);
+	return 0;
+}
+
+int verb_cp(struct reply *r, int argc, char **argv)
+{
+	bool json = cmd_has_flag(argc, argv, "--json");
+	int words = argc - (json ? 1 : 0);
+	char *src = argv[1], *dst = argc > 2 ? argv[2] : 0;
+	if (words != 3 || strcmp(src, "--json") == 0 || strcmp(dst, "--json") == 0 ||
+	    (strcmp(src, "-") == 0) == (strcmp(dst, "-") == 0))
+		return reply_fail(r, PROTO_BAD_ARGUMENT, "usage: %s", VERB_CP_USAGE);
+	if (busy_check(r) < 0)
+		return -1;
+	bool out = strcmp(dst, "-") == 0;
+	char *name = 0;
+	const char *path = 0;
+	if (split_container_path(r, out ? src : dst, &name, &path) < 0)
+		return -1;
+	if (!out && upload.got != upload.size)
+		return reply_fail(r, PROTO_FAILED,
+				  "nothing complete to copy: upload has %u of %u bytes", upload.got,
+				  upload.size);
+	memset(&req, 0, sizeof(req));
+	req.kind = out ? OPS_CP_OUT : OPS_CP_IN;
+	req.json = json;
+	memcpy(req.path, path, strlen(path) + 1);
+	if (take_container(r, name, &req) < 0)
+		return -1;
+	if (req.ct.state == VMI_CT_PAUSED)
+		return reply_fail(r, PROTO_FAILED, "container %s is paused", req.ct.name);
+	if (!out) {
+		memcpy(req.data, upload.data, upload.size);
+		req.data_len = upload.size;
+	}
+	req.op.target.kind = INJECT_TARGET_HOST_ROOT;
 	return start(r, &req);
 }

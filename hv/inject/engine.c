@@ -332,6 +332,11 @@ static void hijack(struct vcpu *v, uint64_t task)
 	e.env.tgid = (int32_t)tgid;
 	e.op->tgid = (int32_t)tgid;
 	e.op->tid = (int32_t)tid;
+	struct vmi_process p;
+	e.env.nspid = vmi_process_read(&e.vmi, task, VMI_READ_NS, &p) == 0 && p.nspid > 0
+			      ? p.nspid
+			      : (int32_t)tgid;
+	e.op->nspid = e.env.nspid;
 	vmi_read_kernel(&e.vmi, task + e.vmi.prof->task_comm, e.op->comm, sizeof(e.op->comm));
 	e.op->comm[sizeof(e.op->comm) - 1] = 0;
 	stats.hijacks++;

@@ -72,6 +72,7 @@ enum inject_step {
 struct inject_env {
 	uint64_t task; /* task_struct */
 	int32_t tgid, tid;
+	int32_t nspid;    /* its pid in its own pid namespace (what getpid returns there) */
 	uint64_t scratch; /* guest virtual address of the scratch area */
 	struct vmi *vmi;  /* the engine's session (caches emptied at each event) */
 	uint64_t now_ns;  /* guest time since the operation started */
@@ -98,6 +99,7 @@ struct inject_op {
 	uint32_t calls;    /* injected calls, the engine's own included */
 	uint64_t passed;   /* syscall entries of other tasks let through */
 	int32_t tgid, tid; /* the task that did the work (0 if none was found) */
+	int32_t nspid;     /* its pid in its own pid namespace */
 	char comm[16];
 };
 

@@ -31,6 +31,9 @@ const char *ops_kind_name(enum ops_kind k)
 		return "stats";
 	case OPS_PROBE:
 		return "probe";
+	case OPS_CP_OUT:
+	case OPS_CP_IN:
+		return "cp";
 	}
 	return "?";
 }
@@ -58,14 +61,50 @@ static bool cgroup_frozen(struct vmi *v, uint64_t cgroup)
 	return frozen;
 }
 
-static enum inject_step fail(struct ops_request *q, const char *what, int64_t err)
+const char *ops_errno_text(int64_t err)
 {
-	fmt_snprintf(q->op.error, sizeof(q->op.error), "%s: error %lld", what, (long long)-err);
+	switch (-err) {
+	case LINUX_EPERM:
+		return "operation not permitted";
+	case LINUX_ENOENT:
+		return "no such file or directory";
+	case LINUX_ESRCH:
+		return "no such process";
+	case LINUX_EACCES:
+		return "permission denied";
+	case LINUX_EEXIST:
+		return "file exists";
+	case LINUX_EXDEV:
+		return "the path leaves the container";
+	case LINUX_ENOTDIR:
+		return "not a directory";
+	case LINUX_EISDIR:
+		return "is a directory";
+	case LINUX_EINVAL:
+		return "invalid argument";
+	case LINUX_EFBIG:
+		return "file too large";
+	case LINUX_ENOSPC:
+		return "no space left on device";
+	case LINUX_EROFS:
+		return "read-only file system";
+	case LINUX_ENAMETOOLONG:
+		return "file name too long";
+	case LINUX_ELOOP:
+		return "too many levels of symbolic links (or a magic link)";
+	}
+	return "error";
+}
+
+enum inject_step ops_fail(struct ops_request *q, const char *what, int64_t err)
+{
+	fmt_snprintf(q->op.error, sizeof(q->op.error), "%s: %s (errno %lld)", what,
+		     ops_errno_text(err), (long long)-err);
 	return INJECT_STEP_FAIL;
 }
 
 /* Put a NUL-terminated string into the scratch area; its guest address, or 0. */
-static uint64_t put_string(struct inject_env *env, uint32_t off, const char *s)
+uint64_t ops_put_string(struct inject_env *env, uint32_t off, const char *s)
 {
 	size_t n = strlen(s) + 1;
 	if (off + n > INJECT_SCRATCH_OP + INJECT_SCRATCH_OP_SIZE ||
@@ -86,7 +125,7 @@ static enum inject_step open_call(struct ops_request *q, struct inject_env *env,
 	char path[VMI_PATH_MAX + 48];
 	uint64_t va;
 	if (!cgroup_file(q, file, path, sizeof(path)) ||
-	    (va = put_string(env, OFF_PATH, path)) == 0) {
+	    (va = ops_put_string(env, OFF_PATH, path)) == 0) {
 		fmt_snprintf(q->op.error, sizeof(q->op.error), "cgroup path too long");
 		return INJECT_STEP_FAIL;
 	}
@@ -119,9 +158,9 @@ static enum inject_step freeze_next(struct inject_op *op, struct inject_env *env
 		return open_call(q, env, "cgroup.freeze", LINUX_O_WRONLY, c);
 	case FZ_WRITE:
 		if (result < 0)
-			return fail(q, "cannot open cgroup.freeze", result);
+			return ops_fail(q, "cannot open cgroup.freeze", result);
 		q->fd = result;
-		if (put_string(env, OFF_VALUE, want ? "1" : "0") == 0)
+		if (ops_put_string(env, OFF_VALUE, want ? "1" : "0") == 0)
 			return INJECT_STEP_FAIL;
 		q->phase = FZ_CLOSE;
 		*c = (struct inject_call){LINUX_NR_write,
@@ -162,7 +201,7 @@ static enum inject_step kill_next(struct inject_op *op, struct inject_env *env, 
 			LINUX_NR_kill, {(uint64_t)q->ct.init_pid, (uint64_t)q->signal, 0, 0, 0, 0}};
 		return INJECT_STEP_CALL;
 	}
-	return result < 0 ? fail(q, "kill", result) : INJECT_STEP_DONE;
+	return result < 0 ? ops_fail(q, "kill", result) : INJECT_STEP_DONE;
 }
 
 /* stop: SIGTERM, wait up to the grace period for every process to go, then SIGKILL
@@ -179,7 +218,7 @@ static enum inject_step stop_next(struct inject_op *op, struct inject_env *env, 
 		return INJECT_STEP_CALL;
 	}
 	if (q->phase == 1 && result < 0 && result != -LINUX_ESRCH)
-		return fail(q, q->killed ? "kill SIGKILL" : "kill SIGTERM", result);
+		return ops_fail(q, q->killed ? "kill SIGKILL" : "kill SIGTERM", result);
 	q->phase = 2;
 	if (ops_live_members(env->vmi, q->ct_cgroup) == 0) {
 		q->state_reached = true;
@@ -216,7 +255,7 @@ static enum inject_step stats_next(struct inject_op *op, struct inject_env *env,
 		return open_call(q, env, stats_files[q->file], LINUX_O_RDONLY, c);
 	case ST_READ:
 		if (result < 0)
-			return fail(q, stats_files[q->file], result);
+			return ops_fail(q, stats_files[q->file], result);
 		q->fd = result;
 		q->phase = ST_CLOSE;
 		*c = (struct inject_call){LINUX_NR_read,
@@ -233,7 +272,7 @@ static enum inject_step stats_next(struct inject_op *op, struct inject_env *env,
 			n = 0;
 		t[n] = 0;
 		if (result < 0)
-			fail(q, stats_files[q->file], result);
+			ops_fail(q, stats_files[q->file], result);
 		q->file++;
 		q->phase = ST_OPEN;
 		if (q->op.error[0])
@@ -253,11 +292,17 @@ static enum inject_step probe_next(struct inject_op *op, struct inject_env *env,
 		*c = (struct inject_call){LINUX_NR_getpid, {0, 0, 0, 0, 0, 0}};
 		return INJECT_STEP_CALL;
 	}
-	q->getpid_result = result;
-	if (result != env->tgid) {
-		fmt_snprintf(q->op.error, sizeof(q->op.error), "getpid in pid %d returned %lld",
-			     (int)env->tgid, (long long)result);
-		return INJECT_STEP_FAIL;
+	if (q->phase == 2) {
+		q->getpid_result = result;
+		if (result != env->nspid) {
+			fmt_snprintf(q->op.error, sizeof(q->op.error),
+				     "getpid in pid %d (%d in its namespace) returned %lld",
+				     (int)env->tgid, (int)env->nspid, (long long)result);
+			return INJECT_STEP_FAIL;
+		}
+		/* --hold: keep the task in an injected sleep (tests the target exiting). */
+		if (q->grace_ms > 0)
+			return sleep_call(env, q->grace_ms, c);
 	}
 	return INJECT_STEP_DONE;
 }
@@ -265,8 +310,10 @@ static enum inject_step probe_next(struct inject_op *op, struct inject_env *env,
 void ops_prepare(struct ops_request *q)
 {
 	static const inject_next_fn programs[] = {
-		[OPS_PAUSE] = freeze_next, [OPS_UNPAUSE] = freeze_next, [OPS_KILL] = kill_next,
-		[OPS_STOP] = stop_next,    [OPS_STATS] = stats_next,    [OPS_PROBE] = probe_next,
+		[OPS_PAUSE] = freeze_next,      [OPS_UNPAUSE] = freeze_next,
+		[OPS_KILL] = kill_next,         [OPS_STOP] = stop_next,
+		[OPS_STATS] = stats_next,       [OPS_PROBE] = probe_next,
+		[OPS_CP_OUT] = ops_cp_out_next, [OPS_CP_IN] = ops_cp_in_next,
 	};
 	q->op.name = ops_kind_name(q->kind);
 	q->op.next = programs[q->kind];
@@ -278,6 +325,10 @@ void ops_prepare(struct ops_request *q)
 	q->state_reached = false;
 	q->file = 0;
 	q->getpid_result = 0;
+	q->dirfd = -1;
+	q->done_len = 0;
+	if (q->kind == OPS_CP_OUT)
+		q->data_len = 0;
 	for (uint32_t i = 0; i < OPS_STATS_FILES; i++)
 		q->text[i][0] = 0;
 }

@@ -19,8 +19,12 @@ enum ops_kind {
 	OPS_KILL,
 	OPS_STOP,
 	OPS_STATS,
-	OPS_PROBE, /* getpid in the chosen task: the engine's own check */
+	OPS_PROBE,  /* getpid in the chosen task: the engine's own check */
+	OPS_CP_OUT, /* a file of the container into data[] (cp CONTAINER:PATH -) */
+	OPS_CP_IN,  /* data[] into a file of the container (cp - CONTAINER:PATH) */
 };
+
+#define OPS_PATH_MAX 240u /* a container path on the console (a request is 255 bytes) */
 
 #define OPS_STATS_FILES    3u
 #define OPS_STATS_TEXT_MAX 512u
@@ -48,6 +52,13 @@ struct ops_request {
 	uint32_t file;
 	int64_t getpid_result;
 	char text[OPS_STATS_FILES][OPS_STATS_TEXT_MAX];
+
+	/* cp */
+	char path[OPS_PATH_MAX + 1];
+	int64_t dirfd;
+	uint32_t data_len; /* bytes in data[] (read so far, or to write) */
+	uint32_t done_len; /* bytes written so far (CP_IN) */
+	uint8_t data[INJECT_DATA_MAX + 1];
 };
 
 /* Set up req->op for req->kind (its program and name); the caller sets the target,
@@ -56,5 +67,16 @@ void ops_prepare(struct ops_request *req);
 /* The live processes (not zombies) in cgroup `cgroup` now; bounded by the task walk. */
 uint32_t ops_live_members(struct vmi *v, uint64_t cgroup);
 const char *ops_kind_name(enum ops_kind k);
+/* A short text for a negative errno an injected call returned ("no such file ..."). */
+const char *ops_errno_text(int64_t err);
+
+/* For the programs (ops.c, ops_cp.c): a string into the scratch area at `off` (its guest
+ * address, or 0 when it does not fit); a failure naming what and the errno. */
+uint64_t ops_put_string(struct inject_env *env, uint32_t off, const char *s);
+enum inject_step ops_fail(struct ops_request *q, const char *what, int64_t err);
+enum inject_step ops_cp_out_next(struct inject_op *op, struct inject_env *env, int64_t result,
+				 struct inject_call *call);
+enum inject_step ops_cp_in_next(struct inject_op *op, struct inject_env *env, int64_t result,
+				struct inject_call *call);
 
 #endif

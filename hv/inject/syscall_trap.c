@@ -112,6 +112,8 @@ int syscall_trap_arm(struct reply *r, int32_t tgid)
 
 	page_gpa = pa;
 	entry_off = off;
+	last_switch_rip = 0;
+	same_rip_switches = 0;
 	stats = (struct syscall_trap_stats){
 		.armed = true,
 		.execute_only = (monitor.caps.ept_vpid & VMX_EPT_EXECUTE_ONLY_BIT) != 0,
@@ -191,7 +193,11 @@ bool syscall_trap_on_ept_violation(struct vcpu *v, uint64_t gpa, uint64_t qualif
 		return true;
 	}
 	if (same_rip_switches >= SAME_RIP_READABLE && stats.execute_only) {
+		/* E.g. the VERW of CLEAR_CPU_BUFFERS on the SYSRET path, which reads its
+		 * operand from the entry page on every return (arch/x86/entry/entry_64.S):
+		 * from now on the count is of accesses a readable shadow does not cure. */
 		stats.execute_only = false;
+		same_rip_switches = 0;
 		show(VIEW_SHADOW);
 		return true;
 	}

@@ -45,7 +45,7 @@ class Results:
         """Run check FN: it returns a detail string (PASS) or raises Failed (FAIL)."""
         try:
             detail = fn(*args)
-        except Failed as e:
+        except (Failed, ops_failed()) as e:
             self.fail(name, str(e))
         except LabError as e:
             self.fail(name, f"lab: {e}")
@@ -57,6 +57,11 @@ class Results:
 
 class Failed(Exception):
     pass
+
+
+def ops_failed():
+    import ops_checks  # noqa: E402
+    return ops_checks.Failed
 
 
 def need(cond, why):
@@ -472,6 +477,16 @@ def main():
             res.run("vmi-live", check_vmi_live, lab)
             # (g) the syscall-entry trap: armed it sees syscalls, disarmed it costs nothing
             res.run("syscall-trap", check_syscall_trap, lab)
+            # (h) container operations by injected system calls (issue 4)
+            import ops_checks  # noqa: E402
+            res.run("ops-errors", ops_checks.check_errors, lab)
+            res.run("ops-stats", ops_checks.check_stats, lab)
+            res.run("ops-pause-unpause", ops_checks.check_pause, lab)
+            res.run("ops-robustness", ops_checks.check_robust, lab)
+            res.run("ops-target-exits", ops_checks.check_victim, lab,
+                    lambda: hvctl_json(lab, "ps", "--json", timeout=180))
+            res.run("ops-idle-container", ops_checks.check_idle_container, lab)
+            res.run("ops-stop-kill", ops_checks.check_stop_kill, lab)
             # (e) garbage on the console never disturbs the monitor or the guest
             res.run("garbage", check_garbage, lab)
             if not lab.alive():

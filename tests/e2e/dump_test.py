@@ -38,7 +38,15 @@ import truth as truthmod  # noqa: E402  (tools/lab/truth.py: the block's parser)
 
 NS = ("pid", "mnt", "uts", "ipc", "net", "cgroup")
 TICKS_NS = 10_000_000  # USER_HZ = 100: /proc/PID/stat start time is start_boottime / 1e7
-AFTER_TRUTH_COMMS = {"sleep", "lab-probe"}
+AFTER_TRUTH_COMMS = {"sleep", "lab-probe", "crun"}
+# /init's forks (subshells keep its comm "init") and lab-checker's victim, which ends and is
+# started again every 3 s (tools/lab/guest/init): a live view differs from the truth block
+# by them, by design.
+TRANSIENT_CMDLINE = "lab-checker victim "
+
+
+def transient(p):
+    return p.get("cmdline", "").startswith(TRANSIENT_CMDLINE)
 
 
 def die(msg, code=2):
@@ -146,6 +154,10 @@ def compare_all(t, ps, cts, live=False):
     for pid in sorted(t.procs):
         o = ours.get(pid)
         if o is None:
+            if live and transient(t.procs[pid]):
+                c.notes.append("pid %d (%s): the victim process, restarted since the truth "
+                               "block" % (pid, t.procs[pid]["comm"]))
+                continue
             if live and t.procs[pid]["kthread"] and t.procs[pid]["comm"].startswith("kworker/"):
                 c.notes.append("pid %d (%s): a worker that ended since the truth block"
                                % (pid, t.procs[pid]["comm"]))
@@ -158,6 +170,13 @@ def compare_all(t, ps, cts, live=False):
     uptime_ns = float(t.begin.get("uptime", 0)) * 1e9
     for pid, o in sorted(ours.items()):
         if pid in t.procs or pid == 0 or pid == t.begin.get("self"):
+            continue
+        if live and transient(o) and o["start_ns"] >= uptime_ns:
+            c.notes.append("pid %d (%s): the victim process, restarted since the truth block"
+                           % (pid, o["comm"]))
+            continue
+        if live and o["comm"] == "init" and o["ppid"] == 1 and o["start_ns"] >= uptime_ns:
+            c.notes.append("pid %d: a subshell of /init started after the truth block" % pid)
             continue
         if o["ppid"] == 1 and o["comm"] in AFTER_TRUTH_COMMS and o["start_ns"] >= uptime_ns:
             c.notes.append("pid %d (%s %s): started by /init after the truth block"

@@ -309,7 +309,7 @@ class Lab:
         return out
 
     # ------------------------------------------------------------------ monitor console
-    def hvctl(self, *args, timeout=10, console=None, log=None):
+    def hvctl(self, *args, timeout=10, console=None, log=None, stdin=None):
         """Run hvctl with --console RUNDIR/hvcon --log RUNDIR/hvctl.log --timeout T ARGS.
 
         Returns (exit status, stdout, stderr); exit status 124 when hvctl itself hung
@@ -324,8 +324,12 @@ class Lab:
         cmd += ["--timeout", str(timeout)]
         cmd += list(args)
         try:
-            p = subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True,
-                               timeout=timeout + 20)
+            if stdin is None:
+                p = subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True,
+                                   timeout=timeout + 20)
+            else:  # interactive hvctl: one request per line of STDIN, overall limit
+                p = subprocess.run(cmd, input=stdin.encode(), capture_output=True,
+                                   timeout=timeout + 20)
         except subprocess.TimeoutExpired as e:
             out = (e.stdout or b"").decode("utf-8", "replace")
             err = (e.stderr or b"").decode("utf-8", "replace")

@@ -87,7 +87,24 @@ static int run_unfinished(struct reply *r, int argc, char **argv)
 	return 0;
 }
 
+static int run_later(struct reply *r, int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	reply_line(r, "started");
+	return CMD_DEFERRED;
+}
+
+static int run_later_refused(struct reply *r, int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	reply_fail(r, PROTO_BUSY, "not now");
+	return CMD_DEFERRED;
+}
+
 static const struct cmd_verb verbs[] = {
+
 	{"echo", "echo [WORD...]", "prints its words", run_echo},
 	{"broken", "broken", "always fails", run_broken},
 	{"sloppy", "sloppy", "fails without saying why", run_sloppy},
@@ -97,6 +114,11 @@ static const struct cmd_verb verbs[] = {
 	{"unfinished", "unfinished", "body without line end", run_unfinished},
 };
 #define NVERBS (sizeof(verbs) / sizeof(verbs[0]))
+/* Verbs that defer their reply (not in the help test's table). */
+static const struct cmd_verb deferring[] = {
+	{"later", "later", "replies later", run_later},
+	{"refused", "refused", "defers after failing", run_later_refused},
+};
 
 static struct reply reply;
 
@@ -395,6 +417,28 @@ static void test_other_line_events_write_nothing(void **state)
 	assert_int_equal(out_len, 0);
 }
 
+static void test_deferred_verb_gets_no_status_line_and_keeps_the_tag(void **state)
+{
+	char line[CONSOLE_LINE_MAX + 1] = "@t-7 later";
+	(void)state;
+	out_len = 0;
+	assert_true(cmd_dispatch(deferring, 2, line, &reply));
+	assert_string_equal(out, "started\r\n");
+	assert_string_equal(reply.tag, "t-7");
+	/* The later status line, as the console writes it. */
+	cmd_write_status(&reply, reply.tag);
+	assert_string_equal(out, "started\r\n= ok @t-7\r\n");
+}
+
+static void test_a_failure_is_never_deferred(void **state)
+{
+	char line[CONSOLE_LINE_MAX + 1] = "refused";
+	(void)state;
+	out_len = 0;
+	assert_false(cmd_dispatch(deferring, 2, line, &reply));
+	assert_string_equal(out, "= error busy: not now\r\n");
+}
+
 #define T(name) cmocka_unit_test_setup(name, setup)
 
 int main(void)
@@ -432,6 +476,8 @@ int main(void)
 		T(test_line_error_is_untagged_when_the_tag_was_cut),
 		T(test_line_error_is_untagged_without_a_tag),
 		T(test_other_line_events_write_nothing),
+		T(test_deferred_verb_gets_no_status_line_and_keeps_the_tag),
+		T(test_a_failure_is_never_deferred),
 	};
 
 	return cmocka_run_group_tests_name("cmd", tests, NULL, NULL);

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "conn.h"
+#include "cp.h"
 #include "lib/ctype.h"
 #include "offline.h"
 #include "interactive.h"
@@ -34,6 +35,9 @@ static const char usage_text[] =
 	"  --dump FILE      a QEMU dump-guest-memory ELF file instead of a console\n"
 	"  --profile FILE   the guest kernel's profile (guest-profiles/RELEASE.json)\n"
 	"  -h, --help       this text\n"
+	"\n"
+	"hvctl cp CONTAINER:/PATH LOCAL and hvctl cp LOCAL CONTAINER:/PATH copy a file\n"
+	"(LOCAL - is stdout/stdin) through the monitor's cp and upload verbs.\n"
 	"\n"
 	"Exit status: 0 ok, 1 error reply, 2 usage or local error, 3 no answer or the\n"
 	"console could not be opened.\n";
@@ -311,7 +315,10 @@ int main(int argc, char **argv)
 			goto out;
 	}
 
-	if (o.first_word < argc) {
+	if (o.first_word + 3 == argc && strcmp(argv[o.first_word], "cp") == 0 &&
+	    strcmp(argv[o.first_word + 1], "-") != 0 && strcmp(argv[o.first_word + 2], "-") != 0) {
+		rc = hvctl_cp(&c, &rd, argv[o.first_word + 1], argv[o.first_word + 2], o.timeout_s);
+	} else if (o.first_word < argc) {
 		char *req = join_words(argc, argv, o.first_word);
 
 		if (req == NULL) {

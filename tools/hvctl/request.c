@@ -133,6 +133,12 @@ static int hvctl_take(struct reader *rd, const char *buf, size_t n, const char *
 
 int hvctl_request(struct conn *c, struct reader *rd, const char *request, double timeout_s)
 {
+	return hvctl_request_body(c, rd, request, timeout_s, NULL, NULL);
+}
+
+int hvctl_request_body(struct conn *c, struct reader *rd, const char *request, double timeout_s,
+		       char **body_out, size_t *len_out)
+{
 	uint64_t deadline = conn_now_ms() + (uint64_t)(timeout_s * 1000.0);
 	char tag[9];
 	size_t rlen = strlen(request);
@@ -173,10 +179,15 @@ int hvctl_request(struct conn *c, struct reader *rd, const char *request, double
 	/* What followed our status line in the same read belongs to nobody: drop it. */
 	rd->len = 0;
 
-	if (body.len > 0)
-		fwrite(body.text, 1, body.len, stdout);
-	fflush(stdout);
-	free(body.text);
+	if (body_out != NULL) {
+		*body_out = body.text;
+		*len_out = body.len;
+	} else {
+		if (body.len > 0)
+			fwrite(body.text, 1, body.len, stdout);
+		fflush(stdout);
+		free(body.text);
+	}
 	if (status != HVCTL_EXIT_OK)
 		fprintf(stderr, "hvctl: error %s: %s\n", proto_error_name(st.error), st.message);
 	return status;

@@ -29,6 +29,11 @@ void reader_free(struct reader *rd);
  * on stdout and an error on stderr. Returns an enum hvctl_exit. */
 int hvctl_request(struct conn *c, struct reader *rd, const char *request, double timeout_s);
 
+/* The same, but the body is returned (malloc'd, *len_out bytes, NUL-terminated or NULL
+ * when empty; the caller frees it) instead of printed. */
+int hvctl_request_body(struct conn *c, struct reader *rd, const char *request, double timeout_s,
+		       char **body_out, size_t *len_out);
+
 /* Is the request free of bytes that would end, cancel or corrupt it on the way (NUL, CR,
  * LF, Ctrl-U)? Only those: an overlong or non-text request is sent, and the monitor
  * answers it. */

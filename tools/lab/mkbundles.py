@@ -33,6 +33,9 @@ CONTAINERS = {
     # A small tree: sh with three children (sleep, sh, sleep), the middle one with a child.
     "tree": ("lab-tree", 0,
              "sleep 1000002 & sh -c 'sleep 1000003 & wait' & sleep 1000004 & wait", None),
+    # The injection tests' target: a loop of system calls that checks every result
+    # (tools/lab/guest/lab-checker.c) and prints GUEST-CHECKER lines on the console.
+    "checker": ("lab-checker", 0, "exec /bin/lab-checker check", None),
 }
 
 # Namespaces each container gets (crun spec's defaults plus cgroup, said explicitly).
@@ -68,6 +71,7 @@ def make_rootfs(root, rootfs, applets):
         os.makedirs(os.path.join(rootfs, d), exist_ok=True)
     os.chmod(os.path.join(rootfs, "tmp"), 0o1777)
     os.link(os.path.join(root, "bin/busybox"), os.path.join(rootfs, "bin/busybox"))
+    os.link(os.path.join(root, "bin/lab-checker"), os.path.join(rootfs, "bin/lab-checker"))
     for applet in applets:
         path = os.path.join(rootfs, applet.lstrip("/"))
         if not os.path.lexists(path):

@@ -15,6 +15,7 @@ parse_build_arg "$@"
 GUEST_SRC=$LAB_TOOLS/guest
 BUSYBOX=/bin/busybox
 PROBE=$LAB_DIR/lab-probe
+CHECKER=$LAB_DIR/lab-checker
 INITRD=$LAB_DIR/initrd.img
 ROOT=$LAB_DIR/initrd-root
 CC=${CC:-gcc}
@@ -42,11 +43,17 @@ if ! up_to_date "$PROBE" "$GUEST_SRC/lab-probe.c"; then
         die "lab-probe does not compile (static glibc: package libc6-dev)"
     mv -f "$PROBE.tmp" "$PROBE"
 fi
+if ! up_to_date "$CHECKER" "$GUEST_SRC/lab-checker.c"; then
+    log "compiling lab-checker"
+    "$CC" -static -O2 -Wall -Wextra -Werror -s -pthread -o "$CHECKER.tmp" "$GUEST_SRC/lab-checker.c" ||
+        die "lab-checker does not compile (static glibc: package libc6-dev)"
+    mv -f "$CHECKER.tmp" "$CHECKER"
+fi
 
 # The stamp, not initrd.img, records "built from these inputs": initrd.img is replaced only
 # when its bytes change, so touching an input does not make the disk images rebuild.
 STAMP=$LAB_DIR/.initrd.stamp
-if [ -s "$INITRD" ] && up_to_date "$STAMP" "$PROBE" "$GUEST_SRC/init" "$BUSYBOX" \
+if [ -s "$INITRD" ] && up_to_date "$STAMP" "$PROBE" "$CHECKER" "$GUEST_SRC/init" "$BUSYBOX" \
     "${BASH_SOURCE[0]}" "$LAB_TOOLS/lib.sh" "$LAB_TOOLS/mkbundles.py" "$CRUN" "${CRUN_LIBS[@]}"; then
     log "initrd.img up to date"
     exit 0
@@ -57,6 +64,7 @@ rm -rf "$ROOT"
 mkdir -p "$ROOT"/{bin,sbin,usr/bin,usr/sbin,dev,proc,sys,tmp,root,etc,run}
 install -m 755 "$BUSYBOX" "$ROOT/bin/busybox"
 install -m 755 "$PROBE" "$ROOT/bin/lab-probe"
+install -m 755 "$CHECKER" "$ROOT/bin/lab-checker"
 install -m 755 "$GUEST_SRC/init" "$ROOT/init"
 # Applet links where busybox would install them (bin/sh, sbin/reboot, usr/bin/...).
 while read -r applet; do

@@ -1,0 +1,192 @@
+"""Issue 4 end-to-end checks: container operations by injected system calls, each
+compared with the guest's own view (GUEST-HEARTBEAT frozen=/busy=, GUEST-CGSTAT,
+GUEST-CRUN, GUEST-CHECKER lines that tools/lab/guest/init and lab-checker print)."""
+
+import json
+import re
+
+from lab import LabError  # noqa: F401
+
+HB = r"GUEST-HEARTBEAT n=(\d+) uptime=(\S+) com2=(\S+) busy=(\S+) frozen=(\S+)"
+
+
+class Failed(Exception):
+    pass
+
+
+def need(cond, why):
+    if not cond:
+        raise Failed(why)
+
+
+def short(s, n=300):
+    s = s.strip().replace("\n", " | ")
+    return s if len(s) <= n else s[:n] + "..."
+
+
+def op_json(lab, *args, timeout=120, want_rc=0):
+    rc, out, err = lab.hvctl(*args, "--json", timeout=timeout)
+    need(rc == want_rc, f"hvctl {' '.join(args)} -> {rc}, want {want_rc}: {short(err or out)}")
+    for line in out.splitlines():
+        if line.strip().startswith("{"):
+            return json.loads(line), err
+    raise Failed(f"hvctl {' '.join(args)}: no JSON in {short(out)}")
+
+
+def heartbeat(lab, since):
+    m = lab.wait_console(HB, 120, since=since)
+    frozen = dict(kv.split(":") for kv in m.group(5).split(","))
+    return m, m.group(4), frozen
+
+
+def crun_status(lab, cid, since, timeout=90):
+    m = lab.wait_console(rf"GUEST-CRUN n=\d+ id={cid} pid=\S+ status=(\S+)", timeout, since=since)
+    return m.group(1)
+
+
+def check_errors(lab):
+    steps = []
+    for args, want in ((["pause", "no-such-container"], "no such container"),
+                       (["stats", "no-such-container"], "no such container"),
+                       (["kill", "-s", "NOSUCHSIG", "busy"], "bad signal"),
+                       (["stop", "-t", "x", "busy"], "bad grace period"),
+                       (["unpause", "busy"], "not paused"),
+                       (["probe"], "which task")):
+        rc, out, err = lab.hvctl(*args, timeout=60)
+        need(rc == 1 and want in err, f"{' '.join(args)} -> {rc}: {short(err or out)}")
+        steps.append(f"{args[0]}:{want}")
+    return ", ".join(steps)
+
+
+def check_pause(lab):
+    """pause busy: its cgroup.events says frozen 1, crun says paused, the counter stops;
+    unpause: frozen 0, crun running, the counter moves again."""
+    j, _ = op_json(lab, "pause", "busy")
+    need(j["ok"] and j["via"]["pid"] > 0, f"pause: {j}")
+    mark = lab.console_mark()
+    m1, c1, f1 = heartbeat(lab, mark)
+    m2, c2, f2 = heartbeat(lab, m1.lineno + 1)
+    need(f1.get("busy") == "1" and f2.get("busy") == "1", f"guest sees frozen {f1} {f2}")
+    need(c1 == c2, f"busy counter moved while paused: {c1} -> {c2}")
+    st = crun_status(lab, "busy", mark)
+    need(st == "paused", f"crun says busy is {st}")
+    rc, out, err = lab.hvctl("pause", "busy", timeout=60)
+    need(rc == 1 and "already paused" in err, f"second pause -> {rc}: {short(err)}")
+    u, _ = op_json(lab, "unpause", "busy")
+    need(u["ok"], f"unpause: {u}")
+    mark2 = lab.console_mark()
+    m3, c3, f3 = heartbeat(lab, mark2)
+    m4, c4, f4 = heartbeat(lab, m3.lineno + 1)
+    need(f4.get("busy") == "0", f"guest sees frozen after unpause: {f4}")
+    need(int(c4) > int(c2), f"busy counter did not advance after unpause: {c2} -> {c4}")
+    st2 = crun_status(lab, "busy", mark2)
+    need(st2 == "running", f"crun says busy is {st2} after unpause")
+    return (f"pause: {j['exits']} exits {j['guest_us']} us {j['calls']} calls via pid "
+            f"{j['via']['pid']}; counter held at {c1}; unpause: {u['exits']} exits, counter "
+            f"{c2} -> {c4}; crun {st} -> {st2}")
+
+
+def cgstat_around(lab, name, since):
+    pat = rf"GUEST-CGSTAT n=\d+ name={name} usage_usec=(\S+) memory_current=(\S+) pids_current=(\S+)"
+    return lab.wait_console(pat, 120, since=since)
+
+
+def groups3(m):
+    return (m.group(1), m.group(2), m.group(3))
+
+
+def check_stats(lab):
+    """stats of a quiet container (tree: only sleeping processes) equals the cgroup files
+    the guest read itself just before and just after, when those two agree."""
+    for attempt in range(3):
+        before = cgstat_around(lab, "tree", lab.console_mark())
+        j, _ = op_json(lab, "stats", "tree")
+        after = cgstat_around(lab, "tree", lab.console_mark())
+        if groups3(before) != groups3(after):
+            continue
+        need(j["ok"], f"stats: {j}")
+        s = j["stats"]
+        got = (str(s["cpu_usage_usec"]), str(s["memory_current"]), str(s["pids_current"]))
+        need(got == groups3(before), f"monitor {got} != guest {groups3(before)}")
+        jb, _ = op_json(lab, "stats", "busy")
+        need(jb["stats"]["pids_current"] == 1 and jb["stats"]["cpu_usage_usec"] > 0,
+             f"stats busy: {jb}")
+        return (f"tree usage_usec/memory/pids {got} equal the guest's; {j['exits']} exits, "
+                f"{j['calls']} calls")
+    raise Failed("tree's cgroup files kept changing between heartbeats")
+
+
+def checker_line(lab, since):
+    return lab.wait_console(r"GUEST-CHECKER pid=(\d+) iter=(\d+) calls=(\d+) bad=(\d+)(.*)",
+                            120, since=since)
+
+
+def check_robust(lab, n_each=100):
+    """At least 200 getpid injections into the checker (by pid, and as any process of its
+    container) while it runs its own checked syscall loop: every injected result is the
+    task's pid, the checker sees zero wrong results, and it keeps running."""
+    st = lab.wait_console(r"GUEST-CRUN n=\d+ id=checker pid=(\d+) status=running", 120)
+    pid = int(st.group(1))
+    c0 = checker_line(lab, lab.console_mark())
+    lines = ([f"probe --pid {pid} --json"] * n_each +
+             ["probe --container checker --json"] * n_each)
+    rc, out, err = lab.hvctl(timeout=60 * 2 * n_each, stdin="\n".join(lines) + "\n")
+    results = [json.loads(x) for x in out.splitlines() if x.strip().startswith("{")]
+    errors = [x for x in err.splitlines() if x.startswith("hvctl: error")]
+    need(len(results) == 2 * n_each, f"{len(results)} replies of {2 * n_each}; errors: "
+         f"{short(' | '.join(errors[:5]))}")
+    # getpid answers in the caller's pid namespace: the checker is its container's init.
+    wrong = [r for r in results if not r["ok"] or r["via"]["pid"] != pid
+             or r["getpid"] != r["via"]["nspid"] or r["via"]["nspid"] != 1]
+    need(not wrong, f"{len(wrong)} wrong injections, first {wrong[0] if wrong else ''}")
+    c1 = checker_line(lab, lab.console_mark())
+    need(c1.group(1) == c0.group(1), f"checker restarted: pid {c0.group(1)} -> {c1.group(1)}")
+    need(int(c1.group(4)) == 0, f"checker saw wrong results: {c1.line}")
+    need(int(c1.group(3)) > int(c0.group(3)), f"checker made no calls: {c0.line} / {c1.line}")
+    exits = [r["exits"] for r in results]
+    return (f"{len(results)} injections into pid {pid}, 0 wrong; checker {c0.group(3)} -> "
+            f"{c1.group(3)} calls, bad=0; exits per op min {min(exits)} median "
+            f"{sorted(exits)[len(exits) // 2]} max {max(exits)}")
+
+
+def check_victim(lab, ps_json):
+    """A target that exits during an injected operation: a clear error, the guest runs on."""
+    victims = [p for p in ps_json()["processes"]
+               if p.get("cmdline", "").startswith("lab-checker victim")]
+    need(victims, "no lab-checker victim process")
+    pid = victims[0]["pid"]
+    rc, out, err = lab.hvctl("probe", "--pid", str(pid), "--hold", "10000", timeout=120)
+    need(rc == 1 and ("exited during the operation" in err or "no suitable task" in err),
+         f"probe --hold into the victim -> {rc}: {short(err or out)}")
+    hb = lab.wait_console(HB, 60, since=lab.console_mark())
+    j, _ = op_json(lab, "probe", "--host")
+    need(j["ok"], f"probe --host after the victim: {j}")
+    return f"victim pid {pid}: {short(err, 120)}; heartbeat n={hb.group(1)} after"
+
+
+def check_idle_container(lab):
+    """Every process of sleeper is asleep: an injection that needs one of them says so."""
+    rc, out, err = lab.hvctl("probe", "--container", "sleeper", timeout=120)
+    need(rc == 1 and "no suitable task" in err, f"probe --container sleeper -> {rc}: {short(err or out)}")
+    return short(err, 160)
+
+
+def check_stop_kill(lab):
+    """stop -t 2 sleeper: its sh is the init of its pid namespace and ignores SIGTERM, so
+    the grace period ends in SIGKILL; crun then sees it stopped and its pids are gone.
+    kill -s KILL tree: the same through kill. A stopped container gets a clear error."""
+    j, _ = op_json(lab, "stop", "-t", "2", "sleeper", timeout=180)
+    need(j["ok"] and j["signal"] == "KILL", f"stop: {j}")
+    mark = lab.console_mark()
+    st = crun_status(lab, "sleeper", mark)
+    need(st == "stopped", f"crun says sleeper is {st}")
+    cg = cgstat_around(lab, "sleeper", mark)
+    need(cg.group(3) == "0", f"sleeper pids_current={cg.group(3)} after stop")
+    rc, out, err = lab.hvctl("stop", "sleeper", timeout=60)
+    need(rc == 1 and "stopped" in err, f"stop of a stopped container -> {rc}: {short(err)}")
+    k, _ = op_json(lab, "kill", "-s", "KILL", "tree", timeout=120)
+    need(k["ok"] and k["signal"] == 9, f"kill: {k}")
+    st2 = crun_status(lab, "tree", lab.console_mark())
+    need(st2 == "stopped", f"crun says tree is {st2} after kill")
+    return (f"stop: {j['exits']} exits {j['guest_us']} us; kill: {k['exits']} exits "
+            f"{k['guest_us']} us; crun: sleeper {st}, tree {st2}")

@@ -1,0 +1,131 @@
+// SPDX-License-Identifier: MIT
+/*
+ * lab-checker: guest programs for the injection tests (issue 4), kept apart from
+ * lab-probe (which prints the guest's truth).
+ *
+ *   lab-checker check      a loop of system calls whose results it knows in advance; runs
+ *                          in the lab's "checker" container while the monitor injects into
+ *                          it. Every GUEST-CHECKER line (every 2 s) says how many calls it
+ *                          made and how many returned something other than expected:
+ *                          GUEST-CHECKER pid=P iter=N calls=N bad=N [first=WHAT]
+ *   lab-checker victim MS  a process whose second thread ends it (exit_group) after MS ms
+ *                          while its first thread keeps entering nanosleep: a target that
+ *                          exits in the middle of an injected operation.
+ *
+ * Built with: gcc -static -O2 -Wall -Wextra -Werror (tools/lab/mkinitrd.sh).
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+static unsigned long long calls, bad;
+static char first_bad[96];
+
+static void expect(bool ok, const char *what)
+{
+	calls++;
+	if (ok)
+		return;
+	if (bad++ == 0)
+		snprintf(first_bad, sizeof(first_bad), "%s(errno=%d)", what, errno);
+}
+
+static double now_s(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+/* Raw syscalls (not the vDSO) so each one enters the kernel through SYSCALL. */
+static int cmd_check(void)
+{
+	pid_t pid = (pid_t)syscall(SYS_getpid);
+	pid_t ppid = (pid_t)syscall(SYS_getppid);
+	int fds[2];
+	char ref[256], buf[256];
+	int fd = open("/etc/passwd", O_RDONLY | O_CLOEXEC);
+	ssize_t ref_len = fd >= 0 ? read(fd, ref, sizeof(ref)) : -1;
+
+	if (fd >= 0)
+		close(fd);
+	if (pipe2(fds, O_CLOEXEC) < 0 || ref_len <= 0) {
+		printf("GUEST-CHECKER-ERROR setup errno=%d\n", errno);
+		fflush(stdout);
+		return 1;
+	}
+	double next = now_s() + 2.0;
+	for (unsigned long long iter = 1;; iter++) {
+		static const struct timespec nap = {0, 5000000}; /* 5 ms */
+		char msg[32];
+		int len = snprintf(msg, sizeof(msg), "msg-%llu", iter);
+
+		expect(syscall(SYS_getpid) == pid, "getpid");
+		expect(syscall(SYS_getppid) == ppid, "getppid");
+		expect(syscall(SYS_write, fds[1], msg, (size_t)len) == len, "write");
+		memset(buf, 0, sizeof(buf));
+		expect(syscall(SYS_read, fds[0], buf, sizeof(buf)) == len &&
+			       memcmp(buf, msg, (size_t)len) == 0,
+		       "read");
+		fd = (int)syscall(SYS_openat, AT_FDCWD, "/etc/passwd", O_RDONLY | O_CLOEXEC);
+		expect(fd >= 0, "openat");
+		if (fd >= 0) {
+			ssize_t n = syscall(SYS_read, fd, buf, sizeof(buf));
+			expect(n == ref_len && memcmp(buf, ref, (size_t)n) == 0, "read-file");
+			expect(syscall(SYS_close, fd) == 0, "close");
+		}
+		errno = 0;
+		expect(syscall(SYS_kill, pid, 0) == 0, "kill0");
+		expect(syscall(SYS_nanosleep, &nap, NULL) == 0, "nanosleep");
+		if (now_s() >= next) {
+			next += 2.0;
+			printf("GUEST-CHECKER pid=%d iter=%llu calls=%llu bad=%llu%s%s\n", (int)pid,
+			       iter, calls, bad, bad ? " first=" : "", bad ? first_bad : "");
+			fflush(stdout);
+		}
+	}
+}
+
+static long victim_ms;
+
+static void *victim_end(void *arg)
+{
+	(void)arg;
+	struct timespec t = {victim_ms / 1000, (victim_ms % 1000) * 1000000L};
+	nanosleep(&t, NULL);
+	syscall(SYS_exit_group, 0);
+	return NULL;
+}
+
+static int cmd_victim(const char *ms)
+{
+	pthread_t th;
+	victim_ms = strtol(ms, NULL, 10);
+	/* Not root: the monitor's host-root operations must never pick a process that is
+	 * about to end by itself. */
+	if (victim_ms <= 0 || setresgid(1000, 1000, 1000) != 0 ||
+	    setresuid(1000, 1000, 1000) != 0 || pthread_create(&th, NULL, victim_end, NULL) != 0)
+		return 2;
+	for (;;) {
+		struct timespec t = {0, 10000000}; /* 10 ms */
+		syscall(SYS_nanosleep, &t, NULL);
+	}
+}
+
+int main(int argc, char **argv)
+{
+	if (argc == 2 && strcmp(argv[1], "check") == 0)
+		return cmd_check();
+	if (argc == 3 && strcmp(argv[1], "victim") == 0)
+		return cmd_victim(argv[2]);
+	fprintf(stderr, "usage: lab-checker check | victim MS\n");
+	return 2;
+}
