@@ -10,6 +10,7 @@
 
 #include "console/console.h"
 #include "console/verbs_vmi.h"
+#include "inject/linux_abi.h"
 #include "inject/ops.h"
 #include "lib/base64.h"
 #include "lib/string.h"
@@ -146,6 +147,68 @@ static void stats_body(struct reply *r, const struct ops_request *q)
 		   (long long)user, (long long)sys, (long long)mem, (long long)pids);
 }
 
+/* wait4's status word (include/uapi/linux/wait.h via the WIFEXITED macros): the exit code,
+ * or 128 + the signal as a shell reports it. */
+static int exit_code(const struct ops_request *q)
+{
+	int32_t st = q->wait_status;
+	if ((st & 0x7f) == 0)
+		return (st >> 8) & 0xff;
+	return 128 + (st & 0x7f);
+}
+
+static void json_bytes(struct reply *r, const char *buf, uint32_t n)
+{
+	static char tmp[OPS_EXEC_OUT_MAX + 1];
+	uint32_t k = 0;
+	for (uint32_t i = 0; i < n; i++)
+		tmp[k++] = buf[i] ? buf[i] : '?'; /* NUL would end the string: shown as '?' */
+	tmp[k] = 0;
+	reply_json_string(r, tmp);
+}
+
+static void exec_json(struct reply *r, const struct ops_request *q)
+{
+	reply_printf(r, ",\"exit_code\":%d,\"exited\":%s,\"stdout\":",
+		     q->cmd_exited ? exit_code(q) : -1, q->cmd_exited ? "true" : "false");
+	json_bytes(r, q->out, q->out_len);
+	reply_printf(r, ",\"stderr\":");
+	json_bytes(r, q->err, q->err_len);
+	reply_printf(r, ",\"stdout_truncated\":%s,\"stderr_truncated\":%s,\"exec_errno\":%lld",
+		     q->out_cut ? "true" : "false", q->err_cut ? "true" : "false",
+		     (long long)-q->exec_errno);
+}
+
+static void exec_text(struct reply *r, const struct ops_request *q)
+{
+	const struct {
+		const char *name;
+		const char *buf;
+		uint32_t len;
+		bool cut;
+	} streams[2] = {{"stdout", q->out, q->out_len, q->out_cut},
+			{"stderr", q->err, q->err_len, q->err_cut}};
+	for (int i = 0; i < 2; i++) {
+		reply_line(r, "--- %s (%u bytes%s) ---", streams[i].name, streams[i].len,
+			   streams[i].cut ? ", cut at the limit" : "");
+		for (uint32_t k = 0; k < streams[i].len; k++) {
+			char ch = streams[i].buf[k];
+			if (ch == '\n')
+				reply_printf(r, "\r\n");
+			else
+				reply_printf(r, "%c", ch >= 0x20 && ch < 0x7f ? ch : '?');
+		}
+		if (streams[i].len > 0 && streams[i].buf[streams[i].len - 1] != '\n')
+			reply_printf(r, "\r\n");
+	}
+	if (q->exec_errno != 0 && q->exec_errno != -LINUX_ENOENT)
+		reply_line(r, "the command could not be started: %s",
+			   ops_errno_text(q->exec_errno));
+	else if (q->exec_errno != 0)
+		reply_line(r, "%s: command not found in the container", q->argv[0]);
+	reply_line(r, "exit status %d", exit_code(q));
+}
+
 static void reply_body(struct reply *r, void *ctx)
 {
 	const struct ops_request *q = ctx;
@@ -165,6 +228,8 @@ static void reply_body(struct reply *r, void *ctx)
 			reply_printf(r, ",\"signal\":%d", (int)q->signal);
 		if (q->kind == OPS_STATS && ok)
 			stats_body(r, q);
+		if (q->kind == OPS_EXEC)
+			exec_json(r, q);
 		if ((q->kind == OPS_CP_OUT || q->kind == OPS_CP_IN) && ok)
 			reply_printf(r, ",\"path\":\"%s\",\"size\":%u", q->path, q->data_len);
 		reply_line(r, "}");
@@ -206,6 +271,9 @@ static void reply_body(struct reply *r, void *ctx)
 		case OPS_CP_IN:
 			reply_line(r, "%u bytes written to %s:%s", q->data_len, q->ct.name,
 				   q->path);
+			break;
+		case OPS_EXEC:
+			exec_text(r, q);
 			break;
 		}
 	}
@@ -386,6 +454,47 @@ int verb_probe(struct reply *r, int argc, char **argv)
 	}
 	if (!chosen)
 		return reply_fail(r, PROTO_BAD_ARGUMENT, "which task? usage: %s", VERB_PROBE_USAGE);
+	return start(r, &req);
+}
+
+/* exec CONTAINER -- CMD ARGS...: CMD inside the container (ops_exec.c). The console has
+ * no quoting: each argument is one word. */
+int verb_exec(struct reply *r, int argc, char **argv)
+{
+	int i = 1;
+	bool json = false;
+	const char *name = 0;
+	for (; i < argc && !name; i++) {
+		if (strcmp(argv[i], "--json") == 0)
+			json = true;
+		else if (argv[i][0] == '-')
+			return reply_fail(r, PROTO_BAD_ARGUMENT, "unexpected \"%.40s\"; usage: %s",
+					  argv[i], VERB_EXEC_USAGE);
+		else
+			name = argv[i];
+	}
+	if (!name || i >= argc || strcmp(argv[i], "--") != 0 || i + 1 >= argc)
+		return reply_fail(r, PROTO_BAD_ARGUMENT, "usage: %s", VERB_EXEC_USAGE);
+	if (busy_check(r) < 0)
+		return -1;
+	memset(&req, 0, sizeof(req));
+	req.kind = OPS_EXEC;
+	req.json = json;
+	for (i++; i < argc; i++) {
+		if (req.argc >= OPS_EXEC_ARGS_MAX)
+			return reply_fail(r, PROTO_BAD_ARGUMENT, "at most %u command words",
+					  OPS_EXEC_ARGS_MAX);
+		memcpy(req.argv[req.argc++], argv[i], strlen(argv[i]) + 1);
+	}
+	if (take_container(r, name, &req) < 0)
+		return -1;
+	if (req.ct.state == VMI_CT_PAUSED)
+		return reply_fail(r, PROTO_FAILED, "container %s is paused: unpause it first",
+				  req.ct.name);
+	/* uid 0, as `crun exec` without --user runs it (the lab's sleeper shows that). */
+	req.uid = 0;
+	req.op.timeout_ms = OPS_EXEC_TIMEOUT_MS;
+	req.op.target.kind = INJECT_TARGET_HOST_ROOT;
 	return start(r, &req);
 }
 

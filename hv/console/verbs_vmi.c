@@ -139,8 +139,11 @@ int live_find_container(struct reply *r, const char *name, struct vmi_container 
 		return reply_fail(r, PROTO_FAILED,
 				  "'%.40s' is ambiguous: it begins %zu container ids", name,
 				  prefix);
-	return reply_fail(r, PROTO_FAILED, "no such container: '%.40s' (\"containers\" lists them)",
-			  name);
+	return reply_fail(
+		r, PROTO_FAILED,
+		"no such container: '%.40s' (\"containers\" lists those with processes; a "
+		"stopped one leaves none to see)",
+		name);
 }
 
 int verb_ps(struct reply *r, int argc, char **argv)

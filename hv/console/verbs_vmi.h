@@ -17,7 +17,8 @@ int live_vmi_open(struct vmi *session, struct reply *r);
 /* Guest RAM only (never the monitor's, MMIO or reserved ranges): 0, or -1. */
 int live_write_phys(uint64_t gpa, const void *buf, size_t n);
 /* The container whose id or name is `name` (or a unique id prefix of 3+ characters), as
- * the guest's memory shows it now, and the struct cgroup * of its init (0 if none); -1 with reply_fail when none or several match. */
+ * the guest's memory shows it now, and the struct cgroup * of its init (0 if none); -1 with
+ * reply_fail when none or several match. */
 int live_find_container(struct reply *r, const char *name, struct vmi_container *out,
 			uint64_t *cgroup);
 

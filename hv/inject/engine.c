@@ -9,46 +9,57 @@
 #include "inject/syscall_trap.h"
 #include "lib/fmt.h"
 #include "lib/string.h"
+#include "vmx/vmx.h"
 #include "x86/cpu.h"
 #include "x86/paging.h"
 #include "x86/vmcs.h"
-#include "vmx/vmx.h"
 
 enum phase {
-	PH_IDLE,
-	PH_WAIT_TASK, /* armed, no task chosen yet */
-	PH_MMAP,      /* the scratch mmap is in flight */
-	PH_MASK,      /* rt_sigprocmask(SIG_BLOCK, all) */
-	PH_BODY,      /* the operation's own calls */
-	PH_UNMASK,    /* rt_sigprocmask(SIG_SETMASK, old) */
-	PH_MUNMAP,    /* munmap(scratch); returns to the task's own SYSCALL */
+	PH_FREE,
+	PH_MMAP,   /* the hijacked task: the scratch mmap is in flight */
+	PH_MASK,   /* rt_sigprocmask(SIG_BLOCK, all) */
+	PH_BODY,   /* the operation's own calls */
+	PH_UNMASK, /* rt_sigprocmask(SIG_SETMASK, old) */
+	PH_MUNMAP, /* munmap(scratch); returns to the task's own SYSCALL */
 };
 
 /* PF_EXITING (include/linux/sched.h): the task is in do_exit. */
 #define LINUX_PF_EXITING 0x00000004u
-/* How often (guest time) a waiting operation checks that its task still lives. */
+/* How often (guest time) a running operation checks that its tasks still live. */
 #define ALIVE_CHECK_MS 50u
-/* A hijacked task that does not come back for this long after the operation's own
- * timeout is given up (it is stuck in the kernel): the engine is freed, the scratch area
- * stays mapped in that task (said on the console). */
+/* Tasks that do not come back for this long after the operation's timeout are given up
+ * (stuck in the kernel): the engine is freed; what they hold is said on the console. */
 #define CLEANUP_GRACE_MS 30000u
+/* A user address: below the canonical hole of 4-level paging (also valid with LA57). */
+#define USER_VA_END 0x0000800000000000ull
 
 static const uint8_t sled[16] = {0x0F, 0x05, 0x0F, 0x05, 0x0F, 0x05, 0xCC, 0xCC,
 				 0xCC, 0xCC, 0xCC, 0xCC, 0xCC, 0xCC, 0xCC, 0xCC};
 
-static struct {
+/* One task doing work for the operation. */
+struct ctx {
 	enum phase phase;
+	bool spawned;      /* created by the operation (not hijacked) */
+	bool exec_pending; /* an execve went out: success means it never returns */
+	struct inject_env env;
+	uint64_t pgd_pa;         /* its page tables (mm->pgd) */
+	struct guest_regs saved; /* hijacked: every register at the entry */
+	uint64_t own_syscall;    /* hijacked: address of its own SYSCALL instruction */
+	struct inject_call call; /* in flight */
+	uint64_t expect_rcx;     /* RCX at the entry that is the call's return */
+	bool masked;             /* hijacked: its signal mask was replaced */
+};
+
+static struct {
+	bool active;
+	bool waiting; /* no task hijacked yet */
 	struct inject_op *op;
 	struct vmi vmi;
-	struct inject_env env;
-	uint64_t pgd_pa;         /* the task's page tables (mm->pgd) */
-	struct guest_regs saved; /* every register at the hijacked entry */
-	uint64_t own_syscall;    /* address of the task's SYSCALL instruction */
-	struct inject_call call; /* in flight */
-	uint64_t expect_rcx;     /* RCX at the entry that is its return */
-	bool masked;             /* the signal mask was replaced */
-	bool aborting;           /* skip to the cleanup at the next return */
-	bool replied;            /* op->done was called */
+	struct ctx ctx[INJECT_CTX_MAX];
+	uint64_t scratch;
+	int32_t spawn_from;   /* context whose SPAWN call is in flight, or -1 */
+	struct ctx spawn_sig; /* that call and its return address: what the child shows */
+	bool aborting, replied;
 	uint64_t start_tsc, start_exits, deadline_tsc, next_alive_tsc;
 } e;
 
@@ -61,7 +72,7 @@ const struct inject_stats *inject_stats(void)
 
 bool inject_busy(void)
 {
-	return e.phase != PH_IDLE;
+	return e.active;
 }
 
 static uint64_t ms_to_tsc(uint64_t ms)
@@ -79,15 +90,14 @@ static uint64_t tsc_to_ns(uint64_t tsc)
 
 static int user_access(struct inject_env *env, uint64_t va, void *buf, size_t n, bool write)
 {
-	(void)env;
 	uint8_t *p = buf;
+	uint64_t pgd = e.ctx[env->ctx].pgd_pa;
 	while (n > 0) {
 		uint64_t pa;
 		size_t chunk = PAGE_SIZE_4K - (va & (PAGE_SIZE_4K - 1));
 		if (chunk > n)
 			chunk = n;
-		if (va >= 0x0000800000000000ull ||
-		    vmi_translate(e.vmi.mem, e.pgd_pa, e.vmi.la57, va, &pa) < 0)
+		if (va >= USER_VA_END || vmi_translate(e.vmi.mem, pgd, e.vmi.la57, va, &pa) < 0)
 			return -1;
 		if (write ? live_write_phys(pa, p, chunk) < 0
 			  : e.vmi.mem->read_phys(e.vmi.mem->ctx, pa, p, chunk) < 0)
@@ -109,7 +119,7 @@ int inject_read_user(struct inject_env *env, uint64_t va, void *buf, size_t n)
 	return user_access(env, va, buf, n, false);
 }
 
-/* ------------------------------------------------------------------ choosing the task */
+/* ------------------------------------------------------------------ tasks */
 
 static bool task_suitable(uint64_t task)
 {
@@ -131,44 +141,73 @@ static bool task_suitable(uint64_t task)
 	return p.uid == 0 && !key.in_container;
 }
 
-static bool task_pgd(uint64_t task, uint64_t *pgd_pa)
+static bool task_mm(uint64_t task, uint64_t *mm, uint64_t *pgd_pa)
 {
-	uint64_t mm, pgd;
-	return vmi_read_kptr(&e.vmi, task + e.vmi.prof->task_mm, &mm) == 0 && mm != 0 &&
-	       vmi_read_kptr(&e.vmi, mm + e.vmi.prof->mm_pgd, &pgd) == 0 &&
+	uint64_t pgd;
+	return vmi_read_kptr(&e.vmi, task + e.vmi.prof->task_mm, mm) == 0 && *mm != 0 &&
+	       vmi_read_kptr(&e.vmi, *mm + e.vmi.prof->mm_pgd, &pgd) == 0 &&
 	       vmi_kernel_phys(&e.vmi, pgd, pgd_pa) == 0;
+}
+
+/* Fill c->env and c->pgd_pa for `task`; false if it cannot be read. */
+static bool ctx_take_task(struct ctx *c, uint32_t index, uint64_t task)
+{
+	uint32_t tid, tgid;
+	uint64_t mm;
+	struct vmi_process p;
+	if (!task_mm(task, &mm, &c->pgd_pa) ||
+	    vmi_read_u32(&e.vmi, task + e.vmi.prof->task_pid, &tid) < 0 ||
+	    vmi_read_u32(&e.vmi, task + e.vmi.prof->task_tgid, &tgid) < 0)
+		return false;
+	c->env = (struct inject_env){.ctx = index,
+				     .task = task,
+				     .tid = (int32_t)tid,
+				     .tgid = (int32_t)tgid,
+				     .scratch = e.scratch,
+				     .vmi = &e.vmi};
+	c->env.nspid = vmi_process_read(&e.vmi, task, VMI_READ_NS, &p) == 0 && p.nspid > 0
+			       ? p.nspid
+			       : (int32_t)tgid;
+	return true;
 }
 
 /* ------------------------------------------------------------------ issuing calls */
 
-static void set_call(struct guest_regs *r, const struct inject_call *c, uint64_t ret)
+static void set_call(struct ctx *c, struct guest_regs *r, const struct inject_call *call,
+		     uint64_t ret)
 {
-	r->rax = c->nr;
-	r->rdi = c->arg[0];
-	r->rsi = c->arg[1];
-	r->rdx = c->arg[2];
-	r->r10 = c->arg[3];
-	r->r8 = c->arg[4];
-	r->r9 = c->arg[5];
+	r->rax = call->nr;
+	r->rdi = call->arg[0];
+	r->rsi = call->arg[1];
+	r->rdx = call->arg[2];
+	r->r10 = call->arg[3];
+	r->r8 = call->arg[4];
+	r->r9 = call->arg[5];
 	/* SYSCALL saved the return address in RCX; the kernel returns there (pt_regs->ip
 	 * and ->cx both come from it, so SYSRET stays allowed). */
 	r->rcx = ret;
-	e.call = *c;
-	e.expect_rcx = ret + X86_SYSCALL_LEN;
+	c->call = *call;
+	c->expect_rcx = ret + X86_SYSCALL_LEN;
 	e.op->calls++;
 	stats.calls++;
 }
 
-static void issue_to_sled(struct guest_regs *r, const struct inject_call *c)
+static void issue_to_sled(struct ctx *c, struct guest_regs *r, const struct inject_call *call)
 {
-	set_call(r, c, e.env.scratch + INJECT_SCRATCH_SLED + X86_SYSCALL_LEN);
+	set_call(c, r, call, e.scratch + INJECT_SCRATCH_SLED + X86_SYSCALL_LEN);
 }
 
-static bool is_return(const struct guest_regs *r)
+static bool regs_match(const struct guest_regs *r, const struct ctx *c)
 {
-	return r->rcx == e.expect_rcx && r->rdi == e.call.arg[0] && r->rsi == e.call.arg[1] &&
-	       r->rdx == e.call.arg[2] && r->r10 == e.call.arg[3] && r->r8 == e.call.arg[4] &&
-	       r->r9 == e.call.arg[5];
+	return r->rcx == c->expect_rcx && r->rdi == c->call.arg[0] && r->rsi == c->call.arg[1] &&
+	       r->rdx == c->call.arg[2] && r->r10 == c->call.arg[3] && r->r8 == c->call.arg[4] &&
+	       r->r9 == c->call.arg[5];
+}
+
+static void set_error(const char *fmt, int a, long long b)
+{
+	if (e.op->error[0] == 0)
+		fmt_snprintf(e.op->error, sizeof(e.op->error), fmt, a, b);
 }
 
 static void finish(bool ok)
@@ -186,122 +225,159 @@ static void finish(bool ok)
 
 static void release(void)
 {
-	e.phase = PH_IDLE;
+	e.active = false;
 	e.op = 0;
 	syscall_trap_disarm();
 }
 
-/* The task's own registers back, at this entry: the kernel now runs its own call. */
-static void restore(struct guest_regs *r)
+/* A context has ended; the operation ends with its last one. */
+static bool all_ended(void)
 {
-	*r = e.saved;
-	bool ok = !e.aborting && e.op->error[0] == 0;
-	finish(ok);
+	for (uint32_t i = 0; i < INJECT_CTX_MAX; i++) {
+		if (e.ctx[i].phase != PH_FREE)
+			return false;
+	}
+	return true;
+}
+
+static void ctx_end(struct ctx *c)
+{
+	c->phase = PH_FREE;
+	/* A forked child that has not run yet is still to come. */
+	if (!all_ended() || e.spawn_from >= 0)
+		return;
+	finish(!e.aborting && e.op->error[0] == 0);
 	release();
 }
 
-static void start_cleanup(struct guest_regs *r)
+void inject_forget(uint32_t index)
 {
-	if (e.masked) {
-		struct inject_call c = {LINUX_NR_rt_sigprocmask,
-					{LINUX_SIG_SETMASK, e.env.scratch + INJECT_SCRATCH_OLDMASK,
-					 0, LINUX_SIGSET_SIZE, 0, 0}};
-		issue_to_sled(r, &c);
-		e.phase = PH_UNMASK;
-		return;
-	}
-	struct inject_call c = {LINUX_NR_munmap, {e.env.scratch, INJECT_SCRATCH_SIZE, 0, 0, 0, 0}};
-	set_call(r, &c, e.own_syscall);
-	e.phase = PH_MUNMAP;
+	if (index > 0 && index < INJECT_CTX_MAX && e.ctx[index].phase != PH_FREE)
+		ctx_end(&e.ctx[index]);
 }
 
-static void body_step(struct guest_regs *r, int64_t result)
+/* The hijacked task's registers back, at this entry: the kernel now runs its own call. */
+static void restore(struct ctx *c, struct guest_regs *r)
 {
-	struct inject_call c = {0, {0, 0, 0, 0, 0, 0}};
-	e.env.now_ns = tsc_to_ns(rdtsc() - e.start_tsc);
-	enum inject_step s = e.op->next(e.op, &e.env, result, &c);
-	e.op->step++;
-	if (s == INJECT_STEP_CALL && !e.aborting) {
-		issue_to_sled(r, &c);
+	*r = c->saved;
+	ctx_end(c);
+}
+
+static void start_cleanup(struct ctx *c, struct guest_regs *r)
+{
+	if (c->masked) {
+		struct inject_call call = {LINUX_NR_rt_sigprocmask,
+					   {LINUX_SIG_SETMASK, e.scratch + INJECT_SCRATCH_OLDMASK,
+					    0, LINUX_SIGSET_SIZE, 0, 0},
+					   INJECT_CALL_PLAIN};
+		issue_to_sled(c, r, &call);
+		c->phase = PH_UNMASK;
 		return;
 	}
+	struct inject_call call = {
+		LINUX_NR_munmap, {e.scratch, INJECT_SCRATCH_SIZE, 0, 0, 0, 0}, INJECT_CALL_PLAIN};
+	set_call(c, r, &call, c->own_syscall);
+	c->phase = PH_MUNMAP;
+}
+
+static void exit_spawned(struct ctx *c, struct guest_regs *r, bool ok)
+{
+	struct inject_call call = {
+		LINUX_NR_exit_group, {ok ? 0u : 1u, 0, 0, 0, 0, 0}, INJECT_CALL_FINAL};
+	issue_to_sled(c, r, &call);
+	ctx_end(c);
+}
+
+static void body_step(struct ctx *c, struct guest_regs *r, int64_t result)
+{
+	struct inject_call call = {0, {0, 0, 0, 0, 0, 0}, INJECT_CALL_PLAIN};
+	c->env.now_ns = tsc_to_ns(rdtsc() - e.start_tsc);
+	c->env.aborting = e.aborting;
+	enum inject_step s = e.op->next(e.op, &c->env, result, &call);
+	e.op->step++;
 	if (s == INJECT_STEP_FAIL && e.op->error[0] == 0)
 		fmt_snprintf(e.op->error, sizeof(e.op->error), "%s failed", e.op->name);
-	start_cleanup(r);
+	if (s == INJECT_STEP_CALL && !(e.aborting && !c->spawned)) {
+		issue_to_sled(c, r, &call);
+		c->exec_pending = call.kind == INJECT_CALL_EXEC;
+		if (call.kind == INJECT_CALL_SPAWN) {
+			e.spawn_from = (int32_t)c->env.ctx;
+			e.spawn_sig = *c;
+		}
+		if (call.kind == INJECT_CALL_FINAL)
+			ctx_end(c);
+		return;
+	}
+	if (c->spawned)
+		exit_spawned(c, r, s == INJECT_STEP_DONE);
+	else
+		start_cleanup(c, r);
 }
 
 static bool scratch_valid(uint64_t addr)
 {
 	return (int64_t)addr > 0 && (addr & (PAGE_SIZE_4K - 1)) == 0 &&
-	       addr + INJECT_SCRATCH_SIZE < 0x0000800000000000ull;
+	       addr + INJECT_SCRATCH_SIZE < USER_VA_END;
 }
 
-/* The return of the call in flight, with its result. */
-static void on_return(struct guest_regs *r, int64_t result)
+/* The return of the hijacked task's call in flight, with its result. */
+static void on_return(struct ctx *c, struct guest_regs *r, int64_t result)
 {
-	switch (e.phase) {
-	case PH_MMAP:
+	switch (c->phase) {
+	case PH_MMAP: {
 		if (!scratch_valid((uint64_t)result)) {
-			e.op->error[0] = 0;
-			fmt_snprintf(e.op->error, sizeof(e.op->error),
-				     "the scratch mmap in pid %d failed (%lld)", (int)e.env.tgid,
-				     (long long)result);
-			restore(r);
+			set_error("the scratch mmap in pid %d failed (%lld)", c->env.tgid, result);
+			restore(c, r);
 			return;
 		}
-		e.env.scratch = (uint64_t)result;
+		e.scratch = c->env.scratch = (uint64_t)result;
 		uint64_t full = ~0ull;
-		if (inject_write_user(&e.env, e.env.scratch, sled, sizeof(sled)) < 0 ||
-		    inject_write_user(&e.env, e.env.scratch + INJECT_SCRATCH_FULLMASK, &full, 8) <
-			    0) {
-			fmt_snprintf(e.op->error, sizeof(e.op->error),
-				     "the scratch area of pid %d is not mapped after mmap",
-				     (int)e.env.tgid);
-			struct inject_call c = {LINUX_NR_munmap,
-						{e.env.scratch, INJECT_SCRATCH_SIZE, 0, 0, 0, 0}};
-			set_call(r, &c, e.own_syscall);
-			e.phase = PH_MUNMAP;
+		if (inject_write_user(&c->env, e.scratch, sled, sizeof(sled)) < 0 ||
+		    inject_write_user(&c->env, e.scratch + INJECT_SCRATCH_FULLMASK, &full, 8) < 0) {
+			set_error("the scratch area of pid %d is not mapped after mmap (%lld)",
+				  c->env.tgid, 0);
+			start_cleanup(c, r);
 			return;
 		}
-		struct inject_call c = {LINUX_NR_rt_sigprocmask,
-					{LINUX_SIG_BLOCK, e.env.scratch + INJECT_SCRATCH_FULLMASK,
-					 e.env.scratch + INJECT_SCRATCH_OLDMASK, LINUX_SIGSET_SIZE,
-					 0, 0}};
-		issue_to_sled(r, &c);
-		e.phase = PH_MASK;
+		struct inject_call call = {LINUX_NR_rt_sigprocmask,
+					   {LINUX_SIG_BLOCK, e.scratch + INJECT_SCRATCH_FULLMASK,
+					    e.scratch + INJECT_SCRATCH_OLDMASK, LINUX_SIGSET_SIZE,
+					    0, 0},
+					   INJECT_CALL_PLAIN};
+		issue_to_sled(c, r, &call);
+		c->phase = PH_MASK;
 		return;
+	}
 	case PH_MASK:
 		if (result != 0) {
-			fmt_snprintf(e.op->error, sizeof(e.op->error),
-				     "rt_sigprocmask in pid %d failed (%lld)", (int)e.env.tgid,
-				     (long long)result);
-			start_cleanup(r);
+			set_error("rt_sigprocmask in pid %d failed (%lld)", c->env.tgid, result);
+			start_cleanup(c, r);
 			return;
 		}
-		e.masked = true;
-		e.phase = PH_BODY;
+		c->masked = true;
+		c->phase = PH_BODY;
 		if (e.aborting)
-			start_cleanup(r);
+			start_cleanup(c, r);
 		else
-			body_step(r, 0);
+			body_step(c, r, 0);
 		return;
 	case PH_BODY:
-		body_step(r, result);
+		body_step(c, r, result);
 		return;
 	case PH_UNMASK: {
-		e.masked = false;
-		struct inject_call c = {LINUX_NR_munmap,
-					{e.env.scratch, INJECT_SCRATCH_SIZE, 0, 0, 0, 0}};
-		set_call(r, &c, e.own_syscall);
-		e.phase = PH_MUNMAP;
+		c->masked = false;
+		struct inject_call call = {LINUX_NR_munmap,
+					   {e.scratch, INJECT_SCRATCH_SIZE, 0, 0, 0, 0},
+					   INJECT_CALL_PLAIN};
+		set_call(c, r, &call, c->own_syscall);
+		c->phase = PH_MUNMAP;
 		return;
 	}
 	case PH_MUNMAP:
-		if (result != 0 && e.op->error[0] == 0)
-			fmt_snprintf(e.op->error, sizeof(e.op->error),
-				     "munmap of the scratch area in pid %d failed (%lld)",
-				     (int)e.env.tgid, (long long)result);
-		restore(r);
+		if (result != 0)
+			set_error("munmap of the scratch area in pid %d failed (%lld)", c->env.tgid,
+				  result);
+		restore(c, r);
 		return;
 	default:
 		return;
@@ -311,130 +387,183 @@ static void on_return(struct guest_regs *r, int64_t result)
 static void hijack(struct vcpu *v, uint64_t task)
 {
 	struct guest_regs *r = v->regs;
+	struct ctx *c = &e.ctx[0];
 	uint8_t insn[2];
-	uint32_t tid, tgid;
 	/* Its own SYSCALL instruction must be where RCX says (SDM Vol. 2B SYSCALL: RCX is
 	 * the address of the next instruction), readable through its page tables. */
 	if (r->rax == LINUX_NR_rt_sigreturn || r->rcx < X86_SYSCALL_LEN ||
-	    !task_pgd(task, &e.pgd_pa))
+	    !ctx_take_task(c, 0, task))
 		return;
-	if (inject_read_user(&e.env, r->rcx - X86_SYSCALL_LEN, insn, 2) < 0 || insn[0] != 0x0F ||
+	if (inject_read_user(&c->env, r->rcx - X86_SYSCALL_LEN, insn, 2) < 0 || insn[0] != 0x0F ||
 	    insn[1] != 0x05)
 		return;
-	if (vmi_read_u32(&e.vmi, task + e.vmi.prof->task_pid, &tid) < 0 ||
-	    vmi_read_u32(&e.vmi, task + e.vmi.prof->task_tgid, &tgid) < 0)
-		return;
-	e.saved = *r;
-	e.saved.rsp_slot = vmread(GUEST_RSP);
-	e.own_syscall = r->rcx - X86_SYSCALL_LEN;
-	e.env.task = task;
-	e.env.tid = (int32_t)tid;
-	e.env.tgid = (int32_t)tgid;
-	e.op->tgid = (int32_t)tgid;
-	e.op->tid = (int32_t)tid;
-	struct vmi_process p;
-	e.env.nspid = vmi_process_read(&e.vmi, task, VMI_READ_NS, &p) == 0 && p.nspid > 0
-			      ? p.nspid
-			      : (int32_t)tgid;
-	e.op->nspid = e.env.nspid;
+	c->saved = *r;
+	c->saved.rsp_slot = vmread(GUEST_RSP);
+	c->own_syscall = r->rcx - X86_SYSCALL_LEN;
+	c->spawned = false;
+	c->masked = false;
+	e.op->tgid = c->env.tgid;
+	e.op->tid = c->env.tid;
+	e.op->nspid = c->env.nspid;
 	vmi_read_kernel(&e.vmi, task + e.vmi.prof->task_comm, e.op->comm, sizeof(e.op->comm));
 	e.op->comm[sizeof(e.op->comm) - 1] = 0;
 	stats.hijacks++;
-	struct inject_call c = {
+	/* MAP_SHARED: processes the operation forks see the same scratch pages, so what the
+	 * monitor writes through one task's tables is what every one of them reads (a
+	 * private mapping would be copy-on-write after fork). */
+	struct inject_call call = {
 		LINUX_NR_mmap,
 		{0, INJECT_SCRATCH_SIZE, LINUX_PROT_READ | LINUX_PROT_WRITE | LINUX_PROT_EXEC,
-		 LINUX_MAP_PRIVATE | LINUX_MAP_ANONYMOUS | LINUX_MAP_POPULATE, (uint64_t)-1, 0}};
+		 LINUX_MAP_SHARED | LINUX_MAP_ANONYMOUS | LINUX_MAP_POPULATE, (uint64_t)-1, 0},
+		INJECT_CALL_PLAIN};
 	/* mmap never returns a restart code (only -EINTR on a fatal signal), so returning
 	 * to the task's own SYSCALL is safe for this first call. */
-	set_call(r, &c, e.own_syscall);
-	e.phase = PH_MMAP;
+	set_call(c, r, &call, c->own_syscall);
+	c->phase = PH_MMAP;
+	e.waiting = false;
+}
+
+/* A task the operation does not know yet: the child of its SPAWN call in flight? Its
+ * registers are the parent's at that call with RAX = 0, returning into the sled. */
+static bool adopt_child(struct vcpu *v, uint64_t task)
+{
+	struct guest_regs *r = v->regs;
+	if (e.spawn_from < 0 || r->rax != 0 || !regs_match(r, &e.spawn_sig))
+		return false;
+	for (uint32_t i = 1; i < INJECT_CTX_MAX; i++) {
+		struct ctx *c = &e.ctx[i];
+		if (c->phase != PH_FREE)
+			continue;
+		if (!ctx_take_task(c, i, task))
+			return false;
+		c->spawned = true;
+		c->exec_pending = false;
+		c->phase = PH_BODY;
+		e.spawn_from = -1;
+		c->env.first = true;
+		body_step(c, r, 0);
+		c->env.first = false;
+		return true;
+	}
+	set_error("more than %d processes in one operation (%lld)", (int)INJECT_CTX_MAX, 0);
+	return false;
 }
 
 void inject_on_syscall_entry(struct vcpu *v, uint64_t task)
 {
-	if (e.phase == PH_IDLE)
+	if (!e.active)
 		return;
 	vmi_refresh(&e.vmi);
-	if (e.phase == PH_WAIT_TASK) {
+	if (e.waiting) {
 		if (task_suitable(task))
 			hijack(v, task);
-		if (e.phase == PH_WAIT_TASK)
+		if (e.waiting)
 			e.op->passed++;
 		return;
 	}
-	if (task != e.env.task || !is_return(v->regs)) {
-		e.op->passed++; /* another task, or ours in a signal handler or a restart */
+	for (uint32_t i = 0; i < INJECT_CTX_MAX; i++) {
+		struct ctx *c = &e.ctx[i];
+		if (c->phase == PH_FREE || c->env.task != task)
+			continue;
+		if (!regs_match(v->regs, c))
+			break; /* ours in a signal handler, a restart, or after its execve */
+		c->exec_pending = false;
+		if (c->call.kind == INJECT_CALL_SPAWN && e.spawn_from == (int32_t)i &&
+		    (int64_t)v->regs->rax < 0)
+			e.spawn_from = -1; /* the fork failed: no child will come */
+		on_return(c, v->regs, (int64_t)v->regs->rax);
 		return;
 	}
-	on_return(v->regs, (int64_t)v->regs->rax);
+	if (adopt_child(v, task))
+		return;
+	e.op->passed++;
 }
 
-/* Is the hijacked task still in the tasks list and not exiting? */
-static bool task_alive(void)
+/* Is `task` still in the tasks list and not exiting? */
+static bool task_alive(uint64_t task)
 {
 	struct vmi_walk w;
 	uint64_t t;
 	uint32_t flags;
-	vmi_refresh(&e.vmi);
 	vmi_walk_begin(&e.vmi, &w);
 	while (vmi_walk_next(&e.vmi, &w, &t)) {
-		if (t == e.env.task)
+		if (t == task)
 			return vmi_read_u32(&e.vmi, t + e.vmi.prof->task_flags, &flags) == 0 &&
 			       !(flags & LINUX_PF_EXITING);
 	}
 	return w.truncated; /* an unreadable list proves nothing: assume alive */
 }
 
+static void check_alive(void)
+{
+	vmi_refresh(&e.vmi);
+	for (uint32_t i = 0; i < INJECT_CTX_MAX && e.active; i++) {
+		struct ctx *c = &e.ctx[i];
+		if (c->phase == PH_FREE || task_alive(c->env.task))
+			continue;
+		/* Its memory went with it: nothing to clean up there. A process that ran
+		 * its execve ends by itself; any other loss ends the operation. */
+		if (!c->exec_pending) {
+			set_error("pid %d exited during the operation (%lld)", c->env.tgid, 0);
+			e.aborting = true;
+			finish(false);
+		}
+		ctx_end(c);
+	}
+}
+
 void inject_tick(struct vcpu *v)
 {
 	(void)v;
-	if (e.phase == PH_IDLE)
+	if (!e.active)
 		return;
 	uint64_t now = rdtsc();
-	if (e.phase == PH_WAIT_TASK) {
+	if (e.waiting) {
 		if (now >= e.deadline_tsc) {
-			fmt_snprintf(e.op->error, sizeof(e.op->error),
-				     "no suitable task entered a system call within %llu ms",
-				     (unsigned long long)e.op->timeout_ms);
+			set_error("no suitable task entered a system call within %d ms (%lld)",
+				  (int)e.op->timeout_ms, 0);
 			finish(false);
 			release();
 		}
+		return;
+	}
+	if (all_ended() && now >= e.deadline_tsc) {
+		set_error("a process the operation forked never ran (%d, %lld)", e.spawn_from, 0);
+		finish(false);
+		release();
 		return;
 	}
 	if (now >= e.next_alive_tsc) {
 		e.next_alive_tsc = now + ms_to_tsc(ALIVE_CHECK_MS);
-		if (!task_alive()) {
-			/* Its memory went with it: nothing to clean up. */
-			fmt_snprintf(e.op->error, sizeof(e.op->error),
-				     "the target (pid %d) exited during the operation",
-				     (int)e.env.tgid);
-			finish(false);
-			release();
+		check_alive();
+		if (!e.active)
 			return;
-		}
 	}
 	if (now >= e.deadline_tsc && !e.aborting) {
 		e.aborting = true;
-		fmt_snprintf(e.op->error, sizeof(e.op->error),
-			     "timed out after %llu ms in pid %d (call %llu in flight); it is "
-			     "cleaned up when the call returns",
-			     (unsigned long long)e.op->timeout_ms, (int)e.env.tgid,
-			     (unsigned long long)e.call.nr);
+		set_error("timed out after %d ms; the tasks are cleaned up as they return (%lld)",
+			  (int)e.op->timeout_ms, 0);
 		finish(false);
 	}
 	if (e.aborting && now >= e.deadline_tsc + ms_to_tsc(CLEANUP_GRACE_MS)) {
-		log_printf("ctrvisor: injection into pid %d abandoned: call %llu never returned; "
-			   "its scratch area at 0x%llx stays mapped\r\n",
-			   (int)e.env.tgid, (unsigned long long)e.call.nr,
-			   (unsigned long long)e.env.scratch);
+		for (uint32_t i = 0; i < INJECT_CTX_MAX; i++) {
+			if (e.ctx[i].phase != PH_FREE)
+				log_printf("ctrvisor: injection abandoned: pid %d never returned "
+					   "from call %llu (scratch at 0x%llx)\r\n",
+					   (int)e.ctx[i].env.tgid,
+					   (unsigned long long)e.ctx[i].call.nr,
+					   (unsigned long long)e.scratch);
+			e.ctx[i].phase = PH_FREE;
+		}
 		stats.aborted_cleanups++;
+		finish(false);
 		release();
 	}
 }
 
 int inject_start(struct inject_op *op, struct reply *r)
 {
-	if (e.phase != PH_IDLE)
+	if (e.active)
 		return reply_fail(r, PROTO_BUSY, "another operation (%s) is running", e.op->name);
 	if (live_vmi_open(&e.vmi, r) < 0)
 		return -1;
@@ -444,16 +573,19 @@ int inject_start(struct inject_op *op, struct reply *r)
 	op->error[0] = 0;
 	op->calls = 0;
 	op->passed = 0;
-	op->tgid = op->tid = 0;
+	op->tgid = op->tid = op->nspid = 0;
 	op->comm[0] = 0;
 	e.op = op;
-	e.env = (struct inject_env){.vmi = &e.vmi};
-	e.masked = e.aborting = e.replied = false;
+	memset(e.ctx, 0, sizeof(e.ctx));
+	e.scratch = 0;
+	e.spawn_from = -1;
+	e.aborting = e.replied = false;
 	e.start_tsc = rdtsc();
 	e.start_exits = this_vcpu()->exits_total;
 	e.deadline_tsc = e.start_tsc + ms_to_tsc(op->timeout_ms);
 	e.next_alive_tsc = e.start_tsc;
-	e.phase = PH_WAIT_TASK;
+	e.waiting = true;
+	e.active = true;
 	stats.operations++;
 	return 0;
 }

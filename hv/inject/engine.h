@@ -57,19 +57,36 @@ struct inject_target {
 	uint64_t cgroup; /* CONTAINER: its struct cgroup * (css_set->dfl_cgrp) */
 };
 
+enum inject_call_kind {
+	INJECT_CALL_PLAIN = 0, /* returns to the sled */
+	INJECT_CALL_SPAWN,     /* a fork-like clone (no CLONE_VM): the child becomes a new
+				* context whose program starts with result 0 */
+	INJECT_CALL_FINAL,     /* exit_group: never returns; the context ends */
+	INJECT_CALL_EXEC,      /* execve: returns only on failure */
+};
+
 struct inject_call {
 	uint64_t nr;
 	uint64_t arg[6]; /* RDI, RSI, RDX, R10, R8, R9 */
+	enum inject_call_kind kind;
 };
+
+/* A plain call: INJECT_CALL(LINUX_NR_close, fd) (missing arguments are 0). */
+#define INJECT_CALL(number, ...) ((struct inject_call){.nr = (number), .arg = {__VA_ARGS__}})
+
+#define INJECT_CTX_MAX 4u /* the hijacked task and the processes spawned from it */
 
 enum inject_step {
 	INJECT_STEP_CALL, /* *call holds the next call */
-	INJECT_STEP_DONE, /* the operation succeeded */
+	INJECT_STEP_DONE, /* this context's work succeeded (a spawned one then exits) */
 	INJECT_STEP_FAIL, /* it failed: op->error says why */
 };
 
 /* What an operation's program sees of the hijacked task. */
 struct inject_env {
+	uint32_t ctx;  /* 0: the hijacked task; 1..: processes the operation spawned */
+	bool aborting; /* timed out or a task died: head for the exit */
+	bool first;    /* the first call of a spawned context (result 0: the fork's) */
 	uint64_t task; /* task_struct */
 	int32_t tgid, tid;
 	int32_t nspid;    /* its pid in its own pid namespace (what getpid returns there) */
@@ -108,6 +125,10 @@ struct inject_op {
 int inject_start(struct inject_op *op, struct reply *r);
 /* An operation is running or still cleaning up. */
 bool inject_busy(void);
+
+/* The program says context `ctx` needs no more watching (its task exec'd and was
+ * reaped). */
+void inject_forget(uint32_t ctx);
 
 /* Guest memory of the hijacked task, by its own page tables: for programs while they
  * run (scratch is INJECT_SCRATCH_*). 0, or -1 if a page is not mapped. */

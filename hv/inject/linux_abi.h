@@ -21,16 +21,42 @@
 #define LINUX_NR_kill           62u
 #define LINUX_NR_fsync          74u
 #define LINUX_NR_ftruncate      77u
+#define LINUX_NR_pipe2          293u
+#define LINUX_NR_dup2           33u
+#define LINUX_NR_clone          56u
+#define LINUX_NR_execve         59u
+#define LINUX_NR_exit_group     231u
+#define LINUX_NR_wait4          61u
+#define LINUX_NR_fcntl          72u
+#define LINUX_NR_rt_sigaction   13u
+#define LINUX_NR_setns          308u
+#define LINUX_NR_setsid         112u
+#define LINUX_NR_setgroups      116u
+#define LINUX_NR_setresuid      117u
+#define LINUX_NR_setresgid      119u
+#define LINUX_NR_chdir          80u
 #define LINUX_NR_openat         257u
+#define LINUX_NR_close_range    436u
 #define LINUX_NR_openat2        437u
 
 /* include/uapi/asm-generic/mman-common.h, mman.h */
+#define LINUX_MAP_SHARED    0x01u
 #define LINUX_PROT_READ     0x1u
 #define LINUX_PROT_WRITE    0x2u
 #define LINUX_PROT_EXEC     0x4u
 #define LINUX_MAP_PRIVATE   0x02u
 #define LINUX_MAP_ANONYMOUS 0x20u
 #define LINUX_MAP_POPULATE  0x8000u
+
+/* include/uapi/linux/sched.h, include/uapi/asm-generic/signal.h, wait.h */
+#define LINUX_SIGKILL    9u
+#define LINUX_SIGSTOP    19u
+#define LINUX_SIGCHLD    17u
+#define LINUX_SIG_DFL    0u
+#define LINUX_WNOHANG    0x00000001u
+#define LINUX___WALL     0x40000000u
+#define LINUX_F_SETFL    4u
+#define LINUX_O_NONBLOCK 0x800u
 
 /* include/uapi/asm-generic/fcntl.h */
 #define LINUX_O_RDONLY    0x0u

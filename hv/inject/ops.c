@@ -34,6 +34,8 @@ const char *ops_kind_name(enum ops_kind k)
 	case OPS_CP_OUT:
 	case OPS_CP_IN:
 		return "cp";
+	case OPS_EXEC:
+		return "exec";
 	}
 	return "?";
 }
@@ -129,9 +131,8 @@ static enum inject_step open_call(struct ops_request *q, struct inject_env *env,
 		fmt_snprintf(q->op.error, sizeof(q->op.error), "cgroup path too long");
 		return INJECT_STEP_FAIL;
 	}
-	*c = (struct inject_call){
-		LINUX_NR_openat,
-		{(uint64_t)(int64_t)LINUX_AT_FDCWD, va, flags | LINUX_O_CLOEXEC, 0, 0, 0}};
+	*c = INJECT_CALL(LINUX_NR_openat, (uint64_t)(int64_t)LINUX_AT_FDCWD, va,
+			 flags | LINUX_O_CLOEXEC, 0, 0, 0);
 	return INJECT_STEP_CALL;
 }
 
@@ -140,7 +141,7 @@ static enum inject_step sleep_call(struct inject_env *env, uint32_t ms, struct i
 	uint64_t ts[2] = {ms / 1000u, (uint64_t)(ms % 1000u) * 1000000u};
 	if (inject_write_user(env, env->scratch + OFF_TIMESPEC, ts, sizeof(ts)) < 0)
 		return INJECT_STEP_FAIL;
-	*c = (struct inject_call){LINUX_NR_nanosleep, {env->scratch + OFF_TIMESPEC, 0, 0, 0, 0, 0}};
+	*c = INJECT_CALL(LINUX_NR_nanosleep, env->scratch + OFF_TIMESPEC, 0, 0, 0, 0, 0);
 	return INJECT_STEP_CALL;
 }
 
@@ -163,15 +164,15 @@ static enum inject_step freeze_next(struct inject_op *op, struct inject_env *env
 		if (ops_put_string(env, OFF_VALUE, want ? "1" : "0") == 0)
 			return INJECT_STEP_FAIL;
 		q->phase = FZ_CLOSE;
-		*c = (struct inject_call){LINUX_NR_write,
-					  {(uint64_t)q->fd, env->scratch + OFF_VALUE, 1, 0, 0, 0}};
+		*c = INJECT_CALL(LINUX_NR_write, (uint64_t)q->fd, env->scratch + OFF_VALUE, 1, 0, 0,
+				 0);
 		return INJECT_STEP_CALL;
 	case FZ_CLOSE:
 		if (result != 1)
 			fmt_snprintf(q->op.error, sizeof(q->op.error),
 				     "cannot write cgroup.freeze (%lld)", (long long)result);
 		q->phase = FZ_WAIT;
-		*c = (struct inject_call){LINUX_NR_close, {(uint64_t)q->fd, 0, 0, 0, 0, 0}};
+		*c = INJECT_CALL(LINUX_NR_close, (uint64_t)q->fd, 0, 0, 0, 0, 0);
 		return INJECT_STEP_CALL;
 	default:
 		if (q->op.error[0])
@@ -197,8 +198,8 @@ static enum inject_step kill_next(struct inject_op *op, struct inject_env *env, 
 	struct ops_request *q = (struct ops_request *)op;
 	(void)env;
 	if (q->phase++ == 0) {
-		*c = (struct inject_call){
-			LINUX_NR_kill, {(uint64_t)q->ct.init_pid, (uint64_t)q->signal, 0, 0, 0, 0}};
+		*c = INJECT_CALL(LINUX_NR_kill, (uint64_t)q->ct.init_pid, (uint64_t)q->signal, 0, 0,
+				 0, 0);
 		return INJECT_STEP_CALL;
 	}
 	return result < 0 ? ops_fail(q, "kill", result) : INJECT_STEP_DONE;
@@ -213,8 +214,7 @@ static enum inject_step stop_next(struct inject_op *op, struct inject_env *env, 
 	if (q->phase == 0) {
 		q->phase = 1;
 		q->term_ns = env->now_ns;
-		*c = (struct inject_call){LINUX_NR_kill,
-					  {(uint64_t)q->ct.init_pid, 15, 0, 0, 0, 0}};
+		*c = INJECT_CALL(LINUX_NR_kill, (uint64_t)q->ct.init_pid, 15, 0, 0, 0, 0);
 		return INJECT_STEP_CALL;
 	}
 	if (q->phase == 1 && result < 0 && result != -LINUX_ESRCH)
@@ -228,7 +228,7 @@ static enum inject_step stop_next(struct inject_op *op, struct inject_env *env, 
 	if (!q->killed && waited_ms >= q->grace_ms) {
 		q->killed = true;
 		q->phase = 1;
-		*c = (struct inject_call){LINUX_NR_kill, {(uint64_t)q->ct.init_pid, 9, 0, 0, 0, 0}};
+		*c = INJECT_CALL(LINUX_NR_kill, (uint64_t)q->ct.init_pid, 9, 0, 0, 0, 0);
 		return INJECT_STEP_CALL;
 	}
 	if (q->killed && waited_ms >= q->grace_ms + OPS_KILL_WAIT_MS) {
@@ -258,9 +258,8 @@ static enum inject_step stats_next(struct inject_op *op, struct inject_env *env,
 			return ops_fail(q, stats_files[q->file], result);
 		q->fd = result;
 		q->phase = ST_CLOSE;
-		*c = (struct inject_call){LINUX_NR_read,
-					  {(uint64_t)q->fd, env->scratch + INJECT_SCRATCH_DATA,
-					   OPS_STATS_TEXT_MAX - 1, 0, 0, 0}};
+		*c = INJECT_CALL(LINUX_NR_read, (uint64_t)q->fd, env->scratch + INJECT_SCRATCH_DATA,
+				 OPS_STATS_TEXT_MAX - 1, 0, 0, 0);
 		return INJECT_STEP_CALL;
 	default: {
 		char *t = q->text[q->file];
@@ -277,7 +276,7 @@ static enum inject_step stats_next(struct inject_op *op, struct inject_env *env,
 		q->phase = ST_OPEN;
 		if (q->op.error[0])
 			q->file = OPS_STATS_FILES; /* close it, then the failure stands */
-		*c = (struct inject_call){LINUX_NR_close, {(uint64_t)q->fd, 0, 0, 0, 0, 0}};
+		*c = INJECT_CALL(LINUX_NR_close, (uint64_t)q->fd, 0, 0, 0, 0, 0);
 		return INJECT_STEP_CALL;
 	}
 	}
@@ -289,7 +288,7 @@ static enum inject_step probe_next(struct inject_op *op, struct inject_env *env,
 {
 	struct ops_request *q = (struct ops_request *)op;
 	if (q->phase++ == 0) {
-		*c = (struct inject_call){LINUX_NR_getpid, {0, 0, 0, 0, 0, 0}};
+		*c = INJECT_CALL(LINUX_NR_getpid, 0, 0, 0, 0, 0, 0);
 		return INJECT_STEP_CALL;
 	}
 	if (q->phase == 2) {
@@ -314,6 +313,7 @@ void ops_prepare(struct ops_request *q)
 		[OPS_KILL] = kill_next,         [OPS_STOP] = stop_next,
 		[OPS_STATS] = stats_next,       [OPS_PROBE] = probe_next,
 		[OPS_CP_OUT] = ops_cp_out_next, [OPS_CP_IN] = ops_cp_in_next,
+		[OPS_EXEC] = ops_exec_next,
 	};
 	q->op.name = ops_kind_name(q->kind);
 	q->op.next = programs[q->kind];

@@ -22,7 +22,14 @@ enum ops_kind {
 	OPS_PROBE,  /* getpid in the chosen task: the engine's own check */
 	OPS_CP_OUT, /* a file of the container into data[] (cp CONTAINER:PATH -) */
 	OPS_CP_IN,  /* data[] into a file of the container (cp - CONTAINER:PATH) */
+	OPS_EXEC,   /* a command inside the container (ops_exec.c) */
 };
+
+#define OPS_EXEC_ARGS_MAX   13u           /* words after "exec NAME --" in a request */
+#define OPS_EXEC_OUT_MAX    (16u * 1024u) /* stdout and stderr kept, each */
+#define OPS_EXEC_TIMEOUT_MS 60000u
+
+enum { OPS_ROLE_HOST, OPS_ROLE_MID, OPS_ROLE_HELPER, OPS_ROLE_CMD };
 
 #define OPS_PATH_MAX 240u /* a container path on the console (a request is 255 bytes) */
 
@@ -59,6 +66,27 @@ struct ops_request {
 	uint32_t data_len; /* bytes in data[] (read so far, or to write) */
 	uint32_t done_len; /* bytes written so far (CP_IN) */
 	uint8_t data[INJECT_DATA_MAX + 1];
+
+	/* exec: the command, and each process's progress (the host task, the intermediate
+	 * child, the helper inside the container, the command's process) */
+	uint32_t argc;
+	char argv[OPS_EXEC_ARGS_MAX][OPS_PATH_MAX + 1];
+	uint32_t uid;
+	uint32_t ph_host, ph_mid, ph_helper, ph_cmd;
+	int32_t mid_pid, cmd_pid;
+	uint32_t cmd_ctx;              /* the engine's context of the command's process (0: none) */
+	uint32_t role[INJECT_CTX_MAX]; /* OPS_ROLE_* of each engine context */
+	uint32_t next_role;            /* of the child the fork in flight makes */
+	int64_t ns_fd[6];
+	int32_t pipe_fd[4]; /* out read, out write, err read, err write */
+	uint32_t index;     /* loop counter of the phase */
+	bool out_eof, err_eof, cmd_exited, progress;
+	int32_t wait_status;
+	int64_t exec_errno; /* 0, or why the command could not be started */
+	uint32_t out_len, err_len;
+	bool out_cut, err_cut;
+	char out[OPS_EXEC_OUT_MAX];
+	char err[OPS_EXEC_OUT_MAX];
 };
 
 /* Set up req->op for req->kind (its program and name); the caller sets the target,
@@ -76,6 +104,8 @@ uint64_t ops_put_string(struct inject_env *env, uint32_t off, const char *s);
 enum inject_step ops_fail(struct ops_request *q, const char *what, int64_t err);
 enum inject_step ops_cp_out_next(struct inject_op *op, struct inject_env *env, int64_t result,
 				 struct inject_call *call);
+enum inject_step ops_exec_next(struct inject_op *op, struct inject_env *env, int64_t result,
+			       struct inject_call *call);
 enum inject_step ops_cp_in_next(struct inject_op *op, struct inject_env *env, int64_t result,
 				struct inject_call *call);
 

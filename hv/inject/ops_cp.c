@@ -34,9 +34,8 @@ static enum inject_step open_root(struct ops_request *q, struct inject_env *env,
 	if (va == 0)
 		return INJECT_STEP_FAIL;
 	q->phase = CP_OPEN_FILE;
-	*c = (struct inject_call){LINUX_NR_openat,
-				  {(uint64_t)(int64_t)LINUX_AT_FDCWD, va,
-				   LINUX_O_PATH | LINUX_O_DIRECTORY | LINUX_O_CLOEXEC, 0, 0, 0}};
+	*c = INJECT_CALL(LINUX_NR_openat, (uint64_t)(int64_t)LINUX_AT_FDCWD, va,
+			 LINUX_O_PATH | LINUX_O_DIRECTORY | LINUX_O_CLOEXEC, 0, 0, 0);
 	return INJECT_STEP_CALL;
 }
 
@@ -52,9 +51,8 @@ static enum inject_step open_file(struct ops_request *q, struct inject_env *env,
 	if (path == 0 || inject_write_user(env, env->scratch + OFF_HOW, how, sizeof(how)) < 0)
 		return INJECT_STEP_FAIL;
 	q->phase = CP_TRANSFER;
-	*c = (struct inject_call){
-		LINUX_NR_openat2,
-		{(uint64_t)q->dirfd, path, env->scratch + OFF_HOW, LINUX_OPEN_HOW_SIZE, 0, 0}};
+	*c = INJECT_CALL(LINUX_NR_openat2, (uint64_t)q->dirfd, path, env->scratch + OFF_HOW,
+			 LINUX_OPEN_HOW_SIZE, 0, 0);
 	return INJECT_STEP_CALL;
 }
 
@@ -63,13 +61,13 @@ static enum inject_step close_next(struct ops_request *q, struct inject_call *c)
 {
 	if (q->phase <= CP_CLOSE_FILE && q->fd >= 0) {
 		q->phase = CP_CLOSE_ROOT;
-		*c = (struct inject_call){LINUX_NR_close, {(uint64_t)q->fd, 0, 0, 0, 0, 0}};
+		*c = INJECT_CALL(LINUX_NR_close, (uint64_t)q->fd, 0, 0, 0, 0, 0);
 		q->fd = -1;
 		return INJECT_STEP_CALL;
 	}
 	if (q->dirfd >= 0) {
 		q->phase = CP_END;
-		*c = (struct inject_call){LINUX_NR_close, {(uint64_t)q->dirfd, 0, 0, 0, 0, 0}};
+		*c = INJECT_CALL(LINUX_NR_close, (uint64_t)q->dirfd, 0, 0, 0, 0, 0);
 		q->dirfd = -1;
 		return INJECT_STEP_CALL;
 	}
@@ -129,9 +127,8 @@ enum inject_step ops_cp_out_next(struct inject_op *op, struct inject_env *env, i
 			}
 		}
 		/* Ask for one byte more than the limit left, to see a file that is too big. */
-		*c = (struct inject_call){LINUX_NR_read,
-					  {(uint64_t)q->fd, data + q->data_len,
-					   INJECT_DATA_MAX + 1u - q->data_len, 0, 0, 0}};
+		*c = INJECT_CALL(LINUX_NR_read, (uint64_t)q->fd, data + q->data_len,
+				 INJECT_DATA_MAX + 1u - q->data_len, 0, 0, 0);
 		return INJECT_STEP_CALL;
 	default:
 		return close_next(q, c);
@@ -165,9 +162,8 @@ enum inject_step ops_cp_in_next(struct inject_op *op, struct inject_env *env, in
 		}
 		if (q->done_len >= q->data_len)
 			return close_next(q, c);
-		*c = (struct inject_call){
-			LINUX_NR_write,
-			{(uint64_t)q->fd, data + q->done_len, q->data_len - q->done_len, 0, 0, 0}};
+		*c = INJECT_CALL(LINUX_NR_write, (uint64_t)q->fd, data + q->done_len,
+				 q->data_len - q->done_len, 0, 0, 0);
 		return INJECT_STEP_CALL;
 	default:
 		return close_next(q, c);

@@ -483,8 +483,9 @@ def main():
             res.run("ops-stats", ops_checks.check_stats, lab)
             res.run("ops-pause-unpause", ops_checks.check_pause, lab)
             res.run("ops-robustness", ops_checks.check_robust, lab)
-            res.run("ops-target-exits", ops_checks.check_victim, lab,
-                    lambda: hvctl_json(lab, "ps", "--json", timeout=180))
+            res.run("ops-exec", ops_checks.check_exec, lab)
+            res.run("ops-cp", ops_checks.check_cp, lab, rundir)
+            res.run("ops-target-exits", ops_checks.check_victim, lab)
             res.run("ops-idle-container", ops_checks.check_idle_container, lab)
             res.run("ops-stop-kill", ops_checks.check_stop_kill, lab)
             # (e) garbage on the console never disturbs the monitor or the guest

@@ -46,7 +46,10 @@ TRANSIENT_CMDLINE = "lab-checker victim "
 
 
 def transient(p):
-    return p.get("cmdline", "").startswith(TRANSIENT_CMDLINE)
+    cmd = p.get("cmdline", "")
+    if isinstance(cmd, list):
+        cmd = " ".join(cmd)
+    return (cmd + " ").startswith(TRANSIENT_CMDLINE)
 
 
 def die(msg, code=2):

@@ -149,19 +149,87 @@ def check_robust(lab, n_each=100):
             f"{sorted(exits)[len(exits) // 2]} max {max(exits)}")
 
 
-def check_victim(lab, ps_json):
-    """A target that exits during an injected operation: a clear error, the guest runs on."""
-    victims = [p for p in ps_json()["processes"]
-               if p.get("cmdline", "").startswith("lab-checker victim")]
-    need(victims, "no lab-checker victim process")
-    pid = victims[0]["pid"]
-    rc, out, err = lab.hvctl("probe", "--pid", str(pid), "--hold", "10000", timeout=120)
-    need(rc == 1 and ("exited during the operation" in err or "no suitable task" in err),
-         f"probe --hold into the victim -> {rc}: {short(err or out)}")
+def check_victim(lab):
+    """A target that exits during an injected operation (lab-checker victim: its other
+    thread calls exit_group 10 s after it starts, while we hold this one in an injected
+    nanosleep): a clear error, nothing left running, the guest runs on."""
+    m = lab.wait_console(r"GUEST-VICTIM pid=(\d+) ms=(\d+)", 60, since=lab.console_mark())
+    pid = m.group(1)
+    rc, out, err = lab.hvctl("probe", "--pid", pid, "--hold", "30000", timeout=120)
+    need(rc == 1 and f"pid {pid} exited during the operation" in err,
+         f"probe --hold into the victim {pid} -> {rc}: {short(err or out)}")
     hb = lab.wait_console(HB, 60, since=lab.console_mark())
     j, _ = op_json(lab, "probe", "--host")
     need(j["ok"], f"probe --host after the victim: {j}")
-    return f"victim pid {pid}: {short(err, 120)}; heartbeat n={hb.group(1)} after"
+    nxt = lab.wait_console(r"GUEST-VICTIM pid=(\d+)", 60, since=m.lineno + 1)
+    return (f"victim pid {pid}: {short(err, 120)}; heartbeat n={hb.group(1)} after; the "
+            f"next victim {nxt.group(1)} started")
+
+
+def check_exec(lab):
+    """exec gives what `crun exec` gave the guest itself for the same commands (stdout,
+    stderr, exit status; GUEST-EXEC lines), and clear answers for what cannot run."""
+    import base64
+    lines = lab.find_console(r"GUEST-EXEC ct=(\S+) cmd=(\S+) status=(\d+) out=(\S*) err=(\S*)")
+    need(len(lines) >= 5, f"only {len(lines)} GUEST-EXEC lines")
+    done = []
+    for m in lines:
+        ct, cmd = m.group(1), m.group(2).split(",")
+        want_out = base64.b64decode(m.group(4)).decode("utf-8", "replace")
+        want_err = base64.b64decode(m.group(5)).decode("utf-8", "replace")
+        j, _ = op_json(lab, "exec", ct, "--", *cmd, timeout=180)
+        need(j["ok"] and j["exited"], f"exec {ct} {cmd}: {j}")
+        got = (j["exit_code"], j["stdout"], j["stderr"])
+        need(got == (int(m.group(3)), want_out, want_err),
+             f"exec {ct} {' '.join(cmd)}: monitor {got!r} != crun exec "
+             f"{(int(m.group(3)), want_out, want_err)!r}")
+        done.append(f"{ct}:{'_'.join(cmd)}={j['exit_code']}/{j['exits']}ex")
+    j, _ = op_json(lab, "exec", "tree", "--", "no-such-command", timeout=180)
+    need(j["ok"] and j["exit_code"] == 127, f"exec of a missing command: {j}")
+    rc, out, err = lab.hvctl("exec", "no-such-container", "--", "id", timeout=60)
+    need(rc == 1 and "no such container" in err, f"exec no-such-container -> {rc}: {short(err)}")
+    rc, out, err = lab.hvctl("exec", "tree", "id", timeout=60)
+    need(rc == 1 and "bad-argument" in err, f"exec without -- -> {rc}: {short(err)}")
+    return f"{len(lines)} commands equal crun exec: " + ", ".join(done)
+
+
+def check_cp(lab, tmpdir):
+    """A file copied in and back out round-trips byte-exact, and the guest's own md5sum
+    inside the container agrees; over the size limit, missing paths and a symbolic link
+    pointing out of the container get clear errors."""
+    import hashlib
+    import os
+    import random
+    rnd = random.Random(4)
+    data = bytes(rnd.getrandbits(8) for _ in range(3000))
+    src, back = os.path.join(tmpdir, "cp-in.bin"), os.path.join(tmpdir, "cp-out.bin")
+    with open(src, "wb") as f:
+        f.write(data)
+    rc, out, err = lab.hvctl("cp", src, "tree:/tmp/rt.bin", timeout=600)
+    need(rc == 0, f"cp in -> {rc}: {short(err or out)}")
+    rc, out, err = lab.hvctl("cp", "tree:/tmp/rt.bin", back, timeout=300)
+    need(rc == 0, f"cp out -> {rc}: {short(err or out)}")
+    with open(back, "rb") as f:
+        got = f.read()
+    need(got == data, f"round trip differs: {len(got)} bytes back of {len(data)}")
+    j, _ = op_json(lab, "exec", "tree", "--", "md5sum", "/tmp/rt.bin", timeout=180)
+    md5 = hashlib.md5(data).hexdigest()
+    need(j["stdout"].split()[:1] == [md5], f"guest md5sum {j['stdout']!r}, want {md5}")
+    big = os.path.join(tmpdir, "cp-big.bin")
+    with open(big, "wb") as f:
+        f.write(b"x" * 70000)
+    rc, out, err = lab.hvctl("cp", big, "tree:/tmp/big.bin", timeout=120)
+    need(rc == 1 and "limit" in err, f"cp over the limit -> {rc}: {short(err)}")
+    rc, out, err = lab.hvctl("cp", "tree:/no/such/file", back, timeout=120)
+    need(rc == 1 and "no such file" in err, f"cp of a missing file -> {rc}: {short(err)}")
+    # /init exists on the host, not in the container: the link must resolve inside.
+    j, _ = op_json(lab, "exec", "tree", "--", "ln", "-s", "/init", "/tmp/escape", timeout=180)
+    need(j["exit_code"] == 0, f"ln -s in tree: {j}")
+    rc, out, err = lab.hvctl("cp", "tree:/tmp/escape", back, timeout=120)
+    need(rc == 1 and "no such file" in err,
+         f"cp of a link to /init -> {rc} (must not reach the host's /init): {short(err)}")
+    return (f"{len(data)} bytes round-trip, md5 {md5} in the guest too; over-limit, missing "
+            f"and escaping paths refused")
 
 
 def check_idle_container(lab):
@@ -182,6 +250,7 @@ def check_stop_kill(lab):
     need(st == "stopped", f"crun says sleeper is {st}")
     cg = cgstat_around(lab, "sleeper", mark)
     need(cg.group(3) == "0", f"sleeper pids_current={cg.group(3)} after stop")
+    # Its processes are gone, so memory shows nothing of it: the error says so.
     rc, out, err = lab.hvctl("stop", "sleeper", timeout=60)
     need(rc == 1 and "stopped" in err, f"stop of a stopped container -> {rc}: {short(err)}")
     k, _ = op_json(lab, "kill", "-s", "KILL", "tree", timeout=120)

@@ -10,7 +10,8 @@
  *                          GUEST-CHECKER pid=P iter=N calls=N bad=N [first=WHAT]
  *   lab-checker victim MS  a process whose second thread ends it (exit_group) after MS ms
  *                          while its first thread keeps entering nanosleep: a target that
- *                          exits in the middle of an injected operation.
+ *                          exits in the middle of an injected operation. Prints
+ *                          GUEST-VICTIM pid=P ms=MS when it starts.
  *
  * Built with: gcc -static -O2 -Wall -Wextra -Werror (tools/lab/mkinitrd.sh).
  */
@@ -114,6 +115,8 @@ static int cmd_victim(const char *ms)
 	if (victim_ms <= 0 || setresgid(1000, 1000, 1000) != 0 ||
 	    setresuid(1000, 1000, 1000) != 0 || pthread_create(&th, NULL, victim_end, NULL) != 0)
 		return 2;
+	printf("GUEST-VICTIM pid=%d ms=%ld\n", (int)getpid(), victim_ms);
+	fflush(stdout);
 	for (;;) {
 		struct timespec t = {0, 10000000}; /* 10 ms */
 		syscall(SYS_nanosleep, &t, NULL);

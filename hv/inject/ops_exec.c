@@ -1,0 +1,542 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * exec: a command inside a container, with its stdout, stderr and exit status, by
+ * injected calls only. Four processes take part, each a context of the engine:
+ *
+ *  host   a hijacked host root task: forks `mid` (exit signal 0, so it gets no SIGCHLD)
+ *         and reaps it, then goes on with its own work;
+ *  mid    forks the helper and exits at once, so the helper is adopted by init, which
+ *         reaps it in the end;
+ *  helper opens the container init's namespaces (/proc/PID/ns/...), joins its cgroup
+ *         (cgroup.procs), setns into ipc, uts, net, cgroup, pid and mnt (last: after it
+ *         the host's paths are gone), makes two pipes and forks the command's process,
+ *         then collects the output in a short loop the monitor drives (non-blocking
+ *         reads, wait4 WNOHANG, a 10 ms nanosleep), and exits;
+ *  cmd    the command's process (in the container's pid namespace, being the helper's
+ *         child after setns): stdout/stderr on the pipes, stdin /dev/null, the default
+ *         disposition for every signal and an empty mask (what a fresh exec of crun
+ *         would give it), the container's uid, every other descriptor closed, then
+ *         execve along the container's PATH.
+ */
+#include "inject/linux_abi.h"
+#include "inject/ops.h"
+#include "lib/fmt.h"
+#include "lib/string.h"
+
+#define CGROUP_MOUNT "/sys/fs/cgroup"
+
+/* The scratch area (shared by the four processes: MAP_SHARED). */
+#define OFF_TIMESPEC (INJECT_SCRATCH_OP + 0u)
+#define OFF_PIPES    (INJECT_SCRATCH_OP + 16u)  /* int[4] */
+#define OFF_STATUS   (INJECT_SCRATCH_OP + 32u)  /* int */
+#define OFF_SIGACT   (INJECT_SCRATCH_OP + 40u)  /* struct sigaction, all zero: SIG_DFL */
+#define OFF_EMPTYSET (INJECT_SCRATCH_OP + 72u)  /* sigset_t 0 */
+#define OFF_ZERO     (INJECT_SCRATCH_OP + 80u)  /* "0" */
+#define OFF_PATH     (INJECT_SCRATCH_OP + 96u)  /* a host path (helper) */
+#define OFF_DEVNULL  (INJECT_SCRATCH_OP + 352u) /* "/dev/null" */
+#define OFF_EXEPATH  (INJECT_SCRATCH_OP + 368u) /* the candidate for execve */
+#define OFF_ARGV     (INJECT_SCRATCH_OP + 640u) /* char *[OPS_EXEC_ARGS_MAX + 1] */
+#define OFF_ENVP     (INJECT_SCRATCH_OP + 768u) /* char *[3] */
+#define OFF_STRINGS  (INJECT_SCRATCH_OP + 800u) /* argv then envp strings */
+#define STRINGS_END  (INJECT_SCRATCH_OP + INJECT_SCRATCH_OP_SIZE)
+#define READ_CHUNK   4096u
+#define POLL_MS      10u
+
+/* setns order: mnt last (after it /proc/PID/... of the host is gone); pid affects only
+ * the children, which is what the command's process is. */
+static const char *const ns_files[6] = {"ipc", "uts", "net", "cgroup", "pid", "mnt"};
+/* The container's PATH when the command has no '/' (the lab's and docker's default). */
+static const char *const path_dirs[] = {"/usr/local/sbin", "/usr/local/bin", "/usr/sbin",
+					"/usr/bin",        "/sbin",          "/bin"};
+#define PATH_DIRS (sizeof(path_dirs) / sizeof(path_dirs[0]))
+static const char env_path[] = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+static const char env_home[] = "HOME=/";
+
+enum { HOST_FORK, HOST_REAP, HOST_DONE };
+enum { MID_FORK, MID_EXIT };
+enum {
+	H_OPEN_NS, /* index 0..5 */
+	H_OPEN_PROCS,
+	H_WRITE_PROCS,
+	H_CLOSE_PROCS,
+	H_SETNS,    /* index 0..5 */
+	H_CLOSE_NS, /* index 0..5 */
+	H_PIPE_OUT,
+	H_PIPE_ERR,
+	H_FORK,
+	H_CLOSE_W,  /* index 0..1 */
+	H_NONBLOCK, /* index 0..1 */
+	H_READ_OUT,
+	H_READ_ERR,
+	H_WAIT,
+	H_SLEEP,
+	H_KILL,
+	H_REAP,
+};
+enum {
+	C_DUP_OUT,
+	C_DUP_ERR,
+	C_OPEN_NULL,
+	C_DUP_IN,
+	C_SIGNALS, /* index 1..31 */
+	C_MASK,
+	C_SETGROUPS,
+	C_SETGID,
+	C_SETUID,
+	C_CLOSE_FDS,
+	C_EXEC, /* index: PATH candidate */
+	C_EXIT,
+};
+
+static uint32_t next_signal(uint32_t sig)
+{
+	do
+		sig++;
+	while (sig == LINUX_SIGKILL || sig == LINUX_SIGSTOP);
+	return sig;
+}
+
+/* The container's ctx of the host paths: /proc/<init>/ns/NAME. */
+static enum inject_step open_ns(struct ops_request *q, struct inject_env *env,
+				struct inject_call *c)
+{
+	char path[64];
+	fmt_snprintf(path, sizeof(path), "/proc/%d/ns/%s", (int)q->ct.init_pid, ns_files[q->index]);
+	uint64_t va = ops_put_string(env, OFF_PATH, path);
+	if (va == 0)
+		return INJECT_STEP_FAIL;
+	*c = INJECT_CALL(LINUX_NR_openat, (uint64_t)(int64_t)LINUX_AT_FDCWD, va,
+			 LINUX_O_RDONLY | LINUX_O_CLOEXEC);
+	return INJECT_STEP_CALL;
+}
+
+/* argv and envp of the command, built in the scratch area. */
+static bool put_command(struct ops_request *q, struct inject_env *env)
+{
+	uint64_t ptrs[OPS_EXEC_ARGS_MAX + 1];
+	uint32_t off = OFF_STRINGS;
+	for (uint32_t i = 0; i < q->argc; i++) {
+		size_t n = strlen(q->argv[i]) + 1;
+		if (off + n > STRINGS_END || ops_put_string(env, off, q->argv[i]) == 0)
+			return false;
+		ptrs[i] = env->scratch + off;
+		off += (uint32_t)n;
+	}
+	ptrs[q->argc] = 0;
+	uint64_t envp[3];
+	const char *envs[2] = {env_path, env_home};
+	for (uint32_t i = 0; i < 2; i++) {
+		size_t n = strlen(envs[i]) + 1;
+		if (off + n > STRINGS_END || ops_put_string(env, off, envs[i]) == 0)
+			return false;
+		envp[i] = env->scratch + off;
+		off += (uint32_t)n;
+	}
+	envp[2] = 0;
+	uint8_t zero[40] = {0};
+	return inject_write_user(env, env->scratch + OFF_ARGV, ptrs, (q->argc + 1) * 8u) == 0 &&
+	       inject_write_user(env, env->scratch + OFF_ENVP, envp, sizeof(envp)) == 0 &&
+	       inject_write_user(env, env->scratch + OFF_SIGACT, zero, sizeof(zero)) == 0 &&
+	       ops_put_string(env, OFF_DEVNULL, "/dev/null") != 0;
+}
+
+/* The next execve candidate for argv[0]; false when none is left. */
+static bool exe_candidate(struct ops_request *q, struct inject_env *env, uint64_t *va)
+{
+	char path[OPS_PATH_MAX + 24];
+	bool has_slash = false;
+	for (const char *p = q->argv[0]; *p; p++)
+		has_slash |= *p == '/';
+	if (has_slash ? q->index > 0 : q->index >= PATH_DIRS)
+		return false;
+	if (has_slash)
+		fmt_snprintf(path, sizeof(path), "%s", q->argv[0]);
+	else
+		fmt_snprintf(path, sizeof(path), "%s/%s", path_dirs[q->index], q->argv[0]);
+	*va = ops_put_string(env, OFF_EXEPATH, path);
+	return *va != 0;
+}
+
+static enum inject_step host_next(struct ops_request *q, int64_t result, struct inject_call *c)
+{
+	switch (q->ph_host++) {
+	case HOST_FORK:
+		/* clone(flags = exit signal 0, no stack: a fork the parent is not told of) */
+		*c = INJECT_CALL(LINUX_NR_clone, 0, 0, 0, 0, 0);
+		c->kind = INJECT_CALL_SPAWN;
+		return INJECT_STEP_CALL;
+	case HOST_REAP:
+		if (result < 0)
+			return ops_fail(q, "fork in the host task", result);
+		q->mid_pid = (int32_t)result;
+		*c = INJECT_CALL(LINUX_NR_wait4, (uint64_t)q->mid_pid, 0, LINUX___WALL, 0);
+		return INJECT_STEP_CALL;
+	default:
+		return INJECT_STEP_DONE;
+	}
+}
+
+static enum inject_step mid_next(struct ops_request *q, int64_t result, struct inject_call *c)
+{
+	if (q->ph_mid++ == MID_FORK) {
+		*c = INJECT_CALL(LINUX_NR_clone, LINUX_SIGCHLD, 0, 0, 0, 0);
+		c->kind = INJECT_CALL_SPAWN;
+		return INJECT_STEP_CALL;
+	}
+	return result < 0 ? ops_fail(q, "fork of the helper", result) : INJECT_STEP_DONE;
+}
+
+static void keep_output(struct ops_request *q, struct inject_env *env, bool is_err, uint32_t n)
+{
+	char *buf = is_err ? q->err : q->out;
+	uint32_t *len = is_err ? &q->err_len : &q->out_len;
+	uint32_t room = OPS_EXEC_OUT_MAX - *len;
+	uint32_t take = n < room ? n : room;
+	if (take > 0 &&
+	    inject_read_user(env, env->scratch + INJECT_SCRATCH_DATA, buf + *len, take) == 0)
+		*len += take;
+	if (take < n)
+		*(is_err ? &q->err_cut : &q->out_cut) = true;
+}
+
+static enum inject_step read_pipe(struct ops_request *q, struct inject_env *env, bool is_err,
+				  struct inject_call *c)
+{
+	*c = INJECT_CALL(LINUX_NR_read, (uint64_t)q->pipe_fd[is_err ? 2 : 0],
+			 env->scratch + INJECT_SCRATCH_DATA, READ_CHUNK);
+	return INJECT_STEP_CALL;
+}
+
+/* The output loop: read stdout, read stderr, and when neither gave anything, see whether
+ * the command has exited, else sleep a little. */
+static enum inject_step collect(struct ops_request *q, struct inject_env *env,
+				struct inject_call *c)
+{
+	if (env->aborting && q->ph_helper < H_KILL && q->cmd_pid > 0 && !q->cmd_exited) {
+		q->ph_helper = H_KILL;
+		*c = INJECT_CALL(LINUX_NR_kill, (uint64_t)q->cmd_pid, LINUX_SIGKILL);
+		return INJECT_STEP_CALL;
+	}
+	if (!q->out_eof) {
+		q->ph_helper = H_READ_OUT;
+		return read_pipe(q, env, false, c);
+	}
+	if (!q->err_eof) {
+		q->ph_helper = H_READ_ERR;
+		return read_pipe(q, env, true, c);
+	}
+	/* Both pipes at end of file: the command (and whatever it left behind) closed them. */
+	if (q->cmd_exited)
+		return INJECT_STEP_DONE;
+	q->ph_helper = H_REAP;
+	*c = INJECT_CALL(LINUX_NR_wait4, (uint64_t)q->cmd_pid, env->scratch + OFF_STATUS, 0, 0);
+	return INJECT_STEP_CALL;
+}
+
+static enum inject_step after_reads(struct ops_request *q, struct inject_env *env,
+				    struct inject_call *c)
+{
+	if (q->progress || q->out_eof || q->err_eof) {
+		q->progress = false;
+		if (!(q->cmd_exited && !q->out_eof && !q->err_eof))
+			return collect(q, env, c);
+	}
+	if (q->cmd_exited)
+		return INJECT_STEP_DONE; /* exited, its pipes still held open by others */
+	q->ph_helper = H_WAIT;
+	*c = INJECT_CALL(LINUX_NR_wait4, (uint64_t)q->cmd_pid, env->scratch + OFF_STATUS,
+			 LINUX_WNOHANG, 0);
+	return INJECT_STEP_CALL;
+}
+
+static bool read_status(struct ops_request *q, struct inject_env *env)
+{
+	int32_t st;
+	if (inject_read_user(env, env->scratch + OFF_STATUS, &st, 4) < 0)
+		return false;
+	q->wait_status = st;
+	q->cmd_exited = true;
+	if (q->cmd_ctx)
+		inject_forget(q->cmd_ctx);
+	q->cmd_ctx = 0;
+	return true;
+}
+
+static enum inject_step helper_next(struct ops_request *q, struct inject_env *env, int64_t result,
+				    struct inject_call *c)
+{
+	if (env->aborting && q->cmd_pid == 0)
+		return INJECT_STEP_FAIL; /* nothing started in the container yet */
+	switch (q->ph_helper) {
+	case H_OPEN_NS:
+		if (q->index > 0) {
+			if (result < 0)
+				return ops_fail(q, "cannot open the container's namespaces",
+						result);
+			q->ns_fd[q->index - 1] = result;
+		}
+		if (q->index < 6) {
+			enum inject_step s = open_ns(q, env, c);
+			q->index++;
+			return s;
+		}
+		q->ph_helper = H_OPEN_PROCS;
+		q->index = 0;
+		/* fall through */
+	case H_OPEN_PROCS: {
+		char path[VMI_PATH_MAX + 48];
+		fmt_snprintf(path, sizeof(path), "%s%s/cgroup.procs", CGROUP_MOUNT, q->ct.cgroup);
+		uint64_t va = ops_put_string(env, OFF_PATH, path);
+		if (va == 0 || ops_put_string(env, OFF_ZERO, "0") == 0)
+			return INJECT_STEP_FAIL;
+		q->ph_helper = H_WRITE_PROCS;
+		*c = INJECT_CALL(LINUX_NR_openat, (uint64_t)(int64_t)LINUX_AT_FDCWD, va,
+				 LINUX_O_WRONLY | LINUX_O_CLOEXEC);
+		return INJECT_STEP_CALL;
+	}
+	case H_WRITE_PROCS:
+		if (result < 0)
+			return ops_fail(q, "cannot open the container's cgroup.procs", result);
+		q->pipe_fd[0] = (int32_t)result; /* borrowed until H_CLOSE_PROCS */
+		q->ph_helper = H_CLOSE_PROCS;
+		/* "0" is the writer itself (kernel/cgroup/cgroup.c, cgroup_procs_write_start) */
+		*c = INJECT_CALL(LINUX_NR_write, (uint64_t)result, env->scratch + OFF_ZERO, 1);
+		return INJECT_STEP_CALL;
+	case H_CLOSE_PROCS:
+		if (result != 1)
+			ops_fail(q, "cannot join the container's cgroup",
+				 result < 0 ? result : -LINUX_EINVAL);
+		q->ph_helper = H_SETNS;
+		q->index = 0;
+		*c = INJECT_CALL(LINUX_NR_close, (uint64_t)q->pipe_fd[0]);
+		return INJECT_STEP_CALL;
+	case H_SETNS:
+		if (q->op.error[0])
+			return INJECT_STEP_FAIL;
+		if (q->index > 0 && result < 0) {
+			char what[48];
+			fmt_snprintf(what, sizeof(what), "setns %s", ns_files[q->index - 1]);
+			return ops_fail(q, what, result);
+		}
+		if (q->index < 6) {
+			*c = INJECT_CALL(LINUX_NR_setns, (uint64_t)q->ns_fd[q->index], 0);
+			q->index++;
+			return INJECT_STEP_CALL;
+		}
+		q->ph_helper = H_CLOSE_NS;
+		q->index = 0;
+		/* fall through */
+	case H_CLOSE_NS:
+		if (q->index < 6) {
+			*c = INJECT_CALL(LINUX_NR_close, (uint64_t)q->ns_fd[q->index]);
+			q->index++;
+			return INJECT_STEP_CALL;
+		}
+		q->ph_helper = H_PIPE_OUT;
+		*c = INJECT_CALL(LINUX_NR_pipe2, env->scratch + OFF_PIPES, LINUX_O_CLOEXEC);
+		return INJECT_STEP_CALL;
+	case H_PIPE_OUT:
+		if (result < 0)
+			return ops_fail(q, "pipe2", result);
+		q->ph_helper = H_PIPE_ERR;
+		*c = INJECT_CALL(LINUX_NR_pipe2, env->scratch + OFF_PIPES + 8u, LINUX_O_CLOEXEC);
+		return INJECT_STEP_CALL;
+	case H_PIPE_ERR:
+		if (result < 0 || inject_read_user(env, env->scratch + OFF_PIPES, q->pipe_fd,
+						   sizeof(q->pipe_fd)) < 0)
+			return ops_fail(q, "pipe2", result < 0 ? result : -LINUX_EINVAL);
+		if (!put_command(q, env)) {
+			fmt_snprintf(q->op.error, sizeof(q->op.error), "the command is too long");
+			return INJECT_STEP_FAIL;
+		}
+		q->ph_helper = H_FORK;
+		*c = INJECT_CALL(LINUX_NR_clone, LINUX_SIGCHLD, 0, 0, 0, 0);
+		c->kind = INJECT_CALL_SPAWN;
+		return INJECT_STEP_CALL;
+	case H_FORK:
+		if (result < 0)
+			return ops_fail(q, "fork of the command's process", result);
+		q->cmd_pid = (int32_t)result;
+		q->ph_helper = H_CLOSE_W;
+		q->index = 0;
+		/* fall through */
+	case H_CLOSE_W:
+		if (q->index < 2) {
+			*c = INJECT_CALL(LINUX_NR_close, (uint64_t)q->pipe_fd[1 + 2 * q->index]);
+			q->index++;
+			return INJECT_STEP_CALL;
+		}
+		q->ph_helper = H_NONBLOCK;
+		q->index = 0;
+		/* fall through */
+	case H_NONBLOCK:
+		if (q->index < 2) {
+			*c = INJECT_CALL(LINUX_NR_fcntl, (uint64_t)q->pipe_fd[2 * q->index],
+					 LINUX_F_SETFL, LINUX_O_NONBLOCK);
+			q->index++;
+			return INJECT_STEP_CALL;
+		}
+		return collect(q, env, c);
+	case H_READ_OUT:
+	case H_READ_ERR: {
+		bool is_err = q->ph_helper == H_READ_ERR;
+		if (result > 0) {
+			keep_output(q, env, is_err, (uint32_t)result);
+			q->progress = true;
+		} else if (result == 0) {
+			*(is_err ? &q->err_eof : &q->out_eof) = true;
+		}
+		if (!is_err && !q->err_eof) {
+			q->ph_helper = H_READ_ERR;
+			return read_pipe(q, env, true, c);
+		}
+		return after_reads(q, env, c);
+	}
+	case H_WAIT:
+		if (result == q->cmd_pid && !read_status(q, env))
+			return INJECT_STEP_FAIL;
+		if (result == q->cmd_pid)
+			return collect(q, env, c); /* a last drain of the pipes */
+		q->ph_helper = H_SLEEP;
+		{
+			uint64_t ts[2] = {0, POLL_MS * 1000000u};
+			if (inject_write_user(env, env->scratch + OFF_TIMESPEC, ts, sizeof(ts)) < 0)
+				return INJECT_STEP_FAIL;
+		}
+		*c = INJECT_CALL(LINUX_NR_nanosleep, env->scratch + OFF_TIMESPEC, 0);
+		return INJECT_STEP_CALL;
+	case H_SLEEP:
+		return collect(q, env, c);
+	case H_KILL:
+		q->ph_helper = H_REAP;
+		*c = INJECT_CALL(LINUX_NR_wait4, (uint64_t)q->cmd_pid, env->scratch + OFF_STATUS, 0,
+				 0);
+		return INJECT_STEP_CALL;
+	default: /* H_REAP */
+		if (result == q->cmd_pid)
+			read_status(q, env);
+		return q->op.error[0] || env->aborting ? INJECT_STEP_FAIL : INJECT_STEP_DONE;
+	}
+}
+
+static enum inject_step cmd_next(struct ops_request *q, struct inject_env *env, int64_t result,
+				 struct inject_call *c)
+{
+	if (env->aborting && q->ph_cmd < C_EXIT) {
+		q->ph_cmd = C_EXIT;
+		*c = INJECT_CALL(LINUX_NR_exit_group, 126);
+		c->kind = INJECT_CALL_FINAL;
+		return INJECT_STEP_CALL;
+	}
+	switch (q->ph_cmd) {
+	case C_DUP_OUT:
+		q->cmd_ctx = env->ctx;
+		q->ph_cmd = C_DUP_ERR;
+		*c = INJECT_CALL(LINUX_NR_dup2, (uint64_t)q->pipe_fd[1], 1);
+		return INJECT_STEP_CALL;
+	case C_DUP_ERR:
+		q->ph_cmd = C_OPEN_NULL;
+		*c = INJECT_CALL(LINUX_NR_dup2, (uint64_t)q->pipe_fd[3], 2);
+		return INJECT_STEP_CALL;
+	case C_OPEN_NULL:
+		q->ph_cmd = C_DUP_IN;
+		*c = INJECT_CALL(LINUX_NR_openat, (uint64_t)(int64_t)LINUX_AT_FDCWD,
+				 env->scratch + OFF_DEVNULL, LINUX_O_RDONLY);
+		return INJECT_STEP_CALL;
+	case C_DUP_IN:
+		q->ph_cmd = C_SIGNALS;
+		q->index = 0;
+		if (result > 0) {
+			*c = INJECT_CALL(LINUX_NR_dup2, (uint64_t)result, 0);
+			return INJECT_STEP_CALL;
+		}
+		/* /dev/null missing in the container leaves stdin as it was */
+		/* fall through */
+	case C_SIGNALS:
+		q->index = next_signal(q->index);
+		if (q->index < 32u) {
+			*c = INJECT_CALL(LINUX_NR_rt_sigaction, q->index, env->scratch + OFF_SIGACT,
+					 0, LINUX_SIGSET_SIZE);
+			return INJECT_STEP_CALL;
+		}
+		q->ph_cmd = C_MASK;
+		*c = INJECT_CALL(LINUX_NR_rt_sigprocmask, LINUX_SIG_SETMASK,
+				 env->scratch + OFF_EMPTYSET, 0, LINUX_SIGSET_SIZE);
+		return INJECT_STEP_CALL;
+	case C_MASK:
+		q->ph_cmd = C_SETGROUPS;
+		*c = INJECT_CALL(LINUX_NR_setgroups, 0, 0);
+		return INJECT_STEP_CALL;
+	case C_SETGROUPS:
+		q->ph_cmd = C_SETGID;
+		*c = INJECT_CALL(LINUX_NR_setresgid, q->uid, q->uid, q->uid);
+		return INJECT_STEP_CALL;
+	case C_SETGID:
+		q->ph_cmd = C_SETUID;
+		*c = INJECT_CALL(LINUX_NR_setresuid, q->uid, q->uid, q->uid);
+		return INJECT_STEP_CALL;
+	case C_SETUID:
+		if (result < 0) {
+			q->exec_errno = result;
+			q->ph_cmd = C_EXIT;
+			*c = INJECT_CALL(LINUX_NR_exit_group, 126);
+			c->kind = INJECT_CALL_FINAL;
+			return INJECT_STEP_CALL;
+		}
+		q->ph_cmd = C_CLOSE_FDS;
+		/* close_range(3, ~0, 0): nothing of the host task's but 0-2 reaches the
+		 * command (Linux 5.9, fs/open.c) */
+		*c = INJECT_CALL(LINUX_NR_close_range, 3, 0xFFFFFFFFu, 0);
+		return INJECT_STEP_CALL;
+	case C_CLOSE_FDS:
+		q->ph_cmd = C_EXEC;
+		q->index = 0;
+		/* fall through */
+	default: { /* C_EXEC: each PATH candidate until one exists */
+		uint64_t path;
+		if (q->index > 0)
+			q->exec_errno = result;
+		bool go_on = q->index == 0 || result == -LINUX_ENOENT || result == -LINUX_ENOTDIR;
+		if (go_on && exe_candidate(q, env, &path)) {
+			q->index++;
+			*c = INJECT_CALL(LINUX_NR_execve, path, env->scratch + OFF_ARGV,
+					 env->scratch + OFF_ENVP);
+			c->kind = INJECT_CALL_EXEC;
+			return INJECT_STEP_CALL;
+		}
+		q->ph_cmd = C_EXIT;
+		*c = INJECT_CALL(LINUX_NR_exit_group, q->exec_errno == -LINUX_ENOENT ? 127 : 126);
+		c->kind = INJECT_CALL_FINAL;
+		return INJECT_STEP_CALL;
+	}
+	}
+}
+
+enum inject_step ops_exec_next(struct inject_op *op, struct inject_env *env, int64_t result,
+			       struct inject_call *c)
+{
+	struct ops_request *q = (struct ops_request *)op;
+	/* Each process is known by the fork that made it: host -> mid -> helper -> cmd. */
+	if (env->ctx == 0)
+		q->role[0] = OPS_ROLE_HOST;
+	else if (env->first)
+		q->role[env->ctx] = q->next_role;
+	enum inject_step s;
+	switch (q->role[env->ctx]) {
+	case OPS_ROLE_HOST:
+		s = host_next(q, result, c);
+		break;
+	case OPS_ROLE_MID:
+		s = mid_next(q, result, c);
+		break;
+	case OPS_ROLE_HELPER:
+		s = helper_next(q, env, result, c);
+		break;
+	default:
+		s = cmd_next(q, env, result, c);
+		break;
+	}
+	if (s == INJECT_STEP_CALL && c->kind == INJECT_CALL_SPAWN)
+		q->next_role = q->role[env->ctx] + 1u;
+	return s;
+}
