@@ -116,6 +116,7 @@ test: unit profile-check dump-test e2e
 bench: all lab
 	$(PYTHON) tests/bench/boot_bench.py --build $(BUILD)
 	bash tests/bench/vmi_bench.sh --build $(BUILD)
+	$(PYTHON) tests/bench/ops_bench.py --build $(BUILD)
 
 # ---------------------------------------------------------------- lab
 lab: all | $(DEPS_STAMP)

@@ -15,9 +15,10 @@
 #include "lib/base64.h"
 #include "lib/string.h"
 
-#define OPS_TIMEOUT_MS     15000u /* finding a task and running a short program */
-#define OPS_STOP_DEFAULT_S 10u    /* docker's and crun's default grace period */
-#define OPS_STOP_MAX_S     300u
+#define OPS_TIMEOUT_MS      15000u /* finding a task and running a short program */
+#define OPS_STOP_DEFAULT_S  10u    /* docker's and crun's default grace period */
+#define OPS_STOP_MAX_S      300u
+#define OPS_HELPER_LINGER_S 60u /* a helper with no work for this long exits */
 
 static struct ops_request req; /* one operation at a time (the engine's rule) */
 
@@ -230,6 +231,8 @@ static void reply_body(struct reply *r, void *ctx)
 			stats_body(r, q);
 		if (q->kind == OPS_EXEC)
 			exec_json(r, q);
+		if (q->kind == OPS_HELPER)
+			reply_printf(r, ",\"helper_pid\":%d", (int)q->op.helper_tgid);
 		if ((q->kind == OPS_CP_OUT || q->kind == OPS_CP_IN) && ok)
 			reply_printf(r, ",\"path\":\"%s\",\"size\":%u", q->path, q->data_len);
 		reply_line(r, "}");
@@ -274,6 +277,10 @@ static void reply_body(struct reply *r, void *ctx)
 			break;
 		case OPS_EXEC:
 			exec_text(r, q);
+			break;
+		case OPS_HELPER:
+			reply_line(r, "helper pid %d parked (adopted by init)",
+				   (int)q->op.helper_tgid);
 			break;
 		}
 	}
@@ -496,6 +503,63 @@ int verb_exec(struct reply *r, int argc, char **argv)
 	req.op.timeout_ms = OPS_EXEC_TIMEOUT_MS;
 	req.op.target.kind = INJECT_TARGET_HOST_ROOT;
 	return start(r, &req);
+}
+
+/* helper start [--linger SECONDS] | stop | status [--json] */
+int verb_helper(struct reply *r, int argc, char **argv)
+{
+	struct inject_helper_status st;
+	if (argc >= 2 && strcmp(argv[1], "status") == 0 && argc <= 3) {
+		inject_helper_status(&st);
+		if (argc == 3 && strcmp(argv[2], "--json") == 0)
+			reply_line(r,
+				   "{\"present\":%s,\"working\":%s,\"pid\":%d,\"naps\":%llu,"
+				   "\"linger_ms\":%llu}",
+				   st.present ? "true" : "false", st.working ? "true" : "false",
+				   st.present ? (int)st.tgid : 0, (unsigned long long)st.naps,
+				   (unsigned long long)st.linger_ms);
+		else if (argc == 3)
+			return reply_fail(r, PROTO_BAD_ARGUMENT, "usage: %s", VERB_HELPER_USAGE);
+		else if (st.present)
+			reply_line(r, "helper pid %d, %s, %llu naps, exits after %llu ms idle",
+				   (int)st.tgid, st.working ? "working" : "parked",
+				   (unsigned long long)st.naps, (unsigned long long)st.linger_ms);
+		else
+			reply_line(r, "no helper");
+		return 0;
+	}
+	if (argc == 2 && strcmp(argv[1], "stop") == 0) {
+		if (inject_helper_stop(r) < 0)
+			return -1;
+		reply_line(r, "the helper exits at the end of its current nap");
+		return 0;
+	}
+	if (argc >= 2 && strcmp(argv[1], "start") == 0) {
+		uint32_t linger = OPS_HELPER_LINGER_S;
+		bool json = false;
+		for (int i = 2; i < argc; i++) {
+			if (strcmp(argv[i], "--json") == 0)
+				json = true;
+			else if (strcmp(argv[i], "--linger") == 0 && i + 1 < argc &&
+				 parse_uint(argv[i + 1], 3600u, &linger))
+				i++;
+			else
+				return reply_fail(r, PROTO_BAD_ARGUMENT, "usage: %s",
+						  VERB_HELPER_USAGE);
+		}
+		if (busy_check(r) < 0)
+			return -1;
+		if (inject_helper_status(&st))
+			return reply_fail(r, PROTO_FAILED, "a helper is already running (pid %d)",
+					  (int)st.tgid);
+		memset(&req, 0, sizeof(req));
+		req.kind = OPS_HELPER;
+		req.json = json;
+		inject_helper_set_linger((uint64_t)linger * 1000u);
+		req.op.target.kind = INJECT_TARGET_HOST_ROOT;
+		return start(r, &req);
+	}
+	return reply_fail(r, PROTO_BAD_ARGUMENT, "usage: %s", VERB_HELPER_USAGE);
 }
 
 /* upload begin SIZE | upload data BASE64: a file for the next cp into a container, in

@@ -10,6 +10,7 @@
 #define VERB_KILL_USAGE    "kill [-s SIGNAL] CONTAINER [--json]"
 #define VERB_STOP_USAGE    "stop [-t SECONDS] CONTAINER [--json]"
 #define VERB_STATS_USAGE   "stats CONTAINER [--json]"
+#define VERB_HELPER_USAGE  "helper start [--linger SECONDS] [--json] | stop | status [--json]"
 #define VERB_EXEC_USAGE    "exec [--json] CONTAINER -- CMD [ARGS...]"
 #define VERB_CP_USAGE      "cp CONTAINER:PATH - | cp - CONTAINER:PATH [--json]"
 #define VERB_UPLOAD_USAGE  "upload begin SIZE | upload data BASE64"
@@ -21,6 +22,7 @@ int verb_kill(struct reply *r, int argc, char **argv);
 int verb_stop(struct reply *r, int argc, char **argv);
 int verb_stats(struct reply *r, int argc, char **argv);
 int verb_probe(struct reply *r, int argc, char **argv);
+int verb_helper(struct reply *r, int argc, char **argv);
 int verb_exec(struct reply *r, int argc, char **argv);
 int verb_cp(struct reply *r, int argc, char **argv);
 int verb_upload(struct reply *r, int argc, char **argv);

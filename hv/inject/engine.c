@@ -2,6 +2,8 @@
 /* The injection engine's state machine (see engine.h for the mechanism). */
 #include "inject/engine.h"
 
+#include <stdarg.h>
+
 #include "console/verbs_vmi.h"
 #include "core/log.h"
 #include "core/monitor.h"
@@ -40,6 +42,7 @@ static const uint8_t sled[16] = {0x0F, 0x05, 0x0F, 0x05, 0x0F, 0x05, 0xCC, 0xCC,
 struct ctx {
 	enum phase phase;
 	bool spawned;      /* created by the operation (not hijacked) */
+	bool resident;     /* the parked helper, lent to this operation */
 	bool exec_pending; /* an execve went out: success means it never returns */
 	struct inject_env env;
 	uint64_t pgd_pa;         /* its page tables (mm->pgd) */
@@ -63,6 +66,19 @@ static struct {
 	uint64_t start_tsc, start_exits, deadline_tsc, next_alive_tsc;
 } e;
 
+/* The resident helper (DESIGN §6 step 6): a process the monitor forked from a host task,
+ * adopted by init, that sleeps in a loop of injected 10 ms nanosleeps until an operation
+ * needs a host task; then that operation's calls run in it, and it goes back to sleep.
+ * It keeps the syscall-entry trap armed (that is how it is driven) until it is stopped or
+ * has been idle for its linger time; then it exits and init reaps it. */
+#define HELPER_PARK_MS 10u
+static struct {
+	bool present, working, stop;
+	struct ctx c; /* its context while parked (env.ctx is 0 when it works) */
+	uint64_t linger_tsc, idle_since_tsc, next_alive_tsc;
+	uint64_t naps;
+} h;
+
 static struct inject_stats stats;
 
 const struct inject_stats *inject_stats(void)
@@ -73,6 +89,11 @@ const struct inject_stats *inject_stats(void)
 bool inject_busy(void)
 {
 	return e.active;
+}
+
+bool inject_uses_trap(void)
+{
+	return e.active || h.present;
 }
 
 static uint64_t ms_to_tsc(uint64_t ms)
@@ -136,6 +157,8 @@ static bool task_suitable(uint64_t task)
 		return false;
 	if (t->kind == INJECT_TARGET_CONTAINER)
 		return p.cgroup_ptr == t->cgroup;
+	if (h.present)
+		return false; /* the parked helper takes host work (helper_entry) */
 	struct vmi_container_key key;
 	vmi_container_key_of(&e.vmi, &p, &key);
 	return p.uid == 0 && !key.in_container;
@@ -204,10 +227,15 @@ static bool regs_match(const struct guest_regs *r, const struct ctx *c)
 	       r->r9 == c->call.arg[5];
 }
 
-static void set_error(const char *fmt, int a, long long b)
+static void set_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void set_error(const char *fmt, ...)
 {
-	if (e.op->error[0] == 0)
-		fmt_snprintf(e.op->error, sizeof(e.op->error), fmt, a, b);
+	va_list ap;
+	if (e.op->error[0] != 0)
+		return; /* the first failure is the cause */
+	va_start(ap, fmt);
+	fmt_vsnprintf(e.op->error, sizeof(e.op->error), fmt, ap);
+	va_end(ap);
 }
 
 static void finish(bool ok)
@@ -227,7 +255,8 @@ static void release(void)
 {
 	e.active = false;
 	e.op = 0;
-	syscall_trap_disarm();
+	if (!h.present)
+		syscall_trap_disarm(); /* a parked helper is driven through the trap */
 }
 
 /* A context has ended; the operation ends with its last one. */
@@ -288,6 +317,34 @@ static void exit_spawned(struct ctx *c, struct guest_regs *r, bool ok)
 	ctx_end(c);
 }
 
+/* The helper's next nap, returning into the sled (its own scratch area). */
+static void park(struct ctx *c, struct guest_regs *r)
+{
+	uint64_t ts[2] = {0, HELPER_PARK_MS * 1000000u};
+	uint64_t va = c->env.scratch + INJECT_SCRATCH_OP + INJECT_SCRATCH_OP_SIZE - 16u;
+	struct inject_call call = {LINUX_NR_nanosleep, {va, 0, 0, 0, 0, 0}, INJECT_CALL_PLAIN};
+	c->resident = false;
+	c->spawned = true;
+	c->env.ctx = 0;
+	inject_write_user(&c->env, va, ts, sizeof(ts));
+	r->rax = call.nr;
+	r->rdi = va;
+	r->rsi = r->rdx = r->r10 = r->r8 = r->r9 = 0;
+	r->rcx = c->env.scratch + INJECT_SCRATCH_SLED + X86_SYSCALL_LEN;
+	c->call = call;
+	c->expect_rcx = r->rcx + X86_SYSCALL_LEN;
+	h.c = *c;
+	h.naps++;
+}
+
+static void helper_gone(const char *why)
+{
+	log_printf("ctrvisor: the helper (pid %d) %s\r\n", (int)h.c.env.tgid, why);
+	h.present = h.working = false;
+	if (!e.active)
+		syscall_trap_disarm();
+}
+
 static void body_step(struct ctx *c, struct guest_regs *r, int64_t result)
 {
 	struct inject_call call = {0, {0, 0, 0, 0, 0, 0}, INJECT_CALL_PLAIN};
@@ -297,6 +354,35 @@ static void body_step(struct ctx *c, struct guest_regs *r, int64_t result)
 	e.op->step++;
 	if (s == INJECT_STEP_FAIL && e.op->error[0] == 0)
 		fmt_snprintf(e.op->error, sizeof(e.op->error), "%s failed", e.op->name);
+	if (s == INJECT_STEP_PARK && c->spawned && !h.present) {
+		/* The operation made this process to be the resident helper. */
+		h.present = true;
+		h.working = false;
+		h.stop = false;
+		h.idle_since_tsc = h.next_alive_tsc = rdtsc();
+		park(c, r);
+		e.op->helper_tgid = c->env.tgid;
+		ctx_end(c);
+		return;
+	}
+	if (c->resident) {
+		/* Lent to this operation: back to its naps, whatever the outcome. */
+		if (s == INJECT_STEP_CALL && !e.aborting) {
+			issue_to_sled(c, r, &call);
+			if (call.kind == INJECT_CALL_SPAWN) {
+				e.spawn_from = 0;
+				e.spawn_sig = *c;
+			}
+			return;
+		}
+		if (s == INJECT_STEP_FAIL && e.op->error[0] == 0)
+			fmt_snprintf(e.op->error, sizeof(e.op->error), "%s failed", e.op->name);
+		h.working = false;
+		h.idle_since_tsc = rdtsc();
+		park(c, r);
+		ctx_end(c);
+		return;
+	}
 	if (s == INJECT_STEP_CALL && !(e.aborting && !c->spawned)) {
 		issue_to_sled(c, r, &call);
 		c->exec_pending = call.kind == INJECT_CALL_EXEC;
@@ -326,7 +412,8 @@ static void on_return(struct ctx *c, struct guest_regs *r, int64_t result)
 	switch (c->phase) {
 	case PH_MMAP: {
 		if (!scratch_valid((uint64_t)result)) {
-			set_error("the scratch mmap in pid %d failed (%lld)", c->env.tgid, result);
+			set_error("the scratch mmap in pid %d failed (%lld)", (int)c->env.tgid,
+				  (long long)result);
 			restore(c, r);
 			return;
 		}
@@ -334,8 +421,8 @@ static void on_return(struct ctx *c, struct guest_regs *r, int64_t result)
 		uint64_t full = ~0ull;
 		if (inject_write_user(&c->env, e.scratch, sled, sizeof(sled)) < 0 ||
 		    inject_write_user(&c->env, e.scratch + INJECT_SCRATCH_FULLMASK, &full, 8) < 0) {
-			set_error("the scratch area of pid %d is not mapped after mmap (%lld)",
-				  c->env.tgid, 0);
+			set_error("the scratch area of pid %d is not mapped after mmap",
+				  (int)c->env.tgid);
 			start_cleanup(c, r);
 			return;
 		}
@@ -350,7 +437,8 @@ static void on_return(struct ctx *c, struct guest_regs *r, int64_t result)
 	}
 	case PH_MASK:
 		if (result != 0) {
-			set_error("rt_sigprocmask in pid %d failed (%lld)", c->env.tgid, result);
+			set_error("rt_sigprocmask in pid %d failed (%lld)", (int)c->env.tgid,
+				  (long long)result);
 			start_cleanup(c, r);
 			return;
 		}
@@ -375,8 +463,8 @@ static void on_return(struct ctx *c, struct guest_regs *r, int64_t result)
 	}
 	case PH_MUNMAP:
 		if (result != 0)
-			set_error("munmap of the scratch area in pid %d failed (%lld)", c->env.tgid,
-				  result);
+			set_error("munmap of the scratch area in pid %d failed (%lld)",
+				  (int)c->env.tgid, (long long)result);
 		restore(c, r);
 		return;
 	default:
@@ -445,15 +533,58 @@ static bool adopt_child(struct vcpu *v, uint64_t task)
 		c->env.first = false;
 		return true;
 	}
-	set_error("more than %d processes in one operation (%lld)", (int)INJECT_CTX_MAX, 0);
+	set_error("more than %u processes in one operation", INJECT_CTX_MAX);
 	return false;
+}
+
+/* An entry of the parked helper: its nap returned. Lend it to an operation waiting for a
+ * host task, send it away when stopped or idle too long, or let it nap again. */
+static bool helper_entry(struct vcpu *v, uint64_t task)
+{
+	if (!h.present || h.working || task != h.c.env.task || !regs_match(v->regs, &h.c))
+		return false;
+	uint64_t now = rdtsc();
+	if (e.active && e.waiting && e.op->target.kind == INJECT_TARGET_HOST_ROOT) {
+		struct ctx *c = &e.ctx[0];
+		*c = h.c;
+		c->env.ctx = 0;
+		c->env.vmi = &e.vmi;
+		c->resident = true;
+		c->phase = PH_BODY;
+		e.scratch = c->env.scratch;
+		e.op->tgid = c->env.tgid;
+		e.op->tid = c->env.tid;
+		e.op->nspid = c->env.nspid;
+		memcpy(e.op->comm, "(helper)", 9);
+		h.working = true;
+		e.waiting = false;
+		stats.hijacks++;
+		body_step(c, v->regs, 0);
+		return true;
+	}
+	if (h.stop || now - h.idle_since_tsc >= h.linger_tsc) {
+		/* exit_group(0) into the sled: it never returns; init reaps the helper. */
+		v->regs->rax = LINUX_NR_exit_group;
+		v->regs->rdi = 0;
+		v->regs->rcx = h.c.env.scratch + INJECT_SCRATCH_SLED + X86_SYSCALL_LEN;
+		helper_gone(h.stop ? "was stopped" : "exits after its linger time");
+		return true;
+	}
+	struct ctx c = h.c;
+	park(&c, v->regs);
+	return true;
 }
 
 void inject_on_syscall_entry(struct vcpu *v, uint64_t task)
 {
+	if (!e.active && !h.present)
+		return;
+	if (e.active)
+		vmi_refresh(&e.vmi);
+	if (helper_entry(v, task))
+		return;
 	if (!e.active)
 		return;
-	vmi_refresh(&e.vmi);
 	if (e.waiting) {
 		if (task_suitable(task))
 			hijack(v, task);
@@ -504,31 +635,56 @@ static void check_alive(void)
 		/* Its memory went with it: nothing to clean up there. A process that ran
 		 * its execve ends by itself; any other loss ends the operation. */
 		if (!c->exec_pending) {
-			set_error("pid %d exited during the operation (%lld)", c->env.tgid, 0);
+			set_error("pid %d exited during the operation", (int)c->env.tgid);
 			e.aborting = true;
 			finish(false);
 		}
+		if (c->resident)
+			helper_gone("died during an operation");
 		ctx_end(c);
 	}
+}
+
+static void discard(void *ctx, const char *s, size_t n)
+{
+	(void)ctx;
+	(void)s;
+	(void)n;
+}
+
+/* The parked helper, checked now and then: if something killed it, forget it. */
+static void helper_tick(uint64_t now)
+{
+	if (!h.present || h.working || now < h.next_alive_tsc)
+		return;
+	h.next_alive_tsc = now + ms_to_tsc(1000u);
+	struct reply quiet;
+	reply_init(&quiet, discard, 0);
+	if (!e.active && live_vmi_open(&e.vmi, &quiet) < 0)
+		return;
+	vmi_refresh(&e.vmi);
+	if (!task_alive(h.c.env.task))
+		helper_gone("died (killed from inside the guest?)");
 }
 
 void inject_tick(struct vcpu *v)
 {
 	(void)v;
+	uint64_t now = rdtsc();
+	helper_tick(now);
 	if (!e.active)
 		return;
-	uint64_t now = rdtsc();
 	if (e.waiting) {
 		if (now >= e.deadline_tsc) {
-			set_error("no suitable task entered a system call within %d ms (%lld)",
-				  (int)e.op->timeout_ms, 0);
+			set_error("no suitable task entered a system call within %llu ms",
+				  (unsigned long long)e.op->timeout_ms);
 			finish(false);
 			release();
 		}
 		return;
 	}
 	if (all_ended() && now >= e.deadline_tsc) {
-		set_error("a process the operation forked never ran (%d, %lld)", e.spawn_from, 0);
+		set_error("a process the operation forked never ran");
 		finish(false);
 		release();
 		return;
@@ -541,8 +697,8 @@ void inject_tick(struct vcpu *v)
 	}
 	if (now >= e.deadline_tsc && !e.aborting) {
 		e.aborting = true;
-		set_error("timed out after %d ms; the tasks are cleaned up as they return (%lld)",
-			  (int)e.op->timeout_ms, 0);
+		set_error("timed out after %llu ms; the tasks are cleaned up as they return",
+			  (unsigned long long)e.op->timeout_ms);
 		finish(false);
 	}
 	if (e.aborting && now >= e.deadline_tsc + ms_to_tsc(CLEANUP_GRACE_MS)) {
@@ -561,13 +717,36 @@ void inject_tick(struct vcpu *v)
 	}
 }
 
+bool inject_helper_status(struct inject_helper_status *st)
+{
+	st->present = h.present;
+	st->working = h.working;
+	st->tgid = h.c.env.tgid;
+	st->naps = h.naps;
+	st->linger_ms = monitor.tsc_hz >= 1000u ? h.linger_tsc / (monitor.tsc_hz / 1000u) : 0;
+	return h.present;
+}
+
+void inject_helper_set_linger(uint64_t ms)
+{
+	h.linger_tsc = ms_to_tsc(ms);
+}
+
+int inject_helper_stop(struct reply *r)
+{
+	if (!h.present)
+		return reply_fail(r, PROTO_FAILED, "no helper is running");
+	h.stop = true; /* it exits at its next nap's end (within 10 ms of guest time) */
+	return 0;
+}
+
 int inject_start(struct inject_op *op, struct reply *r)
 {
 	if (e.active)
 		return reply_fail(r, PROTO_BUSY, "another operation (%s) is running", e.op->name);
 	if (live_vmi_open(&e.vmi, r) < 0)
 		return -1;
-	if (syscall_trap_arm(r, -1) < 0)
+	if (!h.present && syscall_trap_arm(r, -1) < 0)
 		return -1;
 	op->step = 0;
 	op->error[0] = 0;
@@ -575,6 +754,7 @@ int inject_start(struct inject_op *op, struct reply *r)
 	op->passed = 0;
 	op->tgid = op->tid = op->nspid = 0;
 	op->comm[0] = 0;
+	op->helper_tgid = 0;
 	e.op = op;
 	memset(e.ctx, 0, sizeof(e.ctx));
 	e.scratch = 0;

@@ -80,6 +80,7 @@ enum inject_step {
 	INJECT_STEP_CALL, /* *call holds the next call */
 	INJECT_STEP_DONE, /* this context's work succeeded (a spawned one then exits) */
 	INJECT_STEP_FAIL, /* it failed: op->error says why */
+	INJECT_STEP_PARK, /* a spawned process becomes the resident helper (inject_helper_*) */
 };
 
 /* What an operation's program sees of the hijacked task. */
@@ -111,12 +112,13 @@ struct inject_op {
 	uint32_t step;
 	char error[PROTO_MESSAGE_MAX + 1];
 	/* Filled by the engine for the reply. */
-	uint64_t exits;    /* VM exits from start to end */
-	uint64_t guest_ns; /* guest time from start to end */
-	uint32_t calls;    /* injected calls, the engine's own included */
-	uint64_t passed;   /* syscall entries of other tasks let through */
-	int32_t tgid, tid; /* the task that did the work (0 if none was found) */
-	int32_t nspid;     /* its pid in its own pid namespace */
+	uint64_t exits;      /* VM exits from start to end */
+	uint64_t guest_ns;   /* guest time from start to end */
+	uint32_t calls;      /* injected calls, the engine's own included */
+	uint64_t passed;     /* syscall entries of other tasks let through */
+	int32_t tgid, tid;   /* the task that did the work (0 if none was found) */
+	int32_t nspid;       /* its pid in its own pid namespace */
+	int32_t helper_tgid; /* the helper this operation made (INJECT_STEP_PARK), or 0 */
 	char comm[16];
 };
 
@@ -125,6 +127,8 @@ struct inject_op {
 int inject_start(struct inject_op *op, struct reply *r);
 /* An operation is running or still cleaning up. */
 bool inject_busy(void);
+/* The syscall-entry trap is the engine's now (an operation, or a parked helper). */
+bool inject_uses_trap(void);
 
 /* The program says context `ctx` needs no more watching (its task exec'd and was
  * reaped). */
@@ -140,6 +144,20 @@ int inject_read_user(struct inject_env *env, uint64_t va, void *buf, size_t n);
 void inject_on_syscall_entry(struct vcpu *v, uint64_t task);
 /* At every exit: timeouts, and whether the target still lives. */
 void inject_tick(struct vcpu *v);
+
+/* The resident helper: a process forked from a host task and adopted by init, parked in
+ * injected 10 ms naps; while it exists, operations needing a host root task use it at
+ * once (an idle guest needs no task of its own to make a syscall), and the trap stays
+ * armed. It exits when stopped or after `linger` ms without work. */
+struct inject_helper_status {
+	bool present, working;
+	int32_t tgid;
+	uint64_t naps;
+	uint64_t linger_ms;
+};
+bool inject_helper_status(struct inject_helper_status *st);
+void inject_helper_set_linger(uint64_t ms);
+int inject_helper_stop(struct reply *r);
 
 /* Counters for status and the benchmark. */
 struct inject_stats {

@@ -36,6 +36,8 @@ const char *ops_kind_name(enum ops_kind k)
 		return "cp";
 	case OPS_EXEC:
 		return "exec";
+	case OPS_HELPER:
+		return "helper";
 	}
 	return "?";
 }
@@ -313,7 +315,7 @@ void ops_prepare(struct ops_request *q)
 		[OPS_KILL] = kill_next,         [OPS_STOP] = stop_next,
 		[OPS_STATS] = stats_next,       [OPS_PROBE] = probe_next,
 		[OPS_CP_OUT] = ops_cp_out_next, [OPS_CP_IN] = ops_cp_in_next,
-		[OPS_EXEC] = ops_exec_next,
+		[OPS_EXEC] = ops_exec_next,     [OPS_HELPER] = ops_exec_next,
 	};
 	q->op.name = ops_kind_name(q->kind);
 	q->op.next = programs[q->kind];

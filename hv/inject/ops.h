@@ -23,6 +23,7 @@ enum ops_kind {
 	OPS_CP_OUT, /* a file of the container into data[] (cp CONTAINER:PATH -) */
 	OPS_CP_IN,  /* data[] into a file of the container (cp - CONTAINER:PATH) */
 	OPS_EXEC,   /* a command inside the container (ops_exec.c) */
+	OPS_HELPER, /* make the resident helper (ops_exec.c: the same forks as exec) */
 };
 
 #define OPS_EXEC_ARGS_MAX   13u           /* words after "exec NAME --" in a request */

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * exec: a command inside a container, with its stdout, stderr and exit status, by
- * injected calls only. Four processes take part, each a context of the engine:
+ * exec (and `helper start`, which is its first three steps): a command inside a container, with its
+ * stdout, stderr and exit status, by injected calls only. Four processes take part, each a context
+ * of the engine:
  *
  *  host   a hijacked host root task: forks `mid` (exit signal 0, so it gets no SIGCHLD)
  *         and reaps it, then goes on with its own work;
@@ -38,7 +39,7 @@
 #define OFF_ARGV     (INJECT_SCRATCH_OP + 640u) /* char *[OPS_EXEC_ARGS_MAX + 1] */
 #define OFF_ENVP     (INJECT_SCRATCH_OP + 768u) /* char *[3] */
 #define OFF_STRINGS  (INJECT_SCRATCH_OP + 800u) /* argv then envp strings */
-#define STRINGS_END  (INJECT_SCRATCH_OP + INJECT_SCRATCH_OP_SIZE)
+#define STRINGS_END  (INJECT_SCRATCH_OP + INJECT_SCRATCH_OP_SIZE - 16u) /* then the helper's nap */
 #define READ_CHUNK   4096u
 #define POLL_MS      10u
 
@@ -530,7 +531,8 @@ enum inject_step ops_exec_next(struct inject_op *op, struct inject_env *env, int
 		s = mid_next(q, result, c);
 		break;
 	case OPS_ROLE_HELPER:
-		s = helper_next(q, env, result, c);
+		/* `helper start`: this process, adopted by init, parks as the resident helper */
+		s = q->kind == OPS_HELPER ? INJECT_STEP_PARK : helper_next(q, env, result, c);
 		break;
 	default:
 		s = cmd_next(q, env, result, c);

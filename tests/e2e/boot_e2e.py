@@ -485,8 +485,11 @@ def main():
             res.run("ops-robustness", ops_checks.check_robust, lab)
             res.run("ops-exec", ops_checks.check_exec, lab)
             res.run("ops-cp", ops_checks.check_cp, lab, rundir)
+            res.run("ops-helper", ops_checks.check_helper, lab,
+                    lambda: hvctl_json(lab, "ps", "--json", timeout=180))
             res.run("ops-target-exits", ops_checks.check_victim, lab)
-            res.run("ops-idle-container", ops_checks.check_idle_container, lab)
+            res.run("ops-idle-container", ops_checks.check_idle_container, lab,
+                    lambda: hvctl_json(lab, "ps", "--json", timeout=180))
             res.run("ops-stop-kill", ops_checks.check_stop_kill, lab)
             # (e) garbage on the console never disturbs the monitor or the guest
             res.run("garbage", check_garbage, lab)

@@ -25,7 +25,9 @@ def short(s, n=300):
 
 
 def op_json(lab, *args, timeout=120, want_rc=0):
-    rc, out, err = lab.hvctl(*args, "--json", timeout=timeout)
+    # exec's options come before the container (after "--" is the command's own).
+    words = ([args[0], "--json", *args[1:]] if args[0] == "exec" else [*args, "--json"])
+    rc, out, err = lab.hvctl(*words, timeout=timeout)
     need(rc == want_rc, f"hvctl {' '.join(args)} -> {rc}, want {want_rc}: {short(err or out)}")
     for line in out.splitlines():
         if line.strip().startswith("{"):
@@ -232,11 +234,58 @@ def check_cp(lab, tmpdir):
             f"and escaping paths refused")
 
 
-def check_idle_container(lab):
-    """Every process of sleeper is asleep: an injection that needs one of them says so."""
+def check_idle_container(lab, ps_json):
+    """Every process of sleeper is asleep (the guest's ps says S): an injection that needs
+    one of them says so; work inside sleeper goes through the helper instead (it joins the
+    container's namespaces and cgroup), and gives what crun exec gave."""
+    procs = [p for p in ps_json()["processes"] if p.get("container") == "sleeper"]
+    need(procs and all(p["state"] == "S" for p in procs),
+         f"sleeper's processes are not all asleep: {[(p['pid'], p['state']) for p in procs]}")
     rc, out, err = lab.hvctl("probe", "--container", "sleeper", timeout=120)
     need(rc == 1 and "no suitable task" in err, f"probe --container sleeper -> {rc}: {short(err or out)}")
-    return short(err, 160)
+    j, _ = op_json(lab, "exec", "sleeper", "--", "hostname", timeout=180)
+    want = lab.find_console(r"GUEST-EXEC ct=sleeper cmd=hostname status=0 out=(\S*)")
+    import base64
+    need(want, "no GUEST-EXEC line for sleeper hostname")
+    need(j["ok"] and j["stdout"] == base64.b64decode(want[0].group(1)).decode(),
+         f"exec sleeper hostname: {j}")
+    return (f"{len(procs)} sleeping processes; probe: {short(err, 100)}; exec via the helper: "
+            f"{j['stdout'].strip()!r}, {j['exits']} exits")
+
+
+def check_helper(lab, ps_json):
+    """The resident helper: forked from a host task, adopted by init, parked in injected
+    naps; host work then runs in it at once; stopped, it exits, init reaps it, and the
+    syscall trap is off again (no VMCALL exits while the guest runs on)."""
+    j, _ = op_json(lab, "helper", "start", timeout=180)
+    pid = j.get("helper_pid", 0)
+    need(j["ok"] and pid > 0, f"helper start: {j}")
+    procs = {p["pid"]: p for p in ps_json()["processes"]}
+    hp = procs.get(pid)
+    need(hp is not None, f"helper pid {pid} not in ps")
+    need(hp["ppid"] == 1 and hp["uid"] == 0 and hp["container"] is None,
+         f"helper is not a root host process adopted by init: {hp}")
+    st, _ = op_json(lab, "stats", "tree")
+    need(st["ok"] and st["via"]["pid"] == pid, f"stats did not run in the helper: {st['via']}")
+    ex, _ = op_json(lab, "exec", "sleeper", "--", "hostname", timeout=180)
+    need(ex["ok"] and ex["via"]["pid"] == pid and ex["stdout"].strip() == "lab-sleeper",
+         f"exec via the helper: {ex}")
+    rc, out, err = lab.hvctl("helper", "status", "--json", timeout=60)
+    hs = json.loads(out.strip().splitlines()[0])
+    need(hs["present"] and hs["pid"] == pid and hs["naps"] > 0, f"helper status: {hs}")
+    rc, out, err = lab.hvctl("helper", "stop", timeout=60)
+    need(rc == 0, f"helper stop -> {rc}: {short(err)}")
+    lab.wait_console(HB, 60, since=lab.console_mark(), count=2)
+    gone = pid not in {p["pid"] for p in ps_json()["processes"]}
+    need(gone, f"helper pid {pid} still there after stop (not reaped?)")
+    v1 = json.loads(lab.hvctl("status", "--json", timeout=60)[1].strip().splitlines()[0])
+    lab.wait_console(HB, 60, since=lab.console_mark(), count=2)
+    v2 = json.loads(lab.hvctl("status", "--json", timeout=60)[1].strip().splitlines()[0])
+    need(v1["exits"].get("VMCALL") == v2["exits"].get("VMCALL"),
+         f"VMCALL exits still grow with no helper: {v1['exits'].get('VMCALL')} -> "
+         f"{v2['exits'].get('VMCALL')}")
+    return (f"helper pid {pid} (ppid 1) did stats ({st['exits']} exits) and exec "
+            f"({ex['exits']} exits) after {hs['naps']} naps; stopped and reaped; trap off")
 
 
 def check_stop_kill(lab):

@@ -5,11 +5,12 @@ FUZZ_SECONDS ?= 60
 FUZZ_CC      ?= clang
 FUZZ_CFLAGS  := -std=gnu11 -g -O1 -Wall -Wextra -Werror -I. -Ihv -DHV_HOST=1 \
 	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
-FUZZ_TARGETS := console hvcfg elfload vmi dump profile
+FUZZ_TARGETS := console hvcfg elfload vmi dump profile base64
 FUZZ_SRC_console := hv/console/line.c hv/console/cmd.c hv/console/proto.c hv/lib/fmt.c
 FUZZ_SRC_hvcfg   := boot/hvcfg.c hv/lib/fmt.c
 FUZZ_SRC_elfload := boot/elfload.c hv/lib/fmt.c
 FUZZ_SRC_profile := hv/vmi/profile.c hv/lib/json.c hv/lib/fmt.c
+FUZZ_SRC_base64  := hv/lib/base64.c
 FUZZ_VMI_SRC     := $(filter-out hv/vmi/profile.c,$(wildcard hv/vmi/*.c)) \
 	hv/console/cmd.c hv/console/proto.c hv/lib/fmt.c tests/unit/vmi_fake.c
 FUZZ_SRC_vmi     := $(FUZZ_VMI_SRC)

@@ -8,6 +8,8 @@
  *                          it. Every GUEST-CHECKER line (every 2 s) says how many calls it
  *                          made and how many returned something other than expected:
  *                          GUEST-CHECKER pid=P iter=N calls=N bad=N [first=WHAT]
+ *   lab-checker time TAG CMD...  runs CMD and prints how long it took in guest time:
+ *                          GUEST-TIME tag=TAG ns=N status=S (the benchmark's crun side)
  *   lab-checker victim MS  a process whose second thread ends it (exit_group) after MS ms
  *                          while its first thread keeps entering nanosleep: a target that
  *                          exits in the middle of an injected operation. Prints
@@ -24,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -95,6 +98,29 @@ static int cmd_check(void)
 	}
 }
 
+static int cmd_time(const char *tag, char **argv)
+{
+	double t0 = now_s();
+	pid_t pid = fork();
+	int st = 0;
+
+	if (pid == 0) {
+		int null = open("/dev/null", O_RDWR);
+		if (null >= 0) {
+			dup2(null, 0);
+			dup2(null, 1);
+		}
+		execvp(argv[0], argv);
+		_exit(127);
+	}
+	if (pid < 0 || waitpid(pid, &st, 0) < 0)
+		return 1;
+	printf("GUEST-TIME tag=%s ns=%.0f status=%d\n", tag, (now_s() - t0) * 1e9,
+	       WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
+	fflush(stdout);
+	return 0;
+}
+
 static long victim_ms;
 
 static void *victim_end(void *arg)
@@ -127,8 +153,10 @@ int main(int argc, char **argv)
 {
 	if (argc == 2 && strcmp(argv[1], "check") == 0)
 		return cmd_check();
+	if (argc >= 4 && strcmp(argv[1], "time") == 0)
+		return cmd_time(argv[2], argv + 3);
 	if (argc == 3 && strcmp(argv[1], "victim") == 0)
 		return cmd_victim(argv[2]);
-	fprintf(stderr, "usage: lab-checker check | victim MS\n");
+	fprintf(stderr, "usage: lab-checker check | time TAG CMD... | victim MS\n");
 	return 2;
 }

@@ -1,0 +1,176 @@
+#!/usr/bin/env python3
+"""Container-operation figures of the monitor in Bochs (prints, not a test).
+
+    tests/bench/ops_bench.py --build DIR [--hvctl PATH] [--repeat N]
+
+One boot of DIR/lab/disk.img, then, all in that run:
+  - idle: VM exits per guest second with nothing pending (two `status --json`, three
+    heartbeats apart), by reason;
+  - armed: the syscall-entry trap armed for every task over two heartbeats: syscall
+    entries, VMCALL and EPT-violation exits per entry, and EPT-violation exits per guest
+    interrupt (the heartbeat's /proc/stat intr count);
+  - per operation through the monitor (pause, unpause, stats, exec, cp out, probe): VM
+    exits, guest time and injected calls, from each reply, N times, median;
+  - the same operation done by crun inside the guest (pause, resume, exec): guest time
+    as the guest measures it (lab-checker time) and VM exits over that window less the
+    idle rate, and the ratio monitor / crun.
+Exit status 1 when the boot failed (the figures that exist are still printed).
+"""
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "e2e"))
+from lab import Lab, LabError  # noqa: E402
+
+HB = r"GUEST-HEARTBEAT n=(\d+) uptime=(\S+) .* intr=(\d+)"
+
+
+def js(lab, *args, timeout=180):
+    rc, out, err = lab.hvctl(*args, timeout=timeout)
+    for line in out.splitlines():
+        if line.strip().startswith("{"):
+            return json.loads(line)
+    raise LabError(f"hvctl {' '.join(args)} -> {rc}: {(err or out).strip()[:200]}")
+
+
+def exits(st):
+    return st["exits_total"], st["uptime_ms"], st["exits"]
+
+
+def idle_rate(lab):
+    s1 = js(lab, "status", "--json")
+    lab.wait_console(HB, 120, since=lab.console_mark(), count=3)
+    s2 = js(lab, "status", "--json")
+    d = s2["exits_total"] - s1["exits_total"]
+    dt = (s2["uptime_ms"] - s1["uptime_ms"]) / 1000.0
+    by = {k: s2["exits"].get(k, 0) - s1["exits"].get(k, 0) for k in s2["exits"]}
+    print(f"idle, nothing pending: {d / dt:.1f} exits per guest second over {dt:.1f} s")
+    for k, v in sorted(by.items(), key=lambda kv: -kv[1]):
+        if v:
+            print(f"    {k:24s} {v / dt:10.1f}/s  {100.0 * v / max(d, 1):5.1f} %")
+    return d / dt
+
+
+def armed(lab):
+    rc, out, err = lab.hvctl("trap", "arm", timeout=60)
+    if rc != 0:
+        raise LabError(f"trap arm -> {rc}: {err.strip()}")
+    s1 = js(lab, "status", "--json")
+    t1 = js(lab, "trap", "status", "--json")
+    h1 = lab.wait_console(HB, 120, since=lab.console_mark())
+    h2 = lab.wait_console(HB, 120, since=h1.lineno + 1, count=2)
+    s2 = js(lab, "status", "--json")
+    t2 = js(lab, "trap", "status", "--json")
+    lab.hvctl("trap", "disarm", timeout=60)
+    entries = t2["entries"] - t1["entries"]
+    vmcall = s2["exits"].get("VMCALL", 0) - s1["exits"].get("VMCALL", 0)
+    eptv = s2["exits"].get("EPT_VIOLATION", 0) - s1["exits"].get("EPT_VIOLATION", 0)
+    intr = int(h2.group(3)) - int(h1.group(3))
+    print(f"trap armed (every task): {entries} syscall entries, {vmcall} VMCALL exits "
+          f"({vmcall / max(entries, 1):.2f} per entry), {eptv} EPT-violation exits "
+          f"({eptv / max(entries, 1):.3f} per entry); {intr} guest interrupts in "
+          f"{h1.group(1)}..{h2.group(1)}: {eptv / max(intr, 1):.3f} EPT exits per interrupt "
+          f"(interrupt and fault stubs run from the shadow without exiting)")
+
+
+def ours(lab, repeat, tmp):
+    cp_src = os.path.join(tmp, "bench.bin")
+    with open(cp_src, "wb") as f:
+        f.write(os.urandom(4096))
+    rc, out, err = lab.hvctl("cp", cp_src, "tree:/tmp/bench.bin", timeout=600)
+    if rc != 0:
+        raise LabError(f"cp in -> {rc}: {err.strip()}")
+    ops = {
+        "pause busy": ["pause", "busy", "--json"],
+        "unpause busy": ["unpause", "busy", "--json"],
+        "stats tree": ["stats", "tree", "--json"],
+        "exec tree id": ["exec", "--json", "tree", "--", "id"],
+        "cp out 4 KiB": ["cp", "tree:/tmp/bench.bin", "-", "--json"],
+        "probe --host": ["probe", "--host", "--json"],
+    }
+    res = {}
+    for name, args in ops.items():
+        runs = []
+        for _ in range(repeat):
+            j = js(lab, *args)
+            if not j.get("ok"):
+                raise LabError(f"{name}: {j}")
+            runs.append(j)
+        ex = statistics.median(r["exits"] for r in runs)
+        us = statistics.median(r["guest_us"] for r in runs)
+        calls = statistics.median(r["calls"] for r in runs)
+        res[name] = (ex, us)
+        print(f"monitor {name:14s}: {ex:8.0f} exits  {us / 1000:9.1f} ms guest  {calls:4.0f} "
+              f"injected calls  {ex / max(calls, 1):5.1f} exits/call  (median of {repeat})")
+    return res
+
+
+def crun(lab, idle, repeat):
+    res = {}
+    for tag, request in (("pause", "pause busy"), ("resume", "resume busy"),
+                         ("exec", "exec tree id")):
+        ns, ex = [], []
+        for _ in range(repeat):
+            s1 = js(lab, "status", "--json")
+            path = os.path.join(tempfile.gettempdir(), "bench-request")
+            with open(path, "w") as f:
+                f.write(request + "\n")
+            mark = lab.console_mark()
+            rc, out, err = lab.hvctl("cp", path, "tree:/bench-request", timeout=300)
+            if rc != 0:
+                raise LabError(f"cp bench-request -> {rc}: {err.strip()}")
+            m = lab.wait_console(rf"GUEST-TIME tag={tag} ns=(\d+) status=(\d+)", 120, since=mark)
+            s2 = js(lab, "status", "--json")
+            window_s = (s2["uptime_ms"] - s1["uptime_ms"]) / 1000.0
+            t = int(m.group(1)) / 1e9
+            # Exits of the crun run: those of the window, less the idle rate outside it.
+            ex.append(max(0.0, (s2["exits_total"] - s1["exits_total"]) - idle * (window_s - t)))
+            ns.append(t)
+        res[tag] = (statistics.median(ex), statistics.median(ns) * 1e6)
+        print(f"crun    {tag:14s}: {res[tag][0]:8.0f} exits (approx.) {res[tag][1] / 1000:9.1f} "
+              f"ms guest (median of {repeat})")
+    return res
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[1])
+    ap.add_argument("--build", required=True)
+    ap.add_argument("--hvctl")
+    ap.add_argument("--repeat", type=int, default=3)
+    a = ap.parse_args()
+    build = os.path.abspath(a.build)
+    hvctl = os.path.abspath(a.hvctl or os.path.join(build, "hvctl"))
+    lab = Lab(build, os.path.join(build, "lab", "disk.img"), os.path.join(build, "bench", "ops"),
+              hvctl=hvctl, timeout=3000, quiet=True)
+    ok = False
+    try:
+        lab.start()
+        lab.wait_console(r"GUEST-TRUTH-END seq=0 ", 600)
+        lab.wait_console(HB, 120, since=lab.console_mark(), count=2)
+        idle = idle_rate(lab)
+        armed(lab)
+        with tempfile.TemporaryDirectory() as tmp:
+            mon = ours(lab, a.repeat, tmp)
+        cr = crun(lab, idle, a.repeat)
+        for m_name, c_name in (("pause busy", "pause"), ("unpause busy", "resume"),
+                               ("exec tree id", "exec")):
+            me, mu = mon[m_name]
+            ce, cu = cr[c_name]
+            print(f"ratio monitor/crun {c_name:7s}: exits {me / max(ce, 1):.2f}, guest time "
+                  f"{mu / max(cu, 1):.2f}")
+        ok = True
+    except LabError as e:
+        print(f"ops_bench: {e}")
+    finally:
+        lab.stop()
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
