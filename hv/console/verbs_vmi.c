@@ -38,18 +38,26 @@ static bool page_is_guest_ram(uint64_t pa)
 	return false;
 }
 
+/* [gpa, gpa + n) lies in guest RAM, page by page (and does not wrap). */
+static bool range_is_guest_ram(uint64_t gpa, size_t n)
+{
+	if (gpa + n < gpa)
+		return false;
+	for (uint64_t page = gpa & ~(PAGE_SIZE_4K - 1); page < gpa + n; page += PAGE_SIZE_4K) {
+		if (!page_is_guest_ram(page))
+			return false;
+	}
+	return true;
+}
+
 /* Guest-physical == host-physical (identity EPT), and the host maps all RAM. */
 static int live_read_phys(void *ctx, uint64_t gpa, void *buf, size_t n)
 {
 	(void)ctx;
 	if (n == 0)
 		return 0;
-	if (gpa + n < gpa)
+	if (!range_is_guest_ram(gpa, n))
 		return -1;
-	for (uint64_t page = gpa & ~(PAGE_SIZE_4K - 1); page < gpa + n; page += PAGE_SIZE_4K) {
-		if (!page_is_guest_ram(page))
-			return -1;
-	}
 	memcpy(buf, (const void *)(uintptr_t)gpa, n);
 	return 0;
 }
@@ -60,12 +68,8 @@ int live_write_phys(uint64_t gpa, const void *buf, size_t n)
 {
 	if (n == 0)
 		return 0;
-	if (gpa + n < gpa)
+	if (!range_is_guest_ram(gpa, n))
 		return -1;
-	for (uint64_t page = gpa & ~(PAGE_SIZE_4K - 1); page < gpa + n; page += PAGE_SIZE_4K) {
-		if (!page_is_guest_ram(page))
-			return -1;
-	}
 	memcpy((void *)(uintptr_t)gpa, buf, n);
 	return 0;
 }

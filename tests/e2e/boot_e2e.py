@@ -24,6 +24,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__)))), "tools", "lab"))
 from lab import Lab, LabError, parse_kv  # noqa: E402
+from checks import Failed, need, short  # noqa: E402
+import ops_checks  # noqa: E402
 
 HB = r"GUEST-HEARTBEAT n=(\d+) uptime=(\S+) com2=(\S+)"
 
@@ -45,7 +47,7 @@ class Results:
         """Run check FN: it returns a detail string (PASS) or raises Failed (FAIL)."""
         try:
             detail = fn(*args)
-        except (Failed, ops_failed()) as e:
+        except Failed as e:
             self.fail(name, str(e))
         except LabError as e:
             self.fail(name, f"lab: {e}")
@@ -55,23 +57,6 @@ class Results:
             self.ok(name, detail or "")
 
 
-class Failed(Exception):
-    pass
-
-
-def ops_failed():
-    import ops_checks  # noqa: E402
-    return ops_checks.Failed
-
-
-def need(cond, why):
-    if not cond:
-        raise Failed(why)
-
-
-def short(s, n=300):
-    s = s.strip().replace("\n", " | ")
-    return s if len(s) <= n else s[:n] + "..."
 
 
 def hvctl_json(lab, *args, timeout=15):
@@ -478,7 +463,6 @@ def main():
             # (g) the syscall-entry trap: armed it sees syscalls, disarmed it costs nothing
             res.run("syscall-trap", check_syscall_trap, lab)
             # (h) container operations by injected system calls (issue 4)
-            import ops_checks  # noqa: E402
             res.run("ops-errors", ops_checks.check_errors, lab)
             res.run("ops-stats", ops_checks.check_stats, lab)
             res.run("ops-pause-unpause", ops_checks.check_pause, lab)

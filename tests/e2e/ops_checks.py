@@ -5,23 +5,9 @@ GUEST-CRUN, GUEST-CHECKER lines that tools/lab/guest/init and lab-checker print)
 import json
 import re
 
-from lab import LabError  # noqa: F401
+from checks import need, short
 
 HB = r"GUEST-HEARTBEAT n=(\d+) uptime=(\S+) com2=(\S+) busy=(\S+) frozen=(\S+)"
-
-
-class Failed(Exception):
-    pass
-
-
-def need(cond, why):
-    if not cond:
-        raise Failed(why)
-
-
-def short(s, n=300):
-    s = s.strip().replace("\n", " | ")
-    return s if len(s) <= n else s[:n] + "..."
 
 
 def op_json(lab, *args, timeout=120, want_rc=0):
@@ -119,14 +105,16 @@ def check_stats(lab):
 
 
 def checker_line(lab, since):
-    return lab.wait_console(r"GUEST-CHECKER pid=(\d+) iter=(\d+) calls=(\d+) bad=(\d+)(.*)",
-                            120, since=since)
+    return lab.wait_console(
+        r"GUEST-CHECKER pid=(\d+) iter=(\d+) calls=(\d+) bad=(\d+) maps=(-?\d+)(.*)", 120,
+        since=since)
 
 
 def check_robust(lab, n_each=100):
     """At least 200 getpid injections into the checker (by pid, and as any process of its
     container) while it runs its own checked syscall loop: every injected result is the
-    task's pid, the checker sees zero wrong results, and it keeps running."""
+    task's pid, the checker sees zero wrong results (its syscalls' results, and every
+    register the kernel preserves), it keeps running, and no scratch mapping is left."""
     st = lab.wait_console(r"GUEST-CRUN n=\d+ id=checker pid=(\d+) status=running", 120)
     pid = int(st.group(1))
     c0 = checker_line(lab, lab.console_mark())
@@ -145,9 +133,13 @@ def check_robust(lab, n_each=100):
     need(c1.group(1) == c0.group(1), f"checker restarted: pid {c0.group(1)} -> {c1.group(1)}")
     need(int(c1.group(4)) == 0, f"checker saw wrong results: {c1.line}")
     need(int(c1.group(3)) > int(c0.group(3)), f"checker made no calls: {c0.line} / {c1.line}")
+    # The checker counts its own mappings: every scratch area was unmapped again.
+    need(c1.group(5) == c0.group(5) and int(c0.group(5)) > 0,
+         f"checker's /proc/self/maps lines {c0.group(5)} -> {c1.group(5)}")
     exits = [r["exits"] for r in results]
     return (f"{len(results)} injections into pid {pid}, 0 wrong; checker {c0.group(3)} -> "
-            f"{c1.group(3)} calls, bad=0; exits per op min {min(exits)} median "
+            f"{c1.group(3)} calls (registers checked too), bad=0, maps {c1.group(5)} before "
+            f"and after; exits per op min {min(exits)} median "
             f"{sorted(exits)[len(exits) // 2]} max {max(exits)}")
 
 

@@ -49,6 +49,83 @@ static double now_s(void)
 	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
 }
 
+/* getpid through SYSCALL with a known value in every register the kernel must preserve
+ * (all but RAX, RCX, R11: arch/x86/entry/entry_64.S): an injection that did not restore
+ * one of them would show here. True when all came back and RAX is our pid. */
+static bool registers_kept(long pid)
+{
+	long rax = SYS_getpid;
+	register long acc __asm__("r11");
+	/* After the call each register is XORed with what it held (0 if kept) and the results
+	 * are ORed into R11: no memory operand, since RSP moves while they are saved. */
+	__asm__ volatile("push %%rbx\n\t"
+			 "push %%rbp\n\t"
+			 "push %%r12\n\t"
+			 "push %%r13\n\t"
+			 "push %%r14\n\t"
+			 "push %%r15\n\t"
+			 "mov $0x1111111111111111, %%rbx\n\t"
+			 "mov $0x2222222222222222, %%rbp\n\t"
+			 "mov $0x3333333333333333, %%r12\n\t"
+			 "mov $0x4444444444444444, %%r13\n\t"
+			 "mov $0x5555555555555555, %%r14\n\t"
+			 "mov $0x6666666666666666, %%r15\n\t"
+			 "mov $0x7777777777777777, %%rdi\n\t"
+			 "mov $0x0888888888888888, %%rsi\n\t"
+			 "mov $0x0999999999999999, %%rdx\n\t"
+			 "mov $0x0aaaaaaaaaaaaaaa, %%r10\n\t"
+			 "mov $0x0bbbbbbbbbbbbbbb, %%r8\n\t"
+			 "mov $0x0ccccccccccccccc, %%r9\n\t"
+			 "syscall\n\t"
+			 "mov $0x1111111111111111, %%rcx\n\t xor %%rcx, %%rbx\n\t"
+			 "mov $0x2222222222222222, %%rcx\n\t xor %%rcx, %%rbp\n\t"
+			 "mov $0x3333333333333333, %%rcx\n\t xor %%rcx, %%r12\n\t"
+			 "mov $0x4444444444444444, %%rcx\n\t xor %%rcx, %%r13\n\t"
+			 "mov $0x5555555555555555, %%rcx\n\t xor %%rcx, %%r14\n\t"
+			 "mov $0x6666666666666666, %%rcx\n\t xor %%rcx, %%r15\n\t"
+			 "mov $0x7777777777777777, %%rcx\n\t xor %%rcx, %%rdi\n\t"
+			 "mov $0x0888888888888888, %%rcx\n\t xor %%rcx, %%rsi\n\t"
+			 "mov $0x0999999999999999, %%rcx\n\t xor %%rcx, %%rdx\n\t"
+			 "mov $0x0aaaaaaaaaaaaaaa, %%rcx\n\t xor %%rcx, %%r10\n\t"
+			 "mov $0x0bbbbbbbbbbbbbbb, %%rcx\n\t xor %%rcx, %%r8\n\t"
+			 "mov $0x0ccccccccccccccc, %%rcx\n\t xor %%rcx, %%r9\n\t"
+			 "mov %%rbx, %%r11\n\t"
+			 "or %%rbp, %%r11\n\t"
+			 "or %%r12, %%r11\n\t"
+			 "or %%r13, %%r11\n\t"
+			 "or %%r14, %%r11\n\t"
+			 "or %%r15, %%r11\n\t"
+			 "or %%rdi, %%r11\n\t"
+			 "or %%rsi, %%r11\n\t"
+			 "or %%rdx, %%r11\n\t"
+			 "or %%r10, %%r11\n\t"
+			 "or %%r8, %%r11\n\t"
+			 "or %%r9, %%r11\n\t"
+			 "pop %%r15\n\t"
+			 "pop %%r14\n\t"
+			 "pop %%r13\n\t"
+			 "pop %%r12\n\t"
+			 "pop %%rbp\n\t"
+			 "pop %%rbx\n\t"
+			 : "+a"(rax), "=r"(acc)
+			 :
+			 : "rcx", "rdi", "rsi", "rdx", "r8", "r9", "r10", "memory", "cc");
+	return acc == 0 && rax == pid;
+}
+
+/* Lines of /proc/self/maps: an injection's scratch area must not be left behind. */
+static int count_maps(void)
+{
+	FILE *f = fopen("/proc/self/maps", "r");
+	int n = 0, c;
+	if (!f)
+		return -1;
+	while ((c = fgetc(f)) != EOF)
+		n += c == '\n';
+	fclose(f);
+	return n;
+}
+
 /* Raw syscalls (not the vDSO) so each one enters the kernel through SYSCALL. */
 static int cmd_check(void)
 {
@@ -73,6 +150,7 @@ static int cmd_check(void)
 		int len = snprintf(msg, sizeof(msg), "msg-%llu", iter);
 
 		expect(syscall(SYS_getpid) == pid, "getpid");
+		expect(registers_kept(pid), "registers");
 		expect(syscall(SYS_getppid) == ppid, "getppid");
 		expect(syscall(SYS_write, fds[1], msg, (size_t)len) == len, "write");
 		memset(buf, 0, sizeof(buf));
@@ -91,8 +169,9 @@ static int cmd_check(void)
 		expect(syscall(SYS_nanosleep, &nap, NULL) == 0, "nanosleep");
 		if (now_s() >= next) {
 			next += 2.0;
-			printf("GUEST-CHECKER pid=%d iter=%llu calls=%llu bad=%llu%s%s\n", (int)pid,
-			       iter, calls, bad, bad ? " first=" : "", bad ? first_bad : "");
+			printf("GUEST-CHECKER pid=%d iter=%llu calls=%llu bad=%llu maps=%d%s%s\n",
+			       (int)pid, iter, calls, bad, count_maps(), bad ? " first=" : "",
+			       bad ? first_bad : "");
 			fflush(stdout);
 		}
 	}
