@@ -126,26 +126,66 @@ static int64_t plain_value(const char *text)
 	return v;
 }
 
+struct cg_stats {
+	int64_t usage, user, sys, mem, pids;
+};
+
+static struct cg_stats parse_stats(const char text[OPS_STATS_FILES][OPS_STATS_TEXT_MAX])
+{
+	return (struct cg_stats){
+		stat_value(text[0], "usage_usec"), stat_value(text[0], "user_usec"),
+		stat_value(text[0], "system_usec"), plain_value(text[1]), plain_value(text[2])};
+}
+
+static void stats_json_object(struct reply *r, const struct cg_stats *s)
+{
+	reply_printf(r,
+		     "{\"cpu_usage_usec\":%lld,\"cpu_user_usec\":%lld,\"cpu_system_usec\":%lld,"
+		     "\"memory_current\":%lld,\"pids_current\":%lld",
+		     (long long)s->usage, (long long)s->user, (long long)s->sys, (long long)s->mem,
+		     (long long)s->pids);
+}
+
+static void stats_row(struct reply *r, const char *name, const struct cg_stats *s)
+{
+	reply_line(r, "%-16s %14lld %14lld %14lld %16lld %6lld", name, (long long)s->usage,
+		   (long long)s->user, (long long)s->sys, (long long)s->mem, (long long)s->pids);
+}
+
+/* One container: "stats":{...}; every container (no name): "containers":[{...},...]. */
 static void stats_body(struct reply *r, const struct ops_request *q)
 {
-	int64_t usage = stat_value(q->text[0], "usage_usec");
-	int64_t user = stat_value(q->text[0], "user_usec");
-	int64_t sys = stat_value(q->text[0], "system_usec");
-	int64_t mem = plain_value(q->text[1]);
-	int64_t pids = plain_value(q->text[2]);
+	if (q->json && q->nct == 0) {
+		struct cg_stats s = parse_stats(q->text);
+		reply_printf(r, ",\"stats\":");
+		stats_json_object(r, &s);
+		reply_printf(r, "}");
+		return;
+	}
 	if (q->json) {
-		reply_printf(r,
-			     ",\"stats\":{\"cpu_usage_usec\":%lld,\"cpu_user_usec\":%lld,"
-			     "\"cpu_system_usec\":%lld,\"memory_current\":%lld,"
-			     "\"pids_current\":%lld}",
-			     (long long)usage, (long long)user, (long long)sys, (long long)mem,
-			     (long long)pids);
+		reply_printf(r, ",\"containers\":[");
+		for (uint32_t i = 0; i < q->nct; i++) {
+			struct cg_stats s =
+				parse_stats((const char(*)[OPS_STATS_TEXT_MAX])q->all_text[i]);
+			reply_printf(r, "%s", i ? "," : "");
+			stats_json_object(r, &s);
+			reply_printf(r, ",\"container\":");
+			reply_json_string(r, q->ct_names[i]);
+			reply_printf(r, "}");
+		}
+		reply_printf(r, "]");
 		return;
 	}
 	reply_line(r, "%-16s %14s %14s %14s %16s %6s", "CONTAINER", "CPU usage us", "user us",
 		   "system us", "memory bytes", "pids");
-	reply_line(r, "%-16s %14lld %14lld %14lld %16lld %6lld", q->ct.name, (long long)usage,
-		   (long long)user, (long long)sys, (long long)mem, (long long)pids);
+	if (q->nct == 0) {
+		struct cg_stats s = parse_stats(q->text);
+		stats_row(r, q->ct.name, &s);
+	}
+	for (uint32_t i = 0; i < q->nct; i++) {
+		struct cg_stats s = parse_stats((const char(*)[OPS_STATS_TEXT_MAX])q->all_text[i]);
+		stats_row(r, q->ct_names[i], &s);
+	}
 }
 
 /* wait4's status word (include/uapi/linux/wait.h via the WIFEXITED macros): the exit code,
@@ -219,7 +259,7 @@ static void reply_body(struct reply *r, void *ctx)
 		body_common_json(r, q, ok);
 		if (q->kind != OPS_PROBE) {
 			reply_printf(r, ",\"container\":");
-			reply_json_string(r, q->ct.name);
+			reply_json_string(r, q->nct ? 0 : q->ct.name);
 		}
 		if (q->kind == OPS_PROBE)
 			reply_printf(r, ",\"getpid\":%lld", (long long)q->getpid_result);
@@ -414,7 +454,34 @@ int verb_stop(struct reply *r, int argc, char **argv)
 
 int verb_stats(struct reply *r, int argc, char **argv)
 {
-	return container_verb(r, argc, argv, OPS_STATS, VERB_STATS_USAGE, 0);
+	bool named = false;
+	for (int i = 1; i < argc; i++)
+		named |= argv[i][0] != '-';
+	if (named)
+		return container_verb(r, argc, argv, OPS_STATS, VERB_STATS_USAGE, 0);
+	/* Every container that has processes (a stopped one has no cgroup files left to
+	 * read, or none that memory shows). */
+	static const char *const json_only[] = {"--json", 0};
+	if (cmd_expect_only_flags(r, argc, argv, json_only) < 0 || busy_check(r) < 0)
+		return -1;
+	memset(&req, 0, sizeof(req));
+	req.kind = OPS_STATS;
+	req.json = cmd_has_flag(argc, argv, "--json");
+	static struct vmi_container all[OPS_STATS_ALL_MAX];
+	size_t n;
+	if (live_list_containers(r, all, OPS_STATS_ALL_MAX, &n) < 0)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		if (all[i].state == VMI_CT_STOPPED || all[i].live == 0)
+			continue;
+		memcpy(req.ct_names[req.nct], all[i].name, sizeof(req.ct_names[0]));
+		memcpy(req.ct_cgroups[req.nct], all[i].cgroup, sizeof(req.ct_cgroups[0]));
+		req.nct++;
+	}
+	if (req.nct == 0)
+		return reply_fail(r, PROTO_FAILED, "no running or paused container");
+	req.op.target.kind = INJECT_TARGET_HOST_ROOT;
+	return start(r, &req);
 }
 
 int verb_probe(struct reply *r, int argc, char **argv)

@@ -9,7 +9,7 @@
 #define VERB_UNPAUSE_USAGE "unpause CONTAINER [--json]"
 #define VERB_KILL_USAGE    "kill [-s SIGNAL] CONTAINER [--json]"
 #define VERB_STOP_USAGE    "stop [-t SECONDS] CONTAINER [--json]"
-#define VERB_STATS_USAGE   "stats CONTAINER [--json]"
+#define VERB_STATS_USAGE   "stats [CONTAINER] [--json]"
 #define VERB_HELPER_USAGE  "helper start [--linger SECONDS] [--json] | stop | status [--json]"
 #define VERB_EXEC_USAGE    "exec [--json] CONTAINER -- CMD [ARGS...]"
 #define VERB_CP_USAGE      "cp CONTAINER:PATH - | cp - CONTAINER:PATH [--json]"

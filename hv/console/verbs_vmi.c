@@ -109,6 +109,18 @@ static int live_open(struct reply *r)
 	return live_vmi_open(&live, r);
 }
 
+int live_list_containers(struct reply *r, struct vmi_container *out, size_t cap, size_t *n)
+{
+	if (live_open(r) < 0)
+		return -1;
+	if (vmi_containers_collect(&live, live_containers, LIVE_CONTAINERS_MAX, n, 0) < 0)
+		*n = LIVE_CONTAINERS_MAX;
+	if (*n > cap)
+		*n = cap;
+	memcpy(out, live_containers, *n * sizeof(out[0]));
+	return 0;
+}
+
 int live_find_container(struct reply *r, const char *name, struct vmi_container *out,
 			uint64_t *cgroup)
 {

@@ -19,6 +19,8 @@ int live_write_phys(uint64_t gpa, const void *buf, size_t n);
 /* The container whose id or name is `name` (or a unique id prefix of 3+ characters), as
  * the guest's memory shows it now, and the struct cgroup * of its init (0 if none); -1 with
  * reply_fail when none or several match. */
+/* Every container the guest's memory shows now (at most cap): 0, or -1 with reply_fail. */
+int live_list_containers(struct reply *r, struct vmi_container *out, size_t cap, size_t *n);
 int live_find_container(struct reply *r, const char *name, struct vmi_container *out,
 			uint64_t *cgroup);
 

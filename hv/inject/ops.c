@@ -251,6 +251,14 @@ static enum inject_step stats_next(struct inject_op *op, struct inject_env *env,
 	case ST_OPEN:
 		if (q->op.error[0])
 			return INJECT_STEP_FAIL;
+		if (q->file >= OPS_STATS_FILES && q->nct > 0) {
+			/* every container: keep this one's files, go on with the next */
+			memcpy(q->all_text[q->cur], q->text, sizeof(q->text));
+			if (++q->cur >= q->nct)
+				return INJECT_STEP_DONE;
+			memcpy(q->ct.cgroup, q->ct_cgroups[q->cur], sizeof(q->ct.cgroup));
+			q->file = 0;
+		}
 		if (q->file >= OPS_STATS_FILES)
 			return INJECT_STEP_DONE;
 		q->phase = ST_READ;
@@ -326,6 +334,9 @@ void ops_prepare(struct ops_request *q)
 	q->killed = false;
 	q->state_reached = false;
 	q->file = 0;
+	q->cur = 0;
+	if (q->nct > 0)
+		memcpy(q->ct.cgroup, q->ct_cgroups[0], sizeof(q->ct.cgroup));
 	q->getpid_result = 0;
 	q->dirfd = -1;
 	q->done_len = 0;

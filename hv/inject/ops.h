@@ -35,6 +35,7 @@ enum { OPS_ROLE_HOST, OPS_ROLE_MID, OPS_ROLE_HELPER, OPS_ROLE_CMD };
 #define OPS_PATH_MAX 240u /* a container path on the console (a request is 255 bytes) */
 
 #define OPS_STATS_FILES    3u
+#define OPS_STATS_ALL_MAX  16u /* containers in one `stats` without a name */
 #define OPS_STATS_TEXT_MAX 512u
 #define OPS_STOP_POLL_MS   100u
 #define OPS_FREEZE_POLL_MS 20u
@@ -60,6 +61,11 @@ struct ops_request {
 	uint32_t file;
 	int64_t getpid_result;
 	char text[OPS_STATS_FILES][OPS_STATS_TEXT_MAX];
+	/* stats of every container (no name): each one's name and files, in turn */
+	uint32_t nct, cur;
+	char ct_names[OPS_STATS_ALL_MAX][VMI_ID_MAX];
+	char ct_cgroups[OPS_STATS_ALL_MAX][VMI_PATH_MAX];
+	char all_text[OPS_STATS_ALL_MAX][OPS_STATS_FILES][OPS_STATS_TEXT_MAX];
 
 	/* cp */
 	char path[OPS_PATH_MAX + 1];

@@ -156,14 +156,28 @@ def main():
         idle = idle_rate(lab)
         armed(lab)
         with tempfile.TemporaryDirectory() as tmp:
+            print("-- operations, each waiting for a host task's own syscall:")
             mon = ours(lab, a.repeat, tmp)
+            print("-- the same with the resident helper parked (no wait for a syscall):")
+            h = js(lab, "helper", "start", "--json")
+            if not h.get("ok"):
+                raise LabError(f"helper start: {h}")
+            s1 = js(lab, "status", "--json")
+            lab.wait_console(HB, 120, since=lab.console_mark(), count=2)
+            s2 = js(lab, "status", "--json")
+            dt = (s2["uptime_ms"] - s1["uptime_ms"]) / 1000.0
+            print(f"helper parked: {(s2['exits_total'] - s1['exits_total']) / dt:.1f} exits "
+                  f"per guest second (idle without it: {idle:.1f})")
+            mon_h = ours(lab, a.repeat, tmp)
+            lab.hvctl("helper", "stop", timeout=60)
         cr = crun(lab, idle, a.repeat)
         for m_name, c_name in (("pause busy", "pause"), ("unpause busy", "resume"),
                                ("exec tree id", "exec")):
-            me, mu = mon[m_name]
             ce, cu = cr[c_name]
-            print(f"ratio monitor/crun {c_name:7s}: exits {me / max(ce, 1):.2f}, guest time "
-                  f"{mu / max(cu, 1):.2f}")
+            for label, table in (("", mon), (" (helper)", mon_h)):
+                me, mu = table[m_name]
+                print(f"ratio monitor{label}/crun {c_name:7s}: exits {me / max(ce, 1):.2f}, "
+                      f"guest time {mu / max(cu, 1):.2f}")
         ok = True
     except LabError as e:
         print(f"ops_bench: {e}")

@@ -99,6 +99,14 @@ def check_stats(lab):
         jb, _ = op_json(lab, "stats", "busy")
         need(jb["stats"]["pids_current"] == 1 and jb["stats"]["cpu_usage_usec"] > 0,
              f"stats busy: {jb}")
+        # Without a name: every container, each with its own pids (the guest's heartbeat
+        # lines have them too; the quiet ones cannot have changed).
+        ja, _ = op_json(lab, "stats")
+        got_all = {c["container"]: c["pids_current"] for c in ja["containers"]}
+        want_all = {}
+        for name in ("sleeper", "busy", "tree", "checker"):
+            want_all[name] = int(cgstat_around(lab, name, before.lineno).group(3))
+        need(got_all == want_all, f"stats of every container {got_all} != guest's {want_all}")
         return (f"tree usage_usec/memory/pids {got} equal the guest's; {j['exits']} exits, "
                 f"{j['calls']} calls")
     raise Failed("tree's cgroup files kept changing between heartbeats")
