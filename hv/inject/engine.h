@@ -43,7 +43,9 @@
 #define INJECT_SCRATCH_OP_SIZE  4032u /* up to the data page */
 #define INJECT_SCRATCH_DATA     4096u /* the operation's data buffer (cp, stats) */
 #define INJECT_DATA_MAX         (64u * 1024u)
-#define INJECT_SCRATCH_SIZE     (INJECT_SCRATCH_DATA + INJECT_DATA_MAX)
+/* One page more than the data: a read of INJECT_DATA_MAX + 1 bytes (cp's way of seeing a
+ * file too big) must land inside the mapping. */
+#define INJECT_SCRATCH_SIZE (INJECT_SCRATCH_DATA + INJECT_DATA_MAX + 4096u)
 
 enum inject_target_kind {
 	INJECT_TARGET_PID,       /* a given process (any of its threads) */

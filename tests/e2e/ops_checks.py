@@ -222,6 +222,11 @@ def check_cp(lab, tmpdir):
         f.write(b"x" * 70000)
     rc, out, err = lab.hvctl("cp", big, "tree:/tmp/big.bin", timeout=120)
     need(rc == 1 and "limit" in err, f"cp over the limit -> {rc}: {short(err)}")
+    j, _ = op_json(lab, "exec", "tree", "--", "dd", "if=/dev/zero", "of=/tmp/big.bin", "bs=1024",
+                   "count=70", timeout=180)
+    need(j["exit_code"] == 0, f"dd in tree: {j}")
+    rc, out, err = lab.hvctl("cp", "tree:/tmp/big.bin", back, timeout=300)
+    need(rc == 1 and "larger than cp's limit" in err, f"cp out over the limit -> {rc}: {short(err)}")
     rc, out, err = lab.hvctl("cp", "tree:/no/such/file", back, timeout=120)
     need(rc == 1 and "no such file" in err, f"cp of a missing file -> {rc}: {short(err)}")
     # /init exists on the host, not in the container: the link must resolve inside.
