@@ -28,7 +28,13 @@ enum phase {
 /* PF_EXITING (include/linux/sched.h): the task is in do_exit. */
 #define LINUX_PF_EXITING 0x00000004u
 /* How often (guest time) a running operation checks that its tasks still live. */
-#define ALIVE_CHECK_MS 50u
+#define ALIVE_CHECK_MS 200u
+/* A task seen returning this recently is alive: the task-list walk (costly, and the
+ * console is not polled meanwhile) is only for tasks that went quiet. */
+#define QUIET_MS 200u
+/* The parked helper returns from a nap every 10 ms; only after this long without one is
+ * the task list walked to see whether it still exists. */
+#define HELPER_QUIET_MS 2000u
 /* Tasks that do not come back for this long after the operation's timeout are given up
  * (stuck in the kernel): the engine is freed; what they hold is said on the console. */
 #define CLEANUP_GRACE_MS 30000u
@@ -45,12 +51,12 @@ struct ctx {
 	bool resident;     /* the parked helper, lent to this operation */
 	bool exec_pending; /* an execve went out: success means it never returns */
 	struct inject_env env;
-	uint64_t pgd_pa;         /* its page tables (mm->pgd) */
 	struct guest_regs saved; /* hijacked: every register at the entry */
 	uint64_t own_syscall;    /* hijacked: address of its own SYSCALL instruction */
 	struct inject_call call; /* in flight */
 	uint64_t expect_rcx;     /* RCX at the entry that is the call's return */
 	bool masked;             /* hijacked: its signal mask was replaced */
+	uint64_t seen_tsc;       /* its last entry the engine handled */
 };
 
 static struct {
@@ -112,7 +118,7 @@ static uint64_t tsc_to_ns(uint64_t tsc)
 static int user_access(struct inject_env *env, uint64_t va, void *buf, size_t n, bool write)
 {
 	uint8_t *p = buf;
-	uint64_t pgd = e.ctx[env->ctx].pgd_pa;
+	uint64_t pgd = env->pgd_pa;
 	while (n > 0) {
 		uint64_t pa;
 		size_t chunk = PAGE_SIZE_4K - (va & (PAGE_SIZE_4K - 1));
@@ -142,7 +148,29 @@ int inject_read_user(struct inject_env *env, uint64_t va, void *buf, size_t n)
 
 /* ------------------------------------------------------------------ tasks */
 
+/* Tasks found unsuitable while this operation waits: checking one costs dozens of guest
+ * memory reads, and the same few tasks make most syscalls. (Suitability does not change
+ * within an operation but for a task that execs or moves cgroups: it is then simply not
+ * chosen, which only delays the operation.) */
+#define UNSUITABLE_CACHE 32u
+static uint64_t unsuitable[UNSUITABLE_CACHE];
+static uint32_t unsuitable_next;
+
+static bool task_suitable_uncached(uint64_t task);
+
 static bool task_suitable(uint64_t task)
+{
+	for (uint32_t i = 0; i < UNSUITABLE_CACHE; i++) {
+		if (unsuitable[i] == task)
+			return false;
+	}
+	if (task_suitable_uncached(task))
+		return true;
+	unsuitable[unsuitable_next++ % UNSUITABLE_CACHE] = task;
+	return false;
+}
+
+static bool task_suitable_uncached(uint64_t task)
 {
 	const struct vmi_profile *pr = e.vmi.prof;
 	const struct inject_target *t = &e.op->target;
@@ -172,13 +200,14 @@ static bool task_mm(uint64_t task, uint64_t *mm, uint64_t *pgd_pa)
 	       vmi_kernel_phys(&e.vmi, pgd, pgd_pa) == 0;
 }
 
-/* Fill c->env and c->pgd_pa for `task`; false if it cannot be read. */
+/* Fill c->env for `task`; false if it cannot be read. */
 static bool ctx_take_task(struct ctx *c, uint32_t index, uint64_t task)
 {
 	uint32_t tid, tgid;
 	uint64_t mm;
 	struct vmi_process p;
-	if (!task_mm(task, &mm, &c->pgd_pa) ||
+	uint64_t pgd_pa;
+	if (!task_mm(task, &mm, &pgd_pa) ||
 	    vmi_read_u32(&e.vmi, task + e.vmi.prof->task_pid, &tid) < 0 ||
 	    vmi_read_u32(&e.vmi, task + e.vmi.prof->task_tgid, &tgid) < 0)
 		return false;
@@ -333,6 +362,7 @@ static void park(struct ctx *c, struct guest_regs *r)
 	r->rcx = c->env.scratch + INJECT_SCRATCH_SLED + X86_SYSCALL_LEN;
 	c->call = call;
 	c->expect_rcx = r->rcx + X86_SYSCALL_LEN;
+	c->seen_tsc = rdtsc();
 	h.c = *c;
 	h.naps++;
 }
@@ -488,6 +518,7 @@ static void hijack(struct vcpu *v, uint64_t task)
 	c->saved = *r;
 	c->saved.rsp_slot = vmread(GUEST_RSP);
 	c->own_syscall = r->rcx - X86_SYSCALL_LEN;
+	c->seen_tsc = rdtsc();
 	c->spawned = false;
 	c->masked = false;
 	e.op->tgid = c->env.tgid;
@@ -526,6 +557,7 @@ static bool adopt_child(struct vcpu *v, uint64_t task)
 			return false;
 		c->spawned = true;
 		c->exec_pending = false;
+		c->seen_tsc = rdtsc();
 		c->phase = PH_BODY;
 		e.spawn_from = -1;
 		c->env.first = true;
@@ -599,6 +631,7 @@ void inject_on_syscall_entry(struct vcpu *v, uint64_t task)
 		if (!regs_match(v->regs, c))
 			break; /* ours in a signal handler, a restart, or after its execve */
 		c->exec_pending = false;
+		c->seen_tsc = rdtsc();
 		if (c->call.kind == INJECT_CALL_SPAWN && e.spawn_from == (int32_t)i &&
 		    (int64_t)v->regs->rax < 0)
 			e.spawn_from = -1; /* the fork failed: no child will come */
@@ -625,12 +658,18 @@ static bool task_alive(uint64_t task)
 	return w.truncated; /* an unreadable list proves nothing: assume alive */
 }
 
-static void check_alive(void)
+static void check_alive(uint64_t now)
 {
-	vmi_refresh(&e.vmi);
+	bool refreshed = false;
 	for (uint32_t i = 0; i < INJECT_CTX_MAX && e.active; i++) {
 		struct ctx *c = &e.ctx[i];
-		if (c->phase == PH_FREE || task_alive(c->env.task))
+		if (c->phase == PH_FREE || now - c->seen_tsc < ms_to_tsc(QUIET_MS))
+			continue;
+		if (!refreshed) {
+			vmi_refresh(&e.vmi);
+			refreshed = true;
+		}
+		if (task_alive(c->env.task))
 			continue;
 		/* Its memory went with it: nothing to clean up there. A process that ran
 		 * its execve ends by itself; any other loss ends the operation. */
@@ -645,24 +684,15 @@ static void check_alive(void)
 	}
 }
 
-static void discard(void *ctx, const char *s, size_t n)
-{
-	(void)ctx;
-	(void)s;
-	(void)n;
-}
-
-/* The parked helper, checked now and then: if something killed it, forget it. */
+/* The parked helper, when it has not come back from a nap for a while: if something
+ * killed it, forget it (a stopped or frozen one is alive: it is waited for). */
 static void helper_tick(uint64_t now)
 {
-	if (!h.present || h.working || now < h.next_alive_tsc)
+	if (!h.present || h.working || now - h.c.seen_tsc < ms_to_tsc(HELPER_QUIET_MS) ||
+	    now < h.next_alive_tsc)
 		return;
-	h.next_alive_tsc = now + ms_to_tsc(1000u);
-	struct reply quiet;
-	reply_init(&quiet, discard, 0);
-	if (!e.active && live_vmi_open(&e.vmi, &quiet) < 0)
-		return;
-	vmi_refresh(&e.vmi);
+	h.next_alive_tsc = now + ms_to_tsc(HELPER_QUIET_MS);
+	vmi_refresh(&e.vmi); /* the session of the operation that made it: still this kernel */
 	if (!task_alive(h.c.env.task))
 		helper_gone("died (killed from inside the guest?)");
 }
@@ -691,7 +721,7 @@ void inject_tick(struct vcpu *v)
 	}
 	if (now >= e.next_alive_tsc) {
 		e.next_alive_tsc = now + ms_to_tsc(ALIVE_CHECK_MS);
-		check_alive();
+		check_alive(now);
 		if (!e.active)
 			return;
 	}
@@ -757,6 +787,7 @@ int inject_start(struct inject_op *op, struct reply *r)
 	op->helper_tgid = 0;
 	e.op = op;
 	memset(e.ctx, 0, sizeof(e.ctx));
+	memset(unsuitable, 0, sizeof(unsuitable));
 	e.scratch = 0;
 	e.spawn_from = -1;
 	e.aborting = e.replied = false;

@@ -87,10 +87,11 @@ enum inject_step {
 
 /* What an operation's program sees of the hijacked task. */
 struct inject_env {
-	uint32_t ctx;  /* 0: the hijacked task; 1..: processes the operation spawned */
-	bool aborting; /* timed out or a task died: head for the exit */
-	bool first;    /* the first call of a spawned context (result 0: the fork's) */
-	uint64_t task; /* task_struct */
+	uint32_t ctx;    /* 0: the hijacked task; 1..: processes the operation spawned */
+	bool aborting;   /* timed out or a task died: head for the exit */
+	bool first;      /* the first call of a spawned context (result 0: the fork's) */
+	uint64_t task;   /* task_struct */
+	uint64_t pgd_pa; /* its page tables (mm->pgd, physical) */
 	int32_t tgid, tid;
 	int32_t nspid;    /* its pid in its own pid namespace (what getpid returns there) */
 	uint64_t scratch; /* guest virtual address of the scratch area */

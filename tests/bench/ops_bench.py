@@ -94,17 +94,18 @@ def ours(lab, repeat, tmp):
         "cp out 4 KiB": ["cp", "tree:/tmp/bench.bin", "-", "--json"],
         "probe --host": ["probe", "--host", "--json"],
     }
-    res = {}
-    for name, args in ops.items():
-        runs = []
-        for _ in range(repeat):
+    runs = {name: [] for name in ops}
+    for _ in range(repeat):  # in this order each time: pause before unpause
+        for name, args in ops.items():
             j = js(lab, *args)
             if not j.get("ok"):
                 raise LabError(f"{name}: {j}")
-            runs.append(j)
-        ex = statistics.median(r["exits"] for r in runs)
-        us = statistics.median(r["guest_us"] for r in runs)
-        calls = statistics.median(r["calls"] for r in runs)
+            runs[name].append(j)
+    res = {}
+    for name in ops:
+        ex = statistics.median(r["exits"] for r in runs[name])
+        us = statistics.median(r["guest_us"] for r in runs[name])
+        calls = statistics.median(r["calls"] for r in runs[name])
         res[name] = (ex, us)
         print(f"monitor {name:14s}: {ex:8.0f} exits  {us / 1000:9.1f} ms guest  {calls:4.0f} "
               f"injected calls  {ex / max(calls, 1):5.1f} exits/call  (median of {repeat})")
@@ -113,10 +114,10 @@ def ours(lab, repeat, tmp):
 
 def crun(lab, idle, repeat):
     res = {}
-    for tag, request in (("pause", "pause busy"), ("resume", "resume busy"),
-                         ("exec", "exec tree id")):
-        ns, ex = [], []
-        for _ in range(repeat):
+    times = {"pause": [], "resume": [], "exec": []}
+    for _ in range(repeat):  # pause before resume each time
+        for tag, request in (("pause", "pause busy"), ("resume", "resume busy"),
+                             ("exec", "exec tree id")):
             s1 = js(lab, "status", "--json")
             path = os.path.join(tempfile.gettempdir(), "bench-request")
             with open(path, "w") as f:
@@ -130,9 +131,10 @@ def crun(lab, idle, repeat):
             window_s = (s2["uptime_ms"] - s1["uptime_ms"]) / 1000.0
             t = int(m.group(1)) / 1e9
             # Exits of the crun run: those of the window, less the idle rate outside it.
-            ex.append(max(0.0, (s2["exits_total"] - s1["exits_total"]) - idle * (window_s - t)))
-            ns.append(t)
-        res[tag] = (statistics.median(ex), statistics.median(ns) * 1e6)
+            ex = max(0.0, (s2["exits_total"] - s1["exits_total"]) - idle * (window_s - t))
+            times[tag].append((ex, t))
+    for tag, v in times.items():
+        res[tag] = (statistics.median(x[0] for x in v), statistics.median(x[1] for x in v) * 1e6)
         print(f"crun    {tag:14s}: {res[tag][0]:8.0f} exits (approx.) {res[tag][1] / 1000:9.1f} "
               f"ms guest (median of {repeat})")
     return res
