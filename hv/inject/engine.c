@@ -148,29 +148,7 @@ int inject_read_user(struct inject_env *env, uint64_t va, void *buf, size_t n)
 
 /* ------------------------------------------------------------------ tasks */
 
-/* Tasks found unsuitable while this operation waits: checking one costs dozens of guest
- * memory reads, and the same few tasks make most syscalls. (Suitability does not change
- * within an operation but for a task that execs or moves cgroups: it is then simply not
- * chosen, which only delays the operation.) */
-#define UNSUITABLE_CACHE 32u
-static uint64_t unsuitable[UNSUITABLE_CACHE];
-static uint32_t unsuitable_next;
-
-static bool task_suitable_uncached(uint64_t task);
-
 static bool task_suitable(uint64_t task)
-{
-	for (uint32_t i = 0; i < UNSUITABLE_CACHE; i++) {
-		if (unsuitable[i] == task)
-			return false;
-	}
-	if (task_suitable_uncached(task))
-		return true;
-	unsuitable[unsuitable_next++ % UNSUITABLE_CACHE] = task;
-	return false;
-}
-
-static bool task_suitable_uncached(uint64_t task)
 {
 	const struct vmi_profile *pr = e.vmi.prof;
 	const struct inject_target *t = &e.op->target;
@@ -216,7 +194,8 @@ static bool ctx_take_task(struct ctx *c, uint32_t index, uint64_t task)
 				     .tid = (int32_t)tid,
 				     .tgid = (int32_t)tgid,
 				     .scratch = e.scratch,
-				     .vmi = &e.vmi};
+				     .vmi = &e.vmi,
+				     .pgd_pa = pgd_pa};
 	c->env.nspid = vmi_process_read(&e.vmi, task, VMI_READ_NS, &p) == 0 && p.nspid > 0
 			       ? p.nspid
 			       : (int32_t)tgid;
@@ -787,7 +766,6 @@ int inject_start(struct inject_op *op, struct reply *r)
 	op->helper_tgid = 0;
 	e.op = op;
 	memset(e.ctx, 0, sizeof(e.ctx));
-	memset(unsuitable, 0, sizeof(unsuitable));
 	e.scratch = 0;
 	e.spawn_from = -1;
 	e.aborting = e.replied = false;
