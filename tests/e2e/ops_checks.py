@@ -114,7 +114,8 @@ def check_stats(lab):
 
 def checker_line(lab, since):
     return lab.wait_console(
-        r"GUEST-CHECKER pid=(\d+) iter=(\d+) calls=(\d+) bad=(\d+) maps=(-?\d+)(.*)", 120,
+        r"GUEST-CHECKER pid=(\d+) iter=(\d+) calls=(\d+) bad=(\d+) maps=(-?\d+) signals=(\d+)(.*)",
+        120,
         since=since)
 
 
@@ -122,7 +123,8 @@ def check_robust(lab, n_each=100):
     """At least 200 getpid injections into the checker (by pid, and as any process of its
     container) while it runs its own checked syscall loop: every injected result is the
     task's pid, the checker sees zero wrong results (its syscalls' results, and every
-    register the kernel preserves), it keeps running, and no scratch mapping is left."""
+    register the kernel preserves) while 20 signals a second hit it (handlers running in
+    the middle of injected chains), it keeps running, and no scratch mapping is left."""
     st = lab.wait_console(r"GUEST-CRUN n=\d+ id=checker pid=(\d+) status=running", 120)
     pid = int(st.group(1))
     c0 = checker_line(lab, lab.console_mark())
@@ -141,13 +143,16 @@ def check_robust(lab, n_each=100):
     need(c1.group(1) == c0.group(1), f"checker restarted: pid {c0.group(1)} -> {c1.group(1)}")
     need(int(c1.group(4)) == 0, f"checker saw wrong results: {c1.line}")
     need(int(c1.group(3)) > int(c0.group(3)), f"checker made no calls: {c0.line} / {c1.line}")
+    need(int(c1.group(6)) > int(c0.group(6)),
+         f"the checker handled no signals meanwhile: {c0.line} / {c1.line}")
     # The checker counts its own mappings: every scratch area was unmapped again.
     need(c1.group(5) == c0.group(5) and int(c0.group(5)) > 0,
          f"checker's /proc/self/maps lines {c0.group(5)} -> {c1.group(5)}")
     exits = [r["exits"] for r in results]
     return (f"{len(results)} injections into pid {pid}, 0 wrong; checker {c0.group(3)} -> "
             f"{c1.group(3)} calls (registers checked too), bad=0, maps {c1.group(5)} before "
-            f"and after; exits per op min {min(exits)} median "
+            f"and after, {int(c1.group(6)) - int(c0.group(6))} signals handled meanwhile; "
+            f"exits per op min {min(exits)} median "
             f"{sorted(exits)[len(exits) // 2]} max {max(exits)}")
 
 

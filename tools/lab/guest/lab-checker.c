@@ -3,11 +3,14 @@
  * lab-checker: guest programs for the injection tests (issue 4), kept apart from
  * lab-probe (which prints the guest's truth).
  *
- *   lab-checker check      a loop of system calls whose results it knows in advance; runs
- *                          in the lab's "checker" container while the monitor injects into
- *                          it. Every GUEST-CHECKER line (every 2 s) says how many calls it
- *                          made and how many returned something other than expected:
- *                          GUEST-CHECKER pid=P iter=N calls=N bad=N [first=WHAT]
+ *   lab-checker check      a loop of system calls whose results it knows in advance (and
+ *                          the registers the kernel preserves), hit by 20 signals a second;
+ *                          runs in the lab's "checker" container while the monitor injects
+ *                          into it. Every GUEST-CHECKER line (every 2 s) says how many calls
+ *                          it made, how many returned something other than expected, how
+ *                          many mappings it has and how many signals it handled:
+ *                          GUEST-CHECKER pid=P iter=N calls=N bad=N maps=N signals=N
+ *                          [first=WHAT]
  *   lab-checker time TAG CMD...  runs CMD and prints how long it took in guest time:
  *                          GUEST-TIME tag=TAG ns=N status=S (the benchmark's crun side)
  *   lab-checker victim MS  a process whose second thread ends it (exit_group) after MS ms
@@ -21,6 +24,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -58,7 +62,8 @@ static bool registers_kept(long pid)
 	register long acc __asm__("r11");
 	/* After the call each register is XORed with what it held (0 if kept) and the results
 	 * are ORed into R11: no memory operand, since RSP moves while they are saved. */
-	__asm__ volatile("push %%rbx\n\t"
+	__asm__ volatile("sub $128, %%rsp\n\t" /* past the red zone the compiler may use */
+			 "push %%rbx\n\t"
 			 "push %%rbp\n\t"
 			 "push %%r12\n\t"
 			 "push %%r13\n\t"
@@ -107,6 +112,7 @@ static bool registers_kept(long pid)
 			 "pop %%r12\n\t"
 			 "pop %%rbp\n\t"
 			 "pop %%rbx\n\t"
+			 "add $128, %%rsp\n\t"
 			 : "+a"(rax), "=r"(acc)
 			 :
 			 : "rcx", "rdi", "rsi", "rdx", "r8", "r9", "r10", "memory", "cc");
@@ -126,6 +132,30 @@ static int count_maps(void)
 	return n;
 }
 
+/* Signals at the checker's main thread, 20 a second, from a second thread: they arrive
+ * while the monitor injects into it too. The handler makes a syscall of its own (an entry
+ * of the hijacked task that is not the injected call's return) and counts. */
+static volatile unsigned long long signals;
+static pid_t main_tid;
+
+static void on_usr1(int sig)
+{
+	(void)sig;
+	syscall(SYS_getppid);
+	signals++;
+}
+
+static void *signaller(void *arg)
+{
+	(void)arg;
+	for (;;) {
+		struct timespec t = {0, 50000000};
+		nanosleep(&t, NULL);
+		syscall(SYS_tgkill, getpid(), main_tid, SIGUSR1);
+	}
+	return NULL;
+}
+
 /* Raw syscalls (not the vDSO) so each one enters the kernel through SYSCALL. */
 static int cmd_check(void)
 {
@@ -140,6 +170,17 @@ static int cmd_check(void)
 		close(fd);
 	if (pipe2(fds, O_CLOEXEC) < 0 || ref_len <= 0) {
 		printf("GUEST-CHECKER-ERROR setup errno=%d\n", errno);
+		fflush(stdout);
+		return 1;
+	}
+	struct sigaction sa;
+	pthread_t th;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_usr1;
+	sa.sa_flags = SA_RESTART;
+	main_tid = (pid_t)syscall(SYS_gettid);
+	if (sigaction(SIGUSR1, &sa, NULL) < 0 || pthread_create(&th, NULL, signaller, NULL) != 0) {
+		printf("GUEST-CHECKER-ERROR signals errno=%d\n", errno);
 		fflush(stdout);
 		return 1;
 	}
@@ -166,12 +207,16 @@ static int cmd_check(void)
 		}
 		errno = 0;
 		expect(syscall(SYS_kill, pid, 0) == 0, "kill0");
-		expect(syscall(SYS_nanosleep, &nap, NULL) == 0, "nanosleep");
+		/* A signal ends a nanosleep early (EINTR, even with SA_RESTART: signal(7)). */
+		errno = 0;
+		long slept = syscall(SYS_nanosleep, &nap, NULL);
+		expect(slept == 0 || errno == EINTR, "nanosleep");
 		if (now_s() >= next) {
 			next += 2.0;
-			printf("GUEST-CHECKER pid=%d iter=%llu calls=%llu bad=%llu maps=%d%s%s\n",
-			       (int)pid, iter, calls, bad, count_maps(), bad ? " first=" : "",
-			       bad ? first_bad : "");
+			printf("GUEST-CHECKER pid=%d iter=%llu calls=%llu bad=%llu maps=%d "
+			       "signals=%llu%s%s\n",
+			       (int)pid, iter, calls, bad, count_maps(), signals,
+			       bad ? " first=" : "", bad ? first_bad : "");
 			fflush(stdout);
 		}
 	}
