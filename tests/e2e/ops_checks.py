@@ -52,22 +52,25 @@ def check_pause(lab):
     j, _ = op_json(lab, "pause", "busy")
     need(j["ok"] and j["via"]["pid"] > 0, f"pause: {j}")
     mark = lab.console_mark()
-    m1, c1, f1 = heartbeat(lab, mark)
+    # The first heartbeat after the reply may hold values /init read before the pause:
+    # /init's own loop may have been the host task the pause ran in. The next two cannot.
+    m0, _, _ = heartbeat(lab, mark)
+    m1, c1, f1 = heartbeat(lab, m0.lineno + 1)
     m2, c2, f2 = heartbeat(lab, m1.lineno + 1)
     need(f1.get("busy") == "1" and f2.get("busy") == "1", f"guest sees frozen {f1} {f2}")
     need(c1 == c2, f"busy counter moved while paused: {c1} -> {c2}")
-    st = crun_status(lab, "busy", mark)
+    st = crun_status(lab, "busy", m0.lineno + 1)  # a crun list that began after the reply
     need(st == "paused", f"crun says busy is {st}")
     rc, out, err = lab.hvctl("pause", "busy", timeout=60)
     need(rc == 1 and "already paused" in err, f"second pause -> {rc}: {short(err)}")
     u, _ = op_json(lab, "unpause", "busy")
     need(u["ok"], f"unpause: {u}")
     mark2 = lab.console_mark()
-    m3, c3, f3 = heartbeat(lab, mark2)
+    m3, _, _ = heartbeat(lab, mark2)
     m4, c4, f4 = heartbeat(lab, m3.lineno + 1)
     need(f4.get("busy") == "0", f"guest sees frozen after unpause: {f4}")
     need(int(c4) > int(c2), f"busy counter did not advance after unpause: {c2} -> {c4}")
-    st2 = crun_status(lab, "busy", mark2)
+    st2 = crun_status(lab, "busy", m3.lineno + 1)
     need(st2 == "running", f"crun says busy is {st2} after unpause")
     return (f"pause: {j['exits']} exits {j['guest_us']} us {j['calls']} calls via pid "
             f"{j['via']['pid']}; counter held at {c1}; unpause: {u['exits']} exits, counter "
@@ -305,16 +308,18 @@ def check_stop_kill(lab):
     j, _ = op_json(lab, "stop", "-t", "2", "sleeper", timeout=180)
     need(j["ok"] and j["signal"] == "KILL", f"stop: {j}")
     mark = lab.console_mark()
-    st = crun_status(lab, "sleeper", mark)
+    first, _, _ = heartbeat(lab, mark)  # what /init read before the reply ends here
+    st = crun_status(lab, "sleeper", first.lineno + 1)
     need(st == "stopped", f"crun says sleeper is {st}")
-    cg = cgstat_around(lab, "sleeper", mark)
+    cg = cgstat_around(lab, "sleeper", first.lineno + 1)
     need(cg.group(3) == "0", f"sleeper pids_current={cg.group(3)} after stop")
     # Its processes are gone, so memory shows nothing of it: the error says so.
     rc, out, err = lab.hvctl("stop", "sleeper", timeout=60)
     need(rc == 1 and "stopped" in err, f"stop of a stopped container -> {rc}: {short(err)}")
     k, _ = op_json(lab, "kill", "-s", "KILL", "tree", timeout=120)
     need(k["ok"] and k["signal"] == 9, f"kill: {k}")
-    st2 = crun_status(lab, "tree", lab.console_mark())
+    first2, _, _ = heartbeat(lab, lab.console_mark())
+    st2 = crun_status(lab, "tree", first2.lineno + 1)
     need(st2 == "stopped", f"crun says tree is {st2} after kill")
     return (f"stop: {j['exits']} exits {j['guest_us']} us; kill: {k['exits']} exits "
             f"{k['guest_us']} us; crun: sleeper {st}, tree {st2}")
