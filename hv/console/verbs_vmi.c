@@ -99,6 +99,8 @@ int live_vmi_open(struct vmi *session, struct reply *r)
 	char why[PROFILE_ERR_MAX];
 	if (vmi_profile_fits(session, why, sizeof(why)) < 0)
 		return reply_fail(r, PROTO_FAILED, "%s", why);
+	/* Sessions of the injection engine and the trap live for many exits. */
+	(void)vmi_pin_kernel_tables(session);
 	return 0;
 }
 

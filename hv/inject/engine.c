@@ -196,7 +196,12 @@ static bool ctx_take_task(struct ctx *c, uint32_t index, uint64_t task)
 				     .scratch = e.scratch,
 				     .vmi = &e.vmi,
 				     .pgd_pa = pgd_pa};
-	c->env.nspid = vmi_process_read(&e.vmi, task, VMI_READ_NS, &p) == 0 && p.nspid > 0
+	/* getpid answers the thread group's id in the task's pid namespace: the group
+	 * leader's pid there (a second thread's own nspid is its thread id). */
+	uint64_t leader = task;
+	if (vmi_read_kptr(&e.vmi, task + e.vmi.prof->task_group_leader, &leader) < 0 || leader == 0)
+		leader = task;
+	c->env.nspid = vmi_process_read(&e.vmi, leader, VMI_READ_NS, &p) == 0 && p.nspid > 0
 			       ? p.nspid
 			       : (int32_t)tgid;
 	return true;

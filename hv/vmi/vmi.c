@@ -122,6 +122,28 @@ int vmi_open(struct vmi *v, struct vmi_mem *mem, const struct vmi_profile *prof,
 	return 0;
 }
 
+int vmi_pin_kernel_tables(struct vmi *v)
+{
+	struct vmi_walk w;
+	uint64_t task, mm, pgd, pa;
+	uint32_t tgid;
+
+	/* pid 1 comes right after init_task in the list; a few steps are enough. */
+	vmi_walk_begin(v, &w);
+	for (int i = 0; i < 8 && vmi_walk_next(v, &w, &task); i++) {
+		if (vmi_read_u32(v, task + v->prof->task_tgid, &tgid) < 0 || tgid != 1)
+			continue;
+		if (vmi_read_kptr(v, task + v->prof->task_mm, &mm) < 0 || mm == 0 ||
+		    vmi_read_kptr(v, mm + v->prof->mm_pgd, &pgd) < 0 ||
+		    vmi_kernel_phys(v, pgd, &pa) < 0)
+			return -1;
+		v->kernel_cr3 = pa & ~0xFFFull;
+		vmi_refresh(v);
+		return 0;
+	}
+	return -1;
+}
+
 const char *vmi_ns_name(enum vmi_ns ns)
 {
 	static const char *const names[VMI_NS_COUNT] = {

@@ -260,6 +260,12 @@ int vmi_open(struct vmi *v, struct vmi_mem *mem, const struct vmi_profile *prof,
 /* Does the profile describe the running kernel (fit.c)? Compares the profile's release
  * with init's uts namespace release. 0, or -1 with why saying what differs. */
 int vmi_profile_fits(struct vmi *v, char *why, size_t cap);
+/* A session kept across exits (the injection engine's) must not translate kernel addresses
+ * through the page tables of whatever process was current when it was opened: that
+ * process may exit and its tables be freed. This switches it to pid 1's tables (their
+ * kernel half is the same in every process, and init lives as long as the guest).
+ * 0, or -1 (the session keeps the tables it had) when pid 1 cannot be read. */
+int vmi_pin_kernel_tables(struct vmi *v);
 /* Empties the caches: call before each look at a guest that has run since the last. */
 void vmi_refresh(struct vmi *v);
 
