@@ -78,6 +78,10 @@ static struct vmi_mem live_mem = {.read_phys = live_read_phys};
 static struct vmi live;
 static struct vmi_container live_containers[LIVE_CONTAINERS_MAX];
 
+/* init_task as the last session found it: the way in when the current task is one
+ * being torn down at this very exit (vmi_percpu_locate). */
+static uint64_t last_init_task;
+
 /* Open a session on the guest as it is at this exit. */
 int live_vmi_open(struct vmi *session, struct reply *r)
 {
@@ -93,9 +97,11 @@ int live_vmi_open(struct vmi *session, struct reply *r)
 		.gs_base = vmread(GUEST_GS_BASE),
 		.kernel_gs_base = rdmsr(MSR_KERNEL_GS_BASE),
 		.user_mode = ((ss_ar >> 5) & 3) == 3,
+		.known_task = last_init_task,
 	};
 	if (vmi_open(session, &live_mem, &monitor.profile, &cpu) < 0)
 		return reply_fail(r, PROTO_FAILED, "introspection failed: %s", session->error);
+	last_init_task = session->init_task;
 	char why[PROFILE_ERR_MAX];
 	if (vmi_profile_fits(session, why, sizeof(why)) < 0)
 		return reply_fail(r, PROTO_FAILED, "%s", why);

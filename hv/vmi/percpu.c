@@ -61,6 +61,17 @@ int vmi_percpu_locate(struct vmi *v, const struct vmi_cpu *cpu)
 			return 0;
 		}
 	}
+	/* The current task may be one the kernel is just taking out of the tasks list (the
+	 * end of do_exit: list_del_rcu poisons its links), so it looks implausible for that
+	 * moment. A task a previous session found (init_task) still is a way in. */
+	for (size_t t = 0; t < ntables && any_base && cpu->known_task != 0; t++) {
+		v->kernel_cr3 = tables[t];
+		if (vmi_task_plausible(v, cpu->known_task)) {
+			v->percpu_base = bases[0];
+			v->current_task = cpu->known_task;
+			return 0;
+		}
+	}
 	v->kernel_cr3 = 0;
 	if (!any_base)
 		vmi_set_error(v,

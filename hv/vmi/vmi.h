@@ -39,6 +39,8 @@ struct vmi_cpu {
 	uint64_t gs_base;        /* IA32_GS_BASE */
 	uint64_t kernel_gs_base; /* IA32_KERNEL_GS_BASE */
 	bool user_mode;          /* CPL 3 when captured: the per-CPU base is in KERNEL_GS_BASE */
+	uint64_t known_task;     /* optional: a task_struct a previous session found (its
+				  * init_task), used when the current task is not plausible */
 };
 
 /* ------------------------------------------------------------------ limits */
