@@ -205,6 +205,22 @@ static void test_open_tries_the_other_gs_base(void **state)
 	assert_int_equal(v.percpu_base, f.percpu);
 }
 
+static void test_open_through_a_known_task_when_current_is_not_plausible(void **state)
+{
+	(void)state;
+	/* The current task is being torn down (here: not a task at all): without a known
+	 * task the open fails; with the init_task of an earlier session it succeeds. */
+	fake_set_current(&f, fake_kalloc(&f, 16384));
+	assert_int_equal(vmi_open(&v, &f.mem, &f.prof, &f.cpu), -1);
+	assert_non_null(strstr(v.error, "no task at per-CPU base"));
+	f.cpu.known_task = w.init_task;
+	open_ok();
+	assert_int_equal(v.init_task, w.init_task);
+	/* A bogus known task does not help. */
+	f.cpu.known_task = fake_kalloc(&f, 16384);
+	assert_int_equal(vmi_open(&v, &f.mem, &f.prof, &f.cpu), -1);
+}
+
 static void test_open_without_pti_keeps_cr3_bit_12(void **state)
 {
 	uint64_t pgd2;
@@ -917,6 +933,7 @@ int main(void)
 		W(test_open_finds_init_task_from_current),
 		W(test_open_user_mode_pti_kernel_gs_base),
 		W(test_open_tries_the_other_gs_base),
+		W(test_open_through_a_known_task_when_current_is_not_plausible),
 		W(test_open_without_pti_keeps_cr3_bit_12),
 		W(test_open_fails_clearly_without_gs_base),
 		W(test_open_fails_clearly_on_a_wrong_profile),
