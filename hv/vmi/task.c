@@ -69,7 +69,20 @@ bool vmi_task_plausible(struct vmi *v, uint64_t task)
 		return true; /* an idle task: on the list only for CPU 0 (init_task) */
 	if (vmi_read_kptr(v, next + 8u, &back) != 0)
 		return false;
-	return back == task + p->task_tasks;
+	if (back == task + p->task_tasks)
+		return true;
+	/* A thread that is not its group's leader is not on the tasks list (kernel/fork.c
+	 * links leaders only; its links are a stale copy): its leader must be, with its
+	 * tgid. */
+	uint64_t leader, leader_back, leader_next, leader_prev;
+	uint32_t leader_tgid;
+	if (ids[0] == ids[1] || vmi_read_kptr(v, task + p->task_group_leader, &leader) != 0 ||
+	    leader == task || !vmi_is_kernel_ptr(v, leader) ||
+	    vmi_read_u32(v, leader + p->task_tgid, &leader_tgid) != 0 || leader_tgid != ids[1] ||
+	    read_links(v, leader, &leader_next, &leader_prev) != 0 ||
+	    vmi_read_kptr(v, leader_next + 8u, &leader_back) != 0)
+		return false;
+	return leader_back == leader + p->task_tasks;
 }
 
 /* Is task linked both ways into a list (its neighbours point back at it)? */

@@ -205,6 +205,26 @@ static void test_open_tries_the_other_gs_base(void **state)
 	assert_int_equal(v.percpu_base, f.percpu);
 }
 
+static void test_open_with_a_thread_that_is_not_its_groups_leader_current(void **state)
+{
+	uint64_t size = f.prof.task_struct_size, th;
+
+	(void)state;
+	/* A second thread of sh: its tasks links are a stale copy of sh's (only leaders are
+	 * on the list); its leader is sh, with the same tgid. */
+	th = fake_kalloc(&f, size);
+	memcpy(f.ram + fake_pa(th), f.ram + fake_pa(w.sh), size);
+	fake_w32(&f, th + f.prof.task_pid, 4242);
+	fake_w64(&f, th + f.prof.task_group_leader, w.sh);
+	fake_set_current(&f, th);
+	open_ok();
+	assert_int_equal(v.current_task, th);
+	assert_int_equal(v.init_task, w.init_task);
+	/* Not plausible when its leader has another tgid. */
+	fake_w32(&f, th + f.prof.task_tgid, 7777);
+	assert_int_equal(vmi_open(&v, &f.mem, &f.prof, &f.cpu), -1);
+}
+
 static void test_open_through_a_known_task_when_current_is_not_plausible(void **state)
 {
 	(void)state;
@@ -934,6 +954,7 @@ int main(void)
 		W(test_open_user_mode_pti_kernel_gs_base),
 		W(test_open_tries_the_other_gs_base),
 		W(test_open_through_a_known_task_when_current_is_not_plausible),
+		W(test_open_with_a_thread_that_is_not_its_groups_leader_current),
 		W(test_open_without_pti_keeps_cr3_bit_12),
 		W(test_open_fails_clearly_without_gs_base),
 		W(test_open_fails_clearly_on_a_wrong_profile),
