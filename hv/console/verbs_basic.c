@@ -8,6 +8,7 @@
 #include "console/verbs_vmi.h"
 #include "core/monitor.h"
 #include "core/vcpu.h"
+#include "inject/engine.h"
 #include "lib/hash.h"
 #include "lib/string.h"
 #include "mm/palloc.h"
@@ -89,6 +90,13 @@ static void status_text(struct reply *r, const struct vcpu *v)
 		   monitor.console_port, (unsigned long long)cs->rx_bytes,
 		   (unsigned long long)cs->tx_bytes, (unsigned long long)cs->requests,
 		   (unsigned long long)cs->errors);
+	const struct inject_stats *is = inject_stats();
+	reply_line(r,
+		   "injection: %llu operations (%llu failed), %llu tasks hijacked, %llu calls, "
+		   "%llu cleanups abandoned",
+		   (unsigned long long)is->operations, (unsigned long long)is->failed,
+		   (unsigned long long)is->hijacks, (unsigned long long)is->calls,
+		   (unsigned long long)is->aborted_cleanups);
 }
 
 static void status_json(struct reply *r, const struct vcpu *v)
@@ -124,13 +132,20 @@ static void status_json(struct reply *r, const struct vcpu *v)
 	reply_printf(r,
 		     ",\"mem_used\":%llu,\"mem_total\":%llu,\"image_size\":%llu,"
 		     "\"console\":{\"port\":%u,\"rx_bytes\":%llu,\"tx_bytes\":%llu,"
-		     "\"tx_dropped\":%llu,\"requests\":%llu,\"errors\":%llu}}\r\n",
+		     "\"tx_dropped\":%llu,\"requests\":%llu,\"errors\":%llu}",
 		     (unsigned long long)palloc_used_bytes(),
 		     (unsigned long long)palloc_total_bytes(),
 		     (unsigned long long)monitor.image_size, monitor.console_port,
 		     (unsigned long long)cs->rx_bytes, (unsigned long long)cs->tx_bytes,
 		     (unsigned long long)cs->tx_dropped, (unsigned long long)cs->requests,
 		     (unsigned long long)cs->errors);
+	const struct inject_stats *is = inject_stats();
+	reply_printf(r,
+		     ",\"inject\":{\"operations\":%llu,\"failed\":%llu,\"hijacks\":%llu,"
+		     "\"calls\":%llu,\"aborted_cleanups\":%llu}}\r\n",
+		     (unsigned long long)is->operations, (unsigned long long)is->failed,
+		     (unsigned long long)is->hijacks, (unsigned long long)is->calls,
+		     (unsigned long long)is->aborted_cleanups);
 }
 
 static int verb_status(struct reply *r, int argc, char **argv)

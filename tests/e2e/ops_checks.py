@@ -130,6 +130,7 @@ def check_robust(lab, n_each=100):
     the middle of injected chains), it keeps running, and no scratch mapping is left."""
     st = lab.wait_console(r"GUEST-CRUN n=\d+ id=checker pid=(\d+) status=running", 120)
     pid = int(st.group(1))
+    before = json.loads(lab.hvctl("status", "--json", timeout=60)[1].strip().splitlines()[0])
     c0 = checker_line(lab, lab.console_mark())
     lines = ([f"probe --pid {pid} --json"] * n_each +
              ["probe --container checker --json"] * n_each)
@@ -151,6 +152,14 @@ def check_robust(lab, n_each=100):
     # The checker counts its own mappings: every scratch area was unmapped again.
     need(c1.group(5) == c0.group(5) and int(c0.group(5)) > 0,
          f"checker's /proc/self/maps lines {c0.group(5)} -> {c1.group(5)}")
+    after = json.loads(lab.hvctl("status", "--json", timeout=60)[1].strip().splitlines()[0])
+    # The monitor's own counters: each probe is one operation of at least 5 calls
+    # (mmap, mask, getpid, unmask, munmap).
+    d_ops = after["inject"]["operations"] - before["inject"]["operations"]
+    d_calls = after["inject"]["calls"] - before["inject"]["calls"]
+    need(d_ops == 2 * n_each and d_calls >= 5 * d_ops and
+         after["inject"]["failed"] == before["inject"]["failed"],
+         f"status inject counters: {before['inject']} -> {after['inject']}")
     exits = [r["exits"] for r in results]
     return (f"{len(results)} injections into pid {pid}, 0 wrong; checker {c0.group(3)} -> "
             f"{c1.group(3)} calls (registers checked too), bad=0, maps {c1.group(5)} before "
