@@ -628,16 +628,26 @@ void inject_on_syscall_entry(struct vcpu *v, uint64_t task)
 }
 
 /* Is `task` still in the tasks list and not exiting? */
-static bool task_alive(uint64_t task)
+/* Does the task of `env` still live? Its own task_struct must still hold its tid and not
+ * be exiting (a freed task_struct is soon reused by a new task: the victim loop of the lab
+ * gets the same address back every time, so the address alone proves nothing), and its
+ * thread group's leader must still be on the tasks list (only leaders are linked). */
+static bool task_alive(const struct inject_env *env)
 {
+	const struct vmi_profile *pr = e.vmi.prof;
 	struct vmi_walk w;
 	uint64_t t;
-	uint32_t flags;
+	uint32_t pid, tgid, flags;
+	if (vmi_read_u32(&e.vmi, env->task + pr->task_pid, &pid) != 0 || (int32_t)pid != env->tid ||
+	    vmi_read_u32(&e.vmi, env->task + pr->task_flags, &flags) != 0 ||
+	    (flags & LINUX_PF_EXITING))
+		return false;
 	vmi_walk_begin(&e.vmi, &w);
 	while (vmi_walk_next(&e.vmi, &w, &t)) {
-		if (t == task)
-			return vmi_read_u32(&e.vmi, t + e.vmi.prof->task_flags, &flags) == 0 &&
-			       !(flags & LINUX_PF_EXITING);
+		if (vmi_read_u32(&e.vmi, t + pr->task_tgid, &tgid) == 0 &&
+		    (int32_t)tgid == env->tgid &&
+		    vmi_read_u32(&e.vmi, t + pr->task_pid, &pid) == 0 && (int32_t)pid == env->tgid)
+			return true;
 	}
 	return w.truncated; /* an unreadable list proves nothing: assume alive */
 }
@@ -653,7 +663,7 @@ static void check_alive(uint64_t now)
 			vmi_refresh(&e.vmi);
 			refreshed = true;
 		}
-		if (task_alive(c->env.task))
+		if (task_alive(&c->env))
 			continue;
 		/* Its memory went with it: nothing to clean up there. A process that ran
 		 * its execve ends by itself; any other loss ends the operation. */
@@ -677,7 +687,7 @@ static void helper_tick(uint64_t now)
 		return;
 	h.next_alive_tsc = now + ms_to_tsc(HELPER_QUIET_MS);
 	vmi_refresh(&e.vmi); /* the session of the operation that made it: still this kernel */
-	if (!task_alive(h.c.env.task))
+	if (!task_alive(&h.c.env))
 		helper_gone("died (killed from inside the guest?)");
 }
 
