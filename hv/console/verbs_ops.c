@@ -263,6 +263,8 @@ static void reply_body(struct reply *r, void *ctx)
 		}
 		if (q->kind == OPS_PROBE)
 			reply_printf(r, ",\"getpid\":%lld", (long long)q->getpid_result);
+		if (q->kind == OPS_PAUSE || q->kind == OPS_UNPAUSE)
+			reply_printf(r, ",\"polls\":%u", q->polls);
 		if (q->kind == OPS_STOP)
 			reply_printf(r, ",\"signal\":\"%s\"", q->killed ? "KILL" : "TERM");
 		if (q->kind == OPS_KILL)
@@ -416,6 +418,8 @@ static int container_verb(struct reply *r, int argc, char **argv, enum ops_kind 
 		req.grace_ms = s * 1000u;
 		req.op.timeout_ms = OPS_TIMEOUT_MS + req.grace_ms + OPS_KILL_WAIT_MS;
 	}
+	if (kind == OPS_PAUSE || kind == OPS_UNPAUSE) /* and room to undo a pause */
+		req.op.timeout_ms = OPS_TIMEOUT_MS + OPS_FREEZE_WAIT_MS;
 	if (take_container(r, name, &req) < 0)
 		return -1;
 	bool paused = req.ct.state == VMI_CT_PAUSED;

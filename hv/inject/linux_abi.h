@@ -87,6 +87,7 @@
 #define LINUX_ENOENT       2
 #define LINUX_ESRCH        3
 #define LINUX_EINTR        4
+#define LINUX_ENOEXEC      8
 #define LINUX_EAGAIN       11
 #define LINUX_EACCES       13
 #define LINUX_EEXIST       17

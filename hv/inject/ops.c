@@ -57,14 +57,6 @@ uint32_t ops_live_members(struct vmi *v, uint64_t cgroup)
 	return n;
 }
 
-static bool cgroup_frozen(struct vmi *v, uint64_t cgroup)
-{
-	char path[VMI_PATH_MAX];
-	bool frozen = false;
-	vmi_cgroup_path(v, cgroup, path, sizeof(path), &frozen);
-	return frozen;
-}
-
 const char *ops_errno_text(int64_t err)
 {
 	switch (-err) {
@@ -148,13 +140,28 @@ static enum inject_step sleep_call(struct inject_env *env, uint32_t ms, struct i
 }
 
 /* pause / unpause: cgroup.freeze (Documentation/admin-guide/cgroup-v2.rst), then wait for
- * the kernel to report the state (CGRP_FROZEN), as `crun pause` may return before. */
-enum { FZ_OPEN, FZ_WRITE, FZ_CLOSE, FZ_WAIT };
+ * the kernel to report the state (CGRP_FROZEN), as `crun pause` may return before. The
+ * state is read from guest memory at every poll (never cached: a loaded guest freezes
+ * over several polls), and the wait is measured on the monitor's clock. A pause that does
+ * not complete in time is undone (cgroup.freeze back to 0), as runc does, so a failed
+ * pause never leaves the container half frozen. */
+enum { FZ_OPEN, FZ_WRITE, FZ_CLOSE, FZ_WAIT, FZ_UNDO_WRITE, FZ_UNDO_CLOSE, FZ_UNDONE };
+
+static enum inject_step write_freeze(struct ops_request *q, struct inject_env *env, bool freeze,
+				     struct inject_call *c)
+{
+	if (ops_put_string(env, OFF_VALUE, freeze ? "1" : "0") == 0)
+		return INJECT_STEP_FAIL;
+	*c = INJECT_CALL(LINUX_NR_write, (uint64_t)q->fd, env->scratch + OFF_VALUE, 1, 0, 0, 0);
+	return INJECT_STEP_CALL;
+}
+
 static enum inject_step freeze_next(struct inject_op *op, struct inject_env *env, int64_t result,
 				    struct inject_call *c)
 {
 	struct ops_request *q = (struct ops_request *)op;
 	bool want = q->kind == OPS_PAUSE;
+	bool frozen;
 	switch (q->phase) {
 	case FZ_OPEN:
 		q->phase = FZ_WRITE;
@@ -163,33 +170,60 @@ static enum inject_step freeze_next(struct inject_op *op, struct inject_env *env
 		if (result < 0)
 			return ops_fail(q, "cannot open cgroup.freeze", result);
 		q->fd = result;
-		if (ops_put_string(env, OFF_VALUE, want ? "1" : "0") == 0)
-			return INJECT_STEP_FAIL;
 		q->phase = FZ_CLOSE;
-		*c = INJECT_CALL(LINUX_NR_write, (uint64_t)q->fd, env->scratch + OFF_VALUE, 1, 0, 0,
-				 0);
-		return INJECT_STEP_CALL;
+		return write_freeze(q, env, want, c);
 	case FZ_CLOSE:
 		if (result != 1)
 			fmt_snprintf(q->op.error, sizeof(q->op.error),
 				     "cannot write cgroup.freeze (%lld)", (long long)result);
 		q->phase = FZ_WAIT;
+		q->wait_from_ns = env->now_ns;
 		*c = INJECT_CALL(LINUX_NR_close, (uint64_t)q->fd, 0, 0, 0, 0, 0);
 		return INJECT_STEP_CALL;
-	default:
+	case FZ_WAIT:
 		if (q->op.error[0])
 			return INJECT_STEP_FAIL;
-		if (cgroup_frozen(env->vmi, q->ct_cgroup) == want) {
+		q->polls++;
+		if (vmi_cgroup_frozen(env->vmi, q->ct_cgroup, &frozen) != 0) {
+			fmt_snprintf(q->op.error, sizeof(q->op.error),
+				     "cannot read the cgroup's state from guest memory");
+			return INJECT_STEP_FAIL;
+		}
+		if (frozen == want) {
 			q->state_reached = true;
 			return INJECT_STEP_DONE;
 		}
-		if (q->polls++ * OPS_FREEZE_POLL_MS >= OPS_FREEZE_WAIT_MS) {
-			fmt_snprintf(q->op.error, sizeof(q->op.error),
-				     "the cgroup did not report %s within %u ms",
-				     want ? "frozen" : "thawed", OPS_FREEZE_WAIT_MS);
+		if (env->now_ns - q->wait_from_ns < (uint64_t)OPS_FREEZE_WAIT_MS * 1000000u)
+			return sleep_call(env, OPS_FREEZE_POLL_MS, c);
+		fmt_snprintf(q->op.error, sizeof(q->op.error),
+			     "the cgroup did not report %s within %u ms (%u polls)",
+			     want ? "frozen" : "thawed", OPS_FREEZE_WAIT_MS, q->polls);
+		if (!want)
+			return INJECT_STEP_FAIL;
+		q->phase = FZ_UNDO_WRITE;
+		return open_call(q, env, "cgroup.freeze", LINUX_O_WRONLY, c);
+	case FZ_UNDO_WRITE:
+		if (result < 0) {
+			ops_fail(
+				q,
+				"pause timed out, and undoing it failed: cannot open cgroup.freeze",
+				result);
 			return INJECT_STEP_FAIL;
 		}
-		return sleep_call(env, OPS_FREEZE_POLL_MS, c);
+		q->fd = result;
+		q->phase = FZ_UNDO_CLOSE;
+		return write_freeze(q, env, false, c);
+	case FZ_UNDO_CLOSE: {
+		size_t n = strlen(q->op.error);
+		fmt_snprintf(q->op.error + n, sizeof(q->op.error) - n,
+			     result == 1 ? "; the freeze was undone"
+					 : "; undoing it failed: the container may stay frozen");
+		q->phase = FZ_UNDONE;
+		*c = INJECT_CALL(LINUX_NR_close, (uint64_t)q->fd, 0, 0, 0, 0, 0);
+		return INJECT_STEP_CALL;
+	}
+	default:
+		return INJECT_STEP_FAIL;
 	}
 }
 
@@ -331,6 +365,7 @@ void ops_prepare(struct ops_request *q)
 	q->fd = -1;
 	q->polls = 0;
 	q->term_ns = 0;
+	q->wait_from_ns = 0;
 	q->killed = false;
 	q->state_reached = false;
 	q->file = 0;

@@ -39,7 +39,7 @@ enum { OPS_ROLE_HOST, OPS_ROLE_MID, OPS_ROLE_HELPER, OPS_ROLE_CMD };
 #define OPS_STATS_TEXT_MAX 512u
 #define OPS_STOP_POLL_MS   100u
 #define OPS_FREEZE_POLL_MS 20u
-#define OPS_FREEZE_WAIT_MS 3000u
+#define OPS_FREEZE_WAIT_MS 10000u /* as runc waits for FROZEN */
 #define OPS_KILL_WAIT_MS   5000u
 
 struct ops_request {
@@ -55,8 +55,9 @@ struct ops_request {
 	uint32_t phase;
 	int64_t fd;
 	uint32_t polls;
-	uint64_t term_ns; /* when SIGTERM went out (stop) */
-	bool killed;      /* stop escalated to SIGKILL */
+	uint64_t term_ns;      /* when SIGTERM went out (stop) */
+	uint64_t wait_from_ns; /* when the freeze was written (pause, unpause) */
+	bool killed;           /* stop escalated to SIGKILL */
 	bool state_reached;
 	uint32_t file;
 	int64_t getpid_result;
@@ -89,7 +90,9 @@ struct ops_request {
 	uint32_t index;     /* loop counter of the phase */
 	bool out_eof, err_eof, cmd_exited, progress;
 	int32_t wait_status;
-	int64_t exec_errno; /* 0, or why the command could not be started */
+	int64_t exec_errno;     /* 0, or why the command could not be started (set only when
+				 * no execve succeeded) */
+	int64_t exec_try_errno; /* the PATH walk's error so far (C_EXEC) */
 	uint32_t out_len, err_len;
 	bool out_cut, err_cut;
 	char out[OPS_EXEC_OUT_MAX];

@@ -495,9 +495,15 @@ static enum inject_step cmd_next(struct ops_request *q, struct inject_env *env, 
 		/* fall through */
 	default: { /* C_EXEC: each PATH candidate until one exists */
 		uint64_t path;
-		if (q->index > 0)
-			q->exec_errno = result;
-		bool go_on = q->index == 0 || result == -LINUX_ENOENT || result == -LINUX_ENOTDIR;
+		/* A successful execve never returns here (the process image is the command's
+		 * now), so only failed candidates come back; nothing is reported until the
+		 * walk gives up. execvp's rule (glibc posix/execvpe.c): ENOENT and ENOTDIR
+		 * go on to the next directory, EACCES goes on but is what is reported if
+		 * nothing else works, any other error stops the walk. */
+		if (q->index > 0 && (q->exec_try_errno != -LINUX_EACCES || result == -LINUX_EACCES))
+			q->exec_try_errno = result;
+		bool go_on = q->index == 0 || result == -LINUX_ENOENT || result == -LINUX_ENOTDIR ||
+			     result == -LINUX_EACCES;
 		if (go_on && exe_candidate(q, env, &path)) {
 			q->index++;
 			*c = INJECT_CALL(LINUX_NR_execve, path, env->scratch + OFF_ARGV,
@@ -505,6 +511,9 @@ static enum inject_step cmd_next(struct ops_request *q, struct inject_env *env, 
 			c->kind = INJECT_CALL_EXEC;
 			return INJECT_STEP_CALL;
 		}
+		/* No candidate was started: the command was not found (127) or could not be
+		 * executed (126), as a shell reports it. */
+		q->exec_errno = q->exec_try_errno;
 		q->ph_cmd = C_EXIT;
 		*c = INJECT_CALL(LINUX_NR_exit_group, q->exec_errno == -LINUX_ENOENT ? 127 : 126);
 		c->kind = INJECT_CALL_FINAL;

@@ -6,6 +6,11 @@
  * kernel/cgroup/cgroup.c cgroup_path_ns -> kernfs_path_from_node). And whether the cgroup
  * is frozen (CGRP_FROZEN in cgroup->flags: kernel/cgroup/freezer.c).
  *
+ * The path is cached in the session (keyed by the cgroup and its kernfs node, read anew at
+ * every call, so a freed and reused struct cgroup is not taken for the old one); the
+ * frozen flag is a moment value and is read from the guest at every call, never cached:
+ * an operation polls it while the kernel is still freezing the cgroup.
+ *
  * The parent chain is followed at most VMI_CGROUP_DEPTH_MAX levels (a cycle ends there,
  * reported as a missing path); a name is read up to the room left in the path (a longer
  * one truncates the path, reported as such).
@@ -14,20 +19,15 @@
 #include "vmi/vmi.h"
 #include "vmi/vmi_internal.h"
 
-static uint32_t walk_path(struct vmi *v, uint64_t cgroup, char *path, size_t cap, bool *frozen)
+static uint32_t walk_path(struct vmi *v, uint64_t kn, char *path, size_t cap)
 {
 	const struct vmi_profile *pr = v->prof;
 	uint64_t nodes[VMI_CGROUP_DEPTH_MAX];
-	uint64_t kn, flags;
 	size_t depth = 0, pos = 0;
 
 	path[0] = '\0';
 	if (cap < 2)
 		return VMI_MISSING_CGROUP;
-	if (vmi_read_u64(v, cgroup + pr->cgroup_flags, &flags) != 0 ||
-	    vmi_read_kptr(v, cgroup + pr->cgroup_kn, &kn) != 0)
-		return VMI_MISSING_CGROUP;
-	*frozen = (flags & (1ull << VMI_CGRP_FROZEN)) != 0;
 
 	for (;;) {
 		uint64_t parent;
@@ -73,33 +73,45 @@ static uint32_t walk_path(struct vmi *v, uint64_t cgroup, char *path, size_t cap
 	return 0;
 }
 
+int vmi_cgroup_frozen(struct vmi *v, uint64_t cgroup, bool *frozen)
+{
+	uint64_t flags;
+
+	*frozen = false;
+	if (!vmi_is_kernel_ptr(v, cgroup) ||
+	    vmi_read_u64(v, cgroup + v->prof->cgroup_flags, &flags) != 0)
+		return -1;
+	*frozen = (flags & (1ull << VMI_CGRP_FROZEN)) != 0;
+	return 0;
+}
+
 uint32_t vmi_cgroup_path(struct vmi *v, uint64_t cgroup, char *path, size_t cap, bool *frozen)
 {
 	struct vmi_cgroup_cache_entry *e =
 		&v->cgroup_cache[(cgroup >> 6) % VMI_CGROUP_CACHE_ENTRIES];
 	uint32_t missing;
+	uint64_t kn;
 	size_t len;
 
 	*frozen = false;
 	if (cap == 0)
 		return VMI_MISSING_CGROUP;
-	if (!vmi_is_kernel_ptr(v, cgroup)) {
-		path[0] = '\0';
+	path[0] = '\0';
+	if (vmi_cgroup_frozen(v, cgroup, frozen) != 0 ||
+	    vmi_read_kptr(v, cgroup + v->prof->cgroup_kn, &kn) != 0)
 		return VMI_MISSING_CGROUP;
-	}
-	if (e->cgroup == cgroup && cap >= sizeof(e->path)) {
+	if (e->cgroup == cgroup && e->kn == kn && cap >= sizeof(e->path)) {
 		memcpy(path, e->path, sizeof(e->path));
-		*frozen = e->frozen;
 		return e->missing;
 	}
-	missing = walk_path(v, cgroup, path, cap, frozen);
+	missing = walk_path(v, kn, path, cap);
 	if (missing & VMI_MISSING_CGROUP)
 		path[0] = '\0';
 	len = strnlen(path, cap);
 	if (len < sizeof(e->path) && cap >= sizeof(e->path)) {
 		e->cgroup = cgroup;
+		e->kn = kn;
 		e->missing = missing;
-		e->frozen = *frozen;
 		memcpy(e->path, path, len + 1);
 		memset(e->path + len + 1, 0, sizeof(e->path) - len - 1);
 	}

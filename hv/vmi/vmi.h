@@ -224,9 +224,9 @@ struct vmi_ns_cache_entry {
 };
 struct vmi_cgroup_cache_entry {
 	uint64_t cgroup; /* struct cgroup * (0: empty) */
+	uint64_t kn;     /* its kernfs node when the path was read */
 	uint32_t missing;
-	bool frozen;
-	char path[VMI_PATH_MAX];
+	char path[VMI_PATH_MAX]; /* never the frozen flag: that is read at every call */
 };
 
 struct vmi {
@@ -309,6 +309,9 @@ char vmi_state_letter(uint32_t state, uint32_t exit_state);
  * VMI_MISSING_CGROUP / VMI_TRUNCATED_CGROUP bits (0 when all is well); path is always
  * NUL-terminated ("" when missing). */
 uint32_t vmi_cgroup_path(struct vmi *v, uint64_t cgroup, char *path, size_t cap, bool *frozen);
+/* Whether the cgroup is frozen now (CGRP_FROZEN), read from the guest at every call.
+ * Returns 0, or -1 when cgroup->flags cannot be read (*frozen is then false). */
+int vmi_cgroup_frozen(struct vmi *v, uint64_t cgroup, bool *frozen);
 
 /* Containers (container.c). */
 /* The container a process belongs to, from its cgroup path and namespaces. */

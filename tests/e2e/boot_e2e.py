@@ -474,6 +474,8 @@ def main():
             res.run("ops-target-exits", ops_checks.check_victim, lab)
             res.run("ops-idle-container", ops_checks.check_idle_container, lab,
                     lambda: hvctl_json(lab, "ps", "--json", timeout=180))
+            # on a loaded guest from here on (issue 12): 1,000 more processes
+            res.run("ops-pause-loaded", ops_checks.check_pause_loaded, lab, rundir)
             res.run("ops-stop-kill", ops_checks.check_stop_kill, lab)
             # (e) garbage on the console never disturbs the monitor or the guest
             res.run("garbage", check_garbage, lab)

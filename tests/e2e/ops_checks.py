@@ -3,9 +3,10 @@ compared with the guest's own view (GUEST-HEARTBEAT frozen=/busy=, GUEST-CGSTAT,
 GUEST-CRUN, GUEST-CHECKER lines that tools/lab/guest/init and lab-checker print)."""
 
 import json
+import os
 import re
 
-from checks import need, short
+from checks import Failed, need, short
 
 HB = r"GUEST-HEARTBEAT n=(\d+) uptime=(\S+) com2=(\S+) busy=(\S+) frozen=(\S+)"
 
@@ -49,7 +50,30 @@ def check_errors(lab):
 def check_pause(lab):
     """pause busy: its cgroup.events says frozen 1, crun says paused, the counter stops;
     unpause: frozen 0, crun running, the counter moves again."""
-    j, _ = op_json(lab, "pause", "busy")
+    return pause_unpause_busy(lab)
+
+
+def check_pause_loaded(lab, tmpdir, extra=1000):
+    """The same pause and unpause of busy (a CPU hog held to 10 % of a CPU) on a loaded
+    guest: `extra` more processes started in tree first (stop and kill run after this, on
+    the same load). A freeze that is not complete at the first poll must still be seen
+    when it completes (the frozen state is read anew at every poll)."""
+    # The console protocol has no quoting: the script goes in by cp, then runs by exec.
+    script = os.path.join(tmpdir, "spawn.sh")
+    with open(script, "w") as f:
+        f.write(f"i=0; while [ $i -lt {extra} ]; do sleep 1000005 </dev/null >/dev/null 2>&1 & "
+                "i=$((i + 1)); done\n")
+    rc, out, err = lab.hvctl("cp", script, "tree:/tmp/spawn.sh", timeout=300)
+    need(rc == 0, f"cp of the spawn script -> {rc}: {short(err or out)}")
+    j, _ = op_json(lab, "exec", "tree", "--", "sh", "/tmp/spawn.sh", timeout=900)
+    need(j["ok"] and j["exit_code"] == 0, f"starting {extra} sleepers in tree: {j}")
+    cg = cgstat_around(lab, "tree", lab.console_mark())
+    need(int(cg.group(3)) >= extra, f"tree has pids_current={cg.group(3)} after the spawn")
+    return f"tree pids {cg.group(3)}; " + pause_unpause_busy(lab, timeout=300)
+
+
+def pause_unpause_busy(lab, timeout=120):
+    j, _ = op_json(lab, "pause", "busy", timeout=timeout)
     need(j["ok"] and j["via"]["pid"] > 0, f"pause: {j}")
     mark = lab.console_mark()
     # The first heartbeat after the reply may hold values /init read before the pause:
@@ -63,7 +87,7 @@ def check_pause(lab):
     need(st == "paused", f"crun says busy is {st}")
     rc, out, err = lab.hvctl("pause", "busy", timeout=60)
     need(rc == 1 and "already paused" in err, f"second pause -> {rc}: {short(err)}")
-    u, _ = op_json(lab, "unpause", "busy")
+    u, _ = op_json(lab, "unpause", "busy", timeout=timeout)
     need(u["ok"], f"unpause: {u}")
     mark2 = lab.console_mark()
     m3, _, _ = heartbeat(lab, mark2)
@@ -72,9 +96,9 @@ def check_pause(lab):
     need(int(c4) > int(c2), f"busy counter did not advance after unpause: {c2} -> {c4}")
     st2 = crun_status(lab, "busy", m3.lineno + 1)
     need(st2 == "running", f"crun says busy is {st2} after unpause")
-    return (f"pause: {j['exits']} exits {j['guest_us']} us {j['calls']} calls via pid "
-            f"{j['via']['pid']}; counter held at {c1}; unpause: {u['exits']} exits, counter "
-            f"{c2} -> {c4}; crun {st} -> {st2}")
+    return (f"pause: {j['exits']} exits {j['guest_us']} us {j['calls']} calls "
+            f"{j['polls']} polls via pid {j['via']['pid']}; counter held at {c1}; unpause: "
+            f"{u['exits']} exits {u['polls']} polls, counter {c2} -> {c4}; crun {st} -> {st2}")
 
 
 def cgstat_around(lab, name, since):
@@ -192,9 +216,12 @@ def check_exec(lab):
     lines = lab.find_console(r"GUEST-EXEC ct=(\S+) cmd=(\S+) status=(\d+) out=(\S*) err=(\S*)")
     need(len(lines) >= 5, f"only {len(lines)} GUEST-EXEC lines")
     done = []
+    ls_root = None
     for m in lines:
         ct, cmd = m.group(1), m.group(2).split(",")
         want_out = base64.b64decode(m.group(4)).decode("utf-8", "replace")
+        if (ct, cmd) == ("tree", ["ls", "/"]):
+            ls_root = want_out.split()
         want_err = base64.b64decode(m.group(5)).decode("utf-8", "replace")
         j, _ = op_json(lab, "exec", ct, "--", *cmd, timeout=180)
         need(j["ok"] and j["exited"], f"exec {ct} {cmd}: {j}")
@@ -202,9 +229,25 @@ def check_exec(lab):
         need(got == (int(m.group(3)), want_out, want_err),
              f"exec {ct} {' '.join(cmd)}: monitor {got!r} != crun exec "
              f"{(int(m.group(3)), want_out, want_err)!r}")
+        # A command that ran reports no start error, whatever PATH entries came first.
+        need(j["exec_errno"] == 0, f"exec {ct} {' '.join(cmd)} ran but exec_errno={j}")
         done.append(f"{ct}:{'_'.join(cmd)}={j['exit_code']}/{j['exits']}ex")
     j, _ = op_json(lab, "exec", "tree", "--", "no-such-command", timeout=180)
-    need(j["ok"] and j["exit_code"] == 127, f"exec of a missing command: {j}")
+    need(j["ok"] and j["exit_code"] == 127 and j["exec_errno"] == 2,
+         f"exec of a missing command: {j}")
+    # The text form a person reads: `ls` is found after earlier PATH entries said ENOENT
+    # (/usr/local/sbin has no ls); its listing, exit status 0 and no "not found".
+    # The guest's own listing of / in tree comes from crun exec (GUEST-EXEC tree ls /).
+    need(ls_root, "no GUEST-EXEC line for tree ls /")
+    rc, out, err = lab.hvctl("exec", "tree", "--", "ls", "/", timeout=180)
+    need(rc == 0 and "exit status 0" in out and "not found" not in out + err
+         and "could not be started" not in out + err
+         and all(name in out.split() for name in ls_root),
+         f"exec tree -- ls / (text) -> {rc}: {short(out + err, 300)}")
+    rc, out, err = lab.hvctl("exec", "tree", "--", "no-such-command", timeout=180)
+    need("no-such-command: command not found in the container" in out + err
+         and "exit status 127" in out + err,
+         f"exec of a missing command (text) -> {rc}: {short(out + err, 300)}")
     rc, out, err = lab.hvctl("exec", "no-such-container", "--", "id", timeout=60)
     need(rc == 1 and "no such container" in err, f"exec no-such-container -> {rc}: {short(err)}")
     rc, out, err = lab.hvctl("exec", "tree", "id", timeout=60)

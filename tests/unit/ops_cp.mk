@@ -3,4 +3,4 @@
 UNIT_TESTS += ops_cp
 UNIT_SRC_ops_cp := hv/inject/ops.c hv/inject/ops_cp.c hv/inject/ops_exec.c \
 	$(filter-out hv/vmi/profile.c,$(wildcard hv/vmi/*.c)) hv/console/cmd.c \
-	hv/console/proto.c hv/lib/fmt.c
+	hv/console/proto.c hv/lib/fmt.c tests/unit/ops_harness.c

@@ -11,74 +11,16 @@
 #include <cmocka.h>
 
 #include "inject/linux_abi.h"
-#include "inject/ops.h"
-
-#define SCRATCH_VA 0x7f0000000000ull
-
-static uint8_t scratch[INJECT_SCRATCH_SIZE];
-
-/* The engine's side, as ops.c and ops_cp.c use it. */
-int inject_write_user(struct inject_env *env, uint64_t va, const void *buf, size_t n)
-{
-	(void)env;
-	if (va < SCRATCH_VA || va + n > SCRATCH_VA + sizeof(scratch))
-		return -1;
-	memcpy(scratch + (va - SCRATCH_VA), buf, n);
-	return 0;
-}
-
-int inject_read_user(struct inject_env *env, uint64_t va, void *buf, size_t n)
-{
-	(void)env;
-	if (va < SCRATCH_VA || va + n > SCRATCH_VA + sizeof(scratch))
-		return -1;
-	memcpy(buf, scratch + (va - SCRATCH_VA), n);
-	return 0;
-}
-
-void inject_forget(uint32_t ctx)
-{
-	(void)ctx;
-}
-
-static struct ops_request q;
-static struct inject_env env = {.scratch = SCRATCH_VA, .tgid = 1, .tid = 1, .nspid = 1};
-static struct inject_call call;
-static enum inject_step step;
+#include "ops_harness.h"
 
 static int setup(void **state)
 {
 	(void)state;
-	memset(&q, 0, sizeof(q));
-	memset(scratch, 0, sizeof(scratch));
+	harness_reset();
 	q.ct.init_pid = 4242;
 	snprintf(q.ct.name, sizeof(q.ct.name), "tree");
 	snprintf(q.path, sizeof(q.path), "/etc/passwd");
 	return 0;
-}
-
-static void begin(enum ops_kind kind)
-{
-	q.kind = kind;
-	ops_prepare(&q);
-	step = q.op.next(&q.op, &env, 0, &call);
-}
-
-static void feed(int64_t result)
-{
-	step = q.op.next(&q.op, &env, result, &call);
-}
-
-static const char *scratch_string(uint64_t va)
-{
-	assert_true(va >= SCRATCH_VA && va < SCRATCH_VA + sizeof(scratch));
-	return (const char *)scratch + (va - SCRATCH_VA);
-}
-
-static void expect_call(uint64_t nr)
-{
-	assert_int_equal(step, INJECT_STEP_CALL);
-	assert_int_equal(call.nr, nr);
 }
 
 /* Root of the container, then the file under it with RESOLVE_IN_ROOT. */

@@ -1,0 +1,277 @@
+/* hv/inject/ops.c (pause, unpause) and hv/inject/ops_exec.c (the command's PATH walk),
+ * stepped by hand with the results a kernel would give (ops_harness.c). The frozen state
+ * comes from a synthetic guest (vmi_fake.c) whose cgroup flags the test changes between
+ * polls, as a kernel finishing a freeze would. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "inject/linux_abi.h"
+#include "ops_harness.h"
+#include "vmi_fake.h"
+
+static struct fake f;
+static struct fake_world w;
+static struct vmi v;
+
+static int setup(void **state)
+{
+	(void)state;
+	harness_reset();
+	fake_init(&f, false);
+	fake_world(&f, &w);
+	memset(&v, 0, sizeof(v));
+	if (vmi_open(&v, &f.mem, &f.prof, &f.cpu) != 0)
+		fail_msg("vmi_open: %s", v.error);
+	env.vmi = &v;
+	snprintf(q.ct.name, sizeof(q.ct.name), "web");
+	snprintf(q.ct.cgroup, sizeof(q.ct.cgroup), "/lab/web");
+	q.ct_cgroup = w.cg_web;
+	q.ct.init_pid = 200;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	fake_free(&f);
+	return 0;
+}
+
+/* ------------------------------------------------------------------ pause, unpause */
+
+static void set_frozen(uint64_t cgroup, bool frozen)
+{
+	fake_w64(&f, cgroup + f.prof.cgroup_flags, frozen ? 1ull << VMI_CGRP_FROZEN : 0);
+}
+
+/* open cgroup.freeze, write `value`, close: what every freeze write looks like. */
+static void expect_freeze_write(const char *value)
+{
+	expect_call(LINUX_NR_openat);
+	assert_string_equal(scratch_string(call.arg[1]), "/sys/fs/cgroup/lab/web/cgroup.freeze");
+	feed(7);
+	expect_call(LINUX_NR_write);
+	assert_int_equal(call.arg[0], 7);
+	assert_int_equal(call.arg[2], 1);
+	assert_memory_equal(scratch_string(call.arg[1]), value, 1);
+	feed(1);
+	expect_call(LINUX_NR_close);
+	assert_int_equal(call.arg[0], 7);
+}
+
+/* A poll found the state not yet reached: a nap, over which the monitor's clock moves. */
+static void expect_nap(void)
+{
+	expect_call(LINUX_NR_nanosleep);
+	env.now_ns += OPS_FREEZE_POLL_MS * 1000000ull;
+}
+
+static void test_pause_sees_a_freeze_that_completes_at_the_third_poll(void **state)
+{
+	(void)state;
+	/* The container was found (its path read and cached) before the freeze began. */
+	char path[VMI_PATH_MAX];
+	bool frozen = true;
+	assert_int_equal(vmi_cgroup_path(&v, w.cg_web, path, sizeof(path), &frozen), 0);
+	assert_false(frozen);
+
+	begin(OPS_PAUSE);
+	expect_freeze_write("1");
+	feed(0); /* close; poll 1: still freezing */
+	expect_nap();
+	feed(0); /* poll 2: still freezing */
+	expect_nap();
+	set_frozen(w.cg_web, true);
+	feed(0); /* poll 3 sees it, in the same session: nothing is cached between polls */
+	assert_int_equal(step, INJECT_STEP_DONE);
+	assert_true(q.state_reached);
+	assert_int_equal(q.polls, 3);
+	assert_string_equal(q.op.error, "");
+}
+
+static void test_cgroup_path_reads_the_frozen_flag_anew_at_every_call(void **state)
+{
+	(void)state;
+	char path[VMI_PATH_MAX];
+	bool frozen = true;
+	assert_int_equal(vmi_cgroup_path(&v, w.cg_web, path, sizeof(path), &frozen), 0);
+	assert_false(frozen);
+	set_frozen(w.cg_web, true);
+	assert_int_equal(vmi_cgroup_path(&v, w.cg_web, path, sizeof(path), &frozen), 0);
+	assert_string_equal(path, "/lab/web");
+	assert_true(frozen);
+}
+
+static void test_pause_that_does_not_freeze_in_time_is_undone(void **state)
+{
+	(void)state;
+	begin(OPS_PAUSE);
+	expect_freeze_write("1");
+	feed(0);
+	for (uint32_t i = 0; env.now_ns < OPS_FREEZE_WAIT_MS * 1000000ull; i++) {
+		assert_true(i < 2 * OPS_FREEZE_WAIT_MS / OPS_FREEZE_POLL_MS);
+		expect_nap();
+		feed(0);
+	}
+	/* Past the deadline: cgroup.freeze goes back to 0, and the failure says so. */
+	expect_freeze_write("0");
+	feed(0);
+	assert_int_equal(step, INJECT_STEP_FAIL);
+	assert_false(q.state_reached);
+	assert_non_null(strstr(q.op.error, "did not report frozen within"));
+	assert_non_null(strstr(q.op.error, "the freeze was undone"));
+}
+
+static void test_unpause_waits_for_the_thaw(void **state)
+{
+	(void)state;
+	set_frozen(w.cg_web, true);
+	begin(OPS_UNPAUSE);
+	expect_freeze_write("0");
+	feed(0);
+	expect_nap();
+	set_frozen(w.cg_web, false);
+	feed(0);
+	assert_int_equal(step, INJECT_STEP_DONE);
+	assert_true(q.state_reached);
+}
+
+static void test_pause_of_an_unreadable_cgroup_fails_instead_of_guessing(void **state)
+{
+	(void)state;
+	q.ct_cgroup = 0x1000; /* not a kernel address: nothing can be read there */
+	begin(OPS_UNPAUSE);   /* "not frozen" would be the answer an unpause wants */
+	expect_freeze_write("0");
+	feed(0);
+	assert_int_equal(step, INJECT_STEP_FAIL);
+	assert_false(q.state_reached);
+	assert_non_null(strstr(q.op.error, "cannot read the cgroup's state"));
+}
+
+/* ------------------------------------------------------------------ exec's PATH walk */
+
+/* The command's process (the fourth context, made by the helper's fork), stepped through
+ * its set-up with results of 0 up to its first execve. */
+static void cmd_to_first_execve(const char *argv0)
+{
+	snprintf(q.argv[0], sizeof(q.argv[0]), "%s", argv0);
+	q.argc = 1;
+	q.pipe_fd[0] = 10, q.pipe_fd[1] = 11, q.pipe_fd[2] = 12, q.pipe_fd[3] = 13;
+	q.next_role = OPS_ROLE_CMD;
+	env.ctx = 3;
+	env.first = true;
+	begin(OPS_EXEC);
+	env.first = false;
+	for (uint32_t i = 0; step == INJECT_STEP_CALL && call.nr != LINUX_NR_execve; i++) {
+		assert_true(i < 64);
+		feed(0);
+	}
+	expect_call(LINUX_NR_execve);
+	assert_int_equal(call.kind, INJECT_CALL_EXEC);
+}
+
+static void test_exec_found_in_a_later_path_directory_reports_no_error(void **state)
+{
+	(void)state;
+	cmd_to_first_execve("ls");
+	assert_string_equal(scratch_string(call.arg[0]), "/usr/local/sbin/ls");
+	feed(-LINUX_ENOENT);
+	assert_string_equal(scratch_string(call.arg[0]), "/usr/local/bin/ls");
+	feed(-LINUX_ENOENT);
+	assert_string_equal(scratch_string(call.arg[0]), "/usr/sbin/ls");
+	feed(-LINUX_ENOENT);
+	expect_call(LINUX_NR_execve);
+	assert_string_equal(scratch_string(call.arg[0]), "/usr/bin/ls");
+	/* This execve succeeds: it never returns to the program. Nothing was reported. */
+	assert_int_equal(q.exec_errno, 0);
+}
+
+static void test_exec_not_a_directory_on_the_way_still_walks_on(void **state)
+{
+	(void)state;
+	cmd_to_first_execve("nosuch");
+	feed(-LINUX_ENOTDIR); /* /usr/local/sbin is a file in this container */
+	expect_call(LINUX_NR_execve);
+	assert_string_equal(scratch_string(call.arg[0]), "/usr/local/bin/nosuch");
+	for (uint32_t i = 0; step == INJECT_STEP_CALL && call.nr == LINUX_NR_execve; i++) {
+		assert_true(i < 6);
+		feed(-LINUX_ENOENT);
+	}
+	expect_call(LINUX_NR_exit_group);
+	assert_int_equal(call.arg[0], 127);
+	assert_int_equal(q.exec_errno, -LINUX_ENOENT);
+}
+
+static void test_exec_all_enoent_reports_enoent_and_127(void **state)
+{
+	(void)state;
+	cmd_to_first_execve("nosuch");
+	for (uint32_t i = 0; step == INJECT_STEP_CALL && call.nr == LINUX_NR_execve; i++) {
+		assert_true(i < 6);
+		feed(-LINUX_ENOENT);
+	}
+	expect_call(LINUX_NR_exit_group);
+	assert_int_equal(call.arg[0], 127);
+	assert_int_equal(q.exec_errno, -LINUX_ENOENT);
+}
+
+static void test_exec_permission_denied_anywhere_is_what_is_reported(void **state)
+{
+	(void)state;
+	cmd_to_first_execve("tool");
+	feed(-LINUX_EACCES); /* /usr/local/sbin/tool exists but may not be run */
+	for (uint32_t i = 0; step == INJECT_STEP_CALL && call.nr == LINUX_NR_execve; i++) {
+		assert_true(i < 6);
+		feed(-LINUX_ENOENT);
+	}
+	expect_call(LINUX_NR_exit_group);
+	assert_int_equal(call.arg[0], 126);
+	assert_int_equal(q.exec_errno, -LINUX_EACCES);
+}
+
+static void test_exec_other_error_ends_the_walk(void **state)
+{
+	(void)state;
+	cmd_to_first_execve("script");
+	feed(-LINUX_ENOEXEC);
+	expect_call(LINUX_NR_exit_group);
+	assert_int_equal(call.arg[0], 126);
+	assert_int_equal(q.exec_errno, -LINUX_ENOEXEC);
+}
+
+static void test_exec_with_a_slash_tries_only_that_path(void **state)
+{
+	(void)state;
+	cmd_to_first_execve("/bin/true");
+	assert_string_equal(scratch_string(call.arg[0]), "/bin/true");
+	feed(-LINUX_ENOENT);
+	expect_call(LINUX_NR_exit_group);
+	assert_int_equal(call.arg[0], 127);
+	assert_int_equal(q.exec_errno, -LINUX_ENOENT);
+}
+
+#define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		T(test_pause_sees_a_freeze_that_completes_at_the_third_poll),
+		T(test_cgroup_path_reads_the_frozen_flag_anew_at_every_call),
+		T(test_pause_that_does_not_freeze_in_time_is_undone),
+		T(test_unpause_waits_for_the_thaw),
+		T(test_pause_of_an_unreadable_cgroup_fails_instead_of_guessing),
+		T(test_exec_found_in_a_later_path_directory_reports_no_error),
+		T(test_exec_not_a_directory_on_the_way_still_walks_on),
+		T(test_exec_all_enoent_reports_enoent_and_127),
+		T(test_exec_permission_denied_anywhere_is_what_is_reported),
+		T(test_exec_other_error_ends_the_walk),
+		T(test_exec_with_a_slash_tries_only_that_path),
+	};
+	return cmocka_run_group_tests_name("ops_programs", tests, NULL, NULL);
+}
