@@ -14,6 +14,7 @@
 
 #include "boot/elfload.h"
 #include "boot/hvcfg.h"
+#include "boot/mp_services.h"
 #include "bootinfo.h"
 #include "console/uart.h"
 #include "lib/fmt.h"
@@ -208,6 +209,74 @@ static EFI_STATUS refuse(bool monitor_failed)
 	return EFI_ABORTED;
 }
 
+/* What the procedure on an AP needs, and what it says back. */
+struct ap_call {
+	hv_ap_entry_fn entry;
+	uint32_t id;
+	int rc;
+	char error[BOOT_ERR_MAX];
+};
+
+/* Runs on the AP (EFI MP services): the core virtualizes it and it returns here as the
+ * guest, or with the reason it could not. */
+static VOID EFIAPI ap_procedure(VOID *arg)
+{
+	struct ap_call *c = arg;
+	c->rc = c->entry(c->id, c->error, sizeof(c->error));
+}
+
+#define AP_TIMEOUT_US 10000000u
+
+/* Every CPU but this one, virtualized by the core one at a time (DESIGN §3): a CPU the
+ * monitor does not own is one the guest could wake and run outside it. Returns false,
+ * having said why, when any cannot be. */
+static bool start_aps(hv_ap_entry_fn entry)
+{
+	static EFI_GUID mp_guid = EFI_MP_SERVICES_PROTOCOL_GUID;
+	EFI_MP_SERVICES_PROTOCOL *mp = NULL;
+	EFI_STATUS s = uefi_call_wrapper(BS->LocateProtocol, 3, &mp_guid, NULL, (void **)&mp);
+	if (EFI_ERROR(s) || mp == NULL) {
+		say("hvboot: the firmware offers no EFI MP services (%s): the other CPUs cannot "
+		    "be found and virtualized\r\n",
+		    status_text(s));
+		return false;
+	}
+	UINTN total = 0, enabled = 0, self = 0;
+	s = uefi_call_wrapper(mp->GetNumberOfProcessors, 3, mp, &total, &enabled);
+	if (!EFI_ERROR(s))
+		s = uefi_call_wrapper(mp->WhoAmI, 2, mp, &self);
+	if (EFI_ERROR(s)) {
+		say("hvboot: EFI MP services cannot count the CPUs (%s)\r\n", status_text(s));
+		return false;
+	}
+	if (enabled != total) {
+		say("hvboot: %llu of %llu CPUs are disabled in the firmware: they cannot be "
+		    "virtualized, and the guest could wake them\r\n",
+		    (unsigned long long)(total - enabled), (unsigned long long)total);
+		return false;
+	}
+	static struct ap_call call;
+	uint32_t id = 1;
+	for (UINTN n = 0; n < total; n++) {
+		if (n == self)
+			continue;
+		call.entry = entry;
+		call.id = id;
+		call.rc = -1;
+		call.error[0] = 0;
+		s = uefi_call_wrapper(mp->StartupThisAP, 7, mp, ap_procedure, n, NULL,
+				      AP_TIMEOUT_US, &call, NULL);
+		if (EFI_ERROR(s) || call.rc != HV_START_OK) {
+			say("hvboot: CPU %u (processor %llu) could not be virtualized: %s\r\n", id,
+			    (unsigned long long)n, EFI_ERROR(s) ? status_text(s) : call.error);
+			return false;
+		}
+		id++;
+	}
+	Print(L"hvboot: %u CPU%a virtualized\r\n", id, id == 1 ? "" : "s");
+	return true;
+}
+
 /* Load the monitor and start it. Returns true when this CPU now runs as its guest. */
 static bool start_monitor(EFI_FILE_HANDLE root, const struct hv_config *cfg, void *profile,
 			  UINTN profile_size)
@@ -291,8 +360,9 @@ static bool start_monitor(EFI_FILE_HANDLE root, const struct hv_config *cfg, voi
 	 * intercepted, so messages go to the firmware console only. */
 	uart.present = false;
 	Print(L"hvboot: running under %a %a\r\n", HV_NAME, HV_VERSION);
+	hv_ap_entry_fn ap_entry = (hv_ap_entry_fn)(uintptr_t)bi->ap_entry;
 	FreePool(bi);
-	return true;
+	return start_aps(ap_entry);
 }
 
 EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab)

@@ -10,7 +10,7 @@
 #include <stdint.h>
 
 #define BOOT_INFO_MAGIC   0x4f464e4952544356ull /* "VCTRINFO" */
-#define BOOT_INFO_VERSION 2u
+#define BOOT_INFO_VERSION 3u
 #define BOOT_MEM_MAX      512u
 #define BOOT_ERR_MAX      256u
 
@@ -39,6 +39,8 @@ struct boot_info {
 	uint32_t console_baud;
 	uint32_t mem_count;
 	uint32_t reserved1;
+	uint64_t ap_entry; /* out: the core's entry for the other CPUs (hv_ap_entry_fn), set by
+			    * hv_start() before it launches the boot CPU */
 	struct boot_mem_range mem[BOOT_MEM_MAX];
 	char error[BOOT_ERR_MAX]; /* filled by the core when hv_start() fails: what and what to do
 				   */
@@ -58,5 +60,11 @@ enum hv_start_status {
 
 /* The core's entry point (ELF e_entry), called with the SysV ABI. */
 typedef int(__attribute__((sysv_abi)) * hv_start_fn)(struct boot_info *bi);
+
+/* The entry for every other CPU (boot_info.ap_entry), called by the loader on that CPU
+ * (EFI MP services) after hv_start() succeeded, one CPU at a time, with ids 1, 2, ... in
+ * turn. It virtualizes the calling CPU and returns 0 to its caller as the guest, or an
+ * hv_start_status with `error` (cap bytes) saying what failed. */
+typedef int(__attribute__((sysv_abi)) * hv_ap_entry_fn)(uint32_t id, char *error, uint64_t cap);
 
 #endif

@@ -47,38 +47,62 @@ static void guest_view_hex(char *out)
 {
 	static const char hex[] = "0123456789abcdef";
 	for (unsigned int i = 0; i < UART_PORT_COUNT; i++) {
-		uint8_t b = console_port_guest_view((uint16_t)(monitor.console_port + i));
+		uint8_t b = console_port_guest_view((uint16_t)(machine.console_port + i));
 		out[2 * i] = hex[b >> 4];
 		out[2 * i + 1] = hex[b & 0xF];
 	}
 	out[2 * UART_PORT_COUNT] = 0;
 }
 
+/* The exit counters of every vCPU added up (each CPU writes only its own). */
+struct exit_counts {
+	uint64_t total, unknown;
+	uint64_t by_reason[EXIT_REASON_MAX];
+};
+
+static void sum_exits(struct exit_counts *c)
+{
+	memset(c, 0, sizeof(*c));
+	for (uint32_t k = 0; k < vm.nr_vcpus; k++) {
+		const struct vcpu *v = vm.vcpu[k];
+		c->total += v->exits_total;
+		c->unknown += v->exits_unknown_reason;
+		for (unsigned int i = 0; i < EXIT_REASON_MAX; i++)
+			c->by_reason[i] += v->exits_by_reason[i];
+	}
+}
+
 static void status_text(struct reply *r, const struct vcpu *v)
 {
+	static struct exit_counts c; /* the console CPU's only: too big for its stack */
+	sum_exits(&c);
 	uint64_t ms = monitor_uptime_ms();
 	const struct console_stats *cs = console_stats();
 	reply_line(r, "%s %s, cpuid signature \"%s\"", HV_NAME, HV_VERSION, HV_CPUID_SIGNATURE);
 	reply_line(r, "uptime: %llu.%03llu s (tsc %llu Hz)", (unsigned long long)(ms / 1000),
-		   (unsigned long long)(ms % 1000), (unsigned long long)monitor.tsc_hz);
+		   (unsigned long long)(ms % 1000), (unsigned long long)machine.tsc_hz);
 	reply_line(r, "guest: %s%s", v->guest_stopped ? "stopped: " : "running",
 		   v->guest_stopped ? v->stop_reason : "");
-	reply_line(r, "vm exits: %llu", (unsigned long long)v->exits_total);
+	reply_line(r, "vm exits: %llu on %u vCPU%s", (unsigned long long)c.total, vm.nr_vcpus,
+		   vm.nr_vcpus == 1 ? "" : "s");
 	for (unsigned int i = 0; i < EXIT_REASON_MAX; i++) {
-		if (v->exits_by_reason[i] == 0)
+		if (c.by_reason[i] == 0)
 			continue;
 		const char *name = exit_reason_name(i);
 		reply_line(r, "  %-20s %llu", name ? name : "?",
-			   (unsigned long long)v->exits_by_reason[i]);
+			   (unsigned long long)c.by_reason[i]);
 	}
-	if (v->exits_unknown_reason)
-		reply_line(r, "  %-20s %llu", "(unknown)",
-			   (unsigned long long)v->exits_unknown_reason);
+	if (c.unknown)
+		reply_line(r, "  %-20s %llu", "(unknown)", (unsigned long long)c.unknown);
+	for (uint32_t k = 0; k < vm.nr_vcpus; k++)
+		reply_line(r, "  vcpu %u: %llu exits%s", vm.vcpu[k]->id,
+			   (unsigned long long)vm.vcpu[k]->exits_total,
+			   vm.vcpu[k] == v ? " (serves the console)" : "");
 	reply_line(r, "memory: %llu of %llu KiB heap in use, image %llu KiB, region %llu KiB",
 		   (unsigned long long)(palloc_used_bytes() / 1024),
 		   (unsigned long long)(palloc_total_bytes() / 1024),
-		   (unsigned long long)(monitor.image_size / 1024),
-		   (unsigned long long)(monitor.core_size / 1024));
+		   (unsigned long long)(machine.image_size / 1024),
+		   (unsigned long long)(machine.core_size / 1024));
 	char view[2 * UART_PORT_COUNT + 1];
 	guest_view_hex(view);
 	reply_line(r,
@@ -87,7 +111,7 @@ static void status_text(struct reply *r, const struct vcpu *v)
 		   view, (unsigned long long)io_blocked_reads,
 		   (unsigned long long)io_blocked_writes, (unsigned long long)io_blocked_string);
 	reply_line(r, "console: port 0x%x, %llu bytes in, %llu out, %llu requests, %llu errors",
-		   monitor.console_port, (unsigned long long)cs->rx_bytes,
+		   machine.console_port, (unsigned long long)cs->rx_bytes,
 		   (unsigned long long)cs->tx_bytes, (unsigned long long)cs->requests,
 		   (unsigned long long)cs->errors);
 	const struct inject_stats *is = inject_stats();
@@ -99,35 +123,57 @@ static void status_text(struct reply *r, const struct vcpu *v)
 		   (unsigned long long)is->aborted_cleanups);
 }
 
+static void exits_json(struct reply *r, const uint64_t *by_reason, uint64_t unknown)
+{
+	const char *sep = "";
+	for (unsigned int i = 0; i < EXIT_REASON_MAX; i++) {
+		if (by_reason[i] == 0)
+			continue;
+		const char *name = exit_reason_name(i);
+		reply_printf(r, "%s\"%s\":%llu", sep, name ? name : "UNNAMED",
+			     (unsigned long long)by_reason[i]);
+		sep = ",";
+	}
+	if (unknown)
+		reply_printf(r, "%s\"UNKNOWN\":%llu", sep, (unsigned long long)unknown);
+}
+
 static void status_json(struct reply *r, const struct vcpu *v)
 {
+	static struct exit_counts c;
+	sum_exits(&c);
 	const struct console_stats *cs = console_stats();
 	reply_printf(
 		r,
 		"{\"name\":\"%s\",\"version\":\"%s\",\"cpuid_signature\":\"%s\","
 		"\"uptime_ms\":%llu,\"tsc_hz\":%llu,\"guest\":{\"running\":%s,\"stop_reason\":",
 		HV_NAME, HV_VERSION, HV_CPUID_SIGNATURE, (unsigned long long)monitor_uptime_ms(),
-		(unsigned long long)monitor.tsc_hz, v->guest_stopped ? "false" : "true");
+		(unsigned long long)machine.tsc_hz, v->guest_stopped ? "false" : "true");
 	reply_json_string(r, v->guest_stopped ? v->stop_reason : "");
-	reply_printf(r, "},\"exits_total\":%llu,\"exits\":{", (unsigned long long)v->exits_total);
-	const char *sep = "";
-	for (unsigned int i = 0; i < EXIT_REASON_MAX; i++) {
-		if (v->exits_by_reason[i] == 0)
-			continue;
-		const char *name = exit_reason_name(i);
-		reply_printf(r, "%s\"%s\":%llu", sep, name ? name : "UNNAMED",
-			     (unsigned long long)v->exits_by_reason[i]);
-		sep = ",";
+	reply_printf(r, "},\"exits_total\":%llu,\"exits\":{", (unsigned long long)c.total);
+	exits_json(r, c.by_reason, c.unknown);
+	reply_printf(r, "},\"vcpus\":[");
+	for (uint32_t k = 0; k < vm.nr_vcpus; k++) {
+		const struct vcpu *each = vm.vcpu[k];
+		reply_printf(r, "%s{\"id\":%u,\"console\":%s,\"exits_total\":%llu,\"exits\":{",
+			     k ? "," : "", each->id, each == v ? "true" : "false",
+			     (unsigned long long)each->exits_total);
+		exits_json(r, each->exits_by_reason, each->exits_unknown_reason);
+		reply_printf(r,
+			     "},\"inits\":%llu,\"init_echoes_ignored\":%llu,\"sipis\":%llu,"
+			     "\"sipi_vector\":%u,\"stopped\":%s}",
+			     (unsigned long long)each->inits,
+			     (unsigned long long)each->init_echoes_ignored,
+			     (unsigned long long)each->sipis, each->sipi_vector,
+			     each->guest_stopped ? "true" : "false");
 	}
-	if (v->exits_unknown_reason)
-		reply_printf(r, "%s\"UNKNOWN\":%llu", sep,
-			     (unsigned long long)v->exits_unknown_reason);
+	reply_printf(r, "]");
 	char view[2 * UART_PORT_COUNT + 1];
 	guest_view_hex(view);
 	reply_printf(r,
-		     "},\"console_ports\":{\"base\":%u,\"guest_view\":\"%s\",\"guest_reads\":%llu,"
+		     ",\"console_ports\":{\"base\":%u,\"guest_view\":\"%s\",\"guest_reads\":%llu,"
 		     "\"guest_writes\":%llu,\"guest_string_io\":%llu}",
-		     monitor.console_port, view, (unsigned long long)io_blocked_reads,
+		     machine.console_port, view, (unsigned long long)io_blocked_reads,
 		     (unsigned long long)io_blocked_writes, (unsigned long long)io_blocked_string);
 	reply_printf(r,
 		     ",\"mem_used\":%llu,\"mem_total\":%llu,\"image_size\":%llu,"
@@ -135,7 +181,7 @@ static void status_json(struct reply *r, const struct vcpu *v)
 		     "\"tx_dropped\":%llu,\"requests\":%llu,\"errors\":%llu}",
 		     (unsigned long long)palloc_used_bytes(),
 		     (unsigned long long)palloc_total_bytes(),
-		     (unsigned long long)monitor.image_size, monitor.console_port,
+		     (unsigned long long)machine.image_size, machine.console_port,
 		     (unsigned long long)cs->rx_bytes, (unsigned long long)cs->tx_bytes,
 		     (unsigned long long)cs->tx_dropped, (unsigned long long)cs->requests,
 		     (unsigned long long)cs->errors);
@@ -163,7 +209,7 @@ static int verb_mem(struct reply *r, int argc, char **argv)
 {
 	if (cmd_expect_only_flags(r, argc, argv, json_only) < 0)
 		return -1;
-	uint64_t start = monitor.core_base, end = monitor.core_base + monitor.core_size;
+	uint64_t start = machine.core_base, end = machine.core_base + machine.core_size;
 	/* Hash what is really at the start of the region, read now (not a stored value). */
 	uint64_t first_page = fnv1a64((const void *)(uintptr_t)start, PAGE_SIZE_4K);
 	char magic[HV_MAGIC_LEN + 1];
@@ -176,18 +222,18 @@ static int verb_mem(struct reply *r, int argc, char **argv)
 			"\"image_end\":\"0x%llx\",\"hidden\":%s}],\"sink_page\":\"0x%llx\","
 			"\"magic\":\"%s\",\"first_page_fnv1a64\":\"%016llx\"}",
 			(unsigned long long)start, (unsigned long long)end,
-			(unsigned long long)(start + monitor.image_size),
-			monitor.hidden ? "true" : "false", (unsigned long long)monitor.sink_page_pa,
-			magic, (unsigned long long)first_page);
+			(unsigned long long)(start + machine.image_size),
+			vm.hidden ? "true" : "false", (unsigned long long)vm.sink_page_pa, magic,
+			(unsigned long long)first_page);
 		return 0;
 	}
 	reply_line(r, "0x%016llx-0x%016llx core: image %llu KiB + heap %llu KiB, %s",
 		   (unsigned long long)start, (unsigned long long)end,
-		   (unsigned long long)(monitor.image_size / 1024),
-		   (unsigned long long)((monitor.core_size - monitor.image_size) / 1024),
-		   monitor.hidden ? "hidden from the guest" : "NOT YET hidden from the guest");
+		   (unsigned long long)(machine.image_size / 1024),
+		   (unsigned long long)((machine.core_size - machine.image_size) / 1024),
+		   vm.hidden ? "hidden from the guest" : "NOT YET hidden from the guest");
 	reply_line(r, "the guest sees page 0x%llx in place of every page of that range",
-		   (unsigned long long)monitor.sink_page_pa);
+		   (unsigned long long)vm.sink_page_pa);
 	reply_line(r, "magic %s, first page fnv1a64 %016llx", magic,
 		   (unsigned long long)first_page);
 	return 0;

@@ -28,10 +28,10 @@ static bool efi_type_is_ram(uint32_t t)
 
 static bool page_is_guest_ram(uint64_t pa)
 {
-	if (pa >= monitor.core_base && pa < monitor.core_base + monitor.core_size)
+	if (pa >= machine.core_base && pa < machine.core_base + machine.core_size)
 		return false;
-	for (uint32_t i = 0; i < monitor.mem_count; i++) {
-		const struct boot_mem_range *m = &monitor.mem[i];
+	for (uint32_t i = 0; i < machine.mem_count; i++) {
+		const struct boot_mem_range *m = &machine.mem[i];
 		if (pa >= m->base && pa - m->base < m->pages * PAGE_SIZE_4K)
 			return efi_type_is_ram(m->efi_type);
 	}
@@ -85,9 +85,9 @@ static uint64_t last_init_task;
 /* Open a session on the guest as it is at this exit. */
 int live_vmi_open(struct vmi *session, struct reply *r)
 {
-	if (!monitor.profile_loaded)
+	if (!vm.profile_loaded)
 		return reply_fail(r, PROTO_FAILED, "introspection unavailable: %s",
-				  monitor.profile_status);
+				  vm.profile_status);
 	/* CPL is SS.DPL (SDM Vol. 3A 5.5); in user mode the kernel's per-CPU base waits in
 	 * IA32_KERNEL_GS_BASE, which VM exits do not touch: rdmsr gives the guest's. */
 	uint64_t ss_ar = vmread(GUEST_SS_AR_BYTES);
@@ -99,7 +99,7 @@ int live_vmi_open(struct vmi *session, struct reply *r)
 		.user_mode = ((ss_ar >> 5) & 3) == 3,
 		.known_task = last_init_task,
 	};
-	if (vmi_open(session, &live_mem, &monitor.profile, &cpu) < 0)
+	if (vmi_open(session, &live_mem, &vm.profile, &cpu) < 0)
 		return reply_fail(r, PROTO_FAILED, "introspection failed: %s", session->error);
 	last_init_task = session->init_task;
 	char why[PROFILE_ERR_MAX];

@@ -9,6 +9,7 @@
 
 #include "bootinfo.h"
 #include "console/console.h"
+#include "core/ap_start.h"
 #include "core/log.h"
 #include "core/monitor.h"
 #include "lib/fmt.h"
@@ -23,12 +24,12 @@
 #include "x86/vmcs.h"
 #include "x86/vmx_controls.h"
 
-struct monitor monitor;
+struct machine machine;
+struct vm vm;
 struct hv_image_header hv_image_header __attribute__((section(".hv_header"), used)) = {
 	.magic = HV_MAGIC_PREFIX "0000000000000000",
 };
 
-static struct vcpu boot_vcpu;
 static char start_error[BOOT_ERR_MAX];
 
 /* The UART's receive FIFO holds 16 characters of 10 bits: at 115200 baud it fills in
@@ -38,15 +39,15 @@ static char start_error[BOOT_ERR_MAX];
 #define POLL_PERIOD_MAX_US  5000u
 #define POLL_PERIOD_BUSY_US 250u
 
-struct vcpu *this_vcpu(void)
-{
-	return &boot_vcpu;
-}
-
 uint64_t monitor_uptime_ms(void)
 {
-	uint64_t hz = monitor.tsc_hz ? monitor.tsc_hz : 1;
-	return (rdtsc() - boot_vcpu.launch_tsc) / (hz / 1000 ? hz / 1000 : 1);
+	uint64_t hz = machine.tsc_hz ? machine.tsc_hz : 1;
+	return (rdtsc() - machine.launch_tsc) / (hz / 1000 ? hz / 1000 : 1);
+}
+
+const char *start_error_text(void)
+{
+	return start_error;
 }
 
 int start_fail(int status, const char *fmt, ...)
@@ -63,7 +64,7 @@ int start_fail(int status, const char *fmt, ...)
 static void stamp_magic(void)
 {
 	uint64_t nonce = rdtsc() * 0x9E3779B97F4A7C15ull;
-	nonce ^= (uint64_t)(uintptr_t)&monitor;
+	nonce ^= (uint64_t)(uintptr_t)&machine;
 	static const char hex[] = "0123456789abcdef";
 	char *digits = hv_image_header.magic + sizeof(HV_MAGIC_PREFIX) - 1;
 	for (int i = 15; i >= 0; i--) {
@@ -79,30 +80,30 @@ static int copy_boot_info(const struct boot_info *bi)
 		return start_fail(HV_START_BAD_BOOT_INFO,
 				  "hvboot.efi and hv.elf do not match (boot-info version): "
 				  "install both from the same build");
-	monitor.core_base = bi->core_base;
-	monitor.core_size = bi->core_size;
-	monitor.image_size = bi->image_size;
-	monitor.tsc_hz = bi->tsc_hz ? bi->tsc_hz : 1000000000ull;
-	monitor.console_port = bi->console_port;
-	monitor.console_baud = bi->console_baud;
-	monitor.mem_count = bi->mem_count;
-	memcpy(monitor.mem, bi->mem, bi->mem_count * sizeof(bi->mem[0]));
-	if (monitor.image_size >= monitor.core_size)
+	machine.core_base = bi->core_base;
+	machine.core_size = bi->core_size;
+	machine.image_size = bi->image_size;
+	machine.tsc_hz = bi->tsc_hz ? bi->tsc_hz : 1000000000ull;
+	machine.console_port = bi->console_port;
+	machine.console_baud = bi->console_baud;
+	machine.mem_count = bi->mem_count;
+	memcpy(machine.mem, bi->mem, bi->mem_count * sizeof(bi->mem[0]));
+	if (machine.image_size >= machine.core_size)
 		return start_fail(HV_START_NO_MEMORY, "the loader gave the core no heap");
 	return HV_START_OK;
 }
 
 static int step_console(void)
 {
-	if (!console_init(monitor.console_port, monitor.console_baud))
+	if (!console_init(machine.console_port, machine.console_baud))
 		return start_fail(HV_START_MISSING_FEATURE,
 				  "no 16550 UART answers at port 0x%x for the monitor console: "
 				  "set `console` in \\hv\\hv.cfg to the serial port's I/O base",
-				  monitor.console_port);
+				  machine.console_port);
 	log_printf("\r\n%s %s: starting (core at 0x%llx, %llu KiB, tsc %llu Hz)\r\n", HV_NAME,
-		   HV_VERSION, (unsigned long long)monitor.core_base,
-		   (unsigned long long)(monitor.core_size / 1024),
-		   (unsigned long long)monitor.tsc_hz);
+		   HV_VERSION, (unsigned long long)machine.core_base,
+		   (unsigned long long)(machine.core_size / 1024),
+		   (unsigned long long)machine.tsc_hz);
 	console_flush_blocking();
 	return HV_START_OK;
 }
@@ -112,50 +113,50 @@ static int step_console(void)
 static void load_profile(const struct boot_info *bi)
 {
 	if (bi->profile_addr == 0 || bi->profile_size == 0) {
-		fmt_snprintf(monitor.profile_status, sizeof(monitor.profile_status),
+		fmt_snprintf(vm.profile_status, sizeof(vm.profile_status),
 			     "no kernel profile configured (`profile` in \\hv\\hv.cfg)");
 		return;
 	}
 	size_t pages = (size_t)((bi->profile_size + PAGE_SIZE_4K - 1) / PAGE_SIZE_4K);
 	char *copy = palloc_pages(pages);
 	if (copy == NULL) {
-		fmt_snprintf(monitor.profile_status, sizeof(monitor.profile_status),
+		fmt_snprintf(vm.profile_status, sizeof(vm.profile_status),
 			     "the kernel profile (%llu bytes) does not fit the monitor's memory",
 			     (unsigned long long)bi->profile_size);
 		return;
 	}
 	memcpy(copy, (const void *)(uintptr_t)bi->profile_addr, bi->profile_size);
 	struct profile_error perr;
-	if (profile_parse(copy, bi->profile_size, &monitor.profile, &perr) < 0) {
-		fmt_snprintf(monitor.profile_status, sizeof(monitor.profile_status),
+	if (profile_parse(copy, bi->profile_size, &vm.profile, &perr) < 0) {
+		fmt_snprintf(vm.profile_status, sizeof(vm.profile_status),
 			     "kernel profile refused: %s", perr.message);
 	} else {
-		monitor.profile_loaded = true;
-		fmt_snprintf(monitor.profile_status, sizeof(monitor.profile_status),
+		vm.profile_loaded = true;
+		fmt_snprintf(vm.profile_status, sizeof(vm.profile_status),
 			     "kernel profile for %s loaded",
-			     monitor.profile.release[0] ? monitor.profile.release : "(unnamed)");
+			     vm.profile.release[0] ? vm.profile.release : "(unnamed)");
 	}
-	log_printf("ctrvisor: %s\r\n", monitor.profile_status);
+	log_printf("ctrvisor: %s\r\n", vm.profile_status);
 }
 
 static int step_host_paging(void)
 {
 	struct cpuid_regs ext = cpuid_count(0x80000000u, 0);
-	monitor.maxphyaddr = 36; /* SDM Vol. 3A 4.1.4: the value when 0x80000008 is absent */
+	machine.maxphyaddr = 36; /* SDM Vol. 3A 4.1.4: the value when 0x80000008 is absent */
 	if (ext.eax >= 0x80000008u)
-		monitor.maxphyaddr = cpuid_count(0x80000008u, 0).eax & 0xFF;
-	monitor.host_1g_pages = ext.eax >= 0x80000001u &&
+		machine.maxphyaddr = cpuid_count(0x80000008u, 0).eax & 0xFF;
+	machine.host_1g_pages = ext.eax >= 0x80000001u &&
 				(cpuid_count(0x80000001u, 0).edx & CPUID_80000001_EDX_PDPE1GB);
-	mtrr_read(&monitor.mtrr, monitor.maxphyaddr);
+	mtrr_read(&machine.mtrr, machine.maxphyaddr);
 
 	uint64_t limit = 4ull << 30;
-	for (uint32_t i = 0; i < monitor.mem_count; i++) {
-		uint64_t end = monitor.mem[i].base + monitor.mem[i].pages * PAGE_SIZE_4K;
+	for (uint32_t i = 0; i < machine.mem_count; i++) {
+		uint64_t end = machine.mem[i].base + machine.mem[i].pages * PAGE_SIZE_4K;
 		if (end > limit)
 			limit = end;
 	}
-	monitor.host_cr3 = hostpt_build(limit, monitor.host_1g_pages);
-	if (monitor.host_cr3 == 0)
+	machine.host_cr3 = hostpt_build(limit, machine.host_1g_pages);
+	if (machine.host_cr3 == 0)
 		return start_fail(HV_START_NO_MEMORY, "no memory for the monitor's page tables");
 	return HV_START_OK;
 }
@@ -165,27 +166,27 @@ static void compute_poll_periods(void)
 	/* SDM 25.5.1: the preemption timer counts down once every 2^X TSC ticks, X from
 	 * IA32_VMX_MISC[4:0]. */
 	unsigned int shift =
-		(unsigned int)(monitor.caps.misc & VMX_MISC_PREEMPTION_TIMER_RATE_MASK);
-	uint64_t per_us = monitor.tsc_hz / 1000000u;
+		(unsigned int)(machine.caps.misc & VMX_MISC_PREEMPTION_TIMER_RATE_MASK);
+	uint64_t per_us = machine.tsc_hz / 1000000u;
 	if (per_us == 0)
 		per_us = 1;
-	uint64_t baud = monitor.console_baud ? monitor.console_baud : 115200u;
+	uint64_t baud = machine.console_baud ? machine.console_baud : 115200u;
 	uint64_t idle_us = POLL_FIFO_CHARS * 10u * 1000000u / baud;
 	if (idle_us > POLL_PERIOD_MAX_US)
 		idle_us = POLL_PERIOD_MAX_US;
 	if (idle_us < POLL_PERIOD_BUSY_US)
 		idle_us = POLL_PERIOD_BUSY_US;
-	monitor.preemption_timer_value = (per_us * idle_us) >> shift;
-	monitor.preemption_timer_value_busy = (per_us * POLL_PERIOD_BUSY_US) >> shift;
+	machine.preemption_timer_value = (per_us * idle_us) >> shift;
+	machine.preemption_timer_value_busy = (per_us * POLL_PERIOD_BUSY_US) >> shift;
 	/* A value of 1 livelocks Bochs (DESIGN §6); keep a floor. */
-	if (monitor.preemption_timer_value < 64)
-		monitor.preemption_timer_value = 64;
-	if (monitor.preemption_timer_value_busy < 64)
-		monitor.preemption_timer_value_busy = 64;
-	if (monitor.preemption_timer_value > 0xFFFFFFFFull)
-		monitor.preemption_timer_value = 0xFFFFFFFFull;
-	if (monitor.preemption_timer_value_busy > 0xFFFFFFFFull)
-		monitor.preemption_timer_value_busy = 0xFFFFFFFFull;
+	if (machine.preemption_timer_value < 64)
+		machine.preemption_timer_value = 64;
+	if (machine.preemption_timer_value_busy < 64)
+		machine.preemption_timer_value_busy = 64;
+	if (machine.preemption_timer_value > 0xFFFFFFFFull)
+		machine.preemption_timer_value = 0xFFFFFFFFull;
+	if (machine.preemption_timer_value_busy > 0xFFFFFFFFull)
+		machine.preemption_timer_value_busy = 0xFFFFFFFFull;
 }
 
 /* Steps before VMXON: each either succeeds or leaves the machine as it found it. */
@@ -205,8 +206,8 @@ __attribute__((sysv_abi)) int hv_start(struct boot_info *bi)
 {
 	int rc = copy_boot_info(bi);
 	if (rc == HV_START_OK) {
-		palloc_init(monitor.core_base + monitor.image_size,
-			    monitor.core_size - monitor.image_size);
+		palloc_init(machine.core_base + machine.image_size,
+			    machine.core_size - machine.image_size);
 		stamp_magic();
 		rc = step_console();
 		if (rc == HV_START_OK)
@@ -224,17 +225,25 @@ __attribute__((sysv_abi)) int hv_start(struct boot_info *bi)
 
 	/* From VMXON to VMLAUNCH nothing may interrupt us: the firmware's timer handler
 	 * would run with a half-built VMCS current. The guest gets the flags back. */
+	struct vcpu *boot = vcpu_alloc(0);
+	if (boot == NULL) {
+		rc = start_fail(HV_START_NO_MEMORY, "no memory for the boot CPU's monitor state");
+		goto failed;
+	}
+	vm.vcpu[0] = boot;
+	vm.nr_vcpus = 1;
+	bi->ap_entry = (uint64_t)(uintptr_t)hv_ap_entry;
 	uint64_t rflags = read_rflags();
 	cli();
 	uint64_t cr0_shadow = read_cr0();
 	uint64_t cr4_shadow = read_cr4();
-	rc = vmx_enable(&boot_vcpu);
+	rc = vmx_enable(boot);
 	if (rc == HV_START_OK) {
-		rc = vmcs_setup(&boot_vcpu, cr0_shadow, cr4_shadow);
+		rc = vmcs_setup(boot, cr0_shadow, cr4_shadow);
 		if (rc == HV_START_OK) {
 			log_printf("ctrvisor: launching the guest\r\n");
 			console_flush_blocking();
-			boot_vcpu.launch_tsc = rdtsc();
+			boot->launch_tsc = machine.launch_tsc = rdtsc();
 			int launch = vmx_launch();
 			if (launch == 0) {
 				/* We are the guest now. Leave the core at once, with
@@ -250,7 +259,7 @@ __attribute__((sysv_abi)) int hv_start(struct boot_info *bi)
 					launch == 1 ? "VMfailInvalid" : "VMfailValid",
 					(unsigned long long)err);
 		}
-		vmx_disable();
+		vmx_disable(boot);
 	}
 	write_rflags(rflags);
 

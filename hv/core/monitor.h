@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* What the monitor knows about itself and the machine, set up once by hv_start(). */
+/* What the monitor knows about the machine and the guest VM (its CPUs: core/vcpu.h). */
 #ifndef HV_CORE_MONITOR_H
 #define HV_CORE_MONITOR_H
 
@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "bootinfo.h"
+#include "core/vcpu.h"
 #include "mm/ept.h"
 #include "mm/mtrr.h"
 #include "vmi/profile.h"
@@ -31,7 +32,31 @@ struct vmx_caps {
 	uint64_t secondary; /* IA32_VMX_PROCBASED_CTLS2 */
 };
 
-struct monitor {
+#define HV_CPUS_MAX 64u /* CPUs the monitor can own; a machine with more fails closed */
+
+/*
+ * Who owns what (DESIGN §3). The monitor's state is in three parts:
+ *
+ *   struct machine  the hardware and what the loader handed over: written only by the
+ *                   boot CPU in hv_start(), before any guest code runs; read-only after.
+ *   struct vm       the one guest: its memory view (EPT) and what is known of its kernel.
+ *   struct vcpu     one per CPU (core/vcpu.h): written only by that CPU.
+ *
+ * Shared structures that change after launch, and who may touch them:
+ *   page allocator (mm/palloc.c)      any CPU, under palloc's lock;
+ *   EPT (vm.ept, vm.hidden, sink)     changes under the EPT lock; a change that loosens a
+ *                                     permission is valid at once; one that tightens one
+ *                                     is valid only after every CPU has invalidated;
+ *   profile (vm.profile*)             written once by hv_start(), read-only after;
+ *   console (console/)                served by one CPU, the boot CPU (vm.vcpu[0]): only
+ *                                     it polls the UART, parses requests and writes replies;
+ *   injection engine, entry trap      owned by the console CPU's exit path (inject/), one
+ *   (inject/)                         operation at a time; other CPUs reach them only
+ *                                     through the syscall-entry trap, under the engine's lock;
+ *   counters                          per vCPU (struct vcpu), summed by readers.
+ * With one CPU (the lab today) every lock is uncontended.
+ */
+struct machine {
 	/* from the loader */
 	uint64_t core_base, core_size, image_size;
 	uint64_t tsc_hz;
@@ -40,13 +65,21 @@ struct monitor {
 	uint32_t mem_count;
 	struct boot_mem_range mem[BOOT_MEM_MAX];
 
-	/* machine */
+	/* the processor (the boot CPU's view; every CPU must match it) */
 	unsigned int maxphyaddr;
 	bool host_1g_pages;
 	struct vmx_caps caps;
-	uint32_t secondary_controls; /* as enabled in the VMCS */
+	uint32_t secondary_controls; /* as enabled in every VMCS */
 	struct mtrr_state mtrr;
 
+	/* host state shared by every CPU */
+	uint64_t host_cr3;
+	uint64_t preemption_timer_value;      /* idle poll period */
+	uint64_t preemption_timer_value_busy; /* while the console is active */
+	uint64_t launch_tsc;                  /* when the boot CPU launched the guest */
+};
+
+struct vm {
 	/* the guest's memory view */
 	struct ept ept;
 	uint64_t ept_mapped_limit; /* identity map built up to here; beyond, mapped on demand */
@@ -58,13 +91,16 @@ struct monitor {
 	struct vmi_profile profile;
 	char profile_status[PROFILE_ERR_MAX]; /* why not loaded, for the verbs' errors */
 
-	/* host state */
-	uint64_t host_cr3;
-	uint64_t preemption_timer_value;      /* idle poll period */
-	uint64_t preemption_timer_value_busy; /* while the console is active */
+	/* its vCPUs, one per CPU the monitor owns; vcpu[0] is the boot CPU */
+	uint32_t nr_vcpus;
+	struct vcpu *vcpu[HV_CPUS_MAX];
 };
 
-extern struct monitor monitor;
+extern struct machine machine;
+extern struct vm vm;
+
+/* VM exits of every vCPU so far (core/vcpu.c). */
+uint64_t vm_exits_total(void);
 extern struct hv_image_header hv_image_header;
 
 uint64_t monitor_uptime_ms(void);

@@ -1,11 +1,23 @@
 /* SPDX-License-Identifier: MIT */
-/* Per-virtual-CPU state of the monitor. One vCPU today (the boot CPU); SMP adds more. */
+/*
+ * Per-CPU state of the monitor: one struct vcpu per physical CPU, each running one vCPU
+ * of the guest. Everything VMX needs per logical processor is here or reached from here:
+ * its VMXON region and VMCS (SDM Vol. 3C 24.11.5, 24.2: one current VMCS per logical
+ * processor), host stack, GDT/TSS/IST stack/IDT (host_tables.h) and VPID.
+ *
+ * The CPU finds its own: in VMX root operation GS base is HOST_GS_BASE (SDM Vol. 3C
+ * 28.5.2, loaded at every VM exit), which holds the address of this structure, whose
+ * first member points to itself; this_vcpu() reads %gs:0. No file-level static stands
+ * for "the current CPU". Only the CPU itself writes its struct vcpu, with one exception:
+ * other CPUs read its counters for `status` (torn reads of a counter are harmless).
+ */
 #ifndef HV_CORE_VCPU_H
 #define HV_CORE_VCPU_H
 
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "core/host_tables.h"
 #include "x86/exit_reason.h"
 
 /* The guest's general-purpose registers as vmx_entry.asm saves them at a VM exit, in the
@@ -26,12 +38,15 @@ _Static_assert(sizeof(struct guest_regs) == 128, "vmx_entry.asm pushes 16 regist
 #define GPR_RSP 4u
 
 struct vcpu {
-	uint32_t id;
-	uint16_t vpid;
+	struct vcpu *self; /* first: what %gs:0 reads in VMX root operation */
+	uint32_t id;       /* 0: the boot CPU; index in vm.vcpu[] */
+	uint16_t vpid;     /* id + 1: VPID 0 is the host's (SDM Vol. 3C 24.6.12) */
 	uint64_t vmxon_pa;
 	uint64_t vmcs_pa;
 	uint64_t host_stack_top;
 	uint64_t launch_tsc;
+	uint64_t cr4_before_vmxon; /* put back by vmx_disable() */
+	struct host_tables host;   /* this CPU's own GDT, TSS, IDT */
 
 	/* The exit being handled */
 	struct guest_regs *regs;
@@ -41,6 +56,15 @@ struct vcpu {
 
 	/* NMIs that arrived in VMX root operation or exited, waiting to go to the guest */
 	uint32_t nmi_pending;
+
+	/* The guest's TSC (vmx/tsc.c): TSC_OFFSET, its IA32_TSC_ADJUST, its deadline */
+	uint64_t tsc_offset, tsc_adjust, tsc_deadline, tsc_writes;
+	bool tsc_deadline_intercepted;
+
+	/* INIT and SIPI (vmx/exit_init_sipi.c) */
+	bool sipi_started;   /* entered at the SIPI's page, no other exit since */
+	uint8_t sipi_vector; /* of the last SIPI */
+	uint64_t inits, sipis, init_echoes_ignored;
 
 	/* Statistics for the console */
 	uint64_t exits_total;
@@ -53,6 +77,16 @@ struct vcpu {
 	char stop_reason[160];
 };
 
-struct vcpu *this_vcpu(void);
+/* The struct vcpu of the CPU that runs this code, in VMX root operation. */
+static inline struct vcpu *this_vcpu(void)
+{
+	struct vcpu *v;
+	__asm__ volatile("mov %%gs:0, %0" : "=r"(v));
+	return v;
+}
+
+/* A struct vcpu (zeroed by the allocator) for CPU `id`, self-pointing, with its host tables built;
+ * NULL when out of memory (core/vcpu.c). */
+struct vcpu *vcpu_alloc(uint32_t id);
 
 #endif

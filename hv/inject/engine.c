@@ -104,12 +104,12 @@ bool inject_uses_trap(void)
 
 static uint64_t ms_to_tsc(uint64_t ms)
 {
-	return ms * (monitor.tsc_hz / 1000u);
+	return ms * (machine.tsc_hz / 1000u);
 }
 
 static uint64_t tsc_to_ns(uint64_t tsc)
 {
-	uint64_t per_us = monitor.tsc_hz / 1000000u;
+	uint64_t per_us = machine.tsc_hz / 1000000u;
 	return per_us ? tsc / per_us * 1000u : 0;
 }
 
@@ -254,7 +254,7 @@ static void set_error(const char *fmt, ...)
 static void finish(bool ok)
 {
 	struct inject_op *op = e.op;
-	op->exits = this_vcpu()->exits_total - e.start_exits;
+	op->exits = vm_exits_total() - e.start_exits;
 	op->guest_ns = tsc_to_ns(rdtsc() - e.start_tsc);
 	if (!ok)
 		stats.failed++;
@@ -747,7 +747,7 @@ bool inject_helper_status(struct inject_helper_status *st)
 	st->working = h.working;
 	st->tgid = h.c.env.tgid;
 	st->naps = h.naps;
-	st->linger_ms = monitor.tsc_hz >= 1000u ? h.linger_tsc / (monitor.tsc_hz / 1000u) : 0;
+	st->linger_ms = machine.tsc_hz >= 1000u ? h.linger_tsc / (machine.tsc_hz / 1000u) : 0;
 	return h.present;
 }
 
@@ -785,7 +785,7 @@ int inject_start(struct inject_op *op, struct reply *r)
 	e.spawn_from = -1;
 	e.aborting = e.replied = false;
 	e.start_tsc = rdtsc();
-	e.start_exits = this_vcpu()->exits_total;
+	e.start_exits = vm_exits_total();
 	e.deadline_tsc = e.start_tsc + ms_to_tsc(op->timeout_ms);
 	e.next_alive_tsc = e.start_tsc;
 	e.waiting = true;

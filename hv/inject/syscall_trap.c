@@ -61,10 +61,10 @@ static void show(enum trap_view which)
 	if (which == VIEW_SHADOW) {
 		resync_shadow();
 		uint64_t perms = stats.execute_only ? EPT_EXEC : (EPT_READ | EPT_EXEC);
-		ept_map(&monitor.ept, page_gpa, (uint64_t)(uintptr_t)shadow, PAGE_SIZE_4K, perms,
+		ept_map(&vm.ept, page_gpa, (uint64_t)(uintptr_t)shadow, PAGE_SIZE_4K, perms,
 			page_memtype);
 	} else {
-		ept_map(&monitor.ept, page_gpa, page_gpa, PAGE_SIZE_4K, EPT_READ | EPT_WRITE,
+		ept_map(&vm.ept, page_gpa, page_gpa, PAGE_SIZE_4K, EPT_READ | EPT_WRITE,
 			page_memtype);
 	}
 	ept_flush();
@@ -91,7 +91,7 @@ int syscall_trap_arm(struct reply *r, int32_t tgid)
 	uint64_t pa = entry_pa & ~(PAGE_SIZE_4K - 1);
 	uint32_t off = (uint32_t)(entry_pa & (PAGE_SIZE_4K - 1));
 	if (off > PAGE_SIZE_4K - sizeof(insn_swapgs) ||
-	    (pa < monitor.core_base + monitor.core_size && pa + PAGE_SIZE_4K > monitor.core_base))
+	    (pa < machine.core_base + machine.core_size && pa + PAGE_SIZE_4K > machine.core_base))
 		return reply_fail(r, PROTO_FAILED,
 				  "the syscall entry at gpa 0x%llx cannot be "
 				  "trapped (crosses a page or lies in the monitor)",
@@ -107,7 +107,7 @@ int syscall_trap_arm(struct reply *r, int32_t tgid)
 		shadow = palloc_page();
 	if (shadow == NULL)
 		return reply_fail(r, PROTO_FAILED, "no memory for the shadow page");
-	if (!mtrr_range_type(&monitor.mtrr, pa, PAGE_SIZE_4K, &page_memtype))
+	if (!mtrr_range_type(&machine.mtrr, pa, PAGE_SIZE_4K, &page_memtype))
 		page_memtype = MEMTYPE_WB;
 
 	page_gpa = pa;
@@ -116,7 +116,7 @@ int syscall_trap_arm(struct reply *r, int32_t tgid)
 	same_rip_switches = 0;
 	stats = (struct syscall_trap_stats){
 		.armed = true,
-		.execute_only = (monitor.caps.ept_vpid & VMX_EPT_EXECUTE_ONLY_BIT) != 0,
+		.execute_only = (machine.caps.ept_vpid & VMX_EPT_EXECUTE_ONLY_BIT) != 0,
 		.target_tgid = tgid,
 		.lstar = lstar,
 		.entry_gpa = entry_pa,
@@ -130,7 +130,7 @@ void syscall_trap_disarm(void)
 	if (!stats.armed)
 		return;
 	/* Back to the identity mapping every other page has. */
-	ept_map(&monitor.ept, page_gpa, page_gpa, PAGE_SIZE_4K, EPT_RWX, page_memtype);
+	ept_map(&vm.ept, page_gpa, page_gpa, PAGE_SIZE_4K, EPT_RWX, page_memtype);
 	ept_flush();
 	stats.armed = false;
 }
@@ -142,8 +142,8 @@ static bool calling_task(uint64_t *task, int32_t *tgid)
 	uint32_t id;
 	uint64_t percpu = rdmsr(MSR_KERNEL_GS_BASE);
 	vmi_refresh(&trap_vmi); /* the guest changed its tables since the last entry */
-	if (vmi_read_kptr(&trap_vmi, percpu + monitor.profile.percpu_current_task, task) < 0 ||
-	    vmi_read_u32(&trap_vmi, *task + monitor.profile.task_tgid, &id) < 0)
+	if (vmi_read_kptr(&trap_vmi, percpu + vm.profile.percpu_current_task, task) < 0 ||
+	    vmi_read_u32(&trap_vmi, *task + vm.profile.task_tgid, &id) < 0)
 		return false;
 	*tgid = (int32_t)id;
 	return true;

@@ -46,10 +46,10 @@ static const struct ept_alloc core_ept_alloc = {
 static int map_identity_chunk(uint64_t pa, uint64_t size)
 {
 	uint8_t type;
-	if (size == PAGE_SIZE_4K || mtrr_range_type(&monitor.mtrr, pa, size, &type)) {
+	if (size == PAGE_SIZE_4K || mtrr_range_type(&machine.mtrr, pa, size, &type)) {
 		if (size == PAGE_SIZE_4K)
-			mtrr_range_type(&monitor.mtrr, pa, size, &type);
-		return ept_map(&monitor.ept, pa, pa, size, EPT_RWX, type);
+			mtrr_range_type(&machine.mtrr, pa, size, &type);
+		return ept_map(&vm.ept, pa, pa, size, EPT_RWX, type);
 	}
 	uint64_t sub = size / 512;
 	for (uint64_t off = 0; off < size; off += sub) {
@@ -62,13 +62,13 @@ static int map_identity_chunk(uint64_t pa, uint64_t size)
 
 int ept_setup(void)
 {
-	bool allow_1g = (monitor.caps.ept_vpid & VMX_EPT_1GB_PAGE_BIT) != 0;
-	if (ept_init(&monitor.ept, &core_ept_alloc, allow_1g) != EPT_OK)
+	bool allow_1g = (machine.caps.ept_vpid & VMX_EPT_1GB_PAGE_BIT) != 0;
+	if (ept_init(&vm.ept, &core_ept_alloc, allow_1g) != EPT_OK)
 		return start_fail(HV_START_NO_MEMORY, "no memory for the EPT root");
 
 	uint64_t limit = IDENTITY_MIN_LIMIT;
-	for (uint32_t i = 0; i < monitor.mem_count; i++) {
-		uint64_t end = monitor.mem[i].base + monitor.mem[i].pages * PAGE_SIZE_4K;
+	for (uint32_t i = 0; i < machine.mem_count; i++) {
+		uint64_t end = machine.mem[i].base + machine.mem[i].pages * PAGE_SIZE_4K;
 		if (end > limit)
 			limit = end;
 	}
@@ -81,15 +81,15 @@ int ept_setup(void)
 					  "out of memory building the EPT identity map at 0x%llx",
 					  (unsigned long long)pa);
 	}
-	monitor.ept_mapped_limit = limit;
+	vm.ept_mapped_limit = limit;
 
 	/* Split the monitor's range down to 4 KiB entries now, so that hiding it later (at
 	 * a VM exit) only rewrites entries and cannot run out of memory there. */
-	for (uint64_t off = 0; off < monitor.core_size; off += PAGE_SIZE_4K) {
-		uint64_t pa = monitor.core_base + off;
+	for (uint64_t off = 0; off < machine.core_size; off += PAGE_SIZE_4K) {
+		uint64_t pa = machine.core_base + off;
 		uint8_t type;
-		if (!mtrr_range_type(&monitor.mtrr, pa, PAGE_SIZE_4K, &type) ||
-		    ept_map(&monitor.ept, pa, pa, PAGE_SIZE_4K, EPT_RWX, type) != EPT_OK)
+		if (!mtrr_range_type(&machine.mtrr, pa, PAGE_SIZE_4K, &type) ||
+		    ept_map(&vm.ept, pa, pa, PAGE_SIZE_4K, EPT_RWX, type) != EPT_OK)
 			return start_fail(HV_START_NO_MEMORY,
 					  "out of memory preparing to hide the monitor");
 	}
@@ -97,7 +97,7 @@ int ept_setup(void)
 	void *sink = palloc_page();
 	if (sink == NULL)
 		return start_fail(HV_START_NO_MEMORY, "no memory for the sink page");
-	monitor.sink_page_pa = (uint64_t)(uintptr_t)sink;
+	vm.sink_page_pa = (uint64_t)(uintptr_t)sink;
 	return HV_START_OK;
 }
 
@@ -110,45 +110,45 @@ int ept_setup(void)
 void ept_hide_monitor(void)
 {
 	uint64_t rip = vmread(GUEST_RIP);
-	if (rip >= monitor.core_base && rip < monitor.core_base + monitor.core_size)
+	if (rip >= machine.core_base && rip < machine.core_base + machine.core_size)
 		return;
-	for (uint64_t off = 0; off < monitor.core_size; off += PAGE_SIZE_4K) {
-		if (ept_map(&monitor.ept, monitor.core_base + off, monitor.sink_page_pa,
-			    PAGE_SIZE_4K, EPT_RWX, MEMTYPE_WB) != EPT_OK)
+	for (uint64_t off = 0; off < machine.core_size; off += PAGE_SIZE_4K) {
+		if (ept_map(&vm.ept, machine.core_base + off, vm.sink_page_pa, PAGE_SIZE_4K,
+			    EPT_RWX, MEMTYPE_WB) != EPT_OK)
 			log_halt("out of memory hiding the monitor from the guest");
 	}
 	ept_flush();
-	monitor.hidden = true;
+	vm.hidden = true;
 	log_printf("ctrvisor: monitor memory 0x%llx-0x%llx hidden from the guest\r\n",
-		   (unsigned long long)monitor.core_base,
-		   (unsigned long long)(monitor.core_base + monitor.core_size));
+		   (unsigned long long)machine.core_base,
+		   (unsigned long long)(machine.core_base + machine.core_size));
 }
 
 bool ept_monitor_hidden(void)
 {
-	return monitor.hidden;
+	return vm.hidden;
 }
 
 void ept_flush(void)
 {
 	/* SDM 28.3.3.1 "Operations that Invalidate Cached Mappings": after changing EPT
 	 * entries, INVEPT (single context when offered, else all contexts). */
-	uint64_t type = (monitor.caps.ept_vpid & VMX_EPT_EXTENT_CONTEXT_BIT)
+	uint64_t type = (machine.caps.ept_vpid & VMX_EPT_EXTENT_CONTEXT_BIT)
 				? VMX_EPT_EXTENT_CONTEXT
 				: VMX_EPT_EXTENT_GLOBAL;
-	invept(type, ept_pointer(&monitor.ept));
+	invept(type, ept_pointer(&vm.ept));
 }
 
 bool ept_map_on_demand(uint64_t gpa)
 {
 	uint64_t hpa, leaf, size;
-	if (ept_translate(&monitor.ept, gpa, &hpa, &leaf, &size))
+	if (ept_translate(&vm.ept, gpa, &hpa, &leaf, &size))
 		return false; /* mapped already: a permission problem, not ours to fix */
-	if (gpa >= (1ull << monitor.maxphyaddr))
+	if (gpa >= (1ull << machine.maxphyaddr))
 		return false;
 	uint64_t chunk = gpa & ~(PAGE_SIZE_2M - 1);
-	if (chunk < monitor.core_base + monitor.core_size &&
-	    chunk + PAGE_SIZE_2M > monitor.core_base)
+	if (chunk < machine.core_base + machine.core_size &&
+	    chunk + PAGE_SIZE_2M > machine.core_base)
 		return false; /* never map the monitor 1:1 */
 	if (map_identity_chunk(chunk, PAGE_SIZE_2M) != EPT_OK)
 		return false;

@@ -17,7 +17,7 @@ void handle_cpuid(struct vcpu *v)
 	struct guest_regs *r = v->regs;
 	uint32_t leaf = (uint32_t)r->rax, subleaf = (uint32_t)r->rcx;
 	struct cpuid_regs c;
-	uint32_t sec = monitor.secondary_controls;
+	uint32_t sec = machine.secondary_controls;
 
 	if (leaf >= CPUID_HV_VENDOR_LEAF && leaf <= CPUID_HV_LAST_LEAF) {
 		c = (struct cpuid_regs){0, 0, 0, 0};

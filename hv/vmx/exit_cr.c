@@ -9,7 +9,9 @@
 #include "vmx/exit_handlers.h"
 #include "vmx/vmx.h"
 #include "x86/cr.h"
+#include "x86/msr.h"
 #include "x86/vmcs.h"
+#include "x86/vmx_controls.h"
 
 #define CR_QUAL_NUMBER(q)      ((q)&0xFu)
 #define CR_QUAL_ACCESS_TYPE(q) (((q) >> 4) & 3u)
@@ -25,13 +27,35 @@ static uint64_t gpr_value(struct vcpu *v, unsigned int n)
 
 static void guest_write_cr0(struct vcpu *v, uint64_t value)
 {
-	const struct vmx_caps *c = &monitor.caps;
+	const struct vmx_caps *c = &machine.caps;
 	/* Bits 63:32 are reserved (#GP); with unrestricted guest, PE and PG are free. */
 	if (value >> 32) {
 		vmx_inject_gp0(v);
 		return;
 	}
+	/* Paging on with EFER.LME set enters IA-32e mode (SDM Vol. 3A 10.8.5): the processor
+	 * would set EFER.LMA; for an emulated write the monitor does, and sets the
+	 * "IA-32e mode guest" entry control to match (SDM Vol. 3C 26.2.4, 26.3.1.1). Paging
+	 * off leaves it. An AP that INIT-SIPI put in real mode passes here on its way to
+	 * long mode. */
+	uint64_t efer = vmread(GUEST_IA32_EFER);
+	bool paging_was = (vmread(GUEST_CR0) & X86_CR0_PG) != 0;
+	bool paging = (value & X86_CR0_PG) != 0;
+	if (paging && !paging_was && (efer & EFER_LME)) {
+		if (!(vmread(GUEST_CR4) & X86_CR4_PAE) || !(value & X86_CR0_PE)) {
+			vmx_inject_gp0(v); /* SDM Vol. 2B MOV to CR0: #GP(0) */
+			return;
+		}
+		efer |= EFER_LMA;
+	} else if (!paging && paging_was && (efer & EFER_LMA)) {
+		efer &= ~EFER_LMA;
+	}
+	uint64_t entry = vmread(VM_ENTRY_CONTROLS);
+	entry = (efer & EFER_LMA) ? entry | VM_ENTRY_IA32E_MODE
+				  : entry & ~(uint64_t)VM_ENTRY_IA32E_MODE;
 	uint64_t fixed0 = c->cr0_fixed0 & ~(X86_CR0_PE | X86_CR0_PG);
+	vmwrite(GUEST_IA32_EFER, efer);
+	vmwrite(VM_ENTRY_CONTROLS, entry);
 	vmwrite(CR0_READ_SHADOW, value);
 	vmwrite(GUEST_CR0, (value | fixed0) & c->cr0_fixed1);
 	vmx_advance_rip(v);
@@ -39,7 +63,7 @@ static void guest_write_cr0(struct vcpu *v, uint64_t value)
 
 static void guest_write_cr4(struct vcpu *v, uint64_t value)
 {
-	const struct vmx_caps *c = &monitor.caps;
+	const struct vmx_caps *c = &machine.caps;
 	/* The guest sees no VMX (CPUID), so setting CR4.VMXE faults as on such a CPU; so
 	 * does any bit the processor cannot hold. */
 	if ((value & X86_CR4_VMXE) || (value & ~c->cr4_fixed1 & ~X86_CR4_VMXE)) {

@@ -3,6 +3,11 @@
  * Every VM exit comes here (from vmx_entry.asm): count it, run the handler the table
  * names for its basic reason, finish the pending work that does not depend on the
  * reason (re-injecting an interrupted event, NMIs, the console), and return to VMRESUME.
+ *
+ * Several CPUs: handlers run under one lock (exit_lock), so the shared state they touch
+ * (EPT, the entry trap, the injection engine, the console's counters) sees one CPU at a
+ * time. Only the boot CPU (vm.vcpu[0]) serves the console and drives the injection engine
+ * (core/monitor.h); the others never poll the UART and have no preemption timer.
  */
 #include <stdarg.h>
 
@@ -11,11 +16,14 @@
 #include "core/monitor.h"
 #include "inject/engine.h"
 #include "lib/fmt.h"
+#include "lib/spinlock.h"
 #include "vmx/exit_handlers.h"
 #include "vmx/vmx.h"
 #include "x86/exit_reason.h"
 #include "x86/vmcs.h"
 #include "x86/vmx_controls.h"
+
+static struct spinlock exit_lock;
 
 /* The dispatch table (reason -> handler). A reason without an entry is unexpected with our
  * controls: reported with the guest state, and the guest stopped. */
@@ -71,17 +79,35 @@ static void reinject_interrupted_event(struct vcpu *v, uint32_t idt_info)
 	v->event_injected = true;
 }
 
+/* "Blocking by SMI" (SDM Vol. 3C 24.4.2, Table 24-3) must be 0 outside SMM (26.3.1.5); the
+ * guest never runs in SMM under us. Bochs 2.7 saves it set after some exits (INIT/SIPI on
+ * an AP among them) and the next entry then fails (its issue #10, DESIGN §8). */
+static void clear_smi_blocking(void)
+{
+	uint64_t intr = vmread(GUEST_INTERRUPTIBILITY_INFO);
+	if (intr & GUEST_INTR_STATE_SMI)
+		vmwrite(GUEST_INTERRUPTIBILITY_INFO, intr & ~(uint64_t)GUEST_INTR_STATE_SMI);
+}
+
 static void poll_console_and_rearm_timer(void)
 {
 	console_poll();
 	/* Poll more often while a conversation is going on: the UART's receive FIFO holds
 	 * only 16 bytes. */
-	vmwrite(VMX_PREEMPTION_TIMER_VALUE, console_busy() ? monitor.preemption_timer_value_busy
-							   : monitor.preemption_timer_value);
+	vmwrite(VMX_PREEMPTION_TIMER_VALUE, console_busy() ? machine.preemption_timer_value_busy
+							   : machine.preemption_timer_value);
 }
 
 __attribute__((noreturn)) static void serve_console_forever(struct vcpu *v)
 {
+	if (v->id != 0) {
+		/* An AP whose guest context cannot go on parks here; the boot CPU and its
+		 * console go on. */
+		log_printf("ctrvisor: vcpu %u stopped: %s\r\n", v->id, v->stop_reason);
+		spin_unlock(&exit_lock);
+		for (;;)
+			__asm__ volatile("cli; hlt");
+	}
 	log_printf("ctrvisor: guest stopped: %s. The console stays up.\r\n", v->stop_reason);
 	for (;;) {
 		console_poll();
@@ -93,6 +119,7 @@ __attribute__((noreturn)) static void serve_console_forever(struct vcpu *v)
 void vmx_exit_handler(struct guest_regs *regs)
 {
 	struct vcpu *v = this_vcpu();
+	spin_lock(&exit_lock);
 	v->regs = regs;
 	v->event_injected = false;
 	uint32_t reason = (uint32_t)vmread(VM_EXIT_REASON);
@@ -123,12 +150,18 @@ void vmx_exit_handler(struct guest_regs *regs)
 	if (v->guest_stopped)
 		serve_console_forever(v);
 
-	inject_tick(v);
+	if (basic != EXIT_REASON_SIPI_SIGNAL && basic != EXIT_REASON_INIT_SIGNAL)
+		v->sipi_started = false; /* it ran: a later INIT is a real one */
+	if (v->id == 0)
+		inject_tick(v);
 	reinject_interrupted_event(v, idt_info);
 	vmx_queue_pending_nmi(v);
-	if (!monitor.hidden)
+	if (!vm.hidden)
 		ept_hide_monitor();
-	poll_console_and_rearm_timer();
+	if (v->id == 0)
+		poll_console_and_rearm_timer();
+	clear_smi_blocking();
+	spin_unlock(&exit_lock);
 }
 
 void handle_unexpected(struct vcpu *v)
@@ -160,6 +193,14 @@ void vmx_dump_guest_state(struct vcpu *v)
 		   (unsigned long long)vmread(GUEST_CR0), (unsigned long long)vmread(GUEST_CR3),
 		   (unsigned long long)vmread(GUEST_CR4),
 		   (unsigned long long)vmread(GUEST_IA32_EFER));
+	log_printf("guest: interruptibility=0x%llx activity=%llu entry_controls=0x%llx "
+		   "cs_ar=0x%llx ss_ar=0x%llx tr_ar=0x%llx\r\n",
+		   (unsigned long long)vmread(GUEST_INTERRUPTIBILITY_INFO),
+		   (unsigned long long)vmread(GUEST_ACTIVITY_STATE),
+		   (unsigned long long)vmread(VM_ENTRY_CONTROLS),
+		   (unsigned long long)vmread(GUEST_CS_AR_BYTES),
+		   (unsigned long long)vmread(GUEST_SS_AR_BYTES),
+		   (unsigned long long)vmread(GUEST_TR_AR_BYTES));
 	log_printf("exit: reason=0x%x qualification=0x%llx intr_info=0x%llx idt_vectoring=0x%llx "
 		   "instr_error=%llu gpa=0x%llx gla=0x%llx\r\n",
 		   v->exit_reason, (unsigned long long)v->exit_qualification,

@@ -26,7 +26,7 @@ uint64_t io_blocked_reads, io_blocked_writes, io_blocked_string;
 /* What the guest reads from one of the console's ports (see above). */
 uint8_t console_port_guest_view(uint16_t port)
 {
-	return (uint16_t)(port - monitor.console_port) == UART_LSR_OFFSET ? UART_LSR_IDLE : 0xFFu;
+	return (uint16_t)(port - machine.console_port) == UART_LSR_OFFSET ? UART_LSR_IDLE : 0xFFu;
 }
 
 void handle_io(struct vcpu *v)
@@ -47,7 +47,7 @@ void handle_io(struct vcpu *v)
 		uint64_t value = 0;
 		for (unsigned int i = 0; i < size; i++) {
 			uint16_t p = (uint16_t)(port + i);
-			bool ours = (uint16_t)(p - monitor.console_port) < UART_PORT_COUNT;
+			bool ours = (uint16_t)(p - machine.console_port) < UART_PORT_COUNT;
 			value |= (uint64_t)(ours ? console_port_guest_view(p) : 0xFFu) << (8 * i);
 		}
 		/* IN AL/AX keeps the rest of RAX; IN EAX zero-extends (SDM Vol. 1 3.4.1.1). */

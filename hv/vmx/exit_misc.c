@@ -36,18 +36,6 @@ void handle_triple_fault(struct vcpu *v)
 	vmx_stop_guest(v, "guest triple fault (shutdown)");
 }
 
-/* INIT exits unconditionally. With one vCPU it means the guest asked for a reset (or
- * something sent INIT to the boot CPU): we do not reset the platform; stop and say so. */
-void handle_init_signal(struct vcpu *v)
-{
-	vmx_stop_guest(v, "INIT signal to the boot CPU (guest reset or reboot)");
-}
-
-void handle_sipi(struct vcpu *v)
-{
-	vmx_stop_guest(v, "unexpected SIPI for the boot CPU");
-}
-
 /* The VMX-preemption timer (SDM 25.5.1) expired: nothing to do here; the common exit path
  * polls the console and re-arms the timer. */
 void handle_preemption_timer(struct vcpu *v)

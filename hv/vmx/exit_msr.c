@@ -1,19 +1,36 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * RDMSR/WRMSR exits. The MSR bitmap intercepts nothing but the VMX capability MSRs;
- * MSRs outside the two ranges the bitmap covers always exit (SDM 25.1.3). For all of
- * them the guest gets what a CPU without such an MSR gives: #GP(0). Linux's "safe" MSR
- * accessors expect exactly that (DESIGN §8).
+ * RDMSR/WRMSR exits (SDM Vol. 3C 25.1.3): an MSR the policy table intercepts (msr_policy.c)
+ * goes to its handler; an MSR outside the bitmap's ranges, or one the table refuses, gets
+ * what a CPU without such an MSR gives: #GP(0). Linux's "safe" MSR accessors expect exactly
+ * that (DESIGN §8). ECX holds the MSR, EDX:EAX the value (SDM Vol. 2B RDMSR, WRMSR).
  */
 #include "vmx/exit_handlers.h"
+#include "vmx/msr_policy.h"
 #include "vmx/vmx.h"
 
 void handle_rdmsr(struct vcpu *v)
 {
-	vmx_inject_gp0(v);
+	uint32_t msr = (uint32_t)v->regs->rcx;
+	const struct msr_policy *p = msr_policy_find(msr);
+	uint64_t value = 0;
+	if (p == 0 || p->read == 0 || p->read(v, msr, &value) != MSR_DONE) {
+		vmx_inject_gp0(v);
+		return;
+	}
+	v->regs->rax = (uint32_t)value;
+	v->regs->rdx = value >> 32;
+	vmx_advance_rip(v);
 }
 
 void handle_wrmsr(struct vcpu *v)
 {
-	vmx_inject_gp0(v);
+	uint32_t msr = (uint32_t)v->regs->rcx;
+	const struct msr_policy *p = msr_policy_find(msr);
+	uint64_t value = ((v->regs->rdx & 0xFFFFFFFFull) << 32) | (v->regs->rax & 0xFFFFFFFFull);
+	if (p == 0 || p->write == 0 || p->write(v, msr, value) != MSR_DONE) {
+		vmx_inject_gp0(v);
+		return;
+	}
+	vmx_advance_rip(v);
 }

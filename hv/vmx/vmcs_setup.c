@@ -6,6 +6,7 @@
  */
 #include "console/uart.h"
 #include "core/host_tables.h"
+#include "vmx/msr_policy.h"
 #include "core/monitor.h"
 #include "mm/palloc.h"
 #include "vmx/vmx.h"
@@ -130,7 +131,7 @@ static void setup_guest_state(uint64_t cr0_shadow, uint64_t cr4_shadow)
 
 	/* SDM 24.6.6 "Guest/Host Masks and Read Shadows for CR0 and CR4": the bits VMX
 	 * forces (CR0.NE, CR4.VMXE) are owned by us; the guest reads its own values. */
-	const struct vmx_caps *c = &monitor.caps;
+	const struct vmx_caps *c = &machine.caps;
 	uint64_t cr0_mask = (c->cr0_fixed0 & ~(X86_CR0_PE | X86_CR0_PG)) | ~c->cr0_fixed1;
 	uint64_t cr4_mask = c->cr4_fixed0 | ~c->cr4_fixed1;
 	vmwrite(CR0_GUEST_HOST_MASK, cr0_mask & 0xFFFFFFFFull);
@@ -143,22 +144,19 @@ static void setup_guest_state(uint64_t cr0_shadow, uint64_t cr4_shadow)
 
 static int setup_host_state(struct vcpu *v)
 {
-	static struct host_tables tables;
-	host_tables_init(&tables);
-
 	uint8_t *stack = palloc_pages(HOST_STACK_PAGES);
 	if (stack == NULL)
 		return start_fail(HV_START_NO_MEMORY, "no memory for the host stack");
 	v->host_stack_top = (uint64_t)(uintptr_t)(stack + HOST_STACK_PAGES * PAGE_SIZE_4K);
 
 	/* SDM 24.5 "Host-State Area"; the checks are in 26.2.2 and 26.2.3. */
-	const struct vmx_caps *c = &monitor.caps;
+	const struct vmx_caps *c = &machine.caps;
 	uint64_t host_cr4 = read_cr4() | X86_CR4_VMXE;
 	/* XSETBV for the guest runs in the monitor: it needs CR4.OSXSAVE (DESIGN §8). */
 	if (cpuid_count(1, 0).ecx & CPUID_1_ECX_XSAVE)
 		host_cr4 |= X86_CR4_OSXSAVE;
 	vmwrite(HOST_CR0, (read_cr0() | c->cr0_fixed0) & c->cr0_fixed1);
-	vmwrite(HOST_CR3, monitor.host_cr3);
+	vmwrite(HOST_CR3, machine.host_cr3);
 	vmwrite(HOST_CR4, (host_cr4 | c->cr4_fixed0) & c->cr4_fixed1);
 	vmwrite(HOST_CS_SELECTOR, HOST_CS_SELECTOR_VALUE);
 	vmwrite(HOST_SS_SELECTOR, HOST_DS_SELECTOR_VALUE);
@@ -168,10 +166,10 @@ static int setup_host_state(struct vcpu *v)
 	vmwrite(HOST_GS_SELECTOR, 0);
 	vmwrite(HOST_TR_SELECTOR, HOST_TR_SELECTOR_VALUE);
 	vmwrite(HOST_FS_BASE, 0);
-	vmwrite(HOST_GS_BASE, (uint64_t)(uintptr_t)v);
-	vmwrite(HOST_TR_BASE, tables.tss_base);
-	vmwrite(HOST_GDTR_BASE, tables.gdt_base);
-	vmwrite(HOST_IDTR_BASE, tables.idt_base);
+	vmwrite(HOST_GS_BASE, (uint64_t)(uintptr_t)v); /* this_vcpu(): %gs:0 is v->self */
+	vmwrite(HOST_TR_BASE, (uint64_t)(uintptr_t)&v->host.tss);
+	vmwrite(HOST_GDTR_BASE, (uint64_t)(uintptr_t)v->host.gdt);
+	vmwrite(HOST_IDTR_BASE, (uint64_t)(uintptr_t)v->host.idt);
 	vmwrite(HOST_IA32_SYSENTER_CS, 0);
 	vmwrite(HOST_IA32_SYSENTER_ESP, 0);
 	vmwrite(HOST_IA32_SYSENTER_EIP, 0);
@@ -188,11 +186,18 @@ static int setup_host_state(struct vcpu *v)
  * makes an access to that port exit. We set the console UART's ports only. */
 static int setup_io_bitmaps(void)
 {
-	uint8_t *a = palloc_page();
-	uint8_t *b = palloc_page();
+	/* One pair for every CPU: built by the boot CPU, read-only after. */
+	static uint8_t *a, *b;
+	if (a != NULL) {
+		vmwrite(IO_BITMAP_A, (uint64_t)(uintptr_t)a);
+		vmwrite(IO_BITMAP_B, (uint64_t)(uintptr_t)b);
+		return HV_START_OK;
+	}
+	a = palloc_page();
+	b = palloc_page();
 	if (a == NULL || b == NULL)
 		return start_fail(HV_START_NO_MEMORY, "no memory for the I/O bitmaps");
-	for (uint32_t p = monitor.console_port; p < monitor.console_port + UART_PORT_COUNT; p++) {
+	for (uint32_t p = machine.console_port; p < machine.console_port + UART_PORT_COUNT; p++) {
 		uint8_t *bm = p < 0x8000 ? a : b;
 		uint32_t bit = p & 0x7FFF;
 		bm[bit / 8] |= (uint8_t)(1u << (bit % 8));
@@ -202,38 +207,45 @@ static int setup_io_bitmaps(void)
 	return HV_START_OK;
 }
 
-/* SDM 24.6.9 "MSR-Bitmap Address": four 1 KiB bitmaps (read low, read high, write low,
- * write high). Nothing is intercepted except reads of the VMX capability MSRs, which a
- * CPU without VMX (what CPUID shows the guest) does not have: they raise #GP. */
+/* SDM 24.6.9 "MSR-Bitmap Address": what msr_policy.c intercepts. One for every CPU: built
+ * by the boot CPU; after that only the TSC-deadline bits are set (tsc.c, under the exit
+ * lock). */
+static uint8_t *msr_bitmap;
+
+uint8_t *vmx_msr_bitmap(void)
+{
+	return msr_bitmap;
+}
+
 static int setup_msr_bitmap(void)
 {
-	uint8_t *bm = palloc_page();
-	if (bm == NULL)
-		return start_fail(HV_START_NO_MEMORY, "no memory for the MSR bitmap");
-	for (uint32_t msr = MSR_IA32_VMX_BASIC; msr <= 0x491u; msr++)
-		bm[msr / 8] |= (uint8_t)(1u << (msr % 8));
-	/* Writes to the Intel PT MSRs (hidden by CPUID) fault too: PT output would go to
-	 * host-physical addresses, past EPT. Write bitmap for low MSRs: offset 2048. */
-	for (uint32_t msr = MSR_IA32_RTIT_FIRST; msr <= MSR_IA32_RTIT_LAST; msr++)
-		bm[2048 + msr / 8] |= (uint8_t)(1u << (msr % 8));
-	vmwrite(MSR_BITMAP, (uint64_t)(uintptr_t)bm);
+	if (msr_bitmap == NULL) {
+		msr_bitmap = palloc_page();
+		if (msr_bitmap == NULL)
+			return start_fail(HV_START_NO_MEMORY, "no memory for the MSR bitmap");
+		msr_policy_fill_bitmap(msr_bitmap);
+	}
+	vmwrite(MSR_BITMAP, (uint64_t)(uintptr_t)msr_bitmap);
 	return HV_START_OK;
 }
 
 static int setup_controls(struct vcpu *v)
 {
-	const struct vmx_caps *c = &monitor.caps;
+	const struct vmx_caps *c = &machine.caps;
 
 	/* 24.6.1: NMIs exit so the monitor sees them and re-injects them (with virtual
 	 * NMIs, the blocking state is tracked per VMCS); the preemption timer gives the
 	 * console its polling exits. External interrupts go straight to the guest. */
-	uint32_t pin =
-		vmx_adjust_controls(c->pin_msr, PIN_BASED_NMI_EXITING | PIN_BASED_VIRTUAL_NMIS |
-							PIN_BASED_VMX_PREEMPTION_TIMER);
-	/* 24.6.2: only I/O (console ports) and MSR bitmaps; no HLT, CR3, RDTSC exiting. */
-	uint32_t proc = vmx_adjust_controls(c->proc_msr, CPU_BASED_USE_IO_BITMAPS |
-								 CPU_BASED_USE_MSR_BITMAPS |
-								 CPU_BASED_ACTIVATE_SECONDARY);
+	/* Only the boot CPU serves the console: the others get no timer exits. */
+	uint32_t timer = v->id == 0 ? PIN_BASED_VMX_PREEMPTION_TIMER : 0;
+	uint32_t pin = vmx_adjust_controls(c->pin_msr,
+					   PIN_BASED_NMI_EXITING | PIN_BASED_VIRTUAL_NMIS | timer);
+	/* 24.6.2: I/O (console ports) and MSR bitmaps, TSC offsetting; no HLT, CR3, RDTSC
+	 * exiting. */
+	/* TSC offsetting: the guest's TSC writes move only its offset (tsc.c). */
+	uint32_t proc = vmx_adjust_controls(
+		c->proc_msr, CPU_BASED_USE_IO_BITMAPS | CPU_BASED_USE_MSR_BITMAPS |
+				     CPU_BASED_USE_TSC_OFFSETTING | CPU_BASED_ACTIVATE_SECONDARY);
 	/* Secondary: EPT and unrestricted guest always; RDTSCP, INVPCID, XSAVES and
 	 * user wait/pause when offered, since without their enable bits the instructions
 	 * raise #UD in the guest and Linux uses them when CPUID lists them (DESIGN §8;
@@ -255,13 +267,20 @@ static int setup_controls(struct vcpu *v)
 		entry_want |= VM_ENTRY_IA32E_MODE;
 	uint32_t entry = vmx_adjust_controls(c->entry_msr, entry_want);
 
-	uint32_t must_pin =
-		PIN_BASED_NMI_EXITING | PIN_BASED_VIRTUAL_NMIS | PIN_BASED_VMX_PREEMPTION_TIMER;
+	uint32_t must_pin = PIN_BASED_NMI_EXITING | PIN_BASED_VIRTUAL_NMIS | timer;
+	/* An AP must offer what the boot CPU enabled (the guest saw its CPUID), and real
+	 * mode after INIT-SIPI needs unrestricted guest (SDM Vol. 3C 26.3.1.1). */
+	if (v->id != 0 &&
+	    (sec != machine.secondary_controls || !(sec & SECONDARY_EXEC_UNRESTRICTED_GUEST)))
+		return start_fail(HV_START_MISSING_FEATURE,
+				  "CPU %u offers other secondary controls (0x%x) than the boot "
+				  "CPU (0x%x) or no unrestricted guest",
+				  v->id, sec, machine.secondary_controls);
 	uint32_t must_exit = VM_EXIT_HOST_ADDR_SPACE_SIZE | VM_EXIT_SAVE_IA32_EFER |
 			     VM_EXIT_LOAD_IA32_EFER | VM_EXIT_SAVE_IA32_PAT | VM_EXIT_LOAD_IA32_PAT;
 	if ((pin & must_pin) != must_pin || (exit & must_exit) != must_exit ||
 	    (entry & entry_want) != entry_want || !(proc & CPU_BASED_USE_IO_BITMAPS) ||
-	    !(proc & CPU_BASED_USE_MSR_BITMAPS))
+	    !(proc & CPU_BASED_USE_MSR_BITMAPS) || !(proc & CPU_BASED_USE_TSC_OFFSETTING))
 		return start_fail(HV_START_MISSING_FEATURE,
 				  "required VM-execution/exit/entry controls are not offered "
 				  "(pin=0x%x exit=0x%x entry=0x%x)",
@@ -270,7 +289,8 @@ static int setup_controls(struct vcpu *v)
 	vmwrite(PIN_BASED_VM_EXEC_CONTROL, pin);
 	vmwrite(CPU_BASED_VM_EXEC_CONTROL, proc);
 	vmwrite(SECONDARY_VM_EXEC_CONTROL, sec);
-	monitor.secondary_controls = sec;
+	if (v->id == 0)
+		machine.secondary_controls = sec;
 	vmwrite(VM_EXIT_CONTROLS, exit);
 	vmwrite(VM_ENTRY_CONTROLS, entry);
 	vmwrite(EXCEPTION_BITMAP, 0);
@@ -282,14 +302,13 @@ static int setup_controls(struct vcpu *v)
 	vmwrite(VM_ENTRY_MSR_LOAD_COUNT, 0);
 	vmwrite(VM_ENTRY_INTR_INFO_FIELD, 0);
 	vmwrite(TSC_OFFSET, 0);
-	vmwrite(EPT_POINTER, ept_pointer(&monitor.ept));
-	if (sec & SECONDARY_EXEC_ENABLE_VPID) {
-		v->vpid = 1; /* 0 is the host's (24.6.12) */
-		vmwrite(VIRTUAL_PROCESSOR_ID, v->vpid);
-	}
+	vmwrite(EPT_POINTER, ept_pointer(&vm.ept));
+	if (sec & SECONDARY_EXEC_ENABLE_VPID)
+		vmwrite(VIRTUAL_PROCESSOR_ID, v->vpid); /* its own; 0 is the host's (24.6.12) */
 	if (sec & SECONDARY_EXEC_XSAVES)
 		vmwrite(XSS_EXIT_BITMAP, 0);
-	vmwrite(VMX_PREEMPTION_TIMER_VALUE, monitor.preemption_timer_value);
+	if (timer)
+		vmwrite(VMX_PREEMPTION_TIMER_VALUE, machine.preemption_timer_value);
 
 	int rc = setup_io_bitmaps();
 	if (rc == HV_START_OK)

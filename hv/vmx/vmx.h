@@ -12,13 +12,15 @@
 
 /* Failure of a start-up step: the status for hv_start() and a message saying what to do. */
 int start_fail(int status, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+const char *start_error_text(void); /* what the last start_fail said */
 
-int vmx_check_support(void);    /* CPUID, IA32_FEATURE_CONTROL */
-int vmx_read_caps(void);        /* fills monitor.caps, checks what we need */
-int vmx_enable(struct vcpu *v); /* CR0/CR4 fixed bits, VMXON */
-void vmx_disable(void);         /* VMXOFF and CR4.VMXE off, after a failed start */
+int vmx_check_support(void);      /* CPUID, IA32_FEATURE_CONTROL */
+int vmx_read_caps(void);          /* fills machine.caps, checks what we need */
+int vmx_enable(struct vcpu *v);   /* CR0/CR4 fixed bits, VMXON */
+void vmx_disable(struct vcpu *v); /* VMXOFF and CR4.VMXE off, after a failed start */
 int vmcs_setup(struct vcpu *v, uint64_t guest_cr0_shadow, uint64_t guest_cr4_shadow);
-int vmx_launch(void); /* vmx_entry.asm: 0 = now the guest */
+int vmx_launch(void);          /* vmx_entry.asm: 0 = now the guest */
+uint8_t *vmx_msr_bitmap(void); /* the MSR bitmap every VMCS uses (vmcs_setup.c) */
 
 /* Adjust wanted control bits by a capability MSR (SDM 31.5.1 "Algorithms for Determining
  * VMX Capabilities", A.3-A.5): bits 31:0 of the MSR are the allowed 0-settings (a 1 there

@@ -41,7 +41,7 @@ uint32_t vmx_adjust_controls(uint32_t msr, uint32_t wanted)
 
 int vmx_read_caps(void)
 {
-	struct vmx_caps *c = &monitor.caps;
+	struct vmx_caps *c = &machine.caps;
 	c->basic = rdmsr(MSR_IA32_VMX_BASIC);
 	c->misc = rdmsr(MSR_IA32_VMX_MISC);
 	c->cr0_fixed0 = rdmsr(MSR_IA32_VMX_CR0_FIXED0);

@@ -67,6 +67,52 @@ vmx_launch:
 	xor eax, eax
 	ret
 
+; int vmx_launch_context(const struct launch_context *ctx)
+; Launches the guest at ctx->rip with ctx->rsp, ctx->rflags, the callee-saved registers
+; of ctx and RAX = 0 (core/ap_start.c). Returns only if VMLAUNCH failed: 1 (VMfailInvalid),
+; 2 (VMfailValid) or 3 (a VMWRITE failed), with our own registers back.
+%define GUEST_RFLAGS 0x6820
+global vmx_launch_context
+vmx_launch_context:
+	push rbp
+	push rbx
+	push r12
+	push r13
+	push r14
+	push r15
+	mov rax, GUEST_RSP
+	vmwrite rax, [rdi + 64]
+	jbe .ctx_fail_write
+	mov rax, GUEST_RIP
+	vmwrite rax, [rdi + 56]
+	jbe .ctx_fail_write
+	mov rax, GUEST_RFLAGS
+	vmwrite rax, [rdi + 48]
+	jbe .ctx_fail_write
+	mov rbx, [rdi + 0]
+	mov rbp, [rdi + 8]
+	mov r12, [rdi + 16]
+	mov r13, [rdi + 24]
+	mov r14, [rdi + 32]
+	mov r15, [rdi + 40]
+	xor eax, eax
+	vmlaunch
+	; Only reached when VMLAUNCH failed (SDM 30.3 VMLAUNCH/VMRESUME).
+	mov eax, 1
+	jc .ctx_failed
+	mov eax, 2
+.ctx_failed:
+	pop r15
+	pop r14
+	pop r13
+	pop r12
+	pop rbx
+	pop rbp
+	ret
+.ctx_fail_write:
+	mov eax, 3
+	jmp .ctx_failed
+
 global vmx_exit_entry
 vmx_exit_entry:
 	push r15

@@ -19,6 +19,11 @@ static inline struct cpuid_regs cpuid_count(uint32_t leaf, uint32_t subleaf)
 	return r;
 }
 
+#ifdef HV_HOST
+/* Host builds (the unit tests) use a fake CPU instead (tests/unit/fake_vmcs.c). */
+uint64_t rdmsr(uint32_t msr);
+void wrmsr(uint32_t msr, uint64_t value);
+#else
 static inline uint64_t rdmsr(uint32_t msr)
 {
 	uint32_t lo, hi;
@@ -31,6 +36,7 @@ static inline void wrmsr(uint32_t msr, uint64_t value)
 	__asm__ volatile("wrmsr" ::"c"(msr), "a"((uint32_t)value), "d"((uint32_t)(value >> 32))
 			 : "memory");
 }
+#endif
 
 #define DEFINE_CR_ACCESSORS(n)                                                                     \
 	static inline uint64_t read_cr##n(void)                                                    \
@@ -83,12 +89,16 @@ static inline void cpu_relax(void)
 	__asm__ volatile("pause" ::: "memory");
 }
 
+#ifdef HV_HOST
+uint64_t rdtsc(void);
+#else
 static inline uint64_t rdtsc(void)
 {
 	uint32_t lo, hi;
 	__asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
 	return ((uint64_t)hi << 32) | lo;
 }
+#endif
 
 static inline void xsetbv(uint32_t index, uint64_t value)
 {
@@ -179,6 +189,11 @@ static inline bool vmptrld(uint64_t phys)
 	return !fail;
 }
 
+#ifdef HV_HOST
+/* Host builds (the unit tests) read and write a fake VMCS instead (tests/unit/fake_vmcs.c). */
+bool vmwrite_checked(uint64_t field, uint64_t value);
+uint64_t vmread(uint64_t field);
+#else
 static inline bool vmwrite_checked(uint64_t field, uint64_t value)
 {
 	bool fail;
@@ -195,6 +210,7 @@ static inline uint64_t vmread(uint64_t field)
 	__asm__ volatile("vmread %1, %0" : "=rm"(value) : "r"(field) : "cc");
 	return value;
 }
+#endif
 
 struct __attribute__((packed)) invept_descriptor {
 	uint64_t eptp;
@@ -211,6 +227,13 @@ static inline bool invept(uint64_t type, uint64_t eptp)
 			 : "cc", "memory");
 	return !fail;
 }
+
+/* SDM Vol. 3C 30.3 INVVPID: the invalidation types (supported ones in IA32_VMX_EPT_VPID_CAP
+ * bits 41 and 42, A.10). */
+#define INVVPID_SINGLE_CONTEXT      1u
+#define INVVPID_ALL_CONTEXT         2u
+#define VMX_VPID_INVVPID_SINGLE_BIT (1ull << 41)
+#define VMX_VPID_INVVPID_ALL_BIT    (1ull << 42)
 
 struct __attribute__((packed)) invvpid_descriptor {
 	uint64_t vpid;

@@ -4,12 +4,15 @@
 #ifndef HV_X86_MSR_H
 #define HV_X86_MSR_H
 
+#define MSR_IA32_TSC                              0x00000010u
 #define MSR_IA32_FEATURE_CONTROL                  0x0000003Au
+#define MSR_IA32_TSC_ADJUST                       0x0000003Bu
 #define FEATURE_CONTROL_LOCKED                    (1ull << 0)
 #define FEATURE_CONTROL_VMXON_ENABLED_INSIDE_SMX  (1ull << 1)
 #define FEATURE_CONTROL_VMXON_ENABLED_OUTSIDE_SMX (1ull << 2)
 
 #define MSR_IA32_MTRRCAP           0x000000FEu
+#define MSR_IA32_TSC_DEADLINE      0x000006E0u
 #define MSR_IA32_SYSENTER_CS       0x00000174u
 #define MSR_IA32_SYSENTER_ESP      0x00000175u
 #define MSR_IA32_SYSENTER_EIP      0x00000176u

@@ -1,0 +1,76 @@
+/* SPDX-License-Identifier: MIT */
+#include "vmx/msr_policy.h"
+
+#include "x86/msr.h"
+
+static enum msr_result refuse_read(struct vcpu *v, uint32_t msr, uint64_t *value)
+{
+	(void)v, (void)msr, (void)value;
+	return MSR_GP;
+}
+
+static enum msr_result refuse_write(struct vcpu *v, uint32_t msr, uint64_t value)
+{
+	(void)v, (void)msr, (void)value;
+	return MSR_GP;
+}
+
+static const struct msr_policy policy[] = {
+	{MSR_IA32_TSC, MSR_IA32_TSC, 0, tsc_write,
+	 "the TSC is the monitor's clock: a write moves only this vCPU's offset"},
+	{MSR_IA32_TSC_ADJUST, MSR_IA32_TSC_ADJUST, tsc_adjust_read, tsc_write,
+	 "TSC_ADJUST changes the TSC: virtual, per vCPU"},
+	/* TSC_DEADLINE (0x6E0) is intercepted only once a vCPU's TSC offset is not 0
+	 * (tsc.c): Linux arms it at every timer tick, and with offset 0 it needs nothing. */
+	{MSR_IA32_VMX_BASIC, 0x491u, refuse_read, 0,
+	 "a CPU without VMX (what CPUID shows) has no VMX capability MSRs"},
+	{MSR_IA32_RTIT_FIRST, MSR_IA32_RTIT_LAST, 0, refuse_write,
+	 "Intel PT would write trace output to host-physical memory, past EPT"},
+};
+
+/* Entries that are switched on at run time (msr_policy_intercept): looked up too. */
+static const struct msr_policy late_policy[] = {
+	{MSR_IA32_TSC_DEADLINE, MSR_IA32_TSC_DEADLINE, tsc_deadline_read, tsc_deadline_write,
+	 "the LAPIC compares the deadline with the real TSC: shifted by the vCPU's offset"},
+};
+
+const struct msr_policy *msr_policy_find(uint32_t msr)
+{
+	for (unsigned int i = 0; i < sizeof(policy) / sizeof(policy[0]); i++)
+		if (msr >= policy[i].first && msr <= policy[i].last)
+			return &policy[i];
+	for (unsigned int i = 0; i < sizeof(late_policy) / sizeof(late_policy[0]); i++)
+		if (msr >= late_policy[i].first && msr <= late_policy[i].last)
+			return &late_policy[i];
+	return 0;
+}
+
+/* SDM 24.6.9: read bitmap for low MSRs (0-0x1FFF) at 0, high (0xC0000000-0xC0001FFF) at
+ * 1024; the write bitmaps follow at 2048 and 3072. */
+static void set_bit(uint8_t *bitmap, uint32_t msr, bool write)
+{
+	uint32_t base = write ? 2048u : 0u;
+	if (msr >= 0xC0000000u && msr <= 0xC0001FFFu) {
+		base += 1024u;
+		msr -= 0xC0000000u;
+	} else if (msr > 0x1FFFu) {
+		return; /* outside both ranges: always exits */
+	}
+	bitmap[base + msr / 8u] |= (uint8_t)(1u << (msr % 8u));
+}
+
+void msr_policy_intercept(uint8_t *bitmap, uint32_t msr, bool read, bool write)
+{
+	if (read)
+		set_bit(bitmap, msr, false);
+	if (write)
+		set_bit(bitmap, msr, true);
+}
+
+void msr_policy_fill_bitmap(uint8_t *bitmap)
+{
+	for (unsigned int i = 0; i < sizeof(policy) / sizeof(policy[0]); i++)
+		for (uint32_t msr = policy[i].first; msr <= policy[i].last; msr++)
+			msr_policy_intercept(bitmap, msr, policy[i].read != 0,
+					     policy[i].write != 0);
+}

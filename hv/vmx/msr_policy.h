@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Which MSRs the guest cannot reach directly, and what it gets instead: one table that
+ * both the MSR bitmap (vmcs_setup.c) and the RDMSR/WRMSR exit handlers (exit_msr.c) read
+ * (SDM Vol. 3C 24.6.9 "MSR-Bitmap Address", 25.1.3). An MSR not in the table passes
+ * through; one outside the bitmap's two ranges always exits and gets #GP(0).
+ */
+#ifndef HV_VMX_MSR_POLICY_H
+#define HV_VMX_MSR_POLICY_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/vcpu.h"
+
+/* What a handler decided. */
+enum msr_result {
+	MSR_DONE, /* emulated: the value is read or written */
+	MSR_GP,   /* #GP(0), as a CPU without it (or refusing the value) gives */
+};
+
+struct msr_policy {
+	uint32_t first, last; /* a range of MSR numbers */
+	/* NULL: accessed directly (not intercepted) in that direction */
+	enum msr_result (*read)(struct vcpu *v, uint32_t msr, uint64_t *value);
+	enum msr_result (*write)(struct vcpu *v, uint32_t msr, uint64_t value);
+	const char *why;
+};
+
+/* The entry for msr, or NULL (not intercepted). */
+const struct msr_policy *msr_policy_find(uint32_t msr);
+/* Sets the read and write bits of every intercepted MSR in a 4 KiB MSR bitmap. */
+void msr_policy_fill_bitmap(uint8_t *bitmap);
+/* Makes WRMSR/RDMSR of msr exit from now on (a bitmap bit set at run time). */
+void msr_policy_intercept(uint8_t *bitmap, uint32_t msr, bool read, bool write);
+
+/* The guest's view of the TSC (tsc.c): its writes to IA32_TSC and IA32_TSC_ADJUST change
+ * only this vCPU's TSC offset, never the processor's TSC, which the monitor's own
+ * deadlines use (DESIGN §3: a guest must not be able to rewind the monitor's clock). */
+enum msr_result tsc_write(struct vcpu *v, uint32_t msr, uint64_t value);
+enum msr_result tsc_adjust_read(struct vcpu *v, uint32_t msr, uint64_t *value);
+enum msr_result tsc_deadline_read(struct vcpu *v, uint32_t msr, uint64_t *value);
+enum msr_result tsc_deadline_write(struct vcpu *v, uint32_t msr, uint64_t value);
+
+#endif

@@ -1,0 +1,154 @@
+/* hv/vmx/msr_policy.c, tsc.c and exit_msr.c over a fake VMCS, MSRs and TSC (fake_vmcs.c).
+ * The attack: a guest kernel rewinds the TSC (WRMSR IA32_TSC or IA32_TSC_ADJUST) so that
+ * the monitor's deadlines, read with RDTSC in VMX root operation, never come. Contained:
+ * the write becomes this vCPU's TSC_OFFSET; the processor's TSC is never written. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "core/monitor.h"
+#include "fake_vmcs.h"
+#include "fake_vmx.h"
+#include "vmx/exit_handlers.h"
+#include "vmx/msr_policy.h"
+#include "vmx/vmx.h"
+#include "x86/msr.h"
+#include "x86/vmcs.h"
+
+struct machine machine;
+struct vm vm;
+
+static uint8_t bitmap[4096];
+uint8_t *vmx_msr_bitmap(void)
+{
+	return bitmap;
+}
+
+static struct vcpu vcpu;
+static struct guest_regs regs;
+
+static int setup(void **state)
+{
+	(void)state;
+	fake_vmcs_reset();
+	memset(bitmap, 0, sizeof(bitmap));
+	memset(&vcpu, 0, sizeof(vcpu));
+	memset(&regs, 0, sizeof(regs));
+	vcpu.regs = &regs;
+	fake_vmx_reset();
+	fake_tsc = 1000000000ull;
+	return 0;
+}
+
+static bool bit(uint32_t msr, bool write)
+{
+	uint32_t base = write ? 2048u : 0u;
+	if (msr >= 0xC0000000u) {
+		base += 1024u;
+		msr -= 0xC0000000u;
+	}
+	return (bitmap[base + msr / 8u] >> (msr % 8u)) & 1u;
+}
+
+static void guest_wrmsr(uint32_t msr, uint64_t value)
+{
+	regs.rcx = msr;
+	regs.rax = (uint32_t)value;
+	regs.rdx = value >> 32;
+	handle_wrmsr(&vcpu);
+}
+
+static uint64_t guest_rdmsr(uint32_t msr)
+{
+	regs.rcx = msr;
+	regs.rax = regs.rdx = 0xDEAD;
+	handle_rdmsr(&vcpu);
+	return (regs.rdx << 32) | (uint32_t)regs.rax;
+}
+
+static void test_bitmap_intercepts_what_the_table_names_and_nothing_else(void **state)
+{
+	(void)state;
+	msr_policy_fill_bitmap(bitmap);
+	assert_true(bit(MSR_IA32_TSC, true));
+	assert_false(bit(MSR_IA32_TSC, false)); /* reads give TSC + offset by themselves */
+	assert_true(bit(MSR_IA32_TSC_ADJUST, true));
+	assert_true(bit(MSR_IA32_TSC_ADJUST, false));
+	assert_true(bit(MSR_IA32_VMX_BASIC, false));
+	assert_true(bit(0x491u, false));
+	assert_true(bit(MSR_IA32_RTIT_FIRST, true));
+	assert_false(bit(MSR_IA32_TSC_DEADLINE, true)); /* only once an offset exists */
+	assert_false(bit(MSR_EFER, true));
+	assert_false(bit(MSR_IA32_SYSENTER_CS, false));
+}
+
+static void test_a_guest_tsc_write_moves_only_its_offset(void **state)
+{
+	(void)state;
+	guest_wrmsr(MSR_IA32_TSC, 5); /* the attack: rewind the clock to almost 0 */
+	assert_int_equal(fake_vmx.gp, 0);
+	assert_int_equal(fake_vmx.advances, 1);
+	assert_int_equal(fake_msr_writes(MSR_IA32_TSC), 0); /* the processor's TSC untouched */
+	/* The guest now reads 5 (+ elapsed): processor TSC + offset. */
+	assert_int_equal(fake_tsc + fake_vmcs[TSC_OFFSET], 5);
+	fake_tsc += 700;
+	assert_int_equal(fake_tsc + fake_vmcs[TSC_OFFSET], 705);
+	assert_int_equal(vcpu.tsc_offset, fake_vmcs[TSC_OFFSET]);
+}
+
+static void test_tsc_adjust_is_virtual_and_moves_the_offset_by_the_difference(void **state)
+{
+	(void)state;
+	guest_wrmsr(MSR_IA32_TSC_ADJUST, (uint64_t)-1000000);
+	assert_int_equal(fake_msr_writes(MSR_IA32_TSC_ADJUST), 0);
+	assert_int_equal((int64_t)fake_vmcs[TSC_OFFSET], -1000000);
+	assert_int_equal(guest_rdmsr(MSR_IA32_TSC_ADJUST), (uint64_t)-1000000);
+	guest_wrmsr(MSR_IA32_TSC_ADJUST, 0); /* back: the offset follows */
+	assert_int_equal(fake_vmcs[TSC_OFFSET], 0);
+	assert_int_equal(fake_vmx.gp, 0);
+}
+
+static void test_once_shifted_the_deadline_timer_is_shifted_back(void **state)
+{
+	(void)state;
+	guest_wrmsr(MSR_IA32_TSC, fake_tsc - 400000); /* guest time 400000 behind */
+	assert_true(bit(MSR_IA32_TSC_DEADLINE, true));
+	assert_true(bit(MSR_IA32_TSC_DEADLINE, false));
+	uint64_t guest_now = fake_tsc + fake_vmcs[TSC_OFFSET];
+	guest_wrmsr(MSR_IA32_TSC_DEADLINE, guest_now + 5000); /* fire in 5000 ticks */
+	assert_int_equal(fake_msr(MSR_IA32_TSC_DEADLINE), fake_tsc + 5000);
+	assert_int_equal(guest_rdmsr(MSR_IA32_TSC_DEADLINE), guest_now + 5000);
+	guest_wrmsr(MSR_IA32_TSC_DEADLINE, 0); /* disarm stays a disarm */
+	assert_int_equal(fake_msr(MSR_IA32_TSC_DEADLINE), 0);
+	guest_wrmsr(MSR_IA32_TSC_DEADLINE, 1); /* long past: fires at once, never "0" */
+	assert_int_equal(fake_msr(MSR_IA32_TSC_DEADLINE), 1);
+	assert_int_equal(fake_vmx.gp, 0);
+}
+
+static void test_vmx_capability_reads_and_pt_writes_fault(void **state)
+{
+	(void)state;
+	guest_rdmsr(MSR_IA32_VMX_BASIC);
+	guest_wrmsr(MSR_IA32_RTIT_FIRST + 0x10u, 1);
+	guest_rdmsr(0x40000000u); /* outside both bitmap ranges: always exits */
+	assert_int_equal(fake_vmx.gp, 3);
+	assert_int_equal(fake_vmx.advances, 0);
+	assert_int_equal(fake_msr_writes(MSR_IA32_RTIT_FIRST + 0x10u), 0);
+}
+
+#define T(name) cmocka_unit_test_setup(name, setup)
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		T(test_bitmap_intercepts_what_the_table_names_and_nothing_else),
+		T(test_a_guest_tsc_write_moves_only_its_offset),
+		T(test_tsc_adjust_is_virtual_and_moves_the_offset_by_the_difference),
+		T(test_once_shifted_the_deadline_timer_is_shifted_back),
+		T(test_vmx_capability_reads_and_pt_writes_fault),
+	};
+	return cmocka_run_group_tests_name("msr_policy", tests, NULL, NULL);
+}
