@@ -475,7 +475,7 @@ def main():
             res.run("ops-idle-container", ops_checks.check_idle_container, lab,
                     lambda: hvctl_json(lab, "ps", "--json", timeout=180))
             # on a loaded guest from here on (issue 12): 1,000 more processes
-            res.run("ops-pause-loaded", ops_checks.check_pause_loaded, lab, rundir)
+            res.run("ops-pause-loaded", ops_checks.check_pause_loaded, lab)
             res.run("ops-stop-kill", ops_checks.check_stop_kill, lab)
             # (e) garbage on the console never disturbs the monitor or the guest
             res.run("garbage", check_garbage, lab)

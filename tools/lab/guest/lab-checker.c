@@ -17,6 +17,9 @@
  *                          while its first thread keeps entering nanosleep: a target that
  *                          exits in the middle of an injected operation. Prints
  *                          GUEST-VICTIM pid=P ms=MS when it starts.
+ *   lab-checker spawn N    returns at once; a child of it with no descriptor open then forks
+ *                          N processes that sleep forever (pause) and exits: load for the
+ *                          tests (fork only), started by the monitor's exec.
  *
  * Built with: gcc -static -O2 -Wall -Wextra -Werror (tools/lab/mkinitrd.sh).
  */
@@ -273,6 +276,35 @@ static int cmd_victim(const char *ms)
 	}
 }
 
+static int cmd_spawn(const char *arg)
+{
+	char *end;
+	errno = 0;
+	long n = strtol(arg, &end, 10);
+	if (errno || end == arg || *end || n < 1 || n > 100000)
+		return 2;
+	/* The caller returns at once: a spawner child does the forking on its own, with no
+	 * descriptor of the caller's (so the monitor's exec, whose pipes these are, ends
+	 * before the load starts and its entry trap is not armed during a thousand forks). */
+	pid_t spawner = fork();
+	if (spawner < 0)
+		return 1;
+	if (spawner > 0)
+		return 0;
+	for (int fd = 0; fd < 3; fd++)
+		close(fd);
+	for (long i = 0; i < n; i++) {
+		pid_t pid = fork();
+		if (pid < 0)
+			_exit(1);
+		if (pid == 0) {
+			for (;;)
+				pause();
+		}
+	}
+	_exit(0);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc == 2 && strcmp(argv[1], "check") == 0)
@@ -281,6 +313,8 @@ int main(int argc, char **argv)
 		return cmd_time(argv[2], argv + 3);
 	if (argc == 3 && strcmp(argv[1], "victim") == 0)
 		return cmd_victim(argv[2]);
-	fprintf(stderr, "usage: lab-checker check | time TAG CMD... | victim MS\n");
+	if (argc == 3 && strcmp(argv[1], "spawn") == 0)
+		return cmd_spawn(argv[2]);
+	fprintf(stderr, "usage: lab-checker check | time TAG CMD... | victim MS | spawn N\n");
 	return 2;
 }
