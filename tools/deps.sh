@@ -21,6 +21,16 @@ PACKAGES=(
 if [ "${1:-}" = fuzz ]; then
 	PACKAGES=(clang libclang-rt-14-dev)
 fi
+# `deps.sh bochs-build`: what tools/lab/build-bochs.sh needs to build Bochs from source
+if [ "${1:-}" = bochs-build ]; then
+	PACKAGES=(g++ make xz-utils debian-archive-keyring)
+fi
+# `deps.sh headers RELEASE`: the kernel headers to build the lab guest's modules against
+# (tools/lab/build-wakeap.sh; RELEASE from DIR/lab/kernel-release, whatever Debian ships)
+if [ "${1:-}" = headers ]; then
+	[ -n "${2:-}" ] || { echo "usage: deps.sh headers KERNEL-RELEASE" >&2; exit 2; }
+	PACKAGES=("linux-headers-$2")
+fi
 
 missing=()
 for p in "${PACKAGES[@]}"; do

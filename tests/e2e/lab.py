@@ -147,7 +147,7 @@ class ConsoleLog:
 # --------------------------------------------------------------------------- the lab
 class Lab:
     def __init__(self, build, disk, rundir, hvctl=None, timeout=1200, lock_timeout=1800,
-                 hvctl_log=True, quiet=False, cpu_model=None):
+                 hvctl_log=True, quiet=False, cpu_model=None, cpus=1, bochs=None):
         self.build = os.path.abspath(build)
         self.disk = os.path.abspath(disk)
         self.rundir = os.path.abspath(rundir)
@@ -157,6 +157,8 @@ class Lab:
         self.hvctl_log = hvctl_log
         self.quiet = quiet
         self.cpu_model = cpu_model  # another Bochs CPU model (run-bochs.sh --cpu-model)
+        self.cpus = int(cpus)  # processors of the machine (run-bochs.sh --cpus)
+        self.bochs = bochs  # another Bochs binary (run-bochs.sh --bochs)
         self.hvcon = os.path.join(self.rundir, "hvcon")
         self.com1 = ConsoleLog(os.path.join(self.rundir, "com1.log"))
         self.blog = ConsoleLog(os.path.join(self.rundir, "bochs.log"))
@@ -193,6 +195,10 @@ class Lab:
                "--lock-timeout", str(self.lock_timeout)]
         if self.cpu_model:
             cmd += ["--cpu-model", self.cpu_model]
+        if self.cpus != 1:
+            cmd += ["--cpus", str(self.cpus)]
+        if self.bochs:
+            cmd += ["--bochs", self.bochs]
         self.t_start = time.time()
         self.running = True
         # Not a pipe for stderr: run-bochs.sh's children must not hold our pipe open.

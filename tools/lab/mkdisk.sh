@@ -2,11 +2,16 @@
 # Writes the lab's boot disks, FAT superfloppies (no partition table: OVMF still finds the
 # volume as FS0) made with mtools, so no root, loop device or mount is needed:
 #
-#   DIR/lab/disk.img       the monitor: \EFI\BOOT\BOOTX64.EFI and \hvboot.efi (DIR/hvboot.efi),
-#                          \hv\hv.elf, \hv\hv.cfg, \boot\vmlinuz, \boot\initrd.img, and a
-#                          \startup.nsh that runs hvboot.efi from the UEFI shell
+#   DIR/lab/disk.img       the monitor: \hvboot.efi (DIR/hvboot.efi), \hv\hv.elf, \hv\hv.cfg,
+#                          \boot\vmlinuz, \boot\initrd.img, \labacpi.efi, and a \startup.nsh
+#                          that runs labacpi.efi, then hvboot.efi, from the UEFI shell
 #   DIR/lab/disk-bare.img  the same guest started by the UEFI shell directly (EFI stub), no
 #                          monitor: the baseline for boot-time and exit-count comparisons
+#
+# labacpi.efi (DIR/lab/labacpi.efi, tools/lab/acpi) installs the ACPI tables OVMF cannot
+# build under Bochs (no fw_cfg there): without a MADT Linux starts one CPU whatever the
+# machine has. Neither disk has a \EFI\BOOT\BOOTX64.EFI: OVMF would start that before the
+# shell, and so before labacpi.efi; without it OVMF falls back to its shell and startup.nsh.
 #
 # The size is a whole number of 16-head, 63-sector cylinders: Bochs's flat ata disk derives
 # its geometry from the file size and refuses other sizes.
@@ -32,6 +37,7 @@ MIN_CYLINDERS=130 # 64 MiB: room for a bigger initramfs (containers) without res
 VMLINUZ=$LAB_DIR/vmlinuz
 INITRD=$LAB_DIR/initrd.img
 HVBOOT=$BUILD_DIR/hvboot.efi
+LABACPI=$LAB_DIR/labacpi.efi
 CORE=$BUILD_DIR/hv.elf
 STAGE=$LAB_DIR/disk-files
 mkdir -p "$STAGE"
@@ -50,14 +56,22 @@ crlf() {
 
 sed "s|@CMDLINE@|$LAB_CMDLINE|" "$LAB_TOOLS/hv.cfg.in" | write_if_changed "$STAGE/hv.cfg"
 
+# labacpi_lines FS: run FS:\labacpi.efi if the volume has it (it does nothing where the
+# firmware has ACPI tables; a disk made with --image may lack it).
+labacpi_lines() {
+    printf '%s\n' "  if exist $1:\\labacpi.efi then" "    $1:\\labacpi.efi" '  endif'
+}
+
 # Try each volume: the lab disk is FS0 in Bochs and QEMU, but a machine with more disks or
 # a USB stick can put it elsewhere. hvboot.efi does not return on success; if it fails, the
 # shell prompt stays for a look around.
 {
     printf '%s\n' '@echo -off' \
-        '# ctrvisor lab: start the monitor'\''s loader (it reads \hv\hv.cfg from its volume)'
+        '# ctrvisor lab: the ACPI tables, then the monitor'\''s loader (it reads \hv\hv.cfg)'
     for fs in fs0 fs1 fs2 fs3; do
-        printf '%s\n' "if exist $fs:\\hvboot.efi then" "  $fs:\\hvboot.efi" '  goto done' 'endif'
+        printf '%s\n' "if exist $fs:\\hvboot.efi then"
+        labacpi_lines "$fs"
+        printf '%s\n' "  $fs:\\hvboot.efi" '  goto done' 'endif'
     done
     printf '%s\n' 'echo "ctrvisor: hvboot.efi not found on fs0: to fs3:"' ':done'
 } | crlf | write_if_changed "$STAGE/startup.nsh"
@@ -67,8 +81,10 @@ sed "s|@CMDLINE@|$LAB_CMDLINE|" "$LAB_TOOLS/hv.cfg.in" | write_if_changed "$STAG
     printf '%s\n' '@echo -off' \
         '# ctrvisor lab, bare: the guest kernel without the monitor (EFI stub)'
     for fs in fs0 fs1 fs2 fs3; do
-        printf '%s\n' "if exist $fs:\\boot\\vmlinuz then" \
-            "  $fs:\\boot\\vmlinuz $LAB_CMDLINE initrd=\\boot\\initrd.img" '  goto done' 'endif'
+        printf '%s\n' "if exist $fs:\\boot\\vmlinuz then"
+        labacpi_lines "$fs"
+        printf '%s\n' "  $fs:\\boot\\vmlinuz $LAB_CMDLINE initrd=\\boot\\initrd.img" \
+            '  goto done' 'endif'
     done
     printf '%s\n' 'echo "ctrvisor: \boot\vmlinuz not found on fs0: to fs3:"' ':done'
 } | crlf | write_if_changed "$STAGE/startup-bare.nsh"
@@ -117,15 +133,17 @@ if [ "${LAB_ARGS[0]:-}" = --image ]; then
     exit 0
 fi
 
+[ -s "$LABACPI" ] || die "$LABACPI missing (run make lab)"
 SELF=("${BASH_SOURCE[0]}" "$LAB_TOOLS/lib.sh")
 
 BARE=$LAB_DIR/disk-bare.img
-if up_to_date "$BARE" "$VMLINUZ" "$INITRD" "$STAGE/startup-bare.nsh" "${SELF[@]}"; then
+if up_to_date "$BARE" "$VMLINUZ" "$INITRD" "$LABACPI" "$STAGE/startup-bare.nsh" "${SELF[@]}"; then
     log "disk-bare.img up to date"
 else
     make_disk "$BARE" \
         "$VMLINUZ:/boot/vmlinuz" \
         "$INITRD:/boot/initrd.img" \
+        "$LABACPI:/labacpi.efi" \
         "$STAGE/startup-bare.nsh:/startup.nsh"
 fi
 
@@ -140,13 +158,13 @@ fi
 # profile-check`) goes beside the core: the monitor's introspection verbs need it.
 PROFILE=$REPO_ROOT/guest-profiles/$(cat "$LAB_DIR/kernel-release").json
 [ -s "$PROFILE" ] || die "$PROFILE missing: make it with tools/mkprofile/mkprofile.sh"
-if up_to_date "$DISK" "$HVBOOT" "$CORE" "$VMLINUZ" "$INITRD" "$STAGE/hv.cfg" "$PROFILE" \
-    "$STAGE/startup.nsh" "${SELF[@]}"; then
+if up_to_date "$DISK" "$HVBOOT" "$CORE" "$VMLINUZ" "$INITRD" "$LABACPI" "$STAGE/hv.cfg" \
+    "$PROFILE" "$STAGE/startup.nsh" "${SELF[@]}"; then
     log "disk.img up to date"
 else
     make_disk "$DISK" \
-        "$HVBOOT:/EFI/BOOT/BOOTX64.EFI" \
         "$HVBOOT:/hvboot.efi" \
+        "$LABACPI:/labacpi.efi" \
         "$CORE:/hv/hv.elf" \
         "$STAGE/hv.cfg:/hv/hv.cfg" \
         "$PROFILE:/hv/profile.json" \

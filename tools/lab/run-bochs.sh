@@ -5,6 +5,7 @@
 #   tools/lab/run-bochs.sh [--build DIR] [--disk IMG] [--rundir RUNDIR]
 #                          [--detach | --interactive] [--timeout SEC]
 #                          [--lock-timeout SEC] [--hvctl PATH] [--cpu-model NAME]
+#                          [--cpus N] [--bochs PATH]
 #
 #   --build DIR      build directory (default: build)
 #   --disk IMG       FAT disk image to boot (default: DIR/lab/disk.img); Bochs runs on
@@ -21,6 +22,10 @@
 #   --hvctl PATH     console client for --interactive (default: DIR/hvctl)
 #   --cpu-model NAME another Bochs CPU model (`bochs -help cpu`) in place of bochsrc.in's,
 #                    e.g. one without VMX for the loader's fail-closed test
+#   --bochs PATH     the Bochs binary (default: Debian's `bochs`); the two-CPU lab needs
+#                    the one tools/lab/build-bochs.sh builds (Bochs 2.7 keeps INIT pending)
+#   --cpus N         processors of the machine, 1..8 (default 1); the guest sees them only
+#                    when the disk runs labacpi.efi first (tools/lab/mkdisk.sh)
 #
 # RUNDIR after start: bochsrc, bochs.rc, bochs.log (Bochs log), bochs.out (its
 # stdout/stderr), com1.log (guest console), hvcon (the console tty for hvctl),
@@ -49,9 +54,11 @@ TIMEOUT=
 LOCK_TIMEOUT=1800
 HVCTL=
 CPU_MODEL=
+CPUS=1
+BOCHS=bochs
 
 usage() {
-	sed -n '2,28p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
+	sed -n '2,33p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
 	exit 2
 }
 die() { echo "run-bochs: $*" >&2; exit "${RB_RC:-4}"; }
@@ -69,6 +76,8 @@ while [ $# -gt 0 ]; do
 	--lock-timeout) need_arg "$@"; LOCK_TIMEOUT=$2; shift 2 ;;
 	--hvctl) need_arg "$@"; HVCTL=$2; shift 2 ;;
 	--cpu-model) need_arg "$@"; CPU_MODEL=$2; shift 2 ;;
+	--cpus) need_arg "$@"; CPUS=$2; shift 2 ;;
+	--bochs) need_arg "$@"; BOCHS=$2; shift 2 ;;
 	-h | --help) usage ;;
 	*) echo "run-bochs: unknown argument: $1" >&2; usage ;;
 	esac
@@ -87,13 +96,14 @@ esac
 isnum "$TIMEOUT" || { echo "run-bochs: bad --timeout: $TIMEOUT" >&2; exit 2; }
 isnum "$LOCK_TIMEOUT" || { echo "run-bochs: bad --lock-timeout: $LOCK_TIMEOUT" >&2; exit 2; }
 [[ $CPU_MODEL =~ ^[a-z0-9_]*$ ]] || { echo "run-bochs: bad --cpu-model: $CPU_MODEL" >&2; exit 2; }
+[[ $CPUS =~ ^[1-8]$ ]] || { echo "run-bochs: bad --cpus (1..8): $CPUS" >&2; exit 2; }
 
 for p in "$DISK" "$RUNDIR"; do
 	case $p in *[\"\'\\$'\n'@\|\&]*) echo "run-bochs: unsupported character in path: $p" >&2; exit 2 ;; esac
 done
 [ -f "$DISK" ] || { echo "run-bochs: no disk image: $DISK" >&2; exit 2; }
 [ -f "$OVMF" ] || { echo "run-bochs: no firmware $OVMF (bash tools/deps.sh)" >&2; exit 2; }
-for t in bochs bochs-bin socat flock; do
+for t in "$BOCHS" socat flock; do
 	command -v "$t" >/dev/null || { echo "run-bochs: $t not installed (bash tools/deps.sh)" >&2; exit 2; }
 done
 if [ $MODE = interactive ] && [ ! -x "$HVCTL" ]; then
@@ -135,6 +145,7 @@ sed -e "s|@OVMF@|$OVMF|g" \
 	-e "s|@COM1@|$RUNDIR/com1.log|g" \
 	-e "s|@COM2@|$RUNDIR/hvcon-bochs|g" \
 	-e "s|@LOG@|$RUNDIR/bochs.log|g" \
+	-e "s|@CPUS@|$CPUS|g" \
 	-e "${CPU_MODEL:+/^cpu:/s/model=[a-z0-9_]*/model=$CPU_MODEL/}" \
 	"$HERE/bochsrc.in" >"$RUNDIR/bochsrc"
 if grep -q '@[A-Z0-9]*@' "$RUNDIR/bochsrc"; then
@@ -194,7 +205,7 @@ done
 # Bochs inherits fd 9 (the lock). Its debugger reads bochs.rc ("c"), then stdin
 # (/dev/null): it never waits for a terminal.
 set -m
-bochs -q -unlock -f "$RUNDIR/bochsrc" -rc "$RUNDIR/bochs.rc" \
+"$BOCHS" -q -unlock -f "$RUNDIR/bochsrc" -rc "$RUNDIR/bochs.rc" \
 	</dev/null >"$RUNDIR/bochs.out" 2>&1 &
 BOCHS_PID=$!
 set +m

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Boots the lab disk (OVMF -> hvboot.efi -> monitor -> Linux) in QEMU with KVM, on a host
 # whose CPU has VT-x — bare metal, or a VM with nested virtualization (kvm_intel nested=1).
-# `-cpu host` passes VMX through to OVMF, where hvboot.efi needs it.
+# `-cpu host` passes VMX through to OVMF, where hvboot.efi needs it. The disk has no
+# \EFI\BOOT\BOOTX64.EFI: OVMF's shell runs its startup.nsh (labacpi.efi, which does nothing
+# where QEMU supplies ACPI tables, then hvboot.efi); -net none: no network boot before that.
 #
 # THE PROJECT'S BUILD MACHINES CANNOT RUN THIS: they have no VT-x and their /dev/kvm runs
 # no ordinary guests. It is here for users; the lab there is Bochs (tools/lab/run-bochs.sh).
@@ -18,7 +20,7 @@ while [ $# -gt 0 ]; do
 	case $1 in
 	--build) BUILD=$2; shift 2 ;;
 	--rundir) RUNDIR=$2; shift 2 ;;
-	*) sed -n '2,14p' "$0" >&2; exit 2 ;;
+	*) sed -n '2,16p' "$0" >&2; exit 2 ;;
 	esac
 done
 RUNDIR=${RUNDIR:-$BUILD/lab/run-kvm}
@@ -46,6 +48,6 @@ exec qemu-system-x86_64 -enable-kvm -cpu host -smp 1 -m 1024 \
 	-drive if=pflash,format=raw,readonly=on,file="$CODE" \
 	-drive if=pflash,format=raw,file="$RUNDIR/OVMF_VARS.fd" \
 	-drive file="$RUNDIR/disk.img",format=raw,if=ide \
-	-display none -no-reboot \
+	-display none -no-reboot -net none \
 	-serial file:"$RUNDIR/com1.log" \
 	-chardev socket,id=hvcon,path="$RUNDIR/hvcon.sock",server=on,wait=off -serial chardev:hvcon

@@ -32,13 +32,15 @@
 #       -drive if=pflash,format=raw,readonly=on,file=/usr/share/OVMF/OVMF_CODE.fd \
 #       -drive if=pflash,format=raw,file=OVMF_VARS.fd   (a writable copy of OVMF_VARS.fd) \
 #       -drive file=DIR/lab/disk.img,format=raw,if=ide \
-#       -display none -serial file:console.log \
+#       -display none -net none -serial file:console.log \
 #       -serial unix:/tmp/hvcon,server=on,wait=off
 #
 # The first serial port is the guest console (COM1), the second the monitor's console (COM2,
 # reach it with `hvctl --console` on a pty bridged by socat, or use -serial pty directly).
-# OVMF finds \EFI\BOOT\BOOTX64.EFI (= hvboot.efi) on the disk; `-cpu host` passes VMX
-# through, which hvboot.efi needs.
+# The disk has no \EFI\BOOT\BOOTX64.EFI: OVMF falls back to its shell, which runs the
+# disk's startup.nsh (labacpi.efi, which leaves QEMU's own ACPI tables alone, then
+# hvboot.efi); -net none spares the network boot attempts before the shell. `-cpu host`
+# passes VMX through, which hvboot.efi needs.
 set -euo pipefail
 # shellcheck source=lib.sh source-path=SCRIPTDIR
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"

@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# Builds the Bochs the two-CPU lab needs, from Debian's source package, into DIR/bochs/.
+#
+#   tools/lab/build-bochs.sh [--build DIR]     -> DIR/bochs/bin/bochs (prints its path)
+#
+# Why: Debian 12's Bochs 2.7 keeps an INIT pending after it caused a VM exit (fixed in 2.8;
+# DESIGN §8): every VM entry of an application processor that an INIT-SIPI-SIPI started
+# exits again with INIT before the processor runs one instruction, so no AP can run as a
+# guest. Debian 13 ("trixie") ships Bochs 3.0, which clears it. Its binary package needs
+# Debian 13's C library, so this takes the source package (apt-get source, from the mirror
+# this machine's APT already uses, checked against the Debian archive keyring as APT
+# does), and builds it with the options the lab uses: x86-64, SMP, VMX with EPT, the
+# debugger (the lab passes -rc), the rfb and nogui displays, sound (the lab's bochsrc
+# names its dummy drivers). The one-CPU lab keeps Debian 12's packaged Bochs.
+#
+# Takes a few minutes on two cores; does nothing when DIR/bochs holds this version already.
+set -euo pipefail
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+BUILD=build
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--build) BUILD=$2; shift 2 ;;
+	*) echo "build-bochs: unknown argument: $1" >&2; exit 2 ;;
+	esac
+done
+SUITE=trixie
+VERSION=3.0+dfsg-1
+PREFIX=$(mkdir -p "$BUILD" && cd "$BUILD" && pwd)/bochs
+STAMP=$PREFIX/.version
+log() { echo "build-bochs: $*" >&2; }
+die() { echo "build-bochs: $*" >&2; exit 1; }
+
+if [ -x "$PREFIX/bin/bochs" ] && [ "$(cat "$STAMP" 2>/dev/null)" = "$VERSION" ]; then
+	echo "$PREFIX/bin/bochs"
+	exit 0
+fi
+bash "$HERE/../deps.sh"
+bash "$HERE/../deps.sh" bochs-build
+
+# The mirror this machine's APT uses (deb822 .sources or one-line sources.list).
+mirror=$(grep -hsE '^URIs:' /etc/apt/sources.list.d/*.sources | awk '{print $2}' | grep -v security | head -n 1)
+[ -n "$mirror" ] || mirror=$(grep -hsE '^deb ' /etc/apt/sources.list | awk '{print $2}' | grep -v security | head -n 1)
+[ -n "$mirror" ] || die "no Debian mirror found in this machine's APT sources"
+
+WORK=$(mktemp -d)
+trap 'rm -rf "$WORK"' EXIT
+mkdir -p "$WORK/lists/partial" "$WORK/archives/partial"
+echo "deb-src $mirror $SUITE main" >"$WORK/sources.list"
+APT=(apt-get -q -o "Dir::Etc::SourceList=$WORK/sources.list" -o "Dir::Etc::SourceParts=/dev/null"
+	-o "Dir::State::Lists=$WORK/lists" -o "Dir::Cache::Archives=$WORK/archives")
+log "fetching the source of bochs $VERSION ($SUITE)"
+"${APT[@]}" update >&2 || die "apt-get update of the $SUITE sources failed"
+# The mirror seen here serves the source tarballs but not always the .dsc: take the
+# tarballs APT fetched (it checked each against the signed Sources index) and check the
+# upstream one again against that index ourselves.
+(cd "$WORK" && "${APT[@]}" source --download-only "bochs=$VERSION" >&2) || true
+orig=$(ls "$WORK"/bochs_*.orig.tar.* 2>/dev/null | head -n 1)
+[ -n "$orig" ] || die "apt-get source bochs=$VERSION fetched no source tarball"
+sum=$(sha256sum "$orig" | awk '{print $1}')
+# (APT keeps its lists compressed; apt-helper cat-file reads them whatever the format.)
+/usr/lib/apt/apt-helper cat-file "$WORK"/lists/*_source_Sources* 2>/dev/null |
+	grep -q " $sum [0-9]* $(basename "$orig")\$" ||
+	die "$(basename "$orig") does not match the $SUITE Sources index"
+mkdir -p "$WORK/src"
+tar -xf "$orig" -C "$WORK/src" --strip-components=1
+
+log "building (log: $WORK/build.log while it runs)"
+cd "$WORK/src"
+./configure --prefix="$PREFIX" --enable-x86-64 --enable-smp --enable-cpu-level=6 \
+	--enable-vmx=2 --enable-avx --enable-evex --enable-pci --enable-debugger --enable-sb16 \
+	--enable-all-optimizations --with-rfb --with-nogui --without-x11 --without-sdl2 \
+	--without-wx >"$WORK/build.log" 2>&1 || { tail -20 "$WORK/build.log" >&2; die "configure failed"; }
+make -j"$(nproc)" >>"$WORK/build.log" 2>&1 || { tail -30 "$WORK/build.log" >&2; die "make failed"; }
+rm -rf "$PREFIX"
+make install >>"$WORK/build.log" 2>&1 || { tail -20 "$WORK/build.log" >&2; die "make install failed"; }
+echo "$VERSION" >"$STAMP"
+log "installed $PREFIX/bin/bochs ($("$PREFIX/bin/bochs" --help 2>&1 | head -n 1 || true))"
+echo "$PREFIX/bin/bochs"
