@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include "vmx/msr_policy.h"
 
+#include "x86/cpu.h"
 #include "x86/msr.h"
 
 static enum msr_result refuse_read(struct vcpu *v, uint32_t msr, uint64_t *value)
@@ -15,7 +16,34 @@ static enum msr_result refuse_write(struct vcpu *v, uint32_t msr, uint64_t value
 	return MSR_GP;
 }
 
+enum msr_result apic_base_write(struct vcpu *v, uint32_t msr, uint64_t value)
+{
+	(void)v;
+	uint64_t now = rdmsr(msr);
+	/* The address and the BSP flag are fixed (BSP is read-only: SDM Vol. 3A 11.4.4); the
+	 * enable and x2APIC bits go to the processor, which checks their transitions
+	 * itself (11.12.5: an invalid one raises #GP in the guest). */
+	if ((value ^ now) & (APIC_BASE_ADDRESS_MASK | APIC_BASE_BSP))
+		return MSR_GP;
+	wrmsr(msr, value);
+	return MSR_DONE;
+}
+
+enum msr_result misc_enable_write(struct vcpu *v, uint32_t msr, uint64_t value)
+{
+	(void)v;
+	uint64_t now = rdmsr(msr);
+	if ((value ^ now) & (MISC_ENABLE_MONITOR_FSM | MISC_ENABLE_LIMIT_CPUID_MAXVAL))
+		return MSR_GP;
+	wrmsr(msr, value);
+	return MSR_DONE;
+}
+
 static const struct msr_policy policy[] = {
+	{MSR_IA32_APIC_BASE, MSR_IA32_APIC_BASE, 0, apic_base_write,
+	 "the APIC page must not move (onto monitor memory)"},
+	{MSR_IA32_MISC_ENABLE, MSR_IA32_MISC_ENABLE, 0, misc_enable_write,
+	 "MWAIT enable and the CPUID limit are the monitor's"},
 	{MSR_IA32_TSC, MSR_IA32_TSC, 0, tsc_write,
 	 "the TSC is the monitor's clock: a write moves only this vCPU's offset"},
 	{MSR_IA32_TSC_ADJUST, MSR_IA32_TSC_ADJUST, tsc_adjust_read, tsc_write,

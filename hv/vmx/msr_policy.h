@@ -34,6 +34,14 @@ void msr_policy_fill_bitmap(uint8_t *bitmap);
 /* Makes WRMSR/RDMSR of msr exit from now on (a bitmap bit set at run time). */
 void msr_policy_intercept(uint8_t *bitmap, uint32_t msr, bool read, bool write);
 
+/* Registers that would move hardware under the monitor (msr_policy.c): the APIC's base
+ * stays where it was at start (a relocated xAPIC page could sit on monitor memory, where
+ * EPT does not apply to the APIC's own accesses); MISC_ENABLE cannot turn MONITOR/MWAIT
+ * on (deep C-states stop the preemption timer) or change the CPUID leaves the monitor
+ * relies on (LIMIT_CPUID_MAXVAL). Other bits pass to the processor. */
+enum msr_result apic_base_write(struct vcpu *v, uint32_t msr, uint64_t value);
+enum msr_result misc_enable_write(struct vcpu *v, uint32_t msr, uint64_t value);
+
 /* The guest's view of the TSC (tsc.c): its writes to IA32_TSC and IA32_TSC_ADJUST change
  * only this vCPU's TSC offset, never the processor's TSC, which the monitor's own
  * deadlines use (DESIGN §3: a guest must not be able to rewind the monitor's clock). */

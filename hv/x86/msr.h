@@ -7,6 +7,14 @@
 #define MSR_IA32_TSC                              0x00000010u
 #define MSR_IA32_FEATURE_CONTROL                  0x0000003Au
 #define MSR_IA32_TSC_ADJUST                       0x0000003Bu
+#define MSR_IA32_APIC_BASE                        0x0000001Bu
+#define APIC_BASE_BSP                             (1ull << 8)  /* SDM Vol. 3A 11.4.4 */
+#define APIC_BASE_EXTD                            (1ull << 10) /* x2APIC mode (11.12.1) */
+#define APIC_BASE_EN                              (1ull << 11)
+#define APIC_BASE_ADDRESS_MASK                    0x000FFFFFFFFFF000ull
+#define MSR_IA32_MISC_ENABLE                      0x000001A0u
+#define MISC_ENABLE_MONITOR_FSM                   (1ull << 18) /* Vol. 4 Table 2-2 */
+#define MISC_ENABLE_LIMIT_CPUID_MAXVAL            (1ull << 22)
 #define FEATURE_CONTROL_LOCKED                    (1ull << 0)
 #define FEATURE_CONTROL_VMXON_ENABLED_INSIDE_SMX  (1ull << 1)
 #define FEATURE_CONTROL_VMXON_ENABLED_OUTSIDE_SMX (1ull << 2)

@@ -82,6 +82,9 @@ static void test_bitmap_intercepts_what_the_table_names_and_nothing_else(void **
 	assert_true(bit(MSR_IA32_RTIT_FIRST, true));
 	assert_false(bit(MSR_IA32_TSC_DEADLINE, true)); /* only once an offset exists */
 	assert_false(bit(MSR_EFER, true));
+	assert_true(bit(MSR_IA32_APIC_BASE, true));
+	assert_false(bit(MSR_IA32_APIC_BASE, false));
+	assert_true(bit(MSR_IA32_MISC_ENABLE, true));
 	assert_false(bit(MSR_IA32_SYSENTER_CS, false));
 }
 
@@ -139,6 +142,39 @@ static void test_vmx_capability_reads_and_pt_writes_fault(void **state)
 	assert_int_equal(fake_msr_writes(MSR_IA32_RTIT_FIRST + 0x10u), 0);
 }
 
+static void test_the_apic_page_cannot_move_onto_monitor_memory(void **state)
+{
+	(void)state;
+	uint64_t base = 0xFEE00000ull | APIC_BASE_EN | APIC_BASE_BSP;
+	fake_msr_set(MSR_IA32_APIC_BASE, base);
+	/* the attack: the xAPIC page onto the monitor's (APIC accesses bypass EPT) */
+	guest_wrmsr(MSR_IA32_APIC_BASE, 0x3AD62000ull | APIC_BASE_EN | APIC_BASE_BSP);
+	assert_int_equal(fake_vmx.gp, 1);
+	assert_int_equal(fake_msr(MSR_IA32_APIC_BASE), base);
+	assert_int_equal(fake_msr_writes(MSR_IA32_APIC_BASE), 0);
+	/* the BSP flag is the processor's, not the guest's */
+	guest_wrmsr(MSR_IA32_APIC_BASE, base & ~APIC_BASE_BSP);
+	assert_int_equal(fake_vmx.gp, 2);
+	/* x2APIC mode at the same base is Linux's normal switch: it goes to the processor */
+	guest_wrmsr(MSR_IA32_APIC_BASE, base | APIC_BASE_EXTD);
+	assert_int_equal(fake_vmx.gp, 2);
+	assert_int_equal(fake_msr(MSR_IA32_APIC_BASE), base | APIC_BASE_EXTD);
+}
+
+static void test_misc_enable_cannot_turn_on_mwait_or_change_the_cpuid_limit(void **state)
+{
+	(void)state;
+	uint64_t now = 0x800089ull; /* fast strings, TCC, PEBS unavailable, xTPR off: MWAIT off */
+	fake_msr_set(MSR_IA32_MISC_ENABLE, now);
+	guest_wrmsr(MSR_IA32_MISC_ENABLE, now | MISC_ENABLE_MONITOR_FSM);
+	guest_wrmsr(MSR_IA32_MISC_ENABLE, now | MISC_ENABLE_LIMIT_CPUID_MAXVAL);
+	assert_int_equal(fake_vmx.gp, 2);
+	assert_int_equal(fake_msr_writes(MSR_IA32_MISC_ENABLE), 0);
+	guest_wrmsr(MSR_IA32_MISC_ENABLE, now & ~1ull); /* another bit: passes */
+	assert_int_equal(fake_vmx.gp, 2);
+	assert_int_equal(fake_msr(MSR_IA32_MISC_ENABLE), now & ~1ull);
+}
+
 #define T(name) cmocka_unit_test_setup(name, setup)
 
 int main(void)
@@ -149,6 +185,8 @@ int main(void)
 		T(test_tsc_adjust_is_virtual_and_moves_the_offset_by_the_difference),
 		T(test_once_shifted_the_deadline_timer_is_shifted_back),
 		T(test_vmx_capability_reads_and_pt_writes_fault),
+		T(test_the_apic_page_cannot_move_onto_monitor_memory),
+		T(test_misc_enable_cannot_turn_on_mwait_or_change_the_cpuid_limit),
 	};
 	return cmocka_run_group_tests_name("msr_policy", tests, NULL, NULL);
 }
