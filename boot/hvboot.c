@@ -277,9 +277,19 @@ static bool start_aps(hv_ap_entry_fn entry)
 	return true;
 }
 
-/* Load the monitor and start it. Returns true when this CPU now runs as its guest. */
-static bool start_monitor(EFI_FILE_HANDLE root, const struct hv_config *cfg, void *profile,
-			  UINTN profile_size)
+/* What start_monitor achieved. */
+enum monitor_start {
+	MONITOR_NOT_STARTED, /* nothing runs: allow_unprotected may boot the kernel anyway */
+	MONITOR_RUNNING,     /* every CPU runs as its guest */
+	/* This CPU runs under the monitor but another CPU could not be virtualized: the guest
+	 * could wake that one and reach the monitor from it. Never booted, whatever
+	 * allow_unprotected says. */
+	MONITOR_PARTIAL,
+};
+
+/* Load the monitor and start it on every CPU. */
+static enum monitor_start start_monitor(EFI_FILE_HANDLE root, const struct hv_config *cfg,
+					void *profile, UINTN profile_size)
 {
 	void *file;
 	UINTN file_size;
@@ -288,14 +298,14 @@ static bool start_monitor(EFI_FILE_HANDLE root, const struct hv_config *cfg, voi
 		say("hvboot: cannot read the monitor core %s (%s): check `core` in " CONFIG_PATH
 		    "\r\n",
 		    cfg->core, status_text(s));
-		return false;
+		return MONITOR_NOT_STARTED;
 	}
 	char err[ELFLOAD_ERR_MAX];
 	struct elf_image_info info;
 	if (elf_inspect(file, file_size, &info, err, sizeof(err)) < 0) {
 		say("hvboot: %s is not a usable monitor core: %s\r\n", cfg->core, err);
 		FreePool(file);
-		return false;
+		return MONITOR_NOT_STARTED;
 	}
 	uint64_t region = info.image_size + (uint64_t)cfg->memory_mb * 1024u * 1024u;
 	EFI_PHYSICAL_ADDRESS base = 0;
@@ -307,21 +317,21 @@ static bool start_monitor(EFI_FILE_HANDLE root, const struct hv_config *cfg, voi
 		say("hvboot: cannot allocate %llu KiB for the monitor (%s): lower `memory_mb`\r\n",
 		    (unsigned long long)(region / 1024), status_text(s));
 		FreePool(file);
-		return false;
+		return MONITOR_NOT_STARTED;
 	}
 	if (elf_load(file, file_size, (void *)(uintptr_t)base, region, base, err, sizeof(err)) <
 	    0) {
 		say("hvboot: loading %s failed: %s\r\n", cfg->core, err);
 		FreePool(file);
 		uefi_call_wrapper(BS->FreePages, 2, base, region / PAGE_4K);
-		return false;
+		return MONITOR_NOT_STARTED;
 	}
 	FreePool(file);
 
 	struct boot_info *bi = AllocatePool(sizeof(*bi));
 	if (bi == NULL) {
 		say("hvboot: out of memory for the boot information\r\n");
-		return false;
+		return MONITOR_NOT_STARTED;
 	}
 	ZeroMem(bi, sizeof(*bi));
 	bi->magic = BOOT_INFO_MAGIC;
@@ -354,7 +364,7 @@ static bool start_monitor(EFI_FILE_HANDLE root, const struct hv_config *cfg, voi
 		/* The monitor's UART is ours again: the monitor did not start. */
 		say("hvboot: the monitor did not start (status %d): %s\r\n", rc, bi->error);
 		FreePool(bi);
-		return false;
+		return MONITOR_NOT_STARTED;
 	}
 	/* From here on this code runs as the guest: the monitor's console ports are
 	 * intercepted, so messages go to the firmware console only. */
@@ -362,7 +372,7 @@ static bool start_monitor(EFI_FILE_HANDLE root, const struct hv_config *cfg, voi
 	Print(L"hvboot: running under %a %a\r\n", HV_NAME, HV_VERSION);
 	hv_ap_entry_fn ap_entry = (hv_ap_entry_fn)(uintptr_t)bi->ap_entry;
 	FreePool(bi);
-	return start_aps(ap_entry);
+	return start_aps(ap_entry) ? MONITOR_RUNNING : MONITOR_PARTIAL;
 }
 
 EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab)
@@ -465,7 +475,14 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab)
 		}
 	}
 
-	if (!start_monitor(root, &cfg, profile, profile_size)) {
+	enum monitor_start started = start_monitor(root, &cfg, profile, profile_size);
+	if (started == MONITOR_PARTIAL) {
+		say("hvboot: the monitor runs, but not on every CPU: a CPU outside it could reach "
+		    "its memory, so the kernel is not booted (allow_unprotected does not "
+		    "apply)\r\n");
+		return refuse(false);
+	}
+	if (started == MONITOR_NOT_STARTED) {
 		if (!cfg.allow_unprotected)
 			return refuse(true);
 		say("hvboot: WARNING: booting the kernel WITHOUT the monitor "

@@ -70,6 +70,7 @@ struct machine {
 	bool host_1g_pages;
 	struct vmx_caps caps;
 	uint32_t secondary_controls; /* as enabled in every VMCS */
+	bool tsc_deadline;           /* the TSC-deadline timer exists (CPUID.1:ECX[24]) */
 	struct mtrr_state mtrr;
 
 	/* host state shared by every CPU */

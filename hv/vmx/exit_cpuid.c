@@ -45,6 +45,12 @@ void handle_cpuid(struct vcpu *v)
 			/* No MONITOR/MWAIT: deep C-states stop the VMX-preemption timer
 			 * (SDM 25.5.1) and with it the console's polling. */
 			c.ecx &= ~CPUID_1_ECX_MONITOR;
+			/* No Debug Store: BTS and PEBS records go to the linear address in
+			 * IA32_DS_AREA, and a counter still running at a VM exit would write
+			 * them through the monitor's page tables (its writes are refused:
+			 * msr_policy.c). */
+			c.edx &= ~CPUID_1_EDX_DS;
+			c.ecx &= ~(CPUID_1_ECX_DS_CPL | CPUID_1_ECX_PDCM);
 			break;
 		case 5:
 			c = (struct cpuid_regs){0, 0, 0, 0}; /* MONITOR/MWAIT leaf: hidden */

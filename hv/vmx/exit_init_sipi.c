@@ -46,7 +46,11 @@ void handle_init_signal(struct vcpu *v)
 		return;
 	}
 	struct vmcs_init_state s;
-	vmcs_init_state(&s, vmread(CR0_READ_SHADOW), cpuid_count(1, 0).eax, &machine.caps);
+	/* The guest's CR0 as it sees it: the bits we own from the shadow, the rest (CD and
+	 * NW among them) from the real register (SDM Vol. 3C 25.3, MOV from CR0). */
+	uint64_t mask = vmread(CR0_GUEST_HOST_MASK);
+	uint64_t cr0 = (vmread(GUEST_CR0) & ~mask) | (vmread(CR0_READ_SHADOW) & mask);
+	vmcs_init_state(&s, cr0, cpuid_count(1, 0).eax, &machine.caps);
 	vmcs_write_init_state(&s);
 	/* Nothing the old context had queued survives INIT: no event to re-inject, no NMI. */
 	vmwrite(VM_ENTRY_INTR_INFO_FIELD, 0);

@@ -52,6 +52,10 @@ static const struct msr_policy policy[] = {
 	 * (tsc.c): Linux arms it at every timer tick, and with offset 0 it needs nothing. */
 	{MSR_IA32_VMX_BASIC, 0x491u, refuse_read, 0,
 	 "a CPU without VMX (what CPUID shows) has no VMX capability MSRs"},
+	{MSR_IA32_DS_AREA, MSR_IA32_DS_AREA, 0, refuse_write,
+	 "no Debug Store (hidden in CPUID): BTS/PEBS records would be written through the "
+	 "monitor's page tables by a counter still running at a VM exit"},
+	{MSR_IA32_PEBS_ENABLE, MSR_IA32_PEBS_ENABLE, 0, refuse_write, "no PEBS (hidden in CPUID)"},
 	{MSR_IA32_RTIT_FIRST, MSR_IA32_RTIT_LAST, 0, refuse_write,
 	 "Intel PT would write trace output to host-physical memory, past EPT"},
 };

@@ -20,6 +20,8 @@
 
 static void set_offset(struct vcpu *v, uint64_t offset)
 {
+	/* 18.17.3: a write of IA32_TSC adds the same difference to IA32_TSC_ADJUST. */
+	v->tsc_adjust += offset - v->tsc_offset;
 	v->tsc_offset = offset;
 	vmwrite(TSC_OFFSET, offset);
 	if (offset != 0 && !v->tsc_deadline_intercepted) {
@@ -34,7 +36,6 @@ enum msr_result tsc_write(struct vcpu *v, uint32_t msr, uint64_t value)
 	if (msr == MSR_IA32_TSC_ADJUST) {
 		/* 18.17.3: adding (new - old) to TSC_ADJUST adds the same to the TSC. */
 		set_offset(v, v->tsc_offset + (value - v->tsc_adjust));
-		v->tsc_adjust = value;
 		return MSR_DONE;
 	}
 	/* IA32_TSC: from now on the guest reads `value` plus the time since. */
@@ -52,6 +53,8 @@ enum msr_result tsc_adjust_read(struct vcpu *v, uint32_t msr, uint64_t *value)
 
 enum msr_result tsc_deadline_write(struct vcpu *v, uint32_t msr, uint64_t value)
 {
+	if (!machine.tsc_deadline) /* no such MSR (SDM Vol. 3A 11.5.4.1) */
+		return MSR_GP;
 	/* 0 disarms; a deadline already past (in processor time) fires at once: 1. */
 	uint64_t host = value == 0 ? 0 : value - v->tsc_offset;
 	if (value != 0 && (int64_t)(host - rdtsc()) <= 0)
@@ -63,6 +66,8 @@ enum msr_result tsc_deadline_write(struct vcpu *v, uint32_t msr, uint64_t value)
 
 enum msr_result tsc_deadline_read(struct vcpu *v, uint32_t msr, uint64_t *value)
 {
+	if (!machine.tsc_deadline) /* no such MSR (SDM Vol. 3A 11.5.4.1) */
+		return MSR_GP;
 	/* Reads as written, or 0 once the timer fired (the processor clears it). */
 	*value = rdmsr(msr) == 0 ? 0 : v->tsc_deadline;
 	return MSR_DONE;

@@ -42,6 +42,9 @@ uint32_t vmx_adjust_controls(uint32_t msr, uint32_t wanted)
 int vmx_read_caps(void)
 {
 	struct vmx_caps *c = &machine.caps;
+	/* Not VMX, but read once here with the rest: tsc.c may touch IA32_TSC_DEADLINE only
+	 * where it exists (SDM Vol. 3A 11.5.4.1). */
+	machine.tsc_deadline = (cpuid_count(1, 0).ecx & CPUID_1_ECX_TSC_DEADLINE) != 0;
 	c->basic = rdmsr(MSR_IA32_VMX_BASIC);
 	c->misc = rdmsr(MSR_IA32_VMX_MISC);
 	c->cr0_fixed0 = rdmsr(MSR_IA32_VMX_CR0_FIXED0);

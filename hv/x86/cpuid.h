@@ -3,7 +3,11 @@
 #ifndef HV_X86_CPUID_H
 #define HV_X86_CPUID_H
 
+#define CPUID_1_ECX_DS_CPL         (1u << 4)
 #define CPUID_1_ECX_MONITOR        (1u << 3)
+#define CPUID_1_ECX_PDCM           (1u << 15) /* IA32_PERF_CAPABILITIES (PEBS format) */
+#define CPUID_1_ECX_TSC_DEADLINE   (1u << 24)
+#define CPUID_1_EDX_DS             (1u << 21) /* Debug Store: BTS and PEBS */
 #define CPUID_1_ECX_VMX            (1u << 5)
 #define CPUID_1_ECX_SMX            (1u << 6)
 #define CPUID_1_ECX_XSAVE          (1u << 26)

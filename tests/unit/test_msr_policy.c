@@ -40,6 +40,7 @@ static int setup(void **state)
 	vcpu.regs = &regs;
 	fake_vmx_reset();
 	fake_tsc = 1000000000ull;
+	machine.tsc_deadline = true;
 	return 0;
 }
 
@@ -100,6 +101,8 @@ static void test_a_guest_tsc_write_moves_only_its_offset(void **state)
 	fake_tsc += 700;
 	assert_int_equal(fake_tsc + fake_vmcs[TSC_OFFSET], 705);
 	assert_int_equal(vcpu.tsc_offset, fake_vmcs[TSC_OFFSET]);
+	/* SDM 18.17.3: the write shows in TSC_ADJUST by the same difference */
+	assert_int_equal(guest_rdmsr(MSR_IA32_TSC_ADJUST), fake_vmcs[TSC_OFFSET]);
 }
 
 static void test_tsc_adjust_is_virtual_and_moves_the_offset_by_the_difference(void **state)
@@ -131,13 +134,28 @@ static void test_once_shifted_the_deadline_timer_is_shifted_back(void **state)
 	assert_int_equal(fake_vmx.gp, 0);
 }
 
+static void test_without_a_deadline_timer_its_msr_faults_and_is_never_touched(void **state)
+{
+	(void)state;
+	machine.tsc_deadline = false;
+	guest_wrmsr(MSR_IA32_TSC, 5); /* intercepts 0x6E0 from now on */
+	guest_wrmsr(MSR_IA32_TSC_DEADLINE, 1000);
+	guest_rdmsr(MSR_IA32_TSC_DEADLINE);
+	assert_int_equal(fake_vmx.gp, 2);
+	assert_int_equal(fake_msr_writes(MSR_IA32_TSC_DEADLINE), 0);
+}
+
 static void test_vmx_capability_reads_and_pt_writes_fault(void **state)
 {
 	(void)state;
 	guest_rdmsr(MSR_IA32_VMX_BASIC);
 	guest_wrmsr(MSR_IA32_RTIT_FIRST + 0x10u, 1);
 	guest_rdmsr(0x40000000u); /* outside both bitmap ranges: always exits */
-	assert_int_equal(fake_vmx.gp, 3);
+	/* the PEBS attack: a DS area pointing at monitor memory is never set */
+	guest_wrmsr(MSR_IA32_DS_AREA, 0x3AD62000ull);
+	guest_wrmsr(MSR_IA32_PEBS_ENABLE, 1);
+	assert_int_equal(fake_msr_writes(MSR_IA32_DS_AREA), 0);
+	assert_int_equal(fake_vmx.gp, 5);
 	assert_int_equal(fake_vmx.advances, 0);
 	assert_int_equal(fake_msr_writes(MSR_IA32_RTIT_FIRST + 0x10u), 0);
 }
@@ -184,6 +202,7 @@ int main(void)
 		T(test_a_guest_tsc_write_moves_only_its_offset),
 		T(test_tsc_adjust_is_virtual_and_moves_the_offset_by_the_difference),
 		T(test_once_shifted_the_deadline_timer_is_shifted_back),
+		T(test_without_a_deadline_timer_its_msr_faults_and_is_never_touched),
 		T(test_vmx_capability_reads_and_pt_writes_fault),
 		T(test_the_apic_page_cannot_move_onto_monitor_memory),
 		T(test_misc_enable_cannot_turn_on_mwait_or_change_the_cpuid_limit),

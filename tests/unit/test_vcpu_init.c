@@ -49,7 +49,8 @@ static int setup(void **state)
 	/* The AP runs long-mode firmware code when the INIT comes. */
 	fake_vmcs[VM_ENTRY_CONTROLS] = VM_ENTRY_IA32E_MODE | VM_ENTRY_LOAD_IA32_EFER;
 	fake_vmcs[GUEST_IA32_EFER] = EFER_LME | EFER_LMA | EFER_SCE;
-	fake_vmcs[CR0_READ_SHADOW] = 0x80050033ull | X86_CR0_CD;
+	fake_vmcs[CR0_GUEST_HOST_MASK] = X86_CR0_NE; /* what vmcs_setup.c owns on Haswell */
+	fake_vmcs[CR0_READ_SHADOW] = 0x80050033ull & ~X86_CR0_NE; /* stale for CD: not owned */
 	fake_vmcs[GUEST_CR0] = 0x80050033ull | X86_CR0_CD;
 	fake_vmcs[GUEST_RIP] = 0xFFFFFFFF81000000ull;
 	fake_vmcs[GUEST_CS_SELECTOR] = 0x10;
