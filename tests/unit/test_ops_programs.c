@@ -176,6 +176,24 @@ static void cmd_to_first_execve(const char *argv0)
 	assert_int_equal(call.kind, INJECT_CALL_EXEC);
 }
 
+/* Every candidate left answers ENOENT (at most the six PATH directories). */
+static void enoent_to_the_end(void)
+{
+	for (uint32_t i = 0; step == INJECT_STEP_CALL && call.nr == LINUX_NR_execve; i++) {
+		assert_true(i < 6);
+		feed(-LINUX_ENOENT);
+	}
+}
+
+/* The walk gave up: the command's process exits with `status`, and `err` is reported. */
+static void expect_gave_up(uint64_t status, int64_t err)
+{
+	expect_call(LINUX_NR_exit_group);
+	assert_int_equal(call.kind, INJECT_CALL_FINAL);
+	assert_int_equal(call.arg[0], status);
+	assert_int_equal(q.exec_errno, err);
+}
+
 static void test_exec_found_in_a_later_path_directory_reports_no_error(void **state)
 {
 	(void)state;
@@ -199,26 +217,16 @@ static void test_exec_not_a_directory_on_the_way_still_walks_on(void **state)
 	feed(-LINUX_ENOTDIR); /* /usr/local/sbin is a file in this container */
 	expect_call(LINUX_NR_execve);
 	assert_string_equal(scratch_string(call.arg[0]), "/usr/local/bin/nosuch");
-	for (uint32_t i = 0; step == INJECT_STEP_CALL && call.nr == LINUX_NR_execve; i++) {
-		assert_true(i < 6);
-		feed(-LINUX_ENOENT);
-	}
-	expect_call(LINUX_NR_exit_group);
-	assert_int_equal(call.arg[0], 127);
-	assert_int_equal(q.exec_errno, -LINUX_ENOENT);
+	enoent_to_the_end();
+	expect_gave_up(127, -LINUX_ENOENT);
 }
 
 static void test_exec_all_enoent_reports_enoent_and_127(void **state)
 {
 	(void)state;
 	cmd_to_first_execve("nosuch");
-	for (uint32_t i = 0; step == INJECT_STEP_CALL && call.nr == LINUX_NR_execve; i++) {
-		assert_true(i < 6);
-		feed(-LINUX_ENOENT);
-	}
-	expect_call(LINUX_NR_exit_group);
-	assert_int_equal(call.arg[0], 127);
-	assert_int_equal(q.exec_errno, -LINUX_ENOENT);
+	enoent_to_the_end();
+	expect_gave_up(127, -LINUX_ENOENT);
 }
 
 static void test_exec_permission_denied_anywhere_is_what_is_reported(void **state)
@@ -226,13 +234,8 @@ static void test_exec_permission_denied_anywhere_is_what_is_reported(void **stat
 	(void)state;
 	cmd_to_first_execve("tool");
 	feed(-LINUX_EACCES); /* /usr/local/sbin/tool exists but may not be run */
-	for (uint32_t i = 0; step == INJECT_STEP_CALL && call.nr == LINUX_NR_execve; i++) {
-		assert_true(i < 6);
-		feed(-LINUX_ENOENT);
-	}
-	expect_call(LINUX_NR_exit_group);
-	assert_int_equal(call.arg[0], 126);
-	assert_int_equal(q.exec_errno, -LINUX_EACCES);
+	enoent_to_the_end();
+	expect_gave_up(126, -LINUX_EACCES);
 }
 
 static void test_exec_other_error_ends_the_walk(void **state)
@@ -240,9 +243,7 @@ static void test_exec_other_error_ends_the_walk(void **state)
 	(void)state;
 	cmd_to_first_execve("script");
 	feed(-LINUX_ENOEXEC);
-	expect_call(LINUX_NR_exit_group);
-	assert_int_equal(call.arg[0], 126);
-	assert_int_equal(q.exec_errno, -LINUX_ENOEXEC);
+	expect_gave_up(126, -LINUX_ENOEXEC);
 }
 
 static void test_exec_with_a_slash_tries_only_that_path(void **state)
@@ -251,9 +252,7 @@ static void test_exec_with_a_slash_tries_only_that_path(void **state)
 	cmd_to_first_execve("/bin/true");
 	assert_string_equal(scratch_string(call.arg[0]), "/bin/true");
 	feed(-LINUX_ENOENT);
-	expect_call(LINUX_NR_exit_group);
-	assert_int_equal(call.arg[0], 127);
-	assert_int_equal(q.exec_errno, -LINUX_ENOENT);
+	expect_gave_up(127, -LINUX_ENOENT);
 }
 
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
