@@ -19,6 +19,7 @@
 #include "x86/cr.h"
 #include "x86/msr.h"
 #include "x86/vmcs.h"
+#include "x86/vmx_controls.h"
 
 int vmx_launch_context(const struct launch_context *ctx); /* vmx_entry.asm */
 
@@ -46,14 +47,27 @@ __attribute__((sysv_abi)) int hv_start_ap(uint32_t id, char *error, uint64_t cap
 		start_fail(HV_START_MISSING_FEATURE, "CPU %u reports another IA32_VMX_BASIC", id);
 		return ap_fail(error, cap, HV_START_MISSING_FEATURE);
 	}
+	/* An INIT to this CPU is emulated by entering wait-for-SIPI (exit_init_sipi.c): the
+	 * processor must support that activity state (SDM Vol. 3C A.6, IA32_VMX_MISC[8]),
+	 * or the first INIT would fail VM entry and lose the CPU. */
+	if (!(machine.caps.misc & VMX_MISC_ACTIVITY_WAIT_SIPI)) {
+		start_fail(
+			HV_START_MISSING_FEATURE,
+			"the CPU has no wait-for-SIPI activity state (IA32_VMX_MISC[8]): INIT to "
+			"CPU %u could not be emulated",
+			id);
+		return ap_fail(error, cap, HV_START_MISSING_FEATURE);
+	}
+
+	/* Interrupts off before the first lock (the allocator's: lib/spinlock.h). */
+	uint64_t rflags = read_rflags();
+	cli();
 	struct vcpu *v = vcpu_alloc(id);
 	if (v == NULL) {
+		write_rflags(rflags);
 		start_fail(HV_START_NO_MEMORY, "no memory for CPU %u's monitor state", id);
 		return ap_fail(error, cap, HV_START_NO_MEMORY);
 	}
-
-	uint64_t rflags = read_rflags();
-	cli();
 	uint64_t cr0_shadow = read_cr0();
 	uint64_t cr4_shadow = read_cr4();
 	rc = vmx_enable(v);

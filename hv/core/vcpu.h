@@ -58,12 +58,13 @@ struct vcpu {
 	uint32_t nmi_pending;
 
 	/* The guest's TSC (vmx/tsc.c): TSC_OFFSET, its IA32_TSC_ADJUST, its deadline */
-	uint64_t tsc_offset, tsc_adjust, tsc_deadline, tsc_writes;
+	uint64_t tsc_offset, tsc_adjust, tsc_writes;
 	bool tsc_deadline_intercepted;
 
 	/* INIT and SIPI (vmx/exit_init_sipi.c) */
 	bool sipi_started;   /* entered at the SIPI's page, no other exit since */
 	uint8_t sipi_vector; /* of the last SIPI */
+	uint64_t sipi_tsc;   /* when it came */
 	uint64_t inits, sipis, init_echoes_ignored;
 
 	/* Statistics for the console */

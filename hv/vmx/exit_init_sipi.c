@@ -26,12 +26,16 @@
 
 /* Bochs 2.7 keeps INIT pending after the INIT exit and delivers it again right after the
  * SIPI (stlintel issue #11, fixed in Bochs 2.8; DESIGN §8), possibly more than once: an
- * INIT exit before the vCPU executed anything at its start-up address (no other exit since
- * the SIPI, RIP still 0) is taken as that echo and ignored. A real INIT at that moment
- * would only restart the vCPU where it already is (after its SIPI). */
+ * INIT exit within 10 ms of the SIPI, before the vCPU executed anything at its start-up
+ * address (no other exit since, RIP still 0), is taken as that echo and ignored. A real
+ * INIT then would only restart the vCPU where it already is; a later one always counts
+ * (an AP spinning at offset 0 of its page must still be resettable). */
+#define SIPI_ECHO_WINDOW_MS 10u
+
 static bool init_is_sipi_echo(const struct vcpu *v)
 {
-	return v->sipi_started && vmread(GUEST_RIP) == 0 &&
+	uint64_t window = machine.tsc_hz / 1000u * SIPI_ECHO_WINDOW_MS;
+	return v->sipi_started && rdtsc() - v->sipi_tsc < window && vmread(GUEST_RIP) == 0 &&
 	       vmread(GUEST_CS_BASE) == (uint64_t)v->sipi_vector << 12;
 }
 
@@ -79,5 +83,6 @@ void handle_sipi(struct vcpu *v)
 	vmcs_write_sipi_state(vector);
 	v->sipi_vector = vector;
 	v->sipi_started = true;
+	v->sipi_tsc = rdtsc();
 	v->sipis++;
 }

@@ -59,7 +59,6 @@ enum msr_result tsc_deadline_write(struct vcpu *v, uint32_t msr, uint64_t value)
 	uint64_t host = value == 0 ? 0 : value - v->tsc_offset;
 	if (value != 0 && (int64_t)(host - rdtsc()) <= 0)
 		host = 1;
-	v->tsc_deadline = value;
 	wrmsr(msr, host);
 	return MSR_DONE;
 }
@@ -68,7 +67,10 @@ enum msr_result tsc_deadline_read(struct vcpu *v, uint32_t msr, uint64_t *value)
 {
 	if (!machine.tsc_deadline) /* no such MSR (SDM Vol. 3A 11.5.4.1) */
 		return MSR_GP;
-	/* Reads as written, or 0 once the timer fired (the processor clears it). */
-	*value = rdmsr(msr) == 0 ? 0 : v->tsc_deadline;
+	/* The processor's deadline in the guest's time, or 0 once it fired or was disarmed
+	 * (the processor clears it). Derived, not stored: right also for a deadline armed
+	 * before this vCPU's reads were intercepted. */
+	uint64_t host = rdmsr(msr);
+	*value = host == 0 ? 0 : host + v->tsc_offset;
 	return MSR_DONE;
 }

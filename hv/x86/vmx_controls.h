@@ -107,6 +107,7 @@
 /* A.6 "Miscellaneous Data" (IA32_VMX_MISC) */
 #define VMX_MISC_PREEMPTION_TIMER_RATE_MASK 0x1Full
 #define VMX_MISC_ACTIVITY_HLT               BIT64(6)
+#define VMX_MISC_ACTIVITY_WAIT_SIPI         BIT64(8)
 /* A.10 "VPID and EPT Capabilities" (IA32_VMX_EPT_VPID_CAP) */
 #define VMX_EPT_EXECUTE_ONLY_BIT           BIT64(0)
 #define VMX_EPT_PAGE_WALK_4_BIT            BIT64(6)

@@ -34,6 +34,8 @@ static int setup(void **state)
 	(void)state;
 	fake_vmcs_reset();
 	memset(&machine, 0, sizeof(machine));
+	machine.tsc_hz = 1000000000ull; /* 1 GHz: 10 ms = 10^7 ticks of fake_tsc */
+	fake_tsc = 5000000000ull;
 	machine.caps.cr0_fixed0 = X86_CR0_PE | X86_CR0_NE | X86_CR0_PG;
 	machine.caps.cr0_fixed1 = 0xFFFFFFFFull;
 	machine.caps.cr4_fixed0 = X86_CR4_VMXE;
@@ -137,6 +139,19 @@ static void test_the_bochs_init_echo_after_a_sipi_is_ignored(void **state)
 	assert_int_equal(ap.inits, 1);
 }
 
+static void test_an_init_long_after_the_sipi_is_a_real_init_even_at_offset_0(void **state)
+{
+	(void)state;
+	handle_init_signal(&ap);
+	ap.exit_qualification = 0x9A;
+	handle_sipi(&ap);
+	fake_tsc += 20000000ull; /* 20 ms later, the AP spins at offset 0 without exiting */
+	handle_init_signal(&ap);
+	assert_int_equal(fake_vmcs[GUEST_ACTIVITY_STATE], GUEST_ACTIVITY_WAIT_SIPI);
+	assert_int_equal(ap.init_echoes_ignored, 0);
+	assert_int_equal(ap.inits, 2);
+}
+
 static void test_an_init_after_the_ap_ran_is_a_real_init(void **state)
 {
 	(void)state;
@@ -220,6 +235,7 @@ int main(void)
 		T(test_init_on_an_ap_waits_for_sipi_in_the_init_state),
 		T(test_sipi_starts_real_mode_at_its_vector),
 		T(test_the_bochs_init_echo_after_a_sipi_is_ignored),
+		T(test_an_init_long_after_the_sipi_is_a_real_init_even_at_offset_0),
 		T(test_an_init_after_the_ap_ran_is_a_real_init),
 		T(test_init_to_the_boot_cpu_stops_the_guest),
 		T(test_paging_on_with_lme_enters_long_mode),
