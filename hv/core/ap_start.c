@@ -14,7 +14,6 @@
 #include "core/log.h"
 #include "core/monitor.h"
 #include "lib/fmt.h"
-#include "lib/string.h"
 #include "vmx/vmx.h"
 #include "x86/cr.h"
 #include "x86/msr.h"
@@ -76,7 +75,6 @@ __attribute__((sysv_abi)) int hv_start_ap(uint32_t id, char *error, uint64_t cap
 		if (rc == HV_START_OK) {
 			vm.vcpu[id] = v;
 			__atomic_store_n(&vm.nr_vcpus, id + 1u, __ATOMIC_RELEASE);
-			v->launch_tsc = rdtsc();
 			int launch = vmx_launch_context(ctx);
 			/* Only on failure: the guest resumed at ctx->rip otherwise. */
 			__atomic_store_n(&vm.nr_vcpus, id, __ATOMIC_RELEASE);

@@ -243,7 +243,7 @@ __attribute__((sysv_abi)) int hv_start(struct boot_info *bi)
 		if (rc == HV_START_OK) {
 			log_printf("ctrvisor: launching the guest\r\n");
 			console_flush_blocking();
-			boot->launch_tsc = machine.launch_tsc = rdtsc();
+			machine.launch_tsc = rdtsc();
 			int launch = vmx_launch();
 			if (launch == 0) {
 				/* We are the guest now. Leave the core at once, with

@@ -4,7 +4,6 @@
 
 #include "core/monitor.h"
 
-#include "lib/string.h"
 #include "mm/palloc.h"
 #include "x86/paging.h"
 

@@ -44,7 +44,6 @@ struct vcpu {
 	uint64_t vmxon_pa;
 	uint64_t vmcs_pa;
 	uint64_t host_stack_top;
-	uint64_t launch_tsc;
 	uint64_t cr4_before_vmxon; /* put back by vmx_disable() */
 	struct host_tables host;   /* this CPU's own GDT, TSS, IDT */
 
@@ -57,8 +56,8 @@ struct vcpu {
 	/* NMIs that arrived in VMX root operation or exited, waiting to go to the guest */
 	uint32_t nmi_pending;
 
-	/* The guest's TSC (vmx/tsc.c): TSC_OFFSET, its IA32_TSC_ADJUST, its deadline */
-	uint64_t tsc_offset, tsc_adjust, tsc_writes;
+	/* The guest's TSC (vmx/tsc.c): its TSC_OFFSET and IA32_TSC_ADJUST */
+	uint64_t tsc_offset, tsc_adjust;
 	bool tsc_deadline_intercepted;
 
 	/* INIT and SIPI (vmx/exit_init_sipi.c) */
