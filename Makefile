@@ -129,7 +129,7 @@ bench: all lab
 
 # ---------------------------------------------------------------- lab
 # Bochs 3.0 from Debian 13's source package, for the two-CPU lab (tools/lab/build-bochs.sh).
-$(BUILD)/bochs/bin/bochs: tools/lab/build-bochs.sh
+$(BUILD)/bochs/bin/bochs: tools/lab/build-bochs.sh $(wildcard tools/lab/bochs-patches/*.patch)
 	bash tools/lab/build-bochs.sh --build $(BUILD)
 
 lab: all $(BUILD)/lab/labacpi.efi | $(DEPS_STAMP)

@@ -131,20 +131,6 @@ static EFI_STATUS read_file(EFI_FILE_HANDLE root, const char *path, UINTN max, v
 	return EFI_SUCCESS;
 }
 
-static bool contains(const char *s, const char *word)
-{
-	for (; *s; s++) {
-		const char *a = s, *b = word;
-		while (*a && *b && *a == *b) {
-			a++;
-			b++;
-		}
-		if (*b == 0)
-			return true;
-	}
-	return false;
-}
-
 static bool file_exists(EFI_FILE_HANDLE root, const char *path)
 {
 	EFI_FILE_HANDLE f;
@@ -435,18 +421,12 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab)
 	}
 	/* The EFI stub reads `initrd=` paths from the volume it was loaded from. */
 	static char options[HVCFG_CMDLINE_MAX + HVCFG_PATH_MAX + 16];
-	/* The monitor virtualizes the boot CPU only: other CPUs that Linux started would
-	 * run outside it, with full access to its memory. Until SMP support exists, the
-	 * kernel is told to use one CPU unless the configuration says otherwise. */
-	const char *one_cpu =
-		(contains(cfg.cmdline, "nr_cpus=") || contains(cfg.cmdline, "maxcpus="))
-			? ""
-			: " nr_cpus=1";
+	/* Every CPU the firmware reported runs under the monitor by now (start_aps()): the
+	 * kernel may start them all, and the command line is the configuration's. */
 	if (cfg.initrd[0])
-		fmt_snprintf(options, sizeof(options), "initrd=%s %s%s", cfg.initrd, cfg.cmdline,
-			     one_cpu);
+		fmt_snprintf(options, sizeof(options), "initrd=%s %s", cfg.initrd, cfg.cmdline);
 	else
-		fmt_snprintf(options, sizeof(options), "%s%s", cfg.cmdline, one_cpu);
+		fmt_snprintf(options, sizeof(options), "%s", cfg.cmdline);
 	EFI_LOADED_IMAGE *kli;
 	s = uefi_call_wrapper(BS->HandleProtocol, 3, kernel, &LoadedImageProtocol, (void **)&kli);
 	if (EFI_ERROR(s)) {

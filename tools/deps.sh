@@ -23,7 +23,7 @@ if [ "${1:-}" = fuzz ]; then
 fi
 # `deps.sh bochs-build`: what tools/lab/build-bochs.sh needs to build Bochs from source
 if [ "${1:-}" = bochs-build ]; then
-	PACKAGES=(g++ make xz-utils debian-archive-keyring)
+	PACKAGES=(g++ make xz-utils patch debian-archive-keyring)
 fi
 # `deps.sh headers RELEASE`: the kernel headers to build the lab guest's modules against
 # (tools/lab/build-wakeap.sh; RELEASE from DIR/lab/kernel-release, whatever Debian ships)

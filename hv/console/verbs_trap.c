@@ -28,12 +28,15 @@ static void print_stats(struct reply *r, bool json)
 			r,
 			"{\"armed\":%s,\"execute_only\":%s,\"target_tgid\":%d,\"lstar\":\"0x%llx\","
 			"\"entry_gpa\":\"0x%llx\",\"entries\":%llu,\"target_entries\":%llu,"
-			"\"unknown_task\":%llu,\"view_switches\":%llu}",
+			"\"unknown_task\":%llu,\"view_switches\":%llu,\"switch_failures\":%llu,"
+			"\"stale_entries\":%llu}",
 			s->armed ? "true" : "false", s->execute_only ? "true" : "false",
 			(int)s->target_tgid, (unsigned long long)s->lstar,
 			(unsigned long long)s->entry_gpa, (unsigned long long)s->entries,
 			(unsigned long long)s->target_entries, (unsigned long long)s->unknown_task,
-			(unsigned long long)s->view_switches);
+			(unsigned long long)s->view_switches,
+			(unsigned long long)s->switch_failures,
+			(unsigned long long)s->stale_entries);
 		return;
 	}
 	reply_line(r, "syscall trap: %s%s", s->armed ? "armed" : "disarmed",
@@ -48,7 +51,8 @@ static void print_stats(struct reply *r, bool json)
 	else
 		reply_line(r, "syscall entries: %llu, task unreadable: %llu",
 			   (unsigned long long)s->entries, (unsigned long long)s->unknown_task);
-	reply_line(r, "entry page view switches: %llu", (unsigned long long)s->view_switches);
+	reply_line(r, "entry page view switches: %llu (not confirmed by every CPU: %llu)",
+		   (unsigned long long)s->view_switches, (unsigned long long)s->switch_failures);
 }
 
 int verb_trap(struct reply *r, int argc, char **argv)

@@ -11,6 +11,7 @@
 #include "core/ap_start.h"
 
 #include "bootinfo.h"
+#include "core/cpus.h"
 #include "core/log.h"
 #include "core/monitor.h"
 #include "lib/fmt.h"
@@ -74,10 +75,12 @@ __attribute__((sysv_abi)) int hv_start_ap(uint32_t id, char *error, uint64_t cap
 		rc = vmcs_setup(v, cr0_shadow, cr4_shadow);
 		if (rc == HV_START_OK) {
 			vm.vcpu[id] = v;
-			__atomic_store_n(&vm.nr_vcpus, id + 1u, __ATOMIC_RELEASE);
+			__atomic_store_n(&vm.nr_vcpus, id + 1u, __ATOMIC_SEQ_CST);
+			vcpu_enter_gate(v); /* waits if another CPU holds the others */
 			int launch = vmx_launch_context(ctx);
 			/* Only on failure: the guest resumed at ctx->rip otherwise. */
-			__atomic_store_n(&vm.nr_vcpus, id, __ATOMIC_RELEASE);
+			__atomic_store_n(&v->in_guest, 0u, __ATOMIC_SEQ_CST);
+			__atomic_store_n(&vm.nr_vcpus, id, __ATOMIC_SEQ_CST);
 			vm.vcpu[id] = NULL;
 			start_fail(HV_START_LAUNCH_FAILED,
 				   "VMLAUNCH on CPU %u failed (%d, VM-instruction error %llu)", id,

@@ -10,6 +10,7 @@
 #include "bootinfo.h"
 #include "console/console.h"
 #include "core/ap_start.h"
+#include "core/cpus.h"
 #include "core/log.h"
 #include "core/monitor.h"
 #include "lib/fmt.h"
@@ -244,6 +245,7 @@ __attribute__((sysv_abi)) int hv_start(struct boot_info *bi)
 			log_printf("ctrvisor: launching the guest\r\n");
 			console_flush_blocking();
 			machine.launch_tsc = rdtsc();
+			vcpu_enter_gate(boot);
 			int launch = vmx_launch();
 			if (launch == 0) {
 				/* We are the guest now. Leave the core at once, with

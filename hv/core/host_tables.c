@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 #include "core/host_tables.h"
 
+#include "core/cpus.h"
+
 #include "core/log.h"
 #include "core/vcpu.h"
 #include "lib/string.h"
@@ -58,8 +60,8 @@ void host_exception(struct host_exception_frame *f)
 		 * exit path injects it (SDM 24.8.3 "VM-Entry Controls for Event Injection"). */
 		/* One NMI can be in service and one pending, as on hardware. */
 		struct vcpu *v = this_vcpu();
-		if (v->nmi_pending < 2)
-			v->nmi_pending++;
+		if (!vcpu_nmi_is_kick(v))
+			vcpu_queue_guest_nmi(v);
 		return;
 	}
 	log_printf(

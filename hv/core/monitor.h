@@ -44,17 +44,22 @@ struct vmx_caps {
  *
  * Shared structures that change after launch, and who may touch them:
  *   page allocator (mm/palloc.c)      any CPU, under palloc's lock;
- *   EPT (vm.ept, vm.hidden, sink)     changes under the EPT lock; a change that loosens a
- *                                     permission is valid at once; one that tightens one
- *                                     is valid only after every CPU has invalidated;
+ *   EPT (vm.ept, vm.hidden, sink)     changed only in a VM exit, under the exit lock
+ *                                     (vmx/exit_dispatch.c), through ept_change(), which
+ *                                     returns once every CPU has invalidated (core/cpus.h);
+ *                                     only a not-present -> present change (on-demand
+ *                                     growth) is flushed on its own CPU alone;
+ *   other CPUs' guest execution       stopped with cpus_hold_others() (core/cpus.h), which
+ *                                     live introspection uses;
  *   profile (vm.profile*)             written once by hv_start(), read-only after;
  *   console (console/)                served by one CPU, the boot CPU (vm.vcpu[0]): only
  *                                     it polls the UART, parses requests and writes replies;
  *   injection engine, entry trap      owned by the console CPU's exit path (inject/), one
  *   (inject/)                         operation at a time; other CPUs reach them only
  *                                     through the syscall-entry trap, under the engine's lock;
- *   counters                          per vCPU (struct vcpu), summed by readers.
- * With one CPU (the lab today) every lock is uncontended.
+ *   counters                          per vCPU (struct vcpu), summed by readers;
+ *   requests, kicks (struct vcpu)     posted by any CPU with atomics (core/cpus.h).
+ * The exit lock serializes every VM exit's handling on all CPUs: one exit at a time.
  */
 struct machine {
 	/* from the loader */

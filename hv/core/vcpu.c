@@ -2,6 +2,7 @@
 /* Making the per-CPU state of the monitor (core/vcpu.h). */
 #include "core/vcpu.h"
 
+#include "core/ipi.h"
 #include "core/monitor.h"
 
 #include "mm/palloc.h"
@@ -16,6 +17,7 @@ struct vcpu *vcpu_alloc(uint32_t id)
 	v->self = v;
 	v->id = id;
 	v->vpid = (uint16_t)(id + 1u);
+	ipi_read_apic_ids(v); /* vcpu_alloc() runs on the CPU itself */
 	if (host_tables_init(&v->host) < 0)
 		return NULL; /* the pages stay allocated: start-up fails anyway */
 	return v;

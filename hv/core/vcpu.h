@@ -8,8 +8,9 @@
  * The CPU finds its own: in VMX root operation GS base is HOST_GS_BASE (SDM Vol. 3C
  * 28.5.2, loaded at every VM exit), which holds the address of this structure, whose
  * first member points to itself; this_vcpu() reads %gs:0. No file-level static stands
- * for "the current CPU". Only the CPU itself writes its struct vcpu, with one exception:
- * other CPUs read its counters for `status` (torn reads of a counter are harmless).
+ * for "the current CPU". Only the CPU itself writes its struct vcpu, with two exceptions:
+ * other CPUs post requests and kicks (core/cpus.h, atomics), and read its counters for
+ * `status` (torn reads of a counter are harmless).
  */
 #ifndef HV_CORE_VCPU_H
 #define HV_CORE_VCPU_H
@@ -53,8 +54,19 @@ struct vcpu {
 	uint64_t exit_qualification;
 	bool event_injected; /* a handler queued an event: do not re-inject IDT-vectoring info */
 
-	/* NMIs that arrived in VMX root operation or exited, waiting to go to the guest */
+	/* NMIs that arrived in VMX root operation or exited, waiting to go to the guest;
+	 * changed by the exit path and by the host NMI handler: atomics only */
 	uint32_t nmi_pending;
+
+	/* Requests from other CPUs (core/cpus.h). The only fields other CPUs write, with
+	 * atomic operations only. */
+	uint32_t in_guest;      /* 1 from the entry gate to the next exit */
+	uint32_t wait_for_sipi; /* entered in wait-for-SIPI: runs no guest code */
+	uint32_t requests;      /* VCPU_REQ_* */
+	uint64_t kicks_sent;    /* NMIs other CPUs sent to make this one exit */
+	uint64_t kicks_taken;   /* NMIs taken as those kicks; every other NMI is the guest's */
+	uint8_t xapic_id;       /* initial APIC ID (CPUID.1:EBX[31:24]) */
+	uint32_t x2apic_id;     /* x2APIC ID (CPUID.0BH:EDX) */
 
 	/* The guest's TSC (vmx/tsc.c): its TSC_OFFSET and IA32_TSC_ADJUST */
 	uint64_t tsc_offset, tsc_adjust;

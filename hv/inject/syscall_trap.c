@@ -56,20 +56,34 @@ static void resync_shadow(void)
 	memcpy(shadow + entry_off, insn_vmcall, sizeof(insn_vmcall));
 }
 
-static void show(enum trap_view which)
+/* Switches the entry page's view on every CPU. A failure (a CPU that did not confirm
+ * its INVEPT) leaves the new view in place: a stale translation elsewhere shows either
+ * view, and both trap the next entry, but the caller hears of it. */
+static int show(enum trap_view which, char *why, size_t cap)
 {
+	int rc;
 	if (which == VIEW_SHADOW) {
 		resync_shadow();
 		uint64_t perms = stats.execute_only ? EPT_EXEC : (EPT_READ | EPT_EXEC);
-		ept_map(&vm.ept, page_gpa, (uint64_t)(uintptr_t)shadow, PAGE_SIZE_4K, perms,
-			page_memtype);
+		rc = ept_change(page_gpa, (uint64_t)(uintptr_t)shadow, PAGE_SIZE_4K, perms,
+				page_memtype, why, cap);
 	} else {
-		ept_map(&vm.ept, page_gpa, page_gpa, PAGE_SIZE_4K, EPT_READ | EPT_WRITE,
-			page_memtype);
+		rc = ept_change(page_gpa, page_gpa, PAGE_SIZE_4K, EPT_READ | EPT_WRITE,
+				page_memtype, why, cap);
 	}
-	ept_flush();
 	view = which;
 	stats.view_switches++;
+	return rc;
+}
+
+/* A view switch inside an operation: a failure is logged and counted, the trap goes on. */
+static void switch_view(enum trap_view which)
+{
+	char why[160];
+	if (show(which, why, sizeof(why)) < 0) {
+		stats.switch_failures++;
+		log_printf("ctrvisor: syscall trap view switch: %s\r\n", why);
+	}
 }
 
 int syscall_trap_arm(struct reply *r, int32_t tgid)
@@ -121,7 +135,11 @@ int syscall_trap_arm(struct reply *r, int32_t tgid)
 		.lstar = lstar,
 		.entry_gpa = entry_pa,
 	};
-	show(VIEW_SHADOW);
+	char why[160];
+	if (show(VIEW_SHADOW, why, sizeof(why)) < 0) {
+		syscall_trap_disarm();
+		return reply_fail(r, PROTO_FAILED, "cannot arm the syscall trap: %s", why);
+	}
 	return 0;
 }
 
@@ -129,9 +147,15 @@ void syscall_trap_disarm(void)
 {
 	if (!stats.armed)
 		return;
-	/* Back to the identity mapping every other page has. */
-	ept_map(&vm.ept, page_gpa, page_gpa, PAGE_SIZE_4K, EPT_RWX, page_memtype);
-	ept_flush();
+	/* Back to the identity mapping every other page has; once every CPU has dropped the
+	 * shadow's translation, no CPU can execute its VMCALL (vmx/exit_misc.c still takes
+	 * one that comes in a race with a failed invalidation). */
+	char why[160];
+	if (ept_change(page_gpa, page_gpa, PAGE_SIZE_4K, EPT_RWX, page_memtype, why, sizeof(why)) <
+	    0) {
+		stats.switch_failures++;
+		log_printf("ctrvisor: syscall trap disarm: %s\r\n", why);
+	}
 	stats.armed = false;
 }
 
@@ -151,6 +175,14 @@ static bool calling_task(uint64_t *task, int32_t *tgid)
 
 bool syscall_trap_on_vmcall(struct vcpu *v)
 {
+	if (!stats.armed && stats.lstar != 0 && vmread(GUEST_RIP) == stats.lstar &&
+	    (vmread(GUEST_CS_SELECTOR) & 3u) == 0) {
+		/* The shadow's VMCALL, run through a translation this CPU kept after a disarm
+		 * whose invalidation it did not confirm: drop it and run the real entry. */
+		ept_invalidate_local();
+		stats.stale_entries++;
+		return true;
+	}
 	if (!stats.armed || vmread(GUEST_RIP) != stats.lstar)
 		return false;
 	/* CPL 0 here: SYSCALL loaded CS from STAR (SDM Vol. 2B SYSCALL); a VMCALL at this
@@ -198,12 +230,13 @@ bool syscall_trap_on_ept_violation(struct vcpu *v, uint64_t gpa, uint64_t qualif
 		 * from now on the count is of accesses a readable shadow does not cure. */
 		stats.execute_only = false;
 		same_rip_switches = 0;
-		show(VIEW_SHADOW);
+		switch_view(VIEW_SHADOW);
 		return true;
 	}
 	if (qualification & EPT_VIOL_FETCH)
-		show(VIEW_SHADOW); /* code on the page runs again: the patched copy */
+		switch_view(VIEW_SHADOW); /* code on the page runs again: the patched copy */
 	else
-		show(VIEW_ORIGINAL); /* data access: the real bytes; next fetch comes back */
+		switch_view(VIEW_ORIGINAL); /* data access: the real bytes; the next fetch
+					      comes back */
 	return true;
 }

@@ -33,6 +33,8 @@ struct syscall_trap_stats {
 	uint64_t target_entries;
 	uint64_t unknown_task; /* entries whose task could not be read */
 	uint64_t view_switches;
+	uint64_t switch_failures; /* view changes some CPU did not confirm (core/cpus.h) */
+	uint64_t stale_entries;   /* the shadow run after a disarm, from a stale translation */
 };
 
 /* Arm for every task (tgid < 0) or for one process; reply_fail on refusal. */

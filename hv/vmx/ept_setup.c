@@ -4,8 +4,10 @@
  * memory types the firmware put in the MTRRs (ignored under EPT, SDM 28.2.6), except the
  * monitor's own pages, which show the guest one shared "sink" page instead.
  */
+#include "core/cpus.h"
 #include "core/log.h"
 #include "core/monitor.h"
+#include "lib/fmt.h"
 #include "mm/palloc.h"
 #include "vmx/vmx.h"
 #include "x86/ept.h"
@@ -112,12 +114,16 @@ void ept_hide_monitor(void)
 	uint64_t rip = vmread(GUEST_RIP);
 	if (rip >= machine.core_base && rip < machine.core_base + machine.core_size)
 		return;
+	char why[128];
 	for (uint64_t off = 0; off < machine.core_size; off += PAGE_SIZE_4K) {
 		if (ept_map(&vm.ept, machine.core_base + off, vm.sink_page_pa, PAGE_SIZE_4K,
 			    EPT_RWX, MEMTYPE_WB) != EPT_OK)
 			log_halt("out of memory hiding the monitor from the guest");
 	}
-	ept_flush();
+	/* Before the loader starts the APs, so no other CPU runs yet; if one did and did not
+	 * answer, the guest must not go on seeing the monitor. */
+	if (!cpus_invept_all(this_vcpu(), why, sizeof(why)))
+		log_halt(why);
 	vm.hidden = true;
 	log_printf("ctrvisor: monitor memory 0x%llx-0x%llx hidden from the guest\r\n",
 		   (unsigned long long)machine.core_base,
@@ -129,7 +135,7 @@ bool ept_monitor_hidden(void)
 	return vm.hidden;
 }
 
-void ept_flush(void)
+void ept_invalidate_local(void)
 {
 	/* SDM 28.3.3.1 "Operations that Invalidate Cached Mappings": after changing EPT
 	 * entries, INVEPT (single context when offered, else all contexts). */
@@ -137,6 +143,22 @@ void ept_flush(void)
 				? VMX_EPT_EXTENT_CONTEXT
 				: VMX_EPT_EXTENT_GLOBAL;
 	invept(type, ept_pointer(&vm.ept));
+}
+
+int ept_change(uint64_t gpa, uint64_t hpa, uint64_t size, uint64_t perms, uint8_t memtype,
+	       char *why, size_t cap)
+{
+	int rc = ept_map(&vm.ept, gpa, hpa, size, perms, memtype);
+	if (rc != EPT_OK) {
+		fmt_snprintf(why, cap, "cannot change the EPT at 0x%llx: %s",
+			     (unsigned long long)gpa,
+			     rc == EPT_NO_MEMORY ? "out of memory" : "bad range");
+		/* A split may have happened before the failure: flush what changed. */
+		char ignored[8];
+		(void)cpus_invept_all(this_vcpu(), ignored, sizeof(ignored));
+		return -1;
+	}
+	return cpus_invept_all(this_vcpu(), why, cap) ? 0 : -1;
 }
 
 bool ept_map_on_demand(uint64_t gpa)
@@ -152,6 +174,8 @@ bool ept_map_on_demand(uint64_t gpa)
 		return false; /* never map the monitor 1:1 */
 	if (map_identity_chunk(chunk, PAGE_SIZE_2M) != EPT_OK)
 		return false;
-	ept_flush();
+	/* Not present became present: nothing stale to drop on other CPUs (28.3.3.1: an EPT
+	 * violation caches nothing). */
+	ept_invalidate_local();
 	return true;
 }

@@ -12,6 +12,7 @@
 #include <stdarg.h>
 
 #include "console/console.h"
+#include "core/cpus.h"
 #include "core/log.h"
 #include "core/monitor.h"
 #include "inject/engine.h"
@@ -109,6 +110,11 @@ __attribute__((noreturn)) static void serve_console_forever(struct vcpu *v)
 			__asm__ volatile("cli; hlt");
 	}
 	log_printf("ctrvisor: guest stopped: %s. The console stays up.\r\n", v->stop_reason);
+	/* The other CPUs run the same guest: stop them too (they wait for the exit lock,
+	 * which this CPU keeps from now on). */
+	char why[160];
+	if (!cpus_hold_others(v, why, sizeof(why)))
+		log_printf("ctrvisor: %s\r\n", why);
 	for (;;) {
 		console_poll();
 		for (unsigned int i = 0; i < 2000u; i++)
@@ -119,6 +125,7 @@ __attribute__((noreturn)) static void serve_console_forever(struct vcpu *v)
 void vmx_exit_handler(struct guest_regs *regs)
 {
 	struct vcpu *v = this_vcpu();
+	vcpu_exit_begin(v); /* before the lock: the lock holder may be waiting for this */
 	spin_lock(&exit_lock);
 	v->regs = regs;
 	v->event_injected = false;
@@ -162,6 +169,7 @@ void vmx_exit_handler(struct guest_regs *regs)
 		poll_console_and_rearm_timer();
 	clear_smi_blocking();
 	spin_unlock(&exit_lock);
+	vcpu_enter_gate(v);
 }
 
 void handle_unexpected(struct vcpu *v)

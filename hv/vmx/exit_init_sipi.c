@@ -59,7 +59,7 @@ void handle_init_signal(struct vcpu *v)
 	/* Nothing the old context had queued survives INIT: no event to re-inject, no NMI. */
 	vmwrite(VM_ENTRY_INTR_INFO_FIELD, 0);
 	v->event_injected = true;
-	v->nmi_pending = 0;
+	__atomic_store_n(&v->nmi_pending, 0u, __ATOMIC_SEQ_CST);
 	for (unsigned int i = 0; i < 16; i++)
 		v->regs->gpr[i] = 0;
 	v->regs->rdx = s.rdx;

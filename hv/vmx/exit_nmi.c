@@ -5,6 +5,7 @@
  * end up queued and injected into the guest (24.8.3), waiting for an NMI window when the
  * guest is blocking NMIs.
  */
+#include "core/cpus.h"
 #include "core/monitor.h"
 #include "vmx/exit_handlers.h"
 #include "vmx/vmx.h"
@@ -16,9 +17,10 @@ void handle_exception_nmi(struct vcpu *v)
 {
 	uint32_t info = (uint32_t)vmread(VM_EXIT_INTR_INFO);
 	if ((info & INTR_INFO_TYPE_MASK) == INTR_TYPE_NMI_INTR) {
-		if (v->nmi_pending < 2)
-			v->nmi_pending++;
-		return; /* queued; vmx_queue_pending_nmi() delivers it */
+		if (vcpu_nmi_is_kick(v))
+			return; /* another CPU wanted this one out of the guest (core/cpus.h) */
+		vcpu_queue_guest_nmi(v); /* vmx_queue_pending_nmi() delivers it */
+		return;
 	}
 	/* The exception bitmap is 0: no other exception should exit. */
 	handle_unexpected(v);

@@ -47,7 +47,7 @@ void vmx_inject_ud(struct vcpu *v)
  * VM Exits": NMI-window exiting needs virtual NMIs). */
 void vmx_queue_pending_nmi(struct vcpu *v)
 {
-	if (v->nmi_pending == 0)
+	if (__atomic_load_n(&v->nmi_pending, __ATOMIC_SEQ_CST) == 0)
 		return;
 	uint64_t proc = vmread(CPU_BASED_VM_EXEC_CONTROL);
 	uint64_t intr = vmread(GUEST_INTERRUPTIBILITY_INFO);
@@ -58,8 +58,9 @@ void vmx_queue_pending_nmi(struct vcpu *v)
 		vmwrite(VM_ENTRY_INTR_INFO_FIELD,
 			INTR_INFO_VALID | INTR_TYPE_NMI_INTR | X86_VECTOR_NMI);
 		v->event_injected = true;
-		v->nmi_pending--;
-		if (v->nmi_pending == 0 && (proc & CPU_BASED_NMI_WINDOW_EXITING))
+		/* Atomic: the host NMI handler may add one meanwhile (core/cpus.c). */
+		uint32_t left = __atomic_sub_fetch(&v->nmi_pending, 1u, __ATOMIC_SEQ_CST);
+		if (left == 0 && (proc & CPU_BASED_NMI_WINDOW_EXITING))
 			vmwrite(CPU_BASED_VM_EXEC_CONTROL,
 				proc & ~(uint64_t)CPU_BASED_NMI_WINDOW_EXITING);
 		return;

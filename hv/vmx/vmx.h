@@ -4,6 +4,7 @@
 #define HV_VMX_VMX_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "bootinfo.h"
@@ -54,6 +55,12 @@ int ept_setup(void);
 void ept_hide_monitor(void);
 bool ept_map_on_demand(uint64_t gpa);
 bool ept_monitor_hidden(void);
-void ept_flush(void);
+/* INVEPT on this CPU only: enough after a change that only loosens (core/cpus.h). */
+void ept_invalidate_local(void);
+/* Changes the guest's view of [gpa, gpa + size) (mm/ept.h ept_map) and returns once every
+ * CPU sees the change: the one way to tighten a permission or move a page after launch.
+ * 0, or -1 with the reason in `why` (out of EPT memory, a CPU that did not answer). */
+int ept_change(uint64_t gpa, uint64_t hpa, uint64_t size, uint64_t perms, uint8_t memtype,
+	       char *why, size_t cap);
 
 #endif

@@ -12,6 +12,7 @@
 #define APIC_BASE_EXTD                            (1ull << 10) /* x2APIC mode (11.12.1) */
 #define APIC_BASE_EN                              (1ull << 11)
 #define APIC_BASE_ADDRESS_MASK                    0x000FFFFFFFFFF000ull
+#define MSR_X2APIC_ICR                            0x00000830u /* Vol. 3A 10.12.9 */
 #define MSR_IA32_MISC_ENABLE                      0x000001A0u
 #define MISC_ENABLE_MONITOR_FSM                   (1ull << 18) /* Vol. 4 Table 2-2 */
 #define MISC_ENABLE_LIMIT_CPUID_MAXVAL            (1ull << 22)

@@ -12,7 +12,7 @@ include $(filter-out tests/unit/unit.mk,$(wildcard tests/unit/*.mk))
 define unit_rule
 $(BUILD)/unit/test_$(1): tests/unit/test_$(1).c $$(UNIT_SRC_$(1)) $$(wildcard tests/unit/*.h hv/*/*.h boot/*.h) | $(DEPS_STAMP)
 	@mkdir -p $$(dir $$@)
-	$$(CC) $$(UNIT_CFLAGS) -o $$@ tests/unit/test_$(1).c $$(UNIT_SRC_$(1)) $$(UNIT_LIBS)
+	$$(CC) $$(UNIT_CFLAGS) -o $$@ tests/unit/test_$(1).c $$(UNIT_SRC_$(1)) $$(UNIT_LIBS) $$(UNIT_LIBS_$(1))
 endef
 $(foreach t,$(UNIT_TESTS),$(eval $(call unit_rule,$(t))))
 

@@ -11,7 +11,8 @@
 # this machine's APT already uses, checked against the Debian archive keyring as APT
 # does), and builds it with the options the lab uses: x86-64, SMP, VMX with EPT, the
 # debugger (the lab passes -rc), the rfb and nogui displays, sound (the lab's bochsrc
-# names its dummy drivers). The one-CPU lab keeps Debian 12's packaged Bochs.
+# names its dummy drivers), with the patches in tools/lab/bochs-patches/ (each says what
+# it fixes). The one-CPU lab keeps Debian 12's packaged Bochs.
 #
 # Takes a few minutes on two cores; does nothing when DIR/bochs holds this version already.
 set -euo pipefail
@@ -26,12 +27,15 @@ while [ $# -gt 0 ]; do
 done
 SUITE=trixie
 VERSION=3.0+dfsg-1
+PATCHES=("$HERE"/bochs-patches/*.patch)
+# The stamp names the patches too: a new patch rebuilds.
+STAMP_TEXT="$VERSION $(cat "${PATCHES[@]}" | sha256sum | cut -c1-16)"
 PREFIX=$(mkdir -p "$BUILD" && cd "$BUILD" && pwd)/bochs
 STAMP=$PREFIX/.version
 log() { echo "build-bochs: $*" >&2; }
 die() { echo "build-bochs: $*" >&2; exit 1; }
 
-if [ -x "$PREFIX/bin/bochs" ] && [ "$(cat "$STAMP" 2>/dev/null)" = "$VERSION" ]; then
+if [ -x "$PREFIX/bin/bochs" ] && [ "$(cat "$STAMP" 2>/dev/null)" = "$STAMP_TEXT" ]; then
 	echo "$PREFIX/bin/bochs"
 	exit 0
 fi
@@ -64,6 +68,10 @@ sum=$(sha256sum "$orig" | awk '{print $1}')
 	die "$(basename "$orig") does not match the $SUITE Sources index"
 mkdir -p "$WORK/src"
 tar -xf "$orig" -C "$WORK/src" --strip-components=1
+for p in "${PATCHES[@]}"; do
+	log "applying $(basename "$p")"
+	patch -d "$WORK/src" -p1 --forward --batch <"$p" >&2 || die "$(basename "$p") does not apply"
+done
 
 log "building (log: $WORK/build.log while it runs)"
 cd "$WORK/src"
@@ -74,6 +82,6 @@ cd "$WORK/src"
 make -j"$(nproc)" >>"$WORK/build.log" 2>&1 || { tail -30 "$WORK/build.log" >&2; die "make failed"; }
 rm -rf "$PREFIX"
 make install >>"$WORK/build.log" 2>&1 || { tail -20 "$WORK/build.log" >&2; die "make install failed"; }
-echo "$VERSION" >"$STAMP"
+echo "$STAMP_TEXT" >"$STAMP"
 log "installed $PREFIX/bin/bochs ($("$PREFIX/bin/bochs" --help 2>&1 | head -n 1 || true))"
 echo "$PREFIX/bin/bochs"
