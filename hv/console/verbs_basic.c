@@ -161,10 +161,16 @@ static void status_json(struct reply *r, const struct vcpu *v)
 		exits_json(r, each->exits_by_reason, each->exits_unknown_reason);
 		reply_printf(r,
 			     "},\"inits\":%llu,\"init_echoes_ignored\":%llu,\"sipis\":%llu,"
-			     "\"sipi_vector\":%u,\"stopped\":%s}",
+			     "\"sipi_vector\":%u,\"apic_id\":%u,\"x2apic_id\":%u,"
+			     "\"wait_for_sipi\":%s,\"kicks\":%llu,\"stopped\":%s}",
 			     (unsigned long long)each->inits,
 			     (unsigned long long)each->init_echoes_ignored,
-			     (unsigned long long)each->sipis, each->sipi_vector,
+			     (unsigned long long)each->sipis, each->sipi_vector, each->xapic_id,
+			     each->x2apic_id,
+			     __atomic_load_n(&each->wait_for_sipi, __ATOMIC_RELAXED) ? "true"
+										 : "false",
+			     (unsigned long long)__atomic_load_n(&each->kicks_sent,
+								 __ATOMIC_RELAXED),
 			     each->guest_stopped ? "true" : "false");
 	}
 	reply_printf(r, "]");

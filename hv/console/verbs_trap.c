@@ -27,13 +27,14 @@ static void print_stats(struct reply *r, bool json)
 		reply_line(
 			r,
 			"{\"armed\":%s,\"execute_only\":%s,\"target_tgid\":%d,\"lstar\":\"0x%llx\","
-			"\"entry_gpa\":\"0x%llx\",\"entries\":%llu,\"target_entries\":%llu,"
+			"\"entry_gpa\":\"0x%llx\",\"entries\":%llu,\"cpus_entered\":\"0x%llx\","
+			"\"target_entries\":%llu,"
 			"\"unknown_task\":%llu,\"view_switches\":%llu,\"switch_failures\":%llu,"
 			"\"stale_entries\":%llu}",
 			s->armed ? "true" : "false", s->execute_only ? "true" : "false",
 			(int)s->target_tgid, (unsigned long long)s->lstar,
 			(unsigned long long)s->entry_gpa, (unsigned long long)s->entries,
-			(unsigned long long)s->target_entries, (unsigned long long)s->unknown_task,
+			(unsigned long long)s->cpus_entered, (unsigned long long)s->target_entries, (unsigned long long)s->unknown_task,
 			(unsigned long long)s->view_switches,
 			(unsigned long long)s->switch_failures,
 			(unsigned long long)s->stale_entries);

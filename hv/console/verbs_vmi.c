@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The introspection verbs on the live console: ps, containers, inspect. The guest is
- * stopped while a verb runs (it runs at a VM exit), so what it reads is one consistent
- * moment of guest memory. The output code is shared with `hvctl --dump` (vmi/report.c).
+ * stopped while a verb runs (it runs at a VM exit on this CPU, and holds every other CPU
+ * out of the guest: core/cpus.h), so what it reads is one consistent moment of guest
+ * memory. The output code is shared with `hvctl --dump` (vmi/report.c).
  */
 #include "console/verbs_vmi.h"
 
+#include "core/cpus.h"
 #include "core/monitor.h"
 #include "lib/string.h"
 #include "vmi/report.h"
@@ -110,27 +112,115 @@ int live_vmi_open(struct vmi *session, struct reply *r)
 	return 0;
 }
 
+static struct vmi_oncpu live_oncpu[HV_CPUS_MAX];
+
+static struct vmi_cpu snapshot_cpu(const struct vcpu *o)
+{
+	/* CPL is SS.DPL (SDM Vol. 3A 5.5). */
+	return (struct vmi_cpu){
+		.cr3 = o->guest_snapshot.cr3,
+		.cr4 = o->guest_snapshot.cr4,
+		.gs_base = o->guest_snapshot.gs_base,
+		.kernel_gs_base = o->guest_snapshot.kernel_gs_base,
+		.user_mode = ((o->guest_snapshot.ss_ar_bytes >> 5) & 3) == 3,
+	};
+}
+
+/* What every vCPU runs, from the registers each left at its last exit; they are all held
+ * (live_hold), so those are what they run now. */
+static void read_oncpu(void)
+{
+	uint32_t n = vm.nr_vcpus;
+	for (uint32_t k = 0; k < n; k++) {
+		const struct vcpu *o = vm.vcpu[k];
+		struct vmi_oncpu *out = &live_oncpu[k];
+		out->cpu = k;
+		if (__atomic_load_n(&o->wait_for_sipi, __ATOMIC_SEQ_CST)) {
+			out->state = VMI_CPU_STOPPED;
+			continue;
+		}
+		if (!o->guest_snapshot.valid) {
+			out->state = VMI_CPU_UNKNOWN;
+			continue;
+		}
+		struct vmi_cpu cpu = snapshot_cpu(o);
+		vmi_oncpu_read(&live, &cpu, out);
+	}
+	live.oncpu = live_oncpu;
+	live.oncpu_count = n;
+}
+
+/* A verb reads one moment of the guest: this CPU is in a VM exit, and every other CPU is
+ * held out of the guest (core/cpus.h) until live_release(). */
+static int live_hold(struct reply *r)
+{
+	char why[160];
+	if (!cpus_hold_others(this_vcpu(), why, sizeof(why)))
+		return reply_fail(r, PROTO_FAILED,
+				  "the guest could not be stopped for a consistent read: %s", why);
+	return 0;
+}
+
+static void live_release(void)
+{
+	cpus_release_others(this_vcpu());
+}
+
 static int live_open(struct reply *r)
 {
 	live.containers = live_containers;
 	live.containers_cap = LIVE_CONTAINERS_MAX;
-	return live_vmi_open(&live, r);
+	live.oncpu = NULL;
+	live.oncpu_count = 0;
+	if (live_vmi_open(&live, r) < 0)
+		return -1;
+	read_oncpu();
+	return 0;
+}
+
+/* Runs a report verb on the held guest. */
+static int live_verb(struct reply *r, int argc, char **argv,
+		     int (*verb)(struct vmi *, struct reply *, int, char **))
+{
+	if (live_hold(r) < 0)
+		return -1;
+	int rc = live_open(r) < 0 ? -1 : verb(&live, r, argc, argv);
+	live_release();
+	return rc;
 }
 
 int live_list_containers(struct reply *r, struct vmi_container *out, size_t cap, size_t *n)
 {
-	if (live_open(r) < 0)
+	if (live_hold(r) < 0)
 		return -1;
+	if (live_open(r) < 0) {
+		live_release();
+		return -1;
+	}
 	if (vmi_containers_collect(&live, live_containers, LIVE_CONTAINERS_MAX, n, 0) < 0)
 		*n = LIVE_CONTAINERS_MAX;
+	live_release();
 	if (*n > cap)
 		*n = cap;
 	memcpy(out, live_containers, *n * sizeof(out[0]));
 	return 0;
 }
 
+static int find_container(struct reply *r, const char *name, struct vmi_container *out,
+			  uint64_t *cgroup);
+
 int live_find_container(struct reply *r, const char *name, struct vmi_container *out,
 			uint64_t *cgroup)
+{
+	if (live_hold(r) < 0)
+		return -1;
+	int rc = find_container(r, name, out, cgroup);
+	live_release();
+	return rc;
+}
+
+static int find_container(struct reply *r, const char *name, struct vmi_container *out,
+			  uint64_t *cgroup)
 {
 	size_t n;
 	if (live_open(r) < 0)
@@ -172,21 +262,15 @@ int live_find_container(struct reply *r, const char *name, struct vmi_container 
 
 int verb_ps(struct reply *r, int argc, char **argv)
 {
-	if (live_open(r) < 0)
-		return -1;
-	return vmi_verb_ps(&live, r, argc, argv);
+	return live_verb(r, argc, argv, vmi_verb_ps);
 }
 
 int verb_containers(struct reply *r, int argc, char **argv)
 {
-	if (live_open(r) < 0)
-		return -1;
-	return vmi_verb_containers(&live, r, argc, argv);
+	return live_verb(r, argc, argv, vmi_verb_containers);
 }
 
 int verb_inspect(struct reply *r, int argc, char **argv)
 {
-	if (live_open(r) < 0)
-		return -1;
-	return vmi_verb_inspect(&live, r, argc, argv);
+	return live_verb(r, argc, argv, vmi_verb_inspect);
 }

@@ -187,12 +187,3 @@ void cpus_release_others(struct vcpu *self)
 	if (load(&holder) == self->id + 1u)
 		store(&holder, 0);
 }
-
-uint64_t cpus_kicks_total(void)
-{
-	uint64_t n = 0;
-	uint32_t count = __atomic_load_n(&vm.nr_vcpus, __ATOMIC_ACQUIRE);
-	for (uint32_t k = 0; k < count; k++)
-		n += __atomic_load_n(&vm.vcpu[k]->kicks_sent, __ATOMIC_RELAXED);
-	return n;
-}

@@ -48,7 +48,4 @@ bool cpus_invept_all(struct vcpu *self, char *why, size_t cap);
 bool cpus_hold_others(struct vcpu *self, char *why, size_t cap);
 void cpus_release_others(struct vcpu *self);
 
-/* Kicks sent and NMIs taken as kicks, over every vCPU (for `status`). */
-uint64_t cpus_kicks_total(void);
-
 #endif

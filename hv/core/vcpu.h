@@ -72,6 +72,14 @@ struct vcpu {
 	uint64_t tsc_offset, tsc_adjust;
 	bool tsc_deadline_intercepted;
 
+	/* The guest's registers at this vCPU's last exit that say what it runs, for `ps` on
+	 * the console CPU (which cannot VMREAD this CPU's VMCS): written first at each exit,
+	 * before in_guest drops; read by others only while they hold this CPU. */
+	struct {
+		uint64_t cr3, cr4, gs_base, kernel_gs_base, ss_ar_bytes;
+		bool valid;
+	} guest_snapshot;
+
 	/* INIT and SIPI (vmx/exit_init_sipi.c) */
 	bool sipi_started;   /* entered at the SIPI's page, no other exit since */
 	uint8_t sipi_vector; /* of the last SIPI */

@@ -188,6 +188,8 @@ bool syscall_trap_on_vmcall(struct vcpu *v)
 	/* CPL 0 here: SYSCALL loaded CS from STAR (SDM Vol. 2B SYSCALL); a VMCALL at this
 	 * RIP from user mode cannot happen (user code cannot reach kernel text). */
 	stats.entries++;
+	if (v->id < 64)
+		stats.cpus_entered |= 1ull << v->id;
 	int32_t tgid;
 	uint64_t task;
 	if (!calling_task(&task, &tgid)) {

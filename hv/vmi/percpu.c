@@ -89,3 +89,33 @@ int vmi_percpu_locate(struct vmi *v, const struct vmi_cpu *cpu)
 			      (unsigned long long)cpu->cr3);
 	return -1;
 }
+
+void vmi_oncpu_read(struct vmi *v, const struct vmi_cpu *cpu, struct vmi_oncpu *out)
+{
+	const struct vmi_profile *p = v->prof;
+	uint64_t bases[2] = {cpu->user_mode ? cpu->kernel_gs_base : cpu->gs_base,
+			     cpu->user_mode ? cpu->gs_base : cpu->kernel_gs_base};
+
+	out->state = VMI_CPU_UNKNOWN;
+	out->task = 0;
+	out->pid = out->tgid = -1;
+	out->comm[0] = '\0';
+	for (size_t b = 0; b < 2; b++) {
+		uint64_t task;
+		uint32_t pid, tgid;
+
+		if (!vmi_is_kernel_ptr(v, bases[b]) ||
+		    vmi_read_kptr(v, bases[b] + p->percpu_current_task, &task) != 0 ||
+		    !vmi_task_plausible(v, task) || vmi_read_u32(v, task + p->task_pid, &pid) != 0 ||
+		    vmi_read_u32(v, task + p->task_tgid, &tgid) != 0)
+			continue;
+		out->state = VMI_CPU_RUNNING;
+		out->task = task;
+		out->pid = (int32_t)pid;
+		out->tgid = (int32_t)tgid;
+		if (vmi_read_kernel(v, task + p->task_comm, out->comm, sizeof(out->comm)) != 0)
+			out->comm[0] = '\0';
+		out->comm[sizeof(out->comm) - 1] = '\0';
+		return;
+	}
+}

@@ -141,7 +141,7 @@ static void ps_text_line(struct reply *r, const struct vmi_process *p,
 		reply_line(r, "%s", printable(p->cmdline, cmd, sizeof(cmd)));
 }
 
-static void ps_json_object(struct reply *r, const struct vmi_process *p,
+static void ps_json_object(struct reply *r, const struct vmi *v, const struct vmi_process *p,
 			   const struct vmi_container *c)
 {
 	static const struct {
@@ -188,6 +188,16 @@ static void ps_json_object(struct reply *r, const struct vmi_process *p,
 	reply_json_string(r, (p->missing & VMI_MISSING_CGROUP) ? NULL : p->cgroup);
 	reply_printf(r, ",\"frozen\":%s,\"container\":", p->frozen ? "true" : "false");
 	reply_json_string(r, c != NULL ? c->id : NULL);
+	if (v->oncpu != NULL) {
+		/* The CPUs where one of its threads is current. */
+		reply_printf(r, ",\"on_cpu\":[");
+		for (size_t k = 0, shown = 0; k < v->oncpu_count; k++) {
+			const struct vmi_oncpu *o = &v->oncpu[k];
+			if (o->state == VMI_CPU_RUNNING && o->tgid == p->tgid && o->tgid != 0)
+				reply_printf(r, "%s%u", shown++ ? "," : "", o->cpu);
+		}
+		reply_printf(r, "]");
+	}
 	reply_printf(r, ",\"task\":\"0x%llx\",\"partial\":[", (unsigned long long)p->task);
 	for (size_t i = 0; i < sizeof(partial) / sizeof(partial[0]); i++) {
 		if (p->missing & partial[i].bit) {
@@ -199,6 +209,50 @@ static void ps_json_object(struct reply *r, const struct vmi_process *p,
 }
 
 /* ------------------------------------------------------------------ ps */
+
+static const char *const oncpu_state_name[] = {
+	[VMI_CPU_UNKNOWN] = "unknown",
+	[VMI_CPU_RUNNING] = "running",
+	[VMI_CPU_STOPPED] = "stopped",
+};
+
+/* What each CPU runs, when the caller knows (v->oncpu). */
+static void json_oncpu(struct reply *r, const struct vmi *v)
+{
+	if (v->oncpu == NULL)
+		return;
+	reply_printf(r, ",\"cpus\":[");
+	for (size_t k = 0; k < v->oncpu_count; k++) {
+		const struct vmi_oncpu *o = &v->oncpu[k];
+		reply_printf(r, "%s{\"cpu\":%u,\"state\":\"%s\"", k ? "," : "", o->cpu,
+			     oncpu_state_name[o->state]);
+		if (o->state == VMI_CPU_RUNNING) {
+			reply_printf(r, ",\"pid\":%d,\"tgid\":%d,\"comm\":", o->pid, o->tgid);
+			reply_json_string(r, o->comm);
+			reply_printf(r, ",\"task\":\"0x%llx\"", (unsigned long long)o->task);
+		}
+		reply_printf(r, "}");
+	}
+	reply_printf(r, "]");
+}
+
+static void text_oncpu(struct reply *r, const struct vmi *v)
+{
+	char comm[VMI_COMM_LEN];
+
+	for (size_t k = 0; v->oncpu != NULL && k < v->oncpu_count; k++) {
+		const struct vmi_oncpu *o = &v->oncpu[k];
+		if (o->state != VMI_CPU_RUNNING)
+			reply_line(r, "cpu %u: %s", o->cpu,
+				   o->state == VMI_CPU_STOPPED ? "stopped (waits for a SIPI)"
+							       : "current task unknown");
+		else if (o->tgid == 0)
+			reply_line(r, "cpu %u: idle", o->cpu);
+		else
+			reply_line(r, "cpu %u: pid %d (thread %d) %s", o->cpu, o->tgid, o->pid,
+				   printable(o->comm, comm, sizeof(comm)));
+	}
+}
 
 static const char *const json_only[] = {"--json", NULL};
 
@@ -228,7 +282,7 @@ int vmi_verb_ps(struct vmi *v, struct reply *r, int argc, char **argv)
 		if (json) {
 			if (count > 0)
 				reply_printf(r, ",");
-			ps_json_object(r, &p, container_of(v, n, &p));
+			ps_json_object(r, v, &p, container_of(v, n, &p));
 		} else {
 			ps_text_line(r, &p, container_of(v, n, &p));
 		}
@@ -236,9 +290,11 @@ int vmi_verb_ps(struct vmi *v, struct reply *r, int argc, char **argv)
 	}
 	if (json) {
 		reply_printf(r, "],\"count\":%u", count);
+		json_oncpu(r, v);
 		json_walk_status(r, &w, !all_containers);
 		reply_line(r, "}");
 	} else {
+		text_oncpu(r, v);
 		text_walk_status(r, &w, !all_containers, v->containers_cap);
 	}
 	return 0;
@@ -290,7 +346,7 @@ static void ct_members(struct vmi *v, struct reply *r, const struct vmi_containe
 		if (as == MEMBERS_PIDS)
 			reply_printf(r, "%d", p.tgid);
 		else
-			ps_json_object(r, &p, c);
+			ps_json_object(r, v, &p, c);
 	}
 }
 
@@ -467,7 +523,7 @@ int vmi_verb_inspect(struct vmi *v, struct reply *r, int argc, char **argv)
 
 		if (json) {
 			reply_printf(r, "{\"process\":");
-			ps_json_object(r, &p, c);
+			ps_json_object(r, v, &p, c);
 			reply_line(r, "}");
 		} else {
 			inspect_process_text(r, &p, c);

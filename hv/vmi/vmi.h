@@ -229,6 +229,22 @@ struct vmi_cgroup_cache_entry {
 	char path[VMI_PATH_MAX]; /* never the frozen flag: that is read at every call */
 };
 
+/* What one CPU runs, for `ps` (filled by the caller: the live monitor knows every vCPU, a
+ * dump only the one whose registers it holds). */
+#define VMI_CPUS_MAX 64u
+enum vmi_cpu_state {
+	VMI_CPU_UNKNOWN,  /* no register state yet, or no plausible task behind it */
+	VMI_CPU_RUNNING,  /* `task` is current there (the idle task when tgid is 0) */
+	VMI_CPU_STOPPED,  /* waits for a SIPI: offline, or never started */
+};
+struct vmi_oncpu {
+	uint32_t cpu;
+	enum vmi_cpu_state state;
+	uint64_t task;
+	int32_t pid, tgid; /* of `task`; 0 for the idle task */
+	char comm[VMI_COMM_LEN];
+};
+
 struct vmi {
 	struct vmi_mem *mem;
 	const struct vmi_profile *prof;
@@ -249,6 +265,9 @@ struct vmi {
 	/* The containers table of the report verbs (caller's storage; may be NULL/0). */
 	struct vmi_container *containers;
 	size_t containers_cap;
+	/* What each CPU runs (caller's storage; NULL/0: not known, `ps` says nothing of it). */
+	const struct vmi_oncpu *oncpu;
+	size_t oncpu_count;
 	char error[VMI_ERROR_MAX]; /* why vmi_open failed */
 };
 
@@ -259,6 +278,9 @@ struct vmi {
  */
 int vmi_open(struct vmi *v, struct vmi_mem *mem, const struct vmi_profile *prof,
 	     const struct vmi_cpu *cpu);
+/* The task current on another CPU of the same guest, from that CPU's registers, through the
+ * session's kernel page tables (percpu.c). Fills `out` (out->cpu is the caller's). */
+void vmi_oncpu_read(struct vmi *v, const struct vmi_cpu *cpu, struct vmi_oncpu *out);
 /* Does the profile describe the running kernel (fit.c)? Compares the profile's release
  * with init's uts namespace release. 0, or -1 with why saying what differs. */
 int vmi_profile_fits(struct vmi *v, char *why, size_t cap);

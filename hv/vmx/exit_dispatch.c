@@ -21,6 +21,7 @@
 #include "vmx/exit_handlers.h"
 #include "vmx/vmx.h"
 #include "x86/exit_reason.h"
+#include "x86/msr.h"
 #include "x86/vmcs.h"
 #include "x86/vmx_controls.h"
 
@@ -122,9 +123,23 @@ __attribute__((noreturn)) static void serve_console_forever(struct vcpu *v)
 	}
 }
 
+/* What another CPU needs to find this vCPU's current task (struct vcpu .guest_snapshot).
+ * VM exits do not touch IA32_KERNEL_GS_BASE (SDM 27.5 lists what they load): RDMSR gives
+ * the guest's. */
+static void snapshot_guest(struct vcpu *v)
+{
+	v->guest_snapshot.cr3 = vmread(GUEST_CR3);
+	v->guest_snapshot.cr4 = vmread(GUEST_CR4);
+	v->guest_snapshot.gs_base = vmread(GUEST_GS_BASE);
+	v->guest_snapshot.kernel_gs_base = rdmsr(MSR_KERNEL_GS_BASE);
+	v->guest_snapshot.ss_ar_bytes = vmread(GUEST_SS_AR_BYTES);
+	v->guest_snapshot.valid = true;
+}
+
 void vmx_exit_handler(struct guest_regs *regs)
 {
 	struct vcpu *v = this_vcpu();
+	snapshot_guest(v);
 	vcpu_exit_begin(v); /* before the lock: the lock holder may be waiting for this */
 	spin_lock(&exit_lock);
 	v->regs = regs;

@@ -62,9 +62,12 @@ log "fetching the source of bochs $VERSION ($SUITE)"
 orig=$(ls "$WORK"/bochs_*.orig.tar.* 2>/dev/null | head -n 1)
 [ -n "$orig" ] || die "apt-get source bochs=$VERSION fetched no source tarball"
 sum=$(sha256sum "$orig" | awk '{print $1}')
-# (APT keeps its lists compressed; apt-helper cat-file reads them whatever the format.)
-/usr/lib/apt/apt-helper cat-file "$WORK"/lists/*_source_Sources* 2>/dev/null |
-	grep -q " $sum [0-9]* $(basename "$orig")\$" ||
+# (APT keeps its lists compressed; apt-helper cat-file reads them whatever the format.
+# Into a file first: `grep -q` on a pipe stops reading at the first match, and with
+# pipefail the writer's SIGPIPE would fail the check.)
+/usr/lib/apt/apt-helper cat-file "$WORK"/lists/*_source_Sources* >"$WORK/Sources" 2>/dev/null ||
+	die "cannot read the $SUITE Sources index"
+grep -q " $sum [0-9]* $(basename "$orig")\$" "$WORK/Sources" ||
 	die "$(basename "$orig") does not match the $SUITE Sources index"
 mkdir -p "$WORK/src"
 tar -xf "$orig" -C "$WORK/src" --strip-components=1

@@ -10,7 +10,10 @@
  *                          it made, how many returned something other than expected, how
  *                          many mappings it has and how many signals it handled:
  *                          GUEST-CHECKER pid=P iter=N calls=N bad=N maps=N signals=N
- *                          [first=WHAT]
+ *                          cpus=MASK [first=WHAT]
+ *                          With more than one CPU allowed, its main thread is moved to the
+ *                          next CPU at every signal (mid-injection too); MASK: the CPUs it
+ *                          was seen on.
  *   lab-checker time TAG CMD...  runs CMD and prints how long it took in guest time:
  *                          GUEST-TIME tag=TAG ns=N status=S (the benchmark's crun side)
  *   lab-checker victim MS  a process whose second thread ends it (exit_group) after MS ms
@@ -27,6 +30,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -148,12 +152,46 @@ static void on_usr1(int sig)
 	signals++;
 }
 
+/* The CPUs the checker may run on (its affinity at start) and those its main thread was
+ * seen on. With more than one, the signaller moves the main thread to the next CPU at each
+ * signal: it migrates at any point, also in the middle of a chain the monitor injects. */
+static cpu_set_t allowed;
+static volatile unsigned long long cpus_seen; /* bit N: ran on CPU N (N < 64) */
+
+static void note_cpu(void)
+{
+	int cpu = sched_getcpu();
+	if (cpu >= 0 && cpu < 64)
+		cpus_seen |= 1ull << cpu;
+}
+
+static void move_main_thread(void)
+{
+	static int last = -1;
+	int n = CPU_COUNT(&allowed);
+	if (n < 2)
+		return;
+	for (int k = 1; k <= CPU_SETSIZE; k++) {
+		int cpu = (last + k) % CPU_SETSIZE;
+		if (CPU_ISSET(cpu, &allowed)) {
+			cpu_set_t one;
+			CPU_ZERO(&one);
+			CPU_SET(cpu, &one);
+			/* May fail while a CPU is offline: the next signal tries the next one. */
+			(void)sched_setaffinity(main_tid, sizeof(one), &one);
+			last = cpu;
+			return;
+		}
+	}
+}
+
 static void *signaller(void *arg)
 {
 	(void)arg;
 	for (;;) {
 		struct timespec t = {0, 50000000};
 		nanosleep(&t, NULL);
+		move_main_thread();
 		syscall(SYS_tgkill, getpid(), main_tid, SIGUSR1);
 	}
 	return NULL;
@@ -182,6 +220,8 @@ static int cmd_check(void)
 	sa.sa_handler = on_usr1;
 	sa.sa_flags = SA_RESTART;
 	main_tid = (pid_t)syscall(SYS_gettid);
+	if (sched_getaffinity(0, sizeof(allowed), &allowed) < 0)
+		CPU_ZERO(&allowed);
 	if (sigaction(SIGUSR1, &sa, NULL) < 0 || pthread_create(&th, NULL, signaller, NULL) != 0) {
 		printf("GUEST-CHECKER-ERROR signals errno=%d\n", errno);
 		fflush(stdout);
@@ -193,6 +233,7 @@ static int cmd_check(void)
 		char msg[32];
 		int len = snprintf(msg, sizeof(msg), "msg-%llu", iter);
 
+		note_cpu();
 		expect(syscall(SYS_getpid) == pid, "getpid");
 		expect(registers_kept(pid), "registers");
 		expect(syscall(SYS_getppid) == ppid, "getppid");
@@ -217,8 +258,8 @@ static int cmd_check(void)
 		if (now_s() >= next) {
 			next += 2.0;
 			printf("GUEST-CHECKER pid=%d iter=%llu calls=%llu bad=%llu maps=%d "
-			       "signals=%llu%s%s\n",
-			       (int)pid, iter, calls, bad, count_maps(), signals,
+			       "signals=%llu cpus=0x%llx%s%s\n",
+			       (int)pid, iter, calls, bad, count_maps(), signals, cpus_seen,
 			       bad ? " first=" : "", bad ? first_bad : "");
 			fflush(stdout);
 		}
