@@ -88,9 +88,10 @@ struct machine {
 struct vm {
 	/* the guest's memory view */
 	struct ept ept;
-	uint64_t ept_mapped_limit; /* identity map built up to here; beyond, mapped on demand */
-	uint64_t sink_page_pa;     /* what the guest sees in place of the monitor's pages */
-	bool hidden;               /* the monitor's pages are out of the guest's view */
+	uint64_t ept_mapped_limit;    /* identity map built up to here; beyond, mapped on demand */
+	uint64_t sink_page_pa;        /* what the guest sees in place of the monitor's pages */
+	bool hidden;                  /* the monitor's pages are out of the guest's view */
+	struct mtrr_state guest_mtrr; /* the guest's MTRRs (vmx/mtrr_guest.c); EPT types follow */
 
 	/* introspection: the guest kernel's profile, if one was given and accepted */
 	bool profile_loaded;

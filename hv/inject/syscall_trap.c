@@ -121,7 +121,7 @@ int syscall_trap_arm(struct reply *r, int32_t tgid)
 		shadow = palloc_page();
 	if (shadow == NULL)
 		return reply_fail(r, PROTO_FAILED, "no memory for the shadow page");
-	if (!mtrr_range_type(&machine.mtrr, pa, PAGE_SIZE_4K, &page_memtype))
+	if (!mtrr_range_type(&vm.guest_mtrr, pa, PAGE_SIZE_4K, &page_memtype))
 		page_memtype = MEMTYPE_WB;
 
 	page_gpa = pa;

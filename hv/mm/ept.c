@@ -118,6 +118,41 @@ int ept_map(struct ept *e, uint64_t gpa, uint64_t hpa, uint64_t size, uint64_t p
 	return map_level(e, e->pml4, EPT_LEVELS - 1, gpa, hpa, size, leaf_bits);
 }
 
+static uint64_t retype_level(struct ept *e, uint64_t *table, unsigned int level, uint64_t lo,
+			     uint64_t hi, uint8_t (*type_of)(void *, uint64_t, uint64_t), void *ctx,
+			     uint64_t table_base)
+{
+	uint64_t span = level_span(level);
+	uint64_t changed = 0;
+	for (unsigned int i = 0; i < EPT_ENTRIES; i++) {
+		uint64_t base = table_base + (uint64_t)i * span;
+		if (base >= hi || base + span <= lo || !present(table[i]))
+			continue;
+		if (level == 0 || (table[i] & EPT_LARGE_PAGE)) {
+			if ((table[i] & EPT_ADDR_MASK & ~(span - 1)) != base)
+				continue; /* not identity: the sink, a shadow */
+			uint64_t mt = (uint64_t)(type_of(ctx, base, span) & 7u) << EPT_MT_SHIFT;
+			if ((table[i] & EPT_MT_MASK) != mt) {
+				table[i] = (table[i] & ~EPT_MT_MASK) | mt;
+				changed++;
+			}
+			continue;
+		}
+		changed += retype_level(e, table_of(e, table[i]), level - 1, lo, hi, type_of, ctx,
+					base);
+	}
+	return changed;
+}
+
+uint64_t ept_retype_identity(struct ept *e, uint64_t gpa, uint64_t size,
+			     uint8_t (*type_of)(void *ctx, uint64_t pa, uint64_t span), void *ctx)
+{
+	if (size == 0 || gpa >= EPT_GPA_LIMIT)
+		return 0;
+	uint64_t hi = size > EPT_GPA_LIMIT - gpa ? EPT_GPA_LIMIT : gpa + size;
+	return retype_level(e, e->pml4, EPT_LEVELS - 1, gpa, hi, type_of, ctx, 0);
+}
+
 bool ept_translate(const struct ept *e, uint64_t gpa, uint64_t *hpa, uint64_t *leaf,
 		   uint64_t *page_size)
 {

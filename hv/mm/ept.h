@@ -42,6 +42,16 @@ int ept_init(struct ept *e, const struct ept_alloc *alloc, bool allow_1g);
 int ept_map(struct ept *e, uint64_t gpa, uint64_t hpa, uint64_t size, uint64_t perms,
 	    uint8_t memtype);
 
+/*
+ * Sets the memory type of every present identity leaf (host address == guest address) that
+ * [gpa, gpa + size) touches, to type_of(ctx, leaf start, leaf size); other leaves (the
+ * monitor's sink, a shadow page) and absent entries stay as they are. Splits nothing and
+ * allocates nothing: a large leaf whose range has no single type is given the type_of's
+ * answer for all of it (the caller makes that UC). Returns the leaves changed.
+ */
+uint64_t ept_retype_identity(struct ept *e, uint64_t gpa, uint64_t size,
+			     uint8_t (*type_of)(void *ctx, uint64_t pa, uint64_t span), void *ctx);
+
 /* Walk to the leaf for gpa. Returns false if not present; else the host-physical address,
  * the leaf entry and the page size it maps. */
 bool ept_translate(const struct ept *e, uint64_t gpa, uint64_t *hpa, uint64_t *leaf,

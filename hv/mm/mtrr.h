@@ -15,6 +15,7 @@
 #define MTRR_MAX_VARIABLE 32u
 
 struct mtrr_state {
+	uint64_t cap;       /* IA32_MTRRCAP */
 	bool enabled;       /* IA32_MTRR_DEF_TYPE.E */
 	bool fixed_enabled; /* IA32_MTRR_DEF_TYPE.FE (and fixed MTRRs supported) */
 	uint8_t default_type;
@@ -27,6 +28,24 @@ struct mtrr_state {
 
 /* Read the MTRR MSRs of this CPU (core only). */
 void mtrr_read(struct mtrr_state *st, unsigned int maxphyaddr);
+
+/*
+ * The guest's view of the MTRRs (vmx/exit_mtrr.c): with EPT the guest's accesses take their
+ * type from EPT, not from the MTRRs (SDM 28.2.6.2), so the guest's MTRR writes go to this
+ * copy and from it into the EPT memory types; the processor's MTRRs, which type the
+ * monitor's own accesses, keep the firmware's values.
+ *
+ * mtrr_msr_read: the copy's value of an MTRR MSR; false if msr is not one this processor has.
+ * mtrr_msr_write: the value checked as the processor checks it (SDM 11.11.2: types 0, 1, 4,
+ * 5, 6; reserved bits 0) and stored. Returns MTRR_WRITE_BAD (the guest gets #GP) or
+ * MTRR_WRITE_OK with [*lo, *hi) the physical range whose type may have changed (empty when
+ * the value is the same).
+ */
+enum mtrr_write_result { MTRR_WRITE_OK, MTRR_WRITE_BAD };
+bool mtrr_msr_read(const struct mtrr_state *st, uint32_t msr, uint64_t *value);
+enum mtrr_write_result mtrr_msr_write(struct mtrr_state *st, uint32_t msr, uint64_t value,
+				      uint64_t *lo, uint64_t *hi);
+bool mtrr_is_msr(uint32_t msr);
 
 /*
  * The memory type of the naturally aligned range [pa, pa + size) (size a power of two,

@@ -48,9 +48,9 @@ static const struct ept_alloc core_ept_alloc = {
 static int map_identity_chunk(uint64_t pa, uint64_t size)
 {
 	uint8_t type;
-	if (size == PAGE_SIZE_4K || mtrr_range_type(&machine.mtrr, pa, size, &type)) {
+	if (size == PAGE_SIZE_4K || mtrr_range_type(&vm.guest_mtrr, pa, size, &type)) {
 		if (size == PAGE_SIZE_4K)
-			mtrr_range_type(&machine.mtrr, pa, size, &type);
+			mtrr_range_type(&vm.guest_mtrr, pa, size, &type);
 		return ept_map(&vm.ept, pa, pa, size, EPT_RWX, type);
 	}
 	uint64_t sub = size / 512;
@@ -64,6 +64,8 @@ static int map_identity_chunk(uint64_t pa, uint64_t size)
 
 int ept_setup(void)
 {
+	/* The guest starts with the firmware's MTRRs; its writes change only this copy. */
+	vm.guest_mtrr = machine.mtrr;
 	bool allow_1g = (machine.caps.ept_vpid & VMX_EPT_1GB_PAGE_BIT) != 0;
 	if (ept_init(&vm.ept, &core_ept_alloc, allow_1g) != EPT_OK)
 		return start_fail(HV_START_NO_MEMORY, "no memory for the EPT root");
@@ -90,7 +92,7 @@ int ept_setup(void)
 	for (uint64_t off = 0; off < machine.core_size; off += PAGE_SIZE_4K) {
 		uint64_t pa = machine.core_base + off;
 		uint8_t type;
-		if (!mtrr_range_type(&machine.mtrr, pa, PAGE_SIZE_4K, &type) ||
+		if (!mtrr_range_type(&vm.guest_mtrr, pa, PAGE_SIZE_4K, &type) ||
 		    ept_map(&vm.ept, pa, pa, PAGE_SIZE_4K, EPT_RWX, type) != EPT_OK)
 			return start_fail(HV_START_NO_MEMORY,
 					  "out of memory preparing to hide the monitor");

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include "vmx/msr_policy.h"
 
+#include "mm/mtrr.h"
 #include "x86/cpu.h"
 #include "x86/msr.h"
 
@@ -52,6 +53,17 @@ static const struct msr_policy policy[] = {
 	 * (tsc.c): Linux arms it at every timer tick, and with offset 0 it needs nothing. */
 	{MSR_IA32_VMX_BASIC, 0x491u, refuse_read, 0,
 	 "a CPU without VMX (what CPUID shows) has no VMX capability MSRs"},
+	{MSR_IA32_MTRR_PHYSBASE0, MSR_IA32_MTRR_PHYSBASE0 + 2 * MTRR_MAX_VARIABLE - 1,
+	 mtrr_guest_read, mtrr_guest_write,
+	 "the guest's MTRRs type its memory through EPT; the processor's type the monitor's"},
+	{MSR_IA32_MTRR_FIX64K_00000, MSR_IA32_MTRR_FIX64K_00000, mtrr_guest_read, mtrr_guest_write,
+	 "fixed-range MTRR: the guest's copy"},
+	{MSR_IA32_MTRR_FIX16K_80000, MSR_IA32_MTRR_FIX16K_A0000, mtrr_guest_read, mtrr_guest_write,
+	 "fixed-range MTRRs: the guest's copy"},
+	{MSR_IA32_MTRR_FIX4K_C0000, MSR_IA32_MTRR_FIX4K_C0000 + 7, mtrr_guest_read,
+	 mtrr_guest_write, "fixed-range MTRRs: the guest's copy"},
+	{MSR_IA32_MTRR_DEF_TYPE, MSR_IA32_MTRR_DEF_TYPE, mtrr_guest_read, mtrr_guest_write,
+	 "MTRR default type: the guest's copy"},
 	{MSR_IA32_DS_AREA, MSR_IA32_DS_AREA, 0, refuse_write,
 	 "no Debug Store (hidden in CPUID): BTS/PEBS records would be written through the "
 	 "monitor's page tables by a counter still running at a VM exit"},

@@ -42,6 +42,10 @@ void msr_policy_intercept(uint8_t *bitmap, uint32_t msr, bool read, bool write);
 enum msr_result apic_base_write(struct vcpu *v, uint32_t msr, uint64_t value);
 enum msr_result misc_enable_write(struct vcpu *v, uint32_t msr, uint64_t value);
 
+/* The guest's MTRRs (mtrr_guest.c): a copy that types the guest's memory through EPT. */
+enum msr_result mtrr_guest_read(struct vcpu *v, uint32_t msr, uint64_t *value);
+enum msr_result mtrr_guest_write(struct vcpu *v, uint32_t msr, uint64_t value);
+
 /* The guest's view of the TSC (tsc.c): its writes to IA32_TSC and IA32_TSC_ADJUST change
  * only this vCPU's TSC offset, never the processor's TSC, which the monitor's own
  * deadlines use (DESIGN §3: a guest must not be able to rewind the monitor's clock). */

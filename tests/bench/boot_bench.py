@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Boot figures of the lab in Bochs, without and with the monitor (not a test).
 
-    tests/bench/boot_bench.py --build DIR [--hvctl PATH] [--idle SEC]
+    tests/bench/boot_bench.py --build DIR [--hvctl PATH] [--idle SEC] [--cpus N --bochs PATH]
 
 Boots DIR/lab/disk-bare.img (Linux alone), then DIR/lab/disk.img (Linux under the
 monitor), one after the other (run-bochs.sh holds the machine-wide Bochs lock), and
@@ -11,7 +11,9 @@ prints:
   - idle VM exits per guest second: two `hvctl status --json` IDLE s (wall) apart
     while the guest only runs its heartbeat loop: d(exits_total)/d(uptime_ms)*1000,
     with the per-reason breakdown of the delta;
+  - the same per vCPU (with --cpus 2: the boot CPU, which polls the console, and the AP);
   - the wall time of each boot (Bochs start -> GUEST-INIT, -> GUEST-READY, whole run).
+With --cpus N both boots run on an N-CPU machine (the Bochs of tools/lab/build-bochs.sh).
 Exit status 1 when a boot failed (the figures that exist are still printed).
 """
 
@@ -37,10 +39,11 @@ def status_json(lab):
     raise LabError(f"no JSON in hvctl status --json: {out.strip()[:200]}")
 
 
-def boot(name, build, disk, rundir, hvctl, idle):
+def boot(name, build, disk, rundir, hvctl, idle, cpus=1, bochs=None):
     """One boot; returns a dict of figures (partial on failure, with 'error')."""
     r = {"name": name, "disk": disk}
-    lab = Lab(build, disk, rundir, hvctl=hvctl, timeout=BOOT_TIMEOUT + idle + 300, quiet=True)
+    lab = Lab(build, disk, rundir, hvctl=hvctl, timeout=BOOT_TIMEOUT + idle + 300, quiet=True,
+              cpus=cpus, bochs=bochs)
     t0 = time.time()
     try:
         lab.start()
@@ -92,6 +95,8 @@ def main():
     ap.add_argument("--hvctl", help="default: BUILD/hvctl")
     ap.add_argument("--idle", type=float, default=60.0,
                     help="wall seconds between the two status calls (default 60)")
+    ap.add_argument("--cpus", type=int, default=1, help="CPUs of the machine (default 1)")
+    ap.add_argument("--bochs", help="the Bochs binary (needed for --cpus 2)")
     a = ap.parse_args()
     build = os.path.abspath(a.build)
     hvctl = os.path.abspath(a.hvctl or os.path.join(build, "hvctl"))
@@ -102,9 +107,13 @@ def main():
             print(f"bench: missing {p} (make lab)", file=sys.stderr)
             return 1
 
-    bare = boot("bare", build, bare_disk, os.path.join(build, "bench", "bare"), None, a.idle)
-    mon = boot("monitor", build, mon_disk, os.path.join(build, "bench", "monitor"), hvctl, a.idle)
+    tag = f"-{a.cpus}cpu" if a.cpus != 1 else ""
+    bare = boot("bare", build, bare_disk, os.path.join(build, "bench", "bare" + tag), None, a.idle,
+                a.cpus, a.bochs)
+    mon = boot("monitor", build, mon_disk, os.path.join(build, "bench", "monitor" + tag), hvctl,
+               a.idle, a.cpus, a.bochs)
 
+    print(f"== {a.cpus} CPU(s)")
     print("== boot to /init, guest-measured (GUEST-INIT)")
     print(f"{'':24}{'bare':>16}{'monitor':>16}{'monitor/bare':>14}")
     for key, label in (("init_uptime_s", "uptime (s)"), ("init_tsc", "TSC")):
@@ -137,6 +146,11 @@ def main():
             if d:
                 print(f"  {k:28}{d:>10}  {d / d_ms * 1000 if d_ms > 0 else 0:>10.1f}/s"
                       f"  {100.0 * d / d_ex if d_ex else 0:5.1f}%")
+        v1, v2 = s1.get("vcpus", []), s2.get("vcpus", [])
+        for a1, a2 in zip(v1, v2):
+            d = a2["exits_total"] - a1["exits_total"]
+            print(f"  vcpu {a2['id']}{' (console)' if a2.get('console') else '':10}"
+                  f"{d:>10} exits  {d / d_ms * 1000 if d_ms > 0 else 0:>10.1f}/guest s")
         print(f"exits_total at boot end {s1['exits_total']} (first status call)")
     else:
         print("n/a" + (f" ({mon.get('error')})" if mon.get("error") else ""))

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Container-operation figures of the monitor in Bochs (prints, not a test).
 
-    tests/bench/ops_bench.py --build DIR [--hvctl PATH] [--repeat N]
+    tests/bench/ops_bench.py --build DIR [--hvctl PATH] [--repeat N] [--cpus N --bochs PATH]
 
 One boot of DIR/lab/disk.img, then, all in that run:
   - idle: VM exits per guest second with nothing pending (two `status --json`, three
@@ -14,6 +14,8 @@ One boot of DIR/lab/disk.img, then, all in that run:
   - the same operation done by crun inside the guest (pause, resume, exec): guest time
     as the guest measures it (lab-checker time) and VM exits over that window less the
     idle rate, and the ratio monitor / crun.
+With --cpus N the machine has N CPUs (the Bochs of tools/lab/build-bochs.sh); the idle
+rate is then also given per vCPU.
 Exit status 1 when the boot failed (the figures that exist are still printed).
 """
 
@@ -51,6 +53,9 @@ def idle_rate(lab):
     dt = (s2["uptime_ms"] - s1["uptime_ms"]) / 1000.0
     by = {k: s2["exits"].get(k, 0) - s1["exits"].get(k, 0) for k in s2["exits"]}
     print(f"idle, nothing pending: {d / dt:.1f} exits per guest second over {dt:.1f} s")
+    for a1, a2 in zip(s1.get("vcpus", []), s2.get("vcpus", [])):
+        print(f"    vcpu {a2['id']}{' (console)' if a2.get('console') else ''}: "
+              f"{(a2['exits_total'] - a1['exits_total']) / dt:.1f} exits per guest second")
     for k, v in sorted(by.items(), key=lambda kv: -kv[1]):
         if v:
             print(f"    {k:24s} {v / dt:10.1f}/s  {100.0 * v / max(d, 1):5.1f} %")
@@ -145,11 +150,16 @@ def main():
     ap.add_argument("--build", required=True)
     ap.add_argument("--hvctl")
     ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--cpus", type=int, default=1, help="CPUs of the machine (default 1)")
+    ap.add_argument("--bochs", help="the Bochs binary (needed for --cpus 2)")
     a = ap.parse_args()
     build = os.path.abspath(a.build)
     hvctl = os.path.abspath(a.hvctl or os.path.join(build, "hvctl"))
-    lab = Lab(build, os.path.join(build, "lab", "disk.img"), os.path.join(build, "bench", "ops"),
-              hvctl=hvctl, timeout=3000, quiet=True)
+    tag = f"-{a.cpus}cpu" if a.cpus != 1 else ""
+    lab = Lab(build, os.path.join(build, "lab", "disk.img"),
+              os.path.join(build, "bench", "ops" + tag), hvctl=hvctl, timeout=3000, quiet=True,
+              cpus=a.cpus, bochs=a.bochs)
+    print(f"== {a.cpus} CPU(s)")
     ok = False
     try:
         lab.start()

@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/cpus.h"
+#include "core/log.h"
 #include "vmx/exit_handlers.h"
 #include "vmx/vmx.h"
 
@@ -35,6 +37,18 @@ void vmx_stop_guest(struct vcpu *v, const char *fmt, ...)
 	va_end(ap);
 	v->guest_stopped = true;
 	fake_vmx.stops++;
+}
+
+bool cpus_invept_all(struct vcpu *self, char *why, size_t cap)
+{
+	(void)self, (void)why, (void)cap;
+	fake_vmx.invept_all++;
+	return true;
+}
+
+void log_printf(const char *fmt, ...)
+{
+	(void)fmt;
 }
 
 void handle_unexpected(struct vcpu *v)

@@ -4,9 +4,10 @@
 #define TESTS_UNIT_FAKE_VMX_H
 
 struct fake_vmx_calls {
-	int gp;       /* vmx_inject_gp0 */
-	int advances; /* vmx_advance_rip */
-	int stops;    /* vmx_stop_guest */
+	int gp;         /* vmx_inject_gp0 */
+	int advances;   /* vmx_advance_rip */
+	int stops;      /* vmx_stop_guest */
+	int invept_all; /* cpus_invept_all */
 	char stop_reason[160];
 };
 extern struct fake_vmx_calls fake_vmx;
