@@ -76,6 +76,7 @@ struct machine {
 	struct vmx_caps caps;
 	uint32_t secondary_controls; /* as enabled in every VMCS */
 	bool tsc_deadline;           /* the TSC-deadline timer exists (CPUID.1:ECX[24]) */
+	uint64_t xcr0_supported;     /* XCR0 bits the processor supports (CPUID.0DH.0) */
 	struct mtrr_state mtrr;
 
 	/* host state shared by every CPU */

@@ -25,6 +25,8 @@ static inline bool present(uint64_t entry)
 
 static uint64_t *alloc_table(struct ept *e, uint64_t *pa)
 {
+	if (e->table_pages_max != 0 && e->table_pages >= e->table_pages_max)
+		return NULL;
 	uint64_t *t = e->alloc->alloc_page(e->alloc->ctx);
 	if (t == NULL)
 		return NULL;
@@ -43,6 +45,7 @@ int ept_init(struct ept *e, const struct ept_alloc *alloc, bool allow_1g)
 	e->alloc = alloc;
 	e->allow_1g = allow_1g;
 	e->table_pages = 0;
+	e->table_pages_max = 0;
 	e->pml4 = alloc_table(e, &e->pml4_pa);
 	return e->pml4 ? EPT_OK : EPT_NO_MEMORY;
 }

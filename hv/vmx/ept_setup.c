@@ -8,6 +8,7 @@
 #include "core/log.h"
 #include "core/monitor.h"
 #include "lib/fmt.h"
+#include "lib/string.h"
 #include "mm/palloc.h"
 #include "vmx/vmx.h"
 #include "x86/ept.h"
@@ -19,10 +20,28 @@
 #define IDENTITY_MIN_LIMIT      (4ull << 30)   /* always cover the 32-bit MMIO hole */
 #define IDENTITY_MAX_LIMIT      (512ull << 30) /* more is mapped on first touch */
 
+/* After start-up, EPT table pages come from a pool taken from the heap once (on-demand growth
+ * and splits): touching addresses beyond the identity map, the guest can use up the pool,
+ * never the monitor's heap, and each change that finds the pool empty fails cleanly. */
+#define EPT_GROWTH_PAGES 512u
+static uint8_t *growth_pool;
+static uint32_t growth_used;
+
 static void *alloc_page_cb(void *ctx)
 {
 	(void)ctx;
-	return palloc_page();
+	if (growth_pool == NULL)
+		return palloc_page();
+	if (growth_used == EPT_GROWTH_PAGES)
+		return NULL;
+	uint8_t *page = growth_pool + (uint64_t)growth_used++ * PAGE_SIZE_4K;
+	memset(page, 0, PAGE_SIZE_4K);
+	return page;
+}
+
+bool ept_growth_exhausted(void)
+{
+	return growth_pool != NULL && growth_used == EPT_GROWTH_PAGES;
 }
 
 static uint64_t virt_to_phys_cb(void *ctx, const void *va)
@@ -102,6 +121,10 @@ int ept_setup(void)
 	if (sink == NULL)
 		return start_fail(HV_START_NO_MEMORY, "no memory for the sink page");
 	vm.sink_page_pa = (uint64_t)(uintptr_t)sink;
+
+	growth_pool = palloc_pages(EPT_GROWTH_PAGES);
+	if (growth_pool == NULL)
+		return start_fail(HV_START_NO_MEMORY, "no memory for the EPT growth pool");
 	return HV_START_OK;
 }
 
@@ -166,8 +189,14 @@ int ept_change(uint64_t gpa, uint64_t hpa, uint64_t size, uint64_t perms, uint8_
 bool ept_map_on_demand(uint64_t gpa)
 {
 	uint64_t hpa, leaf, size;
-	if (ept_translate(&vm.ept, gpa, &hpa, &leaf, &size))
-		return false; /* mapped already: a permission problem, not ours to fix */
+	if (ept_translate(&vm.ept, gpa, &hpa, &leaf, &size)) {
+		/* Mapped since this CPU's access faulted: another CPU's fault on the same chunk,
+		 * handled first (exits run one at a time). Else a permission problem, not ours. */
+		if (hpa != gpa || (leaf & EPT_RWX) != EPT_RWX)
+			return false;
+		ept_invalidate_local();
+		return true;
+	}
 	if (gpa >= (1ull << machine.maxphyaddr))
 		return false;
 	uint64_t chunk = gpa & ~(PAGE_SIZE_2M - 1);

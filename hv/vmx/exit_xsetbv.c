@@ -5,6 +5,7 @@
  * here would fault in the monitor (SDM Vol. 2C XSETBV: #GP if ECX != 0, bit 0 clear, YMM
  * without SSE, or a bit the processor does not support).
  */
+#include "core/monitor.h"
 #include "vmx/exit_handlers.h"
 #include "vmx/vmx.h"
 #include "x86/cr.h"
@@ -14,8 +15,7 @@ void handle_xsetbv(struct vcpu *v)
 	struct guest_regs *r = v->regs;
 	uint32_t index = (uint32_t)r->rcx;
 	uint64_t value = ((r->rdx & 0xFFFFFFFFull) << 32) | (r->rax & 0xFFFFFFFFull);
-	struct cpuid_regs supported = cpuid_count(0xD, 0);
-	uint64_t supported_mask = ((uint64_t)supported.edx << 32) | supported.eax;
+	uint64_t supported_mask = machine.xcr0_supported; /* read once at start */
 
 	/* SDM Vol. 1 13.3: MPX bits 3 and 4 together; AVX-512 bits 7:5 all or none, and
 	 * only with YMM; AMX bits 17 and 18 together. */

@@ -40,6 +40,16 @@ enum msr_result misc_enable_write(struct vcpu *v, uint32_t msr, uint64_t value)
 	return MSR_DONE;
 }
 
+/*
+ * Not in the table, and why that is safe:
+ *   IA32_DEBUGCTL (LBR, BTF, BTS): saved at each exit and loaded at each entry (the debug
+ *     controls, vmcs_setup.c), and cleared at every VM exit (SDM Vol. 3C 27.5.1 "Loading
+ *     Host Control Registers, Debug Registers, MSRs"): no branch of the monitor is ever
+ *     recorded, and BTS has nowhere to write without IA32_DS_AREA (refused below);
+ *   the performance counters (IA32_PERF_GLOBAL_CTRL, PERFEVTSELx, PMCx, FIXED_CTR*): they
+ *     count events of the monitor too while enabled, but write no memory (PEBS needs the
+ *     DS area, refused) and record no address.
+ */
 static const struct msr_policy policy[] = {
 	{MSR_IA32_APIC_BASE, MSR_IA32_APIC_BASE, 0, apic_base_write,
 	 "the APIC page must not move (onto monitor memory)"},

@@ -54,6 +54,7 @@ uint8_t console_port_guest_view(uint16_t port);
 int ept_setup(void);
 void ept_hide_monitor(void);
 bool ept_map_on_demand(uint64_t gpa);
+bool ept_growth_exhausted(void); /* the pool for EPT changes after start is used up */
 bool ept_monitor_hidden(void);
 /* INVEPT on this CPU only: enough after a change that only loosens (core/cpus.h). */
 void ept_invalidate_local(void);

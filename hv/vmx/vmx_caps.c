@@ -45,6 +45,10 @@ int vmx_read_caps(void)
 	/* Not VMX, but read once here with the rest: tsc.c may touch IA32_TSC_DEADLINE only
 	 * where it exists (SDM Vol. 3A 11.5.4.1). */
 	machine.tsc_deadline = (cpuid_count(1, 0).ecx & CPUID_1_ECX_TSC_DEADLINE) != 0;
+	/* The XCR0 bits XSETBV may set (SDM Vol. 1 13.3: CPUID.(EAX=0DH,ECX=0):EDX:EAX), read
+	 * once: later CPUID answers do not change what the monitor accepts. */
+	struct cpuid_regs xsave = cpuid_count(0xD, 0);
+	machine.xcr0_supported = ((uint64_t)xsave.edx << 32) | xsave.eax;
 	c->basic = rdmsr(MSR_IA32_VMX_BASIC);
 	c->misc = rdmsr(MSR_IA32_VMX_MISC);
 	c->cr0_fixed0 = rdmsr(MSR_IA32_VMX_CR0_FIXED0);

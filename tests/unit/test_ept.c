@@ -180,6 +180,23 @@ static void test_pointer_has_wb_and_four_level_walk(void **state)
 	assert_int_equal(eptp & ~0xfffull, e.pml4_pa);
 }
 
+static void test_table_page_bound_stops_growth_and_is_reported(void **state)
+{
+	(void)state;
+	assert_int_equal(ept_map(&e, 0, 0, 1ull << 30, EPT_RWX, MEMTYPE_WB), EPT_OK);
+	e.table_pages_max = e.table_pages + 1; /* one more table page, then no more */
+	/* A 2 MiB page in a new 1 GiB region: one PD page. */
+	assert_int_equal(ept_map(&e, 5ull << 30, 5ull << 30, 2ull << 20, EPT_RWX, MEMTYPE_UC),
+			 EPT_OK);
+	uint32_t used = e.table_pages;
+	assert_int_equal(ept_map(&e, 7ull << 30, 7ull << 30, 2ull << 20, EPT_RWX, MEMTYPE_UC),
+			 EPT_NO_MEMORY);
+	assert_int_equal(e.table_pages, used);
+	uint64_t hpa, leaf, size;
+	assert_false(ept_translate(&e, 7ull << 30, &hpa, &leaf, &size));
+	assert_true(ept_translate(&e, 5ull << 30, &hpa, &leaf, &size)); /* the first one stays */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -199,6 +216,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_bad_arguments_are_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_out_of_memory_is_reported_not_crashed, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_table_page_bound_stops_growth_and_is_reported,
+						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pointer_has_wb_and_four_level_walk, setup,
 						teardown),
 	};
