@@ -159,19 +159,18 @@ static void status_json(struct reply *r, const struct vcpu *v)
 			     k ? "," : "", each->id, each == v ? "true" : "false",
 			     (unsigned long long)each->exits_total);
 		exits_json(r, each->exits_by_reason, each->exits_unknown_reason);
-		reply_printf(r,
-			     "},\"inits\":%llu,\"init_echoes_ignored\":%llu,\"sipis\":%llu,"
-			     "\"sipi_vector\":%u,\"apic_id\":%u,\"x2apic_id\":%u,"
-			     "\"wait_for_sipi\":%s,\"kicks\":%llu,\"stopped\":%s}",
-			     (unsigned long long)each->inits,
-			     (unsigned long long)each->init_echoes_ignored,
-			     (unsigned long long)each->sipis, each->sipi_vector, each->xapic_id,
-			     each->x2apic_id,
-			     __atomic_load_n(&each->wait_for_sipi, __ATOMIC_RELAXED) ? "true"
-										 : "false",
-			     (unsigned long long)__atomic_load_n(&each->kicks_sent,
-								 __ATOMIC_RELAXED),
-			     each->guest_stopped ? "true" : "false");
+		reply_printf(
+			r,
+			"},\"inits\":%llu,\"init_echoes_ignored\":%llu,\"sipis\":%llu,"
+			"\"sipi_vector\":%u,\"apic_id\":%u,\"x2apic_id\":%u,"
+			"\"wait_for_sipi\":%s,\"kicks\":%llu,\"stopped\":%s}",
+			(unsigned long long)each->inits,
+			(unsigned long long)each->init_echoes_ignored,
+			(unsigned long long)each->sipis, each->sipi_vector, each->xapic_id,
+			each->x2apic_id,
+			__atomic_load_n(&each->wait_for_sipi, __ATOMIC_RELAXED) ? "true" : "false",
+			(unsigned long long)__atomic_load_n(&each->kicks_sent, __ATOMIC_RELAXED),
+			each->guest_stopped ? "true" : "false");
 	}
 	reply_printf(r, "]");
 	char view[2 * UART_PORT_COUNT + 1];
@@ -181,6 +180,12 @@ static void status_json(struct reply *r, const struct vcpu *v)
 		     "\"guest_writes\":%llu,\"guest_string_io\":%llu}",
 		     machine.console_port, view, (unsigned long long)io_blocked_reads,
 		     (unsigned long long)io_blocked_writes, (unsigned long long)io_blocked_string);
+	reply_printf(r,
+		     ",\"sleep\":{\"pm1a_cnt\":%u,\"pm1b_cnt\":%u,\"sleep_control\":%u,"
+		     "\"s5_known\":%s,\"refused\":%llu}",
+		     machine.sleep.pm1_cnt[0], machine.sleep.pm1_cnt[1], machine.sleep.sleep_ctl,
+		     machine.sleep.s5_known ? "true" : "false",
+		     (unsigned long long)io_sleep_refused);
 	reply_printf(r,
 		     ",\"mem_used\":%llu,\"mem_total\":%llu,\"image_size\":%llu,"
 		     "\"console\":{\"port\":%u,\"rx_bytes\":%llu,\"tx_bytes\":%llu,"

@@ -87,6 +87,7 @@ static int copy_boot_info(const struct boot_info *bi)
 	machine.tsc_hz = bi->tsc_hz ? bi->tsc_hz : 1000000000ull;
 	machine.console_port = bi->console_port;
 	machine.console_baud = bi->console_baud;
+	machine.acpi_rsdp = bi->acpi_rsdp;
 	machine.mem_count = bi->mem_count;
 	memcpy(machine.mem, bi->mem, bi->mem_count * sizeof(bi->mem[0]));
 	if (machine.image_size >= machine.core_size)
@@ -190,6 +191,29 @@ static void compute_poll_periods(void)
 		machine.preemption_timer_value_busy = 0xFFFFFFFFull;
 }
 
+static bool read_phys(void *ctx, uint64_t pa, void *buf, uint32_t len)
+{
+	(void)ctx;
+	/* Identity-mapped, below the host page tables' limit (hostpt_build covers RAM and 4 GiB,
+	 * where firmware puts its ACPI tables). */
+	memcpy(buf, (const void *)(uintptr_t)pa, len);
+	return true;
+}
+
+/* Where the guest could put the platform to sleep (exit_io.c refuses S1-S4). Not finding
+ * them is not an error: a platform without ACPI sleep has nothing to refuse. */
+static int step_acpi_sleep(void)
+{
+	if (!acpi_sleep_find(read_phys, 0, machine.acpi_rsdp, &machine.sleep))
+		log_printf("ctrvisor: no ACPI sleep registers (%s)\r\n", machine.sleep.error);
+	else
+		log_printf(
+			"ctrvisor: ACPI sleep: PM1a 0x%x PM1b 0x%x sleep control 0x%x, S5 %s\r\n",
+			machine.sleep.pm1_cnt[0], machine.sleep.pm1_cnt[1], machine.sleep.sleep_ctl,
+			machine.sleep.s5_known ? "known" : "unknown");
+	return HV_START_OK;
+}
+
 /* Steps before VMXON: each either succeeds or leaves the machine as it found it. */
 static const struct {
 	const char *name;
@@ -198,6 +222,7 @@ static const struct {
 	{"vmx-support", vmx_check_support},
 	{"vmx-capabilities", vmx_read_caps},
 	{"host-paging", step_host_paging},
+	{"acpi-sleep", step_acpi_sleep},
 	{"ept", ept_setup},
 };
 

@@ -10,6 +10,7 @@
 #include "core/vcpu.h"
 #include "mm/ept.h"
 #include "mm/mtrr.h"
+#include "platform/acpi_sleep.h"
 #include "vmi/profile.h"
 
 #define HV_MAGIC_PREFIX "CTRVISOR-CORE-MAGIC:"
@@ -67,6 +68,7 @@ struct machine {
 	uint64_t tsc_hz;
 	uint16_t console_port;
 	uint32_t console_baud;
+	uint64_t acpi_rsdp; /* 0: none found */
 	uint32_t mem_count;
 	struct boot_mem_range mem[BOOT_MEM_MAX];
 
@@ -78,6 +80,7 @@ struct machine {
 	bool tsc_deadline;           /* the TSC-deadline timer exists (CPUID.1:ECX[24]) */
 	uint64_t xcr0_supported;     /* XCR0 bits the processor supports (CPUID.0DH.0) */
 	struct mtrr_state mtrr;
+	struct acpi_sleep sleep; /* the platform's sleep registers (exit_io.c refuses S1-S4) */
 
 	/* host state shared by every CPU */
 	uint64_t host_cr3;

@@ -183,7 +183,7 @@ static int setup_host_state(struct vcpu *v)
 /* ---------------------------------------------------------------- controls */
 
 /* SDM 24.6.4 "I/O-Bitmap Addresses": A covers ports 0-0x7FFF, B 0x8000-0xFFFF; a set bit
- * makes an access to that port exit. We set the console UART's ports only. */
+ * makes an access to that port exit: the ports exit_io.c names. */
 static int setup_io_bitmaps(void)
 {
 	/* One pair for every CPU: built by the boot CPU, read-only after. */
@@ -197,11 +197,7 @@ static int setup_io_bitmaps(void)
 	b = palloc_page();
 	if (a == NULL || b == NULL)
 		return start_fail(HV_START_NO_MEMORY, "no memory for the I/O bitmaps");
-	for (uint32_t p = machine.console_port; p < machine.console_port + UART_PORT_COUNT; p++) {
-		uint8_t *bm = p < 0x8000 ? a : b;
-		uint32_t bit = p & 0x7FFF;
-		bm[bit / 8] |= (uint8_t)(1u << (bit % 8));
-	}
+	io_policy_fill_bitmaps(a, b);
 	vmwrite(IO_BITMAP_A, (uint64_t)(uintptr_t)a);
 	vmwrite(IO_BITMAP_B, (uint64_t)(uintptr_t)b);
 	return HV_START_OK;

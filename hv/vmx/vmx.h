@@ -46,9 +46,10 @@ void vmx_queue_pending_nmi(struct vcpu *v);
 void vmx_stop_guest(struct vcpu *v, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void vmx_dump_guest_state(struct vcpu *v);
 
-/* The console UART's ports as the guest sees them (vmx/exit_io.c) */
-extern uint64_t io_blocked_reads, io_blocked_writes, io_blocked_string;
+/* The ports that exit and what the guest gets there (vmx/exit_io.c) */
+extern uint64_t io_blocked_reads, io_blocked_writes, io_blocked_string, io_sleep_refused;
 uint8_t console_port_guest_view(uint16_t port);
+void io_policy_fill_bitmaps(uint8_t *bitmap_a, uint8_t *bitmap_b);
 
 /* EPT identity map and hiding the monitor (vmx/ept_setup.c) */
 int ept_setup(void);

@@ -130,6 +130,35 @@ static inline void outb(uint16_t port, uint8_t v)
 	__asm__ volatile("outb %0, %1" ::"a"(v), "Nd"(port));
 }
 
+/* An I/O access of 1, 2 or 4 bytes (SDM Vol. 2A IN, Vol. 2B OUT), for exits that pass a
+ * guest's access on. */
+static inline uint32_t io_in(uint16_t port, unsigned int size)
+{
+	uint32_t v = 0;
+	if (size == 1) {
+		uint8_t b;
+		__asm__ volatile("inb %1, %0" : "=a"(b) : "Nd"(port));
+		v = b;
+	} else if (size == 2) {
+		uint16_t w;
+		__asm__ volatile("inw %1, %0" : "=a"(w) : "Nd"(port));
+		v = w;
+	} else {
+		__asm__ volatile("inl %1, %0" : "=a"(v) : "Nd"(port));
+	}
+	return v;
+}
+
+static inline void io_out(uint16_t port, unsigned int size, uint32_t v)
+{
+	if (size == 1)
+		__asm__ volatile("outb %0, %1" ::"a"((uint8_t)v), "Nd"(port));
+	else if (size == 2)
+		__asm__ volatile("outw %0, %1" ::"a"((uint16_t)v), "Nd"(port));
+	else
+		__asm__ volatile("outl %0, %1" ::"a"(v), "Nd"(port));
+}
+
 /* Descriptor-table registers, SDM Vol. 3A 2.4 "Memory-Management Registers" */
 struct __attribute__((packed)) desc_ptr {
 	uint16_t limit;

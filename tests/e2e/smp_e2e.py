@@ -194,6 +194,41 @@ def check_wakeap(lab, st, mem, rundir):
             f"{ap['sipis']}; CPU 1 online again")
 
 
+def check_s3_fails_closed(lab, rundir):
+    """Last: the guest asks for S3 (echo mem > /sys/power/state with the lab's \\_S3). After
+    S3 the firmware would resume the guest at its waking vector without VMX, so the monitor
+    refuses the PM1 control write that enters it and stops the guest: the monitor reports
+    it with the SLP_TYP asked for, the guest prints nothing more, the console answers."""
+    st0 = boot_e2e.hvctl_json(lab, "status", "--json", timeout=60)
+    sl = st0.get("sleep", {})
+    need(sl.get("pm1a_cnt") and sl.get("s5_known"), f"monitor's sleep registers: {sl}")
+    req = os.path.join(rundir, "suspend-request")
+    with open(req, "w") as f:
+        f.write("mem\n")
+    since = lab.console_mark()
+    rc, out, err = lab.hvctl("cp", req, "tree:/suspend-request", timeout=300)
+    need(rc == 0, f"cp suspend-request -> {rc}: {short(err or out)}")
+    tried = lab.wait_console(r"GUEST-SUSPEND-TRY ", 60, since=since)
+    need("deep" in tried.line, f"Linux offers no S3: {tried.line}")
+    deadline = time.time() + 120
+    st = None
+    while time.time() < deadline:
+        st = boot_e2e.hvctl_json(lab, "status", "--json", timeout=60)
+        if st["guest"]["running"] is False or st.get("sleep", {}).get("refused"):
+            break
+        time.sleep(2)
+    need(st and st["sleep"]["refused"] == 1, f"sleep not refused: {st and st.get('sleep')}")
+    reason = st["guest"]["stop_reason"]
+    need(not st["guest"]["running"] and "SLP_TYP=1" in reason, f"guest: {st['guest']}")
+    mark = lab.console_mark()
+    time.sleep(10)
+    later = lab.find_console(r"GUEST-(HEARTBEAT|SUSPEND-RETURNED)", since=mark)
+    need(not later, f"the guest ran on after the refused S3: {later[0].line if later else ''}")
+    rc, out, err = lab.hvctl("version", timeout=30)
+    need(rc == 0, f"the console after the stop: {rc} {short(err or out)}")
+    return f"refused: {reason[:90]}...; no guest output for 10 s; console answers"
+
+
 def check_runs_on(lab):
     hb = lab.wait_console(HB, 60, since=lab.console_mark(), count=2)
     return f"two more heartbeats ({hb.line[:60]})"
@@ -254,6 +289,8 @@ def main():
             res.run("smp-ops-cp", ops_checks.check_cp, lab, rundir)
             res.run("smp-wakeap", check_wakeap, lab, st, mem, rundir)
             res.run("smp-runs-on", check_runs_on, lab)
+            # last: it stops the guest
+            res.run("smp-s3-fails-closed", check_s3_fails_closed, lab, rundir)
             if not lab.alive():
                 res.fail("lab-alive", "Bochs ended during the checks")
     except LabError as e:

@@ -5,9 +5,10 @@
  * whatever `cpu: count=` says. Run from startup.nsh before the kernel or hvboot.efi, this
  * installs the few tables Linux needs to find every CPU and keep the PC's legacy devices:
  *
- *   FACS, an empty DSDT, a FADT (PIIX4 PM1 blocks and PM timer, where the firmware put
- *   them; SMI_CMD = 0: already in ACPI mode) and a MADT (one Processor Local APIC per CPU
- *   that EFI_MP_SERVICES_PROTOCOL reports, the IO-APIC, ISA IRQ 0 -> GSI 2, the SCI).
+ *   FACS, a DSDT with only \_S3 and \_S5, a FADT (PIIX4 PM1 blocks and PM timer, where
+ *   the firmware put them; SMI_CMD = 0: already in ACPI mode) and a MADT (one Processor
+ *   Local APIC per CPU that EFI_MP_SERVICES_PROTOCOL reports, the IO-APIC, ISA IRQ 0 ->
+ *   GSI 2, the SCI).
  *
  * EFI_ACPI_TABLE_PROTOCOL (edk2's AcpiTableDxe) copies each table into ACPI reclaim (FACS:
  * ACPI NVS) memory below 4 GiB, computes its checksum, points the FADT at the FACS and
@@ -293,9 +294,20 @@ static EFI_STATUS install_fixed_tables(EFI_ACPI_TABLE_PROTOCOL *acpi, const stru
 	facs.length = sizeof(facs);
 	facs.version = 2;
 
-	/* An empty definition block: no devices, Linux falls back to its legacy probes. */
-	static struct acpi_header dsdt;
-	fill_header(&dsdt, "DSDT", sizeof(dsdt), 2);
+	/* A definition block with no devices (Linux falls back to its legacy probes), only the
+	 * sleep types of the PIIX4 PM1 control register, as Bochs's own BIOS tables give them
+	 * (S3: 1, S5: 0), so the guest can try S3 and power off (§7.4.2; AML §20.2.5.4-5):
+	 *   Name (_S3_, Package () {One, One, Zero, Zero})
+	 *   Name (_S5_, Package () {Zero, Zero, Zero, Zero})
+	 * NameOp, the name, PackageOp, PkgLength (6), NumElements (4), four data objects. */
+	static struct {
+		struct acpi_header header;
+		uint8_t aml[24];
+	} __attribute__((packed)) dsdt = {
+		.aml = {0x08, '_', 'S', '3', '_', 0x12, 0x06, 0x04, 0x01, 0x01, 0x00, 0x00,
+			0x08, '_', 'S', '5', '_', 0x12, 0x06, 0x04, 0x00, 0x00, 0x00, 0x00},
+	};
+	fill_header(&dsdt.header, "DSDT", sizeof(dsdt), 2);
 
 	static struct acpi_fadt fadt;
 	fill_header(&fadt.header, "FACP", sizeof(fadt), 4);
