@@ -4,4 +4,5 @@
 UNIT_TESTS += msr_policy
 UNIT_SRC_msr_policy := hv/vmx/msr_policy.c hv/vmx/tsc.c hv/vmx/exit_msr.c hv/vmx/mtrr_guest.c \
 	hv/mm/mtrr.c hv/mm/ept.c \
-	tests/unit/fake_vmcs.c tests/unit/fake_vmx.c
+	tests/unit/fake_vmcs.c tests/unit/fake_vmx.c \
+	tests/unit/guest_msr.c

@@ -12,6 +12,7 @@
 #include "core/monitor.h"
 #include "fake_vmcs.h"
 #include "fake_vmx.h"
+#include "guest_msr.h"
 #include "vmx/exit_handlers.h"
 #include "vmx/msr_policy.h"
 #include "vmx/vmx.h"
@@ -56,18 +57,12 @@ static bool bit(uint32_t msr, bool write)
 
 static void guest_wrmsr(uint32_t msr, uint64_t value)
 {
-	regs.rcx = msr;
-	regs.rax = (uint32_t)value;
-	regs.rdx = value >> 32;
-	handle_wrmsr(&vcpu);
+	guest_msr_write(&vcpu, msr, value);
 }
 
 static uint64_t guest_rdmsr(uint32_t msr)
 {
-	regs.rcx = msr;
-	regs.rax = regs.rdx = 0xDEAD;
-	handle_rdmsr(&vcpu);
-	return (regs.rdx << 32) | (uint32_t)regs.rax;
+	return guest_msr_read(&vcpu, msr);
 }
 
 static void test_bitmap_intercepts_what_the_table_names_and_nothing_else(void **state)

@@ -17,6 +17,7 @@
 #include "core/monitor.h"
 #include "fake_vmcs.h"
 #include "fake_vmx.h"
+#include "guest_msr.h"
 #include "mm/ept.h"
 #include "mm/mtrr.h"
 #include "vmx/exit_handlers.h"
@@ -114,17 +115,12 @@ static uint8_t ept_type(uint64_t gpa)
 
 static void guest_wrmsr(uint32_t msr, uint64_t value)
 {
-	regs.rcx = msr;
-	regs.rax = (uint32_t)value;
-	regs.rdx = value >> 32;
-	handle_wrmsr(&vcpu);
+	guest_msr_write(&vcpu, msr, value);
 }
 
 static uint64_t guest_rdmsr(uint32_t msr)
 {
-	regs.rcx = msr;
-	handle_rdmsr(&vcpu);
-	return (regs.rdx << 32) | (uint32_t)regs.rax;
+	return guest_msr_read(&vcpu, msr);
 }
 
 /* Variable range 1 = [base, base + size) of `type`. */
