@@ -182,9 +182,10 @@ static void status_json(struct reply *r, const struct vcpu *v)
 		     (unsigned long long)io_blocked_writes, (unsigned long long)io_blocked_string);
 	reply_printf(r,
 		     ",\"sleep\":{\"pm1a_cnt\":%u,\"pm1b_cnt\":%u,\"sleep_control\":%u,"
-		     "\"s5_known\":%s,\"refused\":%llu}",
+		     "\"s5_known\":%s,\"in_memory_unguarded\":%s,\"refused\":%llu}",
 		     machine.sleep.pm1_cnt[0], machine.sleep.pm1_cnt[1], machine.sleep.sleep_ctl,
 		     machine.sleep.s5_known ? "true" : "false",
+		     machine.sleep.in_memory ? "true" : "false",
 		     (unsigned long long)io_sleep_refused);
 	reply_printf(r,
 		     ",\"mem_used\":%llu,\"mem_total\":%llu,\"image_size\":%llu,"

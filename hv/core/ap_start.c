@@ -78,10 +78,12 @@ __attribute__((sysv_abi)) int hv_start_ap(uint32_t id, char *error, uint64_t cap
 			__atomic_store_n(&vm.nr_vcpus, id + 1u, __ATOMIC_SEQ_CST);
 			vcpu_enter_gate(v); /* waits if another CPU holds the others */
 			int launch = vmx_launch_context(ctx);
-			/* Only on failure: the guest resumed at ctx->rip otherwise. */
+			/* Only on failure: the guest resumed at ctx->rip otherwise. The slot
+			 * stays (another CPU may be reading it), out of the guest and stopped;
+			 * the loader boots nothing now. */
 			__atomic_store_n(&v->in_guest, 0u, __ATOMIC_SEQ_CST);
-			__atomic_store_n(&vm.nr_vcpus, id, __ATOMIC_SEQ_CST);
-			vm.vcpu[id] = NULL;
+			v->guest_stopped = true;
+			fmt_snprintf(v->stop_reason, sizeof(v->stop_reason), "VMLAUNCH failed");
 			start_fail(HV_START_LAUNCH_FAILED,
 				   "VMLAUNCH on CPU %u failed (%d, VM-instruction error %llu)", id,
 				   launch, (unsigned long long)vmread(VM_INSTRUCTION_ERROR));

@@ -11,8 +11,10 @@
 #include "x86/vmx_controls.h"
 
 /* The CPU holding the others, plus one; 0 when none does. Written only by that CPU, under
- * the exit lock; read by every vCPU at its entry gate. */
+ * the exit lock; read by every vCPU at its entry gate. hold_depth: how many holds it has
+ * not released (a stopped guest's hold is never released: a verb's hold nests in it). */
 static uint32_t holder;
+static uint32_t hold_depth;
 
 static uint32_t load(const uint32_t *p)
 {
@@ -98,61 +100,39 @@ static bool invept_done(struct vcpu *o)
 
 /* An NMI sent while another is still pending at the target merges with it (SDM Vol. 3A
  * 6.7.1 "Handling Multiple NMIs": one is held pending while NMIs are blocked): the target
- * would take one NMI for two kicks and later call a guest NMI a kick. So a CPU is kicked again only
- * once it took the previous kick, or when that kick is presumed lost (it hit the window between the
- * entry gate and VMRESUME, where it is spent in VMX root operation) after CPUS_KICK_LOST_MS. */
-#define CPUS_KICK_LOST_MS 100u
-
+ * would take one NMI for two kicks and later call a guest NMI a kick. So a CPU gets at most
+ * one kick at a time, and none while an earlier one is on its way. A kick that is lost (it
+ * lands between the entry gate and VMRESUME, or the guest disabled its local APIC) costs
+ * no answer: every vCPU leaves the guest at least every 10 ms by its preemption timer. */
 static bool kick_outstanding(struct vcpu *o)
 {
 	return __atomic_load_n(&o->kicks_taken, __ATOMIC_SEQ_CST) <
 	       __atomic_load_n(&o->kicks_sent, __ATOMIC_SEQ_CST);
 }
 
-/* Waits until every other vCPU answered, kicking the ones that have not; false (and
+/* Waits until every other vCPU answered, kicking the ones in the guest once; false (and
  * which CPU, in `why`) after CPUS_ANSWER_MS. */
 static bool wait_for_others(struct vcpu *self, answered_fn answered, const char *what, char *why,
 			    size_t cap)
 {
 	uint64_t start = now_ms();
-	uint64_t last_kick[HV_CPUS_MAX] = {0};
 	bool kicked[HV_CPUS_MAX] = {false};
 	for (;;) {
 		uint32_t n = __atomic_load_n(&vm.nr_vcpus, __ATOMIC_ACQUIRE);
 		uint32_t waiting = HV_CPUS_MAX;
-		uint64_t now = now_ms();
 		for (uint32_t k = 0; k < n; k++) {
 			struct vcpu *o = vm.vcpu[k];
 			if (o == self || answered(o))
 				continue;
 			waiting = k;
-			bool outstanding = kick_outstanding(o);
-			if (!kicked[k] && outstanding) {
-				/* A kick of an earlier request is on its way: it will do. */
-				kicked[k] = true;
-				last_kick[k] = now;
+			if (kicked[k] || kick_outstanding(o))
 				continue;
-			}
-			if (kicked[k] && (outstanding ? now - last_kick[k] < CPUS_KICK_LOST_MS
-						      : now - last_kick[k] < CPUS_REKICK_MS))
-				continue;
-			__atomic_add_fetch(&o->kicks_sent, 1, __ATOMIC_SEQ_CST);
-			if (!ipi_send_nmi(o)) {
-				/* The kick was not sent: it must not eat a guest NMI. */
-				__atomic_sub_fetch(&o->kicks_sent, 1, __ATOMIC_SEQ_CST);
-				fmt_snprintf(
-					why, cap,
-					"CPU %u cannot send an NMI to CPU %u (its local APIC is "
-					"disabled or busy) to %s",
-					self->id, k, what);
-				return false;
-			}
 			kicked[k] = true;
-			last_kick[k] = now;
+			(void)ipi_send_nmi(o, &o->kicks_sent); /* if not sent: its timer */
 		}
 		if (waiting == HV_CPUS_MAX)
 			return true;
-		if (now - start >= CPUS_ANSWER_MS) {
+		if (now_ms() - start >= CPUS_ANSWER_MS) {
 			fmt_snprintf(why, cap, "CPU %u did not answer within %u ms (to %s)",
 				     waiting, CPUS_ANSWER_MS, what);
 			return false;
@@ -175,15 +155,23 @@ bool cpus_invept_all(struct vcpu *self, char *why, size_t cap)
 
 bool cpus_hold_others(struct vcpu *self, char *why, size_t cap)
 {
-	store(&holder, self->id + 1u);
-	if (wait_for_others(self, out_of_guest, "stop running the guest", why, cap))
+	if (load(&holder) == self->id + 1u) {
+		hold_depth++; /* held already: they are out and stay out */
 		return true;
+	}
+	store(&holder, self->id + 1u);
+	if (wait_for_others(self, out_of_guest, "stop running the guest", why, cap)) {
+		hold_depth = 1;
+		return true;
+	}
 	store(&holder, 0);
 	return false;
 }
 
 void cpus_release_others(struct vcpu *self)
 {
-	if (load(&holder) == self->id + 1u)
+	if (load(&holder) != self->id + 1u || hold_depth == 0)
+		return;
+	if (--hold_depth == 0)
 		store(&holder, 0);
 }

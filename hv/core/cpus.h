@@ -17,8 +17,9 @@
  * each VM entry. The gate and the requester each write their own flag and then read the
  * other's, both sequentially consistent, so at least one of them sees the other: either the
  * entering vCPU sees the request (and acts on it, or waits) or the requester sees the vCPU
- * in the guest (and kicks it out with an NMI, again every millisecond until it answers:
- * an NMI that lands between the gate and VMRESUME is spent in VMX root operation).
+ * in the guest (and kicks it out with an NMI; a kick that is lost, e.g. spent in VMX root
+ * operation between the gate and VMRESUME, is made up for by the vCPU's preemption timer,
+ * which brings every vCPU out at least every 10 ms).
  */
 #ifndef HV_CORE_CPUS_H
 #define HV_CORE_CPUS_H
@@ -33,7 +34,6 @@ struct vcpu;
 #define VCPU_REQ_INVEPT 1u /* run INVEPT before running guest code again */
 
 #define CPUS_ANSWER_MS 1000u /* how long a CPU may take to answer a request */
-#define CPUS_REKICK_MS 1u    /* another NMI to a CPU that has not answered yet */
 
 void vcpu_exit_begin(struct vcpu *v);
 void vcpu_enter_gate(struct vcpu *v);
@@ -45,6 +45,8 @@ bool vcpu_nmi_is_kick(struct vcpu *v);
 void vcpu_queue_guest_nmi(struct vcpu *v);
 
 bool cpus_invept_all(struct vcpu *self, char *why, size_t cap);
+/* Holds nest: each successful hold is released once; a hold never released (a stopped
+ * guest) keeps the others out for good. */
 bool cpus_hold_others(struct vcpu *self, char *why, size_t cap);
 void cpus_release_others(struct vcpu *self);
 

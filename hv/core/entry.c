@@ -39,6 +39,8 @@ static char start_error[BOOT_ERR_MAX];
 #define POLL_FIFO_CHARS     12u
 #define POLL_PERIOD_MAX_US  5000u
 #define POLL_PERIOD_BUSY_US 250u
+/* The other CPUs exit at least this often (core/cpus.h: the bound on a lost kick). */
+#define AP_EXIT_PERIOD_US 10000u
 
 uint64_t monitor_uptime_ms(void)
 {
@@ -180,6 +182,11 @@ static void compute_poll_periods(void)
 		idle_us = POLL_PERIOD_BUSY_US;
 	machine.preemption_timer_value = (per_us * idle_us) >> shift;
 	machine.preemption_timer_value_busy = (per_us * POLL_PERIOD_BUSY_US) >> shift;
+	machine.preemption_timer_value_ap = (per_us * AP_EXIT_PERIOD_US) >> shift;
+	if (machine.preemption_timer_value_ap < 64)
+		machine.preemption_timer_value_ap = 64;
+	if (machine.preemption_timer_value_ap > 0xFFFFFFFFull)
+		machine.preemption_timer_value_ap = 0xFFFFFFFFull;
 	/* A value of 1 livelocks Bochs (DESIGN §6); keep a floor. */
 	if (machine.preemption_timer_value < 64)
 		machine.preemption_timer_value = 64;
@@ -211,6 +218,9 @@ static int step_acpi_sleep(void)
 			"ctrvisor: ACPI sleep: PM1a 0x%x PM1b 0x%x sleep control 0x%x, S5 %s\r\n",
 			machine.sleep.pm1_cnt[0], machine.sleep.pm1_cnt[1], machine.sleep.sleep_ctl,
 			machine.sleep.s5_known ? "known" : "unknown");
+	if (machine.sleep.in_memory)
+		log_printf("ctrvisor: WARNING: an ACPI sleep register is in memory space: sleep "
+			   "through it is not refused\r\n");
 	return HV_START_OK;
 }
 

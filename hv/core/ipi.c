@@ -37,14 +37,18 @@ static volatile uint32_t *xapic_reg(uint64_t apic_base, uint32_t offset)
 	return (volatile uint32_t *)(uintptr_t)((apic_base & APIC_BASE_ADDRESS_MASK) + offset);
 }
 
-bool ipi_send_nmi(const struct vcpu *target)
+bool ipi_send_nmi(const struct vcpu *target, uint64_t *sent)
 {
 	uint64_t apic_base = rdmsr(MSR_IA32_APIC_BASE);
 	if (!(apic_base & APIC_BASE_EN))
 		return false;
 	uint32_t icr_low = APIC_ICR_DELIVERY_NMI | APIC_ICR_LEVEL_ASSERT; /* physical dest. */
 	if (apic_base & APIC_BASE_EXTD) {
-		/* 10.12.9: in x2APIC mode one WRMSR writes the whole ICR and sends. */
+		/* 10.12.9: in x2APIC mode one WRMSR writes the whole ICR and sends. That WRMSR
+		 * is not serializing (10.12.3): fence, so the count is visible first (as Linux's
+		 * weak_wrmsr_fence). */
+		__atomic_add_fetch(sent, 1, __ATOMIC_SEQ_CST);
+		__asm__ volatile("mfence; lfence" ::: "memory");
 		wrmsr(MSR_X2APIC_ICR,
 		      ((uint64_t)target->x2apic_id << X2APIC_ICR_DEST_SHIFT) | icr_low);
 		return true;
@@ -61,6 +65,7 @@ bool ipi_send_nmi(const struct vcpu *target)
 	 * the write of ICR low, 10.6.1): give it its destination back. */
 	uint32_t guest_high = *high;
 	*high = (uint32_t)target->xapic_id << XAPIC_ICR_DEST_SHIFT;
+	__atomic_add_fetch(sent, 1, __ATOMIC_SEQ_CST); /* a locked add: before the store */
 	*low = icr_low;
 	*high = guest_high;
 	return true;

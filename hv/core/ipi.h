@@ -11,8 +11,10 @@ struct vcpu;
 /* The APIC IDs of the CPU running this code, from CPUID (written to `v` at its start). */
 void ipi_read_apic_ids(struct vcpu *v);
 
-/* Sends an NMI to `target`. False if this CPU's local APIC is disabled (IA32_APIC_BASE.EN
- * clear) or the previous IPI did not leave the xAPIC's ICR in time. */
-bool ipi_send_nmi(const struct vcpu *target);
+/* Sends an NMI to `target`, adding one to *sent just before the write that sends it (so
+ * the NMI can never arrive before it is counted, and a failure counts nothing). False if
+ * this CPU's local APIC is disabled (IA32_APIC_BASE.EN clear) or the previous IPI did not
+ * leave the xAPIC's ICR in time. */
+bool ipi_send_nmi(const struct vcpu *target, uint64_t *sent);
 
 #endif

@@ -86,6 +86,7 @@ struct machine {
 	uint64_t host_cr3;
 	uint64_t preemption_timer_value;      /* idle poll period */
 	uint64_t preemption_timer_value_busy; /* while the console is active */
+	uint64_t preemption_timer_value_ap;   /* the other CPUs' longest time in the guest */
 	uint64_t launch_tsc;                  /* when the boot CPU launched the guest */
 };
 

@@ -18,6 +18,7 @@
 #define FADT_X_PM1B_CNT_BLK 184u
 #define FADT_SLEEP_CONTROL  244u
 #define GAS_SIZE            12u
+#define GAS_SPACE_MEMORY    0u
 #define GAS_SPACE_IO        1u
 #define TABLES_MAX          64u        /* entries of the XSDT/RSDT looked at */
 #define DSDT_SCAN_MAX       (1u << 20) /* bytes of the DSDT searched for \_S5 */
@@ -33,14 +34,18 @@ static bool read_u64(acpi_read_fn read, void *ctx, uint64_t pa, uint64_t *v)
 	return read(ctx, pa, v, sizeof(*v));
 }
 
-/* An I/O port from a Generic Address Structure, or 0. */
-static uint16_t gas_port(acpi_read_fn read, void *ctx, uint64_t pa)
+/* An I/O port from a Generic Address Structure, or 0; one in memory space is noted. */
+static uint16_t gas_port(acpi_read_fn read, void *ctx, uint64_t pa, struct acpi_sleep *out)
 {
 	uint8_t gas[GAS_SIZE];
 	uint64_t address;
-	if (!read(ctx, pa, gas, sizeof(gas)) || gas[0] != GAS_SPACE_IO)
+	if (!read(ctx, pa, gas, sizeof(gas)))
 		return 0;
 	memcpy(&address, gas + 4, sizeof(address));
+	if (gas[0] == GAS_SPACE_MEMORY && address != 0)
+		out->in_memory = true;
+	if (gas[0] != GAS_SPACE_IO)
+		return 0;
 	return address <= 0xFFFFu ? (uint16_t)address : 0;
 }
 
@@ -167,17 +172,17 @@ bool acpi_sleep_find(acpi_read_fn read, void *ctx, uint64_t rsdp, struct acpi_sl
 		out->pm1_cnt[1] = (uint16_t)blk;
 	/* The 64-bit blocks win over the 32-bit ones when set (§5.2.9). */
 	if (fadt_len >= FADT_X_PM1A_CNT_BLK + GAS_SIZE) {
-		uint16_t x = gas_port(read, ctx, fadt + FADT_X_PM1A_CNT_BLK);
+		uint16_t x = gas_port(read, ctx, fadt + FADT_X_PM1A_CNT_BLK, out);
 		if (x)
 			out->pm1_cnt[0] = x;
 	}
 	if (fadt_len >= FADT_X_PM1B_CNT_BLK + GAS_SIZE) {
-		uint16_t x = gas_port(read, ctx, fadt + FADT_X_PM1B_CNT_BLK);
+		uint16_t x = gas_port(read, ctx, fadt + FADT_X_PM1B_CNT_BLK, out);
 		if (x)
 			out->pm1_cnt[1] = x;
 	}
 	if (fadt_len >= FADT_SLEEP_CONTROL + GAS_SIZE)
-		out->sleep_ctl = gas_port(read, ctx, fadt + FADT_SLEEP_CONTROL);
+		out->sleep_ctl = gas_port(read, ctx, fadt + FADT_SLEEP_CONTROL, out);
 	uint64_t dsdt = 0;
 	uint32_t dsdt32 = 0;
 	if (fadt_len >= FADT_X_DSDT + 8)

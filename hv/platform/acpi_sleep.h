@@ -18,6 +18,7 @@
 struct acpi_sleep {
 	uint16_t pm1_cnt[2];   /* PM1a/PM1b control block I/O ports; 0 = none */
 	uint16_t sleep_ctl;    /* hardware-reduced sleep control register I/O port; 0 = none */
+	bool in_memory;        /* a sleep register is in memory space: not refused (README) */
 	bool s5_known;         /* \_S5 found in the DSDT */
 	uint8_t s5_slp_typ[2]; /* its SLP_TYPa, SLP_TYPb */
 	char error[96];        /* why nothing was found */

@@ -24,15 +24,20 @@
  * and splits): touching addresses beyond the identity map, the guest can use up the pool,
  * never the monitor's heap, and each change that finds the pool empty fails cleanly. */
 #define EPT_GROWTH_PAGES 512u
+#define EPT_MONITOR_PAGES                                                                          \
+	32u /* of those, never for on-demand growth: the monitor's own                             \
+	     * changes (ept_change splits) always find pages */
 static uint8_t *growth_pool;
 static uint32_t growth_used;
+static bool growing_for_guest; /* ept_map_on_demand() is allocating */
 
 static void *alloc_page_cb(void *ctx)
 {
 	(void)ctx;
 	if (growth_pool == NULL)
 		return palloc_page();
-	if (growth_used == EPT_GROWTH_PAGES)
+	if (growth_used == EPT_GROWTH_PAGES ||
+	    (growing_for_guest && growth_used >= EPT_GROWTH_PAGES - EPT_MONITOR_PAGES))
 		return NULL;
 	uint8_t *page = growth_pool + (uint64_t)growth_used++ * PAGE_SIZE_4K;
 	memset(page, 0, PAGE_SIZE_4K);
@@ -41,7 +46,7 @@ static void *alloc_page_cb(void *ctx)
 
 bool ept_growth_exhausted(void)
 {
-	return growth_pool != NULL && growth_used == EPT_GROWTH_PAGES;
+	return growth_pool != NULL && growth_used >= EPT_GROWTH_PAGES - EPT_MONITOR_PAGES;
 }
 
 static uint64_t virt_to_phys_cb(void *ctx, const void *va)
@@ -203,7 +208,10 @@ bool ept_map_on_demand(uint64_t gpa)
 	if (chunk < machine.core_base + machine.core_size &&
 	    chunk + PAGE_SIZE_2M > machine.core_base)
 		return false; /* never map the monitor 1:1 */
-	if (map_identity_chunk(chunk, PAGE_SIZE_2M) != EPT_OK)
+	growing_for_guest = true;
+	int rc = map_identity_chunk(chunk, PAGE_SIZE_2M);
+	growing_for_guest = false;
+	if (rc != EPT_OK)
 		return false;
 	/* Not present became present: nothing stale to drop on other CPUs (28.3.3.1: an EPT
 	 * violation caches nothing). */

@@ -185,6 +185,10 @@ void vmx_exit_handler(struct guest_regs *regs)
 	clear_smi_blocking();
 	spin_unlock(&exit_lock);
 	vcpu_enter_gate(v);
+	/* A guest NMI taken in VMX root operation since vmx_queue_pending_nmi() above (in the
+	 * gate, or while held) gets its injection or its NMI window now; one that comes in the
+	 * last instructions before VMRESUME waits for the next exit (at most 10 ms). */
+	vmx_queue_pending_nmi(v);
 }
 
 void handle_unexpected(struct vcpu *v)
@@ -251,6 +255,10 @@ void vmx_dump_guest_state(struct vcpu *v)
 __attribute__((noreturn)) void vmx_resume_failed(uint64_t rflags)
 {
 	struct vcpu *v = this_vcpu();
+	/* Out of the guest for good, and back under the exit lock that serve_console_forever()
+	 * expects (it was released before the entry gate). */
+	__atomic_store_n(&v->in_guest, 0u, __ATOMIC_SEQ_CST);
+	spin_lock(&exit_lock);
 	log_printf("\r\nctrvisor: VMRESUME failed (rflags=0x%llx, VM-instruction error %llu)\r\n",
 		   (unsigned long long)rflags, (unsigned long long)vmread(VM_INSTRUCTION_ERROR));
 	v->regs = 0;

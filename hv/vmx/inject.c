@@ -24,6 +24,11 @@ void vmx_inject_exception(struct vcpu *v, uint8_t vector, bool has_error, uint32
 	 * exception, delivered at the next VM entry with RIP left at the faulting
 	 * instruction. */
 	uint32_t info = INTR_INFO_VALID | INTR_TYPE_HARD_EXCEPTION | vector;
+	/* SDM 26.2.1.3 "VM-Entry Control Fields": with unrestricted guest and CR0.PE = 0
+	 * (real mode: an AP after INIT-SIPI) "deliver error code" must be 0, or VM entry
+	 * fails; real mode pushes no error code anyway. */
+	if (!(vmread(GUEST_CR0) & X86_CR0_PE))
+		has_error = false;
 	if (has_error) {
 		info |= INTR_INFO_DELIVER_CODE;
 		vmwrite(VM_ENTRY_EXCEPTION_ERROR_CODE, error);

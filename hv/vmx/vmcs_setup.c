@@ -232,8 +232,10 @@ static int setup_controls(struct vcpu *v)
 	/* 24.6.1: NMIs exit so the monitor sees them and re-injects them (with virtual
 	 * NMIs, the blocking state is tracked per VMCS); the preemption timer gives the
 	 * console its polling exits. External interrupts go straight to the guest. */
-	/* Only the boot CPU serves the console: the others get no timer exits. */
-	uint32_t timer = v->id == 0 ? PIN_BASED_VMX_PREEMPTION_TIMER : 0;
+	/* Every vCPU has the timer: the boot CPU polls the console with it; the others exit
+	 * at least every 10 ms (entry.c) so a request from another CPU (core/cpus.h) is
+	 * answered even when the guest blocks its NMI kicks (a disabled local APIC). */
+	uint32_t timer = PIN_BASED_VMX_PREEMPTION_TIMER;
 	uint32_t pin = vmx_adjust_controls(c->pin_msr,
 					   PIN_BASED_NMI_EXITING | PIN_BASED_VIRTUAL_NMIS | timer);
 	/* 24.6.2: I/O (console ports) and MSR bitmaps, TSC offsetting; no HLT, CR3, RDTSC
@@ -303,8 +305,10 @@ static int setup_controls(struct vcpu *v)
 		vmwrite(VIRTUAL_PROCESSOR_ID, v->vpid); /* its own; 0 is the host's (24.6.12) */
 	if (sec & SECONDARY_EXEC_XSAVES)
 		vmwrite(XSS_EXIT_BITMAP, 0);
-	if (timer)
-		vmwrite(VMX_PREEMPTION_TIMER_VALUE, machine.preemption_timer_value);
+	/* Without "save VMX-preemption timer value" each entry starts the count anew from
+	 * this field (SDM 25.5.1): the boot CPU rewrites it at each exit, the others never. */
+	vmwrite(VMX_PREEMPTION_TIMER_VALUE,
+		v->id == 0 ? machine.preemption_timer_value : machine.preemption_timer_value_ap);
 
 	int rc = setup_io_bitmaps();
 	if (rc == HV_START_OK)

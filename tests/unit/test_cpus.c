@@ -85,10 +85,11 @@ void ept_invalidate_local(void)
 				 __ATOMIC_SEQ_CST);
 }
 
-bool ipi_send_nmi(const struct vcpu *target)
+bool ipi_send_nmi(const struct vcpu *target, uint64_t *sent)
 {
 	struct sim_cpu *c =
 		(struct sim_cpu *)((const char *)target - offsetof(struct sim_cpu, vcpu));
+	__atomic_add_fetch(sent, 1, __ATOMIC_SEQ_CST);
 	__atomic_add_fetch(&c->nmi, 1, __ATOMIC_SEQ_CST);
 	return true;
 }
@@ -305,6 +306,63 @@ static void a_cpu_in_wait_for_sipi_is_not_waited_for(void **state)
 	__atomic_store_n(&cpus[2].wait_for_sipi, 0, __ATOMIC_SEQ_CST);
 }
 
+static void holds_nest_and_a_stopped_guests_hold_outlives_a_verbs(void **state)
+{
+	(void)state;
+	char why[160];
+	let_guests_run();
+	pthread_mutex_lock(&exit_lock);
+	assert_true(cpus_hold_others(&cpus[0].vcpu, why, sizeof(why))); /* the guest stops */
+	assert_true(cpus_hold_others(&cpus[0].vcpu, why, sizeof(why))); /* a verb after it */
+	cpus_release_others(&cpus[0].vcpu);                             /* the verb is done */
+	__atomic_store_n(&held, 1, __ATOMIC_SEQ_CST);
+	pthread_mutex_unlock(&exit_lock); /* which a stopped guest's console CPU never does: the
+					     hold alone must keep them out */
+	uint64_t runs = __atomic_load_n(&cpus[1].guest_runs, __ATOMIC_SEQ_CST);
+	for (int i = 0; i < 2000; i++)
+		sched_yield();
+	assert_int_equal(__atomic_load_n(&cpus[1].guest_runs, __ATOMIC_SEQ_CST), runs);
+	assert_int_equal(violations, 0);
+	pthread_mutex_lock(&exit_lock);
+	__atomic_store_n(&held, 0, __ATOMIC_SEQ_CST);
+	cpus_release_others(&cpus[0].vcpu);
+	pthread_mutex_unlock(&exit_lock);
+	let_guests_run();
+	assert_true(__atomic_load_n(&cpus[1].guest_runs, __ATOMIC_SEQ_CST) > runs);
+}
+
+/* Without threads: a vCPU that was out of the guest when the request came (so the requester
+ * did not wait for it) invalidates at its entry gate, before any guest code. */
+static int setup_still(void **state)
+{
+	(void)state;
+	memset(cpus, 0, sizeof(cpus));
+	memset(&vm, 0, sizeof(vm));
+	machine.tsc_hz = 1000000000u;
+	ept_gen = ept_required = 0;
+	for (uint32_t k = 0; k < SIM_CPUS; k++) {
+		cpus[k].vcpu.id = k;
+		vm.vcpu[k] = &cpus[k].vcpu;
+	}
+	vm.nr_vcpus = SIM_CPUS;
+	return 0;
+}
+
+static void a_cpu_out_of_the_guest_invalidates_at_its_entry_gate(void **state)
+{
+	(void)state;
+	char why[160];
+	self_cpu = &cpus[0];
+	__atomic_add_fetch(&ept_gen, 1, __ATOMIC_SEQ_CST);
+	assert_true(cpus_invept_all(&cpus[0].vcpu, why, sizeof(why))); /* nobody in the guest */
+	assert_int_equal(cpus[1].ept_gen, 0);                          /* not yet */
+	self_cpu = &cpus[1];
+	vcpu_enter_gate(&cpus[1].vcpu);
+	assert_int_equal(cpus[1].ept_gen, 1); /* before its guest code runs */
+	assert_int_equal(cpus[1].vcpu.requests, 0);
+	self_cpu = &cpus[0];
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -319,6 +377,10 @@ int main(void)
 			teardown),
 		cmocka_unit_test_setup_teardown(a_cpu_in_wait_for_sipi_is_not_waited_for, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(
+			holds_nest_and_a_stopped_guests_hold_outlives_a_verbs, setup, teardown),
+		cmocka_unit_test_setup(a_cpu_out_of_the_guest_invalidates_at_its_entry_gate,
+				       setup_still),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
