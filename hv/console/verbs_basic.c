@@ -7,6 +7,7 @@
 #include "console/verbs_trap.h"
 #include "console/verbs_vmi.h"
 #include "core/monitor.h"
+#include "platform/pci_guard.h"
 #include "core/vcpu.h"
 #include "inject/engine.h"
 #include "lib/hash.h"
@@ -182,11 +183,13 @@ static void status_json(struct reply *r, const struct vcpu *v)
 		     (unsigned long long)io_blocked_writes, (unsigned long long)io_blocked_string);
 	reply_printf(r,
 		     ",\"sleep\":{\"pm1a_cnt\":%u,\"pm1b_cnt\":%u,\"sleep_control\":%u,"
-		     "\"s5_known\":%s,\"in_memory_unguarded\":%s,\"refused\":%llu}",
+		     "\"s5_known\":%s,\"in_memory_unguarded\":%s,\"refused\":%llu,"
+		     "\"pm_base_register\":\"0x%x\",\"pm_base_writes_refused\":%u}",
 		     machine.sleep.pm1_cnt[0], machine.sleep.pm1_cnt[1], machine.sleep.sleep_ctl,
 		     machine.sleep.s5_known ? "true" : "false",
 		     machine.sleep.in_memory ? "true" : "false",
-		     (unsigned long long)io_sleep_refused);
+		     (unsigned long long)io_sleep_refused,
+		     pm_base_guard.found ? pm_base_guard.cf8 : 0, pm_base_guard.refused);
 	reply_printf(r,
 		     ",\"mem_used\":%llu,\"mem_total\":%llu,\"image_size\":%llu,"
 		     "\"console\":{\"port\":%u,\"rx_bytes\":%llu,\"tx_bytes\":%llu,"

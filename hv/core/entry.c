@@ -17,6 +17,7 @@
 #include "lib/string.h"
 #include "mm/hostpt.h"
 #include "mm/palloc.h"
+#include "platform/pci_guard.h"
 #include "version.h"
 #include "vmx/vmx.h"
 #include "x86/cpuid.h"
@@ -224,16 +225,40 @@ static int step_acpi_sleep(void)
 	return HV_START_OK;
 }
 
+static uint32_t pci_read(void *ctx, uint32_t cf8)
+{
+	(void)ctx;
+	io_out(PCI_CONFIG_ADDRESS, 4, cf8);
+	return io_in(PCI_CONFIG_DATA, 4);
+}
+
+/* The PCI register that places the PM1 block (exit_io.c keeps the guest from moving it).
+ * Runs before the guest exists: nothing else uses CONFIG_ADDRESS meanwhile, and it is put
+ * back. */
+static int step_pm_base_guard(void)
+{
+	if (machine.sleep.pm1_cnt[0] == 0)
+		return HV_START_OK;
+	uint32_t saved = io_in(PCI_CONFIG_ADDRESS, 4);
+	bool found = pci_guard_find(pci_read, 0, machine.sleep.pm1_cnt[0], &pm_base_guard);
+	io_out(PCI_CONFIG_ADDRESS, 4, saved);
+	if (found)
+		log_printf("ctrvisor: the PM1 block's base is PCI register 0x%x (0x%x): locked\r\n",
+			   pm_base_guard.cf8, pm_base_guard.value);
+	else
+		log_printf("ctrvisor: WARNING: no PCI register on bus 0 places the PM1 block: a "
+			   "guest that can move it is not stopped from entering S3 elsewhere\r\n");
+	return HV_START_OK;
+}
+
 /* Steps before VMXON: each either succeeds or leaves the machine as it found it. */
 static const struct {
 	const char *name;
 	int (*run)(void);
 } early_steps[] = {
-	{"vmx-support", vmx_check_support},
-	{"vmx-capabilities", vmx_read_caps},
-	{"host-paging", step_host_paging},
-	{"acpi-sleep", step_acpi_sleep},
-	{"ept", ept_setup},
+	{"vmx-support", vmx_check_support},    {"vmx-capabilities", vmx_read_caps},
+	{"host-paging", step_host_paging},     {"acpi-sleep", step_acpi_sleep},
+	{"pm-base-guard", step_pm_base_guard}, {"ept", ept_setup},
 };
 
 __attribute__((sysv_abi)) int hv_start(struct boot_info *bi);

@@ -17,10 +17,13 @@
  *     passed through, except a write that enters a sleep state other than S5: after S3/S4
  *     the firmware would resume the guest without the monitor, so the guest is stopped
  *     instead (fail closed) and the console stays up.
+ *   PCI configuration mechanism #1 (0xCF8-0xCFF): passed through, except a write that
+ *     would move the PM1 block's I/O base (platform/pci_guard.h), which is dropped.
  */
 #include "console/uart.h"
 #include "core/monitor.h"
 #include "platform/acpi_sleep.h"
+#include "platform/pci_guard.h"
 #include "vmx/exit_handlers.h"
 #include "vmx/vmx.h"
 
@@ -34,6 +37,7 @@
 static const uint16_t superio_ports[] = {0x2E, 0x2F, 0x4E, 0x4F};
 
 uint64_t io_blocked_reads, io_blocked_writes, io_blocked_string, io_sleep_refused;
+struct pci_guard pm_base_guard; /* found at start (core/entry.c), read-only after */
 
 /* What the guest reads from one of the console's ports (see above). */
 uint8_t console_port_guest_view(uint16_t port)
@@ -67,6 +71,47 @@ void io_policy_fill_bitmaps(uint8_t *a, uint8_t *b)
 	}
 	if (machine.sleep.sleep_ctl != 0)
 		set_port(a, b, machine.sleep.sleep_ctl);
+	if (pm_base_guard.found)
+		for (uint16_t p = PCI_CONFIG_ADDRESS; p < PCI_CONFIG_DATA + 4u; p++)
+			set_port(a, b, p);
+}
+
+static bool is_pci_config(uint16_t port)
+{
+	return (uint16_t)(port - PCI_CONFIG_ADDRESS) < 8u;
+}
+
+static void set_rax(struct vcpu *v, unsigned int size, uint32_t value)
+{
+	/* IN AL/AX keeps the rest of RAX; IN EAX zero-extends (SDM Vol. 1 3.4.1.1). */
+	if (size == 4)
+		v->regs->rax = value;
+	else
+		v->regs->rax = (v->regs->rax & ~(size == 1 ? 0xFFull : 0xFFFFull)) | value;
+}
+
+/* A configuration access: through, unless it is a data write that moves the PM1 base. */
+static void pci_config_access(struct vcpu *v, uint16_t port, unsigned int size, bool in)
+{
+	if (in) {
+		set_rax(v, size, io_in(port, size));
+		vmx_advance_rip(v);
+		return;
+	}
+	uint32_t value = (uint32_t)v->regs->rax;
+	if (port >= PCI_CONFIG_DATA) {
+		uint32_t cf8 = io_in(PCI_CONFIG_ADDRESS, 4);
+		if ((cf8 & 0x80FFFFFCu) == pm_base_guard.cf8) {
+			uint32_t now = io_in(PCI_CONFIG_DATA, 4);
+			if (!pci_guard_write_allowed(&pm_base_guard, cf8, port, size, value, now)) {
+				pm_base_guard.refused++;
+				vmx_advance_rip(v); /* dropped: the register keeps its base */
+				return;
+			}
+		}
+	}
+	io_out(port, size, value);
+	vmx_advance_rip(v);
 }
 
 /* An access that touches a sleep register: let it through, unless it enters a sleep
@@ -74,11 +119,7 @@ void io_policy_fill_bitmaps(uint8_t *a, uint8_t *b)
 static void sleep_register_access(struct vcpu *v, uint16_t port, unsigned int size, bool in)
 {
 	if (in) {
-		uint32_t value = io_in(port, size);
-		if (size == 4)
-			v->regs->rax = value;
-		else
-			v->regs->rax = (v->regs->rax & ~(size == 1 ? 0xFFull : 0xFFFFull)) | value;
+		set_rax(v, size, io_in(port, size));
 		vmx_advance_rip(v);
 		return;
 	}
@@ -129,6 +170,10 @@ void handle_io(struct vcpu *v)
 		 * would (#GP) rather than emulate string I/O through guest memory. */
 		io_blocked_string++;
 		vmx_inject_gp0(v);
+		return;
+	}
+	if (is_pci_config(port)) {
+		pci_config_access(v, port, size, (q & IO_QUAL_IN) != 0);
 		return;
 	}
 	for (unsigned int i = 0; i < size; i++) {

@@ -50,6 +50,7 @@ void vmx_dump_guest_state(struct vcpu *v);
 extern uint64_t io_blocked_reads, io_blocked_writes, io_blocked_string, io_sleep_refused;
 uint8_t console_port_guest_view(uint16_t port);
 void io_policy_fill_bitmaps(uint8_t *bitmap_a, uint8_t *bitmap_b);
+extern struct pci_guard pm_base_guard; /* the PM1 base's PCI register (platform/pci_guard.h) */
 
 /* EPT identity map and hiding the monitor (vmx/ept_setup.c) */
 int ept_setup(void);

@@ -194,6 +194,40 @@ def check_wakeap(lab, st, mem, rundir):
             f"{ap['sipis']}; CPU 1 online again")
 
 
+def pciw(lab, rundir, dev, fn, off, value):
+    req = os.path.join(rundir, "pciw-request")
+    with open(req, "w") as f:
+        f.write(f"{dev} {fn} {off:#x} {value:#x}\n")
+    since = lab.console_mark()
+    rc, out, err = lab.hvctl("cp", req, "tree:/pciw-request", timeout=300)
+    need(rc == 0, f"cp pciw-request -> {rc}: {short(err or out)}")
+    m = lab.wait_console(r"GUEST-PCIW(-ERROR)? ", 60, since=since)
+    need(m.group(1) is None, f"pciw: {m.line}")
+    kv = m.kv()
+    return int(kv["before"], 16), int(kv["after"], 16)
+
+
+def check_pm_base_locked(lab, rundir):
+    """The guest cannot move the ACPI PM1 block (to enter S3 at a port the monitor does not
+    watch): its write of the PCI register that places it (the PIIX4's PMBA, found by the
+    monitor at start) is dropped. The control: the same program's write of the register
+    next to it (SMBBA) takes (and is put back)."""
+    st = boot_e2e.hvctl_json(lab, "status", "--json", timeout=60)
+    reg = int(st["sleep"]["pm_base_register"], 16)
+    need(reg & 0x80000000, f"the monitor found no PM base register: {st['sleep']}")
+    dev, fn, off = (reg >> 11) & 31, (reg >> 8) & 7, reg & 0xFC
+    c_before, c_after = pciw(lab, rundir, dev, fn, 0x90, 0xB201)
+    need(c_after == 0xB201 and c_before != c_after,
+         f"control (SMBBA): {c_before:#x} -> {c_after:#x}")
+    before, after = pciw(lab, rundir, dev, fn, off, 0xC001)
+    st2 = boot_e2e.hvctl_json(lab, "status", "--json", timeout=60)
+    need(after == before and st2["sleep"]["pm_base_writes_refused"] >= 1,
+         f"PM base {before:#x} -> {after:#x}; {st2['sleep']}")
+    return (f"PM base register {dev}:{fn}.{off:#x} stays {after:#x} (write of 0xc001 dropped, "
+            f"{st2['sleep']['pm_base_writes_refused']} refused); control SMBBA "
+            f"{c_before:#x} -> {c_after:#x}")
+
+
 def check_s3_fails_closed(lab, rundir):
     """Last: the guest asks for S3 (echo mem > /sys/power/state with the lab's \\_S3). After
     S3 the firmware would resume the guest at its waking vector without VMX, so the monitor
@@ -289,6 +323,7 @@ def main():
             res.run("smp-ops-cp", ops_checks.check_cp, lab, rundir)
             res.run("smp-wakeap", check_wakeap, lab, st, mem, rundir)
             res.run("smp-runs-on", check_runs_on, lab)
+            res.run("smp-pm-base-locked", check_pm_base_locked, lab, rundir)
             # last: it stops the guest
             res.run("smp-s3-fails-closed", check_s3_fails_closed, lab, rundir)
             if not lab.alive():

@@ -13,6 +13,9 @@
  *                         ...GUEST-TRUTH-END     itself sees them (format: "truth" below)
  *   lab-probe spawn N                           N extra sleeping processes (benchmarks)
  *   lab-probe idle N [UID]                      a host daemon with N extra threads
+ *   lab-probe pciw DEV FN OFF VALUE  GUEST-PCIW ...  a PCI configuration write on bus 0
+ *                         through 0xCF8/0xCFC, the dword before and after; put back when it
+ *                         took (the monitor must refuse moving the ACPI PM1 block)
  *
  * Built with: gcc -static -O2 -Wall -Wextra -Werror (tools/lab/mkinitrd.sh); `reserved` and
  * the form of `truth` are checked on the host by tools/lab/test-lab-probe.sh.
@@ -31,6 +34,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/io.h>
 #include <sys/prctl.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
@@ -67,7 +71,7 @@ static const char *probe_root(void)
 static int usage(void)
 {
 	fprintf(stderr, "usage: lab-probe cpuid | tsc | reserved | com2 N | truth [SEQ] | spawn N |"
-			" idle N [UID]\n");
+			" idle N [UID] | pciw DEV FN OFF VALUE\n");
 	return 2;
 }
 
@@ -1513,6 +1517,46 @@ static int cmd_idle(const char *nthreads, const char *uid_arg)
 		pause();
 }
 
+/* ------------------------------------------------------------------------------- pciw */
+
+static uint32_t pci_cf8(unsigned long dev, unsigned long fn, unsigned long off)
+{
+	return 0x80000000u | (uint32_t)(dev << 11) | (uint32_t)(fn << 8) | (uint32_t)(off & 0xFCu);
+}
+
+static int cmd_pciw(char **argv)
+{
+	unsigned long v[4];
+	for (int i = 0; i < 4; i++) {
+		char *end;
+		errno = 0;
+		v[i] = strtoul(argv[i], &end, 0);
+		if (errno || end == argv[i] || *end)
+			return usage();
+	}
+	if (v[0] > 31 || v[1] > 7 || v[2] > 0xFC || v[3] > 0xFFFFFFFFul)
+		return usage();
+	/* Configuration mechanism #1 needs 32-bit accesses to 0xCF8: /dev/port writes bytes. */
+	if (iopl(3) < 0) {
+		printf("GUEST-PCIW-ERROR iopl errno=%d\n", errno);
+		return 1;
+	}
+	uint32_t at = pci_cf8(v[0], v[1], v[2]);
+	outl(at, 0xCF8);
+	uint32_t before = inl(0xCFC);
+	outl(at, 0xCF8);
+	outl((uint32_t)v[3], 0xCFC);
+	outl(at, 0xCF8);
+	uint32_t after = inl(0xCFC);
+	if (after != before) { /* the control took: put it back */
+		outl(at, 0xCF8);
+		outl(before, 0xCFC);
+	}
+	printf("GUEST-PCIW dev=%lu fn=%lu off=0x%lx before=0x%x wrote=0x%lx after=0x%x\n", v[0],
+	       v[1], v[2], before, v[3], after);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc == 2 && strcmp(argv[1], "cpuid") == 0)
@@ -1529,5 +1573,7 @@ int main(int argc, char **argv)
 		return cmd_spawn(argv[2]);
 	if ((argc == 3 || argc == 4) && strcmp(argv[1], "idle") == 0)
 		return cmd_idle(argv[2], argc == 4 ? argv[3] : NULL);
+	if (argc == 6 && strcmp(argv[1], "pciw") == 0)
+		return cmd_pciw(argv + 2);
 	return usage();
 }
