@@ -147,15 +147,22 @@ def check_robust_both_cpus(lab):
     return f"{detail}; checker on CPUs {cpus}"
 
 
+def guest_request(lab, rundir, name, line):
+    """Puts `line` into tree's /NAME through the monitor (cp): /init acts on it at its next
+    heartbeat (tools/lab/guest/init). Returns the console mark from before."""
+    req = os.path.join(rundir, name)
+    with open(req, "w") as f:
+        f.write(line + "\n")
+    since = lab.console_mark()
+    rc, out, err = lab.hvctl("cp", req, f"tree:/{name}", timeout=300)
+    need(rc == 0, f"cp {name} -> {rc}: {short(err or out)}")
+    return since
+
+
 def wakeap(lab, apic, phys, length, rundir):
     """Has /init run the wakeap module (tools/lab/guest/init, wakeap-request): returns the
     GUEST-WAKEAP line's fields and the GUEST-WAKEAP-CPU line."""
-    req = os.path.join(rundir, "wakeap-request")
-    with open(req, "w") as f:
-        f.write(f"{apic}:{phys}:{length}\n")
-    since = lab.console_mark()
-    rc, out, err = lab.hvctl("cp", req, "tree:/wakeap-request", timeout=300)
-    need(rc == 0, f"cp wakeap-request -> {rc}: {short(err or out)}")
+    since = guest_request(lab, rundir, "wakeap-request", f"{apic}:{phys}:{length}")
     m = lab.wait_console(r"GUEST-WAKEAP(-ERROR)? ", 120, since=since)
     need(m.group(1) is None, f"wakeap failed: {m.line}")
     cpu = lab.wait_console(r"GUEST-WAKEAP-CPU ", 60, since=since)
@@ -195,12 +202,8 @@ def check_wakeap(lab, st, mem, rundir):
 
 
 def pciw(lab, rundir, dev, fn, off, value):
-    req = os.path.join(rundir, "pciw-request")
-    with open(req, "w") as f:
-        f.write(f"{dev} {fn} {off:#x} {value:#x}\n")
-    since = lab.console_mark()
-    rc, out, err = lab.hvctl("cp", req, "tree:/pciw-request", timeout=300)
-    need(rc == 0, f"cp pciw-request -> {rc}: {short(err or out)}")
+    """A PCI configuration write by the guest (lab-probe pciw): the dword before and after."""
+    since = guest_request(lab, rundir, "pciw-request", f"{dev} {fn} {off:#x} {value:#x}")
     m = lab.wait_console(r"GUEST-PCIW(-ERROR)? ", 60, since=since)
     need(m.group(1) is None, f"pciw: {m.line}")
     kv = m.kv()
@@ -236,12 +239,7 @@ def check_s3_fails_closed(lab, rundir):
     st0 = boot_e2e.hvctl_json(lab, "status", "--json", timeout=60)
     sl = st0.get("sleep", {})
     need(sl.get("pm1a_cnt") and sl.get("s5_known"), f"monitor's sleep registers: {sl}")
-    req = os.path.join(rundir, "suspend-request")
-    with open(req, "w") as f:
-        f.write("mem\n")
-    since = lab.console_mark()
-    rc, out, err = lab.hvctl("cp", req, "tree:/suspend-request", timeout=300)
-    need(rc == 0, f"cp suspend-request -> {rc}: {short(err or out)}")
+    since = guest_request(lab, rundir, "suspend-request", "mem")
     tried = lab.wait_console(r"GUEST-SUSPEND-TRY ", 60, since=since)
     need("deep" in tried.line, f"Linux offers no S3: {tried.line}")
     deadline = time.time() + 120
