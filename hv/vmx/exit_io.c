@@ -90,14 +90,9 @@ static void set_rax(struct vcpu *v, unsigned int size, uint32_t value)
 		v->regs->rax = (v->regs->rax & ~(size == 1 ? 0xFFull : 0xFFFFull)) | value;
 }
 
-/* A configuration access: through, unless it is a data write that moves the PM1 base. */
-static void pci_config_access(struct vcpu *v, uint16_t port, unsigned int size, bool in)
+/* A configuration write: through, unless it is a data write that moves the PM1 base. */
+static void pci_config_write(struct vcpu *v, uint16_t port, unsigned int size)
 {
-	if (in) {
-		set_rax(v, size, io_in(port, size));
-		vmx_advance_rip(v);
-		return;
-	}
 	uint32_t value = (uint32_t)v->regs->rax;
 	if (port >= PCI_CONFIG_DATA) {
 		uint32_t cf8 = io_in(PCI_CONFIG_ADDRESS, 4);
@@ -114,15 +109,10 @@ static void pci_config_access(struct vcpu *v, uint16_t port, unsigned int size, 
 	vmx_advance_rip(v);
 }
 
-/* An access that touches a sleep register: let it through, unless it enters a sleep
+/* A write that touches a sleep register: let it through, unless it enters a sleep
  * state the monitor would not survive. */
-static void sleep_register_access(struct vcpu *v, uint16_t port, unsigned int size, bool in)
+static void sleep_register_write(struct vcpu *v, uint16_t port, unsigned int size)
 {
-	if (in) {
-		set_rax(v, size, io_in(port, size));
-		vmx_advance_rip(v);
-		return;
-	}
 	uint32_t value = (uint32_t)v->regs->rax;
 	/* Each register the access writes, as it will be: the bytes written over the
 	 * register's current value. */
@@ -172,17 +162,25 @@ void handle_io(struct vcpu *v)
 		vmx_inject_gp0(v);
 		return;
 	}
-	if (is_pci_config(port)) {
-		pci_config_access(v, port, size, (q & IO_QUAL_IN) != 0);
-		return;
-	}
+	bool sleep_reg = false;
 	for (unsigned int i = 0; i < size; i++) {
 		unsigned int byte;
-		if (acpi_sleep_reg_of(&machine.sleep, (uint16_t)(port + i), &byte) !=
-		    ACPI_SLEEP_NONE) {
-			sleep_register_access(v, port, size, (q & IO_QUAL_IN) != 0);
-			return;
-		}
+		sleep_reg |= acpi_sleep_reg_of(&machine.sleep, (uint16_t)(port + i), &byte) !=
+			     ACPI_SLEEP_NONE;
+	}
+	/* Reads of the ports that are passed through (configuration, sleep registers). */
+	if ((is_pci_config(port) || sleep_reg) && (q & IO_QUAL_IN)) {
+		set_rax(v, size, io_in(port, size));
+		vmx_advance_rip(v);
+		return;
+	}
+	if (is_pci_config(port)) {
+		pci_config_write(v, port, size);
+		return;
+	}
+	if (sleep_reg) {
+		sleep_register_write(v, port, size);
+		return;
 	}
 	if (q & IO_QUAL_IN) {
 		uint64_t mask = size == 1 ? 0xFFull : size == 2 ? 0xFFFFull : 0xFFFFFFFFull;
