@@ -38,6 +38,7 @@
 #define LINUX_NR_openat         257u
 #define LINUX_NR_close_range    436u
 #define LINUX_NR_openat2        437u
+#define LINUX_NR_ppoll          271u
 
 /* include/uapi/asm-generic/mman-common.h, mman.h */
 #define LINUX_MAP_SHARED    0x01u
@@ -57,6 +58,9 @@
 #define LINUX___WALL     0x40000000u
 #define LINUX_F_SETFL    4u
 #define LINUX_O_NONBLOCK 0x800u
+
+/* include/uapi/asm-generic/poll.h (struct pollfd: int fd; short events, revents) */
+#define LINUX_POLLIN 0x0001u
 
 /* include/uapi/asm-generic/fcntl.h */
 #define LINUX_O_RDONLY    0x0u

@@ -11,8 +11,9 @@
  *  helper opens the container init's namespaces (/proc/PID/ns/...), joins its cgroup
  *         (cgroup.procs), setns into ipc, uts, net, cgroup, pid and mnt (last: after it
  *         the host's paths are gone), makes two pipes and forks the command's process,
- *         then collects the output in a short loop the monitor drives (non-blocking
- *         reads, wait4 WNOHANG, a 10 ms nanosleep), and exits;
+ *         then collects the output in a loop the monitor drives (non-blocking reads,
+ *         wait4 WNOHANG, then ppoll on the open pipes: it sleeps until there is output
+ *         or POLL_MS passed), and exits;
  *  cmd    the command's process (in the container's pid namespace, being the helper's
  *         child after setns): stdout/stderr on the pipes, stdin /dev/null, the default
  *         disposition for every signal and an empty mask (what a fresh exec of crun
@@ -34,6 +35,7 @@
 #define OFF_EMPTYSET (INJECT_SCRATCH_OP + 72u)  /* sigset_t 0 */
 #define OFF_ZERO     (INJECT_SCRATCH_OP + 80u)  /* "0" */
 #define OFF_PATH     (INJECT_SCRATCH_OP + 96u)  /* a host path (helper) */
+#define OFF_POLLFDS  OFF_PATH /* struct pollfd[2]: the helper's, once it needs no path */
 #define OFF_DEVNULL  (INJECT_SCRATCH_OP + 352u) /* "/dev/null" */
 #define OFF_EXEPATH  (INJECT_SCRATCH_OP + 368u) /* the candidate for execve */
 #define OFF_ARGV     (INJECT_SCRATCH_OP + 640u) /* char *[OPS_EXEC_ARGS_MAX + 1] */
@@ -41,7 +43,11 @@
 #define OFF_STRINGS  (INJECT_SCRATCH_OP + 800u) /* argv then envp strings */
 #define STRINGS_END  (INJECT_SCRATCH_OP + INJECT_SCRATCH_OP_SIZE - 16u) /* then the helper's nap */
 #define READ_CHUNK   4096u
-#define POLL_MS      10u
+/* ppoll's limit in the output loop: output wakes it at once; only a command that exits
+ * while something it left behind holds its pipes is seen this late. Every round of the
+ * loop is four injected calls, each a round trip through the monitor on the helper's
+ * CPU: a short fixed nap (10 ms once) took that CPU from the very command it waited for. */
+#define POLL_MS 100u
 
 /* setns order: mnt last (after it /proc/PID/... of the host is gone); pid affects only
  * the children, which is what the command's process is. */
@@ -237,16 +243,41 @@ static enum inject_step collect(struct ops_request *q, struct inject_env *env,
 static enum inject_step after_reads(struct ops_request *q, struct inject_env *env,
 				    struct inject_call *c)
 {
-	if (q->progress || q->out_eof || q->err_eof) {
+	if (q->progress) {
 		q->progress = false;
-		if (!(q->cmd_exited && !q->out_eof && !q->err_eof))
-			return collect(q, env, c);
+		return collect(q, env, c); /* there may be more */
 	}
+	if (q->out_eof && q->err_eof)
+		return collect(q, env, c); /* done, or the blocking reap */
 	if (q->cmd_exited)
 		return INJECT_STEP_DONE; /* exited, its pipes still held open by others */
 	q->ph_helper = H_WAIT;
 	*c = INJECT_CALL(LINUX_NR_wait4, (uint64_t)q->cmd_pid, env->scratch + OFF_STATUS,
 			 LINUX_WNOHANG, 0);
+	return INJECT_STEP_CALL;
+}
+
+/* ppoll on the pipes not yet at end of file (one at least: after_reads() comes here only
+ * then), until one has something to read or hangs up, or POLL_MS passed. Its result does
+ * not matter: collect() reads next either way. */
+static enum inject_step wait_for_output(struct ops_request *q, struct inject_env *env,
+					struct inject_call *c)
+{
+	struct {
+		int32_t fd;
+		int16_t events, revents;
+	} fds[2];
+	uint32_t n = 0;
+	if (!q->out_eof)
+		fds[n++] = (typeof(fds[0])){q->pipe_fd[0], LINUX_POLLIN, 0};
+	if (!q->err_eof)
+		fds[n++] = (typeof(fds[0])){q->pipe_fd[2], LINUX_POLLIN, 0};
+	uint64_t ts[2] = {0, POLL_MS * 1000000u};
+	if (inject_write_user(env, env->scratch + OFF_TIMESPEC, ts, sizeof(ts)) < 0 ||
+	    inject_write_user(env, env->scratch + OFF_POLLFDS, fds, n * sizeof(fds[0])) < 0)
+		return INJECT_STEP_FAIL;
+	*c = INJECT_CALL(LINUX_NR_ppoll, env->scratch + OFF_POLLFDS, n, env->scratch + OFF_TIMESPEC,
+			 0, 8);
 	return INJECT_STEP_CALL;
 }
 
@@ -399,13 +430,7 @@ static enum inject_step helper_next(struct ops_request *q, struct inject_env *en
 		if (result == q->cmd_pid)
 			return collect(q, env, c); /* a last drain of the pipes */
 		q->ph_helper = H_SLEEP;
-		{
-			uint64_t ts[2] = {0, POLL_MS * 1000000u};
-			if (inject_write_user(env, env->scratch + OFF_TIMESPEC, ts, sizeof(ts)) < 0)
-				return INJECT_STEP_FAIL;
-		}
-		*c = INJECT_CALL(LINUX_NR_nanosleep, env->scratch + OFF_TIMESPEC, 0);
-		return INJECT_STEP_CALL;
+		return wait_for_output(q, env, c);
 	case H_SLEEP:
 		return collect(q, env, c);
 	case H_KILL:

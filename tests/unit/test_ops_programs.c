@@ -1,4 +1,5 @@
-/* hv/inject/ops.c (pause, unpause) and hv/inject/ops_exec.c (the command's PATH walk),
+/* hv/inject/ops.c (pause, unpause) and hv/inject/ops_exec.c (the command's PATH walk, the
+ * helper's output loop),
  * stepped by hand with the results a kernel would give (ops_harness.c). The frozen state
  * comes from a synthetic guest (vmi_fake.c) whose cgroup flags the test changes between
  * polls, as a kernel finishing a freeze would. */
@@ -257,6 +258,104 @@ static void test_exec_with_a_slash_tries_only_that_path(void **state)
 
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 
+/* ------------------------------------------------------------------ exec's output loop */
+
+#define CMD_PID 300
+
+/* The helper (the third context) through its set-up, up to the first read of the
+ * command's stdout: namespace files open as fds 20.., the pipes are 10/11 and 12/13. */
+static void helper_to_output_loop(void)
+{
+	snprintf(q.argv[0], sizeof(q.argv[0]), "dd");
+	q.argc = 1;
+	q.next_role = OPS_ROLE_HELPER;
+	env.ctx = 2;
+	env.first = true;
+	begin(OPS_EXEC);
+	env.first = false;
+	int64_t next_fd = 20;
+	for (uint32_t i = 0; !(step == INJECT_STEP_CALL && call.nr == LINUX_NR_read); i++) {
+		assert_true(i < 64);
+		assert_int_equal(step, INJECT_STEP_CALL);
+		switch (call.nr) {
+		case LINUX_NR_openat:
+			feed(next_fd++);
+			break;
+		case LINUX_NR_write:
+			feed((int64_t)call.arg[2]);
+			break;
+		case LINUX_NR_pipe2: {
+			int32_t fds[2] = {10, 11};
+			if (call.arg[0] != SCRATCH_VA + INJECT_SCRATCH_OP + 16u)
+				fds[0] = 12, fds[1] = 13;
+			memcpy(scratch + (call.arg[0] - SCRATCH_VA), fds, sizeof(fds));
+			feed(0);
+			break;
+		}
+		case LINUX_NR_clone:
+			feed(CMD_PID);
+			break;
+		default:
+			feed(0);
+		}
+	}
+	assert_int_equal(call.arg[0], 10);
+}
+
+/* Nothing to read yet and the command still running: wait4 WNOHANG, then ppoll on the
+ * pipes given (not a fixed nap: output or a hang-up wakes it). */
+static void expect_idle_round(uint32_t nfds, int32_t first_fd)
+{
+	expect_call(LINUX_NR_wait4);
+	assert_int_equal(call.arg[0], CMD_PID);
+	assert_int_equal(call.arg[2], LINUX_WNOHANG);
+	feed(0);
+	expect_call(LINUX_NR_ppoll);
+	assert_int_equal(call.arg[1], nfds);
+	int32_t fd;
+	memcpy(&fd, scratch + (call.arg[0] - SCRATCH_VA), sizeof(fd));
+	assert_int_equal(fd, first_fd);
+	int64_t ts[2];
+	memcpy(ts, scratch + (call.arg[2] - SCRATCH_VA), sizeof(ts));
+	assert_true(ts[0] == 0 && ts[1] > 0 && ts[1] <= 1000000000);
+}
+
+static void test_exec_output_loop_sleeps_in_ppoll_until_output(void **state)
+{
+	(void)state;
+	helper_to_output_loop();
+	feed(-LINUX_EAGAIN); /* stdout */
+	expect_call(LINUX_NR_read);
+	assert_int_equal(call.arg[0], 12);
+	feed(-LINUX_EAGAIN); /* stderr */
+	expect_idle_round(2, 10);
+	feed(1); /* stderr became readable */
+	expect_call(LINUX_NR_read);
+	feed(-LINUX_EAGAIN);
+	expect_call(LINUX_NR_read);
+	feed(34); /* "70+0 records in..." */
+	/* output: read again at once, no sleep */
+	expect_call(LINUX_NR_read);
+	assert_int_equal(call.arg[0], 10);
+	feed(0); /* stdout closed */
+	expect_call(LINUX_NR_read);
+	assert_int_equal(call.arg[0], 12);
+	feed(-LINUX_EAGAIN);
+	/* One pipe at its end, the other open and empty: a ppoll on the open one only, not a
+	 * read of it again and again. */
+	expect_idle_round(1, 12);
+	feed(1);
+	expect_call(LINUX_NR_read);
+	assert_int_equal(call.arg[0], 12);
+	feed(0); /* stderr closed too: the command is gone, or going */
+	expect_call(LINUX_NR_wait4);
+	assert_int_equal(call.arg[2], 0); /* blocking reap */
+	feed(CMD_PID);
+	assert_int_equal(step, INJECT_STEP_DONE);
+	assert_true(q.cmd_exited);
+	assert_int_equal(q.err_len, 34);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -265,6 +364,7 @@ int main(void)
 		T(test_pause_that_does_not_freeze_in_time_is_undone),
 		T(test_unpause_waits_for_the_thaw),
 		T(test_pause_of_an_unreadable_cgroup_fails_instead_of_guessing),
+		T(test_exec_output_loop_sleeps_in_ppoll_until_output),
 		T(test_exec_found_in_a_later_path_directory_reports_no_error),
 		T(test_exec_not_a_directory_on_the_way_still_walks_on),
 		T(test_exec_all_enoent_reports_enoent_and_127),
