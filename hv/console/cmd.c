@@ -260,7 +260,7 @@ void cmd_report_line_event(enum line_event ev, const struct line_state *ls, stru
 	char tag[PROTO_TAG_MAX + 1];
 	bool has_tag;
 
-	if (ev != LINE_TOO_LONG && ev != LINE_BAD_INPUT)
+	if (ev != LINE_TOO_LONG && ev != LINE_BAD_INPUT && ev != LINE_LOST)
 		return;
 	has_tag = cmd_salvage_tag(ls->buf, tag, sizeof(tag));
 	r->error = PROTO_OK;
@@ -268,6 +268,10 @@ void cmd_report_line_event(enum line_event ev, const struct line_state *ls, stru
 	if (ev == LINE_TOO_LONG)
 		reply_fail(r, PROTO_LINE_TOO_LONG, "request longer than %u bytes; it was dropped",
 			   CONSOLE_LINE_MAX);
+	else if (ev == LINE_LOST)
+		reply_fail(r, PROTO_LINE_LOST,
+			   "the serial line dropped bytes of this request (receive overrun); it "
+			   "was not run: send it again");
 	else
 		reply_fail(r, PROTO_BAD_INPUT,
 			   "byte 0x%02x is not printable text; the request was dropped",

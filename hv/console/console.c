@@ -98,53 +98,82 @@ static void request_tag(const char *line, char *tag)
 		tag[0] = 0;
 }
 
+/* A line just ended, or was lost: run it or report it. */
+static void line_event(enum line_event ev)
+{
+	struct reply r;
+	struct reply_sink sink = {false, 0};
+	char tag[17];
+	request_tag(line.buf, tag);
+	reply_init(&r, reply_to_console, &sink);
+	stats.requests++;
+	if (ev == LINE_READY && deferred) {
+		/* One operation at a time: its reply must not interleave with another. */
+		reply_fail(&r, PROTO_BUSY, "an operation is still running; its reply comes first");
+		cmd_write_status(&r, tag[0] ? tag : 0);
+	} else if (ev == LINE_READY) {
+		if (cmd_dispatch(console_verbs, console_verb_count, line.buf, &r)) {
+			deferred = true;
+			memcpy(deferred_tag, r.tag, sizeof(deferred_tag));
+		}
+	} else
+		cmd_report_line_event(ev, &line, &r);
+	if (sink.truncated) {
+		char msg[96], status[PROTO_STATUS_MAX];
+		fmt_snprintf(msg, sizeof(msg),
+			     "the reply was cut: %llu bytes did not fit the console's buffer",
+			     (unsigned long long)sink.dropped);
+		size_t len = proto_format_status(status, sizeof(status), PROTO_FAILED, msg,
+						 tag[0] ? tag : 0);
+		console_write("\r\n", 2);
+		console_write(status, len);
+		console_write("\r\n", 2);
+		stats.tx_dropped += sink.dropped;
+		r.error = PROTO_FAILED;
+	}
+	if (r.error != PROTO_OK)
+		stats.errors++;
+}
+
+/* After an overrun, the bytes still to read from before the loss: the FIFO was full when
+ * the UART dropped a byte (PC16550D: an overrun happens only then) and nothing has read
+ * it since, so its UART_FIFO_SIZE bytes came before the gap; what follows them came after. */
+static uint32_t before_loss;
+static bool loss_pending;
+
 void console_poll(void)
 {
 	if (!uart.present)
 		return;
 	for (uint32_t i = 0; i < RX_PER_POLL; i++) {
 		int c = uart_rx_byte(&uart);
-		if (c < 0)
+		if (uart_take_overrun(&uart)) {
+			stats.rx_overruns++;
+			if (!loss_pending) {
+				loss_pending = true;
+				before_loss = UART_FIFO_SIZE;
+			}
+		}
+		if (c < 0) {
+			if (loss_pending) { /* fewer bytes than a full FIFO: the gap is here */
+				loss_pending = false;
+				enum line_event ev = line_lost(&line);
+				if (ev != LINE_NONE)
+					line_event(ev);
+			}
 			break;
+		}
 		stats.rx_bytes++;
 		rx_recent = 0;
 		enum line_event ev = line_feed(&line, (uint8_t)c);
-		if (ev == LINE_NONE)
-			continue;
-		struct reply r;
-		struct reply_sink sink = {false, 0};
-		char tag[17];
-		request_tag(line.buf, tag);
-		reply_init(&r, reply_to_console, &sink);
-		stats.requests++;
-		if (ev == LINE_READY && deferred) {
-			/* One operation at a time: its reply must not interleave with another. */
-			reply_fail(&r, PROTO_BUSY,
-				   "an operation is still running; its reply comes first");
-			cmd_write_status(&r, tag[0] ? tag : 0);
-		} else if (ev == LINE_READY) {
-			if (cmd_dispatch(console_verbs, console_verb_count, line.buf, &r)) {
-				deferred = true;
-				memcpy(deferred_tag, r.tag, sizeof(deferred_tag));
-			}
-		} else
-			cmd_report_line_event(ev, &line, &r);
-		if (sink.truncated) {
-			char msg[96], status[PROTO_STATUS_MAX];
-			fmt_snprintf(msg, sizeof(msg),
-				     "the reply was cut: %llu bytes did not fit the console's "
-				     "buffer",
-				     (unsigned long long)sink.dropped);
-			size_t len = proto_format_status(status, sizeof(status), PROTO_FAILED, msg,
-							 tag[0] ? tag : 0);
-			console_write("\r\n", 2);
-			console_write(status, len);
-			console_write("\r\n", 2);
-			stats.tx_dropped += sink.dropped;
-			r.error = PROTO_FAILED;
+		if (ev != LINE_NONE)
+			line_event(ev);
+		if (loss_pending && --before_loss == 0) {
+			loss_pending = false;
+			ev = line_lost(&line);
+			if (ev != LINE_NONE)
+				line_event(ev);
 		}
-		if (r.error != PROTO_OK)
-			stats.errors++;
 	}
 	if (rx_recent < 1000000u)
 		rx_recent++;

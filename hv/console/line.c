@@ -11,6 +11,7 @@ static void line_reset(struct line_state *ls)
 	ls->len = 0;
 	ls->overflow = false;
 	ls->bad = false;
+	ls->lost = false;
 }
 
 void line_init(struct line_state *ls)
@@ -42,6 +43,10 @@ static enum line_event line_end(struct line_state *ls)
 {
 	enum line_event ev = LINE_READY;
 
+	if (ls->lost) {
+		line_reset(ls); /* reported when the loss was seen */
+		return LINE_NONE;
+	}
 	/* bad and overflow are never both set: whichever came first stops the collection. */
 	if (ls->bad)
 		ev = LINE_BAD_INPUT;
@@ -70,7 +75,7 @@ enum line_event line_feed(struct line_state *ls, uint8_t byte)
 		ls->buf[0] = '\0';
 		return LINE_NONE;
 	}
-	if (ls->bad || ls->overflow)
+	if (ls->bad || ls->overflow || ls->lost)
 		return LINE_NONE; /* discarded up to the end of line */
 	if (!line_byte_is_text(byte)) {
 		ls->bad = true;
@@ -83,4 +88,16 @@ enum line_event line_feed(struct line_state *ls, uint8_t byte)
 	}
 	ls->buf[ls->len++] = (char)byte;
 	return LINE_NONE;
+}
+
+enum line_event line_lost(struct line_state *ls)
+{
+	if (ls->lost)
+		return LINE_NONE;
+	/* len <= CONSOLE_LINE_MAX, so the NUL fits; a bad or too long line is reported as
+	 * lost instead (its end, which would have reported it, may be what was lost). */
+	ls->buf[ls->len] = '\0';
+	line_reset(ls);
+	ls->lost = true;
+	return LINE_LOST;
 }

@@ -14,6 +14,7 @@ enum line_event {
 	LINE_READY,     /* ls->buf holds a request */
 	LINE_TOO_LONG,  /* a line longer than CONSOLE_LINE_MAX just ended */
 	LINE_BAD_INPUT, /* a line holding a non-text byte (ls->bad_byte) just ended */
+	LINE_LOST,      /* bytes of the line being received were lost (line_lost) */
 };
 
 struct line_state {
@@ -23,6 +24,7 @@ struct line_state {
 	bool bad;         /* the line being received holds a non-text byte */
 	uint8_t bad_byte; /* the first such byte; still valid when LINE_BAD_INPUT is returned */
 	bool last_cr;     /* the previous byte was '\r': a '\n' now is the same end of line */
+	bool lost;        /* the line being received lost bytes: dropped up to its end */
 };
 
 void line_init(struct line_state *ls);
@@ -36,5 +38,13 @@ void line_init(struct line_state *ls);
  * echo the request's tag.
  * 0x15 (Ctrl-U) clears the buffer and any overflow/bad state. "\r\n" is one end of line. */
 enum line_event line_feed(struct line_state *ls, uint8_t byte);
+
+/* The bytes that come next were not received right after the ones fed so far: the UART
+ * dropped some in between. The line being received cannot be trusted (a lost byte can
+ * turn one request into another: "kill tree2" into "kill tree"), so it is dropped: the
+ * rest of it, up to its end of line or a 0x15, is discarded silently. Returns LINE_LOST
+ * at once, with ls->buf holding the NUL-terminated start of the line (for its tag), once
+ * per line; LINE_NONE if the line was already being dropped for a loss. */
+enum line_event line_lost(struct line_state *ls);
 
 #endif

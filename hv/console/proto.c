@@ -22,6 +22,8 @@ const char *proto_error_name(enum proto_error e)
 		return "line-too-long";
 	case PROTO_BAD_INPUT:
 		return "bad-input";
+	case PROTO_LINE_LOST:
+		return "line-lost";
 	case PROTO_BUSY:
 		return "busy";
 	case PROTO_FAILED:
@@ -44,6 +46,8 @@ static const char *proto_default_message(enum proto_error e)
 		return "request too long";
 	case PROTO_BAD_INPUT:
 		return "request is not text";
+	case PROTO_LINE_LOST:
+		return "bytes of the request were lost on the line";
 	case PROTO_BUSY:
 		return "busy, try again";
 	case PROTO_FAILED:

@@ -19,6 +19,7 @@
 #define UART_FCR_ENABLE_CLEAR 0x07u /* enable FIFOs, clear RX and TX */
 #define UART_MCR_DTR_RTS      0x03u /* OUT2 clear: the UART raises no interrupt */
 #define UART_LSR_DR           0x01u
+#define UART_LSR_OE           0x02u
 #define UART_LSR_THRE         0x20u
 #define UART_CLOCK_HZ         1843200u /* the PC's 1.8432 MHz crystal: divisor = 115200 / baud */
 #define UART_TX_SPIN_LIMIT    1000000u
@@ -47,9 +48,18 @@ bool uart_init(struct uart *u, uint16_t port, uint32_t baud)
 	return true;
 }
 
-bool uart_tx_ready(const struct uart *u)
+/* The line status, noting an overrun (reading LSR clears OE in the UART). */
+static uint8_t read_lsr(struct uart *u)
 {
-	return u->present && (inb(u->port + UART_LSR) & UART_LSR_THRE);
+	uint8_t lsr = inb(u->port + UART_LSR);
+	if (lsr & UART_LSR_OE)
+		u->overrun = true;
+	return lsr;
+}
+
+bool uart_tx_ready(struct uart *u)
+{
+	return u->present && (read_lsr(u) & UART_LSR_THRE);
 }
 
 void uart_tx_byte(const struct uart *u, uint8_t b)
@@ -57,11 +67,18 @@ void uart_tx_byte(const struct uart *u, uint8_t b)
 	outb(u->port + UART_THR, b);
 }
 
-int uart_rx_byte(const struct uart *u)
+int uart_rx_byte(struct uart *u)
 {
-	if (!u->present || !(inb(u->port + UART_LSR) & UART_LSR_DR))
+	if (!u->present || !(read_lsr(u) & UART_LSR_DR))
 		return -1;
 	return inb(u->port + UART_RBR);
+}
+
+bool uart_take_overrun(struct uart *u)
+{
+	bool seen = u->overrun;
+	u->overrun = false;
+	return seen;
 }
 
 void uart_write_blocking(const struct uart *u, const char *s, uint32_t n)

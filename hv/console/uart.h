@@ -13,16 +13,21 @@
 struct uart {
 	uint16_t port;
 	bool present;
+	bool overrun; /* a read of the line status saw a receive overrun not yet taken */
 };
 
 /* Program 8N1 at `baud`, FIFOs on, interrupts off. Returns false (present = false) if
  * nothing that behaves like a 16550 answers at the port (scratch-register test). */
 bool uart_init(struct uart *u, uint16_t port, uint32_t baud);
 /* Transmit-holding register empty: up to UART_FIFO_SIZE bytes may be written now. */
-bool uart_tx_ready(const struct uart *u);
+bool uart_tx_ready(struct uart *u);
 void uart_tx_byte(const struct uart *u, uint8_t b);
 /* Returns -1 when no byte is waiting. */
-int uart_rx_byte(const struct uart *u);
+int uart_rx_byte(struct uart *u);
+/* Did the UART drop received bytes (its FIFO was full: PC16550D LSR bit 1, Overrun Error)
+ * since the last call? Every read of the line status clears the bit in the UART; the
+ * functions above keep it here until it is taken. */
+bool uart_take_overrun(struct uart *u);
 /* Blocking write with a bounded wait per byte, for early messages and fatal reports. */
 void uart_write_blocking(const struct uart *u, const char *s, uint32_t n);
 

@@ -111,10 +111,12 @@ static void status_text(struct reply *r, const struct vcpu *v)
 		   "string I/O %llu refused)",
 		   view, (unsigned long long)io_blocked_reads,
 		   (unsigned long long)io_blocked_writes, (unsigned long long)io_blocked_string);
-	reply_line(r, "console: port 0x%x, %llu bytes in, %llu out, %llu requests, %llu errors",
+	reply_line(r,
+		   "console: port 0x%x, %llu bytes in, %llu out, %llu requests, %llu errors, "
+		   "%llu receive overruns",
 		   machine.console_port, (unsigned long long)cs->rx_bytes,
 		   (unsigned long long)cs->tx_bytes, (unsigned long long)cs->requests,
-		   (unsigned long long)cs->errors);
+		   (unsigned long long)cs->errors, (unsigned long long)cs->rx_overruns);
 	const struct inject_stats *is = inject_stats();
 	reply_line(r,
 		   "injection: %llu operations (%llu failed), %llu tasks hijacked, %llu calls, "
@@ -193,13 +195,13 @@ static void status_json(struct reply *r, const struct vcpu *v)
 	reply_printf(r,
 		     ",\"mem_used\":%llu,\"mem_total\":%llu,\"image_size\":%llu,"
 		     "\"console\":{\"port\":%u,\"rx_bytes\":%llu,\"tx_bytes\":%llu,"
-		     "\"tx_dropped\":%llu,\"requests\":%llu,\"errors\":%llu}",
+		     "\"tx_dropped\":%llu,\"requests\":%llu,\"errors\":%llu,\"rx_overruns\":%llu}",
 		     (unsigned long long)palloc_used_bytes(),
 		     (unsigned long long)palloc_total_bytes(),
 		     (unsigned long long)machine.image_size, machine.console_port,
 		     (unsigned long long)cs->rx_bytes, (unsigned long long)cs->tx_bytes,
 		     (unsigned long long)cs->tx_dropped, (unsigned long long)cs->requests,
-		     (unsigned long long)cs->errors);
+		     (unsigned long long)cs->errors, (unsigned long long)cs->rx_overruns);
 	const struct inject_stats *is = inject_stats();
 	reply_printf(r,
 		     ",\"inject\":{\"operations\":%llu,\"failed\":%llu,\"hijacks\":%llu,"

@@ -35,9 +35,11 @@ struct hv_image_header hv_image_header __attribute__((section(".hv_header"), use
 static char start_error[BOOT_ERR_MAX];
 
 /* The UART's receive FIFO holds 16 characters of 10 bits: at 115200 baud it fills in
- * 1.39 ms. Polling at least every 12 character times never loses input, however fast the
- * other side sends; while a conversation goes on, poll faster so replies flow. */
-#define POLL_FIFO_CHARS     12u
+ * 1.39 ms. Polling every 8 character times leaves half the FIFO for a poll that comes late
+ * (the console CPU waiting for the exit lock behind another CPU's exit); while a
+ * conversation goes on, poll faster so replies flow. A loss that happens anyway is seen
+ * (the UART's overrun bit) and the damaged request refused (console/console.c). */
+#define POLL_FIFO_CHARS     8u
 #define POLL_PERIOD_MAX_US  5000u
 #define POLL_PERIOD_BUSY_US 250u
 /* The other CPUs exit at least this often (core/cpus.h: the bound on a lost kick). */

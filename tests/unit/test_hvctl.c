@@ -85,7 +85,38 @@ static int verb_late(struct reply *r, int argc, char **argv)
 	return 0;
 }
 
+/* `lose N X`: the fake monitor drops the first N lines of this request (as a UART overrun
+ * would: console/console.c, line_lost) before it answers; X (a-z) names the request. */
+static int lost_count[26];
+
+static int verb_lose(struct reply *r, int argc, char **argv)
+{
+	(void)argc;
+	reply_line(r, "made it after %d losses", lost_count[argv[2][0] - 'a']);
+	return 0;
+}
+
+/* Should the line in ls, about to end, be dropped as a `lose` request still to lose? */
+static bool monitor_loses(const struct line_state *ls)
+{
+	char line[CONSOLE_LINE_MAX + 1];
+	int n;
+	char x;
+
+	memcpy(line, ls->buf, ls->len);
+	line[ls->len] = '\0';
+	const char *sp = strchr(line, ' ');
+	if (line[0] != '@' || sp == NULL || sscanf(sp, " lose %d %c", &n, &x) != 2 || x < 'a' ||
+	    x > 'z')
+		return false;
+	if (lost_count[x - 'a'] >= n)
+		return false;
+	lost_count[x - 'a']++;
+	return true;
+}
+
 static const struct cmd_verb monitor_verbs[] = {
+	{"lose", "lose N X", "answers after N lost lines", verb_lose},
 	{"ping", "ping", "answers pong", verb_ping},
 	{"echo", "echo [WORD...]", "prints its words", verb_echo},
 	{"late", "late", "answers after a stale reply", verb_late},
@@ -112,6 +143,8 @@ static void monitor_serve(int fd)
 		if (n <= 0)
 			return;
 		for (ssize_t i = 0; i < n; i++) {
+			if (buf[i] == '\n' && !ls.lost && monitor_loses(&ls))
+				cmd_report_line_event(line_lost(&ls), &ls, &r);
 			enum line_event ev = line_feed(&ls, buf[i]);
 
 			if (ev == LINE_READY)
@@ -329,6 +362,24 @@ static void test_ok_reply_exits_0_and_prints_the_body(void **state)
 	assert_string_equal(res.err, "");
 	assert_string_equal(res.out, "pong\n");
 	assert_int_equal(res.status, 0);
+}
+
+static void test_request_whose_bytes_were_lost_is_sent_again(void **state)
+{
+	(void)state;
+	run(&res, NULL, ARGS("--console", fx.live.path, "--timeout", "10", "lose", "2", "a"));
+	assert_int_equal(res.status, 0);
+	assert_string_equal(res.out, "made it after 2 losses\n");
+	assert_non_null(strstr(res.err, "dropped bytes of the request; sending it again"));
+}
+
+static void test_request_lost_every_time_ends_with_line_lost(void **state)
+{
+	(void)state;
+	run(&res, NULL, ARGS("--console", fx.live.path, "--timeout", "10", "lose", "9", "b"));
+	assert_int_equal(res.status, 1);
+	assert_string_equal(res.out, "");
+	assert_non_null(strstr(res.err, "hvctl: error line-lost: the serial line dropped bytes"));
 }
 
 static void test_arguments_are_sent_as_words(void **state)
@@ -604,6 +655,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_ok_reply_exits_0_and_prints_the_body),
+		cmocka_unit_test(test_request_whose_bytes_were_lost_is_sent_again),
+		cmocka_unit_test(test_request_lost_every_time_ends_with_line_lost),
 		cmocka_unit_test(test_arguments_are_sent_as_words),
 		cmocka_unit_test(test_unknown_verb_exits_1_with_the_error_on_stderr),
 		cmocka_unit_test(test_bad_argument_exits_1),

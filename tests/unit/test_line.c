@@ -40,6 +40,9 @@ static struct events feed(struct line_state *ls, const void *bytes, size_t n)
 			ev.bad_input++;
 			ev.bad_byte = ls->bad_byte;
 			break;
+		case LINE_LOST: /* only line_lost() says it */
+			fail_msg("line_feed returned LINE_LOST");
+			break;
 		case LINE_NONE:
 			break;
 		}
@@ -371,10 +374,74 @@ static void test_random_noise_never_overruns_and_recovers(void **state)
 
 #define T(name) cmocka_unit_test_setup(name, setup)
 
+/* ------------------------------------------------------------ bytes lost by the UART */
+
+static void test_a_line_that_lost_bytes_is_reported_at_once_and_never_run(void **state)
+{
+	struct line_state *ls = *state;
+	struct events ev = feed(ls, "@t1 kill tre", 12);
+	assert_int_equal(ev.last, LINE_NONE);
+	assert_int_equal(line_lost(ls), LINE_LOST);
+	assert_string_equal(ls->buf, "@t1 kill tre"); /* its start, for the tag */
+	/* "2" of "tree2" was lost; what arrives after the gap is not a request */
+	ev = feed(ls, "\n", 1);
+	assert_int_equal(ev.ready + ev.too_long + ev.bad_input, 0);
+	ev = feed(ls, "@t2 ping\n", 9);
+	assert_int_equal(ev.ready, 1);
+	assert_string_equal(ev.line, "@t2 ping");
+}
+
+static void test_a_second_loss_in_the_same_line_is_not_reported_again(void **state)
+{
+	struct line_state *ls = *state;
+	feed(ls, "@t1 sta", 7);
+	assert_int_equal(line_lost(ls), LINE_LOST);
+	feed(ls, "tu", 2);
+	assert_int_equal(line_lost(ls), LINE_NONE);
+	struct events ev = feed(ls, "s\n", 2);
+	assert_int_equal(ev.ready + ev.too_long + ev.bad_input, 0);
+}
+
+static void test_a_loss_whose_end_of_line_was_lost_ends_at_the_next_kill_byte(void **state)
+{
+	struct line_state *ls = *state;
+	feed(ls, "@t1 ps --js", 11);
+	assert_int_equal(line_lost(ls), LINE_LOST);
+	/* "on\n" lost: the next request starts with 0x15, as hvctl sends it */
+	struct events ev = feed(ls, "\x15@t2 ps --json\n", 15);
+	assert_int_equal(ev.ready, 1);
+	assert_string_equal(ev.line, "@t2 ps --json");
+}
+
+static void test_a_loss_in_a_bad_line_is_reported_as_a_loss_only(void **state)
+{
+	struct line_state *ls = *state;
+	struct events ev = feed(ls, "@t1 a\x01", 6);
+	assert_int_equal(line_lost(ls), LINE_LOST);
+	ev = feed(ls, "b\n", 2);
+	assert_int_equal(ev.ready + ev.too_long + ev.bad_input, 0);
+}
+
+static void test_a_loss_between_lines_drops_the_next_one(void **state)
+{
+	struct line_state *ls = *state;
+	feed(ls, "@t1 ping\n", 9);
+	assert_int_equal(line_lost(ls), LINE_LOST); /* the start of the next line was lost */
+	assert_string_equal(ls->buf, "");
+	struct events ev = feed(ls, "ping\n@t3 ping\n", 14);
+	assert_int_equal(ev.ready, 1);
+	assert_string_equal(ev.line, "@t3 ping");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		T(test_newline_ends_a_line),
+		T(test_a_line_that_lost_bytes_is_reported_at_once_and_never_run),
+		T(test_a_second_loss_in_the_same_line_is_not_reported_again),
+		T(test_a_loss_whose_end_of_line_was_lost_ends_at_the_next_kill_byte),
+		T(test_a_loss_in_a_bad_line_is_reported_as_a_loss_only),
+		T(test_a_loss_between_lines_drops_the_next_one),
 		T(test_nothing_is_ready_before_the_end_of_line),
 		T(test_cr_alone_ends_a_line),
 		T(test_crlf_is_one_end_of_line),

@@ -12,7 +12,7 @@
 
 static const enum proto_error all_errors[] = {
 	PROTO_OK,        PROTO_UNKNOWN_VERB, PROTO_BAD_ARGUMENT, PROTO_LINE_TOO_LONG,
-	PROTO_BAD_INPUT, PROTO_BUSY,         PROTO_FAILED,
+	PROTO_BAD_INPUT, PROTO_LINE_LOST,    PROTO_BUSY,         PROTO_FAILED,
 };
 
 static void test_error_names_are_the_documented_kinds(void **state)
@@ -23,6 +23,7 @@ static void test_error_names_are_the_documented_kinds(void **state)
 	assert_string_equal(proto_error_name(PROTO_BAD_ARGUMENT), "bad-argument");
 	assert_string_equal(proto_error_name(PROTO_LINE_TOO_LONG), "line-too-long");
 	assert_string_equal(proto_error_name(PROTO_BAD_INPUT), "bad-input");
+	assert_string_equal(proto_error_name(PROTO_LINE_LOST), "line-lost");
 	assert_string_equal(proto_error_name(PROTO_BUSY), "busy");
 	assert_string_equal(proto_error_name(PROTO_FAILED), "failed");
 }

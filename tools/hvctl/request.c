@@ -136,48 +136,62 @@ int hvctl_request(struct conn *c, struct reader *rd, const char *request, double
 	return hvctl_request_body(c, rd, request, timeout_s, NULL, NULL);
 }
 
+/* A request the monitor refused because the serial line dropped some of its bytes
+ * (`line-lost`: it was not run) goes out again, at most this many times. */
+#define HVCTL_LINE_LOST_RETRIES 3
+
 int hvctl_request_body(struct conn *c, struct reader *rd, const char *request, double timeout_s,
 		       char **body_out, size_t *len_out)
 {
 	uint64_t deadline = conn_now_ms() + (uint64_t)(timeout_s * 1000.0);
 	char tag[9];
 	size_t rlen = strlen(request);
-	char *out = xrealloc(NULL, rlen + sizeof(tag) + 4);
-	size_t olen;
 	struct body body = {0};
 	struct proto_status st;
 	int status = -1;
 
-	hvctl_new_tag(tag, sizeof(tag) - 1);
-	/* Ctrl-U first: whatever noise the monitor has buffered must not prefix the request. */
-	olen = (size_t)sprintf(out, "%c@%s %s\n", (char)CONSOLE_KILL_LINE, tag, request);
-	if (conn_write(c, out, olen, deadline) != 0) {
-		int e = errno;
-		free(out);
-		if (e == ETIMEDOUT)
-			goto no_answer;
-		fprintf(stderr, "hvctl: cannot write to %s: %s\n", c->addr, strerror(e));
-		return HVCTL_EXIT_NO_ANSWER;
-	}
-	free(out);
+	for (int attempt = 0; status < 0; attempt++) {
+		char *out = xrealloc(NULL, rlen + sizeof(tag) + 4);
+		size_t olen;
 
-	while (status < 0) {
-		char buf[4096];
-		ssize_t r = conn_read(c, buf, sizeof(buf), deadline);
-
-		if (r == 0)
-			goto no_answer;
-		if (r < 0) {
-			fprintf(stderr, "hvctl: lost the console %s: %s\n", c->addr,
-				errno == EPIPE ? "the other end closed it" : strerror(errno));
-			free(body.text);
+		hvctl_new_tag(tag, sizeof(tag) - 1);
+		/* Ctrl-U first: whatever noise the monitor has buffered must not prefix the
+		 * request. */
+		olen = (size_t)sprintf(out, "%c@%s %s\n", (char)CONSOLE_KILL_LINE, tag, request);
+		if (conn_write(c, out, olen, deadline) != 0) {
+			int e = errno;
+			free(out);
+			if (e == ETIMEDOUT)
+				goto no_answer;
+			fprintf(stderr, "hvctl: cannot write to %s: %s\n", c->addr, strerror(e));
 			return HVCTL_EXIT_NO_ANSWER;
 		}
-		if (hvctl_take(rd, buf, (size_t)r, tag, &body, &st))
-			status = st.error == PROTO_OK ? HVCTL_EXIT_OK : HVCTL_EXIT_ERROR_REPLY;
+		free(out);
+
+		body.len = 0;
+		while (status < 0) {
+			char buf[4096];
+			ssize_t r = conn_read(c, buf, sizeof(buf), deadline);
+
+			if (r == 0)
+				goto no_answer;
+			if (r < 0) {
+				fprintf(stderr, "hvctl: lost the console %s: %s\n", c->addr,
+					errno == EPIPE ? "the other end closed it" : strerror(errno));
+				free(body.text);
+				return HVCTL_EXIT_NO_ANSWER;
+			}
+			if (hvctl_take(rd, buf, (size_t)r, tag, &body, &st))
+				status = st.error == PROTO_OK ? HVCTL_EXIT_OK : HVCTL_EXIT_ERROR_REPLY;
+		}
+		/* What followed our status line in the same read belongs to nobody: drop it. */
+		rd->len = 0;
+		if (st.error == PROTO_LINE_LOST && attempt < HVCTL_LINE_LOST_RETRIES) {
+			fprintf(stderr, "hvctl: the serial line dropped bytes of the request; sending "
+					"it again\n");
+			status = -1;
+		}
 	}
-	/* What followed our status line in the same read belongs to nobody: drop it. */
-	rd->len = 0;
 
 	if (body_out != NULL) {
 		*body_out = body.text;
