@@ -13,6 +13,8 @@
 #include "core/cpus.h"
 #include "core/log.h"
 #include "core/monitor.h"
+#include "inject/engine.h"
+#include "inject/syscall_trap.h"
 #include "lib/fmt.h"
 #include "lib/string.h"
 #include "mm/hostpt.h"
@@ -253,6 +255,15 @@ static int step_pm_base_guard(void)
 	return HV_START_OK;
 }
 
+/* The subsystems that act on VM exits register for them (vmx/exit_hooks.h), in the order
+ * they are asked: the trap's VMCALL and page before anything else. */
+static int step_exit_hooks(void)
+{
+	if (!syscall_trap_register_hooks() || !inject_register_hooks())
+		return start_fail(HV_START_NO_MEMORY, "the exit hook list is full");
+	return HV_START_OK;
+}
+
 /* Steps before VMXON: each either succeeds or leaves the machine as it found it. */
 static const struct {
 	const char *name;
@@ -261,6 +272,7 @@ static const struct {
 	{"vmx-support", vmx_check_support},    {"vmx-capabilities", vmx_read_caps},
 	{"host-paging", step_host_paging},     {"acpi-sleep", step_acpi_sleep},
 	{"pm-base-guard", step_pm_base_guard}, {"ept", ept_setup},
+	{"exit-hooks", step_exit_hooks},
 };
 
 __attribute__((sysv_abi)) int hv_start(struct boot_info *bi);

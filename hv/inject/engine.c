@@ -11,6 +11,7 @@
 #include "inject/syscall_trap.h"
 #include "lib/fmt.h"
 #include "lib/string.h"
+#include "vmx/exit_hooks.h"
 #include "vmx/vmx.h"
 #include "x86/cpu.h"
 #include "x86/paging.h"
@@ -792,4 +793,14 @@ int inject_start(struct inject_op *op, struct reply *r)
 	e.active = true;
 	stats.operations++;
 	return 0;
+}
+
+static const struct exit_hooks engine_hooks = {
+	.name = "inject",
+	.tick = inject_tick,
+};
+
+bool inject_register_hooks(void)
+{
+	return exit_hooks_register(&engine_hooks);
 }

@@ -147,6 +147,8 @@ int inject_read_user(struct inject_env *env, uint64_t va, void *buf, size_t n);
 void inject_on_syscall_entry(struct vcpu *v, uint64_t task);
 /* At every exit: timeouts, and whether the target still lives. */
 void inject_tick(struct vcpu *v);
+/* Registers inject_tick as an exit hook (vmx/exit_hooks.h); at start, before launch. */
+bool inject_register_hooks(void);
 
 /* The resident helper: a process forked from a host task and adopted by init, parked in
  * injected 10 ms naps; while it exists, operations needing a host root task use it at

@@ -8,6 +8,7 @@
 #include "lib/string.h"
 #include "mm/palloc.h"
 #include "vmi/vmi.h"
+#include "vmx/exit_hooks.h"
 #include "vmx/vmx.h"
 #include "x86/ept.h"
 #include "x86/msr.h"
@@ -173,7 +174,7 @@ static bool calling_task(uint64_t *task, int32_t *tgid)
 	return true;
 }
 
-bool syscall_trap_on_vmcall(struct vcpu *v)
+static bool on_vmcall(struct vcpu *v)
 {
 	if (!stats.armed && stats.lstar != 0 && vmread(GUEST_RIP) == stats.lstar &&
 	    (vmread(GUEST_CS_SELECTOR) & 3u) == 0) {
@@ -211,7 +212,7 @@ bool syscall_trap_on_vmcall(struct vcpu *v)
 	return true;
 }
 
-bool syscall_trap_on_ept_violation(struct vcpu *v, uint64_t gpa, uint64_t qualification)
+static bool on_ept_violation(struct vcpu *v, uint64_t gpa, uint64_t qualification)
 {
 	(void)v;
 	if (!stats.armed || (gpa & ~(PAGE_SIZE_4K - 1)) != page_gpa)
@@ -241,4 +242,15 @@ bool syscall_trap_on_ept_violation(struct vcpu *v, uint64_t gpa, uint64_t qualif
 		switch_view(VIEW_ORIGINAL); /* data access: the real bytes; the next fetch
 					      comes back */
 	return true;
+}
+
+static const struct exit_hooks trap_hooks = {
+	.name = "syscall-trap",
+	.ept_violation = on_ept_violation,
+	.vmcall = on_vmcall,
+};
+
+bool syscall_trap_register_hooks(void)
+{
+	return exit_hooks_register(&trap_hooks);
 }

@@ -43,8 +43,8 @@ int syscall_trap_arm(struct reply *r, int32_t tgid);
 void syscall_trap_disarm(void);
 const struct syscall_trap_stats *syscall_trap_stats(void);
 
-/* Exit handlers' hooks: true when the exit was the trap's (and was handled). */
-bool syscall_trap_on_vmcall(struct vcpu *v);
-bool syscall_trap_on_ept_violation(struct vcpu *v, uint64_t gpa, uint64_t qualification);
+/* Registers the trap's exit hooks (its VMCALL and the EPT violations of its page:
+ * vmx/exit_hooks.h); at start, before launch. False if the hook list is full. */
+bool syscall_trap_register_hooks(void);
 
 #endif

@@ -7,6 +7,7 @@
  */
 #include "core/monitor.h"
 #include "vmx/exit_handlers.h"
+#include "vmx/exit_hooks.h"
 #include "vmx/vmx.h"
 #include "x86/cr.h"
 #include "x86/msr.h"
@@ -75,6 +76,32 @@ static void guest_write_cr4(struct vcpu *v, uint64_t value)
 	vmx_advance_rip(v);
 }
 
+/* What the guest reads in CR0 or CR4: its own bits, and the read shadow's for the bits
+ * the monitor owns (SDM 24.6.6). */
+static uint64_t guest_visible_cr(unsigned int cr)
+{
+	uint64_t mask = vmread(cr == 0 ? CR0_GUEST_HOST_MASK : CR4_GUEST_HOST_MASK);
+	uint64_t real = vmread(cr == 0 ? GUEST_CR0 : GUEST_CR4);
+	uint64_t shadow = vmread(cr == 0 ? CR0_READ_SHADOW : CR4_READ_SHADOW);
+	return (real & ~mask) | (shadow & mask);
+}
+
+/* The exit hooks see the write first (vmx/exit_hooks.h): true if they finished it. */
+static bool hooks_took(struct vcpu *v, unsigned int cr, uint64_t value)
+{
+	switch (exit_hooks_cr_write(v, cr, guest_visible_cr(cr), value)) {
+	case EXIT_HOOK_REFUSE:
+		vmx_inject_gp0(v);
+		return true;
+	case EXIT_HOOK_HANDLED:
+		vmx_advance_rip(v);
+		return true;
+	case EXIT_HOOK_PASS:
+		break;
+	}
+	return false;
+}
+
 void handle_cr_access(struct vcpu *v)
 {
 	uint64_t q = v->exit_qualification;
@@ -82,20 +109,25 @@ void handle_cr_access(struct vcpu *v)
 	switch (CR_QUAL_ACCESS_TYPE(q)) {
 	case CR_ACCESS_MOV_TO_CR:
 		if (cr == 0) {
-			guest_write_cr0(v, gpr_value(v, CR_QUAL_GPR(q)));
+			uint64_t value = gpr_value(v, CR_QUAL_GPR(q));
+			if (!hooks_took(v, 0, value))
+				guest_write_cr0(v, value);
 			return;
 		}
 		if (cr == 4) {
-			guest_write_cr4(v, gpr_value(v, CR_QUAL_GPR(q)));
+			uint64_t value = gpr_value(v, CR_QUAL_GPR(q));
+			if (!hooks_took(v, 4, value))
+				guest_write_cr4(v, value);
 			return;
 		}
 		break;
 	case CR_ACCESS_LMSW: {
 		/* LMSW writes CR0 bits 3:0 but cannot clear PE (SDM Vol. 2A LMSW). */
-		uint64_t shadow = vmread(CR0_READ_SHADOW);
+		uint64_t cr0 = guest_visible_cr(0);
 		uint64_t data = CR_QUAL_LMSW_DATA(q) & 0xFu;
-		uint64_t value = (shadow & ~0xEull) | data | (shadow & X86_CR0_PE);
-		guest_write_cr0(v, value);
+		uint64_t value = (cr0 & ~0xFull) | data | (cr0 & X86_CR0_PE);
+		if (!hooks_took(v, 0, value))
+			guest_write_cr0(v, value);
 		return;
 	}
 	default:

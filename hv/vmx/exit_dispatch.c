@@ -15,10 +15,10 @@
 #include "core/cpus.h"
 #include "core/log.h"
 #include "core/monitor.h"
-#include "inject/engine.h"
 #include "lib/fmt.h"
 #include "lib/spinlock.h"
 #include "vmx/exit_handlers.h"
+#include "vmx/exit_hooks.h"
 #include "vmx/vmx.h"
 #include "x86/exit_reason.h"
 #include "x86/msr.h"
@@ -175,7 +175,7 @@ void vmx_exit_handler(struct guest_regs *regs)
 	if (basic != EXIT_REASON_SIPI_SIGNAL && basic != EXIT_REASON_INIT_SIGNAL)
 		v->sipi_started = false; /* it ran: a later INIT is a real one */
 	if (v->id == 0)
-		inject_tick(v);
+		exit_hooks_tick(v);
 	reinject_interrupted_event(v, idt_info);
 	vmx_queue_pending_nmi(v);
 	if (!vm.hidden)

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* EPT exits (SDM 28.2.3 "EPT-Induced VM Exits"). */
 #include "core/monitor.h"
-#include "inject/syscall_trap.h"
 #include "vmx/exit_handlers.h"
+#include "vmx/exit_hooks.h"
 #include "vmx/vmx.h"
 #include "x86/ept.h"
 #include "x86/vmcs.h"
@@ -18,7 +18,7 @@ void handle_ept_violation(struct vcpu *v)
 		vmwrite(GUEST_INTERRUPTIBILITY_INFO,
 			vmread(GUEST_INTERRUPTIBILITY_INFO) | GUEST_INTR_STATE_NMI);
 
-	if (syscall_trap_on_ept_violation(v, gpa, v->exit_qualification))
+	if (exit_hooks_ept_violation(v, gpa, v->exit_qualification))
 		return;
 	/* Beyond the identity map built at start (MMIO high up, hot-added memory): map
 	 * the region on first touch and retry the access. */

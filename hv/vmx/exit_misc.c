@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Exits that need little: instructions we refuse, events that end the guest. */
-#include "inject/syscall_trap.h"
 #include "vmx/exit_handlers.h"
+#include "vmx/exit_hooks.h"
 #include "vmx/vmx.h"
 #include "x86/exit_reason.h"
 
@@ -15,11 +15,11 @@ void handle_invd(struct vcpu *v)
 }
 
 /* VMX instructions exit unconditionally in VMX non-root operation (25.1.2). The guest
- * sees a CPU without VMX, on which they are undefined: #UD. (VMCALL will carry the
- * authenticated request channel later; until then it is #UD too.) */
+ * sees a CPU without VMX, on which they are undefined: #UD. A VMCALL a hook claims (the
+ * syscall-entry trap's) is not the guest's. */
 void handle_vmx_instruction(struct vcpu *v)
 {
-	if ((v->exit_reason & 0xFFFFu) == EXIT_REASON_VMCALL && syscall_trap_on_vmcall(v))
+	if ((v->exit_reason & 0xFFFFu) == EXIT_REASON_VMCALL && exit_hooks_vmcall(v))
 		return;
 	vmx_inject_ud(v);
 }
