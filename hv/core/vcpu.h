@@ -51,6 +51,7 @@ struct vcpu {
 	/* The exit being handled */
 	struct guest_regs *regs;
 	uint32_t exit_reason;
+	uint32_t cr_policy_generation; /* of the CR masks in this vCPU's VMCS (vmx/cr_policy.h) */
 	uint64_t exit_qualification;
 	bool event_injected; /* a handler queued an event: do not re-inject IDT-vectoring info */
 

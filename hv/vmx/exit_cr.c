@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Control-register exits: a MOV to CR0/CR4 that changes a bit we own (CR0_GUEST_HOST_MASK,
- * CR4_GUEST_HOST_MASK: the bits VMX fixes). The guest's value goes to the read shadow;
+ * CR4_GUEST_HOST_MASK: the bits VMX fixes, and pinned bits: vmx/cr_policy.h). The guest's value goes to the read shadow;
  * the real register keeps the fixed bits (SDM 24.6.6, 25.1.3). Exit qualification:
  * SDM 27.2.1 Table 27-3.
  */
 #include "core/monitor.h"
+#include "vmx/cr_policy.h"
 #include "vmx/exit_handlers.h"
 #include "vmx/exit_hooks.h"
 #include "vmx/vmx.h"
@@ -86,9 +87,17 @@ static uint64_t guest_visible_cr(unsigned int cr)
 	return (real & ~mask) | (shadow & mask);
 }
 
-/* The exit hooks see the write first (vmx/exit_hooks.h): true if they finished it. */
+/* The exit hooks see the write first (vmx/exit_hooks.h), then the pins of the CR table
+ * (vmx/cr_policy.h): true if the write was refused or finished there. */
 static bool hooks_took(struct vcpu *v, unsigned int cr, uint64_t value)
 {
+	if (cr_policy_refuses(cr, value)) {
+		/* A pinned bit cleared: refused whatever a hook says; the hooks still see it
+		 * (kernel protection alerts on it). */
+		(void)exit_hooks_cr_write(v, cr, guest_visible_cr(cr), value);
+		vmx_inject_gp0(v);
+		return true;
+	}
 	switch (exit_hooks_cr_write(v, cr, guest_visible_cr(cr), value)) {
 	case EXIT_HOOK_REFUSE:
 		vmx_inject_gp0(v);

@@ -17,6 +17,7 @@
 #include "core/monitor.h"
 #include "lib/fmt.h"
 #include "lib/spinlock.h"
+#include "vmx/cr_policy.h"
 #include "vmx/exit_handlers.h"
 #include "vmx/exit_hooks.h"
 #include "vmx/vmx.h"
@@ -176,6 +177,7 @@ void vmx_exit_handler(struct guest_regs *regs)
 		v->sipi_started = false; /* it ran: a later INIT is a real one */
 	if (v->id == 0)
 		exit_hooks_tick(v);
+	cr_policy_load_if_stale(v); /* a pin since this vCPU's last exit */
 	reinject_interrupted_event(v, idt_info);
 	vmx_queue_pending_nmi(v);
 	if (!vm.hidden)

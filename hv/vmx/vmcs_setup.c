@@ -9,6 +9,7 @@
 #include "vmx/msr_policy.h"
 #include "core/monitor.h"
 #include "mm/palloc.h"
+#include "vmx/cr_policy.h"
 #include "vmx/vmx.h"
 #include "x86/cr.h"
 #include "x86/cpuid.h"
@@ -129,14 +130,10 @@ static void setup_guest_state(uint64_t cr0_shadow, uint64_t cr4_shadow)
 	vmwrite(GUEST_PENDING_DBG_EXCEPTIONS, 0);
 	vmwrite(VMCS_LINK_POINTER, ~0ull); /* no shadow VMCS (26.3.1.5) */
 
-	/* SDM 24.6.6 "Guest/Host Masks and Read Shadows for CR0 and CR4": the bits VMX
-	 * forces (CR0.NE, CR4.VMXE) are owned by us; the guest reads its own values. */
-	const struct vmx_caps *c = &machine.caps;
-	uint64_t cr0_mask = (c->cr0_fixed0 & ~(X86_CR0_PE | X86_CR0_PG)) | ~c->cr0_fixed1;
-	uint64_t cr4_mask = c->cr4_fixed0 | ~c->cr4_fixed1;
-	vmwrite(CR0_GUEST_HOST_MASK, cr0_mask & 0xFFFFFFFFull);
+	/* SDM 24.6.6 "Guest/Host Masks and Read Shadows for CR0 and CR4": the bits the
+	 * table owns (vmx/cr_policy.c: what VMX forces, and pins); the guest reads its own
+	 * values. */
 	vmwrite(CR0_READ_SHADOW, cr0_shadow);
-	vmwrite(CR4_GUEST_HOST_MASK, cr4_mask & 0xFFFFFFFFull);
 	vmwrite(CR4_READ_SHADOW, cr4_shadow);
 }
 
@@ -321,7 +318,9 @@ int vmcs_setup(struct vcpu *v, uint64_t guest_cr0_shadow, uint64_t guest_cr4_sha
 	int rc = setup_controls(v);
 	if (rc == HV_START_OK)
 		rc = setup_host_state(v);
-	if (rc == HV_START_OK)
+	if (rc == HV_START_OK) {
 		setup_guest_state(guest_cr0_shadow, guest_cr4_shadow);
+		cr_policy_load(v);
+	}
 	return rc;
 }

@@ -13,6 +13,7 @@
 #include "fake_vmx.h"
 #include "guest_msr.h"
 #include "vmx/exit_handlers.h"
+#include "vmx/cr_policy.h"
 #include "vmx/exit_hooks.h"
 #include "x86/cr.h"
 #include "x86/msr.h"
@@ -102,11 +103,10 @@ static int setup(void **state)
 	uint64_t cr0 = X86_CR0_PE | X86_CR0_PG | X86_CR0_WP | X86_CR0_NE;
 	fake_vmcs[GUEST_CR0] = cr0;
 	fake_vmcs[CR0_READ_SHADOW] = cr0;
-	fake_vmcs[CR0_GUEST_HOST_MASK] = X86_CR0_NE | X86_CR0_WP;
-	fake_vmcs[GUEST_CR4] = X86_CR4_PAE | X86_CR4_VMXE;
-	fake_vmcs[CR4_READ_SHADOW] = X86_CR4_PAE;
-	fake_vmcs[CR4_GUEST_HOST_MASK] = X86_CR4_VMXE;
+	fake_vmcs[GUEST_CR4] = X86_CR4_PAE | X86_CR4_SMEP | X86_CR4_VMXE;
+	fake_vmcs[CR4_READ_SHADOW] = X86_CR4_PAE | X86_CR4_SMEP;
 	fake_vmcs[GUEST_IA32_EFER] = EFER_LME | EFER_LMA;
+	cr_policy_load(&vcpu); /* as vmcs_setup() does */
 	return 0;
 }
 
@@ -197,6 +197,51 @@ static void test_lmsw_goes_through_the_hooks_too(void **state)
 	assert_int_equal(fake_vmx.gp, 1);
 }
 
+/* ------------------------------------------------------------ the CR table */
+
+static void test_masks_own_the_bits_vmx_fixes_and_no_others_until_pinned(void **state)
+{
+	(void)state;
+	if (cr_policy_pinned(4) != 0)
+		skip(); /* the pin test below ran first */
+	assert_int_equal(fake_vmcs[CR0_GUEST_HOST_MASK], X86_CR0_NE);
+	assert_int_equal(fake_vmcs[CR4_GUEST_HOST_MASK], X86_CR4_VMXE);
+	assert_false(cr_policy_pin(0, X86_CR0_PG)); /* not a security bit of the table */
+	assert_false(cr_policy_pin(3, 1));
+	assert_false(cr_policy_pin(4, X86_CR4_SMEP | X86_CR4_PAE));
+	assert_int_equal(cr_policy_pinned(4), 0);
+}
+
+static void test_a_pinned_bit_cannot_be_cleared_and_every_vcpu_reloads_the_masks(void **state)
+{
+	(void)state;
+	seen.answer = EXIT_HOOK_PASS;
+	uint64_t cr4 = X86_CR4_PAE | X86_CR4_SMEP;
+	/* The control: not pinned, clearing SMEP goes through. */
+	guest_mov_to_cr(4, X86_CR4_PAE);
+	assert_int_equal(fake_vmx.gp, 0);
+	assert_int_equal(fake_vmcs[CR4_READ_SHADOW], X86_CR4_PAE);
+	guest_mov_to_cr(4, cr4);
+	assert_int_equal(fake_vmx.advances, 2);
+
+	assert_true(cr_policy_pin(4, X86_CR4_SMEP));
+	/* This vCPU's VMCS is stale until its next exit reloads it. */
+	assert_int_equal(fake_vmcs[CR4_GUEST_HOST_MASK], X86_CR4_VMXE);
+	fake_vmcs[CR4_READ_SHADOW] = X86_CR4_PAE; /* a shadow that lags the register */
+	cr_policy_load_if_stale(&vcpu);
+	assert_int_equal(fake_vmcs[CR4_GUEST_HOST_MASK], X86_CR4_VMXE | X86_CR4_SMEP);
+	assert_int_equal(fake_vmcs[CR4_READ_SHADOW], cr4); /* the guest reads what it has */
+
+	guest_mov_to_cr(4, X86_CR4_PAE);
+	assert_int_equal(fake_vmx.gp, 1);
+	assert_int_equal(seen.cr_calls, 3); /* the hooks saw the refused write too */
+	assert_int_equal(fake_vmcs[GUEST_CR4] & X86_CR4_SMEP, X86_CR4_SMEP);
+	/* Other CR4 bits still change. */
+	guest_mov_to_cr(4, cr4 | X86_CR4_PGE);
+	assert_int_equal(fake_vmx.gp, 1);
+	assert_int_equal(fake_vmcs[CR4_READ_SHADOW], cr4 | X86_CR4_PGE);
+}
+
 static void test_the_list_is_bounded(void **state)
 {
 	(void)state;
@@ -220,6 +265,10 @@ int main(void)
 		cmocka_unit_test_setup(test_clearing_a_pinned_cr0_bit_is_refused_and_changes_nothing,
 				       setup),
 		cmocka_unit_test_setup(test_lmsw_goes_through_the_hooks_too, setup),
+		cmocka_unit_test_setup(test_masks_own_the_bits_vmx_fixes_and_no_others_until_pinned,
+				       setup),
+		cmocka_unit_test_setup(
+			test_a_pinned_bit_cannot_be_cleared_and_every_vcpu_reloads_the_masks, setup),
 		cmocka_unit_test_setup(test_the_list_is_bounded, setup),
 	};
 	return cmocka_run_group_tests(tests, group_setup, NULL);
