@@ -11,8 +11,8 @@ both CPUs are online in the guest and each, pinned with taskset, sees our CPUID 
 taken offline and online again through sysfs comes back virtualized (new INIT and SIPI
 exits, our CPUID leaf again); no monitor byte in reserved memory; `ps` says what runs on
 each CPU (busy, pinned to CPU 1, runs there); the syscall-entry trap fires on both CPUs;
-the container operations (stats, pause, exec, cp, 200 injections into the checker while it
-moves between the CPUs) give what the guest itself sees, with busy and tree on CPU 1 and
+the container operations (stats, pause, exec, cp, the resident helper, 200 injections into
+the checker while it moves between the CPUs) give what the guest itself sees, with busy and tree on CPU 1 and
 sleeper on CPU 0; the wakeap module's INIT-SIPI-SIPI into code of its own reads none of the
 monitor's bytes, while the same code reads the kernel (the control); the guest runs on.
 Output as boot_e2e.py.
@@ -356,6 +356,8 @@ def main():
             res.run("smp-ops-cp", ops_checks.check_cp, lab, rundir)
             if res.failed > failed:
                 show_tasks(lab, "tree")
+            res.run("smp-ops-helper", ops_checks.check_helper, lab,
+                    lambda: boot_e2e.hvctl_json(lab, "ps", "--json", timeout=180))
             res.run("smp-wakeap", check_wakeap, lab, st, mem, rundir)
             res.run("smp-runs-on", check_runs_on, lab)
             res.run("smp-pm-base-locked", check_pm_base_locked, lab, rundir)
@@ -363,6 +365,13 @@ def main():
             res.run("smp-s3-fails-closed", check_s3_fails_closed, lab, rundir)
             if not lab.alive():
                 res.fail("lab-alive", "Bochs ended during the checks")
+            else:
+                try:
+                    c = boot_e2e.hvctl_json(lab, "status", "--json", timeout=60)["console"]
+                    print(f"smp-e2e: console: {c['requests']} requests, {c['rx_bytes']} bytes "
+                          f"in, {c['rx_overruns']} receive overruns", flush=True)
+                except Exception as e:
+                    print(f"smp-e2e: status --json at the end: {e}", flush=True)
     except LabError as e:
         res.fail("lab", str(e))
     finally:
