@@ -99,6 +99,15 @@ static int copy_boot_info(const struct boot_info *bi)
 	memcpy(machine.mem, bi->mem, bi->mem_count * sizeof(bi->mem[0]));
 	if (machine.image_size >= machine.core_size)
 		return start_fail(HV_START_NO_MEMORY, "the loader gave the core no heap");
+	/* Hidden from the guest as one EPT claim (mm/ept_claims.h): whole pages, bounded. */
+	if (((machine.core_base | machine.core_size) & (PAGE_SIZE_4K - 1)) ||
+	    machine.core_size / PAGE_SIZE_4K > EPT_CLAIM_MAX_PAGES)
+		return start_fail(HV_START_BAD_BOOT_INFO,
+				  "the monitor's range 0x%llx+0x%llx is not whole pages or is "
+				  "over %u MiB",
+				  (unsigned long long)machine.core_base,
+				  (unsigned long long)machine.core_size,
+				  (unsigned)(EPT_CLAIM_MAX_PAGES / 256u));
 	return HV_START_OK;
 }
 

@@ -9,6 +9,7 @@
 #include "bootinfo.h"
 #include "core/vcpu.h"
 #include "mm/ept.h"
+#include "mm/ept_claims.h"
 #include "mm/mtrr.h"
 #include "platform/acpi_sleep.h"
 #include "vmi/profile.h"
@@ -45,9 +46,10 @@ struct vmx_caps {
  *
  * Shared structures that change after launch, and who may touch them:
  *   page allocator (mm/palloc.c)      any CPU, under palloc's lock;
- *   EPT (vm.ept, vm.hidden, sink)     changed only in a VM exit, under the exit lock
- *                                     (vmx/exit_dispatch.c), through ept_change(), which
- *                                     returns once every CPU has invalidated (core/cpus.h);
+ *   EPT (vm.ept, vm.ept_claims,       changed only in a VM exit, under the exit lock
+ *   vm.hidden, sink)                  (vmx/exit_dispatch.c), through an owner's claim
+ *                                     (ept_claim_change, mm/ept_claims.h), which returns
+ *                                     once every CPU has invalidated (core/cpus.h);
  *                                     only a not-present -> present change (on-demand
  *                                     growth) is flushed on its own CPU alone;
  *   other CPUs' guest execution       stopped with cpus_hold_others() (core/cpus.h), which
@@ -93,6 +95,7 @@ struct machine {
 struct vm {
 	/* the guest's memory view */
 	struct ept ept;
+	struct ept_claims ept_claims; /* who narrows which pages (mm/ept_claims.h) */
 	uint64_t ept_mapped_limit;    /* identity map built up to here; beyond, mapped on demand */
 	uint64_t sink_page_pa;        /* what the guest sees in place of the monitor's pages */
 	bool hidden;                  /* the monitor's pages are out of the guest's view */

@@ -66,11 +66,13 @@ static int show(enum trap_view which, char *why, size_t cap)
 	if (which == VIEW_SHADOW) {
 		resync_shadow();
 		uint64_t perms = stats.execute_only ? EPT_EXEC : (EPT_READ | EPT_EXEC);
-		rc = ept_change(page_gpa, (uint64_t)(uintptr_t)shadow, PAGE_SIZE_4K, perms,
-				page_memtype, why, cap);
+		rc = ept_claim_change(EPT_OWNER_TRAP, page_gpa, PAGE_SIZE_4K, (int64_t)perms,
+				      EPT_REDIRECT_LINEAR, (uint64_t)(uintptr_t)shadow,
+				      page_memtype, why, cap);
 	} else {
-		rc = ept_change(page_gpa, page_gpa, PAGE_SIZE_4K, EPT_READ | EPT_WRITE,
-				page_memtype, why, cap);
+		rc = ept_claim_change(EPT_OWNER_TRAP, page_gpa, PAGE_SIZE_4K,
+				      (int64_t)(EPT_READ | EPT_WRITE), EPT_REDIRECT_NONE, 0, 0,
+				      why, cap);
 	}
 	view = which;
 	stats.view_switches++;
@@ -148,12 +150,13 @@ void syscall_trap_disarm(void)
 {
 	if (!stats.armed)
 		return;
-	/* Back to the identity mapping every other page has; once every CPU has dropped the
-	 * shadow's translation, no CPU can execute its VMCALL (vmx/exit_misc.c still takes
-	 * one that comes in a race with a failed invalidation). */
+	/* The trap's claim dropped: the page gets what other owners leave it (mm/ept_claims.h),
+	 * not RWX; once every CPU has dropped the shadow's translation, no CPU can execute
+	 * its VMCALL (vmx/exit_misc.c still takes one that comes in a race with a failed
+	 * invalidation). */
 	char why[160];
-	if (ept_change(page_gpa, page_gpa, PAGE_SIZE_4K, EPT_RWX, page_memtype, why, sizeof(why)) <
-	    0) {
+	if (ept_claim_change(EPT_OWNER_TRAP, page_gpa, PAGE_SIZE_4K, -1, EPT_REDIRECT_NONE, 0, 0,
+			     why, sizeof(why)) < 0) {
 		stats.switch_failures++;
 		log_printf("ctrvisor: syscall trap disarm: %s\r\n", why);
 	}

@@ -26,7 +26,7 @@
 #define EPT_GROWTH_PAGES 512u
 #define EPT_MONITOR_PAGES                                                                          \
 	32u /* of those, never for on-demand growth: the monitor's own                             \
-	     * changes (ept_change splits) always find pages */
+	     * changes (claims' splits) always find pages */
 static uint8_t *growth_pool;
 static uint32_t growth_used;
 static bool growing_for_guest; /* ept_map_on_demand() is allocating */
@@ -86,6 +86,13 @@ static int map_identity_chunk(uint64_t pa, uint64_t size)
 	return EPT_OK;
 }
 
+static uint8_t identity_type(void *ctx, uint64_t pa)
+{
+	(void)ctx;
+	uint8_t type;
+	return mtrr_range_type(&vm.guest_mtrr, pa, PAGE_SIZE_4K, &type) ? type : MEMTYPE_UC;
+}
+
 int ept_setup(void)
 {
 	/* The guest starts with the firmware's MTRRs; its writes change only this copy. */
@@ -93,6 +100,8 @@ int ept_setup(void)
 	bool allow_1g = (machine.caps.ept_vpid & VMX_EPT_1GB_PAGE_BIT) != 0;
 	if (ept_init(&vm.ept, &core_ept_alloc, allow_1g) != EPT_OK)
 		return start_fail(HV_START_NO_MEMORY, "no memory for the EPT root");
+	vm.ept_claims.ept = &vm.ept;
+	vm.ept_claims.identity_type = identity_type;
 
 	uint64_t limit = IDENTITY_MIN_LIMIT;
 	for (uint32_t i = 0; i < machine.mem_count; i++) {
@@ -144,15 +153,12 @@ void ept_hide_monitor(void)
 	uint64_t rip = vmread(GUEST_RIP);
 	if (rip >= machine.core_base && rip < machine.core_base + machine.core_size)
 		return;
-	char why[128];
-	for (uint64_t off = 0; off < machine.core_size; off += PAGE_SIZE_4K) {
-		if (ept_map(&vm.ept, machine.core_base + off, vm.sink_page_pa, PAGE_SIZE_4K,
-			    EPT_RWX, MEMTYPE_WB) != EPT_OK)
-			log_halt("out of memory hiding the monitor from the guest");
-	}
+	char why[160];
 	/* Before the loader starts the APs, so no other CPU runs yet; if one did and did not
 	 * answer, the guest must not go on seeing the monitor. */
-	if (!cpus_invept_all(this_vcpu(), why, sizeof(why)))
+	if (ept_claim_change(EPT_OWNER_HIDING, machine.core_base, machine.core_size, EPT_RWX,
+			     EPT_REDIRECT_ONE_PAGE, vm.sink_page_pa, MEMTYPE_WB, why,
+			     sizeof(why)) < 0)
 		log_halt(why);
 	vm.hidden = true;
 	log_printf("ctrvisor: monitor memory 0x%llx-0x%llx hidden from the guest\r\n",
@@ -175,14 +181,18 @@ void ept_invalidate_local(void)
 	invept(type, ept_pointer(&vm.ept));
 }
 
-int ept_change(uint64_t gpa, uint64_t hpa, uint64_t size, uint64_t perms, uint8_t memtype,
-	       char *why, size_t cap)
+int ept_claim_change(enum ept_owner owner, uint64_t gpa, uint64_t size, int64_t perms,
+		     enum ept_redirect redirect, uint64_t hpa, uint8_t memtype, char *why,
+		     size_t cap)
 {
-	int rc = ept_map(&vm.ept, gpa, hpa, size, perms, memtype);
+	int rc = perms < 0 ? ept_release(&vm.ept_claims, owner, gpa, size)
+			   : ept_claim(&vm.ept_claims, owner, gpa, size, (uint64_t)perms, redirect,
+				       hpa, memtype);
 	if (rc != EPT_OK) {
 		fmt_snprintf(why, cap, "cannot change the EPT at 0x%llx: %s",
 			     (unsigned long long)gpa,
-			     rc == EPT_NO_MEMORY ? "out of memory" : "bad range");
+			     rc == EPT_NO_MEMORY ? "out of memory"
+						 : "bad claim (range, or the claim table is full)");
 		/* A split may have happened before the failure: flush what changed. */
 		char ignored[8];
 		(void)cpus_invept_all(this_vcpu(), ignored, sizeof(ignored));

@@ -9,6 +9,7 @@
 
 #include "bootinfo.h"
 #include "core/vcpu.h"
+#include "mm/ept_claims.h"
 #include "x86/cpu.h"
 
 /* Failure of a start-up step: the status for hv_start() and a message saying what to do. */
@@ -60,10 +61,12 @@ bool ept_growth_exhausted(void); /* the pool for EPT changes after start is used
 bool ept_monitor_hidden(void);
 /* INVEPT on this CPU only: enough after a change that only loosens (core/cpus.h). */
 void ept_invalidate_local(void);
-/* Changes the guest's view of [gpa, gpa + size) (mm/ept.h ept_map) and returns once every
- * CPU sees the change: the one way to tighten a permission or move a page after launch.
- * 0, or -1 with the reason in `why` (out of EPT memory, a CPU that did not answer). */
-int ept_change(uint64_t gpa, uint64_t hpa, uint64_t size, uint64_t perms, uint8_t memtype,
-	       char *why, size_t cap);
+/* Sets (ept_claim) or drops (perms < 0: ept_release) owner's claim on [gpa, gpa + size)
+ * and returns once every CPU sees the result: the one way to tighten a permission or move
+ * a page after launch. 0, or -1 with the reason in `why` (a bad claim, out of EPT memory,
+ * a CPU that did not answer). */
+int ept_claim_change(enum ept_owner owner, uint64_t gpa, uint64_t size, int64_t perms,
+		     enum ept_redirect redirect, uint64_t hpa, uint8_t memtype, char *why,
+		     size_t cap);
 
 #endif
