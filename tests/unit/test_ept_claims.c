@@ -10,10 +10,10 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "heap_ept.h"
 #include "mm/ept_claims.h"
 #include "x86/ept.h"
 
-#define MAX_PAGES 512
 #define PAGE      4096ull
 #define ENTRY     0x1000000ull /* the "syscall entry" page */
 #define SHADOW    0x7000000ull /* the trap's shadow copy */
@@ -21,47 +21,19 @@
 #define CORE      0x2000000ull /* the "monitor", 4 pages */
 #define TYPE_OF(pa) ((pa) < 0x100000ull ? MEMTYPE_UC : MEMTYPE_WB)
 
-static void *pages[MAX_PAGES];
-static unsigned int used;
-
-static void *alloc_page(void *ctx)
-{
-	(void)ctx;
-	if (used >= MAX_PAGES)
-		return NULL;
-	void *p = aligned_alloc(4096, 4096);
-	memset(p, 0, 4096);
-	pages[used++] = p;
-	return p;
-}
-
-static uint64_t v2p(void *ctx, const void *va)
-{
-	(void)ctx;
-	return (uint64_t)(uintptr_t)va;
-}
-
-static void *p2v(void *ctx, uint64_t pa)
-{
-	(void)ctx;
-	return (void *)(uintptr_t)pa;
-}
-
 static uint8_t identity_type(void *ctx, uint64_t pa)
 {
 	(void)ctx;
 	return TYPE_OF(pa);
 }
 
-static struct ept_alloc alloc = {alloc_page, v2p, p2v, NULL};
 static struct ept e;
 static struct ept_claims t;
 
 static int setup(void **state)
 {
 	(void)state;
-	used = 0;
-	if (ept_init(&e, &alloc, true) != EPT_OK)
+	if (ept_init(&e, &heap_ept_alloc, true) != EPT_OK)
 		return -1;
 	/* The identity map: 64 MiB RWX, 2 MiB pages. */
 	for (uint64_t pa = 0; pa < (64ull << 20); pa += 2ull << 20)
@@ -76,8 +48,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	(void)state;
-	for (unsigned int i = 0; i < used; i++)
-		free(pages[i]);
+	heap_ept_free_all();
 	return 0;
 }
 

@@ -18,6 +18,7 @@
 #include "fake_vmcs.h"
 #include "fake_vmx.h"
 #include "guest_msr.h"
+#include "heap_ept.h"
 #include "mm/ept.h"
 #include "mm/mtrr.h"
 #include "vmx/exit_handlers.h"
@@ -34,38 +35,12 @@ uint8_t *vmx_msr_bitmap(void)
 	return bitmap;
 }
 
-static void *pages[64];
-static unsigned int npages;
-
-static void *alloc_page(void *ctx)
-{
-	(void)ctx;
-	if (npages == sizeof(pages) / sizeof(pages[0]))
-		return NULL;
-	void *p = aligned_alloc(4096, 4096);
-	memset(p, 0, 4096);
-	pages[npages++] = p;
-	return p;
-}
-
 static int teardown(void **state)
 {
 	(void)state;
-	while (npages > 0)
-		free(pages[--npages]);
+	heap_ept_free_all();
 	return 0;
 }
-static uint64_t v2p(void *ctx, const void *va)
-{
-	(void)ctx;
-	return (uint64_t)(uintptr_t)va;
-}
-static void *p2v(void *ctx, uint64_t pa)
-{
-	(void)ctx;
-	return (void *)(uintptr_t)pa;
-}
-static const struct ept_alloc host_alloc = {alloc_page, v2p, p2v, NULL};
 
 #define MB           (1ull << 20)
 #define MONITOR_PAGE (32 * MB)          /* a hidden monitor page: mapped to the sink */
@@ -95,7 +70,7 @@ static int setup(void **state)
 	memset(vm.guest_mtrr.fixed, MEMTYPE_WB, sizeof(vm.guest_mtrr.fixed));
 	/* EPT: the first GiB 1:1 WB (2 MiB leaves), 4 KiB leaves at 32 MiB with the monitor's
 	 * page mapped to the sink, as ept_setup() and ept_hide_monitor() leave them. */
-	assert_int_equal(ept_init(&vm.ept, &host_alloc, true), EPT_OK);
+	assert_int_equal(ept_init(&vm.ept, &heap_ept_alloc, true), EPT_OK);
 	assert_int_equal(ept_map(&vm.ept, 0, 0, 1ull << 30, EPT_RWX, MEMTYPE_WB), EPT_OK);
 	assert_int_equal(ept_map(&vm.ept, MONITOR_PAGE, MONITOR_PAGE, 2 * MB, EPT_RWX, MEMTYPE_WB),
 			 EPT_OK);
