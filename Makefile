@@ -91,11 +91,19 @@ MKPROFILE_C := tools/mkprofile/mkprofile.c hv/vmi/profile.c hv/lib/json.c hv/lib
 $(BUILD)/mkprofile: $(MKPROFILE_C) $(wildcard hv/vmi/profile.h hv/lib/json.h hv/lib/fmt.h) | $(DEPS_STAMP)
 	$(CC) $(HOST_CFLAGS) -o $@ $(MKPROFILE_C) $$(pkg-config --cflags --libs libbpf)
 
-# The committed profile of the lab kernel must be what mkprofile makes from its BTF.
+# The profile mkprofile makes from the lab kernel's BTF (checked by the monitor's own parser
+# as it is written) must be the committed one when there is one; a kernel Debian shipped
+# after the last commit has none, and its profile is the one made here (guest-profile.sh).
 profile-check: $(BUILD)/mkprofile lab
 	MKPROFILE=$(abspath $(BUILD))/mkprofile bash tools/mkprofile/mkprofile.sh --vmlinuz $(BUILD)/lab/vmlinuz --out $(BUILD)/lab/profile.json
-	cmp $(BUILD)/lab/profile.json guest-profiles/$$(cat $(BUILD)/lab/kernel-release).json
-	@echo "profile-check: guest-profiles/$$(cat $(BUILD)/lab/kernel-release).json matches the kernel's BTF"
+	@r=$$(cat $(BUILD)/lab/kernel-release); \
+	if [ -e guest-profiles/$$r.json ]; then \
+		cmp $(BUILD)/lab/profile.json guest-profiles/$$r.json && \
+		echo "profile-check: guest-profiles/$$r.json matches the kernel's BTF"; \
+	else \
+		cmp $(BUILD)/lab/profile.json $(BUILD)/lab/guest-profile.json && \
+		echo "profile-check: no committed profile for $$r (a newer Debian kernel); the lab uses the one made from its BTF, $(BUILD)/lab/guest-profile.json"; \
+	fi
 
 # ---------------------------------------------------------------- tests
 include tests/unit/unit.mk

@@ -25,6 +25,8 @@ cd "$REPO"
 bash tools/lab/make-dump.sh --build "$BUILD" --spawn "$SPAWN"
 DUMP=$BUILD/lab/dump-$SPAWN
 [ -n "$PROFILE" ] || PROFILE=guest-profiles/$(cat "$DUMP/kernel-release").json
+# a kernel newer than the committed profiles: the one the lab made from its BTF
+[ -s "$PROFILE" ] || PROFILE=$BUILD/lab/guest-profile.json
 
 mkdir -p "$BUILD/bench"
 # shellcheck disable=SC2046  # word splitting of the file lists is wanted

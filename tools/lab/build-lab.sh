@@ -4,7 +4,8 @@
 #   2. the Debian kernel        -> DIR/lab/vmlinuz, DIR/lab/kernel-release   (fetch-kernel.sh)
 #   3. the wakeap module        -> DIR/lab/wakeap.ko (Debian's headers)       (build-wakeap.sh)
 #   4. the busybox initramfs    -> DIR/lab/initrd.img                         (mkinitrd.sh)
-#   5. the boot disks           -> DIR/lab/disk.img, DIR/lab/disk-bare.img    (mkdisk.sh)
+#   5. the kernel's profile     -> DIR/lab/guest-profile.json                 (guest-profile.sh)
+#   6. the boot disks           -> DIR/lab/disk.img, DIR/lab/disk-bare.img    (mkdisk.sh)
 # Each step skips its work when its inputs have not changed, so a warm re-run takes about a
 # second and needs no network (downloads are cached in DIR/lab/cache).
 #
@@ -28,4 +29,5 @@ bash "$REPO_ROOT/tools/deps.sh" || die "tools/deps.sh failed"
 bash "$LAB_TOOLS/fetch-kernel.sh" --build "$BUILD_DIR"
 bash "$LAB_TOOLS/build-wakeap.sh" --build "$BUILD_DIR"
 bash "$LAB_TOOLS/mkinitrd.sh" --build "$BUILD_DIR"
+bash "$LAB_TOOLS/guest-profile.sh" --build "$BUILD_DIR"
 bash "$LAB_TOOLS/mkdisk.sh" --build "$BUILD_DIR"

@@ -154,10 +154,10 @@ if [ ! -s "$HVBOOT" ] || [ ! -s "$CORE" ]; then
     log "skipping disk.img: $([ -s "$HVBOOT" ] || echo "$HVBOOT ")$([ -s "$CORE" ] || echo "$CORE ")missing (run make)"
     exit 0
 fi
-# The lab kernel's profile (made from its BTF by tools/mkprofile, checked by `make
-# profile-check`) goes beside the core: the monitor's introspection verbs need it.
-PROFILE=$REPO_ROOT/guest-profiles/$(cat "$LAB_DIR/kernel-release").json
-[ -s "$PROFILE" ] || die "$PROFILE missing: make it with tools/mkprofile/mkprofile.sh"
+# The lab kernel's profile (guest-profile.sh: the committed one, or made from its BTF)
+# goes beside the core: the monitor's introspection verbs need it.
+PROFILE=$LAB_DIR/guest-profile.json
+[ -s "$PROFILE" ] || die "$PROFILE missing (run tools/lab/guest-profile.sh)"
 if up_to_date "$DISK" "$HVBOOT" "$CORE" "$VMLINUZ" "$INITRD" "$LABACPI" "$STAGE/hv.cfg" \
     "$PROFILE" "$STAGE/startup.nsh" "${SELF[@]}"; then
     log "disk.img up to date"
