@@ -52,6 +52,11 @@ struct vcpu {
 	struct guest_regs *regs;
 	uint32_t exit_reason;
 	uint32_t cr_policy_generation; /* of the CR masks in this vCPU's VMCS (vmx/cr_policy.h) */
+	/* the system-call entry MSRs as pinned on this vCPU (vmx/entry_msr.c) */
+#define ENTRY_MSR_COUNT 7u
+	bool entry_msr_pinned;
+	uint64_t entry_msr_pin[ENTRY_MSR_COUNT];
+	uint64_t entry_msr_refused; /* writes of another value, refused */
 	uint64_t exit_qualification;
 	bool event_injected; /* a handler queued an event: do not re-inject IDT-vectoring info */
 

@@ -74,6 +74,11 @@ static const struct msr_policy policy[] = {
 	 mtrr_guest_write, "fixed-range MTRRs: the guest's copy"},
 	{MSR_IA32_MTRR_DEF_TYPE, MSR_IA32_MTRR_DEF_TYPE, mtrr_guest_read, mtrr_guest_write,
 	 "MTRR default type: the guest's copy"},
+	{MSR_STAR, MSR_SYSCALL_MASK, 0, entry_msr_write,
+	 "the syscall entry (STAR, LSTAR, CSTAR, SFMASK): pinnable, a stub of a rootkit's would "
+	 "see every call first (entry_msr.c)"},
+	{MSR_IA32_SYSENTER_CS, MSR_IA32_SYSENTER_EIP, 0, entry_msr_write,
+	 "the SYSENTER entry: pinnable, as the syscall entry"},
 	{MSR_IA32_DS_AREA, MSR_IA32_DS_AREA, 0, refuse_write,
 	 "no Debug Store (hidden in CPUID): BTS/PEBS records would be written through the "
 	 "monitor's page tables by a counter still running at a VM exit"},

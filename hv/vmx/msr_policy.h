@@ -42,6 +42,12 @@ void msr_policy_intercept(uint8_t *bitmap, uint32_t msr, bool read, bool write);
 enum msr_result apic_base_write(struct vcpu *v, uint32_t msr, uint64_t value);
 enum msr_result misc_enable_write(struct vcpu *v, uint32_t msr, uint64_t value);
 
+/* The system-call entry MSRs (entry_msr.c): written as the processor would, until pinned on
+ * a vCPU; then only the recorded value is accepted (an identical rewrite), any other is
+ * #GP. entry_msr_pin records this vCPU's current values (call it on the vCPU itself). */
+enum msr_result entry_msr_write(struct vcpu *v, uint32_t msr, uint64_t value);
+void entry_msr_pin(struct vcpu *v);
+
 /* The guest's MTRRs (mtrr_guest.c): a copy that types the guest's memory through EPT. */
 enum msr_result mtrr_guest_read(struct vcpu *v, uint32_t msr, uint64_t *value);
 enum msr_result mtrr_guest_write(struct vcpu *v, uint32_t msr, uint64_t value);

@@ -63,6 +63,7 @@
 #define EFER_NX            (1ull << 11)
 #define MSR_STAR           0xC0000081u
 #define MSR_LSTAR          0xC0000082u
+#define MSR_CSTAR          0xC0000083u
 #define MSR_SYSCALL_MASK   0xC0000084u
 #define MSR_FS_BASE        0xC0000100u
 #define MSR_GS_BASE        0xC0000101u

@@ -21,4 +21,13 @@
 #define PTE_NX        (1ull << 63)
 #define PTE_ADDR_MASK 0x000FFFFFFFFFF000ull
 
+/* SDM Vol. 1 3.3.7.1 "Canonical Addressing": bits 63 down to the linear-address width (48,
+ * or 57 with CR4.LA57) all equal. */
+static inline int x86_is_canonical(unsigned long long va, int la57)
+{
+	unsigned int bits = la57 ? 57u : 48u;
+	long long s = (long long)(va << (64u - bits)) >> (64u - bits);
+	return (unsigned long long)s == va;
+}
+
 #endif

@@ -188,6 +188,52 @@ static void test_misc_enable_cannot_turn_on_mwait_or_change_the_cpuid_limit(void
 	assert_int_equal(fake_msr(MSR_IA32_MISC_ENABLE), now & ~1ull);
 }
 
+/* The attack: a rootkit points LSTAR at its own stub, so every system call (and the
+ * monitor's entry trap) goes through it first. Before the pin the write is carried out as
+ * the processor would (the control); after it only the recorded value passes. */
+static void test_entry_msrs_are_written_through_until_pinned_then_only_their_value(void **state)
+{
+	(void)state;
+	const uint64_t entry = 0xffffffff81a00080ull, stub = 0xffffffffc0a01000ull;
+	msr_policy_fill_bitmap(bitmap);
+	assert_true(bit(MSR_LSTAR, true) && !bit(MSR_LSTAR, false));
+	assert_true(bit(MSR_IA32_SYSENTER_ESP, true) && bit(MSR_CSTAR, true));
+	assert_false(bit(MSR_KERNEL_GS_BASE, true)); /* written at every context switch */
+
+	guest_wrmsr(MSR_LSTAR, entry);
+	guest_wrmsr(MSR_IA32_SYSENTER_ESP, 0xfffffe0000003000ull);
+	assert_int_equal(fake_vmx.gp, 0);
+	assert_int_equal(fake_msr(MSR_LSTAR), entry);
+	assert_int_equal(fake_vmcs[GUEST_SYSENTER_ESP], 0xfffffe0000003000ull);
+	guest_wrmsr(MSR_LSTAR, stub); /* the control: unpinned, the hook goes in */
+	assert_int_equal(fake_msr(MSR_LSTAR), stub);
+	guest_wrmsr(MSR_LSTAR, entry);
+
+	entry_msr_pin(&vcpu);
+	guest_wrmsr(MSR_LSTAR, entry); /* syscall_init() again: the same value passes */
+	assert_int_equal(fake_vmx.gp, 0);
+	guest_wrmsr(MSR_LSTAR, stub);
+	assert_int_equal(fake_vmx.gp, 1);
+	assert_int_equal(fake_msr(MSR_LSTAR), entry);
+	guest_wrmsr(MSR_IA32_SYSENTER_ESP, 0xfffffe0000004000ull);
+	assert_int_equal(fake_vmx.gp, 2);
+	assert_int_equal(fake_vmcs[GUEST_SYSENTER_ESP], 0xfffffe0000003000ull);
+	assert_int_equal(vcpu.entry_msr_refused, 2);
+}
+
+static void test_a_non_canonical_entry_is_refused_before_it_reaches_the_processor(void **state)
+{
+	(void)state;
+	unsigned int writes = fake_msr_writes(MSR_LSTAR);
+	guest_wrmsr(MSR_LSTAR, 0x0000800000000000ull);
+	guest_wrmsr(MSR_IA32_SYSENTER_EIP, 0x8000000000000000ull);
+	assert_int_equal(fake_vmx.gp, 2);
+	assert_int_equal(fake_msr_writes(MSR_LSTAR), writes);
+	assert_int_equal(fake_vmcs[GUEST_SYSENTER_EIP], 0);
+	guest_wrmsr(MSR_STAR, 0x0023001000000000ull); /* STAR holds selectors: any value */
+	assert_int_equal(fake_vmx.gp, 2);
+}
+
 #define T(name) cmocka_unit_test_setup(name, setup)
 
 int main(void)
@@ -201,6 +247,8 @@ int main(void)
 		T(test_vmx_capability_reads_and_pt_writes_fault),
 		T(test_the_apic_page_cannot_move_onto_monitor_memory),
 		T(test_misc_enable_cannot_turn_on_mwait_or_change_the_cpuid_limit),
+		T(test_entry_msrs_are_written_through_until_pinned_then_only_their_value),
+		T(test_a_non_canonical_entry_is_refused_before_it_reaches_the_processor),
 	};
 	return cmocka_run_group_tests_name("msr_policy", tests, NULL, NULL);
 }
