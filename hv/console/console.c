@@ -135,11 +135,11 @@ static void line_event(enum line_event ev)
 		stats.errors++;
 }
 
-/* After an overrun, the bytes still to read from before the loss: the FIFO was full when
- * the UART dropped a byte (PC16550D: an overrun happens only then) and nothing has read
- * it since, so its UART_FIFO_SIZE bytes came before the gap; what follows them came after. */
-static uint32_t before_loss;
-static bool loss_pending;
+/* Since an overrun, every line that ends is refused, not just the one the gap was seen in:
+ * the byte read with the overrun may already be from after the gap, and a second gap can
+ * come before the first is placed. Cleared once a poll finds the FIFO empty with no new
+ * overrun: nothing is then left of the damaged stretch. */
+static bool tainted;
 
 void console_poll(void)
 {
@@ -149,31 +149,20 @@ void console_poll(void)
 		int c = uart_rx_byte(&uart);
 		if (uart_take_overrun(&uart)) {
 			stats.rx_overruns++;
-			if (!loss_pending) {
-				loss_pending = true;
-				before_loss = UART_FIFO_SIZE;
-			}
+			tainted = true;
+			enum line_event lost = line_lost(&line);
+			if (lost != LINE_NONE)
+				line_event(lost);
+		} else if (c < 0) {
+			tainted = false;
 		}
-		if (c < 0) {
-			if (loss_pending) { /* fewer bytes than a full FIFO: the gap is here */
-				loss_pending = false;
-				enum line_event ev = line_lost(&line);
-				if (ev != LINE_NONE)
-					line_event(ev);
-			}
+		if (c < 0)
 			break;
-		}
 		stats.rx_bytes++;
 		rx_recent = 0;
 		enum line_event ev = line_feed(&line, (uint8_t)c);
 		if (ev != LINE_NONE)
-			line_event(ev);
-		if (loss_pending && --before_loss == 0) {
-			loss_pending = false;
-			ev = line_lost(&line);
-			if (ev != LINE_NONE)
-				line_event(ev);
-		}
+			line_event(tainted ? LINE_LOST : ev);
 	}
 	if (rx_recent < 1000000u)
 		rx_recent++;

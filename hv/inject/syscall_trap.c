@@ -220,6 +220,14 @@ static bool on_ept_violation(struct vcpu *v, uint64_t gpa, uint64_t qualificatio
 	(void)v;
 	if (!stats.armed || (gpa & ~(PAGE_SIZE_4K - 1)) != page_gpa)
 		return false;
+	/* Only an access the trap's own view forbids is the trap's; another owner's (kernel
+	 * protection's read-only page) goes on to that owner's hook (mm/ept_claims.h). */
+	bool fetch = (qualification & EPT_VIOL_FETCH) != 0;
+	bool write = (qualification & EPT_VIOL_WRITE) != 0;
+	bool ours = fetch ? view == VIEW_ORIGINAL
+			  : view == VIEW_SHADOW && (write || stats.execute_only);
+	if (!ours)
+		return false;
 	uint64_t rip = vmread(GUEST_RIP);
 	same_rip_switches = rip == last_switch_rip ? same_rip_switches + 1 : 0;
 	last_switch_rip = rip;

@@ -23,6 +23,10 @@ void ept_claims_effective(const struct ept_claims *t, uint64_t gpa, uint64_t *hp
 		if (c->redirect != EPT_REDIRECT_NONE && (by == 0 || c->owner < by->owner))
 			by = c;
 	}
+	if ((p & EPT_WRITE) && !(p & EPT_READ))
+		p &= ~EPT_WRITE;
+	if (p == EPT_EXEC && !t->execute_only_ok)
+		p = 0;
 	*perms = p;
 	if (by == 0) {
 		*hpa = gpa;
@@ -31,6 +35,16 @@ void ept_claims_effective(const struct ept_claims *t, uint64_t gpa, uint64_t *hp
 		*hpa = by->redirect == EPT_REDIRECT_ONE_PAGE ? by->hpa : by->hpa + (gpa - by->gpa);
 		*memtype = by->memtype;
 	}
+}
+
+bool ept_claims_overlap(const struct ept_claims *t, uint64_t gpa, uint64_t size)
+{
+	for (unsigned int i = 0; i < EPT_CLAIMS_MAX; i++) {
+		const struct ept_claim *c = &t->claim[i];
+		if (c->used && c->gpa < gpa + size && gpa < c->gpa + c->size)
+			return true;
+	}
+	return false;
 }
 
 static int rewrite(struct ept_claims *t, uint64_t gpa, uint64_t size)

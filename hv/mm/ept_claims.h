@@ -52,19 +52,27 @@ struct ept_claims {
 	/* The memory type of the guest's own page pa (the guest's MTRRs). */
 	uint8_t (*identity_type)(void *ctx, uint64_t pa);
 	void *ctx;
+	bool execute_only_ok; /* IA32_VMX_EPT_VPID_CAP bit 0 */
 	struct ept_claim claim[EPT_CLAIMS_MAX];
 };
 
 /* Sets owner's claim on [gpa, gpa + size) (4 KiB multiples), replacing the one it had on
  * exactly that range, and rewrites the range's entries. EPT_BAD_ARGUMENT for a bad range
- * or owner, or when the table is full; EPT_NO_MEMORY if a split found no page (entries
- * already rewritten stay: the caller invalidates either way). */
+ * or owner, or when the table is full; EPT_NO_MEMORY if a split found no page: the claim is
+ * then recorded but only some entries rewritten (the caller invalidates either way, and
+ * the next change of the range rewrites them all). */
 int ept_claim(struct ept_claims *t, enum ept_owner owner, uint64_t gpa, uint64_t size,
 	      uint64_t perms, enum ept_redirect redirect, uint64_t hpa, uint8_t memtype);
 /* Drops owner's claim on exactly [gpa, gpa + size); the range gets what the other claims
  * leave. EPT_BAD_ARGUMENT if there was none. */
 int ept_release(struct ept_claims *t, enum ept_owner owner, uint64_t gpa, uint64_t size);
-/* What the page at gpa gets from the identity map and the claims on it. */
+/* Does any claim cover part of [gpa, gpa + size)? (On-demand mapping must not map over a
+ * claim whose pages are not present.) */
+bool ept_claims_overlap(const struct ept_claims *t, uint64_t gpa, uint64_t size);
+/* What the page at gpa gets from the identity map and the claims on it. A combination the
+ * processor would call a misconfiguration (SDM Vol. 3C 28.2.3.1: write without read;
+ * execute-only without the capability) is narrowed further, never widened: write dropped,
+ * execute-only made not present. */
 void ept_claims_effective(const struct ept_claims *t, uint64_t gpa, uint64_t *hpa,
 			  uint64_t *perms, uint8_t *memtype);
 

@@ -73,19 +73,23 @@ uint64_t cr_policy_pinned(unsigned int cr)
 	return (cr == 0 || cr == 4) ? pinned[slot(cr)] : 0;
 }
 
-bool cr_policy_refuses(unsigned int cr, uint64_t new_value)
+bool cr_policy_refuses(unsigned int cr, uint64_t new_value, uint64_t cr0)
 {
 	uint64_t p = cr_policy_pinned(cr);
-	return (new_value & p) != p;
+	return (cr0 & X86_CR0_PG) && (new_value & p) != p;
 }
 
-/* A pinned bit is set in the guest's register (cr_policy_pin's caller checked it): the
- * read shadow says so too, so the guest keeps reading what it wrote. */
+/* With paging on, a pinned bit is set in the guest's register (set here if the vCPU had
+ * cleared it since the pin), and the read shadow says what the register holds. */
 static void load_one(unsigned int cr)
 {
 	bool is0 = cr == 0;
 	uint64_t p = pinned[slot(cr)];
 	uint64_t real = vmread(is0 ? GUEST_CR0 : GUEST_CR4);
+	if ((vmread(GUEST_CR0) & X86_CR0_PG) && (real & p) != p) {
+		real |= p;
+		vmwrite(is0 ? GUEST_CR0 : GUEST_CR4, real);
+	}
 	uint64_t shadow = vmread(is0 ? CR0_READ_SHADOW : CR4_READ_SHADOW);
 	vmwrite(is0 ? CR0_READ_SHADOW : CR4_READ_SHADOW, (shadow & ~p) | (real & p));
 	vmwrite(is0 ? CR0_GUEST_HOST_MASK : CR4_GUEST_HOST_MASK, cr_policy_mask(cr));

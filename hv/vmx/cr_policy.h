@@ -10,7 +10,9 @@
  *    SDM Vol. 3D A.7, A.8): owned always; the guest keeps its own view in the shadow;
  *  - pinnable security bits (CR0.WP, CR4.SMEP/SMAP/UMIP): owned once a subsystem pins
  *    them (kernel protection, at its lock); from then on a write that clears a pinned bit
- *    is refused (#GP).
+ *    while paging is on is refused (#GP). Without paging they mean nothing and are not
+ *    enforced: INIT, an AP's start in real mode and a reboot through real mode clear them
+ *    on the way, and the kernel sets them again when it turns paging on.
  *
  * Owner: the pins are written under the exit lock. Each vCPU loads the masks into its own
  * VMCS at launch and, after a pin, at its next VM exit (cr_policy_load_if_stale): the
@@ -46,11 +48,13 @@ uint64_t cr_policy_mask(unsigned int cr);
 bool cr_policy_pin(unsigned int cr, uint64_t bits);
 /* The bits pinned (0 when none). */
 uint64_t cr_policy_pinned(unsigned int cr);
-/* Would writing new_value clear a pinned bit? */
-bool cr_policy_refuses(unsigned int cr, uint64_t new_value);
+/* Would writing new_value to CR0 or CR4 clear a pinned bit with paging on? cr0 is CR0 as
+ * it will be after the write (new_value itself for CR0). */
+bool cr_policy_refuses(unsigned int cr, uint64_t new_value, uint64_t cr0);
 
 /* Writes the masks into the current VMCS (vmcs_setup), and again at an exit after the pins
- * changed (exit_dispatch.c). */
+ * changed (exit_dispatch.c). A vCPU with paging on gets the pinned bits set if it had
+ * cleared them before its reload: the pin holds from its first exit after the pin. */
 void cr_policy_load(struct vcpu *v);
 void cr_policy_load_if_stale(struct vcpu *v);
 

@@ -102,6 +102,7 @@ int ept_setup(void)
 		return start_fail(HV_START_NO_MEMORY, "no memory for the EPT root");
 	vm.ept_claims.ept = &vm.ept;
 	vm.ept_claims.identity_type = identity_type;
+	vm.ept_claims.execute_only_ok = (machine.caps.ept_vpid & VMX_EPT_EXECUTE_ONLY_BIT) != 0;
 
 	uint64_t limit = IDENTITY_MIN_LIMIT;
 	for (uint32_t i = 0; i < machine.mem_count; i++) {
@@ -201,13 +202,17 @@ int ept_claim_change(enum ept_owner owner, uint64_t gpa, uint64_t size, int64_t 
 	return cpus_invept_all(this_vcpu(), why, cap) ? 0 : -1;
 }
 
-bool ept_map_on_demand(uint64_t gpa)
+bool ept_map_on_demand(uint64_t gpa, uint64_t qualification)
 {
 	uint64_t hpa, leaf, size;
 	if (ept_translate(&vm.ept, gpa, &hpa, &leaf, &size)) {
-		/* Mapped since this CPU's access faulted: another CPU's fault on the same chunk,
-		 * handled first (exits run one at a time). Else a permission problem, not ours. */
-		if (hpa != gpa || (leaf & EPT_RWX) != EPT_RWX)
+		/* The entry allows the access now: it changed since this CPU's access faulted
+		 * (another CPU's on-demand mapping or claim change, handled first: exits run one
+		 * at a time). Retry. Else a permission no owner took up: not ours. */
+		uint64_t need = ((qualification & EPT_VIOL_READ) ? EPT_READ : 0) |
+				((qualification & EPT_VIOL_WRITE) ? EPT_WRITE : 0) |
+				((qualification & EPT_VIOL_FETCH) ? EPT_EXEC : 0);
+		if ((leaf & need) != need)
 			return false;
 		ept_invalidate_local();
 		return true;
@@ -218,6 +223,8 @@ bool ept_map_on_demand(uint64_t gpa)
 	if (chunk < machine.core_base + machine.core_size &&
 	    chunk + PAGE_SIZE_2M > machine.core_base)
 		return false; /* never map the monitor 1:1 */
+	if (ept_claims_overlap(&vm.ept_claims, chunk, PAGE_SIZE_2M))
+		return false; /* an owner made those pages not present on purpose */
 	growing_for_guest = true;
 	int rc = map_identity_chunk(chunk, PAGE_SIZE_2M);
 	growing_for_guest = false;

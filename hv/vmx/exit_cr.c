@@ -91,7 +91,7 @@ static uint64_t guest_visible_cr(unsigned int cr)
  * (vmx/cr_policy.h): true if the write was refused or finished there. */
 static bool hooks_took(struct vcpu *v, unsigned int cr, uint64_t value)
 {
-	if (cr_policy_refuses(cr, value)) {
+	if (cr_policy_refuses(cr, value, cr == 0 ? value : guest_visible_cr(0))) {
 		/* A pinned bit cleared: refused whatever a hook says; the hooks still see it
 		 * (kernel protection alerts on it). */
 		(void)exit_hooks_cr_write(v, cr, guest_visible_cr(cr), value);

@@ -22,7 +22,7 @@ void handle_ept_violation(struct vcpu *v)
 		return;
 	/* Beyond the identity map built at start (MMIO high up, hot-added memory): map
 	 * the region on first touch and retry the access. */
-	if (ept_map_on_demand(gpa))
+	if (ept_map_on_demand(gpa, v->exit_qualification))
 		return;
 	vmx_stop_guest(v,
 		       "EPT violation at gpa 0x%llx (qualification 0x%llx) that the "

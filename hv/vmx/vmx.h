@@ -56,7 +56,9 @@ extern struct pci_guard pm_base_guard; /* the PM1 base's PCI register (platform/
 /* EPT identity map and hiding the monitor (vmx/ept_setup.c) */
 int ept_setup(void);
 void ept_hide_monitor(void);
-bool ept_map_on_demand(uint64_t gpa);
+/* An EPT violation no hook took: the access is retried if the entry allows it now (it
+ * changed since the fault), or the chunk is mapped if it was beyond the identity map. */
+bool ept_map_on_demand(uint64_t gpa, uint64_t qualification);
 bool ept_growth_exhausted(void); /* the pool for EPT changes after start is used up */
 bool ept_monitor_hidden(void);
 /* INVEPT on this CPU only: enough after a change that only loosens (core/cpus.h). */

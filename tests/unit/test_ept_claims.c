@@ -42,6 +42,7 @@ static int setup(void **state)
 	memset(&t, 0, sizeof(t));
 	t.ept = &e;
 	t.identity_type = identity_type;
+	t.execute_only_ok = true;
 	return 0;
 }
 
@@ -175,6 +176,27 @@ static void test_a_full_table_refuses_another_claim(void **state)
 	expect(ENTRY, ENTRY, EPT_READ | EPT_EXEC, MEMTYPE_WB);
 }
 
+static void test_combinations_the_processor_rejects_are_narrowed_not_widened(void **state)
+{
+	(void)state;
+	/* Write without read (SDM 28.2.3.1: a misconfiguration): the write goes. */
+	assert_int_equal(ept_claim(&t, EPT_OWNER_PROTECT, ENTRY, PAGE, EPT_WRITE | EPT_EXEC,
+				   EPT_REDIRECT_NONE, 0, 0),
+			 EPT_OK);
+	expect(ENTRY, ENTRY, EPT_EXEC, MEMTYPE_WB);
+	/* Execute-only where the processor cannot: not present (0), never readable. */
+	t.execute_only_ok = false;
+	assert_int_equal(ept_claim(&t, EPT_OWNER_TRAP, ENTRY, PAGE, EPT_EXEC, EPT_REDIRECT_LINEAR,
+				   SHADOW, MEMTYPE_WB),
+			 EPT_OK);
+	uint64_t hpa, entry, size;
+	assert_false(ept_translate(&e, ENTRY, &hpa, &entry, &size));
+	/* ... and the on-demand mapper is told to keep off it. */
+	assert_true(ept_claims_overlap(&t, ENTRY & ~((2ull << 20) - 1), 2ull << 20));
+	assert_false(ept_claims_overlap(&t, ENTRY + PAGE, PAGE));
+	assert_false(ept_claims_overlap(&t, ENTRY - PAGE, PAGE));
+}
+
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 
 int main(void)
@@ -186,6 +208,7 @@ int main(void)
 		T(test_identity_pages_keep_the_guests_memory_type),
 		T(test_bad_claims_are_refused_and_change_nothing),
 		T(test_a_full_table_refuses_another_claim),
+		T(test_combinations_the_processor_rejects_are_narrowed_not_widened),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -242,6 +242,28 @@ static void test_a_pinned_bit_cannot_be_cleared_and_every_vcpu_reloads_the_masks
 	assert_int_equal(fake_vmcs[CR4_READ_SHADOW], cr4 | X86_CR4_PGE);
 }
 
+static void test_pins_hold_only_with_paging_on_and_a_stale_vcpu_gets_them_set(void **state)
+{
+	(void)state;
+	if (!cr_policy_pinned(4))
+		assert_true(cr_policy_pin(4, X86_CR4_SMEP));
+	seen.answer = EXIT_HOOK_PASS;
+	/* This vCPU cleared SMEP before its reload (an AP that was not held): its first exit
+	 * sets it again. */
+	vcpu.cr_policy_generation--;
+	fake_vmcs[GUEST_CR4] = X86_CR4_PAE | X86_CR4_VMXE;
+	fake_vmcs[CR4_READ_SHADOW] = X86_CR4_PAE;
+	cr_policy_load_if_stale(&vcpu);
+	assert_int_equal(fake_vmcs[GUEST_CR4] & X86_CR4_SMEP, X86_CR4_SMEP);
+	assert_int_equal(fake_vmcs[CR4_READ_SHADOW], X86_CR4_PAE | X86_CR4_SMEP);
+	/* Paging off (INIT, real mode): the pinned bit means nothing and may be cleared. */
+	fake_vmcs[GUEST_CR0] &= ~X86_CR0_PG;
+	fake_vmcs[CR0_READ_SHADOW] &= ~X86_CR0_PG;
+	guest_mov_to_cr(4, X86_CR4_PAE);
+	assert_int_equal(fake_vmx.gp, 0);
+	assert_int_equal(fake_vmcs[CR4_READ_SHADOW], X86_CR4_PAE);
+}
+
 static void test_the_list_is_bounded(void **state)
 {
 	(void)state;
@@ -269,6 +291,8 @@ int main(void)
 				       setup),
 		cmocka_unit_test_setup(
 			test_a_pinned_bit_cannot_be_cleared_and_every_vcpu_reloads_the_masks, setup),
+		cmocka_unit_test_setup(
+			test_pins_hold_only_with_paging_on_and_a_stale_vcpu_gets_them_set, setup),
 		cmocka_unit_test_setup(test_the_list_is_bounded, setup),
 	};
 	return cmocka_run_group_tests(tests, group_setup, NULL);
