@@ -19,17 +19,7 @@
 #include "x86/msr.h"
 #include "x86/vmcs.h"
 
-struct machine machine;
-struct vm vm;
 
-static uint8_t bitmap[4096];
-uint8_t *vmx_msr_bitmap(void)
-{
-	return bitmap;
-}
-
-static struct vcpu vcpu;
-static struct guest_regs regs;
 
 /* What the hooks saw, and what the first one answers. */
 static struct {
@@ -87,12 +77,8 @@ static int group_setup(void **state)
 static int setup(void **state)
 {
 	(void)state;
-	fake_vmcs_reset();
-	fake_vmx_reset();
-	memset(&vcpu, 0, sizeof(vcpu));
-	memset(&regs, 0, sizeof(regs));
+	guest_vcpu_reset();
 	memset(&seen, 0, sizeof(seen));
-	vcpu.regs = &regs;
 	fake_tsc = 1000000000ull;
 	/* A 64-bit guest with paging: CR0 PE|PG|WP|NE, CR4 PAE; VMX fixes NE (CR0) and VMXE
 	 * (CR4), and every other bit is free (FIXED1 all ones). */

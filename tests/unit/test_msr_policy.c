@@ -19,27 +19,12 @@
 #include "x86/msr.h"
 #include "x86/vmcs.h"
 
-struct machine machine;
-struct vm vm;
 
-static uint8_t bitmap[4096];
-uint8_t *vmx_msr_bitmap(void)
-{
-	return bitmap;
-}
-
-static struct vcpu vcpu;
-static struct guest_regs regs;
 
 static int setup(void **state)
 {
 	(void)state;
-	fake_vmcs_reset();
-	memset(bitmap, 0, sizeof(bitmap));
-	memset(&vcpu, 0, sizeof(vcpu));
-	memset(&regs, 0, sizeof(regs));
-	vcpu.regs = &regs;
-	fake_vmx_reset();
+	guest_vcpu_reset();
 	fake_tsc = 1000000000ull;
 	machine.tsc_deadline = true;
 	return 0;

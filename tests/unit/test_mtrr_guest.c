@@ -26,14 +26,6 @@
 #include "x86/ept.h"
 #include "x86/msr.h"
 
-struct machine machine;
-struct vm vm;
-
-static uint8_t bitmap[4096];
-uint8_t *vmx_msr_bitmap(void)
-{
-	return bitmap;
-}
 
 static int teardown(void **state)
 {
@@ -48,17 +40,11 @@ static int teardown(void **state)
 #define PHYS_MASK_36 ((1ull << 36) - 1) /* MAXPHYADDR 36 */
 #define VALID        (1ull << 11)
 
-static struct vcpu vcpu;
-static struct guest_regs regs;
 
 static int setup(void **state)
 {
 	(void)state;
-	fake_vmcs_reset();
-	fake_vmx_reset();
-	memset(&vcpu, 0, sizeof(vcpu));
-	memset(&regs, 0, sizeof(regs));
-	vcpu.regs = &regs;
+	guest_vcpu_reset();
 	/* What the firmware left: MTRRs on, WB by default, 8 variable ranges, fixed ones. */
 	memset(&vm.guest_mtrr, 0, sizeof(vm.guest_mtrr));
 	vm.guest_mtrr.cap = 0x508; /* VCNT 8, FIX */
