@@ -106,10 +106,18 @@ def compare_process(c, t, o, container_of_pid):
                            % (pid, o["comm"], t["comm"]))
     ok &= c.eq("pid %d comm" % pid, ours_comm, their_comm)
     ok &= c.eq("pid %d uid" % pid, o["uid"], t["uid"])
-    ok &= c.eq("pid %d threads" % pid, o["threads"], t["threads"])
     ok &= c.eq("pid %d kthread" % pid, 1 if o["kthread"] else 0, t["kthread"])
     ok &= c.eq("pid %d start (ticks)" % pid, o["start_ns"] // TICKS_NS, t["start"])
     ok &= c.eq("pid %d nspid" % pid, o["nspid"], t["nspid"])
+    if o["state"] in ("Z", "X") and t["state"] not in ("Z", "X"):
+        # It exited between the truth block and the dump (the lab's checker victims do
+        # every 10 s): do_exit() already dropped its threads, memory and namespaces, so
+        # only what names it is compared.
+        c.notes.append("pid %d exited after the truth block (hvctl %s, guest %s): threads, "
+                       "namespaces, cgroup and cmdline not compared" % (pid, o["state"], t["state"]))
+        c.fields += 1
+        return ok
+    ok &= c.eq("pid %d threads" % pid, o["threads"], t["threads"])
     for ns in NS:
         ok &= c.eq("pid %d ns %s" % (pid, ns), o["ns"][ns], t["ns_" + ns])
     ok &= c.eq("pid %d cgroup" % pid, o["cgroup"], t["cgroup"])
