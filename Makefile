@@ -87,8 +87,9 @@ $(BUILD)/san/hvctl: $(HVCTL_C) $(wildcard tools/hvctl/*.h hv/*/*.h) | $(DEPS_STA
 	@mkdir -p $(dir $@)
 	$(CC) $(HOST_CFLAGS) $(SAN_FLAGS) -o $@ $(HVCTL_C)
 
-MKPROFILE_C := tools/mkprofile/mkprofile.c hv/vmi/profile.c hv/lib/json.c hv/lib/fmt.c
-$(BUILD)/mkprofile: $(MKPROFILE_C) $(wildcard hv/vmi/profile.h hv/lib/json.h hv/lib/fmt.h) | $(DEPS_STAMP)
+MKPROFILE_C := tools/mkprofile/mkprofile.c tools/mkprofile/kallsyms.c hv/vmi/profile.c hv/lib/json.c \
+	hv/lib/fmt.c
+$(BUILD)/mkprofile: $(MKPROFILE_C) $(wildcard tools/mkprofile/*.h hv/vmi/profile.h hv/lib/json.h hv/lib/fmt.h) | $(DEPS_STAMP)
 	$(CC) $(HOST_CFLAGS) -o $@ $(MKPROFILE_C) $$(pkg-config --cflags --libs libbpf)
 
 # The profile mkprofile makes from the lab kernel's BTF (checked by the monitor's own parser

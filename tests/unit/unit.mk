@@ -4,7 +4,7 @@
 #   UNIT_SRC_<name> := <the freestanding sources under test>
 # and lives in tests/unit/test_<name>.c. This file turns them into binaries.
 
-UNIT_CFLAGS := $(HOST_CFLAGS) $(SAN_FLAGS) -O1 -Itests/unit
+UNIT_CFLAGS := $(HOST_CFLAGS) $(SAN_FLAGS) -O1 -Itests/unit -Itools/mkprofile
 UNIT_LIBS   := -lcmocka
 UNIT_TESTS  :=
 include $(filter-out tests/unit/unit.mk,$(wildcard tests/unit/*.mk))

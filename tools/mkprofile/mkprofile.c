@@ -28,6 +28,7 @@
 
 #include <bpf/btf.h>
 
+#include "kallsyms.h"
 #include "vmi/profile.h"
 
 #define PRODUCER_NAME    "ctrvisor-mkprofile"
@@ -546,6 +547,58 @@ static void write_profile(struct out *o, const struct btf *btf, const struct arg
 	free(syms.buf);
 }
 
+/* The ELF's .rodata (bounded by the file), or false. */
+static bool find_rodata(const unsigned char *img, size_t len, const unsigned char **ro,
+			size_t *ro_len, uint64_t *va)
+{
+	if (len < sizeof(Elf64_Ehdr) || img[EI_CLASS] != ELFCLASS64)
+		return false;
+	const Elf64_Ehdr *e = (const Elf64_Ehdr *)img;
+	if (e->e_shentsize != sizeof(Elf64_Shdr) || e->e_shoff > len ||
+	    (uint64_t)e->e_shnum * sizeof(Elf64_Shdr) > len - e->e_shoff || e->e_shstrndx >= e->e_shnum)
+		return false;
+	const Elf64_Shdr *sh = (const Elf64_Shdr *)(img + e->e_shoff);
+	const Elf64_Shdr *strs = &sh[e->e_shstrndx];
+	if (strs->sh_offset > len || strs->sh_size > len - strs->sh_offset)
+		return false;
+	for (unsigned int i = 0; i < e->e_shnum; i++) {
+		if (sh[i].sh_name >= strs->sh_size || sh[i].sh_type != SHT_PROGBITS ||
+		    sh[i].sh_offset > len || sh[i].sh_size > len - sh[i].sh_offset)
+			continue;
+		const char *name = (const char *)img + strs->sh_offset + sh[i].sh_name;
+		if (strnlen(name, strs->sh_size - sh[i].sh_name) == 7 && memcmp(name, ".rodata", 7) == 0) {
+			*ro = img + sh[i].sh_offset;
+			*ro_len = sh[i].sh_size;
+			*va = sh[i].sh_addr;
+			return true;
+		}
+	}
+	return false;
+}
+
+/* What kallsyms holds (tools/mkprofile/kallsyms.h), said on stderr. The symbols are not in
+ * the profile yet (issue 9): this shows the parser works on the kernel at hand. */
+static void report_kallsyms(const unsigned char *img, size_t len)
+{
+	const unsigned char *ro;
+	size_t ro_len;
+	uint64_t va, entry;
+	struct kallsyms k;
+	char why[200];
+	if (!find_rodata(img, len, &ro, &ro_len, &va))
+		return; /* raw BTF: no image */
+	if (!kallsyms_find(ro, ro_len, va, &k, why, sizeof(why))) {
+		fprintf(stderr, "%s: kallsyms: %s\n", prog, why);
+		return;
+	}
+	if (kallsyms_lookup(&k, "entry_SYSCALL_64", &entry))
+		fprintf(stderr, "%s: kallsyms: %u symbols%s, entry_SYSCALL_64 at 0x%llx\n", prog,
+			k.num_syms, k.seqs_of_names ? " (with seqs_of_names)" : "",
+			(unsigned long long)entry);
+	else
+		fprintf(stderr, "%s: kallsyms: %u symbols, no entry_SYSCALL_64\n", prog, k.num_syms);
+}
+
 static void usage(void)
 {
 	fprintf(stderr,
@@ -607,6 +660,8 @@ int main(int argc, char **argv)
 	} else if (!find_banner(img, img_len, banner, sizeof(banner))) {
 		banner[0] = '\0';
 	}
+	if (is_elf)
+		report_kallsyms(img, img_len);
 	free(img);
 	if (strncmp(banner, "Linux version ", 14) == 0)
 		release_from_banner(banner, release, sizeof(release));

@@ -41,11 +41,12 @@ done
 [ -n "$out" ] && { [ -n "$vmlinuz" ] || [ -n "$btf" ]; } || usage
 
 build_tool() {
-	local srcs=("$root/tools/mkprofile/mkprofile.c" "$root/hv/vmi/profile.c" "$root/hv/lib/json.c"
-		"$root/hv/lib/fmt.c")
+	local srcs=("$root/tools/mkprofile/mkprofile.c" "$root/tools/mkprofile/kallsyms.c"
+		"$root/hv/vmi/profile.c" "$root/hv/lib/json.c" "$root/hv/lib/fmt.c")
 	local stale=0 s
 	[ -x "$mkprofile" ] || stale=1
-	for s in "${srcs[@]}" "$root/hv/vmi/profile.h" "$root/hv/lib/json.h" "$root/hv/lib/fmt.h"; do
+	for s in "${srcs[@]}" "$root/tools/mkprofile/kallsyms.h" "$root/hv/vmi/profile.h" \
+		"$root/hv/lib/json.h" "$root/hv/lib/fmt.h"; do
 		[ "$s" -nt "$mkprofile" ] && stale=1
 	done
 	[ $stale = 1 ] || return 0
