@@ -31,12 +31,6 @@ static unsigned int slot(unsigned int cr)
 	return cr == 4 ? 1u : 0u;
 }
 
-const struct cr_rule *cr_policy_rules(unsigned int *count)
-{
-	*count = NR_RULES;
-	return rules;
-}
-
 static uint64_t vmx_fixed(unsigned int cr)
 {
 	const struct vmx_caps *c = &machine.caps;

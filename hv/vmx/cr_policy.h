@@ -38,9 +38,6 @@ struct cr_rule {
 	const char *why;
 };
 
-/* The table, for `status` and tests. */
-const struct cr_rule *cr_policy_rules(unsigned int *count);
-
 /* The guest/host mask of CR0 or CR4: the bits VMX fixes and the pinned bits. */
 uint64_t cr_policy_mask(unsigned int cr);
 /* Pins bits of CR0 or CR4 (each must be pinnable and set in the guest's value now, as the

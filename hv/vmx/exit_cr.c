@@ -91,14 +91,13 @@ static uint64_t guest_visible_cr(unsigned int cr)
  * (vmx/cr_policy.h): true if the write was refused or finished there. */
 static bool hooks_took(struct vcpu *v, unsigned int cr, uint64_t value)
 {
-	if (cr_policy_refuses(cr, value, cr == 0 ? value : guest_visible_cr(0))) {
-		/* A pinned bit cleared: refused whatever a hook says; the hooks still see it
-		 * (kernel protection alerts on it). */
-		(void)exit_hooks_cr_write(v, cr, guest_visible_cr(cr), value);
-		vmx_inject_gp0(v);
-		return true;
-	}
-	switch (exit_hooks_cr_write(v, cr, guest_visible_cr(cr), value)) {
+	uint64_t old = guest_visible_cr(cr);
+	enum exit_hook_verdict verdict = exit_hooks_cr_write(v, cr, old, value);
+	/* A pinned bit cleared: refused whatever a hook said (the hooks still saw it: kernel
+	 * protection alerts on it). */
+	if (cr_policy_refuses(cr, value, cr == 0 ? value : guest_visible_cr(0)))
+		verdict = EXIT_HOOK_REFUSE;
+	switch (verdict) {
 	case EXIT_HOOK_REFUSE:
 		vmx_inject_gp0(v);
 		return true;
