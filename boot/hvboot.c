@@ -22,7 +22,7 @@
 
 #define CONFIG_PATH      "\\hv\\hv.cfg"
 #define CORE_FILE_MAX    (16u * 1024u * 1024u)
-#define PROFILE_FILE_MAX (4u * 1024u * 1024u) /* the core keeps a copy in its heap */
+#define PROFILE_FILE_MAX (16u * 1024u * 1024u) /* the core keeps a copy in its heap */
 #define TSC_CALIBRATE_US 50000u
 #define PAGE_4K          4096u
 
@@ -448,7 +448,7 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab)
 			say("hvboot: cannot read the kernel profile %s (%s%s): check `profile` "
 			    "in " CONFIG_PATH "\r\n",
 			    cfg.profile, status_text(s),
-			    s == EFI_BAD_BUFFER_SIZE ? ", over 4 MiB: make a compact one with "
+			    s == EFI_BAD_BUFFER_SIZE ? ", over 16 MiB: make a compact one with "
 						       "tools/mkprofile"
 						     : "");
 			return refuse(false);

@@ -8,7 +8,7 @@
 
 #define DEFAULT_CORE      "\\hv\\hv.elf"
 #define DEFAULT_BAUD      115200u
-#define DEFAULT_MEMORY_MB 16u
+#define DEFAULT_MEMORY_MB 48u
 #define MEMORY_MB_MIN     4u
 #define MEMORY_MB_MAX     1024u
 

@@ -9,7 +9,7 @@
  *   cmdline = console=ttyS0     optional kernel command line
  *   console = 0x2f8             required: the monitor console's UART (port or COM1-COM4)
  *   baud = 115200               optional, default 115200
- *   memory_mb = 16              optional: the monitor's memory (4-1024 MiB), default 16
+ *   memory_mb = 48              optional: the monitor's memory (4-1024 MiB), default 48
  *   profile = \hv\profile.json  optional: the guest kernel's profile (introspection)
  *   allow_unprotected = no      optional: yes = boot the kernel even if the monitor fails
  */

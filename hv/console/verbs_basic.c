@@ -10,13 +10,16 @@
 #include "platform/pci_guard.h"
 #include "core/vcpu.h"
 #include "inject/engine.h"
+#include "lib/fmt.h"
 #include "lib/hash.h"
 #include "lib/string.h"
 #include "mm/palloc.h"
 #include "version.h"
+#include "vmi/kimage.h"
 #include "vmi/report.h"
 #include "vmx/vmx.h"
 #include "x86/exit_reason.h"
+#include "x86/msr.h"
 #include "x86/paging.h"
 
 static const char *const json_only[] = {"--json", 0};
@@ -53,6 +56,60 @@ static void guest_view_hex(char *out)
 		out[2 * i + 1] = hex[b & 0xF];
 	}
 	out[2 * UART_PORT_COUNT] = 0;
+}
+
+/* The kernel image located from the guest's IA32_LSTAR (vmi/kimage.h); false with why.
+ * LSTAR is read on this CPU: VMX transitions do not switch it, so it holds the guest's. */
+static bool kernel_image(struct kimage *ki, uint64_t *lstar, char *why, size_t cap)
+{
+	*lstar = rdmsr(MSR_LSTAR);
+	if (!vm.profile_loaded) {
+		fmt_snprintf(why, cap, "%s", vm.profile_status);
+		return false;
+	}
+	return kimage_locate(&vm.profile, *lstar, ki, why, cap);
+}
+
+static void kernel_text(struct reply *r)
+{
+	struct kimage ki;
+	uint64_t lstar;
+	char why[PROFILE_ERR_MAX];
+	if (!kernel_image(&ki, &lstar, why, sizeof(why))) {
+		reply_line(r, "kernel: not located: %s", why);
+		return;
+	}
+	reply_line(r,
+		   "kernel: KASLR slide 0x%llx (IA32_LSTAR 0x%llx), text 0x%llx-0x%llx, rodata "
+		   "0x%llx-0x%llx, %u symbols in the profile",
+		   (unsigned long long)ki.slide, (unsigned long long)lstar,
+		   (unsigned long long)ki.text_start, (unsigned long long)ki.text_end,
+		   (unsigned long long)ki.rodata_start, (unsigned long long)ki.rodata_end,
+		   vm.profile.symbols);
+}
+
+static void kernel_json(struct reply *r)
+{
+	struct kimage ki;
+	uint64_t lstar;
+	char why[PROFILE_ERR_MAX];
+	bool ok = kernel_image(&ki, &lstar, why, sizeof(why));
+	reply_printf(r, ",\"kernel\":{\"located\":%s,\"lstar\":%llu,\"symbols\":%u",
+		     ok ? "true" : "false", (unsigned long long)lstar,
+		     vm.profile_loaded ? vm.profile.symbols : 0);
+	if (!ok) {
+		reply_printf(r, ",\"why\":");
+		reply_json_string(r, why);
+		reply_printf(r, "}");
+		return;
+	}
+	reply_printf(r,
+		     ",\"slide\":%lld,\"text_start\":%llu,\"text_end\":%llu,"
+		     "\"rodata_start\":%llu,\"rodata_end\":%llu,\"init_task\":%llu}",
+		     (long long)ki.slide, (unsigned long long)ki.text_start,
+		     (unsigned long long)ki.text_end, (unsigned long long)ki.rodata_start,
+		     (unsigned long long)ki.rodata_end,
+		     (unsigned long long)kimage_symbol(&vm.profile, &ki, KSYM_INIT_TASK));
 }
 
 /* The exit counters of every vCPU added up (each CPU writes only its own). */
@@ -124,6 +181,7 @@ static void status_text(struct reply *r, const struct vcpu *v)
 		   (unsigned long long)is->operations, (unsigned long long)is->failed,
 		   (unsigned long long)is->hijacks, (unsigned long long)is->calls,
 		   (unsigned long long)is->aborted_cleanups);
+	kernel_text(r);
 }
 
 static void exits_json(struct reply *r, const uint64_t *by_reason, uint64_t unknown)
@@ -202,6 +260,7 @@ static void status_json(struct reply *r, const struct vcpu *v)
 		     (unsigned long long)cs->rx_bytes, (unsigned long long)cs->tx_bytes,
 		     (unsigned long long)cs->tx_dropped, (unsigned long long)cs->requests,
 		     (unsigned long long)cs->errors, (unsigned long long)cs->rx_overruns);
+	kernel_json(r);
 	const struct inject_stats *is = inject_stats();
 	reply_printf(r,
 		     ",\"inject\":{\"operations\":%llu,\"failed\":%llu,\"hijacks\":%llu,"

@@ -15,6 +15,7 @@
  *   symbols.current_task.address                     per-CPU offset (6.1)
  *   symbols.pcpu_hot.address                         per-CPU offset (>= 6.2)
  *   symbols.linux_banner.constant_data               base64 "Linux version <release> ..."
+ *   symbols.<name>.address                           kernel symbols (enum ksym), counted
  *
  * Members of unnamed structs and unions: our profiles list them under the outer struct at
  * their absolute offsets (mkprofile flattens them). dwarf2json keeps them nested: the outer
@@ -42,6 +43,26 @@
 #include "lib/string.h"
 
 #define SLOT(f) ((uint16_t)offsetof(struct vmi_profile, f))
+
+/* In the order of enum ksym. */
+const char *const ksym_names[KSYM_COUNT] = {
+	"_text",
+	"_stext",
+	"_etext",
+	"__start_rodata",
+	"__end_rodata",
+	"__start_ro_after_init",
+	"__end_ro_after_init",
+	"__start___jump_table",
+	"__stop___jump_table",
+	"__start_static_call_sites",
+	"__stop_static_call_sites",
+	"entry_SYSCALL_64",
+	"sys_call_table",
+	"idt_table",
+	"init_task",
+	"init_pid_ns",
+};
 
 /* In the order of struct vmi_profile. */
 const struct profile_need profile_needs[] = {
@@ -182,6 +203,9 @@ struct ctx {
 	bool has_current_task, has_pcpu_hot;
 	uint64_t current_task, pcpu_hot;
 	char release[PROFILE_RELEASE_MAX];
+
+	uint64_t ksym[KSYM_COUNT];
+	uint32_t symbols; /* symbols.*.address seen in the first pass */
 };
 
 static void set_error(struct profile_error *err, const char *fmt, ...)
@@ -320,6 +344,29 @@ static bool number(const struct json_token *t, const char *text, uint64_t *v)
 	return json_number_u64(text + t->start, t->len, v) == 0;
 }
 
+/* symbols.<name>.address: counted, and kept when enum ksym names it. */
+static void kernel_symbol(struct ctx *c, const struct json_token *t, const char *text)
+{
+	uint64_t v;
+	if (c->pass == 0 && c->symbols < UINT32_MAX)
+		c->symbols++;
+	for (unsigned i = 0; i < KSYM_COUNT; i++) {
+		if (strcmp(c->path[1], ksym_names[i]) != 0)
+			continue;
+		if (t->type != JSON_NUMBER || !number(t, text, &v) || v == 0) {
+			if (!c->bad_number) {
+				c->bad_number = true;
+				fmt_snprintf(c->bad_what, sizeof(c->bad_what),
+					     "symbols.%s.address is not a kernel address",
+					     ksym_names[i]);
+			}
+			return;
+		}
+		c->ksym[i] = v;
+		return;
+	}
+}
+
 /* base64 (RFC 4648 §4) of the banner's beginning -> "Linux version <release> ..." */
 static void banner_release(struct ctx *c, const char *raw, size_t raw_len)
 {
@@ -435,6 +482,8 @@ static void scalar(struct ctx *c, const char *text, const struct json_token *t)
 	}
 	if (!key_is(c, 0, "symbols"))
 		return;
+	if (key_is(c, 2, "address") && c->path_ok[1])
+		kernel_symbol(c, t, text);
 	if (key_is(c, 2, "address") && (key_is(c, 1, "current_task") || key_is(c, 1, "pcpu_hot"))) {
 		bool ct = key_is(c, 1, "current_task");
 		if (t->type != JSON_NUMBER || !number(t, text, &v)) {
@@ -759,5 +808,7 @@ int profile_parse(const char *json, size_t len, struct vmi_profile *p, struct pr
 	if (!check_layout(p, err))
 		return -1;
 	copy_str(p->release, sizeof(p->release), c.release);
+	memcpy(p->ksym, c.ksym, sizeof(p->ksym));
+	p->symbols = c.symbols;
 	return 0;
 }

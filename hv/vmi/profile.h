@@ -17,8 +17,40 @@
 #define PROFILE_RELEASE_MAX 65u
 #define PROFILE_ERR_MAX     200u
 
+/*
+ * Kernel symbols the monitor uses (DESIGN §7), by link-time address, from the profile's
+ * `symbols` section (mkprofile copies the kernel's kallsyms there). OPTIONAL: a profile
+ * without them (older ones, dwarf2json's without the symbol) loads, and what needs them
+ * (kernel protection, the pid-IDR view) says the profile lacks them. ksym_names[] gives
+ * each one's name; mkprofile writes every one of them, static (lower-case) ones included.
+ */
+enum ksym {
+	KSYM_TEXT,                /* _text: the image's first byte */
+	KSYM_STEXT,               /* _stext */
+	KSYM_ETEXT,               /* _etext */
+	KSYM_START_RODATA,        /* __start_rodata */
+	KSYM_END_RODATA,          /* __end_rodata */
+	KSYM_START_RO_AFTER_INIT, /* __start_ro_after_init (inside rodata) */
+	KSYM_END_RO_AFTER_INIT,
+	KSYM_START_JUMP_TABLE, /* __start___jump_table: struct jump_entry[] */
+	KSYM_STOP_JUMP_TABLE,
+	KSYM_START_STATIC_CALL_SITES, /* __start_static_call_sites: struct static_call_site[] */
+	KSYM_STOP_STATIC_CALL_SITES,
+	KSYM_ENTRY_SYSCALL_64, /* IA32_LSTAR's value: the KASLR slide follows from it */
+	KSYM_SYS_CALL_TABLE,
+	KSYM_IDT_TABLE,
+	KSYM_INIT_TASK,
+	KSYM_INIT_PID_NS,
+	KSYM_COUNT
+};
+extern const char *const ksym_names[KSYM_COUNT];
+
 struct vmi_profile {
 	char release[PROFILE_RELEASE_MAX]; /* uname -r of the kernel it describes, "" if unknown */
+
+	/* link-time addresses (enum ksym), 0 when the profile lacks the symbol */
+	uint64_t ksym[KSYM_COUNT];
+	uint32_t symbols; /* addresses in the symbols section, per-CPU ones included */
 
 	/* per-CPU: offset of the current task pointer inside the per-CPU area
 	 * (symbol current_task in 6.1; pcpu_hot + pcpu_hot.current_task from 6.2) */

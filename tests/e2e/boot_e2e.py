@@ -153,6 +153,29 @@ def check_cpuid(lab, status):
     return f"signature={g.get('signature')} kernel={init[0].kv().get('kernel')}"
 
 
+def check_kernel_located(lab, status):
+    """The monitor finds the kernel image from IA32_LSTAR and its profile's kallsyms
+    (vmi/kimage.h): the same addresses the guest's /proc/kallsyms gives (GUEST-KSYMS)."""
+    ks = lab.find_console(r"GUEST-KSYMS")
+    need(ks, "no GUEST-KSYMS line")
+    g = ks[0].kv()
+    need(status is not None, "no status --json from the monitor")
+    k = status.get("kernel")
+    need(isinstance(k, dict), f"status --json has no kernel: {sorted(status)}")
+    need(k.get("located") is True, f"the monitor did not locate the kernel: {k.get('why')!r}")
+    need(k.get("symbols", 0) > 10000, f"only {k.get('symbols')} symbols in the profile")
+    bad = []
+    for mine, theirs in (("lstar", "entry_SYSCALL_64"), ("text_start", "_stext"),
+                         ("text_end", "_etext"), ("rodata_start", "__start_rodata"),
+                         ("rodata_end", "__end_rodata"), ("init_task", "init_task")):
+        want = parse_hex(g.get(theirs), f"GUEST-KSYMS {theirs}")
+        if k.get(mine) != want:
+            bad.append(f"{mine}=0x{k.get(mine):x} but the guest's {theirs}=0x{want:x}"
+                       if isinstance(k.get(mine), int) else f"{mine}={k.get(mine)!r}")
+    need(not bad, "; ".join(bad))
+    return f"slide 0x{k['slide'] & (2**64 - 1):x}, {k['symbols']} symbols, matches /proc/kallsyms"
+
+
 # --------------------------------------------------------------------------- (b)
 def exits_sum(st):
     ex = st.get("exits")
@@ -435,6 +458,7 @@ def main():
                 pass
             # (a) CPUID: the guest's view against the monitor's own leaf
             res.run("guest-cpuid", check_cpuid, lab, st1)
+            res.run("kernel-located", check_kernel_located, lab, st1)
             # (c) memory the monitor occupies is hidden from the guest
             mem = None
             try:

@@ -2,5 +2,5 @@
 # which calls they make, the limit, and that every descriptor is closed on every path.
 UNIT_TESTS += ops_cp
 UNIT_SRC_ops_cp := hv/inject/ops.c hv/inject/ops_cp.c hv/inject/ops_exec.c \
-	$(filter-out hv/vmi/profile.c,$(wildcard hv/vmi/*.c)) hv/console/cmd.c \
+	$(filter-out hv/vmi/profile.c hv/vmi/kimage.c,$(wildcard hv/vmi/*.c)) hv/console/cmd.c \
 	hv/console/proto.c hv/lib/fmt.c tests/unit/ops_harness.c

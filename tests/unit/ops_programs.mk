@@ -3,5 +3,5 @@
 # out, and exec's PATH walk (what is reported when a later candidate ran).
 UNIT_TESTS += ops_programs
 UNIT_SRC_ops_programs := hv/inject/ops.c hv/inject/ops_cp.c hv/inject/ops_exec.c \
-	$(filter-out hv/vmi/profile.c,$(wildcard hv/vmi/*.c)) hv/console/cmd.c \
+	$(filter-out hv/vmi/profile.c hv/vmi/kimage.c,$(wildcard hv/vmi/*.c)) hv/console/cmd.c \
 	hv/console/proto.c hv/lib/fmt.c tests/unit/ops_harness.c tests/unit/vmi_fake.c

@@ -54,7 +54,7 @@ static void test_defaults_apply_when_keys_are_absent(void **state)
 	assert_string_equal(cfg.profile, "");
 	assert_string_equal(cfg.cmdline, "");
 	assert_int_equal(cfg.baud, 115200);
-	assert_int_equal(cfg.memory_mb, 16);
+	assert_int_equal(cfg.memory_mb, 48);
 	assert_false(cfg.allow_unprotected);
 }
 

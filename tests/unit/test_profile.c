@@ -386,6 +386,11 @@ static void test_dwarf2json_profile_gives_the_same_values(void **state)
 		fail_msg("dwarf2json fixture refused: %s", err.message);
 	assert_int_equal(profile_parse(l.s, l.len, &pl, &err), 0);
 	assert_string_equal(pd.release, LAB_RELEASE);
+	/* dwarf2json writes the symbols of the kernel's symbol table too (_text among them) */
+	assert_int_equal(pd.ksym[KSYM_TEXT], 0xffffffff81000000ull);
+	assert_int_equal(pd.symbols, 5);
+	memset(pd.ksym, 0, sizeof(pd.ksym));
+	pd.symbols = pl.symbols;
 	assert_memory_equal(&pd, &pl, sizeof(pd));
 	free(d.s);
 	free(l.s);
@@ -704,10 +709,72 @@ static void test_error_report_is_optional(void **state)
 	assert_int_equal(profile_parse("{}", 2, &p, NULL), -1);
 }
 
+/* ------------------------------------------------------------------ kernel symbols */
+
+#define SYMS_PROFILE "guest-profiles/6.1.0-57-amd64.json"
+
+/* mkprofile copied the kernel's kallsyms (values: the kallsyms of Debian's 6.1.0-57 vmlinux,
+ * the same as /proc/kallsyms of the lab guest booted with nokaslr) */
+static void test_symbols_from_kallsyms_are_read(void **state)
+{
+	(void)state;
+	struct text t = read_text(SYMS_PROFILE);
+	struct vmi_profile p;
+	struct profile_error err;
+	if (profile_parse(t.s, t.len, &p, &err) != 0)
+		fail_msg("refused: %s", err.message);
+	free(t.s);
+	assert_true(p.symbols > 50000);
+	assert_int_equal(p.ksym[KSYM_TEXT], 0xffffffff81000000ull);
+	assert_int_equal(p.ksym[KSYM_ENTRY_SYSCALL_64], 0xffffffff81c00080ull);
+	assert_int_equal(p.ksym[KSYM_START_RODATA], 0xffffffff82000000ull);
+	assert_int_equal(p.ksym[KSYM_IDT_TABLE], 0xffffffff83313000ull); /* a static symbol */
+	assert_int_equal(p.ksym[KSYM_INIT_TASK], 0xffffffff82a1aa40ull);
+	for (unsigned i = 0; i < KSYM_COUNT; i++)
+		if (p.ksym[i] == 0)
+			fail_msg("%s missing", ksym_names[i]);
+}
+
+static void test_profile_without_symbols_has_none_and_loads(void **state)
+{
+	(void)state;
+	char *s = lab_profile();
+	struct vmi_profile p;
+	expect_accepted(s, &p);
+	for (unsigned i = 0; i < KSYM_COUNT; i++)
+		assert_int_equal(p.ksym[i], 0);
+	assert_int_equal(p.symbols, 2); /* current_task, linux_banner */
+	free(s);
+}
+
+static void test_symbol_that_is_not_an_address_is_refused_by_name(void **state)
+{
+	(void)state;
+	char *lab = lab_profile();
+	char *a =
+		replace_after(lab, "\"symbols\": {", "{", "{\n    \"_stext\": {\"address\": -5},");
+	expect_refused(a, "symbols._stext.address");
+	char *b = replace_after(lab, "\"symbols\": {", "{",
+				"{\n    \"init_task\": {\"address\": 0},");
+	expect_refused(b, "symbols.init_task.address");
+	char *c = replace_after(lab, "\"symbols\": {", "{",
+				"{\n    \"some_other\": {\"address\": \"x\"},"); /* not ours */
+	struct vmi_profile p;
+	expect_accepted(c, &p);
+	assert_int_equal(p.symbols, 3);
+	free(a);
+	free(b);
+	free(c);
+	free(lab);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_lab_profile_is_complete),
+		cmocka_unit_test(test_symbols_from_kallsyms_are_read),
+		cmocka_unit_test(test_profile_without_symbols_has_none_and_loads),
+		cmocka_unit_test(test_symbol_that_is_not_an_address_is_refused_by_name),
 		cmocka_unit_test(test_lab_profile_offsets_match_bpftool),
 		cmocka_unit_test(test_each_missing_member_is_refused_by_name),
 		cmocka_unit_test(test_several_missing_members_are_all_named),
