@@ -115,9 +115,11 @@ unit: $(UNIT_BINS)
 	$(PYTHON) tests/e2e/selftest.py
 	bash tools/lab/test-lab-probe.sh --build $(BUILD)
 
-# One CPU (Debian's Bochs 2.7), the loader's refusals (failclosed), and two CPUs.
+# One CPU (Debian's Bochs 2.7), the rootkit's control (protect = off), the loader's
+# refusals (failclosed), and two CPUs.
 e2e: all $(BUILD)/san/hvctl lab $(BUILD)/bochs/bin/bochs
 	$(PYTHON) tests/e2e/boot_e2e.py --build $(BUILD) --hvctl $(BUILD)/san/hvctl
+	$(PYTHON) tests/e2e/rootkit_control_e2e.py --build $(BUILD) --hvctl $(BUILD)/san/hvctl
 	$(PYTHON) tests/e2e/failclosed_e2e.py --build $(BUILD)
 	$(PYTHON) tests/e2e/smp_e2e.py --build $(BUILD) --hvctl $(BUILD)/san/hvctl \
 		--bochs $(BUILD)/bochs/bin/bochs

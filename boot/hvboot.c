@@ -328,6 +328,9 @@ static enum monitor_start start_monitor(EFI_FILE_HANDLE root, const struct hv_co
 	bi->image_size = info.image_size;
 	bi->console_port = cfg->console_port;
 	bi->console_baud = cfg->baud;
+	bi->protect = cfg->protect;
+	bi->allow_tracing = cfg->allow_tracing;
+	bi->integrity_period_s = cfg->integrity_period_s;
 	bi->tsc_hz = measure_tsc_hz();
 	void *rsdp = NULL;
 	if (!EFI_ERROR(LibGetSystemConfigurationTable(&acpi20_guid, &rsdp)))

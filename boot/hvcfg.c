@@ -6,11 +6,13 @@
 #include "lib/ctype.h"
 #include "lib/fmt.h"
 
-#define DEFAULT_CORE      "\\hv\\hv.elf"
-#define DEFAULT_BAUD      115200u
-#define DEFAULT_MEMORY_MB 48u
-#define MEMORY_MB_MIN     4u
-#define MEMORY_MB_MAX     1024u
+#define DEFAULT_CORE             "\\hv\\hv.elf"
+#define DEFAULT_BAUD             115200u
+#define DEFAULT_MEMORY_MB        48u
+#define MEMORY_MB_MIN            4u
+#define MEMORY_MB_MAX            1024u
+#define DEFAULT_INTEGRITY_PERIOD 5u
+#define INTEGRITY_PERIOD_MAX     3600u
 
 enum key_id {
 	KEY_CORE,
@@ -22,13 +24,16 @@ enum key_id {
 	KEY_MEMORY_MB,
 	KEY_ALLOW_UNPROTECTED,
 	KEY_PROFILE,
+	KEY_PROTECT,
+	KEY_ALLOW_TRACING,
+	KEY_INTEGRITY_PERIOD,
 	KEY_COUNT
 };
 
 static const char *const key_names[KEY_COUNT] = {
-	"core",    "kernel", "initrd",    "cmdline",
-	"console", "baud",   "memory_mb", "allow_unprotected",
-	"profile",
+	"core",    "kernel",  "initrd",        "cmdline",
+	"console", "baud",    "memory_mb",     "allow_unprotected",
+	"profile", "protect", "allow_tracing", "integrity_period",
 };
 
 static int fail(struct hvcfg_error *err, unsigned int line, const char *fmt, ...)
@@ -134,6 +139,18 @@ static int parse_console(struct hv_config *cfg, const char *v, size_t n, unsigne
 	return 0;
 }
 
+static int parse_bool(bool *out, const char *v, size_t n, unsigned int line, const char *name,
+		      struct hvcfg_error *err)
+{
+	if (same(v, n, "yes") || same(v, n, "true") || same(v, n, "1"))
+		*out = true;
+	else if (same(v, n, "no") || same(v, n, "false") || same(v, n, "0"))
+		*out = false;
+	else
+		return fail(err, line, "%s: expected yes or no", name);
+	return 0;
+}
+
 static int parse_value(struct hv_config *cfg, enum key_id key, const char *v, size_t n,
 		       unsigned int line, struct hvcfg_error *err)
 {
@@ -172,12 +189,24 @@ static int parse_value(struct hv_config *cfg, enum key_id key, const char *v, si
 		cfg->memory_mb = (uint32_t)x;
 		return 0;
 	case KEY_ALLOW_UNPROTECTED:
-		if (same(v, n, "yes") || same(v, n, "true") || same(v, n, "1"))
-			cfg->allow_unprotected = true;
-		else if (same(v, n, "no") || same(v, n, "false") || same(v, n, "0"))
-			cfg->allow_unprotected = false;
+		return parse_bool(&cfg->allow_unprotected, v, n, line, "allow_unprotected", err);
+	case KEY_ALLOW_TRACING:
+		return parse_bool(&cfg->allow_tracing, v, n, line, "allow_tracing", err);
+	case KEY_PROTECT:
+		if (same(v, n, "enforce"))
+			cfg->protect = HVCFG_PROTECT_ENFORCE;
+		else if (same(v, n, "detect"))
+			cfg->protect = HVCFG_PROTECT_DETECT;
+		else if (same(v, n, "off"))
+			cfg->protect = HVCFG_PROTECT_OFF;
 		else
-			return fail(err, line, "allow_unprotected: expected yes or no");
+			return fail(err, line, "protect: expected enforce, detect or off");
+		return 0;
+	case KEY_INTEGRITY_PERIOD:
+		if (!parse_uint(v, n, INTEGRITY_PERIOD_MAX, &x))
+			return fail(err, line, "integrity_period: expected 0 to %u seconds",
+				    INTEGRITY_PERIOD_MAX);
+		cfg->integrity_period_s = (uint32_t)x;
 		return 0;
 	default:
 		return fail(err, line, "internal: unknown key id");
@@ -187,7 +216,10 @@ static int parse_value(struct hv_config *cfg, enum key_id key, const char *v, si
 int hvcfg_parse(const char *text, size_t len, struct hv_config *cfg, struct hvcfg_error *err)
 {
 	bool seen[KEY_COUNT] = {false};
-	*cfg = (struct hv_config){.baud = DEFAULT_BAUD, .memory_mb = DEFAULT_MEMORY_MB};
+	*cfg = (struct hv_config){.baud = DEFAULT_BAUD,
+				  .memory_mb = DEFAULT_MEMORY_MB,
+				  .protect = HVCFG_PROTECT_ENFORCE,
+				  .integrity_period_s = DEFAULT_INTEGRITY_PERIOD};
 	copy_value(cfg->core, sizeof(cfg->core), DEFAULT_CORE, sizeof(DEFAULT_CORE) - 1);
 	err->line = 0;
 	err->message[0] = 0;
@@ -240,7 +272,8 @@ int hvcfg_parse(const char *text, size_t len, struct hv_config *cfg, struct hvcf
 			return fail(err, line,
 				    "unknown key '%.*s' (known: core, kernel, initrd, "
 				    "cmdline, console, baud, memory_mb, "
-				    "allow_unprotected, profile)",
+				    "allow_unprotected, profile, protect, allow_tracing, "
+				    "integrity_period)",
 				    (int)(kend - start > 40 ? 40 : kend - start), text + start);
 		if (seen[key])
 			return fail(err, line, "'%s' is set twice", key_names[key]);

@@ -12,6 +12,11 @@
  *   memory_mb = 48              optional: the monitor's memory (4-1024 MiB), default 48
  *   profile = \hv\profile.json  optional: the guest kernel's profile (introspection)
  *   allow_unprotected = no      optional: yes = boot the kernel even if the monitor fails
+ *   protect = enforce           optional: kernel protection (DESIGN §7): enforce (default),
+ *                               detect (alert, never block or repair) or off
+ *   allow_tracing = no          optional: yes = accept ftrace and kprobe changes to kernel text
+ *   integrity_period = 5        optional: seconds of guest time between integrity checks
+ *                               (0: only before operations; at most 3600)
  */
 #ifndef BOOT_HVCFG_H
 #define BOOT_HVCFG_H
@@ -36,7 +41,12 @@ struct hv_config {
 	uint32_t baud;
 	uint32_t memory_mb;
 	bool allow_unprotected;
+	uint8_t protect; /* enum hvcfg_protect */
+	bool allow_tracing;
+	uint32_t integrity_period_s;
 };
+
+enum hvcfg_protect { HVCFG_PROTECT_ENFORCE, HVCFG_PROTECT_DETECT, HVCFG_PROTECT_OFF };
 
 struct hvcfg_error {
 	unsigned int line; /* 0: about the file as a whole */

@@ -10,7 +10,7 @@
 #include <stdint.h>
 
 #define BOOT_INFO_MAGIC   0x4f464e4952544356ull /* "VCTRINFO" */
-#define BOOT_INFO_VERSION 3u
+#define BOOT_INFO_VERSION 4u
 #define BOOT_MEM_MAX      512u
 #define BOOT_ERR_MAX      256u
 
@@ -35,10 +35,11 @@ struct boot_info {
 	uint64_t profile_addr; /* the kernel profile file (ISF JSON) in loader memory, or 0 */
 	uint64_t profile_size; /* its length in bytes; the core copies it */
 	uint16_t console_port; /* 16550 base I/O port owned by the monitor */
-	uint16_t reserved0;
+	uint8_t protect;       /* kernel protection: 0 enforce, 1 detect, 2 off (hv.cfg) */
+	uint8_t allow_tracing; /* 1: ftrace and kprobe changes to kernel text are accepted */
 	uint32_t console_baud;
 	uint32_t mem_count;
-	uint32_t reserved1;
+	uint32_t integrity_period_s; /* guest seconds between integrity checks, 0: none */
 	uint64_t ap_entry; /* out: the core's entry for the other CPUs (hv_ap_entry_fn), set by
 			    * hv_start() before it launches the boot CPU */
 	struct boot_mem_range mem[BOOT_MEM_MAX];

@@ -26,7 +26,7 @@ if [ "${1:-}" = bochs-build ]; then
 	PACKAGES=(g++ make xz-utils patch debian-archive-keyring)
 fi
 # `deps.sh headers RELEASE`: the kernel headers to build the lab guest's modules against
-# (tools/lab/build-wakeap.sh; RELEASE from DIR/lab/kernel-release, whatever Debian ships)
+# (tools/lab/build-module.sh; RELEASE from DIR/lab/kernel-release, whatever Debian ships)
 if [ "${1:-}" = headers ]; then
 	[ -n "${2:-}" ] || { echo "usage: deps.sh headers KERNEL-RELEASE" >&2; exit 2; }
 	PACKAGES=("linux-headers-$2")

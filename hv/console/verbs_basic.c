@@ -3,6 +3,7 @@
 #include "console/console.h"
 #include "console/uart.h"
 #include "console/verbs.h"
+#include "console/verbs_integrity.h"
 #include "console/verbs_ops.h"
 #include "console/verbs_trap.h"
 #include "console/verbs_vmi.h"
@@ -326,6 +327,7 @@ const struct cmd_verb console_verbs[] = {
 	{"containers", VMI_CONTAINERS_USAGE, VMI_CONTAINERS_SUMMARY, verb_containers},
 	{"inspect", VMI_INSPECT_USAGE, VMI_INSPECT_SUMMARY, verb_inspect},
 	{"trap", VERB_TRAP_USAGE, VERB_TRAP_SUMMARY, verb_trap},
+	{"integrity", VERB_INTEGRITY_USAGE, VERB_INTEGRITY_SUMMARY, verb_integrity},
 	{"pause", VERB_PAUSE_USAGE, "freeze a container (cgroup.freeze), by an injected write",
 	 verb_pause},
 	{"unpause", VERB_UNPAUSE_USAGE, "thaw a paused container", verb_unpause},

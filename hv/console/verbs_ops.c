@@ -78,6 +78,7 @@ static void body_common_text(struct reply *r, const struct ops_request *q)
 		   "%llu other syscall entries passed",
 		   (unsigned long long)q->op.exits, (unsigned long long)(q->op.guest_ns / 1000u),
 		   q->op.calls, (int)q->op.tgid, q->op.comm, (unsigned long long)q->op.passed);
+	reply_line(r, "%s", q->integrity.summary);
 }
 
 static void body_common_json(struct reply *r, const struct ops_request *q, bool ok)
@@ -90,6 +91,9 @@ static void body_common_json(struct reply *r, const struct ops_request *q, bool 
 		     (unsigned long long)q->op.passed, (int)q->op.tgid, (int)q->op.tid,
 		     (int)q->op.nspid);
 	reply_json_string(r, q->op.comm);
+	reply_printf(r, "},\"integrity\":{\"repaired\":%u,\"accepted\":%u,\"summary\":",
+		     q->integrity.repaired, q->integrity.accepted);
+	reply_json_string(r, q->integrity.summary);
 	reply_printf(r, "}");
 	if (!ok) {
 		reply_printf(r, ",\"error\":");
@@ -350,6 +354,12 @@ static int take_container(struct reply *r, const char *name, struct ops_request 
 
 static int start(struct reply *r, struct ops_request *q)
 {
+	/* DESIGN §7: the kernel checked and repaired first; an operation whose kernel cannot
+	 * be brought back to the record is refused, not reported (protect/protect.h) */
+	protect_check(this_vcpu(), &q->integrity);
+	if (!q->integrity.vouched && protect_stats()->state == PROTECT_LOCKED)
+		return reply_fail(r, PROTO_FAILED, "refused: the kernel cannot be vouched for (%s)",
+				  q->integrity.summary);
 	q->op.done = op_done;
 	if (q->op.timeout_ms == 0)
 		q->op.timeout_ms = OPS_TIMEOUT_MS;

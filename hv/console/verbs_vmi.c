@@ -41,7 +41,7 @@ static bool page_is_guest_ram(uint64_t pa)
 }
 
 /* [gpa, gpa + n) lies in guest RAM, page by page (and does not wrap). */
-static bool range_is_guest_ram(uint64_t gpa, size_t n)
+bool live_guest_ram(uint64_t gpa, size_t n)
 {
 	if (gpa + n < gpa)
 		return false;
@@ -58,7 +58,7 @@ static int live_read_phys(void *ctx, uint64_t gpa, void *buf, size_t n)
 	(void)ctx;
 	if (n == 0)
 		return 0;
-	if (!range_is_guest_ram(gpa, n))
+	if (!live_guest_ram(gpa, n))
 		return -1;
 	memcpy(buf, (const void *)(uintptr_t)gpa, n);
 	return 0;
@@ -70,7 +70,7 @@ int live_write_phys(uint64_t gpa, const void *buf, size_t n)
 {
 	if (n == 0)
 		return 0;
-	if (!range_is_guest_ram(gpa, n))
+	if (!live_guest_ram(gpa, n))
 		return -1;
 	memcpy((void *)(uintptr_t)gpa, buf, n);
 	return 0;

@@ -14,6 +14,8 @@ struct vmi_container;
 /* Open an introspection session on the guest as it is at this exit, checking the profile
  * fits; 0, or reply_fail's -1 saying why not. */
 int live_vmi_open(struct vmi *session, struct reply *r);
+/* [gpa, gpa + n) is guest RAM (never the monitor's, MMIO or reserved ranges). */
+bool live_guest_ram(uint64_t gpa, size_t n);
 /* Guest RAM only (never the monitor's, MMIO or reserved ranges): 0, or -1. */
 int live_write_phys(uint64_t gpa, const void *buf, size_t n);
 /* The container whose id or name is `name` (or a unique id prefix of 3+ characters), as

@@ -15,6 +15,7 @@
 #include "core/monitor.h"
 #include "inject/engine.h"
 #include "inject/syscall_trap.h"
+#include "protect/protect.h"
 #include "lib/fmt.h"
 #include "lib/string.h"
 #include "mm/hostpt.h"
@@ -268,7 +269,7 @@ static int step_pm_base_guard(void)
  * they are asked: the trap's VMCALL and page before anything else. */
 static int step_exit_hooks(void)
 {
-	if (!syscall_trap_register_hooks() || !inject_register_hooks())
+	if (!syscall_trap_register_hooks() || !inject_register_hooks() || !protect_register_hooks())
 		return start_fail(HV_START_NO_MEMORY, "the exit hook list is full");
 	return HV_START_OK;
 }
@@ -294,8 +295,13 @@ __attribute__((sysv_abi)) int hv_start(struct boot_info *bi)
 			    machine.core_size - machine.image_size);
 		stamp_magic();
 		rc = step_console();
-		if (rc == HV_START_OK)
+		if (rc == HV_START_OK) {
 			load_profile(bi);
+			protect_configure(bi->protect == 1   ? PROTECT_DETECT
+					  : bi->protect == 2 ? PROTECT_OFF
+							     : PROTECT_ENFORCE,
+					  bi->allow_tracing != 0, bi->integrity_period_s);
+		}
 	}
 	for (unsigned int i = 0;
 	     rc == HV_START_OK && i < sizeof(early_steps) / sizeof(early_steps[0]); i++) {

@@ -55,6 +55,7 @@ struct vcpu {
 	/* the system-call entry MSRs as pinned on this vCPU (vmx/entry_msr.c) */
 #define ENTRY_MSR_COUNT 7u
 	bool entry_msr_pinned;
+	uint32_t entry_msr_generation; /* the pin request it last followed */
 	uint64_t entry_msr_pin[ENTRY_MSR_COUNT];
 	uint64_t entry_msr_refused; /* writes of another value, refused */
 	uint64_t exit_qualification;
@@ -83,6 +84,7 @@ struct vcpu {
 	 * before in_guest drops; read by others only while they hold this CPU. */
 	struct {
 		uint64_t cr3, cr4, gs_base, kernel_gs_base, ss_ar_bytes;
+		uint64_t cr0, idtr_base, idtr_limit; /* what kernel protection checks */
 		bool valid;
 	} guest_snapshot;
 

@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "inject/engine.h"
+#include "protect/protect.h"
 #include "vmi/vmi.h"
 
 enum ops_kind {
@@ -50,6 +51,7 @@ struct ops_request {
 	uint64_t ct_cgroup;      /* its struct cgroup * */
 	int32_t signal;
 	uint32_t grace_ms;
+	struct protect_report integrity; /* the check just before the operation */
 
 	/* Progress of the program */
 	uint32_t phase;

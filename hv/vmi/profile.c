@@ -57,6 +57,8 @@ const char *const ksym_names[KSYM_COUNT] = {
 	"__stop___jump_table",
 	"__start_static_call_sites",
 	"__stop_static_call_sites",
+	"__static_call_text_start",
+	"__static_call_text_end",
 	"entry_SYSCALL_64",
 	"sys_call_table",
 	"idt_table",

@@ -36,6 +36,8 @@ enum ksym {
 	KSYM_STOP_JUMP_TABLE,
 	KSYM_START_STATIC_CALL_SITES, /* __start_static_call_sites: struct static_call_site[] */
 	KSYM_STOP_STATIC_CALL_SITES,
+	KSYM_STATIC_CALL_TEXT_START, /* __static_call_text_start: the trampolines */
+	KSYM_STATIC_CALL_TEXT_END,
 	KSYM_ENTRY_SYSCALL_64, /* IA32_LSTAR's value: the KASLR slide follows from it */
 	KSYM_SYS_CALL_TABLE,
 	KSYM_IDT_TABLE,

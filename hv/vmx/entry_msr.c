@@ -20,7 +20,7 @@
 #include "x86/vmcs.h"
 
 /* The slot of an entry MSR in struct vcpu's pin arrays, or -1. */
-static int slot(uint32_t msr)
+int entry_msr_slot(uint32_t msr)
 {
 	switch (msr) {
 	case MSR_STAR:
@@ -65,7 +65,7 @@ static uint64_t current_value(uint32_t msr)
 
 enum msr_result entry_msr_write(struct vcpu *v, uint32_t msr, uint64_t value)
 {
-	int i = slot(msr);
+	int i = entry_msr_slot(msr);
 	if (i < 0)
 		return MSR_GP;
 	if (v->entry_msr_pinned && value != v->entry_msr_pin[i]) {
@@ -86,11 +86,34 @@ enum msr_result entry_msr_write(struct vcpu *v, uint32_t msr, uint64_t value)
 	return MSR_DONE;
 }
 
+/* Raised by entry_msr_pin_all; a vCPU whose own is older pins at its next exit. Written
+ * under the exit lock. */
+static uint32_t pin_generation;
+
+void entry_msr_pin_all(void)
+{
+	__atomic_add_fetch(&pin_generation, 1, __ATOMIC_RELEASE);
+}
+
+void entry_msr_pin_if_requested(struct vcpu *v)
+{
+	uint32_t g = __atomic_load_n(&pin_generation, __ATOMIC_ACQUIRE);
+	if (v->entry_msr_generation != g) {
+		v->entry_msr_generation = g;
+		entry_msr_pin(v);
+	}
+}
+
 void entry_msr_pin(struct vcpu *v)
 {
 	static const uint32_t msrs[ENTRY_MSR_COUNT] = {
-		MSR_STAR,		MSR_LSTAR,	       MSR_CSTAR,	     MSR_SYSCALL_MASK,
-		MSR_IA32_SYSENTER_CS, MSR_IA32_SYSENTER_ESP, MSR_IA32_SYSENTER_EIP,
+		MSR_STAR,
+		MSR_LSTAR,
+		MSR_CSTAR,
+		MSR_SYSCALL_MASK,
+		MSR_IA32_SYSENTER_CS,
+		MSR_IA32_SYSENTER_ESP,
+		MSR_IA32_SYSENTER_EIP,
 	};
 	for (unsigned int i = 0; i < ENTRY_MSR_COUNT; i++)
 		v->entry_msr_pin[i] = current_value(msrs[i]);

@@ -18,6 +18,7 @@
 #include "lib/fmt.h"
 #include "lib/spinlock.h"
 #include "vmx/cr_policy.h"
+#include "vmx/msr_policy.h"
 #include "vmx/exit_handlers.h"
 #include "vmx/exit_hooks.h"
 #include "vmx/vmx.h"
@@ -57,6 +58,7 @@ static const exit_handler_fn exit_handlers[EXIT_REASON_MAX] = {
 	[EXIT_REASON_MSR_READ] = handle_rdmsr,
 	[EXIT_REASON_MSR_WRITE] = handle_wrmsr,
 	[EXIT_REASON_EPT_VIOLATION] = handle_ept_violation,
+	[EXIT_REASON_MONITOR_TRAP_FLAG] = handle_monitor_trap_flag,
 	[EXIT_REASON_EPT_MISCONFIG] = handle_ept_misconfig,
 	[EXIT_REASON_PREEMPTION_TIMER] = handle_preemption_timer,
 	[EXIT_REASON_XSETBV] = handle_xsetbv,
@@ -134,6 +136,9 @@ static void snapshot_guest(struct vcpu *v)
 	v->guest_snapshot.gs_base = vmread(GUEST_GS_BASE);
 	v->guest_snapshot.kernel_gs_base = rdmsr(MSR_KERNEL_GS_BASE);
 	v->guest_snapshot.ss_ar_bytes = vmread(GUEST_SS_AR_BYTES);
+	v->guest_snapshot.cr0 = vmread(GUEST_CR0);
+	v->guest_snapshot.idtr_base = vmread(GUEST_IDTR_BASE);
+	v->guest_snapshot.idtr_limit = vmread(GUEST_IDTR_LIMIT);
 	v->guest_snapshot.valid = true;
 }
 
@@ -178,6 +183,7 @@ void vmx_exit_handler(struct guest_regs *regs)
 	if (v->id == 0)
 		exit_hooks_tick(v);
 	cr_policy_load_if_stale(v); /* a pin since this vCPU's last exit */
+	entry_msr_pin_if_requested(v);
 	reinject_interrupted_event(v, idt_info);
 	vmx_queue_pending_nmi(v);
 	if (!vm.hidden)

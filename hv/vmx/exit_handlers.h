@@ -20,6 +20,7 @@ void handle_triple_fault(struct vcpu *v);
 void handle_init_signal(struct vcpu *v);
 void handle_sipi(struct vcpu *v);
 void handle_preemption_timer(struct vcpu *v);
+void handle_monitor_trap_flag(struct vcpu *v);
 void handle_exception_nmi(struct vcpu *v); /* exit_nmi.c */
 void handle_nmi_window(struct vcpu *v);
 void handle_ept_violation(struct vcpu *v); /* exit_ept.c */

@@ -60,3 +60,11 @@ void exit_hooks_tick(struct vcpu *v)
 		if (hooks[i]->tick)
 			hooks[i]->tick(v);
 }
+
+bool exit_hooks_mtf(struct vcpu *v)
+{
+	for (unsigned int i = 0; i < nr_hooks; i++)
+		if (hooks[i]->mtf && hooks[i]->mtf(v))
+			return true;
+	return false;
+}

@@ -43,6 +43,9 @@ struct exit_hooks {
 	/* Every exit of the console CPU (vCPU 0), after the exit's handler: timeouts and work
 	 * that waits for guest time to pass. */
 	void (*tick)(struct vcpu *v);
+	/* A monitor-trap-flag exit (SDM Vol. 3C 26.5.2: after one guest instruction, when the
+	 * hook set the control to step one): true if it was the hook's step. */
+	bool (*mtf)(struct vcpu *v);
 };
 
 /* Adds h (not copied: static storage) to the list; false when the list is full. */
@@ -55,5 +58,6 @@ enum exit_hook_verdict exit_hooks_msr_write(struct vcpu *v, uint32_t msr, uint64
 enum exit_hook_verdict exit_hooks_cr_write(struct vcpu *v, unsigned int cr, uint64_t old_value,
 					   uint64_t new_value);
 void exit_hooks_tick(struct vcpu *v);
+bool exit_hooks_mtf(struct vcpu *v);
 
 #endif

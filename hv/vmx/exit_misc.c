@@ -42,3 +42,11 @@ void handle_preemption_timer(struct vcpu *v)
 {
 	(void)v;
 }
+
+/* The monitor trap flag (SDM Vol. 3C 26.5.2): set only by a hook stepping one guest
+ * instruction; a step no hook owns is a monitor bug. */
+void handle_monitor_trap_flag(struct vcpu *v)
+{
+	if (!exit_hooks_mtf(v))
+		handle_unexpected(v);
+}

@@ -47,6 +47,14 @@ enum msr_result misc_enable_write(struct vcpu *v, uint32_t msr, uint64_t value);
  * #GP. entry_msr_pin records this vCPU's current values (call it on the vCPU itself). */
 enum msr_result entry_msr_write(struct vcpu *v, uint32_t msr, uint64_t value);
 void entry_msr_pin(struct vcpu *v);
+/* Pins every vCPU: each records its own values at its next VM exit (the caller's own at
+ * its current one, through entry_msr_pin_if_requested; exit_dispatch.c calls it). */
+void entry_msr_pin_all(void);
+/* The index of an entry MSR in struct vcpu's entry_msr_pin[] (0 STAR, 1 LSTAR, 2 CSTAR,
+ * 3 SFMASK, 4-6 SYSENTER_CS/ESP/EIP), or -1 for any other MSR. */
+int entry_msr_slot(uint32_t msr);
+#define ENTRY_MSR_SLOT_SYSENTER_ESP 5
+void entry_msr_pin_if_requested(struct vcpu *v);
 
 /* The guest's MTRRs (mtrr_guest.c): a copy that types the guest's memory through EPT. */
 enum msr_result mtrr_guest_read(struct vcpu *v, uint32_t msr, uint64_t *value);

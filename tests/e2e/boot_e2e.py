@@ -26,6 +26,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(
 from lab import Lab, LabError, parse_kv  # noqa: E402
 from checks import Failed, need, short  # noqa: E402
 import ops_checks  # noqa: E402
+import rootkit_checks  # noqa: E402
 
 HB = r"GUEST-HEARTBEAT n=(\d+) uptime=(\S+) com2=(\S+)"
 
@@ -174,6 +175,31 @@ def check_kernel_located(lab, status):
                        if isinstance(k.get(mine), int) else f"{mine}={k.get(mine)!r}")
     need(not bad, "; ".join(bad))
     return f"slide 0x{k['slide'] & (2**64 - 1):x}, {k['symbols']} symbols, matches /proc/kallsyms"
+
+
+def check_integrity_clean(lab):
+    """Kernel protection (issue 9): locked at the kernel's read-only point, and after the
+    whole run (containers, crun exec/pause, the checker, every operation above) a check
+    finds nothing to repair and no alert was raised: no false alarms. The accepted legal
+    patching (jump labels flipped by the workload) is counted, not alerted."""
+    integ = hvctl_json(lab, "integrity", "--check", "--json", timeout=120)
+    need(integ.get("mode") == "enforce", f"mode={integ.get('mode')!r}")
+    need(integ.get("state") == "locked", f"state={integ.get('state')!r}: {integ.get('why')!r}")
+    need(integ["text"]["size"] > 1 << 20 and integ["rodata"]["size"] > 1 << 20,
+         f"protected text {integ['text']['size']} rodata {integ['rodata']['size']} bytes")
+    need(integ["text"]["jump_sites"] > 1000, f"{integ['text']['jump_sites']} jump-label sites")
+    c = integ.get("check", {})
+    need(c.get("vouched") is True and c.get("repaired") == 0,
+         f"check: {c}")
+    need(integ.get("alerts") == 0,
+         f"{integ.get('alerts')} alerts in a normal run: {integ.get('last_alerts')}")
+    # the integrity line of an operation's reply
+    rc, out, err = lab.hvctl("stats", "tree", timeout=120)
+    need(rc == 0 and "integrity: clean" in out, f"stats tree: rc {rc}, {out[-300:]!r} {err!r}")
+    return (f"locked at {integ['lock_ms']} ms; {integ['checks']} checks, 0 alerts; "
+            f"{c.get('accepted')} legal patch sites accepted; "
+            f"{integ['text']['jump_sites']} jump-label and {integ['text']['call_sites']} "
+            f"static-call sites, {integ['map_leaves']} mappings")
 
 
 # --------------------------------------------------------------------------- (b)
@@ -500,6 +526,15 @@ def main():
                     lambda: hvctl_json(lab, "ps", "--json", timeout=180))
             # on a loaded guest from here on (issue 12): 1,000 more processes
             res.run("ops-pause-loaded", ops_checks.check_pause_loaded, lab)
+            # kernel protection (issue 9): no false alarm in the whole run so far, then the
+            # lab rootkit's attacks, each alerted and blocked or repaired
+            res.run("integrity-clean", check_integrity_clean, lab)
+            res.run("rootkit-wp", rootkit_checks.check_wp, lab, rundir)
+            res.run("rootkit-alias", rootkit_checks.check_alias, lab, rundir)
+            res.run("rootkit-lstar", rootkit_checks.check_lstar, lab, rundir)
+            res.run("rootkit-inline", rootkit_checks.check_inline, lab, rundir)
+            res.run("rootkit-ftrace", rootkit_checks.check_ftrace, lab, rundir)
+            # stop and kill run through the kill path the rootkit hooked (repaired)
             res.run("ops-stop-kill", ops_checks.check_stop_kill, lab)
             # (e) garbage on the console never disturbs the monitor or the guest
             res.run("garbage", check_garbage, lab)

@@ -86,8 +86,9 @@ def base_config(build):
     return set_key(cfg, "cmdline", cmdline + " efi=debug")
 
 
-def make_disk(build, workdir, cfg):
-    """The lab disk's layout (tools/lab/mkdisk.sh --image) with CFG as \\hv\\hv.cfg."""
+def make_disk(build, workdir, cfg, extra=()):
+    """The lab disk's layout (tools/lab/mkdisk.sh --image) with CFG as \\hv\\hv.cfg, and
+    the (SRC, DEST) files in `extra`."""
     os.makedirs(workdir, exist_ok=True)
     cfg_path = os.path.join(workdir, "hv.cfg")
     with open(cfg_path, "w") as f:
@@ -100,7 +101,7 @@ def make_disk(build, workdir, cfg):
              (cfg_path, "/hv/hv.cfg"),
              (os.path.join(lab, "vmlinuz"), "/boot/vmlinuz"),
              (os.path.join(lab, "initrd.img"), "/boot/initrd.img"),
-             (os.path.join(lab, "disk-files", "startup.nsh"), "/startup.nsh")]
+             (os.path.join(lab, "disk-files", "startup.nsh"), "/startup.nsh"), *extra]
     p = subprocess.run(["bash", MKDISK, "--build", build, "--image", disk]
                        + [f"{src}:{dst}" for src, dst in files],
                        stdin=subprocess.DEVNULL, capture_output=True, text=True)

@@ -19,8 +19,6 @@
 #include "x86/msr.h"
 #include "x86/vmcs.h"
 
-
-
 /* What the hooks saw, and what the first one answers. */
 static struct {
 	int msr_calls, cr_calls, second_calls;
@@ -62,8 +60,9 @@ static enum exit_hook_verdict second_msr(struct vcpu *v, uint32_t msr, uint64_t 
 	return EXIT_HOOK_PASS;
 }
 
-static const struct exit_hooks first = {"first", NULL, NULL, first_msr, first_cr, NULL};
-static const struct exit_hooks second = {"second", NULL, NULL, second_msr, NULL, NULL};
+static const struct exit_hooks first = {
+	.name = "first", .msr_write = first_msr, .cr_write = first_cr};
+static const struct exit_hooks second = {.name = "second", .msr_write = second_msr};
 
 static int group_setup(void **state)
 {
@@ -114,7 +113,7 @@ static void test_a_refused_msr_write_is_gp_and_never_reaches_the_policy(void **s
 	assert_int_equal(seen.value, 5);
 	assert_int_equal(fake_vmx.gp, 1);
 	assert_int_equal(fake_vmx.advances, 0);
-	assert_int_equal(seen.second_calls, 0); /* the first verdict ends the walk */
+	assert_int_equal(seen.second_calls, 0);     /* the first verdict ends the walk */
 	assert_int_equal(fake_vmcs[TSC_OFFSET], 0); /* the policy's handler did not run */
 }
 
@@ -253,7 +252,7 @@ static void test_pins_hold_only_with_paging_on_and_a_stale_vcpu_gets_them_set(vo
 static void test_the_list_is_bounded(void **state)
 {
 	(void)state;
-	static const struct exit_hooks filler = {"filler", NULL, NULL, NULL, NULL, NULL};
+	static const struct exit_hooks filler = {.name = "filler"};
 	unsigned int added = 0;
 	while (exit_hooks_register(&filler))
 		added++;
@@ -265,18 +264,19 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup(test_a_refused_msr_write_is_gp_and_never_reaches_the_policy,
 				       setup),
-		cmocka_unit_test_setup(test_an_msr_write_taken_by_a_hook_completes_without_the_policy,
-				       setup),
+		cmocka_unit_test_setup(
+			test_an_msr_write_taken_by_a_hook_completes_without_the_policy, setup),
 		cmocka_unit_test_setup(test_an_msr_write_nobody_claims_gets_the_policy, setup),
-		cmocka_unit_test_setup(test_a_cr0_write_shows_the_hooks_the_guests_old_and_new_values,
-				       setup),
-		cmocka_unit_test_setup(test_clearing_a_pinned_cr0_bit_is_refused_and_changes_nothing,
-				       setup),
+		cmocka_unit_test_setup(
+			test_a_cr0_write_shows_the_hooks_the_guests_old_and_new_values, setup),
+		cmocka_unit_test_setup(
+			test_clearing_a_pinned_cr0_bit_is_refused_and_changes_nothing, setup),
 		cmocka_unit_test_setup(test_lmsw_goes_through_the_hooks_too, setup),
 		cmocka_unit_test_setup(test_masks_own_the_bits_vmx_fixes_and_no_others_until_pinned,
 				       setup),
 		cmocka_unit_test_setup(
-			test_a_pinned_bit_cannot_be_cleared_and_every_vcpu_reloads_the_masks, setup),
+			test_a_pinned_bit_cannot_be_cleared_and_every_vcpu_reloads_the_masks,
+			setup),
 		cmocka_unit_test_setup(
 			test_pins_hold_only_with_paging_on_and_a_stale_vcpu_gets_them_set, setup),
 		cmocka_unit_test_setup(test_the_list_is_bounded, setup),

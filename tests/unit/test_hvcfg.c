@@ -176,6 +176,28 @@ static void test_bad_numbers_and_booleans_are_refused(void **state)
 	assert_int_equal(cfg.memory_mb, 32);
 }
 
+static void test_protection_settings(void **state)
+{
+	(void)state;
+	assert_int_equal(parse(MINIMAL), 0); /* the defaults */
+	assert_int_equal(cfg.protect, HVCFG_PROTECT_ENFORCE);
+	assert_false(cfg.allow_tracing);
+	assert_int_equal(cfg.integrity_period_s, 5);
+	assert_int_equal(parse(MINIMAL "protect = detect\nallow_tracing = yes\n"
+				       "integrity_period = 0\n"),
+			 0);
+	assert_int_equal(cfg.protect, HVCFG_PROTECT_DETECT);
+	assert_true(cfg.allow_tracing);
+	assert_int_equal(cfg.integrity_period_s, 0);
+	assert_int_equal(parse(MINIMAL "protect = off\n"), 0);
+	assert_int_equal(cfg.protect, HVCFG_PROTECT_OFF);
+	assert_int_equal(parse(MINIMAL "protect = enforcing\n"), -1);
+	assert_non_null(strstr(err.message, "enforce, detect or off"));
+	assert_int_equal(parse(MINIMAL "allow_tracing = sometimes\n"), -1);
+	assert_int_equal(parse(MINIMAL "integrity_period = 3601\n"), -1);
+	assert_int_equal(parse(MINIMAL "integrity_period = -1\n"), -1);
+}
+
 static void test_parser_never_reads_past_the_length(void **state)
 {
 	(void)state;
@@ -216,6 +238,7 @@ int main(void)
 		cmocka_unit_test(test_overlong_values_are_refused_not_truncated),
 		cmocka_unit_test(test_binary_bytes_are_refused),
 		cmocka_unit_test(test_bad_numbers_and_booleans_are_refused),
+		cmocka_unit_test(test_protection_settings),
 		cmocka_unit_test(test_parser_never_reads_past_the_length),
 		cmocka_unit_test(test_huge_file_is_refused),
 	};

@@ -2,7 +2,7 @@
 # Builds everything the lab guest needs (`make lab` calls this):
 #   1. Debian packages (tools/deps.sh)
 #   2. the Debian kernel        -> DIR/lab/vmlinuz, DIR/lab/kernel-release   (fetch-kernel.sh)
-#   3. the wakeap module        -> DIR/lab/wakeap.ko (Debian's headers)       (build-wakeap.sh)
+#   3. the lab modules          -> DIR/lab/wakeap.ko, rootkit.ko (Debian's headers) (build-module.sh)
 #   4. the busybox initramfs    -> DIR/lab/initrd.img                         (mkinitrd.sh)
 #   5. the kernel's profile     -> DIR/lab/guest-profile.json                 (guest-profile.sh)
 #   6. the boot disks           -> DIR/lab/disk.img, DIR/lab/disk-bare.img    (mkdisk.sh)
@@ -27,7 +27,8 @@ fi
 
 bash "$REPO_ROOT/tools/deps.sh" || die "tools/deps.sh failed"
 bash "$LAB_TOOLS/fetch-kernel.sh" --build "$BUILD_DIR"
-bash "$LAB_TOOLS/build-wakeap.sh" --build "$BUILD_DIR"
+bash "$LAB_TOOLS/build-module.sh" wakeap --build "$BUILD_DIR"
+bash "$LAB_TOOLS/build-module.sh" rootkit --build "$BUILD_DIR"
 bash "$LAB_TOOLS/mkinitrd.sh" --build "$BUILD_DIR"
 bash "$LAB_TOOLS/guest-profile.sh" --build "$BUILD_DIR"
 bash "$LAB_TOOLS/mkdisk.sh" --build "$BUILD_DIR"

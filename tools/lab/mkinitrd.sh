@@ -3,9 +3,9 @@
 # with its applet links, lab-probe, tools/lab/guest/init as /init, and the OCI runtime crun
 # (the host's Debian package: the binary, the shared libraries `ldd` lists and the loader)
 # with the bundles of the lab's containers in /containers (tools/lab/mkbundles.py). No kernel
-# modules: fetch-kernel.sh checks that everything the guest uses is built in. The one
-# exception, when build-wakeap.sh made it: /lib/wakeap.ko, the lab's attack module, loaded
-# only with lab.wakeap= (tools/lab/guest/init).
+# modules: fetch-kernel.sh checks that everything the guest uses is built in. The
+# exceptions, when build-module.sh made them: the lab's attack modules /lib/wakeap.ko and
+# /lib/rootkit.ko, loaded only on request (tools/lab/guest/init).
 #
 # usage: mkinitrd.sh [--build DIR]
 set -euo pipefail
@@ -18,9 +18,10 @@ GUEST_SRC=$LAB_TOOLS/guest
 BUSYBOX=/bin/busybox
 PROBE=$LAB_DIR/lab-probe
 CHECKER=$LAB_DIR/lab-checker
-WAKEAP=$LAB_DIR/wakeap.ko
-WAKEAP_IN=()
-[ ! -s "$WAKEAP" ] || WAKEAP_IN=("$WAKEAP")
+MODULES_IN=()
+for m in wakeap rootkit; do
+    [ ! -s "$LAB_DIR/$m.ko" ] || MODULES_IN+=("$LAB_DIR/$m.ko")
+done
 INITRD=$LAB_DIR/initrd.img
 ROOT=$LAB_DIR/initrd-root
 CC=${CC:-gcc}
@@ -60,7 +61,7 @@ fi
 STAMP=$LAB_DIR/.initrd.stamp
 if [ -s "$INITRD" ] && up_to_date "$STAMP" "$PROBE" "$CHECKER" "$GUEST_SRC/init" "$BUSYBOX" \
     "${BASH_SOURCE[0]}" "$LAB_TOOLS/lib.sh" "$LAB_TOOLS/mkbundles.py" "$CRUN" "${CRUN_LIBS[@]}" \
-    "${WAKEAP_IN[@]+"${WAKEAP_IN[@]}"}"; then
+    "${MODULES_IN[@]+"${MODULES_IN[@]}"}"; then
     log "initrd.img up to date"
     exit 0
 fi
@@ -72,7 +73,9 @@ install -m 755 "$BUSYBOX" "$ROOT/bin/busybox"
 install -m 755 "$PROBE" "$ROOT/bin/lab-probe"
 install -m 755 "$CHECKER" "$ROOT/bin/lab-checker"
 install -m 755 "$GUEST_SRC/init" "$ROOT/init"
-[ ${#WAKEAP_IN[@]} -eq 0 ] || install -D -m 644 "$WAKEAP" "$ROOT/lib/wakeap.ko"
+for m in "${MODULES_IN[@]+"${MODULES_IN[@]}"}"; do
+    install -D -m 644 "$m" "$ROOT/lib/$(basename "$m")"
+done
 # Applet links where busybox would install them (bin/sh, sbin/reboot, usr/bin/...).
 while read -r applet; do
     [ -n "$applet" ] || continue

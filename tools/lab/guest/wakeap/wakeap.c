@@ -43,7 +43,7 @@
  *   - outside the 64 KiB after a real_mode_header signature (the trampoline blob).
  * `page=` overrides the choice (still checked against all of the above).
  *
- * Built against Debian's headers of the lab kernel by tools/lab/build-wakeap.sh.
+ * Built against Debian's headers of the lab kernel by tools/lab/build-module.sh.
  */
 #define pr_fmt(fmt) "wakeap: " fmt
 

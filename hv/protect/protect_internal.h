@@ -1,0 +1,70 @@
+/* SPDX-License-Identifier: MIT */
+/* Kernel protection's shared state (protect/protect.h): owned by the exit lock. */
+#ifndef HV_PROTECT_INTERNAL_H
+#define HV_PROTECT_INTERNAL_H
+
+#include "protect/kmap.h"
+#include "protect/protect.h"
+#include "protect/text_check.h"
+#include "vmi/kimage.h"
+
+/* A range read-only in EPT: rodata, the IDT page. */
+struct guarded {
+	const char *name;
+	uint64_t va, pa, size;
+	enum alert_kind kind;
+	bool claimed;
+};
+
+#define GUARDED_RODATA 0
+#define GUARDED_IDT    1
+#define GUARDED_COUNT  2
+
+struct kprotect {
+	struct protect_stats st;
+	struct kimage img;
+	uint64_t table_pa; /* the kernel's top-level page table at the lock */
+	bool la57;
+	uint8_t *snapshot; /* kernel text as at the lock */
+	struct text_jump *jumps;
+	uint64_t *calls;
+	struct text_sites sites;
+	struct kmap_leaf *leaves; /* the image's mapping as at the lock */
+	size_t leaf_count;
+	struct guarded guarded[GUARDED_COUNT];
+	uint64_t idtr_base, idtr_limit;
+
+	/* One write being stepped over (guard.c): by this vCPU, on this page */
+	int step_cpu; /* -1: none */
+	int step_region;
+	uint64_t step_page;
+	uint8_t *scratch;
+
+	uint64_t next_check_ms;
+	struct protect_alert alert[ALERTS_KEPT];
+};
+
+extern struct kprotect kp;
+
+/* protect.c */
+void protect_alert(enum alert_kind kind, enum alert_action action, const struct vcpu *v,
+		   uint64_t va, uint64_t gpa, const char *fmt, ...)
+	__attribute__((format(printf, 6, 7)));
+bool protect_read_entry(void *ctx, uint64_t gpa, uint64_t *entry);
+
+/* The rights the image's pages must have from the lock on: text read-only, rodata
+ * read-only and not executable (check.c). */
+bool protect_rights_ok(const struct kmap_leaf *l, bool rodata);
+
+/* check.c: the periodic check, a bounded slice at each exit of the console CPU */
+void protect_periodic(struct vcpu *self);
+
+/* lock.c: the lock point reached? Then lock (false while waiting). */
+void protect_try_lock(struct vcpu *v);
+
+/* guard.c: EPT claims of the guarded ranges, and writes to them */
+bool protect_guard_claim(char *why, size_t cap);
+bool protect_guard_ept_violation(struct vcpu *v, uint64_t gpa, uint64_t qualification);
+bool protect_guard_mtf(struct vcpu *v);
+
+#endif

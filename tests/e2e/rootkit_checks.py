@@ -1,0 +1,95 @@
+"""Kernel protection against the lab's rootkit (issue 9, item 7; tools/lab/guest/rootkit):
+each attack runs on its own in the guest kernel, the monitor's alert names it, the guest
+keeps running, and a management operation afterwards has its real effect, checked against
+the guest's own view (cgroup.events through the heartbeats, crun list). Run with
+protect = enforce, after the no-false-alarm check and before stop/kill (which then run
+through the repaired kill path)."""
+import os
+
+from checks import need, short
+import ops_checks
+
+
+def integrity(lab):
+    j, _ = ops_checks.op_json(lab, "integrity", timeout=120)
+    return j
+
+
+def attack(lab, rundir, name):
+    """/init runs the attack (rootkit-request): its GUEST-ROOTKIT line's fields."""
+    req = os.path.join(rundir, "rootkit-request")
+    with open(req, "w") as f:
+        f.write(name + "\n")
+    since = lab.console_mark()
+    rc, out, err = lab.hvctl("cp", req, "tree:/rootkit-request", timeout=300)
+    need(rc == 0, f"cp rootkit-request -> {rc}: {short(err or out)}")
+    m = lab.wait_console(rf"GUEST-ROOTKIT {name} ", 180, since=since)
+    need("error=" not in m.line, f"the attack did not run: {m.line}")
+    return m.kv(), m.line
+
+
+def new_alerts(before, after, kind):
+    """The alerts of `kind` raised between two integrity readings."""
+    return [a for a in after["last_alerts"]
+            if a["seq"] > before["alerts"] and a["kind"] == kind]
+
+
+def check_blocked(lab, rundir, name, kind, expect):
+    """An attack the monitor refuses outright: the guest module sees its write not take,
+    the alert says blocked. expect: field -> accepted value (or tuple of values)."""
+    before = integrity(lab)
+    kv, line = attack(lab, rundir, name)
+    for k, v in expect.items():
+        ok = kv.get(k) in v if isinstance(v, tuple) else kv.get(k) == v
+        need(ok, f"{name}: {k}={kv.get(k)!r}, want {v!r}: {line}")
+    after = integrity(lab)
+    got = new_alerts(before, after, kind)
+    need(got and all(a["action"] == "blocked" for a in got),
+         f"{name}: alerts of kind {kind}: {got or after['last_alerts'][-3:]}")
+    return f"{name}: {line.split(' ', 2)[2]}; alert {kind} blocked: {got[0]['what']}"
+
+
+def check_wp(lab, rundir):
+    return check_blocked(lab, rundir, "wp", "cr-pin",
+                         {"cr0_write": "refused", "wp_cleared": "0", "table_changed": "0"})
+
+
+def check_alias(lab, rundir):
+    # The write is stepped onto a scratch page (it "succeeds", 0) where the CPU offers the
+    # monitor trap flag; where it does not (Bochs here), it is refused with #GP (-EFAULT
+    # through the module's fixup). Either way sys_call_table keeps its entry.
+    return check_blocked(lab, rundir, "alias", "rodata-write",
+                         {"write": ("0", "-14"), "alias_reads_stub": "0", "table_changed": "0"})
+
+
+def check_lstar(lab, rundir):
+    return check_blocked(lab, rundir, "lstar", "entry-msr", {"moved": "0"})
+
+
+def check_repaired(lab, rundir, name, expect, subkind):
+    """An attack on kernel text (not blocked: text is checked and repaired): the module's
+    patch lands; a check restores it (alert `text`, repaired) and an operation afterwards,
+    pause of busy, has its real effect: the guest's cgroup.events says frozen, crun says
+    paused; then unpause."""
+    before = integrity(lab)
+    kv, line = attack(lab, rundir, name)
+    for k, v in expect.items():
+        need(kv.get(k) == v, f"{name}: {k}={kv.get(k)!r}, want {v!r}: {line}")
+    rc, out, err = lab.hvctl("integrity", "--check", timeout=120)
+    need(rc == 0 and "integrity: repaired" in out, f"integrity --check -> {rc}: {short(out)}")
+    pause = ops_checks.pause_unpause_busy(lab, timeout=300)
+    after = integrity(lab)
+    got = new_alerts(before, after, "text")
+    need(got and all(a["action"] == "repaired" for a in got) and
+         any(a["what"].startswith(subkind) for a in got),
+         f"{name}: text alerts: {got or after['last_alerts'][-3:]}")
+    return (f"{name}: {line.split(' ', 2)[2]}; {len(got)} text alert(s) repaired "
+            f"({got[0]['what']}); {pause.split(';')[0]}")
+
+
+def check_inline(lab, rundir):
+    return check_repaired(lab, rundir, "inline", {"write": "0", "patched": "1"}, "other")
+
+
+def check_ftrace(lab, rundir):
+    return check_repaired(lab, rundir, "ftrace", {"register": "0"}, "ftrace")

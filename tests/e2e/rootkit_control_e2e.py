@@ -1,0 +1,129 @@
+#!/usr/bin/env python3
+"""The control of the rootkit checks (issue 9, item 7): the same lab, the same attacks,
+with `protect = off` in hv.cfg. Each attack must take effect and fool what it targets —
+so that the checks in boot_e2e.py, which see them blocked or repaired, can fail.
+
+    tests/e2e/rootkit_control_e2e.py --build DIR --hvctl PATH [--rundir RUNDIR]
+
+One Bochs boot (one CPU), then:
+  control-protect-off  `integrity` says off, nothing recorded
+  control-lstar        LSTAR moves (the module puts it back at once)
+  control-inline       cgroup_freeze_write patched: `pause busy` has no effect (the
+                       monitor reports the cgroup never froze; the guest says not frozen)
+  control-alias        sys_call_table[kill] changed through an alias: `kill -s KILL sleeper`
+                       reports success and sleeper keeps running (crun list)
+  control-wp           CR0.WP cleared and sys_call_table written
+"""
+import argparse
+import os
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import boot_e2e  # noqa: E402
+import ops_checks  # noqa: E402
+import rootkit_checks  # noqa: E402
+from checks import need, short  # noqa: E402
+from failclosed_e2e import make_disk  # noqa: E402
+from lab import Lab, LabError  # noqa: E402
+
+
+def control_disk(build, workdir):
+    """The lab disk with `protect = off` added to its hv.cfg."""
+    lab_dir = os.path.join(build, "lab")
+    with open(os.path.join(lab_dir, "disk-files", "hv.cfg")) as f:
+        cfg = f.read()
+    need("protect" not in cfg, "the lab's hv.cfg already sets protect")
+    return make_disk(build, workdir, cfg + "protect = off\n",
+                     extra=[(os.path.join(lab_dir, "guest-profile.json"), "/hv/profile.json"),
+                            (os.path.join(lab_dir, "labacpi.efi"), "/labacpi.efi")])
+
+
+def check_off(lab):
+    j = rootkit_checks.integrity(lab)
+    need(j["mode"] == "off" and j["state"] == "disabled", f"integrity: {j['mode']} {j['state']}")
+    return f"mode {j['mode']}, state {j['state']} ({j['why']})"
+
+
+def check_lstar(lab, rundir):
+    kv, line = rootkit_checks.attack(lab, rundir, "lstar")
+    need(kv.get("write") == "0" and kv.get("moved") == "1", f"lstar: {line}")
+    return line
+
+
+def check_inline(lab, rundir):
+    kv, line = rootkit_checks.attack(lab, rundir, "inline")
+    need(kv.get("patched") == "1", f"inline: {line}")
+    rc, out, err = lab.hvctl("pause", "busy", timeout=300)
+    need(rc != 0 and "frozen" in err, f"pause busy with the freeze hooked -> {rc}: {short(err or out)}")
+    m, _, frozen = ops_checks.heartbeat(lab, lab.console_mark())
+    m2, _, frozen2 = ops_checks.heartbeat(lab, m.lineno + 1)
+    need(frozen2.get("busy") == "0", f"the guest says busy frozen={frozen2.get('busy')}")
+    return f"{line}; pause: {short(err)}; guest: busy frozen={frozen2.get('busy')}"
+
+
+def check_alias(lab, rundir):
+    kv, line = rootkit_checks.attack(lab, rundir, "alias")
+    need(kv.get("table_changed") == "1", f"alias: {line}")
+    j, _ = ops_checks.op_json(lab, "kill", "-s", "KILL", "sleeper", timeout=180)
+    need(j["ok"], f"kill reported failure: {j}")
+    first, _, _ = ops_checks.heartbeat(lab, lab.console_mark())
+    st = ops_checks.crun_status(lab, "sleeper", first.lineno + 1)
+    need(st == "running", f"crun says sleeper is {st}: the hook did not fool kill")
+    return f"{line}; kill reported ok, crun says sleeper {st}"
+
+
+def check_wp(lab, rundir):
+    kv, line = rootkit_checks.attack(lab, rundir, "wp")
+    need(kv.get("cr0_write") == "done" and kv.get("wp_cleared") == "1" and
+         kv.get("table_write") == "0", f"wp: {line}")
+    return line
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--build", required=True)
+    ap.add_argument("--hvctl", required=True)
+    ap.add_argument("--rundir", help="default: BUILD/e2e/run-control")
+    ap.add_argument("--boot-timeout", type=int, default=600)
+    a = ap.parse_args()
+    build = os.path.abspath(a.build)
+    rundir = a.rundir or os.path.join(build, "e2e", "run-control")
+    res = boot_e2e.Results()
+    t0 = time.time()
+    try:
+        disk = control_disk(build, os.path.join(build, "e2e", "control-disk"))
+    except Exception as e:
+        res.fail("control-disk", str(e))
+        print(f"control: {res.passed} passed, {res.failed} failed", flush=True)
+        return 1
+    lab = Lab(build, disk, rundir, hvctl=os.path.abspath(a.hvctl), timeout=a.boot_timeout + 900)
+    boot_ok = False
+    try:
+        lab.start()
+        try:
+            lab.wait_console(r"GUEST-READY", a.boot_timeout)
+            lab.wait_console(r"GUEST-HEARTBEAT ", 300)
+            boot_ok = True
+            res.ok("control-boot", f"GUEST-READY after {time.time() - lab.t_bochs:.0f}s")
+        except LabError as e:
+            res.fail("control-boot", str(e))
+        if boot_ok:
+            res.run("control-protect-off", check_off, lab)
+            res.run("control-lstar", check_lstar, lab, rundir)
+            res.run("control-inline", check_inline, lab, rundir)
+            res.run("control-alias", check_alias, lab, rundir)
+            res.run("control-wp", check_wp, lab, rundir)
+    except LabError as e:
+        res.fail("control-lab", str(e))
+    finally:
+        lab.stop()
+    if res.failed:
+        lab.diagnose()
+    print(f"control: wall {time.time() - t0:.0f}s", flush=True)
+    print(f"control: {res.passed} passed, {res.failed} failed", flush=True)
+    return 1 if res.failed or not boot_ok else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
