@@ -61,17 +61,21 @@ static void text_change(struct vcpu *self, struct protect_report *r, const struc
 		      now[0], now[1], now[2], now[3], now[4]);
 }
 
-/* The changes that begin in [from, to), CHANGES_MAX at a time: each round starts after
- * the last change the previous one listed, so every change is seen once. With judge
- * false, only whether any would be alerted (nothing changed, nothing counted). */
+/* The changes that begin in [from, to), CHANGES_MAX at a time, each round resuming where
+ * the last one stopped (text_diff's next), so every change is seen once. With judge
+ * false, only whether any would be alerted (nothing changed, nothing counted). Returns
+ * that, and in *end where the text was looked at up to. */
 static bool check_text(struct vcpu *self, struct protect_report *r, size_t from, size_t to,
-		       bool judge)
+		       bool judge, size_t *end)
 {
 	static struct text_change c[CHANGES_MAX];
 	const uint8_t *text = (const uint8_t *)(uintptr_t)kp.st.text_pa;
-	while (from < to) {
+	bool bad = false;
+	*end = from;
+	while (*end < to) {
+		size_t next;
 		size_t n = text_diff(&kp.sites, kp.snapshot, text, kp.st.text_va, kp.st.text_size,
-				     from, to, c, CHANGES_MAX);
+				     *end, to, c, CHANGES_MAX, &next);
 		size_t listed = n < CHANGES_MAX ? n : CHANGES_MAX;
 		for (size_t i = 0; i < listed; i++) {
 			if (judge)
@@ -79,11 +83,11 @@ static bool check_text(struct vcpu *self, struct protect_report *r, size_t from,
 			else if (!accepted(c[i].kind))
 				return true;
 		}
-		if (n <= CHANGES_MAX)
+		*end = next;
+		if (n <= CHANGES_MAX && next >= to)
 			break;
-		from = (size_t)(c[CHANGES_MAX - 1].va + c[CHANGES_MAX - 1].len - kp.st.text_va);
 	}
-	return false;
+	return bad;
 }
 
 /* The recorded leaf that mapped va at the lock (few: the image is mapped with 2 MiB pages
@@ -148,8 +152,15 @@ static void check_range(struct vcpu *self, struct protect_report *r, uint64_t va
 
 static void check_mapping(struct vcpu *self, struct protect_report *r)
 {
+	uint32_t repaired = r->repaired;
 	check_range(self, r, kp.st.text_va, kp.st.text_size, kp.st.text_pa, false);
 	check_range(self, r, kp.st.rodata_va, kp.st.rodata_size, kp.st.rodata_pa, true);
+	/* The CPUs may still hold the rootkit's translations: INVEPT drops the combined
+	 * (linear) mappings derived through this EPT too, for every VPID (SDM Vol. 3C
+	 * 28.3.3.1, 30.3 INVEPT). */
+	char why[160];
+	if (r->repaired != repaired && !cpus_invept_all(self, why, sizeof(why)))
+		r->unrepaired++;
 }
 
 /* CR0.WP, CR4.SMEP/SMAP/UMIP and IDTR of every vCPU (the others are held: their last-exit
@@ -219,7 +230,8 @@ void protect_check(struct vcpu *self, struct protect_report *out)
 {
 	*out = (struct protect_report){0};
 	if (kp.st.state != PROTECT_LOCKED) {
-		out->vouched = kp.st.state == PROTECT_DISABLED && kp.st.mode == PROTECT_OFF;
+		/* nothing to vouch with: only an operator who turned protection off accepts that */
+		out->vouched = kp.st.mode == PROTECT_OFF;
 		fmt_snprintf(out->summary, sizeof(out->summary), "integrity: not checked (%s)",
 			     kp.st.why);
 		return;
@@ -231,7 +243,8 @@ void protect_check(struct vcpu *self, struct protect_report *out)
 	}
 	uint64_t t0 = rdtsc();
 	check_mapping(self, out); /* first: the text check reads through the mapping's pages */
-	(void)check_text(self, out, 0, kp.st.text_size, true);
+	size_t end;
+	(void)check_text(self, out, 0, kp.st.text_size, true, &end);
 	check_registers(self, out);
 	cpus_release_others(self);
 	finish(out, rdtsc() - t0);
@@ -261,15 +274,16 @@ void protect_periodic(struct vcpu *self)
 	}
 	uint64_t t0 = rdtsc();
 	size_t to = off + SLICE_BYTES < kp.st.text_size ? off + SLICE_BYTES : kp.st.text_size;
-	if (check_text(self, &round, off, to, false)) {
+	size_t end;
+	if (check_text(self, &round, off, to, false, &end)) {
 		if (!cpus_hold_others(self, why, sizeof(why))) {
 			tsc += rdtsc() - t0;
 			return; /* the same slice at the next exit */
 		}
-		(void)check_text(self, &round, off, to, true);
+		(void)check_text(self, &round, off, to, true, &end);
 		cpus_release_others(self);
 	}
-	off = to;
+	off = end;
 	if (off >= kp.st.text_size && cpus_hold_others(self, why, sizeof(why))) {
 		check_mapping(self, &round);
 		check_registers(self, &round);

@@ -100,6 +100,17 @@ bool protect_guard_ept_violation(struct vcpu *v, uint64_t gpa, uint64_t qualific
 	int r = region_of(gpa);
 	if (r < 0 || !(qualification & EPT_VIOL_WRITE))
 		return false;
+	if (kp.step_cpu == (int)v->id) {
+		/* its own step faulted again (a write across two guarded pages): end the step
+		 * and refuse the write, rather than leave a page writable with no end */
+		set_mtf(false);
+		(void)reclaim(&kp.guarded[kp.step_region], ~0ull, false);
+		kp.step_cpu = -1;
+		protect_alert(kp.guarded[kp.step_region].kind, ACTION_BLOCKED, v, 0, gpa,
+			      "a write across guarded pages (#GP injected)");
+		vmx_inject_gp0(v);
+		return true;
+	}
 	if (kp.step_cpu >= 0)
 		return true; /* another CPU's step: retry after it */
 	const struct guarded *g = &kp.guarded[r];

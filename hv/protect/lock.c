@@ -208,7 +208,8 @@ void protect_try_lock(struct vcpu *v)
 		return;
 	}
 	if (vm.profile.ksym[KSYM_ENTRY_SYSCALL_64] == 0 ||
-	    vm.profile.ksym[KSYM_START_JUMP_TABLE] == 0) {
+	    vm.profile.ksym[KSYM_START_JUMP_TABLE] == 0 ||
+	    vm.profile.ksym[KSYM_INIT_TOP_PGT] == 0) {
 		kp.st.state = PROTECT_DISABLED;
 		fmt_snprintf(kp.st.why, sizeof(kp.st.why),
 			     "the profile has no kernel symbols: remake it with tools/mkprofile");
@@ -223,8 +224,15 @@ void protect_try_lock(struct vcpu *v)
 		return;
 	if (vmread(GUEST_CR4) & X86_CR4_LA57)
 		return fail_lock("%s", "5-level paging is not supported by kernel protection yet");
-	kp.table_pa = vmread(GUEST_CR3) & PTE_ADDR_MASK;
+	/* The kernel's own table (init_mm's, which every process's kernel half copies), found
+	 * through the table live now; not the live one itself, which may belong to a process
+	 * (the initramfs's) whose tables are later freed and refilled by anyone. */
 	struct kmap_leaf t, r;
+	uint64_t top = kimage_symbol(&vm.profile, &kp.img, KSYM_INIT_TOP_PGT);
+	if (top == 0 ||
+	    !kmap_walk(protect_read_entry, 0, vmread(GUEST_CR3) & PTE_ADDR_MASK, top, &t))
+		return;
+	kp.table_pa = kmap_pa(&t, top);
 	if (!kmap_walk(protect_read_entry, 0, kp.table_pa, kp.img.text_start, &t) ||
 	    !kmap_walk(protect_read_entry, 0, kp.table_pa, kp.img.rodata_start, &r))
 		return;

@@ -48,9 +48,15 @@ const struct protect_stats *protect_stats(void)
 	return &kp.st;
 }
 
+/* At most this many alerts are logged on the UART per second of uptime (each line costs
+ * ~10 ms at 115200 baud, and a check holds the CPUs while it writes); the rest are
+ * counted and kept. */
+#define ALERTS_LOGGED_PER_S 8u
+
 void protect_alert(enum alert_kind kind, enum alert_action action, const struct vcpu *v,
 		   uint64_t va, uint64_t gpa, const char *fmt, ...)
 {
+	static uint64_t log_second, logged;
 	struct protect_alert *a = &kp.alert[kp.st.alerts % ALERTS_KEPT];
 	kp.st.alerts++;
 	kp.st.alerts_by_kind[kind]++;
@@ -68,6 +74,13 @@ void protect_alert(enum alert_kind kind, enum alert_action action, const struct 
 	va_start(ap, fmt);
 	fmt_vsnprintf(a->what, sizeof(a->what), fmt, ap);
 	va_end(ap);
+	uint64_t second = a->ms / 1000;
+	if (second != log_second) {
+		log_second = second;
+		logged = 0;
+	}
+	if (++logged > ALERTS_LOGGED_PER_S)
+		return;
 	log_printf("ctrvisor: ALERT %s %s: %s (va 0x%llx gpa 0x%llx rip 0x%llx, cpu %u)\r\n",
 		   alert_kind_names[kind], alert_action_names[action], a->what,
 		   (unsigned long long)va, (unsigned long long)gpa, (unsigned long long)a->rip,

@@ -74,12 +74,15 @@ void text_calls_sort(uint64_t *c, size_t n);
 /*
  * The changes between old (the snapshot) and cur, both `size` bytes of text starting at
  * va `base`, whose first differing byte lies in [from, to) (offsets; sites are judged on
- * the whole text, so a slice boundary never cuts one): in address order, at most `max`
- * written to out; returns how many there are in all (more than max: the rest were not
- * listed). Work is linear in to - from (8 bytes per step where they are equal) plus a
- * binary search per change.
+ * the whole text and a run of differing bytes is followed past `to`): in address order,
+ * at most `max` written to out; returns how many there are in all (more than max: the
+ * rest were not listed). *next gets where to go on: after the last listed change when
+ * there were more, else after `to` or the last change, whichever is later. A caller that
+ * resumes at *next sees every change once, however it slices the text. Work is linear in
+ * the bytes looked at plus a binary search per change.
  */
 size_t text_diff(const struct text_sites *s, const uint8_t *old, const uint8_t *cur, uint64_t base,
-		 size_t size, size_t from, size_t to, struct text_change *out, size_t max);
+		 size_t size, size_t from, size_t to, struct text_change *out, size_t max,
+		 size_t *next);
 
 #endif

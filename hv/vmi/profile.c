@@ -64,6 +64,7 @@ const char *const ksym_names[KSYM_COUNT] = {
 	"idt_table",
 	"init_task",
 	"init_pid_ns",
+	"init_top_pgt",
 };
 
 /* In the order of struct vmi_profile. */

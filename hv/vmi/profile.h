@@ -43,6 +43,7 @@ enum ksym {
 	KSYM_IDT_TABLE,
 	KSYM_INIT_TASK,
 	KSYM_INIT_PID_NS,
+	KSYM_INIT_TOP_PGT, /* init_top_pgt: the kernel's own top-level page table (init_mm) */
 	KSYM_COUNT
 };
 extern const char *const ksym_names[KSYM_COUNT];

@@ -28,7 +28,7 @@ KDIR=/usr/src/linux-headers-$RELEASE
 [ -s "$KDIR/Module.symvers" ] || die "$KDIR/Module.symvers missing (package linux-headers-$RELEASE)"
 
 SRC=$LAB_TOOLS/guest/$NAME
-SOURCES=("$SRC/$NAME.c" "$SRC/Kbuild" "$SRC/Makefile")
+SOURCES=("$SRC/$NAME.c" "$SRC/Kbuild") # (a Makefile there is for builds by hand)
 OUT=$LAB_DIR/$NAME.ko
 if up_to_date "$OUT" "${SOURCES[@]}" "$KDIR/Module.symvers" "$LAB_DIR/kernel-release" \
     "${BASH_SOURCE[0]}"; then

@@ -24,7 +24,8 @@
  *
  * The hooks stay in place (the module is never unloaded in the lab): what an operation
  * does afterwards shows whether the monitor repaired them. Built against Debian's headers
- * of the lab kernel by tools/lab/build-module.sh.
+ * of the lab kernel by tools/lab/build-module.sh (by hand: make -C /lib/modules/REL/build
+ * M=$PWD modules).
  */
 #define pr_fmt(fmt) "rootkit: " fmt
 
