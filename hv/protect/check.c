@@ -109,8 +109,8 @@ bool protect_rights_ok(const struct kmap_leaf *l, bool rodata)
  * structure may change: Linux splits the image's large pages when it frees the gaps next
  * to rodata (mark_rodata_ro -> free_kernel_image_pages), which is not a remap. One walk
  * per current leaf. */
-static void check_range(struct vcpu *self, struct protect_report *r, uint64_t va, uint64_t size,
-			uint64_t pa, bool rodata)
+static bool check_range(struct vcpu *self, struct protect_report *r, uint64_t va, uint64_t size,
+			uint64_t pa, bool rodata, bool judge)
 {
 	bool enforce = kp.st.mode == PROTECT_ENFORCE;
 	uint64_t end = va + size;
@@ -123,6 +123,8 @@ static void check_range(struct vcpu *self, struct protect_report *r, uint64_t va
 			next = end;
 		bool ok = present && then && kmap_pa(&now, va) == pa + (va - (end - size)) &&
 			  protect_rights_ok(&now, rodata);
+		if (!ok && !judge)
+			return true;
 		if (!ok) {
 			if (enforce && then) {
 				/* every level of the lock's walk, from the top */
@@ -148,25 +150,30 @@ static void check_range(struct vcpu *self, struct protect_report *r, uint64_t va
 		}
 		va = next;
 	}
+	return false;
 }
 
-static void check_mapping(struct vcpu *self, struct protect_report *r)
+/* With judge false: only whether anything is wrong (nothing alerted, nothing repaired). */
+static bool check_mapping(struct vcpu *self, struct protect_report *r, bool judge)
 {
 	uint32_t repaired = r->repaired;
-	check_range(self, r, kp.st.text_va, kp.st.text_size, kp.st.text_pa, false);
-	check_range(self, r, kp.st.rodata_va, kp.st.rodata_size, kp.st.rodata_pa, true);
+	bool bad =
+		check_range(self, r, kp.st.text_va, kp.st.text_size, kp.st.text_pa, false, judge);
+	bad |= check_range(self, r, kp.st.rodata_va, kp.st.rodata_size, kp.st.rodata_pa, true,
+			   judge);
 	/* The CPUs may still hold the rootkit's translations: INVEPT drops the combined
 	 * (linear) mappings derived through this EPT too, for every VPID (SDM Vol. 3C
 	 * 28.3.3.1, 30.3 INVEPT). */
 	char why[160];
 	if (r->repaired != repaired && !cpus_invept_all(self, why, sizeof(why)))
 		r->unrepaired++;
+	return bad;
 }
 
 /* CR0.WP, CR4.SMEP/SMAP/UMIP and IDTR of every vCPU (the others are held: their last-exit
  * registers are their registers). With enforce the pins keep them; this catches detect
  * mode's changes and anything the pins missed. */
-static void check_registers(struct vcpu *self, struct protect_report *r)
+static bool check_registers(struct vcpu *self, struct protect_report *r, bool judge)
 {
 	for (uint32_t k = 0; k < vm.nr_vcpus; k++) {
 		struct vcpu *o = vm.vcpu[k];
@@ -184,8 +191,11 @@ static void check_registers(struct vcpu *self, struct protect_report *r)
 		}
 		if (!(cr0 & X86_CR0_PG) || __atomic_load_n(&o->wait_for_sipi, __ATOMIC_RELAXED))
 			continue; /* a CPU offline or on its way up */
-		if ((cr0 & kp.st.cr0_pinned) != kp.st.cr0_pinned ||
-		    (cr4 & kp.st.cr4_pinned) != kp.st.cr4_pinned) {
+		bool pins = (cr0 & kp.st.cr0_pinned) == kp.st.cr0_pinned &&
+			    (cr4 & kp.st.cr4_pinned) == kp.st.cr4_pinned;
+		if (!judge && (!pins || idtr != kp.idtr_base))
+			return true;
+		if (!pins) {
 			r->unrepaired++;
 			protect_alert(
 				ALERT_CR, ACTION_DETECTED, o, 0, 0,
@@ -202,6 +212,7 @@ static void check_registers(struct vcpu *self, struct protect_report *r)
 				      (unsigned long long)idtr, (unsigned long long)kp.idtr_base);
 		}
 	}
+	return false;
 }
 
 /* The counters and the summary line of a finished check. */
@@ -242,10 +253,10 @@ void protect_check(struct vcpu *self, struct protect_report *out)
 		return;
 	}
 	uint64_t t0 = rdtsc();
-	check_mapping(self, out); /* first: the text check reads through the mapping's pages */
+	(void)check_mapping(self, out, true); /* first: the text is read through it */
 	size_t end;
 	(void)check_text(self, out, 0, kp.st.text_size, true, &end);
-	check_registers(self, out);
+	(void)check_registers(self, out, true);
 	cpus_release_others(self);
 	finish(out, rdtsc() - t0);
 }
@@ -254,7 +265,7 @@ void protect_check(struct vcpu *self, struct protect_report *out)
  * stays bounded: 16 KiB of compare, well under the 1.4 ms the console UART's 16-byte FIFO
  * lasts at 115200 baud, even under emulation: a longer exit lets it overflow), the other
  * CPUs running; a slice with something to alert is judged again with them held. The
- * mapping and the registers at the end of a round, held. */
+ * mapping and the registers at the end of a round, the same way. */
 #define SLICE_BYTES (16u * 1024u)
 
 void protect_periodic(struct vcpu *self)
@@ -284,10 +295,18 @@ void protect_periodic(struct vcpu *self)
 		cpus_release_others(self);
 	}
 	off = end;
-	if (off >= kp.st.text_size && cpus_hold_others(self, why, sizeof(why))) {
-		check_mapping(self, &round);
-		check_registers(self, &round);
-		cpus_release_others(self);
+	if (off >= kp.st.text_size) {
+		/* the mapping and the registers: looked at as they are, and judged with the
+		 * others held only when something is wrong (a hold kicks every CPU out) */
+		if (check_mapping(self, &round, false) || check_registers(self, &round, false)) {
+			if (!cpus_hold_others(self, why, sizeof(why))) {
+				tsc += rdtsc() - t0;
+				return;
+			}
+			(void)check_mapping(self, &round, true);
+			(void)check_registers(self, &round, true);
+			cpus_release_others(self);
+		}
 		active = false;
 		finish(&round, tsc + rdtsc() - t0);
 		kp.next_check_ms = monitor_uptime_ms() + kp.st.period_ms;

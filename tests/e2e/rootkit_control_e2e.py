@@ -20,6 +20,7 @@ One Bochs boot (one CPU), then:
 """
 import argparse
 import os
+import subprocess
 import sys
 import time
 
@@ -28,20 +29,43 @@ import boot_e2e  # noqa: E402
 import ops_checks  # noqa: E402
 import rootkit_checks  # noqa: E402
 from checks import need, short  # noqa: E402
-from failclosed_e2e import make_disk  # noqa: E402
-from lab import Lab, LabError  # noqa: E402
+from lab import REPO, Lab, LabError  # noqa: E402
+
+MKDISK = os.path.join(REPO, "tools", "lab", "mkdisk.sh")
 
 
-def control_disk(build, workdir):
-    """The lab disk with `protect = off` added to its hv.cfg."""
+def lab_disk_with(build, workdir, line):
+    """The lab disk (tools/lab/mkdisk.sh's own layout: the shell runs labacpi.efi, then the
+    loader) with `line` added to its hv.cfg."""
     lab_dir = os.path.join(build, "lab")
     with open(os.path.join(lab_dir, "disk-files", "hv.cfg")) as f:
         cfg = f.read()
-    need(not any(line.split("=")[0].strip() == "protect" for line in cfg.splitlines()),
-         "the lab's hv.cfg already sets protect")
-    return make_disk(build, workdir, cfg + "protect = off\n",
-                     extra=[(os.path.join(lab_dir, "guest-profile.json"), "/hv/profile.json"),
-                            (os.path.join(lab_dir, "labacpi.efi"), "/labacpi.efi")])
+    key = line.split("=")[0].strip()
+    need(not any(ln.split("=")[0].strip() == key for ln in cfg.splitlines()),
+         f"the lab's hv.cfg already sets {key}")
+    os.makedirs(workdir, exist_ok=True)
+    cfg_path = os.path.join(workdir, "hv.cfg")
+    with open(cfg_path, "w") as f:
+        f.write(cfg + line + "\n")
+    disk = os.path.join(workdir, "disk.img")
+    files = [(os.path.join(build, "hvboot.efi"), "/hvboot.efi"),
+             (os.path.join(lab_dir, "labacpi.efi"), "/labacpi.efi"),
+             (os.path.join(build, "hv.elf"), "/hv/hv.elf"),
+             (cfg_path, "/hv/hv.cfg"),
+             (os.path.join(lab_dir, "guest-profile.json"), "/hv/profile.json"),
+             (os.path.join(lab_dir, "vmlinuz"), "/boot/vmlinuz"),
+             (os.path.join(lab_dir, "initrd.img"), "/boot/initrd.img"),
+             (os.path.join(lab_dir, "disk-files", "startup.nsh"), "/startup.nsh")]
+    p = subprocess.run(["bash", MKDISK, "--build", build, "--image", disk]
+                       + [f"{src}:{dst}" for src, dst in files],
+                       stdin=subprocess.DEVNULL, capture_output=True, text=True)
+    need(p.returncode == 0, f"mkdisk.sh --image failed: {short(p.stderr)}")
+    return disk
+
+
+def control_disk(build, workdir):
+    """The lab disk with `protect = off`."""
+    return lab_disk_with(build, workdir, "protect = off")
 
 
 def check_off(lab):
