@@ -20,7 +20,7 @@ struct console_stats {
 	uint64_t tx_bytes;
 	uint64_t tx_dropped; /* bytes lost because the ring was full */
 	uint64_t requests;
-	uint64_t errors; /* requests answered with an error */
+	uint64_t errors;      /* requests answered with an error */
 	uint64_t rx_overruns; /* times the UART dropped received bytes (its FIFO was full) */
 };
 

@@ -34,8 +34,8 @@ static void print_stats(struct reply *r, bool json)
 			s->armed ? "true" : "false", s->execute_only ? "true" : "false",
 			(int)s->target_tgid, (unsigned long long)s->lstar,
 			(unsigned long long)s->entry_gpa, (unsigned long long)s->entries,
-			(unsigned long long)s->cpus_entered, (unsigned long long)s->target_entries, (unsigned long long)s->unknown_task,
-			(unsigned long long)s->view_switches,
+			(unsigned long long)s->cpus_entered, (unsigned long long)s->target_entries,
+			(unsigned long long)s->unknown_task, (unsigned long long)s->view_switches,
 			(unsigned long long)s->switch_failures,
 			(unsigned long long)s->stale_entries);
 		return;

@@ -10,6 +10,7 @@
 #include "core/cpus.h"
 #include "core/monitor.h"
 #include "lib/string.h"
+#include "vmi/kimage.h"
 #include "vmi/report.h"
 #include "vmi/vmi.h"
 #include "vmx/vmx.h"
@@ -18,6 +19,7 @@
 #include "x86/vmcs.h"
 
 #define LIVE_CONTAINERS_MAX 256u
+#define LIVE_XVIEW_SLOTS    32768u /* the cross-view of `ps` keeps up to 3/4 of this many tasks */
 
 /* UEFI memory types that are RAM the guest owns (UEFI 2.x Table 7-6): loader and boot
  * services code/data, runtime services code/data, conventional, ACPI reclaim, persistent.
@@ -79,6 +81,7 @@ int live_write_phys(uint64_t gpa, const void *buf, size_t n)
 static struct vmi_mem live_mem = {.read_phys = live_read_phys};
 static struct vmi live;
 static struct vmi_container live_containers[LIVE_CONTAINERS_MAX];
+static struct vmi_xview_entry live_xview[LIVE_XVIEW_SLOTS];
 
 /* init_task as the last session found it: the way in when the current task is one
  * being torn down at this very exit (vmi_percpu_locate). */
@@ -166,10 +169,26 @@ static void live_release(void)
 	cpus_release_others(this_vcpu());
 }
 
+/* init_pid_ns at run time, from the profile's symbol and the slide LSTAR gives (the
+ * entry MSRs are pinned once the kernel is locked); 0 when either is missing. */
+static uint64_t live_init_pid_ns(void)
+{
+	struct kimage ki;
+	char why[PROFILE_ERR_MAX];
+
+	if (!vm.profile_loaded ||
+	    !kimage_locate(&vm.profile, rdmsr(MSR_LSTAR), &ki, why, sizeof(why)))
+		return 0;
+	return kimage_symbol(&vm.profile, &ki, KSYM_INIT_PID_NS);
+}
+
 static int live_open(struct reply *r)
 {
 	live.containers = live_containers;
 	live.containers_cap = LIVE_CONTAINERS_MAX;
+	live.xview_slots = live_xview;
+	live.xview_cap = LIVE_XVIEW_SLOTS;
+	live.init_pid_ns = live_init_pid_ns();
 	live.oncpu = NULL;
 	live.oncpu_count = 0;
 	if (live_vmi_open(&live, r) < 0)

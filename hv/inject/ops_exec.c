@@ -29,12 +29,12 @@
 
 /* The scratch area (shared by the four processes: MAP_SHARED). */
 #define OFF_TIMESPEC (INJECT_SCRATCH_OP + 0u)
-#define OFF_PIPES    (INJECT_SCRATCH_OP + 16u)  /* int[4] */
-#define OFF_STATUS   (INJECT_SCRATCH_OP + 32u)  /* int */
-#define OFF_SIGACT   (INJECT_SCRATCH_OP + 40u)  /* struct sigaction, all zero: SIG_DFL */
-#define OFF_EMPTYSET (INJECT_SCRATCH_OP + 72u)  /* sigset_t 0 */
-#define OFF_ZERO     (INJECT_SCRATCH_OP + 80u)  /* "0" */
-#define OFF_PATH     (INJECT_SCRATCH_OP + 96u)  /* a host path (helper) */
+#define OFF_PIPES    (INJECT_SCRATCH_OP + 16u) /* int[4] */
+#define OFF_STATUS   (INJECT_SCRATCH_OP + 32u) /* int */
+#define OFF_SIGACT   (INJECT_SCRATCH_OP + 40u) /* struct sigaction, all zero: SIG_DFL */
+#define OFF_EMPTYSET (INJECT_SCRATCH_OP + 72u) /* sigset_t 0 */
+#define OFF_ZERO     (INJECT_SCRATCH_OP + 80u) /* "0" */
+#define OFF_PATH     (INJECT_SCRATCH_OP + 96u) /* a host path (helper) */
 #define OFF_POLLFDS  OFF_PATH /* struct pollfd[2]: the helper's, once it needs no path */
 #define OFF_DEVNULL  (INJECT_SCRATCH_OP + 352u) /* "/dev/null" */
 #define OFF_EXEPATH  (INJECT_SCRATCH_OP + 368u) /* the candidate for execve */

@@ -71,8 +71,8 @@ static int show(enum trap_view which, char *why, size_t cap)
 				      page_memtype, why, cap);
 	} else {
 		rc = ept_claim_change(EPT_OWNER_TRAP, page_gpa, PAGE_SIZE_4K,
-				      (int64_t)(EPT_READ | EPT_WRITE), EPT_REDIRECT_NONE, 0, 0,
-				      why, cap);
+				      (int64_t)(EPT_READ | EPT_WRITE), EPT_REDIRECT_NONE, 0, 0, why,
+				      cap);
 	}
 	view = which;
 	stats.view_switches++;

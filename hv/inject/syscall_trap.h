@@ -25,11 +25,11 @@
 
 struct syscall_trap_stats {
 	bool armed;
-	bool execute_only;   /* the shadow is not readable (EPT execute-only) */
-	int32_t target_tgid; /* -1: every task */
-	uint64_t lstar;      /* the guest's IA32_LSTAR */
-	uint64_t entry_gpa;  /* guest-physical address of the entry instruction */
-	uint64_t entries;    /* syscall entries trapped since armed */
+	bool execute_only;     /* the shadow is not readable (EPT execute-only) */
+	int32_t target_tgid;   /* -1: every task */
+	uint64_t lstar;        /* the guest's IA32_LSTAR */
+	uint64_t entry_gpa;    /* guest-physical address of the entry instruction */
+	uint64_t entries;      /* syscall entries trapped since armed */
 	uint64_t cpus_entered; /* bit N: vCPU N trapped one (N < 64) */
 	uint64_t target_entries;
 	uint64_t unknown_task; /* entries whose task could not be read */

@@ -21,8 +21,8 @@ struct ept {
 	uint64_t *pml4;
 	uint64_t pml4_pa;
 	const struct ept_alloc *alloc;
-	bool allow_1g;        /* IA32_VMX_EPT_VPID_CAP bit 17 */
-	uint32_t table_pages; /* paging-structure pages allocated so far */
+	bool allow_1g;            /* IA32_VMX_EPT_VPID_CAP bit 17 */
+	uint32_t table_pages;     /* paging-structure pages allocated so far */
 	uint32_t table_pages_max; /* 0: no bound; else ept_map fails (EPT_NO_MEMORY) past it */
 };
 

@@ -10,8 +10,8 @@ static bool covers(const struct ept_claim *c, uint64_t gpa)
 	return c->used && gpa >= c->gpa && gpa - c->gpa < c->size;
 }
 
-void ept_claims_effective(const struct ept_claims *t, uint64_t gpa, uint64_t *hpa,
-			  uint64_t *perms, uint8_t *memtype)
+void ept_claims_effective(const struct ept_claims *t, uint64_t gpa, uint64_t *hpa, uint64_t *perms,
+			  uint8_t *memtype)
 {
 	uint64_t p = EPT_RWX;
 	const struct ept_claim *by = 0; /* the redirect that wins */

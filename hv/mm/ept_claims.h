@@ -29,7 +29,7 @@ enum ept_owner {
 	EPT_OWNERS
 };
 
-#define EPT_CLAIMS_MAX 32u
+#define EPT_CLAIMS_MAX      32u
 #define EPT_CLAIM_MAX_PAGES (1u << 16) /* a claim covers at most 256 MiB (bounded work) */
 
 enum ept_redirect {
@@ -73,7 +73,7 @@ bool ept_claims_overlap(const struct ept_claims *t, uint64_t gpa, uint64_t size)
  * processor would call a misconfiguration (SDM Vol. 3C 28.2.3.1: write without read;
  * execute-only without the capability) is narrowed further, never widened: write dropped,
  * execute-only made not present. */
-void ept_claims_effective(const struct ept_claims *t, uint64_t gpa, uint64_t *hpa,
-			  uint64_t *perms, uint8_t *memtype);
+void ept_claims_effective(const struct ept_claims *t, uint64_t gpa, uint64_t *hpa, uint64_t *perms,
+			  uint8_t *memtype);
 
 #endif

@@ -106,7 +106,8 @@ void vmi_oncpu_read(struct vmi *v, const struct vmi_cpu *cpu, struct vmi_oncpu *
 
 		if (!vmi_is_kernel_ptr(v, bases[b]) ||
 		    vmi_read_kptr(v, bases[b] + p->percpu_current_task, &task) != 0 ||
-		    !vmi_task_plausible(v, task) || vmi_read_u32(v, task + p->task_pid, &pid) != 0 ||
+		    !vmi_task_plausible(v, task) ||
+		    vmi_read_u32(v, task + p->task_pid, &pid) != 0 ||
 		    vmi_read_u32(v, task + p->task_tgid, &tgid) != 0)
 			continue;
 		out->state = VMI_CPU_RUNNING;

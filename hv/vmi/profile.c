@@ -67,6 +67,8 @@ const char *const ksym_names[KSYM_COUNT] = {
 	"init_top_pgt",
 };
 
+#define XVIEW (PROFILE_NEED_OPTIONAL | PROFILE_NEED_XVIEW)
+
 /* In the order of struct vmi_profile. */
 const struct profile_need profile_needs[] = {
 	{"task_struct", NULL, NULL, SLOT(task_struct_size), 0},
@@ -135,13 +137,23 @@ const struct profile_need profile_needs[] = {
 	{"worker", "current_work", NULL, SLOT(worker_current_work), PROFILE_NEED_OPTIONAL},
 	{"worker", "pool", NULL, SLOT(worker_pool), PROFILE_NEED_OPTIONAL},
 	{"worker", "desc", NULL, SLOT(worker_desc), PROFILE_NEED_OPTIONAL},
+	/* the pid-IDR and thread-list views of `ps` (xview.c); optional as a group */
+	{"task_struct", "pid_links", NULL, SLOT(task_pid_links), XVIEW},
+	{"task_struct", "thread_node", NULL, SLOT(task_thread_node), XVIEW},
+	{"signal_struct", "thread_head", NULL, SLOT(signal_thread_head), XVIEW},
+	{"pid", "tasks", NULL, SLOT(pid_tasks), XVIEW},
+	{"pid_namespace", "idr", NULL, SLOT(pid_namespace_idr), XVIEW},
+	{"idr", "idr_rt", NULL, SLOT(idr_idr_rt), XVIEW},
+	{"xarray", "xa_head", NULL, SLOT(xarray_xa_head), XVIEW},
+	{"xa_node", "shift", NULL, SLOT(xa_node_shift), XVIEW},
+	{"xa_node", "slots", NULL, SLOT(xa_node_slots), XVIEW},
 };
 const size_t profile_needs_count = sizeof(profile_needs) / sizeof(profile_needs[0]);
 
 #define NEED_COUNT (sizeof(profile_needs) / sizeof(profile_needs[0]))
-_Static_assert(NEED_COUNT <= 64, "found/needed sets are 64-bit masks");
+_Static_assert(NEED_COUNT <= 128, "found/needed sets are 128-bit masks");
 
-typedef uint64_t need_mask;
+typedef unsigned __int128 need_mask;
 
 #define PROFILE_MAX_PASSES 4u  /* unnamed struct/union nesting depth read from dwarf2json */
 #define PATH_DEPTH         6u  /* user_types.S.fields.M.type.name is the deepest path used */
@@ -810,6 +822,10 @@ int profile_parse(const char *json, size_t len, struct vmi_profile *p, struct pr
 	}
 	if (!check_layout(p, err))
 		return -1;
+	p->xview_known = true;
+	for (size_t i = 0; i < NEED_COUNT; i++)
+		if ((profile_needs[i].flags & PROFILE_NEED_XVIEW) && !has(c.found, i))
+			p->xview_known = false;
 	copy_str(p->release, sizeof(p->release), c.release);
 	memcpy(p->ksym, c.ksym, sizeof(p->ksym));
 	p->symbols = c.symbols;

@@ -140,6 +140,18 @@ struct vmi_profile {
 	uint32_t task_worker_private;
 	uint32_t kthread_data, kthread_full_name;
 	uint32_t worker_current_work, worker_pool, worker_desc;
+
+	/* The other views of the tasks `ps` compares with the tasks list (xview.c). OPTIONAL
+	 * as a group: xview_known says whether the profile has every one (several are
+	 * legitimately at offset 0, so 0 cannot mean "absent" here).
+	 * struct task_struct: struct hlist_node pid_links[PIDTYPE_MAX]; struct list_head
+	 * thread_node; struct signal_struct: struct list_head thread_head; struct pid: struct
+	 * hlist_head tasks[PIDTYPE_MAX]; struct pid_namespace: struct idr idr; struct idr:
+	 * struct radix_tree_root idr_rt (an xarray); struct xarray: void *xa_head;
+	 * struct xa_node: unsigned char shift; void *slots[XA_CHUNK_SIZE] */
+	bool xview_known;
+	uint32_t task_pid_links, task_thread_node, signal_thread_head, pid_tasks;
+	uint32_t pid_namespace_idr, idr_idr_rt, xarray_xa_head, xa_node_shift, xa_node_slots;
 };
 
 struct profile_error {
@@ -159,8 +171,11 @@ struct profile_error {
 	2u /* also record the size of the member's base type                                       \
 	      (task_struct.__state: 4, or 8 for the older long state) */
 #define PROFILE_NEED_OPTIONAL                                                                      \
-	4u                      /* left 0 when the profile lacks it, never refused (the            \
-				   fields marked "0 means not in this profile" above) */
+	4u /* left 0 when the profile lacks it, never refused (the                                 \
+	      fields marked "0 means not in this profile" above) */
+#define PROFILE_NEED_XVIEW                                                                         \
+	8u /* optional as a group (vmi_profile.xview_known): the cross-view of `ps`                \
+	    */
 #define PROFILE_NO_SLOT 0xffffu /* value not stored in struct vmi_profile */
 
 struct profile_need {

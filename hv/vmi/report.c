@@ -141,8 +141,26 @@ static void ps_text_line(struct reply *r, const struct vmi_process *p,
 		reply_line(r, "%s", printable(p->cmdline, cmd, sizeof(cmd)));
 }
 
+/* The views of xview.c by name, in bit order. */
+static const char *const view_names[] = {"tasks", "pids", "cpus"};
+
+static void json_views(struct reply *r, uint32_t views)
+{
+	const char *sep = "";
+
+	reply_printf(r, "[");
+	for (uint32_t i = 0; i < sizeof(view_names) / sizeof(view_names[0]); i++) {
+		if (views & (1u << i)) {
+			reply_printf(r, "%s\"%s\"", sep, view_names[i]);
+			sep = ",";
+		}
+	}
+	reply_printf(r, "]");
+}
+
+/* seen_by: the views that see a hidden task (0 for the others: no member written). */
 static void ps_json_object(struct reply *r, const struct vmi *v, const struct vmi_process *p,
-			   const struct vmi_container *c)
+			   const struct vmi_container *c, uint32_t seen_by)
 {
 	static const struct {
 		uint32_t bit;
@@ -205,7 +223,12 @@ static void ps_json_object(struct reply *r, const struct vmi *v, const struct vm
 			sep = ",";
 		}
 	}
-	reply_printf(r, "]}");
+	reply_printf(r, "]");
+	if (seen_by != 0) {
+		reply_printf(r, ",\"seen_by\":");
+		json_views(r, seen_by);
+	}
+	reply_printf(r, "}");
 }
 
 /* ------------------------------------------------------------------ ps */
@@ -256,6 +279,78 @@ static void text_oncpu(struct reply *r, const struct vmi *v)
 
 static const char *const json_only[] = {"--json", NULL};
 
+static void text_views(char *buf, size_t cap, uint32_t views)
+{
+	size_t at = 0;
+
+	buf[0] = '\0';
+	for (uint32_t i = 0; i < sizeof(view_names) / sizeof(view_names[0]); i++)
+		if (views & (1u << i))
+			at += (size_t)fmt_snprintf(buf + at, cap - at, "%s%s", at ? "," : "",
+						   view_names[i]);
+	if (at == 0)
+		fmt_snprintf(buf, cap, "none");
+}
+
+/* Tasks missing from a view that sees every task (xview.c), after the list: each with the
+ * views that do see it. Nothing when the caller keeps no storage for it. */
+static void ps_hidden(struct vmi *v, struct reply *r, bool json, size_t n)
+{
+	struct vmi_xview x;
+	struct vmi_process p;
+	uint32_t hidden = 0;
+	char buf[2 * VMI_ERROR_MAX], seen[32];
+	int rc;
+
+	if (v->xview_slots == NULL)
+		return; /* the caller asked for no cross-view */
+	rc = vmi_xview_collect(v, &x);
+	if (json)
+		reply_printf(r, ",\"hidden\":[");
+	for (size_t i = 0; rc == 0 && i < x.cap; i++) {
+		const struct vmi_xview_entry *e = &x.slots[i];
+		if (e->task == 0 || !vmi_xview_hidden(v, &x, e))
+			continue;
+		if (vmi_process_read(v, e->task, VMI_READ_ALL, &p) != 0) {
+			memset(&p, 0, sizeof(p));
+			p.task = e->task;
+			p.pid = p.tgid = e->pid;
+			p.state = '?';
+			p.missing = VMI_MISSING_PPID | VMI_MISSING_UID | VMI_MISSING_THREADS |
+				    VMI_MISSING_CMDLINE | VMI_MISSING_NS | VMI_MISSING_CGROUP |
+				    VMI_MISSING_HOSTNAME;
+			fmt_snprintf(p.comm, sizeof(p.comm), "?");
+		}
+		if (json) {
+			reply_printf(r, "%s", hidden ? "," : "");
+			ps_json_object(r, v, &p, container_of(v, n, &p), e->views);
+		} else {
+			if (hidden == 0)
+				reply_line(r,
+					   "hidden: missing from a view of the tasks (seen by):");
+			text_views(seen, sizeof(seen), e->views);
+			reply_printf(r, "[seen by %s] thread %d: ", seen, p.pid);
+			ps_text_line(r, &p, container_of(v, n, &p));
+		}
+		hidden++;
+	}
+	if (json) {
+		reply_printf(r,
+			     "],\"views\":{\"done\":%s,\"complete\":", rc == 0 ? "true" : "false");
+		json_views(r, x.complete);
+		reply_printf(r, ",\"tasks_seen\":%zu,\"reason\":", rc == 0 ? x.used : (size_t)0);
+		reply_json_string(r, x.reason[0] != '\0' ? x.reason : NULL);
+		reply_printf(r, "}");
+		return;
+	}
+	if (rc != 0)
+		reply_line(r, "warning: no cross-view of the tasks: %s",
+			   printable(x.reason, buf, sizeof(buf)));
+	else if (x.reason[0] != '\0')
+		reply_line(r, "warning: cross-view of the tasks incomplete: %s",
+			   printable(x.reason, buf, sizeof(buf)));
+}
+
 int vmi_verb_ps(struct vmi *v, struct reply *r, int argc, char **argv)
 {
 	bool json = cmd_has_flag(argc, argv, "--json");
@@ -282,14 +377,17 @@ int vmi_verb_ps(struct vmi *v, struct reply *r, int argc, char **argv)
 		if (json) {
 			if (count > 0)
 				reply_printf(r, ",");
-			ps_json_object(r, v, &p, container_of(v, n, &p));
+			ps_json_object(r, v, &p, container_of(v, n, &p), 0);
 		} else {
 			ps_text_line(r, &p, container_of(v, n, &p));
 		}
 		count++;
 	}
+	if (json)
+		reply_printf(r, "]");
+	ps_hidden(v, r, json, n);
 	if (json) {
-		reply_printf(r, "],\"count\":%u", count);
+		reply_printf(r, ",\"count\":%u", count);
 		json_oncpu(r, v);
 		json_walk_status(r, &w, !all_containers);
 		reply_line(r, "}");
@@ -346,7 +444,7 @@ static void ct_members(struct vmi *v, struct reply *r, const struct vmi_containe
 		if (as == MEMBERS_PIDS)
 			reply_printf(r, "%d", p.tgid);
 		else
-			ps_json_object(r, v, &p, c);
+			ps_json_object(r, v, &p, c, 0);
 	}
 }
 
@@ -523,7 +621,7 @@ int vmi_verb_inspect(struct vmi *v, struct reply *r, int argc, char **argv)
 
 		if (json) {
 			reply_printf(r, "{\"process\":");
-			ps_json_object(r, v, &p, c);
+			ps_json_object(r, v, &p, c, 0);
 			reply_line(r, "}");
 		} else {
 			inspect_process_text(r, &p, c);

@@ -106,10 +106,16 @@ int vmi_open(struct vmi *v, struct vmi_mem *mem, const struct vmi_profile *prof,
 {
 	struct vmi_container *containers = v->containers;
 	size_t containers_cap = v->containers_cap;
+	struct vmi_xview_entry *xview_slots = v->xview_slots;
+	size_t xview_cap = v->xview_cap;
+	uint64_t init_pid_ns = v->init_pid_ns;
 
 	memset(v, 0, sizeof(*v));
 	v->containers = containers;
 	v->containers_cap = containers_cap;
+	v->xview_slots = xview_slots;
+	v->xview_cap = xview_cap;
+	v->init_pid_ns = init_pid_ns;
 	v->mem = mem;
 	v->prof = prof;
 	if (snapshot_layout(v) != 0)

@@ -229,13 +229,42 @@ struct vmi_cgroup_cache_entry {
 	char path[VMI_PATH_MAX]; /* never the frozen flag: that is read at every call */
 };
 
+/* The cross-view of the tasks (xview.c). */
+enum {
+	VMI_VIEW_TASKS = 1u << 0, /* the tasks list and each process's thread list */
+	VMI_VIEW_PIDS = 1u << 1,  /* the pid IDR of the initial pid namespace */
+	VMI_VIEW_CPUS = 1u << 2,  /* current on a CPU */
+};
+struct vmi_xview_entry {
+	uint64_t task;  /* task_struct (0: empty slot) */
+	uint32_t views; /* VMI_VIEW_* that see it */
+	int32_t pid;    /* the pid the IDR files it under (or a CPU's view of it); -1 */
+};
+struct vmi_xview {
+	struct vmi_xview_entry *slots; /* v->xview_slots: an open-addressing set */
+	size_t cap, used;
+	uint32_t complete; /* views read to their end; the others say why below */
+	char reason[2 * VMI_ERROR_MAX];
+};
+/* xarray nodes (include/linux/xarray.h): XA_CHUNK_SHIFT, XA_CHUNK_SIZE; 64-bit indices */
+#define VMI_XA_CHUNK_SHIFT 6u
+#define VMI_XA_CHUNK_SIZE  64u
+#define VMI_XA_SHIFT_MAX   60u
+struct vmi_xa_level {
+	uint64_t node;  /* xa_node */
+	uint64_t base;  /* index of its slot 0 */
+	uint32_t shift; /* its shift */
+	uint32_t next;  /* the next slot to look at */
+	uint64_t slots[VMI_XA_CHUNK_SIZE];
+};
+
 /* What one CPU runs, for `ps` (filled by the caller: the live monitor knows every vCPU, a
  * dump only the one whose registers it holds). */
 #define VMI_CPUS_MAX 64u
 enum vmi_cpu_state {
-	VMI_CPU_UNKNOWN,  /* no register state yet, or no plausible task behind it */
-	VMI_CPU_RUNNING,  /* `task` is current there (the idle task when tgid is 0) */
-	VMI_CPU_STOPPED,  /* waits for a SIPI: offline, or never started */
+	VMI_CPU_UNKNOWN, /* no register state yet, or no plausible task behind it */
+	VMI_CPU_RUNNING, /* `task` is current there (the idle task when tgid is 0) */
+	VMI_CPU_STOPPED, /* waits for a SIPI: offline, or never started */
 };
 struct vmi_oncpu {
 	uint32_t cpu;
@@ -268,6 +297,13 @@ struct vmi {
 	/* What each CPU runs (caller's storage; NULL/0: not known, `ps` says nothing of it). */
 	const struct vmi_oncpu *oncpu;
 	size_t oncpu_count;
+	/* The cross-view's set (caller's storage, a power of two; NULL/0: `ps` does no
+	 * cross-view) and the initial pid namespace when the caller knows it from the symbol
+	 * init_pid_ns (0: taken from init_task's struct pid). */
+	struct vmi_xview_entry *xview_slots;
+	size_t xview_cap;
+	uint64_t init_pid_ns;
+	struct vmi_xa_level xa_stack[VMI_XA_SHIFT_MAX / VMI_XA_CHUNK_SHIFT + 1];
 	char error[VMI_ERROR_MAX]; /* why vmi_open failed */
 };
 
@@ -334,6 +370,16 @@ uint32_t vmi_cgroup_path(struct vmi *v, uint64_t cgroup, char *path, size_t cap,
 /* Whether the cgroup is frozen now (CGRP_FROZEN), read from the guest at every call.
  * Returns 0, or -1 when cgroup->flags cannot be read (*frozen is then false). */
 int vmi_cgroup_frozen(struct vmi *v, uint64_t cgroup, bool *frozen);
+
+/* The cross-view (xview.c): every task the tasks list (with thread lists), the pid IDR of
+ * the initial pid namespace and the CPUs see, in x (storage: v->xview_slots). Returns 0, or
+ * -1 with x->reason when it cannot be made (no storage, a profile without the members). A
+ * view that could not be read to its end is left out of x->complete, and x->reason says
+ * why. */
+int vmi_xview_collect(struct vmi *v, struct vmi_xview *x);
+/* Is e missing from a complete view that sees every task (tasks, pids)? The idle tasks,
+ * on no list or only on the tasks list, are not. */
+bool vmi_xview_hidden(struct vmi *v, const struct vmi_xview *x, const struct vmi_xview_entry *e);
 
 /* Containers (container.c). */
 /* The container a process belongs to, from its cgroup path and namespaces. */

@@ -35,7 +35,8 @@ static uint64_t vmx_fixed(unsigned int cr)
 {
 	const struct vmx_caps *c = &machine.caps;
 	if (cr == 0)
-		return (c->cr0_fixed0 & ~(X86_CR0_PE | X86_CR0_PG)) | (~c->cr0_fixed1 & 0xFFFFFFFFull);
+		return (c->cr0_fixed0 & ~(X86_CR0_PE | X86_CR0_PG)) |
+		       (~c->cr0_fixed1 & 0xFFFFFFFFull);
 	return c->cr4_fixed0 | (~c->cr4_fixed1 & 0xFFFFFFFFull);
 }
 

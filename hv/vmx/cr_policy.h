@@ -32,8 +32,8 @@ enum cr_rule_kind {
 };
 
 struct cr_rule {
-	unsigned int cr;   /* 0 or 4 */
-	uint64_t bits;     /* 0 for CR_RULE_VMX_FIXED: the capability MSRs say */
+	unsigned int cr; /* 0 or 4 */
+	uint64_t bits;   /* 0 for CR_RULE_VMX_FIXED: the capability MSRs say */
 	enum cr_rule_kind kind;
 	const char *why;
 };

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Control-register exits: a MOV to CR0/CR4 that changes a bit we own (CR0_GUEST_HOST_MASK,
- * CR4_GUEST_HOST_MASK: the bits VMX fixes, and pinned bits: vmx/cr_policy.h). The guest's value goes to the read shadow;
- * the real register keeps the fixed bits (SDM 24.6.6, 25.1.3). Exit qualification:
- * SDM 27.2.1 Table 27-3.
+ * CR4_GUEST_HOST_MASK: the bits VMX fixes, and pinned bits: vmx/cr_policy.h). The guest's value
+ * goes to the read shadow; the real register keeps the fixed bits (SDM 24.6.6, 25.1.3). Exit
+ * qualification: SDM 27.2.1 Table 27-3.
  */
 #include "core/monitor.h"
 #include "vmx/cr_policy.h"

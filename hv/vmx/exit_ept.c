@@ -28,9 +28,10 @@ void handle_ept_violation(struct vcpu *v)
 		       "EPT violation at gpa 0x%llx (qualification 0x%llx) that the "
 		       "monitor cannot resolve%s",
 		       (unsigned long long)gpa, (unsigned long long)v->exit_qualification,
-		       ept_growth_exhausted() ? " (the EPT growth pool is used up: the guest "
-						"touched too many distinct regions beyond its memory)"
-					      : "");
+		       ept_growth_exhausted()
+			       ? " (the EPT growth pool is used up: the guest "
+				 "touched too many distinct regions beyond its memory)"
+			       : "");
 }
 
 void handle_ept_misconfig(struct vcpu *v)

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * RDMSR/WRMSR exits (SDM Vol. 3C 25.1.3): an MSR the policy table intercepts (msr_policy.c)
- * goes to the exit hooks (vmx/exit_hooks.h) when written, then to its handler; an MSR outside the bitmap's ranges, or one the table refuses, gets
- * what a CPU without such an MSR gives: #GP(0). Linux's "safe" MSR accessors expect exactly
- * that (DESIGN §8). ECX holds the MSR, EDX:EAX the value (SDM Vol. 2B RDMSR, WRMSR).
+ * goes to the exit hooks (vmx/exit_hooks.h) when written, then to its handler; an MSR outside the
+ * bitmap's ranges, or one the table refuses, gets what a CPU without such an MSR gives: #GP(0).
+ * Linux's "safe" MSR accessors expect exactly that (DESIGN §8). ECX holds the MSR, EDX:EAX the
+ * value (SDM Vol. 2B RDMSR, WRMSR).
  */
 #include "vmx/exit_handlers.h"
 #include "vmx/exit_hooks.h"
@@ -34,7 +35,8 @@ void handle_wrmsr(struct vcpu *v)
 		vmx_inject_gp0(v);
 		return;
 	}
-	if (d == EXIT_HOOK_PASS && (p == 0 || p->write == 0 || p->write(v, msr, value) != MSR_DONE)) {
+	if (d == EXIT_HOOK_PASS &&
+	    (p == 0 || p->write == 0 || p->write(v, msr, value) != MSR_DONE)) {
 		vmx_inject_gp0(v);
 		return;
 	}

@@ -149,6 +149,27 @@ def compare_container(c, cid, t, pids, o):
     return ok
 
 
+def compare_views(c, ps):
+    """The cross-view of ps (issue 9 item 5) on a guest nothing hides from: all three views
+    complete, no task hidden, and as many tasks as the processes' thread counts say (plus
+    init_task, and each other CPU's idle task, which are on no list)."""
+    v = ps.get("views")
+    if v is None:
+        c.diffs.append("ps: no cross-view (\"views\" missing)")
+        return
+    c.fields += 1
+    if not v["done"] or sorted(v["complete"]) != ["cpus", "pids", "tasks"]:
+        c.diffs.append("ps: cross-view incomplete: %r" % v)
+    for h in ps["hidden"]:
+        c.diffs.append("ps: task %s (pid %s, %s) flagged hidden, seen by %s"
+                       % (h["task"], h["thread_id"], h["comm"], h["seen_by"]))
+    idle = sum(1 for k in ps.get("cpus", []) if k["cpu"] != 0 and k["state"] == "running"
+               and k["pid"] == 0)
+    want = 1 + idle + sum(p["threads"] or 0 for p in ps["processes"] if p["pid"] != 0)
+    c.eq("ps: tasks in the cross-view (1 + idle CPUs + the threads of every process)",
+         v["tasks_seen"], want)
+
+
 def compare_all(t, ps, cts, live=False):
     """Compare every process and container of the truth block t with hvctl's `ps --json`
     and `containers --json` objects. Returns (Compare, processes matched, containers
@@ -161,6 +182,7 @@ def compare_all(t, ps, cts, live=False):
     if cts["truncated"]:
         c.diffs.append("containers: truncated: %s" % cts["reason"])
 
+    compare_views(c, ps)
     ours = {p["pid"]: p for p in ps["processes"]}
     container_of_pid = {pid: cid for cid, pids in t.ps.items() for pid in pids}
     matched = 0

@@ -14,11 +14,11 @@
 #include "mm/ept_claims.h"
 #include "x86/ept.h"
 
-#define PAGE      4096ull
-#define ENTRY     0x1000000ull /* the "syscall entry" page */
-#define SHADOW    0x7000000ull /* the trap's shadow copy */
-#define SINK      0x7001000ull
-#define CORE      0x2000000ull /* the "monitor", 4 pages */
+#define PAGE        4096ull
+#define ENTRY       0x1000000ull /* the "syscall entry" page */
+#define SHADOW      0x7000000ull /* the trap's shadow copy */
+#define SINK        0x7001000ull
+#define CORE        0x2000000ull /* the "monitor", 4 pages */
 #define TYPE_OF(pa) ((pa) < 0x100000ull ? MEMTYPE_UC : MEMTYPE_WB)
 
 static uint8_t identity_type(void *ctx, uint64_t pa)
@@ -76,9 +76,9 @@ static void expect(uint64_t gpa, uint64_t hpa, uint64_t perms, uint8_t type)
 static void test_dropping_the_traps_claim_leaves_protections_read_only(void **state)
 {
 	(void)state;
-	assert_int_equal(ept_claim(&t, EPT_OWNER_PROTECT, ENTRY, PAGE, EPT_READ,
-				   EPT_REDIRECT_NONE, 0, 0),
-			 EPT_OK);
+	assert_int_equal(
+		ept_claim(&t, EPT_OWNER_PROTECT, ENTRY, PAGE, EPT_READ, EPT_REDIRECT_NONE, 0, 0),
+		EPT_OK);
 	expect(ENTRY, ENTRY, EPT_READ, MEMTYPE_WB);
 	/* The trap's original view: readable and writable, not executable. */
 	assert_int_equal(ept_claim(&t, EPT_OWNER_TRAP, ENTRY, PAGE, EPT_READ | EPT_WRITE,
@@ -97,8 +97,8 @@ static void test_a_claim_replaced_by_its_owner_takes_the_new_view(void **state)
 {
 	(void)state;
 	/* Shadow view (execute-only copy), then original view, then shadow again. */
-	assert_int_equal(ept_claim(&t, EPT_OWNER_TRAP, ENTRY, PAGE, EPT_EXEC,
-				   EPT_REDIRECT_LINEAR, SHADOW, MEMTYPE_WB),
+	assert_int_equal(ept_claim(&t, EPT_OWNER_TRAP, ENTRY, PAGE, EPT_EXEC, EPT_REDIRECT_LINEAR,
+				   SHADOW, MEMTYPE_WB),
 			 EPT_OK);
 	expect(ENTRY, SHADOW, EPT_EXEC, MEMTYPE_WB);
 	assert_int_equal(ept_claim(&t, EPT_OWNER_TRAP, ENTRY, PAGE, EPT_READ | EPT_WRITE,
@@ -140,16 +140,17 @@ static void test_bad_claims_are_refused_and_change_nothing(void **state)
 	(void)state;
 	assert_int_equal(ept_claim(&t, EPT_OWNERS, ENTRY, PAGE, EPT_READ, EPT_REDIRECT_NONE, 0, 0),
 			 EPT_BAD_ARGUMENT);
-	assert_int_equal(ept_claim(&t, EPT_OWNER_TRAP, ENTRY + 1, PAGE, EPT_READ,
-				   EPT_REDIRECT_NONE, 0, 0),
-			 EPT_BAD_ARGUMENT);
+	assert_int_equal(
+		ept_claim(&t, EPT_OWNER_TRAP, ENTRY + 1, PAGE, EPT_READ, EPT_REDIRECT_NONE, 0, 0),
+		EPT_BAD_ARGUMENT);
 	assert_int_equal(ept_claim(&t, EPT_OWNER_TRAP, ENTRY, 0, EPT_READ, EPT_REDIRECT_NONE, 0, 0),
 			 EPT_BAD_ARGUMENT);
-	assert_int_equal(ept_claim(&t, EPT_OWNER_TRAP, ENTRY, PAGE, EPT_READ,
-				   EPT_REDIRECT_LINEAR, SHADOW + 8, 0),
+	assert_int_equal(ept_claim(&t, EPT_OWNER_TRAP, ENTRY, PAGE, EPT_READ, EPT_REDIRECT_LINEAR,
+				   SHADOW + 8, 0),
 			 EPT_BAD_ARGUMENT);
-	assert_int_equal(ept_claim(&t, EPT_OWNER_TRAP, 0, (uint64_t)(EPT_CLAIM_MAX_PAGES + 1) * PAGE,
-				   EPT_READ, EPT_REDIRECT_NONE, 0, 0),
+	assert_int_equal(ept_claim(&t, EPT_OWNER_TRAP, 0,
+				   (uint64_t)(EPT_CLAIM_MAX_PAGES + 1) * PAGE, EPT_READ,
+				   EPT_REDIRECT_NONE, 0, 0),
 			 EPT_BAD_ARGUMENT);
 	assert_int_equal(ept_claim(&t, EPT_OWNER_TRAP, ~0ull & ~(PAGE - 1), PAGE, EPT_READ,
 				   EPT_REDIRECT_NONE, 0, 0),
@@ -165,9 +166,9 @@ static void test_a_full_table_refuses_another_claim(void **state)
 		assert_int_equal(ept_claim(&t, EPT_OWNER_PROTECT, ENTRY + i * PAGE, PAGE, EPT_READ,
 					   EPT_REDIRECT_NONE, 0, 0),
 				 EPT_OK);
-	assert_int_equal(ept_claim(&t, EPT_OWNER_TRAP, CORE, PAGE, EPT_READ, EPT_REDIRECT_NONE, 0,
-				   0),
-			 EPT_BAD_ARGUMENT);
+	assert_int_equal(
+		ept_claim(&t, EPT_OWNER_TRAP, CORE, PAGE, EPT_READ, EPT_REDIRECT_NONE, 0, 0),
+		EPT_BAD_ARGUMENT);
 	expect(CORE, CORE, EPT_RWX, MEMTYPE_WB);
 	/* Replacing an existing claim still works when full. */
 	assert_int_equal(ept_claim(&t, EPT_OWNER_PROTECT, ENTRY, PAGE, EPT_READ | EPT_EXEC,

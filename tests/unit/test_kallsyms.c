@@ -67,7 +67,17 @@ static void build(bool seqs)
 	memset(ro, 0, sizeof(ro));
 	len = 0;
 	/* Unrelated data before, with a decoy digits' run. */
-	put("xx0\0" "1\0" "2\0" "3\0" "4\0" "5\0" "6\0" "7\0" "8\0" "9\0", 22);
+	put("xx0\0"
+	    "1\0"
+	    "2\0"
+	    "3\0"
+	    "4\0"
+	    "5\0"
+	    "6\0"
+	    "7\0"
+	    "8\0"
+	    "9\0",
+	    22);
 	len = align8(len + 100);
 	for (unsigned int i = 0; i < NSYMS; i++) {
 		uint64_t a = sym_addr(i);

@@ -19,8 +19,6 @@
 #include "x86/msr.h"
 #include "x86/vmcs.h"
 
-
-
 static int setup(void **state)
 {
 	(void)state;

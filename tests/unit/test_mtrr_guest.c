@@ -26,7 +26,6 @@
 #include "x86/ept.h"
 #include "x86/msr.h"
 
-
 static int teardown(void **state)
 {
 	(void)state;
@@ -39,7 +38,6 @@ static int teardown(void **state)
 #define SINK_PAGE    (3ull << 30)       /* where the sink lives (any other address) */
 #define PHYS_MASK_36 ((1ull << 36) - 1) /* MAXPHYADDR 36 */
 #define VALID        (1ull << 11)
-
 
 static int setup(void **state)
 {

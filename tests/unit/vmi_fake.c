@@ -163,6 +163,17 @@ static void fake_profile(struct vmi_profile *p)
 	p->cgroup_flags = 0x28;
 	p->kernfs_node_parent = 0x08;
 	p->kernfs_node_name = 0x10;
+	/* the cross-view (xview.c); xa_node.slots is 40 in Linux, 0x30 here */
+	p->xview_known = true;
+	p->task_pid_links = 0x200;
+	p->task_thread_node = 0x240;
+	p->signal_thread_head = 0x20;
+	p->pid_tasks = 0x10;
+	p->pid_namespace_idr = 0x100;
+	p->idr_idr_rt = 0x8;
+	p->xarray_xa_head = 0x10;
+	p->xa_node_shift = 0x0;
+	p->xa_node_slots = 0x30;
 }
 
 void fake_init(struct fake *f, bool la57)
@@ -360,7 +371,37 @@ uint64_t fake_task(struct fake *f, const struct fake_task *t)
 	fake_w64(f, task + p->task_signal, t->signal);
 	fake_w64(f, task + p->task_thread_pid, t->thread_pid);
 	fake_w32(f, task + p->task_exit_state, t->exit_state);
-	if (f->init_task == 0) {
+	if (t->group_leader != 0)
+		fake_w64(f, task + p->task_group_leader, t->group_leader);
+	if (t->thread_pid != 0) {
+		/* hlist_add_head(&task->pid_links[PIDTYPE_PID], &pid->tasks[PIDTYPE_PID]) */
+		uint64_t first = t->thread_pid + p->pid_tasks, node = task + p->task_pid_links;
+		uint64_t old = fake_r64(f, first);
+		fake_w64(f, node, old);
+		fake_w64(f, node + 8, first);
+		if (old != 0)
+			fake_w64(f, old + 8, node);
+		fake_w64(f, first, node);
+	}
+	if (t->signal != 0) {
+		/* list_add_tail(&task->thread_node, &signal->thread_head) */
+		uint64_t head = t->signal + p->signal_thread_head,
+			 node = task + p->task_thread_node;
+		if (fake_r64(f, head) == 0) {
+			fake_w64(f, head, head);
+			fake_w64(f, head + 8, head);
+		}
+		uint64_t prev = fake_r64(f, head + 8);
+		fake_w64(f, node, head);
+		fake_w64(f, node + 8, prev);
+		fake_w64(f, prev, node);
+		fake_w64(f, head + 8, node);
+	}
+	if (t->group_leader != 0 && t->group_leader != task) {
+		/* a thread that is not its group's leader is not on the tasks list */
+		fake_w64(f, list, list);
+		fake_w64(f, list + 8, list);
+	} else if (f->init_task == 0) {
 		f->init_task = task;
 		fake_w64(f, list, list);
 		fake_w64(f, list + 8, list);
@@ -375,6 +416,46 @@ uint64_t fake_task(struct fake *f, const struct fake_task *t)
 		fake_w64(f, head + 8, list);
 	}
 	return task;
+}
+
+uint64_t fake_xa_node(struct fake *f, unsigned int shift)
+{
+	uint64_t node = fake_kalloc(f, f->prof.xa_node_slots + 64 * 8);
+
+	fake_w8(f, node + f->prof.xa_node_shift, (uint8_t)shift);
+	return node;
+}
+
+void fake_pid_idr(struct fake *f, uint64_t pid_ns, const uint64_t *pids, size_t n)
+{
+	const struct vmi_profile *p = &f->prof;
+	uint64_t head = pid_ns + p->pid_namespace_idr + p->idr_idr_rt + p->xarray_xa_head;
+	uint64_t max = 0, root;
+	unsigned int shift = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		uint64_t nr = (uint32_t)fake_r64(f, pids[i] + p->pid_numbers + p->upid_nr);
+		if (nr > max)
+			max = nr;
+	}
+	while (shift < 60 && (max >> shift) >= 64)
+		shift += 6;
+	root = fake_xa_node(f, shift);
+	fake_w64(f, head, root | 2);
+	for (size_t i = 0; i < n; i++) {
+		uint64_t nr = (uint32_t)fake_r64(f, pids[i] + p->pid_numbers + p->upid_nr);
+		uint64_t node = root;
+		for (unsigned int sh = shift;; sh -= 6) {
+			uint64_t slot = node + p->xa_node_slots + ((nr >> sh) & 63) * 8;
+			if (sh == 0) {
+				fake_w64(f, slot, pids[i]);
+				break;
+			}
+			if (fake_r64(f, slot) == 0)
+				fake_w64(f, slot, fake_xa_node(f, sh - 6) | 2);
+			node = fake_r64(f, slot) & ~3ull;
+		}
+	}
 }
 
 void fake_set_current(struct fake *f, uint64_t task)

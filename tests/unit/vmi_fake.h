@@ -73,10 +73,15 @@ struct fake_task {
 	uint32_t state, exit_state, flags;
 	uint64_t start_ns;
 	uint64_t mm, cred, signal, nsproxy, thread_pid, css_set;
+	uint64_t group_leader; /* 0: itself (a leader, linked on the tasks list) */
 };
 /* A task_struct, linked at the tail of init_task's list (unless it is the first task:
  * then it becomes init_task, its list empty). */
 uint64_t fake_task(struct fake *f, const struct fake_task *t);
+/* The pid IDR (an xarray) of pid_ns holding the struct pids given, each at the index of
+ * its numbers[0].nr; and one xa_node of the given shift. */
+void fake_pid_idr(struct fake *f, uint64_t pid_ns, const uint64_t *pids, size_t n);
+uint64_t fake_xa_node(struct fake *f, unsigned int shift);
 /* Makes `task` the per-CPU current task. */
 void fake_set_current(struct fake *f, uint64_t task);
 

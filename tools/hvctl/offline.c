@@ -22,6 +22,7 @@
 #include "vmi/vmi.h"
 
 #define OFFLINE_CONTAINERS_MAX 1024u
+#define OFFLINE_XVIEW_SLOTS    131072u /* the cross-view keeps up to 3/4 of this many tasks */
 
 /* The session the verbs run on (one per hvctl run). */
 static struct vmi *session;
@@ -238,6 +239,8 @@ int hvctl_offline(const char *dump_path, const char *profile_path, char **words,
 	 * to the kernel wins (the verbs report why none did). */
 	v.containers = calloc(OFFLINE_CONTAINERS_MAX, sizeof(*v.containers));
 	v.containers_cap = v.containers != NULL ? OFFLINE_CONTAINERS_MAX : 0;
+	v.xview_slots = calloc(OFFLINE_XVIEW_SLOTS, sizeof(*v.xview_slots));
+	v.xview_cap = v.xview_slots != NULL ? OFFLINE_XVIEW_SLOTS : 0;
 	mem.read_phys = dump_read_phys;
 	mem.ctx = &d;
 	/* The same checks and messages as the live verbs (hv/console/verbs_vmi.c). */
@@ -280,6 +283,7 @@ int hvctl_offline(const char *dump_path, const char *profile_path, char **words,
 		rc = hvctl_interactive(run_offline_line, NULL);
 	}
 	free(v.containers);
+	free(v.xview_slots);
 	dump_close(&d);
 	return rc;
 }

@@ -177,18 +177,21 @@ int hvctl_request_body(struct conn *c, struct reader *rd, const char *request, d
 				goto no_answer;
 			if (r < 0) {
 				fprintf(stderr, "hvctl: lost the console %s: %s\n", c->addr,
-					errno == EPIPE ? "the other end closed it" : strerror(errno));
+					errno == EPIPE ? "the other end closed it"
+						       : strerror(errno));
 				free(body.text);
 				return HVCTL_EXIT_NO_ANSWER;
 			}
 			if (hvctl_take(rd, buf, (size_t)r, tag, &body, &st))
-				status = st.error == PROTO_OK ? HVCTL_EXIT_OK : HVCTL_EXIT_ERROR_REPLY;
+				status = st.error == PROTO_OK ? HVCTL_EXIT_OK
+							      : HVCTL_EXIT_ERROR_REPLY;
 		}
 		/* What followed our status line in the same read belongs to nobody: drop it. */
 		rd->len = 0;
 		if (st.error == PROTO_LINE_LOST && attempt < HVCTL_LINE_LOST_RETRIES) {
-			fprintf(stderr, "hvctl: the serial line dropped bytes of the request; sending "
-					"it again\n");
+			fprintf(stderr,
+				"hvctl: the serial line dropped bytes of the request; sending "
+				"it again\n");
 			status = -1;
 		}
 	}

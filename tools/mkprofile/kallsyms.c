@@ -55,7 +55,16 @@ static bool index_matches(const uint8_t *ro, size_t len, size_t tt, size_t idx)
 /* The token table: walk back from the digits' run over the 0x30 tokens before '0'. */
 static bool find_token_table(struct kallsyms *k)
 {
-	static const char digits[] = "0\0" "1\0" "2\0" "3\0" "4\0" "5\0" "6\0" "7\0" "8\0" "9";
+	static const char digits[] = "0\0"
+				     "1\0"
+				     "2\0"
+				     "3\0"
+				     "4\0"
+				     "5\0"
+				     "6\0"
+				     "7\0"
+				     "8\0"
+				     "9";
 	const size_t dlen = sizeof(digits); /* with the last NUL */
 	for (size_t from = 0; from + dlen <= k->len;) {
 		const uint8_t *hit = memmem(k->ro + from, k->len - from, digits, dlen);
@@ -165,13 +174,15 @@ bool kallsyms_find(const uint8_t *ro, size_t len, uint64_t va, struct kallsyms *
 	for (size_t pos = k->token_table & ~(size_t)7u; pos >= stop + 8; pos -= 8)
 		if (layout_at(k, pos - 8))
 			return true;
-	snprintf(why, cap, "kallsyms token table at .rodata+0x%zx, but no num_syms before it whose "
-		 "names end at the markers", k->token_table);
+	snprintf(why, cap,
+		 "kallsyms token table at .rodata+0x%zx, but no num_syms before it whose "
+		 "names end at the markers",
+		 k->token_table);
 	return false;
 }
 
-bool kallsyms_next(const struct kallsyms *k, size_t *pos, uint32_t *index, char *name,
-		   char *type, uint64_t *addr)
+bool kallsyms_next(const struct kallsyms *k, size_t *pos, uint32_t *index, char *name, char *type,
+		   uint64_t *addr)
 {
 	if (*index >= k->num_syms)
 		return false;

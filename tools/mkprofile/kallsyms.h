@@ -43,8 +43,8 @@ bool kallsyms_find(const uint8_t *ro, size_t len, uint64_t va, struct kallsyms *
 /* Symbols in table order: *pos starts at 0 (a position in kallsyms_names), *index at 0.
  * False at the end or on a malformed entry. name gets the NUL-terminated name (cut at
  * KALLSYMS_NAME_MAX - 1), *type its type letter. */
-bool kallsyms_next(const struct kallsyms *k, size_t *pos, uint32_t *index, char *name,
-		   char *type, uint64_t *addr);
+bool kallsyms_next(const struct kallsyms *k, size_t *pos, uint32_t *index, char *name, char *type,
+		   uint64_t *addr);
 
 /* The address of the first symbol called `name`. */
 bool kallsyms_lookup(const struct kallsyms *k, const char *name, uint64_t *addr);

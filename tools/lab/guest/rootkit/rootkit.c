@@ -73,7 +73,7 @@ static int write_cr0_safe(unsigned long v)
 	int err = 0;
 
 	asm volatile("1: mov %1, %%cr0\n"
-		     "2:\n" _ASM_EXTABLE_TYPE_REG(1b, 2b, EX_TYPE_EFAULT_REG, %0)
+		     "2:\n" _ASM_EXTABLE_TYPE_REG(1b, 2b, EX_TYPE_EFAULT_REG, % 0)
 		     : "+r"(err)
 		     : "r"(v)
 		     : "memory");
@@ -87,7 +87,7 @@ static int store8_safe(void *p, unsigned long v)
 	int err = 0;
 
 	asm volatile("1: movq %2, (%1)\n"
-		     "2:\n" _ASM_EXTABLE_TYPE_REG(1b, 2b, EX_TYPE_EFAULT_REG, %0)
+		     "2:\n" _ASM_EXTABLE_TYPE_REG(1b, 2b, EX_TYPE_EFAULT_REG, % 0)
 		     : "+r"(err)
 		     : "r"(p), "r"(v)
 		     : "memory");
@@ -99,7 +99,7 @@ static int store1_safe(u8 *p, u8 v)
 	int err = 0;
 
 	asm volatile("1: movb %2, (%1)\n"
-		     "2:\n" _ASM_EXTABLE_TYPE_REG(1b, 2b, EX_TYPE_EFAULT_REG, %0)
+		     "2:\n" _ASM_EXTABLE_TYPE_REG(1b, 2b, EX_TYPE_EFAULT_REG, % 0)
 		     : "+r"(err)
 		     : "r"(p), "q"(v)
 		     : "memory");
@@ -223,7 +223,8 @@ static int kp_kill(struct kprobe *p, struct pt_regs *regs)
 	return return_now(regs, 0);
 }
 
-static struct kprobe kprobe_freeze = {.symbol_name = "cgroup_freeze_write", .pre_handler = kp_freeze};
+static struct kprobe kprobe_freeze = {.symbol_name = "cgroup_freeze_write",
+				      .pre_handler = kp_freeze};
 static struct kprobe kprobe_kill = {.symbol_name = "__x64_sys_kill", .pre_handler = kp_kill};
 
 static void attack_kprobe(void)
