@@ -133,6 +133,7 @@ smp-e2e: all $(BUILD)/san/hvctl lab $(BUILD)/bochs/bin/bochs
 # Introspection of a real QEMU dump, compared with the guest's own printed view.
 dump-test: $(BUILD)/san/hvctl dump
 	$(PYTHON) tests/e2e/dump_test.py --build $(BUILD) --hvctl $(BUILD)/san/hvctl --no-make
+	$(PYTHON) tests/e2e/dump_test.py --build $(BUILD) --hvctl $(BUILD)/san/hvctl --hide sleeper
 
 test: unit profile-check dump-test e2e
 

@@ -237,6 +237,51 @@ static void new_container(struct vmi_container *c, const struct vmi_container_ke
 	}
 }
 
+/* Adds p to its container in out[0..*n) (a new one when there is room); -1 when there was
+ * none. */
+static int group(struct vmi *v, struct vmi_container *out, size_t cap, size_t *n,
+		 const struct vmi_process *p)
+{
+	struct vmi_container_key key;
+	size_t i;
+
+	vmi_container_key_of(v, p, &key);
+	if (!key.in_container)
+		return 0;
+	for (i = 0; i < *n; i++) {
+		if (vmi_container_key_equal(&out[i].key, &key))
+			break;
+	}
+	if (i < *n) {
+		add_member(&out[i], p, false);
+		return 0;
+	}
+	if (*n == cap)
+		return -1; /* more containers than room: the first cap are kept */
+	new_container(&out[i], &key, p);
+	(*n)++;
+	add_member(&out[i], p, true);
+	return 0;
+}
+
+/* Processes a rootkit took off the tasks list still belong to their containers (xview.c). */
+struct hidden_ctx {
+	struct vmi *v;
+	struct vmi_container *out;
+	size_t cap, *n;
+	int rc;
+};
+
+static void group_hidden(void *ctx, uint64_t task)
+{
+	struct hidden_ctx *h = ctx;
+	struct vmi_process p;
+
+	if (vmi_process_read(h->v, task, VMI_READ_NS | VMI_READ_CGROUP, &p) == 0 &&
+	    group(h->v, h->out, h->cap, h->n, &p) != 0)
+		h->rc = -1;
+}
+
 int vmi_containers_collect(struct vmi *v, struct vmi_container *out, size_t cap, size_t *n,
 			   struct vmi_walk *w)
 {
@@ -250,30 +295,15 @@ int vmi_containers_collect(struct vmi *v, struct vmi_container *out, size_t cap,
 	*n = 0;
 	vmi_walk_begin(v, w);
 	while (vmi_walk_next(v, w, &task)) {
-		struct vmi_container_key key;
-		size_t i;
-
 		if (vmi_process_read(v, task, VMI_READ_NS | VMI_READ_CGROUP, &p) != 0)
 			continue;
-		vmi_container_key_of(v, &p, &key);
-		if (!key.in_container)
-			continue;
-		for (i = 0; i < *n; i++) {
-			if (vmi_container_key_equal(&out[i].key, &key))
-				break;
-		}
-		if (i == *n) {
-			if (*n == cap) {
-				rc = -1; /* more containers than room: the first cap are kept */
-				continue;
-			}
-			new_container(&out[i], &key, &p);
-			(*n)++;
-			add_member(&out[i], &p, true);
-		} else {
-			add_member(&out[i], &p, false);
-		}
+		if (group(v, out, cap, n, &p) != 0)
+			rc = -1;
 	}
+	struct hidden_ctx hidden = {v, out, cap, n, 0};
+	vmi_xview_hidden_leaders(v, group_hidden, &hidden);
+	if (hidden.rc != 0)
+		rc = -1;
 
 	for (size_t i = 0; i < *n; i++) {
 		struct vmi_container *c = &out[i];

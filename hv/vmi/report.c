@@ -300,11 +300,17 @@ static void ps_hidden(struct vmi *v, struct reply *r, bool json, size_t n)
 	struct vmi_process p;
 	uint32_t hidden = 0;
 	char buf[2 * VMI_ERROR_MAX], seen[32];
-	int rc;
+	const struct vmi_xview *xv;
+	const char *why;
 
 	if (v->xview_slots == NULL)
 		return; /* the caller asked for no cross-view */
-	rc = vmi_xview_collect(v, &x);
+	xv = vmi_xview_get(v, &why);
+	int rc = xv != NULL ? 0 : -1;
+	if (xv != NULL)
+		x = *xv;
+	else
+		fmt_snprintf(x.reason, sizeof(x.reason), "%s", why);
 	if (json)
 		reply_printf(r, ",\"hidden\":[");
 	for (size_t i = 0; rc == 0 && i < x.cap; i++) {
@@ -418,34 +424,51 @@ static void ct_text_line(struct reply *r, const struct vmi_container *c)
 /* The members of c, one pass over the task list: pids (JSON) or whole objects/lines. */
 enum members_as { MEMBERS_PIDS, MEMBERS_JSON, MEMBERS_TEXT };
 
+struct members {
+	struct vmi *v;
+	struct reply *r;
+	const struct vmi_container *c;
+	enum members_as as;
+	uint32_t count;
+};
+
+/* One member of the container, if task is one. */
+static void ct_member(void *ctx, uint64_t task)
+{
+	struct members *m = ctx;
+	struct vmi_container_key key;
+	struct vmi_process p;
+	unsigned int what = m->as == MEMBERS_PIDS ? VMI_READ_NS | VMI_READ_CGROUP : VMI_READ_ALL;
+
+	if (vmi_process_read(m->v, task, what, &p) != 0)
+		return;
+	vmi_container_key_of(m->v, &p, &key);
+	if (!vmi_container_key_equal(&key, &m->c->key))
+		return;
+	if (m->as == MEMBERS_TEXT) {
+		ps_text_line(m->r, &p, m->c);
+		return;
+	}
+	if (m->count++ > 0)
+		reply_printf(m->r, ",");
+	if (m->as == MEMBERS_PIDS)
+		reply_printf(m->r, "%d", p.tgid);
+	else
+		ps_json_object(m->r, m->v, &p, m->c, 0);
+}
+
+/* Its processes: those on the tasks list, then those a rootkit took off it (xview.c). */
 static void ct_members(struct vmi *v, struct reply *r, const struct vmi_container *c,
 		       enum members_as as)
 {
-	struct vmi_container_key key;
-	struct vmi_process p;
+	struct members m = {v, r, c, as, 0};
 	struct vmi_walk w;
 	uint64_t task;
-	uint32_t count = 0;
-	unsigned int what = as == MEMBERS_PIDS ? VMI_READ_NS | VMI_READ_CGROUP : VMI_READ_ALL;
 
 	vmi_walk_begin(v, &w);
-	while (vmi_walk_next(v, &w, &task)) {
-		if (vmi_process_read(v, task, what, &p) != 0)
-			continue;
-		vmi_container_key_of(v, &p, &key);
-		if (!vmi_container_key_equal(&key, &c->key))
-			continue;
-		if (as == MEMBERS_TEXT) {
-			ps_text_line(r, &p, c);
-			continue;
-		}
-		if (count++ > 0)
-			reply_printf(r, ",");
-		if (as == MEMBERS_PIDS)
-			reply_printf(r, "%d", p.tgid);
-		else
-			ps_json_object(r, v, &p, c, 0);
-	}
+	while (vmi_walk_next(v, &w, &task))
+		ct_member(&m, task);
+	vmi_xview_hidden_leaders(v, ct_member, &m);
 }
 
 static void ct_json_object(struct vmi *v, struct reply *r, const struct vmi_container *c, bool full)

@@ -23,6 +23,7 @@ void vmi_refresh(struct vmi *v)
 	memset(v->large_tlb, 0, sizeof(v->large_tlb));
 	memset(v->ns_cache, 0, sizeof(v->ns_cache));
 	memset(v->cgroup_cache, 0, sizeof(v->cgroup_cache));
+	v->xview_fresh = false;
 }
 
 /* The task_struct members process.c takes from one snapshot: all must lie in the first

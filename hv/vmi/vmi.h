@@ -240,11 +240,15 @@ struct vmi_xview_entry {
 	uint32_t views; /* VMI_VIEW_* that see it */
 	int32_t pid;    /* the pid the IDR files it under (or a CPU's view of it); -1 */
 };
+#define VMI_XVIEW_LEADERS_MAX 64u
 struct vmi_xview {
 	struct vmi_xview_entry *slots; /* v->xview_slots: an open-addressing set */
 	size_t cap, used;
 	uint32_t complete; /* views read to their end; the others say why below */
 	char reason[2 * VMI_ERROR_MAX];
+	/* the thread-group leaders found off the tasks list (vmi_xview_get) */
+	uint64_t hidden_leaders[VMI_XVIEW_LEADERS_MAX];
+	uint32_t hidden_leader_count; /* may exceed the array: the rest are not kept */
 };
 /* xarray nodes (include/linux/xarray.h): XA_CHUNK_SHIFT, XA_CHUNK_SIZE; 64-bit indices */
 #define VMI_XA_CHUNK_SHIFT 6u
@@ -304,6 +308,9 @@ struct vmi {
 	size_t xview_cap;
 	uint64_t init_pid_ns;
 	struct vmi_xa_level xa_stack[VMI_XA_SHIFT_MAX / VMI_XA_CHUNK_SHIFT + 1];
+	struct vmi_xview xview; /* the last cross-view (vmi_xview_get); dropped by vmi_refresh */
+	bool xview_fresh;
+	int xview_rc;
 	char error[VMI_ERROR_MAX]; /* why vmi_open failed */
 };
 
@@ -377,6 +384,13 @@ int vmi_cgroup_frozen(struct vmi *v, uint64_t cgroup, bool *frozen);
  * view that could not be read to its end is left out of x->complete, and x->reason says
  * why. */
 int vmi_xview_collect(struct vmi *v, struct vmi_xview *x);
+/* The cross-view of this look at the guest: made at the first call after vmi_open or
+ * vmi_refresh, then the same. NULL when it cannot be made (*why says why). */
+const struct vmi_xview *vmi_xview_get(struct vmi *v, const char **why);
+/* Calls fn for each process (thread-group leader) the cross-view found off the tasks list
+ * (the pid IDR or a CPU sees it), the first VMI_XVIEW_LEADERS_MAX of them; nothing when
+ * there is no complete tasks view. */
+void vmi_xview_hidden_leaders(struct vmi *v, void (*fn)(void *ctx, uint64_t task), void *ctx);
 /* Is e missing from a complete view that sees every task (tasks, pids)? The idle tasks,
  * on no list or only on the tasks list, are not. */
 bool vmi_xview_hidden(struct vmi *v, const struct vmi_xview *x, const struct vmi_xview_entry *e);

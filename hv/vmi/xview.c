@@ -327,3 +327,47 @@ bool vmi_xview_hidden(struct vmi *v, const struct vmi_xview *x, const struct vmi
 		return false;
 	return true;
 }
+
+/* The leaders off the tasks list, kept so that per-container loops need not scan the set. */
+static void find_hidden_leaders(struct vmi *v, struct vmi_xview *x)
+{
+	uint32_t pid, tgid;
+
+	x->hidden_leader_count = 0;
+	if ((x->complete & VMI_VIEW_TASKS) == 0)
+		return; /* an incomplete list proves nothing */
+	for (size_t i = 0; i < x->cap; i++) {
+		const struct vmi_xview_entry *e = &x->slots[i];
+		if (e->task == 0 || (e->views & VMI_VIEW_TASKS) != 0 || !vmi_xview_hidden(v, x, e))
+			continue;
+		if (vmi_read_u32(v, e->task + v->prof->task_pid, &pid) != 0 ||
+		    vmi_read_u32(v, e->task + v->prof->task_tgid, &tgid) != 0 || pid != tgid)
+			continue; /* a thread: its leader stands for the process */
+		if (x->hidden_leader_count < VMI_XVIEW_LEADERS_MAX)
+			x->hidden_leaders[x->hidden_leader_count] = e->task;
+		x->hidden_leader_count++;
+	}
+}
+
+const struct vmi_xview *vmi_xview_get(struct vmi *v, const char **why)
+{
+	if (!v->xview_fresh) {
+		v->xview_rc = vmi_xview_collect(v, &v->xview);
+		if (v->xview_rc == 0)
+			find_hidden_leaders(v, &v->xview);
+		v->xview_fresh = true;
+	}
+	*why = v->xview.reason;
+	return v->xview_rc == 0 ? &v->xview : NULL;
+}
+
+void vmi_xview_hidden_leaders(struct vmi *v, void (*fn)(void *ctx, uint64_t task), void *ctx)
+{
+	const char *why;
+	const struct vmi_xview *x;
+
+	if (v->xview_slots == NULL || (x = vmi_xview_get(v, &why)) == NULL)
+		return;
+	for (uint32_t i = 0; i < x->hidden_leader_count && i < VMI_XVIEW_LEADERS_MAX; i++)
+		fn(ctx, x->hidden_leaders[i]);
+}

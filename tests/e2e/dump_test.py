@@ -29,6 +29,7 @@ a diff otherwise, 2 when it cannot run (no dump, no hvctl).
 import argparse
 import json
 import os
+import re
 import subprocess
 import sys
 
@@ -149,10 +150,12 @@ def compare_container(c, cid, t, pids, o):
     return ok
 
 
-def compare_views(c, ps):
-    """The cross-view of ps (issue 9 item 5) on a guest nothing hides from: all three views
-    complete, no task hidden, and as many tasks as the processes' thread counts say (plus
-    init_task, and each other CPU's idle task, which are on no list)."""
+def compare_views(c, ps, hidden=()):
+    """The cross-view of ps (issue 9 item 5): all three views complete, exactly the pids in
+    `hidden` (processes the lab rootkit took off the tasks list) flagged, each seen by the
+    pid IDR and missing from `processes` (the tasks-list view: the attack's control), and as
+    many tasks as the processes' thread counts say (plus init_task, and each other CPU's
+    idle task, which are on no list)."""
     v = ps.get("views")
     if v is None:
         c.diffs.append("ps: no cross-view (\"views\" missing)")
@@ -160,17 +163,31 @@ def compare_views(c, ps):
     c.fields += 1
     if not v["done"] or sorted(v["complete"]) != ["cpus", "pids", "tasks"]:
         c.diffs.append("ps: cross-view incomplete: %r" % v)
+    flagged = {h["thread_id"] for h in ps["hidden"]}
     for h in ps["hidden"]:
-        c.diffs.append("ps: task %s (pid %s, %s) flagged hidden, seen by %s"
-                       % (h["task"], h["thread_id"], h["comm"], h["seen_by"]))
+        if h["thread_id"] not in hidden:
+            c.diffs.append("ps: task %s (pid %s, %s) flagged hidden, seen by %s"
+                           % (h["task"], h["thread_id"], h["comm"], h["seen_by"]))
+        elif "pids" not in h["seen_by"] or "tasks" in h["seen_by"]:
+            c.diffs.append("ps: hidden pid %s seen by %s (want the pid IDR, not the tasks list)"
+                           % (h["thread_id"], h["seen_by"]))
+    listed = {p["pid"] for p in ps["processes"]}
+    for pid in sorted(hidden):
+        c.fields += 1
+        if pid not in flagged:
+            c.diffs.append("ps: pid %d, taken off the tasks list, is not flagged hidden" % pid)
+        if pid in listed:
+            c.diffs.append("ps: pid %d, taken off the tasks list, is still in the tasks-list "
+                           "view: the attack did not work (no control)" % pid)
+    leaders = [h for h in ps["hidden"] if h["pid"] == h["thread_id"]]
     idle = sum(1 for k in ps.get("cpus", []) if k["cpu"] != 0 and k["state"] == "running"
                and k["pid"] == 0)
-    want = 1 + idle + sum(p["threads"] or 0 for p in ps["processes"] if p["pid"] != 0)
+    want = 1 + idle + sum(p["threads"] or 0 for p in ps["processes"] + leaders if p["pid"] != 0)
     c.eq("ps: tasks in the cross-view (1 + idle CPUs + the threads of every process)",
          v["tasks_seen"], want)
 
 
-def compare_all(t, ps, cts, live=False):
+def compare_all(t, ps, cts, live=False, hidden=()):
     """Compare every process and container of the truth block t with hvctl's `ps --json`
     and `containers --json` objects. Returns (Compare, processes matched, containers
     matched). live: the truth was printed a while before the monitor looked (a running
@@ -182,8 +199,10 @@ def compare_all(t, ps, cts, live=False):
     if cts["truncated"]:
         c.diffs.append("containers: truncated: %s" % cts["reason"])
 
-    compare_views(c, ps)
-    ours = {p["pid"]: p for p in ps["processes"]}
+    compare_views(c, ps, hidden)
+    # a hidden process is compared with the guest's /proc like the others
+    ours = {p["pid"]: p for p in ps["processes"] + ps.get("hidden", [])
+            if p["pid"] == p["thread_id"]}
     container_of_pid = {pid: cid for cid, pids in t.ps.items() for pid in pids}
     matched = 0
     for pid in sorted(t.procs):
@@ -245,17 +264,23 @@ def main():
     ap.add_argument("--dump-dir")
     ap.add_argument("--profile")
     ap.add_argument("--spawn", type=int, default=0)
+    ap.add_argument("--hide", help="a dump where the lab rootkit hid this container's init "
+                    "(make-dump.sh --hide): ps must flag it, and nothing else")
     ap.add_argument("--no-make", action="store_true", help="do not (re)make the dump")
     opts = ap.parse_args()
     opts.hvctl = opts.hvctl or os.path.join(opts.build, "hvctl")
     if opts.dump_dir is None:
         sub = "dump" if opts.spawn == 0 else "dump-%d" % opts.spawn
+        if opts.hide:
+            sub = "dump-hide-" + opts.hide
         opts.dump_dir = os.path.join(opts.build, "lab", sub)
     if not opts.no_make:
         cmd = ["bash", os.path.join(REPO, "tools", "lab", "make-dump.sh"), "--build", opts.build,
                "--out", opts.dump_dir]
         if opts.spawn:
             cmd += ["--spawn", str(opts.spawn)]
+        if opts.hide:
+            cmd += ["--hide", opts.hide]
         if subprocess.run(cmd).returncode != 0:
             die("tools/lab/make-dump.sh failed")
     opts.elf = os.path.join(opts.dump_dir, "guest.elf")
@@ -277,9 +302,20 @@ def main():
     if bad:
         die("the truth block itself is inconsistent: " + "; ".join(bad))
 
+    hidden = set()
+    if opts.hide:
+        with open(os.path.join(opts.dump_dir, "console.log"), errors="replace") as f:
+            m = re.search(r"GUEST-HIDDEN pid=(\d+) in_proc=(\d)", f.read())
+        if m is None or m.group(2) != "1":
+            die("the rootkit's hide did not run, or /proc lost the process: %r"
+                % (m and m.group(0)))
+        hidden = {int(m.group(1))}
     ps = json.loads(hvctl(["ps", "--json"], opts).stdout)
     cts = json.loads(hvctl(["containers", "--json"], opts).stdout)
-    c, matched, c_matched = compare_all(t, ps, cts)
+    c, matched, c_matched = compare_all(t, ps, cts, hidden=hidden)
+    if hidden:
+        print("dump_test: pid %s hidden by the rootkit: flagged, seen by %s"
+              % (sorted(hidden), [h["seen_by"] for h in ps["hidden"]]))
 
     # The text verbs run, and an unknown name is an error (exit 1) naming it.
     hvctl(["ps"], opts)

@@ -16,14 +16,15 @@ def integrity(lab):
 
 
 def attack(lab, rundir, name):
-    """/init runs the attack (rootkit-request): its GUEST-ROOTKIT line's fields."""
+    """/init runs the attack (rootkit-request; NAME or NAME ARG): its GUEST-ROOTKIT line's
+    fields."""
     req = os.path.join(rundir, "rootkit-request")
     with open(req, "w") as f:
         f.write(name + "\n")
     since = lab.console_mark()
     rc, out, err = lab.hvctl("cp", req, "tree:/rootkit-request", timeout=300)
     need(rc == 0, f"cp rootkit-request -> {rc}: {short(err or out)}")
-    m = lab.wait_console(rf"GUEST-ROOTKIT {name} ", 180, since=since)
+    m = lab.wait_console(rf"GUEST-ROOTKIT {name.split()[0]} ", 180, since=since)
     need("error=" not in m.line, f"the attack did not run: {m.line}")
     return m.kv(), m.line
 
@@ -97,3 +98,38 @@ def check_inline(lab, rundir):
 
 def check_ftrace(lab, rundir):
     return check_repaired(lab, rundir, "ftrace", {"register": "0"}, "ftrace")
+
+
+def check_hide(lab, rundir):
+    """(f) The rootkit takes sleeper's init off the tasks list (list_del_init under
+    tasklist_lock). The guest's own /proc still lists it (GUEST-HIDDEN in_proc=1); the
+    tasks-list view of `ps` (its "processes") no longer does: that is the attack working,
+    the control. The cross-view must flag it, seen by the pid IDR; `containers` must still
+    give sleeper that init. ops-stop-kill, next, stops sleeper through it and checks crun
+    and the cgroup's pids.current."""
+    cts, _ = ops_checks.op_json(lab, "containers", timeout=120)
+    sl = [c for c in cts["containers"] if c["id"] == "sleeper"]
+    need(sl, f"no sleeper container: {[c['id'] for c in cts['containers']]}")
+    pid = sl[0]["init_pid"]
+    since = lab.console_mark()
+    kv, line = attack(lab, rundir, f"hide {pid}")
+    need(kv.get("unlinked") == "1", f"hide: {line}")
+    g = lab.wait_console(rf"GUEST-HIDDEN pid={pid} ", 60, since=since).kv()
+    need(g.get("in_proc") == "1", f"the guest's /proc lost pid {pid}: {g}")
+    ps, _ = ops_checks.op_json(lab, "ps", timeout=120)
+    listed = [p["pid"] for p in ps["processes"]]
+    need(pid not in listed, f"pid {pid} is still in the tasks-list view: the attack did not "
+         "work (no control)")
+    hid = [h for h in ps.get("hidden", []) if h["thread_id"] == pid]
+    need(hid and "pids" in hid[0]["seen_by"] and "tasks" not in hid[0]["seen_by"],
+         f"pid {pid} not flagged as seen by the pid IDR only: {ps.get('hidden')} "
+         f"(views {ps.get('views')})")
+    others = [h["thread_id"] for h in ps["hidden"] if h["thread_id"] != pid]
+    need(not others, f"other tasks flagged hidden: {others}")
+    cts2, _ = ops_checks.op_json(lab, "containers", timeout=120)
+    sl2 = [c for c in cts2["containers"] if c["id"] == "sleeper"]
+    need(sl2 and sl2[0]["init_pid"] == pid,
+         f"containers gives sleeper {sl2 and sl2[0]['init_pid']}, want its hidden init {pid}")
+    return (f"pid {pid} ({hid[0]['comm']}) off the tasks list, in the guest's /proc; ps: "
+            f"hidden, seen by {hid[0]['seen_by']}; containers: sleeper init {pid}; "
+            f"{ps['views']['tasks_seen']} tasks in the cross-view")

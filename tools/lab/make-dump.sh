@@ -20,11 +20,14 @@
 # `sleep 2` (a child of pid 1) that the dump holds and the block cannot; everything else is
 # the same processes (see "Consistency" in lab-probe.c).
 #
-# usage: make-dump.sh [--build DIR] [--spawn N] [--out OUT] [--timeout SEC] [--force]
+# usage: make-dump.sh [--build DIR] [--spawn N] [--hide CT] [--out OUT] [--timeout SEC] [--force]
 #   --build DIR    lab files from DIR/lab (build-lab.sh / `make lab`; default build)
 #   --spawn N      boot with lab.spawn=N: N extra sleeping processes before the truth
 #                  (benchmarks; 1000 works in 1024 MiB). Default 0.
-#   --out OUT      default DIR/lab/dump, or DIR/lab/dump-N with --spawn N
+#   --hide CT      boot with lab.hide=CT: the lab's rootkit takes container CT's init off
+#                  the tasks list before the truth (GUEST-HIDDEN in the console; issue 9)
+#   --out OUT      default DIR/lab/dump, DIR/lab/dump-N with --spawn N, or
+#                  DIR/lab/dump-hide-CT with --hide CT
 #   --timeout SEC  give up after SEC seconds of wall time (default 300)
 #   --force        make a new dump even if OUT is up to date
 # OUT is up to date when it was made from the current vmlinuz and initrd.img with the same
@@ -41,6 +44,7 @@ usage() {
 
 parse_build_arg "$@"
 SPAWN=0
+HIDE=
 OUT=
 TIMEOUT=300
 FORCE=no
@@ -50,6 +54,11 @@ while [ $# -gt 0 ]; do
     --spawn)
         [ $# -ge 2 ] || usage
         SPAWN=$2
+        shift 2
+        ;;
+    --hide)
+        [ $# -ge 2 ] || usage
+        HIDE=$2
         shift 2
         ;;
     --out)
@@ -76,8 +85,11 @@ done
 case "$SPAWN" in '' | *[!0-9]*) die "--spawn needs a whole number" ;; esac
 case "$TIMEOUT" in '' | *[!0-9]*) die "--timeout needs whole seconds" ;; esac
 SPAWN=$((10#$SPAWN))
+case "$HIDE" in *[!a-z0-9_-]*) die "--hide needs a lab container's name" ;; esac
 if [ -z "$OUT" ]; then
-    if [ "$SPAWN" -gt 0 ]; then
+    if [ -n "$HIDE" ]; then
+        OUT=$LAB_DIR/dump-hide-$HIDE
+    elif [ "$SPAWN" -gt 0 ]; then
         OUT=$LAB_DIR/dump-$SPAWN
     else
         OUT=$LAB_DIR/dump
@@ -96,7 +108,7 @@ OUTPUTS=(guest.elf truth.txt console.log kernel-release info.txt)
 # The stamp records the inputs' identity (not only mtimes): the spawn count, and the sizes
 # and mtimes of the kernel and initramfs it booted.
 inputs_id() {
-    echo "spawn=$SPAWN"
+    echo "spawn=$SPAWN hide=$HIDE"
     stat -c '%n %s %Y' "$VMLINUZ" "$INITRD"
     cat "$RELEASE"
 }
@@ -120,8 +132,11 @@ WORK=$(mktemp -d "$OUT.tmp.XXXXXX")
 chmod 755 "$WORK"
 trap 'rm -rf "$WORK"' EXIT
 
+WORDS=
+[ "$SPAWN" -eq 0 ] || WORDS="lab.spawn=$SPAWN"
+[ -z "$HIDE" ] || WORDS="${WORDS:+$WORDS }lab.hide=$HIDE"
 APPEND=()
-[ "$SPAWN" -eq 0 ] || APPEND=(--append "lab.spawn=$SPAWN")
+[ -z "$WORDS" ] || APPEND=(--append "$WORDS")
 log "booting the lab guest in QEMU TCG${APPEND[*]:+ (${APPEND[1]})}"
 t0=$SECONDS
 # The first block's end (later blocks have seq=1, 2...).
@@ -153,6 +168,7 @@ uptime=$(sed -n 's/^GUEST-TRUTH-BEGIN .*uptime=\([^ ]*\).*/\1/p' "$WORK/truth.tx
 procs=$(sed -n 's/^GUEST-TRUTH-END .*procs=\([0-9]*\).*/\1/p' "$WORK/truth.txt")
 {
     echo "spawn=$SPAWN"
+    echo "hide=$HIDE"
     echo "kernel_release=$(cat "$RELEASE")"
     echo "cmdline=$LAB_CMDLINE${APPEND[1]:+ ${APPEND[1]}}"
     echo "procs=$procs"

