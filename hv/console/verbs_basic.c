@@ -3,6 +3,7 @@
 #include "console/console.h"
 #include "console/uart.h"
 #include "console/verbs.h"
+#include "console/verbs_events.h"
 #include "console/verbs_integrity.h"
 #include "console/verbs_ops.h"
 #include "console/verbs_trap.h"
@@ -328,6 +329,7 @@ const struct cmd_verb console_verbs[] = {
 	{"inspect", VMI_INSPECT_USAGE, VMI_INSPECT_SUMMARY, verb_inspect},
 	{"trap", VERB_TRAP_USAGE, VERB_TRAP_SUMMARY, verb_trap},
 	{"integrity", VERB_INTEGRITY_USAGE, VERB_INTEGRITY_SUMMARY, verb_integrity},
+	{"events", VERB_EVENTS_USAGE, VERB_EVENTS_SUMMARY, verb_events},
 	{"pause", VERB_PAUSE_USAGE, "freeze a container (cgroup.freeze), by an injected write",
 	 verb_pause},
 	{"unpause", VERB_UNPAUSE_USAGE, "thaw a paused container", verb_unpause},

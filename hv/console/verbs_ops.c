@@ -10,6 +10,8 @@
 
 #include "console/console.h"
 #include "console/verbs_vmi.h"
+#include "core/events.h"
+#include "core/monitor.h"
 #include "inject/linux_abi.h"
 #include "inject/ops.h"
 #include "lib/base64.h"
@@ -333,9 +335,18 @@ static void reply_body(struct reply *r, void *ctx)
 	body_common_text(r, q);
 }
 
+/* The operation's record in the events ring (core/events.h). */
+static void op_event(const struct ops_request *q, const char *status, const char *error)
+{
+	events_record(EVENT_OP, monitor_uptime_ms(), this_vcpu()->id, ops_kind_name(q->kind), status,
+		      q->nct ? "" : q->ct.name, "%s%s%s; %s", error[0] ? "error: " : "", error,
+		      error[0] ? "" : "done", q->integrity.summary);
+}
+
 static void op_done(struct inject_op *op, bool ok)
 {
 	struct ops_request *q = (struct ops_request *)op;
+	op_event(q, ok ? "ok" : "failed", q->op.error);
 	console_finish_deferred(reply_body, q, ok ? PROTO_OK : PROTO_FAILED, q->op.error);
 }
 
@@ -357,9 +368,11 @@ static int start(struct reply *r, struct ops_request *q)
 	/* DESIGN §7: the kernel checked and repaired first; an operation whose kernel cannot
 	 * be brought back to the record is refused, not reported (protect/protect.h) */
 	protect_check(this_vcpu(), &q->integrity);
-	if (!q->integrity.vouched)
+	if (!q->integrity.vouched) {
+		op_event(q, "refused", "the kernel cannot be vouched for");
 		return reply_fail(r, PROTO_FAILED, "refused: the kernel cannot be vouched for (%s)",
 				  q->integrity.summary);
+	}
 	q->op.done = op_done;
 	if (q->op.timeout_ms == 0)
 		q->op.timeout_ms = OPS_TIMEOUT_MS;

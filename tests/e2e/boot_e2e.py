@@ -535,6 +535,7 @@ def main():
             res.run("rootkit-inline", rootkit_checks.check_inline, lab, rundir)
             res.run("rootkit-ftrace", rootkit_checks.check_ftrace, lab, rundir)
             res.run("rootkit-hide", rootkit_checks.check_hide, lab, rundir)
+            res.run("events", rootkit_checks.check_events, lab)
             # stop and kill run through the kill path the rootkit hooked (repaired)
             res.run("ops-stop-kill", ops_checks.check_stop_kill, lab)
             # (e) garbage on the console never disturbs the monitor or the guest

@@ -6,7 +6,7 @@ protect = enforce, after the no-false-alarm check and before stop/kill (which th
 through the repaired kill path)."""
 import os
 
-from checks import need, short
+from checks import Failed, need, short
 import ops_checks
 
 
@@ -133,3 +133,44 @@ def check_hide(lab, rundir):
     return (f"pid {pid} ({hid[0]['comm']}) off the tasks list, in the guest's /proc; ps: "
             f"hidden, seen by {hid[0]['seen_by']}; containers: sleeper init {pid}; "
             f"{ps['views']['tasks_seen']} tasks in the cross-view")
+
+
+def all_events(lab, since=0):
+    """Every event after `since` (asking again while the monitor says there is more)."""
+    out, lost = [], None
+    for _ in range(20):
+        j, _ = ops_checks.op_json(lab, "events", "--since", str(since), timeout=120)
+        lost = j["lost"] if lost is None else lost
+        out += j["events"]
+        need(j["next_since"] >= since, f"events: next_since went back: {j}")
+        since = j["next_since"]
+        if not j["more"]:
+            return out, lost, since
+    raise Failed("events: still more after 20 replies")
+
+
+def check_events(lab):
+    """`events` (issue 9, item 6): every alert `integrity` lists is an event of type
+    alert with the same kind and action; an operation run now is exactly one new event
+    (type op, its verb, ok, its container, the pre-operation check's summary)."""
+    integ = integrity(lab)
+    evs, lost, last = all_events(lab)
+    alerts = [e for e in evs if e["type"] == "alert"]
+    for a in integ["last_alerts"]:
+        same = [e for e in alerts if e["name"] == a["kind"] and e["status"] == a["action"]
+                and e["text"].startswith(a["what"][:60])]
+        need(same, f"alert #{a['seq']} {a['kind']} {a['action']} ({a['what']}) is not an "
+             f"event: {[(e['name'], e['status']) for e in alerts][-8:]}")
+    ops = [e for e in evs if e["type"] == "op"]
+    need(all(e["status"] in ("ok", "failed", "refused") for e in ops),
+         f"op events with odd status: {[e for e in ops if e['status'] not in ('ok', 'failed', 'refused')][:3]}")
+    j, _ = ops_checks.op_json(lab, "stats", "tree", timeout=120)
+    new, lost2, _ = all_events(lab, last)
+    need(lost2 == 0 and len(new) == 1, f"after one stats: {new} (lost {lost2})")
+    e = new[0]
+    need(e["type"] == "op" and e["name"] == "stats" and e["status"] == "ok" and
+         e["subject"] == "tree" and j["integrity"]["summary"] in e["text"],
+         f"the stats event: {e}, reply integrity {j['integrity']}")
+    return (f"{len(evs)} events kept ({lost} lost from the ring), {len(alerts)} alerts, all "
+            f"{len(integ['last_alerts'])} of integrity's among them; {len(ops)} op events; "
+            f"stats tree -> #{e['seq']} {e['text']!r}")

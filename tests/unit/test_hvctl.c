@@ -25,6 +25,8 @@
 
 #include "console/cmd.h"
 #include "console/line.h"
+#include "console/verbs_events.h"
+#include "core/events.h"
 
 #ifndef HVCTL_BIN
 #define HVCTL_BIN "build/san/hvctl"
@@ -115,7 +117,22 @@ static bool monitor_loses(const struct line_state *ls)
 	return true;
 }
 
+/* `emit N NAME`: N operation records named NAME in the events ring (core/events.c), whose
+ * `events` verb is the monitor's own (console/verbs_events.c). */
+static int verb_emit(struct reply *r, int argc, char **argv)
+{
+	int n = argc == 3 ? atoi(argv[1]) : 0;
+
+	for (int i = 0; i < n; i++)
+		events_record(EVENT_OP, 1000u + (uint64_t)i, 0, argv[2], "ok", "web",
+			      "record %d {\"of\": [%s]}", i, argv[2]);
+	reply_line(r, "%d recorded", n);
+	return 0;
+}
+
 static const struct cmd_verb monitor_verbs[] = {
+	{"emit", "emit N NAME", "records N events", verb_emit},
+	{"events", VERB_EVENTS_USAGE, VERB_EVENTS_SUMMARY, verb_events},
 	{"lose", "lose N X", "answers after N lost lines", verb_lose},
 	{"ping", "ping", "answers pong", verb_ping},
 	{"echo", "echo [WORD...]", "prints its words", verb_echo},
@@ -651,10 +668,97 @@ static void test_interactive_exits_with_the_last_status_and_stops_at_quit(void *
 	assert_int_equal(res.status, 1);
 }
 
+/* ------------------------------------------------------------ events (issue 9 item 6) */
+
+/* Each test's monitor is a fresh fork, but the ring lives in the monitor process for the
+ * whole group: the tests below read what they emitted with --since. */
+static unsigned long long events_last(void)
+{
+	run(&res, NULL, ARGS("--console", fx.live.path, "--timeout", "10", "events", "--since",
+			     "99999999999999999", "--json"));
+	assert_int_equal(res.status, 0);
+	const char *p = strstr(res.out, "\"next_since\":");
+	assert_non_null(p);
+	return strtoull(p + strlen("\"next_since\":"), NULL, 10);
+}
+
+static void test_events_lists_what_came_after_since(void **state)
+{
+	char since[32];
+
+	(void)state;
+	unsigned long long last = events_last();
+	snprintf(since, sizeof(since), "%llu", last);
+	run(&res, NULL, ARGS("--console", fx.live.path, "--timeout", "10", "emit", "2", "pause"));
+	assert_int_equal(res.status, 0);
+	run(&res, NULL, ARGS("--console", fx.live.path, "--timeout", "10", "events", "--since",
+			     since));
+	assert_int_equal(res.status, 0);
+	assert_non_null(strstr(res.out, " op pause ok web: record 0 {\"of\": [pause]}\n"));
+	assert_non_null(strstr(res.out, " op pause ok web: record 1 "));
+	char want[64];
+	snprintf(want, sizeof(want), "next: events --since %llu\n", last + 2);
+	assert_non_null(strstr(res.out, want));
+	/* nothing newer: only the trailer */
+	snprintf(since, sizeof(since), "%llu", last + 2);
+	run(&res, NULL, ARGS("--console", fx.live.path, "--timeout", "10", "events", "--since",
+			     since));
+	assert_string_equal(res.out, want);
+}
+
+static void test_events_follow_prints_each_event_once_as_a_json_line(void **state)
+{
+	char since[32];
+
+	(void)state;
+	unsigned long long last = events_last();
+	snprintf(since, sizeof(since), "%llu", last);
+	/* more than one reply holds (64): the follower asks again at once */
+	run(&res, NULL, ARGS("--console", fx.live.path, "--timeout", "10", "emit", "70", "stop"));
+	assert_int_equal(res.status, 0);
+	run(&res, NULL, ARGS("--console", fx.live.path, "--timeout", "10", "events", "--follow",
+			     "--since", since, "--count", "70", "--json"));
+	assert_int_equal(res.status, 0);
+	assert_string_equal(res.err, "");
+	int lines = 0;
+	for (const char *l = res.out; *l != '\0'; lines++) {
+		char want[64];
+		snprintf(want, sizeof(want), "{\"seq\":%llu,", last + 1 + (unsigned long long)lines);
+		assert_memory_equal(l, want, strlen(want));
+		assert_non_null(strstr(l, "\"text\":\"record "));
+		l = strchr(l, '\n');
+		assert_non_null(l);
+		l++;
+	}
+	assert_int_equal(lines, 70);
+}
+
+static void test_events_too_far_behind_says_how_many_were_lost(void **state)
+{
+	(void)state;
+	run(&res, NULL, ARGS("--console", fx.live.path, "--timeout", "10", "emit", "300", "kill"));
+	assert_int_equal(res.status, 0);
+	unsigned long long last = events_last();
+	run(&res, NULL, ARGS("--console", fx.live.path, "--timeout", "10", "events", "--since",
+			     "0", "--json"));
+	assert_int_equal(res.status, 0);
+	char want[64];
+	snprintf(want, sizeof(want), "\"lost\":%llu,", last - 256);
+	assert_non_null(strstr(res.out, want));
+	assert_non_null(strstr(res.out, "\"more\":true"));
+	run(&res, NULL, ARGS("--console", fx.live.path, "--timeout", "10", "events", "--since",
+			     "x"));
+	assert_int_equal(res.status, 1);
+	assert_non_null(strstr(res.err, "bad-argument"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_ok_reply_exits_0_and_prints_the_body),
+		cmocka_unit_test(test_events_lists_what_came_after_since),
+		cmocka_unit_test(test_events_follow_prints_each_event_once_as_a_json_line),
+		cmocka_unit_test(test_events_too_far_behind_says_how_many_were_lost),
 		cmocka_unit_test(test_request_whose_bytes_were_lost_is_sent_again),
 		cmocka_unit_test(test_request_lost_every_time_ends_with_line_lost),
 		cmocka_unit_test(test_arguments_are_sent_as_words),

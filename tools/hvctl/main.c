@@ -11,6 +11,7 @@
 
 #include "conn.h"
 #include "cp.h"
+#include "events.h"
 #include "lib/ctype.h"
 #include "offline.h"
 #include "interactive.h"
@@ -318,6 +319,8 @@ int main(int argc, char **argv)
 	if (o.first_word + 3 == argc && strcmp(argv[o.first_word], "cp") == 0 &&
 	    strcmp(argv[o.first_word + 1], "-") != 0 && strcmp(argv[o.first_word + 2], "-") != 0) {
 		rc = hvctl_cp(&c, &rd, argv[o.first_word + 1], argv[o.first_word + 2], o.timeout_s);
+	} else if (hvctl_events_is_follow(argc, argv, o.first_word)) {
+		rc = hvctl_events_follow(&c, &rd, argc, argv, o.first_word, o.timeout_s);
 	} else if (o.first_word < argc) {
 		char *req = join_words(argc, argv, o.first_word);
 
