@@ -51,6 +51,10 @@ static void integrity_text(struct reply *r, const struct protect_stats *s,
 		   (unsigned long long)s->check_tsc_total, (unsigned long long)s->repaired,
 		   (unsigned long long)s->unrepaired, (unsigned long long)s->accepted,
 		   (unsigned long long)s->writes_stepped, (unsigned long long)s->alerts);
+	reply_line(r, "text writes %s: %llu pages opened at a first write, %llu bytes compared "
+		      "by the checks before operations",
+		   s->text_tracked ? "tracked in EPT" : "not tracked (every check compares it all)",
+		   (unsigned long long)s->text_pages_opened, (unsigned long long)s->text_compared);
 	alerts_text(r, a, n);
 }
 
@@ -77,11 +81,14 @@ static void integrity_json(struct reply *r, const struct protect_stats *s,
 	reply_printf(r,
 		     "\"checks\":%llu,\"last_check_ms\":%llu,\"check_tsc_total\":%llu,"
 		     "\"repaired\":%llu,\"unrepaired\":%llu,\"accepted\":%llu,"
-		     "\"writes_stepped\":%llu,\"alerts\":%llu,\"alerts_by_kind\":{",
+		     "\"writes_stepped\":%llu,\"text_tracked\":%s,\"text_pages_opened\":%llu,"
+		     "\"text_compared\":%llu,\"alerts\":%llu,\"alerts_by_kind\":{",
 		     (unsigned long long)s->checks, (unsigned long long)s->last_check_ms,
 		     (unsigned long long)s->check_tsc_total, (unsigned long long)s->repaired,
 		     (unsigned long long)s->unrepaired, (unsigned long long)s->accepted,
-		     (unsigned long long)s->writes_stepped, (unsigned long long)s->alerts);
+		     (unsigned long long)s->writes_stepped, s->text_tracked ? "true" : "false",
+		     (unsigned long long)s->text_pages_opened, (unsigned long long)s->text_compared,
+		     (unsigned long long)s->alerts);
 	for (unsigned k = 0; k < ALERT_KINDS; k++)
 		reply_printf(r, "%s\"%s\":%llu", k ? "," : "", alert_kind_names[k],
 			     (unsigned long long)s->alerts_by_kind[k]);
@@ -101,9 +108,9 @@ static void integrity_json(struct reply *r, const struct protect_stats *s,
 	if (c) {
 		reply_printf(r,
 			     ",\"check\":{\"repaired\":%u,\"unrepaired\":%u,\"accepted\":%u,"
-			     "\"vouched\":%s,\"summary\":",
-			     c->repaired, c->unrepaired, c->accepted,
-			     c->vouched ? "true" : "false");
+			     "\"vouched\":%s,\"tsc\":%llu,\"compared\":%llu,\"summary\":",
+			     c->repaired, c->unrepaired, c->accepted, c->vouched ? "true" : "false",
+			     (unsigned long long)c->tsc, (unsigned long long)c->compared);
 		reply_json_string(r, c->summary);
 		reply_printf(r, "}");
 	}

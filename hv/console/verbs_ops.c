@@ -93,8 +93,13 @@ static void body_common_json(struct reply *r, const struct ops_request *q, bool 
 		     (unsigned long long)q->op.passed, (int)q->op.tgid, (int)q->op.tid,
 		     (int)q->op.nspid);
 	reply_json_string(r, q->op.comm);
-	reply_printf(r, "},\"integrity\":{\"repaired\":%u,\"accepted\":%u,\"summary\":",
-		     q->integrity.repaired, q->integrity.accepted);
+	reply_printf(r,
+		     "},\"integrity\":{\"repaired\":%u,\"accepted\":%u,\"check_us\":%llu,"
+		     "\"compared\":%llu,\"summary\":",
+		     q->integrity.repaired, q->integrity.accepted,
+		     (unsigned long long)(machine.tsc_hz ? q->integrity.tsc * 1000000u / machine.tsc_hz
+							 : 0),
+		     (unsigned long long)q->integrity.compared);
 	reply_json_string(r, q->integrity.summary);
 	reply_printf(r, "}");
 	if (!ok) {

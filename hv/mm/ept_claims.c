@@ -19,7 +19,9 @@ void ept_claims_effective(const struct ept_claims *t, uint64_t gpa, uint64_t *hp
 		const struct ept_claim *c = &t->claim[i];
 		if (!covers(c, gpa))
 			continue;
-		p &= c->perms;
+		uint64_t k = (gpa - c->gpa) / PAGE_SIZE_4K;
+		p &= c->perms |
+		     (c->write_ok != 0 && (c->write_ok[k / 64] >> (k % 64)) & 1 ? EPT_WRITE : 0);
 		if (c->redirect != EPT_REDIRECT_NONE && (by == 0 || c->owner < by->owner))
 			by = c;
 	}
@@ -111,4 +113,26 @@ int ept_release(struct ept_claims *t, enum ept_owner owner, uint64_t gpa, uint64
 		return EPT_BAD_ARGUMENT;
 	c->used = false;
 	return rewrite(t, gpa, size);
+}
+
+int ept_claim_track_writes(struct ept_claims *t, enum ept_owner owner, uint64_t gpa, uint64_t size,
+			   const uint64_t *write_ok)
+{
+	struct ept_claim *c = find(t, owner, gpa, size);
+	if (c == 0)
+		return EPT_BAD_ARGUMENT;
+	c->write_ok = write_ok;
+	return rewrite(t, gpa, size);
+}
+
+int ept_claim_page_write(struct ept_claims *t, enum ept_owner owner, uint64_t claim_gpa,
+			 uint64_t page)
+{
+	for (unsigned int i = 0; i < EPT_CLAIMS_MAX; i++) {
+		const struct ept_claim *c = &t->claim[i];
+		if (c->used && c->owner == owner && c->gpa == claim_gpa && c->write_ok != 0 &&
+		    covers(c, page))
+			return rewrite(t, page & ~(PAGE_SIZE_4K - 1), PAGE_SIZE_4K);
+	}
+	return EPT_BAD_ARGUMENT;
 }

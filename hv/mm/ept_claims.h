@@ -45,6 +45,10 @@ struct ept_claim {
 	uint8_t redirect;
 	uint8_t memtype; /* of a redirected page */
 	uint64_t gpa, size, hpa;
+	/* Write tracking (ept_claim_track_writes): a bit per 4 KiB page of the claim; a page
+	 * whose bit is set gets EPT_WRITE from this claim after all. NULL: none. The bitmap
+	 * is the owner's; the claim only reads it. */
+	const uint64_t *write_ok;
 };
 
 struct ept_claims {
@@ -66,6 +70,18 @@ int ept_claim(struct ept_claims *t, enum ept_owner owner, uint64_t gpa, uint64_t
 /* Drops owner's claim on exactly [gpa, gpa + size); the range gets what the other claims
  * leave. EPT_BAD_ARGUMENT if there was none. */
 int ept_release(struct ept_claims *t, enum ept_owner owner, uint64_t gpa, uint64_t size);
+/* Write tracking on owner's claim of exactly [gpa, gpa + size): pages whose bit is set in
+ * write_ok (a bit per page, owned by the caller, all clear to start with) are writable
+ * despite the claim. The owner makes a page writable at its first write fault and clears
+ * the bit when it has looked at the page (ept_claim_page_write). EPT_BAD_ARGUMENT if there
+ * is no such claim. */
+int ept_claim_track_writes(struct ept_claims *t, enum ept_owner owner, uint64_t gpa, uint64_t size,
+			   const uint64_t *write_ok);
+/* Rewrites the entry of `page` inside owner's tracked claim at claim_gpa after the owner
+ * changed its bit (the caller invalidates: locally when a page became writable, on every
+ * CPU when it became read-only). EPT_BAD_ARGUMENT if page is not in such a claim. */
+int ept_claim_page_write(struct ept_claims *t, enum ept_owner owner, uint64_t claim_gpa,
+			 uint64_t page);
 /* Does any claim cover part of [gpa, gpa + size)? (On-demand mapping must not map over a
  * claim whose pages are not present.) */
 bool ept_claims_overlap(const struct ept_claims *t, uint64_t gpa, uint64_t size);

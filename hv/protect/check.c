@@ -18,7 +18,10 @@
 #include "x86/paging.h"
 #include "x86/vmcs.h"
 
-#define CHANGES_MAX 64u
+#define CHANGES_MAX   64u
+#define TEXT_RUNS_MAX 256u /* runs of written pages compared one by one; more: all of it */
+#define RUN_MARGIN    64u  /* bytes before and after a run: a patched instruction may begin
+			    * before the written page (the longest x86 instruction is 15) */
 
 static bool accepted(enum text_change_kind k)
 {
@@ -218,6 +221,7 @@ static bool check_registers(struct vcpu *self, struct protect_report *r, bool ju
 /* The counters and the summary line of a finished check. */
 static void finish(struct protect_report *out, uint64_t tsc)
 {
+	out->tsc = tsc;
 	kp.st.check_tsc_total += tsc;
 	kp.st.checks++;
 	kp.st.last_check_ms = monitor_uptime_ms();
@@ -255,7 +259,25 @@ void protect_check(struct vcpu *self, struct protect_report *out)
 	uint64_t t0 = rdtsc();
 	(void)check_mapping(self, out, true); /* first: the text is read through it */
 	size_t end;
-	(void)check_text(self, out, 0, kp.st.text_size, true, &end);
+	/* the pages written since the last check (track.c), with a margin for a patch that
+	 * began on the page before; or all of it */
+	static struct text_run runs[TEXT_RUNS_MAX];
+	bool all;
+	size_t n = protect_track_take(runs, TEXT_RUNS_MAX, &all);
+	if (all) {
+		(void)check_text(self, out, 0, kp.st.text_size, true, &end);
+		out->compared = kp.st.text_size;
+	}
+	for (size_t i = 0; !all && i < n; i++) {
+		uint64_t from = runs[i].from > RUN_MARGIN ? runs[i].from - RUN_MARGIN : 0;
+		uint64_t to = runs[i].to + RUN_MARGIN < kp.st.text_size ? runs[i].to + RUN_MARGIN
+									 : kp.st.text_size;
+		if (from >= to)
+			continue;
+		(void)check_text(self, out, from, to, true, &end);
+		out->compared += to - from;
+	}
+	kp.st.text_compared += out->compared;
 	(void)check_registers(self, out, true);
 	cpus_release_others(self);
 	finish(out, rdtsc() - t0);

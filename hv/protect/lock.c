@@ -178,6 +178,9 @@ static void lock(struct vcpu *v)
 	kp.st.text_va = ki->text_start;
 	kp.st.text_pa = text_pa;
 	kp.st.text_size = text_size;
+	if (!protect_track_claim(why, sizeof(why)))
+		return fail_lock("%s", why);
+	kp.st.text_tracked = kp.tracking;
 	kp.st.rodata_va = ro->va;
 	kp.st.rodata_pa = ro->pa;
 	kp.st.rodata_size = ro->size;

@@ -157,9 +157,16 @@ static enum exit_hook_verdict msr_write(struct vcpu *v, uint32_t msr, uint64_t v
 	return enforce ? EXIT_HOOK_REFUSE : EXIT_HOOK_PASS;
 }
 
+/* A write to text (tracked) or to a guarded range. */
+static bool ept_violation(struct vcpu *v, uint64_t gpa, uint64_t qualification)
+{
+	return protect_track_ept_violation(v, gpa, qualification) ||
+	       protect_guard_ept_violation(v, gpa, qualification);
+}
+
 static const struct exit_hooks hooks = {
 	.name = "protect",
-	.ept_violation = protect_guard_ept_violation,
+	.ept_violation = ept_violation,
 	.mtf = protect_guard_mtf,
 	.msr_write = msr_write,
 	.cr_write = cr_write,

@@ -68,6 +68,8 @@ struct protect_report {
 	uint32_t unrepaired; /* changes found but not restored (detect, or a failed write) */
 	uint32_t accepted;   /* legal run-time patching seen (jump labels, static calls, ...) */
 	bool vouched;        /* the kernel is as recorded now (or protection is not locked) */
+	uint64_t tsc;        /* TSC ticks the check took */
+	uint64_t compared;   /* bytes of text compared (the pages written since the last) */
 	char summary[160];   /* "integrity: clean", or what was repaired */
 };
 
@@ -85,6 +87,9 @@ struct protect_stats {
 	uint64_t cr0_pinned, cr4_pinned;
 	uint64_t checks, last_check_ms, check_tsc_total;
 	uint64_t repaired, unrepaired, accepted, writes_stepped;
+	bool text_tracked;          /* text writes tracked in EPT (track.c) */
+	uint64_t text_pages_opened; /* text pages made writable at a first write */
+	uint64_t text_compared;     /* bytes of text the checks before operations compared */
 	uint64_t alerts;
 	uint64_t alerts_by_kind[ALERT_KINDS];
 };

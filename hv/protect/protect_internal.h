@@ -20,6 +20,14 @@ struct guarded {
 #define GUARDED_IDT    1
 #define GUARDED_COUNT  2
 
+/* Written pages of text (track.c): up to 64 MiB of text is tracked */
+#define TRACKED_PAGES_MAX (16u * 1024u)
+
+/* A byte range of text, offsets from its start */
+struct text_run {
+	uint64_t from, to;
+};
+
 struct kprotect {
 	struct protect_stats st;
 	struct kimage img;
@@ -39,6 +47,12 @@ struct kprotect {
 	int step_region;
 	uint64_t step_page;
 	uint8_t *scratch;
+
+	/* Writes to text (track.c): a bit per page written since the last check before an
+	 * operation, which is also the EPT claim's write permission */
+	bool tracking;
+	uint64_t tracked_size;
+	uint64_t written[TRACKED_PAGES_MAX / 64];
 
 	uint64_t next_check_ms;
 	struct protect_alert alert[ALERTS_KEPT];
@@ -66,5 +80,14 @@ void protect_try_lock(struct vcpu *v);
 bool protect_guard_claim(char *why, size_t cap);
 bool protect_guard_ept_violation(struct vcpu *v, uint64_t gpa, uint64_t qualification);
 bool protect_guard_mtf(struct vcpu *v);
+
+/* track.c: text read-only in EPT, each page writable from its first write until the next
+ * check before an operation */
+bool protect_track_claim(char *why, size_t cap);
+bool protect_track_ept_violation(struct vcpu *v, uint64_t gpa, uint64_t qualification);
+/* The pages written since the last call, as runs (at most cap), made read-only again on
+ * every CPU; *all when they cannot be trusted to be all (no tracking, too many runs, a CPU
+ * that did not invalidate): then the whole text must be compared. */
+size_t protect_track_take(struct text_run *runs, size_t cap, bool *all);
 
 #endif

@@ -202,6 +202,26 @@ int ept_claim_change(enum ept_owner owner, uint64_t gpa, uint64_t size, int64_t 
 	return cpus_invept_all(this_vcpu(), why, cap) ? 0 : -1;
 }
 
+int ept_claim_tracking(enum ept_owner owner, uint64_t gpa, uint64_t size, const uint64_t *write_ok,
+		       char *why, size_t cap)
+{
+	if (ept_claim_track_writes(&vm.ept_claims, owner, gpa, size, write_ok) != EPT_OK) {
+		fmt_snprintf(why, cap, "no claim at 0x%llx to track writes on",
+			     (unsigned long long)gpa);
+		return -1;
+	}
+	return cpus_invept_all(this_vcpu(), why, cap) ? 0 : -1;
+}
+
+int ept_claim_page_rewrite(enum ept_owner owner, uint64_t claim_gpa, uint64_t page, bool widened)
+{
+	if (ept_claim_page_write(&vm.ept_claims, owner, claim_gpa, page) != EPT_OK)
+		return -1;
+	if (widened)
+		ept_invalidate_local();
+	return 0;
+}
+
 bool ept_map_on_demand(uint64_t gpa, uint64_t qualification)
 {
 	uint64_t hpa, leaf, size;

@@ -70,5 +70,14 @@ void ept_invalidate_local(void);
 int ept_claim_change(enum ept_owner owner, uint64_t gpa, uint64_t size, int64_t perms,
 		     enum ept_redirect redirect, uint64_t hpa, uint8_t memtype, char *why,
 		     size_t cap);
+/* Write tracking on owner's claim of exactly [gpa, gpa + size) (mm/ept_claims.h
+ * ept_claim_track_writes); 0 or -1 with why. */
+int ept_claim_tracking(enum ept_owner owner, uint64_t gpa, uint64_t size, const uint64_t *write_ok,
+		       char *why, size_t cap);
+/* The entry of `page` in owner's tracked claim at claim_gpa, rewritten after its bit
+ * changed. widened (the page became writable): this CPU invalidates, the others fault once
+ * more and retry. Otherwise nothing is invalidated: the caller ends a batch of such
+ * changes with cpus_invept_all. 0, or -1 (not such a page, out of EPT memory). */
+int ept_claim_page_rewrite(enum ept_owner owner, uint64_t claim_gpa, uint64_t page, bool widened);
 
 #endif

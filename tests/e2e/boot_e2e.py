@@ -193,13 +193,22 @@ def check_integrity_clean(lab):
          f"check: {c}")
     need(integ.get("alerts") == 0,
          f"{integ.get('alerts')} alerts in a normal run: {integ.get('last_alerts')}")
+    # writes to text tracked in EPT: a check compares only the pages written since the last
+    need(integ.get("text_tracked") is True, f"text writes not tracked: {integ.get('why')}")
     # the integrity line of an operation's reply
     rc, out, err = lab.hvctl("stats", "tree", timeout=120)
     need(rc == 0 and "integrity: clean" in out, f"stats tree: rc {rc}, {out[-300:]!r} {err!r}")
+    j = hvctl_json(lab, "stats", "tree", "--json", timeout=120)
+    ic = j["integrity"]
+    need(ic["compared"] < integ["text"]["size"],
+         f"the check before stats compared {ic['compared']} of {integ['text']['size']} bytes")
     return (f"locked at {integ['lock_ms']} ms; {integ['checks']} checks, 0 alerts; "
             f"{c.get('accepted')} legal patch sites accepted; "
             f"{integ['text']['jump_sites']} jump-label and {integ['text']['call_sites']} "
-            f"static-call sites, {integ['map_leaves']} mappings")
+            f"static-call sites, {integ['map_leaves']} mappings; "
+            f"{integ['text_pages_opened']} text pages opened at a write; the check before "
+            f"stats: {ic['check_us']} us, {ic['compared']} bytes compared, the stats "
+            f"{j['guest_us']} us")
 
 
 # --------------------------------------------------------------------------- (b)

@@ -198,12 +198,58 @@ static void test_combinations_the_processor_rejects_are_narrowed_not_widened(voi
 	assert_false(ept_claims_overlap(&t, ENTRY - PAGE, PAGE));
 }
 
+/* Write tracking (kernel text): read-only but for the pages the owner made writable; a
+ * page made writable never loosens another owner's claim. */
+static void test_tracked_claim_opens_one_page_at_a_time(void **state)
+{
+	uint64_t write_ok[1] = {0};
+	const uint64_t text = 0x3000000ull, size = 8 * PAGE;
+
+	(void)state;
+	assert_int_equal(ept_claim(&t, EPT_OWNER_PROTECT, text, size, EPT_READ | EPT_EXEC,
+				   EPT_REDIRECT_NONE, 0, 0),
+			 EPT_OK);
+	assert_int_equal(ept_claim_track_writes(&t, EPT_OWNER_PROTECT, text, size, write_ok),
+			 EPT_OK);
+	expect(text + 3 * PAGE, text + 3 * PAGE, EPT_READ | EPT_EXEC, MEMTYPE_WB);
+	write_ok[0] |= 1u << 3;
+	assert_int_equal(ept_claim_page_write(&t, EPT_OWNER_PROTECT, text, text + 3 * PAGE + 17),
+			 EPT_OK);
+	expect(text + 3 * PAGE, text + 3 * PAGE, EPT_RWX, MEMTYPE_WB);
+	expect(text + 2 * PAGE, text + 2 * PAGE, EPT_READ | EPT_EXEC, MEMTYPE_WB);
+	expect(text + 4 * PAGE, text + 4 * PAGE, EPT_READ | EPT_EXEC, MEMTYPE_WB);
+	/* another owner's read-only claim on that page still holds */
+	assert_int_equal(ept_claim(&t, EPT_OWNER_TRAP, text + 3 * PAGE, PAGE, EPT_READ | EPT_EXEC,
+				   EPT_REDIRECT_NONE, 0, 0),
+			 EPT_OK);
+	expect(text + 3 * PAGE, text + 3 * PAGE, EPT_READ | EPT_EXEC, MEMTYPE_WB);
+	assert_int_equal(ept_release(&t, EPT_OWNER_TRAP, text + 3 * PAGE, PAGE), EPT_OK);
+	expect(text + 3 * PAGE, text + 3 * PAGE, EPT_RWX, MEMTYPE_WB);
+	/* closed again */
+	write_ok[0] = 0;
+	assert_int_equal(ept_claim_page_write(&t, EPT_OWNER_PROTECT, text, text + 3 * PAGE),
+			 EPT_OK);
+	expect(text + 3 * PAGE, text + 3 * PAGE, EPT_READ | EPT_EXEC, MEMTYPE_WB);
+	/* a page outside the claim, or a claim without tracking, is refused */
+	assert_int_equal(ept_claim_page_write(&t, EPT_OWNER_PROTECT, text, text + size),
+			 EPT_BAD_ARGUMENT);
+	assert_int_equal(ept_claim(&t, EPT_OWNER_PROTECT, ENTRY, PAGE, EPT_READ, EPT_REDIRECT_NONE,
+				   0, 0),
+			 EPT_OK);
+	assert_int_equal(ept_claim_page_write(&t, EPT_OWNER_PROTECT, ENTRY, ENTRY),
+			 EPT_BAD_ARGUMENT);
+	assert_int_equal(ept_claim_track_writes(&t, EPT_OWNER_TRAP, text, size, write_ok),
+			 EPT_BAD_ARGUMENT);
+}
+
+
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		T(test_dropping_the_traps_claim_leaves_protections_read_only),
+		T(test_tracked_claim_opens_one_page_at_a_time),
 		T(test_a_claim_replaced_by_its_owner_takes_the_new_view),
 		T(test_hiding_wins_over_every_other_redirect),
 		T(test_identity_pages_keep_the_guests_memory_type),
