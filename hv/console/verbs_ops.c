@@ -15,6 +15,7 @@
 #include "inject/linux_abi.h"
 #include "inject/ops.h"
 #include "lib/base64.h"
+#include "lib/fmt.h"
 #include "lib/string.h"
 
 #define OPS_TIMEOUT_MS      15000u /* finding a task and running a short program */
@@ -348,9 +349,34 @@ static void op_event(const struct ops_request *q, const char *status, const char
 		      error[0] ? "" : "done", q->integrity.summary);
 }
 
+/* After the operation's last call: the text written while it ran (track.c keeps the pages)
+ * is looked at again. A change the check had to repair was made while the operation ran
+ * (a rootkit putting its hook back): its result cannot be vouched for, and it fails with a
+ * clear error instead, the change repaired (issue 9: DESIGN §7). */
+static bool changed_while_running(struct ops_request *q)
+{
+	struct protect_report after;
+	protect_check(this_vcpu(), &after);
+	q->integrity.accepted += after.accepted;
+	if (after.repaired == 0 && after.unrepaired == 0)
+		return false;
+	q->integrity.repaired += after.repaired;
+	fmt_snprintf(q->op.error, sizeof(q->op.error),
+		     "not vouched for: the kernel's text was changed while the operation ran "
+		     "(%u change%s %s, see `integrity`); run it again",
+		     after.repaired + after.unrepaired,
+		     after.repaired + after.unrepaired == 1 ? "" : "s",
+		     after.unrepaired == 0 ? "repaired" : "not repaired");
+	fmt_snprintf(q->integrity.summary, sizeof(q->integrity.summary),
+		     "integrity: changed while the operation ran (%s)", after.summary);
+	return true;
+}
+
 static void op_done(struct inject_op *op, bool ok)
 {
 	struct ops_request *q = (struct ops_request *)op;
+	if (changed_while_running(q))
+		ok = false;
 	op_event(q, ok ? "ok" : "failed", q->op.error);
 	console_finish_deferred(reply_body, q, ok ? PROTO_OK : PROTO_FAILED, q->op.error);
 }

@@ -543,6 +543,7 @@ def main():
             res.run("rootkit-lstar", rootkit_checks.check_lstar, lab, rundir)
             res.run("rootkit-inline", rootkit_checks.check_inline, lab, rundir)
             res.run("rootkit-ftrace", rootkit_checks.check_ftrace, lab, rundir)
+            res.run("rootkit-loop", rootkit_checks.check_loop, lab, rundir)
             res.run("rootkit-hide", rootkit_checks.check_hide, lab, rundir)
             res.run("events", rootkit_checks.check_events, lab)
             # stop and kill run through the kill path the rootkit hooked (repaired)

