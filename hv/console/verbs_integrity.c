@@ -51,8 +51,9 @@ static void integrity_text(struct reply *r, const struct protect_stats *s,
 		   (unsigned long long)s->check_tsc_total, (unsigned long long)s->repaired,
 		   (unsigned long long)s->unrepaired, (unsigned long long)s->accepted,
 		   (unsigned long long)s->writes_stepped, (unsigned long long)s->alerts);
-	reply_line(r, "text writes %s: %llu pages opened at a first write, %llu bytes compared "
-		      "by the checks before operations",
+	reply_line(r,
+		   "text writes %s: %llu pages opened at a first write, %llu bytes compared "
+		   "by the checks before operations",
 		   s->text_tracked ? "tracked in EPT" : "not tracked (every check compares it all)",
 		   (unsigned long long)s->text_pages_opened, (unsigned long long)s->text_compared);
 	alerts_text(r, a, n);

@@ -14,6 +14,7 @@
 #include "core/monitor.h"
 #include "inject/linux_abi.h"
 #include "inject/ops.h"
+#include "inject/syscall_trap.h"
 #include "lib/base64.h"
 #include "lib/fmt.h"
 #include "lib/string.h"
@@ -98,8 +99,9 @@ static void body_common_json(struct reply *r, const struct ops_request *q, bool 
 		     "},\"integrity\":{\"repaired\":%u,\"accepted\":%u,\"check_us\":%llu,"
 		     "\"compared\":%llu,\"summary\":",
 		     q->integrity.repaired, q->integrity.accepted,
-		     (unsigned long long)(machine.tsc_hz ? q->integrity.tsc * 1000000u / machine.tsc_hz
-							 : 0),
+		     (unsigned long long)(machine.tsc_hz
+						  ? q->integrity.tsc * 1000000u / machine.tsc_hz
+						  : 0),
 		     (unsigned long long)q->integrity.compared);
 	reply_json_string(r, q->integrity.summary);
 	reply_printf(r, "}");
@@ -344,9 +346,9 @@ static void reply_body(struct reply *r, void *ctx)
 /* The operation's record in the events ring (core/events.h). */
 static void op_event(const struct ops_request *q, const char *status, const char *error)
 {
-	events_record(EVENT_OP, monitor_uptime_ms(), this_vcpu()->id, ops_kind_name(q->kind), status,
-		      q->nct ? "" : q->ct.name, "%s%s%s; %s", error[0] ? "error: " : "", error,
-		      error[0] ? "" : "done", q->integrity.summary);
+	events_record(EVENT_OP, monitor_uptime_ms(), this_vcpu()->id, ops_kind_name(q->kind),
+		      status, q->nct ? "" : q->ct.name, "%s%s%s; %s", error[0] ? "error: " : "",
+		      error, error[0] ? "" : "done", q->integrity.summary);
 }
 
 /* After the operation's last call: the text written while it ran (track.c keeps the pages)
@@ -357,6 +359,7 @@ static bool changed_while_running(struct ops_request *q)
 {
 	struct protect_report after;
 	protect_check(this_vcpu(), &after);
+	syscall_trap_refresh();
 	q->integrity.accepted += after.accepted;
 	if (after.repaired == 0 && after.unrepaired == 0)
 		return false;
@@ -399,6 +402,7 @@ static int start(struct reply *r, struct ops_request *q)
 	/* DESIGN §7: the kernel checked and repaired first; an operation whose kernel cannot
 	 * be brought back to the record is refused, not reported (protect/protect.h) */
 	protect_check(this_vcpu(), &q->integrity);
+	syscall_trap_refresh();
 	if (!q->integrity.vouched) {
 		op_event(q, "refused", "the kernel cannot be vouched for");
 		return reply_fail(r, PROTO_FAILED, "refused: the kernel cannot be vouched for (%s)",

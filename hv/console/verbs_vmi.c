@@ -10,6 +10,7 @@
 #include "core/cpus.h"
 #include "core/monitor.h"
 #include "lib/string.h"
+#include "protect/protect.h"
 #include "vmi/kimage.h"
 #include "vmi/report.h"
 #include "vmi/vmi.h"
@@ -72,8 +73,8 @@ int live_write_phys(uint64_t gpa, const void *buf, size_t n)
 {
 	if (n == 0)
 		return 0;
-	if (!live_guest_ram(gpa, n))
-		return -1;
+	if (!live_guest_ram(gpa, n) || protect_range_protected(gpa, n))
+		return -1; /* never kernel text, rodata or the IDT for the guest's asking */
 	memcpy((void *)(uintptr_t)gpa, buf, n);
 	return 0;
 }
@@ -189,6 +190,8 @@ static int live_open(struct reply *r)
 	live.xview_slots = live_xview;
 	live.xview_cap = LIVE_XVIEW_SLOTS;
 	live.init_pid_ns = live_init_pid_ns();
+	if (live.xview_seed == 0)
+		live.xview_seed = rdtsc() ^ (machine.core_base << 7); /* the set's hash secret */
 	live.oncpu = NULL;
 	live.oncpu_count = 0;
 	if (live_vmi_open(&live, r) < 0)

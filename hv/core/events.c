@@ -18,7 +18,7 @@ static void printable_copy(char *dst, size_t cap, const char *src)
 
 	for (i = 0; src != NULL && src[i] != '\0' && i + 1 < cap; i++)
 		dst[i] = (unsigned char)src[i] >= 0x20u && (unsigned char)src[i] < 0x7fu ? src[i]
-											   : '?';
+											 : '?';
 	dst[i] = '\0';
 }
 
@@ -43,8 +43,7 @@ void events_record(enum event_type type, uint64_t ms, uint32_t cpu, const char *
 	printable_copy(e->text, sizeof(e->text), text);
 }
 
-size_t events_since(uint64_t since, struct event *out, size_t cap, uint64_t *lost,
-		    uint64_t *last)
+size_t events_since(uint64_t since, struct event *out, size_t cap, uint64_t *lost, uint64_t *last)
 {
 	uint64_t oldest = recorded > EVENTS_KEPT ? recorded - EVENTS_KEPT + 1 : 1;
 	uint64_t from = since + 1;

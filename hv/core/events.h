@@ -16,9 +16,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define EVENTS_KEPT     256u /* the ring: older events are counted as lost to a late reader */
-#define EVENT_NAME_MAX  24u
-#define EVENT_TEXT_MAX  200u
+#define EVENTS_KEPT       256u /* the ring: older events are counted as lost to a late reader */
+#define EVENT_NAME_MAX    24u
+#define EVENT_TEXT_MAX    200u
 #define EVENT_SUBJECT_MAX 65u
 
 enum event_type {
@@ -27,10 +27,10 @@ enum event_type {
 };
 
 struct event {
-	uint64_t seq; /* 1, 2, ...: events recorded since start */
-	uint64_t ms;  /* monitor uptime when recorded */
-	uint8_t type; /* enum event_type */
-	uint32_t cpu; /* where it was recorded */
+	uint64_t seq;                    /* 1, 2, ...: events recorded since start */
+	uint64_t ms;                     /* monitor uptime when recorded */
+	uint8_t type;                    /* enum event_type */
+	uint32_t cpu;                    /* where it was recorded */
 	char name[EVENT_NAME_MAX];       /* "text", "pause", ... */
 	char status[EVENT_NAME_MAX];     /* alert: blocked/repaired/...; op: ok/failed/refused */
 	char subject[EVENT_SUBJECT_MAX]; /* a container's name, or "" */
@@ -48,7 +48,6 @@ void events_record(enum event_type type, uint64_t ms, uint32_t cpu, const char *
 /* The events with seq > since, oldest first, at most cap: returns how many were copied;
  * *lost: how many after `since` the ring no longer holds; *last: the newest seq (0: none
  * yet). */
-size_t events_since(uint64_t since, struct event *out, size_t cap, uint64_t *lost,
-		    uint64_t *last);
+size_t events_since(uint64_t since, struct event *out, size_t cap, uint64_t *lost, uint64_t *last);
 
 #endif

@@ -57,6 +57,12 @@ static void resync_shadow(void)
 	memcpy(shadow + entry_off, insn_vmcall, sizeof(insn_vmcall));
 }
 
+void syscall_trap_refresh(void)
+{
+	if (stats.armed && view == VIEW_SHADOW)
+		resync_shadow();
+}
+
 /* Switches the entry page's view on every CPU. A failure (a CPU that did not confirm
  * its INVEPT) leaves the new view in place: a stale translation elsewhere shows either
  * view, and both trap the next entry, but the caller hears of it. */

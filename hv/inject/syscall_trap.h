@@ -47,4 +47,9 @@ const struct syscall_trap_stats *syscall_trap_stats(void);
  * vmx/exit_hooks.h); at start, before launch. False if the hook list is full. */
 bool syscall_trap_register_hooks(void);
 
+/* The shadow of the entry page made again from the original (kernel protection has just
+ * checked and repaired it: a hook written to the original while the shadow was not shown
+ * must not live on in the copy). Nothing when the trap is not armed. */
+void syscall_trap_refresh(void);
+
 #endif

@@ -20,8 +20,9 @@
 
 #define CHANGES_MAX   64u
 #define TEXT_RUNS_MAX 256u /* runs of written pages compared one by one; more: all of it */
-#define RUN_MARGIN    64u  /* bytes before and after a run: a patched instruction may begin
-			    * before the written page (the longest x86 instruction is 15) */
+#define RUN_MARGIN                                                                                 \
+	64u /* bytes before and after a run: a patched instruction may begin                       \
+	     * before the written page (the longest x86 instruction is 15) */
 
 static bool accepted(enum text_change_kind k)
 {
@@ -56,6 +57,7 @@ static void text_change(struct vcpu *self, struct protect_report *r, const struc
 		r->repaired++;
 	} else {
 		r->unrepaired++;
+		protect_track_keep(off);
 	}
 	protect_alert(ALERT_TEXT, enforce ? ACTION_REPAIRED : ACTION_DETECTED, self, c->va,
 		      kp.st.text_pa + off,
@@ -271,7 +273,7 @@ void protect_check(struct vcpu *self, struct protect_report *out)
 	for (size_t i = 0; !all && i < n; i++) {
 		uint64_t from = runs[i].from > RUN_MARGIN ? runs[i].from - RUN_MARGIN : 0;
 		uint64_t to = runs[i].to + RUN_MARGIN < kp.st.text_size ? runs[i].to + RUN_MARGIN
-									 : kp.st.text_size;
+									: kp.st.text_size;
 		if (from >= to)
 			continue;
 		(void)check_text(self, out, from, to, true, &end);

@@ -75,9 +75,10 @@ void protect_alert(enum alert_kind kind, enum alert_action action, const struct 
 	va_start(ap, fmt);
 	fmt_vsnprintf(a->what, sizeof(a->what), fmt, ap);
 	va_end(ap);
-	events_record(EVENT_ALERT, a->ms, a->cpu, alert_kind_names[kind], alert_action_names[action], "",
-		      "%s (va 0x%llx gpa 0x%llx rip 0x%llx)", a->what, (unsigned long long)va,
-		      (unsigned long long)gpa, (unsigned long long)a->rip);
+	events_record(EVENT_ALERT, a->ms, a->cpu, alert_kind_names[kind],
+		      alert_action_names[action], "", "%s (va 0x%llx gpa 0x%llx rip 0x%llx)",
+		      a->what, (unsigned long long)va, (unsigned long long)gpa,
+		      (unsigned long long)a->rip);
 	uint64_t second = a->ms / 1000;
 	if (second != log_second) {
 		log_second = second;

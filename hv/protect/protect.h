@@ -109,4 +109,9 @@ const struct protect_stats *protect_stats(void);
 /* The last `cap` alerts at most, oldest first; returns how many. */
 size_t protect_alerts(struct protect_alert *out, size_t cap);
 
+/* Does [gpa, gpa + n) touch what protection holds read-only (text, rodata, the IDT page)?
+ * The monitor's own writes into guest memory (the injection engine's scratch area, placed
+ * through page tables the guest controls) must never land there. */
+bool protect_range_protected(uint64_t gpa, uint64_t n);
+
 #endif

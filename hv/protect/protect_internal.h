@@ -89,5 +89,9 @@ bool protect_track_ept_violation(struct vcpu *v, uint64_t gpa, uint64_t qualific
  * every CPU; *all when they cannot be trusted to be all (no tracking, too many runs, a CPU
  * that did not invalidate): then the whole text must be compared. */
 size_t protect_track_take(struct text_run *runs, size_t cap, bool *all);
+/* A change at text offset `off` was found and left as it is (detect): its page stays in the
+ * set, so the next check before an operation looks at it again instead of calling the
+ * kernel clean. */
+void protect_track_keep(uint64_t off);
 
 #endif

@@ -28,9 +28,8 @@ bool protect_track_claim(char *why, size_t cap)
 		return true;
 	}
 	memset(kp.written, 0, sizeof(kp.written));
-	if (ept_claim_change(EPT_OWNER_PROTECT, kp.st.text_pa, size,
-			     (int64_t)(EPT_READ | EPT_EXEC), EPT_REDIRECT_NONE, 0, MEMTYPE_WB, why,
-			     cap) < 0)
+	if (ept_claim_change(EPT_OWNER_PROTECT, kp.st.text_pa, size, (int64_t)(EPT_READ | EPT_EXEC),
+			     EPT_REDIRECT_NONE, 0, MEMTYPE_WB, why, cap) < 0)
 		return false;
 	if (ept_claim_tracking(EPT_OWNER_PROTECT, kp.st.text_pa, size, kp.written, why, cap) < 0)
 		return false;
@@ -71,8 +70,11 @@ size_t protect_track_take(struct text_run *runs, size_t cap, bool *all)
 			continue;
 		kp.written[k / 64] &= ~(1ull << (k % 64));
 		if (ept_claim_page_rewrite(EPT_OWNER_PROTECT, kp.st.text_pa,
-					   kp.st.text_pa + k * PAGE_SIZE_4K, false) < 0)
-			*all = true; /* could not close it: look at everything */
+					   kp.st.text_pa + k * PAGE_SIZE_4K, false) < 0) {
+			/* could not close it: still open, so still marked; look at everything */
+			kp.written[k / 64] |= 1ull << (k % 64);
+			*all = true;
+		}
 		if (n > 0 && runs[n - 1].to == k * PAGE_SIZE_4K) {
 			runs[n - 1].to += PAGE_SIZE_4K;
 		} else if (n < cap) {
@@ -84,4 +86,31 @@ size_t protect_track_take(struct text_run *runs, size_t cap, bool *all)
 	if (!cpus_invept_all(this_vcpu(), why, sizeof(why)))
 		*all = true; /* a CPU may still write through an old translation */
 	return n;
+}
+
+void protect_track_keep(uint64_t off)
+{
+	uint64_t k = off / PAGE_SIZE_4K;
+	if (!kp.tracking || off >= kp.tracked_size || ((kp.written[k / 64] >> (k % 64)) & 1))
+		return;
+	kp.written[k / 64] |= 1ull << (k % 64);
+	/* marked means open: a write must not fault on a marked page (track_ept_violation
+	 * leaves those to the other owners) */
+	if (ept_claim_page_rewrite(EPT_OWNER_PROTECT, kp.st.text_pa, kp.st.text_pa + off, true) < 0)
+		kp.written[k / 64] &= ~(1ull << (k % 64));
+}
+
+bool protect_range_protected(uint64_t gpa, uint64_t n)
+{
+	if (kp.st.state != PROTECT_LOCKED)
+		return false;
+	const struct {
+		uint64_t pa, size;
+	} r[] = {{kp.st.text_pa, kp.tracked_size ? kp.tracked_size : kp.st.text_size},
+		 {kp.guarded[GUARDED_RODATA].pa, kp.guarded[GUARDED_RODATA].size},
+		 {kp.guarded[GUARDED_IDT].pa, kp.guarded[GUARDED_IDT].size}};
+	for (size_t i = 0; i < sizeof(r) / sizeof(r[0]); i++)
+		if (r[i].size != 0 && gpa < r[i].pa + r[i].size && r[i].pa < gpa + n)
+			return true;
+	return false;
 }

@@ -141,6 +141,9 @@ static void ps_text_line(struct reply *r, const struct vmi_process *p,
 		reply_line(r, "%s", printable(p->cmdline, cmd, sizeof(cmd)));
 }
 
+/* With the views of a hidden task: it is missing only from a tasks list that was cut. */
+#define SEEN_UNCONFIRMED (1u << 31)
+
 /* The views of xview.c by name, in bit order. */
 static const char *const view_names[] = {"tasks", "pids", "cpus"};
 
@@ -226,7 +229,9 @@ static void ps_json_object(struct reply *r, const struct vmi *v, const struct vm
 	reply_printf(r, "]");
 	if (seen_by != 0) {
 		reply_printf(r, ",\"seen_by\":");
-		json_views(r, seen_by);
+		json_views(r, seen_by & ~SEEN_UNCONFIRMED);
+		reply_printf(r, ",\"unconfirmed\":%s",
+			     (seen_by & SEEN_UNCONFIRMED) != 0 ? "true" : "false");
 	}
 	reply_printf(r, "}");
 }
@@ -317,6 +322,7 @@ static void ps_hidden(struct vmi *v, struct reply *r, bool json, size_t n)
 		const struct vmi_xview_entry *e = &x.slots[i];
 		if (e->task == 0 || !vmi_xview_hidden(v, &x, e))
 			continue;
+		bool unconfirmed = vmi_xview_unconfirmed(&x, e);
 		if (vmi_process_read(v, e->task, VMI_READ_ALL, &p) != 0) {
 			memset(&p, 0, sizeof(p));
 			p.task = e->task;
@@ -329,13 +335,16 @@ static void ps_hidden(struct vmi *v, struct reply *r, bool json, size_t n)
 		}
 		if (json) {
 			reply_printf(r, "%s", hidden ? "," : "");
-			ps_json_object(r, v, &p, container_of(v, n, &p), e->views);
+			ps_json_object(r, v, &p, container_of(v, n, &p),
+				       e->views | (unconfirmed ? SEEN_UNCONFIRMED : 0));
 		} else {
 			if (hidden == 0)
 				reply_line(r,
 					   "hidden: missing from a view of the tasks (seen by):");
 			text_views(seen, sizeof(seen), e->views);
-			reply_printf(r, "[seen by %s] thread %d: ", seen, p.pid);
+			reply_printf(r, "[seen by %s%s] thread %d: ", seen,
+				     unconfirmed ? "; unconfirmed: the tasks list was cut" : "",
+				     p.pid);
 			ps_text_line(r, &p, container_of(v, n, &p));
 		}
 		hidden++;

@@ -109,7 +109,7 @@ int vmi_open(struct vmi *v, struct vmi_mem *mem, const struct vmi_profile *prof,
 	size_t containers_cap = v->containers_cap;
 	struct vmi_xview_entry *xview_slots = v->xview_slots;
 	size_t xview_cap = v->xview_cap;
-	uint64_t init_pid_ns = v->init_pid_ns;
+	uint64_t init_pid_ns = v->init_pid_ns, xview_seed = v->xview_seed;
 
 	memset(v, 0, sizeof(*v));
 	v->containers = containers;
@@ -117,6 +117,7 @@ int vmi_open(struct vmi *v, struct vmi_mem *mem, const struct vmi_profile *prof,
 	v->xview_slots = xview_slots;
 	v->xview_cap = xview_cap;
 	v->init_pid_ns = init_pid_ns;
+	v->xview_seed = xview_seed;
 	v->mem = mem;
 	v->prof = prof;
 	if (snapshot_layout(v) != 0)

@@ -244,6 +244,8 @@ struct vmi_xview_entry {
 struct vmi_xview {
 	struct vmi_xview_entry *slots; /* v->xview_slots: an open-addressing set */
 	size_t cap, used;
+	uint64_t mult;     /* the hash's odd multiplier, from v->xview_seed */
+	uint32_t bits;     /* log2(cap) */
 	uint32_t complete; /* views read to their end; the others say why below */
 	char reason[2 * VMI_ERROR_MAX];
 	/* the thread-group leaders found off the tasks list (vmi_xview_get) */
@@ -306,6 +308,7 @@ struct vmi {
 	 * init_pid_ns (0: taken from init_task's struct pid). */
 	struct vmi_xview_entry *xview_slots;
 	size_t xview_cap;
+	uint64_t xview_seed; /* the caller's secret for the set's hash (any value; not 0 ideally) */
 	uint64_t init_pid_ns;
 	struct vmi_xa_level xa_stack[VMI_XA_SHIFT_MAX / VMI_XA_CHUNK_SHIFT + 1];
 	struct vmi_xview xview; /* the last cross-view (vmi_xview_get); dropped by vmi_refresh */
@@ -391,9 +394,12 @@ const struct vmi_xview *vmi_xview_get(struct vmi *v, const char **why);
  * (the pid IDR or a CPU sees it), the first VMI_XVIEW_LEADERS_MAX of them; nothing when
  * there is no complete tasks view. */
 void vmi_xview_hidden_leaders(struct vmi *v, void (*fn)(void *ctx, uint64_t task), void *ctx);
-/* Is e missing from a complete view that sees every task (tasks, pids)? The idle tasks,
- * on no list or only on the tasks list, are not. */
+/* Is e missing from a view that sees every task: the tasks list (even when the list was
+ * cut: then vmi_xview_unconfirmed), or the pid IDR when that was read to its end? The
+ * idle tasks, on no list or only on the tasks list, are not. */
 bool vmi_xview_hidden(struct vmi *v, const struct vmi_xview *x, const struct vmi_xview_entry *e);
+/* A hidden e missing from a tasks list that was cut short: maybe only beyond the cut. */
+bool vmi_xview_unconfirmed(const struct vmi_xview *x, const struct vmi_xview_entry *e);
 
 /* Containers (container.c). */
 /* The container a process belongs to, from its cgroup path and namespaces. */

@@ -27,9 +27,9 @@
 #include "vmi/vmi.h"
 #include "vmi/vmi_internal.h"
 
-#define PIDTYPE_PID    0u   /* include/linux/pid.h enum pid_type */
-#define PF_IDLE        0x2u /* include/linux/sched.h: the idle task of a CPU */
-#define PID_LINKS_MAX  4u   /* tasks on one tasks[PIDTYPE_PID] list we look at (1 expected) */
+#define PIDTYPE_PID   0u   /* include/linux/pid.h enum pid_type */
+#define PF_IDLE       0x2u /* include/linux/sched.h: the idle task of a CPU */
+#define PID_LINKS_MAX 4u   /* tasks on one tasks[PIDTYPE_PID] list we look at (1 expected) */
 
 /* include/linux/xarray.h xa_is_internal / xa_is_node / xa_to_node */
 static bool xa_is_node(uint64_t entry)
@@ -37,76 +37,105 @@ static bool xa_is_node(uint64_t entry)
 	return (entry & 3u) == 2u && entry > 4096u;
 }
 
+/* Multiply-shift with the caller's secret odd multiplier (v->xview_seed): the guest
+ * chooses the task addresses, and must not be able to choose them all into one chain. */
 static uint64_t hash_slot(const struct vmi_xview *x, uint64_t task)
 {
-	return ((task >> 4) * 0x9e3779b97f4a7c15ull >> 20) & (x->cap - 1);
+	return ((task >> 4) * x->mult) >> (64u - x->bits);
 }
 
-/* Records that `view` sees `task`; false when the table is full. */
-static bool see(struct vmi_xview *x, uint64_t task, uint32_t view, int32_t pid)
+enum seen { SEEN_FULL = -1, SEEN_AGAIN = 0, SEEN_NEW = 1 };
+
+/* Records that `view` sees `task`: SEEN_NEW, SEEN_AGAIN when this view saw it already (a
+ * list that loops), SEEN_FULL when the table is full. */
+static enum seen see(struct vmi_xview *x, uint64_t task, uint32_t view, int32_t pid)
 {
 	uint64_t i = hash_slot(x, task);
 
 	for (size_t probes = 0; probes < x->cap; probes++, i = (i + 1) & (x->cap - 1)) {
 		struct vmi_xview_entry *e = &x->slots[i];
 		if (e->task == task) {
+			if (e->views & view)
+				return SEEN_AGAIN;
 			e->views |= view;
 			if (e->pid < 0)
 				e->pid = pid;
-			return true;
+			return SEEN_NEW;
 		}
 		if (e->task != 0)
 			continue;
 		if (x->used >= x->cap / 4 * 3)
-			return false;
+			return SEEN_FULL;
 		e->task = task;
 		e->views = view;
 		e->pid = pid;
 		x->used++;
-		return true;
+		return SEEN_NEW;
 	}
-	return false;
+	return SEEN_FULL;
 }
+
+/* A note in x->reason that leaves the views complete. */
+static void note(struct vmi_xview *x, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 static void view_incomplete(struct vmi_xview *x, uint32_t view, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
-static void view_incomplete(struct vmi_xview *x, uint32_t view, const char *fmt, ...)
+static void vnote(struct vmi_xview *x, const char *fmt, va_list ap)
 {
-	va_list ap;
 	size_t at = strnlen(x->reason, sizeof(x->reason));
 
-	x->complete &= ~view;
 	if (at != 0 && at + 2 < sizeof(x->reason)) {
 		x->reason[at++] = ';';
 		x->reason[at++] = ' ';
 		x->reason[at] = '\0';
 	}
-	va_start(ap, fmt);
 	fmt_vsnprintf(x->reason + at, sizeof(x->reason) - at, fmt, ap);
+}
+
+static void note(struct vmi_xview *x, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vnote(x, fmt, ap);
+	va_end(ap);
+}
+
+static void view_incomplete(struct vmi_xview *x, uint32_t view, const char *fmt, ...)
+{
+	va_list ap;
+
+	x->complete &= ~view;
+	va_start(ap, fmt);
+	vnote(x, fmt, ap);
 	va_end(ap);
 }
 
 /* ------------------------------------------------------------------ tasks */
 
-/* The threads on leader's signal->thread_head, leader included. Each step checks that the
- * next node points back (as task.c's walk does), so the walk ends at the head or stops. */
+/* The threads on leader's signal->thread_head, leader included, each checked to be one of
+ * its threads (group_leader and tgid): a process moved onto another's thread list is not
+ * thereby seen. Each step checks that the next node points back, so the walk ends at the
+ * head or stops; a broken list ends only this process's threads (they are then judged by
+ * the other views), not the view. false when the view must end (no room, no budget). */
 static bool see_threads(struct vmi *v, struct vmi_xview *x, uint64_t leader, uint32_t *budget)
 {
 	const struct vmi_profile *p = v->prof;
-	uint64_t signal, head, cur, next, back;
+	uint64_t signal, head, cur, next, back, gl;
+	uint32_t tgid, leader_tgid;
 
-	if (vmi_read_kptr(v, leader + p->task_signal, &signal) != 0)
+	if (vmi_read_kptr(v, leader + p->task_signal, &signal) != 0 ||
+	    vmi_read_u32(v, leader + p->task_tgid, &leader_tgid) != 0)
 		return true; /* an exiting task without signal: the leader alone */
 	head = signal + p->signal_thread_head;
 	cur = head;
 	for (;;) {
 		if (vmi_read_kptr(v, cur, &next) != 0 || vmi_read_kptr(v, next + 8u, &back) != 0 ||
 		    back != cur) {
-			view_incomplete(x, VMI_VIEW_TASKS,
-					"thread list of task 0x%llx broken or changing",
-					(unsigned long long)leader);
-			return false;
+			note(x, "thread list of task 0x%llx broken or changing",
+			     (unsigned long long)leader);
+			return true;
 		}
 		if (next == head)
 			return true;
@@ -116,9 +145,24 @@ static bool see_threads(struct vmi *v, struct vmi_xview *x, uint64_t leader, uin
 			return false;
 		}
 		(*budget)--;
-		if (!see(x, next - p->task_thread_node, VMI_VIEW_TASKS, -1)) {
-			view_incomplete(x, VMI_VIEW_TASKS, "more tasks than this build keeps");
-			return false;
+		uint64_t t = next - p->task_thread_node;
+		if (vmi_read_kptr(v, t + p->task_group_leader, &gl) != 0 ||
+		    vmi_read_u32(v, t + p->task_tgid, &tgid) != 0 || gl != leader ||
+		    tgid != leader_tgid) {
+			note(x, "task 0x%llx on the thread list of 0x%llx is not its thread",
+			     (unsigned long long)t, (unsigned long long)leader);
+		} else {
+			enum seen r = see(x, t, VMI_VIEW_TASKS, -1);
+			if (r == SEEN_FULL) {
+				view_incomplete(x, VMI_VIEW_TASKS,
+						"more tasks than this build keeps");
+				return false;
+			}
+			if (r == SEEN_AGAIN && t != leader) {
+				note(x, "thread list of task 0x%llx loops",
+				     (unsigned long long)leader);
+				return true;
+			}
 		}
 		cur = next;
 	}
@@ -132,8 +176,14 @@ static void tasks_view(struct vmi *v, struct vmi_xview *x)
 
 	vmi_walk_begin(v, &w);
 	while (vmi_walk_next(v, &w, &task)) {
-		if (!see(x, task, VMI_VIEW_TASKS, -1)) {
+		enum seen r = see(x, task, VMI_VIEW_TASKS, -1);
+		if (r == SEEN_FULL) {
 			view_incomplete(x, VMI_VIEW_TASKS, "more tasks than this build keeps");
+			return;
+		}
+		if (r == SEEN_AGAIN) {
+			view_incomplete(x, VMI_VIEW_TASKS, "task 0x%llx met twice: the list loops",
+					(unsigned long long)task);
 			return;
 		}
 		if (task == v->init_task)
@@ -159,9 +209,9 @@ static uint64_t initial_pid_ns(struct vmi *v, struct vmi_xview *x)
 		ns = 0;
 	if (v->init_pid_ns != 0) {
 		if (ns != v->init_pid_ns)
-			view_incomplete(x, 0,
-					"init_task's pid namespace 0x%llx is not init_pid_ns 0x%llx",
-					(unsigned long long)ns, (unsigned long long)v->init_pid_ns);
+			view_incomplete(
+				x, 0, "init_task's pid namespace 0x%llx is not init_pid_ns 0x%llx",
+				(unsigned long long)ns, (unsigned long long)v->init_pid_ns);
 		return v->init_pid_ns;
 	}
 	return ns;
@@ -183,8 +233,8 @@ static bool see_pid(struct vmi *v, struct vmi_xview *x, uint64_t pid, uint64_t i
 	/* hlist: first, then node->next; a pid with no task is a process group or session
 	 * id that outlived its leader */
 	for (uint32_t k = 0; k < PID_LINKS_MAX && vmi_is_kernel_ptr(v, node); k++) {
-		if (!see(x, node - p->task_pid_links - PIDTYPE_PID * 16u, VMI_VIEW_PIDS,
-			 (int32_t)nr)) {
+		if (see(x, node - p->task_pid_links - PIDTYPE_PID * 16u, VMI_VIEW_PIDS,
+			(int32_t)nr) == SEEN_FULL) {
 			view_incomplete(x, VMI_VIEW_PIDS, "more tasks than this build keeps");
 			return false;
 		}
@@ -202,8 +252,9 @@ static void pids_view(struct vmi *v, struct vmi_xview *x)
 	uint64_t ns = initial_pid_ns(v, x), head;
 	uint8_t shift;
 
-	if (ns == 0 || vmi_read_u64(v, ns + p->pid_namespace_idr + p->idr_idr_rt + p->xarray_xa_head,
-				    &head) != 0) {
+	if (ns == 0 ||
+	    vmi_read_u64(v, ns + p->pid_namespace_idr + p->idr_idr_rt + p->xarray_xa_head, &head) !=
+		    0) {
 		view_incomplete(x, VMI_VIEW_PIDS, "the initial pid namespace is unreadable");
 		return;
 	}
@@ -240,8 +291,8 @@ static void pids_view(struct vmi *v, struct vmi_xview *x)
 			if ((entry & 3u) != 0)
 				continue; /* an internal entry (retry, zero, sibling) or a value */
 			if (++entries > VMI_TASKS_MAX) {
-				view_incomplete(x, VMI_VIEW_PIDS, "more than %u pids: stopped there",
-						VMI_TASKS_MAX);
+				view_incomplete(x, VMI_VIEW_PIDS,
+						"more than %u pids: stopped there", VMI_TASKS_MAX);
 				return;
 			}
 			if (!see_pid(v, x, entry, index))
@@ -276,13 +327,14 @@ static void pids_view(struct vmi *v, struct vmi_xview *x)
 static void cpus_view(struct vmi *v, struct vmi_xview *x)
 {
 	if (v->oncpu == NULL) {
-		if (v->current_task != 0 && !see(x, v->current_task, VMI_VIEW_CPUS, -1))
+		if (v->current_task != 0 && see(x, v->current_task, VMI_VIEW_CPUS, -1) == SEEN_FULL)
 			view_incomplete(x, VMI_VIEW_CPUS, "more tasks than this build keeps");
 		return;
 	}
 	for (size_t k = 0; k < v->oncpu_count; k++) {
 		const struct vmi_oncpu *o = &v->oncpu[k];
-		if (o->state == VMI_CPU_RUNNING && !see(x, o->task, VMI_VIEW_CPUS, o->pid)) {
+		if (o->state == VMI_CPU_RUNNING &&
+		    see(x, o->task, VMI_VIEW_CPUS, o->pid) == SEEN_FULL) {
 			view_incomplete(x, VMI_VIEW_CPUS, "more tasks than this build keeps");
 			return;
 		}
@@ -296,8 +348,10 @@ int vmi_xview_collect(struct vmi *v, struct vmi_xview *x)
 	memset(x->reason, 0, sizeof(x->reason));
 	x->used = 0;
 	x->complete = 0;
-	if (v->xview_slots == NULL || v->xview_cap < 16 || (v->xview_cap & (v->xview_cap - 1)) != 0) {
-		fmt_snprintf(x->reason, sizeof(x->reason), "no room for the cross-view in this build");
+	if (v->xview_slots == NULL || v->xview_cap < 16 ||
+	    (v->xview_cap & (v->xview_cap - 1)) != 0) {
+		fmt_snprintf(x->reason, sizeof(x->reason),
+			     "no room for the cross-view in this build");
 		return -1;
 	}
 	if (!v->prof->xview_known) {
@@ -307,6 +361,9 @@ int vmi_xview_collect(struct vmi *v, struct vmi_xview *x)
 	}
 	x->slots = v->xview_slots;
 	x->cap = v->xview_cap;
+	x->mult = ((v->xview_seed ^ 0x9e3779b97f4a7c15ull) * 0xbf58476d1ce4e5b9ull) | 1u;
+	for (x->bits = 0; ((size_t)1 << x->bits) < x->cap; x->bits++)
+		;
 	memset(x->slots, 0, x->cap * sizeof(x->slots[0]));
 	x->complete = VMI_VIEW_TASKS | VMI_VIEW_PIDS | VMI_VIEW_CPUS;
 	tasks_view(v, x);
@@ -317,31 +374,37 @@ int vmi_xview_collect(struct vmi *v, struct vmi_xview *x)
 
 bool vmi_xview_hidden(struct vmi *v, const struct vmi_xview *x, const struct vmi_xview_entry *e)
 {
-	uint32_t want = x->complete & (VMI_VIEW_TASKS | VMI_VIEW_PIDS), flags;
+	/* missing from the pids view counts only when that view was read to its end; missing
+	 * from the tasks list always (unconfirmed when the list was cut: vmi_xview_unconfirmed),
+	 * so breaking the list on purpose hides nothing */
+	uint32_t want = VMI_VIEW_TASKS | (x->complete & VMI_VIEW_PIDS), flags;
 
 	if ((e->views & want) == want || e->task == v->init_task)
 		return false;
 	/* the idle task of a secondary CPU is on neither list (kernel/fork.c fork_idle) */
-	if (e->views == VMI_VIEW_CPUS && vmi_read_u32(v, e->task + v->prof->task_flags, &flags) == 0 &&
-	    (flags & PF_IDLE) != 0)
+	if (e->views == VMI_VIEW_CPUS &&
+	    vmi_read_u32(v, e->task + v->prof->task_flags, &flags) == 0 && (flags & PF_IDLE) != 0)
 		return false;
 	return true;
+}
+
+bool vmi_xview_unconfirmed(const struct vmi_xview *x, const struct vmi_xview_entry *e)
+{
+	return !(e->views & VMI_VIEW_TASKS) && !(x->complete & VMI_VIEW_TASKS);
 }
 
 /* The leaders off the tasks list, kept so that per-container loops need not scan the set. */
 static void find_hidden_leaders(struct vmi *v, struct vmi_xview *x)
 {
-	uint32_t pid, tgid;
+	uint64_t gl;
 
 	x->hidden_leader_count = 0;
-	if ((x->complete & VMI_VIEW_TASKS) == 0)
-		return; /* an incomplete list proves nothing */
 	for (size_t i = 0; i < x->cap; i++) {
 		const struct vmi_xview_entry *e = &x->slots[i];
 		if (e->task == 0 || (e->views & VMI_VIEW_TASKS) != 0 || !vmi_xview_hidden(v, x, e))
 			continue;
-		if (vmi_read_u32(v, e->task + v->prof->task_pid, &pid) != 0 ||
-		    vmi_read_u32(v, e->task + v->prof->task_tgid, &tgid) != 0 || pid != tgid)
+		if (vmi_read_kptr(v, e->task + v->prof->task_group_leader, &gl) != 0 ||
+		    gl != e->task)
 			continue; /* a thread: its leader stands for the process */
 		if (x->hidden_leader_count < VMI_XVIEW_LEADERS_MAX)
 			x->hidden_leaders[x->hidden_leader_count] = e->task;

@@ -233,15 +233,14 @@ static void test_tracked_claim_opens_one_page_at_a_time(void **state)
 	/* a page outside the claim, or a claim without tracking, is refused */
 	assert_int_equal(ept_claim_page_write(&t, EPT_OWNER_PROTECT, text, text + size),
 			 EPT_BAD_ARGUMENT);
-	assert_int_equal(ept_claim(&t, EPT_OWNER_PROTECT, ENTRY, PAGE, EPT_READ, EPT_REDIRECT_NONE,
-				   0, 0),
-			 EPT_OK);
+	assert_int_equal(
+		ept_claim(&t, EPT_OWNER_PROTECT, ENTRY, PAGE, EPT_READ, EPT_REDIRECT_NONE, 0, 0),
+		EPT_OK);
 	assert_int_equal(ept_claim_page_write(&t, EPT_OWNER_PROTECT, ENTRY, ENTRY),
 			 EPT_BAD_ARGUMENT);
 	assert_int_equal(ept_claim_track_writes(&t, EPT_OWNER_TRAP, text, size, write_ok),
 			 EPT_BAD_ARGUMENT);
 }
-
 
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 

@@ -674,8 +674,9 @@ static void test_interactive_exits_with_the_last_status_and_stops_at_quit(void *
  * whole group: the tests below read what they emitted with --since. */
 static unsigned long long events_last(void)
 {
-	run(&res, NULL, ARGS("--console", fx.live.path, "--timeout", "10", "events", "--since",
-			     "99999999999999999", "--json"));
+	run(&res, NULL,
+	    ARGS("--console", fx.live.path, "--timeout", "10", "events", "--since",
+		 "99999999999999999", "--json"));
 	assert_int_equal(res.status, 0);
 	const char *p = strstr(res.out, "\"next_since\":");
 	assert_non_null(p);
@@ -691,8 +692,8 @@ static void test_events_lists_what_came_after_since(void **state)
 	snprintf(since, sizeof(since), "%llu", last);
 	run(&res, NULL, ARGS("--console", fx.live.path, "--timeout", "10", "emit", "2", "pause"));
 	assert_int_equal(res.status, 0);
-	run(&res, NULL, ARGS("--console", fx.live.path, "--timeout", "10", "events", "--since",
-			     since));
+	run(&res, NULL,
+	    ARGS("--console", fx.live.path, "--timeout", "10", "events", "--since", since));
 	assert_int_equal(res.status, 0);
 	assert_non_null(strstr(res.out, " op pause ok web: record 0 {\"of\": [pause]}\n"));
 	assert_non_null(strstr(res.out, " op pause ok web: record 1 "));
@@ -701,8 +702,8 @@ static void test_events_lists_what_came_after_since(void **state)
 	assert_non_null(strstr(res.out, want));
 	/* nothing newer: only the trailer */
 	snprintf(since, sizeof(since), "%llu", last + 2);
-	run(&res, NULL, ARGS("--console", fx.live.path, "--timeout", "10", "events", "--since",
-			     since));
+	run(&res, NULL,
+	    ARGS("--console", fx.live.path, "--timeout", "10", "events", "--since", since));
 	assert_string_equal(res.out, want);
 }
 
@@ -716,14 +717,16 @@ static void test_events_follow_prints_each_event_once_as_a_json_line(void **stat
 	/* more than one reply holds (64): the follower asks again at once */
 	run(&res, NULL, ARGS("--console", fx.live.path, "--timeout", "10", "emit", "70", "stop"));
 	assert_int_equal(res.status, 0);
-	run(&res, NULL, ARGS("--console", fx.live.path, "--timeout", "10", "events", "--follow",
-			     "--since", since, "--count", "70", "--json"));
+	run(&res, NULL,
+	    ARGS("--console", fx.live.path, "--timeout", "10", "events", "--follow", "--since",
+		 since, "--count", "70", "--json"));
 	assert_int_equal(res.status, 0);
 	assert_string_equal(res.err, "");
 	int lines = 0;
 	for (const char *l = res.out; *l != '\0'; lines++) {
 		char want[64];
-		snprintf(want, sizeof(want), "{\"seq\":%llu,", last + 1 + (unsigned long long)lines);
+		snprintf(want, sizeof(want), "{\"seq\":%llu,",
+			 last + 1 + (unsigned long long)lines);
 		assert_memory_equal(l, want, strlen(want));
 		assert_non_null(strstr(l, "\"text\":\"record "));
 		l = strchr(l, '\n');
@@ -739,15 +742,15 @@ static void test_events_too_far_behind_says_how_many_were_lost(void **state)
 	run(&res, NULL, ARGS("--console", fx.live.path, "--timeout", "10", "emit", "300", "kill"));
 	assert_int_equal(res.status, 0);
 	unsigned long long last = events_last();
-	run(&res, NULL, ARGS("--console", fx.live.path, "--timeout", "10", "events", "--since",
-			     "0", "--json"));
+	run(&res, NULL,
+	    ARGS("--console", fx.live.path, "--timeout", "10", "events", "--since", "0", "--json"));
 	assert_int_equal(res.status, 0);
 	char want[64];
 	snprintf(want, sizeof(want), "\"lost\":%llu,", last - 256);
 	assert_non_null(strstr(res.out, want));
 	assert_non_null(strstr(res.out, "\"more\":true"));
-	run(&res, NULL, ARGS("--console", fx.live.path, "--timeout", "10", "events", "--since",
-			     "x"));
+	run(&res, NULL,
+	    ARGS("--console", fx.live.path, "--timeout", "10", "events", "--since", "x"));
 	assert_int_equal(res.status, 1);
 	assert_non_null(strstr(res.err, "bad-argument"));
 }

@@ -17,8 +17,8 @@
 #include "vmi/vmi.h"
 #include "vmi_fake.h"
 
-#define SLOTS     256u
-#define PF_IDLE   0x2u
+#define SLOTS      256u
+#define PF_IDLE    0x2u
 #define PF_KTHREAD 0x00200000u
 
 static struct fake f;
@@ -251,18 +251,65 @@ static void test_hostile_idr_ends_the_view(void **state)
 	assert_false(x.complete & VMI_VIEW_PIDS);
 }
 
-static void test_thread_list_loop_ends_the_tasks_view(void **state)
+static void test_broken_thread_list_flags_its_threads_not_the_view(void **state)
 {
-	uint64_t sig = fake_r64(&f, g.p10 + f.prof.task_signal);
+	bool hidden;
 
 	(void)state;
-	/* thread 11's next points at itself, never back at the head */
+	/* thread 11's prev does not point back at its leader's node */
 	uint64_t node = g.t11 + f.prof.task_thread_node;
-	fake_w64(&f, node, node);
-	(void)sig;
+	fake_w64(&f, node + 8, node);
+	collect();
+	assert_true(x.complete & VMI_VIEW_TASKS); /* the rest of the list still counts */
+	assert_non_null(strstr(x.reason, "thread list"));
+	assert_int_equal(views_of(g.t11, &hidden), VMI_VIEW_PIDS);
+	assert_true(hidden);
+	assert_int_equal(hidden_count(), 1);
+}
+
+/* A hidden process moved onto another process's thread list is not one of its threads. */
+static void test_process_posing_as_a_thread_is_flagged(void **state)
+{
+	const struct vmi_profile *p = &f.prof;
+	bool hidden;
+
+	(void)state;
+	list_del_init(g.p20);
+	/* list_add_tail(&p20->thread_node, &p10's signal->thread_head) */
+	uint64_t head = fake_r64(&f, g.p10 + p->task_signal) + p->signal_thread_head;
+	uint64_t node = g.p20 + p->task_thread_node, prev = fake_r64(&f, head + 8);
+	fake_w64(&f, node, head);
+	fake_w64(&f, node + 8, prev);
+	fake_w64(&f, prev, node);
+	fake_w64(&f, head + 8, node);
+	collect();
+	assert_int_equal(views_of(g.p20, &hidden), VMI_VIEW_PIDS);
+	assert_true(hidden);
+	assert_non_null(strstr(x.reason, "is not its thread"));
+}
+
+/* A tasks list that loops ends the tasks view, and a process seen only in the pid IDR is
+ * still flagged: unconfirmed (it may only be beyond the cut), so breaking the list on
+ * purpose hides nothing. */
+static void test_looping_list_still_flags_what_only_the_idr_sees(void **state)
+{
+	const struct vmi_profile *p = &f.prof;
+	bool hidden;
+
+	(void)state;
+	list_del_init(g.p20);
+	/* p10.tasks.next -> init.tasks: a loop init -> p10 -> init that never returns to
+	 * init_task (init's prev must point back at p10 for the walk to follow it) */
+	uint64_t init_list = g.init + p->task_tasks, p10_list = g.p10 + p->task_tasks;
+	fake_w64(&f, p10_list, init_list);
+	fake_w64(&f, init_list + 8, p10_list);
 	collect();
 	assert_false(x.complete & VMI_VIEW_TASKS);
-	assert_non_null(strstr(x.reason, "thread list"));
+	assert_int_equal(views_of(g.p20, &hidden), VMI_VIEW_PIDS);
+	assert_true(hidden);
+	for (size_t i = 0; i < x.cap; i++)
+		if (x.slots[i].task == g.p20)
+			assert_true(vmi_xview_unconfirmed(&x, &x.slots[i]));
 }
 
 static void test_without_storage_or_profile_members_says_why(void **state)
@@ -288,7 +335,8 @@ static void test_table_full_is_reported(void **state)
 		task(100 + i, 100 + i, "many", 0, fake_signal(&f, 1));
 	collect();
 	assert_non_null(strstr(x.reason, "more tasks than this build keeps"));
-	assert_true((x.complete & (VMI_VIEW_TASKS | VMI_VIEW_PIDS)) != (VMI_VIEW_TASKS | VMI_VIEW_PIDS));
+	assert_true((x.complete & (VMI_VIEW_TASKS | VMI_VIEW_PIDS)) !=
+		    (VMI_VIEW_TASKS | VMI_VIEW_PIDS));
 	v.xview_cap = SLOTS;
 }
 
@@ -330,7 +378,7 @@ static void test_ps_shows_the_hidden_process(void **state)
 	ps(true);
 	assert_non_null(strstr(out.text, "\"hidden\":[{\"pid\":20,"));
 	assert_non_null(strstr(out.text, "\"comm\":\"hideme\""));
-	assert_non_null(strstr(out.text, "\"seen_by\":[\"pids\"]"));
+	assert_non_null(strstr(out.text, "\"seen_by\":[\"pids\"],\"unconfirmed\":false"));
 	assert_non_null(strstr(out.text, "\"complete\":[\"tasks\",\"pids\",\"cpus\"]"));
 	ps(false);
 	assert_non_null(strstr(out.text, "hidden: missing from a view"));
@@ -348,7 +396,9 @@ int main(void)
 		T(test_thread_taken_out_of_the_idr_is_flagged),
 		T(test_task_only_on_a_cpu_is_flagged_idle_is_not),
 		T(test_hostile_idr_ends_the_view),
-		T(test_thread_list_loop_ends_the_tasks_view),
+		T(test_broken_thread_list_flags_its_threads_not_the_view),
+		T(test_process_posing_as_a_thread_is_flagged),
+		T(test_looping_list_still_flags_what_only_the_idr_sees),
 		T(test_without_storage_or_profile_members_says_why),
 		T(test_table_full_is_reported),
 		T(test_ps_shows_the_hidden_process),

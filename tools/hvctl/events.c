@@ -115,7 +115,8 @@ int hvctl_events_follow(struct conn *c, struct reader *rd, int argc, char **argv
 			char *end;
 			shown.limit = strtoull(argv[++i], &end, 10);
 			if (*end != '\0' || shown.limit == 0 || argv[i][0] == '-') {
-				fprintf(stderr, "hvctl: --count takes a number of events (1 or more)\n");
+				fprintf(stderr,
+					"hvctl: --count takes a number of events (1 or more)\n");
 				return HVCTL_EXIT_USAGE;
 			}
 		} else if (strcmp(argv[i], "--follow") != 0 && strcmp(argv[i], "-f") != 0) {
@@ -147,7 +148,8 @@ int hvctl_events_follow(struct conn *c, struct reader *rd, int argc, char **argv
 				size_t n = nl != NULL ? (size_t)(nl - l + 1) : strlen(l);
 				if (strncmp(l, "next: ", 6) != 0) {
 					fwrite(l, 1, n, stdout);
-					shown.n += l[0] == '#'; /* an event; "(N events lost)" is not */
+					shown.n += l[0] ==
+						   '#'; /* an event; "(N events lost)" is not */
 				}
 				l += n;
 			}

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "console/cmd.h"
@@ -241,6 +242,7 @@ int hvctl_offline(const char *dump_path, const char *profile_path, char **words,
 	v.containers_cap = v.containers != NULL ? OFFLINE_CONTAINERS_MAX : 0;
 	v.xview_slots = calloc(OFFLINE_XVIEW_SLOTS, sizeof(*v.xview_slots));
 	v.xview_cap = v.xview_slots != NULL ? OFFLINE_XVIEW_SLOTS : 0;
+	v.xview_seed = (uint64_t)time(NULL) * 0x2545f4914f6cdd1dull ^ (uint64_t)getpid() << 20;
 	mem.read_phys = dump_read_phys;
 	mem.ctx = &d;
 	/* The same checks and messages as the live verbs (hv/console/verbs_vmi.c). */

@@ -396,7 +396,8 @@ static int run_set(const char *val, const struct kernel_param *kp)
 
 static const struct kernel_param_ops run_ops = {.set = run_set};
 module_param_cb(run, &run_ops, NULL, 0200);
-MODULE_PARM_DESC(run, "the attack to run: wp, alias, ftrace, kprobe, inline, lstar, loop SECS, hide PID");
+MODULE_PARM_DESC(
+	run, "the attack to run: wp, alias, ftrace, kprobe, inline, lstar, loop SECS, hide PID");
 
 static int __init rootkit_init(void)
 {
