@@ -95,15 +95,17 @@ $(BUILD)/mkprofile: $(MKPROFILE_C) $(wildcard tools/mkprofile/*.h hv/vmi/profile
 # The profile mkprofile makes from the lab kernel's BTF (checked by the monitor's own parser
 # as it is written) must be the committed one when there is one; a kernel Debian shipped
 # after the last commit has none, and its profile is the one made here (guest-profile.sh).
+# Its kernel symbols: all of kallsyms, and every one the monitor looks up (check-symbols.py).
 profile-check: $(BUILD)/mkprofile lab
 	MKPROFILE=$(abspath $(BUILD))/mkprofile bash tools/mkprofile/mkprofile.sh --vmlinuz $(BUILD)/lab/vmlinuz --out $(BUILD)/lab/profile.json
+	$(PYTHON) tools/mkprofile/check-symbols.py $(BUILD)/lab/profile.json
 	@r=$$(cat $(BUILD)/lab/kernel-release); \
 	if [ -e guest-profiles/$$r.json ]; then \
 		cmp $(BUILD)/lab/profile.json guest-profiles/$$r.json && \
 		echo "profile-check: guest-profiles/$$r.json matches the kernel's BTF"; \
 	else \
 		cmp $(BUILD)/lab/profile.json $(BUILD)/lab/guest-profile.json && \
-		echo "profile-check: no committed profile for $$r (a newer Debian kernel); the lab uses the one made from its BTF, $(BUILD)/lab/guest-profile.json"; \
+		echo "profile-check: no committed profile for $$r; the lab uses the one made from its BTF, $(BUILD)/lab/guest-profile.json"; \
 	fi
 
 # ---------------------------------------------------------------- tests
