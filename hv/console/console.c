@@ -2,7 +2,7 @@
 #include "console/console.h"
 
 #include "console/cmd.h"
-#include "console/line.h"
+#include "console/rx.h"
 #include "console/proto.h"
 #include "lib/fmt.h"
 #include "console/uart.h"
@@ -14,7 +14,7 @@
 #define FLUSH_SPIN_MAX 200000000u
 
 static struct uart uart;
-static struct line_state line;
+static struct rx rx; /* received bytes into lines */
 static struct console_stats stats;
 static char tx_ring[TX_RING_SIZE];
 static uint32_t tx_head, tx_tail; /* head: next write; tail: next send */
@@ -24,7 +24,7 @@ static char deferred_tag[PROTO_TAG_MAX + 1];
 
 bool console_init(uint16_t port, uint32_t baud)
 {
-	line_init(&line);
+	rx_init(&rx);
 	tx_head = tx_tail = 0;
 	return uart_init(&uart, port, baud);
 }
@@ -99,12 +99,13 @@ static void request_tag(const char *line, char *tag)
 }
 
 /* A line just ended, or was lost: run it or report it. */
-static void line_event(enum line_event ev)
+static void line_event(void *ctx, enum line_event ev, struct line_state *line)
 {
+	(void)ctx;
 	struct reply r;
 	struct reply_sink sink = {false, 0};
 	char tag[17];
-	request_tag(line.buf, tag);
+	request_tag(line->buf, tag);
 	reply_init(&r, reply_to_console, &sink);
 	stats.requests++;
 	if (ev == LINE_READY && deferred) {
@@ -112,12 +113,12 @@ static void line_event(enum line_event ev)
 		reply_fail(&r, PROTO_BUSY, "an operation is still running; its reply comes first");
 		cmd_write_status(&r, tag[0] ? tag : 0);
 	} else if (ev == LINE_READY) {
-		if (cmd_dispatch(console_verbs, console_verb_count, line.buf, &r)) {
+		if (cmd_dispatch(console_verbs, console_verb_count, line->buf, &r)) {
 			deferred = true;
 			memcpy(deferred_tag, r.tag, sizeof(deferred_tag));
 		}
 	} else
-		cmd_report_line_event(ev, &line, &r);
+		cmd_report_line_event(ev, line, &r);
 	if (sink.truncated) {
 		char msg[96], status[PROTO_STATUS_MAX];
 		fmt_snprintf(msg, sizeof(msg),
@@ -135,34 +136,19 @@ static void line_event(enum line_event ev)
 		stats.errors++;
 }
 
-/* Since an overrun, every line that ends is refused, not just the one the gap was seen in:
- * the byte read with the overrun may already be from after the gap, and a second gap can
- * come before the first is placed. Cleared once a poll finds the FIFO empty with no new
- * overrun: nothing is then left of the damaged stretch. */
-static bool tainted;
-
 void console_poll(void)
 {
 	if (!uart.present)
 		return;
 	for (uint32_t i = 0; i < RX_PER_POLL; i++) {
 		int c = uart_rx_byte(&uart);
-		if (uart_take_overrun(&uart)) {
-			stats.rx_overruns++;
-			tainted = true;
-			enum line_event lost = line_lost(&line);
-			if (lost != LINE_NONE)
-				line_event(lost);
-		} else if (c < 0) {
-			tainted = false;
-		}
+		bool overrun = uart_take_overrun(&uart);
+		stats.rx_overruns += overrun;
+		rx_step(&rx, c, overrun, line_event, 0);
 		if (c < 0)
 			break;
 		stats.rx_bytes++;
 		rx_recent = 0;
-		enum line_event ev = line_feed(&line, (uint8_t)c);
-		if (ev != LINE_NONE)
-			line_event(tainted ? LINE_LOST : ev);
 	}
 	if (rx_recent < 1000000u)
 		rx_recent++;
