@@ -56,6 +56,10 @@ static void integrity_text(struct reply *r, const struct protect_stats *s,
 		   "by the checks before operations",
 		   s->text_tracked ? "tracked in EPT" : "not tracked (every check compares it all)",
 		   (unsigned long long)s->text_pages_opened, (unsigned long long)s->text_compared);
+	reply_line(r,
+		   "page-table writes: %u pages of the image's tables tracked in EPT, %llu opened "
+		   "at a first write",
+		   s->map_tracked, (unsigned long long)s->map_pages_opened);
 	alerts_text(r, a, n);
 }
 
@@ -83,12 +87,14 @@ static void integrity_json(struct reply *r, const struct protect_stats *s,
 		     "\"checks\":%llu,\"last_check_ms\":%llu,\"check_tsc_total\":%llu,"
 		     "\"repaired\":%llu,\"unrepaired\":%llu,\"accepted\":%llu,"
 		     "\"writes_stepped\":%llu,\"text_tracked\":%s,\"text_pages_opened\":%llu,"
-		     "\"text_compared\":%llu,\"alerts\":%llu,\"alerts_by_kind\":{",
+		     "\"text_compared\":%llu,\"map_tracked\":%u,\"map_pages_opened\":%llu,"
+		     "\"alerts\":%llu,\"alerts_by_kind\":{",
 		     (unsigned long long)s->checks, (unsigned long long)s->last_check_ms,
 		     (unsigned long long)s->check_tsc_total, (unsigned long long)s->repaired,
 		     (unsigned long long)s->unrepaired, (unsigned long long)s->accepted,
 		     (unsigned long long)s->writes_stepped, s->text_tracked ? "true" : "false",
 		     (unsigned long long)s->text_pages_opened, (unsigned long long)s->text_compared,
+		     s->map_tracked, (unsigned long long)s->map_pages_opened,
 		     (unsigned long long)s->alerts);
 	for (unsigned k = 0; k < ALERT_KINDS; k++)
 		reply_printf(r, "%s\"%s\":%llu", k ? "," : "", alert_kind_names[k],

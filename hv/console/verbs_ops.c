@@ -354,18 +354,39 @@ static void op_event(const struct ops_request *q, const char *status, const char
 /* After the operation's last call: the text written while it ran (track.c keeps the pages)
  * is looked at again. A change the check had to repair was made while the operation ran
  * (a rootkit putting its hook back): its result cannot be vouched for, and it fails with a
- * clear error instead, the change repaired (issue 9: DESIGN §7). */
+ * clear error instead, the change repaired (issue 9: DESIGN §7). So does any write to text
+ * at all while it ran, when all of them were seen: a hook put in and taken out again
+ * before this check (from another CPU, around the operation's call) leaves the text as
+ * recorded, and only the write shows. A legal patch in that time (a static key flipped)
+ * fails it too: run again, it passes. */
 static bool changed_while_running(struct ops_request *q)
 {
 	struct protect_report after;
+	const struct protect_stats *s = protect_stats();
+	uint64_t text = q->text_writes_seen ? s->text_pages_opened - q->text_writes_before : 0;
+	uint64_t map = q->map_writes_seen ? s->map_pages_opened - q->map_writes_before : 0;
 	protect_check(this_vcpu(), &after);
 	syscall_trap_refresh();
 	q->integrity.accepted += after.accepted;
-	if (after.repaired == 0 && after.unrepaired == 0)
-		return false;
+	if (after.repaired == 0 && after.unrepaired == 0) {
+		if (text == 0 && map == 0)
+			return false;
+		fmt_snprintf(q->op.error, sizeof(q->op.error),
+			     "not vouched for: the kernel's %s was written while the operation ran "
+			     "(%llu page%s, now as recorded: a change may have come and gone); "
+			     "run it again",
+			     text && map ? "text and page tables"
+			     : text      ? "text"
+					 : "page tables",
+			     (unsigned long long)(text + map), text + map == 1 ? "" : "s");
+		fmt_snprintf(q->integrity.summary, sizeof(q->integrity.summary),
+			     "integrity: written while the operation ran (%s)", after.summary);
+		return true;
+	}
 	q->integrity.repaired += after.repaired;
 	fmt_snprintf(q->op.error, sizeof(q->op.error),
-		     "not vouched for: the kernel's text was changed while the operation ran "
+		     "not vouched for: the kernel's text or mapping was changed while the "
+		     "operation ran "
 		     "(%u change%s %s, see `integrity`); run it again",
 		     after.repaired + after.unrepaired,
 		     after.repaired + after.unrepaired == 1 ? "" : "s",
@@ -408,6 +429,10 @@ static int start(struct reply *r, struct ops_request *q)
 		return reply_fail(r, PROTO_FAILED, "refused: the kernel cannot be vouched for (%s)",
 				  q->integrity.summary);
 	}
+	q->text_writes_seen = protect_text_writes_seen();
+	q->text_writes_before = protect_stats()->text_pages_opened;
+	q->map_writes_seen = protect_map_writes_seen();
+	q->map_writes_before = protect_stats()->map_pages_opened;
 	q->op.done = op_done;
 	if (q->op.timeout_ms == 0)
 		q->op.timeout_ms = OPS_TIMEOUT_MS;

@@ -26,11 +26,36 @@ static void store(uint32_t *p, uint32_t value)
 	__atomic_store_n(p, value, __ATOMIC_SEQ_CST);
 }
 
+/* The guest's GDTR and IDTR, in its VMCS (SDM 24.4.1 "Guest Register State": base and
+ * limit of each), loaded into the processor at the next VM entry. */
+static void load_dtr(const struct vcpu *v)
+{
+	vmwrite(GUEST_GDTR_BASE, v->load_dtr.gdtr_base);
+	vmwrite(GUEST_GDTR_LIMIT, v->load_dtr.gdtr_limit);
+	vmwrite(GUEST_IDTR_BASE, v->load_dtr.idtr_base);
+	vmwrite(GUEST_IDTR_LIMIT, v->load_dtr.idtr_limit);
+}
+
+void vcpu_load_dtr(struct vcpu *self, struct vcpu *o, uint64_t gdtr_base, uint32_t gdtr_limit,
+		   uint64_t idtr_base, uint32_t idtr_limit)
+{
+	o->load_dtr.gdtr_base = gdtr_base;
+	o->load_dtr.gdtr_limit = gdtr_limit;
+	o->load_dtr.idtr_base = idtr_base;
+	o->load_dtr.idtr_limit = idtr_limit;
+	if (o == self)
+		load_dtr(o);
+	else
+		__atomic_or_fetch(&o->requests, VCPU_REQ_LOAD_DTR, __ATOMIC_SEQ_CST);
+}
+
 static void run_requests(struct vcpu *v)
 {
 	uint32_t req = __atomic_exchange_n(&v->requests, 0u, __ATOMIC_SEQ_CST);
 	if (req & VCPU_REQ_INVEPT)
 		ept_invalidate_local();
+	if (req & VCPU_REQ_LOAD_DTR)
+		load_dtr(v);
 }
 
 void vcpu_exit_begin(struct vcpu *v)

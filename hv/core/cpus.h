@@ -31,7 +31,13 @@
 struct vcpu;
 
 /* Bits of struct vcpu .requests */
-#define VCPU_REQ_INVEPT 1u /* run INVEPT before running guest code again */
+#define VCPU_REQ_INVEPT   1u /* run INVEPT before running guest code again */
+#define VCPU_REQ_LOAD_DTR 2u /* load GDTR and IDTR from .load_dtr first */
+
+/* Has vCPU o (this one, or one held) GDTR and IDTR loaded with these before it runs guest
+ * code again. */
+void vcpu_load_dtr(struct vcpu *self, struct vcpu *o, uint64_t gdtr_base, uint32_t gdtr_limit,
+		   uint64_t idtr_base, uint32_t idtr_limit);
 
 #define CPUS_ANSWER_MS 1000u /* how long a CPU may take to answer a request */
 

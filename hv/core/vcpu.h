@@ -70,10 +70,15 @@ struct vcpu {
 	uint32_t in_guest;      /* 1 from the entry gate to the next exit */
 	uint32_t wait_for_sipi; /* entered in wait-for-SIPI: runs no guest code */
 	uint32_t requests;      /* VCPU_REQ_* */
-	uint64_t kicks_sent;    /* NMIs other CPUs sent to make this one exit */
-	uint64_t kicks_taken;   /* NMIs taken as those kicks; every other NMI is the guest's */
-	uint8_t xapic_id;       /* initial APIC ID (CPUID.1:EBX[31:24]) */
-	uint32_t x2apic_id;     /* x2APIC ID (CPUID.0BH:EDX) */
+	/* GDTR and IDTR to load (VCPU_REQ_LOAD_DTR): written by the CPU holding this one */
+	struct {
+		uint64_t gdtr_base, idtr_base;
+		uint32_t gdtr_limit, idtr_limit;
+	} load_dtr;
+	uint64_t kicks_sent;  /* NMIs other CPUs sent to make this one exit */
+	uint64_t kicks_taken; /* NMIs taken as those kicks; every other NMI is the guest's */
+	uint8_t xapic_id;     /* initial APIC ID (CPUID.1:EBX[31:24]) */
+	uint32_t x2apic_id;   /* x2APIC ID (CPUID.0BH:EDX) */
 
 	/* The guest's TSC (vmx/tsc.c): its TSC_OFFSET and IA32_TSC_ADJUST */
 	uint64_t tsc_offset, tsc_adjust;
@@ -85,6 +90,7 @@ struct vcpu {
 	struct {
 		uint64_t cr3, cr4, gs_base, kernel_gs_base, ss_ar_bytes;
 		uint64_t cr0, idtr_base, idtr_limit; /* what kernel protection checks */
+		uint64_t gdtr_base, gdtr_limit;
 		bool valid;
 	} guest_snapshot;
 

@@ -52,6 +52,10 @@ struct ops_request {
 	int32_t signal;
 	uint32_t grace_ms;
 	struct protect_report integrity; /* the check just before the operation */
+	/* Every write to text (to the image's page tables) from then on seen, counted from
+	 * this value of text_pages_opened (map_pages_opened) */
+	bool text_writes_seen, map_writes_seen;
+	uint64_t text_writes_before, map_writes_before;
 
 	/* Progress of the program */
 	uint32_t phase;

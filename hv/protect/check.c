@@ -3,7 +3,7 @@
  * The integrity check (protect/protect.h, DESIGN §7 "Before every operation"): with the
  * other CPUs held, kernel text against its snapshot (legal run-time patching accepted,
  * the rest restored), the image's mapping against the record (entries written back), the
- * pinned registers and IDTR of every vCPU, and the EPT guard of rodata and the IDT.
+ * pinned registers, IDTR, GDTR and GDT of every vCPU, and the EPT guard of rodata and the IDT.
  * Bounded: one pass over the text (14 MB in Debian's 6.1) and one walk per recorded leaf.
  */
 #include "protect/protect_internal.h"
@@ -175,22 +175,62 @@ static bool check_mapping(struct vcpu *self, struct protect_report *r, bool judg
 	return bad;
 }
 
-/* CR0.WP, CR4.SMEP/SMAP/UMIP and IDTR of every vCPU (the others are held: their last-exit
- * registers are their registers). With enforce the pins keep them; this catches detect
- * mode's changes and anything the pins missed. */
+/* A vCPU's IDTR or GDTR other than recorded: with enforce, loaded again from the record
+ * before the vCPU runs guest code again (Linux never reloads them on a running CPU). */
+static void check_dtr(struct vcpu *self, struct vcpu *o, struct protect_report *r, uint64_t idtr,
+		      uint16_t idtr_limit, uint64_t gdtr, uint16_t gdtr_limit)
+{
+	uint64_t gdtr_locked;
+	uint16_t gdtr_limit_locked;
+	bool gdtr_moved = protect_gdtr_moved(o, gdtr, gdtr_limit, &gdtr_locked, &gdtr_limit_locked);
+	bool idtr_moved = idtr != kp.idtr_base || idtr_limit != kp.idtr_limit;
+	if (!gdtr_moved && !idtr_moved)
+		return;
+	bool enforce = kp.st.mode == PROTECT_ENFORCE;
+	enum alert_action action = enforce ? ACTION_REPAIRED : ACTION_DETECTED;
+	if (idtr_moved)
+		protect_alert(ALERT_IDTR, action, o, idtr, 0,
+			      "vCPU %u's IDTR is 0x%llx limit %u (locked 0x%llx limit %u)", o->id,
+			      (unsigned long long)idtr, idtr_limit,
+			      (unsigned long long)kp.idtr_base, (unsigned)kp.idtr_limit);
+	if (gdtr_moved)
+		protect_alert(ALERT_GDTR, action, o, gdtr, 0,
+			      "vCPU %u's GDTR is 0x%llx limit %u (locked 0x%llx limit %u)", o->id,
+			      (unsigned long long)gdtr, gdtr_limit, (unsigned long long)gdtr_locked,
+			      gdtr_limit_locked);
+	uint32_t n = (uint32_t)idtr_moved + (uint32_t)gdtr_moved;
+	if (!enforce) {
+		r->unrepaired += n;
+		return;
+	}
+	vcpu_load_dtr(self, o, gdtr_moved ? gdtr_locked : gdtr,
+		      gdtr_moved ? gdtr_limit_locked : gdtr_limit, kp.idtr_base,
+		      (uint32_t)kp.idtr_limit);
+	r->repaired += n;
+}
+
+/* CR0.WP, CR4.SMEP/SMAP/UMIP, IDTR, GDTR and GDT of every vCPU (the others are held:
+ * their last-exit registers are their registers). With enforce the pins keep the CR bits;
+ * this catches detect mode's changes and anything the pins missed. */
 static bool check_registers(struct vcpu *self, struct protect_report *r, bool judge)
 {
 	for (uint32_t k = 0; k < vm.nr_vcpus; k++) {
 		struct vcpu *o = vm.vcpu[k];
-		uint64_t cr0, cr4, idtr;
+		uint64_t cr0, cr4, idtr, idtr_limit, gdtr, gdtr_limit;
 		if (o == self) {
 			cr0 = vmread(GUEST_CR0);
 			cr4 = vmread(GUEST_CR4);
 			idtr = vmread(GUEST_IDTR_BASE);
+			idtr_limit = vmread(GUEST_IDTR_LIMIT);
+			gdtr = vmread(GUEST_GDTR_BASE);
+			gdtr_limit = vmread(GUEST_GDTR_LIMIT);
 		} else if (o->guest_snapshot.valid) {
 			cr0 = o->guest_snapshot.cr0;
 			cr4 = o->guest_snapshot.cr4;
 			idtr = o->guest_snapshot.idtr_base;
+			idtr_limit = o->guest_snapshot.idtr_limit;
+			gdtr = o->guest_snapshot.gdtr_base;
+			gdtr_limit = o->guest_snapshot.gdtr_limit;
 		} else {
 			continue;
 		}
@@ -198,7 +238,12 @@ static bool check_registers(struct vcpu *self, struct protect_report *r, bool ju
 			continue; /* a CPU offline or on its way up */
 		bool pins = (cr0 & kp.st.cr0_pinned) == kp.st.cr0_pinned &&
 			    (cr4 & kp.st.cr4_pinned) == kp.st.cr4_pinned;
-		if (!judge && (!pins || idtr != kp.idtr_base))
+		bool gdt_bad = protect_gdt_check(o, gdtr, (uint16_t)gdtr_limit, r, judge);
+		uint64_t gb;
+		uint16_t gl;
+		bool moved = idtr != kp.idtr_base || idtr_limit != kp.idtr_limit ||
+			     protect_gdtr_moved(o, gdtr, (uint16_t)gdtr_limit, &gb, &gl);
+		if (!judge && (!pins || moved || gdt_bad))
 			return true;
 		if (!pins) {
 			r->unrepaired++;
@@ -210,12 +255,9 @@ static bool check_registers(struct vcpu *self, struct protect_report *r, bool ju
 				(unsigned long long)kp.st.cr0_pinned,
 				(unsigned long long)kp.st.cr4_pinned);
 		}
-		if (idtr != kp.idtr_base) {
-			r->unrepaired++;
-			protect_alert(ALERT_IDTR, ACTION_DETECTED, o, idtr, 0,
-				      "vCPU %u's IDTR is 0x%llx (locked 0x%llx)", o->id,
-				      (unsigned long long)idtr, (unsigned long long)kp.idtr_base);
-		}
+		if (judge && moved)
+			check_dtr(self, o, r, idtr, (uint16_t)idtr_limit, gdtr,
+				  (uint16_t)gdtr_limit);
 	}
 	return false;
 }
@@ -265,6 +307,7 @@ void protect_check(struct vcpu *self, struct protect_report *out)
 	 * began on the page before; or all of it */
 	static struct text_run runs[TEXT_RUNS_MAX];
 	bool all;
+	(void)protect_track_map_close(); /* invalidated with the text's, next */
 	size_t n = protect_track_take(runs, TEXT_RUNS_MAX, &all);
 	if (all) {
 		(void)check_text(self, out, 0, kp.st.text_size, true, &end);

@@ -162,6 +162,20 @@ static void lock(struct vcpu *v)
 	if (!live_guest_ram(idt->pa, PAGE_SIZE_4K))
 		return fail_lock("%s", "the IDT is not in guest RAM");
 
+	/* GDTR and the GDT of every CPU up (the others are held: their last exit's values are
+	 * theirs); a CPU brought up later is recorded at the first check that sees it */
+	for (uint32_t k = 0; k < vm.nr_vcpus; k++) {
+		struct vcpu *o = vm.vcpu[k];
+		kp.gdt[k].known = false;
+		if (o == v)
+			protect_gdt_record(o, vmread(GUEST_GDTR_BASE),
+					   (uint16_t)vmread(GUEST_GDTR_LIMIT));
+		else if (o->guest_snapshot.valid && (o->guest_snapshot.cr0 & X86_CR0_PG) &&
+			 !__atomic_load_n(&o->wait_for_sipi, __ATOMIC_RELAXED))
+			protect_gdt_record(o, o->guest_snapshot.gdtr_base,
+					   (uint16_t)o->guest_snapshot.gdtr_limit);
+	}
+
 	/* registers: pins with enforce; with detect the checks compare */
 	kp.st.cr0_pinned = vmread(GUEST_CR0) & X86_CR0_WP;
 	kp.st.cr4_pinned = vmread(GUEST_CR4) & (X86_CR4_SMEP | X86_CR4_SMAP | X86_CR4_UMIP);
@@ -181,6 +195,9 @@ static void lock(struct vcpu *v)
 	if (!protect_track_claim(why, sizeof(why)))
 		return fail_lock("%s", why);
 	kp.st.text_tracked = kp.tracking;
+	if (!protect_track_map_claim(why, sizeof(why)))
+		return fail_lock("%s", why);
+	kp.st.map_tracked = kp.map_tracking ? (uint32_t)kp.map_pages : 0;
 	kp.st.rodata_va = ro->va;
 	kp.st.rodata_pa = ro->pa;
 	kp.st.rodata_size = ro->size;

@@ -22,10 +22,15 @@
 struct kprotect kp = {.step_cpu = -1};
 
 const char *const alert_kind_names[ALERT_KINDS] = {
-	[ALERT_TEXT] = "text",           [ALERT_RODATA_WRITE] = "rodata-write",
-	[ALERT_IDT_WRITE] = "idt-write", [ALERT_CR] = "cr-pin",
-	[ALERT_MSR] = "entry-msr",       [ALERT_IDTR] = "idtr",
+	[ALERT_TEXT] = "text",
+	[ALERT_RODATA_WRITE] = "rodata-write",
+	[ALERT_IDT_WRITE] = "idt-write",
+	[ALERT_CR] = "cr-pin",
+	[ALERT_MSR] = "entry-msr",
+	[ALERT_IDTR] = "idtr",
 	[ALERT_MAPPING] = "mapping",
+	[ALERT_GDTR] = "gdtr",
+	[ALERT_GDT] = "gdt",
 };
 const char *const alert_action_names[4] = {"blocked", "repaired", "detected", "unrepaired"};
 
@@ -162,6 +167,7 @@ static enum exit_hook_verdict msr_write(struct vcpu *v, uint32_t msr, uint64_t v
 static bool ept_violation(struct vcpu *v, uint64_t gpa, uint64_t qualification)
 {
 	return protect_track_ept_violation(v, gpa, qualification) ||
+	       protect_track_map_ept_violation(gpa, qualification) ||
 	       protect_guard_ept_violation(v, gpa, qualification);
 }
 

@@ -45,6 +45,8 @@ enum alert_kind {
 	ALERT_MSR,          /* an entry MSR written with another value */
 	ALERT_IDTR,         /* IDTR moved */
 	ALERT_MAPPING,      /* the image's virtual pages remapped */
+	ALERT_GDTR,         /* GDTR moved */
+	ALERT_GDT,          /* a descriptor of the GDT that Linux never rewrites changed */
 	ALERT_KINDS
 };
 
@@ -90,6 +92,8 @@ struct protect_stats {
 	bool text_tracked;          /* text writes tracked in EPT (track.c) */
 	uint64_t text_pages_opened; /* text pages made writable at a first write */
 	uint64_t text_compared;     /* bytes of text the checks before operations compared */
+	uint32_t map_tracked;       /* pages of the image's page tables tracked (track_map.c) */
+	uint64_t map_pages_opened;  /* of those, made writable at a first write */
 	uint64_t alerts;
 	uint64_t alerts_by_kind[ALERT_KINDS];
 };
@@ -104,6 +108,14 @@ bool protect_register_hooks(void);
 
 /* Holds the other CPUs, checks everything recorded, repairs (enforce), releases. */
 void protect_check(struct vcpu *self, struct protect_report *out);
+
+/* Can every write to kernel text be seen from now on: text tracked, and every page closed
+ * (right after a check with nothing left in place)? Then text_pages_opened counts them:
+ * it moves at the first write to each page. */
+bool protect_text_writes_seen(void);
+
+/* The same for the image's page tables (map_pages_opened counts). */
+bool protect_map_writes_seen(void);
 
 const struct protect_stats *protect_stats(void);
 /* The last `cap` alerts at most, oldest first; returns how many. */

@@ -6,6 +6,7 @@
 #include "protect/kmap.h"
 #include "protect/protect.h"
 #include "protect/text_check.h"
+#include "core/monitor.h"
 #include "vmi/kimage.h"
 
 /* A range read-only in EPT: rodata, the IDT page. */
@@ -20,8 +21,19 @@ struct guarded {
 #define GUARDED_IDT    1
 #define GUARDED_COUNT  2
 
+/* A vCPU's GDTR and its GDT's slots as recorded (gdt.c) */
+struct gdt_record {
+	bool known;
+	uint16_t limit;
+	uint64_t base, pa; /* pa 0: not Linux's GDT, only GDTR is checked */
+	uint64_t slot[16];
+};
+
 /* Written pages of text (track.c): up to 64 MiB of text is tracked */
 #define TRACKED_PAGES_MAX (16u * 1024u)
+
+/* Pages of the image's page tables tracked (track_map.c) */
+#define MAP_PAGES_MAX 12u
 
 /* A byte range of text, offsets from its start */
 struct text_run {
@@ -41,6 +53,7 @@ struct kprotect {
 	size_t leaf_count;
 	struct guarded guarded[GUARDED_COUNT];
 	uint64_t idtr_base, idtr_limit;
+	struct gdt_record gdt[HV_CPUS_MAX];
 
 	/* One write being stepped over (guard.c): by this vCPU, on this page */
 	int step_cpu; /* -1: none */
@@ -53,6 +66,13 @@ struct kprotect {
 	bool tracking;
 	uint64_t tracked_size;
 	uint64_t written[TRACKED_PAGES_MAX / 64];
+
+	/* Writes to the image's page tables (track_map.c): the pages holding its entries, and
+	 * each one's write bit (its EPT claim's write permission) */
+	bool map_tracking;
+	size_t map_pages;
+	uint64_t map_page[MAP_PAGES_MAX];
+	uint64_t map_written[MAP_PAGES_MAX];
 
 	uint64_t next_check_ms;
 	struct protect_alert alert[ALERTS_KEPT];
@@ -72,6 +92,24 @@ bool protect_rights_ok(const struct kmap_leaf *l, bool rodata);
 
 /* check.c: the periodic check, a bounded slice at each exit of the console CPU */
 void protect_periodic(struct vcpu *self);
+
+/* gdt.c: record a vCPU's GDTR and GDT; check the GDT's fixed slots (judge: alert and
+ * repair; else only say whether any differs; a vCPU not recorded yet is, when judging);
+ * is GDTR other than recorded (and what was)? */
+void protect_gdt_record(const struct vcpu *o, uint64_t base, uint16_t limit);
+bool protect_gdt_check(struct vcpu *o, uint64_t base, uint16_t limit, struct protect_report *r,
+		       bool judge);
+bool protect_gdtr_moved(const struct vcpu *o, uint64_t base, uint16_t limit, uint64_t *locked_base,
+			uint16_t *locked_limit);
+
+/* track.c: does [gpa, gpa + n) touch text, rodata or the IDT page (locked or not)? */
+bool protect_range_held(uint64_t gpa, uint64_t n);
+
+/* track_map.c: claim the image's table pages at the lock; a write to one; close them all
+ * (false if one stays open) */
+bool protect_track_map_claim(char *why, size_t cap);
+bool protect_track_map_ept_violation(uint64_t gpa, uint64_t qualification);
+bool protect_track_map_close(void);
 
 /* lock.c: the lock point reached? Then lock (false while waiting). */
 void protect_try_lock(struct vcpu *v);

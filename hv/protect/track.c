@@ -88,6 +88,16 @@ size_t protect_track_take(struct text_run *runs, size_t cap, bool *all)
 	return n;
 }
 
+bool protect_text_writes_seen(void)
+{
+	if (kp.st.state != PROTECT_LOCKED || !kp.tracking)
+		return false;
+	for (size_t i = 0; i < (kp.tracked_size / PAGE_SIZE_4K + 63) / 64; i++)
+		if (kp.written[i])
+			return false;
+	return true;
+}
+
 void protect_track_keep(uint64_t off)
 {
 	uint64_t k = off / PAGE_SIZE_4K;
@@ -102,8 +112,11 @@ void protect_track_keep(uint64_t off)
 
 bool protect_range_protected(uint64_t gpa, uint64_t n)
 {
-	if (kp.st.state != PROTECT_LOCKED)
-		return false;
+	return kp.st.state == PROTECT_LOCKED && protect_range_held(gpa, n);
+}
+
+bool protect_range_held(uint64_t gpa, uint64_t n)
+{
 	const struct {
 		uint64_t pa, size;
 	} r[] = {{kp.st.text_pa, kp.tracked_size ? kp.tracked_size : kp.st.text_size},

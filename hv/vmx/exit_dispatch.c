@@ -139,6 +139,8 @@ static void snapshot_guest(struct vcpu *v)
 	v->guest_snapshot.cr0 = vmread(GUEST_CR0);
 	v->guest_snapshot.idtr_base = vmread(GUEST_IDTR_BASE);
 	v->guest_snapshot.idtr_limit = vmread(GUEST_IDTR_LIMIT);
+	v->guest_snapshot.gdtr_base = vmread(GUEST_GDTR_BASE);
+	v->guest_snapshot.gdtr_limit = vmread(GUEST_GDTR_LIMIT);
 	v->guest_snapshot.valid = true;
 }
 

@@ -104,6 +104,126 @@ def check_ftrace(lab, rundir):
     return check_repaired(lab, rundir, "ftrace", {"register": "0"}, "ftrace")
 
 
+def check_kprobe(lab, rundir):
+    """(c) with kprobes: int3 on the instruction after each function's ftrace site (so not
+    ftrace again), pre-handlers that return for the function."""
+    return check_repaired(lab, rundir, "kprobe", {"freeze": "0", "kill": "0", "int3": "1,1"},
+                          "kprobe")
+
+
+def attack_then_read(lab, rundir, name, expect, read, read_expect, kind):
+    """An attack the check puts right (expect: the attack's fields), then the module's own
+    reading of what it changed (read_expect: its fields after the check), and the alerts
+    of `kind` it raised, all repaired. The attack's and the reading's lines, the alerts."""
+    before = integrity(lab)
+    kv, line = attack(lab, rundir, name)
+    for k, v in expect.items():
+        need(kv.get(k) == v, f"{name}: {k}={kv.get(k)!r}, want {v!r}: {line}")
+    rc, out, err = lab.hvctl("integrity", "--check", timeout=120)
+    need(rc == 0 and ("integrity: repaired" in out or "integrity: clean" in out),
+         f"integrity --check -> {rc}: {short(out)}")
+    kv2, line2 = attack(lab, rundir, read)
+    for k, v in read_expect.items():
+        need(kv2.get(k) == v, f"the guest after the check: {k}={kv2.get(k)!r}: {line2}")
+    got = new_alerts(before, integrity(lab), kind)
+    need(got and all(a["action"] == "repaired" for a in got), f"{kind} alerts: {got}")
+    return line.split(" ", 2)[2], line2.split(" ", 2)[2], got
+
+
+def check_gdt(lab, rundir):
+    """The lower half of a DPL 3 call gate written into the GDT slot Linux leaves empty,
+    through a writable alias of the GDT's page: the check restores the slot (alert `gdt`,
+    repaired) and the guest's own GDT, read by the module, has the slot empty again (the
+    control boot reads the gate there)."""
+    line, line2, got = attack_then_read(lab, rundir, "gdt", {"write": "0", "planted": "1"},
+                                        "gdt-read", {"empty": "1"}, "gdt")
+    return f"{line}; alert gdt repaired ({got[0]['what']}); guest: {line2}"
+
+
+def check_gdtr(lab, rundir):
+    """GDTR loaded on CPU 0 with a 64 KiB limit (selectors past Linux's 16 slots then reach
+    what follows the GDT): the check loads the recorded GDTR again (alert `gdtr`,
+    repaired), the guest's own SGDT says so, and an operation has its real effect. The
+    control boot's GDTR stays as the module left it."""
+    line, line2, got = attack_then_read(lab, rundir, "gdtr", {"load": "0", "moved": "1"},
+                                        "gdtr-read", {"back": "1"}, "gdtr")
+    pause = pause_tree_checked(lab)
+    return f"{line}; alert gdtr repaired ({got[0]['what']}); guest: {line2}; {pause}"
+
+
+def init_state(lab, cid, since):
+    """The state of container cid's init (/proc/PID/stat: S, R, T stopped, ...) in the
+    guest's first GUEST-CRUN line after `since`."""
+    m = lab.wait_console(rf"GUEST-CRUN n=\d+ id={cid} pid=\S+ status=\S+ state=(\S+)", 90,
+                         since=since)
+    return m.group(1)
+
+
+def kill_json(lab, signal, cid):
+    """`kill -s SIGNAL cid --json`: the reply's JSON (ok or not) and the error text."""
+    rc, out, err = lab.hvctl("kill", "-s", signal, cid, "--json", timeout=300)
+    j = next((json.loads(x) for x in out.splitlines() if x.strip().startswith("{")), None)
+    need(j is not None, f"kill -s {signal} {cid} -> {rc}: no JSON: {short(err or out)}")
+    return j, j.get("error") or err
+
+
+def stop_and_cont(lab, cid):
+    """kill -s STOP has its real effect (the guest says the init is stopped), CONT too."""
+    j, e = kill_json(lab, "STOP", cid)
+    need(j["ok"], f"kill -s STOP {cid}: {e}")
+    st = init_state(lab, cid, lab.console_mark())
+    need(st == "T", f"kill -s STOP {cid} said ok, the guest says its init is {st}")
+    j2, e2 = kill_json(lab, "CONT", cid)
+    need(j2["ok"], f"kill -s CONT {cid}: {e2}")
+    st2 = init_state(lab, cid, lab.console_mark())
+    need(st2 != "T", f"kill -s CONT {cid} said ok, the guest says its init is {st2}")
+    return f"STOP: init {st}, CONT: init {st2}"
+
+
+def wait_guest_time(lab, until):
+    while float(ops_checks.heartbeat(lab, lab.console_mark())[0].group(2)) <= until:
+        pass
+
+
+def check_flash(lab, rundir, name="flash", secs=30):
+    """A hook put in and taken out again (rootkit `flash`): for SECS seconds a kernel thread
+    patches the kill path for 4-5 ms at a time and puts the original back in between, so a
+    check often finds the text as recorded. `kill -s STOP tree` meanwhile must never be
+    reported done without its effect: it fails, saying the kernel was written (or changed)
+    while it ran, or it succeeds and the guest's /proc says tree's init is stopped. After
+    the thread's end, STOP and CONT have their real effect. `remap` does the same through
+    the page table (the entry that maps the kill path points at a patched copy); `oneshot`
+    keeps a hook armed that takes itself out at its first call, so the text is as
+    recorded right after the kill it fooled. The control boot's kill is reported done and
+    does nothing."""
+    kv, line = attack(lab, rundir, f"{name} {secs}")
+    need(kv.get("started") == "1", f"{name}: {line}")
+    start = float(ops_checks.heartbeat(lab, lab.console_mark())[0].group(2))
+    j, err = kill_json(lab, "STOP", "tree")
+    if j["ok"]:
+        st = init_state(lab, "tree", lab.console_mark())
+        need(st == "T", f"kill -s STOP tree during {name} said ok, the guest says its init "
+             f"is {st}")
+        during = f"done (the guest says tree's init is {st})"
+    else:
+        need("written while the operation ran" in err or "changed while the operation ran" in err,
+             f"kill -s STOP tree during {name} failed for another reason: {err}")
+        during = f"refused: {err}"
+    wait_guest_time(lab, start + secs + 2)
+    # a refused STOP may have reached tree's init (it ran while the text was clean): CONT
+    j2, e2 = kill_json(lab, "CONT", "tree")
+    need(j2["ok"], f"kill -s CONT tree after {name}: {e2}")
+    return f"during: {during}; after: {stop_and_cont(lab, 'tree')}"
+
+
+def check_remap(lab, rundir):
+    return check_flash(lab, rundir, "remap")
+
+
+def check_oneshot(lab, rundir):
+    return check_flash(lab, rundir, "oneshot")
+
+
 def check_hide(lab, rundir):
     """(f) The rootkit takes sleeper's init off the tasks list (list_del_init under
     tasklist_lock). The guest's own /proc still lists it (GUEST-HIDDEN in_proc=1); the

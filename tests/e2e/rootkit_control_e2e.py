@@ -102,6 +102,81 @@ def check_ftrace(lab, rundir):
     return f"{line}; kill reported ok ({j['integrity']['summary']}), crun says sleeper {st}"
 
 
+def check_kprobe(lab, rundir):
+    """The kprobes fool pause (the freeze path returns success and does nothing); then
+    they are unregistered, so the attacks after this one are seen on their own."""
+    kv, line = rootkit_checks.attack(lab, rundir, "kprobe")
+    need(kv.get("freeze") == "0" and kv.get("int3") == "1,1", f"kprobe: {line}")
+    try:
+        rc, out, err = lab.hvctl("pause", "busy", timeout=300)
+        need(rc != 0 and "frozen" in err,
+             f"pause busy with the freeze kprobed -> {rc}: {short(err or out)}")
+        m, _, _ = ops_checks.heartbeat(lab, lab.console_mark())
+        _, _, frozen = ops_checks.heartbeat(lab, m.lineno + 1)
+        need(frozen.get("busy") == "0", f"the guest says busy frozen={frozen.get('busy')}")
+    finally:
+        kv2, line2 = rootkit_checks.attack(lab, rundir, "kprobe-off")
+    need(kv2.get("unregistered") == "1", f"kprobe-off: {line2}")
+    return f"{line}; pause: {short(err)}; guest: busy frozen={frozen.get('busy')}"
+
+
+def check_gdt(lab, rundir):
+    kv, line = rootkit_checks.attack(lab, rundir, "gdt")
+    need(kv.get("planted") == "1", f"gdt: {line}")
+    rc, out, err = lab.hvctl("integrity", "--check", timeout=120)
+    kv2, line2 = rootkit_checks.attack(lab, rundir, "gdt-read")
+    need(kv2.get("empty") == "0" and kv2.get("now") == kv.get("now"),
+         f"the gate is not in the guest's GDT any more: {line2}")
+    return f"{line}; after integrity --check: {line2}"
+
+
+def check_gdtr(lab, rundir):
+    kv, line = rootkit_checks.attack(lab, rundir, "gdtr")
+    need(kv.get("moved") == "1", f"gdtr: {line}")
+    lab.hvctl("integrity", "--check", timeout=120)
+    kv2, line2 = rootkit_checks.attack(lab, rundir, "gdtr-read")
+    kv3, line3 = rootkit_checks.attack(lab, rundir, "gdtr-restore")
+    need(kv2.get("back") == "0" and kv2.get("limit") == "65535",
+         f"GDTR is not as the module left it: {line2}")
+    need(kv3.get("back") == "1", f"gdtr-restore: {line3}")
+    return f"{line}; after integrity --check: {line2}"
+
+
+def check_flash(lab, rundir, name="flash", secs=45):
+    """kill -s STOP tree while the kill path flashes (or its mapping: remap) is reported
+    done and does nothing (the guest says tree's init is not stopped); it hits the patch
+    about nine times in ten, so up to three tries."""
+    kv, line = rootkit_checks.attack(lab, rundir, f"{name} {secs}")
+    need(kv.get("started") == "1", f"{name}: {line}")
+    start = float(ops_checks.heartbeat(lab, lab.console_mark())[0].group(2))
+    tries = []
+    for _ in range(3):
+        j, err = rootkit_checks.kill_json(lab, "STOP", "tree")
+        need(j["ok"], f"kill -s STOP tree with protection off: {err}")
+        st = rootkit_checks.init_state(lab, "tree", lab.console_mark())
+        tries.append(st)
+        if st != "T":
+            break
+        for _ in range(3):  # not fooled: CONT (which may be fooled in turn)
+            rootkit_checks.kill_json(lab, "CONT", "tree")
+            if rootkit_checks.init_state(lab, "tree", lab.console_mark()) != "T":
+                break
+    rootkit_checks.wait_guest_time(lab, start + secs + 2)
+    if rootkit_checks.init_state(lab, "tree", lab.console_mark()) == "T":
+        rootkit_checks.kill_json(lab, "CONT", "tree")
+    need(tries[-1] != "T", f"kill -s STOP tree took effect in every try: {tries}")
+    return (f"{line}; kill -s STOP tree reported done, the guest says tree's init is "
+            f"{tries[-1]} (tries: {tries})")
+
+
+def check_remap(lab, rundir):
+    return check_flash(lab, rundir, "remap")
+
+
+def check_oneshot(lab, rundir):
+    return check_flash(lab, rundir, "oneshot")
+
+
 def check_alias(lab, rundir):
     kv, line = rootkit_checks.attack(lab, rundir, "alias")
     need(kv.get("write") == "0" and kv.get("table_changed") == "1", f"alias: {line}")
@@ -146,6 +221,12 @@ def main():
         if boot_ok:
             res.run("control-protect-off", check_off, lab)
             res.run("control-lstar", check_lstar, lab, rundir)
+            res.run("control-kprobe", check_kprobe, lab, rundir)
+            res.run("control-gdt", check_gdt, lab, rundir)
+            res.run("control-gdtr", check_gdtr, lab, rundir)
+            res.run("control-flash", check_flash, lab, rundir)
+            res.run("control-remap", check_remap, lab, rundir)
+            res.run("control-oneshot", check_oneshot, lab, rundir)
             res.run("control-ftrace", check_ftrace, lab, rundir)
             res.run("control-inline", check_inline, lab, rundir)
             res.run("control-alias", check_alias, lab, rundir)

