@@ -641,12 +641,9 @@ int verb_exec(struct reply *r, int argc, char **argv)
 	memset(&req, 0, sizeof(req));
 	req.kind = OPS_EXEC;
 	req.json = json;
-	for (i++; i < argc; i++) {
-		if (req.argc >= OPS_EXEC_ARGS_MAX)
-			return reply_fail(r, PROTO_BAD_ARGUMENT, "at most %u command words",
-					  OPS_EXEC_ARGS_MAX);
-		memcpy(req.argv[req.argc++], argv[i], strlen(argv[i]) + 1);
-	}
+	char why[80];
+	if (ops_exec_words(&req, argc - (i + 1), argv + i + 1, why, sizeof(why)) < 0)
+		return reply_fail(r, PROTO_BAD_ARGUMENT, "%s", why);
 	if (take_container(r, name, &req) < 0)
 		return -1;
 	if (req.ct.state == VMI_CT_PAUSED)

@@ -122,6 +122,9 @@ enum inject_step ops_cp_out_next(struct inject_op *op, struct inject_env *env, i
 				 struct inject_call *call);
 enum inject_step ops_exec_next(struct inject_op *op, struct inject_env *env, int64_t result,
 			       struct inject_call *call);
+/* The command words of an exec request into q->argv: at most OPS_EXEC_ARGS_MAX words of at
+ * most OPS_PATH_MAX bytes each. 0, or -1 with why (q->argc words taken until then). */
+int ops_exec_words(struct ops_request *q, int argc, char *const *argv, char *why, size_t cap);
 enum inject_step ops_cp_in_next(struct inject_op *op, struct inject_env *env, int64_t result,
 				struct inject_call *call);
 

@@ -147,6 +147,24 @@ static bool put_command(struct ops_request *q, struct inject_env *env)
 	       ops_put_string(env, OFF_DEVNULL, "/dev/null") != 0;
 }
 
+int ops_exec_words(struct ops_request *q, int argc, char *const *argv, char *why, size_t cap)
+{
+	for (int i = 0; i < argc; i++) {
+		size_t n = strlen(argv[i]);
+		if (q->argc >= OPS_EXEC_ARGS_MAX) {
+			fmt_snprintf(why, cap, "at most %u command words", OPS_EXEC_ARGS_MAX);
+			return -1;
+		}
+		if (n > OPS_PATH_MAX) {
+			fmt_snprintf(why, cap, "command word %d is %zu bytes; at most %u", i + 1, n,
+				     OPS_PATH_MAX);
+			return -1;
+		}
+		memcpy(q->argv[q->argc++], argv[i], n + 1);
+	}
+	return 0;
+}
+
 /* The next execve candidate for argv[0]; false when none is left. */
 static bool exe_candidate(struct ops_request *q, struct inject_env *env, uint64_t *va)
 {

@@ -23,21 +23,24 @@ static struct vmi_large_tlb_entry *large_slot(struct vmi *v, uint64_t table, uin
  * translations, and the large pages the walks ended in (Linux maps its direct map, where
  * nearly every kernel object lives, with 2 MiB or 1 GiB pages: one cached walk then serves
  * many objects). */
-static int translate_page(struct vmi *v, uint64_t table, uint64_t va, uint64_t *ppage)
+static int translate_page(struct vmi *v, uint64_t table, uint64_t va, uint64_t *ppage,
+			  unsigned need)
 {
 	uint64_t vpage = va >> 12;
 	struct vmi_tlb_entry *e = tlb_slot(v, table, vpage);
 	struct vmi_large_tlb_entry *l = large_slot(v, table, va);
 	uint64_t pa, size;
+	unsigned rights;
 
 	if (e->cr3 == (table | 1u) && e->vpage == vpage) {
 		*ppage = e->ppage;
-		return 0;
+		return (e->rights & need) == need ? 0 : -1;
 	}
 	if (l->cr3 == (table | 1u) && va - l->vbase < l->size) {
 		pa = l->pbase + (va - l->vbase);
+		rights = l->rights;
 	} else {
-		if (vmi_translate_size(v->mem, table, v->la57, va, &pa, &size) != 0)
+		if (vmi_translate_rights(v->mem, table, v->la57, va, &pa, &size, &rights) != 0)
 			return -1;
 		if (size > PAGE_4K) {
 			/* keyed by the 2 MiB region looked up; a 1 GiB page fills it per region */
@@ -45,27 +48,31 @@ static int translate_page(struct vmi *v, uint64_t table, uint64_t va, uint64_t *
 			l->vbase = va & ~(0x200000ull - 1u);
 			l->pbase = pa - (va - l->vbase);
 			l->size = 0x200000ull;
+			l->rights = rights;
 		}
 	}
 	e->cr3 = table | 1u;
 	e->vpage = vpage;
 	e->ppage = pa & ~(PAGE_4K - 1u);
+	e->rights = rights;
 	*ppage = e->ppage;
-	return 0;
+	return (rights & need) == need ? 0 : -1;
 }
 
 int vmi_kernel_phys(struct vmi *v, uint64_t va, uint64_t *pa)
 {
 	uint64_t ppage;
 
-	if (!vmi_is_kernel_ptr(v, va) || translate_page(v, v->kernel_cr3, va, &ppage) != 0)
+	if (!vmi_is_kernel_ptr(v, va) || translate_page(v, v->kernel_cr3, va, &ppage, 0) != 0)
 		return -1;
 	*pa = ppage | (va & (PAGE_4K - 1u));
 	return 0;
 }
 
-/* Reads n bytes at va page by page; returns how many were read from the start. */
-static size_t read_virt(struct vmi *v, uint64_t table, uint64_t va, void *buf, size_t n)
+/* Reads n bytes at va page by page, each page granting `need` (VMI_RIGHT_*); returns how
+ * many were read from the start. */
+static size_t read_virt(struct vmi *v, uint64_t table, uint64_t va, void *buf, size_t n,
+			unsigned need)
 {
 	uint8_t *out = buf;
 	size_t done = 0;
@@ -79,7 +86,7 @@ static size_t read_virt(struct vmi *v, uint64_t table, uint64_t va, void *buf, s
 			break; /* wrapped around the top of the address space */
 		if (chunk > n - done)
 			chunk = n - done;
-		if (translate_page(v, table, addr, &ppage) != 0)
+		if (translate_page(v, table, addr, &ppage, need) != 0)
 			break;
 		if (vmi_read_phys(v->mem, ppage | (addr & (PAGE_4K - 1u)), out + done, chunk) != 0)
 			break;
@@ -97,12 +104,18 @@ int vmi_read_kernel(struct vmi *v, uint64_t va, void *buf, size_t n)
 {
 	if (!vmi_is_kernel_ptr(v, va) || va + n < va)
 		return -1;
-	return read_virt(v, v->kernel_cr3, va, buf, n) == n ? 0 : -1;
+	return read_virt(v, v->kernel_cr3, va, buf, n, 0) == n ? 0 : -1;
 }
 
 size_t vmi_read_user(struct vmi *v, uint64_t cr3, uint64_t va, void *buf, size_t n)
 {
-	return read_virt(v, vmi_cr3_table(cr3), va, buf, n);
+	if (!vmi_user_half(va, v->la57))
+		return 0; /* a kernel address given as a process's memory */
+	/* up to the end of the user half at most */
+	uint64_t end = 1ull << (v->la57 ? 56u : 47u);
+	if (n > end - va)
+		n = (size_t)(end - va);
+	return read_virt(v, vmi_cr3_table(cr3), va, buf, n, VMI_RIGHT_USER);
 }
 
 int vmi_read_kptr(struct vmi *v, uint64_t va, uint64_t *ptr)

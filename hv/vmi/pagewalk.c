@@ -44,8 +44,23 @@ int vmi_translate(struct vmi_mem *m, uint64_t cr3, bool la57, uint64_t va, uint6
 int vmi_translate_size(struct vmi_mem *m, uint64_t cr3, bool la57, uint64_t va, uint64_t *pa,
 		       uint64_t *page_size)
 {
+	unsigned rights;
+
+	return vmi_translate_rights(m, cr3, la57, va, pa, page_size, &rights);
+}
+
+bool vmi_user_half(uint64_t va, bool la57)
+{
+	return (va >> (la57 ? 56u : 47u)) == 0;
+}
+
+int vmi_translate_rights(struct vmi_mem *m, uint64_t cr3, bool la57, uint64_t va, uint64_t *pa,
+			 uint64_t *page_size, unsigned *rights)
+{
 	uint64_t table = vmi_cr3_table(cr3);
 	int level = la57 ? 5 : 4;
+
+	*rights = VMI_RIGHT_USER | VMI_RIGHT_WRITE;
 
 	if (!vmi_canonical(va, la57))
 		return -1;
@@ -59,6 +74,10 @@ int vmi_translate_size(struct vmi_mem *m, uint64_t cr3, bool la57, uint64_t va, 
 			return -1;
 		if ((entry & PTE_P) == 0)
 			return -1;
+		if ((entry & PTE_US) == 0)
+			*rights &= ~VMI_RIGHT_USER;
+		if ((entry & PTE_RW) == 0)
+			*rights &= ~VMI_RIGHT_WRITE;
 		/* PS in a PDPTE maps 1 GiB, in a PDE 2 MiB (SDM Tables 4-16, 4-18); at the
 		 * PML5/PML4 level it is reserved, so such an entry is a fault, not a page. */
 		if (level >= 4 && (entry & PTE_PS) != 0)

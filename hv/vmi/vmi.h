@@ -69,6 +69,16 @@ int vmi_translate(struct vmi_mem *m, uint64_t cr3, bool la57, uint64_t va, uint6
 /* The same, also giving the size of the page that maps va (4 KiB, 2 MiB or 1 GiB). */
 int vmi_translate_size(struct vmi_mem *m, uint64_t cr3, bool la57, uint64_t va, uint64_t *pa,
 		       uint64_t *page_size);
+/* Access rights of a translation (SDM Vol. 3A 4.6 "Access Rights"): a user-mode access
+ * needs U/S set in the entry of every level, a write R/W set in every level (always for
+ * user-mode writes; for supervisor writes with CR0.WP set, as Linux runs). */
+#define VMI_RIGHT_USER  1u
+#define VMI_RIGHT_WRITE 2u
+/* The same as vmi_translate_size, also giving the rights every level grants (VMI_RIGHT_*). */
+int vmi_translate_rights(struct vmi_mem *m, uint64_t cr3, bool la57, uint64_t va, uint64_t *pa,
+			 uint64_t *page_size, unsigned *rights);
+/* Is va in the user half of the address space (below the canonical hole)? */
+bool vmi_user_half(uint64_t va, bool la57);
 /* Does va have the canonical form of the paging mode (bits 63:47, or 63:56 with LA57,
  * all equal)? */
 bool vmi_canonical(uint64_t va, bool la57);
@@ -207,15 +217,17 @@ struct vmi_walk {
 
 /* ------------------------------------------------------------------ a session */
 struct vmi_tlb_entry {
-	uint64_t cr3;   /* tag: table address | 1 (0: empty) */
-	uint64_t vpage; /* va >> 12 */
-	uint64_t ppage; /* physical address of the 4 KiB page */
+	uint64_t cr3;    /* tag: table address | 1 (0: empty) */
+	uint64_t vpage;  /* va >> 12 */
+	uint64_t ppage;  /* physical address of the 4 KiB page */
+	unsigned rights; /* VMI_RIGHT_* of the walk */
 };
 struct vmi_large_tlb_entry {
-	uint64_t cr3;   /* tag: table address | 1 (0: empty) */
-	uint64_t vbase; /* virtual base of the large page */
-	uint64_t pbase; /* its physical base */
-	uint64_t size;  /* 2 MiB or 1 GiB */
+	uint64_t cr3;    /* tag: table address | 1 (0: empty) */
+	uint64_t vbase;  /* virtual base of the large page */
+	uint64_t pbase;  /* its physical base */
+	uint64_t size;   /* 2 MiB or 1 GiB */
+	unsigned rights; /* VMI_RIGHT_* of the walk */
 };
 struct vmi_ns_cache_entry {
 	uint64_t ptr; /* the namespace struct (0: empty) */
@@ -348,9 +360,10 @@ bool vmi_ns_known(const struct vmi *v, enum vmi_ns ns);
 int vmi_read_kernel(struct vmi *v, uint64_t va, void *buf, size_t n);
 /* The physical address of a kernel virtual address (cached like the reads). 0 or -1. */
 int vmi_kernel_phys(struct vmi *v, uint64_t va, uint64_t *pa);
-/* Memory of a page-table root other than the kernel's (a process's mm->pgd, as a
- * physical address); reads what it can page by page and returns the bytes read from the
- * start (stops at the first unreadable page). */
+/* User memory through a page-table root other than the kernel's (a process's mm->pgd, as
+ * a physical address), as the process itself could read it: user-half addresses, pages
+ * user-accessible at every level. Reads what it can page by page and returns the bytes
+ * read from the start (stops at the first page it may not read). */
 size_t vmi_read_user(struct vmi *v, uint64_t cr3, uint64_t va, void *buf, size_t n);
 /* A pointer stored at va that must itself be a kernel address (-1 otherwise). */
 int vmi_read_kptr(struct vmi *v, uint64_t va, uint64_t *ptr);

@@ -256,6 +256,36 @@ static void test_exec_with_a_slash_tries_only_that_path(void **state)
 	expect_gave_up(127, -LINUX_ENOENT);
 }
 
+/* An exec request's words fill their slots exactly: a word of OPS_PATH_MAX bytes fits, one
+ * byte more is refused (it overflowed into the next slot before), and so is a word more
+ * than OPS_EXEC_ARGS_MAX. */
+static void test_exec_words_are_bounded_exactly(void **state)
+{
+	(void)state;
+	static char longest[OPS_PATH_MAX + 2];
+	char *words[OPS_EXEC_ARGS_MAX + 1];
+	char why[80];
+	memset(longest, 'a', OPS_PATH_MAX);
+	longest[OPS_PATH_MAX] = '\0';
+	for (unsigned i = 0; i <= OPS_EXEC_ARGS_MAX; i++)
+		words[i] = longest;
+	memset(&q, 0, sizeof(q));
+	assert_int_equal(ops_exec_words(&q, (int)OPS_EXEC_ARGS_MAX, words, why, sizeof(why)), 0);
+	assert_int_equal(q.argc, OPS_EXEC_ARGS_MAX);
+	assert_int_equal(strlen(q.argv[OPS_EXEC_ARGS_MAX - 1]), OPS_PATH_MAX);
+	memset(&q, 0, sizeof(q));
+	assert_int_equal(ops_exec_words(&q, (int)OPS_EXEC_ARGS_MAX + 1, words, why, sizeof(why)),
+			 -1);
+	assert_string_equal(why, "at most 13 command words");
+	memset(&q, 0, sizeof(q));
+	longest[OPS_PATH_MAX] = 'a'; /* 241 bytes */
+	char *two[2] = {"ls", longest};
+	assert_int_equal(ops_exec_words(&q, 2, two, why, sizeof(why)), -1);
+	assert_string_equal(why, "command word 2 is 241 bytes; at most 240");
+	assert_int_equal(q.argc, 1);
+	assert_int_equal(q.argv[1][0], '\0'); /* nothing written past the first word */
+}
+
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 
 /* ------------------------------------------------------------------ exec's output loop */
@@ -371,6 +401,7 @@ int main(void)
 		T(test_exec_permission_denied_anywhere_is_what_is_reported),
 		T(test_exec_other_error_ends_the_walk),
 		T(test_exec_with_a_slash_tries_only_that_path),
+		cmocka_unit_test(test_exec_words_are_bounded_exactly),
 	};
 	return cmocka_run_group_tests_name("ops_programs", tests, NULL, NULL);
 }

@@ -162,6 +162,73 @@ static void test_pagewalk_rejects_noncanonical_and_bad_tables(void **state)
 	assert_int_equal(vmi_translate(&f.mem, 0xfff0000000ull, false, 0x1000, &pa), -1);
 }
 
+/* The 4-level entry of `level` (4: PML4 ... 1: PT) on the way to va. */
+static uint64_t *entry_on_way(uint64_t root, uint64_t va, int level)
+{
+	uint64_t table = root & PTE_ADDR_MASK;
+	for (int l = 4;; l--) {
+		uint64_t *e = (uint64_t *)(void *)(f.ram + table +
+						   ((va >> (12 + 9 * (l - 1))) & 0x1ff) * 8);
+		if (l == level)
+			return e;
+		table = *e & PTE_ADDR_MASK;
+	}
+}
+
+/* SDM Vol. 3A 4.6: rights are what every level grants */
+static void test_pagewalk_rights_are_every_levels(void **state)
+{
+	uint64_t root = fake_palloc(&f, 4096, 4096), pa, size;
+	unsigned rights;
+	const uint64_t va = 0x00007f0000001000ull;
+
+	(void)state;
+	fake_map(&f, root, va, 0x3000, PAGE_SIZE_4K);
+	assert_int_equal(vmi_translate_rights(&f.mem, root, false, va, &pa, &size, &rights), 0);
+	assert_int_equal(rights, VMI_RIGHT_USER | VMI_RIGHT_WRITE);
+	/* read-only leaf (a page shared copy-on-write after fork) */
+	*entry_on_way(root, va, 1) &= ~PTE_RW;
+	assert_int_equal(vmi_translate_rights(&f.mem, root, false, va, &pa, &size, &rights), 0);
+	assert_int_equal(rights, VMI_RIGHT_USER);
+	/* supervisor-only at the PDPT level: not user memory, whatever the leaf says */
+	*entry_on_way(root, va, 1) |= PTE_RW;
+	*entry_on_way(root, va, 3) &= ~PTE_US;
+	assert_int_equal(vmi_translate_rights(&f.mem, root, false, va, &pa, &size, &rights), 0);
+	assert_int_equal(rights, VMI_RIGHT_WRITE);
+	/* and read-only at the PD level too */
+	*entry_on_way(root, va, 2) &= ~PTE_RW;
+	assert_int_equal(vmi_translate_rights(&f.mem, root, false, va, &pa, &size, &rights), 0);
+	assert_int_equal(rights, 0);
+	assert_int_equal(pa, 0x3000);
+}
+
+/* A process's memory is read as the process could: a kernel-half address, or a page not
+ * user-accessible at some level, is not its memory (ps showed kernel memory as a cmdline). */
+static void test_read_user_refuses_kernel_half_and_supervisor_pages(void **state)
+{
+	uint64_t root = fake_palloc(&f, 4096, 4096);
+	const uint64_t user = 0x00007f0000002000ull, kernel = 0xffff888000100000ull;
+	char buf[16];
+
+	(void)state;
+	open_ok();
+	fake_map(&f, root, user, 0x5000, PAGE_SIZE_4K);
+	fake_map(&f, root, kernel, 0x6000, PAGE_SIZE_4K);
+	*entry_on_way(root, kernel, 1) |= PTE_US; /* even marked user: the kernel half */
+	memcpy(f.ram + 0x5000, "user bytes", 11);
+	memcpy(f.ram + 0x6000, "kernel bytes", 13);
+	assert_int_equal(vmi_read_user(&v, root, user, buf, 11), 11);
+	assert_string_equal(buf, "user bytes");
+	assert_int_equal(vmi_read_user(&v, root, kernel, buf, 13), 0);
+	/* a run that crosses into the kernel half stops at its end */
+	fake_map(&f, root, 0x00007ffffffff000ull, 0x7000, PAGE_SIZE_4K);
+	assert_int_equal(vmi_read_user(&v, root, 0x00007ffffffffff8ull, buf, 16), 8);
+	/* supervisor-only leaf in the user half */
+	*entry_on_way(root, user, 1) &= ~PTE_US;
+	vmi_refresh(&v);
+	assert_int_equal(vmi_read_user(&v, root, user, buf, 11), 0);
+}
+
 /* ------------------------------------------------------------------ finding the kernel */
 
 static void test_open_finds_init_task_from_current(void **state)
@@ -950,6 +1017,8 @@ int main(void)
 		W(test_pagewalk_5level),
 		W(test_pagewalk_ignores_pcid_and_high_cr3_bits),
 		W(test_pagewalk_rejects_noncanonical_and_bad_tables),
+		W(test_pagewalk_rights_are_every_levels),
+		W(test_read_user_refuses_kernel_half_and_supervisor_pages),
 		W(test_open_finds_init_task_from_current),
 		W(test_open_user_mode_pti_kernel_gs_base),
 		W(test_open_tries_the_other_gs_base),

@@ -93,7 +93,9 @@ void fake_map(struct fake *f, uint64_t root, uint64_t va, uint64_t pa, uint64_t 
 		uint64_t *e = entry_at(f, table, index);
 
 		if (level == leaf) {
-			*e = pa | PTE_P | PTE_RW | (leaf > 1 ? PTE_PS : 0);
+			/* user pages in the user half, as Linux maps them */
+			*e = pa | PTE_P | PTE_RW | (leaf > 1 ? PTE_PS : 0) |
+			     ((va >> (f->la57 ? 56 : 47)) == 0 ? PTE_US : 0);
 			return;
 		}
 		if ((*e & PTE_P) == 0)
