@@ -37,8 +37,18 @@ void reply_init(struct reply *r, void (*write)(void *ctx, const char *s, size_t 
 	r->tag[0] = '\0';
 }
 
+/* Bytes a body may carry as they are: printable ASCII, tab and the line ends. */
+static bool body_byte_ok(char c)
+{
+	unsigned char u = (unsigned char)c;
+	return (u >= 0x20u && u < 0x7fu) || c == '\t' || c == '\r' || c == '\n';
+}
+
 /* Every body byte passes here. Body lines never start with '=' (the protocol reserves it
- * for the status line), so a '=' at the start of a line is pushed right by one space. */
+ * for the status line), so a '=' at the start of a line is pushed right by one space. Any
+ * other byte than printable ASCII, tab and the line ends becomes '?': guest strings (a
+ * process's comm, a cgroup's name) reach an operator's terminal, and an escape sequence
+ * there could rewrite what it shows. */
 static void reply_body_sink(void *ctx, const char *s, size_t n)
 {
 	struct reply *r = ctx;
@@ -50,6 +60,12 @@ static void reply_body_sink(void *ctx, const char *s, size_t n)
 				r->write(r->ctx, s + run, i - run);
 			r->write(r->ctx, " ", 1);
 			run = i;
+		}
+		if (!body_byte_ok(s[i])) {
+			if (i > run)
+				r->write(r->ctx, s + run, i - run);
+			r->write(r->ctx, "?", 1);
+			run = i + 1;
 		}
 		r->mid_line = s[i] != '\n';
 	}

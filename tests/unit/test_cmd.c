@@ -79,6 +79,16 @@ static int run_equals(struct reply *r, int argc, char **argv)
 	return 0;
 }
 
+/* A guest string with a terminal escape sequence, a bell and a byte above ASCII, as a
+ * process's comm or a cgroup's name could hold them */
+static int run_guest_string(struct reply *r, int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	reply_line(r, "comm %s", "\x1b]0;owned\x07\x1b[2Jx\xff\ty");
+	return 0;
+}
+
 static int run_unfinished(struct reply *r, int argc, char **argv)
 {
 	(void)argc;
@@ -111,6 +121,7 @@ static const struct cmd_verb verbs[] = {
 	{"twice", "twice", "fails twice", run_twice},
 	{"status", "status [--json]", "uptime", run_status},
 	{"equals", "equals", "body lines starting with =", run_equals},
+	{"guest", "guest", "a guest string", run_guest_string},
 	{"unfinished", "unfinished", "body without line end", run_unfinished},
 };
 #define NVERBS (sizeof(verbs) / sizeof(verbs[0]))
@@ -273,6 +284,13 @@ static void test_failure_does_not_leak_into_the_next_request(void **state)
 	(void)state;
 	dispatch("broken");
 	assert_string_equal(dispatch("echo"), "= ok\r\n");
+}
+
+/* Every byte but printable ASCII, tab and the line ends reaches the terminal as '?' */
+static void test_body_bytes_outside_printable_ascii_become_question_marks(void **state)
+{
+	(void)state;
+	assert_string_equal(dispatch("guest"), "comm ?]0;owned??[2Jx?\ty\r\n= ok\r\n");
 }
 
 static void test_body_line_starting_with_equals_is_shifted(void **state)
@@ -462,6 +480,7 @@ int main(void)
 		T(test_first_failure_of_a_request_wins),
 		T(test_failure_does_not_leak_into_the_next_request),
 		T(test_body_line_starting_with_equals_is_shifted),
+		T(test_body_bytes_outside_printable_ascii_become_question_marks),
 		T(test_status_starts_a_line_of_its_own_after_an_unfinished_body),
 		T(test_flag_is_recognized),
 		T(test_has_flag_looks_only_at_arguments),
