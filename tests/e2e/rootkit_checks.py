@@ -68,25 +68,30 @@ def check_lstar(lab, rundir):
     return check_blocked(lab, rundir, "lstar", "entry-msr", {"moved": "0"})
 
 
-def check_repaired(lab, rundir, name, expect, subkind):
-    """An attack on kernel text (not blocked: text is checked and repaired): the module's
-    patch lands; a check restores it (alert `text`, repaired) and an operation afterwards,
-    pause of busy, has its real effect: the guest's cgroup.events says frozen, crun says
-    paused; then unpause."""
+def attack_then_check(lab, rundir, name, expect):
+    """The integrity reading before, the attack (its fields as `expect` says), then a check
+    that repairs it, or finds it repaired already by a periodic one since (the alerts say
+    which: either way, action repaired). The reading before and the attack's line."""
     before = integrity(lab)
     kv, line = attack(lab, rundir, name)
     for k, v in expect.items():
         need(kv.get(k) == v, f"{name}: {k}={kv.get(k)!r}, want {v!r}: {line}")
-    # repaired by this check, or already by a periodic one since the attack (the alerts
-    # below say which: either way, action repaired)
     rc, out, err = lab.hvctl("integrity", "--check", timeout=120)
     need(rc == 0 and ("integrity: repaired" in out or "integrity: clean" in out),
          f"integrity --check -> {rc}: {short(out)}")
-    # A check's time in its exit is charged to whatever the guest ran then, often busy
-    # (a CPU hog held to 10 % by cpu.max), which is then throttled for a while: let that
-    # pass so the pause's own deadline measures the freeze.
-    ops_checks.heartbeat(lab, lab.console_mark())
-    pause = ops_checks.pause_unpause_busy(lab, timeout=300)
+    return before, line
+
+
+def check_repaired(lab, rundir, name, expect, subkind):
+    """An attack on kernel text (not blocked: text is checked and repaired): the module's
+    patch lands; a check restores it (alert `text`, repaired) and an operation afterwards,
+    pause of tree, has its real effect: the guest's cgroup.events says frozen; then
+    unpause. (Not busy: a check's time in its exit is charged to whatever the guest ran
+    then, often busy, a CPU hog held to 10 % by cpu.max, which is then throttled for
+    seconds; its freeze took 5 to 10 s after an attack, and once did not come within the
+    pause's 10 s.)"""
+    before, line = attack_then_check(lab, rundir, name, expect)
+    pause = pause_tree_checked(lab, timeout=300)
     after = integrity(lab)
     got = new_alerts(before, after, "text")
     need(got and all(a["action"] == "repaired" for a in got) and
@@ -115,13 +120,7 @@ def attack_then_read(lab, rundir, name, expect, read, read_expect, kind):
     """An attack the check puts right (expect: the attack's fields), then the module's own
     reading of what it changed (read_expect: its fields after the check), and the alerts
     of `kind` it raised, all repaired. The attack's and the reading's lines, the alerts."""
-    before = integrity(lab)
-    kv, line = attack(lab, rundir, name)
-    for k, v in expect.items():
-        need(kv.get(k) == v, f"{name}: {k}={kv.get(k)!r}, want {v!r}: {line}")
-    rc, out, err = lab.hvctl("integrity", "--check", timeout=120)
-    need(rc == 0 and ("integrity: repaired" in out or "integrity: clean" in out),
-         f"integrity --check -> {rc}: {short(out)}")
+    before, line = attack_then_check(lab, rundir, name, expect)
     kv2, line2 = attack(lab, rundir, read)
     for k, v in read_expect.items():
         need(kv2.get(k) == v, f"the guest after the check: {k}={kv2.get(k)!r}: {line2}")

@@ -38,7 +38,7 @@
  *           JMP to the module's stub in place of the ftrace call site; the first kill
  *           through it puts the original bytes back and returns 0 without doing anything,
  *           so right after that call the text is as it was. The thread arms it again
- *           within 1-2 ms
+ *           within 1-2 ms when a check took it out, 200 ms after a call did
  *   hide N  take process N off the tasks list (f): list_del_init under tasklist_lock, so its
  *           exit later unlinks nothing and the kernel stays sound; /proc (the pid IDR)
  *           still lists it, for_each_process and a tasks-list walk do not
@@ -437,11 +437,13 @@ static int remap_fn(void *data)
 
 /* oneshot: the hook, and the bytes it replaced */
 static u8 *oneshot_at, oneshot_saved[5];
+static unsigned long oneshot_fired; /* jiffies of the last call through the hook */
 
 static long oneshot_kill(const struct pt_regs *regs)
 {
 	if (oneshot_at)
 		write_text(oneshot_at, oneshot_saved, sizeof(oneshot_saved));
+	WRITE_ONCE(oneshot_fired, jiffies);
 	return 0;
 }
 
@@ -454,8 +456,11 @@ static int oneshot_fn(void *data)
 	memcpy(oneshot_saved, oneshot_at, sizeof(oneshot_saved));
 	*(s32 *)(jmp + 1) = (s32)((long)oneshot_kill - (long)(oneshot_at + 5));
 	while (!kthread_should_stop() && time_before(jiffies, flash_until)) {
-		/* armed: the JMP is there (a check may have put the original back) */
+		/* armed: the JMP is there. Taken out by a check: armed again at once; taken out by
+		 * its own call: only after 200 ms, so whoever looks right after that call finds
+		 * the text as it was */
 		if (memcmp(oneshot_at, jmp, sizeof(jmp)) != 0 &&
+		    time_after(jiffies, READ_ONCE(oneshot_fired) + HZ / 5) &&
 		    write_text(oneshot_at, jmp, sizeof(jmp)) == 0)
 			arms++;
 		usleep_range(1000, 2000);
