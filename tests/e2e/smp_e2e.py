@@ -28,7 +28,6 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from lab import Lab, LabError  # noqa: E402
 from checks import need, short  # noqa: E402
 import boot_e2e  # noqa: E402
-import rootkit_control_e2e  # noqa: E402
 import ops_checks  # noqa: E402
 
 HB = boot_e2e.HB
@@ -301,11 +300,24 @@ def check_runs_on(lab):
     return f"two more heartbeats ({hb.line[:60]})"
 
 
+def check_integrity_two_cpus(lab):
+    """Kernel protection on two CPUs: locked, the entry MSRs and CR bits pinned on both
+    (CPU 1 went offline and online again in between), a check now finds nothing to repair,
+    and the whole run raised no alert."""
+    integ = boot_e2e.hvctl_json(lab, "integrity", "--check", "--json", timeout=180)
+    need(integ.get("state") == "locked", f"state {integ.get('state')}: {integ.get('why')}")
+    c = integ.get("check", {})
+    need(c.get("vouched") is True and c.get("repaired") == 0, f"check: {c}")
+    need(integ.get("alerts") == 0, f"{integ.get('alerts')} alerts: {integ.get('last_alerts')}")
+    return (f"locked, {integ['checks']} checks, 0 alerts, {integ['text_pages_opened']} text "
+            f"pages opened, {c.get('accepted')} legal patch sites accepted now")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--build", required=True)
     ap.add_argument("--hvctl", required=True)
-    ap.add_argument("--disk", help="default: the lab disk with protect = off")
+    ap.add_argument("--disk", help="default: the lab disk (protect = enforce)")
     ap.add_argument("--rundir", help="default: BUILD/e2e/run-smp")
     ap.add_argument("--bochs", help="the Bochs binary (tools/lab/build-bochs.sh: Debian 12's "
                     "Bochs 2.7 cannot run an AP under VMX)")
@@ -313,14 +325,10 @@ def main():
                     help="seconds (wall) from Bochs start to GUEST-READY")
     a = ap.parse_args()
     build = os.path.abspath(a.build)
-    # protect = off on two CPUs for now (issue 9). With enforce and the whole text compared
-    # before each operation, an exec timed out in 2 of 2 runs. With only the written pages
-    # compared, enforce passed 2 of 2 runs by hand, but in the clean-clone CI one of
-    # robustness's 200 requests ("probe --pid N --json") arrived as "probeson" and was
-    # answered as an unknown verb instead of being refused as line-lost (the run counted
-    # one receive overrun). Not fixed yet.
-    disk = a.disk or rootkit_control_e2e.lab_disk_with(
-        build, os.path.join(build, "e2e", "smp-disk"), "protect = off")
+    # protect = enforce, as the lab's hv.cfg has it (the checks before operations compare
+    # only the text pages written since the last one: with the whole text compared each
+    # time, an exec through a short-lived host task timed out on two CPUs)
+    disk = a.disk or os.path.join(build, "lab", "disk.img")
     rundir = a.rundir or os.path.join(build, "e2e", "run-smp")
     res = boot_e2e.Results()
     t0 = time.time()
@@ -368,6 +376,7 @@ def main():
                     lambda: boot_e2e.hvctl_json(lab, "ps", "--json", timeout=180))
             res.run("smp-wakeap", check_wakeap, lab, st, mem, rundir)
             res.run("smp-runs-on", check_runs_on, lab)
+            res.run("smp-integrity", check_integrity_two_cpus, lab)
             res.run("smp-pm-base-locked", check_pm_base_locked, lab, rundir)
             # last: it stops the guest
             res.run("smp-s3-fails-closed", check_s3_fails_closed, lab, rundir)
