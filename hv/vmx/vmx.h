@@ -37,7 +37,7 @@ static inline void vmwrite(uint64_t field, uint64_t value)
 	(void)vmwrite_checked(field, value);
 }
 
-/* Exit-handler helpers (vmx/inject.c) */
+/* Exit-handler helpers (vmx/exit_complete.c) */
 void vmx_advance_rip(struct vcpu *v);
 void vmx_inject_exception(struct vcpu *v, uint8_t vector, bool has_error, uint32_t error);
 void vmx_inject_gp0(struct vcpu *v);

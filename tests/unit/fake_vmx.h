@@ -1,4 +1,4 @@
-/* The exit-handler helpers (vmx/inject.c, exit_dispatch.c) as host tests see them: they
+/* The exit-handler helpers (vmx/exit_complete.c, exit_dispatch.c) as host tests see them: they
  * count what the code under test asked for instead of touching a VMCS. Test-only. */
 #ifndef TESTS_UNIT_FAKE_VMX_H
 #define TESTS_UNIT_FAKE_VMX_H

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* Completing an exit: skipping the instruction, injecting events into the guest. */
+/* Completing an exit: skipping the instruction, injecting events into the guest (not to
+ * be confused with hv/inject/, which injects system calls into guest processes). */
 #include "vmx/vmx.h"
 #include "x86/cr.h"
 #include "x86/vmcs.h"
