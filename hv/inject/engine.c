@@ -343,7 +343,7 @@ static void exit_spawned(struct ctx *c, struct guest_regs *r, bool ok)
 static void park(struct ctx *c, struct guest_regs *r)
 {
 	uint64_t ts[2] = {0, HELPER_PARK_MS * 1000000u};
-	uint64_t va = c->env.scratch + INJECT_SCRATCH_OP + INJECT_SCRATCH_OP_SIZE - 16u;
+	uint64_t va = c->env.scratch + INJECT_SCRATCH_NAP;
 	struct inject_call call = {LINUX_NR_nanosleep, {va, 0, 0, 0, 0, 0}, INJECT_CALL_PLAIN};
 	c->resident = false;
 	c->spawned = true;

@@ -33,19 +33,10 @@
 
 #include "console/cmd.h"
 #include "core/vcpu.h"
+#include "inject/scratch.h"
 #include "vmi/vmi.h"
 
-/* Layout of the scratch area in the target (guest virtual, from the mmap result). */
-#define INJECT_SCRATCH_SLED     0u    /* SYSCALL x3, then INT3 */
-#define INJECT_SCRATCH_FULLMASK 16u   /* sigset_t with every signal */
-#define INJECT_SCRATCH_OLDMASK  24u   /* the task's own mask while the chain runs */
-#define INJECT_SCRATCH_OP       64u   /* the operation's strings and small buffers */
-#define INJECT_SCRATCH_OP_SIZE  4032u /* up to the data page */
-#define INJECT_SCRATCH_DATA     4096u /* the operation's data buffer (cp, stats) */
-#define INJECT_DATA_MAX         (64u * 1024u)
-/* One page more than the data: a read of INJECT_DATA_MAX + 1 bytes (cp's way of seeing a
- * file too big) must land inside the mapping. */
-#define INJECT_SCRATCH_SIZE (INJECT_SCRATCH_DATA + INJECT_DATA_MAX + 4096u)
+/* Layout of the scratch area in the target: inject/scratch.h */
 
 enum inject_target_kind {
 	INJECT_TARGET_PID,       /* a given process (any of its threads) */

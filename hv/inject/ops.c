@@ -9,9 +9,6 @@
 #include "lib/string.h"
 
 #define CGROUP_MOUNT "/sys/fs/cgroup"
-#define OFF_TIMESPEC (INJECT_SCRATCH_OP)       /* struct timespec, 16 bytes */
-#define OFF_VALUE    (INJECT_SCRATCH_OP + 16u) /* a short value to write */
-#define OFF_PATH     (INJECT_SCRATCH_OP + 64u) /* a path */
 
 static const char *const stats_files[OPS_STATS_FILES] = {"cpu.stat", "memory.current",
 							 "pids.current"};
@@ -99,14 +96,12 @@ enum inject_step ops_fail(struct ops_request *q, const char *what, int64_t err)
 	return INJECT_STEP_FAIL;
 }
 
-/* Put a NUL-terminated string into the scratch area; its guest address, or 0. */
-uint64_t ops_put_string(struct inject_env *env, uint32_t off, const char *s)
+uint64_t ops_put_string(struct inject_env *env, struct scratch_slot slot, const char *s)
 {
 	size_t n = strlen(s) + 1;
-	if (off + n > INJECT_SCRATCH_OP + INJECT_SCRATCH_OP_SIZE ||
-	    inject_write_user(env, env->scratch + off, s, n) < 0)
+	if (n > slot.size || inject_write_user(env, env->scratch + slot.off, s, n) < 0)
 		return 0;
-	return env->scratch + off;
+	return env->scratch + slot.off;
 }
 
 static bool cgroup_file(struct ops_request *q, const char *file, char *out, size_t cap)
@@ -121,7 +116,7 @@ static enum inject_step open_call(struct ops_request *q, struct inject_env *env,
 	char path[VMI_PATH_MAX + 48];
 	uint64_t va;
 	if (!cgroup_file(q, file, path, sizeof(path)) ||
-	    (va = ops_put_string(env, OFF_PATH, path)) == 0) {
+	    (va = ops_put_string(env, SCRATCH_SLOT(SCRATCH_OPS_PATH), path)) == 0) {
 		fmt_snprintf(q->op.error, sizeof(q->op.error), "cgroup path too long");
 		return INJECT_STEP_FAIL;
 	}
@@ -133,9 +128,10 @@ static enum inject_step open_call(struct ops_request *q, struct inject_env *env,
 static enum inject_step sleep_call(struct inject_env *env, uint32_t ms, struct inject_call *c)
 {
 	uint64_t ts[2] = {ms / 1000u, (uint64_t)(ms % 1000u) * 1000000u};
-	if (inject_write_user(env, env->scratch + OFF_TIMESPEC, ts, sizeof(ts)) < 0)
+	if (inject_write_user(env, env->scratch + SCRATCH_OPS_TIMESPEC_OFF, ts, sizeof(ts)) < 0)
 		return INJECT_STEP_FAIL;
-	*c = INJECT_CALL(LINUX_NR_nanosleep, env->scratch + OFF_TIMESPEC, 0, 0, 0, 0, 0);
+	*c = INJECT_CALL(LINUX_NR_nanosleep, env->scratch + SCRATCH_OPS_TIMESPEC_OFF, 0, 0, 0, 0,
+			 0);
 	return INJECT_STEP_CALL;
 }
 
@@ -150,9 +146,10 @@ enum { FZ_OPEN, FZ_WRITE, FZ_CLOSE, FZ_WAIT, FZ_UNDO_WRITE, FZ_UNDO_CLOSE, FZ_UN
 static enum inject_step write_freeze(struct ops_request *q, struct inject_env *env, bool freeze,
 				     struct inject_call *c)
 {
-	if (ops_put_string(env, OFF_VALUE, freeze ? "1" : "0") == 0)
+	if (ops_put_string(env, SCRATCH_SLOT(SCRATCH_OPS_VALUE), freeze ? "1" : "0") == 0)
 		return INJECT_STEP_FAIL;
-	*c = INJECT_CALL(LINUX_NR_write, (uint64_t)q->fd, env->scratch + OFF_VALUE, 1, 0, 0, 0);
+	*c = INJECT_CALL(LINUX_NR_write, (uint64_t)q->fd, env->scratch + SCRATCH_OPS_VALUE_OFF, 1,
+			 0, 0, 0);
 	return INJECT_STEP_CALL;
 }
 

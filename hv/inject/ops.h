@@ -114,9 +114,10 @@ const char *ops_kind_name(enum ops_kind k);
 /* A short text for a negative errno an injected call returned ("no such file ..."). */
 const char *ops_errno_text(int64_t err);
 
-/* For the programs (ops.c, ops_cp.c): a string into the scratch area at `off` (its guest
- * address, or 0 when it does not fit); a failure naming what and the errno. */
-uint64_t ops_put_string(struct inject_env *env, uint32_t off, const char *s);
+/* For the programs (ops.c, ops_cp.c, ops_exec.c): a string into a slot of the scratch area
+ * (inject/scratch.h; its guest address, or 0 when it does not fit the slot); a failure
+ * naming what and the errno. */
+uint64_t ops_put_string(struct inject_env *env, struct scratch_slot slot, const char *s);
 enum inject_step ops_fail(struct ops_request *q, const char *what, int64_t err);
 enum inject_step ops_cp_out_next(struct inject_op *op, struct inject_env *env, int64_t result,
 				 struct inject_call *call);

@@ -12,10 +12,6 @@
 #include "lib/fmt.h"
 #include "lib/string.h"
 
-#define OFF_ROOT (INJECT_SCRATCH_OP)        /* "/proc/PID/root" */
-#define OFF_HOW  (INJECT_SCRATCH_OP + 64u)  /* struct open_how */
-#define OFF_PATH (INJECT_SCRATCH_OP + 128u) /* the path in the container */
-
 enum {
 	CP_OPEN_ROOT,
 	CP_OPEN_FILE,
@@ -30,7 +26,7 @@ static enum inject_step open_root(struct ops_request *q, struct inject_env *env,
 {
 	char root[48];
 	fmt_snprintf(root, sizeof(root), "/proc/%d/root", (int)q->ct.init_pid);
-	uint64_t va = ops_put_string(env, OFF_ROOT, root);
+	uint64_t va = ops_put_string(env, SCRATCH_SLOT(SCRATCH_CP_ROOT), root);
 	if (va == 0)
 		return INJECT_STEP_FAIL;
 	q->phase = CP_OPEN_FILE;
@@ -47,12 +43,13 @@ static enum inject_step open_file(struct ops_request *q, struct inject_env *env,
 	q->dirfd = result;
 	uint64_t how[3] = {flags | LINUX_O_CLOEXEC, flags & LINUX_O_CREAT ? 0644u : 0u,
 			   LINUX_RESOLVE_IN_ROOT | LINUX_RESOLVE_NO_MAGICLINKS};
-	uint64_t path = ops_put_string(env, OFF_PATH, q->path);
-	if (path == 0 || inject_write_user(env, env->scratch + OFF_HOW, how, sizeof(how)) < 0)
+	uint64_t path = ops_put_string(env, SCRATCH_SLOT(SCRATCH_CP_PATH), q->path);
+	if (path == 0 ||
+	    inject_write_user(env, env->scratch + SCRATCH_CP_HOW_OFF, how, sizeof(how)) < 0)
 		return INJECT_STEP_FAIL;
 	q->phase = CP_TRANSFER;
-	*c = INJECT_CALL(LINUX_NR_openat2, (uint64_t)q->dirfd, path, env->scratch + OFF_HOW,
-			 LINUX_OPEN_HOW_SIZE, 0, 0);
+	*c = INJECT_CALL(LINUX_NR_openat2, (uint64_t)q->dirfd, path,
+			 env->scratch + SCRATCH_CP_HOW_OFF, LINUX_OPEN_HOW_SIZE, 0, 0);
 	return INJECT_STEP_CALL;
 }
 

@@ -27,22 +27,8 @@
 
 #define CGROUP_MOUNT "/sys/fs/cgroup"
 
-/* The scratch area (shared by the four processes: MAP_SHARED). */
-#define OFF_TIMESPEC (INJECT_SCRATCH_OP + 0u)
-#define OFF_PIPES    (INJECT_SCRATCH_OP + 16u) /* int[4] */
-#define OFF_STATUS   (INJECT_SCRATCH_OP + 32u) /* int */
-#define OFF_SIGACT   (INJECT_SCRATCH_OP + 40u) /* struct sigaction, all zero: SIG_DFL */
-#define OFF_EMPTYSET (INJECT_SCRATCH_OP + 72u) /* sigset_t 0 */
-#define OFF_ZERO     (INJECT_SCRATCH_OP + 80u) /* "0" */
-#define OFF_PATH     (INJECT_SCRATCH_OP + 96u) /* a host path (helper) */
-#define OFF_POLLFDS  OFF_PATH /* struct pollfd[2]: the helper's, once it needs no path */
-#define OFF_DEVNULL  (INJECT_SCRATCH_OP + 352u) /* "/dev/null" */
-#define OFF_EXEPATH  (INJECT_SCRATCH_OP + 368u) /* the candidate for execve */
-#define OFF_ARGV     (INJECT_SCRATCH_OP + 640u) /* char *[OPS_EXEC_ARGS_MAX + 1] */
-#define OFF_ENVP     (INJECT_SCRATCH_OP + 768u) /* char *[3] */
-#define OFF_STRINGS  (INJECT_SCRATCH_OP + 800u) /* argv then envp strings */
-#define STRINGS_END  (INJECT_SCRATCH_OP + INJECT_SCRATCH_OP_SIZE - 16u) /* then the helper's nap */
-#define READ_CHUNK   4096u
+/* The scratch area (shared by the four processes: MAP_SHARED): inject/scratch.h */
+#define READ_CHUNK 4096u
 /* ppoll's limit in the output loop: output wakes it at once; only a command that exits
  * while something it left behind holds its pipes is seen this late. Every round of the
  * loop is four injected calls, each a round trip through the monitor on the helper's
@@ -109,7 +95,7 @@ static enum inject_step open_ns(struct ops_request *q, struct inject_env *env,
 {
 	char path[64];
 	fmt_snprintf(path, sizeof(path), "/proc/%d/ns/%s", (int)q->ct.init_pid, ns_files[q->index]);
-	uint64_t va = ops_put_string(env, OFF_PATH, path);
+	uint64_t va = ops_put_string(env, SCRATCH_SLOT(SCRATCH_EXEC_PATH), path);
 	if (va == 0)
 		return INJECT_STEP_FAIL;
 	*c = INJECT_CALL(LINUX_NR_openat, (uint64_t)(int64_t)LINUX_AT_FDCWD, va,
@@ -117,34 +103,43 @@ static enum inject_step open_ns(struct ops_request *q, struct inject_env *env,
 	return INJECT_STEP_CALL;
 }
 
+_Static_assert((OPS_EXEC_ARGS_MAX + 1u) * 8u <= SCRATCH_EXEC_ARGV_SIZE, "argv does not fit");
+
+/* n strings into the rest of the strings slot from *off, their addresses into va[] and a
+ * NULL after them. */
+static bool put_strings(struct inject_env *env, uint32_t *off, const char *const *s, uint32_t n,
+			uint64_t *va)
+{
+	for (uint32_t i = 0; i < n; i++) {
+		struct scratch_slot rest = {*off, SCRATCH_END(SCRATCH_EXEC_STRINGS) - *off};
+		if ((va[i] = ops_put_string(env, rest, s[i])) == 0)
+			return false;
+		*off += (uint32_t)strlen(s[i]) + 1u;
+	}
+	va[n] = 0;
+	return true;
+}
+
 /* argv and envp of the command, built in the scratch area. */
 static bool put_command(struct ops_request *q, struct inject_env *env)
 {
-	uint64_t ptrs[OPS_EXEC_ARGS_MAX + 1];
-	uint32_t off = OFF_STRINGS;
-	for (uint32_t i = 0; i < q->argc; i++) {
-		size_t n = strlen(q->argv[i]) + 1;
-		if (off + n > STRINGS_END || ops_put_string(env, off, q->argv[i]) == 0)
-			return false;
-		ptrs[i] = env->scratch + off;
-		off += (uint32_t)n;
-	}
-	ptrs[q->argc] = 0;
-	uint64_t envp[3];
+	uint64_t ptrs[OPS_EXEC_ARGS_MAX + 1], envp[3];
+	const char *argv[OPS_EXEC_ARGS_MAX];
 	const char *envs[2] = {env_path, env_home};
-	for (uint32_t i = 0; i < 2; i++) {
-		size_t n = strlen(envs[i]) + 1;
-		if (off + n > STRINGS_END || ops_put_string(env, off, envs[i]) == 0)
-			return false;
-		envp[i] = env->scratch + off;
-		off += (uint32_t)n;
-	}
-	envp[2] = 0;
-	uint8_t zero[40] = {0};
-	return inject_write_user(env, env->scratch + OFF_ARGV, ptrs, (q->argc + 1) * 8u) == 0 &&
-	       inject_write_user(env, env->scratch + OFF_ENVP, envp, sizeof(envp)) == 0 &&
-	       inject_write_user(env, env->scratch + OFF_SIGACT, zero, sizeof(zero)) == 0 &&
-	       ops_put_string(env, OFF_DEVNULL, "/dev/null") != 0;
+	uint32_t off = SCRATCH_EXEC_STRINGS_OFF;
+	for (uint32_t i = 0; i < q->argc; i++)
+		argv[i] = q->argv[i];
+	if (!put_strings(env, &off, argv, q->argc, ptrs) || !put_strings(env, &off, envs, 2, envp))
+		return false;
+	/* the sigaction and the empty sigset after it, all zero */
+	uint8_t zero[SCRATCH_EXEC_SIGACT_SIZE + SCRATCH_EXEC_EMPTYSET_SIZE] = {0};
+	return inject_write_user(env, env->scratch + SCRATCH_EXEC_ARGV_OFF, ptrs,
+				 (q->argc + 1) * 8u) == 0 &&
+	       inject_write_user(env, env->scratch + SCRATCH_EXEC_ENVP_OFF, envp, sizeof(envp)) ==
+		       0 &&
+	       inject_write_user(env, env->scratch + SCRATCH_EXEC_SIGACT_OFF, zero, sizeof(zero)) ==
+		       0 &&
+	       ops_put_string(env, SCRATCH_SLOT(SCRATCH_EXEC_DEVNULL), "/dev/null") != 0;
 }
 
 int ops_exec_words(struct ops_request *q, int argc, char *const *argv, char *why, size_t cap)
@@ -178,7 +173,7 @@ static bool exe_candidate(struct ops_request *q, struct inject_env *env, uint64_
 		fmt_snprintf(path, sizeof(path), "%s", q->argv[0]);
 	else
 		fmt_snprintf(path, sizeof(path), "%s/%s", path_dirs[q->index], q->argv[0]);
-	*va = ops_put_string(env, OFF_EXEPATH, path);
+	*va = ops_put_string(env, SCRATCH_SLOT(SCRATCH_EXEC_EXEPATH), path);
 	return *va != 0;
 }
 
@@ -254,7 +249,8 @@ static enum inject_step collect(struct ops_request *q, struct inject_env *env,
 	if (q->cmd_exited)
 		return INJECT_STEP_DONE;
 	q->ph_helper = H_REAP;
-	*c = INJECT_CALL(LINUX_NR_wait4, (uint64_t)q->cmd_pid, env->scratch + OFF_STATUS, 0, 0);
+	*c = INJECT_CALL(LINUX_NR_wait4, (uint64_t)q->cmd_pid,
+			 env->scratch + SCRATCH_EXEC_STATUS_OFF, 0, 0);
 	return INJECT_STEP_CALL;
 }
 
@@ -270,8 +266,8 @@ static enum inject_step after_reads(struct ops_request *q, struct inject_env *en
 	if (q->cmd_exited)
 		return INJECT_STEP_DONE; /* exited, its pipes still held open by others */
 	q->ph_helper = H_WAIT;
-	*c = INJECT_CALL(LINUX_NR_wait4, (uint64_t)q->cmd_pid, env->scratch + OFF_STATUS,
-			 LINUX_WNOHANG, 0);
+	*c = INJECT_CALL(LINUX_NR_wait4, (uint64_t)q->cmd_pid,
+			 env->scratch + SCRATCH_EXEC_STATUS_OFF, LINUX_WNOHANG, 0);
 	return INJECT_STEP_CALL;
 }
 
@@ -291,18 +287,19 @@ static enum inject_step wait_for_output(struct ops_request *q, struct inject_env
 	if (!q->err_eof)
 		fds[n++] = (typeof(fds[0])){q->pipe_fd[2], LINUX_POLLIN, 0};
 	uint64_t ts[2] = {0, POLL_MS * 1000000u};
-	if (inject_write_user(env, env->scratch + OFF_TIMESPEC, ts, sizeof(ts)) < 0 ||
-	    inject_write_user(env, env->scratch + OFF_POLLFDS, fds, n * sizeof(fds[0])) < 0)
+	if (inject_write_user(env, env->scratch + SCRATCH_EXEC_TIMESPEC_OFF, ts, sizeof(ts)) < 0 ||
+	    inject_write_user(env, env->scratch + SCRATCH_EXEC_PATH_OFF, fds, n * sizeof(fds[0])) <
+		    0)
 		return INJECT_STEP_FAIL;
-	*c = INJECT_CALL(LINUX_NR_ppoll, env->scratch + OFF_POLLFDS, n, env->scratch + OFF_TIMESPEC,
-			 0, 8);
+	*c = INJECT_CALL(LINUX_NR_ppoll, env->scratch + SCRATCH_EXEC_PATH_OFF, n,
+			 env->scratch + SCRATCH_EXEC_TIMESPEC_OFF, 0, 8);
 	return INJECT_STEP_CALL;
 }
 
 static bool read_status(struct ops_request *q, struct inject_env *env)
 {
 	int32_t st;
-	if (inject_read_user(env, env->scratch + OFF_STATUS, &st, 4) < 0)
+	if (inject_read_user(env, env->scratch + SCRATCH_EXEC_STATUS_OFF, &st, 4) < 0)
 		return false;
 	q->wait_status = st;
 	q->cmd_exited = true;
@@ -336,8 +333,8 @@ static enum inject_step helper_next(struct ops_request *q, struct inject_env *en
 	case H_OPEN_PROCS: {
 		char path[VMI_PATH_MAX + 48];
 		fmt_snprintf(path, sizeof(path), "%s%s/cgroup.procs", CGROUP_MOUNT, q->ct.cgroup);
-		uint64_t va = ops_put_string(env, OFF_PATH, path);
-		if (va == 0 || ops_put_string(env, OFF_ZERO, "0") == 0)
+		uint64_t va = ops_put_string(env, SCRATCH_SLOT(SCRATCH_EXEC_PATH), path);
+		if (va == 0 || ops_put_string(env, SCRATCH_SLOT(SCRATCH_EXEC_ZERO), "0") == 0)
 			return INJECT_STEP_FAIL;
 		q->ph_helper = H_WRITE_PROCS;
 		*c = INJECT_CALL(LINUX_NR_openat, (uint64_t)(int64_t)LINUX_AT_FDCWD, va,
@@ -350,7 +347,8 @@ static enum inject_step helper_next(struct ops_request *q, struct inject_env *en
 		q->pipe_fd[0] = (int32_t)result; /* borrowed until H_CLOSE_PROCS */
 		q->ph_helper = H_CLOSE_PROCS;
 		/* "0" is the writer itself (kernel/cgroup/cgroup.c, cgroup_procs_write_start) */
-		*c = INJECT_CALL(LINUX_NR_write, (uint64_t)result, env->scratch + OFF_ZERO, 1);
+		*c = INJECT_CALL(LINUX_NR_write, (uint64_t)result,
+				 env->scratch + SCRATCH_EXEC_ZERO_OFF, 1);
 		return INJECT_STEP_CALL;
 	case H_CLOSE_PROCS:
 		if (result != 1)
@@ -383,17 +381,19 @@ static enum inject_step helper_next(struct ops_request *q, struct inject_env *en
 			return INJECT_STEP_CALL;
 		}
 		q->ph_helper = H_PIPE_OUT;
-		*c = INJECT_CALL(LINUX_NR_pipe2, env->scratch + OFF_PIPES, LINUX_O_CLOEXEC);
+		*c = INJECT_CALL(LINUX_NR_pipe2, env->scratch + SCRATCH_EXEC_PIPES_OFF,
+				 LINUX_O_CLOEXEC);
 		return INJECT_STEP_CALL;
 	case H_PIPE_OUT:
 		if (result < 0)
 			return ops_fail(q, "pipe2", result);
 		q->ph_helper = H_PIPE_ERR;
-		*c = INJECT_CALL(LINUX_NR_pipe2, env->scratch + OFF_PIPES + 8u, LINUX_O_CLOEXEC);
+		*c = INJECT_CALL(LINUX_NR_pipe2, env->scratch + SCRATCH_EXEC_PIPES_OFF + 8u,
+				 LINUX_O_CLOEXEC);
 		return INJECT_STEP_CALL;
 	case H_PIPE_ERR:
-		if (result < 0 || inject_read_user(env, env->scratch + OFF_PIPES, q->pipe_fd,
-						   sizeof(q->pipe_fd)) < 0)
+		if (result < 0 || inject_read_user(env, env->scratch + SCRATCH_EXEC_PIPES_OFF,
+						   q->pipe_fd, sizeof(q->pipe_fd)) < 0)
 			return ops_fail(q, "pipe2", result < 0 ? result : -LINUX_EINVAL);
 		if (!put_command(q, env)) {
 			fmt_snprintf(q->op.error, sizeof(q->op.error), "the command is too long");
@@ -453,8 +453,8 @@ static enum inject_step helper_next(struct ops_request *q, struct inject_env *en
 		return collect(q, env, c);
 	case H_KILL:
 		q->ph_helper = H_REAP;
-		*c = INJECT_CALL(LINUX_NR_wait4, (uint64_t)q->cmd_pid, env->scratch + OFF_STATUS, 0,
-				 0);
+		*c = INJECT_CALL(LINUX_NR_wait4, (uint64_t)q->cmd_pid,
+				 env->scratch + SCRATCH_EXEC_STATUS_OFF, 0, 0);
 		return INJECT_STEP_CALL;
 	default: /* H_REAP */
 		if (result == q->cmd_pid)
@@ -485,7 +485,7 @@ static enum inject_step cmd_next(struct ops_request *q, struct inject_env *env, 
 	case C_OPEN_NULL:
 		q->ph_cmd = C_DUP_IN;
 		*c = INJECT_CALL(LINUX_NR_openat, (uint64_t)(int64_t)LINUX_AT_FDCWD,
-				 env->scratch + OFF_DEVNULL, LINUX_O_RDONLY);
+				 env->scratch + SCRATCH_EXEC_DEVNULL_OFF, LINUX_O_RDONLY);
 		return INJECT_STEP_CALL;
 	case C_DUP_IN:
 		q->ph_cmd = C_SIGNALS;
@@ -499,13 +499,14 @@ static enum inject_step cmd_next(struct ops_request *q, struct inject_env *env, 
 	case C_SIGNALS:
 		q->index = next_signal(q->index);
 		if (q->index < 32u) {
-			*c = INJECT_CALL(LINUX_NR_rt_sigaction, q->index, env->scratch + OFF_SIGACT,
-					 0, LINUX_SIGSET_SIZE);
+			*c = INJECT_CALL(LINUX_NR_rt_sigaction, q->index,
+					 env->scratch + SCRATCH_EXEC_SIGACT_OFF, 0,
+					 LINUX_SIGSET_SIZE);
 			return INJECT_STEP_CALL;
 		}
 		q->ph_cmd = C_MASK;
 		*c = INJECT_CALL(LINUX_NR_rt_sigprocmask, LINUX_SIG_SETMASK,
-				 env->scratch + OFF_EMPTYSET, 0, LINUX_SIGSET_SIZE);
+				 env->scratch + SCRATCH_EXEC_EMPTYSET_OFF, 0, LINUX_SIGSET_SIZE);
 		return INJECT_STEP_CALL;
 	case C_MASK:
 		q->ph_cmd = C_SETGROUPS;
@@ -549,8 +550,9 @@ static enum inject_step cmd_next(struct ops_request *q, struct inject_env *env, 
 			     result == -LINUX_EACCES;
 		if (go_on && exe_candidate(q, env, &path)) {
 			q->index++;
-			*c = INJECT_CALL(LINUX_NR_execve, path, env->scratch + OFF_ARGV,
-					 env->scratch + OFF_ENVP);
+			*c = INJECT_CALL(LINUX_NR_execve, path,
+					 env->scratch + SCRATCH_EXEC_ARGV_OFF,
+					 env->scratch + SCRATCH_EXEC_ENVP_OFF);
 			c->kind = INJECT_CALL_EXEC;
 			return INJECT_STEP_CALL;
 		}

@@ -286,6 +286,24 @@ static void test_exec_words_are_bounded_exactly(void **state)
 	assert_int_equal(q.argv[1][0], '\0'); /* nothing written past the first word */
 }
 
+/* A string goes into its slot only if it fits, NUL included; nothing is written when not
+ * (a long path once ran on into the next slot). */
+static void test_put_string_is_bounded_by_its_slot(void **state)
+{
+	(void)state;
+	char s[SCRATCH_CP_PATH_SIZE + 1];
+	memset(s, 'p', sizeof(s) - 1);
+	s[sizeof(s) - 1] = '\0'; /* 256 bytes and the NUL: one too many */
+	memset(scratch, 0, sizeof(scratch));
+	assert_int_equal(ops_put_string(&env, SCRATCH_SLOT(SCRATCH_CP_PATH), s), 0);
+	assert_int_equal(scratch[SCRATCH_CP_PATH_OFF], 0);
+	s[sizeof(s) - 2] = '\0'; /* 255 and the NUL: fits */
+	assert_int_equal(ops_put_string(&env, SCRATCH_SLOT(SCRATCH_CP_PATH), s),
+			 SCRATCH_VA + SCRATCH_CP_PATH_OFF);
+	assert_int_equal(scratch[SCRATCH_END(SCRATCH_CP_PATH) - 1], 0);
+	assert_int_equal(scratch[SCRATCH_END(SCRATCH_CP_PATH)], 0);
+}
+
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 
 /* ------------------------------------------------------------------ exec's output loop */
@@ -402,6 +420,7 @@ int main(void)
 		T(test_exec_other_error_ends_the_walk),
 		T(test_exec_with_a_slash_tries_only_that_path),
 		cmocka_unit_test(test_exec_words_are_bounded_exactly),
+		T(test_put_string_is_bounded_by_its_slot),
 	};
 	return cmocka_run_group_tests_name("ops_programs", tests, NULL, NULL);
 }
