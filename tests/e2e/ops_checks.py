@@ -69,7 +69,24 @@ def check_pause_loaded(lab, extra=1000):
         if int(cg.group(3)) >= extra:
             break
         need(time.time() < deadline, f"tree has only pids_current={cg.group(3)} after 600 s")
-    return f"tree pids {cg.group(3)}; " + pause_unpause_busy(lab, timeout=300)
+    runs = busy_running(lab)
+    return f"tree pids {cg.group(3)}; {runs}; " + pause_unpause_busy(lab, timeout=300)
+
+
+def busy_running(lab, heartbeats=30):
+    """Waits (at most `heartbeats` heartbeats) until busy's counter moves between two
+    heartbeats in a row. The time of VM exits is charged to whatever task the guest ran
+    then, often busy, held to 10 % of a CPU by cpu.max: after a burst of operations (the
+    1,000 forks, robustness's 200 injections) it can stay throttled for longer than a
+    pause waits for the freeze (10 s; it then fails, and the guest agrees busy is not
+    frozen: 2 runs in about 10). A freeze needs busy to run once."""
+    m, c0, _ = heartbeat(lab, lab.console_mark())
+    for i in range(heartbeats):
+        m, c1, _ = heartbeat(lab, m.lineno + 1)
+        if c1 != "-" and c0 != "-" and int(c1) > int(c0):
+            return f"busy ran again after {i + 1} heartbeat(s)"
+        c0 = c1
+    raise Failed(f"busy's counter stayed at {c0} for {heartbeats} heartbeats")
 
 
 def pause_unpause_busy(lab, timeout=120):
