@@ -177,34 +177,48 @@ static bool check_mapping(struct vcpu *self, struct protect_report *r, bool judg
 
 /* A vCPU's IDTR or GDTR other than recorded: with enforce, loaded again from the record
  * before the vCPU runs guest code again (Linux never reloads them on a running CPU). */
-static void check_dtr(struct vcpu *self, struct vcpu *o, struct protect_report *r, uint64_t idtr,
-		      uint16_t idtr_limit, uint64_t gdtr, uint16_t gdtr_limit)
+/* A vCPU's IDTR and GDTR as it runs with them, against the record. */
+struct dtr_look {
+	uint64_t idtr, gdtr, gdtr_locked;
+	uint16_t idtr_limit, gdtr_limit, gdtr_limit_locked;
+	bool idtr_moved, gdtr_moved;
+};
+
+static struct dtr_look look_dtr(const struct vcpu *o, uint64_t idtr, uint16_t idtr_limit,
+				uint64_t gdtr, uint16_t gdtr_limit)
 {
-	uint64_t gdtr_locked;
-	uint16_t gdtr_limit_locked;
-	bool gdtr_moved = protect_gdtr_moved(o, gdtr, gdtr_limit, &gdtr_locked, &gdtr_limit_locked);
-	bool idtr_moved = idtr != kp.idtr_base || idtr_limit != kp.idtr_limit;
-	if (!gdtr_moved && !idtr_moved)
-		return;
+	struct dtr_look d = {
+		.idtr = idtr, .gdtr = gdtr, .idtr_limit = idtr_limit, .gdtr_limit = gdtr_limit};
+	d.gdtr_moved =
+		protect_gdtr_moved(o, gdtr, gdtr_limit, &d.gdtr_locked, &d.gdtr_limit_locked);
+	d.idtr_moved = idtr != kp.idtr_base || idtr_limit != kp.idtr_limit;
+	return d;
+}
+
+/* A vCPU's IDTR or GDTR other than recorded: with enforce, loaded again from the record
+ * before the vCPU runs guest code again (Linux never reloads them on a running CPU). */
+static void repair_dtr(struct vcpu *self, struct vcpu *o, struct protect_report *r,
+		       const struct dtr_look *d)
+{
 	bool enforce = kp.st.mode == PROTECT_ENFORCE;
 	enum alert_action action = enforce ? ACTION_REPAIRED : ACTION_DETECTED;
-	if (idtr_moved)
-		protect_alert(ALERT_IDTR, action, o, idtr, 0,
+	if (d->idtr_moved)
+		protect_alert(ALERT_IDTR, action, o, d->idtr, 0,
 			      "vCPU %u's IDTR is 0x%llx limit %u (locked 0x%llx limit %u)", o->id,
-			      (unsigned long long)idtr, idtr_limit,
+			      (unsigned long long)d->idtr, d->idtr_limit,
 			      (unsigned long long)kp.idtr_base, (unsigned)kp.idtr_limit);
-	if (gdtr_moved)
-		protect_alert(ALERT_GDTR, action, o, gdtr, 0,
+	if (d->gdtr_moved)
+		protect_alert(ALERT_GDTR, action, o, d->gdtr, 0,
 			      "vCPU %u's GDTR is 0x%llx limit %u (locked 0x%llx limit %u)", o->id,
-			      (unsigned long long)gdtr, gdtr_limit, (unsigned long long)gdtr_locked,
-			      gdtr_limit_locked);
-	uint32_t n = (uint32_t)idtr_moved + (uint32_t)gdtr_moved;
+			      (unsigned long long)d->gdtr, d->gdtr_limit,
+			      (unsigned long long)d->gdtr_locked, d->gdtr_limit_locked);
+	uint32_t n = (uint32_t)d->idtr_moved + (uint32_t)d->gdtr_moved;
 	if (!enforce) {
 		r->unrepaired += n;
 		return;
 	}
-	vcpu_load_dtr(self, o, gdtr_moved ? gdtr_locked : gdtr,
-		      gdtr_moved ? gdtr_limit_locked : gdtr_limit, kp.idtr_base,
+	vcpu_load_dtr(self, o, d->gdtr_moved ? d->gdtr_locked : d->gdtr,
+		      d->gdtr_moved ? d->gdtr_limit_locked : d->gdtr_limit, kp.idtr_base,
 		      (uint32_t)kp.idtr_limit);
 	r->repaired += n;
 }
@@ -239,10 +253,9 @@ static bool check_registers(struct vcpu *self, struct protect_report *r, bool ju
 		bool pins = (cr0 & kp.st.cr0_pinned) == kp.st.cr0_pinned &&
 			    (cr4 & kp.st.cr4_pinned) == kp.st.cr4_pinned;
 		bool gdt_bad = protect_gdt_check(o, gdtr, (uint16_t)gdtr_limit, r, judge);
-		uint64_t gb;
-		uint16_t gl;
-		bool moved = idtr != kp.idtr_base || idtr_limit != kp.idtr_limit ||
-			     protect_gdtr_moved(o, gdtr, (uint16_t)gdtr_limit, &gb, &gl);
+		struct dtr_look d =
+			look_dtr(o, idtr, (uint16_t)idtr_limit, gdtr, (uint16_t)gdtr_limit);
+		bool moved = d.idtr_moved || d.gdtr_moved;
 		if (!judge && (!pins || moved || gdt_bad))
 			return true;
 		if (!pins) {
@@ -255,9 +268,8 @@ static bool check_registers(struct vcpu *self, struct protect_report *r, bool ju
 				(unsigned long long)kp.st.cr0_pinned,
 				(unsigned long long)kp.st.cr4_pinned);
 		}
-		if (judge && moved)
-			check_dtr(self, o, r, idtr, (uint16_t)idtr_limit, gdtr,
-				  (uint16_t)gdtr_limit);
+		if (moved)
+			repair_dtr(self, o, r, &d);
 	}
 	return false;
 }
