@@ -429,10 +429,11 @@ static int start(struct reply *r, struct ops_request *q)
 		return reply_fail(r, PROTO_FAILED, "refused: the kernel cannot be vouched for (%s)",
 				  q->integrity.summary);
 	}
-	q->text_writes_seen = protect_text_writes_seen();
-	q->text_writes_before = protect_stats()->text_pages_opened;
-	q->map_writes_seen = protect_map_writes_seen();
-	q->map_writes_before = protect_stats()->map_pages_opened;
+	/* as the check saw them with the other CPUs held */
+	q->text_writes_seen = q->integrity.text_writes_seen;
+	q->text_writes_before = q->integrity.text_pages_opened;
+	q->map_writes_seen = q->integrity.map_writes_seen;
+	q->map_writes_before = q->integrity.map_pages_opened;
 	q->op.done = op_done;
 	if (q->op.timeout_ms == 0)
 		q->op.timeout_ms = OPS_TIMEOUT_MS;

@@ -336,6 +336,10 @@ void protect_check(struct vcpu *self, struct protect_report *out)
 	}
 	kp.st.text_compared += out->compared;
 	(void)check_registers(self, out, true);
+	out->text_writes_seen = protect_text_writes_seen();
+	out->map_writes_seen = protect_map_writes_seen();
+	out->text_pages_opened = kp.st.text_pages_opened;
+	out->map_pages_opened = kp.st.map_pages_opened;
 	cpus_release_others(self);
 	finish(out, rdtsc() - t0);
 }

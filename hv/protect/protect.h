@@ -72,7 +72,12 @@ struct protect_report {
 	bool vouched;        /* the kernel is as recorded now (or protection is not locked) */
 	uint64_t tsc;        /* TSC ticks the check took */
 	uint64_t compared;   /* bytes of text compared (the pages written since the last) */
-	char summary[160];   /* "integrity: clean", or what was repaired */
+	/* Taken while the other CPUs were still held (a CPU let go could open a page before
+	 * the caller looks): whether every later write to text, and to the image's page
+	 * tables, is seen, and the counters they are seen by */
+	bool text_writes_seen, map_writes_seen;
+	uint64_t text_pages_opened, map_pages_opened;
+	char summary[160]; /* "integrity: clean", or what was repaired */
 };
 
 struct protect_stats {
