@@ -650,8 +650,6 @@ int verb_exec(struct reply *r, int argc, char **argv)
 	if (req.ct.state == VMI_CT_PAUSED)
 		return reply_fail(r, PROTO_FAILED, "container %s is paused: unpause it first",
 				  req.ct.name);
-	/* uid 0, as `crun exec` without --user runs it (the lab's sleeper shows that). */
-	req.uid = 0;
 	req.op.timeout_ms = OPS_EXEC_TIMEOUT_MS;
 	req.op.target.kind = INJECT_TARGET_HOST_ROOT;
 	return start(r, &req);

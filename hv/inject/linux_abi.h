@@ -39,6 +39,19 @@
 #define LINUX_NR_close_range    436u
 #define LINUX_NR_openat2        437u
 #define LINUX_NR_ppoll          271u
+#define LINUX_NR_capset         126u
+#define LINUX_NR_prctl          157u
+#define LINUX_NR_seccomp        317u
+/* include/uapi/linux/prctl.h, capability.h, seccomp.h, sched.h */
+#define LINUX_PR_SET_DUMPABLE         4u
+#define LINUX_PR_CAPBSET_DROP         24u
+#define LINUX_PR_SET_NO_NEW_PRIVS     38u
+#define LINUX_PR_CAP_AMBIENT          47u
+#define LINUX_PR_CAP_AMBIENT_RAISE    2u
+#define LINUX_CAPABILITY_VERSION_3    0x20080522u /* struct __user_cap_header_struct */
+#define LINUX_SECCOMP_SET_MODE_FILTER 1u
+#define LINUX_SECCOMP_FILTER_FLAG_LOG 2u
+#define LINUX_CLONE_NEWUSER           0x10000000u
 
 /* include/uapi/asm-generic/mman-common.h, mman.h */
 #define LINUX_MAP_SHARED    0x01u

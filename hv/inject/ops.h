@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "inject/engine.h"
+#include "inject/ops_restrict.h"
 #include "protect/protect.h"
 #include "vmi/vmi.h"
 
@@ -85,13 +86,15 @@ struct ops_request {
 	 * child, the helper inside the container, the command's process) */
 	uint32_t argc;
 	char argv[OPS_EXEC_ARGS_MAX][OPS_PATH_MAX + 1];
-	uint32_t uid;
+	struct ops_restrict confine; /* what the command's process gets (ops_restrict.h) */
+	int32_t keep_fd[3];          /* the helper's for the command: user ns, /dev/null, /proc */
 	uint32_t ph_host, ph_mid, ph_helper, ph_cmd;
 	int32_t mid_pid, cmd_pid;
 	uint32_t cmd_ctx;              /* the engine's context of the command's process (0: none) */
 	uint32_t role[INJECT_CTX_MAX]; /* OPS_ROLE_* of each engine context */
 	uint32_t next_role;            /* of the child the fork in flight makes */
-	int64_t ns_fd[6];
+	int64_t ns_fd[7];              /* the six the helper joins, then the user namespace's */
+	uint32_t ns_count;  /* 7 when the container has a user namespace of its own, else 6 */
 	int32_t pipe_fd[4]; /* out read, out write, err read, err write */
 	uint32_t index;     /* loop counter of the phase */
 	bool out_eof, err_eof, cmd_exited, progress;

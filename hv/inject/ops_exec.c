@@ -8,17 +8,23 @@
  *         and reaps it, then goes on with its own work;
  *  mid    forks the helper and exits at once, so the helper is adopted by init, which
  *         reaps it in the end;
- *  helper opens the container init's namespaces (/proc/PID/ns/...), joins its cgroup
- *         (cgroup.procs), setns into ipc, uts, net, cgroup, pid and mnt (last: after it
- *         the host's paths are gone), makes two pipes and forks the command's process,
- *         then collects the output in a loop the monitor drives (non-blocking reads,
- *         wait4 WNOHANG, then ppoll on the open pipes: it sleeps until there is output
- *         or POLL_MS passed), and exits;
+ *  helper opens the container init's namespaces (/proc/PID/ns/...), reads its LSM label
+ *         (/proc/PID/attr/current), opens the host's /dev/null (and /proc when there is a
+ *         label), joins its cgroup (cgroup.procs), setns into ipc, uts, net, cgroup, pid
+ *         and mnt (last: after it the host's paths are gone), makes two pipes and forks
+ *         the command's process, then collects the output in a loop the monitor drives
+ *         (non-blocking reads, wait4 WNOHANG, then ppoll on the open pipes: it sleeps until
+ *         there is output or POLL_MS passed), and exits;
  *  cmd    the command's process (in the container's pid namespace, being the helper's
- *         child after setns): stdout/stderr on the pipes, stdin /dev/null, the default
- *         disposition for every signal and an empty mask (what a fresh exec of crun
- *         would give it), the container's uid, every other descriptor closed, then
- *         execve along the container's PATH.
+ *         child after setns): stdout/stderr on the pipes, stdin the host's /dev/null, the
+ *         default disposition for every signal and an empty mask (what a fresh exec of crun
+ *         would give it), no supplementary group, then the container's restrictions as
+ *         `crun exec` gives them (ops_restrict.h: its user namespace, root in it, its
+ *         capabilities, no_new_privs, seccomp filters, AppArmor profile), every other
+ *         descriptor closed, then execve along the container's PATH.
+ *
+ * The helper stays host root: it never runs anything of the container's, and a container
+ * root cannot ptrace it (it lacks capabilities the helper has).
  */
 #include "inject/linux_abi.h"
 #include "inject/ops.h"
@@ -29,6 +35,7 @@
 
 /* The scratch area (shared by the four processes: MAP_SHARED): inject/scratch.h */
 #define READ_CHUNK 4096u
+_Static_assert(READ_CHUNK <= SCRATCH_EXEC_OUTPUT_SIZE, "a read of output leaves its slot");
 /* ppoll's limit in the output loop: output wakes it at once; only a command that exits
  * while something it left behind holds its pipes is seen this late. Every round of the
  * loop is four injected calls, each a round trip through the monitor on the helper's
@@ -37,7 +44,7 @@
 
 /* setns order: mnt last (after it /proc/PID/... of the host is gone); pid affects only
  * the children, which is what the command's process is. */
-static const char *const ns_files[6] = {"ipc", "uts", "net", "cgroup", "pid", "mnt"};
+static const char *const ns_files[7] = {"ipc", "uts", "net", "cgroup", "pid", "mnt", "user"};
 /* The container's PATH when the command has no '/' (the lab's and docker's default). */
 static const char *const path_dirs[] = {"/usr/local/sbin", "/usr/local/bin", "/usr/sbin",
 					"/usr/bin",        "/sbin",          "/bin"};
@@ -48,7 +55,12 @@ static const char env_home[] = "HOME=/";
 enum { HOST_FORK, HOST_REAP, HOST_DONE };
 enum { MID_FORK, MID_EXIT };
 enum {
-	H_OPEN_NS, /* index 0..5 */
+	H_OPEN_NS, /* index 0..ns_count-1 */
+	H_OPEN_LABEL,
+	H_READ_LABEL,
+	H_CLOSE_LABEL,
+	H_OPEN_PROC,
+	H_OPEN_NULL,
 	H_OPEN_PROCS,
 	H_WRITE_PROCS,
 	H_CLOSE_PROCS,
@@ -57,7 +69,7 @@ enum {
 	H_PIPE_OUT,
 	H_PIPE_ERR,
 	H_FORK,
-	H_CLOSE_W,  /* index 0..1 */
+	H_CLOSE_W,  /* index 0..4: the pipes' write ends, then keep_fd[] */
 	H_NONBLOCK, /* index 0..1 */
 	H_READ_OUT,
 	H_READ_ERR,
@@ -69,13 +81,11 @@ enum {
 enum {
 	C_DUP_OUT,
 	C_DUP_ERR,
-	C_OPEN_NULL,
 	C_DUP_IN,
 	C_SIGNALS, /* index 1..31 */
 	C_MASK,
 	C_SETGROUPS,
-	C_SETGID,
-	C_SETUID,
+	C_RESTRICT, /* ops_restrict_next until it is done */
 	C_CLOSE_FDS,
 	C_EXEC, /* index: PATH candidate */
 	C_EXIT,
@@ -138,8 +148,7 @@ static bool put_command(struct ops_request *q, struct inject_env *env)
 	       inject_write_user(env, env->scratch + SCRATCH_EXEC_ENVP_OFF, envp, sizeof(envp)) ==
 		       0 &&
 	       inject_write_user(env, env->scratch + SCRATCH_EXEC_SIGACT_OFF, zero, sizeof(zero)) ==
-		       0 &&
-	       ops_put_string(env, SCRATCH_SLOT(SCRATCH_EXEC_DEVNULL), "/dev/null") != 0;
+		       0;
 }
 
 int ops_exec_words(struct ops_request *q, int argc, char *const *argv, char *why, size_t cap)
@@ -213,7 +222,7 @@ static void keep_output(struct ops_request *q, struct inject_env *env, bool is_e
 	uint32_t room = OPS_EXEC_OUT_MAX - *len;
 	uint32_t take = n < room ? n : room;
 	if (take > 0 &&
-	    inject_read_user(env, env->scratch + INJECT_SCRATCH_DATA, buf + *len, take) == 0)
+	    inject_read_user(env, env->scratch + SCRATCH_EXEC_OUTPUT_OFF, buf + *len, take) == 0)
 		*len += take;
 	if (take < n)
 		*(is_err ? &q->err_cut : &q->out_cut) = true;
@@ -223,7 +232,7 @@ static enum inject_step read_pipe(struct ops_request *q, struct inject_env *env,
 				  struct inject_call *c)
 {
 	*c = INJECT_CALL(LINUX_NR_read, (uint64_t)q->pipe_fd[is_err ? 2 : 0],
-			 env->scratch + INJECT_SCRATCH_DATA, READ_CHUNK);
+			 env->scratch + SCRATCH_EXEC_OUTPUT_OFF, READ_CHUNK);
 	return INJECT_STEP_CALL;
 }
 
@@ -309,6 +318,76 @@ static bool read_status(struct ops_request *q, struct inject_env *env)
 	return true;
 }
 
+/* What the command's process will get, read from the container's init now (its user
+ * namespace, capabilities, no_new_privs, seccomp filters: ops_restrict.h). -1 with
+ * op.error when it cannot be known: exec is then refused, never run with less. */
+static int plan(struct ops_request *q, struct inject_env *env)
+{
+	const struct vmi_profile *pr = env->vmi->prof;
+	uint32_t tgid = 0;
+	memset(&q->confine, 0, sizeof(q->confine));
+	q->confine.userns_fd = q->confine.proc_fd = -1;
+	q->keep_fd[0] = q->keep_fd[1] = q->keep_fd[2] = -1;
+	if (vmi_read_u32(env->vmi, q->ct.init_task + pr->task_tgid, &tgid) < 0 ||
+	    tgid != (uint32_t)q->ct.init_pid) {
+		fmt_snprintf(q->op.error, sizeof(q->op.error),
+			     "the container's init (pid %d) is gone", (int)q->ct.init_pid);
+		return -1;
+	}
+	char why[VMI_ERROR_MAX];
+	if (vmi_task_restrictions(env->vmi, q->ct.init_task, &q->confine.want, why, sizeof(why)) <
+	    0) {
+		fmt_snprintf(q->op.error, sizeof(q->op.error),
+			     "cannot give the command the container's restrictions: %s", why);
+		return -1;
+	}
+	if (q->confine.want.seccomp_mode == 1u) {
+		fmt_snprintf(q->op.error, sizeof(q->op.error),
+			     "the container runs in strict seccomp mode: nothing can be executed");
+		return -1;
+	}
+	uint32_t ct_user = q->ct.ns[VMI_NS_USER], host_user = env->vmi->host_ns[VMI_NS_USER];
+	if (ct_user == 0 || host_user == 0) {
+		fmt_snprintf(q->op.error, sizeof(q->op.error),
+			     "cannot tell the container's user namespace from the host's");
+		return -1;
+	}
+	q->ns_count = ct_user != host_user ? 7u : 6u;
+	return 0;
+}
+
+/* openat(/proc/<init>/NAME) in the host's /proc, read-only */
+static enum inject_step open_init_file(struct ops_request *q, struct inject_env *env,
+				       const char *name, struct inject_call *c)
+{
+	char path[64];
+	fmt_snprintf(path, sizeof(path), "/proc/%d/%s", (int)q->ct.init_pid, name);
+	uint64_t va = ops_put_string(env, SCRATCH_SLOT(SCRATCH_EXEC_PATH), path);
+	if (va == 0)
+		return INJECT_STEP_FAIL;
+	*c = INJECT_CALL(LINUX_NR_openat, (uint64_t)(int64_t)LINUX_AT_FDCWD, va,
+			 LINUX_O_RDONLY | LINUX_O_CLOEXEC);
+	return INJECT_STEP_CALL;
+}
+
+/* The host's files the command's process needs, opened before the helper leaves the host's
+ * mount namespace (a container's own /dev/null or /proc could be anything): /proc (for
+ * attr/exec, only with a label to give), then /dev/null. */
+static enum inject_step open_host_files(struct ops_request *q, struct inject_env *env,
+					struct inject_call *c)
+{
+	bool proc = q->confine.label[0] != '\0' && q->confine.proc_fd < 0;
+	q->ph_helper = proc ? H_OPEN_PROC : H_OPEN_NULL;
+	uint64_t va =
+		ops_put_string(env, SCRATCH_SLOT(SCRATCH_EXEC_PATH), proc ? "/proc" : "/dev/null");
+	if (va == 0)
+		return INJECT_STEP_FAIL;
+	*c = INJECT_CALL(LINUX_NR_openat, (uint64_t)(int64_t)LINUX_AT_FDCWD, va,
+			 proc ? LINUX_O_PATH | LINUX_O_DIRECTORY | LINUX_O_CLOEXEC
+			      : LINUX_O_RDONLY | LINUX_O_CLOEXEC);
+	return INJECT_STEP_CALL;
+}
+
 static enum inject_step helper_next(struct ops_request *q, struct inject_env *env, int64_t result,
 				    struct inject_call *c)
 {
@@ -316,19 +395,63 @@ static enum inject_step helper_next(struct ops_request *q, struct inject_env *en
 		return INJECT_STEP_FAIL; /* nothing started in the container yet */
 	switch (q->ph_helper) {
 	case H_OPEN_NS:
+		if (q->index == 0 && plan(q, env) < 0)
+			return INJECT_STEP_FAIL;
 		if (q->index > 0) {
 			if (result < 0)
 				return ops_fail(q, "cannot open the container's namespaces",
 						result);
 			q->ns_fd[q->index - 1] = result;
 		}
-		if (q->index < 6) {
+		if (q->index < q->ns_count) {
 			enum inject_step s = open_ns(q, env, c);
 			q->index++;
 			return s;
 		}
+		if (q->ns_count == 7u)
+			q->keep_fd[0] = q->confine.userns_fd = (int32_t)q->ns_fd[6];
+		q->ph_helper = H_OPEN_LABEL;
+		return open_init_file(q, env, "attr/current", c);
+	case H_OPEN_LABEL:
+		/* no LSM with a label for it: none to give */
+		if (result == -LINUX_EINVAL || result == -LINUX_ENOENT)
+			return open_host_files(q, env, c);
+		if (result < 0)
+			return ops_fail(q, "cannot read the container's LSM label", result);
+		q->fd = result;
+		q->ph_helper = H_READ_LABEL;
+		*c = INJECT_CALL(LINUX_NR_read, (uint64_t)result,
+				 env->scratch + SCRATCH_EXEC_OUTPUT_OFF, OPS_LABEL_MAX + 16u);
+		return INJECT_STEP_CALL;
+	case H_READ_LABEL:
+		q->ph_helper = H_CLOSE_LABEL;
+		q->index = result == -LINUX_EINVAL ? 0 : (uint32_t)result;
+		if (result < 0 && result != -LINUX_EINVAL)
+			ops_fail(q, "cannot read the container's LSM label", result);
+		*c = INJECT_CALL(LINUX_NR_close, (uint64_t)q->fd);
+		return INJECT_STEP_CALL;
+	case H_CLOSE_LABEL: {
+		char text[OPS_LABEL_MAX + 16u];
+		if (q->op.error[0])
+			return INJECT_STEP_FAIL;
+		if (q->index > sizeof(text) ||
+		    inject_read_user(env, env->scratch + SCRATCH_EXEC_OUTPUT_OFF, text, q->index) <
+			    0 ||
+		    ops_restrict_label(&q->confine, text, q->index, q->op.error,
+				       sizeof(q->op.error)) < 0)
+			return INJECT_STEP_FAIL;
+		return open_host_files(q, env, c);
+	}
+	case H_OPEN_PROC:
+		if (result < 0)
+			return ops_fail(q, "cannot open the host's /proc", result);
+		q->keep_fd[2] = q->confine.proc_fd = (int32_t)result;
+		return open_host_files(q, env, c);
+	case H_OPEN_NULL:
+		if (result < 0)
+			return ops_fail(q, "cannot open the host's /dev/null", result);
+		q->keep_fd[1] = (int32_t)result;
 		q->ph_helper = H_OPEN_PROCS;
-		q->index = 0;
 		/* fall through */
 	case H_OPEN_PROCS: {
 		char path[VMI_PATH_MAX + 48];
@@ -410,14 +533,20 @@ static enum inject_step helper_next(struct ops_request *q, struct inject_env *en
 		q->ph_helper = H_CLOSE_W;
 		q->index = 0;
 		/* fall through */
-	case H_CLOSE_W:
-		if (q->index < 2) {
-			*c = INJECT_CALL(LINUX_NR_close, (uint64_t)q->pipe_fd[1 + 2 * q->index]);
+	case H_CLOSE_W: {
+		/* the pipes' write ends and what only the command's process needed */
+		int32_t fds[5] = {q->pipe_fd[1], q->pipe_fd[3], q->keep_fd[0], q->keep_fd[1],
+				  q->keep_fd[2]};
+		while (q->index < 5 && fds[q->index] < 0)
+			q->index++;
+		if (q->index < 5) {
+			*c = INJECT_CALL(LINUX_NR_close, (uint64_t)fds[q->index]);
 			q->index++;
 			return INJECT_STEP_CALL;
 		}
 		q->ph_helper = H_NONBLOCK;
 		q->index = 0;
+	}
 		/* fall through */
 	case H_NONBLOCK:
 		if (q->index < 2) {
@@ -479,23 +608,14 @@ static enum inject_step cmd_next(struct ops_request *q, struct inject_env *env, 
 		*c = INJECT_CALL(LINUX_NR_dup2, (uint64_t)q->pipe_fd[1], 1);
 		return INJECT_STEP_CALL;
 	case C_DUP_ERR:
-		q->ph_cmd = C_OPEN_NULL;
-		*c = INJECT_CALL(LINUX_NR_dup2, (uint64_t)q->pipe_fd[3], 2);
-		return INJECT_STEP_CALL;
-	case C_OPEN_NULL:
 		q->ph_cmd = C_DUP_IN;
-		*c = INJECT_CALL(LINUX_NR_openat, (uint64_t)(int64_t)LINUX_AT_FDCWD,
-				 env->scratch + SCRATCH_EXEC_DEVNULL_OFF, LINUX_O_RDONLY);
+		*c = INJECT_CALL(LINUX_NR_dup2, (uint64_t)q->pipe_fd[3], 2);
 		return INJECT_STEP_CALL;
 	case C_DUP_IN:
 		q->ph_cmd = C_SIGNALS;
 		q->index = 0;
-		if (result > 0) {
-			*c = INJECT_CALL(LINUX_NR_dup2, (uint64_t)result, 0);
-			return INJECT_STEP_CALL;
-		}
-		/* /dev/null missing in the container leaves stdin as it was */
-		/* fall through */
+		*c = INJECT_CALL(LINUX_NR_dup2, (uint64_t)q->keep_fd[1], 0);
+		return INJECT_STEP_CALL;
 	case C_SIGNALS:
 		q->index = next_signal(q->index);
 		if (q->index < 32u) {
@@ -513,26 +633,20 @@ static enum inject_step cmd_next(struct ops_request *q, struct inject_env *env, 
 		*c = INJECT_CALL(LINUX_NR_setgroups, 0, 0);
 		return INJECT_STEP_CALL;
 	case C_SETGROUPS:
-		q->ph_cmd = C_SETGID;
-		*c = INJECT_CALL(LINUX_NR_setresgid, q->uid, q->uid, q->uid);
-		return INJECT_STEP_CALL;
-	case C_SETGID:
-		q->ph_cmd = C_SETUID;
-		*c = INJECT_CALL(LINUX_NR_setresuid, q->uid, q->uid, q->uid);
-		return INJECT_STEP_CALL;
-	case C_SETUID:
-		if (result < 0) {
-			q->exec_errno = result;
-			q->ph_cmd = C_EXIT;
-			*c = INJECT_CALL(LINUX_NR_exit_group, 126);
-			c->kind = INJECT_CALL_FINAL;
-			return INJECT_STEP_CALL;
-		}
+		if (result < 0)
+			return ops_fail(q, "setgroups", result);
+		q->ph_cmd = C_RESTRICT;
+		/* fall through */
+	case C_RESTRICT: {
+		enum inject_step s = ops_restrict_next(q, &q->confine, env, result, c);
+		if (s != INJECT_STEP_DONE)
+			return s; /* a call, or a failure: the process exits, nothing ran */
 		q->ph_cmd = C_CLOSE_FDS;
 		/* close_range(3, ~0, 0): nothing of the host task's but 0-2 reaches the
 		 * command (Linux 5.9, fs/open.c) */
 		*c = INJECT_CALL(LINUX_NR_close_range, 3, 0xFFFFFFFFu, 0);
 		return INJECT_STEP_CALL;
+	}
 	case C_CLOSE_FDS:
 		q->ph_cmd = C_EXEC;
 		q->index = 0;

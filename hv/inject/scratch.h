@@ -64,8 +64,6 @@ struct scratch_slot {
 #define SCRATCH_EXEC_ZERO_SIZE     (16u)
 #define SCRATCH_EXEC_PATH_OFF      (INJECT_SCRATCH_OP + 96u) /* a host path; later the pollfds */
 #define SCRATCH_EXEC_PATH_SIZE     (256u)
-#define SCRATCH_EXEC_DEVNULL_OFF   (INJECT_SCRATCH_OP + 352u) /* "/dev/null" */
-#define SCRATCH_EXEC_DEVNULL_SIZE  (16u)
 #define SCRATCH_EXEC_EXEPATH_OFF   (INJECT_SCRATCH_OP + 368u) /* the candidate for execve */
 #define SCRATCH_EXEC_EXEPATH_SIZE  (272u)
 #define SCRATCH_EXEC_ARGV_OFF      (INJECT_SCRATCH_OP + 640u) /* char *[16] */
@@ -75,6 +73,29 @@ struct scratch_slot {
 #define SCRATCH_EXEC_STRINGS_OFF   (INJECT_SCRATCH_OP + 800u) /* argv, envp */
 #define SCRATCH_EXEC_STRINGS_SIZE  (INJECT_SCRATCH_OP_SIZE - 800u)
 
+/* ---- the restrictions of the process exec and cp start (ops_restrict.c): in the data
+ * buffer, after the first page, which exec's helper reads output into at the same time */
+#define SCRATCH_EXEC_OUTPUT_OFF     INJECT_SCRATCH_DATA /* a read of the command's output */
+#define SCRATCH_EXEC_OUTPUT_SIZE    (4096u)
+#define SCRATCH_RESTRICT_CAPS_OFF   (INJECT_SCRATCH_DATA + 4096u) /* capset header, data[2] */
+#define SCRATCH_RESTRICT_CAPS_SIZE  (32u)
+#define SCRATCH_RESTRICT_FPROG_OFF  (INJECT_SCRATCH_DATA + 4128u) /* struct sock_fprog */
+#define SCRATCH_RESTRICT_FPROG_SIZE (16u)
+#define SCRATCH_RESTRICT_PATH_OFF   (INJECT_SCRATCH_DATA + 4144u) /* "thread-self/attr/exec" */
+#define SCRATCH_RESTRICT_PATH_SIZE  (48u)
+#define SCRATCH_RESTRICT_LABEL_OFF  (INJECT_SCRATCH_DATA + 4192u) /* "exec PROFILE" */
+#define SCRATCH_RESTRICT_LABEL_SIZE (272u)
+#define SCRATCH_RESTRICT_INSNS_OFF  (INJECT_SCRATCH_DATA + 8192u) /* struct sock_filter[] */
+#define SCRATCH_RESTRICT_INSNS_SIZE (4096u * 8u)
+
+_Static_assert(SCRATCH_END(SCRATCH_EXEC_OUTPUT) <= SCRATCH_RESTRICT_CAPS_OFF &&
+		       SCRATCH_END(SCRATCH_RESTRICT_CAPS) <= SCRATCH_RESTRICT_FPROG_OFF &&
+		       SCRATCH_END(SCRATCH_RESTRICT_FPROG) <= SCRATCH_RESTRICT_PATH_OFF &&
+		       SCRATCH_END(SCRATCH_RESTRICT_PATH) <= SCRATCH_RESTRICT_LABEL_OFF &&
+		       SCRATCH_END(SCRATCH_RESTRICT_LABEL) <= SCRATCH_RESTRICT_INSNS_OFF &&
+		       SCRATCH_END(SCRATCH_RESTRICT_INSNS) <= INJECT_SCRATCH_DATA + INJECT_DATA_MAX,
+	       "the restrictions' slots overlap or leave the data buffer");
+
 _Static_assert(SCRATCH_END(SCRATCH_OPS_PATH) <= SCRATCH_OP_END &&
 		       SCRATCH_OP_END <= INJECT_SCRATCH_NAP &&
 		       INJECT_SCRATCH_NAP + 16u <= INJECT_SCRATCH_DATA,
@@ -82,8 +103,7 @@ _Static_assert(SCRATCH_END(SCRATCH_OPS_PATH) <= SCRATCH_OP_END &&
 _Static_assert(SCRATCH_END(SCRATCH_CP_PATH) <= SCRATCH_OP_END,
 	       "cp's slots leave the operation part");
 _Static_assert(SCRATCH_END(SCRATCH_EXEC_SIGACT) == SCRATCH_EXEC_EMPTYSET_OFF &&
-		       SCRATCH_END(SCRATCH_EXEC_PATH) <= SCRATCH_EXEC_DEVNULL_OFF &&
-		       SCRATCH_END(SCRATCH_EXEC_DEVNULL) <= SCRATCH_EXEC_EXEPATH_OFF &&
+		       SCRATCH_END(SCRATCH_EXEC_PATH) <= SCRATCH_EXEC_EXEPATH_OFF &&
 		       SCRATCH_END(SCRATCH_EXEC_EXEPATH) <= SCRATCH_EXEC_ARGV_OFF &&
 		       SCRATCH_END(SCRATCH_EXEC_ARGV) <= SCRATCH_EXEC_ENVP_OFF &&
 		       SCRATCH_END(SCRATCH_EXEC_ENVP) <= SCRATCH_EXEC_STRINGS_OFF &&

@@ -67,7 +67,8 @@ const char *const ksym_names[KSYM_COUNT] = {
 	"init_top_pgt",
 };
 
-#define XVIEW (PROFILE_NEED_OPTIONAL | PROFILE_NEED_XVIEW)
+#define XVIEW    (PROFILE_NEED_OPTIONAL | PROFILE_NEED_XVIEW)
+#define RESTRICT (PROFILE_NEED_OPTIONAL | PROFILE_NEED_RESTRICT)
 
 /* In the order of struct vmi_profile. */
 const struct profile_need profile_needs[] = {
@@ -147,6 +148,21 @@ const struct profile_need profile_needs[] = {
 	{"xarray", "xa_head", NULL, SLOT(xarray_xa_head), XVIEW},
 	{"xa_node", "shift", NULL, SLOT(xa_node_shift), XVIEW},
 	{"xa_node", "slots", NULL, SLOT(xa_node_slots), XVIEW},
+	/* what exec and cp give a container's process (restrict.c); optional as a group */
+	{"cred", "cap_inheritable", NULL, SLOT(cred_cap_inheritable), RESTRICT},
+	{"cred", "cap_bset", NULL, SLOT(cred_cap_bset), RESTRICT},
+	{"cred", "cap_ambient", NULL, SLOT(cred_cap_ambient), RESTRICT},
+	{"task_struct", "atomic_flags", NULL, SLOT(task_atomic_flags), RESTRICT},
+	{"task_struct", "seccomp", NULL, SLOT(task_seccomp), RESTRICT},
+	{"seccomp", "mode", NULL, SLOT(seccomp_mode), RESTRICT},
+	{"seccomp", "filter", NULL, SLOT(seccomp_filter), RESTRICT},
+	{"seccomp_filter", "log", NULL, SLOT(seccomp_filter_log), RESTRICT},
+	{"seccomp_filter", "prev", NULL, SLOT(seccomp_filter_prev), RESTRICT},
+	{"seccomp_filter", "prog", NULL, SLOT(seccomp_filter_prog), RESTRICT},
+	{"seccomp_filter", "notif", NULL, SLOT(seccomp_filter_notif), RESTRICT},
+	{"bpf_prog", "orig_prog", NULL, SLOT(bpf_prog_orig_prog), RESTRICT},
+	{"sock_fprog_kern", "len", NULL, SLOT(sock_fprog_kern_len), RESTRICT},
+	{"sock_fprog_kern", "filter", NULL, SLOT(sock_fprog_kern_filter), RESTRICT},
 };
 const size_t profile_needs_count = sizeof(profile_needs) / sizeof(profile_needs[0]);
 
@@ -728,6 +744,8 @@ static bool check_layout(const struct vmi_profile *p, struct profile_error *err)
 		{"thread_pid", SLOT(task_thread_pid), 8},
 		{"exit_state", SLOT(task_exit_state), 4},         /* optional: 0 if absent */
 		{"worker_private", SLOT(task_worker_private), 8}, /* optional: 0 if absent */
+		{"atomic_flags", SLOT(task_atomic_flags), 8},     /* optional: 0 if absent */
+		{"seccomp", SLOT(task_seccomp), 16},              /* optional: 0 if absent */
 	};
 	const uint8_t *base = (const uint8_t *)p;
 
@@ -826,6 +844,10 @@ int profile_parse(const char *json, size_t len, struct vmi_profile *p, struct pr
 	for (size_t i = 0; i < NEED_COUNT; i++)
 		if ((profile_needs[i].flags & PROFILE_NEED_XVIEW) && !has(c.found, i))
 			p->xview_known = false;
+	p->restrict_known = true;
+	for (size_t i = 0; i < NEED_COUNT; i++)
+		if ((profile_needs[i].flags & PROFILE_NEED_RESTRICT) && !has(c.found, i))
+			p->restrict_known = false;
 	copy_str(p->release, sizeof(p->release), c.release);
 	memcpy(p->ksym, c.ksym, sizeof(p->ksym));
 	p->symbols = c.symbols;

@@ -152,6 +152,22 @@ struct vmi_profile {
 	bool xview_known;
 	uint32_t task_pid_links, task_thread_node, signal_thread_head, pid_tasks;
 	uint32_t pid_namespace_idr, idr_idr_rt, xarray_xa_head, xa_node_shift, xa_node_slots;
+
+	/* What a task may do, as exec and cp give it to the process they start in a container
+	 * (vmi/restrict.c). OPTIONAL as a group: restrict_known says whether the profile has
+	 * every one (several are at offset 0). struct cred: kernel_cap_t cap_inheritable,
+	 * cap_bset, cap_ambient (two u32 to 6.2, one u64 since: 8 bytes, bit n = capability n
+	 * either way); struct task_struct: unsigned long atomic_flags (PFA_NO_NEW_PRIVS = bit
+	 * 0), struct seccomp seccomp; struct seccomp: int mode, struct seccomp_filter *filter;
+	 * struct seccomp_filter: bool log, struct seccomp_filter *prev, struct bpf_prog *prog,
+	 * struct notification *notif; struct bpf_prog: struct sock_fprog_kern *orig_prog (kept
+	 * with CONFIG_CHECKPOINT_RESTORE); struct sock_fprog_kern: u16 len, struct
+	 * sock_filter *filter */
+	bool restrict_known;
+	uint32_t cred_cap_inheritable, cred_cap_bset, cred_cap_ambient;
+	uint32_t task_atomic_flags, task_seccomp, seccomp_mode, seccomp_filter;
+	uint32_t seccomp_filter_log, seccomp_filter_prev, seccomp_filter_prog, seccomp_filter_notif;
+	uint32_t bpf_prog_orig_prog, sock_fprog_kern_len, sock_fprog_kern_filter;
 };
 
 struct profile_error {
@@ -176,6 +192,10 @@ struct profile_error {
 #define PROFILE_NEED_XVIEW                                                                         \
 	8u /* optional as a group (vmi_profile.xview_known): the cross-view of `ps`                \
 	    */
+#define PROFILE_NEED_RESTRICT                                                                      \
+	16u /* optional as a group (vmi_profile.restrict_known): what exec and cp give a       \
+	       container's process                                                             \
+	     */
 #define PROFILE_NO_SLOT 0xffffu /* value not stored in struct vmi_profile */
 
 struct profile_need {

@@ -428,4 +428,36 @@ int vmi_containers_collect(struct vmi *v, struct vmi_container *out, size_t cap,
 int vmi_container_find(const struct vmi_container *c, size_t n, const struct vmi_process *p,
 		       const struct vmi *v);
 
+/* ------------------------------------------------------------------ restrictions */
+/* What a task may do that exec and cp give the process they start in its container
+ * (restrict.c): the capability sets a new process keeps across execve, no_new_privs and the
+ * seccomp filters, newest first as the kernel chains them. Bounded: at most
+ * VMI_SECCOMP_FILTERS_MAX filters of at most VMI_SECCOMP_INSNS_MAX instructions each
+ * (BPF_MAXINSNS), and VMI_SECCOMP_PATH_MAX instructions along the chain (the kernel's
+ * MAX_INSNS_PER_PATH counts 4 more per filter, kernel/seccomp.c). */
+#define VMI_SECCOMP_FILTERS_MAX 32u
+#define VMI_SECCOMP_INSNS_MAX   4096u
+#define VMI_SECCOMP_PATH_MAX    32768u
+#define VMI_SECCOMP_MODE_FILTER 2u /* SECCOMP_MODE_FILTER, include/uapi/linux/seccomp.h */
+
+struct vmi_seccomp_filter {
+	uint64_t insns; /* kernel address of its struct sock_filter[len] (orig_prog) */
+	uint32_t len;   /* instructions */
+	bool log;       /* installed with SECCOMP_FILTER_FLAG_LOG */
+};
+
+struct vmi_restrictions {
+	uint64_t cap_inheritable, cap_bset, cap_ambient; /* bit n: capability n */
+	bool no_new_privs;
+	uint32_t seccomp_mode; /* 0 none, 1 strict, 2 filter */
+	uint32_t filters;      /* in filter[], newest first */
+	struct vmi_seccomp_filter filter[VMI_SECCOMP_FILTERS_MAX];
+};
+
+/* `task`'s restrictions into *r. 0, or -1 with why: the profile lacks the fields, a
+ * pointer is not the kernel's, a filter has a user-space listener (its calls would fail
+ * with ENOSYS in a copy), the original program was not kept, or a bound above is passed. */
+int vmi_task_restrictions(struct vmi *v, uint64_t task, struct vmi_restrictions *r, char *why,
+			  size_t cap);
+
 #endif

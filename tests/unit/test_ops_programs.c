@@ -33,7 +33,12 @@ static int setup(void **state)
 	snprintf(q.ct.name, sizeof(q.ct.name), "web");
 	snprintf(q.ct.cgroup, sizeof(q.ct.cgroup), "/lab/web");
 	q.ct_cgroup = w.cg_web;
-	q.ct.init_pid = 200;
+	q.ct.init_pid = 100;
+	q.ct.init_task = w.web_init;
+	/* the container shares the host's user namespace unless a test says otherwise */
+	if (v.host_ns[VMI_NS_USER] == 0)
+		v.host_ns[VMI_NS_USER] = 4026531837u;
+	q.ct.ns[VMI_NS_USER] = v.host_ns[VMI_NS_USER];
 	return 0;
 }
 
@@ -165,12 +170,15 @@ static void cmd_to_first_execve(const char *argv0)
 	q.argc = 1;
 	q.pipe_fd[0] = 10, q.pipe_fd[1] = 11, q.pipe_fd[2] = 12, q.pipe_fd[3] = 13;
 	q.next_role = OPS_ROLE_CMD;
+	/* what the helper's plan found: no user namespace, label or capability to take */
+	q.confine.userns_fd = q.confine.proc_fd = -1;
+	q.confine.want.cap_bset = ~0ull;
 	env.ctx = 3;
 	env.first = true;
 	begin(OPS_EXEC);
 	env.first = false;
 	for (uint32_t i = 0; step == INJECT_STEP_CALL && call.nr != LINUX_NR_execve; i++) {
-		assert_true(i < 64);
+		assert_true(i < 128);
 		feed(0);
 	}
 	expect_call(LINUX_NR_execve);
@@ -322,7 +330,8 @@ static void helper_to_output_loop(void)
 	begin(OPS_EXEC);
 	env.first = false;
 	int64_t next_fd = 20;
-	for (uint32_t i = 0; !(step == INJECT_STEP_CALL && call.nr == LINUX_NR_read); i++) {
+	for (uint32_t i = 0;
+	     !(step == INJECT_STEP_CALL && call.nr == LINUX_NR_read && call.arg[0] == 10); i++) {
 		assert_true(i < 64);
 		assert_int_equal(step, INJECT_STEP_CALL);
 		switch (call.nr) {
@@ -404,6 +413,287 @@ static void test_exec_output_loop_sleeps_in_ppoll_until_output(void **state)
 	assert_int_equal(q.err_len, 34);
 }
 
+/* ------------------------------------------------------------------ the restrictions */
+
+#define CAP_KILL             5u
+#define CAP_NET_BIND_SERVICE 10u
+#define CAP_AUDIT_WRITE      29u
+#define CAP_LAST             40u /* 6.1's CAP_CHECKPOINT_RESTORE */
+
+static const uint64_t lab_bset =
+	1ull << CAP_KILL | 1ull << CAP_NET_BIND_SERVICE | 1ull << CAP_AUDIT_WRITE;
+
+/* The container's init (web's sh) with its own credentials: `bset`, nothing inheritable or
+ * ambient, no_new_privs as given, and the filters newest first (0: none). */
+static void init_restricted(bool nnp, uint64_t newest_filter)
+{
+	uint64_t cred = fake_cred(&f, 0, 0);
+	fake_cred_caps(&f, cred, 0, lab_bset, 0);
+	fake_w64(&f, w.web_init + f.prof.task_real_cred, cred);
+	fake_task_seccomp(&f, w.web_init, nnp, newest_filter ? 2u : 0u, newest_filter);
+}
+
+static const uint64_t filter_old[2] = {0x0000000400000020ull, 0x7fff000000000006ull};
+static const uint64_t filter_new[3] = {0x0000000000000020ull, 0x0000003b01000015ull,
+				       0x7fff000000000006ull};
+
+static void test_restrictions_are_read_from_the_containers_init(void **state)
+{
+	(void)state;
+	uint64_t old = fake_seccomp_filter(&f, 0, filter_old, 2, false);
+	uint64_t new = fake_seccomp_filter(&f, old, filter_new, 3, true);
+	init_restricted(true, new);
+	struct vmi_restrictions r;
+	char why[VMI_ERROR_MAX] = "";
+	int rc = vmi_task_restrictions(&v, w.web_init, &r, why, sizeof(why));
+	if (rc != 0)
+		fail_msg("%s", why);
+	assert_int_equal(r.cap_bset, lab_bset);
+	assert_int_equal(r.cap_inheritable, 0);
+	assert_true(r.no_new_privs);
+	assert_int_equal(r.seccomp_mode, 2);
+	assert_int_equal(r.filters, 2);
+	assert_int_equal(r.filter[0].len, 3); /* newest first, as the kernel chains them */
+	assert_true(r.filter[0].log);
+	assert_int_equal(r.filter[1].len, 2);
+	assert_false(r.filter[1].log);
+}
+
+static void test_restrictions_refuse_what_cannot_be_copied(void **state)
+{
+	(void)state;
+	struct vmi_restrictions r;
+	char why[VMI_ERROR_MAX];
+	/* a listener in user space: a copy would answer ENOSYS where the container waits */
+	uint64_t one = fake_seccomp_filter(&f, 0, filter_old, 2, false);
+	fake_w64(&f, one + f.prof.seccomp_filter_notif, fake_kalloc(&f, 64));
+	init_restricted(false, one);
+	assert_int_equal(vmi_task_restrictions(&v, w.web_init, &r, why, sizeof(why)), -1);
+	assert_non_null(strstr(why, "user-space listener"));
+	/* the original program not kept (no CONFIG_CHECKPOINT_RESTORE) */
+	one = fake_seccomp_filter(&f, 0, filter_old, 2, false);
+	fake_w64(&f, fake_r64(&f, one + f.prof.seccomp_filter_prog) + f.prof.bpf_prog_orig_prog, 0);
+	init_restricted(false, one);
+	assert_int_equal(vmi_task_restrictions(&v, w.web_init, &r, why, sizeof(why)), -1);
+	assert_non_null(strstr(why, "did not keep"));
+	/* a chain that loops on itself ends at the bound, refused */
+	one = fake_seccomp_filter(&f, 0, filter_old, 2, false);
+	fake_w64(&f, one + f.prof.seccomp_filter_prev, one);
+	init_restricted(false, one);
+	assert_int_equal(vmi_task_restrictions(&v, w.web_init, &r, why, sizeof(why)), -1);
+	assert_non_null(strstr(why, "more than 32 seccomp filters"));
+	/* a profile without the fields */
+	f.prof.restrict_known = false;
+	assert_int_equal(vmi_task_restrictions(&v, w.web_init, &r, why, sizeof(why)), -1);
+	assert_non_null(strstr(why, "profile lacks"));
+}
+
+static void test_label_of_apparmor_is_taken_and_others_refused(void **state)
+{
+	(void)state;
+	struct ops_restrict rs;
+	char why[120];
+	const char confined[] = "lab-locked (enforce)\n";
+	assert_int_equal(ops_restrict_label(&rs, confined, sizeof(confined) - 1, why, sizeof(why)),
+			 0);
+	assert_string_equal(rs.label, "lab-locked");
+	assert_int_equal(ops_restrict_label(&rs, "unconfined\n", 11, why, sizeof(why)), 0);
+	assert_string_equal(rs.label, "");
+	assert_int_equal(ops_restrict_label(&rs, "", 0, why, sizeof(why)), 0);
+	assert_string_equal(rs.label, "");
+	const char selinux[] = "system_u:system_r:container_t:s0:c1,c2";
+	assert_int_equal(ops_restrict_label(&rs, selinux, sizeof(selinux) - 1, why, sizeof(why)),
+			 -1);
+	assert_non_null(strstr(why, "not AppArmor's"));
+	const char odd[] = "a\x1b[2Jb (enforce)";
+	assert_int_equal(ops_restrict_label(&rs, odd, sizeof(odd) - 1, why, sizeof(why)), -1);
+}
+
+/* The helper through its set-up with a container in a user namespace of its own and an
+ * AppArmor profile: fds from 30 (the user namespace's is the seventh), attr/current says
+ * `label`; stops at the fork of the command's process. */
+static void helper_to_fork(const char *label)
+{
+	snprintf(q.argv[0], sizeof(q.argv[0]), "id");
+	q.argc = 1;
+	q.ct.ns[VMI_NS_USER] = v.host_ns[VMI_NS_USER] + 7u;
+	q.next_role = OPS_ROLE_HELPER;
+	env.ctx = 2;
+	env.first = true;
+	begin(OPS_EXEC);
+	env.first = false;
+	for (uint32_t i = 0; i < 7; i++) {
+		expect_call(LINUX_NR_openat);
+		assert_string_equal(scratch_string(call.arg[1]),
+				    i == 6 ? "/proc/100/ns/user" : scratch_string(call.arg[1]));
+		feed(30 + i);
+	}
+	expect_call(LINUX_NR_openat);
+	assert_string_equal(scratch_string(call.arg[1]), "/proc/100/attr/current");
+	feed(40);
+	expect_call(LINUX_NR_read);
+	memcpy(scratch + (call.arg[1] - SCRATCH_VA), label, strlen(label));
+	feed((int64_t)strlen(label));
+	expect_call(LINUX_NR_close);
+	feed(0);
+	bool confined = strcmp(label, "unconfined\n") != 0;
+	if (confined) {
+		expect_call(LINUX_NR_openat); /* the host's /proc, for attr/exec */
+		assert_string_equal(scratch_string(call.arg[1]), "/proc");
+		assert_true(call.arg[2] & LINUX_O_PATH);
+		feed(41);
+	}
+	expect_call(LINUX_NR_openat);
+	assert_string_equal(scratch_string(call.arg[1]), "/dev/null");
+	feed(42);
+	for (uint32_t i = 0; call.nr != LINUX_NR_clone; i++) {
+		assert_true(i < 64);
+		assert_int_equal(step, INJECT_STEP_CALL);
+		if (call.nr == LINUX_NR_setns)
+			assert_true(call.arg[0] != 36); /* the user namespace is the command's */
+		if (call.nr == LINUX_NR_pipe2) {
+			int32_t fds[2] = {10, 11};
+			if (call.arg[0] != SCRATCH_VA + SCRATCH_EXEC_PIPES_OFF)
+				fds[0] = 12, fds[1] = 13;
+			memcpy(scratch + (call.arg[0] - SCRATCH_VA), fds, sizeof(fds));
+		}
+		feed(call.nr == LINUX_NR_write    ? (int64_t)call.arg[2]
+		     : call.nr == LINUX_NR_openat ? 50
+						  : 0);
+	}
+	feed(CMD_PID);
+	/* the helper keeps none of what was the command's */
+	int64_t closed[5] = {0};
+	for (uint32_t i = 0; i < (confined ? 5u : 4u); i++) {
+		expect_call(LINUX_NR_close);
+		closed[i] = (int64_t)call.arg[0];
+		feed(0);
+	}
+	assert_int_equal(closed[2], 36);
+	assert_int_equal(closed[3], 42);
+	assert_int_equal(closed[4], confined ? 41 : 0);
+}
+
+/* The command's process from the fork to its restrictions. */
+static void cmd_to_restrictions(void)
+{
+	env.ctx = 3;
+	env.first = true;
+	feed(0);
+	env.first = false;
+	expect_call(LINUX_NR_dup2);
+	feed(1);
+	expect_call(LINUX_NR_dup2);
+	feed(2);
+	expect_call(LINUX_NR_dup2);
+	assert_int_equal(call.arg[0], 42); /* stdin: the host's /dev/null */
+	for (uint32_t i = 0; call.nr != LINUX_NR_setgroups; i++) {
+		assert_true(i < 40);
+		feed(0);
+	}
+	feed(0);
+	expect_call(LINUX_NR_prctl);
+	assert_int_equal(call.arg[0], LINUX_PR_SET_DUMPABLE);
+	assert_int_equal(call.arg[1], 0);
+	feed(0);
+}
+
+static void test_exec_gives_the_command_the_containers_restrictions(void **state)
+{
+	(void)state;
+	uint64_t old = fake_seccomp_filter(&f, 0, filter_old, 2, false);
+	uint64_t new = fake_seccomp_filter(&f, old, filter_new, 3, true);
+	init_restricted(true, new);
+	helper_to_fork("lab-locked (enforce)\n");
+	cmd_to_restrictions();
+	expect_call(LINUX_NR_setns);
+	assert_int_equal(call.arg[0], 36);
+	assert_int_equal(call.arg[1], LINUX_CLONE_NEWUSER);
+	feed(0);
+	expect_call(LINUX_NR_openat);
+	assert_int_equal(call.arg[0], 41);
+	assert_string_equal(scratch_string(call.arg[1]), "thread-self/attr/exec");
+	feed(43);
+	expect_call(LINUX_NR_write);
+	assert_string_equal(scratch_string(call.arg[1]), "exec lab-locked");
+	assert_int_equal(call.arg[2], 15);
+	feed(15);
+	expect_call(LINUX_NR_close);
+	feed(0);
+	/* no_new_privs: the filters come last; every capability but the three leaves the
+	 * bounding set, until the kernel says there are no more */
+	for (uint32_t cap = 0; cap <= CAP_LAST; cap++) {
+		if (lab_bset >> cap & 1u)
+			continue;
+		expect_call(LINUX_NR_prctl);
+		assert_int_equal(call.arg[0], LINUX_PR_CAPBSET_DROP);
+		assert_int_equal(call.arg[1], cap);
+		feed(0);
+	}
+	expect_call(LINUX_NR_prctl);
+	assert_int_equal(call.arg[1], CAP_LAST + 1);
+	feed(-LINUX_EINVAL);
+	expect_call(LINUX_NR_setresgid);
+	feed(0);
+	expect_call(LINUX_NR_setresuid);
+	assert_true(call.arg[0] == 0 && call.arg[1] == 0 && call.arg[2] == 0);
+	feed(0);
+	expect_call(LINUX_NR_capset);
+	uint32_t caps[8];
+	memcpy(caps, scratch + (call.arg[0] - SCRATCH_VA), sizeof(caps));
+	assert_int_equal(caps[0], LINUX_CAPABILITY_VERSION_3);
+	assert_int_equal(caps[2], (uint32_t)lab_bset); /* effective */
+	assert_int_equal(caps[3], (uint32_t)lab_bset); /* permitted */
+	assert_int_equal(caps[4], 0);                  /* inheritable */
+	feed(0);
+	expect_call(LINUX_NR_prctl);
+	assert_int_equal(call.arg[0], LINUX_PR_SET_NO_NEW_PRIVS);
+	feed(0);
+	/* the oldest filter first, each a copy of the kernel's program */
+	const uint64_t *want[2] = {filter_old, filter_new};
+	for (uint32_t i = 0; i < 2; i++) {
+		expect_call(LINUX_NR_seccomp);
+		assert_int_equal(call.arg[0], LINUX_SECCOMP_SET_MODE_FILTER);
+		assert_int_equal(call.arg[1], i == 1 ? LINUX_SECCOMP_FILTER_FLAG_LOG : 0);
+		uint64_t fprog[2];
+		memcpy(fprog, scratch + (call.arg[2] - SCRATCH_VA), sizeof(fprog));
+		assert_int_equal(fprog[0] & 0xffff, i == 0 ? 2 : 3);
+		assert_memory_equal(scratch + (fprog[1] - SCRATCH_VA), want[i], fprog[0] * 8);
+		feed(0);
+	}
+	expect_call(LINUX_NR_close_range);
+	feed(0);
+	expect_call(LINUX_NR_execve);
+}
+
+static void test_exec_runs_nothing_when_a_restriction_fails(void **state)
+{
+	(void)state;
+	init_restricted(false, 0);
+	helper_to_fork("unconfined\n");
+	cmd_to_restrictions();
+	expect_call(LINUX_NR_setns);
+	feed(0);
+	/* no label to give, no filter: the bounding set next */
+	expect_call(LINUX_NR_prctl);
+	assert_int_equal(call.arg[0], LINUX_PR_CAPBSET_DROP);
+	feed(-LINUX_EPERM);
+	assert_int_equal(step, INJECT_STEP_FAIL); /* the process exits; no execve */
+	assert_non_null(strstr(q.op.error, "bounding set"));
+}
+
+static void test_exec_refuses_a_container_whose_init_is_gone(void **state)
+{
+	(void)state;
+	q.ct.init_pid = 4242; /* the task at init_task is someone else now */
+	q.next_role = OPS_ROLE_HELPER;
+	env.ctx = 2;
+	env.first = true;
+	begin(OPS_EXEC);
+	assert_int_equal(step, INJECT_STEP_FAIL);
+	assert_non_null(strstr(q.op.error, "is gone"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -413,6 +703,12 @@ int main(void)
 		T(test_unpause_waits_for_the_thaw),
 		T(test_pause_of_an_unreadable_cgroup_fails_instead_of_guessing),
 		T(test_exec_output_loop_sleeps_in_ppoll_until_output),
+		T(test_restrictions_are_read_from_the_containers_init),
+		T(test_restrictions_refuse_what_cannot_be_copied),
+		T(test_label_of_apparmor_is_taken_and_others_refused),
+		T(test_exec_gives_the_command_the_containers_restrictions),
+		T(test_exec_runs_nothing_when_a_restriction_fails),
+		T(test_exec_refuses_a_container_whose_init_is_gone),
 		T(test_exec_found_in_a_later_path_directory_reports_no_error),
 		T(test_exec_not_a_directory_on_the_way_still_walks_on),
 		T(test_exec_all_enoent_reports_enoent_and_127),

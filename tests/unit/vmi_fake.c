@@ -176,6 +176,22 @@ static void fake_profile(struct vmi_profile *p)
 	p->xarray_xa_head = 0x10;
 	p->xa_node_shift = 0x0;
 	p->xa_node_slots = 0x30;
+	/* the restrictions (restrict.c) */
+	p->restrict_known = true;
+	p->cred_cap_inheritable = 0x60;
+	p->cred_cap_bset = 0x70;
+	p->cred_cap_ambient = 0x78;
+	p->task_atomic_flags = 0x300;
+	p->task_seccomp = 0x310;
+	p->seccomp_mode = 0x0;
+	p->seccomp_filter = 0x8;
+	p->seccomp_filter_log = 0x4;
+	p->seccomp_filter_prev = 0x18;
+	p->seccomp_filter_prog = 0x20;
+	p->seccomp_filter_notif = 0x30;
+	p->bpf_prog_orig_prog = 0x38;
+	p->sock_fprog_kern_len = 0x0;
+	p->sock_fprog_kern_filter = 0x8;
 }
 
 void fake_init(struct fake *f, bool la57)
@@ -290,6 +306,37 @@ uint64_t fake_cred(struct fake *f, uint32_t uid, uint64_t user_ns)
 	fake_w32(f, c + f->prof.cred_uid, uid);
 	fake_w64(f, c + f->prof.cred_user_ns, user_ns);
 	return c;
+}
+
+void fake_cred_caps(struct fake *f, uint64_t cred, uint64_t inh, uint64_t bset, uint64_t amb)
+{
+	fake_w64(f, cred + f->prof.cred_cap_inheritable, inh);
+	fake_w64(f, cred + f->prof.cred_cap_bset, bset);
+	fake_w64(f, cred + f->prof.cred_cap_ambient, amb);
+}
+
+uint64_t fake_seccomp_filter(struct fake *f, uint64_t prev, const uint64_t *insns, uint16_t len,
+			     bool log)
+{
+	uint64_t filter = fake_kalloc(f, 0x40), prog = fake_kalloc(f, 0x40);
+	uint64_t orig = fake_kalloc(f, 0x10), code = fake_kalloc(f, (uint64_t)len * 8u + 8u);
+	fake_wbytes(f, code, insns, (size_t)len * 8u);
+	fake_w8(f, orig + f->prof.sock_fprog_kern_len, (uint8_t)len);
+	fake_w8(f, orig + f->prof.sock_fprog_kern_len + 1, (uint8_t)(len >> 8));
+	fake_w64(f, orig + f->prof.sock_fprog_kern_filter, code);
+	fake_w64(f, prog + f->prof.bpf_prog_orig_prog, orig);
+	fake_w8(f, filter + f->prof.seccomp_filter_log, log);
+	fake_w64(f, filter + f->prof.seccomp_filter_prev, prev);
+	fake_w64(f, filter + f->prof.seccomp_filter_prog, prog);
+	return filter;
+}
+
+void fake_task_seccomp(struct fake *f, uint64_t task, bool no_new_privs, uint32_t mode,
+		       uint64_t filter)
+{
+	fake_w64(f, task + f->prof.task_atomic_flags, no_new_privs ? 1u : 0u);
+	fake_w32(f, task + f->prof.task_seccomp + f->prof.seccomp_mode, mode);
+	fake_w64(f, task + f->prof.task_seccomp + f->prof.seccomp_filter, filter);
 }
 
 uint64_t fake_signal(struct fake *f, int32_t threads)

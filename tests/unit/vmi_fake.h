@@ -58,6 +58,14 @@ uint64_t fake_nsproxy(struct fake *f, uint64_t uts, uint64_t ipc, uint64_t mnt, 
 uint64_t fake_pid(struct fake *f, unsigned int level, const int32_t *nr, const uint64_t *ns);
 uint64_t fake_cred(struct fake *f, uint32_t uid, uint64_t user_ns);
 uint64_t fake_signal(struct fake *f, int32_t threads);
+/* The capability sets exec and cp give (restrict.c) of a cred. */
+void fake_cred_caps(struct fake *f, uint64_t cred, uint64_t inh, uint64_t bset, uint64_t amb);
+/* A seccomp filter of `len` instructions (its original program kept), chained to `prev`. */
+uint64_t fake_seccomp_filter(struct fake *f, uint64_t prev, const uint64_t *insns, uint16_t len,
+			     bool log);
+/* A task's no_new_privs, seccomp mode and newest filter. */
+void fake_task_seccomp(struct fake *f, uint64_t task, bool no_new_privs, uint32_t mode,
+		       uint64_t filter);
 /* A cgroup (and its kernfs node) under parent (0: the root, named ""). */
 uint64_t fake_cgroup(struct fake *f, uint64_t parent_cgroup, const char *name, uint64_t flags);
 uint64_t fake_cgroup_kn(struct fake *f, uint64_t cgroup);
