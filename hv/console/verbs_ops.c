@@ -625,11 +625,18 @@ int verb_exec(struct reply *r, int argc, char **argv)
 {
 	int i = 1;
 	bool json = false;
+	uint32_t timeout_s = OPS_EXEC_TIMEOUT_MS / 1000u;
 	const char *name = 0;
 	for (; i < argc && !name; i++) {
 		if (strcmp(argv[i], "--json") == 0)
 			json = true;
-		else if (argv[i][0] == '-')
+		else if (strcmp(argv[i], "--timeout") == 0 && i + 1 < argc) {
+			if (!parse_uint(argv[++i], OPS_EXEC_TIMEOUT_MAX_S, &timeout_s) ||
+			    timeout_s == 0)
+				return reply_fail(r, PROTO_BAD_ARGUMENT,
+						  "bad --timeout \"%.20s\": 1-%u seconds", argv[i],
+						  OPS_EXEC_TIMEOUT_MAX_S);
+		} else if (argv[i][0] == '-')
 			return reply_fail(r, PROTO_BAD_ARGUMENT, "unexpected \"%.40s\"; usage: %s",
 					  argv[i], VERB_EXEC_USAGE);
 		else
@@ -650,7 +657,8 @@ int verb_exec(struct reply *r, int argc, char **argv)
 	if (req.ct.state == VMI_CT_PAUSED)
 		return reply_fail(r, PROTO_FAILED, "container %s is paused: unpause it first",
 				  req.ct.name);
-	req.op.timeout_ms = OPS_EXEC_TIMEOUT_MS;
+	/* past it the command is killed and the operation fails, saying so */
+	req.op.timeout_ms = timeout_s * 1000u;
 	req.op.target.kind = INJECT_TARGET_HOST_ROOT;
 	return start(r, &req);
 }

@@ -11,7 +11,7 @@
 #define VERB_STOP_USAGE    "stop [-t SECONDS] CONTAINER [--json]"
 #define VERB_STATS_USAGE   "stats [CONTAINER] [--json]"
 #define VERB_HELPER_USAGE  "helper start [--linger SECONDS] [--json] | stop | status [--json]"
-#define VERB_EXEC_USAGE    "exec [--json] CONTAINER -- CMD [ARGS...]"
+#define VERB_EXEC_USAGE    "exec [--json] [--timeout SECONDS] CONTAINER -- CMD [ARGS...]"
 #define VERB_CP_USAGE      "cp CONTAINER:PATH - | cp - CONTAINER:PATH [--json]"
 #define VERB_UPLOAD_USAGE  "upload begin SIZE | upload data BASE64"
 #define VERB_PROBE_USAGE   "probe --pid PID | --container NAME | --host [--hold MS] [--json]"

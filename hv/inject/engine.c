@@ -38,7 +38,6 @@ enum phase {
 #define HELPER_QUIET_MS 2000u
 /* Tasks that do not come back for this long after the operation's timeout are given up
  * (stuck in the kernel): the engine is freed; what they hold is said on the console. */
-#define CLEANUP_GRACE_MS 30000u
 /* A user address: below the canonical hole of 4-level paging (also valid with LA57). */
 #define USER_VA_END 0x0000800000000000ull
 
@@ -734,7 +733,7 @@ void inject_tick(struct vcpu *v)
 			  (unsigned long long)e.op->timeout_ms);
 		finish(false);
 	}
-	if (e.aborting && now >= e.deadline_tsc + ms_to_tsc(CLEANUP_GRACE_MS)) {
+	if (e.aborting && now >= e.deadline_tsc + ms_to_tsc(INJECT_CLEANUP_GRACE_MS)) {
 		for (uint32_t i = 0; i < INJECT_CTX_MAX; i++) {
 			if (e.ctx[i].phase != PH_FREE)
 				log_printf("ctrvisor: injection abandoned: pid %d never returned "

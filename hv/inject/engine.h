@@ -67,7 +67,10 @@ struct inject_call {
 /* A plain call: INJECT_CALL(LINUX_NR_close, fd) (missing arguments are 0). */
 #define INJECT_CALL(number, ...) ((struct inject_call){.nr = (number), .arg = {__VA_ARGS__}})
 
-#define INJECT_CTX_MAX 4u /* the hijacked task and the processes spawned from it */
+#define INJECT_CTX_MAX 4u
+/* After a timeout, how long the engine waits for the tasks to come back and be cleaned up
+ * before it gives them up (logging each) */
+#define INJECT_CLEANUP_GRACE_MS 30000u /* the hijacked task and the processes spawned from it */
 
 enum inject_step {
 	INJECT_STEP_CALL, /* *call holds the next call */

@@ -42,6 +42,8 @@
 #define LINUX_NR_capset         126u
 #define LINUX_NR_prctl          157u
 #define LINUX_NR_seccomp        317u
+#define LINUX_NR_fstat          5u
+#define LINUX_NR_alarm          37u
 /* include/uapi/linux/prctl.h, capability.h, seccomp.h, sched.h */
 #define LINUX_PR_SET_DUMPABLE         4u
 #define LINUX_PR_CAPBSET_DROP         24u
@@ -52,6 +54,7 @@
 #define LINUX_SECCOMP_SET_MODE_FILTER 1u
 #define LINUX_SECCOMP_FILTER_FLAG_LOG 2u
 #define LINUX_CLONE_NEWUSER           0x10000000u
+#define LINUX_CLOSE_RANGE_CLOEXEC     4u /* include/uapi/linux/close_range.h */
 
 /* include/uapi/asm-generic/mman-common.h, mman.h */
 #define LINUX_MAP_SHARED    0x01u
@@ -66,6 +69,7 @@
 #define LINUX_SIGKILL    9u
 #define LINUX_SIGSTOP    19u
 #define LINUX_SIGCHLD    17u
+#define LINUX_SIGALRM    14u
 #define LINUX_SIG_DFL    0u
 #define LINUX_WNOHANG    0x00000001u
 #define LINUX___WALL     0x40000000u
@@ -79,6 +83,8 @@
 #define LINUX_O_RDONLY    0x0u
 #define LINUX_O_WRONLY    0x1u
 #define LINUX_O_CREAT     0x40u
+#define LINUX_O_EXCL      0x80u
+#define LINUX_O_NOCTTY    0x100u
 #define LINUX_O_TRUNC     0x200u
 #define LINUX_O_NOFOLLOW  0x20000u
 #define LINUX_O_CLOEXEC   0x80000u
@@ -93,6 +99,7 @@
 
 /* include/uapi/asm-generic/signal-defs.h, signal.h */
 #define LINUX_SIG_BLOCK   0u
+#define LINUX_SIG_UNBLOCK 1u
 #define LINUX_SIG_SETMASK 2u
 #define LINUX_SIGSET_SIZE 8u /* _NSIG / 8 */
 #define LINUX_NSIG        64u
@@ -117,6 +124,7 @@
 #define LINUX_ENAMETOOLONG 36
 #define LINUX_ELOOP        40
 #define LINUX_EXDEV        18
+#define LINUX_ENOSYS       38
 #define LINUX_MAX_ERRNO    4095 /* include/linux/err.h: -4095..-1 are errors */
 
 /* x86-64 instruction bytes (SDM Vol. 2B SYSCALL) */

@@ -350,11 +350,11 @@ static enum inject_step probe_next(struct inject_op *op, struct inject_env *env,
 void ops_prepare(struct ops_request *q)
 {
 	static const inject_next_fn programs[] = {
-		[OPS_PAUSE] = freeze_next,      [OPS_UNPAUSE] = freeze_next,
-		[OPS_KILL] = kill_next,         [OPS_STOP] = stop_next,
-		[OPS_STATS] = stats_next,       [OPS_PROBE] = probe_next,
-		[OPS_CP_OUT] = ops_cp_out_next, [OPS_CP_IN] = ops_cp_in_next,
-		[OPS_EXEC] = ops_exec_next,     [OPS_HELPER] = ops_exec_next,
+		[OPS_PAUSE] = freeze_next,    [OPS_UNPAUSE] = freeze_next,
+		[OPS_KILL] = kill_next,       [OPS_STOP] = stop_next,
+		[OPS_STATS] = stats_next,     [OPS_PROBE] = probe_next,
+		[OPS_CP_OUT] = ops_exec_next, [OPS_CP_IN] = ops_exec_next,
+		[OPS_EXEC] = ops_exec_next,   [OPS_HELPER] = ops_exec_next,
 	};
 	q->op.name = ops_kind_name(q->kind);
 	q->op.next = programs[q->kind];
@@ -370,7 +370,6 @@ void ops_prepare(struct ops_request *q)
 	if (q->nct > 0)
 		memcpy(q->ct.cgroup, q->ct_cgroups[0], sizeof(q->ct.cgroup));
 	q->getpid_result = 0;
-	q->dirfd = -1;
 	q->done_len = 0;
 	if (q->kind == OPS_CP_OUT)
 		q->data_len = 0;

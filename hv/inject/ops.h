@@ -28,9 +28,10 @@ enum ops_kind {
 	OPS_HELPER, /* make the resident helper (ops_exec.c: the same forks as exec) */
 };
 
-#define OPS_EXEC_ARGS_MAX   13u           /* words after "exec NAME --" in a request */
-#define OPS_EXEC_OUT_MAX    (16u * 1024u) /* stdout and stderr kept, each */
-#define OPS_EXEC_TIMEOUT_MS 60000u
+#define OPS_EXEC_ARGS_MAX      13u           /* words after "exec NAME --" in a request */
+#define OPS_EXEC_OUT_MAX       (16u * 1024u) /* stdout and stderr kept, each */
+#define OPS_EXEC_TIMEOUT_MS    60000u        /* exec's default; --timeout SECONDS */
+#define OPS_EXEC_TIMEOUT_MAX_S 600u
 
 enum { OPS_ROLE_HOST, OPS_ROLE_MID, OPS_ROLE_HELPER, OPS_ROLE_CMD };
 
@@ -75,11 +76,12 @@ struct ops_request {
 	char ct_cgroups[OPS_STATS_ALL_MAX][VMI_PATH_MAX];
 	char all_text[OPS_STATS_ALL_MAX][OPS_STATS_FILES][OPS_STATS_TEXT_MAX];
 
-	/* cp */
+	/* cp (ops_cp.c: the helper's file work) */
 	char path[OPS_PATH_MAX + 1];
-	int64_t dirfd;
-	uint32_t data_len; /* bytes in data[] (read so far, or to write) */
-	uint32_t done_len; /* bytes written so far (CP_IN) */
+	uint64_t cp_dev, cp_ino; /* the file the O_PATH look found */
+	bool cp_plain_openat;    /* openat2 refused (ENOSYS): openat, same flags */
+	uint32_t data_len;       /* bytes in data[] (read so far, or to write) */
+	uint32_t done_len;       /* bytes written so far (CP_IN) */
 	uint8_t data[INJECT_DATA_MAX + 1];
 
 	/* exec: the command, and each process's progress (the host task, the intermediate
@@ -122,14 +124,13 @@ const char *ops_errno_text(int64_t err);
  * naming what and the errno. */
 uint64_t ops_put_string(struct inject_env *env, struct scratch_slot slot, const char *s);
 enum inject_step ops_fail(struct ops_request *q, const char *what, int64_t err);
-enum inject_step ops_cp_out_next(struct inject_op *op, struct inject_env *env, int64_t result,
-				 struct inject_call *call);
+/* cp's file work, by the helper once it holds the container's restrictions (ops_cp.c) */
+enum inject_step ops_cp_file_next(struct ops_request *q, struct inject_env *env, int64_t result,
+				  struct inject_call *call);
 enum inject_step ops_exec_next(struct inject_op *op, struct inject_env *env, int64_t result,
 			       struct inject_call *call);
 /* The command words of an exec request into q->argv: at most OPS_EXEC_ARGS_MAX words of at
  * most OPS_PATH_MAX bytes each. 0, or -1 with why (q->argc words taken until then). */
 int ops_exec_words(struct ops_request *q, int argc, char *const *argv, char *why, size_t cap);
-enum inject_step ops_cp_in_next(struct inject_op *op, struct inject_env *env, int64_t result,
-				struct inject_call *call);
 
 #endif

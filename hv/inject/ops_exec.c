@@ -55,7 +55,10 @@ static const char env_home[] = "HOME=/";
 enum { HOST_FORK, HOST_REAP, HOST_DONE };
 enum { MID_FORK, MID_EXIT };
 enum {
-	H_OPEN_NS, /* index 0..ns_count-1 */
+	H_START,      /* the plan; SIGALRM back to its default action */
+	H_ALARM_MASK, /* SIGALRM unblocked */
+	H_ALARM,      /* alarm(): the kernel ends the helper if it is ever stuck */
+	H_OPEN_NS,    /* index 0..ns_count-1 */
 	H_OPEN_LABEL,
 	H_READ_LABEL,
 	H_CLOSE_LABEL,
@@ -77,6 +80,9 @@ enum {
 	H_SLEEP,
 	H_KILL,
 	H_REAP,
+	H_REAP_NAP,
+	H_CP_RESTRICT, /* cp: the helper takes the container's restrictions itself */
+	H_CP_FILE,     /* then does the file work (ops_cp.c) */
 };
 enum {
 	C_DUP_OUT,
@@ -85,9 +91,9 @@ enum {
 	C_SIGNALS, /* index 1..31 */
 	C_MASK,
 	C_SETGROUPS,
-	C_RESTRICT, /* ops_restrict_next until it is done */
 	C_CLOSE_FDS,
-	C_EXEC, /* index: PATH candidate */
+	C_RESTRICT, /* ops_restrict_next until it is done */
+	C_EXEC,     /* index: PATH candidate */
 	C_EXIT,
 };
 
@@ -259,7 +265,7 @@ static enum inject_step collect(struct ops_request *q, struct inject_env *env,
 		return INJECT_STEP_DONE;
 	q->ph_helper = H_REAP;
 	*c = INJECT_CALL(LINUX_NR_wait4, (uint64_t)q->cmd_pid,
-			 env->scratch + SCRATCH_EXEC_STATUS_OFF, 0, 0);
+			 env->scratch + SCRATCH_EXEC_STATUS_OFF, LINUX_WNOHANG, 0);
 	return INJECT_STEP_CALL;
 }
 
@@ -370,6 +376,9 @@ static enum inject_step open_init_file(struct ops_request *q, struct inject_env 
 	return INJECT_STEP_CALL;
 }
 
+static enum inject_step helper_next(struct ops_request *q, struct inject_env *env, int64_t result,
+				    struct inject_call *c);
+
 /* The host's files the command's process needs, opened before the helper leaves the host's
  * mount namespace (a container's own /dev/null or /proc could be anything): /proc (for
  * attr/exec, only with a label to give), then /dev/null. */
@@ -377,6 +386,10 @@ static enum inject_step open_host_files(struct ops_request *q, struct inject_env
 					struct inject_call *c)
 {
 	bool proc = q->confine.label[0] != '\0' && q->confine.proc_fd < 0;
+	if (!proc && (q->kind == OPS_CP_OUT || q->kind == OPS_CP_IN)) {
+		q->ph_helper = H_OPEN_PROCS; /* cp's helper runs no command: no stdin to give */
+		return helper_next(q, env, 0, c);
+	}
 	q->ph_helper = proc ? H_OPEN_PROC : H_OPEN_NULL;
 	uint64_t va =
 		ops_put_string(env, SCRATCH_SLOT(SCRATCH_EXEC_PATH), proc ? "/proc" : "/dev/null");
@@ -388,15 +401,75 @@ static enum inject_step open_host_files(struct ops_request *q, struct inject_env
 	return INJECT_STEP_CALL;
 }
 
+/* nanosleep(POLL_MS) */
+static enum inject_step nap(struct ops_request *q, struct inject_env *env, struct inject_call *c)
+{
+	uint64_t ts[2] = {0, POLL_MS * 1000000u};
+	if (inject_write_user(env, env->scratch + SCRATCH_EXEC_TIMESPEC_OFF, ts, sizeof(ts)) < 0)
+		return ops_fail(q, "nanosleep", -LINUX_EINVAL);
+	*c = INJECT_CALL(LINUX_NR_nanosleep, env->scratch + SCRATCH_EXEC_TIMESPEC_OFF, 0);
+	return INJECT_STEP_CALL;
+}
+
+/* cp: the helper, inside the container's namespaces and cgroup, takes its restrictions, then
+ * does the file work (ops_cp.c) and exits. */
+static enum inject_step cp_next(struct ops_request *q, struct inject_env *env, int64_t result,
+				struct inject_call *c)
+{
+	if (env->aborting)
+		return INJECT_STEP_FAIL;
+	if (q->ph_helper == H_CP_RESTRICT) {
+		enum inject_step s = ops_restrict_next(q, &q->confine, env, result, c);
+		if (s != INJECT_STEP_DONE)
+			return s;
+		q->ph_helper = H_CP_FILE;
+		q->phase = 0;
+		result = 0;
+	}
+	return ops_cp_file_next(q, env, result, c);
+}
+
 static enum inject_step helper_next(struct ops_request *q, struct inject_env *env, int64_t result,
 				    struct inject_call *c)
 {
 	if (env->aborting && q->cmd_pid == 0)
 		return INJECT_STEP_FAIL; /* nothing started in the container yet */
 	switch (q->ph_helper) {
-	case H_OPEN_NS:
-		if (q->index == 0 && plan(q, env) < 0)
+	case H_START: {
+		if (plan(q, env) < 0)
 			return INJECT_STEP_FAIL;
+		uint64_t alrm = 1ull << (LINUX_SIGALRM - 1u), zero[4] = {0};
+		if (inject_write_user(env, env->scratch + SCRATCH_EXEC_SIGACT_OFF, zero,
+				      sizeof(zero)) < 0 ||
+		    inject_write_user(env, env->scratch + SCRATCH_EXEC_ALRMSET_OFF, &alrm, 8) < 0)
+			return INJECT_STEP_FAIL;
+		q->ph_helper = H_ALARM_MASK;
+		*c = INJECT_CALL(LINUX_NR_rt_sigaction, LINUX_SIGALRM,
+				 env->scratch + SCRATCH_EXEC_SIGACT_OFF, 0, LINUX_SIGSET_SIZE);
+		return INJECT_STEP_CALL;
+	}
+	case H_ALARM_MASK:
+		if (result < 0)
+			return ops_fail(q, "rt_sigaction(SIGALRM)", result);
+		q->ph_helper = H_ALARM;
+		*c = INJECT_CALL(LINUX_NR_rt_sigprocmask, LINUX_SIG_UNBLOCK,
+				 env->scratch + SCRATCH_EXEC_ALRMSET_OFF, 0, LINUX_SIGSET_SIZE);
+		return INJECT_STEP_CALL;
+	case H_ALARM:
+		if (result < 0)
+			return ops_fail(q, "rt_sigprocmask(SIGALRM)", result);
+		/* The helper's own deadline, in its kernel: past the operation's timeout and half
+		 * the engine's grace for cleanups, SIGALRM (default action: the process ends,
+		 * turned into SIGKILL, so even a killable wait ends) takes it out of whatever call
+		 * holds it, before the engine would give it up for lost. */
+		q->ph_helper = H_OPEN_NS;
+		q->index = 0;
+		*c = INJECT_CALL(LINUX_NR_alarm,
+				 (q->op.timeout_ms + INJECT_CLEANUP_GRACE_MS / 2u) / 1000u + 1u);
+		return INJECT_STEP_CALL;
+	case H_OPEN_NS:
+		if (q->index == 0 && result < 0)
+			return ops_fail(q, "alarm", result);
 		if (q->index > 0) {
 			if (result < 0)
 				return ops_fail(q, "cannot open the container's namespaces",
@@ -503,6 +576,10 @@ static enum inject_step helper_next(struct ops_request *q, struct inject_env *en
 			q->index++;
 			return INJECT_STEP_CALL;
 		}
+		if (q->kind == OPS_CP_OUT || q->kind == OPS_CP_IN) {
+			q->ph_helper = H_CP_RESTRICT;
+			return cp_next(q, env, result, c);
+		}
 		q->ph_helper = H_PIPE_OUT;
 		*c = INJECT_CALL(LINUX_NR_pipe2, env->scratch + SCRATCH_EXEC_PIPES_OFF,
 				 LINUX_O_CLOEXEC);
@@ -585,10 +662,22 @@ static enum inject_step helper_next(struct ops_request *q, struct inject_env *en
 		*c = INJECT_CALL(LINUX_NR_wait4, (uint64_t)q->cmd_pid,
 				 env->scratch + SCRATCH_EXEC_STATUS_OFF, 0, 0);
 		return INJECT_STEP_CALL;
-	default: /* H_REAP */
-		if (result == q->cmd_pid)
+	case H_REAP:
+		if (result == q->cmd_pid) {
 			read_status(q, env);
-		return q->op.error[0] || env->aborting ? INJECT_STEP_FAIL : INJECT_STEP_DONE;
+			return q->op.error[0] || env->aborting ? INJECT_STEP_FAIL
+							       : INJECT_STEP_DONE;
+		}
+		if (result < 0)
+			return ops_fail(q, "wait4", result);
+		/* still running, its pipes closed: a nap, then collect() again (which kills it
+		 * once the operation is aborting) */
+		q->ph_helper = H_REAP_NAP;
+		return nap(q, env, c);
+	case H_REAP_NAP:
+		return collect(q, env, c);
+	default: /* H_CP_RESTRICT, H_CP_FILE */
+		return cp_next(q, env, result, c);
 	}
 }
 
@@ -635,21 +724,25 @@ static enum inject_step cmd_next(struct ops_request *q, struct inject_env *env, 
 	case C_SETGROUPS:
 		if (result < 0)
 			return ops_fail(q, "setgroups", result);
+		q->ph_cmd = C_CLOSE_FDS;
+		/* close_range(3, ~0, CLOSE_RANGE_CLOEXEC): nothing of the host task's but 0-2
+		 * reaches the command (Linux 5.11, fs/file.c). Marked, not closed, so that the
+		 * restrictions can still use the helper's fds; and before them, as a container's
+		 * seccomp filter may refuse close_range. */
+		*c = INJECT_CALL(LINUX_NR_close_range, 3, 0xFFFFFFFFu, LINUX_CLOSE_RANGE_CLOEXEC);
+		return INJECT_STEP_CALL;
+	case C_CLOSE_FDS:
+		if (result < 0)
+			return ops_fail(q, "close_range", result);
 		q->ph_cmd = C_RESTRICT;
 		/* fall through */
 	case C_RESTRICT: {
 		enum inject_step s = ops_restrict_next(q, &q->confine, env, result, c);
 		if (s != INJECT_STEP_DONE)
 			return s; /* a call, or a failure: the process exits, nothing ran */
-		q->ph_cmd = C_CLOSE_FDS;
-		/* close_range(3, ~0, 0): nothing of the host task's but 0-2 reaches the
-		 * command (Linux 5.9, fs/open.c) */
-		*c = INJECT_CALL(LINUX_NR_close_range, 3, 0xFFFFFFFFu, 0);
-		return INJECT_STEP_CALL;
-	}
-	case C_CLOSE_FDS:
 		q->ph_cmd = C_EXEC;
 		q->index = 0;
+	}
 		/* fall through */
 	default: { /* C_EXEC: each PATH candidate until one exists */
 		uint64_t path;

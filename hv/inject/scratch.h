@@ -42,12 +42,12 @@ struct scratch_slot {
 #define SCRATCH_OPS_PATH_SIZE     (INJECT_SCRATCH_OP_SIZE - 64u)
 
 /* ---- cp (ops_cp.c) */
-#define SCRATCH_CP_ROOT_OFF  (INJECT_SCRATCH_OP + 0u) /* "/proc/PID/root" */
-#define SCRATCH_CP_ROOT_SIZE (64u)
 #define SCRATCH_CP_HOW_OFF   (INJECT_SCRATCH_OP + 64u) /* struct open_how */
 #define SCRATCH_CP_HOW_SIZE  (64u)
 #define SCRATCH_CP_PATH_OFF  (INJECT_SCRATCH_OP + 128u) /* the path in the container */
 #define SCRATCH_CP_PATH_SIZE (256u)
+#define SCRATCH_CP_STAT_OFF  (INJECT_SCRATCH_OP + 384u) /* struct stat */
+#define SCRATCH_CP_STAT_SIZE (144u)
 
 /* ---- exec (ops_exec.c) */
 #define SCRATCH_EXEC_TIMESPEC_OFF  (INJECT_SCRATCH_OP + 0u) /* struct timespec */
@@ -61,7 +61,9 @@ struct scratch_slot {
 #define SCRATCH_EXEC_EMPTYSET_OFF  (INJECT_SCRATCH_OP + 72u) /* sigset_t 0 */
 #define SCRATCH_EXEC_EMPTYSET_SIZE (8u)
 #define SCRATCH_EXEC_ZERO_OFF      (INJECT_SCRATCH_OP + 80u) /* "0" */
-#define SCRATCH_EXEC_ZERO_SIZE     (16u)
+#define SCRATCH_EXEC_ZERO_SIZE     (8u)
+#define SCRATCH_EXEC_ALRMSET_OFF   (INJECT_SCRATCH_OP + 88u) /* sigset_t of SIGALRM */
+#define SCRATCH_EXEC_ALRMSET_SIZE  (8u)
 #define SCRATCH_EXEC_PATH_OFF      (INJECT_SCRATCH_OP + 96u) /* a host path; later the pollfds */
 #define SCRATCH_EXEC_PATH_SIZE     (256u)
 #define SCRATCH_EXEC_EXEPATH_OFF   (INJECT_SCRATCH_OP + 368u) /* the candidate for execve */
@@ -100,9 +102,12 @@ _Static_assert(SCRATCH_END(SCRATCH_OPS_PATH) <= SCRATCH_OP_END &&
 		       SCRATCH_OP_END <= INJECT_SCRATCH_NAP &&
 		       INJECT_SCRATCH_NAP + 16u <= INJECT_SCRATCH_DATA,
 	       "the operation part, the nap and the data overlap");
-_Static_assert(SCRATCH_END(SCRATCH_CP_PATH) <= SCRATCH_OP_END,
+_Static_assert(SCRATCH_END(SCRATCH_CP_PATH) <= SCRATCH_CP_STAT_OFF &&
+		       SCRATCH_END(SCRATCH_CP_STAT) <= SCRATCH_OP_END,
 	       "cp's slots leave the operation part");
 _Static_assert(SCRATCH_END(SCRATCH_EXEC_SIGACT) == SCRATCH_EXEC_EMPTYSET_OFF &&
+		       SCRATCH_END(SCRATCH_EXEC_ZERO) <= SCRATCH_EXEC_ALRMSET_OFF &&
+		       SCRATCH_END(SCRATCH_EXEC_ALRMSET) <= SCRATCH_EXEC_PATH_OFF &&
 		       SCRATCH_END(SCRATCH_EXEC_PATH) <= SCRATCH_EXEC_EXEPATH_OFF &&
 		       SCRATCH_END(SCRATCH_EXEC_EXEPATH) <= SCRATCH_EXEC_ARGV_OFF &&
 		       SCRATCH_END(SCRATCH_EXEC_ARGV) <= SCRATCH_EXEC_ENVP_OFF &&

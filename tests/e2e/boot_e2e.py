@@ -527,6 +527,8 @@ def main():
             res.run("ops-pause-unpause", ops_checks.check_pause, lab)
             res.run("ops-robustness", ops_checks.check_robust, lab)
             res.run("ops-exec", ops_checks.check_exec, lab)
+            res.run("ops-exec-restrictions", ops_checks.check_exec_restrictions, lab)
+            res.run("ops-exec-timeout", ops_checks.check_exec_timeout, lab)
             res.run("ops-cp", ops_checks.check_cp, lab, rundir)
             res.run("ops-helper", ops_checks.check_helper, lab,
                     lambda: hvctl_json(lab, "ps", "--json", timeout=180))

@@ -147,8 +147,11 @@ def check_stats(lab):
         # lines have them too; the quiet ones cannot have changed).
         ja, _ = op_json(lab, "stats")
         got_all = {c["container"]: c["pids_current"] for c in ja["containers"]}
+        # the guest's list: every container its heartbeat reported after `before`
+        names = {m.group(1) for m in lab.find_console(r"GUEST-CGSTAT n=\d+ name=(\S+) ",
+                                                       since=before.lineno)}
         want_all = {}
-        for name in ("sleeper", "busy", "tree", "checker"):
+        for name in sorted(names):
             want_all[name] = int(cgstat_around(lab, name, before.lineno).group(3))
         need(got_all == want_all, f"stats of every container {got_all} != guest's {want_all}")
         return (f"tree usage_usec/memory/pids {got} equal the guest's; {j['exits']} exits, "
@@ -272,6 +275,83 @@ def check_exec(lab):
     return f"{len(lines)} commands equal crun exec: " + ", ".join(done)
 
 
+STATUS_KEYS = ("Uid", "Gid", "Groups", "CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb",
+               "Seccomp", "Seccomp_filters")
+
+
+def parse_exec_status(text):
+    """`cat /proc/self/status /proc/self/attr/current /proc/1/status` run in a container:
+    (the process's own status fields, its LSM label, the container init's fields)."""
+    blocks, label = [{}], None
+    for line in text.splitlines():
+        key, sep, value = line.partition(":\t")
+        if sep and key == "Name" and blocks[-1]:
+            blocks.append({})
+        if sep:
+            blocks[-1][key] = " ".join(value.split())
+        elif line.strip():
+            label = line.strip()
+    need(len(blocks) == 2, f"not two status blocks: {short(text, 200)}")
+    return blocks[0], label, blocks[1]
+
+
+def check_exec_restrictions(lab):
+    """exec's command gets what `crun exec` gives in the guest (GUEST-EXECSTATUS lines): ids,
+    groups, capability sets, seccomp mode and filters, pid-namespace depth, LSM label; and
+    no_new_privs as the container's own init has it (crun 1.8 leaves it off, a weaker
+    process than the container's own). In the locked container (user namespace, two
+    capabilities, a filter answering mkdir with EPERM) mkdir fails as the filter says."""
+    import base64
+    lines = lab.find_console(r"GUEST-EXECSTATUS ct=(\S+) status=(\d+) out=(\S*) err=(\S*)")
+    need(len(lines) >= 5, f"only {len(lines)} GUEST-EXECSTATUS lines")
+    seen = []
+    for m in lines:
+        ct = m.group(1)
+        want, want_label, init = parse_exec_status(
+            base64.b64decode(m.group(3)).decode("utf-8", "replace"))
+        j, _ = op_json(lab, "exec", ct, "--", "cat", "/proc/self/status",
+                       "/proc/self/attr/current", "/proc/1/status", timeout=180)
+        need(j["ok"] and j["exited"], f"exec {ct} cat status: {j}")
+        got, got_label, _ = parse_exec_status(j["stdout"])
+        diff = [f"{k}: monitor {got.get(k)!r} != crun exec {want.get(k)!r}"
+                for k in STATUS_KEYS if got.get(k) != want.get(k)]
+        if len(got.get("NSpid", "").split()) != len(want.get("NSpid", "").split()):
+            diff.append(f"NSpid depth: {got.get('NSpid')!r} vs {want.get('NSpid')!r}")
+        if got_label != want_label:
+            diff.append(f"attr/current: {got_label!r} != {want_label!r}")
+        if got.get("NoNewPrivs") != init.get("NoNewPrivs"):
+            diff.append(f"NoNewPrivs {got.get('NoNewPrivs')!r} != the container init's "
+                        f"{init.get('NoNewPrivs')!r}")
+        need(not diff, f"exec in {ct}: " + "; ".join(diff))
+        seen.append(f"{ct}:Bnd={got['CapBnd']},Seccomp={got['Seccomp']}/"
+                    f"{got['Seccomp_filters']},NNP={got['NoNewPrivs']}")
+    j, _ = op_json(lab, "exec", "locked", "--", "mkdir", "/tmp/made-by-exec", timeout=180)
+    need(j["ok"] and j["exit_code"] != 0 and "Operation not permitted" in j["stderr"],
+         f"mkdir in locked (its seccomp filter answers EPERM): {j}")
+    return "; ".join(seen) + "; mkdir in locked: EPERM"
+
+
+def check_exec_timeout(lab):
+    """A command that would run (block) past exec's --timeout ends with a clear error at the
+    timeout; the command is killed, not left running in the container, and the next
+    operation runs (nothing of the monitor's stays behind in the guest)."""
+    t0 = time.monotonic()
+    rc, out, err = lab.hvctl("exec", "--timeout", "5", "tree", "--", "sleep", "777",
+                             timeout=300)
+    took = time.monotonic() - t0
+    need(rc == 1 and "timed out after 5000 ms" in err,
+         f"exec --timeout 5 tree -- sleep 777 -> {rc}: {short(err or out)}")
+    # the guest's own list of tree's processes, a few heartbeats later
+    for attempt in range(10):
+        j, _ = op_json(lab, "exec", "tree", "--", "ps", "-o", "pid,args", timeout=180)
+        left = [l for l in j["stdout"].splitlines() if l.split()[1:] == ["sleep", "777"]]
+        if not left:
+            break
+        time.sleep(5)
+    need(not left, f"the timed-out command is still running in tree: {left}")
+    return f"refused after {took:.0f} s of wall time: {short(err, 100)}; no sleep 777 in tree"
+
+
 def check_cp(lab, tmpdir):
     """A file copied in and back out round-trips byte-exact, and the guest's own md5sum
     inside the container agrees; over the size limit, missing paths and a symbolic link
@@ -306,14 +386,47 @@ def check_cp(lab, tmpdir):
     need(rc == 1 and "larger than cp's limit" in err, f"cp out over the limit -> {rc}: {short(err)}")
     rc, out, err = lab.hvctl("cp", "tree:/no/such/file", back, timeout=120)
     need(rc == 1 and "no such file" in err, f"cp of a missing file -> {rc}: {short(err)}")
-    # /init exists on the host, not in the container: the link must resolve inside.
+    # A final symbolic link is never followed, wherever it points (/init exists on the host,
+    # not in the container); a link on the way resolves inside the container's root.
     j, _ = op_json(lab, "exec", "tree", "--", "ln", "-s", "/init", "/tmp/escape", timeout=180)
     need(j["exit_code"] == 0, f"ln -s in tree: {j}")
     rc, out, err = lab.hvctl("cp", "tree:/tmp/escape", back, timeout=120)
-    need(rc == 1 and "no such file" in err,
+    need(rc == 1 and "is a symbolic link" in err,
          f"cp of a link to /init -> {rc} (must not reach the host's /init): {short(err)}")
-    return (f"{len(data)} bytes round-trip, md5 {md5} in the guest too; over-limit, missing "
-            f"and escaping paths refused")
+    j, _ = op_json(lab, "exec", "tree", "--", "ln", "-s", "/", "/tmp/up", timeout=180)
+    rc, out, err = lab.hvctl("cp", "tree:/tmp/up/init", back, timeout=120)
+    need(rc == 1 and "no such file" in err,
+         f"cp through a link to / -> {rc} (must stay in the container): {short(err)}")
+    refused = ["final link", "link on the way"]
+    # A FIFO (the container makes one) and a block device node (the lab's init made
+    # tree:/tmp/disk, 8:0: tree lacks CAP_MKNOD) are refused before they are opened, in
+    # both directions, at once; nothing is left behind and the guest goes on.
+    j, _ = op_json(lab, "exec", "tree", "--", "mkfifo", "/tmp/fifo", timeout=180)
+    need(j["exit_code"] == 0, f"mkfifo in tree: {j}")
+    # the host's lasting processes: in two listings in a row (the heartbeat's come and go)
+    host_before = host_pids(lab) & host_pids(lab)
+    mark = lab.console_mark()
+    for path, kind in (("/tmp/fifo", "a FIFO"), ("/tmp/disk", "a block device")):
+        t0 = time.monotonic()
+        rc, out, err = lab.hvctl("cp", f"tree:{path}", back, timeout=120)
+        need(rc == 1 and f"is {kind}; cp copies regular files only" in err,
+             f"cp out of {path} -> {rc}: {short(err)}")
+        rc, out, err = lab.hvctl("cp", src, f"tree:{path}", timeout=300)
+        need(rc == 1 and f"is {kind}; cp copies regular files only" in err,
+             f"cp into {path} -> {rc}: {short(err)}")
+        refused.append(f"{kind} ({time.monotonic() - t0:.0f} s both ways)")
+    lab.wait_console(r"GUEST-HEARTBEAT ", 120, since=mark)
+    gone = host_before - host_pids(lab)
+    need(1 in host_before and not gone,
+         f"host processes gone after the refused copies: {sorted(gone)}")
+    return (f"{len(data)} bytes round-trip, md5 {md5} in the guest too; over-limit and "
+            f"missing refused; refused: {', '.join(refused)}; all {len(host_before)} lasting "
+            f"host processes still there")
+
+
+def host_pids(lab):
+    j, _ = op_json(lab, "ps", timeout=300)
+    return {p["pid"] for p in j["processes"] if p.get("container") is None}
 
 
 def check_idle_container(lab, ps_json):

@@ -406,7 +406,11 @@ static void test_exec_output_loop_sleeps_in_ppoll_until_output(void **state)
 	assert_int_equal(call.arg[0], 12);
 	feed(0); /* stderr closed too: the command is gone, or going */
 	expect_call(LINUX_NR_wait4);
-	assert_int_equal(call.arg[2], 0); /* blocking reap */
+	assert_int_equal(call.arg[2], LINUX_WNOHANG); /* never a blocking reap */
+	feed(0);                                      /* not yet: a nap, then again */
+	expect_call(LINUX_NR_nanosleep);
+	feed(0);
+	expect_call(LINUX_NR_wait4);
 	feed(CMD_PID);
 	assert_int_equal(step, INJECT_STEP_DONE);
 	assert_true(q.cmd_exited);
@@ -509,6 +513,27 @@ static void test_label_of_apparmor_is_taken_and_others_refused(void **state)
 	assert_int_equal(ops_restrict_label(&rs, odd, sizeof(odd) - 1, why, sizeof(why)), -1);
 }
 
+/* The helper's first calls: SIGALRM at its default action and unblocked, and an alarm past
+ * the operation's timeout and half the engine's grace: its kernel ends it if it is stuck. */
+static void expect_helper_deadline(void)
+{
+	expect_call(LINUX_NR_rt_sigaction);
+	assert_int_equal(call.arg[0], LINUX_SIGALRM);
+	uint64_t act[4];
+	memcpy(act, scratch + (call.arg[1] - SCRATCH_VA), sizeof(act));
+	assert_int_equal(act[0], LINUX_SIG_DFL);
+	feed(0);
+	expect_call(LINUX_NR_rt_sigprocmask);
+	assert_int_equal(call.arg[0], LINUX_SIG_UNBLOCK);
+	uint64_t set;
+	memcpy(&set, scratch + (call.arg[1] - SCRATCH_VA), sizeof(set));
+	assert_int_equal(set, 1ull << (LINUX_SIGALRM - 1));
+	feed(0);
+	expect_call(LINUX_NR_alarm);
+	assert_int_equal(call.arg[0], (q.op.timeout_ms + INJECT_CLEANUP_GRACE_MS / 2) / 1000 + 1);
+	feed(0);
+}
+
 /* The helper through its set-up with a container in a user namespace of its own and an
  * AppArmor profile: fds from 30 (the user namespace's is the seventh), attr/current says
  * `label`; stops at the fork of the command's process. */
@@ -522,6 +547,7 @@ static void helper_to_fork(const char *label)
 	env.first = true;
 	begin(OPS_EXEC);
 	env.first = false;
+	expect_helper_deadline();
 	for (uint32_t i = 0; i < 7; i++) {
 		expect_call(LINUX_NR_openat);
 		assert_string_equal(scratch_string(call.arg[1]),
@@ -592,6 +618,12 @@ static void cmd_to_restrictions(void)
 		feed(0);
 	}
 	feed(0);
+	/* before any restriction (a container's filter may refuse it): every fd past 2 is
+	 * closed at the execve */
+	expect_call(LINUX_NR_close_range);
+	assert_int_equal(call.arg[0], 3);
+	assert_int_equal(call.arg[2], LINUX_CLOSE_RANGE_CLOEXEC);
+	feed(0);
 	expect_call(LINUX_NR_prctl);
 	assert_int_equal(call.arg[0], LINUX_PR_SET_DUMPABLE);
 	assert_int_equal(call.arg[1], 0);
@@ -661,8 +693,6 @@ static void test_exec_gives_the_command_the_containers_restrictions(void **state
 		assert_memory_equal(scratch + (fprog[1] - SCRATCH_VA), want[i], fprog[0] * 8);
 		feed(0);
 	}
-	expect_call(LINUX_NR_close_range);
-	feed(0);
 	expect_call(LINUX_NR_execve);
 }
 
@@ -694,6 +724,43 @@ static void test_exec_refuses_a_container_whose_init_is_gone(void **state)
 	assert_non_null(strstr(q.op.error, "is gone"));
 }
 
+/* cp: the helper itself takes the container's restrictions before it opens the path (the
+ * kernel then judges the open as the container's root), and opens no /dev/null. */
+static void test_cp_helper_is_restricted_before_it_opens_the_path(void **state)
+{
+	(void)state;
+	init_restricted(true, 0);
+	snprintf(q.path, sizeof(q.path), "/etc/hostname");
+	q.next_role = OPS_ROLE_HELPER;
+	env.ctx = 2;
+	env.first = true;
+	begin(OPS_CP_OUT);
+	env.first = false;
+	expect_helper_deadline();
+	bool dumpable = false, capset = false, nnp = false, setns_mnt = false;
+	for (uint32_t i = 0; call.nr != LINUX_NR_openat2; i++) {
+		assert_true(i < 128);
+		assert_int_equal(step, INJECT_STEP_CALL);
+		if (call.nr == LINUX_NR_openat) {
+			const char *path = scratch_string(call.arg[1]);
+			assert_string_not_equal(path, "/dev/null");
+			feed(strcmp(path, "/proc/100/attr/current") == 0 ? -LINUX_EINVAL : 30);
+			continue;
+		}
+		if (call.nr == LINUX_NR_setns)
+			setns_mnt = true;
+		if (call.nr == LINUX_NR_prctl && call.arg[0] == LINUX_PR_SET_DUMPABLE)
+			dumpable = setns_mnt; /* after it left the host's namespaces */
+		if (call.nr == LINUX_NR_prctl && call.arg[0] == LINUX_PR_SET_NO_NEW_PRIVS)
+			nnp = true;
+		if (call.nr == LINUX_NR_capset)
+			capset = true;
+		feed(call.nr == LINUX_NR_write ? (int64_t)call.arg[2] : 0);
+	}
+	assert_true(dumpable && capset && nnp);
+	assert_string_equal(scratch_string(call.arg[1]), "/etc/hostname");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -709,6 +776,7 @@ int main(void)
 		T(test_exec_gives_the_command_the_containers_restrictions),
 		T(test_exec_runs_nothing_when_a_restriction_fails),
 		T(test_exec_refuses_a_container_whose_init_is_gone),
+		T(test_cp_helper_is_restricted_before_it_opens_the_path),
 		T(test_exec_found_in_a_later_path_directory_reports_no_error),
 		T(test_exec_not_a_directory_on_the_way_still_walks_on),
 		T(test_exec_all_enoent_reports_enoent_and_127),

@@ -36,7 +36,34 @@ CONTAINERS = {
     # The injection tests' target: a loop of system calls that checks every result
     # (tools/lab/guest/lab-checker.c) and prints GUEST-CHECKER lines on the console.
     "checker": ("lab-checker", 0, "exec /bin/lab-checker check", None),
+    # Root in a user namespace of its own (container uid 0 is host uid 100000), with fewer
+    # capabilities than crun's default (one of them inheritable and ambient too) and a
+    # seccomp filter that answers mkdir with EPERM: what exec must give its command as
+    # `crun exec` does (issue 10).
+    "locked": ("lab-locked", 0, "while :; do sleep 1000005; done", None),
 }
+
+# Restrictions beyond crun spec's defaults (applied to config.json by name).
+LOCKED_CAPS = ["CAP_KILL", "CAP_NET_BIND_SERVICE"]
+SECCOMP_MKDIR_EPERM = {
+    "defaultAction": "SCMP_ACT_ALLOW",
+    "architectures": ["SCMP_ARCH_X86_64"],
+    "syscalls": [{"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO", "errnoRet": 1}],
+}
+
+
+def lock_down(c):
+    """The locked container: user namespace, reduced capabilities, seccomp filter."""
+    linux = c["linux"]
+    linux["namespaces"].append({"type": "user"})
+    linux["uidMappings"] = [{"containerID": 0, "hostID": 100000, "size": 65536}]
+    linux["gidMappings"] = [{"containerID": 0, "hostID": 100000, "size": 65536}]
+    linux["seccomp"] = SECCOMP_MKDIR_EPERM
+    caps = c["process"]["capabilities"]
+    for key in ("bounding", "effective", "permitted"):
+        caps[key] = list(LOCKED_CAPS)
+    caps["inheritable"] = ["CAP_KILL"]
+    caps["ambient"] = ["CAP_KILL"]
 
 # Namespaces each container gets (crun spec's defaults plus cgroup, said explicitly).
 NAMESPACES = ["pid", "network", "ipc", "uts", "mount", "cgroup"]
@@ -63,6 +90,8 @@ def bundle_config(template, name, hostname, uid, script, cpu_percent):
     have = {ns["type"] for ns in linux.get("namespaces", [])}
     linux.setdefault("namespaces", []).extend({"type": t} for t in NAMESPACES if t not in have)
     c.setdefault("annotations", {})["org.ctrvisor.lab.workload"] = name
+    if name == "locked":
+        lock_down(c)
     return c
 
 
