@@ -249,37 +249,22 @@ static int find_container(struct reply *r, const char *name, struct vmi_containe
 		return -1;
 	if (vmi_containers_collect(&live, live_containers, LIVE_CONTAINERS_MAX, &n, 0) < 0)
 		n = LIVE_CONTAINERS_MAX;
-	size_t prefix = 0, len = strlen(name), at = 0;
-	for (size_t i = 0; i < n; i++) {
-		if (strcmp(live_containers[i].id, name) == 0 ||
-		    strcmp(live_containers[i].name, name) == 0) {
-			at = i;
-			prefix = 1;
-			break;
-		}
-		if (len >= 3 && strncmp(live_containers[i].id, name, len) == 0) {
-			prefix++;
-			at = i;
-		}
-	}
-	if (prefix == 1) {
-		struct vmi_process p;
-		*out = live_containers[at];
-		*cgroup = 0;
-		if (out->init_task != 0 &&
-		    vmi_process_read(&live, out->init_task, VMI_READ_CGROUP, &p) == 0)
-			*cgroup = p.cgroup_ptr;
-		return 0;
-	}
-	if (prefix > 1)
-		return reply_fail(r, PROTO_FAILED,
-				  "'%.40s' is ambiguous: it begins %zu container ids", name,
-				  prefix);
-	return reply_fail(
-		r, PROTO_FAILED,
-		"no such container: '%.40s' (\"containers\" lists those with processes; a "
-		"stopped one leaves none to see)",
-		name);
+	size_t at = 0;
+	char why[PROTO_MESSAGE_MAX];
+	if (vmi_container_resolve(live_containers, n, name, &at, why, sizeof(why)) < 0)
+		return reply_fail(
+			r, PROTO_FAILED, "%s%s", why,
+			strncmp(why, "no such", 7) == 0
+				? " (\"containers\" lists those with processes; a stopped "
+				  "one leaves none to see)"
+				: "");
+	struct vmi_process p;
+	*out = live_containers[at];
+	*cgroup = 0;
+	if (out->init_task != 0 &&
+	    vmi_process_read(&live, out->init_task, VMI_READ_CGROUP, &p) == 0)
+		*cgroup = p.cgroup_ptr;
+	return 0;
 }
 
 int verb_ps(struct reply *r, int argc, char **argv)

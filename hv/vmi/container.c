@@ -310,6 +310,9 @@ int vmi_containers_collect(struct vmi *v, struct vmi_container *out, size_t cap,
 
 		if (vmi_process_read(v, c->init_task, VMI_READ_HOSTNAME, &p) == 0)
 			fmt_snprintf(c->hostname, sizeof(c->hostname), "%s", p.hostname);
+		c->owner_known = vmi_process_read(v, c->init_task, VMI_READ_CGROUP, &p) == 0 &&
+				 vmi_owner_uid(v, c->init_task, p.cgroup_ptr, &c->owner_uid) == 0;
+		c->rootless = v->prof->owner_known && (!c->owner_known || c->owner_uid != 0);
 		if (c->live == 0)
 			c->state = VMI_CT_STOPPED;
 		else if (c->frozen)
@@ -318,4 +321,91 @@ int vmi_containers_collect(struct vmi *v, struct vmi_container *out, size_t cap,
 			c->state = VMI_CT_RUNNING;
 	}
 	return rc;
+}
+
+/* ------------------------------------------------------------------ names */
+
+/* Does `name` (n bytes) name c: its id, its name, or (3 characters at least) its id's
+ * beginning? */
+static bool names(const struct vmi_container *c, const char *name, size_t n, bool *exact)
+{
+	*exact = (strlen(c->id) == n && memcmp(c->id, name, n) == 0) ||
+		 (strlen(c->name) == n && memcmp(c->name, name, n) == 0);
+	return *exact || (n >= 3 && strncmp(c->id, name, n) == 0);
+}
+
+int vmi_container_resolve(const struct vmi_container *c, size_t n, const char *name, size_t *at,
+			  char *why, size_t cap)
+{
+	/* OWNER/REST names a sandbox of OWNER; a plain name, root's containers only */
+	const char *slash = NULL;
+	for (const char *s = name; *s != '\0' && slash == NULL; s++)
+		if (*s == '/')
+			slash = s;
+	uint32_t owner = 0;
+	const char *rest = name;
+	if (slash != NULL) {
+		if (slash == name || slash - name > 10)
+			goto none;
+		for (const char *d = name; d < slash; d++) {
+			if (*d < '0' || *d > '9')
+				goto none;
+			owner = owner * 10u + (uint32_t)(*d - '0');
+		}
+		rest = slash + 1;
+	}
+	size_t len = strlen(rest), found = 0, exact_found = 0, exact_at = 0;
+	for (size_t i = 0; i < n; i++) {
+		bool exact;
+		bool sandbox = c[i].rootless;
+		if (sandbox != (slash != NULL) ||
+		    (sandbox && (!c[i].owner_known || c[i].owner_uid != owner)))
+			continue;
+		if (!names(&c[i], rest, len, &exact))
+			continue;
+		if (exact) {
+			exact_found++;
+			exact_at = i;
+		}
+		found++;
+		*at = i;
+	}
+	if (exact_found == 1 || (exact_found == 0 && found == 1)) {
+		if (exact_found == 1)
+			*at = exact_at;
+		return 0;
+	}
+	if (found > 1) {
+		size_t len_why =
+			(size_t)fmt_snprintf(why, cap, "'%.40s' is ambiguous; it names:", name);
+		for (size_t i = 0; i < n && len_why < cap; i++) {
+			bool exact, sandbox = c[i].rootless;
+			if (sandbox != (slash != NULL) || (sandbox && c[i].owner_uid != owner) ||
+			    !names(&c[i], rest, len, &exact) || (exact_found > 1 && !exact))
+				continue;
+			len_why += (size_t)fmt_snprintf(why + len_why, cap - len_why,
+							" %.20s (pid %d, %.60s)", c[i].id,
+							(int)c[i].init_pid, c[i].cgroup);
+		}
+		return -2;
+	}
+none:
+	fmt_snprintf(why, cap, "no such container: '%.40s'", name);
+	for (size_t i = 0; i < n && slash == NULL; i++) {
+		bool exact;
+		if (c[i].rootless && names(&c[i], name, strlen(name), &exact) && exact) {
+			size_t used = strlen(why);
+			if (c[i].owner_known)
+				fmt_snprintf(why + used, cap - used,
+					     " (a sandbox of uid %u is named %u/%.40s)",
+					     (unsigned)c[i].owner_uid, (unsigned)c[i].owner_uid,
+					     c[i].id);
+			else
+				fmt_snprintf(
+					why + used, cap - used,
+					" (a process group of unknown owner is named like it)");
+			break;
+		}
+	}
+	return -1;
 }

@@ -69,6 +69,7 @@ const char *const ksym_names[KSYM_COUNT] = {
 
 #define XVIEW    (PROFILE_NEED_OPTIONAL | PROFILE_NEED_XVIEW)
 #define RESTRICT (PROFILE_NEED_OPTIONAL | PROFILE_NEED_RESTRICT)
+#define OWNER    (PROFILE_NEED_OPTIONAL | PROFILE_NEED_OWNER)
 
 /* In the order of struct vmi_profile. */
 const struct profile_need profile_needs[] = {
@@ -163,6 +164,11 @@ const struct profile_need profile_needs[] = {
 	{"bpf_prog", "orig_prog", NULL, SLOT(bpf_prog_orig_prog), RESTRICT},
 	{"sock_fprog_kern", "len", NULL, SLOT(sock_fprog_kern_len), RESTRICT},
 	{"sock_fprog_kern", "filter", NULL, SLOT(sock_fprog_kern_filter), RESTRICT},
+	/* who owns a container (owner.c); optional as a group */
+	{"user_namespace", "parent", NULL, SLOT(user_namespace_parent), OWNER},
+	{"user_namespace", "owner", NULL, SLOT(user_namespace_owner), OWNER},
+	{"kernfs_node", "iattr", NULL, SLOT(kernfs_node_iattr), OWNER},
+	{"kernfs_iattrs", "ia_uid", NULL, SLOT(kernfs_iattrs_ia_uid), OWNER},
 };
 const size_t profile_needs_count = sizeof(profile_needs) / sizeof(profile_needs[0]);
 
@@ -844,10 +850,13 @@ int profile_parse(const char *json, size_t len, struct vmi_profile *p, struct pr
 	for (size_t i = 0; i < NEED_COUNT; i++)
 		if ((profile_needs[i].flags & PROFILE_NEED_XVIEW) && !has(c.found, i))
 			p->xview_known = false;
-	p->restrict_known = true;
-	for (size_t i = 0; i < NEED_COUNT; i++)
+	p->restrict_known = p->owner_known = true;
+	for (size_t i = 0; i < NEED_COUNT; i++) {
 		if ((profile_needs[i].flags & PROFILE_NEED_RESTRICT) && !has(c.found, i))
 			p->restrict_known = false;
+		if ((profile_needs[i].flags & PROFILE_NEED_OWNER) && !has(c.found, i))
+			p->owner_known = false;
+	}
 	copy_str(p->release, sizeof(p->release), c.release);
 	memcpy(p->ksym, c.ksym, sizeof(p->ksym));
 	p->symbols = c.symbols;

@@ -164,6 +164,14 @@ struct vmi_profile {
 	 * with CONFIG_CHECKPOINT_RESTORE); struct sock_fprog_kern: u16 len, struct
 	 * sock_filter *filter */
 	bool restrict_known;
+	/* Who owns a container (owner.c): root, or the unprivileged user whose user namespace
+	 * or delegated cgroup it lives in. OPTIONAL as a group (owner_known). struct
+	 * user_namespace: struct user_namespace *parent, kuid_t owner; struct kernfs_node:
+	 * struct kernfs_iattrs *iattr (NULL: root's, as created); struct kernfs_iattrs: kuid_t
+	 * ia_uid (0 offset: the group flag tells) */
+	bool owner_known;
+	uint32_t user_namespace_parent, user_namespace_owner, kernfs_node_iattr,
+		kernfs_iattrs_ia_uid;
 	uint32_t cred_cap_inheritable, cred_cap_bset, cred_cap_ambient;
 	uint32_t task_atomic_flags, task_seccomp, seccomp_mode, seccomp_filter;
 	uint32_t seccomp_filter_log, seccomp_filter_prev, seccomp_filter_prog, seccomp_filter_notif;
@@ -193,9 +201,11 @@ struct profile_error {
 	8u /* optional as a group (vmi_profile.xview_known): the cross-view of `ps`                \
 	    */
 #define PROFILE_NEED_RESTRICT                                                                      \
-	16u /* optional as a group (vmi_profile.restrict_known): what exec and cp give a       \
-	       container's process                                                             \
+	16u /* optional as a group (vmi_profile.restrict_known): what exec and cp give a           \
+	       container's process                                                                 \
 	     */
+#define PROFILE_NEED_OWNER                                                                         \
+	32u /* optional as a group (vmi_profile.owner_known): who owns a container */
 #define PROFILE_NO_SLOT 0xffffu /* value not stored in struct vmi_profile */
 
 struct profile_need {

@@ -417,17 +417,34 @@ int vmi_verb_ps(struct vmi *v, struct reply *r, int argc, char **argv)
 
 #define CT_HEADER                                                                                  \
 	"ID           NAME         STATE    RUNTIME        PID  NSPID PROCS HOSTNAME         "     \
-	"CGROUP"
+	"CGROUP OWNER"
+
+/* Who owns c, as the listings show it: "root", the uid of a sandbox's user, or "?". */
+static const char *owner_text(const struct vmi_container *c, char *buf, size_t cap)
+{
+	if (!c->owner_known)
+		return "?";
+	if (c->owner_uid == 0)
+		return "root";
+	fmt_snprintf(buf, cap, "%u", (unsigned)c->owner_uid);
+	return buf;
+}
 
 static void ct_text_line(struct reply *r, const struct vmi_container *c)
 {
-	char id[13], name[13], host[VMI_HOSTNAME_MAX], cg[VMI_PATH_MAX];
+	char id[13], name[13], host[VMI_HOSTNAME_MAX], cg[VMI_PATH_MAX], owner[12], ref[24];
 
-	reply_line(
-		r, "%-12s %-12s %-8s %-10s %7d %6d %5u %-16s %s", printable(c->id, id, sizeof(id)),
-		printable(c->name, name, sizeof(name)), vmi_container_state_name(c->state),
-		vmi_runtime_name(c->key.runtime), c->init_pid, c->init_nspid, c->processes,
-		printable(c->hostname, host, sizeof(host)), printable(c->cgroup, cg, sizeof(cg)));
+	/* a sandbox's id as it must be named: OWNER/ID */
+	if (c->rootless && c->owner_known)
+		fmt_snprintf(ref, sizeof(ref), "%u/%s", (unsigned)c->owner_uid,
+			     printable(c->id, id, sizeof(id)));
+	else
+		printable(c->id, ref, 13);
+	reply_line(r, "%-12s %-12s %-8s %-10s %7d %6d %5u %-16s %s %s", ref,
+		   printable(c->name, name, sizeof(name)), vmi_container_state_name(c->state),
+		   vmi_runtime_name(c->key.runtime), c->init_pid, c->init_nspid, c->processes,
+		   printable(c->hostname, host, sizeof(host)), printable(c->cgroup, cg, sizeof(cg)),
+		   owner_text(c, owner, sizeof(owner)));
 }
 
 /* The members of c, one pass over the task list: pids (JSON) or whole objects/lines. */
@@ -497,7 +514,22 @@ static void ct_json_object(struct vmi *v, struct reply *r, const struct vmi_cont
 	reply_json_string(r, c->hostname);
 	reply_printf(r, ",\"cgroup\":");
 	reply_json_string(r, c->cgroup);
-	reply_printf(r, ",\"frozen\":%s,\"ns\":", c->frozen ? "true" : "false");
+	reply_printf(r, ",\"frozen\":%s,\"owner_uid\":", c->frozen ? "true" : "false");
+	if (c->owner_known)
+		reply_printf(r, "%u", (unsigned)c->owner_uid);
+	else
+		reply_printf(r, "null");
+	reply_printf(r, ",\"rootless\":%s,\"ref\":", c->rootless ? "true" : "false");
+	if (c->rootless && c->owner_known) {
+		char ref[VMI_ID_MAX + 12];
+		fmt_snprintf(ref, sizeof(ref), "%u/%s", (unsigned)c->owner_uid, c->id);
+		reply_json_string(r, ref);
+	} else if (c->rootless) {
+		reply_printf(r, "null");
+	} else {
+		reply_json_string(r, c->id);
+	}
+	reply_printf(r, ",\"ns\":");
 	json_ns(r, c->ns);
 	reply_printf(r, ",\"process_count\":%u,\"pids\":[", c->processes);
 	ct_members(v, r, c, MEMBERS_PIDS);
@@ -556,6 +588,9 @@ static void inspect_container_text(struct vmi *v, struct reply *r, const struct 
 	reply_line(r, "init pid:    %d (%d inside)", c->init_pid, c->init_nspid);
 	reply_line(r, "hostname:    %s", printable(c->hostname, buf, sizeof(buf)));
 	reply_line(r, "cgroup:      %s", printable(c->cgroup, buf, sizeof(buf)));
+	char owner[12];
+	reply_line(r, "owner:       %s%s", owner_text(c, owner, sizeof(owner)),
+		   c->rootless ? " (a rootless sandbox: named OWNER/ID)" : "");
 	reply_printf(r, "namespaces:  ");
 	text_ns(r, c->ns);
 	reply_line(r, "%s", "");
@@ -623,7 +658,7 @@ int vmi_verb_inspect(struct vmi *v, struct reply *r, int argc, char **argv)
 	const char *what = NULL;
 	struct vmi_process p;
 	struct vmi_walk w;
-	size_t n, what_len, prefix_matches = 0;
+	size_t n;
 	int32_t pid;
 	char shown[48];
 
@@ -637,17 +672,18 @@ int vmi_verb_inspect(struct vmi *v, struct reply *r, int argc, char **argv)
 	}
 	if (what == NULL)
 		return reply_fail(r, PROTO_BAD_ARGUMENT, "which one? usage: %s", VMI_INSPECT_USAGE);
-	what_len = strlen(what);
 	printable(what, shown, sizeof(shown));
 
 	vmi_refresh(v);
 	collect(v, &n, &w);
-	/* An exact id or name first, then a pid, then a unique prefix of an id. */
-	for (size_t i = 0; i < n && found == NULL; i++) {
-		if (strcmp(v->containers[i].id, what) == 0 ||
-		    strcmp(v->containers[i].name, what) == 0)
-			found = &v->containers[i];
-	}
+	/* A container named exactly (its id or name, OWNER/ID for a sandbox) first, then a
+	 * pid, then a unique prefix of an id (vmi_container_resolve). */
+	size_t at = 0;
+	char why[PROTO_MESSAGE_MAX];
+	int rc = vmi_container_resolve(v->containers, n, what, &at, why, sizeof(why));
+	if (rc == 0 && (strcmp(v->containers[at].id, what) == 0 ||
+			strcmp(v->containers[at].name, what) == 0 || !parse_pid(what, &pid)))
+		found = &v->containers[at];
 	if (found == NULL && parse_pid(what, &pid) && find_process(v, pid, &p)) {
 		const struct vmi_container *c = container_of(v, n, &p);
 
@@ -660,19 +696,17 @@ int vmi_verb_inspect(struct vmi *v, struct reply *r, int argc, char **argv)
 		}
 		return 0;
 	}
-	for (size_t i = 0; i < n && found == NULL; i++) {
-		if (strncmp(v->containers[i].id, what, what_len) == 0)
-			prefix_matches++;
+	if (found == NULL && rc == 0)
+		found = &v->containers[at];
+	if (found == NULL && rc == -2)
+		return reply_fail(r, PROTO_FAILED, "%s", why);
+	if (found == NULL) {
+		const char *hint = why; /* what resolve added after its own words, if anything */
+		while (*hint != '\0' && !(hint[0] == ' ' && hint[1] == '('))
+			hint++;
+		return reply_fail(r, PROTO_FAILED, "no container or process matches '%s'%s", shown,
+				  hint);
 	}
-	if (found == NULL && prefix_matches > 1)
-		return reply_fail(r, PROTO_FAILED, "'%s' is ambiguous: it begins %zu container ids",
-				  shown, prefix_matches);
-	for (size_t i = 0; i < n && found == NULL; i++) {
-		if (strncmp(v->containers[i].id, what, what_len) == 0)
-			found = &v->containers[i];
-	}
-	if (found == NULL)
-		return reply_fail(r, PROTO_FAILED, "no container or process matches '%s'", shown);
 	if (json) {
 		reply_printf(r, "{\"container\":");
 		ct_json_object(v, r, found, true);

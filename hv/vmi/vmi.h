@@ -201,6 +201,14 @@ struct vmi_container {
 	uint64_t init_task;
 	uint32_t processes;
 	uint32_t live; /* processes that are not zombies */
+	/* who owns it (owner.c): 0 root; else the unprivileged user whose user namespace or
+	 * delegated cgroup it is in: a rootless sandbox, named OWNER/ID only. owner_known is
+	 * false when it cannot be told: with a profile that lacks the fields every container is
+	 * taken as root's (as before them); when memory cannot tell, as a sandbox no name
+	 * reaches. */
+	uint32_t owner_uid;
+	bool owner_known;
+	bool rootless;
 	bool frozen;
 	enum vmi_container_state state;
 };
@@ -427,6 +435,17 @@ int vmi_containers_collect(struct vmi *v, struct vmi_container *out, size_t cap,
 /* The index in c[0..n) of p's container, or -1. */
 int vmi_container_find(const struct vmi_container *c, size_t n, const struct vmi_process *p,
 		       const struct vmi *v);
+
+/* The owner of the process at `task` in the cgroup `cgroup` (owner.c): 0 for root. 0, or -1
+ * when it cannot be told (a profile without the fields, unreadable memory). */
+int vmi_owner_uid(struct vmi *v, uint64_t task, uint64_t cgroup, uint32_t *uid);
+
+/* The container `name` names among c[0..n) (its index in *at): a root-owned container by
+ * its id, its name or an id prefix of 3 or more characters; a rootless sandbox only as
+ * OWNER/ID, OWNER/NAME or OWNER/prefix. 0; -1 none (why says so, and names a sandbox the
+ * plain name would have meant); -2 more than one (why lists them). */
+int vmi_container_resolve(const struct vmi_container *c, size_t n, const char *name, size_t *at,
+			  char *why, size_t cap);
 
 /* ------------------------------------------------------------------ restrictions */
 /* What a task may do that exec and cp give the process they start in its container

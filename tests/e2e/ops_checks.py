@@ -90,7 +90,14 @@ def busy_running(lab, heartbeats=30):
 
 
 def pause_unpause_busy(lab, timeout=120):
-    j, _ = op_json(lab, "pause", "busy", timeout=timeout)
+    try:
+        j, _ = op_json(lab, "pause", "busy", timeout=timeout)
+    except Failed as e:
+        # what was in busy's cgroup (a task that does not freeze keeps it from frozen)
+        ps, _ = op_json(lab, "ps", timeout=300)
+        members = [(p["pid"], p.get("comm"), p.get("state"), p.get("ppid"))
+                   for p in ps["processes"] if p.get("container") == "busy"]
+        raise Failed(f"{e}; busy's processes now (pid, comm, state, ppid): {members}")
     need(j["ok"] and j["via"]["pid"] > 0, f"pause: {j}")
     mark = lab.console_mark()
     # The first heartbeat after the reply may hold values /init read before the pause:

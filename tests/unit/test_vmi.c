@@ -921,7 +921,7 @@ static void test_verb_containers(void **state)
 	assert_non_null(strstr(cap.text, "ID           NAME         STATE"));
 	assert_non_null(strstr(cap.text,
 			       "web          web          running  cgroupfs       100      1"
-			       "     2 web              /lab/web\r\n"));
+			       "     2 web              /lab/web root\r\n"));
 	assert_non_null(strstr(cap.text, "0123456789ab 0123456789ab running  docker"));
 	assert_non_null(strstr(cap.text, "paused       paused       paused"));
 	assert_non_null(strstr(cap.text, "gone         gone         stopped"));
@@ -931,7 +931,79 @@ static void test_verb_containers(void **state)
 			       "\"state\":\"running\",\"init_pid\":100,\"init_nspid\":1,"
 			       "\"hostname\":\"web\",\"cgroup\":\"/lab/web\""));
 	assert_non_null(strstr(cap.text, "\"process_count\":2,\"pids\":[100,101]}"));
+	assert_non_null(strstr(cap.text, "\"owner_uid\":0,\"rootless\":false,\"ref\":\"web\""));
 	assert_non_null(strstr(cap.text, "\"count\":5,\"truncated\":false"));
+}
+
+/* A sandbox an unprivileged user made: a user namespace of its own (owner 1001) in a
+ * cgroup named like web's. It is listed as 1001's, named 1001/web only; "web" is still the
+ * real one. A cgroup chown'ed to a user (delegated) makes a sandbox too. */
+static void test_sandbox_of_a_user_is_told_apart(void **state)
+{
+	(void)state;
+	uint64_t host_user =
+		fake_r64(&f, fake_r64(&f, w.init + f.prof.task_real_cred) + f.prof.cred_user_ns);
+	uint64_t userns = fake_userns_child(&f, host_user, 1001, 4026532999u);
+	/* the fake "web": its init reads the web cgroup's leaf, in namespaces of its own */
+	uint64_t cg = fake_cgroup(&f, w.cg_root, "home", 0);
+	cg = fake_cgroup(&f, cg, "web", 0);
+	struct fake_task t = {0};
+	t.pid = t.tgid = 700;
+	t.comm = "sleep";
+	t.real_parent = w.init;
+	t.cred = fake_cred(&f, 1001, userns);
+	t.signal = fake_signal(&f, 1);
+	t.css_set = fake_css_set(&f, cg);
+	uint64_t pidns = fake_ns(&f, FK_PID, 4026533001u, NULL);
+	uint64_t mnt = fake_ns(&f, FK_MNT, 4026533002u, NULL);
+	uint64_t uts = fake_ns(&f, FK_UTS, 4026533003u, "host");
+	t.nsproxy = fake_nsproxy(&f, uts, uts, mnt, pidns, uts, uts, uts);
+	int32_t nr[2] = {700, 1};
+	uint64_t ns[2] = {fake_r64(&f, fake_r64(&f, w.init + f.prof.task_thread_pid) +
+					       f.prof.pid_numbers + f.prof.upid_ns),
+			  pidns};
+	t.thread_pid = fake_pid(&f, 1, nr, ns);
+	fake_task(&f, &t);
+	open_ok();
+	struct vmi_container c[8];
+	size_t n = 0, at = 0;
+	assert_int_equal(vmi_containers_collect(&v, c, 8, &n, NULL), 0);
+	size_t real = n, fake = n;
+	for (size_t i = 0; i < n; i++) {
+		if (strcmp(c[i].id, "web") == 0 && c[i].init_pid == 100)
+			real = i;
+		if (c[i].init_pid == 700)
+			fake = i;
+	}
+	assert_true(real < n && fake < n);
+	assert_false(c[real].rootless);
+	assert_true(c[fake].rootless && c[fake].owner_known);
+	assert_int_equal(c[fake].owner_uid, 1001);
+	assert_string_equal(c[fake].id, "web");
+	char why[200];
+	assert_int_equal(vmi_container_resolve(c, n, "web", &at, why, sizeof(why)), 0);
+	assert_int_equal(at, real);
+	assert_int_equal(vmi_container_resolve(c, n, "1001/web", &at, why, sizeof(why)), 0);
+	assert_int_equal(at, fake);
+	assert_int_equal(vmi_container_resolve(c, n, "1002/web", &at, why, sizeof(why)), -1);
+	/* two of root's named alike: refused, both listed */
+	struct vmi_container two[2] = {c[real], c[real]};
+	two[1].init_pid = 555;
+	snprintf(two[1].cgroup, sizeof(two[1].cgroup), "/other/web");
+	assert_int_equal(vmi_container_resolve(two, 2, "web", &at, why, sizeof(why)), -2);
+	assert_non_null(strstr(why, "ambiguous"));
+	assert_non_null(strstr(why, "pid 100"));
+	assert_non_null(strstr(why, "pid 555"));
+	/* a plain name only the sandbox has: not found, and the refusal says how it is named */
+	snprintf(c[fake].id, sizeof(c[fake].id), "solo");
+	snprintf(c[fake].name, sizeof(c[fake].name), "solo");
+	assert_int_equal(vmi_container_resolve(c, n, "solo", &at, why, sizeof(why)), -1);
+	assert_non_null(strstr(why, "a sandbox of uid 1001 is named 1001/solo"));
+	/* delegation alone (root's user namespace, a cgroup chown'ed to 1002) */
+	uint32_t uid = 7;
+	fake_cgroup_chown(&f, w.cg_web, 1002);
+	assert_int_equal(vmi_owner_uid(&v, w.web_init, w.cg_web, &uid), 0);
+	assert_int_equal(uid, 1002);
 }
 
 static void test_verb_inspect_container_and_process(void **state)
@@ -1055,6 +1127,7 @@ int main(void)
 		W(test_verb_ps_reports_a_cut_walk),
 		W(test_verb_ps_hostile_strings),
 		W(test_verb_containers),
+		W(test_sandbox_of_a_user_is_told_apart),
 		W(test_verb_inspect_container_and_process),
 		W(test_verb_inspect_errors),
 		cmocka_unit_test_setup_teardown(test_verbs_on_5level_guest, setup_world_la57,

@@ -192,6 +192,12 @@ static void fake_profile(struct vmi_profile *p)
 	p->bpf_prog_orig_prog = 0x38;
 	p->sock_fprog_kern_len = 0x0;
 	p->sock_fprog_kern_filter = 0x8;
+	/* who owns a container (owner.c) */
+	p->owner_known = true;
+	p->user_namespace_parent = 0x08;
+	p->user_namespace_owner = 0x10;
+	p->kernfs_node_iattr = 0x40;
+	p->kernfs_iattrs_ia_uid = 0x0;
 }
 
 void fake_init(struct fake *f, bool la57)
@@ -337,6 +343,21 @@ void fake_task_seccomp(struct fake *f, uint64_t task, bool no_new_privs, uint32_
 	fake_w64(f, task + f->prof.task_atomic_flags, no_new_privs ? 1u : 0u);
 	fake_w32(f, task + f->prof.task_seccomp + f->prof.seccomp_mode, mode);
 	fake_w64(f, task + f->prof.task_seccomp + f->prof.seccomp_filter, filter);
+}
+
+uint64_t fake_userns_child(struct fake *f, uint64_t parent, uint32_t owner, uint32_t inum)
+{
+	uint64_t ns = fake_ns(f, FK_USER, inum, NULL);
+	fake_w64(f, ns + f->prof.user_namespace_parent, parent);
+	fake_w32(f, ns + f->prof.user_namespace_owner, owner);
+	return ns;
+}
+
+void fake_cgroup_chown(struct fake *f, uint64_t cgroup, uint32_t uid)
+{
+	uint64_t iattr = fake_kalloc(f, 0x60);
+	fake_w32(f, iattr + f->prof.kernfs_iattrs_ia_uid, uid);
+	fake_w64(f, fake_r64(f, cgroup + f->prof.cgroup_kn) + f->prof.kernfs_node_iattr, iattr);
 }
 
 uint64_t fake_signal(struct fake *f, int32_t threads)

@@ -63,6 +63,10 @@ void fake_cred_caps(struct fake *f, uint64_t cred, uint64_t inh, uint64_t bset, 
 /* A seccomp filter of `len` instructions (its original program kept), chained to `prev`. */
 uint64_t fake_seccomp_filter(struct fake *f, uint64_t prev, const uint64_t *insns, uint16_t len,
 			     bool log);
+/* A user namespace made by `owner` inside `parent` (owner.c). */
+uint64_t fake_userns_child(struct fake *f, uint64_t parent, uint32_t owner, uint32_t inum);
+/* The cgroup's directory chown'ed to uid (delegated). */
+void fake_cgroup_chown(struct fake *f, uint64_t cgroup, uint32_t uid);
 /* A task's no_new_privs, seccomp mode and newest filter. */
 void fake_task_seccomp(struct fake *f, uint64_t task, bool no_new_privs, uint32_t mode,
 		       uint64_t filter);
