@@ -10,7 +10,11 @@
  *    so a process whose user namespaces up to the initial one were all created by root is
  *    root's; the first other owner found walking up is the user the sandbox belongs to;
  *  - a delegated cgroup subtree is one whose directory was chown'ed to the user
- *    (kernfs_node.iattr->ia_uid; a node never chown'ed has no iattr and is root's).
+ *    (kernfs_node.iattr->ia_uid; a node never chown'ed has no iattr and is root's). The
+ *    container's own cgroup is not looked at, only those above it: a runtime gives a
+ *    container with a user namespace its own cgroup (crun chowns it to the container's
+ *    root, e.g. uid 100000), and a user given only a leaf cannot make namespaces in it
+ *    without a user namespace of its own, which the first rule sees.
  *
  * Each walk is bounded: 33 user namespaces (the kernel nests at most 32), VMI_OWNER_DEPTH
  * cgroup levels.
@@ -43,12 +47,13 @@ static int64_t userns_owner(struct vmi *v, uint64_t ns)
 	return -1;
 }
 
-/* The uid a directory on the way from `cgroup` up to the root was chown'ed to, 0 if none. */
+/* The uid a directory above `cgroup`, up to the root, was chown'ed to; 0 if none. */
 static int64_t cgroup_delegate(struct vmi *v, uint64_t cgroup)
 {
 	const struct vmi_profile *pr = v->prof;
-	uint64_t kn;
-	if (vmi_read_kptr(v, cgroup + pr->cgroup_kn, &kn) < 0)
+	uint64_t leaf, kn;
+	if (vmi_read_kptr(v, cgroup + pr->cgroup_kn, &leaf) < 0 ||
+	    vmi_read_u64(v, leaf + pr->kernfs_node_parent, &kn) < 0)
 		return -1;
 	for (uint32_t depth = 0; depth < VMI_OWNER_DEPTH && kn != 0; depth++) {
 		uint64_t iattr, parent;

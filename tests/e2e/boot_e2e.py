@@ -554,6 +554,7 @@ def main():
             res.run("rootkit-oneshot", rootkit_checks.check_oneshot, lab, rundir)
             res.run("rootkit-hide", rootkit_checks.check_hide, lab, rundir)
             res.run("events", rootkit_checks.check_events, lab)
+            res.run("ops-sandbox", ops_checks.check_sandbox, lab, rundir)
             # stop and kill run through the kill path the rootkit hooked (repaired)
             res.run("ops-stop-kill", ops_checks.check_stop_kill, lab)
             # (e) garbage on the console never disturbs the monitor or the guest

@@ -359,6 +359,56 @@ def check_exec_timeout(lab):
     return f"refused after {took:.0f} s of wall time: {short(err, 100)}; no sleep 777 in tree"
 
 
+def check_sandbox(lab, tmpdir):
+    """uid 1001 makes a sandbox named like the real container sleeper (unshare -Urpmf in a
+    cgroup /lab-user/sleeper delegated to it). `containers` tells them apart (the sandbox
+    is 1001's, named 1001/sleeper), and a plain name reaches only the real one: exec
+    sleeper runs in lab-sleeper. check_stop_kill then stops sleeper and sees the sandbox
+    live on."""
+    import os
+    req = os.path.join(tmpdir, "sandbox-request")
+    with open(req, "w") as f:
+        f.write("sleeper\n")
+    mark = lab.console_mark()
+    rc, out, err = lab.hvctl("cp", req, "tree:/sandbox-request", timeout=300)
+    need(rc == 0, f"cp of the sandbox request -> {rc}: {short(err or out)}")
+    m = lab.wait_console(r"GUEST-SANDBOX name=sleeper parent=(\d+)", 180, since=mark)
+    parent = int(m.group(1))
+    lab.wait_console(rf"GUEST-SANDBOX-ALIVE n=\d+ parent={parent} alive=1", 120,
+                     since=m.lineno)
+    sandbox = real = None
+    for attempt in range(10):
+        j, _ = op_json(lab, "containers", timeout=300)
+        ps, _ = op_json(lab, "ps", timeout=300)
+        ppid = {p["pid"]: p.get("ppid") for p in ps["processes"]}
+        for c in j["containers"]:
+            if c["id"] == "sleeper" and ppid.get(c["init_pid"]) == parent:
+                sandbox = c
+            elif c["id"] == "sleeper":
+                real = c
+        if sandbox:
+            break
+        time.sleep(5)
+    need(sandbox is not None, f"no container whose init is the child of {parent}: {j}")
+    need(sandbox["rootless"] and sandbox["owner_uid"] == 1001
+         and sandbox["ref"] == "1001/sleeper", f"the sandbox is listed as {sandbox}")
+    need(real is not None and not real["rootless"] and real["owner_uid"] == 0
+         and real["ref"] == "sleeper", f"the real sleeper is listed as {real}")
+    j, _ = op_json(lab, "exec", "sleeper", "--", "hostname", timeout=180)
+    need(j["ok"] and j["stdout"].strip() == "lab-sleeper",
+         f"exec sleeper reached {j['stdout']!r}, not the real sleeper")
+    js, _ = op_json(lab, "exec", "1001/sleeper", "--", "hostname", timeout=180)
+    need(js["ok"] and js["stdout"].strip() not in ("", "lab-sleeper"),
+         f"exec 1001/sleeper: {js}")
+    rc, out, err = lab.hvctl("inspect", "1001/sleeper", timeout=120)
+    need(rc == 0 and "owner:       1001 (a rootless sandbox" in out,
+         f"inspect 1001/sleeper -> {rc}: {short(out + err)}")
+    lab.sandbox_parent = parent
+    return (f"sandbox pid {sandbox['init_pid']} (1001/sleeper) and sleeper pid "
+            f"{real['init_pid']} told apart; exec sleeper -> lab-sleeper, exec 1001/sleeper "
+            f"-> {js['stdout'].strip()!r}")
+
+
 def check_cp(lab, tmpdir):
     """A file copied in and back out round-trips byte-exact, and the guest's own md5sum
     inside the container agrees; over the size limit, missing paths and a symbolic link
@@ -505,6 +555,14 @@ def check_stop_kill(lab):
     # Its processes are gone, so memory shows nothing of it: the error says so.
     rc, out, err = lab.hvctl("stop", "sleeper", timeout=60)
     need(rc == 1 and "stopped" in err, f"stop of a stopped container -> {rc}: {short(err)}")
+    # the sandbox named like it (check_sandbox) was not touched: its owner's process lives
+    sandbox = getattr(lab, "sandbox_parent", None)
+    if sandbox:
+        lab.wait_console(rf"GUEST-SANDBOX-ALIVE n=\d+ parent={sandbox} alive=1", 120,
+                         since=first.lineno + 1)
+        j2, _ = op_json(lab, "containers", timeout=300)
+        need(any(c["ref"] == "1001/sleeper" and c["state"] == "running"
+                 for c in j2["containers"]), f"the sandbox is gone after stop sleeper: {j2}")
     k, _ = op_json(lab, "kill", "-s", "KILL", "tree", timeout=120)
     need(k["ok"] and k["signal"] == 9, f"kill: {k}")
     first2, _, _ = heartbeat(lab, lab.console_mark())

@@ -999,9 +999,18 @@ static void test_sandbox_of_a_user_is_told_apart(void **state)
 	snprintf(c[fake].name, sizeof(c[fake].name), "solo");
 	assert_int_equal(vmi_container_resolve(c, n, "solo", &at, why, sizeof(why)), -1);
 	assert_non_null(strstr(why, "a sandbox of uid 1001 is named 1001/solo"));
-	/* delegation alone (root's user namespace, a cgroup chown'ed to 1002) */
+	/* a container's own cgroup chown'ed (crun does so for its root in a user namespace):
+	 * still root's; a delegated directory above it (root's user namespace, the "lab"
+	 * directory chown'ed to 1002): 1002's */
 	uint32_t uid = 7;
-	fake_cgroup_chown(&f, w.cg_web, 1002);
+	fake_cgroup_chown(&f, w.cg_web, 100000);
+	assert_int_equal(vmi_owner_uid(&v, w.web_init, w.cg_web, &uid), 0);
+	assert_int_equal(uid, 0);
+	uint64_t lab_kn = fake_r64(&f, fake_r64(&f, w.cg_web + f.prof.cgroup_kn) +
+					     f.prof.kernfs_node_parent);
+	uint64_t iattr = fake_kalloc(&f, 0x60);
+	fake_w32(&f, iattr + f.prof.kernfs_iattrs_ia_uid, 1002);
+	fake_w64(&f, lab_kn + f.prof.kernfs_node_iattr, iattr);
 	assert_int_equal(vmi_owner_uid(&v, w.web_init, w.cg_web, &uid), 0);
 	assert_int_equal(uid, 1002);
 }

@@ -71,7 +71,7 @@ static const char *probe_root(void)
 static int usage(void)
 {
 	fprintf(stderr, "usage: lab-probe cpuid | tsc | reserved | com2 N | truth [SEQ] | spawn N |"
-			" idle N [UID] | pciw DEV FN OFF VALUE\n");
+			" idle N [UID] | pciw DEV FN OFF VALUE | as UID PROG [ARGS...]\n");
 	return 2;
 }
 
@@ -1557,8 +1557,28 @@ static int cmd_pciw(char **argv)
 	return 0;
 }
 
+/* as UID PROG ARGS...: PROG run as uid and gid UID with no supplementary group (what an
+ * unprivileged user of the guest runs; busybox's setpriv cannot change ids). */
+static int cmd_as(char **argv)
+{
+	char *end;
+	unsigned long uid = strtoul(argv[0], &end, 10);
+	if (*end != '\0' || uid == 0 || uid > 65535)
+		return usage();
+	if (setgroups(0, NULL) < 0 || setresgid((gid_t)uid, (gid_t)uid, (gid_t)uid) < 0 ||
+	    setresuid((uid_t)uid, (uid_t)uid, (uid_t)uid) < 0) {
+		fprintf(stderr, "lab-probe as: %s\n", strerror(errno));
+		return 1;
+	}
+	execvp(argv[1], argv + 1);
+	fprintf(stderr, "lab-probe as: %s: %s\n", argv[1], strerror(errno));
+	return 127;
+}
+
 int main(int argc, char **argv)
 {
+	if (argc >= 4 && strcmp(argv[1], "as") == 0)
+		return cmd_as(argv + 2);
 	if (argc == 2 && strcmp(argv[1], "cpuid") == 0)
 		return cmd_cpuid();
 	if (argc == 2 && strcmp(argv[1], "tsc") == 0)
