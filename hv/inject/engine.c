@@ -341,13 +341,12 @@ static void exit_spawned(struct ctx *c, struct guest_regs *r, bool ok)
 /* The helper's next nap, returning into the sled (its own scratch area). */
 static void park(struct ctx *c, struct guest_regs *r)
 {
-	uint64_t ts[2] = {0, HELPER_PARK_MS * 1000000u};
-	uint64_t va = c->env.scratch + INJECT_SCRATCH_NAP;
-	struct inject_call call = {LINUX_NR_nanosleep, {va, 0, 0, 0, 0, 0}, INJECT_CALL_PLAIN};
+	struct inject_call call;
 	c->resident = false;
 	c->spawned = true;
 	c->env.ctx = 0;
-	inject_write_user(&c->env, va, ts, sizeof(ts));
+	inject_sleep_call(&c->env, INJECT_SCRATCH_NAP, HELPER_PARK_MS, &call);
+	uint64_t va = call.arg[0];
 	r->rax = call.nr;
 	r->rdi = va;
 	r->rsi = r->rdx = r->r10 = r->r8 = r->r9 = 0;

@@ -136,6 +136,12 @@ void inject_forget(uint32_t ctx);
 int inject_write_user(struct inject_env *env, uint64_t va, const void *buf, size_t n);
 int inject_read_user(struct inject_env *env, uint64_t va, void *buf, size_t n);
 
+/* nanosleep(ms) with its struct timespec written at scratch offset `off`: the one sleep
+ * every program and the resident helper use. INJECT_STEP_CALL, or INJECT_STEP_FAIL when the
+ * timespec cannot be written. */
+enum inject_step inject_sleep_call(struct inject_env *env, uint32_t off, uint32_t ms,
+				   struct inject_call *call);
+
 /* Hooks of the exit handlers. At a trapped syscall entry of `task` (before SWAPGS):
  * may change the guest's registers. */
 void inject_on_syscall_entry(struct vcpu *v, uint64_t task);

@@ -127,12 +127,7 @@ static enum inject_step open_call(struct ops_request *q, struct inject_env *env,
 
 static enum inject_step sleep_call(struct inject_env *env, uint32_t ms, struct inject_call *c)
 {
-	uint64_t ts[2] = {ms / 1000u, (uint64_t)(ms % 1000u) * 1000000u};
-	if (inject_write_user(env, env->scratch + SCRATCH_OPS_TIMESPEC_OFF, ts, sizeof(ts)) < 0)
-		return INJECT_STEP_FAIL;
-	*c = INJECT_CALL(LINUX_NR_nanosleep, env->scratch + SCRATCH_OPS_TIMESPEC_OFF, 0, 0, 0, 0,
-			 0);
-	return INJECT_STEP_CALL;
+	return inject_sleep_call(env, SCRATCH_OPS_TIMESPEC_OFF, ms, c);
 }
 
 /* pause / unpause: cgroup.freeze (Documentation/admin-guide/cgroup-v2.rst), then wait for

@@ -401,16 +401,6 @@ static enum inject_step open_host_files(struct ops_request *q, struct inject_env
 	return INJECT_STEP_CALL;
 }
 
-/* nanosleep(POLL_MS) */
-static enum inject_step nap(struct ops_request *q, struct inject_env *env, struct inject_call *c)
-{
-	uint64_t ts[2] = {0, POLL_MS * 1000000u};
-	if (inject_write_user(env, env->scratch + SCRATCH_EXEC_TIMESPEC_OFF, ts, sizeof(ts)) < 0)
-		return ops_fail(q, "nanosleep", -LINUX_EINVAL);
-	*c = INJECT_CALL(LINUX_NR_nanosleep, env->scratch + SCRATCH_EXEC_TIMESPEC_OFF, 0);
-	return INJECT_STEP_CALL;
-}
-
 /* cp: the helper, inside the container's namespaces and cgroup, takes its restrictions, then
  * does the file work (ops_cp.c) and exits. */
 static enum inject_step cp_next(struct ops_request *q, struct inject_env *env, int64_t result,
@@ -673,7 +663,7 @@ static enum inject_step helper_next(struct ops_request *q, struct inject_env *en
 		/* still running, its pipes closed: a nap, then collect() again (which kills it
 		 * once the operation is aborting) */
 		q->ph_helper = H_REAP_NAP;
-		return nap(q, env, c);
+		return inject_sleep_call(env, SCRATCH_EXEC_TIMESPEC_OFF, POLL_MS, c);
 	case H_REAP_NAP:
 		return collect(q, env, c);
 	default: /* H_CP_RESTRICT, H_CP_FILE */
