@@ -75,6 +75,12 @@ static bool parse_signal(const char *s, int32_t *sig)
 	return false;
 }
 
+/* `stats` without a name: every container, none named */
+static bool every_container(const struct ops_request *q)
+{
+	return q->kind == OPS_STATS && q->u.stats.nct > 0;
+}
+
 static void body_common_text(struct reply *r, const struct ops_request *q)
 {
 	reply_line(r,
@@ -169,8 +175,8 @@ static void stats_row(struct reply *r, const char *name, const struct cg_stats *
 /* One container: "stats":{...}; every container (no name): "containers":[{...},...]. */
 static void stats_body(struct reply *r, const struct ops_request *q)
 {
-	if (q->json && q->nct == 0) {
-		struct cg_stats s = parse_stats(q->text);
+	if (q->json && q->u.stats.nct == 0) {
+		struct cg_stats s = parse_stats(q->u.stats.text);
 		reply_printf(r, ",\"stats\":");
 		stats_json_object(r, &s);
 		reply_printf(r, "}");
@@ -178,13 +184,13 @@ static void stats_body(struct reply *r, const struct ops_request *q)
 	}
 	if (q->json) {
 		reply_printf(r, ",\"containers\":[");
-		for (uint32_t i = 0; i < q->nct; i++) {
-			struct cg_stats s =
-				parse_stats((const char(*)[OPS_STATS_TEXT_MAX])q->all_text[i]);
+		for (uint32_t i = 0; i < q->u.stats.nct; i++) {
+			struct cg_stats s = parse_stats(
+				(const char(*)[OPS_STATS_TEXT_MAX])q->u.stats.all_text[i]);
 			reply_printf(r, "%s", i ? "," : "");
 			stats_json_object(r, &s);
 			reply_printf(r, ",\"container\":");
-			reply_json_string(r, q->ct_names[i]);
+			reply_json_string(r, q->u.stats.ct_names[i]);
 			reply_printf(r, "}");
 		}
 		reply_printf(r, "]");
@@ -192,13 +198,14 @@ static void stats_body(struct reply *r, const struct ops_request *q)
 	}
 	reply_line(r, "%-16s %14s %14s %14s %16s %6s", "CONTAINER", "CPU usage us", "user us",
 		   "system us", "memory bytes", "pids");
-	if (q->nct == 0) {
-		struct cg_stats s = parse_stats(q->text);
+	if (q->u.stats.nct == 0) {
+		struct cg_stats s = parse_stats(q->u.stats.text);
 		stats_row(r, q->ct.name, &s);
 	}
-	for (uint32_t i = 0; i < q->nct; i++) {
-		struct cg_stats s = parse_stats((const char(*)[OPS_STATS_TEXT_MAX])q->all_text[i]);
-		stats_row(r, q->ct_names[i], &s);
+	for (uint32_t i = 0; i < q->u.stats.nct; i++) {
+		struct cg_stats s =
+			parse_stats((const char(*)[OPS_STATS_TEXT_MAX])q->u.stats.all_text[i]);
+		stats_row(r, q->u.stats.ct_names[i], &s);
 	}
 }
 
@@ -226,11 +233,11 @@ static void exec_json(struct reply *r, const struct ops_request *q)
 {
 	reply_printf(r, ",\"exit_code\":%d,\"exited\":%s,\"stdout\":",
 		     q->cmd_exited ? exit_code(q) : -1, q->cmd_exited ? "true" : "false");
-	json_bytes(r, q->out, q->out_len);
+	json_bytes(r, q->u.exec.out, q->u.exec.out_len);
 	reply_printf(r, ",\"stderr\":");
-	json_bytes(r, q->err, q->err_len);
+	json_bytes(r, q->u.exec.err, q->u.exec.err_len);
 	reply_printf(r, ",\"stdout_truncated\":%s,\"stderr_truncated\":%s,\"exec_errno\":%lld",
-		     q->out_cut ? "true" : "false", q->err_cut ? "true" : "false",
+		     q->u.exec.out_cut ? "true" : "false", q->u.exec.err_cut ? "true" : "false",
 		     (long long)-q->exec_errno);
 }
 
@@ -241,8 +248,8 @@ static void exec_text(struct reply *r, const struct ops_request *q)
 		const char *buf;
 		uint32_t len;
 		bool cut;
-	} streams[2] = {{"stdout", q->out, q->out_len, q->out_cut},
-			{"stderr", q->err, q->err_len, q->err_cut}};
+	} streams[2] = {{"stdout", q->u.exec.out, q->u.exec.out_len, q->u.exec.out_cut},
+			{"stderr", q->u.exec.err, q->u.exec.err_len, q->u.exec.err_cut}};
 	for (int i = 0; i < 2; i++) {
 		reply_line(r, "--- %s (%u bytes%s) ---", streams[i].name, streams[i].len,
 			   streams[i].cut ? ", cut at the limit" : "");
@@ -260,7 +267,7 @@ static void exec_text(struct reply *r, const struct ops_request *q)
 		reply_line(r, "the command could not be started: %s",
 			   ops_errno_text(q->exec_errno));
 	else if (q->exec_errno != 0)
-		reply_line(r, "%s: command not found in the container", q->argv[0]);
+		reply_line(r, "%s: command not found in the container", q->u.exec.argv[0]);
 	reply_line(r, "exit status %d", exit_code(q));
 }
 
@@ -273,7 +280,7 @@ static void reply_body(struct reply *r, void *ctx)
 		body_common_json(r, q, ok);
 		if (q->kind != OPS_PROBE) {
 			reply_printf(r, ",\"container\":");
-			reply_json_string(r, q->nct ? 0 : q->ct.name);
+			reply_json_string(r, every_container(q) ? 0 : q->ct.name);
 		}
 		if (q->kind == OPS_PROBE)
 			reply_printf(r, ",\"getpid\":%lld", (long long)q->getpid_result);
@@ -290,7 +297,8 @@ static void reply_body(struct reply *r, void *ctx)
 		if (q->kind == OPS_HELPER)
 			reply_printf(r, ",\"helper_pid\":%d", (int)q->op.helper_tgid);
 		if ((q->kind == OPS_CP_OUT || q->kind == OPS_CP_IN) && ok)
-			reply_printf(r, ",\"path\":\"%s\",\"size\":%u", q->path, q->data_len);
+			reply_printf(r, ",\"path\":\"%s\",\"size\":%u", q->u.cp.path,
+				     q->u.cp.data_len);
 		reply_line(r, "}");
 		return;
 	}
@@ -318,18 +326,19 @@ static void reply_body(struct reply *r, void *ctx)
 				   (int)q->op.tgid);
 			break;
 		case OPS_CP_OUT:
-			for (uint32_t off = 0; off < q->data_len; off += CP_LINE_BYTES) {
+			for (uint32_t off = 0; off < q->u.cp.data_len; off += CP_LINE_BYTES) {
 				char line[BASE64_LEN(CP_LINE_BYTES) + 1];
-				uint32_t n = q->data_len - off < CP_LINE_BYTES ? q->data_len - off
-									       : CP_LINE_BYTES;
-				line[base64_encode(q->data + off, n, line)] = 0;
+				uint32_t n = q->u.cp.data_len - off < CP_LINE_BYTES
+						     ? q->u.cp.data_len - off
+						     : CP_LINE_BYTES;
+				line[base64_encode(q->u.cp.data + off, n, line)] = 0;
 				reply_line(r, "data %s", line);
 			}
-			reply_line(r, "size %u", q->data_len);
+			reply_line(r, "size %u", q->u.cp.data_len);
 			break;
 		case OPS_CP_IN:
-			reply_line(r, "%u bytes written to %s:%s", q->data_len, q->ct.name,
-				   q->path);
+			reply_line(r, "%u bytes written to %s:%s", q->u.cp.data_len, q->ct.name,
+				   q->u.cp.path);
 			break;
 		case OPS_EXEC:
 			exec_text(r, q);
@@ -347,8 +356,9 @@ static void reply_body(struct reply *r, void *ctx)
 static void op_event(const struct ops_request *q, const char *status, const char *error)
 {
 	events_record(EVENT_OP, monitor_uptime_ms(), this_vcpu()->id, ops_kind_name(q->kind),
-		      status, q->nct ? "" : q->ct.name, "%s%s%s; %s", error[0] ? "error: " : "",
-		      error, error[0] ? "" : "done", q->integrity.summary);
+		      status, every_container(q) ? "" : q->ct.name, "%s%s%s; %s",
+		      error[0] ? "error: " : "", error, error[0] ? "" : "done",
+		      q->integrity.summary);
 }
 
 /* After the operation's last call: the text written while it ran (track.c keeps the pages)
@@ -562,11 +572,13 @@ int verb_stats(struct reply *r, int argc, char **argv)
 	for (size_t i = 0; i < n; i++) {
 		if (all[i].state == VMI_CT_STOPPED || all[i].live == 0)
 			continue;
-		memcpy(req.ct_names[req.nct], all[i].name, sizeof(req.ct_names[0]));
-		memcpy(req.ct_cgroups[req.nct], all[i].cgroup, sizeof(req.ct_cgroups[0]));
-		req.nct++;
+		memcpy(req.u.stats.ct_names[req.u.stats.nct], all[i].name,
+		       sizeof(req.u.stats.ct_names[0]));
+		memcpy(req.u.stats.ct_cgroups[req.u.stats.nct], all[i].cgroup,
+		       sizeof(req.u.stats.ct_cgroups[0]));
+		req.u.stats.nct++;
 	}
-	if (req.nct == 0)
+	if (req.u.stats.nct == 0)
 		return reply_fail(r, PROTO_FAILED, "no running or paused container");
 	req.op.target.kind = INJECT_TARGET_HOST_ROOT;
 	return start(r, &req);
@@ -795,14 +807,14 @@ int verb_cp(struct reply *r, int argc, char **argv)
 	memset(&req, 0, sizeof(req));
 	req.kind = out ? OPS_CP_OUT : OPS_CP_IN;
 	req.json = json;
-	memcpy(req.path, path, strlen(path) + 1);
+	memcpy(req.u.cp.path, path, strlen(path) + 1);
 	if (take_container(r, name, &req) < 0)
 		return -1;
 	if (req.ct.state == VMI_CT_PAUSED)
 		return reply_fail(r, PROTO_FAILED, "container %s is paused", req.ct.name);
 	if (!out) {
-		memcpy(req.data, upload.data, upload.size);
-		req.data_len = upload.size;
+		memcpy(req.u.cp.data, upload.data, upload.size);
+		req.u.cp.data_len = upload.size;
 	}
 	req.op.target.kind = INJECT_TARGET_HOST_ROOT;
 	return start(r, &req);

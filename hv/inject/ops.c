@@ -277,12 +277,14 @@ static enum inject_step stats_next(struct inject_op *op, struct inject_env *env,
 	case ST_OPEN:
 		if (q->op.error[0])
 			return INJECT_STEP_FAIL;
-		if (q->file >= OPS_STATS_FILES && q->nct > 0) {
+		if (q->file >= OPS_STATS_FILES && q->u.stats.nct > 0) {
 			/* every container: keep this one's files, go on with the next */
-			memcpy(q->all_text[q->cur], q->text, sizeof(q->text));
-			if (++q->cur >= q->nct)
+			memcpy(q->u.stats.all_text[q->u.stats.cur], q->u.stats.text,
+			       sizeof(q->u.stats.text));
+			if (++q->u.stats.cur >= q->u.stats.nct)
 				return INJECT_STEP_DONE;
-			memcpy(q->ct.cgroup, q->ct_cgroups[q->cur], sizeof(q->ct.cgroup));
+			memcpy(q->ct.cgroup, q->u.stats.ct_cgroups[q->u.stats.cur],
+			       sizeof(q->ct.cgroup));
 			q->file = 0;
 		}
 		if (q->file >= OPS_STATS_FILES)
@@ -298,7 +300,7 @@ static enum inject_step stats_next(struct inject_op *op, struct inject_env *env,
 				 OPS_STATS_TEXT_MAX - 1, 0, 0, 0);
 		return INJECT_STEP_CALL;
 	default: {
-		char *t = q->text[q->file];
+		char *t = q->u.stats.text[q->file];
 		size_t n = result > 0 ? (size_t)result : 0;
 		if (n > OPS_STATS_TEXT_MAX - 1)
 			n = OPS_STATS_TEXT_MAX - 1;
@@ -361,13 +363,18 @@ void ops_prepare(struct ops_request *q)
 	q->killed = false;
 	q->state_reached = false;
 	q->file = 0;
-	q->cur = 0;
-	if (q->nct > 0)
-		memcpy(q->ct.cgroup, q->ct_cgroups[0], sizeof(q->ct.cgroup));
 	q->getpid_result = 0;
-	q->done_len = 0;
-	if (q->kind == OPS_CP_OUT)
-		q->data_len = 0;
-	for (uint32_t i = 0; i < OPS_STATS_FILES; i++)
-		q->text[i][0] = 0;
+	/* the kind's own part of the union (the request filled what it needs there) */
+	if (q->kind == OPS_STATS) {
+		q->u.stats.cur = 0;
+		if (q->u.stats.nct > 0)
+			memcpy(q->ct.cgroup, q->u.stats.ct_cgroups[0], sizeof(q->ct.cgroup));
+		for (uint32_t i = 0; i < OPS_STATS_FILES; i++)
+			q->u.stats.text[i][0] = 0;
+	}
+	if (q->kind == OPS_CP_OUT || q->kind == OPS_CP_IN) {
+		q->u.cp.done_len = 0;
+		if (q->kind == OPS_CP_OUT)
+			q->u.cp.data_len = 0;
+	}
 }

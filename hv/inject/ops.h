@@ -69,25 +69,8 @@ struct ops_request {
 	bool state_reached;
 	uint32_t file;
 	int64_t getpid_result;
-	char text[OPS_STATS_FILES][OPS_STATS_TEXT_MAX];
-	/* stats of every container (no name): each one's name and files, in turn */
-	uint32_t nct, cur;
-	char ct_names[OPS_STATS_ALL_MAX][VMI_ID_MAX];
-	char ct_cgroups[OPS_STATS_ALL_MAX][VMI_PATH_MAX];
-	char all_text[OPS_STATS_ALL_MAX][OPS_STATS_FILES][OPS_STATS_TEXT_MAX];
-
-	/* cp (ops_cp.c: the helper's file work) */
-	char path[OPS_PATH_MAX + 1];
-	uint64_t cp_dev, cp_ino; /* the file the O_PATH look found */
-	bool cp_plain_openat;    /* openat2 refused (ENOSYS): openat, same flags */
-	uint32_t data_len;       /* bytes in data[] (read so far, or to write) */
-	uint32_t done_len;       /* bytes written so far (CP_IN) */
-	uint8_t data[INJECT_DATA_MAX + 1];
-
-	/* exec: the command, and each process's progress (the host task, the intermediate
-	 * child, the helper inside the container, the command's process) */
-	uint32_t argc;
-	char argv[OPS_EXEC_ARGS_MAX][OPS_PATH_MAX + 1];
+	/* exec and cp: each process's progress (the host task, the intermediate child, the
+	 * helper inside the container, the command's process; ops_exec.c) */
 	struct ops_restrict confine; /* what the command's process gets (ops_restrict.h) */
 	int32_t keep_fd[3];          /* the helper's for the command: user ns, /dev/null, /proc */
 	uint32_t ph_host, ph_mid, ph_helper, ph_cmd;
@@ -104,10 +87,34 @@ struct ops_request {
 	int64_t exec_errno;     /* 0, or why the command could not be started (set only when
 				 * no execve succeeded) */
 	int64_t exec_try_errno; /* the PATH walk's error so far (C_EXEC) */
-	uint32_t out_len, err_len;
-	bool out_cut, err_cut;
-	char out[OPS_EXEC_OUT_MAX];
-	char err[OPS_EXEC_OUT_MAX];
+
+	/* What only one kind of operation keeps; `kind` says which */
+	union {
+		struct { /* OPS_STATS */
+			char text[OPS_STATS_FILES][OPS_STATS_TEXT_MAX];
+			/* of every container (no name): each one's name and files, in turn */
+			uint32_t nct, cur;
+			char ct_names[OPS_STATS_ALL_MAX][VMI_ID_MAX];
+			char ct_cgroups[OPS_STATS_ALL_MAX][VMI_PATH_MAX];
+			char all_text[OPS_STATS_ALL_MAX][OPS_STATS_FILES][OPS_STATS_TEXT_MAX];
+		} stats;
+		struct { /* OPS_CP_OUT, OPS_CP_IN (ops_cp.c: the helper's file work) */
+			char path[OPS_PATH_MAX + 1];
+			uint64_t cp_dev, cp_ino; /* the file the O_PATH look found */
+			bool cp_plain_openat;    /* openat2 refused (ENOSYS): openat, same flags */
+			uint32_t data_len;       /* bytes in data[] (read so far, or to write) */
+			uint32_t done_len;       /* bytes written so far (CP_IN) */
+			uint8_t data[INJECT_DATA_MAX + 1];
+		} cp;
+		struct { /* OPS_EXEC: the command and what it wrote */
+			uint32_t argc;
+			char argv[OPS_EXEC_ARGS_MAX][OPS_PATH_MAX + 1];
+			uint32_t out_len, err_len;
+			bool out_cut, err_cut;
+			char out[OPS_EXEC_OUT_MAX];
+			char err[OPS_EXEC_OUT_MAX];
+		} exec;
+	} u;
 };
 
 /* Set up req->op for req->kind (its program and name); the caller sets the target,

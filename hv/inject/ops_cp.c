@@ -68,11 +68,11 @@ static enum inject_step open_path(struct ops_request *q, struct inject_env *env,
 {
 	uint64_t mode = flags & LINUX_O_CREAT ? 0644u : 0u;
 	uint64_t how[3] = {flags | LINUX_O_CLOEXEC, mode, LINUX_RESOLVE_NO_MAGICLINKS};
-	uint64_t path = ops_put_string(env, SCRATCH_SLOT(SCRATCH_CP_PATH), q->path);
+	uint64_t path = ops_put_string(env, SCRATCH_SLOT(SCRATCH_CP_PATH), q->u.cp.path);
 	if (path == 0 ||
 	    inject_write_user(env, env->scratch + SCRATCH_CP_HOW_OFF, how, sizeof(how)) < 0)
 		return INJECT_STEP_FAIL;
-	if (q->cp_plain_openat)
+	if (q->u.cp.cp_plain_openat)
 		*c = INJECT_CALL(LINUX_NR_openat, (uint64_t)(int64_t)LINUX_AT_FDCWD, path,
 				 flags | LINUX_O_CLOEXEC, mode);
 	else
@@ -90,7 +90,7 @@ static uint64_t open_flags(const struct ops_request *q)
 static enum inject_step fail_path(struct ops_request *q, int64_t err)
 {
 	char what[OPS_PATH_MAX + VMI_ID_MAX + 2];
-	fmt_snprintf(what, sizeof(what), "%s:%s", q->ct.name, q->path);
+	fmt_snprintf(what, sizeof(what), "%s:%s", q->ct.name, q->u.cp.path);
 	return ops_fail(q, what, err);
 }
 
@@ -125,18 +125,18 @@ static bool regular(struct ops_request *q, struct inject_env *env, int64_t resul
 	memcpy(&mode, st + STAT_MODE, 4);
 	if ((mode & S_IFMT) != S_IFREG) {
 		fmt_snprintf(q->op.error, sizeof(q->op.error),
-			     "%s:%s is %s; cp copies regular files only", q->ct.name, q->path,
+			     "%s:%s is %s; cp copies regular files only", q->ct.name, q->u.cp.path,
 			     type_name(mode));
 		return false;
 	}
-	if (again && (dev != q->cp_dev || ino != q->cp_ino)) {
+	if (again && (dev != q->u.cp.cp_dev || ino != q->u.cp.cp_ino)) {
 		fmt_snprintf(q->op.error, sizeof(q->op.error),
 			     "%s:%s changed while it was being opened; nothing was copied",
-			     q->ct.name, q->path);
+			     q->ct.name, q->u.cp.path);
 		return false;
 	}
-	q->cp_dev = dev;
-	q->cp_ino = ino;
+	q->u.cp.cp_dev = dev;
+	q->u.cp.cp_ino = ino;
 	return true;
 }
 
@@ -150,12 +150,12 @@ static enum inject_step transfer(struct ops_request *q, struct inject_env *env, 
 			return finish(q, c);
 		}
 		if (q->phase == F_TRANSFER)
-			q->done_len += (uint32_t)result;
+			q->u.cp.done_len += (uint32_t)result;
 		q->phase = F_TRANSFER;
-		if (q->done_len >= q->data_len)
+		if (q->u.cp.done_len >= q->u.cp.data_len)
 			return finish(q, c);
-		*c = INJECT_CALL(LINUX_NR_write, (uint64_t)q->fd, data + q->done_len,
-				 q->data_len - q->done_len);
+		*c = INJECT_CALL(LINUX_NR_write, (uint64_t)q->fd, data + q->u.cp.done_len,
+				 q->u.cp.data_len - q->u.cp.done_len);
 		return INJECT_STEP_CALL;
 	}
 	if (q->phase == F_TRANSFER) {
@@ -167,24 +167,25 @@ static enum inject_step transfer(struct ops_request *q, struct inject_env *env, 
 			return finish(q, c); /* end of file */
 		/* The read went to data + data_len; bounded by the call's count. */
 		uint32_t n = (uint32_t)result;
-		if (n > INJECT_DATA_MAX + 1u - q->data_len ||
-		    inject_read_user(env, data + q->data_len, q->data + q->data_len, n) < 0) {
+		if (n > INJECT_DATA_MAX + 1u - q->u.cp.data_len ||
+		    inject_read_user(env, data + q->u.cp.data_len, q->u.cp.data + q->u.cp.data_len,
+				     n) < 0) {
 			fmt_snprintf(q->op.error, sizeof(q->op.error),
 				     "read returned more than asked");
 			return finish(q, c);
 		}
-		q->data_len += n;
-		if (q->data_len > INJECT_DATA_MAX) {
+		q->u.cp.data_len += n;
+		if (q->u.cp.data_len > INJECT_DATA_MAX) {
 			fmt_snprintf(q->op.error, sizeof(q->op.error),
 				     "%s:%s is larger than cp's limit of %u bytes", q->ct.name,
-				     q->path, INJECT_DATA_MAX);
+				     q->u.cp.path, INJECT_DATA_MAX);
 			return finish(q, c);
 		}
 	}
 	q->phase = F_TRANSFER;
 	/* Ask for one byte more than the limit left, to see a file that is too big. */
-	*c = INJECT_CALL(LINUX_NR_read, (uint64_t)q->fd, data + q->data_len,
-			 INJECT_DATA_MAX + 1u - q->data_len);
+	*c = INJECT_CALL(LINUX_NR_read, (uint64_t)q->fd, data + q->u.cp.data_len,
+			 INJECT_DATA_MAX + 1u - q->u.cp.data_len);
 	return INJECT_STEP_CALL;
 }
 
@@ -194,15 +195,16 @@ enum inject_step ops_cp_file_next(struct ops_request *q, struct inject_env *env,
 	switch (q->phase) {
 	case F_OPEN_PATH:
 		if (q->kind == OPS_CP_IN &&
-		    inject_write_user(env, env->scratch + INJECT_SCRATCH_DATA, q->data,
-				      q->data_len) < 0)
+		    inject_write_user(env, env->scratch + INJECT_SCRATCH_DATA, q->u.cp.data,
+				      q->u.cp.data_len) < 0)
 			return INJECT_STEP_FAIL;
 		q->fd = -1;
 		q->phase = F_STAT_PATH;
 		return open_path(q, env, LINUX_O_PATH | LINUX_O_NOFOLLOW, c);
 	case F_STAT_PATH:
-		if (result == -LINUX_ENOSYS && !q->cp_plain_openat) {
-			q->cp_plain_openat = true; /* openat2 refused by the container's filter */
+		if (result == -LINUX_ENOSYS && !q->u.cp.cp_plain_openat) {
+			q->u.cp.cp_plain_openat =
+				true; /* openat2 refused by the container's filter */
 			return open_path(q, env, LINUX_O_PATH | LINUX_O_NOFOLLOW, c);
 		}
 		if (result == -LINUX_ENOENT && q->kind == OPS_CP_IN) {

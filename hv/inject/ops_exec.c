@@ -143,14 +143,15 @@ static bool put_command(struct ops_request *q, struct inject_env *env)
 	const char *argv[OPS_EXEC_ARGS_MAX];
 	const char *envs[2] = {env_path, env_home};
 	uint32_t off = SCRATCH_EXEC_STRINGS_OFF;
-	for (uint32_t i = 0; i < q->argc; i++)
-		argv[i] = q->argv[i];
-	if (!put_strings(env, &off, argv, q->argc, ptrs) || !put_strings(env, &off, envs, 2, envp))
+	for (uint32_t i = 0; i < q->u.exec.argc; i++)
+		argv[i] = q->u.exec.argv[i];
+	if (!put_strings(env, &off, argv, q->u.exec.argc, ptrs) ||
+	    !put_strings(env, &off, envs, 2, envp))
 		return false;
 	/* the sigaction and the empty sigset after it, all zero */
 	uint8_t zero[SCRATCH_EXEC_SIGACT_SIZE + SCRATCH_EXEC_EMPTYSET_SIZE] = {0};
 	return inject_write_user(env, env->scratch + SCRATCH_EXEC_ARGV_OFF, ptrs,
-				 (q->argc + 1) * 8u) == 0 &&
+				 (q->u.exec.argc + 1) * 8u) == 0 &&
 	       inject_write_user(env, env->scratch + SCRATCH_EXEC_ENVP_OFF, envp, sizeof(envp)) ==
 		       0 &&
 	       inject_write_user(env, env->scratch + SCRATCH_EXEC_SIGACT_OFF, zero, sizeof(zero)) ==
@@ -161,7 +162,7 @@ int ops_exec_words(struct ops_request *q, int argc, char *const *argv, char *why
 {
 	for (int i = 0; i < argc; i++) {
 		size_t n = strlen(argv[i]);
-		if (q->argc >= OPS_EXEC_ARGS_MAX) {
+		if (q->u.exec.argc >= OPS_EXEC_ARGS_MAX) {
 			fmt_snprintf(why, cap, "at most %u command words", OPS_EXEC_ARGS_MAX);
 			return -1;
 		}
@@ -170,7 +171,7 @@ int ops_exec_words(struct ops_request *q, int argc, char *const *argv, char *why
 				     OPS_PATH_MAX);
 			return -1;
 		}
-		memcpy(q->argv[q->argc++], argv[i], n + 1);
+		memcpy(q->u.exec.argv[q->u.exec.argc++], argv[i], n + 1);
 	}
 	return 0;
 }
@@ -180,14 +181,14 @@ static bool exe_candidate(struct ops_request *q, struct inject_env *env, uint64_
 {
 	char path[OPS_PATH_MAX + 24];
 	bool has_slash = false;
-	for (const char *p = q->argv[0]; *p; p++)
+	for (const char *p = q->u.exec.argv[0]; *p; p++)
 		has_slash |= *p == '/';
 	if (has_slash ? q->index > 0 : q->index >= PATH_DIRS)
 		return false;
 	if (has_slash)
-		fmt_snprintf(path, sizeof(path), "%s", q->argv[0]);
+		fmt_snprintf(path, sizeof(path), "%s", q->u.exec.argv[0]);
 	else
-		fmt_snprintf(path, sizeof(path), "%s/%s", path_dirs[q->index], q->argv[0]);
+		fmt_snprintf(path, sizeof(path), "%s/%s", path_dirs[q->index], q->u.exec.argv[0]);
 	*va = ops_put_string(env, SCRATCH_SLOT(SCRATCH_EXEC_EXEPATH), path);
 	return *va != 0;
 }
@@ -223,15 +224,15 @@ static enum inject_step mid_next(struct ops_request *q, int64_t result, struct i
 
 static void keep_output(struct ops_request *q, struct inject_env *env, bool is_err, uint32_t n)
 {
-	char *buf = is_err ? q->err : q->out;
-	uint32_t *len = is_err ? &q->err_len : &q->out_len;
+	char *buf = is_err ? q->u.exec.err : q->u.exec.out;
+	uint32_t *len = is_err ? &q->u.exec.err_len : &q->u.exec.out_len;
 	uint32_t room = OPS_EXEC_OUT_MAX - *len;
 	uint32_t take = n < room ? n : room;
 	if (take > 0 &&
 	    inject_read_user(env, env->scratch + SCRATCH_EXEC_OUTPUT_OFF, buf + *len, take) == 0)
 		*len += take;
 	if (take < n)
-		*(is_err ? &q->err_cut : &q->out_cut) = true;
+		*(is_err ? &q->u.exec.err_cut : &q->u.exec.out_cut) = true;
 }
 
 static enum inject_step read_pipe(struct ops_request *q, struct inject_env *env, bool is_err,

@@ -25,7 +25,7 @@ static int setup(void **state)
 	(void)state;
 	harness_reset();
 	snprintf(q.ct.name, sizeof(q.ct.name), "tree");
-	snprintf(q.path, sizeof(q.path), "/etc/passwd");
+	snprintf(q.u.cp.path, sizeof(q.u.cp.path), "/etc/passwd");
 	return 0;
 }
 
@@ -105,8 +105,8 @@ static void test_cp_out_reads_a_regular_file_to_its_end(void **state)
 	ffeed(0);
 	expect_close(6);
 	assert_int_equal(step, INJECT_STEP_DONE);
-	assert_int_equal(q.data_len, 11);
-	assert_memory_equal(q.data, "root:x:0:0\n", 11);
+	assert_int_equal(q.u.cp.data_len, 11);
+	assert_memory_equal(q.u.cp.data, "root:x:0:0\n", 11);
 }
 
 /* Each of these is refused after the O_PATH look, which opened nothing: no FIFO waits for a
@@ -149,7 +149,7 @@ static void test_cp_refuses_a_file_swapped_between_the_looks(void **state)
 	expect_close(6);
 	assert_int_equal(step, INJECT_STEP_FAIL);
 	assert_non_null(strstr(q.op.error, "changed while it was being opened"));
-	assert_int_equal(q.data_len, 0);
+	assert_int_equal(q.u.cp.data_len, 0);
 }
 
 static void test_cp_out_over_the_limit_fails_after_closing(void **state)
@@ -181,11 +181,11 @@ static void test_cp_in_creates_a_new_file_exclusively(void **state)
 {
 	(void)state;
 	for (uint32_t i = 0; i < 5000; i++)
-		q.data[i] = (uint8_t)(i * 7);
-	q.data_len = 5000;
+		q.u.cp.data[i] = (uint8_t)(i * 7);
+	q.u.cp.data_len = 5000;
 	fbegin(OPS_CP_IN);
 	/* The data is in the scratch area before anything is opened. */
-	assert_memory_equal(scratch + INJECT_SCRATCH_DATA, q.data, 5000);
+	assert_memory_equal(scratch + INJECT_SCRATCH_DATA, q.u.cp.data, 5000);
 	expect_open(LINUX_O_PATH | LINUX_O_NOFOLLOW);
 	ffeed(-LINUX_ENOENT);
 	/* O_EXCL: whatever appears at the path in between is not opened */
@@ -206,7 +206,7 @@ static void test_cp_in_creates_a_new_file_exclusively(void **state)
 static void test_cp_in_over_a_regular_file_and_a_write_error(void **state)
 {
 	(void)state;
-	q.data_len = 10;
+	q.u.cp.data_len = 10;
 	fbegin(OPS_CP_IN);
 	open_regular(LINUX_O_WRONLY | LINUX_O_TRUNC);
 	expect_call(LINUX_NR_write);

@@ -166,8 +166,8 @@ static void test_pause_of_an_unreadable_cgroup_fails_instead_of_guessing(void **
  * its set-up with results of 0 up to its first execve. */
 static void cmd_to_first_execve(const char *argv0)
 {
-	snprintf(q.argv[0], sizeof(q.argv[0]), "%s", argv0);
-	q.argc = 1;
+	snprintf(q.u.exec.argv[0], sizeof(q.u.exec.argv[0]), "%s", argv0);
+	q.u.exec.argc = 1;
 	q.pipe_fd[0] = 10, q.pipe_fd[1] = 11, q.pipe_fd[2] = 12, q.pipe_fd[3] = 13;
 	q.next_role = OPS_ROLE_CMD;
 	/* what the helper's plan found: no user namespace, label or capability to take */
@@ -279,8 +279,8 @@ static void test_exec_words_are_bounded_exactly(void **state)
 		words[i] = longest;
 	memset(&q, 0, sizeof(q));
 	assert_int_equal(ops_exec_words(&q, (int)OPS_EXEC_ARGS_MAX, words, why, sizeof(why)), 0);
-	assert_int_equal(q.argc, OPS_EXEC_ARGS_MAX);
-	assert_int_equal(strlen(q.argv[OPS_EXEC_ARGS_MAX - 1]), OPS_PATH_MAX);
+	assert_int_equal(q.u.exec.argc, OPS_EXEC_ARGS_MAX);
+	assert_int_equal(strlen(q.u.exec.argv[OPS_EXEC_ARGS_MAX - 1]), OPS_PATH_MAX);
 	memset(&q, 0, sizeof(q));
 	assert_int_equal(ops_exec_words(&q, (int)OPS_EXEC_ARGS_MAX + 1, words, why, sizeof(why)),
 			 -1);
@@ -290,8 +290,8 @@ static void test_exec_words_are_bounded_exactly(void **state)
 	char *two[2] = {"ls", longest};
 	assert_int_equal(ops_exec_words(&q, 2, two, why, sizeof(why)), -1);
 	assert_string_equal(why, "command word 2 is 241 bytes; at most 240");
-	assert_int_equal(q.argc, 1);
-	assert_int_equal(q.argv[1][0], '\0'); /* nothing written past the first word */
+	assert_int_equal(q.u.exec.argc, 1);
+	assert_int_equal(q.u.exec.argv[1][0], '\0'); /* nothing written past the first word */
 }
 
 /* A string goes into its slot only if it fits, NUL included; nothing is written when not
@@ -322,8 +322,8 @@ static void test_put_string_is_bounded_by_its_slot(void **state)
  * command's stdout: namespace files open as fds 20.., the pipes are 10/11 and 12/13. */
 static void helper_to_output_loop(void)
 {
-	snprintf(q.argv[0], sizeof(q.argv[0]), "dd");
-	q.argc = 1;
+	snprintf(q.u.exec.argv[0], sizeof(q.u.exec.argv[0]), "dd");
+	q.u.exec.argc = 1;
 	q.next_role = OPS_ROLE_HELPER;
 	env.ctx = 2;
 	env.first = true;
@@ -414,7 +414,7 @@ static void test_exec_output_loop_sleeps_in_ppoll_until_output(void **state)
 	feed(CMD_PID);
 	assert_int_equal(step, INJECT_STEP_DONE);
 	assert_true(q.cmd_exited);
-	assert_int_equal(q.err_len, 34);
+	assert_int_equal(q.u.exec.err_len, 34);
 }
 
 /* ------------------------------------------------------------------ the restrictions */
@@ -539,8 +539,8 @@ static void expect_helper_deadline(void)
  * `label`; stops at the fork of the command's process. */
 static void helper_to_fork(const char *label)
 {
-	snprintf(q.argv[0], sizeof(q.argv[0]), "id");
-	q.argc = 1;
+	snprintf(q.u.exec.argv[0], sizeof(q.u.exec.argv[0]), "id");
+	q.u.exec.argc = 1;
 	q.ct.ns[VMI_NS_USER] = v.host_ns[VMI_NS_USER] + 7u;
 	q.next_role = OPS_ROLE_HELPER;
 	env.ctx = 2;
@@ -730,7 +730,7 @@ static void test_cp_helper_is_restricted_before_it_opens_the_path(void **state)
 {
 	(void)state;
 	init_restricted(true, 0);
-	snprintf(q.path, sizeof(q.path), "/etc/hostname");
+	snprintf(q.u.cp.path, sizeof(q.u.cp.path), "/etc/hostname");
 	q.next_role = OPS_ROLE_HELPER;
 	env.ctx = 2;
 	env.first = true;
