@@ -101,7 +101,6 @@ struct ops_request {
 		struct { /* OPS_CP_OUT, OPS_CP_IN (ops_cp.c: the helper's file work) */
 			char path[OPS_PATH_MAX + 1];
 			uint64_t cp_dev, cp_ino; /* the file the O_PATH look found */
-			bool cp_plain_openat;    /* openat2 refused (ENOSYS): openat, same flags */
 			uint32_t data_len;       /* bytes in data[] (read so far, or to write) */
 			uint32_t done_len;       /* bytes written so far (CP_IN) */
 			uint8_t data[INJECT_DATA_MAX + 1];

@@ -12,9 +12,10 @@
  * is then opened for reading or writing, O_NOFOLLOW, O_NONBLOCK and O_NOCTTY, and fstat
  * must show the same file again (a swap in between is refused). A file cp creates is made
  * with O_EXCL: what is there already goes the first way. openat2's RESOLVE_NO_MAGICLINKS
- * refuses /proc/<pid>/fd-style links on the way (plain openat, with the same flags, when a
- * container's seccomp filter answers openat2 with ENOSYS). The data travels in the scratch
- * area's data part (INJECT_DATA_MAX bytes).
+ * refuses /proc/<pid>/fd-style links on the way; a container whose seccomp filter answers
+ * openat2 with ENOSYS gets a refusal, not a plain openat. The helper has closed every fd
+ * it had before (ops_exec.c), so no such link could lead out of the container anyway. The data
+ * travels in the scratch area's data part (INJECT_DATA_MAX bytes).
  */
 #include "inject/linux_abi.h"
 #include "inject/ops.h"
@@ -72,12 +73,19 @@ static enum inject_step open_path(struct ops_request *q, struct inject_env *env,
 	if (path == 0 ||
 	    inject_write_user(env, env->scratch + SCRATCH_CP_HOW_OFF, how, sizeof(how)) < 0)
 		return INJECT_STEP_FAIL;
-	if (q->u.cp.cp_plain_openat)
-		*c = INJECT_CALL(LINUX_NR_openat, (uint64_t)(int64_t)LINUX_AT_FDCWD, path,
-				 flags | LINUX_O_CLOEXEC, mode);
-	else
-		*c = INJECT_CALL(LINUX_NR_openat2, (uint64_t)(int64_t)LINUX_AT_FDCWD, path,
-				 env->scratch + SCRATCH_CP_HOW_OFF, LINUX_OPEN_HOW_SIZE);
+	*c = INJECT_CALL(LINUX_NR_openat2, (uint64_t)(int64_t)LINUX_AT_FDCWD, path,
+			 env->scratch + SCRATCH_CP_HOW_OFF, LINUX_OPEN_HOW_SIZE);
+	return INJECT_STEP_CALL;
+}
+
+/* fstat into a zeroed slot (a call a filter answers with success and no write leaves no
+ * earlier answer there to be read as this one's) */
+static enum inject_step fstat_call(struct inject_env *env, int64_t fd, struct inject_call *c)
+{
+	static const uint8_t zero[SCRATCH_CP_STAT_SIZE];
+	if (inject_write_user(env, env->scratch + SCRATCH_CP_STAT_OFF, zero, sizeof(zero)) < 0)
+		return INJECT_STEP_FAIL;
+	*c = INJECT_CALL(LINUX_NR_fstat, (uint64_t)fd, env->scratch + SCRATCH_CP_STAT_OFF);
 	return INJECT_STEP_CALL;
 }
 
@@ -202,10 +210,14 @@ enum inject_step ops_cp_file_next(struct ops_request *q, struct inject_env *env,
 		q->phase = F_STAT_PATH;
 		return open_path(q, env, LINUX_O_PATH | LINUX_O_NOFOLLOW, c);
 	case F_STAT_PATH:
-		if (result == -LINUX_ENOSYS && !q->u.cp.cp_plain_openat) {
-			q->u.cp.cp_plain_openat =
-				true; /* openat2 refused by the container's filter */
-			return open_path(q, env, LINUX_O_PATH | LINUX_O_NOFOLLOW, c);
+		if (result == -LINUX_ENOSYS) {
+			/* openat2 refused by the container's filter: no plain openat instead (it
+			 * would follow /proc/PID/fd-style links) */
+			fmt_snprintf(
+				q->op.error, sizeof(q->op.error),
+				"the container's seccomp filter refuses openat2, which cp needs "
+				"(RESOLVE_NO_MAGICLINKS); nothing was copied");
+			return INJECT_STEP_FAIL;
 		}
 		if (result == -LINUX_ENOENT && q->kind == OPS_CP_IN) {
 			q->phase = F_CREATE;
@@ -219,9 +231,7 @@ enum inject_step ops_cp_file_next(struct ops_request *q, struct inject_env *env,
 			return fail_path(q, result);
 		q->fd = result;
 		q->phase = F_CLOSE_PATH;
-		*c = INJECT_CALL(LINUX_NR_fstat, (uint64_t)result,
-				 env->scratch + SCRATCH_CP_STAT_OFF);
-		return INJECT_STEP_CALL;
+		return fstat_call(env, result, c);
 	case F_CLOSE_PATH: {
 		bool ok = regular(q, env, result, false);
 		q->phase = ok ? F_OPEN : F_END;
@@ -240,9 +250,7 @@ enum inject_step ops_cp_file_next(struct ops_request *q, struct inject_env *env,
 		if (q->phase == F_CREATE)
 			return transfer(q, env, result, c);
 		q->phase = F_CHECK;
-		*c = INJECT_CALL(LINUX_NR_fstat, (uint64_t)result,
-				 env->scratch + SCRATCH_CP_STAT_OFF);
-		return INJECT_STEP_CALL;
+		return fstat_call(env, result, c);
 	case F_CHECK:
 		if (!regular(q, env, result, true))
 			return finish(q, c);

@@ -55,10 +55,12 @@ static const char env_home[] = "HOME=/";
 enum { HOST_FORK, HOST_REAP, HOST_DONE };
 enum { MID_FORK, MID_EXIT };
 enum {
-	H_START,      /* the plan; SIGALRM back to its default action */
+	H_START,      /* the plan; not dumpable */
+	H_NODUMP,     /* SIGALRM back to its default action */
 	H_ALARM_MASK, /* SIGALRM unblocked */
 	H_ALARM,      /* alarm(): the kernel ends the helper if it is ever stuck */
 	H_OPEN_NS,    /* index 0..ns_count-1 */
+	H_STAT_NS,    /* each one's inode, against the plan's */
 	H_OPEN_LABEL,
 	H_READ_LABEL,
 	H_CLOSE_LABEL,
@@ -82,6 +84,7 @@ enum {
 	H_REAP,
 	H_REAP_NAP,
 	H_CP_RESTRICT, /* cp: the helper takes the container's restrictions itself */
+	H_CP_CLOSE,    /* and closes every fd it has */
 	H_CP_FILE,     /* then does the file work (ops_cp.c) */
 };
 enum {
@@ -353,13 +356,47 @@ static int plan(struct ops_request *q, struct inject_env *env)
 			     "the container runs in strict seccomp mode: nothing can be executed");
 		return -1;
 	}
-	uint32_t ct_user = q->ct.ns[VMI_NS_USER], host_user = env->vmi->host_ns[VMI_NS_USER];
-	if (ct_user == 0 || host_user == 0) {
+	/* the user namespace of the same cred the capabilities came from (a snapshot of the
+	 * namespaces older than it could pair a fresh user namespace's full sets with the
+	 * host's) */
+	uint32_t ct_user = q->confine.want.userns_inum, host_user = env->vmi->host_ns[VMI_NS_USER];
+	uint64_t cred = 0;
+	if (ct_user == 0 || host_user == 0 ||
+	    vmi_read_kptr(env->vmi, env->task + pr->task_real_cred, &cred) < 0 ||
+	    vmi_read_kptr(env->vmi, cred + pr->cred_user_ns, &q->confine.host_user_ns) < 0) {
 		fmt_snprintf(q->op.error, sizeof(q->op.error),
 			     "cannot tell the container's user namespace from the host's");
 		return -1;
 	}
 	q->ns_count = ct_user != host_user ? 7u : 6u;
+	q->confine.at_once = q->kind == OPS_CP_OUT || q->kind == OPS_CP_IN;
+	return 0;
+}
+
+/* The inode of namespace file index-1 (fstat's st_ino) must be the namespace the plan was
+ * made for: the init's, as introspection saw them (its user namespace read with its
+ * capabilities). Another one means the init changed namespaces, or exited and its pid was
+ * given to another process, since: refused. */
+static int stat_ns(struct ops_request *q, struct inject_env *env, int64_t result)
+{
+	static const enum vmi_ns kinds[6] = {VMI_NS_IPC,    VMI_NS_UTS, VMI_NS_NET,
+					     VMI_NS_CGROUP, VMI_NS_PID, VMI_NS_MNT};
+	uint32_t i = q->index - 1u;
+	uint64_t ino = 0;
+	uint32_t want = i < 6 ? q->ct.ns[kinds[i]] : q->confine.want.userns_inum;
+	if (result < 0 ||
+	    inject_read_user(env, env->scratch + SCRATCH_EXEC_OUTPUT_OFF + 8u, &ino, 8) < 0) {
+		ops_fail(q, "fstat of a namespace", result < 0 ? result : -LINUX_EINVAL);
+		return -1;
+	}
+	if (want == 0 || ino != want) {
+		fmt_snprintf(q->op.error, sizeof(q->op.error),
+			     "the container's init (pid %d) is not in the %s namespace it was in "
+			     "(%llu, now %llu): it changed, or exited; nothing was run",
+			     (int)q->ct.init_pid, ns_files[i], (unsigned long long)want,
+			     (unsigned long long)ino);
+		return -1;
+	}
 	return 0;
 }
 
@@ -413,6 +450,15 @@ static enum inject_step cp_next(struct ops_request *q, struct inject_env *env, i
 		enum inject_step s = ops_restrict_next(q, &q->confine, env, result, c);
 		if (s != INJECT_STEP_DONE)
 			return s;
+		/* nothing of the hijacked host task's (its fds came down the forks) nor the host
+		 * /proc is left for a path through /proc/self/fd to walk into */
+		q->ph_helper = H_CP_CLOSE;
+		*c = INJECT_CALL(LINUX_NR_close_range, 0, 0xFFFFFFFFu, 0);
+		return INJECT_STEP_CALL;
+	}
+	if (q->ph_helper == H_CP_CLOSE) {
+		if (result < 0)
+			return ops_fail(q, "close_range", result);
 		q->ph_helper = H_CP_FILE;
 		q->phase = 0;
 		result = 0;
@@ -426,9 +472,17 @@ static enum inject_step helper_next(struct ops_request *q, struct inject_env *en
 	if (env->aborting && q->cmd_pid == 0)
 		return INJECT_STEP_FAIL; /* nothing started in the container yet */
 	switch (q->ph_helper) {
-	case H_START: {
+	case H_START:
 		if (plan(q, env) < 0)
 			return INJECT_STEP_FAIL;
+		/* not dumpable from here on, and so the command's process from its fork: a
+		 * container root with its ids and capabilities cannot ptrace either */
+		q->ph_helper = H_NODUMP;
+		*c = INJECT_CALL(LINUX_NR_prctl, LINUX_PR_SET_DUMPABLE, 0);
+		return INJECT_STEP_CALL;
+	case H_NODUMP: {
+		if (result < 0)
+			return ops_fail(q, "prctl(PR_SET_DUMPABLE)", result);
 		uint64_t alrm = 1ull << (LINUX_SIGALRM - 1u), zero[4] = {0};
 		if (inject_write_user(env, env->scratch + SCRATCH_EXEC_SIGACT_OFF, zero,
 				      sizeof(zero)) < 0 ||
@@ -466,7 +520,21 @@ static enum inject_step helper_next(struct ops_request *q, struct inject_env *en
 				return ops_fail(q, "cannot open the container's namespaces",
 						result);
 			q->ns_fd[q->index - 1] = result;
+			/* fstat: the namespace opened must be the one the plan was made for */
+			q->ph_helper = H_STAT_NS;
+			uint8_t zero[16] = {0};
+			if (inject_write_user(env, env->scratch + SCRATCH_EXEC_OUTPUT_OFF, zero,
+					      sizeof(zero)) < 0)
+				return INJECT_STEP_FAIL;
+			*c = INJECT_CALL(LINUX_NR_fstat, (uint64_t)result,
+					 env->scratch + SCRATCH_EXEC_OUTPUT_OFF);
+			return INJECT_STEP_CALL;
 		}
+		/* fall through */
+	case H_STAT_NS:
+		if (q->index > 0 && stat_ns(q, env, result) < 0)
+			return INJECT_STEP_FAIL;
+		q->ph_helper = H_OPEN_NS;
 		if (q->index < q->ns_count) {
 			enum inject_step s = open_ns(q, env, c);
 			q->index++;
@@ -477,8 +545,8 @@ static enum inject_step helper_next(struct ops_request *q, struct inject_env *en
 		q->ph_helper = H_OPEN_LABEL;
 		return open_init_file(q, env, "attr/current", c);
 	case H_OPEN_LABEL:
-		/* no LSM with a label for it: none to give */
-		if (result == -LINUX_EINVAL || result == -LINUX_ENOENT)
+		/* no LSM with a label for it: none to give (ENOENT: the init is gone) */
+		if (result == -LINUX_EINVAL)
 			return open_host_files(q, env, c);
 		if (result < 0)
 			return ops_fail(q, "cannot read the container's LSM label", result);
@@ -667,7 +735,7 @@ static enum inject_step helper_next(struct ops_request *q, struct inject_env *en
 		return inject_sleep_call(env, SCRATCH_EXEC_TIMESPEC_OFF, POLL_MS, c);
 	case H_REAP_NAP:
 		return collect(q, env, c);
-	default: /* H_CP_RESTRICT, H_CP_FILE */
+	default: /* H_CP_RESTRICT, H_CP_CLOSE, H_CP_FILE */
 		return cp_next(q, env, result, c);
 	}
 }

@@ -19,6 +19,7 @@ enum {
 	R_SETUID,
 	R_CAPSET,
 	R_AMBIENT, /* index: the next capability to look at */
+	R_NODUMP,  /* again: a change of ids can make it dumpable (fs.suid_dumpable) */
 	R_NNP,
 	R_SECCOMP_LATE, /* index: filters installed */
 	R_DONE,
@@ -56,6 +57,12 @@ int ops_restrict_label(struct ops_restrict *rs, const char *text, size_t n, char
 	memcpy(rs->label, text, name);
 	rs->label[name] = '\0';
 	return 0;
+}
+
+/* "exec NAME" or "changeprofile NAME": its length */
+static size_t label_command_len(const struct ops_restrict *rs)
+{
+	return strlen(rs->label) + (rs->at_once ? 14u : 5u);
 }
 
 /* The next capability from `from` whose bit in `set` is `bit`, or CAP_BITS. */
@@ -117,6 +124,52 @@ static enum inject_step capset(struct ops_request *q, struct ops_restrict *rs,
 	return INJECT_STEP_CALL;
 }
 
+/* The process's credentials, no_new_privs and filters, read back from the kernel: they must
+ * be what was given (the filters: the container's, newest, on top of any the hijacked host
+ * task had, which only restrict more). -1 with op.error naming what differs. */
+static int verify(struct ops_request *q, const struct ops_restrict *rs, struct inject_env *env)
+{
+	const struct vmi_restrictions *w = &rs->want;
+	static struct vmi_restrictions got; /* one operation at a time */
+	char why[VMI_ERROR_MAX];
+	const char *bad = NULL;
+	if (vmi_task_restrictions(env->vmi, env->task, &got, why, sizeof(why)) < 0) {
+		fmt_snprintf(q->op.error, sizeof(q->op.error),
+			     "cannot read back what the process was given: %s; nothing was run",
+			     why);
+		return -1;
+	}
+	bool in_host_ns = got.user_ns == rs->host_user_ns;
+	if (got.user_ns != w->user_ns)
+		bad = "user namespace";
+	else if (got.cap_bset != w->cap_bset)
+		bad = "capability bounding set";
+	else if (got.cap_inheritable != w->cap_inheritable)
+		bad = "inheritable capabilities";
+	else if (got.cap_ambient != w->cap_ambient)
+		bad = "ambient capabilities";
+	else if (got.cap_permitted != w->cap_bset || got.cap_effective != w->cap_bset)
+		bad = "permitted and effective capabilities";
+	else if (got.no_new_privs != w->no_new_privs)
+		bad = "no_new_privs";
+	else if (in_host_ns ? got.uid != 0 : got.uid == 0)
+		bad = "uid (root in the container)";
+	else if (w->filters > 0 &&
+		 (got.seccomp_mode != VMI_SECCOMP_MODE_FILTER || got.filters < w->filters))
+		bad = "seccomp filters";
+	for (uint32_t i = 0; bad == NULL && i < w->filters; i++)
+		if (got.filter[i].len != w->filter[i].len || got.filter[i].log != w->filter[i].log)
+			bad = "seccomp filters";
+	if (bad != NULL) {
+		fmt_snprintf(q->op.error, sizeof(q->op.error),
+			     "the process did not get the container's %s (a call that did nothing "
+			     "was answered as done); nothing was run",
+			     bad);
+		return -1;
+	}
+	return 0;
+}
+
 /* What the call of the phase just left did: a failure names it. */
 static const char *const what[R_DONE] = {
 	[R_DUMPABLE] = "prctl(PR_SET_DUMPABLE)",
@@ -130,6 +183,7 @@ static const char *const what[R_DONE] = {
 	[R_SETUID] = "setresuid(0)",
 	[R_CAPSET] = "capset",
 	[R_AMBIENT] = "raising an ambient capability",
+	[R_NODUMP] = "prctl(PR_SET_DUMPABLE)",
 	[R_NNP] = "prctl(PR_SET_NO_NEW_PRIVS)",
 	[R_SECCOMP_LATE] = "installing the container's seccomp filter",
 };
@@ -164,10 +218,14 @@ enum inject_step ops_restrict_next(struct ops_request *q, struct ops_restrict *r
 	case R_USERNS:
 		rs->phase = R_LABEL_OPEN;
 		if (rs->label[0] != '\0') {
-			char text[OPS_LABEL_MAX + 8];
-			fmt_snprintf(text, sizeof(text), "exec %s", rs->label);
+			/* the command: at its execve ("exec"); cp's helper, which never
+			 * execs: at once ("changeprofile", security/apparmor/lsm.c) */
+			char text[OPS_LABEL_MAX + 16];
+			fmt_snprintf(text, sizeof(text), "%s %s",
+				     rs->at_once ? "changeprofile" : "exec", rs->label);
 			uint64_t path = ops_put_string(env, SCRATCH_SLOT(SCRATCH_RESTRICT_PATH),
-						       "thread-self/attr/exec");
+						       rs->at_once ? "thread-self/attr/current"
+								   : "thread-self/attr/exec");
 			if (path == 0 ||
 			    ops_put_string(env, SCRATCH_SLOT(SCRATCH_RESTRICT_LABEL), text) == 0)
 				return ops_fail(q, what[R_LABEL_OPEN], -LINUX_ENAMETOOLONG);
@@ -217,6 +275,10 @@ enum inject_step ops_restrict_next(struct ops_request *q, struct ops_restrict *r
 			rs->index++;
 			return INJECT_STEP_CALL;
 		}
+		rs->phase = R_NODUMP;
+		*c = INJECT_CALL(LINUX_NR_prctl, LINUX_PR_SET_DUMPABLE, 0);
+		return INJECT_STEP_CALL;
+	case R_NODUMP:
 		rs->phase = R_NNP;
 		if (w->no_new_privs) {
 			*c = INJECT_CALL(LINUX_NR_prctl, LINUX_PR_SET_NO_NEW_PRIVS, 1);
@@ -231,15 +293,18 @@ enum inject_step ops_restrict_next(struct ops_request *q, struct ops_restrict *r
 		if (w->no_new_privs && rs->index < w->filters)
 			return install_filter(q, rs, env, c);
 		rs->phase = R_DONE;
-		return INJECT_STEP_DONE;
+		/* The kernel's own record decides, not the calls' results: a container's filter,
+		 * installed before the capabilities when no_new_privs is off, can answer any of
+		 * them with a success that did nothing. */
+		return verify(q, rs, env) < 0 ? INJECT_STEP_FAIL : INJECT_STEP_DONE;
 	case R_LABEL_OPEN:
 		rs->fd = result;
 		rs->phase = R_LABEL_WRITE;
 		*c = INJECT_CALL(LINUX_NR_write, (uint64_t)result,
-				 env->scratch + SCRATCH_RESTRICT_LABEL_OFF, strlen(rs->label) + 5u);
+				 env->scratch + SCRATCH_RESTRICT_LABEL_OFF, label_command_len(rs));
 		return INJECT_STEP_CALL;
 	case R_LABEL_WRITE:
-		if (result != (int64_t)strlen(rs->label) + 5)
+		if (result != (int64_t)label_command_len(rs))
 			return ops_fail(q, what[R_LABEL_WRITE], -LINUX_EINVAL);
 		rs->phase = R_LABEL_CLOSE;
 		*c = INJECT_CALL(LINUX_NR_close, (uint64_t)rs->fd);

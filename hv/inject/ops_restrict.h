@@ -29,6 +29,8 @@
 
 struct ops_restrict {
 	struct vmi_restrictions want;  /* of the container's init */
+	uint64_t host_user_ns;         /* the initial user namespace (the helper's) */
+	bool at_once;                  /* cp: the label now (changeprofile), not at an execve */
 	int32_t userns_fd;             /* its user namespace; -1: the host's */
 	int32_t proc_fd;               /* the host's /proc (O_PATH), for attr/exec; -1: no label */
 	char label[OPS_LABEL_MAX + 1]; /* the AppArmor profile to exec into; "" unconfined */

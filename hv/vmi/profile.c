@@ -153,6 +153,8 @@ const struct profile_need profile_needs[] = {
 	{"cred", "cap_inheritable", NULL, SLOT(cred_cap_inheritable), RESTRICT},
 	{"cred", "cap_bset", NULL, SLOT(cred_cap_bset), RESTRICT},
 	{"cred", "cap_ambient", NULL, SLOT(cred_cap_ambient), RESTRICT},
+	{"cred", "cap_permitted", NULL, SLOT(cred_cap_permitted), RESTRICT},
+	{"cred", "cap_effective", NULL, SLOT(cred_cap_effective), RESTRICT},
 	{"task_struct", "atomic_flags", NULL, SLOT(task_atomic_flags), RESTRICT},
 	{"task_struct", "seccomp", NULL, SLOT(task_seccomp), RESTRICT},
 	{"seccomp", "mode", NULL, SLOT(seccomp_mode), RESTRICT},

@@ -172,7 +172,8 @@ struct vmi_profile {
 	bool owner_known;
 	uint32_t user_namespace_parent, user_namespace_owner, kernfs_node_iattr,
 		kernfs_iattrs_ia_uid;
-	uint32_t cred_cap_inheritable, cred_cap_bset, cred_cap_ambient;
+	uint32_t cred_cap_inheritable, cred_cap_bset, cred_cap_ambient, cred_cap_permitted,
+		cred_cap_effective;
 	uint32_t task_atomic_flags, task_seccomp, seccomp_mode, seccomp_filter;
 	uint32_t seccomp_filter_log, seccomp_filter_prev, seccomp_filter_prog, seccomp_filter_notif;
 	uint32_t bpf_prog_orig_prog, sock_fprog_kern_len, sock_fprog_kern_filter;

@@ -68,16 +68,23 @@ int vmi_task_restrictions(struct vmi *v, uint64_t task, struct vmi_restrictions 
 {
 	const struct vmi_profile *pr = v->prof;
 	memset(r, 0, sizeof(*r));
-	if (!pr->restrict_known)
+	if (!pr->restrict_known || pr->cred_user_ns == 0 || pr->user_namespace_ns == 0)
 		return fail(why, cap,
 			    "the kernel profile lacks the fields of capabilities and "
 			    "seccomp");
 	uint64_t cred, flags, f;
 	int32_t mode;
+	/* one cred: its user namespace and capability sets are read together */
 	if (vmi_read_kptr(v, task + pr->task_real_cred, &cred) < 0 || !vmi_is_kernel_ptr(v, cred) ||
+	    vmi_read_u32(v, cred + pr->cred_uid, &r->uid) < 0 ||
+	    vmi_read_kptr(v, cred + pr->cred_user_ns, &r->user_ns) < 0 ||
+	    vmi_read_u32(v, r->user_ns + pr->user_namespace_ns + pr->ns_common_inum,
+			 &r->userns_inum) < 0 ||
 	    vmi_read_u64(v, cred + pr->cred_cap_inheritable, &r->cap_inheritable) < 0 ||
 	    vmi_read_u64(v, cred + pr->cred_cap_bset, &r->cap_bset) < 0 ||
-	    vmi_read_u64(v, cred + pr->cred_cap_ambient, &r->cap_ambient) < 0)
+	    vmi_read_u64(v, cred + pr->cred_cap_ambient, &r->cap_ambient) < 0 ||
+	    vmi_read_u64(v, cred + pr->cred_cap_permitted, &r->cap_permitted) < 0 ||
+	    vmi_read_u64(v, cred + pr->cred_cap_effective, &r->cap_effective) < 0)
 		return fail(why, cap, "credentials of task %#llx unreadable",
 			    (unsigned long long)task);
 	if (vmi_read_u64(v, task + pr->task_atomic_flags, &flags) < 0 ||

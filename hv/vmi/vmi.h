@@ -466,7 +466,11 @@ struct vmi_seccomp_filter {
 };
 
 struct vmi_restrictions {
+	uint32_t uid;       /* real_cred->uid (kuid) */
+	uint64_t user_ns;   /* real_cred->user_ns */
+	uint32_t userns_inum;
 	uint64_t cap_inheritable, cap_bset, cap_ambient; /* bit n: capability n */
+	uint64_t cap_permitted, cap_effective;
 	bool no_new_privs;
 	uint32_t seccomp_mode; /* 0 none, 1 strict, 2 filter */
 	uint32_t filters;      /* in filter[], newest first */

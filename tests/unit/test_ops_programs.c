@@ -19,6 +19,20 @@
 static struct fake f;
 static struct fake_world w;
 static struct vmi v;
+static uint64_t host_user, actor;
+
+/* A task's credentials (a fresh cred: uid, user namespace, bset as permitted and effective
+ * too, inheritable, ambient), no_new_privs and newest seccomp filter. */
+static void set_state(uint64_t task, uint64_t userns, uint32_t uid, uint64_t bset, uint64_t inh,
+		      uint64_t amb, bool nnp, uint64_t newest_filter)
+{
+	uint64_t cred = fake_cred(&f, uid, userns);
+	fake_cred_caps(&f, cred, inh, bset, amb);
+	fake_w64(&f, cred + f.prof.cred_cap_permitted, bset);
+	fake_w64(&f, cred + f.prof.cred_cap_effective, bset);
+	fake_w64(&f, task + f.prof.task_real_cred, cred);
+	fake_task_seccomp(&f, task, nnp, newest_filter ? 2u : 0u, newest_filter);
+}
 
 static int setup(void **state)
 {
@@ -35,10 +49,18 @@ static int setup(void **state)
 	q.ct_cgroup = w.cg_web;
 	q.ct.init_pid = 100;
 	q.ct.init_task = w.web_init;
-	/* the container shares the host's user namespace unless a test says otherwise */
-	if (v.host_ns[VMI_NS_USER] == 0)
-		v.host_ns[VMI_NS_USER] = 4026531837u;
-	q.ct.ns[VMI_NS_USER] = v.host_ns[VMI_NS_USER];
+	/* the namespaces introspection saw the init in (the helper's fstat must find them) */
+	for (uint32_t k = 0; k < VMI_NS_COUNT; k++)
+		q.ct.ns[k] = 4026532100u + k;
+	host_user =
+		fake_r64(&f, fake_r64(&f, w.init + f.prof.task_real_cred) + f.prof.cred_user_ns);
+	v.host_ns[VMI_NS_USER] = (uint32_t)fake_r64(&f, host_user + f.prof.user_namespace_ns +
+								f.prof.ns_common_inum);
+	/* the process that acts (the helper, then the command): host root until a test gives
+	 * it what the kernel would after the restrictions */
+	actor = fake_task(&f, &(struct fake_task){.pid = 900, .tgid = 900, .comm = "sh"});
+	set_state(actor, host_user, 0, ~0ull, 0, 0, false, 0);
+	env.task = actor;
 	return 0;
 }
 
@@ -170,9 +192,12 @@ static void cmd_to_first_execve(const char *argv0)
 	q.u.exec.argc = 1;
 	q.pipe_fd[0] = 10, q.pipe_fd[1] = 11, q.pipe_fd[2] = 12, q.pipe_fd[3] = 13;
 	q.next_role = OPS_ROLE_CMD;
-	/* what the helper's plan found: no user namespace, label or capability to take */
+	/* what the helper's plan found: no user namespace, label or capability to take (the
+	 * acting task has them all already) */
+	char why[VMI_ERROR_MAX];
+	assert_int_equal(vmi_task_restrictions(&v, actor, &q.confine.want, why, sizeof(why)), 0);
+	q.confine.host_user_ns = host_user;
 	q.confine.userns_fd = q.confine.proc_fd = -1;
-	q.confine.want.cap_bset = ~0ull;
 	env.ctx = 3;
 	env.first = true;
 	begin(OPS_EXEC);
@@ -318,6 +343,25 @@ static void test_put_string_is_bounded_by_its_slot(void **state)
 
 #define CMD_PID 300
 
+/* fstat of a namespace file the helper just opened ("/proc/100/ns/NAME" still in the path
+ * slot): its inode, as introspection saw it. */
+static void answer_ns_fstat(uint32_t userns_inum)
+{
+	static const struct {
+		const char *name;
+		enum vmi_ns kind;
+	} kinds[] = {{"ipc", VMI_NS_IPC},       {"uts", VMI_NS_UTS}, {"net", VMI_NS_NET},
+		     {"cgroup", VMI_NS_CGROUP}, {"pid", VMI_NS_PID}, {"mnt", VMI_NS_MNT}};
+	const char *path = scratch_string(SCRATCH_VA + SCRATCH_EXEC_PATH_OFF);
+	uint64_t ino = userns_inum;
+	for (size_t k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++)
+		if (strcmp(path + strlen("/proc/100/ns/"), kinds[k].name) == 0)
+			ino = q.ct.ns[kinds[k].kind];
+	expect_call(LINUX_NR_fstat);
+	memcpy(scratch + (call.arg[1] - SCRATCH_VA) + 8, &ino, 8);
+	feed(0);
+}
+
 /* The helper (the third context) through its set-up, up to the first read of the
  * command's stdout: namespace files open as fds 20.., the pipes are 10/11 and 12/13. */
 static void helper_to_output_loop(void)
@@ -337,6 +381,9 @@ static void helper_to_output_loop(void)
 		switch (call.nr) {
 		case LINUX_NR_openat:
 			feed(next_fd++);
+			break;
+		case LINUX_NR_fstat:
+			answer_ns_fstat(0);
 			break;
 		case LINUX_NR_write:
 			feed((int64_t)call.arg[2]);
@@ -431,10 +478,15 @@ static const uint64_t lab_bset =
  * ambient, no_new_privs as given, and the filters newest first (0: none). */
 static void init_restricted(bool nnp, uint64_t newest_filter)
 {
-	uint64_t cred = fake_cred(&f, 0, 0);
-	fake_cred_caps(&f, cred, 0, lab_bset, 0);
-	fake_w64(&f, w.web_init + f.prof.task_real_cred, cred);
-	fake_task_seccomp(&f, w.web_init, nnp, newest_filter ? 2u : 0u, newest_filter);
+	set_state(w.web_init, host_user, 0, lab_bset, 0, 0, nnp, newest_filter);
+}
+
+/* The same in a user namespace of its own (made by root): returns it. */
+static uint64_t init_restricted_in_userns(bool nnp, uint64_t newest_filter)
+{
+	uint64_t userns = fake_userns_child(&f, host_user, 0, 4026532777u);
+	set_state(w.web_init, userns, 100000, lab_bset, 0, 0, nnp, newest_filter);
+	return userns;
 }
 
 static const uint64_t filter_old[2] = {0x0000000400000020ull, 0x7fff000000000006ull};
@@ -517,6 +569,10 @@ static void test_label_of_apparmor_is_taken_and_others_refused(void **state)
  * the operation's timeout and half the engine's grace: its kernel ends it if it is stuck. */
 static void expect_helper_deadline(void)
 {
+	expect_call(LINUX_NR_prctl); /* not dumpable first, so is the command's process */
+	assert_int_equal(call.arg[0], LINUX_PR_SET_DUMPABLE);
+	assert_int_equal(call.arg[1], 0);
+	feed(0);
 	expect_call(LINUX_NR_rt_sigaction);
 	assert_int_equal(call.arg[0], LINUX_SIGALRM);
 	uint64_t act[4];
@@ -541,7 +597,6 @@ static void helper_to_fork(const char *label)
 {
 	snprintf(q.u.exec.argv[0], sizeof(q.u.exec.argv[0]), "id");
 	q.u.exec.argc = 1;
-	q.ct.ns[VMI_NS_USER] = v.host_ns[VMI_NS_USER] + 7u;
 	q.next_role = OPS_ROLE_HELPER;
 	env.ctx = 2;
 	env.first = true;
@@ -553,6 +608,7 @@ static void helper_to_fork(const char *label)
 		assert_string_equal(scratch_string(call.arg[1]),
 				    i == 6 ? "/proc/100/ns/user" : scratch_string(call.arg[1]));
 		feed(30 + i);
+		answer_ns_fstat(4026532777u);
 	}
 	expect_call(LINUX_NR_openat);
 	assert_string_equal(scratch_string(call.arg[1]), "/proc/100/attr/current");
@@ -635,7 +691,7 @@ static void test_exec_gives_the_command_the_containers_restrictions(void **state
 	(void)state;
 	uint64_t old = fake_seccomp_filter(&f, 0, filter_old, 2, false);
 	uint64_t new = fake_seccomp_filter(&f, old, filter_new, 3, true);
-	init_restricted(true, new);
+	uint64_t userns = init_restricted_in_userns(true, new);
 	helper_to_fork("lab-locked (enforce)\n");
 	cmd_to_restrictions();
 	expect_call(LINUX_NR_setns);
@@ -672,11 +728,17 @@ static void test_exec_gives_the_command_the_containers_restrictions(void **state
 	feed(0);
 	expect_call(LINUX_NR_capset);
 	uint32_t caps[8];
+	/* what the kernel holds for the process once the calls below are done (the monitor
+	 * reads it back before the execve) */
+	set_state(actor, userns, 100000, lab_bset, 0, 0, true, new);
 	memcpy(caps, scratch + (call.arg[0] - SCRATCH_VA), sizeof(caps));
 	assert_int_equal(caps[0], LINUX_CAPABILITY_VERSION_3);
 	assert_int_equal(caps[2], (uint32_t)lab_bset); /* effective */
 	assert_int_equal(caps[3], (uint32_t)lab_bset); /* permitted */
 	assert_int_equal(caps[4], 0);                  /* inheritable */
+	feed(0);
+	expect_call(LINUX_NR_prctl); /* not dumpable again, after the last change of ids */
+	assert_int_equal(call.arg[0], LINUX_PR_SET_DUMPABLE);
 	feed(0);
 	expect_call(LINUX_NR_prctl);
 	assert_int_equal(call.arg[0], LINUX_PR_SET_NO_NEW_PRIVS);
@@ -699,7 +761,7 @@ static void test_exec_gives_the_command_the_containers_restrictions(void **state
 static void test_exec_runs_nothing_when_a_restriction_fails(void **state)
 {
 	(void)state;
-	init_restricted(false, 0);
+	init_restricted_in_userns(false, 0);
 	helper_to_fork("unconfined\n");
 	cmd_to_restrictions();
 	expect_call(LINUX_NR_setns);
@@ -726,10 +788,13 @@ static void test_exec_refuses_a_container_whose_init_is_gone(void **state)
 
 /* cp: the helper itself takes the container's restrictions before it opens the path (the
  * kernel then judges the open as the container's root), and opens no /dev/null. */
-static void test_cp_helper_is_restricted_before_it_opens_the_path(void **state)
+/* The cp helper's way to the file; `took`: whether the kernel took the restrictions (else
+ * every call is answered as done but nothing changed, as a container's filter can do). */
+static void cp_helper_to_file(bool took)
 {
-	(void)state;
 	init_restricted(true, 0);
+	if (took)
+		set_state(actor, host_user, 0, lab_bset, 0, 0, true, 0);
 	snprintf(q.u.cp.path, sizeof(q.u.cp.path), "/etc/hostname");
 	q.next_role = OPS_ROLE_HELPER;
 	env.ctx = 2;
@@ -740,7 +805,14 @@ static void test_cp_helper_is_restricted_before_it_opens_the_path(void **state)
 	bool dumpable = false, capset = false, nnp = false, setns_mnt = false;
 	for (uint32_t i = 0; call.nr != LINUX_NR_openat2; i++) {
 		assert_true(i < 128);
-		assert_int_equal(step, INJECT_STEP_CALL);
+		if (!took && step == INJECT_STEP_FAIL)
+			break;
+		if (step != INJECT_STEP_CALL)
+			fail_msg("%s", q.op.error);
+		if (call.nr == LINUX_NR_fstat) {
+			answer_ns_fstat(0);
+			continue;
+		}
 		if (call.nr == LINUX_NR_openat) {
 			const char *path = scratch_string(call.arg[1]);
 			assert_string_not_equal(path, "/dev/null");
@@ -758,7 +830,23 @@ static void test_cp_helper_is_restricted_before_it_opens_the_path(void **state)
 		feed(call.nr == LINUX_NR_write ? (int64_t)call.arg[2] : 0);
 	}
 	assert_true(dumpable && capset && nnp);
-	assert_string_equal(scratch_string(call.arg[1]), "/etc/hostname");
+	if (took)
+		assert_string_equal(scratch_string(call.arg[1]), "/etc/hostname");
+}
+
+static void test_cp_helper_is_restricted_before_it_opens_the_path(void **state)
+{
+	(void)state;
+	cp_helper_to_file(true);
+}
+
+/* What the kernel holds decides, not the calls' answers: no file is opened. */
+static void test_restrictions_answered_but_not_taken_are_refused(void **state)
+{
+	(void)state;
+	cp_helper_to_file(false);
+	assert_int_equal(step, INJECT_STEP_FAIL);
+	assert_non_null(strstr(q.op.error, "did not get the container's capability bounding set"));
 }
 
 int main(void)
@@ -777,6 +865,7 @@ int main(void)
 		T(test_exec_runs_nothing_when_a_restriction_fails),
 		T(test_exec_refuses_a_container_whose_init_is_gone),
 		T(test_cp_helper_is_restricted_before_it_opens_the_path),
+		T(test_restrictions_answered_but_not_taken_are_refused),
 		T(test_exec_found_in_a_later_path_directory_reports_no_error),
 		T(test_exec_not_a_directory_on_the_way_still_walks_on),
 		T(test_exec_all_enoent_reports_enoent_and_127),

@@ -1006,8 +1006,8 @@ static void test_sandbox_of_a_user_is_told_apart(void **state)
 	fake_cgroup_chown(&f, w.cg_web, 100000);
 	assert_int_equal(vmi_owner_uid(&v, w.web_init, w.cg_web, &uid), 0);
 	assert_int_equal(uid, 0);
-	uint64_t lab_kn = fake_r64(&f, fake_r64(&f, w.cg_web + f.prof.cgroup_kn) +
-					     f.prof.kernfs_node_parent);
+	uint64_t lab_kn =
+		fake_r64(&f, fake_r64(&f, w.cg_web + f.prof.cgroup_kn) + f.prof.kernfs_node_parent);
 	uint64_t iattr = fake_kalloc(&f, 0x60);
 	fake_w32(&f, iattr + f.prof.kernfs_iattrs_ia_uid, 1002);
 	fake_w64(&f, lab_kn + f.prof.kernfs_node_iattr, iattr);

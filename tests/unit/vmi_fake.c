@@ -180,6 +180,8 @@ static void fake_profile(struct vmi_profile *p)
 	p->restrict_known = true;
 	p->cred_cap_inheritable = 0x60;
 	p->cred_cap_bset = 0x70;
+	p->cred_cap_permitted = 0x80;
+	p->cred_cap_effective = 0x88;
 	p->cred_cap_ambient = 0x78;
 	p->task_atomic_flags = 0x300;
 	p->task_seccomp = 0x310;
@@ -307,7 +309,7 @@ uint64_t fake_pid(struct fake *f, unsigned int level, const int32_t *nr, const u
 
 uint64_t fake_cred(struct fake *f, uint32_t uid, uint64_t user_ns)
 {
-	uint64_t c = fake_kalloc(f, 0xb0);
+	uint64_t c = fake_kalloc(f, 0xc0);
 
 	fake_w32(f, c + f->prof.cred_uid, uid);
 	fake_w64(f, c + f->prof.cred_user_ns, user_ns);
