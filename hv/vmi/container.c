@@ -126,6 +126,10 @@ static bool match_path(const char *path, struct vmi_container_key *key)
 			memcpy(key->id, id, ID_HEX_LEN);
 			key->id[ID_HEX_LEN] = '\0';
 			key->cgroup_len = (size_t)(comp[c] + len[c] - path);
+			key->cgroup_hash = 0xcbf29ce484222325ull; /* FNV-1a 64 */
+			for (size_t k = 0; k < key->cgroup_len; k++)
+				key->cgroup_hash =
+					(key->cgroup_hash ^ (uint8_t)path[k]) * 0x100000001b3ull;
 			return true;
 		}
 	}
@@ -164,7 +168,10 @@ bool vmi_container_key_equal(const struct vmi_container_key *a, const struct vmi
 	if (by_namespaces(a->runtime) || by_namespaces(b->runtime))
 		return by_namespaces(a->runtime) && by_namespaces(b->runtime) &&
 		       a->pid_ns == b->pid_ns;
-	return a->runtime == b->runtime && strcmp(a->id, b->id) == 0;
+	/* the same id under another cgroup path is another container: an unprivileged user can
+	 * name a directory of its delegated subtree docker-<id>.scope after a real one */
+	return a->runtime == b->runtime && strcmp(a->id, b->id) == 0 &&
+	       a->cgroup_len == b->cgroup_len && a->cgroup_hash == b->cgroup_hash;
 }
 
 int vmi_container_find(const struct vmi_container *c, size_t n, const struct vmi_process *p,
@@ -345,13 +352,17 @@ int vmi_container_resolve(const struct vmi_container *c, size_t n, const char *n
 	uint32_t owner = 0;
 	const char *rest = name;
 	if (slash != NULL) {
+		uint64_t value = 0;
 		if (slash == name || slash - name > 10)
 			goto none;
 		for (const char *d = name; d < slash; d++) {
 			if (*d < '0' || *d > '9')
 				goto none;
-			owner = owner * 10u + (uint32_t)(*d - '0');
+			value = value * 10u + (uint64_t)(*d - '0');
 		}
+		if (value > UINT32_MAX)
+			goto none;
+		owner = (uint32_t)value;
 		rest = slash + 1;
 	}
 	size_t len = strlen(rest), found = 0, exact_found = 0, exact_at = 0;

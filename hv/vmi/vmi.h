@@ -185,8 +185,10 @@ struct vmi_container_key {
 	bool in_container;
 	enum vmi_runtime runtime;
 	char id[VMI_ID_MAX];
-	uint32_t pid_ns;   /* for VMI_RT_CGROUPFS / VMI_RT_NAMESPACES */
-	size_t cgroup_len; /* the container's cgroup: the first cgroup_len bytes of the path */
+	uint32_t pid_ns;      /* for VMI_RT_CGROUPFS / VMI_RT_NAMESPACES */
+	size_t cgroup_len;    /* the container's cgroup: the first cgroup_len bytes of the path */
+	uint64_t cgroup_hash; /* FNV-1a of those bytes: a runtime id's cgroup elsewhere (a user's
+			       * delegated subtree) is another container */
 };
 
 struct vmi_container {
@@ -466,8 +468,8 @@ struct vmi_seccomp_filter {
 };
 
 struct vmi_restrictions {
-	uint32_t uid;       /* real_cred->uid (kuid) */
-	uint64_t user_ns;   /* real_cred->user_ns */
+	uint32_t uid;     /* real_cred->uid (kuid) */
+	uint64_t user_ns; /* real_cred->user_ns */
 	uint32_t userns_inum;
 	uint64_t cap_inheritable, cap_bset, cap_ambient; /* bit n: capability n */
 	uint64_t cap_permitted, cap_effective;

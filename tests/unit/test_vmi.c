@@ -1015,6 +1015,53 @@ static void test_sandbox_of_a_user_is_told_apart(void **state)
 	assert_int_equal(uid, 1002);
 }
 
+/* A user's delegated subtree can hold a directory named like a real container's scope:
+ * its processes are another container (another path), the user's, and the id alone still
+ * names the real one. */
+static void test_runtime_id_under_another_path_is_another_container(void **state)
+{
+	(void)state;
+	uint64_t cg = fake_cgroup(&f, w.cg_root, "user.slice", 0);
+	cg = fake_cgroup(&f, cg, "user@1001.service", 0);
+	fake_cgroup_chown(&f, cg, 1001);
+	cg = fake_cgroup(&f, cg, "docker-" FAKE_DOCKER_ID ".scope", 0);
+	struct fake_task t = {0};
+	t.pid = t.tgid = 710;
+	t.comm = "fake";
+	t.real_parent = w.init;
+	t.cred = fake_r64(&f, w.init + f.prof.task_real_cred);
+	t.signal = fake_signal(&f, 1);
+	t.css_set = fake_css_set(&f, cg);
+	t.nsproxy = fake_r64(&f, w.init + f.prof.task_nsproxy);
+	t.thread_pid = fake_r64(&f, w.init + f.prof.task_thread_pid);
+	fake_task(&f, &t);
+	open_ok();
+	struct vmi_container c[8];
+	size_t n = 0, at = 0, real = 8, fake = 8;
+	assert_int_equal(vmi_containers_collect(&v, c, 8, &n, NULL), 0);
+	for (size_t i = 0; i < n; i++) {
+		if (strcmp(c[i].id, FAKE_DOCKER_ID) != 0)
+			continue;
+		if (c[i].init_pid == 710)
+			fake = i;
+		else
+			real = i;
+	}
+	assert_true(real < n && fake < n);
+	assert_false(c[real].rootless);
+	assert_true(c[fake].rootless);
+	assert_int_equal(c[fake].owner_uid, 1001);
+	char why[200];
+	assert_int_equal(vmi_container_resolve(c, n, FAKE_DOCKER_ID, &at, why, sizeof(why)), 0);
+	assert_int_equal(at, real);
+	assert_int_equal(vmi_container_resolve(c, n, "0123456789ab", &at, why, sizeof(why)), 0);
+	assert_int_equal(at, real);
+	/* a uid past 32 bits names nobody (no wrap to a small one) */
+	assert_int_equal(
+		vmi_container_resolve(c, n, "4294968297/" FAKE_DOCKER_ID, &at, why, sizeof(why)),
+		-1);
+}
+
 static void test_verb_inspect_container_and_process(void **state)
 {
 	struct reply r;
@@ -1137,6 +1184,7 @@ int main(void)
 		W(test_verb_ps_hostile_strings),
 		W(test_verb_containers),
 		W(test_sandbox_of_a_user_is_told_apart),
+		W(test_runtime_id_under_another_path_is_another_container),
 		W(test_verb_inspect_container_and_process),
 		W(test_verb_inspect_errors),
 		cmocka_unit_test_setup_teardown(test_verbs_on_5level_guest, setup_world_la57,
