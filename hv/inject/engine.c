@@ -733,15 +733,33 @@ void inject_tick(struct vcpu *v)
 		finish(false);
 	}
 	if (e.aborting && now >= e.deadline_tsc + ms_to_tsc(INJECT_CLEANUP_GRACE_MS)) {
+		/* Only processes the operation made are ever left (a hijacked task makes no call
+		 * that can block); each has its own deadline (ops_exec.c's alarm). One that
+		 * comes back after all, from a wait nothing could end, finds the sled turned to
+		 * INT3 and dies of SIGTRAP instead of running calls nobody reads. A hijacked task
+		 * still out keeps the sled (it would die too). */
+		bool only_spawned = true;
+		int sled_owner = -1;
 		for (uint32_t i = 0; i < INJECT_CTX_MAX; i++) {
-			if (e.ctx[i].phase != PH_FREE)
-				log_printf("ctrvisor: injection abandoned: pid %d never returned "
-					   "from call %llu (scratch at 0x%llx)\r\n",
-					   (int)e.ctx[i].env.tgid,
-					   (unsigned long long)e.ctx[i].call.nr,
-					   (unsigned long long)e.scratch);
-			e.ctx[i].phase = PH_FREE;
+			if (e.ctx[i].phase == PH_FREE)
+				continue;
+			only_spawned &= e.ctx[i].spawned && !e.ctx[i].resident;
+			sled_owner = (int)i;
+			log_printf("ctrvisor: injection abandoned: pid %d never returned "
+				   "from call %llu (scratch at 0x%llx)\r\n",
+				   (int)e.ctx[i].env.tgid, (unsigned long long)e.ctx[i].call.nr,
+				   (unsigned long long)e.scratch);
 		}
+		if (sled_owner >= 0 && only_spawned) {
+			static const uint8_t int3[16] = {0xcc, 0xcc, 0xcc, 0xcc, 0xcc, 0xcc,
+							 0xcc, 0xcc, 0xcc, 0xcc, 0xcc, 0xcc,
+							 0xcc, 0xcc, 0xcc, 0xcc};
+			inject_write_user(&e.ctx[sled_owner].env,
+					  e.ctx[sled_owner].env.scratch + INJECT_SCRATCH_SLED, int3,
+					  sizeof(int3));
+		}
+		for (uint32_t i = 0; i < INJECT_CTX_MAX; i++)
+			e.ctx[i].phase = PH_FREE;
 		stats.aborted_cleanups++;
 		finish(false);
 		release();

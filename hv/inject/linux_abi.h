@@ -9,52 +9,58 @@
 #define HV_INJECT_LINUX_ABI_H
 
 /* syscall_64.tbl */
-#define LINUX_NR_read           0u
-#define LINUX_NR_write          1u
-#define LINUX_NR_close          3u
-#define LINUX_NR_mmap           9u
-#define LINUX_NR_munmap         11u
-#define LINUX_NR_rt_sigprocmask 14u
-#define LINUX_NR_rt_sigreturn   15u
-#define LINUX_NR_nanosleep      35u
-#define LINUX_NR_getpid         39u
-#define LINUX_NR_kill           62u
-#define LINUX_NR_fsync          74u
-#define LINUX_NR_ftruncate      77u
-#define LINUX_NR_pipe2          293u
-#define LINUX_NR_dup2           33u
-#define LINUX_NR_clone          56u
-#define LINUX_NR_execve         59u
-#define LINUX_NR_exit_group     231u
-#define LINUX_NR_wait4          61u
-#define LINUX_NR_fcntl          72u
-#define LINUX_NR_rt_sigaction   13u
-#define LINUX_NR_setns          308u
-#define LINUX_NR_setsid         112u
-#define LINUX_NR_setgroups      116u
-#define LINUX_NR_setresuid      117u
-#define LINUX_NR_setresgid      119u
-#define LINUX_NR_chdir          80u
-#define LINUX_NR_openat         257u
-#define LINUX_NR_close_range    436u
-#define LINUX_NR_openat2        437u
-#define LINUX_NR_ppoll          271u
-#define LINUX_NR_capset         126u
-#define LINUX_NR_prctl          157u
-#define LINUX_NR_seccomp        317u
-#define LINUX_NR_fstat          5u
-#define LINUX_NR_alarm          37u
+#define LINUX_NR_read               0u
+#define LINUX_NR_write              1u
+#define LINUX_NR_close              3u
+#define LINUX_NR_mmap               9u
+#define LINUX_NR_munmap             11u
+#define LINUX_NR_rt_sigprocmask     14u
+#define LINUX_NR_rt_sigreturn       15u
+#define LINUX_NR_nanosleep          35u
+#define LINUX_NR_getpid             39u
+#define LINUX_NR_kill               62u
+#define LINUX_NR_fsync              74u
+#define LINUX_NR_ftruncate          77u
+#define LINUX_NR_pipe2              293u
+#define LINUX_NR_dup2               33u
+#define LINUX_NR_clone              56u
+#define LINUX_NR_execve             59u
+#define LINUX_NR_exit_group         231u
+#define LINUX_NR_wait4              61u
+#define LINUX_NR_fcntl              72u
+#define LINUX_NR_rt_sigaction       13u
+#define LINUX_NR_setns              308u
+#define LINUX_NR_setsid             112u
+#define LINUX_NR_setgroups          116u
+#define LINUX_NR_setresuid          117u
+#define LINUX_NR_setresgid          119u
+#define LINUX_NR_chdir              80u
+#define LINUX_NR_openat             257u
+#define LINUX_NR_close_range        436u
+#define LINUX_NR_openat2            437u
+#define LINUX_NR_ppoll              271u
+#define LINUX_NR_capset             126u
+#define LINUX_NR_prctl              157u
+#define LINUX_NR_seccomp            317u
+#define LINUX_NR_fstat              5u
+#define LINUX_NR_alarm              37u
+#define LINUX_NR_setpriority        141u
+#define LINUX_NR_sched_setscheduler 144u
+#define LINUX_NR_keyctl             250u
 /* include/uapi/linux/prctl.h, capability.h, seccomp.h, sched.h */
-#define LINUX_PR_SET_DUMPABLE         4u
-#define LINUX_PR_CAPBSET_DROP         24u
-#define LINUX_PR_SET_NO_NEW_PRIVS     38u
-#define LINUX_PR_CAP_AMBIENT          47u
-#define LINUX_PR_CAP_AMBIENT_RAISE    2u
-#define LINUX_CAPABILITY_VERSION_3    0x20080522u /* struct __user_cap_header_struct */
-#define LINUX_SECCOMP_SET_MODE_FILTER 1u
-#define LINUX_SECCOMP_FILTER_FLAG_LOG 2u
-#define LINUX_CLONE_NEWUSER           0x10000000u
-#define LINUX_CLOSE_RANGE_CLOEXEC     4u /* include/uapi/linux/close_range.h */
+#define LINUX_PR_SET_DUMPABLE             4u
+#define LINUX_PR_CAPBSET_DROP             24u
+#define LINUX_PR_SET_NO_NEW_PRIVS         38u
+#define LINUX_PR_CAP_AMBIENT              47u
+#define LINUX_PR_CAP_AMBIENT_RAISE        2u
+#define LINUX_CAPABILITY_VERSION_3        0x20080522u /* struct __user_cap_header_struct */
+#define LINUX_SECCOMP_SET_MODE_FILTER     1u
+#define LINUX_SECCOMP_FILTER_FLAG_LOG     2u
+#define LINUX_CLONE_NEWUSER               0x10000000u
+#define LINUX_SCHED_OTHER                 0u /* include/uapi/linux/sched.h */
+#define LINUX_PRIO_PROCESS                0u /* include/uapi/linux/resource.h */
+#define LINUX_KEYCTL_JOIN_SESSION_KEYRING 1u /* include/uapi/linux/keyctl.h */
+#define LINUX_CLOSE_RANGE_CLOEXEC         4u /* include/uapi/linux/close_range.h */
 
 /* include/uapi/asm-generic/mman-common.h, mman.h */
 #define LINUX_MAP_SHARED    0x01u

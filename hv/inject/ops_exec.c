@@ -94,6 +94,12 @@ enum {
 	C_SIGNALS, /* index 1..31 */
 	C_MASK,
 	C_SETGROUPS,
+	C_SCHED,    /* SCHED_OTHER */
+	C_NICE,     /* nice 0 */
+	C_KEYRING,  /* a session keyring of its own */
+	C_OOM_OPEN, /* oom_score_adj 0 */
+	C_OOM_WRITE,
+	C_OOM_CLOSE,
 	C_CLOSE_FDS,
 	C_RESTRICT, /* ops_restrict_next until it is done */
 	C_EXEC,     /* index: PATH candidate */
@@ -423,8 +429,10 @@ static enum inject_step helper_next(struct ops_request *q, struct inject_env *en
 static enum inject_step open_host_files(struct ops_request *q, struct inject_env *env,
 					struct inject_call *c)
 {
-	bool proc = q->confine.label[0] != '\0' && q->confine.proc_fd < 0;
-	if (!proc && (q->kind == OPS_CP_OUT || q->kind == OPS_CP_IN)) {
+	/* exec's command needs the host's /proc anyway (its oom_score_adj) */
+	bool cp = q->kind == OPS_CP_OUT || q->kind == OPS_CP_IN;
+	bool proc = (!cp || q->confine.label[0] != '\0') && q->confine.proc_fd < 0;
+	if (!proc && cp) {
 		q->ph_helper = H_OPEN_PROCS; /* cp's helper runs no command: no stdin to give */
 		return helper_next(q, env, 0, c);
 	}
@@ -783,6 +791,52 @@ static enum inject_step cmd_next(struct ops_request *q, struct inject_env *env, 
 	case C_SETGROUPS:
 		if (result < 0)
 			return ops_fail(q, "setgroups", result);
+		/* Nothing of the hijacked host task's that crun exec would not give: its
+		 * scheduling policy, nice value, session keyring and OOM score (a daemon at
+		 * SCHED_FIFO or oom_score_adj -1000) stay behind */
+		q->ph_cmd = C_SCHED;
+		*c = INJECT_CALL(LINUX_NR_sched_setscheduler, 0, LINUX_SCHED_OTHER,
+				 env->scratch + SCRATCH_EXEC_EMPTYSET_OFF);
+		return INJECT_STEP_CALL;
+	case C_SCHED:
+		if (result < 0)
+			return ops_fail(q, "sched_setscheduler(SCHED_OTHER)", result);
+		q->ph_cmd = C_NICE;
+		*c = INJECT_CALL(LINUX_NR_setpriority, LINUX_PRIO_PROCESS, 0, 0);
+		return INJECT_STEP_CALL;
+	case C_NICE:
+		if (result < 0)
+			return ops_fail(q, "setpriority", result);
+		q->ph_cmd = C_KEYRING;
+		*c = INJECT_CALL(LINUX_NR_keyctl, LINUX_KEYCTL_JOIN_SESSION_KEYRING, 0);
+		return INJECT_STEP_CALL;
+	case C_KEYRING: {
+		if (result < 0)
+			return ops_fail(q, "a session keyring of its own", result);
+		q->ph_cmd = C_OOM_OPEN;
+		uint64_t path = ops_put_string(env, SCRATCH_SLOT(SCRATCH_RESTRICT_PATH),
+					       "thread-self/oom_score_adj");
+		if (path == 0)
+			return INJECT_STEP_FAIL;
+		*c = INJECT_CALL(LINUX_NR_openat, (uint64_t)q->keep_fd[2], path,
+				 LINUX_O_WRONLY | LINUX_O_CLOEXEC);
+		return INJECT_STEP_CALL;
+	}
+	case C_OOM_OPEN:
+		if (result < 0)
+			return ops_fail(q, "opening oom_score_adj", result);
+		q->fd = result;
+		q->ph_cmd = C_OOM_WRITE;
+		*c = INJECT_CALL(LINUX_NR_write, (uint64_t)result,
+				 env->scratch + SCRATCH_EXEC_ZERO_OFF, 1);
+		return INJECT_STEP_CALL;
+	case C_OOM_WRITE:
+		if (result != 1)
+			return ops_fail(q, "oom_score_adj", result < 0 ? result : -LINUX_EINVAL);
+		q->ph_cmd = C_OOM_CLOSE;
+		*c = INJECT_CALL(LINUX_NR_close, (uint64_t)q->fd);
+		return INJECT_STEP_CALL;
+	case C_OOM_CLOSE:
 		q->ph_cmd = C_CLOSE_FDS;
 		/* close_range(3, ~0, CLOSE_RANGE_CLOEXEC): nothing of the host task's but 0-2
 		 * reaches the command (Linux 5.11, fs/file.c). Marked, not closed, so that the

@@ -204,7 +204,7 @@ static void cmd_to_first_execve(const char *argv0)
 	env.first = false;
 	for (uint32_t i = 0; step == INJECT_STEP_CALL && call.nr != LINUX_NR_execve; i++) {
 		assert_true(i < 128);
-		feed(0);
+		feed(call.nr == LINUX_NR_write ? (int64_t)call.arg[2] : 0);
 	}
 	expect_call(LINUX_NR_execve);
 	assert_int_equal(call.kind, INJECT_CALL_EXEC);
@@ -618,7 +618,8 @@ static void helper_to_fork(const char *label)
 	feed((int64_t)strlen(label));
 	expect_call(LINUX_NR_close);
 	feed(0);
-	bool confined = strcmp(label, "unconfined\n") != 0;
+	bool confined = true; /* exec's command opens oom_score_adj there with any label */
+	(void)label;
 	if (confined) {
 		expect_call(LINUX_NR_openat); /* the host's /proc, for attr/exec */
 		assert_string_equal(scratch_string(call.arg[1]), "/proc");
@@ -673,6 +674,25 @@ static void cmd_to_restrictions(void)
 		assert_true(i < 40);
 		feed(0);
 	}
+	feed(0);
+	/* nothing of the host task's scheduling, keyring or OOM score */
+	expect_call(LINUX_NR_sched_setscheduler);
+	assert_int_equal(call.arg[1], LINUX_SCHED_OTHER);
+	feed(0);
+	expect_call(LINUX_NR_setpriority);
+	assert_int_equal(call.arg[2], 0);
+	feed(0);
+	expect_call(LINUX_NR_keyctl);
+	assert_int_equal(call.arg[0], LINUX_KEYCTL_JOIN_SESSION_KEYRING);
+	feed(77);
+	expect_call(LINUX_NR_openat);
+	assert_int_equal(call.arg[0], 41);
+	assert_string_equal(scratch_string(call.arg[1]), "thread-self/oom_score_adj");
+	feed(44);
+	expect_call(LINUX_NR_write);
+	assert_string_equal(scratch_string(call.arg[1]), "0");
+	feed(1);
+	expect_call(LINUX_NR_close);
 	feed(0);
 	/* before any restriction (a container's filter may refuse it): every fd past 2 is
 	 * closed at the execve */
