@@ -657,6 +657,23 @@ static void helper_to_fork(const char *label)
 	assert_int_equal(closed[4], confined ? 41 : 0);
 }
 
+/* openat(dirfd, path) answered with fd, a write of `text` whole, close. */
+static void expect_file_written(int64_t dirfd, const char *path, const char *text, int64_t fd)
+{
+	expect_call(LINUX_NR_openat);
+	assert_int_equal(call.arg[0], dirfd);
+	assert_string_equal(scratch_string(call.arg[1]), path);
+	feed(fd);
+	expect_call(LINUX_NR_write);
+	assert_int_equal(call.arg[0], fd);
+	assert_int_equal(call.arg[2], strlen(text));
+	assert_memory_equal(scratch + (call.arg[1] - SCRATCH_VA), text, strlen(text));
+	feed((int64_t)strlen(text));
+	expect_call(LINUX_NR_close);
+	assert_int_equal(call.arg[0], fd);
+	feed(0);
+}
+
 /* The command's process from the fork to its restrictions. */
 static void cmd_to_restrictions(void)
 {
@@ -685,15 +702,7 @@ static void cmd_to_restrictions(void)
 	expect_call(LINUX_NR_keyctl);
 	assert_int_equal(call.arg[0], LINUX_KEYCTL_JOIN_SESSION_KEYRING);
 	feed(77);
-	expect_call(LINUX_NR_openat);
-	assert_int_equal(call.arg[0], 41);
-	assert_string_equal(scratch_string(call.arg[1]), "thread-self/oom_score_adj");
-	feed(44);
-	expect_call(LINUX_NR_write);
-	assert_string_equal(scratch_string(call.arg[1]), "0");
-	feed(1);
-	expect_call(LINUX_NR_close);
-	feed(0);
+	expect_file_written(41, "thread-self/oom_score_adj", "0", 44);
 	/* before any restriction (a container's filter may refuse it): every fd past 2 is
 	 * closed at the execve */
 	expect_call(LINUX_NR_close_range);
@@ -718,16 +727,7 @@ static void test_exec_gives_the_command_the_containers_restrictions(void **state
 	assert_int_equal(call.arg[0], 36);
 	assert_int_equal(call.arg[1], LINUX_CLONE_NEWUSER);
 	feed(0);
-	expect_call(LINUX_NR_openat);
-	assert_int_equal(call.arg[0], 41);
-	assert_string_equal(scratch_string(call.arg[1]), "thread-self/attr/exec");
-	feed(43);
-	expect_call(LINUX_NR_write);
-	assert_string_equal(scratch_string(call.arg[1]), "exec lab-locked");
-	assert_int_equal(call.arg[2], 15);
-	feed(15);
-	expect_call(LINUX_NR_close);
-	feed(0);
+	expect_file_written(41, "thread-self/attr/exec", "exec lab-locked", 43);
 	/* no_new_privs: the filters come last; every capability but the three leaves the
 	 * bounding set, until the kernel says there are no more */
 	for (uint32_t cap = 0; cap <= CAP_LAST; cap++) {
