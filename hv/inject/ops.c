@@ -89,9 +89,9 @@ const char *ops_errno_text(int64_t err)
 	return "error";
 }
 
-enum inject_step ops_fail(struct ops_request *q, const char *what, int64_t err)
+enum inject_step ops_fail(struct ops_request *req, const char *what, int64_t err)
 {
-	fmt_snprintf(q->op.error, sizeof(q->op.error), "%s: %s (errno %lld)", what,
+	fmt_snprintf(req->op.error, sizeof(req->op.error), "%s: %s (errno %lld)", what,
 		     ops_errno_text(err), (long long)-err);
 	return INJECT_STEP_FAIL;
 }
@@ -104,20 +104,20 @@ uint64_t ops_put_string(struct inject_env *env, struct scratch_slot slot, const 
 	return env->scratch + slot.off;
 }
 
-static bool cgroup_file(struct ops_request *q, const char *file, char *out, size_t cap)
+static bool cgroup_file(struct ops_request *req, const char *file, char *out, size_t cap)
 {
-	size_t n = fmt_snprintf(out, cap, "%s%s/%s", CGROUP_MOUNT, q->ct.cgroup, file);
+	size_t n = fmt_snprintf(out, cap, "%s%s/%s", CGROUP_MOUNT, req->ct.cgroup, file);
 	return n + 1 < cap;
 }
 
-static enum inject_step open_call(struct ops_request *q, struct inject_env *env, const char *file,
+static enum inject_step open_call(struct ops_request *req, struct inject_env *env, const char *file,
 				  uint32_t flags, struct inject_call *c)
 {
 	char path[VMI_PATH_MAX + 48];
 	uint64_t va;
-	if (!cgroup_file(q, file, path, sizeof(path)) ||
+	if (!cgroup_file(req, file, path, sizeof(path)) ||
 	    (va = ops_put_string(env, SCRATCH_SLOT(SCRATCH_OPS_PATH), path)) == 0) {
-		fmt_snprintf(q->op.error, sizeof(q->op.error), "cgroup path too long");
+		fmt_snprintf(req->op.error, sizeof(req->op.error), "cgroup path too long");
 		return INJECT_STEP_FAIL;
 	}
 	*c = INJECT_CALL(LINUX_NR_openat, (uint64_t)(int64_t)LINUX_AT_FDCWD, va,
@@ -138,12 +138,12 @@ static enum inject_step sleep_call(struct inject_env *env, uint32_t ms, struct i
  * pause never leaves the container half frozen. */
 enum { FZ_OPEN, FZ_WRITE, FZ_CLOSE, FZ_WAIT, FZ_UNDO_WRITE, FZ_UNDO_CLOSE, FZ_UNDONE };
 
-static enum inject_step write_freeze(struct ops_request *q, struct inject_env *env, bool freeze,
+static enum inject_step write_freeze(struct ops_request *req, struct inject_env *env, bool freeze,
 				     struct inject_call *c)
 {
 	if (ops_put_string(env, SCRATCH_SLOT(SCRATCH_OPS_VALUE), freeze ? "1" : "0") == 0)
 		return INJECT_STEP_FAIL;
-	*c = INJECT_CALL(LINUX_NR_write, (uint64_t)q->fd, env->scratch + SCRATCH_OPS_VALUE_OFF, 1,
+	*c = INJECT_CALL(LINUX_NR_write, (uint64_t)req->fd, env->scratch + SCRATCH_OPS_VALUE_OFF, 1,
 			 0, 0, 0);
 	return INJECT_STEP_CALL;
 }
@@ -151,67 +151,67 @@ static enum inject_step write_freeze(struct ops_request *q, struct inject_env *e
 static enum inject_step freeze_next(struct inject_op *op, struct inject_env *env, int64_t result,
 				    struct inject_call *c)
 {
-	struct ops_request *q = (struct ops_request *)op;
-	bool want = q->kind == OPS_PAUSE;
+	struct ops_request *req = (struct ops_request *)op;
+	bool want = req->kind == OPS_PAUSE;
 	bool frozen;
-	switch (q->phase) {
+	switch (req->phase) {
 	case FZ_OPEN:
-		q->phase = FZ_WRITE;
-		return open_call(q, env, "cgroup.freeze", LINUX_O_WRONLY, c);
+		req->phase = FZ_WRITE;
+		return open_call(req, env, "cgroup.freeze", LINUX_O_WRONLY, c);
 	case FZ_WRITE:
 		if (result < 0)
-			return ops_fail(q, "cannot open cgroup.freeze", result);
-		q->fd = result;
-		q->phase = FZ_CLOSE;
-		return write_freeze(q, env, want, c);
+			return ops_fail(req, "cannot open cgroup.freeze", result);
+		req->fd = result;
+		req->phase = FZ_CLOSE;
+		return write_freeze(req, env, want, c);
 	case FZ_CLOSE:
 		if (result != 1)
-			fmt_snprintf(q->op.error, sizeof(q->op.error),
+			fmt_snprintf(req->op.error, sizeof(req->op.error),
 				     "cannot write cgroup.freeze (%lld)", (long long)result);
-		q->phase = FZ_WAIT;
-		q->wait_from_ns = env->now_ns;
-		*c = INJECT_CALL(LINUX_NR_close, (uint64_t)q->fd, 0, 0, 0, 0, 0);
+		req->phase = FZ_WAIT;
+		req->wait_from_ns = env->now_ns;
+		*c = INJECT_CALL(LINUX_NR_close, (uint64_t)req->fd, 0, 0, 0, 0, 0);
 		return INJECT_STEP_CALL;
 	case FZ_WAIT:
-		if (q->op.error[0])
+		if (req->op.error[0])
 			return INJECT_STEP_FAIL;
-		q->polls++;
-		if (vmi_cgroup_frozen(env->vmi, q->ct_cgroup, &frozen) != 0) {
-			fmt_snprintf(q->op.error, sizeof(q->op.error),
+		req->polls++;
+		if (vmi_cgroup_frozen(env->vmi, req->ct_cgroup, &frozen) != 0) {
+			fmt_snprintf(req->op.error, sizeof(req->op.error),
 				     "cannot read the cgroup's state from guest memory");
 			return INJECT_STEP_FAIL;
 		}
 		if (frozen == want) {
-			q->state_reached = true;
+			req->state_reached = true;
 			return INJECT_STEP_DONE;
 		}
-		if (env->now_ns - q->wait_from_ns < (uint64_t)OPS_FREEZE_WAIT_MS * 1000000u)
+		if (env->now_ns - req->wait_from_ns < (uint64_t)OPS_FREEZE_WAIT_MS * 1000000u)
 			return sleep_call(env, OPS_FREEZE_POLL_MS, c);
-		fmt_snprintf(q->op.error, sizeof(q->op.error),
+		fmt_snprintf(req->op.error, sizeof(req->op.error),
 			     "the cgroup did not report %s within %u ms (%u polls)",
-			     want ? "frozen" : "thawed", OPS_FREEZE_WAIT_MS, q->polls);
+			     want ? "frozen" : "thawed", OPS_FREEZE_WAIT_MS, req->polls);
 		if (!want)
 			return INJECT_STEP_FAIL;
-		q->phase = FZ_UNDO_WRITE;
-		return open_call(q, env, "cgroup.freeze", LINUX_O_WRONLY, c);
+		req->phase = FZ_UNDO_WRITE;
+		return open_call(req, env, "cgroup.freeze", LINUX_O_WRONLY, c);
 	case FZ_UNDO_WRITE:
 		if (result < 0) {
 			ops_fail(
-				q,
+				req,
 				"pause timed out, and undoing it failed: cannot open cgroup.freeze",
 				result);
 			return INJECT_STEP_FAIL;
 		}
-		q->fd = result;
-		q->phase = FZ_UNDO_CLOSE;
-		return write_freeze(q, env, false, c);
+		req->fd = result;
+		req->phase = FZ_UNDO_CLOSE;
+		return write_freeze(req, env, false, c);
 	case FZ_UNDO_CLOSE: {
-		size_t n = strlen(q->op.error);
-		fmt_snprintf(q->op.error + n, sizeof(q->op.error) - n,
+		size_t n = strlen(req->op.error);
+		fmt_snprintf(req->op.error + n, sizeof(req->op.error) - n,
 			     result == 1 ? "; the freeze was undone"
 					 : "; undoing it failed: the container may stay frozen");
-		q->phase = FZ_UNDONE;
-		*c = INJECT_CALL(LINUX_NR_close, (uint64_t)q->fd, 0, 0, 0, 0, 0);
+		req->phase = FZ_UNDONE;
+		*c = INJECT_CALL(LINUX_NR_close, (uint64_t)req->fd, 0, 0, 0, 0, 0);
 		return INJECT_STEP_CALL;
 	}
 	default:
@@ -223,14 +223,14 @@ static enum inject_step freeze_next(struct inject_op *op, struct inject_env *env
 static enum inject_step kill_next(struct inject_op *op, struct inject_env *env, int64_t result,
 				  struct inject_call *c)
 {
-	struct ops_request *q = (struct ops_request *)op;
+	struct ops_request *req = (struct ops_request *)op;
 	(void)env;
-	if (q->phase++ == 0) {
-		*c = INJECT_CALL(LINUX_NR_kill, (uint64_t)q->ct.init_pid, (uint64_t)q->signal, 0, 0,
-				 0, 0);
+	if (req->phase++ == 0) {
+		*c = INJECT_CALL(LINUX_NR_kill, (uint64_t)req->ct.init_pid, (uint64_t)req->signal,
+				 0, 0, 0, 0);
 		return INJECT_STEP_CALL;
 	}
-	return result < 0 ? ops_fail(q, "kill", result) : INJECT_STEP_DONE;
+	return result < 0 ? ops_fail(req, "kill", result) : INJECT_STEP_DONE;
 }
 
 /* stop: SIGTERM, wait up to the grace period for every process to go, then SIGKILL
@@ -238,29 +238,29 @@ static enum inject_step kill_next(struct inject_op *op, struct inject_env *env, 
 static enum inject_step stop_next(struct inject_op *op, struct inject_env *env, int64_t result,
 				  struct inject_call *c)
 {
-	struct ops_request *q = (struct ops_request *)op;
-	if (q->phase == 0) {
-		q->phase = 1;
-		q->term_ns = env->now_ns;
-		*c = INJECT_CALL(LINUX_NR_kill, (uint64_t)q->ct.init_pid, 15, 0, 0, 0, 0);
+	struct ops_request *req = (struct ops_request *)op;
+	if (req->phase == 0) {
+		req->phase = 1;
+		req->term_ns = env->now_ns;
+		*c = INJECT_CALL(LINUX_NR_kill, (uint64_t)req->ct.init_pid, 15, 0, 0, 0, 0);
 		return INJECT_STEP_CALL;
 	}
-	if (q->phase == 1 && result < 0 && result != -LINUX_ESRCH)
-		return ops_fail(q, q->killed ? "kill SIGKILL" : "kill SIGTERM", result);
-	q->phase = 2;
-	if (ops_live_members(env->vmi, q->ct_cgroup) == 0) {
-		q->state_reached = true;
+	if (req->phase == 1 && result < 0 && result != -LINUX_ESRCH)
+		return ops_fail(req, req->killed ? "kill SIGKILL" : "kill SIGTERM", result);
+	req->phase = 2;
+	if (ops_live_members(env->vmi, req->ct_cgroup) == 0) {
+		req->state_reached = true;
 		return INJECT_STEP_DONE;
 	}
-	uint64_t waited_ms = (env->now_ns - q->term_ns) / 1000000u;
-	if (!q->killed && waited_ms >= q->grace_ms) {
-		q->killed = true;
-		q->phase = 1;
-		*c = INJECT_CALL(LINUX_NR_kill, (uint64_t)q->ct.init_pid, 9, 0, 0, 0, 0);
+	uint64_t waited_ms = (env->now_ns - req->term_ns) / 1000000u;
+	if (!req->killed && waited_ms >= req->grace_ms) {
+		req->killed = true;
+		req->phase = 1;
+		*c = INJECT_CALL(LINUX_NR_kill, (uint64_t)req->ct.init_pid, 9, 0, 0, 0, 0);
 		return INJECT_STEP_CALL;
 	}
-	if (q->killed && waited_ms >= q->grace_ms + OPS_KILL_WAIT_MS) {
-		fmt_snprintf(q->op.error, sizeof(q->op.error),
+	if (req->killed && waited_ms >= req->grace_ms + OPS_KILL_WAIT_MS) {
+		fmt_snprintf(req->op.error, sizeof(req->op.error),
 			     "processes still live %u ms after SIGKILL", OPS_KILL_WAIT_MS);
 		return INJECT_STEP_FAIL;
 	}
@@ -272,35 +272,36 @@ enum { ST_OPEN, ST_READ, ST_CLOSE };
 static enum inject_step stats_next(struct inject_op *op, struct inject_env *env, int64_t result,
 				   struct inject_call *c)
 {
-	struct ops_request *q = (struct ops_request *)op;
-	switch (q->phase) {
+	struct ops_request *req = (struct ops_request *)op;
+	switch (req->phase) {
 	case ST_OPEN:
-		if (q->op.error[0])
+		if (req->op.error[0])
 			return INJECT_STEP_FAIL;
-		if (q->file >= OPS_STATS_FILES && q->u.stats.nct > 0) {
+		if (req->file >= OPS_STATS_FILES && req->u.stats.nct > 0) {
 			/* every container: keep this one's files, go on with the next */
-			memcpy(q->u.stats.all_text[q->u.stats.cur], q->u.stats.text,
-			       sizeof(q->u.stats.text));
-			if (++q->u.stats.cur >= q->u.stats.nct)
+			memcpy(req->u.stats.all_text[req->u.stats.cur], req->u.stats.text,
+			       sizeof(req->u.stats.text));
+			if (++req->u.stats.cur >= req->u.stats.nct)
 				return INJECT_STEP_DONE;
-			memcpy(q->ct.cgroup, q->u.stats.ct_cgroups[q->u.stats.cur],
-			       sizeof(q->ct.cgroup));
-			q->file = 0;
+			memcpy(req->ct.cgroup, req->u.stats.ct_cgroups[req->u.stats.cur],
+			       sizeof(req->ct.cgroup));
+			req->file = 0;
 		}
-		if (q->file >= OPS_STATS_FILES)
+		if (req->file >= OPS_STATS_FILES)
 			return INJECT_STEP_DONE;
-		q->phase = ST_READ;
-		return open_call(q, env, stats_files[q->file], LINUX_O_RDONLY, c);
+		req->phase = ST_READ;
+		return open_call(req, env, stats_files[req->file], LINUX_O_RDONLY, c);
 	case ST_READ:
 		if (result < 0)
-			return ops_fail(q, stats_files[q->file], result);
-		q->fd = result;
-		q->phase = ST_CLOSE;
-		*c = INJECT_CALL(LINUX_NR_read, (uint64_t)q->fd, env->scratch + INJECT_SCRATCH_DATA,
-				 OPS_STATS_TEXT_MAX - 1, 0, 0, 0);
+			return ops_fail(req, stats_files[req->file], result);
+		req->fd = result;
+		req->phase = ST_CLOSE;
+		*c = INJECT_CALL(LINUX_NR_read, (uint64_t)req->fd,
+				 env->scratch + INJECT_SCRATCH_DATA, OPS_STATS_TEXT_MAX - 1, 0, 0,
+				 0);
 		return INJECT_STEP_CALL;
 	default: {
-		char *t = q->u.stats.text[q->file];
+		char *t = req->u.stats.text[req->file];
 		size_t n = result > 0 ? (size_t)result : 0;
 		if (n > OPS_STATS_TEXT_MAX - 1)
 			n = OPS_STATS_TEXT_MAX - 1;
@@ -309,12 +310,12 @@ static enum inject_step stats_next(struct inject_op *op, struct inject_env *env,
 			n = 0;
 		t[n] = 0;
 		if (result < 0)
-			ops_fail(q, stats_files[q->file], result);
-		q->file++;
-		q->phase = ST_OPEN;
-		if (q->op.error[0])
-			q->file = OPS_STATS_FILES; /* close it, then the failure stands */
-		*c = INJECT_CALL(LINUX_NR_close, (uint64_t)q->fd, 0, 0, 0, 0, 0);
+			ops_fail(req, stats_files[req->file], result);
+		req->file++;
+		req->phase = ST_OPEN;
+		if (req->op.error[0])
+			req->file = OPS_STATS_FILES; /* close it, then the failure stands */
+		*c = INJECT_CALL(LINUX_NR_close, (uint64_t)req->fd, 0, 0, 0, 0, 0);
 		return INJECT_STEP_CALL;
 	}
 	}
@@ -324,27 +325,27 @@ static enum inject_step stats_next(struct inject_op *op, struct inject_env *env,
 static enum inject_step probe_next(struct inject_op *op, struct inject_env *env, int64_t result,
 				   struct inject_call *c)
 {
-	struct ops_request *q = (struct ops_request *)op;
-	if (q->phase++ == 0) {
+	struct ops_request *req = (struct ops_request *)op;
+	if (req->phase++ == 0) {
 		*c = INJECT_CALL(LINUX_NR_getpid, 0, 0, 0, 0, 0, 0);
 		return INJECT_STEP_CALL;
 	}
-	if (q->phase == 2) {
-		q->getpid_result = result;
+	if (req->phase == 2) {
+		req->getpid_result = result;
 		if (result != env->nspid) {
-			fmt_snprintf(q->op.error, sizeof(q->op.error),
+			fmt_snprintf(req->op.error, sizeof(req->op.error),
 				     "getpid in pid %d (%d in its namespace) returned %lld",
 				     (int)env->tgid, (int)env->nspid, (long long)result);
 			return INJECT_STEP_FAIL;
 		}
 		/* --hold: keep the task in an injected sleep (tests the target exiting). */
-		if (q->grace_ms > 0)
-			return sleep_call(env, q->grace_ms, c);
+		if (req->grace_ms > 0)
+			return sleep_call(env, req->grace_ms, c);
 	}
 	return INJECT_STEP_DONE;
 }
 
-void ops_prepare(struct ops_request *q)
+void ops_prepare(struct ops_request *req)
 {
 	static const inject_next_fn programs[] = {
 		[OPS_PAUSE] = freeze_next,    [OPS_UNPAUSE] = freeze_next,
@@ -353,28 +354,28 @@ void ops_prepare(struct ops_request *q)
 		[OPS_CP_OUT] = ops_exec_next, [OPS_CP_IN] = ops_exec_next,
 		[OPS_EXEC] = ops_exec_next,   [OPS_HELPER] = ops_exec_next,
 	};
-	q->op.name = ops_kind_name(q->kind);
-	q->op.next = programs[q->kind];
-	q->phase = 0;
-	q->fd = -1;
-	q->polls = 0;
-	q->term_ns = 0;
-	q->wait_from_ns = 0;
-	q->killed = false;
-	q->state_reached = false;
-	q->file = 0;
-	q->getpid_result = 0;
+	req->op.name = ops_kind_name(req->kind);
+	req->op.next = programs[req->kind];
+	req->phase = 0;
+	req->fd = -1;
+	req->polls = 0;
+	req->term_ns = 0;
+	req->wait_from_ns = 0;
+	req->killed = false;
+	req->state_reached = false;
+	req->file = 0;
+	req->getpid_result = 0;
 	/* the kind's own part of the union (the request filled what it needs there) */
-	if (q->kind == OPS_STATS) {
-		q->u.stats.cur = 0;
-		if (q->u.stats.nct > 0)
-			memcpy(q->ct.cgroup, q->u.stats.ct_cgroups[0], sizeof(q->ct.cgroup));
+	if (req->kind == OPS_STATS) {
+		req->u.stats.cur = 0;
+		if (req->u.stats.nct > 0)
+			memcpy(req->ct.cgroup, req->u.stats.ct_cgroups[0], sizeof(req->ct.cgroup));
 		for (uint32_t i = 0; i < OPS_STATS_FILES; i++)
-			q->u.stats.text[i][0] = 0;
+			req->u.stats.text[i][0] = 0;
 	}
-	if (q->kind == OPS_CP_OUT || q->kind == OPS_CP_IN) {
-		q->u.cp.done_len = 0;
-		if (q->kind == OPS_CP_OUT)
-			q->u.cp.data_len = 0;
+	if (req->kind == OPS_CP_OUT || req->kind == OPS_CP_IN) {
+		req->u.cp.done_len = 0;
+		if (req->kind == OPS_CP_OUT)
+			req->u.cp.data_len = 0;
 	}
 }

@@ -129,14 +129,14 @@ const char *ops_errno_text(int64_t err);
  * (inject/scratch.h; its guest address, or 0 when it does not fit the slot); a failure
  * naming what and the errno. */
 uint64_t ops_put_string(struct inject_env *env, struct scratch_slot slot, const char *s);
-enum inject_step ops_fail(struct ops_request *q, const char *what, int64_t err);
+enum inject_step ops_fail(struct ops_request *req, const char *what, int64_t err);
 /* cp's file work, by the helper once it holds the container's restrictions (ops_cp.c) */
-enum inject_step ops_cp_file_next(struct ops_request *q, struct inject_env *env, int64_t result,
+enum inject_step ops_cp_file_next(struct ops_request *req, struct inject_env *env, int64_t result,
 				  struct inject_call *call);
 enum inject_step ops_exec_next(struct inject_op *op, struct inject_env *env, int64_t result,
 			       struct inject_call *call);
-/* The command words of an exec request into q->argv: at most OPS_EXEC_ARGS_MAX words of at
- * most OPS_PATH_MAX bytes each. 0, or -1 with why (q->argc words taken until then). */
-int ops_exec_words(struct ops_request *q, int argc, char *const *argv, char *why, size_t cap);
+/* The command words of an exec request into req->argv: at most OPS_EXEC_ARGS_MAX words of at
+ * most OPS_PATH_MAX bytes each. 0, or -1 with why (req->argc words taken until then). */
+int ops_exec_words(struct ops_request *req, int argc, char *const *argv, char *why, size_t cap);
 
 #endif

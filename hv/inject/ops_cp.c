@@ -64,12 +64,12 @@ static const char *type_name(uint32_t mode)
 	}
 }
 
-static enum inject_step open_path(struct ops_request *q, struct inject_env *env, uint64_t flags,
+static enum inject_step open_path(struct ops_request *req, struct inject_env *env, uint64_t flags,
 				  struct inject_call *c)
 {
 	uint64_t mode = flags & LINUX_O_CREAT ? 0644u : 0u;
 	uint64_t how[3] = {flags | LINUX_O_CLOEXEC, mode, LINUX_RESOLVE_NO_MAGICLINKS};
-	uint64_t path = ops_put_string(env, SCRATCH_SLOT(SCRATCH_CP_PATH), q->u.cp.path);
+	uint64_t path = ops_put_string(env, SCRATCH_SLOT(SCRATCH_CP_PATH), req->u.cp.path);
 	if (path == 0 ||
 	    inject_write_user(env, env->scratch + SCRATCH_CP_HOW_OFF, how, sizeof(how)) < 0)
 		return INJECT_STEP_FAIL;
@@ -89,41 +89,41 @@ static enum inject_step fstat_call(struct inject_env *env, int64_t fd, struct in
 	return INJECT_STEP_CALL;
 }
 
-static uint64_t open_flags(const struct ops_request *q)
+static uint64_t open_flags(const struct ops_request *req)
 {
-	uint64_t how = q->kind == OPS_CP_OUT ? LINUX_O_RDONLY : LINUX_O_WRONLY | LINUX_O_TRUNC;
+	uint64_t how = req->kind == OPS_CP_OUT ? LINUX_O_RDONLY : LINUX_O_WRONLY | LINUX_O_TRUNC;
 	return how | LINUX_O_NOFOLLOW | LINUX_O_NONBLOCK | LINUX_O_NOCTTY;
 }
 
-static enum inject_step fail_path(struct ops_request *q, int64_t err)
+static enum inject_step fail_path(struct ops_request *req, int64_t err)
 {
 	char what[OPS_PATH_MAX + VMI_ID_MAX + 2];
-	fmt_snprintf(what, sizeof(what), "%s:%s", q->ct.name, q->u.cp.path);
-	return ops_fail(q, what, err);
+	fmt_snprintf(what, sizeof(what), "%s:%s", req->ct.name, req->u.cp.path);
+	return ops_fail(req, what, err);
 }
 
 /* The file is done with (or failed): close it if open, then end. */
-static enum inject_step finish(struct ops_request *q, struct inject_call *c)
+static enum inject_step finish(struct ops_request *req, struct inject_call *c)
 {
-	if (q->fd >= 0) {
-		q->phase = F_END;
-		*c = INJECT_CALL(LINUX_NR_close, (uint64_t)q->fd);
-		q->fd = -1;
+	if (req->fd >= 0) {
+		req->phase = F_END;
+		*c = INJECT_CALL(LINUX_NR_close, (uint64_t)req->fd);
+		req->fd = -1;
 		return INJECT_STEP_CALL;
 	}
-	return q->op.error[0] ? INJECT_STEP_FAIL : INJECT_STEP_DONE;
+	return req->op.error[0] ? INJECT_STEP_FAIL : INJECT_STEP_DONE;
 }
 
 /* fstat's answer: the type (and for the second look, the same file). */
-static bool regular(struct ops_request *q, struct inject_env *env, int64_t result, bool again)
+static bool regular(struct ops_request *req, struct inject_env *env, int64_t result, bool again)
 {
 	uint8_t st[32];
 	if (result < 0) {
-		ops_fail(q, "fstat", result);
+		ops_fail(req, "fstat", result);
 		return false;
 	}
 	if (inject_read_user(env, env->scratch + SCRATCH_CP_STAT_OFF, st, sizeof(st)) < 0) {
-		ops_fail(q, "fstat", -LINUX_EINVAL);
+		ops_fail(req, "fstat", -LINUX_EINVAL);
 		return false;
 	}
 	uint64_t dev, ino;
@@ -132,132 +132,132 @@ static bool regular(struct ops_request *q, struct inject_env *env, int64_t resul
 	memcpy(&ino, st + STAT_INO, 8);
 	memcpy(&mode, st + STAT_MODE, 4);
 	if ((mode & S_IFMT) != S_IFREG) {
-		fmt_snprintf(q->op.error, sizeof(q->op.error),
-			     "%s:%s is %s; cp copies regular files only", q->ct.name, q->u.cp.path,
-			     type_name(mode));
+		fmt_snprintf(req->op.error, sizeof(req->op.error),
+			     "%s:%s is %s; cp copies regular files only", req->ct.name,
+			     req->u.cp.path, type_name(mode));
 		return false;
 	}
-	if (again && (dev != q->u.cp.cp_dev || ino != q->u.cp.cp_ino)) {
-		fmt_snprintf(q->op.error, sizeof(q->op.error),
+	if (again && (dev != req->u.cp.cp_dev || ino != req->u.cp.cp_ino)) {
+		fmt_snprintf(req->op.error, sizeof(req->op.error),
 			     "%s:%s changed while it was being opened; nothing was copied",
-			     q->ct.name, q->u.cp.path);
+			     req->ct.name, req->u.cp.path);
 		return false;
 	}
-	q->u.cp.cp_dev = dev;
-	q->u.cp.cp_ino = ino;
+	req->u.cp.cp_dev = dev;
+	req->u.cp.cp_ino = ino;
 	return true;
 }
 
-static enum inject_step transfer(struct ops_request *q, struct inject_env *env, int64_t result,
+static enum inject_step transfer(struct ops_request *req, struct inject_env *env, int64_t result,
 				 struct inject_call *c)
 {
 	uint64_t data = env->scratch + INJECT_SCRATCH_DATA;
-	if (q->kind == OPS_CP_IN) {
-		if (result <= 0 && q->phase == F_TRANSFER) {
-			ops_fail(q, "write", result == 0 ? -LINUX_ENOSPC : result);
-			return finish(q, c);
+	if (req->kind == OPS_CP_IN) {
+		if (result <= 0 && req->phase == F_TRANSFER) {
+			ops_fail(req, "write", result == 0 ? -LINUX_ENOSPC : result);
+			return finish(req, c);
 		}
-		if (q->phase == F_TRANSFER)
-			q->u.cp.done_len += (uint32_t)result;
-		q->phase = F_TRANSFER;
-		if (q->u.cp.done_len >= q->u.cp.data_len)
-			return finish(q, c);
-		*c = INJECT_CALL(LINUX_NR_write, (uint64_t)q->fd, data + q->u.cp.done_len,
-				 q->u.cp.data_len - q->u.cp.done_len);
+		if (req->phase == F_TRANSFER)
+			req->u.cp.done_len += (uint32_t)result;
+		req->phase = F_TRANSFER;
+		if (req->u.cp.done_len >= req->u.cp.data_len)
+			return finish(req, c);
+		*c = INJECT_CALL(LINUX_NR_write, (uint64_t)req->fd, data + req->u.cp.done_len,
+				 req->u.cp.data_len - req->u.cp.done_len);
 		return INJECT_STEP_CALL;
 	}
-	if (q->phase == F_TRANSFER) {
+	if (req->phase == F_TRANSFER) {
 		if (result < 0) {
-			ops_fail(q, "read", result);
-			return finish(q, c);
+			ops_fail(req, "read", result);
+			return finish(req, c);
 		}
 		if (result == 0)
-			return finish(q, c); /* end of file */
+			return finish(req, c); /* end of file */
 		/* The read went to data + data_len; bounded by the call's count. */
 		uint32_t n = (uint32_t)result;
-		if (n > INJECT_DATA_MAX + 1u - q->u.cp.data_len ||
-		    inject_read_user(env, data + q->u.cp.data_len, q->u.cp.data + q->u.cp.data_len,
-				     n) < 0) {
-			fmt_snprintf(q->op.error, sizeof(q->op.error),
+		if (n > INJECT_DATA_MAX + 1u - req->u.cp.data_len ||
+		    inject_read_user(env, data + req->u.cp.data_len,
+				     req->u.cp.data + req->u.cp.data_len, n) < 0) {
+			fmt_snprintf(req->op.error, sizeof(req->op.error),
 				     "read returned more than asked");
-			return finish(q, c);
+			return finish(req, c);
 		}
-		q->u.cp.data_len += n;
-		if (q->u.cp.data_len > INJECT_DATA_MAX) {
-			fmt_snprintf(q->op.error, sizeof(q->op.error),
-				     "%s:%s is larger than cp's limit of %u bytes", q->ct.name,
-				     q->u.cp.path, INJECT_DATA_MAX);
-			return finish(q, c);
+		req->u.cp.data_len += n;
+		if (req->u.cp.data_len > INJECT_DATA_MAX) {
+			fmt_snprintf(req->op.error, sizeof(req->op.error),
+				     "%s:%s is larger than cp's limit of %u bytes", req->ct.name,
+				     req->u.cp.path, INJECT_DATA_MAX);
+			return finish(req, c);
 		}
 	}
-	q->phase = F_TRANSFER;
+	req->phase = F_TRANSFER;
 	/* Ask for one byte more than the limit left, to see a file that is too big. */
-	*c = INJECT_CALL(LINUX_NR_read, (uint64_t)q->fd, data + q->u.cp.data_len,
-			 INJECT_DATA_MAX + 1u - q->u.cp.data_len);
+	*c = INJECT_CALL(LINUX_NR_read, (uint64_t)req->fd, data + req->u.cp.data_len,
+			 INJECT_DATA_MAX + 1u - req->u.cp.data_len);
 	return INJECT_STEP_CALL;
 }
 
-enum inject_step ops_cp_file_next(struct ops_request *q, struct inject_env *env, int64_t result,
+enum inject_step ops_cp_file_next(struct ops_request *req, struct inject_env *env, int64_t result,
 				  struct inject_call *c)
 {
-	switch (q->phase) {
+	switch (req->phase) {
 	case F_OPEN_PATH:
-		if (q->kind == OPS_CP_IN &&
-		    inject_write_user(env, env->scratch + INJECT_SCRATCH_DATA, q->u.cp.data,
-				      q->u.cp.data_len) < 0)
+		if (req->kind == OPS_CP_IN &&
+		    inject_write_user(env, env->scratch + INJECT_SCRATCH_DATA, req->u.cp.data,
+				      req->u.cp.data_len) < 0)
 			return INJECT_STEP_FAIL;
-		q->fd = -1;
-		q->phase = F_STAT_PATH;
-		return open_path(q, env, LINUX_O_PATH | LINUX_O_NOFOLLOW, c);
+		req->fd = -1;
+		req->phase = F_STAT_PATH;
+		return open_path(req, env, LINUX_O_PATH | LINUX_O_NOFOLLOW, c);
 	case F_STAT_PATH:
 		if (result == -LINUX_ENOSYS) {
 			/* openat2 refused by the container's filter: no plain openat instead (it
 			 * would follow /proc/PID/fd-style links) */
 			fmt_snprintf(
-				q->op.error, sizeof(q->op.error),
+				req->op.error, sizeof(req->op.error),
 				"the container's seccomp filter refuses openat2, which cp needs "
 				"(RESOLVE_NO_MAGICLINKS); nothing was copied");
 			return INJECT_STEP_FAIL;
 		}
-		if (result == -LINUX_ENOENT && q->kind == OPS_CP_IN) {
-			q->phase = F_CREATE;
-			return open_path(q, env,
+		if (result == -LINUX_ENOENT && req->kind == OPS_CP_IN) {
+			req->phase = F_CREATE;
+			return open_path(req, env,
 					 LINUX_O_WRONLY | LINUX_O_CREAT | LINUX_O_EXCL |
 						 LINUX_O_NOFOLLOW | LINUX_O_NONBLOCK |
 						 LINUX_O_NOCTTY,
 					 c);
 		}
 		if (result < 0)
-			return fail_path(q, result);
-		q->fd = result;
-		q->phase = F_CLOSE_PATH;
+			return fail_path(req, result);
+		req->fd = result;
+		req->phase = F_CLOSE_PATH;
 		return fstat_call(env, result, c);
 	case F_CLOSE_PATH: {
-		bool ok = regular(q, env, result, false);
-		q->phase = ok ? F_OPEN : F_END;
-		*c = INJECT_CALL(LINUX_NR_close, (uint64_t)q->fd);
-		q->fd = -1;
+		bool ok = regular(req, env, result, false);
+		req->phase = ok ? F_OPEN : F_END;
+		*c = INJECT_CALL(LINUX_NR_close, (uint64_t)req->fd);
+		req->fd = -1;
 		return INJECT_STEP_CALL;
 	}
 	case F_OPEN:
-		q->phase = F_STAT;
-		return open_path(q, env, open_flags(q), c);
+		req->phase = F_STAT;
+		return open_path(req, env, open_flags(req), c);
 	case F_STAT:
 	case F_CREATE:
 		if (result < 0)
-			return fail_path(q, result);
-		q->fd = result;
-		if (q->phase == F_CREATE)
-			return transfer(q, env, result, c);
-		q->phase = F_CHECK;
+			return fail_path(req, result);
+		req->fd = result;
+		if (req->phase == F_CREATE)
+			return transfer(req, env, result, c);
+		req->phase = F_CHECK;
 		return fstat_call(env, result, c);
 	case F_CHECK:
-		if (!regular(q, env, result, true))
-			return finish(q, c);
-		return transfer(q, env, result, c);
+		if (!regular(req, env, result, true))
+			return finish(req, c);
+		return transfer(req, env, result, c);
 	case F_TRANSFER:
-		return transfer(q, env, result, c);
+		return transfer(req, env, result, c);
 	default:
-		return finish(q, c);
+		return finish(req, c);
 	}
 }

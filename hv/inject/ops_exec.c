@@ -115,11 +115,12 @@ static uint32_t next_signal(uint32_t sig)
 }
 
 /* The container's ctx of the host paths: /proc/<init>/ns/NAME. */
-static enum inject_step open_ns(struct ops_request *q, struct inject_env *env,
+static enum inject_step open_ns(struct ops_request *req, struct inject_env *env,
 				struct inject_call *c)
 {
 	char path[64];
-	fmt_snprintf(path, sizeof(path), "/proc/%d/ns/%s", (int)q->ct.init_pid, ns_files[q->index]);
+	fmt_snprintf(path, sizeof(path), "/proc/%d/ns/%s", (int)req->ct.init_pid,
+		     ns_files[req->index]);
 	uint64_t va = ops_put_string(env, SCRATCH_SLOT(SCRATCH_EXEC_PATH), path);
 	if (va == 0)
 		return INJECT_STEP_FAIL;
@@ -146,32 +147,32 @@ static bool put_strings(struct inject_env *env, uint32_t *off, const char *const
 }
 
 /* argv and envp of the command, built in the scratch area. */
-static bool put_command(struct ops_request *q, struct inject_env *env)
+static bool put_command(struct ops_request *req, struct inject_env *env)
 {
 	uint64_t ptrs[OPS_EXEC_ARGS_MAX + 1], envp[3];
 	const char *argv[OPS_EXEC_ARGS_MAX];
 	const char *envs[2] = {env_path, env_home};
 	uint32_t off = SCRATCH_EXEC_STRINGS_OFF;
-	for (uint32_t i = 0; i < q->u.exec.argc; i++)
-		argv[i] = q->u.exec.argv[i];
-	if (!put_strings(env, &off, argv, q->u.exec.argc, ptrs) ||
+	for (uint32_t i = 0; i < req->u.exec.argc; i++)
+		argv[i] = req->u.exec.argv[i];
+	if (!put_strings(env, &off, argv, req->u.exec.argc, ptrs) ||
 	    !put_strings(env, &off, envs, 2, envp))
 		return false;
 	/* the sigaction and the empty sigset after it, all zero */
 	uint8_t zero[SCRATCH_EXEC_SIGACT_SIZE + SCRATCH_EXEC_EMPTYSET_SIZE] = {0};
 	return inject_write_user(env, env->scratch + SCRATCH_EXEC_ARGV_OFF, ptrs,
-				 (q->u.exec.argc + 1) * 8u) == 0 &&
+				 (req->u.exec.argc + 1) * 8u) == 0 &&
 	       inject_write_user(env, env->scratch + SCRATCH_EXEC_ENVP_OFF, envp, sizeof(envp)) ==
 		       0 &&
 	       inject_write_user(env, env->scratch + SCRATCH_EXEC_SIGACT_OFF, zero, sizeof(zero)) ==
 		       0;
 }
 
-int ops_exec_words(struct ops_request *q, int argc, char *const *argv, char *why, size_t cap)
+int ops_exec_words(struct ops_request *req, int argc, char *const *argv, char *why, size_t cap)
 {
 	for (int i = 0; i < argc; i++) {
 		size_t n = strlen(argv[i]);
-		if (q->u.exec.argc >= OPS_EXEC_ARGS_MAX) {
+		if (req->u.exec.argc >= OPS_EXEC_ARGS_MAX) {
 			fmt_snprintf(why, cap, "at most %u command words", OPS_EXEC_ARGS_MAX);
 			return -1;
 		}
@@ -180,31 +181,32 @@ int ops_exec_words(struct ops_request *q, int argc, char *const *argv, char *why
 				     OPS_PATH_MAX);
 			return -1;
 		}
-		memcpy(q->u.exec.argv[q->u.exec.argc++], argv[i], n + 1);
+		memcpy(req->u.exec.argv[req->u.exec.argc++], argv[i], n + 1);
 	}
 	return 0;
 }
 
 /* The next execve candidate for argv[0]; false when none is left. */
-static bool exe_candidate(struct ops_request *q, struct inject_env *env, uint64_t *va)
+static bool exe_candidate(struct ops_request *req, struct inject_env *env, uint64_t *va)
 {
 	char path[OPS_PATH_MAX + 24];
 	bool has_slash = false;
-	for (const char *p = q->u.exec.argv[0]; *p; p++)
+	for (const char *p = req->u.exec.argv[0]; *p; p++)
 		has_slash |= *p == '/';
-	if (has_slash ? q->index > 0 : q->index >= PATH_DIRS)
+	if (has_slash ? req->index > 0 : req->index >= PATH_DIRS)
 		return false;
 	if (has_slash)
-		fmt_snprintf(path, sizeof(path), "%s", q->u.exec.argv[0]);
+		fmt_snprintf(path, sizeof(path), "%s", req->u.exec.argv[0]);
 	else
-		fmt_snprintf(path, sizeof(path), "%s/%s", path_dirs[q->index], q->u.exec.argv[0]);
+		fmt_snprintf(path, sizeof(path), "%s/%s", path_dirs[req->index],
+			     req->u.exec.argv[0]);
 	*va = ops_put_string(env, SCRATCH_SLOT(SCRATCH_EXEC_EXEPATH), path);
 	return *va != 0;
 }
 
-static enum inject_step host_next(struct ops_request *q, int64_t result, struct inject_call *c)
+static enum inject_step host_next(struct ops_request *req, int64_t result, struct inject_call *c)
 {
-	switch (q->ph_host++) {
+	switch (req->ph_host++) {
 	case HOST_FORK:
 		/* clone(flags = exit signal 0, no stack: a fork the parent is not told of) */
 		*c = INJECT_CALL(LINUX_NR_clone, 0, 0, 0, 0, 0);
@@ -212,86 +214,86 @@ static enum inject_step host_next(struct ops_request *q, int64_t result, struct 
 		return INJECT_STEP_CALL;
 	case HOST_REAP:
 		if (result < 0)
-			return ops_fail(q, "fork in the host task", result);
-		q->mid_pid = (int32_t)result;
-		*c = INJECT_CALL(LINUX_NR_wait4, (uint64_t)q->mid_pid, 0, LINUX___WALL, 0);
+			return ops_fail(req, "fork in the host task", result);
+		req->mid_pid = (int32_t)result;
+		*c = INJECT_CALL(LINUX_NR_wait4, (uint64_t)req->mid_pid, 0, LINUX___WALL, 0);
 		return INJECT_STEP_CALL;
 	default:
 		return INJECT_STEP_DONE;
 	}
 }
 
-static enum inject_step mid_next(struct ops_request *q, int64_t result, struct inject_call *c)
+static enum inject_step mid_next(struct ops_request *req, int64_t result, struct inject_call *c)
 {
-	if (q->ph_mid++ == MID_FORK) {
+	if (req->ph_mid++ == MID_FORK) {
 		*c = INJECT_CALL(LINUX_NR_clone, LINUX_SIGCHLD, 0, 0, 0, 0);
 		c->kind = INJECT_CALL_SPAWN;
 		return INJECT_STEP_CALL;
 	}
-	return result < 0 ? ops_fail(q, "fork of the helper", result) : INJECT_STEP_DONE;
+	return result < 0 ? ops_fail(req, "fork of the helper", result) : INJECT_STEP_DONE;
 }
 
-static void keep_output(struct ops_request *q, struct inject_env *env, bool is_err, uint32_t n)
+static void keep_output(struct ops_request *req, struct inject_env *env, bool is_err, uint32_t n)
 {
-	char *buf = is_err ? q->u.exec.err : q->u.exec.out;
-	uint32_t *len = is_err ? &q->u.exec.err_len : &q->u.exec.out_len;
+	char *buf = is_err ? req->u.exec.err : req->u.exec.out;
+	uint32_t *len = is_err ? &req->u.exec.err_len : &req->u.exec.out_len;
 	uint32_t room = OPS_EXEC_OUT_MAX - *len;
 	uint32_t take = n < room ? n : room;
 	if (take > 0 &&
 	    inject_read_user(env, env->scratch + SCRATCH_EXEC_OUTPUT_OFF, buf + *len, take) == 0)
 		*len += take;
 	if (take < n)
-		*(is_err ? &q->u.exec.err_cut : &q->u.exec.out_cut) = true;
+		*(is_err ? &req->u.exec.err_cut : &req->u.exec.out_cut) = true;
 }
 
-static enum inject_step read_pipe(struct ops_request *q, struct inject_env *env, bool is_err,
+static enum inject_step read_pipe(struct ops_request *req, struct inject_env *env, bool is_err,
 				  struct inject_call *c)
 {
-	*c = INJECT_CALL(LINUX_NR_read, (uint64_t)q->pipe_fd[is_err ? 2 : 0],
+	*c = INJECT_CALL(LINUX_NR_read, (uint64_t)req->pipe_fd[is_err ? 2 : 0],
 			 env->scratch + SCRATCH_EXEC_OUTPUT_OFF, READ_CHUNK);
 	return INJECT_STEP_CALL;
 }
 
 /* The output loop: read stdout, read stderr, and when neither gave anything, see whether
  * the command has exited, else sleep a little. */
-static enum inject_step collect(struct ops_request *q, struct inject_env *env,
+static enum inject_step collect(struct ops_request *req, struct inject_env *env,
 				struct inject_call *c)
 {
-	if (env->aborting && q->ph_helper < H_KILL && q->cmd_pid > 0 && !q->cmd_exited) {
-		q->ph_helper = H_KILL;
-		*c = INJECT_CALL(LINUX_NR_kill, (uint64_t)q->cmd_pid, LINUX_SIGKILL);
+	if (env->aborting && req->ph_helper < H_KILL && req->cmd_pid > 0 && !req->cmd_exited) {
+		req->ph_helper = H_KILL;
+		*c = INJECT_CALL(LINUX_NR_kill, (uint64_t)req->cmd_pid, LINUX_SIGKILL);
 		return INJECT_STEP_CALL;
 	}
-	if (!q->out_eof) {
-		q->ph_helper = H_READ_OUT;
-		return read_pipe(q, env, false, c);
+	if (!req->out_eof) {
+		req->ph_helper = H_READ_OUT;
+		return read_pipe(req, env, false, c);
 	}
-	if (!q->err_eof) {
-		q->ph_helper = H_READ_ERR;
-		return read_pipe(q, env, true, c);
+	if (!req->err_eof) {
+		req->ph_helper = H_READ_ERR;
+		return read_pipe(req, env, true, c);
 	}
 	/* Both pipes at end of file: the command (and whatever it left behind) closed them. */
-	if (q->cmd_exited)
+	if (req->cmd_exited)
 		return INJECT_STEP_DONE;
-	q->ph_helper = H_REAP;
-	*c = INJECT_CALL(LINUX_NR_wait4, (uint64_t)q->cmd_pid,
+	req->ph_helper = H_REAP;
+	*c = INJECT_CALL(LINUX_NR_wait4, (uint64_t)req->cmd_pid,
 			 env->scratch + SCRATCH_EXEC_STATUS_OFF, LINUX_WNOHANG, 0);
 	return INJECT_STEP_CALL;
 }
 
-static enum inject_step after_reads(struct ops_request *q, struct inject_env *env,
+static enum inject_step after_reads(struct ops_request *req, struct inject_env *env,
 				    struct inject_call *c)
 {
-	if (q->progress) {
-		q->progress = false;
-		return collect(q, env, c); /* there may be more */
+	if (req->progress) {
+		req->progress = false;
+		return collect(req, env, c); /* there may be more */
 	}
-	if (q->out_eof && q->err_eof)
-		return collect(q, env, c); /* done, or the blocking reap */
-	if (q->cmd_exited)
+	if (req->out_eof && req->err_eof)
+		return collect(req, env, c); /* done, or the blocking reap */
+	if (req->cmd_exited)
 		return INJECT_STEP_DONE; /* exited, its pipes still held open by others */
-	q->ph_helper = H_WAIT;
-	*c = INJECT_CALL(LINUX_NR_wait4, (uint64_t)q->cmd_pid,
+	req->ph_helper = H_WAIT;
+	*c = INJECT_CALL(LINUX_NR_wait4, (uint64_t)req->cmd_pid,
 			 env->scratch + SCRATCH_EXEC_STATUS_OFF, LINUX_WNOHANG, 0);
 	return INJECT_STEP_CALL;
 }
@@ -299,7 +301,7 @@ static enum inject_step after_reads(struct ops_request *q, struct inject_env *en
 /* ppoll on the pipes not yet at end of file (one at least: after_reads() comes here only
  * then), until one has something to read or hangs up, or POLL_MS passed. Its result does
  * not matter: collect() reads next either way. */
-static enum inject_step wait_for_output(struct ops_request *q, struct inject_env *env,
+static enum inject_step wait_for_output(struct ops_request *req, struct inject_env *env,
 					struct inject_call *c)
 {
 	struct {
@@ -307,10 +309,10 @@ static enum inject_step wait_for_output(struct ops_request *q, struct inject_env
 		int16_t events, revents;
 	} fds[2];
 	uint32_t n = 0;
-	if (!q->out_eof)
-		fds[n++] = (typeof(fds[0])){q->pipe_fd[0], LINUX_POLLIN, 0};
-	if (!q->err_eof)
-		fds[n++] = (typeof(fds[0])){q->pipe_fd[2], LINUX_POLLIN, 0};
+	if (!req->out_eof)
+		fds[n++] = (typeof(fds[0])){req->pipe_fd[0], LINUX_POLLIN, 0};
+	if (!req->err_eof)
+		fds[n++] = (typeof(fds[0])){req->pipe_fd[2], LINUX_POLLIN, 0};
 	uint64_t ts[2] = {0, POLL_MS * 1000000u};
 	if (inject_write_user(env, env->scratch + SCRATCH_EXEC_TIMESPEC_OFF, ts, sizeof(ts)) < 0 ||
 	    inject_write_user(env, env->scratch + SCRATCH_EXEC_PATH_OFF, fds, n * sizeof(fds[0])) <
@@ -321,61 +323,62 @@ static enum inject_step wait_for_output(struct ops_request *q, struct inject_env
 	return INJECT_STEP_CALL;
 }
 
-static bool read_status(struct ops_request *q, struct inject_env *env)
+static bool read_status(struct ops_request *req, struct inject_env *env)
 {
 	int32_t st;
 	if (inject_read_user(env, env->scratch + SCRATCH_EXEC_STATUS_OFF, &st, 4) < 0)
 		return false;
-	q->wait_status = st;
-	q->cmd_exited = true;
-	if (q->cmd_ctx)
-		inject_forget(q->cmd_ctx);
-	q->cmd_ctx = 0;
+	req->wait_status = st;
+	req->cmd_exited = true;
+	if (req->cmd_ctx)
+		inject_forget(req->cmd_ctx);
+	req->cmd_ctx = 0;
 	return true;
 }
 
 /* What the command's process will get, read from the container's init now (its user
  * namespace, capabilities, no_new_privs, seccomp filters: ops_restrict.h). -1 with
  * op.error when it cannot be known: exec is then refused, never run with less. */
-static int plan(struct ops_request *q, struct inject_env *env)
+static int plan(struct ops_request *req, struct inject_env *env)
 {
 	const struct vmi_profile *pr = env->vmi->prof;
 	uint32_t tgid = 0;
-	memset(&q->confine, 0, sizeof(q->confine));
-	q->confine.userns_fd = q->confine.proc_fd = -1;
-	q->keep_fd[0] = q->keep_fd[1] = q->keep_fd[2] = -1;
-	if (vmi_read_u32(env->vmi, q->ct.init_task + pr->task_tgid, &tgid) < 0 ||
-	    tgid != (uint32_t)q->ct.init_pid) {
-		fmt_snprintf(q->op.error, sizeof(q->op.error),
-			     "the container's init (pid %d) is gone", (int)q->ct.init_pid);
+	memset(&req->confine, 0, sizeof(req->confine));
+	req->confine.userns_fd = req->confine.proc_fd = -1;
+	req->keep_fd[0] = req->keep_fd[1] = req->keep_fd[2] = -1;
+	if (vmi_read_u32(env->vmi, req->ct.init_task + pr->task_tgid, &tgid) < 0 ||
+	    tgid != (uint32_t)req->ct.init_pid) {
+		fmt_snprintf(req->op.error, sizeof(req->op.error),
+			     "the container's init (pid %d) is gone", (int)req->ct.init_pid);
 		return -1;
 	}
 	char why[VMI_ERROR_MAX];
-	if (vmi_task_restrictions(env->vmi, q->ct.init_task, &q->confine.want, why, sizeof(why)) <
-	    0) {
-		fmt_snprintf(q->op.error, sizeof(q->op.error),
+	if (vmi_task_restrictions(env->vmi, req->ct.init_task, &req->confine.want, why,
+				  sizeof(why)) < 0) {
+		fmt_snprintf(req->op.error, sizeof(req->op.error),
 			     "cannot give the command the container's restrictions: %s", why);
 		return -1;
 	}
-	if (q->confine.want.seccomp_mode == 1u) {
-		fmt_snprintf(q->op.error, sizeof(q->op.error),
+	if (req->confine.want.seccomp_mode == 1u) {
+		fmt_snprintf(req->op.error, sizeof(req->op.error),
 			     "the container runs in strict seccomp mode: nothing can be executed");
 		return -1;
 	}
 	/* the user namespace of the same cred the capabilities came from (a snapshot of the
 	 * namespaces older than it could pair a fresh user namespace's full sets with the
 	 * host's) */
-	uint32_t ct_user = q->confine.want.userns_inum, host_user = env->vmi->host_ns[VMI_NS_USER];
+	uint32_t ct_user = req->confine.want.userns_inum,
+		 host_user = env->vmi->host_ns[VMI_NS_USER];
 	uint64_t cred = 0;
 	if (ct_user == 0 || host_user == 0 ||
 	    vmi_read_kptr(env->vmi, env->task + pr->task_real_cred, &cred) < 0 ||
-	    vmi_read_kptr(env->vmi, cred + pr->cred_user_ns, &q->confine.host_user_ns) < 0) {
-		fmt_snprintf(q->op.error, sizeof(q->op.error),
+	    vmi_read_kptr(env->vmi, cred + pr->cred_user_ns, &req->confine.host_user_ns) < 0) {
+		fmt_snprintf(req->op.error, sizeof(req->op.error),
 			     "cannot tell the container's user namespace from the host's");
 		return -1;
 	}
-	q->ns_count = ct_user != host_user ? 7u : 6u;
-	q->confine.at_once = q->kind == OPS_CP_OUT || q->kind == OPS_CP_IN;
+	req->ns_count = ct_user != host_user ? 7u : 6u;
+	req->confine.at_once = req->kind == OPS_CP_OUT || req->kind == OPS_CP_IN;
 	return 0;
 }
 
@@ -383,23 +386,23 @@ static int plan(struct ops_request *q, struct inject_env *env)
  * made for: the init's, as introspection saw them (its user namespace read with its
  * capabilities). Another one means the init changed namespaces, or exited and its pid was
  * given to another process, since: refused. */
-static int stat_ns(struct ops_request *q, struct inject_env *env, int64_t result)
+static int stat_ns(struct ops_request *req, struct inject_env *env, int64_t result)
 {
 	static const enum vmi_ns kinds[6] = {VMI_NS_IPC,    VMI_NS_UTS, VMI_NS_NET,
 					     VMI_NS_CGROUP, VMI_NS_PID, VMI_NS_MNT};
-	uint32_t i = q->index - 1u;
+	uint32_t i = req->index - 1u;
 	uint64_t ino = 0;
-	uint32_t want = i < 6 ? q->ct.ns[kinds[i]] : q->confine.want.userns_inum;
+	uint32_t want = i < 6 ? req->ct.ns[kinds[i]] : req->confine.want.userns_inum;
 	if (result < 0 ||
 	    inject_read_user(env, env->scratch + SCRATCH_EXEC_OUTPUT_OFF + 8u, &ino, 8) < 0) {
-		ops_fail(q, "fstat of a namespace", result < 0 ? result : -LINUX_EINVAL);
+		ops_fail(req, "fstat of a namespace", result < 0 ? result : -LINUX_EINVAL);
 		return -1;
 	}
 	if (want == 0 || ino != want) {
-		fmt_snprintf(q->op.error, sizeof(q->op.error),
+		fmt_snprintf(req->op.error, sizeof(req->op.error),
 			     "the container's init (pid %d) is not in the %s namespace it was in "
 			     "(%llu, now %llu): it changed, or exited; nothing was run",
-			     (int)q->ct.init_pid, ns_files[i], (unsigned long long)want,
+			     (int)req->ct.init_pid, ns_files[i], (unsigned long long)want,
 			     (unsigned long long)ino);
 		return -1;
 	}
@@ -407,11 +410,11 @@ static int stat_ns(struct ops_request *q, struct inject_env *env, int64_t result
 }
 
 /* openat(/proc/<init>/NAME) in the host's /proc, read-only */
-static enum inject_step open_init_file(struct ops_request *q, struct inject_env *env,
+static enum inject_step open_init_file(struct ops_request *req, struct inject_env *env,
 				       const char *name, struct inject_call *c)
 {
 	char path[64];
-	fmt_snprintf(path, sizeof(path), "/proc/%d/%s", (int)q->ct.init_pid, name);
+	fmt_snprintf(path, sizeof(path), "/proc/%d/%s", (int)req->ct.init_pid, name);
 	uint64_t va = ops_put_string(env, SCRATCH_SLOT(SCRATCH_EXEC_PATH), path);
 	if (va == 0)
 		return INJECT_STEP_FAIL;
@@ -420,23 +423,23 @@ static enum inject_step open_init_file(struct ops_request *q, struct inject_env 
 	return INJECT_STEP_CALL;
 }
 
-static enum inject_step helper_next(struct ops_request *q, struct inject_env *env, int64_t result,
+static enum inject_step helper_next(struct ops_request *req, struct inject_env *env, int64_t result,
 				    struct inject_call *c);
 
 /* The host's files the command's process needs, opened before the helper leaves the host's
  * mount namespace (a container's own /dev/null or /proc could be anything): /proc (for
  * attr/exec, only with a label to give), then /dev/null. */
-static enum inject_step open_host_files(struct ops_request *q, struct inject_env *env,
+static enum inject_step open_host_files(struct ops_request *req, struct inject_env *env,
 					struct inject_call *c)
 {
 	/* exec's command needs the host's /proc anyway (its oom_score_adj) */
-	bool cp = q->kind == OPS_CP_OUT || q->kind == OPS_CP_IN;
-	bool proc = (!cp || q->confine.label[0] != '\0') && q->confine.proc_fd < 0;
+	bool cp = req->kind == OPS_CP_OUT || req->kind == OPS_CP_IN;
+	bool proc = (!cp || req->confine.label[0] != '\0') && req->confine.proc_fd < 0;
 	if (!proc && cp) {
-		q->ph_helper = H_OPEN_PROCS; /* cp's helper runs no command: no stdin to give */
-		return helper_next(q, env, 0, c);
+		req->ph_helper = H_OPEN_PROCS; /* cp's helper runs no command: no stdin to give */
+		return helper_next(req, env, 0, c);
 	}
-	q->ph_helper = proc ? H_OPEN_PROC : H_OPEN_NULL;
+	req->ph_helper = proc ? H_OPEN_PROC : H_OPEN_NULL;
 	uint64_t va =
 		ops_put_string(env, SCRATCH_SLOT(SCRATCH_EXEC_PATH), proc ? "/proc" : "/dev/null");
 	if (va == 0)
@@ -449,87 +452,87 @@ static enum inject_step open_host_files(struct ops_request *q, struct inject_env
 
 /* cp: the helper, inside the container's namespaces and cgroup, takes its restrictions, then
  * does the file work (ops_cp.c) and exits. */
-static enum inject_step cp_next(struct ops_request *q, struct inject_env *env, int64_t result,
+static enum inject_step cp_next(struct ops_request *req, struct inject_env *env, int64_t result,
 				struct inject_call *c)
 {
 	if (env->aborting)
 		return INJECT_STEP_FAIL;
-	if (q->ph_helper == H_CP_RESTRICT) {
-		enum inject_step s = ops_restrict_next(q, &q->confine, env, result, c);
+	if (req->ph_helper == H_CP_RESTRICT) {
+		enum inject_step s = ops_restrict_next(req, &req->confine, env, result, c);
 		if (s != INJECT_STEP_DONE)
 			return s;
 		/* nothing of the hijacked host task's (its fds came down the forks) nor the host
 		 * /proc is left for a path through /proc/self/fd to walk into */
-		q->ph_helper = H_CP_CLOSE;
+		req->ph_helper = H_CP_CLOSE;
 		*c = INJECT_CALL(LINUX_NR_close_range, 0, 0xFFFFFFFFu, 0);
 		return INJECT_STEP_CALL;
 	}
-	if (q->ph_helper == H_CP_CLOSE) {
+	if (req->ph_helper == H_CP_CLOSE) {
 		if (result < 0)
-			return ops_fail(q, "close_range", result);
-		q->ph_helper = H_CP_FILE;
-		q->phase = 0;
+			return ops_fail(req, "close_range", result);
+		req->ph_helper = H_CP_FILE;
+		req->phase = 0;
 		result = 0;
 	}
-	return ops_cp_file_next(q, env, result, c);
+	return ops_cp_file_next(req, env, result, c);
 }
 
-static enum inject_step helper_next(struct ops_request *q, struct inject_env *env, int64_t result,
+static enum inject_step helper_next(struct ops_request *req, struct inject_env *env, int64_t result,
 				    struct inject_call *c)
 {
-	if (env->aborting && q->cmd_pid == 0)
+	if (env->aborting && req->cmd_pid == 0)
 		return INJECT_STEP_FAIL; /* nothing started in the container yet */
-	switch (q->ph_helper) {
+	switch (req->ph_helper) {
 	case H_START:
-		if (plan(q, env) < 0)
+		if (plan(req, env) < 0)
 			return INJECT_STEP_FAIL;
 		/* not dumpable from here on, and so the command's process from its fork: a
 		 * container root with its ids and capabilities cannot ptrace either */
-		q->ph_helper = H_NODUMP;
+		req->ph_helper = H_NODUMP;
 		*c = INJECT_CALL(LINUX_NR_prctl, LINUX_PR_SET_DUMPABLE, 0);
 		return INJECT_STEP_CALL;
 	case H_NODUMP: {
 		if (result < 0)
-			return ops_fail(q, "prctl(PR_SET_DUMPABLE)", result);
+			return ops_fail(req, "prctl(PR_SET_DUMPABLE)", result);
 		uint64_t alrm = 1ull << (LINUX_SIGALRM - 1u), zero[4] = {0};
 		if (inject_write_user(env, env->scratch + SCRATCH_EXEC_SIGACT_OFF, zero,
 				      sizeof(zero)) < 0 ||
 		    inject_write_user(env, env->scratch + SCRATCH_EXEC_ALRMSET_OFF, &alrm, 8) < 0)
 			return INJECT_STEP_FAIL;
-		q->ph_helper = H_ALARM_MASK;
+		req->ph_helper = H_ALARM_MASK;
 		*c = INJECT_CALL(LINUX_NR_rt_sigaction, LINUX_SIGALRM,
 				 env->scratch + SCRATCH_EXEC_SIGACT_OFF, 0, LINUX_SIGSET_SIZE);
 		return INJECT_STEP_CALL;
 	}
 	case H_ALARM_MASK:
 		if (result < 0)
-			return ops_fail(q, "rt_sigaction(SIGALRM)", result);
-		q->ph_helper = H_ALARM;
+			return ops_fail(req, "rt_sigaction(SIGALRM)", result);
+		req->ph_helper = H_ALARM;
 		*c = INJECT_CALL(LINUX_NR_rt_sigprocmask, LINUX_SIG_UNBLOCK,
 				 env->scratch + SCRATCH_EXEC_ALRMSET_OFF, 0, LINUX_SIGSET_SIZE);
 		return INJECT_STEP_CALL;
 	case H_ALARM:
 		if (result < 0)
-			return ops_fail(q, "rt_sigprocmask(SIGALRM)", result);
+			return ops_fail(req, "rt_sigprocmask(SIGALRM)", result);
 		/* The helper's own deadline, in its kernel: past the operation's timeout and half
 		 * the engine's grace for cleanups, SIGALRM (default action: the process ends,
 		 * turned into SIGKILL, so even a killable wait ends) takes it out of whatever call
 		 * holds it, before the engine would give it up for lost. */
-		q->ph_helper = H_OPEN_NS;
-		q->index = 0;
+		req->ph_helper = H_OPEN_NS;
+		req->index = 0;
 		*c = INJECT_CALL(LINUX_NR_alarm,
-				 (q->op.timeout_ms + INJECT_CLEANUP_GRACE_MS / 2u) / 1000u + 1u);
+				 (req->op.timeout_ms + INJECT_CLEANUP_GRACE_MS / 2u) / 1000u + 1u);
 		return INJECT_STEP_CALL;
 	case H_OPEN_NS:
-		if (q->index == 0 && result < 0)
-			return ops_fail(q, "alarm", result);
-		if (q->index > 0) {
+		if (req->index == 0 && result < 0)
+			return ops_fail(req, "alarm", result);
+		if (req->index > 0) {
 			if (result < 0)
-				return ops_fail(q, "cannot open the container's namespaces",
+				return ops_fail(req, "cannot open the container's namespaces",
 						result);
-			q->ns_fd[q->index - 1] = result;
+			req->ns_fd[req->index - 1] = result;
 			/* fstat: the namespace opened must be the one the plan was made for */
-			q->ph_helper = H_STAT_NS;
+			req->ph_helper = H_STAT_NS;
 			uint8_t zero[16] = {0};
 			if (inject_write_user(env, env->scratch + SCRATCH_EXEC_OUTPUT_OFF, zero,
 					      sizeof(zero)) < 0)
@@ -540,304 +543,305 @@ static enum inject_step helper_next(struct ops_request *q, struct inject_env *en
 		}
 		/* fall through */
 	case H_STAT_NS:
-		if (q->index > 0 && stat_ns(q, env, result) < 0)
+		if (req->index > 0 && stat_ns(req, env, result) < 0)
 			return INJECT_STEP_FAIL;
-		q->ph_helper = H_OPEN_NS;
-		if (q->index < q->ns_count) {
-			enum inject_step s = open_ns(q, env, c);
-			q->index++;
+		req->ph_helper = H_OPEN_NS;
+		if (req->index < req->ns_count) {
+			enum inject_step s = open_ns(req, env, c);
+			req->index++;
 			return s;
 		}
-		if (q->ns_count == 7u)
-			q->keep_fd[0] = q->confine.userns_fd = (int32_t)q->ns_fd[6];
-		q->ph_helper = H_OPEN_LABEL;
-		return open_init_file(q, env, "attr/current", c);
+		if (req->ns_count == 7u)
+			req->keep_fd[0] = req->confine.userns_fd = (int32_t)req->ns_fd[6];
+		req->ph_helper = H_OPEN_LABEL;
+		return open_init_file(req, env, "attr/current", c);
 	case H_OPEN_LABEL:
 		/* no LSM with a label for it: none to give (ENOENT: the init is gone) */
 		if (result == -LINUX_EINVAL)
-			return open_host_files(q, env, c);
+			return open_host_files(req, env, c);
 		if (result < 0)
-			return ops_fail(q, "cannot read the container's LSM label", result);
-		q->fd = result;
-		q->ph_helper = H_READ_LABEL;
+			return ops_fail(req, "cannot read the container's LSM label", result);
+		req->fd = result;
+		req->ph_helper = H_READ_LABEL;
 		*c = INJECT_CALL(LINUX_NR_read, (uint64_t)result,
 				 env->scratch + SCRATCH_EXEC_OUTPUT_OFF, OPS_LABEL_MAX + 16u);
 		return INJECT_STEP_CALL;
 	case H_READ_LABEL:
-		q->ph_helper = H_CLOSE_LABEL;
-		q->index = result == -LINUX_EINVAL ? 0 : (uint32_t)result;
+		req->ph_helper = H_CLOSE_LABEL;
+		req->index = result == -LINUX_EINVAL ? 0 : (uint32_t)result;
 		if (result < 0 && result != -LINUX_EINVAL)
-			ops_fail(q, "cannot read the container's LSM label", result);
-		*c = INJECT_CALL(LINUX_NR_close, (uint64_t)q->fd);
+			ops_fail(req, "cannot read the container's LSM label", result);
+		*c = INJECT_CALL(LINUX_NR_close, (uint64_t)req->fd);
 		return INJECT_STEP_CALL;
 	case H_CLOSE_LABEL: {
 		char text[OPS_LABEL_MAX + 16u];
-		if (q->op.error[0])
+		if (req->op.error[0])
 			return INJECT_STEP_FAIL;
-		if (q->index > sizeof(text) ||
-		    inject_read_user(env, env->scratch + SCRATCH_EXEC_OUTPUT_OFF, text, q->index) <
-			    0 ||
-		    ops_restrict_label(&q->confine, text, q->index, q->op.error,
-				       sizeof(q->op.error)) < 0)
+		if (req->index > sizeof(text) ||
+		    inject_read_user(env, env->scratch + SCRATCH_EXEC_OUTPUT_OFF, text,
+				     req->index) < 0 ||
+		    ops_restrict_label(&req->confine, text, req->index, req->op.error,
+				       sizeof(req->op.error)) < 0)
 			return INJECT_STEP_FAIL;
-		return open_host_files(q, env, c);
+		return open_host_files(req, env, c);
 	}
 	case H_OPEN_PROC:
 		if (result < 0)
-			return ops_fail(q, "cannot open the host's /proc", result);
-		q->keep_fd[2] = q->confine.proc_fd = (int32_t)result;
-		return open_host_files(q, env, c);
+			return ops_fail(req, "cannot open the host's /proc", result);
+		req->keep_fd[2] = req->confine.proc_fd = (int32_t)result;
+		return open_host_files(req, env, c);
 	case H_OPEN_NULL:
 		if (result < 0)
-			return ops_fail(q, "cannot open the host's /dev/null", result);
-		q->keep_fd[1] = (int32_t)result;
-		q->ph_helper = H_OPEN_PROCS;
+			return ops_fail(req, "cannot open the host's /dev/null", result);
+		req->keep_fd[1] = (int32_t)result;
+		req->ph_helper = H_OPEN_PROCS;
 		/* fall through */
 	case H_OPEN_PROCS: {
 		char path[VMI_PATH_MAX + 48];
-		fmt_snprintf(path, sizeof(path), "%s%s/cgroup.procs", CGROUP_MOUNT, q->ct.cgroup);
+		fmt_snprintf(path, sizeof(path), "%s%s/cgroup.procs", CGROUP_MOUNT, req->ct.cgroup);
 		uint64_t va = ops_put_string(env, SCRATCH_SLOT(SCRATCH_EXEC_PATH), path);
 		if (va == 0 || ops_put_string(env, SCRATCH_SLOT(SCRATCH_EXEC_ZERO), "0") == 0)
 			return INJECT_STEP_FAIL;
-		q->ph_helper = H_WRITE_PROCS;
+		req->ph_helper = H_WRITE_PROCS;
 		*c = INJECT_CALL(LINUX_NR_openat, (uint64_t)(int64_t)LINUX_AT_FDCWD, va,
 				 LINUX_O_WRONLY | LINUX_O_CLOEXEC);
 		return INJECT_STEP_CALL;
 	}
 	case H_WRITE_PROCS:
 		if (result < 0)
-			return ops_fail(q, "cannot open the container's cgroup.procs", result);
-		q->pipe_fd[0] = (int32_t)result; /* borrowed until H_CLOSE_PROCS */
-		q->ph_helper = H_CLOSE_PROCS;
+			return ops_fail(req, "cannot open the container's cgroup.procs", result);
+		req->pipe_fd[0] = (int32_t)result; /* borrowed until H_CLOSE_PROCS */
+		req->ph_helper = H_CLOSE_PROCS;
 		/* "0" is the writer itself (kernel/cgroup/cgroup.c, cgroup_procs_write_start) */
 		*c = INJECT_CALL(LINUX_NR_write, (uint64_t)result,
 				 env->scratch + SCRATCH_EXEC_ZERO_OFF, 1);
 		return INJECT_STEP_CALL;
 	case H_CLOSE_PROCS:
 		if (result != 1)
-			ops_fail(q, "cannot join the container's cgroup",
+			ops_fail(req, "cannot join the container's cgroup",
 				 result < 0 ? result : -LINUX_EINVAL);
-		q->ph_helper = H_SETNS;
-		q->index = 0;
-		*c = INJECT_CALL(LINUX_NR_close, (uint64_t)q->pipe_fd[0]);
+		req->ph_helper = H_SETNS;
+		req->index = 0;
+		*c = INJECT_CALL(LINUX_NR_close, (uint64_t)req->pipe_fd[0]);
 		return INJECT_STEP_CALL;
 	case H_SETNS:
-		if (q->op.error[0])
+		if (req->op.error[0])
 			return INJECT_STEP_FAIL;
-		if (q->index > 0 && result < 0) {
+		if (req->index > 0 && result < 0) {
 			char what[48];
-			fmt_snprintf(what, sizeof(what), "setns %s", ns_files[q->index - 1]);
-			return ops_fail(q, what, result);
+			fmt_snprintf(what, sizeof(what), "setns %s", ns_files[req->index - 1]);
+			return ops_fail(req, what, result);
 		}
-		if (q->index < 6) {
-			*c = INJECT_CALL(LINUX_NR_setns, (uint64_t)q->ns_fd[q->index], 0);
-			q->index++;
+		if (req->index < 6) {
+			*c = INJECT_CALL(LINUX_NR_setns, (uint64_t)req->ns_fd[req->index], 0);
+			req->index++;
 			return INJECT_STEP_CALL;
 		}
-		q->ph_helper = H_CLOSE_NS;
-		q->index = 0;
+		req->ph_helper = H_CLOSE_NS;
+		req->index = 0;
 		/* fall through */
 	case H_CLOSE_NS:
-		if (q->index < 6) {
-			*c = INJECT_CALL(LINUX_NR_close, (uint64_t)q->ns_fd[q->index]);
-			q->index++;
+		if (req->index < 6) {
+			*c = INJECT_CALL(LINUX_NR_close, (uint64_t)req->ns_fd[req->index]);
+			req->index++;
 			return INJECT_STEP_CALL;
 		}
-		if (q->kind == OPS_CP_OUT || q->kind == OPS_CP_IN) {
-			q->ph_helper = H_CP_RESTRICT;
-			return cp_next(q, env, result, c);
+		if (req->kind == OPS_CP_OUT || req->kind == OPS_CP_IN) {
+			req->ph_helper = H_CP_RESTRICT;
+			return cp_next(req, env, result, c);
 		}
-		q->ph_helper = H_PIPE_OUT;
+		req->ph_helper = H_PIPE_OUT;
 		*c = INJECT_CALL(LINUX_NR_pipe2, env->scratch + SCRATCH_EXEC_PIPES_OFF,
 				 LINUX_O_CLOEXEC);
 		return INJECT_STEP_CALL;
 	case H_PIPE_OUT:
 		if (result < 0)
-			return ops_fail(q, "pipe2", result);
-		q->ph_helper = H_PIPE_ERR;
+			return ops_fail(req, "pipe2", result);
+		req->ph_helper = H_PIPE_ERR;
 		*c = INJECT_CALL(LINUX_NR_pipe2, env->scratch + SCRATCH_EXEC_PIPES_OFF + 8u,
 				 LINUX_O_CLOEXEC);
 		return INJECT_STEP_CALL;
 	case H_PIPE_ERR:
 		if (result < 0 || inject_read_user(env, env->scratch + SCRATCH_EXEC_PIPES_OFF,
-						   q->pipe_fd, sizeof(q->pipe_fd)) < 0)
-			return ops_fail(q, "pipe2", result < 0 ? result : -LINUX_EINVAL);
-		if (!put_command(q, env)) {
-			fmt_snprintf(q->op.error, sizeof(q->op.error), "the command is too long");
+						   req->pipe_fd, sizeof(req->pipe_fd)) < 0)
+			return ops_fail(req, "pipe2", result < 0 ? result : -LINUX_EINVAL);
+		if (!put_command(req, env)) {
+			fmt_snprintf(req->op.error, sizeof(req->op.error),
+				     "the command is too long");
 			return INJECT_STEP_FAIL;
 		}
-		q->ph_helper = H_FORK;
+		req->ph_helper = H_FORK;
 		*c = INJECT_CALL(LINUX_NR_clone, LINUX_SIGCHLD, 0, 0, 0, 0);
 		c->kind = INJECT_CALL_SPAWN;
 		return INJECT_STEP_CALL;
 	case H_FORK:
 		if (result < 0)
-			return ops_fail(q, "fork of the command's process", result);
-		q->cmd_pid = (int32_t)result;
-		q->ph_helper = H_CLOSE_W;
-		q->index = 0;
+			return ops_fail(req, "fork of the command's process", result);
+		req->cmd_pid = (int32_t)result;
+		req->ph_helper = H_CLOSE_W;
+		req->index = 0;
 		/* fall through */
 	case H_CLOSE_W: {
 		/* the pipes' write ends and what only the command's process needed */
-		int32_t fds[5] = {q->pipe_fd[1], q->pipe_fd[3], q->keep_fd[0], q->keep_fd[1],
-				  q->keep_fd[2]};
-		while (q->index < 5 && fds[q->index] < 0)
-			q->index++;
-		if (q->index < 5) {
-			*c = INJECT_CALL(LINUX_NR_close, (uint64_t)fds[q->index]);
-			q->index++;
+		int32_t fds[5] = {req->pipe_fd[1], req->pipe_fd[3], req->keep_fd[0],
+				  req->keep_fd[1], req->keep_fd[2]};
+		while (req->index < 5 && fds[req->index] < 0)
+			req->index++;
+		if (req->index < 5) {
+			*c = INJECT_CALL(LINUX_NR_close, (uint64_t)fds[req->index]);
+			req->index++;
 			return INJECT_STEP_CALL;
 		}
-		q->ph_helper = H_NONBLOCK;
-		q->index = 0;
+		req->ph_helper = H_NONBLOCK;
+		req->index = 0;
 	}
 		/* fall through */
 	case H_NONBLOCK:
-		if (q->index < 2) {
-			*c = INJECT_CALL(LINUX_NR_fcntl, (uint64_t)q->pipe_fd[2 * q->index],
+		if (req->index < 2) {
+			*c = INJECT_CALL(LINUX_NR_fcntl, (uint64_t)req->pipe_fd[2 * req->index],
 					 LINUX_F_SETFL, LINUX_O_NONBLOCK);
-			q->index++;
+			req->index++;
 			return INJECT_STEP_CALL;
 		}
-		return collect(q, env, c);
+		return collect(req, env, c);
 	case H_READ_OUT:
 	case H_READ_ERR: {
-		bool is_err = q->ph_helper == H_READ_ERR;
+		bool is_err = req->ph_helper == H_READ_ERR;
 		if (result > 0) {
-			keep_output(q, env, is_err, (uint32_t)result);
-			q->progress = true;
+			keep_output(req, env, is_err, (uint32_t)result);
+			req->progress = true;
 		} else if (result == 0) {
-			*(is_err ? &q->err_eof : &q->out_eof) = true;
+			*(is_err ? &req->err_eof : &req->out_eof) = true;
 		}
-		if (!is_err && !q->err_eof) {
-			q->ph_helper = H_READ_ERR;
-			return read_pipe(q, env, true, c);
+		if (!is_err && !req->err_eof) {
+			req->ph_helper = H_READ_ERR;
+			return read_pipe(req, env, true, c);
 		}
-		return after_reads(q, env, c);
+		return after_reads(req, env, c);
 	}
 	case H_WAIT:
-		if (result == q->cmd_pid && !read_status(q, env))
+		if (result == req->cmd_pid && !read_status(req, env))
 			return INJECT_STEP_FAIL;
-		if (result == q->cmd_pid)
-			return collect(q, env, c); /* a last drain of the pipes */
-		q->ph_helper = H_SLEEP;
-		return wait_for_output(q, env, c);
+		if (result == req->cmd_pid)
+			return collect(req, env, c); /* a last drain of the pipes */
+		req->ph_helper = H_SLEEP;
+		return wait_for_output(req, env, c);
 	case H_SLEEP:
-		return collect(q, env, c);
+		return collect(req, env, c);
 	case H_KILL:
-		q->ph_helper = H_REAP;
-		*c = INJECT_CALL(LINUX_NR_wait4, (uint64_t)q->cmd_pid,
+		req->ph_helper = H_REAP;
+		*c = INJECT_CALL(LINUX_NR_wait4, (uint64_t)req->cmd_pid,
 				 env->scratch + SCRATCH_EXEC_STATUS_OFF, 0, 0);
 		return INJECT_STEP_CALL;
 	case H_REAP:
-		if (result == q->cmd_pid) {
-			read_status(q, env);
-			return q->op.error[0] || env->aborting ? INJECT_STEP_FAIL
-							       : INJECT_STEP_DONE;
+		if (result == req->cmd_pid) {
+			read_status(req, env);
+			return req->op.error[0] || env->aborting ? INJECT_STEP_FAIL
+								 : INJECT_STEP_DONE;
 		}
 		if (result < 0)
-			return ops_fail(q, "wait4", result);
+			return ops_fail(req, "wait4", result);
 		/* still running, its pipes closed: a nap, then collect() again (which kills it
 		 * once the operation is aborting) */
-		q->ph_helper = H_REAP_NAP;
+		req->ph_helper = H_REAP_NAP;
 		return inject_sleep_call(env, SCRATCH_EXEC_TIMESPEC_OFF, POLL_MS, c);
 	case H_REAP_NAP:
-		return collect(q, env, c);
+		return collect(req, env, c);
 	default: /* H_CP_RESTRICT, H_CP_CLOSE, H_CP_FILE */
-		return cp_next(q, env, result, c);
+		return cp_next(req, env, result, c);
 	}
 }
 
-static enum inject_step cmd_next(struct ops_request *q, struct inject_env *env, int64_t result,
+static enum inject_step cmd_next(struct ops_request *req, struct inject_env *env, int64_t result,
 				 struct inject_call *c)
 {
-	if (env->aborting && q->ph_cmd < C_EXIT) {
-		q->ph_cmd = C_EXIT;
+	if (env->aborting && req->ph_cmd < C_EXIT) {
+		req->ph_cmd = C_EXIT;
 		*c = INJECT_CALL(LINUX_NR_exit_group, 126);
 		c->kind = INJECT_CALL_FINAL;
 		return INJECT_STEP_CALL;
 	}
-	switch (q->ph_cmd) {
+	switch (req->ph_cmd) {
 	case C_DUP_OUT:
-		q->cmd_ctx = env->ctx;
-		q->ph_cmd = C_DUP_ERR;
-		*c = INJECT_CALL(LINUX_NR_dup2, (uint64_t)q->pipe_fd[1], 1);
+		req->cmd_ctx = env->ctx;
+		req->ph_cmd = C_DUP_ERR;
+		*c = INJECT_CALL(LINUX_NR_dup2, (uint64_t)req->pipe_fd[1], 1);
 		return INJECT_STEP_CALL;
 	case C_DUP_ERR:
-		q->ph_cmd = C_DUP_IN;
-		*c = INJECT_CALL(LINUX_NR_dup2, (uint64_t)q->pipe_fd[3], 2);
+		req->ph_cmd = C_DUP_IN;
+		*c = INJECT_CALL(LINUX_NR_dup2, (uint64_t)req->pipe_fd[3], 2);
 		return INJECT_STEP_CALL;
 	case C_DUP_IN:
-		q->ph_cmd = C_SIGNALS;
-		q->index = 0;
-		*c = INJECT_CALL(LINUX_NR_dup2, (uint64_t)q->keep_fd[1], 0);
+		req->ph_cmd = C_SIGNALS;
+		req->index = 0;
+		*c = INJECT_CALL(LINUX_NR_dup2, (uint64_t)req->keep_fd[1], 0);
 		return INJECT_STEP_CALL;
 	case C_SIGNALS:
-		q->index = next_signal(q->index);
-		if (q->index < 32u) {
-			*c = INJECT_CALL(LINUX_NR_rt_sigaction, q->index,
+		req->index = next_signal(req->index);
+		if (req->index < 32u) {
+			*c = INJECT_CALL(LINUX_NR_rt_sigaction, req->index,
 					 env->scratch + SCRATCH_EXEC_SIGACT_OFF, 0,
 					 LINUX_SIGSET_SIZE);
 			return INJECT_STEP_CALL;
 		}
-		q->ph_cmd = C_MASK;
+		req->ph_cmd = C_MASK;
 		*c = INJECT_CALL(LINUX_NR_rt_sigprocmask, LINUX_SIG_SETMASK,
 				 env->scratch + SCRATCH_EXEC_EMPTYSET_OFF, 0, LINUX_SIGSET_SIZE);
 		return INJECT_STEP_CALL;
 	case C_MASK:
-		q->ph_cmd = C_SETGROUPS;
+		req->ph_cmd = C_SETGROUPS;
 		*c = INJECT_CALL(LINUX_NR_setgroups, 0, 0);
 		return INJECT_STEP_CALL;
 	case C_SETGROUPS:
 		if (result < 0)
-			return ops_fail(q, "setgroups", result);
+			return ops_fail(req, "setgroups", result);
 		/* Nothing of the hijacked host task's that crun exec would not give: its
 		 * scheduling policy, nice value, session keyring and OOM score (a daemon at
 		 * SCHED_FIFO or oom_score_adj -1000) stay behind */
-		q->ph_cmd = C_SCHED;
+		req->ph_cmd = C_SCHED;
 		*c = INJECT_CALL(LINUX_NR_sched_setscheduler, 0, LINUX_SCHED_OTHER,
 				 env->scratch + SCRATCH_EXEC_EMPTYSET_OFF);
 		return INJECT_STEP_CALL;
 	case C_SCHED:
 		if (result < 0)
-			return ops_fail(q, "sched_setscheduler(SCHED_OTHER)", result);
-		q->ph_cmd = C_NICE;
+			return ops_fail(req, "sched_setscheduler(SCHED_OTHER)", result);
+		req->ph_cmd = C_NICE;
 		*c = INJECT_CALL(LINUX_NR_setpriority, LINUX_PRIO_PROCESS, 0, 0);
 		return INJECT_STEP_CALL;
 	case C_NICE:
 		if (result < 0)
-			return ops_fail(q, "setpriority", result);
-		q->ph_cmd = C_KEYRING;
+			return ops_fail(req, "setpriority", result);
+		req->ph_cmd = C_KEYRING;
 		*c = INJECT_CALL(LINUX_NR_keyctl, LINUX_KEYCTL_JOIN_SESSION_KEYRING, 0);
 		return INJECT_STEP_CALL;
 	case C_KEYRING: {
 		if (result < 0)
-			return ops_fail(q, "a session keyring of its own", result);
-		q->ph_cmd = C_OOM_OPEN;
+			return ops_fail(req, "a session keyring of its own", result);
+		req->ph_cmd = C_OOM_OPEN;
 		uint64_t path = ops_put_string(env, SCRATCH_SLOT(SCRATCH_RESTRICT_PATH),
 					       "thread-self/oom_score_adj");
 		if (path == 0)
 			return INJECT_STEP_FAIL;
-		*c = INJECT_CALL(LINUX_NR_openat, (uint64_t)q->keep_fd[2], path,
+		*c = INJECT_CALL(LINUX_NR_openat, (uint64_t)req->keep_fd[2], path,
 				 LINUX_O_WRONLY | LINUX_O_CLOEXEC);
 		return INJECT_STEP_CALL;
 	}
 	case C_OOM_OPEN:
 		if (result < 0)
-			return ops_fail(q, "opening oom_score_adj", result);
-		q->fd = result;
-		q->ph_cmd = C_OOM_WRITE;
+			return ops_fail(req, "opening oom_score_adj", result);
+		req->fd = result;
+		req->ph_cmd = C_OOM_WRITE;
 		*c = INJECT_CALL(LINUX_NR_write, (uint64_t)result,
 				 env->scratch + SCRATCH_EXEC_ZERO_OFF, 1);
 		return INJECT_STEP_CALL;
 	case C_OOM_WRITE:
 		if (result != 1)
-			return ops_fail(q, "oom_score_adj", result < 0 ? result : -LINUX_EINVAL);
-		q->ph_cmd = C_OOM_CLOSE;
-		*c = INJECT_CALL(LINUX_NR_close, (uint64_t)q->fd);
+			return ops_fail(req, "oom_score_adj", result < 0 ? result : -LINUX_EINVAL);
+		req->ph_cmd = C_OOM_CLOSE;
+		*c = INJECT_CALL(LINUX_NR_close, (uint64_t)req->fd);
 		return INJECT_STEP_CALL;
 	case C_OOM_CLOSE:
-		q->ph_cmd = C_CLOSE_FDS;
+		req->ph_cmd = C_CLOSE_FDS;
 		/* close_range(3, ~0, CLOSE_RANGE_CLOEXEC): nothing of the host task's but 0-2
 		 * reaches the command (Linux 5.11, fs/file.c). Marked, not closed, so that the
 		 * restrictions can still use the helper's fds; and before them, as a container's
@@ -846,15 +850,15 @@ static enum inject_step cmd_next(struct ops_request *q, struct inject_env *env, 
 		return INJECT_STEP_CALL;
 	case C_CLOSE_FDS:
 		if (result < 0)
-			return ops_fail(q, "close_range", result);
-		q->ph_cmd = C_RESTRICT;
+			return ops_fail(req, "close_range", result);
+		req->ph_cmd = C_RESTRICT;
 		/* fall through */
 	case C_RESTRICT: {
-		enum inject_step s = ops_restrict_next(q, &q->confine, env, result, c);
+		enum inject_step s = ops_restrict_next(req, &req->confine, env, result, c);
 		if (s != INJECT_STEP_DONE)
 			return s; /* a call, or a failure: the process exits, nothing ran */
-		q->ph_cmd = C_EXEC;
-		q->index = 0;
+		req->ph_cmd = C_EXEC;
+		req->index = 0;
 	}
 		/* fall through */
 	default: { /* C_EXEC: each PATH candidate until one exists */
@@ -864,12 +868,13 @@ static enum inject_step cmd_next(struct ops_request *q, struct inject_env *env, 
 		 * walk gives up. execvp's rule (glibc posix/execvpe.c): ENOENT and ENOTDIR
 		 * go on to the next directory, EACCES goes on but is what is reported if
 		 * nothing else works, any other error stops the walk. */
-		if (q->index > 0 && (q->exec_try_errno != -LINUX_EACCES || result == -LINUX_EACCES))
-			q->exec_try_errno = result;
-		bool go_on = q->index == 0 || result == -LINUX_ENOENT || result == -LINUX_ENOTDIR ||
-			     result == -LINUX_EACCES;
-		if (go_on && exe_candidate(q, env, &path)) {
-			q->index++;
+		if (req->index > 0 &&
+		    (req->exec_try_errno != -LINUX_EACCES || result == -LINUX_EACCES))
+			req->exec_try_errno = result;
+		bool go_on = req->index == 0 || result == -LINUX_ENOENT ||
+			     result == -LINUX_ENOTDIR || result == -LINUX_EACCES;
+		if (go_on && exe_candidate(req, env, &path)) {
+			req->index++;
 			*c = INJECT_CALL(LINUX_NR_execve, path,
 					 env->scratch + SCRATCH_EXEC_ARGV_OFF,
 					 env->scratch + SCRATCH_EXEC_ENVP_OFF);
@@ -878,9 +883,9 @@ static enum inject_step cmd_next(struct ops_request *q, struct inject_env *env, 
 		}
 		/* No candidate was started: the command was not found (127) or could not be
 		 * executed (126), as a shell reports it. */
-		q->exec_errno = q->exec_try_errno;
-		q->ph_cmd = C_EXIT;
-		*c = INJECT_CALL(LINUX_NR_exit_group, q->exec_errno == -LINUX_ENOENT ? 127 : 126);
+		req->exec_errno = req->exec_try_errno;
+		req->ph_cmd = C_EXIT;
+		*c = INJECT_CALL(LINUX_NR_exit_group, req->exec_errno == -LINUX_ENOENT ? 127 : 126);
 		c->kind = INJECT_CALL_FINAL;
 		return INJECT_STEP_CALL;
 	}
@@ -890,29 +895,29 @@ static enum inject_step cmd_next(struct ops_request *q, struct inject_env *env, 
 enum inject_step ops_exec_next(struct inject_op *op, struct inject_env *env, int64_t result,
 			       struct inject_call *c)
 {
-	struct ops_request *q = (struct ops_request *)op;
+	struct ops_request *req = (struct ops_request *)op;
 	/* Each process is known by the fork that made it: host -> mid -> helper -> cmd. */
 	if (env->ctx == 0)
-		q->role[0] = OPS_ROLE_HOST;
+		req->role[0] = OPS_ROLE_HOST;
 	else if (env->first)
-		q->role[env->ctx] = q->next_role;
+		req->role[env->ctx] = req->next_role;
 	enum inject_step s;
-	switch (q->role[env->ctx]) {
+	switch (req->role[env->ctx]) {
 	case OPS_ROLE_HOST:
-		s = host_next(q, result, c);
+		s = host_next(req, result, c);
 		break;
 	case OPS_ROLE_MID:
-		s = mid_next(q, result, c);
+		s = mid_next(req, result, c);
 		break;
 	case OPS_ROLE_HELPER:
 		/* `helper start`: this process, adopted by init, parks as the resident helper */
-		s = q->kind == OPS_HELPER ? INJECT_STEP_PARK : helper_next(q, env, result, c);
+		s = req->kind == OPS_HELPER ? INJECT_STEP_PARK : helper_next(req, env, result, c);
 		break;
 	default:
-		s = cmd_next(q, env, result, c);
+		s = cmd_next(req, env, result, c);
 		break;
 	}
 	if (s == INJECT_STEP_CALL && c->kind == INJECT_CALL_SPAWN)
-		q->next_role = q->role[env->ctx] + 1u;
+		req->next_role = req->role[env->ctx] + 1u;
 	return s;
 }

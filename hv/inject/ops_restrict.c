@@ -75,7 +75,7 @@ static uint32_t next_cap(uint64_t set, uint32_t from, bool bit)
 
 /* Filter number rs->index (oldest first: the chain is newest first) into the scratch area,
  * and the seccomp call that installs it. */
-static enum inject_step install_filter(struct ops_request *q, struct ops_restrict *rs,
+static enum inject_step install_filter(struct ops_request *req, struct ops_restrict *rs,
 				       struct inject_env *env, struct inject_call *c)
 {
 	const struct vmi_seccomp_filter *f = &rs->want.filter[rs->want.filters - 1u - rs->index];
@@ -88,12 +88,13 @@ static enum inject_step install_filter(struct ops_request *q, struct ops_restric
 		uint32_t n = bytes - off < sizeof(chunk) ? bytes - off : (uint32_t)sizeof(chunk);
 		if (vmi_read_kernel(env->vmi, f->insns + off, chunk, n) < 0 ||
 		    inject_write_user(env, dst + off, chunk, n) < 0)
-			return ops_fail(q, "copying the container's seccomp filter", -LINUX_EINVAL);
+			return ops_fail(req, "copying the container's seccomp filter",
+					-LINUX_EINVAL);
 	}
 	uint64_t fprog[2] = {f->len, dst}; /* struct sock_fprog: u16 len, pad, filter */
 	if (inject_write_user(env, env->scratch + SCRATCH_RESTRICT_FPROG_OFF, fprog,
 			      sizeof(fprog)) < 0)
-		return ops_fail(q, "copying the container's seccomp filter", -LINUX_EINVAL);
+		return ops_fail(req, "copying the container's seccomp filter", -LINUX_EINVAL);
 	*c = INJECT_CALL(LINUX_NR_seccomp, LINUX_SECCOMP_SET_MODE_FILTER,
 			 f->log ? LINUX_SECCOMP_FILTER_FLAG_LOG : 0u,
 			 env->scratch + SCRATCH_RESTRICT_FPROG_OFF);
@@ -101,7 +102,7 @@ static enum inject_step install_filter(struct ops_request *q, struct ops_restric
 	return INJECT_STEP_CALL;
 }
 
-static enum inject_step capset(struct ops_request *q, struct ops_restrict *rs,
+static enum inject_step capset(struct ops_request *req, struct ops_restrict *rs,
 			       struct inject_env *env, struct inject_call *c)
 {
 	/* struct __user_cap_header_struct {u32 version; int pid}; then two
@@ -118,7 +119,7 @@ static enum inject_step capset(struct ops_request *q, struct ops_restrict *rs,
 	_Static_assert(sizeof(caps) <= SCRATCH_RESTRICT_CAPS_SIZE, "capset's data");
 	if (inject_write_user(env, env->scratch + SCRATCH_RESTRICT_CAPS_OFF, caps, sizeof(caps)) <
 	    0)
-		return ops_fail(q, "capset", -LINUX_EINVAL);
+		return ops_fail(req, "capset", -LINUX_EINVAL);
 	*c = INJECT_CALL(LINUX_NR_capset, env->scratch + SCRATCH_RESTRICT_CAPS_OFF,
 			 env->scratch + SCRATCH_RESTRICT_CAPS_OFF + 8u);
 	return INJECT_STEP_CALL;
@@ -127,14 +128,14 @@ static enum inject_step capset(struct ops_request *q, struct ops_restrict *rs,
 /* The process's credentials, no_new_privs and filters, read back from the kernel: they must
  * be what was given (the filters: the container's, newest, on top of any the hijacked host
  * task had, which only restrict more). -1 with op.error naming what differs. */
-static int verify(struct ops_request *q, const struct ops_restrict *rs, struct inject_env *env)
+static int verify(struct ops_request *req, const struct ops_restrict *rs, struct inject_env *env)
 {
 	const struct vmi_restrictions *w = &rs->want;
 	static struct vmi_restrictions got; /* one operation at a time */
 	char why[VMI_ERROR_MAX];
 	const char *bad = NULL;
 	if (vmi_task_restrictions(env->vmi, env->task, &got, why, sizeof(why)) < 0) {
-		fmt_snprintf(q->op.error, sizeof(q->op.error),
+		fmt_snprintf(req->op.error, sizeof(req->op.error),
 			     "cannot read back what the process was given: %s; nothing was run",
 			     why);
 		return -1;
@@ -161,7 +162,7 @@ static int verify(struct ops_request *q, const struct ops_restrict *rs, struct i
 		if (got.filter[i].len != w->filter[i].len || got.filter[i].log != w->filter[i].log)
 			bad = "seccomp filters";
 	if (bad != NULL) {
-		fmt_snprintf(q->op.error, sizeof(q->op.error),
+		fmt_snprintf(req->op.error, sizeof(req->op.error),
 			     "the process did not get the container's %s (a call that did nothing "
 			     "was answered as done); nothing was run",
 			     bad);
@@ -188,7 +189,7 @@ static const char *const what[R_DONE] = {
 	[R_SECCOMP_LATE] = "installing the container's seccomp filter",
 };
 
-enum inject_step ops_restrict_next(struct ops_request *q, struct ops_restrict *rs,
+enum inject_step ops_restrict_next(struct ops_request *req, struct ops_restrict *rs,
 				   struct inject_env *env, int64_t result, struct inject_call *c)
 {
 	const struct vmi_restrictions *w = &rs->want;
@@ -198,7 +199,7 @@ enum inject_step ops_restrict_next(struct ops_request *q, struct ops_restrict *r
 		if (rs->phase == R_BSET && result == -LINUX_EINVAL)
 			rs->index = CAP_BITS;
 		else if (result < 0)
-			return ops_fail(q, what[rs->phase], result);
+			return ops_fail(req, what[rs->phase], result);
 	}
 	switch (rs->phase) {
 	case R_DUMPABLE:
@@ -228,7 +229,7 @@ enum inject_step ops_restrict_next(struct ops_request *q, struct ops_restrict *r
 								   : "thread-self/attr/exec");
 			if (path == 0 ||
 			    ops_put_string(env, SCRATCH_SLOT(SCRATCH_RESTRICT_LABEL), text) == 0)
-				return ops_fail(q, what[R_LABEL_OPEN], -LINUX_ENAMETOOLONG);
+				return ops_fail(req, what[R_LABEL_OPEN], -LINUX_ENAMETOOLONG);
 			*c = INJECT_CALL(LINUX_NR_openat, (uint64_t)rs->proc_fd, path,
 					 LINUX_O_WRONLY | LINUX_O_CLOEXEC);
 			return INJECT_STEP_CALL;
@@ -241,7 +242,7 @@ enum inject_step ops_restrict_next(struct ops_request *q, struct ops_restrict *r
 		/* fall through */
 	case R_SECCOMP_EARLY:
 		if (!w->no_new_privs && rs->index < w->filters)
-			return install_filter(q, rs, env, c);
+			return install_filter(req, rs, env, c);
 		rs->phase = R_BSET;
 		rs->index = 0;
 		/* fall through */
@@ -262,7 +263,7 @@ enum inject_step ops_restrict_next(struct ops_request *q, struct ops_restrict *r
 		return INJECT_STEP_CALL;
 	case R_SETUID:
 		rs->phase = R_CAPSET;
-		return capset(q, rs, env, c);
+		return capset(req, rs, env, c);
 	case R_CAPSET:
 		rs->phase = R_AMBIENT;
 		rs->index = 0;
@@ -291,12 +292,12 @@ enum inject_step ops_restrict_next(struct ops_request *q, struct ops_restrict *r
 		/* fall through */
 	case R_SECCOMP_LATE:
 		if (w->no_new_privs && rs->index < w->filters)
-			return install_filter(q, rs, env, c);
+			return install_filter(req, rs, env, c);
 		rs->phase = R_DONE;
 		/* The kernel's own record decides, not the calls' results: a container's filter,
 		 * installed before the capabilities when no_new_privs is off, can answer any of
 		 * them with a success that did nothing. */
-		return verify(q, rs, env) < 0 ? INJECT_STEP_FAIL : INJECT_STEP_DONE;
+		return verify(req, rs, env) < 0 ? INJECT_STEP_FAIL : INJECT_STEP_DONE;
 	case R_LABEL_OPEN:
 		rs->fd = result;
 		rs->phase = R_LABEL_WRITE;
@@ -305,7 +306,7 @@ enum inject_step ops_restrict_next(struct ops_request *q, struct ops_restrict *r
 		return INJECT_STEP_CALL;
 	case R_LABEL_WRITE:
 		if (result != (int64_t)label_command_len(rs))
-			return ops_fail(q, what[R_LABEL_WRITE], -LINUX_EINVAL);
+			return ops_fail(req, what[R_LABEL_WRITE], -LINUX_EINVAL);
 		rs->phase = R_LABEL_CLOSE;
 		*c = INJECT_CALL(LINUX_NR_close, (uint64_t)rs->fd);
 		return INJECT_STEP_CALL;

@@ -47,9 +47,9 @@ int ops_restrict_label(struct ops_restrict *rs, const char *text, size_t n, char
 struct ops_request;
 /* The program's steps: call it from the process's own program until it stops returning
  * INJECT_STEP_CALL. `result` is the last call's. INJECT_STEP_DONE: every restriction is in
- * place; INJECT_STEP_FAIL: one could not be given (q->op.error says which), and the process
+ * place; INJECT_STEP_FAIL: one could not be given (req->op.error says which), and the process
  * must exit without running anything. */
-enum inject_step ops_restrict_next(struct ops_request *q, struct ops_restrict *rs,
+enum inject_step ops_restrict_next(struct ops_request *req, struct ops_restrict *rs,
 				   struct inject_env *env, int64_t result, struct inject_call *c);
 
 #endif

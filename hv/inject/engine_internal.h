@@ -1,0 +1,112 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The injection engine's own parts (not its interface: engine.h), shared by its files:
+ *  engine.c         an operation from start to end: hijack, calls and their returns,
+ *                   spawned processes, cleanup, timeouts;
+ *  engine_mem.c     the tasks' user memory, as they could reach it themselves;
+ *  engine_alive.c   whether the operation's tasks still live;
+ *  engine_helper.c  the resident helper.
+ */
+#ifndef HV_INJECT_ENGINE_INTERNAL_H
+#define HV_INJECT_ENGINE_INTERNAL_H
+
+#include "core/vcpu.h"
+#include "inject/engine.h"
+#include "vmi/vmi.h"
+
+enum phase {
+	PH_FREE,
+	PH_MMAP,   /* the hijacked task: the scratch mmap is in flight */
+	PH_MASK,   /* rt_sigprocmask(SIG_BLOCK, all) */
+	PH_BODY,   /* the operation's own calls */
+	PH_UNMASK, /* rt_sigprocmask(SIG_SETMASK, old) */
+	PH_MUNMAP, /* munmap(scratch); returns to the task's own SYSCALL */
+};
+
+/* PF_EXITING (include/linux/sched.h): the task is in do_exit. */
+#define LINUX_PF_EXITING 0x00000004u
+/* How often (guest time) a running operation checks that its tasks still live. */
+#define ALIVE_CHECK_MS 200u
+/* A task seen returning this recently is alive: the task-list walk (costly, and the
+ * console is not polled meanwhile) is only for tasks that went quiet. */
+#define QUIET_MS 200u
+/* The parked helper returns from a nap every 10 ms; only after this long without one is
+ * the task list walked to see whether it still exists. */
+#define HELPER_QUIET_MS 2000u
+/* A user address: below the canonical hole of 4-level paging (also valid with LA57). */
+#define USER_VA_END 0x0000800000000000ull
+
+/* One task doing work for the operation. */
+struct inject_ctx {
+	enum phase phase;
+	bool spawned;      /* created by the operation (not hijacked) */
+	bool resident;     /* the parked helper, lent to this operation */
+	bool exec_pending; /* an execve went out: success means it never returns */
+	struct inject_env env;
+	struct guest_regs saved; /* hijacked: every register at the entry */
+	uint64_t own_syscall;    /* hijacked: address of its own SYSCALL instruction */
+	struct inject_call call; /* in flight */
+	uint64_t expect_rcx;     /* RCX at the entry that is the call's return */
+	bool masked;             /* hijacked: its signal mask was replaced */
+	uint64_t seen_tsc;       /* its last entry the engine handled */
+};
+
+struct inject_engine {
+	bool active;
+	bool waiting; /* no task hijacked yet */
+	struct inject_op *op;
+	struct vmi vmi;
+	struct inject_ctx ctx[INJECT_CTX_MAX];
+	uint64_t scratch;
+	int32_t spawn_from;          /* context whose SPAWN call is in flight, or -1 */
+	struct inject_ctx spawn_sig; /* that call and its return address: what the child shows */
+	bool aborting, replied;
+	uint64_t start_tsc, start_exits, deadline_tsc, next_alive_tsc;
+};
+/* The operation in progress (one at a time): owned by the exit handler that holds the exit
+ * lock (engine.c) */
+extern struct inject_engine engine;
+
+/* The resident helper (DESIGN §6 step 6): a process the monitor forked from a host task,
+ * adopted by init, that sleeps in a loop of injected 10 ms nanosleeps until an operation
+ * needs a host task; then that operation's calls run in it, and it goes back to sleep.
+ * It keeps the syscall-entry trap armed (that is how it is driven) until it is stopped or
+ * has been idle for its linger time; then it exits and init reaps it. */
+#define HELPER_PARK_MS 10u
+struct inject_resident {
+	bool present, working, stop;
+	struct inject_ctx c; /* its context while parked (env.ctx is 0 when it works) */
+	uint64_t linger_tsc, idle_since_tsc, next_alive_tsc;
+	uint64_t naps;
+};
+/* Owned like `engine` (engine_helper.c) */
+extern struct inject_resident resident;
+
+extern struct inject_stats inject_counters;
+
+uint64_t inject_ms_to_tsc(uint64_t ms);
+uint64_t inject_tsc_to_ns(uint64_t tsc);
+/* The entry at `r` is the return of c's call in flight (task, return address, arguments). */
+bool inject_regs_match(const struct guest_regs *r, const struct inject_ctx *c);
+/* The operation's error, if it has none yet (the first failure is the cause). */
+void inject_set_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* The reply goes out (once), with the exits and guest time so far. */
+void inject_finish(bool ok);
+/* The engine is free again (the trap off unless the helper needs it). */
+void inject_release(void);
+/* A context has ended; the operation ends with its last one. */
+void inject_ctx_end(struct inject_ctx *c);
+/* The operation's program, stepped with the result of c's last call. */
+void inject_body_step(struct inject_ctx *c, struct guest_regs *r, int64_t result);
+
+/* engine_alive.c */
+bool inject_task_alive(const struct inject_env *env);
+void inject_check_alive(uint64_t now);
+
+/* engine_helper.c */
+void inject_park(struct inject_ctx *c, struct guest_regs *r);
+void inject_helper_gone(const char *why);
+bool inject_helper_entry(struct vcpu *v, uint64_t task);
+void inject_helper_tick(uint64_t now);
+
+#endif
