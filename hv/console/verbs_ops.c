@@ -448,8 +448,10 @@ static int start(struct reply *r, struct ops_request *q)
 	if (q->op.timeout_ms == 0)
 		q->op.timeout_ms = OPS_TIMEOUT_MS;
 	ops_prepare(q);
-	if (inject_start(&q->op, r) < 0)
-		return -1;
+	int refused = inject_start(&q->op);
+	if (refused < 0)
+		return reply_fail(r, refused == INJECT_REFUSED_BUSY ? PROTO_BUSY : PROTO_FAILED,
+				  "%s", q->op.error);
 	return CMD_DEFERRED;
 }
 
@@ -699,8 +701,8 @@ int verb_helper(struct reply *r, int argc, char **argv)
 		return 0;
 	}
 	if (argc == 2 && strcmp(argv[1], "stop") == 0) {
-		if (inject_helper_stop(r) < 0)
-			return -1;
+		if (inject_helper_stop() < 0)
+			return reply_fail(r, PROTO_FAILED, "no helper is running");
 		reply_line(r, "the helper exits at the end of its current nap");
 		return 0;
 	}

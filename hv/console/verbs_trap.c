@@ -84,8 +84,9 @@ int verb_trap(struct reply *r, int argc, char **argv)
 			return reply_fail(r, PROTO_BAD_ARGUMENT,
 					  "arm takes an optional pid (1-4194304); usage: %s",
 					  VERB_TRAP_USAGE);
-		if (syscall_trap_arm(r, pid) < 0)
-			return -1;
+		char why[PROTO_MESSAGE_MAX];
+		if (syscall_trap_arm(pid, why, sizeof(why)) < 0)
+			return reply_fail(r, PROTO_FAILED, "%s", why);
 		print_stats(r, false);
 		return 0;
 	}

@@ -9,6 +9,7 @@
 
 #include "core/cpus.h"
 #include "core/monitor.h"
+#include "lib/fmt.h"
 #include "lib/string.h"
 #include "protect/protect.h"
 #include "vmi/kimage.h"
@@ -91,9 +92,18 @@ static uint64_t last_init_task;
 /* Open a session on the guest as it is at this exit. */
 int live_vmi_open(struct vmi *session, struct reply *r)
 {
-	if (!vm.profile_loaded)
-		return reply_fail(r, PROTO_FAILED, "introspection unavailable: %s",
-				  vm.profile_status);
+	char why[PROTO_MESSAGE_MAX];
+	if (live_vmi_open_why(session, why, sizeof(why)) < 0)
+		return reply_fail(r, PROTO_FAILED, "%s", why);
+	return 0;
+}
+
+int live_vmi_open_why(struct vmi *session, char *why, size_t cap)
+{
+	if (!vm.profile_loaded) {
+		fmt_snprintf(why, cap, "introspection unavailable: %s", vm.profile_status);
+		return -1;
+	}
 	/* CPL is SS.DPL (SDM Vol. 3A 5.5); in user mode the kernel's per-CPU base waits in
 	 * IA32_KERNEL_GS_BASE, which VM exits do not touch: rdmsr gives the guest's. */
 	uint64_t ss_ar = vmread(GUEST_SS_AR_BYTES);
@@ -105,12 +115,13 @@ int live_vmi_open(struct vmi *session, struct reply *r)
 		.user_mode = ((ss_ar >> 5) & 3) == 3,
 		.known_task = last_init_task,
 	};
-	if (vmi_open(session, &live_mem, &vm.profile, &cpu) < 0)
-		return reply_fail(r, PROTO_FAILED, "introspection failed: %s", session->error);
+	if (vmi_open(session, &live_mem, &vm.profile, &cpu) < 0) {
+		fmt_snprintf(why, cap, "introspection failed: %s", session->error);
+		return -1;
+	}
 	last_init_task = session->init_task;
-	char why[PROFILE_ERR_MAX];
-	if (vmi_profile_fits(session, why, sizeof(why)) < 0)
-		return reply_fail(r, PROTO_FAILED, "%s", why);
+	if (vmi_profile_fits(session, why, cap) < 0)
+		return -1;
 	/* Sessions of the injection engine and the trap live for many exits. */
 	(void)vmi_pin_kernel_tables(session);
 	return 0;

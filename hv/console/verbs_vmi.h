@@ -14,6 +14,8 @@ struct vmi_container;
 /* Open an introspection session on the guest as it is at this exit, checking the profile
  * fits; 0, or reply_fail's -1 saying why not. */
 int live_vmi_open(struct vmi *session, struct reply *r);
+/* The same, for code that is not the console\'s: why it failed into why[cap]. */
+int live_vmi_open_why(struct vmi *session, char *why, size_t cap);
 /* [gpa, gpa + n) is guest RAM (never the monitor's, MMIO or reserved ranges). */
 bool live_guest_ram(uint64_t gpa, size_t n);
 /* Guest RAM only (never the monitor's, MMIO or reserved ranges): 0, or -1. */

@@ -543,17 +543,18 @@ void inject_tick(struct vcpu *v)
 	}
 }
 
-int inject_start(struct inject_op *op, struct reply *r)
+int inject_start(struct inject_op *op)
 {
-	if (engine.active)
-		return reply_fail(r, PROTO_BUSY, "another operation (%s) is running",
-				  engine.op->name);
-	if (live_vmi_open(&engine.vmi, r) < 0)
-		return -1;
-	if (!resident.present && syscall_trap_arm(r, -1) < 0)
-		return -1;
-	op->step = 0;
 	op->error[0] = 0;
+	if (engine.active) {
+		fmt_snprintf(op->error, sizeof(op->error), "another operation (%s) is running",
+			     engine.op->name);
+		return INJECT_REFUSED_BUSY;
+	}
+	if (live_vmi_open_why(&engine.vmi, op->error, sizeof(op->error)) < 0 ||
+	    (!resident.present && syscall_trap_arm(-1, op->error, sizeof(op->error)) < 0))
+		return INJECT_REFUSED;
+	op->step = 0;
 	op->calls = 0;
 	op->passed = 0;
 	op->tgid = op->tid = op->nspid = 0;

@@ -120,8 +120,11 @@ struct inject_op {
 };
 
 /* Start `op` (its fields but the engine's set). 0: it runs, and op->done will be called
- * at some later exit; -1: refused (reply_fail on r), op->done is not called. */
-int inject_start(struct inject_op *op, struct reply *r);
+ * at some later exit; INJECT_REFUSED_BUSY (another operation runs) or INJECT_REFUSED:
+ * op->error says why, and op->done is not called. */
+#define INJECT_REFUSED      (-1)
+#define INJECT_REFUSED_BUSY (-2)
+int inject_start(struct inject_op *op);
 /* An operation is running or still cleaning up. */
 bool inject_busy(void);
 /* The syscall-entry trap is the engine's now (an operation, or a parked helper). */
@@ -162,7 +165,8 @@ struct inject_helper_status {
 };
 bool inject_helper_status(struct inject_helper_status *st);
 void inject_helper_set_linger(uint64_t ms);
-int inject_helper_stop(struct reply *r);
+/* -1 when there is no helper to stop */
+int inject_helper_stop(void);
 
 /* Counters for status and the benchmark. */
 struct inject_stats {

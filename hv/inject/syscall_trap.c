@@ -1,10 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 #include "inject/syscall_trap.h"
 
+#include <stdarg.h>
+
 #include "console/verbs_vmi.h"
 #include "core/log.h"
 #include "core/monitor.h"
 #include "inject/engine.h"
+#include "lib/fmt.h"
 #include "lib/string.h"
 #include "mm/palloc.h"
 #include "vmi/vmi.h"
@@ -95,11 +98,22 @@ static void switch_view(enum trap_view which)
 	}
 }
 
-int syscall_trap_arm(struct reply *r, int32_t tgid)
+static int refuse(char *why, size_t cap, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static int refuse(char *why, size_t cap, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	fmt_vsnprintf(why, cap, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+int syscall_trap_arm(int32_t tgid, char *why, size_t cap)
 {
 	if (stats.armed)
 		syscall_trap_disarm();
-	if (live_vmi_open(&trap_vmi, r) < 0)
+	if (live_vmi_open_why(&trap_vmi, why, cap) < 0)
 		return -1;
 	/* VMX transitions do not switch IA32_LSTAR and the monitor never uses SYSCALL:
 	 * the MSR holds the guest's value (SDM 24.4/24.5 list what VM entries and exits
@@ -108,28 +122,28 @@ int syscall_trap_arm(struct reply *r, int32_t tgid)
 	uint64_t entry_pa;
 	if (!vmi_is_kernel_ptr(&trap_vmi, lstar) ||
 	    vmi_translate(trap_vmi.mem, trap_vmi.kernel_cr3, trap_vmi.la57, lstar, &entry_pa) < 0)
-		return reply_fail(r, PROTO_FAILED,
-				  "the guest's syscall entry 0x%llx (IA32_LSTAR) is not mapped",
-				  (unsigned long long)lstar);
+		return refuse(why, cap,
+			      "the guest's syscall entry 0x%llx (IA32_LSTAR) is not mapped",
+			      (unsigned long long)lstar);
 	uint64_t pa = entry_pa & ~(PAGE_SIZE_4K - 1);
 	uint32_t off = (uint32_t)(entry_pa & (PAGE_SIZE_4K - 1));
 	if (off > PAGE_SIZE_4K - sizeof(insn_swapgs) ||
 	    (pa < machine.core_base + machine.core_size && pa + PAGE_SIZE_4K > machine.core_base))
-		return reply_fail(r, PROTO_FAILED,
-				  "the syscall entry at gpa 0x%llx cannot be "
-				  "trapped (crosses a page or lies in the monitor)",
-				  (unsigned long long)entry_pa);
+		return refuse(why, cap,
+			      "the syscall entry at gpa 0x%llx cannot be "
+			      "trapped (crosses a page or lies in the monitor)",
+			      (unsigned long long)entry_pa);
 	uint8_t first[3];
 	if (trap_vmi.mem->read_phys(trap_vmi.mem->ctx, entry_pa, first, sizeof(first)) < 0 ||
 	    memcmp(first, insn_swapgs, sizeof(first)) != 0)
-		return reply_fail(r, PROTO_FAILED,
-				  "the syscall entry does not start with SWAPGS (%02x %02x %02x): "
-				  "this kernel's entry is not supported (or it was tampered with)",
-				  first[0], first[1], first[2]);
+		return refuse(why, cap,
+			      "the syscall entry does not start with SWAPGS (%02x %02x %02x): "
+			      "this kernel's entry is not supported (or it was tampered with)",
+			      first[0], first[1], first[2]);
 	if (shadow == NULL)
 		shadow = palloc_page();
 	if (shadow == NULL)
-		return reply_fail(r, PROTO_FAILED, "no memory for the shadow page");
+		return refuse(why, cap, "no memory for the shadow page");
 	if (!mtrr_range_type(&vm.guest_mtrr, pa, PAGE_SIZE_4K, &page_memtype))
 		page_memtype = MEMTYPE_WB;
 
@@ -144,10 +158,10 @@ int syscall_trap_arm(struct reply *r, int32_t tgid)
 		.lstar = lstar,
 		.entry_gpa = entry_pa,
 	};
-	char why[160];
-	if (show(VIEW_SHADOW, why, sizeof(why)) < 0) {
+	char view_why[160];
+	if (show(VIEW_SHADOW, view_why, sizeof(view_why)) < 0) {
 		syscall_trap_disarm();
-		return reply_fail(r, PROTO_FAILED, "cannot arm the syscall trap: %s", why);
+		return refuse(why, cap, "cannot arm the syscall trap: %s", view_why);
 	}
 	return 0;
 }

@@ -38,8 +38,8 @@ struct syscall_trap_stats {
 	uint64_t stale_entries;   /* the shadow run after a disarm, from a stale translation */
 };
 
-/* Arm for every task (tgid < 0) or for one process; reply_fail on refusal. */
-int syscall_trap_arm(struct reply *r, int32_t tgid);
+/* Arm for every task (tgid < 0) or for one process. 0, or -1 with why[cap] saying why. */
+int syscall_trap_arm(int32_t tgid, char *why, size_t cap);
 void syscall_trap_disarm(void);
 const struct syscall_trap_stats *syscall_trap_stats(void);
 
