@@ -10,7 +10,8 @@
  * O_NOFOLLOW (which opens nothing: no FIFO waits for a writer, no device is touched, a final
  * symbolic link is the link itself) and its type looked at with fstat; only a regular file
  * is then opened for reading or writing, O_NOFOLLOW, O_NONBLOCK and O_NOCTTY, and fstat
- * must show the same file again (a swap in between is refused). A file cp creates is made
+ * must show the same file again (a swap in between is refused); only then is a file
+ * written over cut (ftruncate, not O_TRUNC). A file cp creates is made
  * with O_EXCL: what is there already goes the first way. openat2's RESOLVE_NO_MAGICLINKS
  * refuses /proc/<pid>/fd-style links on the way; a container whose seccomp filter answers
  * openat2 with ENOSYS gets a refusal, not a plain openat. The helper has closed every fd
@@ -26,10 +27,11 @@ enum {
 	F_OPEN_PATH, /* O_PATH | O_NOFOLLOW */
 	F_STAT_PATH,
 	F_CLOSE_PATH,
-	F_OPEN,   /* for reading or writing (or creating: F_CREATE) */
-	F_STAT,   /* the same regular file */
-	F_CHECK,  /* fstat's answer */
-	F_CREATE, /* cp in, nothing at the path */
+	F_OPEN,     /* for reading or writing (or creating: F_CREATE) */
+	F_STAT,     /* the same regular file */
+	F_CHECK,    /* fstat's answer */
+	F_TRUNCATE, /* cp in over an existing file: cut it, now that it is the one looked at */
+	F_CREATE,   /* cp in, nothing at the path */
 	F_TRANSFER,
 	F_CLOSE,
 	F_END,
@@ -91,7 +93,8 @@ static enum inject_step fstat_call(struct inject_env *env, int64_t fd, struct in
 
 static uint64_t open_flags(const struct ops_request *req)
 {
-	uint64_t how = req->kind == OPS_CP_OUT ? LINUX_O_RDONLY : LINUX_O_WRONLY | LINUX_O_TRUNC;
+	/* no O_TRUNC: the file is cut only once it is known to be the one looked at */
+	uint64_t how = req->kind == OPS_CP_OUT ? LINUX_O_RDONLY : LINUX_O_WRONLY;
 	return how | LINUX_O_NOFOLLOW | LINUX_O_NONBLOCK | LINUX_O_NOCTTY;
 }
 
@@ -254,6 +257,17 @@ enum inject_step ops_cp_file_next(struct ops_request *req, struct inject_env *en
 	case F_CHECK:
 		if (!regular(req, env, result, true))
 			return finish(req, c);
+		if (req->kind == OPS_CP_IN) {
+			req->phase = F_TRUNCATE;
+			*c = INJECT_CALL(LINUX_NR_ftruncate, (uint64_t)req->fd, 0);
+			return INJECT_STEP_CALL;
+		}
+		return transfer(req, env, result, c);
+	case F_TRUNCATE:
+		if (result < 0) {
+			ops_fail(req, "ftruncate", result);
+			return finish(req, c);
+		}
 		return transfer(req, env, result, c);
 	case F_TRANSFER:
 		return transfer(req, env, result, c);

@@ -208,7 +208,10 @@ static void test_cp_in_over_a_regular_file_and_a_write_error(void **state)
 	(void)state;
 	q.u.cp.data_len = 10;
 	fbegin(OPS_CP_IN);
-	open_regular(LINUX_O_WRONLY | LINUX_O_TRUNC);
+	open_regular(LINUX_O_WRONLY);
+	expect_call(LINUX_NR_ftruncate); /* cut only now that it is the file looked at */
+	assert_int_equal(call.arg[0], 6);
+	ffeed(0);
 	expect_call(LINUX_NR_write);
 	ffeed(-LINUX_ENOSPC);
 	expect_close(6);
