@@ -122,6 +122,8 @@ int live_vmi_open_why(struct vmi *session, char *why, size_t cap)
 	last_init_task = session->init_task;
 	if (vmi_profile_fits(session, why, cap) < 0)
 		return -1;
+	if (cap > 0)
+		why[0] = '\0'; /* vmi_profile_fits leaves "kernel R" there on success */
 	/* Sessions of the injection engine and the trap live for many exits. */
 	(void)vmi_pin_kernel_tables(session);
 	return 0;

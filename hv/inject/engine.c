@@ -551,9 +551,14 @@ int inject_start(struct inject_op *op)
 			     engine.op->name);
 		return INJECT_REFUSED_BUSY;
 	}
-	if (live_vmi_open_why(&engine.vmi, op->error, sizeof(op->error)) < 0 ||
-	    (!resident.present && syscall_trap_arm(-1, op->error, sizeof(op->error)) < 0))
+	/* why[] holds other words on success (vmi_profile_fits: "kernel R"): only a failure
+	 * goes into op->error, which a running operation must find empty */
+	char why[PROTO_MESSAGE_MAX];
+	if (live_vmi_open_why(&engine.vmi, why, sizeof(why)) < 0 ||
+	    (!resident.present && syscall_trap_arm(-1, why, sizeof(why)) < 0)) {
+		fmt_snprintf(op->error, sizeof(op->error), "%s", why);
 		return INJECT_REFUSED;
+	}
 	op->step = 0;
 	op->calls = 0;
 	op->passed = 0;
