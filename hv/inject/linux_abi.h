@@ -47,6 +47,7 @@
 #define LINUX_NR_setpriority        141u
 #define LINUX_NR_sched_setscheduler 144u
 #define LINUX_NR_keyctl             250u
+#define LINUX_NR_madvise            28u
 /* include/uapi/linux/prctl.h, capability.h, seccomp.h, sched.h */
 #define LINUX_PR_SET_DUMPABLE             4u
 #define LINUX_PR_CAPBSET_DROP             24u
@@ -57,10 +58,11 @@
 #define LINUX_SECCOMP_SET_MODE_FILTER     1u
 #define LINUX_SECCOMP_FILTER_FLAG_LOG     2u
 #define LINUX_CLONE_NEWUSER               0x10000000u
-#define LINUX_SCHED_OTHER                 0u /* include/uapi/linux/sched.h */
-#define LINUX_PRIO_PROCESS                0u /* include/uapi/linux/resource.h */
-#define LINUX_KEYCTL_JOIN_SESSION_KEYRING 1u /* include/uapi/linux/keyctl.h */
-#define LINUX_CLOSE_RANGE_CLOEXEC         4u /* include/uapi/linux/close_range.h */
+#define LINUX_SCHED_OTHER                 0u  /* include/uapi/linux/sched.h */
+#define LINUX_PRIO_PROCESS                0u  /* include/uapi/linux/resource.h */
+#define LINUX_KEYCTL_JOIN_SESSION_KEYRING 1u  /* include/uapi/linux/keyctl.h */
+#define LINUX_MADV_POPULATE_WRITE         23u /* include/uapi/asm-generic/mman-common.h */
+#define LINUX_CLOSE_RANGE_CLOEXEC         4u  /* include/uapi/linux/close_range.h */
 
 /* include/uapi/asm-generic/mman-common.h, mman.h */
 #define LINUX_MAP_SHARED    0x01u
@@ -131,6 +133,7 @@
 #define LINUX_ELOOP        40
 #define LINUX_EXDEV        18
 #define LINUX_ENOSYS       38
+#define LINUX_EFAULT       14
 #define LINUX_MAX_ERRNO    4095 /* include/linux/err.h: -4095..-1 are errors */
 
 /* x86-64 instruction bytes (SDM Vol. 2B SYSCALL) */

@@ -55,7 +55,8 @@ static const char env_home[] = "HOME=/";
 enum { HOST_FORK, HOST_REAP, HOST_DONE };
 enum { MID_FORK, MID_EXIT };
 enum {
-	H_START,      /* the plan; not dumpable */
+	H_START,      /* the plan; the scratch area's pages mapped */
+	H_POPULATE,   /* not dumpable */
 	H_NODUMP,     /* SIGALRM back to its default action */
 	H_ALARM_MASK, /* SIGALRM unblocked */
 	H_ALARM,      /* alarm(): the kernel ends the helper if it is ever stuck */
@@ -88,6 +89,7 @@ enum {
 	H_CP_FILE,     /* then does the file work (ops_cp.c) */
 };
 enum {
+	C_POPULATE, /* the scratch area's pages mapped */
 	C_DUP_OUT,
 	C_DUP_ERR,
 	C_DUP_IN,
@@ -426,6 +428,17 @@ static enum inject_step open_init_file(struct ops_request *req, struct inject_en
 static enum inject_step helper_next(struct ops_request *req, struct inject_env *env, int64_t result,
 				    struct inject_call *c);
 
+/* madvise(scratch, its size, MADV_POPULATE_WRITE) (Linux 5.14): a fork does not copy the
+ * page-table entries of a shared mapping, so a process the operation forked has none for
+ * the scratch pages it has not touched yet, and the monitor, which writes through the
+ * process's own page tables, could not reach them. */
+static enum inject_step populate(struct inject_env *env, struct inject_call *c)
+{
+	*c = INJECT_CALL(LINUX_NR_madvise, env->scratch, INJECT_SCRATCH_SIZE,
+			 LINUX_MADV_POPULATE_WRITE);
+	return INJECT_STEP_CALL;
+}
+
 /* The host's files the command's process needs, opened before the helper leaves the host's
  * mount namespace (a container's own /dev/null or /proc could be anything): /proc (for
  * attr/exec, only with a label to give), then /dev/null. */
@@ -486,6 +499,12 @@ static enum inject_step helper_next(struct ops_request *req, struct inject_env *
 	case H_START:
 		if (plan(req, env) < 0)
 			return INJECT_STEP_FAIL;
+		req->ph_helper = H_POPULATE;
+		return populate(env, c);
+	case H_POPULATE:
+		if (result < 0)
+			return ops_fail(req, "madvise(MADV_POPULATE_WRITE) of the scratch area",
+					result);
 		/* not dumpable from here on, and so the command's process from its fork: a
 		 * container root with its ids and capabilities cannot ptrace either */
 		req->ph_helper = H_NODUMP;
@@ -498,7 +517,7 @@ static enum inject_step helper_next(struct ops_request *req, struct inject_env *
 		if (inject_write_user(env, env->scratch + SCRATCH_EXEC_SIGACT_OFF, zero,
 				      sizeof(zero)) < 0 ||
 		    inject_write_user(env, env->scratch + SCRATCH_EXEC_ALRMSET_OFF, &alrm, 8) < 0)
-			return INJECT_STEP_FAIL;
+			return ops_fail(req, "writing the helper's scratch area", -LINUX_EFAULT);
 		req->ph_helper = H_ALARM_MASK;
 		*c = INJECT_CALL(LINUX_NR_rt_sigaction, LINUX_SIGALRM,
 				 env->scratch + SCRATCH_EXEC_SIGACT_OFF, 0, LINUX_SIGSET_SIZE);
@@ -533,10 +552,6 @@ static enum inject_step helper_next(struct ops_request *req, struct inject_env *
 			req->ns_fd[req->index - 1] = result;
 			/* fstat: the namespace opened must be the one the plan was made for */
 			req->ph_helper = H_STAT_NS;
-			uint8_t zero[16] = {0};
-			if (inject_write_user(env, env->scratch + SCRATCH_EXEC_OUTPUT_OFF, zero,
-					      sizeof(zero)) < 0)
-				return INJECT_STEP_FAIL;
 			*c = INJECT_CALL(LINUX_NR_fstat, (uint64_t)result,
 					 env->scratch + SCRATCH_EXEC_OUTPUT_OFF);
 			return INJECT_STEP_CALL;
@@ -762,8 +777,14 @@ static enum inject_step cmd_next(struct ops_request *req, struct inject_env *env
 		return INJECT_STEP_CALL;
 	}
 	switch (req->ph_cmd) {
-	case C_DUP_OUT:
+	case C_POPULATE:
 		req->cmd_ctx = env->ctx;
+		req->ph_cmd = C_DUP_OUT;
+		return populate(env, c);
+	case C_DUP_OUT:
+		if (result < 0)
+			return ops_fail(req, "madvise(MADV_POPULATE_WRITE) of the scratch area",
+					result);
 		req->ph_cmd = C_DUP_ERR;
 		*c = INJECT_CALL(LINUX_NR_dup2, (uint64_t)req->pipe_fd[1], 1);
 		return INJECT_STEP_CALL;

@@ -569,6 +569,10 @@ static void test_label_of_apparmor_is_taken_and_others_refused(void **state)
  * the operation's timeout and half the engine's grace: its kernel ends it if it is stuck. */
 static void expect_helper_deadline(void)
 {
+	expect_call(LINUX_NR_madvise); /* its scratch pages mapped: a fork copies none */
+	assert_int_equal(call.arg[0], SCRATCH_VA);
+	assert_int_equal(call.arg[2], LINUX_MADV_POPULATE_WRITE);
+	feed(0);
 	expect_call(LINUX_NR_prctl); /* not dumpable first, so is the command's process */
 	assert_int_equal(call.arg[0], LINUX_PR_SET_DUMPABLE);
 	assert_int_equal(call.arg[1], 0);
@@ -681,6 +685,9 @@ static void cmd_to_restrictions(void)
 	env.first = true;
 	feed(0);
 	env.first = false;
+	expect_call(LINUX_NR_madvise);
+	assert_int_equal(call.arg[2], LINUX_MADV_POPULATE_WRITE);
+	feed(0);
 	expect_call(LINUX_NR_dup2);
 	feed(1);
 	expect_call(LINUX_NR_dup2);
