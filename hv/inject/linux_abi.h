@@ -18,6 +18,7 @@
 #define LINUX_NR_rt_sigreturn       15u
 #define LINUX_NR_nanosleep          35u
 #define LINUX_NR_getpid             39u
+#define LINUX_NR_getppid            110u
 #define LINUX_NR_kill               62u
 #define LINUX_NR_fsync              74u
 #define LINUX_NR_ftruncate          77u
@@ -74,6 +75,7 @@
 #define LINUX_MAP_POPULATE  0x8000u
 
 /* include/uapi/linux/sched.h, include/uapi/asm-generic/signal.h, wait.h */
+#define LINUX_SIGTRAP    5u
 #define LINUX_SIGKILL    9u
 #define LINUX_SIGSTOP    19u
 #define LINUX_SIGCHLD    17u
@@ -134,6 +136,9 @@
 #define LINUX_EXDEV        18
 #define LINUX_ENOSYS       38
 #define LINUX_EFAULT       14
+#define LINUX_EBADF        9
+#define LINUX_ECHILD       10
+#define LINUX_EMFILE       24
 #define LINUX_MAX_ERRNO    4095 /* include/linux/err.h: -4095..-1 are errors */
 
 /* x86-64 instruction bytes (SDM Vol. 2B SYSCALL) */

@@ -1,0 +1,751 @@
+/* The injection engine (hv/inject/engine*.c) over fake registers: a small simulated kernel
+ * runs the synthetic guest's tasks (tests/unit/vmi_fake.c), each entering by SYSCALL, and
+ * the engine sees every entry as the syscall-entry trap would show it. The operations'
+ * programs are the real ones (hv/inject/ops*.c); what is checked here is the engine's part:
+ * which task is hijacked, the scratch area mapped and unmapped, signals blocked and their
+ * mask put back, forked processes adopted and ended, registers given back exactly, and
+ * failures and timeouts ending with every task back as it was. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "core/monitor.h"
+#include "fake_vmcs.h"
+#include "inject/engine.h"
+#include "inject/engine_internal.h"
+#include "inject/linux_abi.h"
+#include "inject/ops.h"
+#include "vmi_fake.h"
+#include "vmx/exit_hooks.h"
+#include "x86/paging.h"
+#include "x86/vmcs.h"
+
+/* ------------------------------------------------------------------ what the engine calls */
+
+struct machine machine;
+static struct fake f;
+static struct fake_world w;
+static uint64_t exits;
+static bool trap_armed;
+
+uint64_t vm_exits_total(void)
+{
+	return exits;
+}
+
+void log_printf(const char *fmt, ...)
+{
+	(void)fmt;
+}
+
+bool exit_hooks_register(const struct exit_hooks *h)
+{
+	(void)h;
+	return true;
+}
+
+int live_vmi_open_why(struct vmi *session, char *why, size_t cap)
+{
+	if (vmi_open(session, &f.mem, &f.prof, &f.cpu) == 0)
+		return 0;
+	snprintf(why, cap, "%s", session->error);
+	return -1;
+}
+
+int live_write_phys(uint64_t gpa, const void *buf, size_t n)
+{
+	if (gpa + n > FAKE_RAM_SIZE)
+		return -1;
+	memcpy(f.ram + gpa, buf, n);
+	return 0;
+}
+
+int syscall_trap_arm(int32_t tgid, char *why, size_t cap)
+{
+	(void)tgid, (void)why, (void)cap;
+	trap_armed = true;
+	return 0;
+}
+
+void syscall_trap_disarm(void)
+{
+	trap_armed = false;
+}
+
+/* ------------------------------------------------------------------ the simulated kernel */
+
+#define CODE_VA     0x0000000000401000ull /* every task's own code page */
+#define OWN_SYSCALL (CODE_VA + 0x10)      /* its own SYSCALL instruction; NOPs after it */
+#define OWN_NR      LINUX_NR_getppid      /* the call each task makes of its own */
+#define SCRATCH_AT  0x00007f5500000000ull /* where mmap puts the scratch area */
+#define ENTRY_NS    2000u                 /* guest time of one entry and return */
+#define SIM_TASKS   8u
+#define SIM_FDS     16u
+#define EXIT_ZOMBIE 0x10u /* task_struct.exit_state */
+
+enum sim_state { SIM_FREE, SIM_USER, SIM_WAIT, SIM_OWN, SIM_GONE };
+
+struct sim_task {
+	enum sim_state state;
+	uint64_t task;
+	int32_t pid, parent, wait_for;
+	bool reaped;
+	int exit_code;
+	uint64_t pgd; /* physical: its page tables (a fork shares them here) */
+	struct guest_regs regs, own;
+	uint64_t blocked; /* its signal mask */
+	bool scratch;     /* the scratch area is mapped in its memory (a fork keeps it) */
+	char fd_path[SIM_FDS][128];
+	uint32_t fd_read[SIM_FDS];
+};
+
+static struct sim_task sim[SIM_TASKS];
+static struct vcpu cpu;
+static uint64_t scratch_pa;
+static int freeze_after_naps = -1; /* cgroup.freeze "1": frozen after this many naps */
+static bool term_ends_web;         /* SIGTERM to web's init ends web */
+static int64_t fail_open_errno;    /* an openat whose path holds fail_open_path fails */
+static const char *fail_open_path;
+static uint32_t calls_seen[512];
+static char written_freeze[8];
+static bool done_called, done_ok;
+static int done_count;
+
+static uint64_t task_pgd(uint64_t task)
+{
+	uint64_t mm = fake_r64(&f, task + f.prof.task_mm);
+	return fake_r64(&f, mm + f.prof.mm_pgd) - FAKE_DIRECT_MAP;
+}
+
+/* A task entering its own call at its own SYSCALL (RCX: the instruction after it). */
+static struct sim_task *sim_add(uint64_t task, int32_t pid, uint64_t code_pa)
+{
+	for (uint32_t i = 0; i < SIM_TASKS; i++) {
+		struct sim_task *t = &sim[i];
+		if (t->state != SIM_FREE)
+			continue;
+		memset(t, 0, sizeof(*t));
+		t->state = SIM_USER;
+		t->task = task;
+		t->pid = pid;
+		t->parent = -1;
+		t->pgd = task_pgd(task);
+		if (code_pa)
+			fake_map(&f, t->pgd, CODE_VA, code_pa, PAGE_SIZE_4K);
+		for (uint32_t k = 0; k < 16; k++)
+			t->regs.gpr[k] = 0x1111111111111111ull * (k + 1) + (uint64_t)pid;
+		t->regs.rax = OWN_NR;
+		t->regs.rcx = OWN_SYSCALL + 2;
+		t->own = t->regs;
+		return t;
+	}
+	fail_msg("more than %u simulated tasks", SIM_TASKS);
+	return NULL;
+}
+
+static struct sim_task *sim_of_pid(int32_t pid)
+{
+	for (uint32_t i = 0; i < SIM_TASKS; i++)
+		if (sim[i].state != SIM_FREE && sim[i].pid == pid)
+			return &sim[i];
+	return NULL;
+}
+
+/* User memory of the scratch area (the only user memory the programs name). */
+static uint8_t *scratch_at(const struct sim_task *t, uint64_t va, size_t n)
+{
+	assert_true(t->scratch);
+	assert_true(va >= SCRATCH_AT && va + n <= SCRATCH_AT + INJECT_SCRATCH_SIZE);
+	return f.ram + scratch_pa + (va - SCRATCH_AT);
+}
+
+static void mark_gone(uint64_t task)
+{
+	fake_w32(&f, task + f.prof.task_exit_state, EXIT_ZOMBIE);
+	fake_w32(&f, task + f.prof.task_flags, LINUX_PF_EXITING);
+}
+
+static void sim_exit(struct sim_task *t, int code)
+{
+	t->state = SIM_GONE;
+	t->exit_code = code;
+	mark_gone(t->task);
+}
+
+static int64_t sim_open(struct sim_task *t, const char *path)
+{
+	if (fail_open_path && strstr(path, fail_open_path))
+		return fail_open_errno;
+	for (uint32_t fd = 3; fd < SIM_FDS; fd++) {
+		if (t->fd_path[fd][0] == 0) {
+			snprintf(t->fd_path[fd], sizeof(t->fd_path[fd]), "%s", path);
+			t->fd_read[fd] = 0;
+			return fd;
+		}
+	}
+	return -LINUX_EMFILE;
+}
+
+static int64_t sim_read(struct sim_task *t, uint64_t fd, uint64_t buf, uint64_t n)
+{
+	static const struct {
+		const char *file, *text;
+	} files[] = {{"cpu.stat", "usage_usec 4242\nuser_usec 4000\n"},
+		     {"memory.current", "1048576\n"},
+		     {"pids.current", "2\n"}};
+	if (fd >= SIM_FDS || t->fd_path[fd][0] == 0)
+		return -LINUX_EBADF;
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		size_t len = strlen(files[i].text);
+		if (!strstr(t->fd_path[fd], files[i].file))
+			continue;
+		if (t->fd_read[fd] > 0 || n < len)
+			return 0;
+		memcpy(scratch_at(t, buf, len), files[i].text, len);
+		t->fd_read[fd] = (uint32_t)len;
+		return (int64_t)len;
+	}
+	return -LINUX_EINVAL;
+}
+
+/* The kernel runs the call in t's registers; its result (a blocked wait4 leaves t waiting). */
+static int64_t sim_call(struct sim_task *t)
+{
+	struct guest_regs *r = &t->regs;
+	uint64_t nr = r->rax;
+	if (nr < 512)
+		calls_seen[nr]++;
+	switch (nr) {
+	case OWN_NR:
+		return t->parent >= 0 ? sim[t->parent].pid : 1;
+	case LINUX_NR_mmap:
+		assert_int_equal(r->rsi, INJECT_SCRATCH_SIZE);
+		assert_true(r->r10 & LINUX_MAP_SHARED);
+		scratch_pa = fake_palloc(&f, INJECT_SCRATCH_SIZE, PAGE_SIZE_4K);
+		for (uint64_t off = 0; off < INJECT_SCRATCH_SIZE; off += PAGE_SIZE_4K)
+			fake_map(&f, t->pgd, SCRATCH_AT + off, scratch_pa + off, PAGE_SIZE_4K);
+		t->scratch = true;
+		return (int64_t)SCRATCH_AT;
+	case LINUX_NR_munmap:
+		assert_int_equal(r->rdi, SCRATCH_AT);
+		assert_int_equal(r->rsi, INJECT_SCRATCH_SIZE);
+		t->scratch = false;
+		return 0;
+	case LINUX_NR_madvise:
+		return 0;
+	case LINUX_NR_rt_sigprocmask: {
+		uint64_t set = r->rsi ? *(uint64_t *)scratch_at(t, r->rsi, 8) : 0;
+		if (r->rdx)
+			memcpy(scratch_at(t, r->rdx, 8), &t->blocked, 8);
+		if (r->rdi == LINUX_SIG_BLOCK)
+			t->blocked |= set;
+		else if (r->rdi == LINUX_SIG_SETMASK && r->rsi)
+			t->blocked = set;
+		else if (r->rdi == LINUX_SIG_UNBLOCK)
+			t->blocked &= ~set;
+		return 0;
+	}
+	case LINUX_NR_openat:
+		return sim_open(t, (const char *)scratch_at(t, r->rsi, 1));
+	case LINUX_NR_read:
+		return sim_read(t, r->rdi, r->rsi, r->rdx);
+	case LINUX_NR_write:
+		if (r->rdi < SIM_FDS && strstr(t->fd_path[r->rdi], "cgroup.freeze")) {
+			memcpy(written_freeze, scratch_at(t, r->rsi, 1), 1);
+			if (written_freeze[0] == '0')
+				fake_w64(&f, w.cg_web + f.prof.cgroup_flags, 0);
+		}
+		return (int64_t)r->rdx;
+	case LINUX_NR_close:
+		if (r->rdi >= SIM_FDS || t->fd_path[r->rdi][0] == 0)
+			return -LINUX_EBADF;
+		t->fd_path[r->rdi][0] = 0;
+		return 0;
+	case LINUX_NR_nanosleep: {
+		uint64_t ts[2];
+		memcpy(ts, scratch_at(t, r->rdi, 16), 16);
+		fake_tsc += ts[0] * 1000000000ull + ts[1];
+		if (freeze_after_naps > 0 && written_freeze[0] == '1' && --freeze_after_naps == 0)
+			fake_w64(&f, w.cg_web + f.prof.cgroup_flags, 1ull << VMI_CGRP_FROZEN);
+		return 0;
+	}
+	case LINUX_NR_kill:
+		if (r->rdi == 100 && r->rsi == 15 && term_ends_web) {
+			mark_gone(w.web_init);
+			mark_gone(w.web_child);
+		}
+		return r->rdi == 100 ? 0 : -LINUX_ESRCH;
+	case LINUX_NR_prctl:
+	case LINUX_NR_rt_sigaction:
+	case LINUX_NR_alarm:
+		return 0;
+	case LINUX_NR_clone: {
+		int32_t pid = 700;
+		while (sim_of_pid(pid))
+			pid++;
+		uint64_t child = fake_task(
+			&f, &(struct fake_task){
+				    .pid = pid,
+				    .tgid = pid,
+				    .comm = "init",
+				    .real_parent = t->task,
+				    .cred = fake_r64(&f, t->task + f.prof.task_real_cred),
+				    .signal = fake_signal(&f, 1),
+				    .mm = fake_r64(&f, t->task + f.prof.task_mm),
+				    .nsproxy = fake_r64(&f, t->task + f.prof.task_nsproxy),
+				    .css_set = fake_r64(&f, t->task + f.prof.task_cgroups),
+			    });
+		struct sim_task *c = sim_add(child, pid, 0);
+		c->parent = (int32_t)(t - sim);
+		c->regs = *r;
+		c->regs.rax = 0; /* the child returns 0 where the parent returns */
+		c->regs.rcx = r->rcx + 2;
+		c->blocked = t->blocked;
+		c->scratch = t->scratch;
+		c->own = c->regs;
+		return pid;
+	}
+	case LINUX_NR_wait4: {
+		struct sim_task *c = sim_of_pid((int32_t)r->rdi);
+		if (!c || c->reaped)
+			return -LINUX_ECHILD;
+		if (c->state != SIM_GONE) {
+			t->state = SIM_WAIT;
+			t->wait_for = c->pid;
+			return 0;
+		}
+		c->reaped = true;
+		return c->pid;
+	}
+	case LINUX_NR_exit_group:
+		sim_exit(t, (int)r->rdi);
+		return 0;
+	default:
+		fail_msg("the simulated kernel has no call %llu", (unsigned long long)nr);
+		return -LINUX_ENOSYS;
+	}
+}
+
+/* Back to user mode at RCX: a SYSCALL there enters again at once (RCX then points past it);
+ * anything else is the task's own code. */
+static void sim_return(struct sim_task *t, int64_t result)
+{
+	uint8_t insn[2] = {0, 0};
+	uint64_t va = t->regs.rcx;
+	t->regs.rax = (uint64_t)result;
+	if (va >= SCRATCH_AT && va + 2 <= SCRATCH_AT + INJECT_SCRATCH_SIZE && t->scratch)
+		memcpy(insn, scratch_at(t, va, 2), 2);
+	else if (va == OWN_SYSCALL)
+		insn[0] = 0x0F, insn[1] = 0x05;
+	if (insn[0] == 0x0F && insn[1] == 0x05)
+		t->regs.rcx = va + 2;
+	else if (insn[0] == 0xCC)
+		sim_exit(t, 128 + LINUX_SIGTRAP);
+	else
+		t->state = SIM_OWN;
+}
+
+/* One SYSCALL of t: the trap's exit (the engine may change the registers), the tick of that
+ * exit, then the kernel. */
+static void sim_enter(struct sim_task *t)
+{
+	cpu.regs = &t->regs;
+	fake_vmcs[GUEST_RSP] = t->regs.rsp_slot; /* RSP lives in the VMCS, not in the pushed slot */
+	exits++;
+	fake_tsc += ENTRY_NS;
+	inject_on_syscall_entry(&cpu, t->task);
+	inject_tick(&cpu);
+	int64_t result = sim_call(t);
+	if (t->state == SIM_USER)
+		sim_return(t, result);
+}
+
+/* Every task in turn until the engine is done and nothing is left to run (or `rounds`). */
+static void sim_run(uint32_t rounds)
+{
+	for (uint32_t n = 0; n < rounds; n++) {
+		bool any = false;
+		for (uint32_t i = 0; i < SIM_TASKS; i++) {
+			struct sim_task *t = &sim[i];
+			if (t->state == SIM_WAIT) {
+				struct sim_task *c = sim_of_pid(t->wait_for);
+				if (c && c->state == SIM_GONE && !c->reaped) {
+					c->reaped = true;
+					t->state = SIM_USER;
+					sim_return(t, c->pid);
+				}
+				any = true;
+			} else if (t->state == SIM_USER) {
+				sim_enter(t);
+				any = true;
+			}
+		}
+		if (!any && !inject_busy())
+			return;
+		if (!any) { /* nothing runs: time passes (the engine's tick sees it) */
+			fake_tsc += 1000000u;
+			exits++;
+			inject_tick(&cpu);
+		}
+	}
+}
+
+/* ------------------------------------------------------------------ the operations */
+
+static struct ops_request req;
+static uint64_t code_pa;
+static struct sim_task *init_t, *sh_t;
+
+static void on_done(struct inject_op *op, bool ok)
+{
+	(void)op;
+	done_called = true;
+	done_ok = ok;
+	done_count++;
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	fake_vmcs_reset();
+	fake_init(&f, false);
+	fake_world(&f, &w);
+	machine.tsc_hz = 1000000000ull; /* one tick a nanosecond */
+	memset(sim, 0, sizeof(sim));
+	memset(calls_seen, 0, sizeof(calls_seen));
+	memset(&req, 0, sizeof(req));
+	memset(written_freeze, 0, sizeof(written_freeze));
+	freeze_after_naps = -1;
+	term_ends_web = false;
+	fail_open_path = NULL;
+	done_called = done_ok = false;
+	done_count = 0;
+	trap_armed = false;
+	exits = 0;
+	fake_tsc = 1000000000ull;
+	code_pa = fake_palloc(&f, PAGE_SIZE_4K, PAGE_SIZE_4K);
+	memset(f.ram + code_pa, 0x90, PAGE_SIZE_4K);
+	f.ram[code_pa + 0x10] = 0x0F;
+	f.ram[code_pa + 0x11] = 0x05;
+	/* sh (uid 1000) first: it enters before init, and is passed over */
+	sh_t = sim_add(w.sh, 50, code_pa);
+	init_t = sim_add(w.init, 1, code_pa);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	fake_free(&f);
+	return 0;
+}
+
+/* An operation on web, through a host root task, as the console verbs start one. */
+static void start(enum ops_kind kind, uint64_t timeout_ms)
+{
+	req.kind = kind;
+	snprintf(req.ct.name, sizeof(req.ct.name), "web");
+	snprintf(req.ct.cgroup, sizeof(req.ct.cgroup), "/lab/web");
+	req.ct_cgroup = w.cg_web;
+	req.ct.init_pid = 100;
+	req.ct.init_task = w.web_init;
+	req.op.target.kind = INJECT_TARGET_HOST_ROOT;
+	req.op.timeout_ms = timeout_ms;
+	req.op.done = on_done;
+	ops_prepare(&req);
+	assert_int_equal(inject_start(&req.op), 0);
+	assert_true(trap_armed);
+}
+
+/* Init got its own call back: every register as at its entry, then its own call ran. */
+static void assert_init_given_back(void)
+{
+	struct guest_regs want = init_t->own;
+	assert_int_equal(init_t->state, SIM_OWN);
+	want.rax = 1; /* getppid's result */
+	assert_memory_equal(&init_t->regs, &want, sizeof(want));
+	assert_int_equal(init_t->blocked, 0);
+	assert_false(init_t->scratch);
+	assert_int_equal(calls_seen[OWN_NR] >= 2, true); /* init's and sh's own calls ran */
+	assert_false(inject_busy());
+	struct inject_helper_status st;
+	assert_int_equal(trap_armed, inject_helper_status(&st)); /* only a helper keeps it */
+	assert_int_equal(done_count, 1);
+}
+
+static void test_pause_hijacks_a_host_root_task_and_gives_it_back(void **state)
+{
+	(void)state;
+	freeze_after_naps = 2; /* frozen only at the third poll */
+	start(OPS_PAUSE, 5000);
+	sim_run(200);
+	assert_true(done_called);
+	assert_true(done_ok);
+	assert_string_equal(req.op.error, "");
+	assert_int_equal(req.op.tgid, 1); /* init: root and outside every container */
+	assert_string_equal(req.op.comm, "init");
+	assert_true(req.op.passed >= 1); /* sh's entry (uid 1000) was let through */
+	assert_true(req.state_reached);
+	assert_int_equal(req.polls, 3);
+	assert_string_equal(written_freeze, "1");
+	assert_int_equal(calls_seen[LINUX_NR_rt_sigprocmask], 2); /* block all, then put back */
+	assert_int_equal(calls_seen[LINUX_NR_mmap], 1);
+	assert_int_equal(calls_seen[LINUX_NR_munmap], 1);
+	assert_init_given_back();
+	assert_int_equal(sh_t->state, SIM_OWN);
+	/* mmap, mask, open, write, close, 2 naps, unmask, munmap */
+	assert_int_equal(req.op.calls, 9);
+}
+
+static void test_pause_not_frozen_in_time_is_undone_and_init_given_back(void **state)
+{
+	(void)state;
+	freeze_after_naps = -1; /* never */
+	start(OPS_PAUSE, 30000);
+	sim_run(2000);
+	assert_true(done_called);
+	assert_false(done_ok);
+	assert_non_null(strstr(req.op.error, "did not report frozen"));
+	assert_non_null(strstr(req.op.error, "the freeze was undone"));
+	assert_string_equal(written_freeze, "0");
+	assert_init_given_back();
+}
+
+static void test_stop_waits_for_the_containers_processes(void **state)
+{
+	(void)state;
+	term_ends_web = true;
+	req.grace_ms = 10000;
+	start(OPS_STOP, 20000);
+	sim_run(200);
+	assert_true(done_ok);
+	assert_true(req.state_reached);
+	assert_false(req.killed);
+	assert_int_equal(calls_seen[LINUX_NR_kill], 1);
+	assert_init_given_back();
+}
+
+static void test_stop_escalates_to_sigkill_after_the_grace_period(void **state)
+{
+	(void)state;
+	term_ends_web = false; /* web ignores SIGTERM and SIGKILL alike here */
+	req.grace_ms = 300;
+	start(OPS_STOP, 10000);
+	sim_run(5000);
+	assert_true(done_called);
+	assert_false(done_ok);
+	assert_true(req.killed);
+	assert_int_equal(calls_seen[LINUX_NR_kill], 2);
+	assert_non_null(strstr(req.op.error, "still live"));
+	assert_init_given_back();
+}
+
+static void test_stats_reads_the_three_files(void **state)
+{
+	(void)state;
+	start(OPS_STATS, 5000);
+	sim_run(200);
+	assert_true(done_ok);
+	assert_string_equal(req.u.stats.text[0], "usage_usec 4242\nuser_usec 4000\n");
+	assert_string_equal(req.u.stats.text[1], "1048576\n");
+	assert_string_equal(req.u.stats.text[2], "2\n");
+	assert_int_equal(calls_seen[LINUX_NR_openat], 3);
+	assert_int_equal(calls_seen[LINUX_NR_close], 3);
+	assert_init_given_back();
+	for (uint32_t fd = 3; fd < SIM_FDS; fd++)
+		assert_int_equal(init_t->fd_path[fd][0], 0); /* nothing left open in init */
+}
+
+static void test_a_failing_call_ends_the_operation_with_its_reason(void **state)
+{
+	(void)state;
+	fail_open_path = "memory.current";
+	fail_open_errno = -LINUX_EACCES;
+	start(OPS_STATS, 5000);
+	sim_run(200);
+	assert_false(done_ok);
+	assert_non_null(strstr(req.op.error, "memory.current: permission denied"));
+	assert_init_given_back();
+}
+
+static void test_an_entry_that_is_not_the_return_is_left_alone(void **state)
+{
+	(void)state;
+	freeze_after_naps = 1;
+	start(OPS_PAUSE, 5000);
+	sim_enter(sh_t);
+	sim_enter(init_t); /* hijacked: its call became the scratch mmap */
+	assert_int_equal(init_t->regs.rax, SCRATCH_AT);
+	/* a call of init's that is not the return of ours (as from a signal handler): the
+	 * engine leaves it exactly as it is */
+	struct guest_regs other = init_t->regs;
+	other.rax = LINUX_NR_getpid;
+	other.rcx = CODE_VA + 0x40;
+	struct guest_regs seen = other;
+	cpu.regs = &seen;
+	inject_on_syscall_entry(&cpu, init_t->task);
+	assert_memory_equal(&seen, &other, sizeof(seen));
+	sim_run(200);
+	assert_true(done_ok);
+	assert_init_given_back();
+}
+
+static void test_no_suitable_task_times_out(void **state)
+{
+	(void)state;
+	init_t->state = SIM_OWN; /* init makes no call: only sh (uid 1000) does */
+	start(OPS_PAUSE, 100);
+	for (int i = 0; i < 100 && inject_busy(); i++) {
+		sh_t->state = SIM_USER;
+		sh_t->regs = sh_t->own;
+		sim_enter(sh_t);
+		fake_tsc += 2000000u;
+	}
+	assert_true(done_called);
+	assert_false(done_ok);
+	assert_non_null(strstr(req.op.error, "no suitable task entered a system call"));
+	assert_true(req.op.passed > 0);
+	assert_memory_equal(&sh_t->regs.rcx, &sh_t->own.rcx, 8);
+	assert_false(inject_busy());
+	assert_false(trap_armed);
+}
+
+static void test_a_timeout_still_gives_the_task_back(void **state)
+{
+	(void)state;
+	freeze_after_naps = -1;
+	start(OPS_PAUSE, 50); /* shorter than the first nap's return */
+	sim_run(2000);
+	assert_true(done_called);
+	assert_false(done_ok);
+	assert_non_null(strstr(req.op.error, "timed out after 50 ms"));
+	assert_init_given_back();
+}
+
+static void test_the_hijacked_task_dying_ends_the_operation(void **state)
+{
+	(void)state;
+	freeze_after_naps = -1;
+	start(OPS_PAUSE, 30000);
+	for (int i = 0; i < 6; i++)
+		sim_enter(init_t); /* mmap, mask, open, write, close, into the naps */
+	sim_exit(init_t, 137);     /* SIGKILL from elsewhere */
+	sim_run(2000);
+	assert_true(done_called);
+	assert_false(done_ok);
+	assert_non_null(strstr(req.op.error, "pid 1 exited during the operation"));
+	assert_false(inject_busy());
+}
+
+/* exec: the host task forks, the child forks the helper (which joins the container) and
+ * exits; the host task reaps it. Here the helper finds the container's namespace files
+ * gone (web's init died meanwhile): it fails, and every process the operation made is
+ * adopted, ended by exit_group and reaped, and init gets its own call back. */
+static void test_exec_adopts_its_processes_and_ends_them_on_failure(void **state)
+{
+	(void)state;
+	fail_open_path = "/ns/";
+	fail_open_errno = -LINUX_ENOENT;
+	req.u.exec.argc = 1;
+	snprintf(req.u.exec.argv[0], sizeof(req.u.exec.argv[0]), "hostname");
+	for (uint32_t k = 0; k < VMI_NS_COUNT; k++)
+		req.ct.ns[k] = 4026532200u + k;
+	start(OPS_EXEC, 10000);
+	sim_run(2000);
+	assert_true(done_called);
+	assert_false(done_ok);
+	assert_non_null(strstr(req.op.error, "no such file or directory"));
+	assert_int_equal(calls_seen[LINUX_NR_clone], 2); /* the middle process, the helper */
+	assert_int_equal(calls_seen[LINUX_NR_execve], 0);
+	uint32_t made = 0;
+	for (uint32_t i = 0; i < SIM_TASKS; i++) {
+		if (sim[i].state == SIM_FREE || sim[i].pid < 700)
+			continue;
+		made++;
+		assert_int_equal(sim[i].state, SIM_GONE);
+	}
+	assert_int_equal(made, 2);
+	struct sim_task *mid = sim_of_pid(700), *helper = sim_of_pid(701);
+	assert_int_equal(mid->exit_code, 0);    /* it did its part: the fork */
+	assert_int_equal(helper->exit_code, 1); /* failed */
+	assert_true(mid->reaped);               /* by init, its parent */
+	assert_init_given_back();
+}
+
+/* The resident helper: made by an operation, it naps in injected nanosleeps; the next
+ * operation needing a host task runs in it at once (no host task has to make a call), and
+ * it exits when stopped, the trap off after it. */
+static void test_the_resident_helper_takes_work_and_exits_when_stopped(void **state)
+{
+	(void)state;
+	inject_helper_set_linger(60000);
+	start(OPS_HELPER, 10000);
+	sim_run(50);
+	assert_true(done_ok);
+	struct inject_helper_status st;
+	assert_true(inject_helper_status(&st));
+	assert_int_equal(st.tgid, req.op.helper_tgid);
+	struct sim_task *helper = sim_of_pid(st.tgid);
+	assert_non_null(helper);
+	assert_int_equal(helper->state, SIM_USER);
+	assert_true(trap_armed); /* the helper is driven through it */
+	assert_init_given_back();
+	uint32_t naps = calls_seen[LINUX_NR_nanosleep];
+	sim_run(20);
+	assert_true(calls_seen[LINUX_NR_nanosleep] > naps);
+
+	/* init makes no call now: the work can only go to the helper */
+	memset(&req, 0, sizeof(req));
+	done_called = false;
+	done_count = 0;
+	start(OPS_STATS, 5000);
+	sim_run(50);
+	assert_true(done_ok);
+	assert_int_equal(req.op.tgid, st.tgid);
+	assert_string_equal(req.op.comm, "(helper)");
+	assert_string_equal(req.u.stats.text[2], "2\n");
+	assert_true(helper->scratch); /* its own area, kept for the next operation */
+	assert_int_equal(init_t->state, SIM_OWN);
+
+	assert_int_equal(inject_helper_stop(), 0);
+	sim_run(50);
+	assert_int_equal(helper->state, SIM_GONE);
+	assert_int_equal(helper->exit_code, 0);
+	assert_false(inject_helper_status(&st));
+	assert_false(trap_armed);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(
+			test_pause_hijacks_a_host_root_task_and_gives_it_back, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_pause_not_frozen_in_time_is_undone_and_init_given_back, setup,
+			teardown),
+		cmocka_unit_test_setup_teardown(test_stop_waits_for_the_containers_processes, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(
+			test_stop_escalates_to_sigkill_after_the_grace_period, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_stats_reads_the_three_files, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_a_failing_call_ends_the_operation_with_its_reason, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_an_entry_that_is_not_the_return_is_left_alone,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_no_suitable_task_times_out, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_a_timeout_still_gives_the_task_back, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_the_hijacked_task_dying_ends_the_operation,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_exec_adopts_its_processes_and_ends_them_on_failure, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_the_resident_helper_takes_work_and_exits_when_stopped, setup,
+			teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
