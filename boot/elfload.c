@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include "boot/elfload.h"
 
-#include <stdarg.h>
 #include <stdbool.h>
 
 #include "lib/fmt.h"
@@ -47,15 +46,6 @@ struct elf64_rela {
 	int64_t r_addend;
 };
 
-static int fail(char *err, size_t cap, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	fmt_vsnprintf(err, cap, fmt, ap);
-	va_end(ap);
-	return -1;
-}
-
 /* [off, off + n) inside [0, limit) without overflow */
 static bool within(uint64_t off, uint64_t n, uint64_t limit)
 {
@@ -86,16 +76,16 @@ int elf_inspect(const void *file, size_t len, struct elf_image_info *info, char 
 	const struct elf64_ehdr *eh = file;
 	if (len < sizeof(*eh) || eh->e_ident[0] != 0x7f || eh->e_ident[1] != 'E' ||
 	    eh->e_ident[2] != 'L' || eh->e_ident[3] != 'F')
-		return fail(err, errcap, "not an ELF file");
+		return fmt_fail(err, errcap, "not an ELF file");
 	if (eh->e_ident[4] != ELFCLASS64 || eh->e_ident[5] != ELFDATA2LSB ||
 	    eh->e_machine != EM_X86_64)
-		return fail(err, errcap, "not an x86-64 ELF64 little-endian file");
+		return fmt_fail(err, errcap, "not an x86-64 ELF64 little-endian file");
 	if (eh->e_type != ET_DYN)
-		return fail(err, errcap, "not a position-independent image (ET_DYN)");
+		return fmt_fail(err, errcap, "not a position-independent image (ET_DYN)");
 	if (eh->e_phentsize != sizeof(struct elf64_phdr) || eh->e_phnum == 0 || eh->e_phnum > 64 ||
 	    !within(eh->e_phoff, (uint64_t)eh->e_phnum * sizeof(struct elf64_phdr), len) ||
 	    (eh->e_phoff & 7))
-		return fail(err, errcap, "bad program header table");
+		return fmt_fail(err, errcap, "bad program header table");
 
 	uint64_t end = 0;
 	bool entry_ok = false, have_load = false;
@@ -106,10 +96,10 @@ int elf_inspect(const void *file, size_t len, struct elf_image_info *info, char 
 		have_load = true;
 		if (ph->p_filesz > ph->p_memsz || !within(ph->p_offset, ph->p_filesz, len) ||
 		    !within(ph->p_vaddr, ph->p_memsz, ELFLOAD_IMAGE_MAX))
-			return fail(err, errcap,
-				    "segment %u lies outside the file or the %u MiB "
-				    "image limit",
-				    i, ELFLOAD_IMAGE_MAX >> 20);
+			return fmt_fail(err, errcap,
+					"segment %u lies outside the file or the %u MiB "
+					"image limit",
+					i, ELFLOAD_IMAGE_MAX >> 20);
 		if (ph->p_vaddr + ph->p_memsz > end)
 			end = ph->p_vaddr + ph->p_memsz;
 		if ((ph->p_flags & PF_X) && eh->e_entry >= ph->p_vaddr &&
@@ -117,10 +107,10 @@ int elf_inspect(const void *file, size_t len, struct elf_image_info *info, char 
 			entry_ok = true;
 	}
 	if (!have_load)
-		return fail(err, errcap, "no loadable segment");
+		return fmt_fail(err, errcap, "no loadable segment");
 	if (!entry_ok)
-		return fail(err, errcap, "entry point 0x%llx is not in an executable segment",
-			    (unsigned long long)eh->e_entry);
+		return fmt_fail(err, errcap, "entry point 0x%llx is not in an executable segment",
+				(unsigned long long)eh->e_entry);
 	info->image_size = (end + 0xFFF) & ~0xFFFull;
 	info->entry = eh->e_entry;
 	return 0;
@@ -135,7 +125,7 @@ static int apply_relocations(const void *file, uint8_t *dest, uint64_t image_siz
 		if (ph->p_type != PT_DYNAMIC)
 			continue;
 		if (!within(ph->p_vaddr, ph->p_memsz, image_size) || (ph->p_vaddr & 7))
-			return fail(err, errcap, "bad dynamic segment");
+			return fmt_fail(err, errcap, "bad dynamic segment");
 		const struct elf64_dyn *dyn = (const struct elf64_dyn *)(dest + ph->p_vaddr);
 		uint64_t n = ph->p_memsz / sizeof(*dyn);
 		uint64_t rela = 0, relasz = 0, relaent = sizeof(struct elf64_rela);
@@ -148,24 +138,25 @@ static int apply_relocations(const void *file, uint8_t *dest, uint64_t image_siz
 			else if (dyn[k].d_tag == DT_RELAENT)
 				relaent = dyn[k].d_val;
 			else if (dyn[k].d_tag == DT_REL)
-				return fail(err, errcap, "REL relocations are not supported");
+				return fmt_fail(err, errcap, "REL relocations are not supported");
 		}
 		if (relasz == 0)
 			return 0;
 		if (relaent != sizeof(struct elf64_rela) || !within(rela, relasz, image_size) ||
 		    (rela & 7) || relasz % sizeof(struct elf64_rela))
-			return fail(err, errcap, "bad relocation table");
+			return fmt_fail(err, errcap, "bad relocation table");
 		const struct elf64_rela *r = (const struct elf64_rela *)(dest + rela);
 		for (uint64_t k = 0; k < relasz / sizeof(*r); k++) {
 			if ((uint32_t)r[k].r_info != R_X86_64_RELATIVE)
-				return fail(err, errcap,
-					    "relocation %llu has type %u; only "
-					    "R_X86_64_RELATIVE is supported",
-					    (unsigned long long)k,
-					    (unsigned int)(uint32_t)r[k].r_info);
+				return fmt_fail(err, errcap,
+						"relocation %llu has type %u; only "
+						"R_X86_64_RELATIVE is supported",
+						(unsigned long long)k,
+						(unsigned int)(uint32_t)r[k].r_info);
 			if (!within(r[k].r_offset, 8, image_size))
-				return fail(err, errcap, "relocation %llu points outside the image",
-					    (unsigned long long)k);
+				return fmt_fail(err, errcap,
+						"relocation %llu points outside the image",
+						(unsigned long long)k);
 			uint64_t value = load_base + (uint64_t)r[k].r_addend;
 			copy_bytes(dest + r[k].r_offset, (const uint8_t *)&value, 8);
 		}
@@ -181,8 +172,8 @@ int elf_load(const void *file, size_t len, void *dest, uint64_t dest_size, uint6
 	if (elf_inspect(file, len, &info, err, errcap) < 0)
 		return -1;
 	if (dest_size < info.image_size)
-		return fail(err, errcap, "the image needs %llu bytes, only %llu given",
-			    (unsigned long long)info.image_size, (unsigned long long)dest_size);
+		return fmt_fail(err, errcap, "the image needs %llu bytes, only %llu given",
+				(unsigned long long)info.image_size, (unsigned long long)dest_size);
 	uint8_t *d = dest;
 	zero_bytes(d, info.image_size);
 	const struct elf64_ehdr *eh = file;

@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include "inject/syscall_trap.h"
 
-#include <stdarg.h>
 
 #include "console/verbs_vmi.h"
 #include "core/log.h"
@@ -98,17 +97,6 @@ static void switch_view(enum trap_view which)
 	}
 }
 
-static int refuse(char *why, size_t cap, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static int refuse(char *why, size_t cap, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	fmt_vsnprintf(why, cap, fmt, ap);
-	va_end(ap);
-	return -1;
-}
-
 int syscall_trap_arm(int32_t tgid, char *why, size_t cap)
 {
 	if (stats.armed)
@@ -122,28 +110,28 @@ int syscall_trap_arm(int32_t tgid, char *why, size_t cap)
 	uint64_t entry_pa;
 	if (!vmi_is_kernel_ptr(&trap_vmi, lstar) ||
 	    vmi_translate(trap_vmi.mem, trap_vmi.kernel_cr3, trap_vmi.la57, lstar, &entry_pa) < 0)
-		return refuse(why, cap,
-			      "the guest's syscall entry 0x%llx (IA32_LSTAR) is not mapped",
-			      (unsigned long long)lstar);
+		return fmt_fail(why, cap,
+				"the guest's syscall entry 0x%llx (IA32_LSTAR) is not mapped",
+				(unsigned long long)lstar);
 	uint64_t pa = entry_pa & ~(PAGE_SIZE_4K - 1);
 	uint32_t off = (uint32_t)(entry_pa & (PAGE_SIZE_4K - 1));
 	if (off > PAGE_SIZE_4K - sizeof(insn_swapgs) ||
 	    (pa < machine.core_base + machine.core_size && pa + PAGE_SIZE_4K > machine.core_base))
-		return refuse(why, cap,
-			      "the syscall entry at gpa 0x%llx cannot be "
-			      "trapped (crosses a page or lies in the monitor)",
-			      (unsigned long long)entry_pa);
+		return fmt_fail(why, cap,
+				"the syscall entry at gpa 0x%llx cannot be "
+				"trapped (crosses a page or lies in the monitor)",
+				(unsigned long long)entry_pa);
 	uint8_t first[3];
 	if (trap_vmi.mem->read_phys(trap_vmi.mem->ctx, entry_pa, first, sizeof(first)) < 0 ||
 	    memcmp(first, insn_swapgs, sizeof(first)) != 0)
-		return refuse(why, cap,
-			      "the syscall entry does not start with SWAPGS (%02x %02x %02x): "
-			      "this kernel's entry is not supported (or it was tampered with)",
-			      first[0], first[1], first[2]);
+		return fmt_fail(why, cap,
+				"the syscall entry does not start with SWAPGS (%02x %02x %02x): "
+				"this kernel's entry is not supported (or it was tampered with)",
+				first[0], first[1], first[2]);
 	if (shadow == NULL)
 		shadow = palloc_page();
 	if (shadow == NULL)
-		return refuse(why, cap, "no memory for the shadow page");
+		return fmt_fail(why, cap, "no memory for the shadow page");
 	if (!mtrr_range_type(&vm.guest_mtrr, pa, PAGE_SIZE_4K, &page_memtype))
 		page_memtype = MEMTYPE_WB;
 
@@ -161,7 +149,7 @@ int syscall_trap_arm(int32_t tgid, char *why, size_t cap)
 	char view_why[160];
 	if (show(VIEW_SHADOW, view_why, sizeof(view_why)) < 0) {
 		syscall_trap_disarm();
-		return refuse(why, cap, "cannot arm the syscall trap: %s", view_why);
+		return fmt_fail(why, cap, "cannot arm the syscall trap: %s", view_why);
 	}
 	return 0;
 }

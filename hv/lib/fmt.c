@@ -351,3 +351,12 @@ int fmt_snprintf(char *buf, size_t cap, const char *fmt, ...)
 	va_end(ap);
 	return n;
 }
+
+int fmt_fail(char *why, size_t cap, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	fmt_vsnprintf(why, cap, fmt, ap);
+	va_end(ap);
+	return -1;
+}

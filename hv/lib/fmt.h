@@ -25,5 +25,7 @@ int fmt_vformat(fmt_sink sink, void *ctx, const char *fmt, va_list ap);
  * length the whole output would have had, so `ret >= cap` means it was truncated. */
 int fmt_vsnprintf(char *buf, size_t cap, const char *fmt, va_list ap);
 int fmt_snprintf(char *buf, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* A failure with its reason: the message into why[cap], and -1 to return. */
+int fmt_fail(char *why, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 #endif

@@ -9,23 +9,12 @@
  * be the kernel's, the chain and each program are bounded, and a filter whose original
  * program the kernel did not keep refuses the operation instead of running it with less.
  */
-#include <stdarg.h>
 
 #include "lib/fmt.h"
 #include "lib/string.h"
 #include "vmi/vmi_internal.h"
 
 #define PFA_NO_NEW_PRIVS 0u /* include/linux/sched.h: bit of task_struct.atomic_flags */
-
-static int fail(char *why, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int fail(char *why, size_t cap, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	fmt_vsnprintf(why, cap, fmt, ap);
-	va_end(ap);
-	return -1;
-}
 
 /* One filter of the chain at `f`: its program and flags into *out, the next one into *prev. */
 static int read_filter(struct vmi *v, uint64_t f, struct vmi_seccomp_filter *out, uint64_t *prev,
@@ -39,26 +28,27 @@ static int read_filter(struct vmi *v, uint64_t f, struct vmi_seccomp_filter *out
 	    vmi_read_u64(v, f + pr->seccomp_filter_prog, &prog) < 0 ||
 	    vmi_read_u64(v, f + pr->seccomp_filter_notif, &notif) < 0 ||
 	    vmi_read_kernel(v, f + pr->seccomp_filter_log, &log, 1) < 0)
-		return fail(why, cap, "seccomp filter at %#llx unreadable", (unsigned long long)f);
+		return fmt_fail(why, cap, "seccomp filter at %#llx unreadable",
+				(unsigned long long)f);
 	if (notif != 0)
-		return fail(why, cap, "a seccomp filter (at %#llx) has a user-space listener",
-			    (unsigned long long)f);
+		return fmt_fail(why, cap, "a seccomp filter (at %#llx) has a user-space listener",
+				(unsigned long long)f);
 	if (!vmi_is_kernel_ptr(v, prog) ||
 	    vmi_read_u64(v, prog + pr->bpf_prog_orig_prog, &orig) < 0)
-		return fail(why, cap, "seccomp filter at %#llx has no readable program",
-			    (unsigned long long)f);
+		return fmt_fail(why, cap, "seccomp filter at %#llx has no readable program",
+				(unsigned long long)f);
 	if (!vmi_is_kernel_ptr(v, orig))
-		return fail(why, cap,
-			    "the kernel did not keep seccomp filter %#llx's program "
-			    "(CONFIG_CHECKPOINT_RESTORE)",
-			    (unsigned long long)f);
+		return fmt_fail(why, cap,
+				"the kernel did not keep seccomp filter %#llx's program "
+				"(CONFIG_CHECKPOINT_RESTORE)",
+				(unsigned long long)f);
 	if (vmi_read_kernel(v, orig + pr->sock_fprog_kern_len, &len, 2) < 0 ||
 	    vmi_read_u64(v, orig + pr->sock_fprog_kern_filter, &insns) < 0 ||
 	    !vmi_is_kernel_ptr(v, insns))
-		return fail(why, cap, "seccomp filter at %#llx: program unreadable",
-			    (unsigned long long)f);
+		return fmt_fail(why, cap, "seccomp filter at %#llx: program unreadable",
+				(unsigned long long)f);
 	if (len == 0 || len > VMI_SECCOMP_INSNS_MAX)
-		return fail(why, cap, "a seccomp program of %u instructions", (unsigned)len);
+		return fmt_fail(why, cap, "a seccomp program of %u instructions", (unsigned)len);
 	*out = (struct vmi_seccomp_filter){insns, len, log != 0};
 	return 0;
 }
@@ -69,9 +59,9 @@ int vmi_task_restrictions(struct vmi *v, uint64_t task, struct vmi_restrictions 
 	const struct vmi_profile *pr = v->prof;
 	memset(r, 0, sizeof(*r));
 	if (!pr->restrict_known || pr->cred_user_ns == 0 || pr->user_namespace_ns == 0)
-		return fail(why, cap,
-			    "the kernel profile lacks the fields of capabilities and "
-			    "seccomp");
+		return fmt_fail(why, cap,
+				"the kernel profile lacks the fields of capabilities and "
+				"seccomp");
 	uint64_t cred, flags, f;
 	int32_t mode;
 	/* one cred: its user namespace and capability sets are read together */
@@ -85,35 +75,36 @@ int vmi_task_restrictions(struct vmi *v, uint64_t task, struct vmi_restrictions 
 	    vmi_read_u64(v, cred + pr->cred_cap_ambient, &r->cap_ambient) < 0 ||
 	    vmi_read_u64(v, cred + pr->cred_cap_permitted, &r->cap_permitted) < 0 ||
 	    vmi_read_u64(v, cred + pr->cred_cap_effective, &r->cap_effective) < 0)
-		return fail(why, cap, "credentials of task %#llx unreadable",
-			    (unsigned long long)task);
+		return fmt_fail(why, cap, "credentials of task %#llx unreadable",
+				(unsigned long long)task);
 	if (vmi_read_u64(v, task + pr->task_atomic_flags, &flags) < 0 ||
 	    vmi_read_kernel(v, task + pr->task_seccomp + pr->seccomp_mode, &mode, 4) < 0 ||
 	    vmi_read_u64(v, task + pr->task_seccomp + pr->seccomp_filter, &f) < 0)
-		return fail(why, cap, "seccomp state of task %#llx unreadable",
-			    (unsigned long long)task);
+		return fmt_fail(why, cap, "seccomp state of task %#llx unreadable",
+				(unsigned long long)task);
 	r->no_new_privs = (flags >> PFA_NO_NEW_PRIVS) & 1u;
 	if (mode < 0 || mode > (int32_t)VMI_SECCOMP_MODE_FILTER)
-		return fail(why, cap, "seccomp mode %d unknown", (int)mode);
+		return fmt_fail(why, cap, "seccomp mode %d unknown", (int)mode);
 	r->seccomp_mode = (uint32_t)mode;
 	if (r->seccomp_mode != VMI_SECCOMP_MODE_FILTER)
-		return f == 0 ? 0 : fail(why, cap, "seccomp filters without filter mode");
+		return f == 0 ? 0 : fmt_fail(why, cap, "seccomp filters without filter mode");
 	uint32_t path = 0;
 	while (f != 0) {
 		if (r->filters == VMI_SECCOMP_FILTERS_MAX)
-			return fail(why, cap, "more than %u seccomp filters",
-				    VMI_SECCOMP_FILTERS_MAX);
+			return fmt_fail(why, cap, "more than %u seccomp filters",
+					VMI_SECCOMP_FILTERS_MAX);
 		if (!vmi_is_kernel_ptr(v, f))
-			return fail(why, cap, "seccomp filter pointer %#llx is not the kernel's",
-				    (unsigned long long)f);
+			return fmt_fail(why, cap,
+					"seccomp filter pointer %#llx is not the kernel's",
+					(unsigned long long)f);
 		struct vmi_seccomp_filter *out = &r->filter[r->filters];
 		if (read_filter(v, f, out, &f, why, cap) < 0)
 			return -1;
 		path += out->len + 4u;
 		if (path > VMI_SECCOMP_PATH_MAX)
-			return fail(why, cap, "seccomp filters of more than %u instructions",
-				    VMI_SECCOMP_PATH_MAX);
+			return fmt_fail(why, cap, "seccomp filters of more than %u instructions",
+					VMI_SECCOMP_PATH_MAX);
 		r->filters++;
 	}
-	return r->filters > 0 ? 0 : fail(why, cap, "seccomp filter mode without a filter");
+	return r->filters > 0 ? 0 : fmt_fail(why, cap, "seccomp filter mode without a filter");
 }

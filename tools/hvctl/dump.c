@@ -5,12 +5,13 @@
 #include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include "lib/fmt.h"
 
 /* QEMUCPUState of target/i386/arch_dump.c (QEMU 7.2): version 1; fields past cr[] are
  * optional and present when `size` covers them (kernel_gs_base since QEMU 5.0). */
@@ -32,18 +33,6 @@
 #define PRSTATUS_REG_CS      17u
 #define PRSTATUS_REG_GS_BASE 22u
 #define PRSTATUS_SIZE_MIN    (PRSTATUS_OFF_REGS + 27u * 8u)
-
-static int fail(char *err, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-static int fail(char *err, size_t cap, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, cap, fmt, ap);
-	va_end(ap);
-	return -1;
-}
 
 static uint64_t get64(const uint8_t *p)
 {
@@ -112,8 +101,8 @@ static int parse_notes(struct dump *d, const uint8_t *p, uint64_t len, char *err
 		desc_off = name_off + (((uint64_t)nh.n_namesz + 3u) & ~3ull);
 		next = desc_off + (((uint64_t)nh.n_descsz + 3u) & ~3ull);
 		if (desc_off > len || next > len || nh.n_descsz > len - desc_off)
-			return fail(err, cap, "note at offset %llu runs past its segment",
-				    (unsigned long long)pos);
+			return fmt_fail(err, cap, "note at offset %llu runs past its segment",
+					(unsigned long long)pos);
 		name = (const char *)(p + name_off);
 		if (nh.n_namesz == 5 && memcmp(name, "CORE", 5) == 0 && nh.n_type == NT_PRSTATUS &&
 		    nh.n_descsz >= PRSTATUS_SIZE_MIN) {
@@ -145,18 +134,18 @@ int dump_parse(const uint8_t *data, size_t size, struct dump *d, char *err, size
 	d->data = data;
 	d->size = size;
 	if (size < sizeof(eh))
-		return fail(err, cap, "too short for an ELF header");
+		return fmt_fail(err, cap, "too short for an ELF header");
 	memcpy(&eh, data, sizeof(eh));
 	if (memcmp(eh.e_ident, ELFMAG, SELFMAG) != 0)
-		return fail(err, cap, "not an ELF file (QEMU dump-guest-memory writes ELF)");
+		return fmt_fail(err, cap, "not an ELF file (QEMU dump-guest-memory writes ELF)");
 	if (eh.e_ident[EI_CLASS] != ELFCLASS64 || eh.e_ident[EI_DATA] != ELFDATA2LSB ||
 	    eh.e_machine != EM_X86_64)
-		return fail(err, cap, "not a 64-bit little-endian x86-64 ELF file");
+		return fmt_fail(err, cap, "not a 64-bit little-endian x86-64 ELF file");
 	if (eh.e_type != ET_CORE)
-		return fail(err, cap, "not an ELF core file (e_type %u)", eh.e_type);
+		return fmt_fail(err, cap, "not an ELF core file (e_type %u)", eh.e_type);
 	if (eh.e_phentsize != sizeof(Elf64_Phdr) ||
 	    !in_file(eh.e_phoff, (uint64_t)eh.e_phnum * sizeof(Elf64_Phdr), size))
-		return fail(err, cap, "program headers lie outside the file");
+		return fmt_fail(err, cap, "program headers lie outside the file");
 
 	for (uint32_t i = 0; i < eh.e_phnum; i++) {
 		Elf64_Phdr ph;
@@ -164,31 +153,31 @@ int dump_parse(const uint8_t *data, size_t size, struct dump *d, char *err, size
 		memcpy(&ph, data + eh.e_phoff + (uint64_t)i * sizeof(ph), sizeof(ph));
 		if (ph.p_type == PT_LOAD && ph.p_filesz > 0) {
 			if (!in_file(ph.p_offset, ph.p_filesz, size))
-				return fail(err, cap,
-					    "PT_LOAD %u (guest 0x%llx) lies outside the file: "
-					    "truncated "
-					    "dump?",
-					    i, (unsigned long long)ph.p_paddr);
+				return fmt_fail(err, cap,
+						"PT_LOAD %u (guest 0x%llx) lies outside the file: "
+						"truncated "
+						"dump?",
+						i, (unsigned long long)ph.p_paddr);
 			if (ph.p_paddr + ph.p_filesz < ph.p_paddr)
-				return fail(err, cap, "PT_LOAD %u wraps around", i);
+				return fmt_fail(err, cap, "PT_LOAD %u wraps around", i);
 			if (d->nranges == DUMP_RANGES_MAX)
-				return fail(err, cap, "more than %u PT_LOAD segments",
-					    DUMP_RANGES_MAX);
+				return fmt_fail(err, cap, "more than %u PT_LOAD segments",
+						DUMP_RANGES_MAX);
 			d->ranges[d->nranges].gpa = ph.p_paddr;
 			d->ranges[d->nranges].size = ph.p_filesz;
 			d->ranges[d->nranges].offset = ph.p_offset;
 			d->nranges++;
 		} else if (ph.p_type == PT_NOTE) {
 			if (!in_file(ph.p_offset, ph.p_filesz, size))
-				return fail(err, cap, "PT_NOTE lies outside the file");
+				return fmt_fail(err, cap, "PT_NOTE lies outside the file");
 			if (parse_notes(d, data + ph.p_offset, ph.p_filesz, err, cap) != 0)
 				return -1;
 		}
 	}
 	if (d->nranges == 0)
-		return fail(err, cap, "no guest memory (no PT_LOAD segment)");
+		return fmt_fail(err, cap, "no guest memory (no PT_LOAD segment)");
 	if (d->ncpus == 0)
-		return fail(err, cap, "no CPU state (no NT_PRSTATUS or QEMU note)");
+		return fmt_fail(err, cap, "no CPU state (no NT_PRSTATUS or QEMU note)");
 	return 0;
 }
 
@@ -218,17 +207,17 @@ int dump_open(const char *path, struct dump *d, char *err, size_t cap)
 	memset(d, 0, sizeof(*d));
 	d->fd = -1;
 	if (fd < 0)
-		return fail(err, cap, "cannot open %s: %s", path, strerror(errno));
+		return fmt_fail(err, cap, "cannot open %s: %s", path, strerror(errno));
 	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size <= 0) {
 		close(fd);
-		return fail(err, cap, "%s is not a regular, non-empty file", path);
+		return fmt_fail(err, cap, "%s is not a regular, non-empty file", path);
 	}
 	map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
 	if (map == MAP_FAILED) {
 		int e = errno;
 
 		close(fd);
-		return fail(err, cap, "cannot map %s: %s", path, strerror(e));
+		return fmt_fail(err, cap, "cannot map %s: %s", path, strerror(e));
 	}
 	if (dump_parse(map, (size_t)st.st_size, d, err, cap) != 0) {
 		char why[256];
@@ -236,7 +225,7 @@ int dump_open(const char *path, struct dump *d, char *err, size_t cap)
 		snprintf(why, sizeof(why), "%s", err);
 		munmap(map, (size_t)st.st_size);
 		close(fd);
-		return fail(err, cap, "%s: %s", path, why);
+		return fmt_fail(err, cap, "%s: %s", path, why);
 	}
 	d->fd = fd;
 	d->map = map;
