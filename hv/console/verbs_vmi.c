@@ -20,9 +20,6 @@
 #include "x86/paging.h"
 #include "x86/vmcs.h"
 
-#define LIVE_CONTAINERS_MAX 256u
-#define LIVE_XVIEW_SLOTS    32768u /* the cross-view of `ps` keeps up to 3/4 of this many tasks */
-
 /* UEFI memory types that are RAM the guest owns (UEFI 2.x Table 7-6): loader and boot
  * services code/data, runtime services code/data, conventional, ACPI reclaim, persistent.
  * Everything else (MMIO, reserved, ACPI NVS) is never read: reads there can have side
@@ -82,8 +79,8 @@ int live_write_phys(uint64_t gpa, const void *buf, size_t n)
 
 static struct vmi_mem live_mem = {.read_phys = live_read_phys};
 static struct vmi live;
-static struct vmi_container live_containers[LIVE_CONTAINERS_MAX];
-static struct vmi_xview_entry live_xview[LIVE_XVIEW_SLOTS];
+static struct vmi_container live_containers[VMI_LIVE_CONTAINERS_MAX];
+static struct vmi_xview_entry live_xview[VMI_LIVE_XVIEW_SLOTS];
 
 /* init_task as the last session found it: the way in when the current task is one
  * being torn down at this very exit (vmi_percpu_locate). */
@@ -199,9 +196,9 @@ static uint64_t live_init_pid_ns(void)
 static int live_open(struct reply *r)
 {
 	live.containers = live_containers;
-	live.containers_cap = LIVE_CONTAINERS_MAX;
+	live.containers_cap = VMI_LIVE_CONTAINERS_MAX;
 	live.xview_slots = live_xview;
-	live.xview_cap = LIVE_XVIEW_SLOTS;
+	live.xview_cap = VMI_LIVE_XVIEW_SLOTS;
 	live.init_pid_ns = live_init_pid_ns();
 	if (live.xview_seed == 0)
 		live.xview_seed = rdtsc() ^ (machine.core_base << 7); /* the set's hash secret */
@@ -232,8 +229,8 @@ int live_list_containers(struct reply *r, struct vmi_container *out, size_t cap,
 		live_release();
 		return -1;
 	}
-	if (vmi_containers_collect(&live, live_containers, LIVE_CONTAINERS_MAX, n, 0) < 0)
-		*n = LIVE_CONTAINERS_MAX;
+	if (vmi_containers_collect(&live, live_containers, VMI_LIVE_CONTAINERS_MAX, n, 0) < 0)
+		*n = VMI_LIVE_CONTAINERS_MAX;
 	live_release();
 	if (*n > cap)
 		*n = cap;
@@ -260,8 +257,8 @@ static int find_container(struct reply *r, const char *name, struct vmi_containe
 	size_t n;
 	if (live_open(r) < 0)
 		return -1;
-	if (vmi_containers_collect(&live, live_containers, LIVE_CONTAINERS_MAX, &n, 0) < 0)
-		n = LIVE_CONTAINERS_MAX;
+	if (vmi_containers_collect(&live, live_containers, VMI_LIVE_CONTAINERS_MAX, &n, 0) < 0)
+		n = VMI_LIVE_CONTAINERS_MAX;
 	size_t at = 0;
 	char why[PROTO_MESSAGE_MAX];
 	if (vmi_container_resolve(live_containers, n, name, &at, why, sizeof(why)) < 0)

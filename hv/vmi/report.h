@@ -18,6 +18,10 @@
 #define VMI_INSPECT_USAGE      "inspect <id|name|pid> [--json]"
 #define VMI_INSPECT_SUMMARY    "one container (with its processes) or one process in detail"
 
+/* The monitor's storage for the verbs (console/verbs_vmi.c); the benchmark gives the same */
+#define VMI_LIVE_CONTAINERS_MAX 256u
+#define VMI_LIVE_XVIEW_SLOTS    32768u /* the cross-view of `ps` keeps up to 3/4 of this many */
+
 /* argv as cmd_dispatch passes it (argv[0] is the verb). 0, or reply_fail's -1. */
 int vmi_verb_ps(struct vmi *v, struct reply *r, int argc, char **argv);
 int vmi_verb_containers(struct vmi *v, struct reply *r, int argc, char **argv);

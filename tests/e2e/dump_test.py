@@ -208,7 +208,8 @@ def compare_all(t, ps, cts, live=False, hidden=()):
     for pid in sorted(t.procs):
         o = ours.get(pid)
         if o is None:
-            if live and transient(t.procs[pid]):
+            # (a dump too: QEMU dumps after the block, and the victim may restart between)
+            if transient(t.procs[pid]):
                 c.notes.append("pid %d (%s): the victim process, restarted since the truth "
                                "block" % (pid, t.procs[pid]["comm"]))
                 continue
@@ -225,7 +226,7 @@ def compare_all(t, ps, cts, live=False, hidden=()):
     for pid, o in sorted(ours.items()):
         if pid in t.procs or pid == 0 or pid == t.begin.get("self"):
             continue
-        if live and transient(o) and o["start_ns"] >= uptime_ns:
+        if transient(o) and o["start_ns"] >= uptime_ns:
             c.notes.append("pid %d (%s): the victim process, restarted since the truth block"
                            % (pid, o["comm"]))
             continue

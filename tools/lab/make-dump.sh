@@ -23,7 +23,8 @@
 # usage: make-dump.sh [--build DIR] [--spawn N] [--hide CT] [--out OUT] [--timeout SEC] [--force]
 #   --build DIR    lab files from DIR/lab (build-lab.sh / `make lab`; default build)
 #   --spawn N      boot with lab.spawn=N: N extra sleeping processes before the truth
-#                  (benchmarks; 1000 works in 1024 MiB). Default 0.
+#                  (benchmarks). Default 0. The guest gets 1024 MiB, and 160 KiB more
+#                  for each process past 1000 (16000 then boot in 3.4 GiB)
 #   --hide CT      boot with lab.hide=CT: the lab's rootkit takes container CT's init off
 #                  the tasks list before the truth (GUEST-HIDDEN in the console; issue 9)
 #   --out OUT      default DIR/lab/dump, DIR/lab/dump-N with --spawn N, or
@@ -136,12 +137,15 @@ WORDS=
 [ "$SPAWN" -eq 0 ] || WORDS="lab.spawn=$SPAWN"
 [ -z "$HIDE" ] || WORDS="${WORDS:+$WORDS }lab.hide=$HIDE"
 APPEND=()
+MEM=1024
+[ "$SPAWN" -le 1000 ] || MEM=$((1024 + (SPAWN - 1000) * 160 / 1024))
+[ "$MEM" -le 16384 ] || die "--spawn $SPAWN needs more than the 16 GiB a lab guest may have"
 [ -z "$WORDS" ] || APPEND=(--append "$WORDS")
 log "booting the lab guest in QEMU TCG${APPEND[*]:+ (${APPEND[1]})}"
 t0=$SECONDS
 # The first block's end (later blocks have seq=1, 2...).
 if ! bash "$LAB_TOOLS/run-qemu.sh" --build "$BUILD_DIR" --logs "$WORK" --quiet \
-    --timeout "$TIMEOUT" --until '^GUEST-TRUTH-END seq=0 ' \
+    --timeout "$TIMEOUT" --mem "$MEM" --until '^GUEST-TRUTH-END seq=0 ' \
     "${APPEND[@]+"${APPEND[@]}"}" --dump "$WORK/guest.elf"; then
     [ ! -s "$WORK/qemu-console.log" ] || tail -n 20 "$WORK/qemu-console.log" | sed 's/^/guest: /' >&2
     die "the guest did not print its truth block (or the dump failed)"

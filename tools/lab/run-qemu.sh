@@ -6,7 +6,7 @@
 # (tools/lab/make-dump.sh does that and keeps the guest's truth beside the dump).
 #
 # usage: run-qemu.sh [--build DIR] [--dump FILE] [--timeout SEC] [--uefi DISK]
-#                    [--append ARGS] [--until REGEX] [--logs LOGDIR] [--quiet]
+#                    [--append ARGS] [--until REGEX] [--logs LOGDIR] [--mem MB] [--quiet]
 #   --build DIR     lab files from DIR/lab (default build; see build-lab.sh)
 #   --dump FILE     once the guest got there, `dump-guest-memory` to FILE (QEMU's ELF
 #                   format: the guest's RAM plus one note per vCPU with its registers)
@@ -18,6 +18,7 @@
 #   --until REGEX   stop at the first console line matching REGEX (grep -E) instead of
 #                   "GUEST-HEARTBEAT n=3 "
 #   --logs LOGDIR   where the logs below go (default DIR/lab), so runs can overlap
+#   --mem MB        guest RAM (default 1024; the lab under Bochs has 1024 too)
 #   --quiet         do not copy the console to stdout
 # Exit status: 0 line seen, 1 timeout or QEMU ended first, 2 usage.
 # The console is also kept in LOGDIR/qemu-console.log; what the guest wrote to COM2 (its
@@ -58,6 +59,7 @@ APPEND=
 UNTIL='GUEST-HEARTBEAT n=3 '
 LOGS=$LAB_DIR
 QUIET=no
+MEM=1024
 set -- "${LAB_ARGS[@]+"${LAB_ARGS[@]}"}"
 while [ $# -gt 0 ]; do
     case "$1" in
@@ -92,6 +94,11 @@ while [ $# -gt 0 ]; do
         LOGS=$2
         shift 2
         ;;
+    --mem)
+        [ $# -ge 2 ] || usage
+        MEM=$2
+        shift 2
+        ;;
     --quiet)
         QUIET=yes
         shift
@@ -104,6 +111,8 @@ while [ $# -gt 0 ]; do
     esac
 done
 case "$TIMEOUT" in '' | *[!0-9]*) die "--timeout needs whole seconds" ;; esac
+case "$MEM" in '' | *[!0-9]*) die "--mem needs whole MiB" ;; esac
+[ "$((10#$MEM))" -ge 256 ] && [ "$((10#$MEM))" -le 16384 ] || die "--mem: 256 to 16384 MiB"
 [ -z "$APPEND" ] || [ -z "$UEFI_DISK" ] || die "--append does not work with --uefi"
 mkdir -p "$LOGS" || die "cannot create $LOGS"
 
@@ -144,7 +153,7 @@ fi
 : >"$CONSOLE_LOG"
 : >"$COM2_LOG"
 rm -f "$QMP_SOCK"
-qemu-system-x86_64 -accel tcg -machine pc -cpu qemu64 -m 1024 -smp 1 \
+qemu-system-x86_64 -accel tcg -machine pc -cpu qemu64 -m "$((10#$MEM))" -smp 1 \
     "${BOOT[@]}" \
     -display none -no-reboot \
     -serial "file:$CONSOLE_LOG" -serial "file:$COM2_LOG" \
