@@ -207,3 +207,68 @@ bool vmi_walk_next(struct vmi *v, struct vmi_walk *w, uint64_t *task)
 	*task = w->cur;
 	return true;
 }
+
+/* ------------------------------------------------------------------ over several exits */
+
+static int read_identity(struct vmi *v, uint64_t task, uint32_t *pid, uint64_t *start_ns)
+{
+	return vmi_read_u32(v, task + v->prof->task_pid, pid) != 0 ||
+			       vmi_read_u64(v, task + v->prof->task_start_boottime, start_ns) != 0
+		       ? -1
+		       : 0;
+}
+
+int vmi_walk_mark(struct vmi *v, const struct vmi_walk *w, struct vmi_walk_mark *m)
+{
+	memset(m, 0, sizeof(*m));
+	if (w->cur == 0)
+		return 0;
+	m->task = w->cur;
+	return read_identity(v, w->cur, &m->pid, &m->start_ns);
+}
+
+/* Is task (pid, start) later in fork order than the mark? Ties go by pid. */
+static bool after_mark(const struct vmi_walk_mark *m, uint32_t pid, uint64_t start_ns)
+{
+	return start_ns > m->start_ns || (start_ns == m->start_ns && pid > m->pid);
+}
+
+int vmi_walk_resume(struct vmi *v, struct vmi_walk *w, const struct vmi_walk_mark *m)
+{
+	uint32_t pid, visited = w->visited;
+	uint64_t start_ns, task;
+
+	if (w->done)
+		return w->truncated ? -1 : 0;
+	if (m->task == 0) {
+		vmi_walk_begin(v, w);
+		return 0;
+	}
+	w->head = v->init_task;
+	/* Still linked both ways, and the same task: go on from it. */
+	if (on_list(v, m->task) && read_identity(v, m->task, &pid, &start_ns) == 0 &&
+	    pid == m->pid && start_ns == m->start_ns) {
+		w->cur = m->task;
+		return 0;
+	}
+	/* Gone: round again from init_task, past every task not later than the mark. The
+	 * steps count towards the walk's bound. */
+	vmi_walk_begin(v, w);
+	w->visited = visited;
+	uint64_t last = 0;
+	while (vmi_walk_next(v, w, &task)) {
+		if (read_identity(v, task, &pid, &start_ns) == 0 && pid != 0 &&
+		    after_mark(m, pid, start_ns))
+			break;
+		last = task;
+	}
+	if (w->truncated)
+		return -1;
+	if (w->done) {
+		w->cur = last; /* every task is at or before the mark: the walk is over */
+		return 1;
+	}
+	w->cur = last; /* the next call of vmi_walk_next returns `task` again */
+	w->visited--;
+	return 1;
+}

@@ -390,6 +390,23 @@ bool vmi_is_kernel_ptr(const struct vmi *v, uint64_t va);
 void vmi_walk_begin(struct vmi *v, struct vmi_walk *w);
 bool vmi_walk_next(struct vmi *v, struct vmi_walk *w, uint64_t *task);
 
+/* A walk that goes on at a later VM exit, the guest having run meanwhile: the task it
+ * stood at, and who that was (a freed task_struct is soon another task's). */
+struct vmi_walk_mark {
+	uint64_t task; /* 0: the walk had not started */
+	uint32_t pid;
+	uint64_t start_ns;
+};
+/* Where w stands now. 0, or -1 when that task cannot be read (the walk then cannot go on
+ * later). */
+int vmi_walk_mark(struct vmi *v, const struct vmi_walk *w, struct vmi_walk_mark *m);
+/* w goes on after the marked task, in a later session of the same guest (vmi_refresh
+ * since). 0: the task is still on the list, the same task; 1: it has left it, and the walk
+ * went round again from init_task to the first task started after it (the list is in fork
+ * order; a fork that raced with the marked one may be missed); -1: it cannot, w is done and
+ * truncated with the reason. */
+int vmi_walk_resume(struct vmi *v, struct vmi_walk *w, const struct vmi_walk_mark *m);
+
 /* One process's facts (process.c). what: VMI_READ_*. Returns 0, or -1 when the task_struct
  * itself cannot be read (p then holds only task). */
 int vmi_process_read(struct vmi *v, uint64_t task, unsigned int what, struct vmi_process *p);

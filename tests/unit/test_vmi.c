@@ -456,6 +456,114 @@ static void test_walk_noncanonical_pointer_is_cut(void **state)
 	assert_non_null(strstr(walk.reason, "not a kernel address"));
 }
 
+/* pids of the next n tasks of the walk (-1 past its end) */
+static void expect_next_pids(struct vmi_walk *walk, const int32_t *pids, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		uint64_t task;
+		uint32_t pid;
+		if (pids[i] < 0) {
+			assert_false(vmi_walk_next(&v, walk, &task));
+			continue;
+		}
+		assert_true(vmi_walk_next(&v, walk, &task));
+		assert_int_equal(vmi_read_u32(&v, task + f.prof.task_pid, &pid), 0);
+		assert_int_equal((int32_t)pid, pids[i]);
+	}
+}
+
+/* Walks up to and including the task of pid `upto`, marks it, and opens a new session (the
+ * guest runs between two exits). */
+static void walk_and_mark(struct vmi_walk *walk, struct vmi_walk_mark *m, int32_t upto)
+{
+	uint64_t task;
+	uint32_t pid = 0;
+	vmi_walk_begin(&v, walk);
+	while (vmi_walk_next(&v, walk, &task)) {
+		assert_int_equal(vmi_read_u32(&v, task + f.prof.task_pid, &pid), 0);
+		if ((int32_t)pid == upto)
+			break;
+	}
+	assert_int_equal((int32_t)pid, upto);
+	assert_int_equal(vmi_walk_mark(&v, walk, m), 0);
+	vmi_refresh(&v);
+}
+
+/* Takes `task` off the tasks list as release_task does (list_del_rcu: prev poisoned). */
+static void unlink_task(uint64_t task)
+{
+	uint64_t list = task + f.prof.task_tasks;
+	uint64_t next = fake_r64(&f, list), prev = fake_r64(&f, list + 8);
+	fake_w64(&f, prev, next);
+	fake_w64(&f, next + 8, prev);
+	fake_w64(&f, list + 8, 0xdead000000000122ull);
+}
+
+static void test_walk_resumes_after_the_marked_task(void **state)
+{
+	static const int32_t rest[] = {50, 100, 101, 200, 300, 400, 500, 600, -1};
+	struct vmi_walk walk;
+	struct vmi_walk_mark m;
+	(void)state;
+	open_ok();
+	walk_and_mark(&walk, &m, 3);
+	assert_int_equal(vmi_walk_resume(&v, &walk, &m), 0);
+	expect_next_pids(&walk, rest, sizeof(rest) / sizeof(rest[0]));
+	assert_false(walk.truncated);
+	/* a mark before the first task: from the start */
+	struct vmi_walk fresh;
+	vmi_walk_begin(&v, &fresh);
+	assert_int_equal(vmi_walk_mark(&v, &fresh, &m), 0);
+	assert_int_equal(vmi_walk_resume(&v, &fresh, &m), 0);
+	assert_int_equal(walk_count(&fresh), 12);
+}
+
+static void test_walk_resumes_after_a_marked_task_that_exited(void **state)
+{
+	static const int32_t rest[] = {3, 50, 100, 101, 200, 300, 400, 500, 600, -1};
+	struct vmi_walk walk;
+	struct vmi_walk_mark m;
+	(void)state;
+	open_ok();
+	walk_and_mark(&walk, &m, 2);
+	unlink_task(w.kthreadd); /* reaped while the guest ran */
+	assert_int_equal(vmi_walk_resume(&v, &walk, &m), 1);
+	expect_next_pids(&walk, rest, sizeof(rest) / sizeof(rest[0]));
+	assert_false(walk.truncated);
+}
+
+static void test_walk_resume_sees_a_reused_task_struct_as_another_task(void **state)
+{
+	static const int32_t rest[] = {777, 100, 101, 200};
+	struct vmi_walk walk;
+	struct vmi_walk_mark m;
+	(void)state;
+	open_ok();
+	walk_and_mark(&walk, &m, 50);
+	/* sh exited; its task_struct is a new task's now, linked where it was (for the test) */
+	fake_w32(&f, w.sh + f.prof.task_pid, 777);
+	fake_w32(&f, w.sh + f.prof.task_tgid, 777);
+	fake_w64(&f, w.sh + f.prof.task_start_boottime, 9000000000ull);
+	assert_int_equal(vmi_walk_resume(&v, &walk, &m), 1);
+	expect_next_pids(&walk, rest, sizeof(rest) / sizeof(rest[0]));
+}
+
+static void test_walk_resume_on_a_broken_list_is_truncated(void **state)
+{
+	struct vmi_walk walk;
+	struct vmi_walk_mark m;
+	(void)state;
+	open_ok();
+	walk_and_mark(&walk, &m, 50);
+	unlink_task(w.sh);
+	fake_w64(&f, w.init + f.prof.task_tasks, 0x8000123400000000ull);
+	assert_int_equal(vmi_walk_resume(&v, &walk, &m), -1);
+	assert_true(walk.truncated);
+	assert_non_null(strstr(walk.reason, "not a kernel address"));
+	uint64_t task;
+	assert_false(vmi_walk_next(&v, &walk, &task));
+}
+
 static void test_walk_stops_at_the_bound(void **state)
 {
 	struct vmi_walk walk;
@@ -1163,6 +1271,10 @@ int main(void)
 		W(test_walk_pointer_outside_memory_is_cut),
 		W(test_walk_noncanonical_pointer_is_cut),
 		W(test_walk_stops_at_the_bound),
+		W(test_walk_resumes_after_the_marked_task),
+		W(test_walk_resumes_after_a_marked_task_that_exited),
+		W(test_walk_resume_sees_a_reused_task_struct_as_another_task),
+		W(test_walk_resume_on_a_broken_list_is_truncated),
 		W(test_process_facts),
 		W(test_process_in_a_container),
 		W(test_process_kernel_thread_and_init_task),
