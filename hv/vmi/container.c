@@ -289,45 +289,88 @@ static void group_hidden(void *ctx, uint64_t task)
 		h->rc = -1;
 }
 
+/* The table once every task was grouped: the hidden ones too, then each one's hostname,
+ * owner and state. */
+static void collect_finish(struct vmi *v, struct vmi_ct_collect *c)
+{
+	struct vmi_process p;
+	struct hidden_ctx hidden = {v, c->out, c->cap, &c->n, 0};
+	vmi_xview_hidden_leaders(v, group_hidden, &hidden);
+	if (hidden.rc != 0)
+		c->rc = -1;
+
+	for (size_t i = 0; i < c->n; i++) {
+		struct vmi_container *ct = &c->out[i];
+
+		if (vmi_process_read(v, ct->init_task, VMI_READ_HOSTNAME, &p) == 0)
+			fmt_snprintf(ct->hostname, sizeof(ct->hostname), "%s", p.hostname);
+		ct->owner_known =
+			vmi_process_read(v, ct->init_task, VMI_READ_CGROUP, &p) == 0 &&
+			vmi_owner_uid(v, ct->init_task, p.cgroup_ptr, &ct->owner_uid) == 0;
+		ct->rootless = v->prof->owner_known && (!ct->owner_known || ct->owner_uid != 0);
+		if (ct->live == 0)
+			ct->state = VMI_CT_STOPPED;
+		else if (ct->frozen)
+			ct->state = VMI_CT_PAUSED;
+		else
+			ct->state = VMI_CT_RUNNING;
+	}
+	c->done = true;
+}
+
+void vmi_containers_begin(struct vmi_ct_collect *c, struct vmi_container *out, size_t cap)
+{
+	memset(c, 0, sizeof(*c));
+	c->out = out;
+	c->cap = cap;
+}
+
+bool vmi_containers_step(struct vmi *v, struct vmi_ct_collect *c, uint32_t budget)
+{
+	struct vmi_process p;
+	uint64_t task;
+
+	if (c->done)
+		return true;
+	if (!c->started) {
+		vmi_walk_begin(v, &c->w);
+		c->started = true;
+	} else if (vmi_walk_resume(v, &c->w, &c->mark) < 0) {
+		collect_finish(v, c); /* the walk says why it was cut */
+		return true;
+	}
+	for (uint32_t i = 0; i < budget; i++) {
+		if (!vmi_walk_next(v, &c->w, &task)) {
+			collect_finish(v, c);
+			return true;
+		}
+		if (vmi_process_read(v, task, VMI_READ_NS | VMI_READ_CGROUP, &p) == 0 &&
+		    group(v, c->out, c->cap, &c->n, &p) != 0)
+			c->rc = -1;
+	}
+	if (vmi_walk_mark(v, &c->w, &c->mark) != 0) {
+		c->w.truncated = c->w.done = true;
+		fmt_snprintf(c->w.reason, sizeof(c->w.reason),
+			     "task 0x%llx cannot be read again: the walk cannot go on later",
+			     (unsigned long long)c->w.cur);
+		collect_finish(v, c);
+		return true;
+	}
+	return false;
+}
+
 int vmi_containers_collect(struct vmi *v, struct vmi_container *out, size_t cap, size_t *n,
 			   struct vmi_walk *w)
 {
-	struct vmi_walk local;
-	struct vmi_process p;
-	uint64_t task;
-	int rc = 0;
+	struct vmi_ct_collect c;
 
-	if (w == NULL)
-		w = &local;
-	*n = 0;
-	vmi_walk_begin(v, w);
-	while (vmi_walk_next(v, w, &task)) {
-		if (vmi_process_read(v, task, VMI_READ_NS | VMI_READ_CGROUP, &p) != 0)
-			continue;
-		if (group(v, out, cap, n, &p) != 0)
-			rc = -1;
-	}
-	struct hidden_ctx hidden = {v, out, cap, n, 0};
-	vmi_xview_hidden_leaders(v, group_hidden, &hidden);
-	if (hidden.rc != 0)
-		rc = -1;
-
-	for (size_t i = 0; i < *n; i++) {
-		struct vmi_container *c = &out[i];
-
-		if (vmi_process_read(v, c->init_task, VMI_READ_HOSTNAME, &p) == 0)
-			fmt_snprintf(c->hostname, sizeof(c->hostname), "%s", p.hostname);
-		c->owner_known = vmi_process_read(v, c->init_task, VMI_READ_CGROUP, &p) == 0 &&
-				 vmi_owner_uid(v, c->init_task, p.cgroup_ptr, &c->owner_uid) == 0;
-		c->rootless = v->prof->owner_known && (!c->owner_known || c->owner_uid != 0);
-		if (c->live == 0)
-			c->state = VMI_CT_STOPPED;
-		else if (c->frozen)
-			c->state = VMI_CT_PAUSED;
-		else
-			c->state = VMI_CT_RUNNING;
-	}
-	return rc;
+	vmi_containers_begin(&c, out, cap);
+	while (!vmi_containers_step(v, &c, UINT32_MAX))
+		;
+	*n = c.n;
+	if (w != NULL)
+		*w = c.w;
+	return c.rc;
 }
 
 /* ------------------------------------------------------------------ names */

@@ -366,50 +366,102 @@ static void ps_hidden(struct vmi *v, struct reply *r, bool json, size_t n)
 			   printable(x.reason, buf, sizeof(buf)));
 }
 
-int vmi_verb_ps(struct vmi *v, struct reply *r, int argc, char **argv)
+int vmi_ps_start(struct vmi_ps_job *j, struct reply *r, int argc, char **argv)
 {
-	bool json = cmd_has_flag(argc, argv, "--json");
-	struct vmi_process p;
-	struct vmi_walk w;
-	size_t n;
-	bool all_containers;
-	uint64_t task;
-	uint32_t count = 0;
-
+	memset(j, 0, sizeof(*j));
 	if (cmd_expect_only_flags(r, argc, argv, json_only) < 0)
 		return -1;
-	vmi_refresh(v);
-	all_containers = collect(v, &n, &w);
+	j->json = cmd_has_flag(argc, argv, "--json");
+	return 0;
+}
 
-	vmi_walk_begin(v, &w);
-	if (json)
-		reply_printf(r, "{\"processes\":[");
-	else
-		reply_line(r, "%s", PS_HEADER);
-	while (vmi_walk_next(v, &w, &task)) {
-		if (vmi_process_read(v, task, VMI_READ_ALL, &p) != 0)
-			continue; /* vanished under us, or garbage: the walk goes on */
-		if (json) {
-			if (count > 0)
-				reply_printf(r, ",");
-			ps_json_object(r, v, &p, container_of(v, n, &p), 0);
-		} else {
-			ps_text_line(r, &p, container_of(v, n, &p));
-		}
-		count++;
-	}
-	if (json)
-		reply_printf(r, "]");
-	ps_hidden(v, r, json, n);
-	if (json) {
-		reply_printf(r, ",\"count\":%u", count);
-		json_oncpu(r, v);
-		json_walk_status(r, &w, !all_containers);
-		reply_line(r, "}");
+/* One process of the list. */
+static void ps_one(struct vmi *v, struct vmi_ps_job *j, struct reply *r, uint64_t task)
+{
+	struct vmi_process p;
+	if (vmi_process_read(v, task, VMI_READ_ALL, &p) != 0)
+		return; /* vanished under us, or garbage: the walk goes on */
+	const struct vmi_container *c = container_of(v, j->n, &p);
+	if (j->json) {
+		if (j->count > 0)
+			reply_printf(r, ",");
+		ps_json_object(r, v, &p, c, 0);
 	} else {
-		text_oncpu(r, v);
-		text_walk_status(r, &w, !all_containers, v->containers_cap);
+		ps_text_line(r, &p, c);
 	}
+	j->count++;
+}
+
+bool vmi_ps_step(struct vmi *v, struct vmi_ps_job *j, struct reply *r, uint32_t budget)
+{
+	uint64_t task;
+
+	switch (j->phase) {
+	case VMI_PS_CONTAINERS:
+		if (v->containers == NULL || v->containers_cap == 0) {
+			j->all_containers = true; /* no table kept: no container column */
+		} else {
+			if (!j->ct.out)
+				vmi_containers_begin(&j->ct, v->containers, v->containers_cap);
+			if (!vmi_containers_step(v, &j->ct, budget))
+				return false;
+			j->n = j->ct.n;
+			j->all_containers = j->ct.rc == 0;
+		}
+		j->phase = VMI_PS_LIST;
+		if (j->json)
+			reply_printf(r, "{\"processes\":[");
+		else
+			reply_line(r, "%s", PS_HEADER);
+		vmi_walk_begin(v, &j->w);
+		return false;
+	case VMI_PS_LIST:
+		if (j->w.cur != 0 && vmi_walk_resume(v, &j->w, &j->mark) < 0) {
+			j->phase = VMI_PS_END;
+			return false;
+		}
+		for (uint32_t i = 0; i < budget; i++) {
+			if (!vmi_walk_next(v, &j->w, &task)) {
+				j->phase = VMI_PS_END;
+				return false;
+			}
+			ps_one(v, j, r, task);
+		}
+		if (vmi_walk_mark(v, &j->w, &j->mark) != 0) {
+			j->w.truncated = j->w.done = true;
+			fmt_snprintf(
+				j->w.reason, sizeof(j->w.reason),
+				"task 0x%llx cannot be read again: the walk cannot go on later",
+				(unsigned long long)j->w.cur);
+			j->phase = VMI_PS_END;
+		}
+		return false;
+	default:
+		if (j->json)
+			reply_printf(r, "]");
+		ps_hidden(v, r, j->json, j->n);
+		if (j->json) {
+			reply_printf(r, ",\"count\":%u", j->count);
+			json_oncpu(r, v);
+			json_walk_status(r, &j->w, !j->all_containers);
+			reply_line(r, "}");
+		} else {
+			text_oncpu(r, v);
+			text_walk_status(r, &j->w, !j->all_containers, v->containers_cap);
+		}
+		return true;
+	}
+}
+
+int vmi_verb_ps(struct vmi *v, struct reply *r, int argc, char **argv)
+{
+	struct vmi_ps_job j;
+
+	if (vmi_ps_start(&j, r, argc, argv) < 0)
+		return -1;
+	vmi_refresh(v);
+	while (!vmi_ps_step(v, &j, r, UINT32_MAX))
+		;
 	return 0;
 }
 

@@ -22,6 +22,25 @@
 #define VMI_LIVE_CONTAINERS_MAX 256u
 #define VMI_LIVE_XVIEW_SLOTS    32768u /* the cross-view of `ps` keeps up to 3/4 of this many */
 
+/* ps over several VM exits (the monitor's console): vmi_ps_start checks the words and
+ * writes nothing; each vmi_ps_step, in a new session of the same guest (vmi_refresh, or a
+ * new vmi_open of the same storage), reads at most `budget` tasks and writes what it has,
+ * and the last one (returning true) the list's end. Between steps the guest runs: a process
+ * that started meanwhile may be missing and one that ended is missing, as in /proc. */
+enum { VMI_PS_CONTAINERS, VMI_PS_LIST, VMI_PS_END };
+struct vmi_ps_job {
+	bool json;
+	uint32_t phase;
+	struct vmi_ct_collect ct; /* the containers, first (in v->containers) */
+	size_t n;
+	bool all_containers;
+	struct vmi_walk w; /* then the list */
+	struct vmi_walk_mark mark;
+	uint32_t count;
+};
+int vmi_ps_start(struct vmi_ps_job *j, struct reply *r, int argc, char **argv);
+bool vmi_ps_step(struct vmi *v, struct vmi_ps_job *j, struct reply *r, uint32_t budget);
+
 /* argv as cmd_dispatch passes it (argv[0] is the verb). 0, or reply_fail's -1. */
 int vmi_verb_ps(struct vmi *v, struct reply *r, int argc, char **argv);
 int vmi_verb_containers(struct vmi *v, struct reply *r, int argc, char **argv);

@@ -451,6 +451,20 @@ bool vmi_container_key_equal(const struct vmi_container_key *a, const struct vmi
  * w (may be NULL). */
 int vmi_containers_collect(struct vmi *v, struct vmi_container *out, size_t cap, size_t *n,
 			   struct vmi_walk *w);
+/* The same over several VM exits: each step groups at most `budget` tasks, and a later step
+ * (in a new session of the same guest) goes on where the last one stood (vmi_walk_resume).
+ * The last step groups the hidden tasks and fills in each container. */
+struct vmi_ct_collect {
+	struct vmi_container *out;
+	size_t cap, n;
+	int rc; /* -1: more containers than cap */
+	bool started, done;
+	struct vmi_walk w;
+	struct vmi_walk_mark mark;
+};
+void vmi_containers_begin(struct vmi_ct_collect *c, struct vmi_container *out, size_t cap);
+/* true once the table is complete (c->out[0..c->n), c->rc, c->w for the walk's truncation) */
+bool vmi_containers_step(struct vmi *v, struct vmi_ct_collect *c, uint32_t budget);
 /* The index in c[0..n) of p's container, or -1. */
 int vmi_container_find(const struct vmi_container *c, size_t n, const struct vmi_process *p,
 		       const struct vmi *v);

@@ -989,6 +989,77 @@ static void test_verb_ps_json(void **state)
 	assert_ptr_equal(strchr(cap.text, '\n'), cap.text + cap.len - 1);
 }
 
+/* ps as the monitor runs it: a few tasks per exit, the guest running in between (a new
+ * session each step); `between` runs after each step. The output into cap. */
+static void ps_stepped(bool json, uint32_t budget, void (*between)(uint32_t step))
+{
+	struct vmi_ps_job j;
+	struct reply r;
+	char *argv[] = {"ps", json ? "--json" : NULL, NULL};
+	cap.len = 0;
+	cap.text[0] = '\0';
+	reply_init(&r, capture_write, &cap);
+	assert_int_equal(vmi_ps_start(&j, &r, json ? 2 : 1, argv), 0);
+	uint32_t steps = 0;
+	vmi_refresh(&v);
+	while (!vmi_ps_step(&v, &j, &r, budget)) {
+		assert_true(++steps < 100);
+		if (between)
+			between(steps);
+		vmi_refresh(&v);
+	}
+	assert_int_equal(r.error, PROTO_OK);
+}
+
+static void test_verb_ps_in_steps_is_the_same_listing(void **state)
+{
+	static char whole[1 << 16];
+	struct reply r;
+
+	(void)state;
+	open_ok();
+	for (int json = 0; json < 2; json++) {
+		assert_int_equal(run(vmi_verb_ps, &r, "ps", json ? "--json" : NULL, NULL), 0);
+		assert_true(cap.len < sizeof(whole));
+		memcpy(whole, cap.text, cap.len + 1);
+		ps_stepped(json, 1, NULL);
+		assert_string_equal(cap.text, whole);
+		ps_stepped(json, 5, NULL);
+		assert_string_equal(cap.text, whole);
+	}
+}
+
+static bool web_child_gone;
+
+/* httpd (101) exits right after the step that listed web's init (100), its neighbour on
+ * the tasks list: the next step goes on from a task that is still there. */
+static void exit_web_child(uint32_t step)
+{
+	(void)step;
+	if (!web_child_gone && strstr(cap.text, "\"pid\":100,") != NULL) {
+		assert_null(strstr(cap.text, "\"pid\":101,"));
+		unlink_task(w.web_child);
+		web_child_gone = true;
+	}
+}
+
+static void test_verb_ps_in_steps_leaves_out_a_process_that_exited(void **state)
+{
+	(void)state;
+	open_ok();
+	web_child_gone = false;
+	ps_stepped(true, 2, exit_web_child);
+	assert_true(web_child_gone);
+	assert_null(strstr(cap.text, "\"pid\":101,"));
+	assert_non_null(strstr(cap.text, "\"pid\":100,"));
+	assert_non_null(strstr(cap.text, "\"pid\":200,"));
+	assert_non_null(strstr(cap.text, "],\"count\":11,\"truncated\":false"));
+	/* each process once */
+	const char *first = strstr(cap.text, "\"pid\":50,");
+	assert_non_null(first);
+	assert_null(strstr(first + 1, "\"pid\":50,"));
+}
+
 static void test_verb_ps_reports_a_cut_walk(void **state)
 {
 	struct reply r;
@@ -1275,6 +1346,8 @@ int main(void)
 		W(test_walk_resumes_after_a_marked_task_that_exited),
 		W(test_walk_resume_sees_a_reused_task_struct_as_another_task),
 		W(test_walk_resume_on_a_broken_list_is_truncated),
+		W(test_verb_ps_in_steps_is_the_same_listing),
+		W(test_verb_ps_in_steps_leaves_out_a_process_that_exited),
 		W(test_process_facts),
 		W(test_process_in_a_container),
 		W(test_process_kernel_thread_and_init_task),
