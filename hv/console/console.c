@@ -21,6 +21,11 @@ static uint32_t tx_head, tx_tail; /* head: next write; tail: next send */
 static uint32_t rx_recent;        /* polls since the last received byte, saturating */
 static bool deferred;             /* a verb's reply is still to come */
 static char deferred_tag[PROTO_TAG_MAX + 1];
+/* A reply made over several exits (console_start_job): its step, and the reply its steps
+ * write through (error and line state carry over from one step to the next) */
+static bool (*job_step)(struct reply *r, void *ctx);
+static void *job_ctx;
+static struct reply job_reply;
 
 bool console_init(uint16_t port, uint32_t baud)
 {
@@ -136,6 +141,8 @@ static void line_event(void *ctx, enum line_event ev, struct line_state *line)
 		stats.errors++;
 }
 
+static void job_run(void);
+
 void console_poll(void)
 {
 	if (!uart.present)
@@ -152,6 +159,8 @@ void console_poll(void)
 	}
 	if (rx_recent < 1000000u)
 		rx_recent++;
+	if (job_step != 0 && tx_head - tx_tail < CONSOLE_JOB_LOW_WATER)
+		job_run();
 	transmit_some();
 }
 
@@ -178,11 +187,45 @@ void console_finish_deferred(void (*body)(struct reply *r, void *ctx), void *ctx
 		stats.errors++;
 }
 
+void console_start_job(bool (*step)(struct reply *r, void *ctx), void *ctx)
+{
+	job_step = step;
+	job_ctx = ctx;
+}
+
+static struct reply_sink job_sink;
+
+/* The job's next step; after its last, the status line. */
+static void job_run(void)
+{
+	if (!deferred) { /* started outside a request: nothing to answer */
+		job_step = 0;
+		return;
+	}
+	if (job_reply.write == 0) {
+		job_sink = (struct reply_sink){false, 0};
+		reply_init(&job_reply, reply_to_console, &job_sink);
+	}
+	if (!job_step(&job_reply, job_ctx) && job_reply.error == PROTO_OK)
+		return;
+	if (job_sink.truncated)
+		reply_fail(&job_reply, PROTO_FAILED, "the reply was cut: %llu bytes did not fit",
+			   (unsigned long long)job_sink.dropped);
+	job_sink.truncated = false;
+	cmd_write_status(&job_reply, deferred_tag[0] ? deferred_tag : 0);
+	if (job_reply.error != PROTO_OK)
+		stats.errors++;
+	stats.tx_dropped += job_sink.dropped;
+	job_step = 0;
+	job_reply.write = 0;
+	deferred = false;
+}
+
 /* Busy while output waits or for ~4000 polls (about 1 s at the busy rate) after the last
  * received byte: a person typing, or hvctl pacing its request. */
 bool console_busy(void)
 {
-	return tx_head != tx_tail || rx_recent < 4000u;
+	return tx_head != tx_tail || rx_recent < 4000u || job_step != 0;
 }
 
 void console_flush_blocking(void)

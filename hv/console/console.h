@@ -42,5 +42,13 @@ const struct console_stats *console_stats(void);
  * reply is deferred, every other request is answered busy. */
 void console_finish_deferred(void (*body)(struct reply *r, void *ctx), void *ctx,
 			     enum proto_error error, const char *message);
+/* A verb whose reply takes more than one VM exit to make (ps of many tasks): it calls this
+ * and returns CMD_DEFERRED, writing nothing itself. At later exits of the boot CPU, while
+ * less than CONSOLE_JOB_LOW_WATER bytes wait to be sent, step(r, ctx) writes the next part
+ * (its own work bounded) and returns true when the reply's body is complete; the status
+ * line then follows (r->error, as the steps left it). Other requests are answered busy
+ * meanwhile, as with a deferred reply. */
+#define CONSOLE_JOB_LOW_WATER (64u * 1024u)
+void console_start_job(bool (*step)(struct reply *r, void *ctx), void *ctx);
 
 #endif

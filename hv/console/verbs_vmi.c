@@ -3,10 +3,13 @@
  * The introspection verbs on the live console: ps, containers, inspect. The guest is
  * stopped while a verb runs (it runs at a VM exit on this CPU, and holds every other CPU
  * out of the guest: core/cpus.h), so what it reads is one consistent moment of guest
- * memory. The output code is shared with `hvctl --dump` (vmi/report.c).
+ * memory; ps reads a bounded number of tasks per exit and goes on at the next ones
+ * (console_start_job), the guest running in between. The output code is shared with
+ * `hvctl --dump` (vmi/report.c).
  */
 #include "console/verbs_vmi.h"
 
+#include "console/console.h"
 #include "core/cpus.h"
 #include "core/monitor.h"
 #include "lib/fmt.h"
@@ -277,9 +280,25 @@ static int find_container(struct reply *r, const char *name, struct vmi_containe
 	return 0;
 }
 
+/* The ps in progress (console_start_job: one at a time): owned by the boot CPU's exits */
+static struct vmi_ps_job live_ps;
+
+static bool ps_step(struct reply *r, void *ctx)
+{
+	(void)ctx;
+	if (live_hold(r) < 0)
+		return true;
+	bool done = live_open(r) < 0 || vmi_ps_step(&live, &live_ps, r, VMI_LIVE_PS_TASKS_PER_STEP);
+	live_release();
+	return done;
+}
+
 int verb_ps(struct reply *r, int argc, char **argv)
 {
-	return live_verb(r, argc, argv, vmi_verb_ps);
+	if (vmi_ps_start(&live_ps, r, argc, argv) < 0)
+		return -1;
+	console_start_job(ps_step, 0);
+	return CMD_DEFERRED;
 }
 
 int verb_containers(struct reply *r, int argc, char **argv)

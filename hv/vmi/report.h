@@ -21,6 +21,10 @@
 /* The monitor's storage for the verbs (console/verbs_vmi.c); the benchmark gives the same */
 #define VMI_LIVE_CONTAINERS_MAX 256u
 #define VMI_LIVE_XVIEW_SLOTS    32768u /* the cross-view of `ps` keeps up to 3/4 of this many */
+/* ps over several exits (vmi_ps_step): at most this many tasks per exit, so the guest is
+ * never held for long, however many tasks it has (make bench: about 16 us of host time
+ * per task in ps --json, so ~2 ms per exit) */
+#define VMI_LIVE_PS_TASKS_PER_STEP 128u
 
 /* ps over several VM exits (the monitor's console): vmi_ps_start checks the words and
  * writes nothing; each vmi_ps_step, in a new session of the same guest (vmi_refresh, or a
