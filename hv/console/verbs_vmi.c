@@ -3,7 +3,7 @@
  * The introspection verbs on the live console: ps, containers, inspect. The guest is
  * stopped while a verb runs (it runs at a VM exit on this CPU, and holds every other CPU
  * out of the guest: core/cpus.h), so what it reads is one consistent moment of guest
- * memory; ps reads a bounded number of tasks per exit and goes on at the next ones
+ * memory; ps and containers read a bounded number of tasks per exit and go on at the next ones
  * (console_start_job), the guest running in between. The output code is shared with
  * `hvctl --dump` (vmi/report.c).
  */
@@ -280,7 +280,8 @@ static int find_container(struct reply *r, const char *name, struct vmi_containe
 	return 0;
 }
 
-/* The ps in progress (console_start_job: one at a time): owned by the boot CPU's exits */
+/* The ps in progress (console_start_job: one job at a time): owned by the boot CPU's
+ * exits */
 static struct vmi_ps_job live_ps;
 
 static bool ps_step(struct reply *r, void *ctx)
@@ -288,7 +289,7 @@ static bool ps_step(struct reply *r, void *ctx)
 	(void)ctx;
 	if (live_hold(r) < 0)
 		return true;
-	bool done = live_open(r) < 0 || vmi_ps_step(&live, &live_ps, r, VMI_LIVE_PS_TASKS_PER_STEP);
+	bool done = live_open(r) < 0 || vmi_ps_step(&live, &live_ps, r, VMI_LIVE_TASKS_PER_STEP);
 	live_release();
 	return done;
 }
@@ -301,9 +302,26 @@ int verb_ps(struct reply *r, int argc, char **argv)
 	return CMD_DEFERRED;
 }
 
+/* The containers listing in progress (one job at a time, like live_ps) */
+static struct vmi_ct_list_job live_ct;
+
+static bool containers_step(struct reply *r, void *ctx)
+{
+	(void)ctx;
+	if (live_hold(r) < 0)
+		return true;
+	bool done =
+		live_open(r) < 0 || vmi_ct_list_step(&live, &live_ct, r, VMI_LIVE_TASKS_PER_STEP);
+	live_release();
+	return done;
+}
+
 int verb_containers(struct reply *r, int argc, char **argv)
 {
-	return live_verb(r, argc, argv, vmi_verb_containers);
+	if (vmi_ct_list_start(&live_ct, r, argc, argv) < 0)
+		return -1;
+	console_start_job(containers_step, 0);
+	return CMD_DEFERRED;
 }
 
 int verb_inspect(struct reply *r, int argc, char **argv)

@@ -244,14 +244,15 @@ static void new_container(struct vmi_container *c, const struct vmi_container_ke
 	}
 }
 
-/* Adds p to its container in out[0..*n) (a new one when there is room); -1 when there was
- * none. */
+/* Adds p to its container in out[0..*n) (a new one when there is room), its index in *at
+ * (SIZE_MAX: in none); -1 when there was no room. */
 static int group(struct vmi *v, struct vmi_container *out, size_t cap, size_t *n,
-		 const struct vmi_process *p)
+		 const struct vmi_process *p, size_t *at)
 {
 	struct vmi_container_key key;
 	size_t i;
 
+	*at = SIZE_MAX;
 	vmi_container_key_of(v, p, &key);
 	if (!key.in_container)
 		return 0;
@@ -261,6 +262,7 @@ static int group(struct vmi *v, struct vmi_container *out, size_t cap, size_t *n
 	}
 	if (i < *n) {
 		add_member(&out[i], p, false);
+		*at = i;
 		return 0;
 	}
 	if (*n == cap)
@@ -268,15 +270,24 @@ static int group(struct vmi *v, struct vmi_container *out, size_t cap, size_t *n
 	new_container(&out[i], &key, p);
 	(*n)++;
 	add_member(&out[i], p, true);
+	*at = i;
 	return 0;
+}
+
+/* p into the table of c, and to c's member hook */
+static void collect_one(struct vmi *v, struct vmi_ct_collect *c, const struct vmi_process *p)
+{
+	size_t at;
+	if (group(v, c->out, c->cap, &c->n, p, &at) != 0)
+		c->rc = -1;
+	if (at != SIZE_MAX && c->member != NULL)
+		c->member(c->member_ctx, at, p);
 }
 
 /* Processes a rootkit took off the tasks list still belong to their containers (xview.c). */
 struct hidden_ctx {
 	struct vmi *v;
-	struct vmi_container *out;
-	size_t cap, *n;
-	int rc;
+	struct vmi_ct_collect *c;
 };
 
 static void group_hidden(void *ctx, uint64_t task)
@@ -284,9 +295,8 @@ static void group_hidden(void *ctx, uint64_t task)
 	struct hidden_ctx *h = ctx;
 	struct vmi_process p;
 
-	if (vmi_process_read(h->v, task, VMI_READ_NS | VMI_READ_CGROUP, &p) == 0 &&
-	    group(h->v, h->out, h->cap, h->n, &p) != 0)
-		h->rc = -1;
+	if (vmi_process_read(h->v, task, VMI_READ_NS | VMI_READ_CGROUP, &p) == 0)
+		collect_one(h->v, h->c, &p);
 }
 
 /* The table once every task was grouped: the hidden ones too, then each one's hostname,
@@ -294,10 +304,8 @@ static void group_hidden(void *ctx, uint64_t task)
 static void collect_finish(struct vmi *v, struct vmi_ct_collect *c)
 {
 	struct vmi_process p;
-	struct hidden_ctx hidden = {v, c->out, c->cap, &c->n, 0};
+	struct hidden_ctx hidden = {v, c};
 	vmi_xview_hidden_leaders(v, group_hidden, &hidden);
-	if (hidden.rc != 0)
-		c->rc = -1;
 
 	for (size_t i = 0; i < c->n; i++) {
 		struct vmi_container *ct = &c->out[i];
@@ -344,9 +352,8 @@ bool vmi_containers_step(struct vmi *v, struct vmi_ct_collect *c, uint32_t budge
 			collect_finish(v, c);
 			return true;
 		}
-		if (vmi_process_read(v, task, VMI_READ_NS | VMI_READ_CGROUP, &p) == 0 &&
-		    group(v, c->out, c->cap, &c->n, &p) != 0)
-			c->rc = -1;
+		if (vmi_process_read(v, task, VMI_READ_NS | VMI_READ_CGROUP, &p) == 0)
+			collect_one(v, c, &p);
 	}
 	if (vmi_walk_mark(v, &c->w, &c->mark) != 0) {
 		c->w.truncated = c->w.done = true;

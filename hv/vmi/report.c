@@ -549,9 +549,9 @@ static void ct_members(struct vmi *v, struct reply *r, const struct vmi_containe
 	vmi_xview_hidden_leaders(v, ct_member, &m);
 }
 
-/* The pids of every container, from one pass over the tasks (and the hidden leaders),
- * grouped by container (a counting sort): `containers --json` costs two walks whatever the
- * number of containers, not one more per container. Shared state of the console's verbs,
+/* The pids of every container, noted while the containers are collected (the tasks list,
+ * then the hidden leaders) and grouped by container (a counting sort): `containers --json`
+ * costs one walk whatever the number of containers. Shared state of the console's verbs,
  * owned by the one verb running (verbs run one at a time). */
 #define CT_PIDS_MAX            32768u
 #define VMI_CONTAINERS_CAP_MAX 1024u /* more containers: per-container walks */
@@ -565,41 +565,25 @@ static struct {
 	uint32_t next[VMI_CONTAINERS_CAP_MAX];
 } ct_pids;
 
-struct pids_pass {
-	struct vmi *v;
-	size_t n;
-};
-
-static void pids_one(void *ctx, uint64_t task)
+/* The collect's member hook: container `index` has process p. */
+static void pids_one(void *ctx, size_t index, const struct vmi_process *p)
 {
-	struct pids_pass *pp = ctx;
-	struct vmi_process p;
-	if (vmi_process_read(pp->v, task, VMI_READ_NS | VMI_READ_CGROUP, &p) != 0)
-		return;
-	int i = vmi_container_find(pp->v->containers, pp->n, &p, pp->v);
-	if (i < 0)
-		return;
-	if (ct_pids.n == CT_PIDS_MAX) {
+	(void)ctx;
+	if (index >= VMI_CONTAINERS_CAP_MAX || ct_pids.n == CT_PIDS_MAX) {
 		ct_pids.overflow = true;
 		return;
 	}
-	ct_pids.ct[ct_pids.n] = (uint32_t)i;
-	ct_pids.pid[ct_pids.n++] = p.tgid;
+	ct_pids.ct[ct_pids.n] = (uint32_t)index;
+	ct_pids.pid[ct_pids.n++] = p->tgid;
 }
 
-static void pids_collect(struct vmi *v, size_t n)
+/* Grouped by container, in the order seen: sorted[start[i]..start[i + 1]) */
+static void pids_sort(size_t n)
 {
-	struct pids_pass pp = {v, n};
-	struct vmi_walk w;
-	uint64_t task;
-	ct_pids.n = 0;
-	ct_pids.overflow = n > VMI_CONTAINERS_CAP_MAX;
-	if (ct_pids.overflow)
+	if (ct_pids.overflow || n > VMI_CONTAINERS_CAP_MAX) {
+		ct_pids.overflow = true;
 		return;
-	vmi_walk_begin(v, &w);
-	while (vmi_walk_next(v, &w, &task))
-		pids_one(&pp, task);
-	vmi_xview_hidden_leaders(v, pids_one, &pp);
+	}
 	for (size_t i = 0; i <= n; i++)
 		ct_pids.start[i] = 0;
 	for (uint32_t k = 0; k < ct_pids.n; k++)
@@ -663,21 +647,36 @@ static void ct_json_object(struct vmi *v, struct reply *r, const struct vmi_cont
 	reply_printf(r, "}");
 }
 
-int vmi_verb_containers(struct vmi *v, struct reply *r, int argc, char **argv)
+int vmi_ct_list_start(struct vmi_ct_list_job *j, struct reply *r, int argc, char **argv)
 {
-	bool json = cmd_has_flag(argc, argv, "--json");
-	struct vmi_walk w;
-	size_t n;
-	bool all;
-
+	memset(j, 0, sizeof(*j));
 	if (cmd_expect_only_flags(r, argc, argv, json_only) < 0)
 		return -1;
-	if (v->containers == NULL || v->containers_cap == 0)
-		return reply_fail(r, PROTO_FAILED, "no room for a containers table in this build");
-	vmi_refresh(v);
-	all = collect(v, &n, &w);
-	if (json) {
-		pids_collect(v, n);
+	j->json = cmd_has_flag(argc, argv, "--json");
+	return 0;
+}
+
+bool vmi_ct_list_step(struct vmi *v, struct vmi_ct_list_job *j, struct reply *r, uint32_t budget)
+{
+	if (v->containers == NULL || v->containers_cap == 0) {
+		reply_fail(r, PROTO_FAILED, "no room for a containers table in this build");
+		return true;
+	}
+	if (!j->started) {
+		vmi_containers_begin(&j->ct, v->containers, v->containers_cap);
+		if (j->json) {
+			ct_pids.n = 0;
+			ct_pids.overflow = false;
+			j->ct.member = pids_one;
+		}
+		j->started = true;
+	}
+	if (!vmi_containers_step(v, &j->ct, budget))
+		return false;
+	size_t n = j->ct.n;
+	bool all = j->ct.rc == 0;
+	if (j->json) {
+		pids_sort(n);
 		reply_printf(r, "{\"containers\":[");
 		for (size_t i = 0; i < n; i++) {
 			if (i > 0)
@@ -685,15 +684,27 @@ int vmi_verb_containers(struct vmi *v, struct reply *r, int argc, char **argv)
 			ct_json_object(v, r, &v->containers[i], false);
 		}
 		reply_printf(r, "],\"count\":%zu", n);
-		json_walk_status(r, &w, !all);
+		json_walk_status(r, &j->ct.w, !all);
 		reply_line(r, "}");
-		return 0;
+		return true;
 	}
 	reply_line(r, "%s", CT_HEADER);
 	for (size_t i = 0; i < n; i++)
 		ct_text_line(r, &v->containers[i]);
-	text_walk_status(r, &w, !all, v->containers_cap);
-	return 0;
+	text_walk_status(r, &j->ct.w, !all, v->containers_cap);
+	return true;
+}
+
+int vmi_verb_containers(struct vmi *v, struct reply *r, int argc, char **argv)
+{
+	struct vmi_ct_list_job j;
+
+	if (vmi_ct_list_start(&j, r, argc, argv) < 0)
+		return -1;
+	vmi_refresh(v);
+	while (!vmi_ct_list_step(v, &j, r, UINT32_MAX))
+		;
+	return r->error == PROTO_OK ? 0 : -1;
 }
 
 /* ------------------------------------------------------------------ inspect */

@@ -21,10 +21,10 @@
 /* The monitor's storage for the verbs (console/verbs_vmi.c); the benchmark gives the same */
 #define VMI_LIVE_CONTAINERS_MAX 256u
 #define VMI_LIVE_XVIEW_SLOTS    32768u /* the cross-view of `ps` keeps up to 3/4 of this many */
-/* ps over several exits (vmi_ps_step): at most this many tasks per exit, so the guest is
- * never held for long, however many tasks it has (make bench: about 16 us of host time
- * per task in ps --json, so ~2 ms per exit) */
-#define VMI_LIVE_PS_TASKS_PER_STEP 128u
+/* ps and containers over several exits (vmi_ps_step, vmi_ct_list_step): at most this many
+ * tasks per exit, so the guest is never held for long, however many tasks it has (make
+ * bench: about 16 us of host time per task in ps --json, so ~2 ms per exit) */
+#define VMI_LIVE_TASKS_PER_STEP 128u
 
 /* ps over several VM exits (the monitor's console): vmi_ps_start checks the words and
  * writes nothing; each vmi_ps_step, in a new session of the same guest (vmi_refresh, or a
@@ -44,6 +44,15 @@ struct vmi_ps_job {
 };
 int vmi_ps_start(struct vmi_ps_job *j, struct reply *r, int argc, char **argv);
 bool vmi_ps_step(struct vmi *v, struct vmi_ps_job *j, struct reply *r, uint32_t budget);
+
+/* containers the same way: each step groups at most `budget` tasks; the last writes the
+ * whole table. */
+struct vmi_ct_list_job {
+	bool json, started;
+	struct vmi_ct_collect ct;
+};
+int vmi_ct_list_start(struct vmi_ct_list_job *j, struct reply *r, int argc, char **argv);
+bool vmi_ct_list_step(struct vmi *v, struct vmi_ct_list_job *j, struct reply *r, uint32_t budget);
 
 /* argv as cmd_dispatch passes it (argv[0] is the verb). 0, or reply_fail's -1. */
 int vmi_verb_ps(struct vmi *v, struct reply *r, int argc, char **argv);

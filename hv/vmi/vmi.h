@@ -461,6 +461,10 @@ struct vmi_ct_collect {
 	bool started, done;
 	struct vmi_walk w;
 	struct vmi_walk_mark mark;
+	/* Optional (set after begin): told of every process grouped, with its container's
+	 * index, in the order grouped: the tasks list's, then the hidden ones */
+	void (*member)(void *ctx, size_t index, const struct vmi_process *p);
+	void *member_ctx;
 };
 void vmi_containers_begin(struct vmi_ct_collect *c, struct vmi_container *out, size_t cap);
 /* true once the table is complete (c->out[0..c->n), c->rc, c->w for the walk's truncation) */

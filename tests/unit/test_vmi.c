@@ -1029,6 +1029,38 @@ static void test_verb_ps_in_steps_is_the_same_listing(void **state)
 	}
 }
 
+static void test_verb_containers_in_steps_is_the_same_listing(void **state)
+{
+	static char whole[1 << 16];
+	struct reply r;
+
+	(void)state;
+	open_ok();
+	for (int json = 0; json < 2; json++) {
+		assert_int_equal(
+			run(vmi_verb_containers, &r, "containers", json ? "--json" : NULL, NULL),
+			0);
+		assert_true(cap.len < sizeof(whole));
+		memcpy(whole, cap.text, cap.len + 1);
+		for (uint32_t budget = 1; budget <= 3; budget += 2) {
+			struct vmi_ct_list_job j;
+			char *argv[] = {"containers", json ? "--json" : NULL, NULL};
+			cap.len = 0;
+			cap.text[0] = '\0';
+			reply_init(&r, capture_write, &cap);
+			assert_int_equal(vmi_ct_list_start(&j, &r, json ? 2 : 1, argv), 0);
+			uint32_t steps = 0;
+			vmi_refresh(&v);
+			while (!vmi_ct_list_step(&v, &j, &r, budget)) {
+				assert_true(++steps < 100);
+				vmi_refresh(&v);
+			}
+			assert_true(steps >= 12 / budget - 1);
+			assert_string_equal(cap.text, whole);
+		}
+	}
+}
+
 static bool web_child_gone;
 
 /* httpd (101) exits right after the step that listed web's init (100), its neighbour on
@@ -1348,6 +1380,7 @@ int main(void)
 		W(test_walk_resume_on_a_broken_list_is_truncated),
 		W(test_verb_ps_in_steps_is_the_same_listing),
 		W(test_verb_ps_in_steps_leaves_out_a_process_that_exited),
+		W(test_verb_containers_in_steps_is_the_same_listing),
 		W(test_process_facts),
 		W(test_process_in_a_container),
 		W(test_process_kernel_thread_and_init_task),
