@@ -26,6 +26,11 @@ static char deferred_tag[PROTO_TAG_MAX + 1];
 static bool (*job_step)(struct reply *r, void *ctx);
 static void *job_ctx;
 static struct reply job_reply;
+/* Replies to other requests while a job's reply is made (busy, a lost line), held whole and
+ * sent after its status line, never inside its body */
+#define HELD_MAX 4096u
+static char held[HELD_MAX];
+static uint32_t held_len;
 
 bool console_init(uint16_t port, uint32_t baud)
 {
@@ -103,15 +108,38 @@ static void request_tag(const char *line, char *tag)
 		tag[0] = 0;
 }
 
+/* One reply to another request while a job runs: whole, or not at all. */
+struct held_reply {
+	char buf[PROTO_STATUS_MAX + 8];
+	size_t len;
+	bool over;
+};
+
+static void reply_to_held(void *ctx, const char *s, size_t n)
+{
+	struct held_reply *h = ctx;
+	if (h->over || h->len + n > sizeof(h->buf)) {
+		h->over = true;
+		return;
+	}
+	memcpy(h->buf + h->len, s, n);
+	h->len += n;
+}
+
 /* A line just ended, or was lost: run it or report it. */
 static void line_event(void *ctx, enum line_event ev, struct line_state *line)
 {
 	(void)ctx;
 	struct reply r;
 	struct reply_sink sink = {false, 0};
+	struct held_reply h = {.len = 0, .over = false};
 	char tag[17];
+	bool hold = job_step != NULL; /* a job's body is going out: nothing in its middle */
 	request_tag(line->buf, tag);
-	reply_init(&r, reply_to_console, &sink);
+	if (hold)
+		reply_init(&r, reply_to_held, &h);
+	else
+		reply_init(&r, reply_to_console, &sink);
 	stats.requests++;
 	if (ev == LINE_READY && deferred) {
 		/* One operation at a time: its reply must not interleave with another. */
@@ -139,6 +167,14 @@ static void line_event(void *ctx, enum line_event ev, struct line_state *line)
 	}
 	if (r.error != PROTO_OK)
 		stats.errors++;
+	if (hold) {
+		if (!h.over && held_len + h.len <= HELD_MAX) {
+			memcpy(held + held_len, h.buf, h.len);
+			held_len += (uint32_t)h.len;
+		} else {
+			stats.tx_dropped += h.len;
+		}
+	}
 }
 
 static void job_run(void);
@@ -159,7 +195,7 @@ void console_poll(void)
 	}
 	if (rx_recent < 1000000u)
 		rx_recent++;
-	if (job_step != 0 && tx_head - tx_tail < CONSOLE_JOB_LOW_WATER)
+	if (job_step != NULL && tx_head - tx_tail < CONSOLE_JOB_LOW_WATER)
 		job_run();
 	transmit_some();
 }
@@ -199,10 +235,10 @@ static struct reply_sink job_sink;
 static void job_run(void)
 {
 	if (!deferred) { /* started outside a request: nothing to answer */
-		job_step = 0;
+		job_step = NULL;
 		return;
 	}
-	if (job_reply.write == 0) {
+	if (job_reply.write == NULL) {
 		job_sink = (struct reply_sink){false, 0};
 		reply_init(&job_reply, reply_to_console, &job_sink);
 	}
@@ -216,16 +252,18 @@ static void job_run(void)
 	if (job_reply.error != PROTO_OK)
 		stats.errors++;
 	stats.tx_dropped += job_sink.dropped;
-	job_step = 0;
-	job_reply.write = 0;
+	job_step = NULL;
+	job_reply.write = NULL;
 	deferred = false;
+	console_write(held, held_len); /* the replies held meanwhile, after it */
+	held_len = 0;
 }
 
 /* Busy while output waits or for ~4000 polls (about 1 s at the busy rate) after the last
  * received byte: a person typing, or hvctl pacing its request. */
 bool console_busy(void)
 {
-	return tx_head != tx_tail || rx_recent < 4000u || job_step != 0;
+	return tx_head != tx_tail || rx_recent < 4000u || job_step != NULL;
 }
 
 void console_flush_blocking(void)

@@ -401,7 +401,7 @@ bool vmi_ps_step(struct vmi *v, struct vmi_ps_job *j, struct reply *r, uint32_t 
 		if (v->containers == NULL || v->containers_cap == 0) {
 			j->all_containers = true; /* no table kept: no container column */
 		} else {
-			if (!j->ct.out)
+			if (j->ct.out == NULL)
 				vmi_containers_begin(&j->ct, v->containers, v->containers_cap);
 			if (!vmi_containers_step(v, &j->ct, budget))
 				return false;
@@ -413,10 +413,11 @@ bool vmi_ps_step(struct vmi *v, struct vmi_ps_job *j, struct reply *r, uint32_t 
 			reply_printf(r, "{\"processes\":[");
 		else
 			reply_line(r, "%s", PS_HEADER);
-		vmi_walk_begin(v, &j->w);
 		return false;
 	case VMI_PS_LIST:
-		if (j->w.cur != 0 && vmi_walk_resume(v, &j->w, &j->mark) < 0) {
+		if (j->w.cur == 0)
+			vmi_walk_begin(v, &j->w); /* from this session's init_task */
+		else if (vmi_walk_resume(v, &j->w, &j->mark) < 0) {
 			j->phase = VMI_PS_END;
 			return false;
 		}
@@ -436,6 +437,7 @@ bool vmi_ps_step(struct vmi *v, struct vmi_ps_job *j, struct reply *r, uint32_t 
 			j->phase = VMI_PS_END;
 		}
 		return false;
+	case VMI_PS_END:
 	default:
 		if (j->json)
 			reply_printf(r, "]");

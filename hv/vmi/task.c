@@ -143,6 +143,32 @@ int vmi_find_init_task(struct vmi *v)
 	return 0;
 }
 
+static int read_identity(struct vmi *v, uint64_t task, uint32_t *pid, uint64_t *start_ns)
+{
+	if (vmi_read_u32(v, task + v->prof->task_pid, pid) != 0 ||
+	    vmi_read_u64(v, task + v->prof->task_start_boottime, start_ns) != 0)
+		return -1;
+	return 0;
+}
+
+/* Is (pid, start_ns) later in fork order than (than_pid, than_start_ns)? Ties go by pid. */
+static bool later(uint32_t pid, uint64_t start_ns, uint32_t than_pid, uint64_t than_start_ns)
+{
+	return start_ns > than_start_ns || (start_ns == than_start_ns && pid > than_pid);
+}
+
+/* w->cur was just returned: the latest so far? */
+static void note_latest(struct vmi *v, struct vmi_walk *w)
+{
+	uint32_t pid;
+	uint64_t start_ns;
+	if (read_identity(v, w->cur, &pid, &start_ns) == 0 &&
+	    later(pid, start_ns, w->latest_pid, w->latest_start_ns)) {
+		w->latest_pid = pid;
+		w->latest_start_ns = start_ns;
+	}
+}
+
 void vmi_walk_begin(struct vmi *v, struct vmi_walk *w)
 {
 	memset(w, 0, sizeof(*w));
@@ -175,7 +201,7 @@ bool vmi_walk_next(struct vmi *v, struct vmi_walk *w, uint64_t *task)
 		if (w->head == 0)
 			return walk_stop(w, "no init_task: the session is not open");
 		w->cur = w->head;
-		w->visited = 1;
+		w->visited++; /* zeroed by vmi_walk_begin; a resumed walk counts on */
 		*task = w->cur;
 		return true;
 	}
@@ -204,19 +230,12 @@ bool vmi_walk_next(struct vmi *v, struct vmi_walk *w, uint64_t *task)
 		return walk_stop(w, "more than %u tasks: stopped there", VMI_TASKS_MAX);
 	w->cur = next - p->task_tasks;
 	w->visited++;
+	note_latest(v, w);
 	*task = w->cur;
 	return true;
 }
 
 /* ------------------------------------------------------------------ over several exits */
-
-static int read_identity(struct vmi *v, uint64_t task, uint32_t *pid, uint64_t *start_ns)
-{
-	return vmi_read_u32(v, task + v->prof->task_pid, pid) != 0 ||
-			       vmi_read_u64(v, task + v->prof->task_start_boottime, start_ns) != 0
-		       ? -1
-		       : 0;
-}
 
 int vmi_walk_mark(struct vmi *v, const struct vmi_walk *w, struct vmi_walk_mark *m)
 {
@@ -225,12 +244,6 @@ int vmi_walk_mark(struct vmi *v, const struct vmi_walk *w, struct vmi_walk_mark 
 		return 0;
 	m->task = w->cur;
 	return read_identity(v, w->cur, &m->pid, &m->start_ns);
-}
-
-/* Is task (pid, start) later in fork order than the mark? Ties go by pid. */
-static bool after_mark(const struct vmi_walk_mark *m, uint32_t pid, uint64_t start_ns)
-{
-	return start_ns > m->start_ns || (start_ns == m->start_ns && pid > m->pid);
 }
 
 int vmi_walk_resume(struct vmi *v, struct vmi_walk *w, const struct vmi_walk_mark *m)
@@ -251,17 +264,21 @@ int vmi_walk_resume(struct vmi *v, struct vmi_walk *w, const struct vmi_walk_mar
 		w->cur = m->task;
 		return 0;
 	}
-	/* Gone: round again from init_task, past every task not later than the mark. The
-	 * steps count towards the walk's bound. */
+	/* Gone: round again from init_task, past every task not later than the latest one
+	 * returned. The steps count towards the walk's bound. */
+	uint32_t latest_pid = w->latest_pid;
+	uint64_t latest_start_ns = w->latest_start_ns;
 	vmi_walk_begin(v, w);
 	w->visited = visited;
 	uint64_t last = 0;
 	while (vmi_walk_next(v, w, &task)) {
 		if (read_identity(v, task, &pid, &start_ns) == 0 && pid != 0 &&
-		    after_mark(m, pid, start_ns))
+		    later(pid, start_ns, latest_pid, latest_start_ns))
 			break;
 		last = task;
 	}
+	w->latest_pid = latest_pid;
+	w->latest_start_ns = latest_start_ns;
 	if (w->truncated)
 		return -1;
 	if (w->done) {

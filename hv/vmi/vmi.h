@@ -217,9 +217,13 @@ struct vmi_container {
 
 /* ------------------------------------------------------------------ the task walk */
 struct vmi_walk {
-	uint64_t head; /* task_struct of init_task, where the walk starts and ends */
-	uint64_t cur;  /* the task returned last; 0 before the first */
-	uint32_t visited;
+	uint64_t head;    /* task_struct of init_task, where the walk starts and ends */
+	uint64_t cur;     /* the task returned last; 0 before the first */
+	uint32_t visited; /* tasks returned, over every step of a resumed walk (the bound) */
+	/* the latest in fork order (start time, then pid) of the tasks returned: a resumed
+	 * walk that had to go round again skips to after it (vmi_walk_resume) */
+	uint32_t latest_pid;
+	uint64_t latest_start_ns;
 	bool done;
 	bool truncated; /* stopped before the list's end: reason says why */
 	char reason[VMI_ERROR_MAX];
@@ -402,9 +406,11 @@ struct vmi_walk_mark {
 int vmi_walk_mark(struct vmi *v, const struct vmi_walk *w, struct vmi_walk_mark *m);
 /* w goes on after the marked task, in a later session of the same guest (vmi_refresh
  * since). 0: the task is still on the list, the same task; 1: it has left it, and the walk
- * went round again from init_task to the first task started after it (the list is in fork
- * order; a fork that raced with the marked one may be missed); -1: it cannot, w is done and
- * truncated with the reason. */
+ * went round again from init_task to the first task later in fork order than every task
+ * it returned so far, so none is returned twice (the list is in fork order but for forks
+ * that raced: the start time is taken before the list's lock, so such a fork may then be
+ * missed); -1: it cannot, w is done and truncated with the reason. The steps of every
+ * round count towards the walk's bound (VMI_TASKS_MAX). */
 int vmi_walk_resume(struct vmi *v, struct vmi_walk *w, const struct vmi_walk_mark *m);
 
 /* One process's facts (process.c). what: VMI_READ_*. Returns 0, or -1 when the task_struct

@@ -548,6 +548,53 @@ static void test_walk_resume_sees_a_reused_task_struct_as_another_task(void **st
 	expect_next_pids(&walk, rest, sizeof(rest) / sizeof(rest[0]));
 }
 
+/* A hostile guest that, between every two steps, makes the marked task another one and
+ * init (pid 1) the latest task of all: every resume goes round again and returns init once
+ * more. The steps of every round count: the walk ends at its bound. */
+static void test_walk_resumed_forever_still_ends_at_its_bound(void **state)
+{
+	struct vmi_walk walk;
+	struct vmi_walk_mark m;
+	uint64_t task, steps = 0, returned = 0;
+	(void)state;
+	open_ok();
+	vmi_walk_begin(&v, &walk);
+	while (!walk.done && steps < 4ull * VMI_TASKS_MAX) {
+		for (int i = 0; i < 3 && vmi_walk_next(&v, &walk, &task); i++)
+			returned++;
+		if (walk.done)
+			break;
+		assert_int_equal(vmi_walk_mark(&v, &walk, &m), 0);
+		fake_w64(&f, walk.cur + f.prof.task_start_boottime, m.start_ns + 1);
+		fake_w64(&f, w.init + f.prof.task_start_boottime, walk.latest_start_ns + 1000);
+		vmi_refresh(&v);
+		(void)vmi_walk_resume(&v, &walk, &m);
+		steps++;
+	}
+	assert_true(walk.done);
+	assert_true(walk.truncated);
+	assert_non_null(strstr(walk.reason, "more than 65536 tasks"));
+	assert_true(returned <= VMI_TASKS_MAX);
+}
+
+/* An honest guest where the marked task exits after the walk returned a later one that
+ * forked before it but was linked first (the start time is taken before the list's lock):
+ * going round again, the walk returns nothing twice. */
+static void test_walk_resume_returns_no_task_twice(void **state)
+{
+	static const int32_t rest[] = {100, 101, 200, 300, 400, 500, 600, -1};
+	struct vmi_walk walk;
+	struct vmi_walk_mark m;
+	(void)state;
+	open_ok();
+	/* rcu_gp (3) is linked before sh (50) but started after it */
+	fake_w64(&f, w.sh + f.prof.task_start_boottime, 600000000ull);
+	walk_and_mark(&walk, &m, 50);
+	unlink_task(w.sh);
+	assert_int_equal(vmi_walk_resume(&v, &walk, &m), 1);
+	expect_next_pids(&walk, rest, sizeof(rest) / sizeof(rest[0]));
+}
+
 static void test_walk_resume_on_a_broken_list_is_truncated(void **state)
 {
 	struct vmi_walk walk;
@@ -1378,6 +1425,8 @@ int main(void)
 		W(test_walk_resumes_after_a_marked_task_that_exited),
 		W(test_walk_resume_sees_a_reused_task_struct_as_another_task),
 		W(test_walk_resume_on_a_broken_list_is_truncated),
+		W(test_walk_resumed_forever_still_ends_at_its_bound),
+		W(test_walk_resume_returns_no_task_twice),
 		W(test_verb_ps_in_steps_is_the_same_listing),
 		W(test_verb_ps_in_steps_leaves_out_a_process_that_exited),
 		W(test_verb_containers_in_steps_is_the_same_listing),
