@@ -3,9 +3,9 @@
  * The introspection verbs on the live console: ps, containers, inspect. The guest is
  * stopped while a verb runs (it runs at a VM exit on this CPU, and holds every other CPU
  * out of the guest: core/cpus.h), so what it reads is one consistent moment of guest
- * memory; ps and containers read a bounded number of tasks per exit and go on at the next ones
- * (console_start_job), the guest running in between. The output code is shared with
- * `hvctl --dump` (vmi/report.c).
+ * memory; ps, containers and inspect read a bounded number of tasks per exit and go on at the next
+ * ones (console_start_job), the guest running in between. The output code is shared with `hvctl
+ * --dump` (vmi/report.c).
  */
 #include "console/verbs_vmi.h"
 
@@ -213,17 +213,6 @@ static int live_open(struct reply *r)
 	return 0;
 }
 
-/* Runs a report verb on the held guest. */
-static int live_verb(struct reply *r, int argc, char **argv,
-		     int (*verb)(struct vmi *, struct reply *, int, char **))
-{
-	if (live_hold(r) < 0)
-		return -1;
-	int rc = live_open(r) < 0 ? -1 : verb(&live, r, argc, argv);
-	live_release();
-	return rc;
-}
-
 int live_list_containers(struct reply *r, struct vmi_container *out, size_t cap, size_t *n)
 {
 	if (live_hold(r) < 0)
@@ -280,51 +269,65 @@ static int find_container(struct reply *r, const char *name, struct vmi_containe
 	return 0;
 }
 
-/* The ps in progress (console_start_job: one job at a time): owned by the boot CPU's
- * exits */
-static struct vmi_ps_job live_ps;
+/* The verb in progress over several exits (console_start_job: one at a time; a request
+ * that comes meanwhile is answered busy): owned by the boot CPU's exits */
+static struct {
+	enum { LIVE_PS, LIVE_CONTAINERS, LIVE_INSPECT } verb;
+	union {
+		struct vmi_ps_job ps;
+		struct vmi_ct_list_job ct;
+		struct vmi_inspect_job inspect;
+	} u;
+} live_job;
 
-static bool ps_step(struct reply *r, void *ctx)
+/* The next step of live_job, on the held guest in a new session. */
+static bool live_job_step(struct reply *r, void *ctx)
 {
 	(void)ctx;
 	if (live_hold(r) < 0)
 		return true;
-	bool done = live_open(r) < 0 || vmi_ps_step(&live, &live_ps, r, VMI_LIVE_TASKS_PER_STEP);
+	bool done = live_open(r) < 0;
+	if (!done) {
+		switch (live_job.verb) {
+		case LIVE_PS:
+			done = vmi_ps_step(&live, &live_job.u.ps, r, VMI_LIVE_TASKS_PER_STEP);
+			break;
+		case LIVE_CONTAINERS:
+			done = vmi_ct_list_step(&live, &live_job.u.ct, r, VMI_LIVE_TASKS_PER_STEP);
+			break;
+		case LIVE_INSPECT:
+			done = vmi_inspect_step(&live, &live_job.u.inspect, r,
+						VMI_LIVE_TASKS_PER_STEP);
+			break;
+		}
+	}
 	live_release();
 	return done;
+}
+
+/* A verb's start said rc: the job runs from the next exits on, or the request failed. */
+static int live_job_begin(int rc)
+{
+	if (rc < 0)
+		return -1;
+	console_start_job(live_job_step, NULL);
+	return CMD_DEFERRED;
 }
 
 int verb_ps(struct reply *r, int argc, char **argv)
 {
-	if (vmi_ps_start(&live_ps, r, argc, argv) < 0)
-		return -1;
-	console_start_job(ps_step, 0);
-	return CMD_DEFERRED;
-}
-
-/* The containers listing in progress (one job at a time, like live_ps) */
-static struct vmi_ct_list_job live_ct;
-
-static bool containers_step(struct reply *r, void *ctx)
-{
-	(void)ctx;
-	if (live_hold(r) < 0)
-		return true;
-	bool done =
-		live_open(r) < 0 || vmi_ct_list_step(&live, &live_ct, r, VMI_LIVE_TASKS_PER_STEP);
-	live_release();
-	return done;
+	live_job.verb = LIVE_PS;
+	return live_job_begin(vmi_ps_start(&live_job.u.ps, r, argc, argv));
 }
 
 int verb_containers(struct reply *r, int argc, char **argv)
 {
-	if (vmi_ct_list_start(&live_ct, r, argc, argv) < 0)
-		return -1;
-	console_start_job(containers_step, 0);
-	return CMD_DEFERRED;
+	live_job.verb = LIVE_CONTAINERS;
+	return live_job_begin(vmi_ct_list_start(&live_job.u.ct, r, argc, argv));
 }
 
 int verb_inspect(struct reply *r, int argc, char **argv)
 {
-	return live_verb(r, argc, argv, vmi_verb_inspect);
+	live_job.verb = LIVE_INSPECT;
+	return live_job_begin(vmi_inspect_start(&live_job.u.inspect, r, argc, argv));
 }

@@ -89,17 +89,6 @@ static void text_walk_status(struct reply *r, const struct vmi_walk *w, bool con
 		reply_line(r, "warning: more than %zu containers: the others are not shown", cap);
 }
 
-/* The containers table in v's storage; false when more than fit. */
-static bool collect(struct vmi *v, size_t *n, struct vmi_walk *w)
-{
-	*n = 0;
-	if (v->containers == NULL || v->containers_cap == 0) {
-		vmi_walk_begin(v, w);
-		return true;
-	}
-	return vmi_containers_collect(v, v->containers, v->containers_cap, n, w) == 0;
-}
-
 static const struct vmi_container *container_of(struct vmi *v, size_t n,
 						const struct vmi_process *p)
 {
@@ -598,7 +587,8 @@ static void pids_sort(size_t n)
 		ct_pids.sorted[ct_pids.next[ct_pids.ct[k]]++] = ct_pids.pid[k];
 }
 
-static void ct_json_object(struct vmi *v, struct reply *r, const struct vmi_container *c, bool full)
+/* c as a JSON object, its pids included, left open (no closing brace). */
+static void ct_json_fields(struct vmi *v, struct reply *r, const struct vmi_container *c)
 {
 	reply_printf(r, "{\"id\":");
 	reply_json_string(r, c->id);
@@ -634,19 +624,13 @@ static void ct_json_object(struct vmi *v, struct reply *r, const struct vmi_cont
 	json_ns(r, c->ns);
 	reply_printf(r, ",\"process_count\":%u,\"pids\":[", c->processes);
 	size_t i = (size_t)(c - v->containers);
-	if (!full && !ct_pids.overflow && i < VMI_CONTAINERS_CAP_MAX) {
+	if (!ct_pids.overflow && i < VMI_CONTAINERS_CAP_MAX) {
 		for (uint32_t k = ct_pids.start[i]; k < ct_pids.start[i + 1]; k++)
 			reply_printf(r, "%s%d", k > ct_pids.start[i] ? "," : "", ct_pids.sorted[k]);
 	} else {
 		ct_members(v, r, c, MEMBERS_PIDS);
 	}
 	reply_printf(r, "]");
-	if (full) {
-		reply_printf(r, ",\"processes\":[");
-		ct_members(v, r, c, MEMBERS_JSON);
-		reply_printf(r, "]");
-	}
-	reply_printf(r, "}");
 }
 
 int vmi_ct_list_start(struct vmi_ct_list_job *j, struct reply *r, int argc, char **argv)
@@ -683,7 +667,8 @@ bool vmi_ct_list_step(struct vmi *v, struct vmi_ct_list_job *j, struct reply *r,
 		for (size_t i = 0; i < n; i++) {
 			if (i > 0)
 				reply_printf(r, ",");
-			ct_json_object(v, r, &v->containers[i], false);
+			ct_json_fields(v, r, &v->containers[i]);
+			reply_printf(r, "}");
 		}
 		reply_printf(r, "],\"count\":%zu", n);
 		json_walk_status(r, &j->ct.w, !all);
@@ -711,7 +696,8 @@ int vmi_verb_containers(struct vmi *v, struct reply *r, int argc, char **argv)
 
 /* ------------------------------------------------------------------ inspect */
 
-static void inspect_container_text(struct vmi *v, struct reply *r, const struct vmi_container *c)
+/* The container's lines, up to its processes' header (the processes follow). */
+static void inspect_container_head(struct reply *r, const struct vmi_container *c)
 {
 	char buf[VMI_PATH_MAX];
 
@@ -731,7 +717,6 @@ static void inspect_container_text(struct vmi *v, struct reply *r, const struct 
 	reply_line(r, "%s", "");
 	reply_line(r, "processes:   %u (%u live)", c->processes, c->live);
 	reply_line(r, "%s", PS_HEADER);
-	ct_members(v, r, c, MEMBERS_TEXT);
 }
 
 static void inspect_process_text(struct reply *r, const struct vmi_process *p,
@@ -771,35 +756,16 @@ static void inspect_process_text(struct reply *r, const struct vmi_process *p,
 	reply_line(r, "task_struct: 0x%llx", (unsigned long long)p->task);
 }
 
-/* The process whose tgid is pid, into *p. */
-static bool find_process(struct vmi *v, int32_t pid, struct vmi_process *p)
+int vmi_inspect_start(struct vmi_inspect_job *j, struct reply *r, int argc, char **argv)
 {
-	struct vmi_walk w;
-	uint64_t task;
-	uint32_t tgid;
-
-	vmi_walk_begin(v, &w);
-	while (vmi_walk_next(v, &w, &task)) {
-		if (vmi_read_u32(v, task + v->prof->task_tgid, &tgid) == 0 && (int32_t)tgid == pid)
-			return vmi_process_read(v, task, VMI_READ_ALL, p) == 0;
-	}
-	return false;
-}
-
-int vmi_verb_inspect(struct vmi *v, struct reply *r, int argc, char **argv)
-{
-	bool json = cmd_has_flag(argc, argv, "--json");
-	const struct vmi_container *found = NULL;
 	const char *what = NULL;
-	struct vmi_process p;
-	struct vmi_walk w;
-	size_t n;
-	int32_t pid;
-	char shown[48];
 
+	memset(j, 0, sizeof(*j));
 	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--json") == 0)
+		if (strcmp(argv[i], "--json") == 0) {
+			j->json = true;
 			continue;
+		}
 		if (what != NULL || argv[i][0] == '-')
 			return reply_fail(r, PROTO_BAD_ARGUMENT, "unexpected \"%.40s\"; usage: %s",
 					  argv[i], VMI_INSPECT_USAGE);
@@ -807,47 +773,150 @@ int vmi_verb_inspect(struct vmi *v, struct reply *r, int argc, char **argv)
 	}
 	if (what == NULL)
 		return reply_fail(r, PROTO_BAD_ARGUMENT, "which one? usage: %s", VMI_INSPECT_USAGE);
-	printable(what, shown, sizeof(shown));
-
-	vmi_refresh(v);
-	collect(v, &n, &w);
-	/* A container named exactly (its id or name, OWNER/ID for a sandbox) first, then a
-	 * pid, then a unique prefix of an id (vmi_container_resolve). */
-	size_t at = 0;
-	char why[PROTO_MESSAGE_MAX];
-	int rc = vmi_container_resolve(v->containers, n, what, &at, why, sizeof(why));
-	if (rc == 0 && (strcmp(v->containers[at].id, what) == 0 ||
-			strcmp(v->containers[at].name, what) == 0 || !parse_pid(what, &pid)))
-		found = &v->containers[at];
-	if (found == NULL && parse_pid(what, &pid) && find_process(v, pid, &p)) {
-		const struct vmi_container *c = container_of(v, n, &p);
-
-		if (json) {
-			reply_printf(r, "{\"process\":");
-			ps_json_object(r, v, &p, c, 0);
-			reply_line(r, "}");
-		} else {
-			inspect_process_text(r, &p, c);
-		}
-		return 0;
-	}
-	if (found == NULL && rc == 0)
-		found = &v->containers[at];
-	if (found == NULL && rc == -2)
-		return reply_fail(r, PROTO_FAILED, "%s", why);
-	if (found == NULL) {
-		const char *hint = why; /* what resolve added after its own words, if anything */
-		while (*hint != '\0' && !(hint[0] == ' ' && hint[1] == '('))
-			hint++;
-		return reply_fail(r, PROTO_FAILED, "no container or process matches '%s'%s", shown,
-				  hint);
-	}
-	if (json) {
-		reply_printf(r, "{\"container\":");
-		ct_json_object(v, r, found, true);
-		reply_line(r, "}");
-	} else {
-		inspect_container_text(v, r, found);
-	}
+	if (strlen(what) >= sizeof(j->what))
+		return reply_fail(r, PROTO_BAD_ARGUMENT,
+				  "no container or process is named that long");
+	memcpy(j->what, what, strlen(what) + 1);
 	return 0;
+}
+
+/* Container j->at: its head, then its processes in the next steps. */
+static void inspect_show_container(struct vmi *v, struct vmi_inspect_job *j, struct reply *r)
+{
+	const struct vmi_container *c = &v->containers[j->at];
+	memset(&j->w, 0, sizeof(j->w)); /* a walk of its own (not the search for a pid's) */
+	j->count = 0;
+	if (j->json) {
+		reply_printf(r, "{\"container\":");
+		ct_json_fields(v, r, c);
+		reply_printf(r, ",\"processes\":[");
+	} else {
+		inspect_container_head(r, c);
+	}
+	j->phase = VMI_IN_MEMBERS;
+}
+
+/* No process of that pid: the container resolve found, or why none. true: done. */
+static bool inspect_no_process(struct vmi *v, struct vmi_inspect_job *j, struct reply *r)
+{
+	char shown[48];
+	if (j->resolved == 0) {
+		inspect_show_container(v, j, r);
+		return false;
+	}
+	if (j->resolved == -2) {
+		reply_fail(r, PROTO_FAILED, "%s", j->why);
+		return true;
+	}
+	const char *hint = j->why; /* what resolve added after its own words, if anything */
+	while (*hint != '\0' && !(hint[0] == ' ' && hint[1] == '('))
+		hint++;
+	reply_fail(r, PROTO_FAILED, "no container or process matches '%s'%s",
+		   printable(j->what, shown, sizeof(shown)), hint);
+	return true;
+}
+
+bool vmi_inspect_step(struct vmi *v, struct vmi_inspect_job *j, struct reply *r, uint32_t budget)
+{
+	uint64_t task;
+	uint32_t tgid;
+
+	switch (j->phase) {
+	case VMI_IN_COLLECT: {
+		if (v->containers == NULL || v->containers_cap == 0) {
+			reply_fail(r, PROTO_FAILED, "no room for a containers table in this build");
+			return true;
+		}
+		if (j->ct.out == NULL) {
+			vmi_containers_begin(&j->ct, v->containers, v->containers_cap);
+			ct_pids.n = 0;
+			ct_pids.overflow = false;
+			j->ct.member = pids_one;
+		}
+		if (!vmi_containers_step(v, &j->ct, budget))
+			return false;
+		size_t n = j->ct.n;
+		pids_sort(n);
+		/* A container named exactly (its id or name, OWNER/ID for a sandbox) first, then
+		 * a pid, then a unique prefix of an id (vmi_container_resolve). */
+		j->resolved = vmi_container_resolve(v->containers, n, j->what, &j->at, j->why,
+						    sizeof(j->why));
+		bool is_pid = parse_pid(j->what, &j->pid);
+		if (j->resolved == 0 &&
+		    (strcmp(v->containers[j->at].id, j->what) == 0 ||
+		     strcmp(v->containers[j->at].name, j->what) == 0 || !is_pid)) {
+			inspect_show_container(v, j, r);
+			return false;
+		}
+		if (!is_pid)
+			return inspect_no_process(v, j, r);
+		j->phase = VMI_IN_FIND;
+		return false;
+	}
+	case VMI_IN_FIND:
+		if (j->w.cur == 0)
+			vmi_walk_begin(v, &j->w);
+		else if (vmi_walk_resume(v, &j->w, &j->mark) < 0)
+			return inspect_no_process(v, j, r);
+		for (uint32_t i = 0; i < budget; i++) {
+			if (!vmi_walk_next(v, &j->w, &task))
+				return inspect_no_process(v, j, r);
+			struct vmi_process p;
+			if (vmi_read_u32(v, task + v->prof->task_tgid, &tgid) != 0 ||
+			    (int32_t)tgid != j->pid)
+				continue;
+			if (vmi_process_read(v, task, VMI_READ_ALL, &p) != 0)
+				return inspect_no_process(v, j, r);
+			const struct vmi_container *c = container_of(v, j->ct.n, &p);
+			if (j->json) {
+				reply_printf(r, "{\"process\":");
+				ps_json_object(r, v, &p, c, 0);
+				reply_line(r, "}");
+			} else {
+				inspect_process_text(r, &p, c);
+			}
+			return true;
+		}
+		if (vmi_walk_mark(v, &j->w, &j->mark) != 0)
+			return inspect_no_process(v, j, r);
+		return false;
+	case VMI_IN_MEMBERS: {
+		struct members m = {v, r, &v->containers[j->at],
+				    j->json ? MEMBERS_JSON : MEMBERS_TEXT, j->count};
+		bool end = false;
+		if (j->w.cur == 0)
+			vmi_walk_begin(v, &j->w);
+		else if (vmi_walk_resume(v, &j->w, &j->mark) < 0)
+			end = true;
+		for (uint32_t i = 0; !end && i < budget; i++) {
+			if (!vmi_walk_next(v, &j->w, &task))
+				end = true;
+			else
+				ct_member(&m, task);
+		}
+		if (!end && vmi_walk_mark(v, &j->w, &j->mark) != 0)
+			end = true;
+		if (end) {
+			vmi_xview_hidden_leaders(v, ct_member, &m);
+			if (j->json)
+				reply_line(r, "]}}");
+		}
+		j->count = m.count;
+		return end;
+	}
+	default:
+		return true;
+	}
+}
+
+int vmi_verb_inspect(struct vmi *v, struct reply *r, int argc, char **argv)
+{
+	struct vmi_inspect_job j;
+
+	if (vmi_inspect_start(&j, r, argc, argv) < 0)
+		return -1;
+	vmi_refresh(v);
+	while (!vmi_inspect_step(v, &j, r, UINT32_MAX))
+		;
+	return r->error == PROTO_OK ? 0 : -1;
 }

@@ -56,6 +56,25 @@ struct vmi_ct_list_job {
 int vmi_ct_list_start(struct vmi_ct_list_job *j, struct reply *r, int argc, char **argv);
 bool vmi_ct_list_step(struct vmi *v, struct vmi_ct_list_job *j, struct reply *r, uint32_t budget);
 
+/* inspect the same way: the containers, then the process of that pid or the container's
+ * processes, a budget of tasks per step. */
+enum vmi_inspect_phase { VMI_IN_COLLECT, VMI_IN_FIND, VMI_IN_MEMBERS };
+struct vmi_inspect_job {
+	bool json;
+	enum vmi_inspect_phase phase;
+	char what[CONSOLE_LINE_MAX + 1];
+	struct vmi_ct_collect ct;
+	int resolved; /* vmi_container_resolve's answer, its index and why */
+	size_t at;
+	char why[PROTO_MESSAGE_MAX];
+	int32_t pid;
+	struct vmi_walk w;
+	struct vmi_walk_mark mark;
+	uint32_t count; /* processes written */
+};
+int vmi_inspect_start(struct vmi_inspect_job *j, struct reply *r, int argc, char **argv);
+bool vmi_inspect_step(struct vmi *v, struct vmi_inspect_job *j, struct reply *r, uint32_t budget);
+
 /* argv as cmd_dispatch passes it (argv[0] is the verb). 0, or reply_fail's -1. */
 int vmi_verb_ps(struct vmi *v, struct reply *r, int argc, char **argv);
 int vmi_verb_containers(struct vmi *v, struct reply *r, int argc, char **argv);

@@ -1108,6 +1108,43 @@ static void test_verb_containers_in_steps_is_the_same_listing(void **state)
 	}
 }
 
+static void test_verb_inspect_in_steps_is_the_same(void **state)
+{
+	static char whole[1 << 16];
+	static const char *const whats[] = {"web", "0123456", "101", "1", "nosuch"};
+	struct reply r;
+
+	(void)state;
+	open_ok();
+	for (size_t k = 0; k < sizeof(whats) / sizeof(whats[0]); k++) {
+		for (int json = 0; json < 2; json++) {
+			int rc = run(vmi_verb_inspect, &r, "inspect", whats[k],
+				     json ? "--json" : NULL);
+			enum proto_error err = r.error;
+			assert_true(cap.len < sizeof(whole));
+			memcpy(whole, cap.text, cap.len + 1);
+			for (uint32_t budget = 1; budget <= 3; budget += 2) {
+				struct vmi_inspect_job j;
+				char *argv[] = {"inspect", (char *)whats[k], json ? "--json" : NULL,
+						NULL};
+				cap.len = 0;
+				cap.text[0] = '\0';
+				reply_init(&r, capture_write, &cap);
+				assert_int_equal(vmi_inspect_start(&j, &r, json ? 3 : 2, argv), 0);
+				uint32_t steps = 0;
+				vmi_refresh(&v);
+				while (!vmi_inspect_step(&v, &j, &r, budget)) {
+					assert_true(++steps < 100);
+					vmi_refresh(&v);
+				}
+				assert_int_equal(r.error, err);
+				assert_int_equal(rc, err == PROTO_OK ? 0 : -1);
+				assert_string_equal(cap.text, whole);
+			}
+		}
+	}
+}
+
 static bool web_child_gone;
 
 /* httpd (101) exits right after the step that listed web's init (100), its neighbour on
@@ -1430,6 +1467,7 @@ int main(void)
 		W(test_verb_ps_in_steps_is_the_same_listing),
 		W(test_verb_ps_in_steps_leaves_out_a_process_that_exited),
 		W(test_verb_containers_in_steps_is_the_same_listing),
+		W(test_verb_inspect_in_steps_is_the_same),
 		W(test_process_facts),
 		W(test_process_in_a_container),
 		W(test_process_kernel_thread_and_init_task),
