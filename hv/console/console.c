@@ -11,6 +11,7 @@
 
 #define TX_RING_SIZE   (2u * 1024u * 1024u) /* power of two: `ps --json` of 1000+ tasks fits */
 #define RX_PER_POLL    64u                  /* bounded work per exit */
+#define RX_QUIET_POLLS 4000u /* polls without a received byte: about 1 s at the busy rate */
 #define FLUSH_SPIN_MAX 200000000u
 
 static struct uart uart;
@@ -195,6 +196,8 @@ void console_poll(void)
 	}
 	if (rx_recent < 1000000u)
 		rx_recent++;
+	if (rx_recent == RX_QUIET_POLLS)
+		rx_idle(&rx, line_event, 0); /* a damaged line whose end will not come */
 	if (job_step != NULL && tx_head - tx_tail < CONSOLE_JOB_LOW_WATER)
 		job_run();
 	transmit_some();
@@ -263,7 +266,7 @@ static void job_run(void)
  * received byte: a person typing, or hvctl pacing its request. */
 bool console_busy(void)
 {
-	return tx_head != tx_tail || rx_recent < 4000u || job_step != NULL;
+	return tx_head != tx_tail || rx_recent < RX_QUIET_POLLS || job_step != NULL;
 }
 
 void console_flush_blocking(void)

@@ -39,3 +39,11 @@ void rx_step(struct rx *rx, int byte, bool overrun, rx_emit_fn emit, void *ctx)
 	if (ev != LINE_NONE)
 		emit(ctx, after_loss(rx, ev), &rx->line);
 }
+
+void rx_idle(struct rx *rx, rx_emit_fn emit, void *ctx)
+{
+	if (!rx->tainted || rx->line.len == 0 || rx->line.lost)
+		return;
+	emit(ctx, line_lost(&rx->line), &rx->line);
+	rx->tainted = rx->drained = false;
+}

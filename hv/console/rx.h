@@ -35,5 +35,9 @@ void rx_init(struct rx *rx);
 /* One read of the UART: byte (or -1: the FIFO was empty), and whether the line status
  * reported an overrun before it. Calls emit for each line that ends (at most two). */
 void rx_step(struct rx *rx, int byte, bool overrun, rx_emit_fn emit, void *ctx);
+/* No byte has come for a while: a line being received since an overrun will not end (its
+ * end was what the overrun dropped), so it is reported lost now, with its tag, instead of
+ * when the next request's Ctrl-U comes (the client would wait for an answer until then). */
+void rx_idle(struct rx *rx, rx_emit_fn emit, void *ctx);
 
 #endif

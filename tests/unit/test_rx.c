@@ -135,6 +135,42 @@ static void test_a_second_overrun_moves_the_gap(void **state)
 	assert_int_equal(s->ev[1], LINE_READY);
 }
 
+/* The e2e's syscall-trap check: a request refused as lost, then its resend lost its own
+ * end (newline included) to a second overrun. Nothing more comes: when the line has been
+ * quiet for a while it is reported lost with its tag, so hvctl sends it again at once
+ * instead of waiting for the next request's Ctrl-U. */
+static void test_a_damaged_line_that_stops_is_lost_when_quiet(void **state)
+{
+	struct rx *rx = *state;
+	struct seen *s = fresh();
+	poll_fifo(rx, s, "\x15@f1 trap sta", true);
+	poll_fifo(rx, s, "tus --json\n", false);
+	poll_fifo(rx, s, "\x15@f2 trap st", true); /* the rest never comes */
+	rx_idle(rx, record, s);
+	assert_int_equal(s->n, 2);
+	assert_int_equal(s->ev[0], LINE_LOST);
+	assert_int_equal(s->ev[1], LINE_LOST);
+	assert_memory_equal(s->line[1], "@f2", 3);
+	rx_idle(rx, record, s); /* once */
+	poll_fifo(rx, s, "\x15@f3 trap status --json\n", false);
+	assert_int_equal(s->n, 3);
+	assert_int_equal(s->ev[2], LINE_READY);
+	assert_string_equal(s->line[2], "@f3 trap status --json");
+}
+
+/* A person typing slowly: an undamaged line is never cut for being quiet. */
+static void test_a_clean_quiet_line_is_kept(void **state)
+{
+	struct rx *rx = *state;
+	struct seen *s = fresh();
+	poll_fifo(rx, s, "sta", false);
+	rx_idle(rx, record, s);
+	poll_fifo(rx, s, "tus\n", false);
+	assert_int_equal(s->n, 1);
+	assert_int_equal(s->ev[0], LINE_READY);
+	assert_string_equal(s->line[0], "status");
+}
+
 /* An overrun seen on an empty FIFO read (the flag alone): the next line is refused. */
 static void test_an_overrun_with_nothing_to_read_taints_the_next_line(void **state)
 {
@@ -156,6 +192,8 @@ int main(void)
 		cmocka_unit_test_setup(test_a_gap_at_a_line_end_takes_the_next_line, setup),
 		cmocka_unit_test_setup(test_a_line_cut_by_ctrl_u_is_lost, setup),
 		cmocka_unit_test_setup(test_a_second_overrun_moves_the_gap, setup),
+		cmocka_unit_test_setup(test_a_damaged_line_that_stops_is_lost_when_quiet, setup),
+		cmocka_unit_test_setup(test_a_clean_quiet_line_is_kept, setup),
 		cmocka_unit_test_setup(test_an_overrun_with_nothing_to_read_taints_the_next_line,
 				       setup),
 	};
