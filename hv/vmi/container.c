@@ -340,10 +340,7 @@ bool vmi_containers_step(struct vmi *v, struct vmi_ct_collect *c, uint32_t budge
 
 	if (c->done)
 		return true;
-	if (!c->started) {
-		vmi_walk_begin(v, &c->w);
-		c->started = true;
-	} else if (vmi_walk_resume(v, &c->w, &c->mark) < 0) {
+	if (!vmi_walk_continue(v, &c->w, &c->mark)) {
 		collect_finish(v, c); /* the walk says why it was cut */
 		return true;
 	}
@@ -355,11 +352,7 @@ bool vmi_containers_step(struct vmi *v, struct vmi_ct_collect *c, uint32_t budge
 		if (vmi_process_read(v, task, VMI_READ_NS | VMI_READ_CGROUP, &p) == 0)
 			collect_one(v, c, &p);
 	}
-	if (vmi_walk_mark(v, &c->w, &c->mark) != 0) {
-		c->w.truncated = c->w.done = true;
-		fmt_snprintf(c->w.reason, sizeof(c->w.reason),
-			     "task 0x%llx cannot be read again: the walk cannot go on later",
-			     (unsigned long long)c->w.cur);
+	if (!vmi_walk_pause(v, &c->w, &c->mark)) {
 		collect_finish(v, c);
 		return true;
 	}

@@ -404,9 +404,7 @@ bool vmi_ps_step(struct vmi *v, struct vmi_ps_job *j, struct reply *r, uint32_t 
 			reply_line(r, "%s", PS_HEADER);
 		return false;
 	case VMI_PS_LIST:
-		if (j->w.cur == 0)
-			vmi_walk_begin(v, &j->w); /* from this session's init_task */
-		else if (vmi_walk_resume(v, &j->w, &j->mark) < 0) {
+		if (!vmi_walk_continue(v, &j->w, &j->mark)) {
 			j->phase = VMI_PS_END;
 			return false;
 		}
@@ -417,14 +415,8 @@ bool vmi_ps_step(struct vmi *v, struct vmi_ps_job *j, struct reply *r, uint32_t 
 			}
 			ps_one(v, j, r, task);
 		}
-		if (vmi_walk_mark(v, &j->w, &j->mark) != 0) {
-			j->w.truncated = j->w.done = true;
-			fmt_snprintf(
-				j->w.reason, sizeof(j->w.reason),
-				"task 0x%llx cannot be read again: the walk cannot go on later",
-				(unsigned long long)j->w.cur);
+		if (!vmi_walk_pause(v, &j->w, &j->mark))
 			j->phase = VMI_PS_END;
-		}
 		return false;
 	case VMI_PS_END:
 	default:
@@ -854,9 +846,7 @@ bool vmi_inspect_step(struct vmi *v, struct vmi_inspect_job *j, struct reply *r,
 		return false;
 	}
 	case VMI_IN_FIND:
-		if (j->w.cur == 0)
-			vmi_walk_begin(v, &j->w);
-		else if (vmi_walk_resume(v, &j->w, &j->mark) < 0)
+		if (!vmi_walk_continue(v, &j->w, &j->mark))
 			return inspect_no_process(v, j, r);
 		for (uint32_t i = 0; i < budget; i++) {
 			if (!vmi_walk_next(v, &j->w, &task))
@@ -877,16 +867,14 @@ bool vmi_inspect_step(struct vmi *v, struct vmi_inspect_job *j, struct reply *r,
 			}
 			return true;
 		}
-		if (vmi_walk_mark(v, &j->w, &j->mark) != 0)
+		if (!vmi_walk_pause(v, &j->w, &j->mark))
 			return inspect_no_process(v, j, r);
 		return false;
 	case VMI_IN_MEMBERS: {
 		struct members m = {v, r, &v->containers[j->at],
 				    j->json ? MEMBERS_JSON : MEMBERS_TEXT, j->count};
 		bool end = false;
-		if (j->w.cur == 0)
-			vmi_walk_begin(v, &j->w);
-		else if (vmi_walk_resume(v, &j->w, &j->mark) < 0)
+		if (!vmi_walk_continue(v, &j->w, &j->mark))
 			end = true;
 		for (uint32_t i = 0; !end && i < budget; i++) {
 			if (!vmi_walk_next(v, &j->w, &task))
@@ -894,7 +882,7 @@ bool vmi_inspect_step(struct vmi *v, struct vmi_inspect_job *j, struct reply *r,
 			else
 				ct_member(&m, task);
 		}
-		if (!end && vmi_walk_mark(v, &j->w, &j->mark) != 0)
+		if (!end && !vmi_walk_pause(v, &j->w, &j->mark))
 			end = true;
 		if (end) {
 			vmi_xview_hidden_leaders(v, ct_member, &m);

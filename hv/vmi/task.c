@@ -289,3 +289,23 @@ int vmi_walk_resume(struct vmi *v, struct vmi_walk *w, const struct vmi_walk_mar
 	w->visited--;
 	return 1;
 }
+
+bool vmi_walk_continue(struct vmi *v, struct vmi_walk *w, const struct vmi_walk_mark *m)
+{
+	if (w->cur == 0) {
+		vmi_walk_begin(v, w); /* from this session's init_task */
+		return true;
+	}
+	return vmi_walk_resume(v, w, m) >= 0;
+}
+
+bool vmi_walk_pause(struct vmi *v, struct vmi_walk *w, struct vmi_walk_mark *m)
+{
+	if (vmi_walk_mark(v, w, m) == 0)
+		return true;
+	w->truncated = w->done = true;
+	fmt_snprintf(w->reason, sizeof(w->reason),
+		     "task 0x%llx cannot be read again: the walk cannot go on later",
+		     (unsigned long long)w->cur);
+	return false;
+}

@@ -412,6 +412,12 @@ int vmi_walk_mark(struct vmi *v, const struct vmi_walk *w, struct vmi_walk_mark 
  * missed); -1: it cannot, w is done and truncated with the reason. The steps of every
  * round count towards the walk's bound (VMI_TASKS_MAX). */
 int vmi_walk_resume(struct vmi *v, struct vmi_walk *w, const struct vmi_walk_mark *m);
+/* The two ends of a step of a walk over several exits. At its start: w begins (from this
+ * session's init_task) if it had not, else goes on after m; false when it cannot (w is
+ * done and truncated). At its end: m marks where w stands; false when it cannot (w is then
+ * done and truncated, saying so). */
+bool vmi_walk_continue(struct vmi *v, struct vmi_walk *w, const struct vmi_walk_mark *m);
+bool vmi_walk_pause(struct vmi *v, struct vmi_walk *w, struct vmi_walk_mark *m);
 
 /* One process's facts (process.c). what: VMI_READ_*. Returns 0, or -1 when the task_struct
  * itself cannot be read (p then holds only task). */
@@ -464,7 +470,7 @@ struct vmi_ct_collect {
 	struct vmi_container *out;
 	size_t cap, n;
 	int rc; /* -1: more containers than cap */
-	bool started, done;
+	bool done;
 	struct vmi_walk w;
 	struct vmi_walk_mark mark;
 	/* Optional (set after begin): told of every process grouped, with its container's
