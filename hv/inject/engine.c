@@ -473,6 +473,25 @@ void inject_on_syscall_entry(struct vcpu *v, uint64_t task)
 	engine.op->passed++;
 }
 
+/* What the operation's tasks were doing when it timed out ("pid 812 in call 7, pid 815
+ * in call 61"): the call numbers of linux_abi.h, for the reader of a timeout. */
+static void in_flight(char *out, size_t cap)
+{
+	size_t n = 0;
+	out[0] = 0;
+	for (uint32_t i = 0; i < INJECT_CTX_MAX && n + 1 < cap; i++) {
+		const struct inject_ctx *c = &engine.ctx[i];
+		if (c->phase == PH_FREE)
+			continue;
+		n += (size_t)fmt_snprintf(out + n, cap - n, "%spid %d %s %llu", n ? ", " : "",
+					  (int)c->env.tgid,
+					  c->exec_pending ? "after execve" : "in call",
+					  (unsigned long long)c->call.nr);
+	}
+	if (n == 0)
+		fmt_snprintf(out, cap, "no task in a call");
+}
+
 void inject_tick(struct vcpu *v)
 {
 	(void)v;
@@ -503,8 +522,11 @@ void inject_tick(struct vcpu *v)
 	}
 	if (now >= engine.deadline_tsc && !engine.aborting) {
 		engine.aborting = true;
-		inject_set_error("timed out after %llu ms; the tasks are cleaned up as they return",
-				 (unsigned long long)engine.op->timeout_ms);
+		char where[96];
+		in_flight(where, sizeof(where));
+		inject_set_error("timed out after %llu ms (%s); the tasks are cleaned up as they "
+				 "return",
+				 (unsigned long long)engine.op->timeout_ms, where);
 		inject_finish(false);
 	}
 	if (engine.aborting &&

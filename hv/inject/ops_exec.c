@@ -490,11 +490,9 @@ static enum inject_step cp_next(struct ops_request *req, struct inject_env *env,
 	return ops_cp_file_next(req, env, result, c);
 }
 
-static enum inject_step helper_next(struct ops_request *req, struct inject_env *env, int64_t result,
+static enum inject_step helper_step(struct ops_request *req, struct inject_env *env, int64_t result,
 				    struct inject_call *c)
 {
-	if (env->aborting && req->cmd_pid == 0)
-		return INJECT_STEP_FAIL; /* nothing started in the container yet */
 	switch (req->ph_helper) {
 	case H_START:
 		if (plan(req, env) < 0)
@@ -765,6 +763,25 @@ static enum inject_step helper_next(struct ops_request *req, struct inject_env *
 	default: /* H_CP_RESTRICT, H_CP_CLOSE, H_CP_FILE */
 		return cp_next(req, env, result, c);
 	}
+}
+
+/* The helper's next call. Once the command's process exists, an operation that ends
+ * (aborting: its timeout, a task lost) kills and reaps it before the helper ends, so
+ * nothing it started is left running in the container. The fork's own return counts: the
+ * command's process may have run as far as its execve before its parent came back. */
+static enum inject_step helper_next(struct ops_request *req, struct inject_env *env, int64_t result,
+				    struct inject_call *c)
+{
+	if (req->ph_helper == H_FORK && result > 0)
+		req->cmd_pid = (int32_t)result;
+	if (env->aborting && req->cmd_pid == 0)
+		return INJECT_STEP_FAIL; /* nothing started in the container yet */
+	if (env->aborting && req->ph_helper >= H_FORK && req->ph_helper <= H_NONBLOCK) {
+		req->ph_helper = H_KILL; /* its pipes need no more set-up: see collect() */
+		*c = INJECT_CALL(LINUX_NR_kill, (uint64_t)req->cmd_pid, LINUX_SIGKILL);
+		return INJECT_STEP_CALL;
+	}
+	return helper_step(req, env, result, c);
 }
 
 static enum inject_step cmd_next(struct ops_request *req, struct inject_env *env, int64_t result,

@@ -622,7 +622,7 @@ static void test_a_timeout_still_gives_the_task_back(void **state)
 	sim_run(2000);
 	assert_true(done_called);
 	assert_false(done_ok);
-	assert_non_null(strstr(req.op.error, "timed out after 50 ms"));
+	assert_non_null(strstr(req.op.error, "timed out after 50 ms (pid 1 in call 35)"));
 	assert_init_given_back();
 }
 

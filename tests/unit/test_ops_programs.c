@@ -596,8 +596,8 @@ static void expect_helper_deadline(void)
 
 /* The helper through its set-up with a container in a user namespace of its own and an
  * AppArmor profile: fds from 30 (the user namespace's is the seventh), attr/current says
- * `label`; stops at the fork of the command's process. */
-static void helper_to_fork(const char *label)
+ * `label`; stops with the fork of the command's process in flight. */
+static void helper_to_clone(const char *label)
 {
 	snprintf(q.u.exec.argv[0], sizeof(q.u.exec.argv[0]), "id");
 	q.u.exec.argc = 1;
@@ -648,6 +648,13 @@ static void helper_to_fork(const char *label)
 		     : call.nr == LINUX_NR_openat ? 50
 						  : 0);
 	}
+}
+
+/* helper_to_clone, and the fork's return: the helper closes what was the command's. */
+static void helper_to_fork(const char *label)
+{
+	bool confined = true;
+	helper_to_clone(label);
 	feed(CMD_PID);
 	/* the helper keeps none of what was the command's */
 	int64_t closed[5] = {0};
@@ -817,6 +824,29 @@ static void test_exec_refuses_a_container_whose_init_is_gone(void **state)
  * kernel then judges the open as the container's root), and opens no /dev/null. */
 /* The cp helper's way to the file; `took`: whether the kernel took the restrictions (else
  * every call is answered as done but nothing changed, as a container's filter can do). */
+/* The operation ends (its timeout) while the helper's fork of the command is in flight: the
+ * command's process may already have run to its execve, so the fork's return is not the
+ * end of the helper: it kills the command and reaps it first (before, the helper just
+ * exited and `sleep 777` ran on in the container). */
+static void test_exec_ending_at_the_fork_kills_the_command(void **state)
+{
+	(void)state;
+	init_restricted_in_userns(false, 0);
+	helper_to_clone("unconfined\n");
+	env.aborting = true;
+	feed(CMD_PID);
+	expect_call(LINUX_NR_kill);
+	assert_int_equal(call.arg[0], CMD_PID);
+	assert_int_equal(call.arg[1], LINUX_SIGKILL);
+	feed(0);
+	expect_call(LINUX_NR_wait4);
+	assert_int_equal(call.arg[0], CMD_PID);
+	assert_int_equal(call.arg[2], 0); /* the helper's own deadline bounds this wait */
+	feed(CMD_PID);
+	assert_int_equal(step, INJECT_STEP_FAIL);
+	assert_true(q.cmd_exited);
+}
+
 static void cp_helper_to_file(bool took)
 {
 	init_restricted(true, 0);
@@ -889,6 +919,7 @@ int main(void)
 		T(test_restrictions_refuse_what_cannot_be_copied),
 		T(test_label_of_apparmor_is_taken_and_others_refused),
 		T(test_exec_gives_the_command_the_containers_restrictions),
+	T(test_exec_ending_at_the_fork_kills_the_command),
 		T(test_exec_runs_nothing_when_a_restriction_fails),
 		T(test_exec_refuses_a_container_whose_init_is_gone),
 		T(test_cp_helper_is_restricted_before_it_opens_the_path),
