@@ -51,6 +51,9 @@ void inject_check_alive(uint64_t now)
 		}
 		if (inject_task_alive(&c->env))
 			continue;
+		log_printf("ctrvisor: injection: pid %d is gone (call %llu%s in flight)\r\n",
+			   (int)c->env.tgid, (unsigned long long)c->call.nr,
+			   c->exec_pending ? ", an execve," : "");
 		/* Its memory went with it: nothing to clean up there. A process that ran
 		 * its execve ends by itself; any other loss ends the operation. */
 		if (!c->exec_pending) {

@@ -50,6 +50,7 @@
 #define LINUX_NR_keyctl             250u
 #define LINUX_NR_madvise            28u
 /* include/uapi/linux/prctl.h, capability.h, seccomp.h, sched.h */
+#define LINUX_PR_SET_PDEATHSIG            1u
 #define LINUX_PR_SET_DUMPABLE             4u
 #define LINUX_PR_CAPBSET_DROP             24u
 #define LINUX_PR_SET_NO_NEW_PRIVS         38u

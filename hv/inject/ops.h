@@ -74,7 +74,7 @@ struct ops_request {
 	struct ops_restrict confine; /* what the command's process gets (ops_restrict.h) */
 	int32_t keep_fd[3];          /* the helper's for the command: user ns, /dev/null, /proc */
 	uint32_t ph_host, ph_mid, ph_helper, ph_cmd;
-	int32_t mid_pid, cmd_pid;
+	int32_t mid_pid, cmd_pid, helper_pid; /* the helper's in the host's pid namespace */
 	uint32_t cmd_ctx;              /* the engine's context of the command's process (0: none) */
 	uint32_t role[INJECT_CTX_MAX]; /* OPS_ROLE_* of each engine context */
 	uint32_t next_role;            /* of the child the fork in flight makes */

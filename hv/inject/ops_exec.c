@@ -89,7 +89,9 @@ enum {
 	H_CP_FILE,     /* then does the file work (ops_cp.c) */
 };
 enum {
-	C_POPULATE, /* the scratch area's pages mapped */
+	C_POPULATE,  /* the scratch area's pages mapped */
+	C_PDEATHSIG, /* SIGKILL when the helper ends, however it ends */
+	C_PARENT,    /* the helper has not ended already */
 	C_DUP_OUT,
 	C_DUP_ERR,
 	C_DUP_IN,
@@ -495,6 +497,7 @@ static enum inject_step helper_step(struct ops_request *req, struct inject_env *
 {
 	switch (req->ph_helper) {
 	case H_START:
+		req->helper_pid = env->tgid;
 		if (plan(req, env) < 0)
 			return INJECT_STEP_FAIL;
 		req->ph_helper = H_POPULATE;
@@ -796,12 +799,32 @@ static enum inject_step cmd_next(struct ops_request *req, struct inject_env *env
 	switch (req->ph_cmd) {
 	case C_POPULATE:
 		req->cmd_ctx = env->ctx;
-		req->ph_cmd = C_DUP_OUT;
+		req->ph_cmd = C_PDEATHSIG;
 		return populate(env, c);
-	case C_DUP_OUT:
+	case C_PDEATHSIG:
 		if (result < 0)
 			return ops_fail(req, "madvise(MADV_POPULATE_WRITE) of the scratch area",
 					result);
+		/* The kernel's own backstop: the helper never leaves the command behind (it
+		 * kills and reaps it at the operation's end), but a helper ended from outside
+		 * (its alarm, a SIGKILL) takes the command with it. Kept across the execve (no
+		 * set-id file: no_new_privs). */
+		req->ph_cmd = C_PARENT;
+		*c = INJECT_CALL(LINUX_NR_prctl, LINUX_PR_SET_PDEATHSIG, LINUX_SIGKILL, 0, 0, 0);
+		return INJECT_STEP_CALL;
+	case C_PARENT:
+		if (result < 0)
+			return ops_fail(req, "prctl(PR_SET_PDEATHSIG)", result);
+		req->ph_cmd = C_DUP_OUT;
+		*c = INJECT_CALL(LINUX_NR_getppid);
+		return INJECT_STEP_CALL;
+	case C_DUP_OUT:
+		/* 0: the helper, outside the container's pid namespace; else its pid there */
+		if (result != 0 && result != req->helper_pid) {
+			fmt_snprintf(req->op.error, sizeof(req->op.error),
+				     "the helper ended before the command started");
+			return INJECT_STEP_FAIL;
+		}
 		req->ph_cmd = C_DUP_ERR;
 		*c = INJECT_CALL(LINUX_NR_dup2, (uint64_t)req->pipe_fd[1], 1);
 		return INJECT_STEP_CALL;

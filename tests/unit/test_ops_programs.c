@@ -210,6 +210,44 @@ static void cmd_to_first_execve(const char *argv0)
 	assert_int_equal(call.kind, INJECT_CALL_EXEC);
 }
 
+/* The command's process finds its parent is no longer the helper (it ended between the
+ * fork and the prctl, which then came too late to fire): it runs nothing. */
+static void test_command_whose_helper_ended_runs_nothing(void **state)
+{
+	(void)state;
+	snprintf(q.u.exec.argv[0], sizeof(q.u.exec.argv[0]), "sleep");
+	q.u.exec.argc = 1;
+	q.helper_pid = 812;
+	q.next_role = OPS_ROLE_CMD;
+	env.ctx = 3;
+	env.first = true;
+	begin(OPS_EXEC);
+	env.first = false;
+	expect_call(LINUX_NR_madvise);
+	feed(0);
+	expect_call(LINUX_NR_prctl);
+	assert_int_equal(call.arg[0], LINUX_PR_SET_PDEATHSIG);
+	feed(0);
+	expect_call(LINUX_NR_getppid);
+	feed(812); /* control: the helper, in a container sharing the host's pids */
+	expect_call(LINUX_NR_dup2);
+
+	memset(&q, 0, sizeof(q));
+	snprintf(q.u.exec.argv[0], sizeof(q.u.exec.argv[0]), "sleep");
+	q.u.exec.argc = 1;
+	q.helper_pid = 812;
+	q.next_role = OPS_ROLE_CMD;
+	env.first = true;
+	begin(OPS_EXEC);
+	env.first = false;
+	feed(0);
+	feed(0);
+	expect_call(LINUX_NR_getppid);
+	feed(1); /* reparented to the container's init: the helper is gone */
+	assert_int_equal(step, INJECT_STEP_FAIL);
+	assert_non_null(strstr(q.op.error, "helper ended"));
+}
+
 /* Every candidate left answers ENOENT (at most the six PATH directories). */
 static void enoent_to_the_end(void)
 {
@@ -695,6 +733,13 @@ static void cmd_to_restrictions(void)
 	expect_call(LINUX_NR_madvise);
 	assert_int_equal(call.arg[2], LINUX_MADV_POPULATE_WRITE);
 	feed(0);
+	/* killed by the kernel if the helper ends first, however it ends */
+	expect_call(LINUX_NR_prctl);
+	assert_int_equal(call.arg[0], LINUX_PR_SET_PDEATHSIG);
+	assert_int_equal(call.arg[1], LINUX_SIGKILL);
+	feed(0);
+	expect_call(LINUX_NR_getppid);
+	feed(0); /* the helper, outside the container's pid namespace */
 	expect_call(LINUX_NR_dup2);
 	feed(1);
 	expect_call(LINUX_NR_dup2);
@@ -920,6 +965,7 @@ int main(void)
 		T(test_label_of_apparmor_is_taken_and_others_refused),
 		T(test_exec_gives_the_command_the_containers_restrictions),
 	T(test_exec_ending_at_the_fork_kills_the_command),
+	T(test_command_whose_helper_ended_runs_nothing),
 		T(test_exec_runs_nothing_when_a_restriction_fails),
 		T(test_exec_refuses_a_container_whose_init_is_gone),
 		T(test_cp_helper_is_restricted_before_it_opens_the_path),
