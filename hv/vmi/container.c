@@ -333,30 +333,48 @@ void vmi_containers_begin(struct vmi_ct_collect *c, struct vmi_container *out, s
 	c->cap = cap;
 }
 
-bool vmi_containers_step(struct vmi *v, struct vmi_ct_collect *c, uint32_t budget)
+/* The tasks list, at most budget tasks; true at its end (or where it was cut). */
+static bool walk_step(struct vmi *v, struct vmi_ct_collect *c, uint32_t budget)
 {
 	struct vmi_process p;
 	uint64_t task;
 
-	if (c->done)
-		return true;
-	if (!vmi_walk_continue(v, &c->w, &c->mark)) {
-		collect_finish(v, c); /* the walk says why it was cut */
-		return true;
-	}
+	if (!vmi_walk_continue(v, &c->w, &c->mark))
+		return true; /* the walk says why it was cut */
 	for (uint32_t i = 0; i < budget; i++) {
-		if (!vmi_walk_next(v, &c->w, &task)) {
-			collect_finish(v, c);
+		if (!vmi_walk_next(v, &c->w, &task))
 			return true;
-		}
 		if (vmi_process_read(v, task, VMI_READ_NS | VMI_READ_CGROUP, &p) == 0)
 			collect_one(v, c, &p);
 	}
-	if (!vmi_walk_pause(v, &c->w, &c->mark)) {
-		collect_finish(v, c);
+	return !vmi_walk_pause(v, &c->w, &c->mark);
+}
+
+bool vmi_containers_step(struct vmi *v, struct vmi_ct_collect *c, uint32_t budget)
+{
+	if (c->done) {
+		vmi_containers_keep_xview(v, c);
 		return true;
 	}
-	return false;
+	if (!c->walked) {
+		if (!walk_step(v, c, budget))
+			return false;
+		c->walked = true;
+		vmi_xview_begin(v, &c->xview);
+	}
+	if (v->xview_slots != NULL) {
+		if (!vmi_xview_step(v, &c->xview, budget))
+			return false;
+		vmi_xview_use(v, &c->xview);
+	}
+	collect_finish(v, c);
+	return true;
+}
+
+void vmi_containers_keep_xview(struct vmi *v, const struct vmi_ct_collect *c)
+{
+	if (c->done && v->xview_slots != NULL && c->xview.stage == VMI_XV_DONE)
+		vmi_xview_use(v, &c->xview);
 }
 
 int vmi_containers_collect(struct vmi *v, struct vmi_container *out, size_t cap, size_t *n,

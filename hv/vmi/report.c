@@ -385,6 +385,8 @@ bool vmi_ps_step(struct vmi *v, struct vmi_ps_job *j, struct reply *r, uint32_t 
 {
 	uint64_t task;
 
+	vmi_containers_keep_xview(v, &j->ct);
+
 	switch (j->phase) {
 	case VMI_PS_CONTAINERS:
 		if (v->containers == NULL || v->containers_cap == 0) {
@@ -813,6 +815,7 @@ bool vmi_inspect_step(struct vmi *v, struct vmi_inspect_job *j, struct reply *r,
 	uint64_t task;
 	uint32_t tgid;
 
+	vmi_containers_keep_xview(v, &j->ct);
 	switch (j->phase) {
 	case VMI_IN_COLLECT: {
 		if (v->containers == NULL || v->containers_cap == 0) {

@@ -21,11 +21,12 @@
 /* The monitor's storage for the verbs (console/verbs_vmi.c); the benchmark gives the same */
 #define VMI_LIVE_CONTAINERS_MAX 256u
 #define VMI_LIVE_XVIEW_SLOTS    32768u /* the cross-view of `ps` keeps up to 3/4 of this many */
-/* ps and containers over several exits (vmi_ps_step, vmi_ct_list_step): at most this many
- * tasks per exit (make bench: about 16 us of host time per task in ps --json, so ~2 ms per
- * exit). Not yet bounded: their last step, which builds the cross-view of hidden tasks in
- * one exit (~60 ms for 16,000 tasks), and a session's search for init_task when the
- * current task is not on the list. */
+/* ps, containers and inspect over several exits (vmi_ps_step, vmi_ct_list_step,
+ * vmi_inspect_step): at most this many tasks per exit, and as many pids, IDR nodes or
+ * tasks of the cross-view (vmi_xview_step) (make bench: the longest exit on a 16,064-task
+ * dump is a few ms of host time). Not yet bounded: the operations' search for their
+ * container (live_find_container: one walk in one exit), and a session's search for
+ * init_task when the current task is not on the list. */
 #define VMI_LIVE_TASKS_PER_STEP 128u
 
 /* ps over several VM exits (the monitor's console): vmi_ps_start checks the words and

@@ -229,6 +229,14 @@ struct vmi_walk {
 	char reason[VMI_ERROR_MAX];
 };
 
+/* A walk that goes on at a later VM exit, the guest having run meanwhile: the task it
+ * stood at, and who that was (a freed task_struct is soon another task's). */
+struct vmi_walk_mark {
+	uint64_t task; /* 0: the walk had not started */
+	uint32_t pid;
+	uint64_t start_ns;
+};
+
 /* ------------------------------------------------------------------ a session */
 struct vmi_tlb_entry {
 	uint64_t cr3;    /* tag: table address | 1 (0: empty) */
@@ -282,12 +290,47 @@ struct vmi_xview {
 #define VMI_XA_CHUNK_SHIFT 6u
 #define VMI_XA_CHUNK_SIZE  64u
 #define VMI_XA_SHIFT_MAX   60u
+#define VMI_XA_LEVELS      (VMI_XA_SHIFT_MAX / VMI_XA_CHUNK_SHIFT + 1u)
 struct vmi_xa_level {
 	uint64_t node;  /* xa_node */
 	uint64_t base;  /* index of its slot 0 */
 	uint32_t shift; /* its shift */
 	uint32_t next;  /* the next slot to look at */
 	uint64_t slots[VMI_XA_CHUNK_SIZE];
+};
+/* Not a view: a task that joined or left a list while the views were taken over several
+ * exits, as the check at their end found (vmi_xview_step): never hidden. */
+#define VMI_XVIEW_SETTLED (1u << 8)
+
+/* The cross-view taken over several VM exits (vmi_xview_step), the guest running between
+ * them: the pid IDR first, then the tasks list with its thread lists, and the CPUs in the
+ * exit where that list ends; then each task one view missed is looked at again. A task the
+ * IDR listed and the tasks list did not had been forked before the list was read: it is
+ * hidden if its pid still maps to it at the end (else it exited). A task on the tasks list
+ * and not in the IDR is hidden if, at the end, its pid still does not map to it (else it
+ * was forked after the IDR was read) and it is still linked (else it exited). */
+enum vmi_xview_stage { VMI_XV_START, VMI_XV_PIDS, VMI_XV_TASKS, VMI_XV_CHECK, VMI_XV_DONE };
+struct vmi_xview_job {
+	enum vmi_xview_stage stage;
+	int rc; /* -1: no cross-view (x.reason says why) */
+	struct vmi_xview x;
+	/* the IDR: where the walk stands, level by level (each node's slots are read again
+	 * at the next exit, into the session's xa_stack) */
+	uint64_t pid_ns;
+	uint32_t depth, nodes, entries;
+	struct {
+		uint64_t node, base;
+		uint32_t shift, next;
+	} at[VMI_XA_LEVELS];
+	/* the tasks list, and the thread list of the process it stands at */
+	struct vmi_walk w;
+	struct vmi_walk_mark mark;
+	uint32_t threads_left; /* the bound on threads over the whole view */
+	uint64_t leader;       /* 0: not in a thread list */
+	uint64_t thread_at;    /* the node of that list it stands at (0: its head) */
+	bool thread_resumed, threads_again;
+	/* the check at the end */
+	size_t slot;
 };
 
 /* What one CPU runs, for `ps` (filled by the caller: the live monitor knows every vCPU, a
@@ -336,7 +379,7 @@ struct vmi {
 	size_t xview_cap;
 	uint64_t xview_seed; /* the caller's secret for the set's hash (any value; not 0 ideally) */
 	uint64_t init_pid_ns;
-	struct vmi_xa_level xa_stack[VMI_XA_SHIFT_MAX / VMI_XA_CHUNK_SHIFT + 1];
+	struct vmi_xa_level xa_stack[VMI_XA_LEVELS];
 	struct vmi_xview xview; /* the last cross-view (vmi_xview_get); dropped by vmi_refresh */
 	bool xview_fresh;
 	int xview_rc;
@@ -394,13 +437,6 @@ bool vmi_is_kernel_ptr(const struct vmi *v, uint64_t va);
 void vmi_walk_begin(struct vmi *v, struct vmi_walk *w);
 bool vmi_walk_next(struct vmi *v, struct vmi_walk *w, uint64_t *task);
 
-/* A walk that goes on at a later VM exit, the guest having run meanwhile: the task it
- * stood at, and who that was (a freed task_struct is soon another task's). */
-struct vmi_walk_mark {
-	uint64_t task; /* 0: the walk had not started */
-	uint32_t pid;
-	uint64_t start_ns;
-};
 /* Where w stands now. 0, or -1 when that task cannot be read (the walk then cannot go on
  * later). */
 int vmi_walk_mark(struct vmi *v, const struct vmi_walk *w, struct vmi_walk_mark *m);
@@ -439,6 +475,13 @@ int vmi_cgroup_frozen(struct vmi *v, uint64_t cgroup, bool *frozen);
  * view that could not be read to its end is left out of x->complete, and x->reason says
  * why. */
 int vmi_xview_collect(struct vmi *v, struct vmi_xview *x);
+/* The same over several exits: begin once, then a step per exit (each in a new session of
+ * the same guest: vmi_refresh or vmi_open of the same storage) until it returns true; each
+ * step looks at about `budget` tasks, pids or IDR nodes. Then j->x and j->rc are the
+ * cross-view, and vmi_xview_use makes it this session's (for vmi_xview_get). */
+void vmi_xview_begin(struct vmi *v, struct vmi_xview_job *j);
+bool vmi_xview_step(struct vmi *v, struct vmi_xview_job *j, uint32_t budget);
+void vmi_xview_use(struct vmi *v, const struct vmi_xview_job *j);
 /* The cross-view of this look at the guest: made at the first call after vmi_open or
  * vmi_refresh, then the same. NULL when it cannot be made (*why says why). */
 const struct vmi_xview *vmi_xview_get(struct vmi *v, const char **why);
@@ -470,9 +513,10 @@ struct vmi_ct_collect {
 	struct vmi_container *out;
 	size_t cap, n;
 	int rc; /* -1: more containers than cap */
-	bool done;
+	bool walked, done;
 	struct vmi_walk w;
 	struct vmi_walk_mark mark;
+	struct vmi_xview_job xview; /* then the hidden tasks, in steps too */
 	/* Optional (set after begin): told of every process grouped, with its container's
 	 * index, in the order grouped: the tasks list's, then the hidden ones */
 	void (*member)(void *ctx, size_t index, const struct vmi_process *p);
@@ -481,6 +525,9 @@ struct vmi_ct_collect {
 void vmi_containers_begin(struct vmi_ct_collect *c, struct vmi_container *out, size_t cap);
 /* true once the table is complete (c->out[0..c->n), c->rc, c->w for the walk's truncation) */
 bool vmi_containers_step(struct vmi *v, struct vmi_ct_collect *c, uint32_t budget);
+/* A later step of a job that collected c (a new session): the hidden tasks it found are
+ * this session's cross-view (vmi_xview_get), not made again in one exit. */
+void vmi_containers_keep_xview(struct vmi *v, const struct vmi_ct_collect *c);
 /* The index in c[0..n) of p's container, or -1. */
 int vmi_container_find(const struct vmi_container *c, size_t n, const struct vmi_process *p,
 		       const struct vmi *v);

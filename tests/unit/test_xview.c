@@ -340,6 +340,172 @@ static void test_table_full_is_reported(void **state)
 	v.xview_cap = SLOTS;
 }
 
+/* ------------------------------------------------------------------ in steps */
+
+static struct vmi_xview_job job;
+
+/* The cross-view in steps of `budget`, a new session each (the guest may run between):
+ * `between` is called after every step with the job (it may change the guest). The
+ * number of steps. */
+static uint32_t collect_in_steps(uint32_t budget, void (*between)(void))
+{
+	uint32_t steps = 0;
+
+	vmi_refresh(&v);
+	vmi_xview_begin(&v, &job);
+	for (;;) {
+		assert_true(++steps < 100000);
+		bool done = vmi_xview_step(&v, &job, budget);
+		if (between != NULL)
+			between();
+		if (done)
+			break;
+		vmi_refresh(&v);
+	}
+	assert_int_equal(job.rc, 0);
+	x = job.x;
+	return steps;
+}
+
+static void test_steps_see_what_one_exit_sees(void **state)
+{
+	uint64_t all[] = {g.init_task, g.init, g.p10, g.t11, g.p20, g.p5000};
+	uint32_t want[6];
+	bool hidden;
+
+	(void)state;
+	collect();
+	for (size_t i = 0; i < 6; i++)
+		want[i] = views_of(all[i], &hidden);
+	assert_true(collect_in_steps(1, NULL) > 60); /* really in steps: the IDR's 64 slots */
+	for (size_t i = 0; i < 6; i++)
+		assert_int_equal(views_of(all[i], &hidden), want[i]);
+	assert_int_equal(hidden_count(), 0);
+	assert_int_equal(x.complete, VMI_VIEW_TASKS | VMI_VIEW_PIDS | VMI_VIEW_CPUS);
+
+	/* the attack is seen in steps as in one exit */
+	list_del_init(g.p20);
+	collect_in_steps(1, NULL);
+	assert_int_equal(views_of(g.p20, &hidden), VMI_VIEW_PIDS);
+	assert_true(hidden);
+	assert_int_equal(hidden_count(), 1);
+	assert_int_equal(x.hidden_leader_count, 1);
+	assert_int_equal(x.hidden_leaders[0], g.p20);
+}
+
+/* Between the IDR and the tasks list (the first step of the tasks list): a process forks,
+ * or one exits; with idr_too false, the "fork" is a process a rootkit keeps out of the IDR
+ * and the "exit" one it unlinks from the list only (the controls). */
+static bool idr_too;
+static uint64_t forked;
+
+static void fork_between(void)
+{
+	if (forked != 0 || job.stage != VMI_XV_TASKS)
+		return;
+	forked = task(30, 30, "newborn", 0, fake_signal(&f, 1));
+	if (!idr_too)
+		g.npids--; /* not in the IDR */
+	fake_pid_idr(&f, g.pid_ns, g.pids, g.npids);
+}
+
+static void exit_between(void)
+{
+	if (forked != 0 || job.stage != VMI_XV_TASKS)
+		return;
+	forked = g.p20;
+	list_del_init(g.p20);
+	if (!idr_too)
+		return;
+	uint64_t pid20 = fake_r64(&f, g.p20 + f.prof.task_thread_pid);
+	fake_w64(&f, pid20 + f.prof.pid_tasks, 0);
+	for (size_t i = 0; i < g.npids; i++)
+		if (g.pids[i] == pid20)
+			g.pids[i] = g.pids[--g.npids];
+	fake_pid_idr(&f, g.pid_ns, g.pids, g.npids);
+}
+
+static void test_a_fork_between_the_views_is_not_hidden(void **state)
+{
+	bool hidden;
+
+	(void)state;
+	idr_too = true;
+	forked = 0;
+	collect_in_steps(1, fork_between);
+	assert_int_equal(views_of(forked, &hidden), VMI_VIEW_TASKS | VMI_XVIEW_SETTLED);
+	assert_false(hidden);
+	assert_int_equal(hidden_count(), 0);
+
+	idr_too = false; /* control: on the list, never in the IDR */
+	forked = 0;
+	collect_in_steps(1, fork_between);
+	assert_int_equal(views_of(forked, &hidden), VMI_VIEW_TASKS);
+	assert_true(hidden);
+	assert_int_equal(hidden_count(), 1);
+}
+
+static void test_an_exit_between_the_views_is_not_hidden(void **state)
+{
+	bool hidden;
+
+	(void)state;
+	idr_too = true;
+	forked = 0;
+	collect_in_steps(1, exit_between);
+	assert_int_equal(views_of(g.p20, &hidden), VMI_VIEW_PIDS | VMI_XVIEW_SETTLED);
+	assert_false(hidden);
+	assert_int_equal(hidden_count(), 0);
+}
+
+static void test_an_unlink_between_the_views_is_hidden(void **state)
+{
+	bool hidden;
+
+	(void)state;
+	idr_too = false; /* the control of the exit: unlinked, its pid still its own */
+	forked = 0;
+	collect_in_steps(1, exit_between);
+	assert_int_equal(views_of(g.p20, &hidden), VMI_VIEW_PIDS);
+	assert_true(hidden);
+	assert_int_equal(hidden_count(), 1);
+}
+
+/* The tasks list pauses inside a thread list, at a thread that exits before the next step:
+ * the list goes round again from its head; the other threads are seen, no loop is noted. */
+static uint64_t t12;
+
+static void thread_exits_where_paused(void)
+{
+	uint64_t node = g.t11 + f.prof.task_thread_node;
+	if (forked != 0 || job.stage != VMI_XV_TASKS || job.leader != g.p10 || job.thread_at != node)
+		return;
+	forked = g.t11;
+	uint64_t next = fake_r64(&f, node), prev = fake_r64(&f, node + 8);
+	fake_w64(&f, prev, next);
+	fake_w64(&f, next + 8, prev);
+	fake_w64(&f, node + 8, 0xdead000000000122ull); /* list_del_rcu: LIST_POISON2 */
+	uint64_t pid11 = fake_r64(&f, g.t11 + f.prof.task_thread_pid);
+	fake_w64(&f, pid11 + f.prof.pid_tasks, 0);
+}
+
+static void test_threads_go_on_after_the_thread_they_stood_at_exits(void **state)
+{
+	bool hidden;
+
+	(void)state;
+	uint64_t sig10 = fake_r64(&f, g.p10 + f.prof.task_signal);
+	t12 = task(12, 10, "two-worker2", g.p10, sig10);
+	fake_pid_idr(&f, g.pid_ns, g.pids, g.npids);
+	forked = 0;
+	collect_in_steps(1, thread_exits_where_paused);
+	assert_int_equal(forked, g.t11); /* the pause came where it had to */
+	assert_int_equal(views_of(t12, &hidden), VMI_VIEW_TASKS | VMI_VIEW_PIDS);
+	assert_false(hidden);
+	assert_null(strstr(x.reason, "loops"));
+	assert_int_equal(hidden_count(), 0);
+}
+
 /* ------------------------------------------------------------------ the ps verb */
 
 struct capture {
@@ -391,6 +557,11 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		T(test_clean_guest_has_nothing_hidden),
+		T(test_steps_see_what_one_exit_sees),
+		T(test_a_fork_between_the_views_is_not_hidden),
+		T(test_an_exit_between_the_views_is_not_hidden),
+		T(test_an_unlink_between_the_views_is_hidden),
+		T(test_threads_go_on_after_the_thread_they_stood_at_exits),
 		T(test_process_unlinked_from_tasks_list_is_flagged),
 		T(test_unlinked_leader_hides_its_threads_from_the_list),
 		T(test_thread_taken_out_of_the_idr_is_flagged),
