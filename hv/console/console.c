@@ -232,6 +232,13 @@ void console_start_job(bool (*step)(struct reply *r, void *ctx), void *ctx)
 	job_ctx = ctx;
 }
 
+static bool job_handed_over; /* the job's last step started an operation */
+
+void console_job_hand_over(void)
+{
+	job_handed_over = true;
+}
+
 static struct reply_sink job_sink;
 
 /* The job's next step; after its last, the status line. */
@@ -247,6 +254,16 @@ static void job_run(void)
 	}
 	if (!job_step(&job_reply, job_ctx) && job_reply.error == PROTO_OK)
 		return;
+	if (job_handed_over && job_reply.error == PROTO_OK) {
+		/* the operation's reply ends the request (console_finish_deferred) */
+		job_handed_over = false;
+		job_step = NULL;
+		job_reply.write = NULL;
+		console_write(held, held_len);
+		held_len = 0;
+		return;
+	}
+	job_handed_over = false;
 	if (job_sink.truncated)
 		reply_fail(&job_reply, PROTO_FAILED, "the reply was cut: %llu bytes did not fit",
 			   (unsigned long long)job_sink.dropped);

@@ -50,5 +50,8 @@ void console_finish_deferred(void (*body)(struct reply *r, void *ctx), void *ctx
  * meanwhile, as with a deferred reply. */
 #define CONSOLE_JOB_LOW_WATER (64u * 1024u)
 void console_start_job(bool (*step)(struct reply *r, void *ctx), void *ctx);
+/* Called by a job's last step that started an operation (its reply then ends the request,
+ * through console_finish_deferred): no status line for the job. */
+void console_job_hand_over(void);
 
 #endif

@@ -415,11 +415,9 @@ static void op_done(struct inject_op *op, bool ok)
 	console_finish_deferred(reply_body, q, ok ? PROTO_OK : PROTO_FAILED, q->op.error);
 }
 
-/* The container named by argv's non-option word, with its cgroup; checks its state. */
-static int take_container(struct reply *r, const char *name, struct ops_request *q)
+/* The container found (live_find_then): one the operation can act on? */
+static int check_container(struct reply *r, const struct ops_request *q)
 {
-	if (live_find_container(r, name, &q->ct, &q->ct_cgroup) < 0)
-		return -1;
 	if (q->ct.state == VMI_CT_STOPPED || q->ct.live == 0)
 		return reply_fail(r, PROTO_FAILED, "container %s is stopped", q->ct.name);
 	if (q->ct_cgroup == 0)
@@ -488,6 +486,14 @@ static int parse_args(struct reply *r, int argc, char **argv, const char *usage,
 	return 0;
 }
 
+/* The container named `name` into req, found over several exits; then `then`. */
+static int take_container(struct reply *r, const char *name, int (*then)(struct reply *r))
+{
+	return live_find_then(r, name, &req.ct, &req.ct_cgroup, then);
+}
+
+static int container_found(struct reply *r);
+
 static int container_verb(struct reply *r, int argc, char **argv, enum ops_kind kind,
 			  const char *usage, const char *opt)
 {
@@ -516,7 +522,13 @@ static int container_verb(struct reply *r, int argc, char **argv, enum ops_kind 
 	}
 	if (kind == OPS_PAUSE || kind == OPS_UNPAUSE) /* and room to undo a pause */
 		req.op.timeout_ms = OPS_TIMEOUT_MS + OPS_FREEZE_WAIT_MS;
-	if (take_container(r, name, &req) < 0)
+	return take_container(r, name, container_found);
+}
+
+static int container_found(struct reply *r)
+{
+	enum ops_kind kind = req.kind;
+	if (check_container(r, &req) < 0)
 		return -1;
 	bool paused = req.ct.state == VMI_CT_PAUSED;
 	if (kind == OPS_PAUSE && paused)
@@ -552,6 +564,10 @@ int verb_stop(struct reply *r, int argc, char **argv)
 	return container_verb(r, argc, argv, OPS_STOP, VERB_STOP_USAGE, "-t");
 }
 
+static struct vmi_container stats_all[OPS_STATS_ALL_MAX]; /* stats of every container */
+static size_t stats_all_n;
+static int stats_all_found(struct reply *r);
+
 int verb_stats(struct reply *r, int argc, char **argv)
 {
 	bool named = false;
@@ -567,10 +583,13 @@ int verb_stats(struct reply *r, int argc, char **argv)
 	memset(&req, 0, sizeof(req));
 	req.kind = OPS_STATS;
 	req.json = cmd_has_flag(argc, argv, "--json");
-	static struct vmi_container all[OPS_STATS_ALL_MAX];
-	size_t n;
-	if (live_list_containers(r, all, OPS_STATS_ALL_MAX, &n) < 0)
-		return -1;
+	return live_list_then(r, stats_all, OPS_STATS_ALL_MAX, &stats_all_n, stats_all_found);
+}
+
+static int stats_all_found(struct reply *r)
+{
+	const struct vmi_container *all = stats_all;
+	size_t n = stats_all_n;
 	for (size_t i = 0; i < n; i++) {
 		if (all[i].state == VMI_CT_STOPPED || all[i].live == 0)
 			continue;
@@ -586,8 +605,11 @@ int verb_stats(struct reply *r, int argc, char **argv)
 	return start(r, &req);
 }
 
+static int probe_found(struct reply *r);
+
 int verb_probe(struct reply *r, int argc, char **argv)
 {
+	const char *container = 0;
 	if (busy_check(r) < 0)
 		return -1;
 	memset(&req, 0, sizeof(req));
@@ -613,15 +635,7 @@ int verb_probe(struct reply *r, int argc, char **argv)
 			req.op.target = (struct inject_target){INJECT_TARGET_PID, (int32_t)pid, 0};
 			chosen = true;
 		} else if (!chosen && strcmp(argv[i], "--container") == 0 && i + 1 < argc) {
-			if (take_container(r, argv[++i], &req) < 0)
-				return -1;
-			if (req.ct.state == VMI_CT_PAUSED)
-				return reply_fail(r, PROTO_FAILED,
-						  "container %s is paused: none of its processes "
-						  "can run",
-						  req.ct.name);
-			req.op.target =
-				(struct inject_target){INJECT_TARGET_CONTAINER, 0, req.ct_cgroup};
+			container = argv[++i];
 			chosen = true;
 		} else {
 			return reply_fail(r, PROTO_BAD_ARGUMENT, "unexpected \"%.40s\"; usage: %s",
@@ -630,11 +644,27 @@ int verb_probe(struct reply *r, int argc, char **argv)
 	}
 	if (!chosen)
 		return reply_fail(r, PROTO_BAD_ARGUMENT, "which task? usage: %s", VERB_PROBE_USAGE);
+	if (container)
+		return take_container(r, container, probe_found);
+	return start(r, &req);
+}
+
+static int probe_found(struct reply *r)
+{
+	if (check_container(r, &req) < 0)
+		return -1;
+	if (req.ct.state == VMI_CT_PAUSED)
+		return reply_fail(r, PROTO_FAILED,
+				  "container %s is paused: none of its processes can run",
+				  req.ct.name);
+	req.op.target = (struct inject_target){INJECT_TARGET_CONTAINER, 0, req.ct_cgroup};
 	return start(r, &req);
 }
 
 /* exec CONTAINER -- CMD ARGS...: CMD inside the container (ops_exec.c). The console has
  * no quoting: each argument is one word. */
+static int exec_found(struct reply *r);
+
 int verb_exec(struct reply *r, int argc, char **argv)
 {
 	int i = 1;
@@ -666,14 +696,19 @@ int verb_exec(struct reply *r, int argc, char **argv)
 	char why[80];
 	if (ops_exec_words(&req, argc - (i + 1), argv + i + 1, why, sizeof(why)) < 0)
 		return reply_fail(r, PROTO_BAD_ARGUMENT, "%s", why);
-	if (take_container(r, name, &req) < 0)
+	/* past it the command is killed and the operation fails, saying so */
+	req.op.timeout_ms = timeout_s * 1000u;
+	req.op.target.kind = INJECT_TARGET_HOST_ROOT;
+	return take_container(r, name, exec_found);
+}
+
+static int exec_found(struct reply *r)
+{
+	if (check_container(r, &req) < 0)
 		return -1;
 	if (req.ct.state == VMI_CT_PAUSED)
 		return reply_fail(r, PROTO_FAILED, "container %s is paused: unpause it first",
 				  req.ct.name);
-	/* past it the command is killed and the operation fails, saying so */
-	req.op.timeout_ms = timeout_s * 1000u;
-	req.op.target.kind = INJECT_TARGET_HOST_ROOT;
 	return start(r, &req);
 }
 
@@ -787,6 +822,8 @@ static int split_container_path(struct reply *r, char *arg, char **name, const c
 	return 0;
 }
 
+static int cp_found(struct reply *r);
+
 int verb_cp(struct reply *r, int argc, char **argv)
 {
 	bool json = cmd_has_flag(argc, argv, "--json");
@@ -810,14 +847,19 @@ int verb_cp(struct reply *r, int argc, char **argv)
 	req.kind = out ? OPS_CP_OUT : OPS_CP_IN;
 	req.json = json;
 	memcpy(req.u.cp.path, path, strlen(path) + 1);
-	if (take_container(r, name, &req) < 0)
-		return -1;
-	if (req.ct.state == VMI_CT_PAUSED)
-		return reply_fail(r, PROTO_FAILED, "container %s is paused", req.ct.name);
 	if (!out) {
 		memcpy(req.u.cp.data, upload.data, upload.size);
 		req.u.cp.data_len = upload.size;
 	}
 	req.op.target.kind = INJECT_TARGET_HOST_ROOT;
+	return take_container(r, name, cp_found);
+}
+
+static int cp_found(struct reply *r)
+{
+	if (check_container(r, &req) < 0)
+		return -1;
+	if (req.ct.state == VMI_CT_PAUSED)
+		return reply_fail(r, PROTO_FAILED, "container %s is paused", req.ct.name);
 	return start(r, &req);
 }

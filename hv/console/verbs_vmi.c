@@ -213,47 +213,32 @@ static int live_open(struct reply *r)
 	return 0;
 }
 
-int live_list_containers(struct reply *r, struct vmi_container *out, size_t cap, size_t *n)
+/* An operation's containers, collected over several exits before it starts
+ * (live_find_then, live_list_then): owned by the boot CPU's exits, one at a time (the
+ * console runs one job). */
+static struct {
+	bool list;
+	char name[CONSOLE_LINE_MAX + 1];
+	struct vmi_container *out;
+	size_t cap, *n;
+	uint64_t *cgroup;
+	int (*then)(struct reply *r);
+	struct vmi_ct_collect ct;
+} find_job;
+
+/* The collect done: the named container (or the list) into the caller's storage. 0, or -1
+ * with reply_fail. */
+static int find_job_result(struct reply *r)
 {
-	if (live_hold(r) < 0)
-		return -1;
-	if (live_open(r) < 0) {
-		live_release();
-		return -1;
+	size_t n = find_job.ct.rc < 0 ? VMI_LIVE_CONTAINERS_MAX : find_job.ct.n;
+	if (find_job.list) {
+		*find_job.n = n < find_job.cap ? n : find_job.cap;
+		memcpy(find_job.out, live_containers, *find_job.n * sizeof(find_job.out[0]));
+		return 0;
 	}
-	if (vmi_containers_collect(&live, live_containers, VMI_LIVE_CONTAINERS_MAX, n, 0) < 0)
-		*n = VMI_LIVE_CONTAINERS_MAX;
-	live_release();
-	if (*n > cap)
-		*n = cap;
-	memcpy(out, live_containers, *n * sizeof(out[0]));
-	return 0;
-}
-
-static int find_container(struct reply *r, const char *name, struct vmi_container *out,
-			  uint64_t *cgroup);
-
-int live_find_container(struct reply *r, const char *name, struct vmi_container *out,
-			uint64_t *cgroup)
-{
-	if (live_hold(r) < 0)
-		return -1;
-	int rc = find_container(r, name, out, cgroup);
-	live_release();
-	return rc;
-}
-
-static int find_container(struct reply *r, const char *name, struct vmi_container *out,
-			  uint64_t *cgroup)
-{
-	size_t n;
-	if (live_open(r) < 0)
-		return -1;
-	if (vmi_containers_collect(&live, live_containers, VMI_LIVE_CONTAINERS_MAX, &n, 0) < 0)
-		n = VMI_LIVE_CONTAINERS_MAX;
 	size_t at = 0;
 	char why[PROTO_MESSAGE_MAX];
-	if (vmi_container_resolve(live_containers, n, name, &at, why, sizeof(why)) < 0)
+	if (vmi_container_resolve(live_containers, n, find_job.name, &at, why, sizeof(why)) < 0)
 		return reply_fail(
 			r, PROTO_FAILED, "%s%s", why,
 			strncmp(why, "no such", 7) == 0
@@ -261,12 +246,64 @@ static int find_container(struct reply *r, const char *name, struct vmi_containe
 				  "one leaves none to see)"
 				: "");
 	struct vmi_process p;
-	*out = live_containers[at];
-	*cgroup = 0;
-	if (out->init_task != 0 &&
-	    vmi_process_read(&live, out->init_task, VMI_READ_CGROUP, &p) == 0)
-		*cgroup = p.cgroup_ptr;
+	*find_job.out = live_containers[at];
+	*find_job.cgroup = 0;
+	if (find_job.out->init_task != 0 &&
+	    vmi_process_read(&live, find_job.out->init_task, VMI_READ_CGROUP, &p) == 0)
+		*find_job.cgroup = p.cgroup_ptr;
 	return 0;
+}
+
+static bool find_job_step(struct reply *r, void *ctx)
+{
+	(void)ctx;
+	if (live_hold(r) < 0)
+		return true;
+	if (live_open(r) < 0) {
+		live_release();
+		return true;
+	}
+	if (!vmi_containers_step(&live, &find_job.ct, VMI_LIVE_TASKS_PER_STEP)) {
+		live_release();
+		return false;
+	}
+	int rc = find_job_result(r);
+	live_release();
+	if (rc == 0 && find_job.then(r) == CMD_DEFERRED)
+		console_job_hand_over();
+	return true;
+}
+
+static int find_job_begin(int (*then)(struct reply *r))
+{
+	find_job.then = then;
+	vmi_containers_begin(&find_job.ct, live_containers, VMI_LIVE_CONTAINERS_MAX);
+	console_start_job(find_job_step, NULL);
+	return CMD_DEFERRED;
+}
+
+int live_find_then(struct reply *r, const char *name, struct vmi_container *out, uint64_t *cgroup,
+		   int (*then)(struct reply *r))
+{
+	size_t len = strnlen(name, sizeof(find_job.name));
+	if (len == sizeof(find_job.name))
+		return reply_fail(r, PROTO_BAD_ARGUMENT, "container name too long");
+	find_job.list = false;
+	memcpy(find_job.name, name, len + 1);
+	find_job.out = out;
+	find_job.cgroup = cgroup;
+	return find_job_begin(then);
+}
+
+int live_list_then(struct reply *r, struct vmi_container *out, size_t cap, size_t *n,
+		   int (*then)(struct reply *r))
+{
+	(void)r;
+	find_job.list = true;
+	find_job.out = out;
+	find_job.cap = cap;
+	find_job.n = n;
+	return find_job_begin(then);
 }
 
 /* The verb in progress over several exits (console_start_job: one at a time; a request

@@ -20,13 +20,20 @@ int live_vmi_open_why(struct vmi *session, char *why, size_t cap);
 bool live_guest_ram(uint64_t gpa, size_t n);
 /* Guest RAM only (never the monitor's, MMIO or reserved ranges): 0, or -1. */
 int live_write_phys(uint64_t gpa, const void *buf, size_t n);
-/* The container whose id or name is `name` (or a unique id prefix of 3+ characters), as
- * the guest's memory shows it now, and the struct cgroup * of its init (0 if none); -1 with
- * reply_fail when none or several match. */
-/* Every container the guest's memory shows now (at most cap): 0, or -1 with reply_fail. */
-int live_list_containers(struct reply *r, struct vmi_container *out, size_t cap, size_t *n);
-int live_find_container(struct reply *r, const char *name, struct vmi_container *out,
-			uint64_t *cgroup);
+/* The containers as the guest's memory shows them, collected over several exits (a job of
+ * the console: VMI_LIVE_TASKS_PER_STEP tasks per exit), then, in the exit where the collect
+ * ends, with the other CPUs running again:
+ *  - live_find_then: the container named `name` (id, name, or a unique id prefix of 3+
+ *    characters) into *out and the struct cgroup * of its init into *cgroup (0 if none),
+ *    then then(r); none or several: the request fails saying so;
+ *  - live_list_then: every container (at most cap) into out[0..*n), then then(r).
+ * then's return: 0 or -1 (the reply is complete: its status follows), or CMD_DEFERRED (an
+ * operation started: its reply ends the request). `name` is copied; out, cgroup and n must
+ * outlive the job. Returns CMD_DEFERRED, or reply_fail's -1. */
+int live_find_then(struct reply *r, const char *name, struct vmi_container *out, uint64_t *cgroup,
+		   int (*then)(struct reply *r));
+int live_list_then(struct reply *r, struct vmi_container *out, size_t cap, size_t *n,
+		   int (*then)(struct reply *r));
 
 int verb_ps(struct reply *r, int argc, char **argv);
 int verb_containers(struct reply *r, int argc, char **argv);
