@@ -24,9 +24,8 @@
 /* ps, containers and inspect over several exits (vmi_ps_step, vmi_ct_list_step,
  * vmi_inspect_step): at most this many tasks per exit, and as many pids, IDR nodes or
  * tasks of the cross-view (vmi_xview_step) (make bench: the longest exit on a 16,064-task
- * dump is a few ms of host time). Not yet bounded: the operations' search for their
- * container (live_find_container: one walk in one exit), and a session's search for
- * init_task when the current task is not on the list. */
+ * dump is a few ms of host time; each session finds init_task at one look from the
+ * previous session's). */
 #define VMI_LIVE_TASKS_PER_STEP 128u
 
 /* ps over several VM exits (the monitor's console): vmi_ps_start checks the words and

@@ -98,11 +98,21 @@ static bool on_list(struct vmi *v, uint64_t task)
 	return back_of_next == list && fwd_of_prev == list;
 }
 
-int vmi_find_init_task(struct vmi *v)
+int vmi_find_init_task(struct vmi *v, uint64_t known)
 {
 	const struct vmi_profile *p = v->prof;
 	uint64_t start = v->current_task, task;
 	uint32_t steps;
+	int32_t known_pid;
+
+	/* The previous session's: a static of the kernel, it does not move. One look instead
+	 * of going round a list of thousands of tasks at every session (every exit of a verb
+	 * in steps). */
+	if (known != 0 && read_pid(v, known, &known_pid) == 0 && known_pid == 0 &&
+	    on_list(v, known)) {
+		v->init_task = known;
+		return 0;
+	}
 
 	/* The current task may be an idle task of a secondary CPU, which is not on the list
 	 * (kernel/fork.c: only tasks with a pid are linked); its parents are. */

@@ -124,7 +124,7 @@ int vmi_open(struct vmi *v, struct vmi_mem *mem, const struct vmi_profile *prof,
 		return -1;
 	if (vmi_percpu_locate(v, cpu) != 0)
 		return -1;
-	if (vmi_find_init_task(v) != 0)
+	if (vmi_find_init_task(v, cpu->known_task) != 0)
 		return -1;
 	host_namespaces(v);
 	return 0;

@@ -20,7 +20,9 @@ int vmi_percpu_locate(struct vmi *v, const struct vmi_cpu *cpu);
  * and (unless an idle task) linked in a consistent tasks list? */
 bool vmi_task_plausible(struct vmi *v, uint64_t task);
 /* init_task from v->current_task; 0 or -1 with v->error set. */
-int vmi_find_init_task(struct vmi *v);
+/* init_task: `known` (a previous session's, 0: none) when it still is pid 0 on the tasks
+ * list, else found by going round the list from the current task. */
+int vmi_find_init_task(struct vmi *v, uint64_t known);
 
 /* Little-endian fields of a buffer read from the guest; out-of-range reads give 0. */
 static inline uint64_t vmi_get(const uint8_t *buf, size_t len, uint32_t off, uint32_t size)

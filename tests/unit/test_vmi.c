@@ -308,6 +308,29 @@ static void test_open_through_a_known_task_when_current_is_not_plausible(void **
 	assert_int_equal(vmi_open(&v, &f.mem, &f.prof, &f.cpu), -1);
 }
 
+/* A known init_task (the previous session's) is taken at one look: the list is not gone
+ * round from the current task (here it could not be: broken past init; the control finds
+ * no pid 0 then). */
+static void test_open_takes_the_known_init_task_at_once(void **state)
+{
+	(void)state;
+	uint64_t second = fake_r64(&f, w.init + f.prof.task_tasks) - f.prof.task_tasks;
+	uint64_t third_list = fake_r64(&f, second + f.prof.task_tasks);
+	assert_true(third_list != w.init_task + f.prof.task_tasks);
+	fake_w64(&f, third_list + 8, 0xffff888000001000ull); /* does not point back */
+	fake_set_current(&f, w.init);
+	f.cpu.known_task = 0;
+	open_ok();
+	assert_int_equal(v.init_task, w.init); /* control: where it stood */
+	f.cpu.known_task = w.init_task;
+	open_ok();
+	assert_int_equal(v.init_task, w.init_task);
+	/* a known task that is not pid 0 is not taken */
+	f.cpu.known_task = w.sh;
+	open_ok();
+	assert_int_equal(v.init_task, w.init);
+}
+
 static void test_open_without_pti_keeps_cr3_bit_12(void **state)
 {
 	uint64_t pgd2;
@@ -1446,6 +1469,7 @@ int main(void)
 		W(test_open_user_mode_pti_kernel_gs_base),
 		W(test_open_tries_the_other_gs_base),
 		W(test_open_through_a_known_task_when_current_is_not_plausible),
+		W(test_open_takes_the_known_init_task_at_once),
 		W(test_open_with_a_thread_that_is_not_its_groups_leader_current),
 		W(test_open_without_pti_keeps_cr3_bit_12),
 		W(test_open_fails_clearly_without_gs_base),
