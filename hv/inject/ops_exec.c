@@ -260,14 +260,24 @@ static enum inject_step read_pipe(struct ops_request *req, struct inject_env *en
 
 /* The output loop: read stdout, read stderr, and when neither gave anything, see whether
  * the command has exited, else sleep a little. */
+/* The operation ends (aborting): SIGKILL to the command, then its blocking reap (H_KILL).
+ * Only while its pid cannot have been reaped already: before the reap of H_KILL, and never
+ * with a wait4's result not yet looked at. */
+static enum inject_step kill_command(struct ops_request *req, struct inject_call *c)
+{
+	req->ph_helper = H_KILL;
+	*c = INJECT_CALL(LINUX_NR_kill, (uint64_t)req->cmd_pid, LINUX_SIGKILL);
+	return INJECT_STEP_CALL;
+}
+
 static enum inject_step collect(struct ops_request *req, struct inject_env *env,
 				struct inject_call *c)
 {
-	if (env->aborting && req->ph_helper < H_KILL && req->cmd_pid > 0 && !req->cmd_exited) {
-		req->ph_helper = H_KILL;
-		*c = INJECT_CALL(LINUX_NR_kill, (uint64_t)req->cmd_pid, LINUX_SIGKILL);
-		return INJECT_STEP_CALL;
-	}
+	/* from the output loop, or from the nap between reaps (H_REAP_NAP: its wait4 found
+	 * the command still running) */
+	if (env->aborting && (req->ph_helper < H_KILL || req->ph_helper == H_REAP_NAP) &&
+	    req->cmd_pid > 0 && !req->cmd_exited)
+		return kill_command(req, c);
 	if (!req->out_eof) {
 		req->ph_helper = H_READ_OUT;
 		return read_pipe(req, env, false, c);
@@ -779,11 +789,8 @@ static enum inject_step helper_next(struct ops_request *req, struct inject_env *
 		req->cmd_pid = (int32_t)result;
 	if (env->aborting && req->cmd_pid == 0)
 		return INJECT_STEP_FAIL; /* nothing started in the container yet */
-	if (env->aborting && req->ph_helper >= H_FORK && req->ph_helper <= H_NONBLOCK) {
-		req->ph_helper = H_KILL; /* its pipes need no more set-up: see collect() */
-		*c = INJECT_CALL(LINUX_NR_kill, (uint64_t)req->cmd_pid, LINUX_SIGKILL);
-		return INJECT_STEP_CALL;
-	}
+	if (env->aborting && req->ph_helper >= H_FORK && req->ph_helper <= H_NONBLOCK)
+		return kill_command(req, c); /* its pipes need no more set-up */
 	return helper_step(req, env, result, c);
 }
 

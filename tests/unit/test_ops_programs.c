@@ -502,6 +502,33 @@ static void test_exec_output_loop_sleeps_in_ppoll_until_output(void **state)
 	assert_int_equal(q.u.exec.err_len, 34);
 }
 
+/* The operation ends while the helper naps between reaps of a command that closed its
+ * pipes but runs on: the next round kills it (before, it reaped with WNOHANG and napped
+ * again until its own alarm ended it). */
+static void test_exec_ending_between_reaps_kills_the_command(void **state)
+{
+	(void)state;
+	helper_to_output_loop();
+	feed(0); /* stdout closed */
+	expect_call(LINUX_NR_read);
+	feed(0); /* stderr closed */
+	expect_call(LINUX_NR_wait4);
+	assert_int_equal(call.arg[2], LINUX_WNOHANG);
+	feed(0); /* still running */
+	expect_call(LINUX_NR_nanosleep);
+	env.aborting = true;
+	feed(0);
+	expect_call(LINUX_NR_kill);
+	assert_int_equal(call.arg[0], CMD_PID);
+	assert_int_equal(call.arg[1], LINUX_SIGKILL);
+	feed(0);
+	expect_call(LINUX_NR_wait4);
+	assert_int_equal(call.arg[2], 0);
+	feed(CMD_PID);
+	assert_int_equal(step, INJECT_STEP_FAIL);
+	assert_true(q.cmd_exited);
+}
+
 /* ------------------------------------------------------------------ the restrictions */
 
 #define CAP_KILL             5u
@@ -965,6 +992,7 @@ int main(void)
 		T(test_label_of_apparmor_is_taken_and_others_refused),
 		T(test_exec_gives_the_command_the_containers_restrictions),
 	T(test_exec_ending_at_the_fork_kills_the_command),
+	T(test_exec_ending_between_reaps_kills_the_command),
 	T(test_command_whose_helper_ended_runs_nothing),
 		T(test_exec_runs_nothing_when_a_restriction_fails),
 		T(test_exec_refuses_a_container_whose_init_is_gone),
