@@ -289,8 +289,9 @@ static bool idr_maps(struct vmi *v, uint64_t pid_ns, uint32_t nr, uint64_t task)
 			node = entry - 2u;
 			if (vmi_read_kernel(v, node + p->xa_node_shift, &got, 1) != 0 ||
 			    (uint8_t)got != shift ||
-			    vmi_read_u64(v, node + p->xa_node_slots +
-						    8u * ((nr >> shift) & (VMI_XA_CHUNK_SIZE - 1u)),
+			    vmi_read_u64(v,
+					 node + p->xa_node_slots +
+						 8u * ((nr >> shift) & (VMI_XA_CHUNK_SIZE - 1u)),
 					 &entry) != 0)
 				return false;
 			if (shift == 0)
@@ -427,7 +428,8 @@ static bool tasks_step(struct vmi *v, struct vmi_xview_job *j, uint32_t *left)
 					(unsigned long long)task);
 			return true;
 		}
-		if (task != v->init_task) /* init_task's thread list is its own (a lone idle task) */
+		/* init_task's thread list is its own (a lone idle task) */
+		if (task != v->init_task)
 			j->leader = task;
 	}
 	if (!vmi_walk_pause(v, &j->w, &j->mark)) {
@@ -521,7 +523,8 @@ static bool check_step(struct vmi *v, struct vmi_xview_job *j, uint32_t *left)
 		}
 		if (e->task == 0 || e->task == v->init_task)
 			continue;
-		if ((e->views & (VMI_VIEW_TASKS | VMI_VIEW_PIDS)) != (VMI_VIEW_TASKS | VMI_VIEW_PIDS)) {
+		if ((e->views & (VMI_VIEW_TASKS | VMI_VIEW_PIDS)) !=
+		    (VMI_VIEW_TASKS | VMI_VIEW_PIDS)) {
 			if (*left == 0)
 				return false;
 			(*left)--;

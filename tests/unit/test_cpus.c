@@ -269,8 +269,8 @@ static void a_cpu_that_never_answers_fails_the_request_in_bounded_time(void **st
 	__atomic_store_n(&cpus[2].deaf, 1, __ATOMIC_SEQ_CST);
 	/* let it be in the guest (on a loaded machine 1000 yields were not always enough: the
 	 * hold then succeeded) */
-	for (int i = 0; i < 1000 || (i < 10000000 && !__atomic_load_n(&cpus[2].vcpu.in_guest,
-								      __ATOMIC_SEQ_CST));
+	for (int i = 0; i < 1000 || (i < 10000000 &&
+				     !__atomic_load_n(&cpus[2].vcpu.in_guest, __ATOMIC_SEQ_CST));
 	     i++)
 		sched_yield();
 	pthread_mutex_lock(&exit_lock);

@@ -478,7 +478,8 @@ static uint64_t t12;
 static void thread_exits_where_paused(void)
 {
 	uint64_t node = g.t11 + f.prof.task_thread_node;
-	if (forked != 0 || job.stage != VMI_XV_TASKS || job.leader != g.p10 || job.thread_at != node)
+	if (forked != 0 || job.stage != VMI_XV_TASKS || job.leader != g.p10 ||
+	    job.thread_at != node)
 		return;
 	forked = g.t11;
 	uint64_t next = fake_r64(&f, node), prev = fake_r64(&f, node + 8);
