@@ -143,8 +143,9 @@ static bool see_pid(struct vmi *v, struct vmi_xview *x, uint64_t pid, uint64_t i
 
 	if (!vmi_is_kernel_ptr(v, pid))
 		return true; /* NULL (allocated, not yet filled in) or junk: no task */
-	if (vmi_read_u32(v, pid + p->pid_numbers + p->upid_nr, &nr) != 0)
-		nr = (uint32_t)index;
+	/* the number it is filed under, not the one it holds (which a rootkit may change so
+	 * that the check at the end looks it up elsewhere) */
+	nr = (uint32_t)index;
 	if (vmi_read_u64(v, pid + p->pid_tasks + PIDTYPE_PID * 8u, &node) != 0)
 		return true;
 	/* hlist: first, then node->next; a pid with no task is a process group or session
@@ -302,7 +303,6 @@ static bool idr_maps(struct vmi *v, uint64_t pid_ns, uint32_t nr, uint64_t task)
 		return false;
 	}
 	if ((entry & 3u) != 0 || !vmi_is_kernel_ptr(v, entry) ||
-	    vmi_read_u32(v, entry + p->pid_numbers + p->upid_nr, &got) != 0 || got != nr ||
 	    vmi_read_u64(v, entry + p->pid_tasks + PIDTYPE_PID * 8u, &node) != 0)
 		return false;
 	for (uint32_t k = 0; k < PID_LINKS_MAX && vmi_is_kernel_ptr(v, node); k++) {
@@ -460,19 +460,24 @@ static void cpus_view(struct vmi *v, struct vmi_xview *x)
 
 /* ------------------------------------------------------------------ the check at the end */
 
-/* Is task still linked where the tasks view met it: a leader on the tasks list, a thread on
- * its thread list (both neighbours pointing at it)? */
-static bool still_linked(struct vmi *v, uint64_t task)
+/* Is the node at `node` linked both ways into a list (not onto itself)? */
+static bool node_linked(struct vmi *v, uint64_t node)
 {
-	const struct vmi_profile *p = v->prof;
-	uint64_t gl, node, next, prev, back;
+	uint64_t next, prev, back;
 
-	if (vmi_read_kptr(v, task + p->task_group_leader, &gl) != 0)
-		return false;
-	node = task + (gl == task ? p->task_tasks : p->task_thread_node);
 	return vmi_read_kptr(v, node, &next) == 0 && vmi_read_kptr(v, node + 8u, &prev) == 0 &&
 	       next != node && vmi_read_kptr(v, next + 8u, &back) == 0 && back == node &&
 	       vmi_read_kptr(v, prev, &back) == 0 && back == node;
+}
+
+/* Is task still linked where the tasks view can meet it: the tasks list (a leader) or a
+ * thread list (a thread)? Both are asked: which one applies would be told by its
+ * group_leader, which a rootkit can point elsewhere to make a linked task look exited. An
+ * exit unlinks both (__unhash_process, __exit_signal). */
+static bool still_linked(struct vmi *v, uint64_t task)
+{
+	return node_linked(v, task + v->prof->task_tasks) ||
+	       node_linked(v, task + v->prof->task_thread_node);
 }
 
 /* One task a view missed, looked at again now (vmi_xview_job); the steps of the views

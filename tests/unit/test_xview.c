@@ -471,6 +471,48 @@ static void test_an_unlink_between_the_views_is_hidden(void **state)
 	assert_int_equal(hidden_count(), 1);
 }
 
+/* A rootkit that hides a task also forges what the check at the end asks, so that it looks
+ * like an exit: the struct pid's own number (the check looks the task up under the number
+ * the IDR files it at), or the task's group_leader (which list it is asked to be on). It
+ * is still flagged, in steps as in one exit. */
+static void test_forged_numbers_do_not_settle_a_hidden_task(void **state)
+{
+	const struct vmi_profile *p = &f.prof;
+	bool hidden;
+
+	(void)state;
+	/* unlinked from the tasks list, its struct pid saying it is pid 777 */
+	list_del_init(g.p20);
+	uint64_t pid20 = fake_r64(&f, g.p20 + p->task_thread_pid);
+	fake_w32(&f, pid20 + p->pid_numbers + p->upid_nr, 777);
+	collect_in_steps(1, NULL);
+	assert_int_equal(views_of(g.p20, &hidden), VMI_VIEW_PIDS);
+	assert_true(hidden);
+	collect();
+	assert_int_equal(views_of(g.p20, &hidden), VMI_VIEW_PIDS);
+	assert_true(hidden);
+}
+
+static void test_forged_group_leader_does_not_settle_a_hidden_task(void **state)
+{
+	const struct vmi_profile *p = &f.prof;
+	bool hidden;
+
+	(void)state;
+	/* out of the IDR, still on the tasks list, group_leader pointing at nothing */
+	uint64_t pid5000 = fake_r64(&f, g.p5000 + p->task_thread_pid);
+	fake_w64(&f, pid5000 + p->pid_tasks, 0);
+	fake_w64(&f, g.p5000 + p->task_group_leader, 0x0000000000001000ull);
+	collect_in_steps(1, NULL);
+	assert_int_equal(views_of(g.p5000, &hidden), VMI_VIEW_TASKS);
+	assert_true(hidden);
+	/* control: the same task exited (unlinked too) is not */
+	list_del_init(g.p5000);
+	collect_in_steps(1, NULL);
+	assert_int_equal(views_of(g.p5000, &hidden), 0);
+	assert_int_equal(hidden_count(), 0);
+}
+
 /* The tasks list pauses inside a thread list, at a thread that exits before the next step:
  * the list goes round again from its head; the other threads are seen, no loop is noted. */
 static uint64_t t12;
@@ -563,6 +605,8 @@ int main(void)
 		T(test_an_exit_between_the_views_is_not_hidden),
 		T(test_an_unlink_between_the_views_is_hidden),
 		T(test_threads_go_on_after_the_thread_they_stood_at_exits),
+		T(test_forged_numbers_do_not_settle_a_hidden_task),
+		T(test_forged_group_leader_does_not_settle_a_hidden_task),
 		T(test_process_unlinked_from_tasks_list_is_flagged),
 		T(test_unlinked_leader_hides_its_threads_from_the_list),
 		T(test_thread_taken_out_of_the_idr_is_flagged),
