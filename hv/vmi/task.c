@@ -108,8 +108,10 @@ int vmi_find_init_task(struct vmi *v, uint64_t known)
 	/* The previous session's: a static of the kernel, it does not move. One look instead
 	 * of going round a list of thousands of tasks at every session (every exit of a verb
 	 * in steps). */
+	uint64_t known_next, known_prev;
 	if (known != 0 && read_pid(v, known, &known_pid) == 0 && known_pid == 0 &&
-	    on_list(v, known)) {
+	    on_list(v, known) && read_links(v, known, &known_next, &known_prev) == 0 &&
+	    known_next != known + p->task_tasks) { /* not a list of its own alone */
 		v->init_task = known;
 		return 0;
 	}

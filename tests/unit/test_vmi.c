@@ -329,6 +329,17 @@ static void test_open_takes_the_known_init_task_at_once(void **state)
 	f.cpu.known_task = w.sh;
 	open_ok();
 	assert_int_equal(v.init_task, w.init);
+	/* nor a pid-0 task on a list of its own alone (a rootkit's self-linked fake) */
+	uint64_t fake0 = fake_task(&f, &(struct fake_task){.pid = 0, .tgid = 0, .comm = "fake"});
+	uint64_t node = fake0 + f.prof.task_tasks, next = fake_r64(&f, node),
+		 prev = fake_r64(&f, node + 8);
+	fake_w64(&f, prev, next); /* out of the real list, onto itself */
+	fake_w64(&f, next + 8, prev);
+	fake_w64(&f, node, node);
+	fake_w64(&f, node + 8, node);
+	f.cpu.known_task = fake0;
+	open_ok();
+	assert_int_equal(v.init_task, w.init);
 }
 
 static void test_open_without_pti_keeps_cr3_bit_12(void **state)
