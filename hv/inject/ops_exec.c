@@ -701,8 +701,9 @@ static enum inject_step helper_step(struct ops_request *req, struct inject_env *
 		c->kind = INJECT_CALL_SPAWN;
 		return INJECT_STEP_CALL;
 	case H_FORK:
-		if (result < 0)
-			return ops_fail(req, "fork of the command's process", result);
+		if (result <= 0 || result > INT32_MAX) /* no pid the kernel gives */
+			return ops_fail(req, "fork of the command's process",
+					result < 0 ? result : -LINUX_EINVAL);
 		req->cmd_pid = (int32_t)result;
 		req->ph_helper = H_CLOSE_W;
 		req->index = 0;
@@ -785,11 +786,12 @@ static enum inject_step helper_step(struct ops_request *req, struct inject_env *
 static enum inject_step helper_next(struct ops_request *req, struct inject_env *env, int64_t result,
 				    struct inject_call *c)
 {
-	if (req->ph_helper == H_FORK && result > 0)
+	if (req->ph_helper == H_FORK && result > 0 && result <= INT32_MAX)
 		req->cmd_pid = (int32_t)result;
 	if (env->aborting && req->cmd_pid == 0)
 		return INJECT_STEP_FAIL; /* nothing started in the container yet */
-	if (env->aborting && req->ph_helper >= H_FORK && req->ph_helper <= H_NONBLOCK)
+	if (env->aborting && req->cmd_pid > 0 && req->ph_helper >= H_FORK &&
+	    req->ph_helper <= H_NONBLOCK)
 		return kill_command(req, c); /* its pipes need no more set-up */
 	return helper_step(req, env, result, c);
 }
