@@ -817,7 +817,9 @@ static enum inject_step cmd_next(struct ops_request *req, struct inject_env *env
 		/* The kernel's own backstop: the helper never leaves the command behind (it
 		 * kills and reaps it at the operation's end), but a helper ended from outside
 		 * (its alarm, a SIGKILL) takes the command with it. Kept across the execve (no
-		 * set-id file: no_new_privs). */
+		 * set-id file: no_new_privs), but not across the change to a user namespace's
+		 * ids the restrictions make later (kernel/cred.c commit_creds clears it when
+		 * the effective or fs ids change): a gap for such containers. */
 		req->ph_cmd = C_PARENT;
 		*c = INJECT_CALL(LINUX_NR_prctl, LINUX_PR_SET_PDEATHSIG, LINUX_SIGKILL, 0, 0, 0);
 		return INJECT_STEP_CALL;
@@ -828,7 +830,9 @@ static enum inject_step cmd_next(struct ops_request *req, struct inject_env *env
 		*c = INJECT_CALL(LINUX_NR_getppid);
 		return INJECT_STEP_CALL;
 	case C_DUP_OUT:
-		/* 0: the helper, outside the container's pid namespace; else its pid there */
+		/* 0: a parent outside the container's pid namespace (the helper, but an
+		 * orphan's new reaper too: there this tells nothing); else, in a container
+		 * sharing the host's pids, it must be the helper's pid */
 		if (result != 0 && result != req->helper_pid) {
 			fmt_snprintf(req->op.error, sizeof(req->op.error),
 				     "the helper ended before the command started");
