@@ -158,6 +158,7 @@ static void read_oncpu(void)
 		}
 		if (!o->guest_snapshot.valid) {
 			out->state = VMI_CPU_UNKNOWN;
+			out->why = "no VM exit yet";
 			continue;
 		}
 		struct vmi_cpu cpu = snapshot_cpu(o);

@@ -59,8 +59,7 @@ static bool task_suitable(uint64_t task)
 	const struct inject_target *t = &engine.op->target;
 	uint32_t flags, tgid;
 	if (vmi_read_u32(&engine.vmi, task + pr->task_flags, &flags) < 0 ||
-	    (flags & LINUX_PF_EXITING) ||
-	    vmi_read_u32(&engine.vmi, task + pr->task_tgid, &tgid) < 0)
+	    (flags & VMI_PF_EXITING) || vmi_read_u32(&engine.vmi, task + pr->task_tgid, &tgid) < 0)
 		return false;
 	if (t->kind == INJECT_TARGET_PID)
 		return (int32_t)tgid == t->tgid;

@@ -25,7 +25,7 @@ bool inject_task_alive(const struct inject_env *env)
 	if (vmi_read_u32(&engine.vmi, env->task + pr->task_pid, &pid) != 0 ||
 	    (int32_t)pid != env->tid ||
 	    vmi_read_u32(&engine.vmi, env->task + pr->task_flags, &flags) != 0 ||
-	    (flags & LINUX_PF_EXITING))
+	    (flags & VMI_PF_EXITING))
 		return false;
 	vmi_walk_begin(&engine.vmi, &w);
 	while (vmi_walk_next(&engine.vmi, &w, &t)) {

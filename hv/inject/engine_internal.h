@@ -23,8 +23,6 @@ enum phase {
 	PH_MUNMAP, /* munmap(scratch); returns to the task's own SYSCALL */
 };
 
-/* PF_EXITING (include/linux/sched.h): the task is in do_exit. */
-#define LINUX_PF_EXITING 0x00000004u
 /* How often (guest time) a running operation checks that its tasks still live. */
 #define ALIVE_CHECK_MS 200u
 /* A task seen returning this recently is alive: the task-list walk (costly, and the

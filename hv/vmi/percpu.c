@@ -99,18 +99,30 @@ void vmi_oncpu_read(struct vmi *v, const struct vmi_cpu *cpu, struct vmi_oncpu *
 	out->state = VMI_CPU_UNKNOWN;
 	out->task = 0;
 	out->pid = out->tgid = -1;
+	out->exiting = false;
 	out->comm[0] = '\0';
+	out->why = "neither GS base is a kernel address";
 	for (size_t b = 0; b < 2; b++) {
 		uint64_t task;
 		uint32_t pid, tgid;
+		bool exiting = false;
 
-		if (!vmi_is_kernel_ptr(v, bases[b]) ||
-		    vmi_read_kptr(v, bases[b] + p->percpu_current_task, &task) != 0 ||
-		    !vmi_task_plausible(v, task) ||
-		    vmi_read_u32(v, task + p->task_pid, &pid) != 0 ||
+		if (!vmi_is_kernel_ptr(v, bases[b]))
+			continue;
+		if (vmi_read_kptr(v, bases[b] + p->percpu_current_task, &task) != 0) {
+			out->why = "its per-CPU current_task is unreadable";
+			continue;
+		}
+		if (!vmi_task_plausible(v, task) && !(exiting = vmi_task_exiting(v, task))) {
+			out->why = "its per-CPU current_task is no plausible task";
+			continue;
+		}
+		if (vmi_read_u32(v, task + p->task_pid, &pid) != 0 ||
 		    vmi_read_u32(v, task + p->task_tgid, &tgid) != 0)
 			continue;
 		out->state = VMI_CPU_RUNNING;
+		out->exiting = exiting;
+		out->why = NULL;
 		out->task = task;
 		out->pid = (int32_t)pid;
 		out->tgid = (int32_t)tgid;

@@ -246,7 +246,11 @@ static void json_oncpu(struct reply *r, const struct vmi *v)
 		if (o->state == VMI_CPU_RUNNING) {
 			reply_printf(r, ",\"pid\":%d,\"tgid\":%d,\"comm\":", o->pid, o->tgid);
 			reply_json_string(r, o->comm);
-			reply_printf(r, ",\"task\":\"0x%llx\"", (unsigned long long)o->task);
+			reply_printf(r, ",\"task\":\"0x%llx\",\"exiting\":%s",
+				     (unsigned long long)o->task, o->exiting ? "true" : "false");
+		} else if (o->state == VMI_CPU_UNKNOWN && o->why != NULL) {
+			reply_printf(r, ",\"why\":");
+			reply_json_string(r, o->why);
 		}
 		reply_printf(r, "}");
 	}
@@ -259,15 +263,17 @@ static void text_oncpu(struct reply *r, const struct vmi *v)
 
 	for (size_t k = 0; v->oncpu != NULL && k < v->oncpu_count; k++) {
 		const struct vmi_oncpu *o = &v->oncpu[k];
-		if (o->state != VMI_CPU_RUNNING)
-			reply_line(r, "cpu %u: %s", o->cpu,
-				   o->state == VMI_CPU_STOPPED ? "stopped (waits for a SIPI)"
-							       : "current task unknown");
+		if (o->state == VMI_CPU_STOPPED)
+			reply_line(r, "cpu %u: stopped (waits for a SIPI)", o->cpu);
+		else if (o->state != VMI_CPU_RUNNING)
+			reply_line(r, "cpu %u: current task unknown%s%s", o->cpu,
+				   o->why != NULL ? ": " : "", o->why != NULL ? o->why : "");
 		else if (o->tgid == 0)
 			reply_line(r, "cpu %u: idle", o->cpu);
 		else
-			reply_line(r, "cpu %u: pid %d (thread %d) %s", o->cpu, o->tgid, o->pid,
-				   printable(o->comm, comm, sizeof(comm)));
+			reply_line(r, "cpu %u: pid %d (thread %d) %s%s", o->cpu, o->tgid, o->pid,
+				   printable(o->comm, comm, sizeof(comm)),
+				   o->exiting ? " (exiting)" : "");
 	}
 }
 

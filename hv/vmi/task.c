@@ -40,12 +40,12 @@ static int read_pid(struct vmi *v, uint64_t task, int32_t *pid)
 	return 0;
 }
 
-bool vmi_task_plausible(struct vmi *v, uint64_t task)
+/* The fields every task_struct has in range: pid and tgid within pid_max's limit, a comm
+ * with its NUL. */
+static bool task_fields_sane(struct vmi *v, uint64_t task, uint32_t ids[2])
 {
 	const struct vmi_profile *p = v->prof;
-	uint32_t ids[2];
 	char comm[VMI_COMM_LEN];
-	uint64_t next, prev, back;
 	bool has_nul = false;
 
 	if (!vmi_is_kernel_ptr(v, task))
@@ -60,7 +60,27 @@ bool vmi_task_plausible(struct vmi *v, uint64_t task)
 		return false;
 	for (size_t i = 0; i < sizeof(comm); i++)
 		has_nul |= comm[i] == '\0';
-	if (!has_nul)
+	return has_nul;
+}
+
+bool vmi_task_exiting(struct vmi *v, uint64_t task)
+{
+	const struct vmi_profile *p = v->prof;
+	uint32_t ids[2], flags, exit_state;
+
+	return p->task_exit_state != 0 && task_fields_sane(v, task, ids) && ids[0] != 0 &&
+	       vmi_read_u32(v, task + p->task_flags, &flags) == 0 && (flags & VMI_PF_EXITING) &&
+	       vmi_read_u32(v, task + p->task_exit_state, &exit_state) == 0 &&
+	       (exit_state == VMI_EXIT_DEAD || exit_state == VMI_EXIT_ZOMBIE);
+}
+
+bool vmi_task_plausible(struct vmi *v, uint64_t task)
+{
+	const struct vmi_profile *p = v->prof;
+	uint32_t ids[2];
+	uint64_t next, prev, back;
+
+	if (!task_fields_sane(v, task, ids))
 		return false;
 	if (read_links(v, task, &next, &prev) != 0 || !vmi_is_kernel_ptr(v, next) ||
 	    !vmi_is_kernel_ptr(v, prev))

@@ -106,7 +106,8 @@ enum vmi_ns {
 const char *vmi_ns_name(enum vmi_ns ns);
 
 /* ------------------------------------------------------------------ a process */
-#define VMI_PF_KTHREAD   0x00200000u /* include/linux/sched.h */
+#define VMI_PF_EXITING   0x00000004u /* include/linux/sched.h: the task is in do_exit */
+#define VMI_PF_KTHREAD   0x00200000u
 #define VMI_PF_WQ_WORKER 0x00000020u
 #define VMI_EXIT_DEAD    0x10u /* include/linux/sched.h */
 #define VMI_EXIT_ZOMBIE  0x20u
@@ -337,7 +338,7 @@ struct vmi_xview_job {
  * dump only the one whose registers it holds). */
 #define VMI_CPUS_MAX 64u
 enum vmi_cpu_state {
-	VMI_CPU_UNKNOWN, /* no register state yet, or no plausible task behind it */
+	VMI_CPU_UNKNOWN, /* no register state yet, or no plausible task behind it (`why`) */
 	VMI_CPU_RUNNING, /* `task` is current there (the idle task when tgid is 0) */
 	VMI_CPU_STOPPED, /* waits for a SIPI: offline, or never started */
 };
@@ -346,7 +347,9 @@ struct vmi_oncpu {
 	enum vmi_cpu_state state;
 	uint64_t task;
 	int32_t pid, tgid; /* of `task`; 0 for the idle task */
+	bool exiting;      /* `task` is past its release (off every list) on its way out */
 	char comm[VMI_COMM_LEN];
+	const char *why; /* VMI_CPU_UNKNOWN: why no task is named */
 };
 
 struct vmi {

@@ -19,6 +19,11 @@ int vmi_percpu_locate(struct vmi *v, const struct vmi_cpu *cpu);
 /* Does `task` look like a task_struct: readable, pid and tgid in range, comm ended by NUL,
  * and (unless an idle task) linked in a consistent tasks list? */
 bool vmi_task_plausible(struct vmi *v, uint64_t task);
+/* A task on its way out that may be off every list yet still current on a CPU: exit_notify
+ * sets exit_state (EXIT_DEAD for a task that reaps itself, whose release_task unlinks it,
+ * tasks.prev becoming LIST_POISON2), then do_task_dead runs it one last time
+ * (kernel/exit.c). PF_EXITING set, exit_state EXIT_DEAD or EXIT_ZOMBIE, sane ids. */
+bool vmi_task_exiting(struct vmi *v, uint64_t task);
 /* init_task from v->current_task; 0 or -1 with v->error set. */
 /* init_task: `known` (a previous session's, 0: none) when it still is pid 0 on the tasks
  * list, else found by going round the list from the current task. */

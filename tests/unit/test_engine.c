@@ -166,7 +166,7 @@ static uint8_t *scratch_at(const struct sim_task *t, uint64_t va, size_t n)
 static void mark_gone(uint64_t task)
 {
 	fake_w32(&f, task + f.prof.task_exit_state, EXIT_ZOMBIE);
-	fake_w32(&f, task + f.prof.task_flags, LINUX_PF_EXITING);
+	fake_w32(&f, task + f.prof.task_flags, VMI_PF_EXITING);
 }
 
 static void sim_exit(struct sim_task *t, int code)

@@ -401,6 +401,54 @@ static void test_open_from_a_secondary_idle_task(void **state)
 	assert_int_equal(v.init_task, w.init_task);
 }
 
+/* Takes `task` off the tasks list as release_task does (list_del_rcu: prev poisoned). */
+static void unlink_task(uint64_t task)
+{
+	uint64_t list = task + f.prof.task_tasks;
+	uint64_t next = fake_r64(&f, list), prev = fake_r64(&f, list + 8);
+	fake_w64(&f, prev, next);
+	fake_w64(&f, next + 8, prev);
+	fake_w64(&f, list + 8, 0xdead000000000122ull);
+}
+
+static void test_oncpu_names_a_released_task_that_still_runs(void **state)
+{
+	struct vmi_oncpu o;
+
+	(void)state;
+	open_ok();
+	vmi_oncpu_read(&v, &f.cpu, &o);
+	assert_int_equal(o.state, VMI_CPU_RUNNING);
+	assert_int_equal(o.task, w.sh);
+	assert_false(o.exiting);
+	/* sh reaps itself (a thread, or a child of a parent that ignores SIGCHLD): exit_notify
+	 * set EXIT_DEAD, release_task took it off the list, do_task_dead runs it once more. */
+	unlink_task(w.sh);
+	vmi_refresh(&v);
+	vmi_oncpu_read(&v, &f.cpu, &o);
+	assert_int_equal(o.state, VMI_CPU_UNKNOWN); /* not in do_exit: no task to name */
+	assert_non_null(o.why);
+	fake_w32(&f, w.sh + f.prof.task_flags, VMI_PF_EXITING);
+	fake_w32(&f, w.sh + f.prof.task_exit_state, VMI_EXIT_DEAD);
+	vmi_refresh(&v);
+	vmi_oncpu_read(&v, &f.cpu, &o);
+	assert_int_equal(o.state, VMI_CPU_RUNNING);
+	assert_int_equal(o.task, w.sh);
+	assert_true(o.exiting);
+	assert_null(o.why);
+	/* An exit state that is no exit state is not taken. */
+	fake_w32(&f, w.sh + f.prof.task_exit_state, 0x30);
+	vmi_refresh(&v);
+	vmi_oncpu_read(&v, &f.cpu, &o);
+	assert_int_equal(o.state, VMI_CPU_UNKNOWN);
+	/* Nor a GS base that is no kernel address. */
+	struct vmi_cpu user = f.cpu;
+	user.gs_base = user.kernel_gs_base = 0x1000;
+	vmi_oncpu_read(&v, &user, &o);
+	assert_int_equal(o.state, VMI_CPU_UNKNOWN);
+	assert_string_equal(o.why, "neither GS base is a kernel address");
+}
+
 /* ------------------------------------------------------------------ the walk */
 
 static void test_walk_visits_every_task_from_init_task(void **state)
@@ -521,16 +569,6 @@ static void walk_and_mark(struct vmi_walk *walk, struct vmi_walk_mark *m, int32_
 	assert_int_equal((int32_t)pid, upto);
 	assert_int_equal(vmi_walk_mark(&v, walk, m), 0);
 	vmi_refresh(&v);
-}
-
-/* Takes `task` off the tasks list as release_task does (list_del_rcu: prev poisoned). */
-static void unlink_task(uint64_t task)
-{
-	uint64_t list = task + f.prof.task_tasks;
-	uint64_t next = fake_r64(&f, list), prev = fake_r64(&f, list + 8);
-	fake_w64(&f, prev, next);
-	fake_w64(&f, next + 8, prev);
-	fake_w64(&f, list + 8, 0xdead000000000122ull);
 }
 
 static void test_walk_resumes_after_the_marked_task(void **state)
@@ -1487,6 +1525,7 @@ int main(void)
 		W(test_open_fails_clearly_on_a_wrong_profile),
 		W(test_open_refuses_offsets_beyond_snapshot),
 		W(test_open_from_a_secondary_idle_task),
+		W(test_oncpu_names_a_released_task_that_still_runs),
 		W(test_walk_visits_every_task_from_init_task),
 		W(test_walk_self_loop_is_cut_with_reason),
 		W(test_walk_loop_back_into_the_middle_is_cut),
