@@ -409,7 +409,11 @@ static bool changed_while_running(struct ops_request *q)
 static void op_done(struct inject_op *op, bool ok)
 {
 	struct ops_request *q = (struct ops_request *)op;
-	if (changed_while_running(q))
+	/* A program that asked already (a pause, when it saw its freeze) has its answer: it
+	 * failed with the change named and undid its effect, or its effect was vouched for;
+	 * what is written after that cannot have made it. */
+	if (q->vouch == OPS_VOUCH_LOST ||
+	    (q->vouch == OPS_VOUCH_AT_END && changed_while_running(q)))
 		ok = false;
 	op_event(q, ok ? "ok" : "failed", q->op.error);
 	console_finish_deferred(reply_body, q, ok ? PROTO_OK : PROTO_FAILED, q->op.error);
@@ -443,6 +447,7 @@ static int start(struct reply *r, struct ops_request *q)
 	q->map_writes_seen = q->integrity.map_writes_seen;
 	q->map_writes_before = q->integrity.map_pages_opened;
 	q->op.done = op_done;
+	q->vouch_lost = changed_while_running; /* also asked before a pause is declared done */
 	if (q->op.timeout_ms == 0)
 		q->op.timeout_ms = OPS_TIMEOUT_MS;
 	ops_prepare(q);

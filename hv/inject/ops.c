@@ -135,7 +135,9 @@ static enum inject_step sleep_call(struct inject_env *env, uint32_t ms, struct i
  * state is read from guest memory at every poll (never cached: a loaded guest freezes
  * over several polls), and the wait is measured on the monitor's clock. A pause that does
  * not complete in time is undone (cgroup.freeze back to 0), as runc does, so a failed
- * pause never leaves the container half frozen. */
+ * pause never leaves the container half frozen; so is one whose kernel was changed while
+ * it ran (vouch_lost): its frozen state cannot be vouched for, and a refused pause must
+ * not leave its freeze behind. */
 enum { FZ_OPEN, FZ_WRITE, FZ_CLOSE, FZ_WAIT, FZ_UNDO_WRITE, FZ_UNDO_CLOSE, FZ_UNDONE };
 
 static enum inject_step write_freeze(struct ops_request *req, struct inject_env *env, bool freeze,
@@ -181,6 +183,13 @@ static enum inject_step freeze_next(struct inject_op *op, struct inject_env *env
 				     "cannot read the cgroup's state from guest memory");
 			return INJECT_STEP_FAIL;
 		}
+		if (frozen == want && want && req->vouch_lost != NULL) {
+			req->vouch = req->vouch_lost(req) ? OPS_VOUCH_LOST : OPS_VOUCHED;
+			if (req->vouch == OPS_VOUCH_LOST) {
+				req->phase = FZ_UNDO_WRITE;
+				return open_call(req, env, "cgroup.freeze", LINUX_O_WRONLY, c);
+			}
+		}
 		if (frozen == want) {
 			req->state_reached = true;
 			return INJECT_STEP_DONE;
@@ -196,10 +205,11 @@ static enum inject_step freeze_next(struct inject_op *op, struct inject_env *env
 		return open_call(req, env, "cgroup.freeze", LINUX_O_WRONLY, c);
 	case FZ_UNDO_WRITE:
 		if (result < 0) {
-			ops_fail(
-				req,
-				"pause timed out, and undoing it failed: cannot open cgroup.freeze",
-				result);
+			size_t n = strlen(req->op.error);
+			fmt_snprintf(
+				req->op.error + n, sizeof(req->op.error) - n,
+				"; undoing the freeze failed: cannot open cgroup.freeze (%lld)",
+				(long long)result);
 			return INJECT_STEP_FAIL;
 		}
 		req->fd = result;

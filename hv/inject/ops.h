@@ -58,6 +58,11 @@ struct ops_request {
 	 * this value of text_pages_opened (map_pages_opened) */
 	bool text_writes_seen, map_writes_seen;
 	uint64_t text_writes_before, map_writes_before;
+	/* Was the kernel changed since the check before the operation? Asked (when set) at the
+	 * moment a pause's effect is seen, which it can still undo; true sets op.error. The
+	 * answer is kept in `vouch`: the look at the end is not made again after it. */
+	bool (*vouch_lost)(struct ops_request *req);
+	enum ops_vouch { OPS_VOUCH_AT_END, OPS_VOUCHED, OPS_VOUCH_LOST } vouch;
 
 	/* Progress of the program */
 	uint32_t phase;

@@ -327,7 +327,8 @@ def check_loop(lab, rundir, secs=30):
     (the check before it repaired the patch and its write came first) or lose; either way it
     must not say done on a kernel it cannot vouch for: it fails naming the change made while
     it ran, or it succeeds and the guest's own cgroup.events says tree is frozen. After the
-    loop a pause has its real effect."""
+    loop a pause has its real effect. A refused pause undoes its freeze (the guest's view
+    says thawed)."""
     kv, line = attack(lab, rundir, f"loop {secs}")
     need(kv.get("started") == "1", f"loop: {line}")
     start = float(ops_checks.heartbeat(lab, lab.console_mark())[0].group(2))
@@ -340,9 +341,15 @@ def check_loop(lab, rundir, secs=30):
         need(f1.get("tree") == "1", f"pause said ok during the loop, the guest sees {f1}")
         during = f"pause won the race (guest: frozen), integrity {j['integrity']['summary']!r}"
     else:
-        need("changed while the operation ran" in (j.get("error") or err),
-             f"pause during the loop failed for another reason: {j.get('error') or err}")
-        during = f"pause refused: {j.get('error')}"
+        e = j.get("error") or err
+        need("while the operation ran" in e,
+             f"pause during the loop failed for another reason: {e}")
+        # a refused pause leaves nothing behind: its freeze undone, in the guest's view
+        need("the freeze was undone" in e, f"refused pause, its freeze not undone: {e}")
+        m0, _, _ = ops_checks.heartbeat(lab, lab.console_mark())
+        m1, _, f1 = ops_checks.heartbeat(lab, m0.lineno + 1)
+        need(f1.get("tree") == "0", f"pause refused during the loop, the guest sees {f1}")
+        during = f"pause refused and undone (guest: tree:0): {e}"
     # the loop's end, in the guest's time; only then the unpause of a pause that won (an
     # unpause during the loop is refused the same way: not vouched for)
     while True:

@@ -515,6 +515,66 @@ static void test_pause_not_frozen_in_time_is_undone_and_init_given_back(void **s
 	assert_init_given_back();
 }
 
+static int vouch_asked;
+static bool kernel_changed(struct ops_request *q)
+{
+	vouch_asked++;
+	snprintf(q->op.error, sizeof(q->op.error), "not vouched for: changed");
+	return true;
+}
+
+static void test_pause_whose_kernel_changed_meanwhile_is_undone(void **state)
+{
+	(void)state;
+	/* The freeze took effect, but the kernel's text was written while the pause ran (a
+	 * rootkit's hook put back): a refused pause does not leave its freeze behind. */
+	freeze_after_naps = 1;
+	vouch_asked = 0;
+	start(OPS_PAUSE, 5000);
+	req.vouch_lost = kernel_changed;
+	sim_run(200);
+	assert_true(done_called);
+	assert_false(done_ok);
+	assert_int_equal(vouch_asked, 1);
+	assert_int_equal(req.vouch, OPS_VOUCH_LOST);
+	assert_false(req.state_reached);
+	assert_string_equal(req.op.error, "not vouched for: changed; the freeze was undone");
+	assert_string_equal(written_freeze, "0");
+	assert_init_given_back();
+}
+
+static bool kernel_unchanged(struct ops_request *q)
+{
+	(void)q;
+	vouch_asked++;
+	return false;
+}
+
+static void test_pause_vouched_for_when_its_freeze_is_seen(void **state)
+{
+	(void)state;
+	freeze_after_naps = 1;
+	vouch_asked = 0;
+	start(OPS_PAUSE, 5000);
+	req.vouch_lost = kernel_unchanged;
+	sim_run(200);
+	assert_true(done_called);
+	assert_true(done_ok);
+	assert_int_equal(vouch_asked, 1);
+	assert_int_equal(req.vouch, OPS_VOUCHED);
+	assert_string_equal(written_freeze, "1");
+	/* an unpause asks nothing: undoing it would freeze the container again */
+	teardown(NULL);
+	setup(NULL);
+	vouch_asked = 0;
+	start(OPS_UNPAUSE, 5000);
+	req.vouch_lost = kernel_changed;
+	sim_run(200);
+	assert_true(done_called);
+	assert_int_equal(vouch_asked, 0);
+	assert_int_equal(req.vouch, OPS_VOUCH_AT_END);
+}
+
 static void test_stop_waits_for_the_containers_processes(void **state)
 {
 	(void)state;
@@ -727,6 +787,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(
 			test_pause_not_frozen_in_time_is_undone_and_init_given_back, setup,
 			teardown),
+		cmocka_unit_test_setup_teardown(test_pause_whose_kernel_changed_meanwhile_is_undone,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_pause_vouched_for_when_its_freeze_is_seen,
+						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stop_waits_for_the_containers_processes, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(
