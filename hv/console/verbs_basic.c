@@ -118,6 +118,7 @@ static void kernel_json(struct reply *r)
 struct exit_counts {
 	uint64_t total, unknown;
 	uint64_t by_reason[EXIT_REASON_MAX];
+	uint64_t work_us[EXIT_REASON_MAX]; /* the monitor's work in them */
 };
 
 static void sum_exits(struct exit_counts *c)
@@ -127,8 +128,10 @@ static void sum_exits(struct exit_counts *c)
 		const struct vcpu *v = vm.vcpu[k];
 		c->total += v->exits_total;
 		c->unknown += v->exits_unknown_reason;
-		for (unsigned int i = 0; i < EXIT_REASON_MAX; i++)
+		for (unsigned int i = 0; i < EXIT_REASON_MAX; i++) {
 			c->by_reason[i] += v->exits_by_reason[i];
+			c->work_us[i] += monitor_tsc_to_us(v->exit_work_tsc_by_reason[i]);
+		}
 	}
 }
 
@@ -215,6 +218,9 @@ static void status_json(struct reply *r, const struct vcpu *v)
 	reply_json_string(r, v->guest_stopped ? v->stop_reason : "");
 	reply_printf(r, "},\"exits_total\":%llu,\"exits\":{", (unsigned long long)c.total);
 	exits_json(r, c.by_reason, c.unknown);
+	reply_printf(r, "},\"exit_work_us_total\":%llu,\"exit_work_us\":{",
+		     (unsigned long long)monitor_tsc_to_us(vm_exit_work_tsc()));
+	exits_json(r, c.work_us, 0);
 	reply_printf(r, "},\"vcpus\":[");
 	for (uint32_t k = 0; k < vm.nr_vcpus; k++) {
 		const struct vcpu *each = vm.vcpu[k];
@@ -222,9 +228,16 @@ static void status_json(struct reply *r, const struct vcpu *v)
 			     k ? "," : "", each->id, each == v ? "true" : "false",
 			     (unsigned long long)each->exits_total);
 		exits_json(r, each->exits_by_reason, each->exits_unknown_reason);
+		const char *longest = exit_reason_name(each->exit_work_max_reason);
+		reply_printf(r,
+			     "},\"exit_work_us\":%llu,\"exit_work_max_us\":%llu,"
+			     "\"exit_work_max_reason\":\"%s\"",
+			     (unsigned long long)monitor_tsc_to_us(each->exit_work_tsc),
+			     (unsigned long long)monitor_tsc_to_us(each->exit_work_tsc_max),
+			     longest ? longest : "UNNAMED");
 		reply_printf(
 			r,
-			"},\"inits\":%llu,\"init_echoes_ignored\":%llu,\"sipis\":%llu,"
+			",\"inits\":%llu,\"init_echoes_ignored\":%llu,\"sipis\":%llu,"
 			"\"sipi_vector\":%u,\"apic_id\":%u,\"x2apic_id\":%u,"
 			"\"wait_for_sipi\":%s,\"kicks\":%llu,\"stopped\":%s}",
 			(unsigned long long)each->inits,

@@ -84,20 +84,23 @@ static bool every_container(const struct ops_request *q)
 static void body_common_text(struct reply *r, const struct ops_request *q)
 {
 	reply_line(r,
-		   "vm exits %llu, guest time %llu us, %u injected calls in pid %d (%s), "
-		   "%llu other syscall entries passed",
+		   "vm exits %llu, guest time %llu us (monitor %llu us), %u injected calls in "
+		   "pid %d (%s), %llu other syscall entries passed",
 		   (unsigned long long)q->op.exits, (unsigned long long)(q->op.guest_ns / 1000u),
-		   q->op.calls, (int)q->op.tgid, q->op.comm, (unsigned long long)q->op.passed);
+		   (unsigned long long)(q->op.monitor_ns / 1000u), q->op.calls, (int)q->op.tgid,
+		   q->op.comm, (unsigned long long)q->op.passed);
 	reply_line(r, "%s", q->integrity.summary);
 }
 
 static void body_common_json(struct reply *r, const struct ops_request *q, bool ok)
 {
 	reply_printf(r,
-		     "\"op\":\"%s\",\"ok\":%s,\"exits\":%llu,\"guest_us\":%llu,\"calls\":%u,"
+		     "\"op\":\"%s\",\"ok\":%s,\"exits\":%llu,\"guest_us\":%llu,"
+		     "\"monitor_us\":%llu,\"calls\":%u,"
 		     "\"passed\":%llu,\"via\":{\"pid\":%d,\"tid\":%d,\"nspid\":%d,\"comm\":",
 		     q->op.name, ok ? "true" : "false", (unsigned long long)q->op.exits,
-		     (unsigned long long)(q->op.guest_ns / 1000u), q->op.calls,
+		     (unsigned long long)(q->op.guest_ns / 1000u),
+		     (unsigned long long)(q->op.monitor_ns / 1000u), q->op.calls,
 		     (unsigned long long)q->op.passed, (int)q->op.tgid, (int)q->op.tid,
 		     (int)q->op.nspid);
 	reply_json_string(r, q->op.comm);

@@ -48,6 +48,12 @@ static char start_error[BOOT_ERR_MAX];
 /* The other CPUs exit at least this often (core/cpus.h: the bound on a lost kick). */
 #define AP_EXIT_PERIOD_US 10000u
 
+uint64_t monitor_tsc_to_us(uint64_t tsc)
+{
+	uint64_t per_us = machine.tsc_hz / 1000000u;
+	return per_us ? tsc / per_us : 0;
+}
+
 uint64_t monitor_uptime_ms(void)
 {
 	uint64_t hz = machine.tsc_hz ? machine.tsc_hz : 1;

@@ -116,8 +116,12 @@ extern struct vm vm;
 
 /* VM exits of every vCPU so far (core/vcpu.c). */
 uint64_t vm_exits_total(void);
+/* The monitor's work in VM exits so far, every vCPU's (struct vcpu .exit_work_tsc). */
+uint64_t vm_exit_work_tsc(void);
 extern struct hv_image_header hv_image_header;
 
 uint64_t monitor_uptime_ms(void);
+/* TSC ticks as microseconds (machine.tsc_hz; 0 before it is known). */
+uint64_t monitor_tsc_to_us(uint64_t tsc);
 
 #endif

@@ -23,6 +23,14 @@ struct vcpu *vcpu_alloc(uint32_t id)
 	return v;
 }
 
+uint64_t vm_exit_work_tsc(void)
+{
+	uint64_t n = 0;
+	for (uint32_t k = 0; k < vm.nr_vcpus; k++)
+		n += __atomic_load_n(&vm.vcpu[k]->exit_work_tsc, __ATOMIC_RELAXED);
+	return n;
+}
+
 uint64_t vm_exits_total(void)
 {
 	uint64_t n = 0;

@@ -104,6 +104,12 @@ struct vcpu {
 	uint64_t exits_total;
 	uint64_t exits_by_reason[EXIT_REASON_MAX];
 	uint64_t exits_unknown_reason;
+	/* The monitor's work in exits: TSC ticks from taking the exit lock to letting it go
+	 * (waits for the lock or for a hold not counted), by basic reason, and the longest. */
+	uint64_t exit_work_tsc;
+	uint64_t exit_work_tsc_by_reason[EXIT_REASON_MAX];
+	uint64_t exit_work_tsc_max;
+	uint32_t exit_work_max_reason;
 
 	/* Set when the guest can no longer run (triple fault, unexpected exit): the vCPU
 	 * then only serves the console. */

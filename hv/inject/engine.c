@@ -47,8 +47,7 @@ uint64_t inject_ms_to_tsc(uint64_t ms)
 
 uint64_t inject_tsc_to_ns(uint64_t tsc)
 {
-	uint64_t per_us = machine.tsc_hz / 1000000u;
-	return per_us ? tsc / per_us * 1000u : 0;
+	return monitor_tsc_to_us(tsc) * 1000u;
 }
 
 /* ------------------------------------------------------------------ tasks */
@@ -162,6 +161,7 @@ void inject_finish(bool ok)
 	struct inject_op *op = engine.op;
 	op->exits = vm_exits_total() - engine.start_exits;
 	op->guest_ns = inject_tsc_to_ns(rdtsc() - engine.start_tsc);
+	op->monitor_ns = inject_tsc_to_ns(vm_exit_work_tsc() - engine.start_work_tsc);
 	if (!ok)
 		inject_counters.failed++;
 	if (!engine.replied) {
@@ -593,6 +593,7 @@ int inject_start(struct inject_op *op)
 	engine.aborting = engine.replied = false;
 	engine.start_tsc = rdtsc();
 	engine.start_exits = vm_exits_total();
+	engine.start_work_tsc = vm_exit_work_tsc();
 	engine.deadline_tsc = engine.start_tsc + inject_ms_to_tsc(op->timeout_ms);
 	engine.next_alive_tsc = engine.start_tsc;
 	engine.waiting = true;

@@ -111,6 +111,7 @@ struct inject_op {
 	/* Filled by the engine for the reply. */
 	uint64_t exits;      /* VM exits from start to end */
 	uint64_t guest_ns;   /* guest time from start to end */
+	uint64_t monitor_ns; /* of it, the monitor's work in VM exits (every CPU's) */
 	uint32_t calls;      /* injected calls, the engine's own included */
 	uint64_t passed;     /* syscall entries of other tasks let through */
 	int32_t tgid, tid;   /* the task that did the work (0 if none was found) */

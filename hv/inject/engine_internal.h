@@ -59,7 +59,7 @@ struct inject_engine {
 	int32_t spawn_from;          /* context whose SPAWN call is in flight, or -1 */
 	struct inject_ctx spawn_sig; /* that call and its return address: what the child shows */
 	bool aborting, replied;
-	uint64_t start_tsc, start_exits, deadline_tsc, next_alive_tsc;
+	uint64_t start_tsc, start_exits, start_work_tsc, deadline_tsc, next_alive_tsc;
 };
 /* The operation in progress (one at a time): owned by the exit handler that holds the exit
  * lock (engine.c) */

@@ -144,12 +144,24 @@ static void snapshot_guest(struct vcpu *v)
 	v->guest_snapshot.valid = true;
 }
 
+static void count_work(struct vcpu *v, uint32_t basic, uint64_t tsc)
+{
+	__atomic_store_n(&v->exit_work_tsc, v->exit_work_tsc + tsc, __ATOMIC_RELAXED);
+	if (basic < EXIT_REASON_MAX)
+		v->exit_work_tsc_by_reason[basic] += tsc;
+	if (tsc > v->exit_work_tsc_max) {
+		v->exit_work_tsc_max = tsc;
+		v->exit_work_max_reason = basic;
+	}
+}
+
 void vmx_exit_handler(struct guest_regs *regs)
 {
 	struct vcpu *v = this_vcpu();
 	snapshot_guest(v);
 	vcpu_exit_begin(v); /* before the lock: the lock holder may be waiting for this */
 	spin_lock(&exit_lock);
+	uint64_t work_from = rdtsc();
 	v->regs = regs;
 	v->event_injected = false;
 	uint32_t reason = (uint32_t)vmread(VM_EXIT_REASON);
@@ -193,6 +205,7 @@ void vmx_exit_handler(struct guest_regs *regs)
 	if (v->id == 0)
 		poll_console_and_rearm_timer();
 	clear_smi_blocking();
+	count_work(v, basic, rdtsc() - work_from);
 	spin_unlock(&exit_lock);
 	vcpu_enter_gate(v);
 	/* A guest NMI taken in VMX root operation since vmx_queue_pending_nmi() above (in the

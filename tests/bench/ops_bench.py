@@ -56,9 +56,15 @@ def idle_rate(lab):
     for a1, a2 in zip(s1.get("vcpus", []), s2.get("vcpus", [])):
         print(f"    vcpu {a2['id']}{' (console)' if a2.get('console') else ''}: "
               f"{(a2['exits_total'] - a1['exits_total']) / dt:.1f} exits per guest second")
+    work = {k: s2.get("exit_work_us", {}).get(k, 0) - s1.get("exit_work_us", {}).get(k, 0)
+            for k in s2.get("exit_work_us", {})}
+    total = s2.get("exit_work_us_total", 0) - s1.get("exit_work_us_total", 0)
+    print(f"    monitor work in exits: {total / 1000:.1f} ms of {dt * 1000:.0f} ms "
+          f"({100 * total / max(dt * 1e6, 1):.2f} %)")
     for k, v in sorted(by.items(), key=lambda kv: -kv[1]):
         if v:
-            print(f"    {k:24s} {v / dt:10.1f}/s  {100.0 * v / max(d, 1):5.1f} %")
+            print(f"    {k:24s} {v / dt:10.1f}/s  {100.0 * v / max(d, 1):5.1f} %  "
+                  f"{work.get(k, 0) / v:7.1f} us/exit")
     return d / dt
 
 
@@ -110,10 +116,13 @@ def ours(lab, repeat, tmp):
     for name in ops:
         ex = statistics.median(r["exits"] for r in runs[name])
         us = statistics.median(r["guest_us"] for r in runs[name])
+        work = statistics.median(r.get("monitor_us", 0) for r in runs[name])
         calls = statistics.median(r["calls"] for r in runs[name])
         res[name] = (ex, us)
         print(f"monitor {name:14s}: {ex:8.0f} exits  {us / 1000:9.1f} ms guest  {calls:4.0f} "
-              f"injected calls  {ex / max(calls, 1):5.1f} exits/call  (median of {repeat})")
+              f"injected calls  {ex / max(calls, 1):5.1f} exits/call  monitor work "
+              f"{work / 1000:7.1f} ms ({100 * work / max(us, 1):4.1f} %, "
+              f"{work / max(ex, 1):6.1f} us/exit)  (median of {repeat})")
     return res
 
 
