@@ -100,7 +100,8 @@ uint32_t vmi_cgroup_path(struct vmi *v, uint64_t cgroup, char *path, size_t cap,
 	if (vmi_cgroup_frozen(v, cgroup, frozen) != 0 ||
 	    vmi_read_kptr(v, cgroup + v->prof->cgroup_kn, &kn) != 0)
 		return VMI_MISSING_CGROUP;
-	if (e->cgroup == cgroup && e->kn == kn && cap >= sizeof(e->path)) {
+	if (e->gen == v->cache_gen && e->cgroup == cgroup && e->kn == kn &&
+	    cap >= sizeof(e->path)) {
 		memcpy(path, e->path, sizeof(e->path));
 		return e->missing;
 	}
@@ -112,6 +113,7 @@ uint32_t vmi_cgroup_path(struct vmi *v, uint64_t cgroup, char *path, size_t cap,
 		e->cgroup = cgroup;
 		e->kn = kn;
 		e->missing = missing;
+		e->gen = v->cache_gen;
 		memcpy(e->path, path, len + 1);
 		memset(e->path + len + 1, 0, sizeof(e->path) - len - 1);
 	}

@@ -2,7 +2,8 @@
 /*
  * Reading guest virtual memory: through the kernel's page tables (kernel objects) or a
  * process's (its arguments), one page at a time, with recent translations cached. The
- * cache is emptied by vmi_refresh: a running guest changes its page tables.
+ * cache is emptied by vmi_refresh (a new generation): a running guest changes its page
+ * tables.
  */
 #include "lib/string.h"
 #include "vmi/vmi.h"
@@ -32,11 +33,11 @@ static int translate_page(struct vmi *v, uint64_t table, uint64_t va, uint64_t *
 	uint64_t pa, size;
 	unsigned rights;
 
-	if (e->cr3 == (table | 1u) && e->vpage == vpage) {
+	if (e->gen == v->cache_gen && e->cr3 == (table | 1u) && e->vpage == vpage) {
 		*ppage = e->ppage;
 		return (e->rights & need) == need ? 0 : -1;
 	}
-	if (l->cr3 == (table | 1u) && va - l->vbase < l->size) {
+	if (l->gen == v->cache_gen && l->cr3 == (table | 1u) && va - l->vbase < l->size) {
 		pa = l->pbase + (va - l->vbase);
 		rights = l->rights;
 	} else {
@@ -49,12 +50,14 @@ static int translate_page(struct vmi *v, uint64_t table, uint64_t va, uint64_t *
 			l->pbase = pa - (va - l->vbase);
 			l->size = 0x200000ull;
 			l->rights = rights;
+			l->gen = v->cache_gen;
 		}
 	}
 	e->cr3 = table | 1u;
 	e->vpage = vpage;
 	e->ppage = pa & ~(PAGE_4K - 1u);
 	e->rights = rights;
+	e->gen = v->cache_gen;
 	*ppage = e->ppage;
 	return (rights & need) == need ? 0 : -1;
 }

@@ -46,13 +46,14 @@ uint32_t vmi_ns_inum(struct vmi *v, uint64_t ns_struct, uint32_t ns_member_off, 
 	if (!vmi_is_kernel_ptr(v, ns_struct))
 		return 0;
 	e = &v->ns_cache[((ns_struct >> 6) ^ kind) % VMI_NS_CACHE_ENTRIES];
-	if (e->ptr == ns_struct && e->kind == kind)
+	if (e->gen == v->cache_gen && e->ptr == ns_struct && e->kind == kind)
 		return e->inum;
 	if (vmi_read_u32(v, ns_struct + ns_member_off + v->prof->ns_common_inum, &inum) != 0)
 		return 0;
 	e->ptr = ns_struct;
 	e->kind = kind;
 	e->inum = inum;
+	e->gen = v->cache_gen;
 	return inum;
 }
 

@@ -17,12 +17,17 @@ void vmi_set_error(struct vmi *v, const char *fmt, ...)
 	va_end(ap);
 }
 
+/* Called in every VM exit that reads a running guest: a new generation, not a clear. */
 void vmi_refresh(struct vmi *v)
 {
-	memset(v->tlb, 0, sizeof(v->tlb));
-	memset(v->large_tlb, 0, sizeof(v->large_tlb));
-	memset(v->ns_cache, 0, sizeof(v->ns_cache));
-	memset(v->cgroup_cache, 0, sizeof(v->cgroup_cache));
+	if (++v->cache_gen == 0) {
+		/* wrapped (after 2^32 refreshes): entries of generation 1 and up may be old */
+		memset(v->tlb, 0, sizeof(v->tlb));
+		memset(v->large_tlb, 0, sizeof(v->large_tlb));
+		memset(v->ns_cache, 0, sizeof(v->ns_cache));
+		memset(v->cgroup_cache, 0, sizeof(v->cgroup_cache));
+		v->cache_gen = 1;
+	}
 	v->xview_fresh = false;
 }
 
@@ -120,6 +125,7 @@ int vmi_open(struct vmi *v, struct vmi_mem *mem, const struct vmi_profile *prof,
 	v->xview_seed = xview_seed;
 	v->mem = mem;
 	v->prof = prof;
+	v->cache_gen = 1;
 	if (snapshot_layout(v) != 0)
 		return -1;
 	if (vmi_percpu_locate(v, cpu) != 0)

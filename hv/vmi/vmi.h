@@ -239,11 +239,13 @@ struct vmi_walk_mark {
 };
 
 /* ------------------------------------------------------------------ a session */
+/* Each cache entry holds only while its `gen` is the session's cache_gen (vmi_refresh). */
 struct vmi_tlb_entry {
 	uint64_t cr3;    /* tag: table address | 1 (0: empty) */
 	uint64_t vpage;  /* va >> 12 */
 	uint64_t ppage;  /* physical address of the 4 KiB page */
 	unsigned rights; /* VMI_RIGHT_* of the walk */
+	uint32_t gen;
 };
 struct vmi_large_tlb_entry {
 	uint64_t cr3;    /* tag: table address | 1 (0: empty) */
@@ -251,16 +253,19 @@ struct vmi_large_tlb_entry {
 	uint64_t pbase;  /* its physical base */
 	uint64_t size;   /* 2 MiB or 1 GiB */
 	unsigned rights; /* VMI_RIGHT_* of the walk */
+	uint32_t gen;
 };
 struct vmi_ns_cache_entry {
 	uint64_t ptr; /* the namespace struct (0: empty) */
 	uint32_t kind;
 	uint32_t inum;
+	uint32_t gen;
 };
 struct vmi_cgroup_cache_entry {
 	uint64_t cgroup; /* struct cgroup * (0: empty) */
 	uint64_t kn;     /* its kernfs node when the path was read */
 	uint32_t missing;
+	uint32_t gen;
 	char path[VMI_PATH_MAX]; /* never the frozen flag: that is read at every call */
 };
 
@@ -363,7 +368,9 @@ struct vmi {
 	uint64_t init_task;
 	uint32_t host_ns[VMI_NS_COUNT]; /* of pid 1 (init_task's when there is none) */
 	uint32_t snapshot_len;          /* bytes of task_struct read per task */
-	/* Working storage: caches (emptied by vmi_refresh) and the task snapshot. */
+	/* Working storage: caches (emptied by vmi_refresh: a new cache_gen, an entry of an
+	 * older one is empty; 0 is never current) and the task snapshot. */
+	uint32_t cache_gen;
 	struct vmi_tlb_entry tlb[VMI_TLB_ENTRIES];
 	struct vmi_large_tlb_entry large_tlb[VMI_LARGE_TLB_ENTRIES];
 	struct vmi_ns_cache_entry ns_cache[VMI_NS_CACHE_ENTRIES];

@@ -1501,6 +1501,41 @@ static void test_reads_are_counted_and_cached(void **state)
 	assert_true(first > 0);
 	/* same namespaces and cgroup: cached translations, inodes and path */
 	assert_true(second < first);
+	/* A refresh empties every cache: the same read costs what the first did. */
+	vmi_refresh(&v);
+	before = f.mem.reads;
+	assert_int_equal(vmi_process_read(&v, w.web_init, VMI_READ_ALL, &p), 0);
+	assert_int_equal(f.mem.reads - before, first);
+	/* also when the generation wraps around */
+	v.cache_gen = UINT32_MAX;
+	vmi_refresh(&v);
+	assert_int_equal(v.cache_gen, 1);
+	before = f.mem.reads;
+	assert_int_equal(vmi_process_read(&v, w.web_init, VMI_READ_ALL, &p), 0);
+	assert_int_equal(f.mem.reads - before, first);
+}
+
+static void test_a_refreshed_session_sees_a_changed_mapping(void **state)
+{
+	uint64_t root = fake_palloc(&f, 4096, 4096), va = 0x00007f0000001000ull;
+	uint64_t a = fake_palloc(&f, 4096, 4096), b = fake_palloc(&f, 4096, 4096);
+	char got[4];
+
+	(void)state;
+	open_ok();
+	memcpy(f.ram + a, "AAA", 4);
+	memcpy(f.ram + b, "BBB", 4);
+	/* A process's page moved to another frame between two exits: the cached translation
+	 * holds within an exit and is gone after the refresh. */
+	fake_map(&f, root, va, a, PAGE_SIZE_4K);
+	assert_int_equal(vmi_read_user(&v, root, va, got, 4), 4);
+	assert_string_equal(got, "AAA");
+	fake_map(&f, root, va, b, PAGE_SIZE_4K);
+	assert_int_equal(vmi_read_user(&v, root, va, got, 4), 4);
+	assert_string_equal(got, "AAA");
+	vmi_refresh(&v);
+	assert_int_equal(vmi_read_user(&v, root, va, got, 4), 4);
+	assert_string_equal(got, "BBB");
 }
 
 #define W(t) cmocka_unit_test_setup_teardown(t, setup_world, teardown)
@@ -1569,6 +1604,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_verbs_on_5level_guest, setup_world_la57,
 						teardown),
 		W(test_reads_are_counted_and_cached),
+		W(test_a_refreshed_session_sees_a_changed_mapping),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
