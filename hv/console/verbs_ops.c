@@ -104,8 +104,14 @@ static void body_common_json(struct reply *r, const struct ops_request *q, bool 
 		     (unsigned long long)q->op.passed, (int)q->op.tgid, (int)q->op.tid,
 		     (int)q->op.nspid);
 	reply_json_string(r, q->op.comm);
+	reply_printf(r, "},\"call_time\":[");
+	for (uint32_t i = 0; i < q->op.call_stat_count; i++) {
+		const struct inject_call_stat *cs = &q->op.call_stats[i];
+		reply_printf(r, "%s{\"nr\":%u,\"calls\":%u,\"us\":%llu}", i ? "," : "", cs->nr,
+			     cs->calls, (unsigned long long)(cs->ns / 1000u));
+	}
 	reply_printf(r,
-		     "},\"integrity\":{\"repaired\":%u,\"accepted\":%u,\"check_us\":%llu,"
+		     "],\"integrity\":{\"repaired\":%u,\"accepted\":%u,\"check_us\":%llu,"
 		     "\"compared\":%llu,\"summary\":",
 		     q->integrity.repaired, q->integrity.accepted,
 		     (unsigned long long)(machine.tsc_hz

@@ -129,8 +129,24 @@ static void set_call(struct inject_ctx *c, struct guest_regs *r, const struct in
 	r->rcx = ret;
 	c->call = *call;
 	c->expect_rcx = ret + X86_SYSCALL_LEN;
+	c->issued_tsc = rdtsc();
 	engine.op->calls++;
 	inject_counters.calls++;
+}
+
+/* A call came back: its time into the operation's call_stats. */
+static void count_call(const struct inject_ctx *c, uint64_t now)
+{
+	struct inject_op *op = engine.op;
+	uint32_t i = 0;
+	while (i < op->call_stat_count && op->call_stats[i].nr != c->call.nr)
+		i++;
+	if (i == INJECT_CALL_STATS_MAX)
+		return;
+	if (i == op->call_stat_count)
+		op->call_stats[op->call_stat_count++] = (struct inject_call_stat){c->call.nr, 0, 0};
+	op->call_stats[i].calls++;
+	op->call_stats[i].ns += inject_tsc_to_ns(now - c->issued_tsc);
 }
 
 static void issue_to_sled(struct inject_ctx *c, struct guest_regs *r,
@@ -461,6 +477,7 @@ void inject_on_syscall_entry(struct vcpu *v, uint64_t task)
 			break; /* ours in a signal handler, a restart, or after its execve */
 		c->exec_pending = false;
 		c->seen_tsc = rdtsc();
+		count_call(c, c->seen_tsc);
 		if (c->call.kind == INJECT_CALL_SPAWN && engine.spawn_from == (int32_t)i &&
 		    (int64_t)v->regs->rax < 0)
 			engine.spawn_from = -1; /* the fork failed: no child will come */
@@ -582,6 +599,7 @@ int inject_start(struct inject_op *op)
 	}
 	op->step = 0;
 	op->calls = 0;
+	op->call_stat_count = 0;
 	op->passed = 0;
 	op->tgid = op->tid = op->nspid = 0;
 	op->comm[0] = 0;

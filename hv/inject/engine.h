@@ -97,6 +97,14 @@ struct inject_op;
 typedef enum inject_step (*inject_next_fn)(struct inject_op *op, struct inject_env *env,
 					   int64_t result, struct inject_call *call);
 
+/* Where an operation's guest time went: its calls of one number, and the time from each
+ * one's issue to its return (the guest kernel's work, waits for the task to run, blocking). */
+#define INJECT_CALL_STATS_MAX 24u
+struct inject_call_stat {
+	uint32_t nr, calls;
+	uint64_t ns;
+};
+
 struct inject_op {
 	const char *name;
 	struct inject_target target;
@@ -113,6 +121,9 @@ struct inject_op {
 	uint64_t guest_ns;   /* guest time from start to end */
 	uint64_t monitor_ns; /* of it, the monitor's work in VM exits (every CPU's) */
 	uint32_t calls;      /* injected calls, the engine's own included */
+	/* by number (the first INJECT_CALL_STATS_MAX numbers met; later ones not kept) */
+	struct inject_call_stat call_stats[INJECT_CALL_STATS_MAX];
+	uint32_t call_stat_count;
 	uint64_t passed;     /* syscall entries of other tasks let through */
 	int32_t tgid, tid;   /* the task that did the work (0 if none was found) */
 	int32_t nspid;       /* its pid in its own pid namespace */

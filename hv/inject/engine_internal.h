@@ -47,6 +47,7 @@ struct inject_ctx {
 	uint64_t expect_rcx;     /* RCX at the entry that is the call's return */
 	bool masked;             /* hijacked: its signal mask was replaced */
 	uint64_t seen_tsc;       /* its last entry the engine handled */
+	uint64_t issued_tsc;     /* when the call in flight went out */
 };
 
 struct inject_engine {

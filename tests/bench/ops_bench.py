@@ -22,6 +22,7 @@ Exit status 1 when the boot failed (the figures that exist are still printed).
 import argparse
 import json
 import os
+import re
 import statistics
 import sys
 import tempfile
@@ -39,6 +40,36 @@ def js(lab, *args, timeout=180):
         if line.strip().startswith("{"):
             return json.loads(line)
     raise LabError(f"hvctl {' '.join(args)} -> {rc}: {(err or out).strip()[:200]}")
+
+
+def syscall_names():
+    """x86-64 call numbers -> names, from the engine's own definitions (linux_abi.h)."""
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "hv", "inject",
+                        "linux_abi.h")
+    names = {}
+    with open(path) as f:
+        for line in f:
+            m = re.match(r"#define LINUX_NR_(\w+)\s+(\d+)u?", line)
+            if m:
+                names[int(m.group(2))] = m.group(1)
+    return names
+
+
+def call_time(runs, names, top=6):
+    """The calls that took the most guest time, summed over the runs, per run."""
+    tot = {}
+    for r in runs:
+        for c in r.get("call_time", []):
+            t = tot.setdefault(c["nr"], [0, 0])
+            t[0] += c["calls"]
+            t[1] += c["us"]
+    n = max(len(runs), 1)
+    best = sorted(tot.items(), key=lambda kv: -kv[1][1])[:top]
+    return ", ".join(f"{names.get(nr, nr)} {c / n:.0f}x {us / n / 1000:.1f} ms"
+                     for nr, (c, us) in best)
+
+
+NAMES = syscall_names()
 
 
 def exits(st):
@@ -123,6 +154,8 @@ def ours(lab, repeat, tmp):
               f"injected calls  {ex / max(calls, 1):5.1f} exits/call  monitor work "
               f"{work / 1000:7.1f} ms ({100 * work / max(us, 1):4.1f} %, "
               f"{work / max(ex, 1):6.1f} us/exit)  (median of {repeat})")
+        print(f"        calls by guest time (mean of {repeat}): "
+              f"{call_time(runs[name], NAMES)}")
     return res
 
 

@@ -510,6 +510,15 @@ static void test_pause_hijacks_a_host_root_task_and_gives_it_back(void **state)
 	assert_int_equal(sh_t->state, SIM_OWN);
 	/* mmap, mask, open, write, close, 2 naps, unmask, munmap */
 	assert_int_equal(req.op.calls, 9);
+	/* each came back, and is counted under its number */
+	uint32_t counted = 0, naps = 0;
+	for (uint32_t i = 0; i < req.op.call_stat_count; i++) {
+		counted += req.op.call_stats[i].calls;
+		if (req.op.call_stats[i].nr == LINUX_NR_nanosleep)
+			naps += req.op.call_stats[i].calls;
+	}
+	assert_int_equal(counted, 9);
+	assert_int_equal(naps, 2);
 }
 
 static void test_pause_not_frozen_in_time_is_undone_and_init_given_back(void **state)
