@@ -543,17 +543,30 @@ static bool kernel_changed(struct ops_request *q)
 	return true;
 }
 
+static bool kernel_unchanged(struct ops_request *q)
+{
+	(void)q;
+	vouch_asked++;
+	return false;
+}
+
+/* `kind` run to its end, the kernel's answer to "changed meanwhile?" from `lost`. */
+static void run_vouched(enum ops_kind kind, bool (*lost)(struct ops_request *q))
+{
+	freeze_after_naps = 1;
+	vouch_asked = 0;
+	start(kind, 5000);
+	req.vouch_lost = lost;
+	sim_run(200);
+	assert_true(done_called);
+}
+
 static void test_pause_whose_kernel_changed_meanwhile_is_undone(void **state)
 {
 	(void)state;
 	/* The freeze took effect, but the kernel's text was written while the pause ran (a
 	 * rootkit's hook put back): a refused pause does not leave its freeze behind. */
-	freeze_after_naps = 1;
-	vouch_asked = 0;
-	start(OPS_PAUSE, 5000);
-	req.vouch_lost = kernel_changed;
-	sim_run(200);
-	assert_true(done_called);
+	run_vouched(OPS_PAUSE, kernel_changed);
 	assert_false(done_ok);
 	assert_int_equal(vouch_asked, 1);
 	assert_int_equal(req.vouch, OPS_VOUCH_LOST);
@@ -563,22 +576,10 @@ static void test_pause_whose_kernel_changed_meanwhile_is_undone(void **state)
 	assert_init_given_back();
 }
 
-static bool kernel_unchanged(struct ops_request *q)
-{
-	(void)q;
-	vouch_asked++;
-	return false;
-}
-
 static void test_pause_vouched_for_when_its_freeze_is_seen(void **state)
 {
 	(void)state;
-	freeze_after_naps = 1;
-	vouch_asked = 0;
-	start(OPS_PAUSE, 5000);
-	req.vouch_lost = kernel_unchanged;
-	sim_run(200);
-	assert_true(done_called);
+	run_vouched(OPS_PAUSE, kernel_unchanged);
 	assert_true(done_ok);
 	assert_int_equal(vouch_asked, 1);
 	assert_int_equal(req.vouch, OPS_VOUCHED);
@@ -586,11 +587,7 @@ static void test_pause_vouched_for_when_its_freeze_is_seen(void **state)
 	/* an unpause asks nothing: undoing it would freeze the container again */
 	teardown(NULL);
 	setup(NULL);
-	vouch_asked = 0;
-	start(OPS_UNPAUSE, 5000);
-	req.vouch_lost = kernel_changed;
-	sim_run(200);
-	assert_true(done_called);
+	run_vouched(OPS_UNPAUSE, kernel_changed);
 	assert_int_equal(vouch_asked, 0);
 	assert_int_equal(req.vouch, OPS_VOUCH_AT_END);
 }
