@@ -247,11 +247,19 @@ static int find_job_result(struct reply *r)
 				  "one leaves none to see)"
 				: "");
 	struct vmi_process p;
-	*find_job.out = live_containers[at];
+	const struct vmi_container *ct = &live_containers[at];
+	*find_job.out = *ct;
 	*find_job.cgroup = 0;
-	if (find_job.out->init_task != 0 &&
-	    vmi_process_read(&live, find_job.out->init_task, VMI_READ_CGROUP, &p) == 0)
-		*find_job.cgroup = p.cgroup_ptr;
+	if (ct->init_task == 0 ||
+	    vmi_process_read(&live, ct->init_task, VMI_READ_NS | VMI_READ_CGROUP, &p) != 0)
+		return 0; /* the operation refuses a cgroup it cannot read */
+	/* The collect took several exits: the init it found may have ended since. */
+	if (!vmi_container_init_still(ct, &p))
+		return reply_fail(r, PROTO_FAILED,
+				  "container %s changed while it was looked up (its init, pid %d, "
+				  "is gone or moved): run it again",
+				  ct->name, (int)ct->init_pid);
+	*find_job.cgroup = p.cgroup_ptr;
 	return 0;
 }
 

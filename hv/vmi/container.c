@@ -481,3 +481,13 @@ none:
 	}
 	return -1;
 }
+
+bool vmi_container_init_still(const struct vmi_container *c, const struct vmi_process *p)
+{
+	size_t len = strnlen(c->cgroup, sizeof(c->cgroup));
+	if (p->tgid != c->init_pid || p->ns[VMI_NS_PID] != c->ns[VMI_NS_PID] ||
+	    strncmp(p->cgroup, c->cgroup, len) != 0)
+		return false;
+	/* the same path, or one under it ("/" holds every path) */
+	return len <= 1 || p->cgroup[len] == '\0' || p->cgroup[len] == '/';
+}

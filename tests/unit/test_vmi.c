@@ -1021,6 +1021,43 @@ static void test_containers_grouped_and_named(void **state)
 	assert_int_equal(c->init_pid, 500);
 }
 
+static void test_a_containers_init_checked_again_before_its_cgroup_is_used(void **state)
+{
+	const struct vmi_container *c;
+	struct vmi_process p;
+	size_t n;
+
+	(void)state;
+	open_ok();
+	assert_int_equal(vmi_containers_collect(&v, containers, CONTAINERS_CAP, &n, NULL), 0);
+	c = find_ct(n, "web");
+	assert_non_null(c);
+	assert_int_equal(vmi_process_read(&v, c->init_task, VMI_READ_NS | VMI_READ_CGROUP, &p), 0);
+	assert_true(vmi_container_init_still(c, &p));
+	/* its task_struct reused by another process (another pid) */
+	struct vmi_process q = p;
+	q.tgid = 4242;
+	assert_false(vmi_container_init_still(c, &q));
+	/* the same pid number in another pid namespace */
+	q = p;
+	q.ns[VMI_NS_PID]++;
+	assert_false(vmi_container_init_still(c, &q));
+	/* moved to another cgroup, or to one whose name only starts the same */
+	q = p;
+	snprintf(q.cgroup, sizeof(q.cgroup), "/lab/other");
+	assert_false(vmi_container_init_still(c, &q));
+	snprintf(q.cgroup, sizeof(q.cgroup), "/lab/web2");
+	assert_false(vmi_container_init_still(c, &q));
+	/* a cgroup under the container's stays the container's */
+	snprintf(q.cgroup, sizeof(q.cgroup), "/lab/web/sub");
+	assert_true(vmi_container_init_still(c, &q));
+	/* a docker container's init in a cgroup under the runtime's */
+	c = find_ct(n, FAKE_DOCKER_ID);
+	assert_non_null(c);
+	assert_int_equal(vmi_process_read(&v, c->init_task, VMI_READ_NS | VMI_READ_CGROUP, &p), 0);
+	assert_true(vmi_container_init_still(c, &p));
+}
+
 static void test_container_patterns(void **state)
 {
 	static const struct {
@@ -1605,6 +1642,7 @@ int main(void)
 						teardown),
 		W(test_reads_are_counted_and_cached),
 		W(test_a_refreshed_session_sees_a_changed_mapping),
+		W(test_a_containers_init_checked_again_before_its_cgroup_is_used),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
