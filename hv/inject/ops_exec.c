@@ -58,6 +58,8 @@ enum {
 	H_START,      /* the plan; the scratch area's pages mapped */
 	H_POPULATE,   /* not dumpable */
 	H_NODUMP,     /* SIGALRM back to its default action */
+	H_CHILD_DFL,  /* SIGCHLD too: a host task that ignores it would have its children
+		       * reaped by the kernel, and the command's status lost */
 	H_ALARM_MASK, /* SIGALRM unblocked */
 	H_ALARM,      /* alarm(): the kernel ends the helper if it is ever stuck */
 	H_OPEN_NS,    /* index 0..ns_count-1 */
@@ -529,14 +531,21 @@ static enum inject_step helper_step(struct ops_request *req, struct inject_env *
 				      sizeof(zero)) < 0 ||
 		    inject_write_user(env, env->scratch + SCRATCH_EXEC_ALRMSET_OFF, &alrm, 8) < 0)
 			return ops_fail(req, "writing the helper's scratch area", -LINUX_EFAULT);
-		req->ph_helper = H_ALARM_MASK;
+		req->ph_helper = H_CHILD_DFL;
 		*c = INJECT_CALL(LINUX_NR_rt_sigaction, LINUX_SIGALRM,
 				 env->scratch + SCRATCH_EXEC_SIGACT_OFF, 0, LINUX_SIGSET_SIZE);
 		return INJECT_STEP_CALL;
 	}
-	case H_ALARM_MASK:
+	case H_CHILD_DFL:
 		if (result < 0)
 			return ops_fail(req, "rt_sigaction(SIGALRM)", result);
+		req->ph_helper = H_ALARM_MASK;
+		*c = INJECT_CALL(LINUX_NR_rt_sigaction, LINUX_SIGCHLD,
+				 env->scratch + SCRATCH_EXEC_SIGACT_OFF, 0, LINUX_SIGSET_SIZE);
+		return INJECT_STEP_CALL;
+	case H_ALARM_MASK:
+		if (result < 0)
+			return ops_fail(req, "rt_sigaction(SIGCHLD)", result);
 		req->ph_helper = H_ALARM;
 		*c = INJECT_CALL(LINUX_NR_rt_sigprocmask, LINUX_SIG_UNBLOCK,
 				 env->scratch + SCRATCH_EXEC_ALRMSET_OFF, 0, LINUX_SIGSET_SIZE);

@@ -633,7 +633,9 @@ static void test_label_of_apparmor_is_taken_and_others_refused(void **state)
 }
 
 /* The helper's first calls: SIGALRM at its default action and unblocked, and an alarm past
- * the operation's timeout and half the engine's grace: its kernel ends it if it is stuck. */
+ * the operation's timeout and half the engine's grace: its kernel ends it if it is stuck;
+ * SIGCHLD at its default action (a host task that ignores it would leave its children to
+ * the kernel to reap, and the command's status would be lost). */
 static void expect_helper_deadline(void)
 {
 	expect_call(LINUX_NR_madvise); /* its scratch pages mapped: a fork copies none */
@@ -647,6 +649,11 @@ static void expect_helper_deadline(void)
 	expect_call(LINUX_NR_rt_sigaction);
 	assert_int_equal(call.arg[0], LINUX_SIGALRM);
 	uint64_t act[4];
+	memcpy(act, scratch + (call.arg[1] - SCRATCH_VA), sizeof(act));
+	assert_int_equal(act[0], LINUX_SIG_DFL);
+	feed(0);
+	expect_call(LINUX_NR_rt_sigaction);
+	assert_int_equal(call.arg[0], LINUX_SIGCHLD);
 	memcpy(act, scratch + (call.arg[1] - SCRATCH_VA), sizeof(act));
 	assert_int_equal(act[0], LINUX_SIG_DFL);
 	feed(0);
