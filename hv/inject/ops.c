@@ -138,7 +138,30 @@ static enum inject_step sleep_call(struct inject_env *env, uint32_t ms, struct i
  * pause never leaves the container half frozen; so is one whose kernel was changed while
  * it ran (vouch_lost): its frozen state cannot be vouched for, and a refused pause must
  * not leave its freeze behind. */
-enum { FZ_OPEN, FZ_WRITE, FZ_CLOSE, FZ_WAIT, FZ_UNDO_WRITE, FZ_UNDO_CLOSE, FZ_UNDONE };
+enum {
+	FZ_OPEN,
+	FZ_WRITE,
+	FZ_CLOSE,
+	FZ_WAIT,
+	FZ_UNDO_WRITE,
+	FZ_UNDO_CLOSE,
+	FZ_UNDO_WAIT, /* the undo seen in the cgroup's own state, not taken from write's result */
+	FZ_UNDONE,
+};
+
+static enum inject_step append_fail(struct ops_request *req, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* The operation fails with `fmt` added to the error it has. */
+static enum inject_step append_fail(struct ops_request *req, const char *fmt, ...)
+{
+	size_t n = strlen(req->op.error);
+	va_list ap;
+	va_start(ap, fmt);
+	fmt_vsnprintf(req->op.error + n, sizeof(req->op.error) - n, fmt, ap);
+	va_end(ap);
+	return INJECT_STEP_FAIL;
+}
 
 static enum inject_step write_freeze(struct ops_request *req, struct inject_env *env, bool freeze,
 				     struct inject_call *c)
@@ -204,26 +227,37 @@ static enum inject_step freeze_next(struct inject_op *op, struct inject_env *env
 		req->phase = FZ_UNDO_WRITE;
 		return open_call(req, env, "cgroup.freeze", LINUX_O_WRONLY, c);
 	case FZ_UNDO_WRITE:
-		if (result < 0) {
-			size_t n = strlen(req->op.error);
-			fmt_snprintf(
-				req->op.error + n, sizeof(req->op.error) - n,
+		if (result < 0)
+			return append_fail(
+				req,
 				"; undoing the freeze failed: cannot open cgroup.freeze (%lld)",
 				(long long)result);
-			return INJECT_STEP_FAIL;
-		}
 		req->fd = result;
 		req->phase = FZ_UNDO_CLOSE;
 		return write_freeze(req, env, false, c);
-	case FZ_UNDO_CLOSE: {
-		size_t n = strlen(req->op.error);
-		fmt_snprintf(req->op.error + n, sizeof(req->op.error) - n,
-			     result == 1 ? "; the freeze was undone"
-					 : "; undoing it failed: the container may stay frozen");
-		req->phase = FZ_UNDONE;
+	case FZ_UNDO_CLOSE:
+		if (result != 1) {
+			append_fail(req, "; undoing it failed: the container may stay frozen");
+			req->phase = FZ_UNDONE;
+		} else {
+			req->phase = FZ_UNDO_WAIT;
+			req->wait_from_ns = env->now_ns;
+		}
 		*c = INJECT_CALL(LINUX_NR_close, (uint64_t)req->fd, 0, 0, 0, 0, 0);
 		return INJECT_STEP_CALL;
-	}
+	case FZ_UNDO_WAIT:
+		/* A kernel being changed can take the write and do nothing (a hooked
+		 * cgroup_freeze_write): only the cgroup's state says the freeze is gone. */
+		if (vmi_cgroup_frozen(env->vmi, req->ct_cgroup, &frozen) != 0)
+			return append_fail(req, "; whether the freeze was undone cannot be read");
+		if (!frozen)
+			return append_fail(req, "; the freeze was undone");
+		if (env->now_ns - req->wait_from_ns < (uint64_t)OPS_UNDO_WAIT_MS * 1000000u)
+			return sleep_call(env, OPS_FREEZE_POLL_MS, c);
+		return append_fail(req,
+				   "; the freeze was written back, but the cgroup still reports "
+				   "frozen after %u ms: the container may stay frozen (unpause it)",
+				   OPS_UNDO_WAIT_MS);
 	default:
 		return INJECT_STEP_FAIL;
 	}

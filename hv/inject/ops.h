@@ -43,6 +43,7 @@ enum { OPS_ROLE_HOST, OPS_ROLE_MID, OPS_ROLE_HELPER, OPS_ROLE_CMD };
 #define OPS_STOP_POLL_MS   100u
 #define OPS_FREEZE_POLL_MS 20u
 #define OPS_FREEZE_WAIT_MS 10000u /* as runc waits for FROZEN */
+#define OPS_UNDO_WAIT_MS   3000u  /* a thaw is not held up by tasks that must first run */
 #define OPS_KILL_WAIT_MS   5000u
 
 struct ops_request {

@@ -122,6 +122,7 @@ static bool term_ends_web;         /* SIGTERM to web's init ends web */
 static int64_t fail_open_errno;    /* an openat whose path holds fail_open_path fails */
 static const char *fail_open_path;
 static uint32_t calls_seen[512];
+static bool thaw_ignored; /* a hooked cgroup_freeze_write: "0" accepted, nothing done */
 static char written_freeze[8];
 static bool done_called, done_ok;
 static int done_count;
@@ -267,7 +268,7 @@ static int64_t sim_call(struct sim_task *t)
 	case LINUX_NR_write:
 		if (r->rdi < SIM_FDS && strstr(t->fd_path[r->rdi], "cgroup.freeze")) {
 			memcpy(written_freeze, scratch_at(t, r->rsi, 1), 1);
-			if (written_freeze[0] == '0')
+			if (written_freeze[0] == '0' && !thaw_ignored)
 				fake_w64(&f, w.cg_web + f.prof.cgroup_flags, 0);
 		}
 		return (int64_t)r->rdx;
@@ -432,6 +433,7 @@ static int setup(void **state)
 	memset(written_freeze, 0, sizeof(written_freeze));
 	freeze_after_naps = -1;
 	term_ends_web = false;
+	thaw_ignored = false;
 	fail_open_path = NULL;
 	done_called = done_ok = false;
 	done_count = 0;
@@ -541,6 +543,26 @@ static bool kernel_changed(struct ops_request *q)
 	vouch_asked++;
 	snprintf(q->op.error, sizeof(q->op.error), "not vouched for: changed");
 	return true;
+}
+
+/* The rootkit that made the pause unvouched for also swallows the undo: the write of "0"
+ * succeeds and changes nothing. The reply says the container may stay frozen, as the
+ * cgroup's own state shows, not "undone" as the write's result would. */
+static void test_an_undo_the_kernel_swallows_is_reported(void **state)
+{
+	(void)state;
+	thaw_ignored = true;
+	freeze_after_naps = 1;
+	vouch_asked = 0;
+	start(OPS_PAUSE, 30000);
+	req.vouch_lost = kernel_changed;
+	sim_run(2000);
+	assert_true(done_called);
+	assert_false(done_ok);
+	assert_string_equal(written_freeze, "0");
+	assert_non_null(strstr(req.op.error, "still reports frozen after 3000 ms"));
+	assert_null(strstr(req.op.error, "was undone"));
+	assert_init_given_back();
 }
 
 static bool kernel_unchanged(struct ops_request *q)
@@ -806,6 +828,8 @@ int main(void)
 			teardown),
 		cmocka_unit_test_setup_teardown(test_pause_whose_kernel_changed_meanwhile_is_undone,
 						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_an_undo_the_kernel_swallows_is_reported, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_pause_vouched_for_when_its_freeze_is_seen,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stop_waits_for_the_containers_processes, setup,
