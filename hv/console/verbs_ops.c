@@ -294,7 +294,10 @@ static void reply_body(struct reply *r, void *ctx)
 		if (q->kind == OPS_PROBE)
 			reply_printf(r, ",\"getpid\":%lld", (long long)q->getpid_result);
 		if (q->kind == OPS_PAUSE || q->kind == OPS_UNPAUSE)
-			reply_printf(r, ",\"polls\":%u", q->polls);
+			reply_printf(r, ",\"polls\":%u,\"frozen_after\":%s", q->polls,
+				     q->frozen_seen < 0    ? "null"
+				     : q->frozen_seen == 1 ? "true"
+							   : "false");
 		if (q->kind == OPS_STOP)
 			reply_printf(r, ",\"signal\":\"%s\"", q->killed ? "KILL" : "TERM");
 		if (q->kind == OPS_KILL)
@@ -378,7 +381,24 @@ static void op_event(const struct ops_request *q, const char *status, const char
  * before this check (from another CPU, around the operation's call) leaves the text as
  * recorded, and only the write shows. A legal patch in that time (a static key flipped)
  * fails it too: run again, it passes. */
+static bool changed_since_start(struct ops_request *q);
+
 static bool changed_while_running(struct ops_request *q)
+{
+	/* what went wrong besides (a pause's undo, a timeout) stays in the message, after */
+	static char before[sizeof(q->op.error)];
+	memcpy(before, q->op.error, sizeof(before));
+	if (!changed_since_start(q))
+		return false;
+	if (before[0] != '\0') {
+		size_t n = strlen(q->op.error);
+		fmt_snprintf(q->op.error + n, sizeof(q->op.error) - n, "; %s", before);
+	}
+	return true;
+}
+
+/* changed_while_running without the operation's own error: op.error gets the change. */
+static bool changed_since_start(struct ops_request *q)
 {
 	struct protect_report after;
 	const struct protect_stats *s = protect_stats();
@@ -391,9 +411,8 @@ static bool changed_while_running(struct ops_request *q)
 		if (text == 0 && map == 0)
 			return false;
 		fmt_snprintf(q->op.error, sizeof(q->op.error),
-			     "not vouched for: the kernel's %s was written while the operation ran "
-			     "(%llu page%s, now as recorded: a change may have come and gone); "
-			     "run it again",
+			     "not vouched for: kernel %s written while the operation ran (%llu "
+			     "page%s; now as recorded); run it again",
 			     text && map ? "text and page tables"
 			     : text      ? "text"
 					 : "page tables",
@@ -404,11 +423,9 @@ static bool changed_while_running(struct ops_request *q)
 	}
 	q->integrity.repaired += after.repaired;
 	fmt_snprintf(q->op.error, sizeof(q->op.error),
-		     "not vouched for: the kernel's text or mapping was changed while the "
-		     "operation ran "
-		     "(%u change%s %s, see `integrity`); run it again",
+		     "not vouched for: kernel text changed while the operation ran (%u %s; see "
+		     "integrity); run it again",
 		     after.repaired + after.unrepaired,
-		     after.repaired + after.unrepaired == 1 ? "" : "s",
 		     after.unrepaired == 0 ? "repaired" : "not repaired");
 	fmt_snprintf(q->integrity.summary, sizeof(q->integrity.summary),
 		     "integrity: changed while the operation ran (%s)", after.summary);

@@ -173,6 +173,17 @@ static enum inject_step write_freeze(struct ops_request *req, struct inject_env 
 	return INJECT_STEP_CALL;
 }
 
+/* The cgroup's frozen state now, from guest memory (kept for the reply). */
+static bool look(struct ops_request *req, struct inject_env *env, bool *frozen)
+{
+	if (vmi_cgroup_frozen(env->vmi, req->ct_cgroup, frozen) != 0) {
+		req->frozen_seen = -1;
+		return false;
+	}
+	req->frozen_seen = *frozen ? 1 : 0;
+	return true;
+}
+
 static enum inject_step freeze_next(struct inject_op *op, struct inject_env *env, int64_t result,
 				    struct inject_call *c)
 {
@@ -201,7 +212,7 @@ static enum inject_step freeze_next(struct inject_op *op, struct inject_env *env
 		if (req->op.error[0])
 			return INJECT_STEP_FAIL;
 		req->polls++;
-		if (vmi_cgroup_frozen(env->vmi, req->ct_cgroup, &frozen) != 0) {
+		if (!look(req, env, &frozen)) {
 			fmt_snprintf(req->op.error, sizeof(req->op.error),
 				     "cannot read the cgroup's state from guest memory");
 			return INJECT_STEP_FAIL;
@@ -237,7 +248,7 @@ static enum inject_step freeze_next(struct inject_op *op, struct inject_env *env
 		return write_freeze(req, env, false, c);
 	case FZ_UNDO_CLOSE:
 		if (result != 1) {
-			append_fail(req, "; undoing it failed: the container may stay frozen");
+			append_fail(req, "; undo failed (%lld): it may stay frozen", (long long)result);
 			req->phase = FZ_UNDONE;
 		} else {
 			req->phase = FZ_UNDO_WAIT;
@@ -248,16 +259,14 @@ static enum inject_step freeze_next(struct inject_op *op, struct inject_env *env
 	case FZ_UNDO_WAIT:
 		/* A kernel being changed can take the write and do nothing (a hooked
 		 * cgroup_freeze_write): only the cgroup's state says the freeze is gone. */
-		if (vmi_cgroup_frozen(env->vmi, req->ct_cgroup, &frozen) != 0)
+		if (!look(req, env, &frozen))
 			return append_fail(req, "; whether the freeze was undone cannot be read");
 		if (!frozen)
 			return append_fail(req, "; the freeze was undone");
 		if (env->now_ns - req->wait_from_ns < (uint64_t)OPS_UNDO_WAIT_MS * 1000000u)
 			return sleep_call(env, OPS_FREEZE_POLL_MS, c);
-		return append_fail(req,
-				   "; the freeze was written back, but the cgroup still reports "
-				   "frozen after %u ms: the container may stay frozen (unpause it)",
-				   OPS_UNDO_WAIT_MS);
+		return append_fail(req, "; undo not taken: still frozen after %u s (unpause it)",
+				   OPS_UNDO_WAIT_MS / 1000u);
 	default:
 		return INJECT_STEP_FAIL;
 	}
@@ -402,6 +411,7 @@ void ops_prepare(struct ops_request *req)
 	req->op.next = programs[req->kind];
 	req->phase = 0;
 	req->fd = -1;
+	req->frozen_seen = -1;
 	req->polls = 0;
 	req->term_ns = 0;
 	req->wait_from_ns = 0;

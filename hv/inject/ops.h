@@ -72,6 +72,7 @@ struct ops_request {
 	uint64_t term_ns;      /* when SIGTERM went out (stop) */
 	uint64_t wait_from_ns; /* when the freeze was written (pause, unpause) */
 	bool killed;           /* stop escalated to SIGKILL */
+	int8_t frozen_seen;    /* pause, unpause: the cgroup's state at the last look (-1: none) */
 	bool state_reached;
 	uint32_t file;
 	int64_t getpid_result;

@@ -560,7 +560,8 @@ static void test_an_undo_the_kernel_swallows_is_reported(void **state)
 	assert_true(done_called);
 	assert_false(done_ok);
 	assert_string_equal(written_freeze, "0");
-	assert_non_null(strstr(req.op.error, "still reports frozen after 3000 ms"));
+	assert_non_null(strstr(req.op.error, "undo not taken: still frozen after 3 s"));
+	assert_int_equal(req.frozen_seen, 1);
 	assert_null(strstr(req.op.error, "was undone"));
 	assert_init_given_back();
 }
@@ -594,6 +595,7 @@ static void test_pause_whose_kernel_changed_meanwhile_is_undone(void **state)
 	assert_int_equal(req.vouch, OPS_VOUCH_LOST);
 	assert_false(req.state_reached);
 	assert_string_equal(req.op.error, "not vouched for: changed; the freeze was undone");
+	assert_int_equal(req.frozen_seen, 0);
 	assert_string_equal(written_freeze, "0");
 	assert_init_given_back();
 }
