@@ -248,7 +248,8 @@ static enum inject_step freeze_next(struct inject_op *op, struct inject_env *env
 		return write_freeze(req, env, false, c);
 	case FZ_UNDO_CLOSE:
 		if (result != 1) {
-			append_fail(req, "; undo failed (%lld): it may stay frozen", (long long)result);
+			append_fail(req, "; undo failed (%lld): it may stay frozen",
+				    (long long)result);
 			req->phase = FZ_UNDONE;
 		} else {
 			req->phase = FZ_UNDO_WAIT;
