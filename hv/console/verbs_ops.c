@@ -386,7 +386,7 @@ static bool changed_since_start(struct ops_request *q);
 static bool changed_while_running(struct ops_request *q)
 {
 	/* what went wrong besides (a pause's undo, a timeout) stays in the message, after */
-	static char before[sizeof(q->op.error)];
+	char before[sizeof(q->op.error)];
 	memcpy(before, q->op.error, sizeof(before));
 	if (!changed_since_start(q))
 		return false;

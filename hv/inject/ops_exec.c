@@ -174,6 +174,15 @@ static bool put_command(struct ops_request *req, struct inject_env *env)
 		       0;
 }
 
+/* rt_sigaction(sig, SIG_DFL): the all-zero sigaction the scratch area holds (written by
+ * plan(), and again at the helper's start). */
+static enum inject_step default_action(struct inject_env *env, uint32_t sig, struct inject_call *c)
+{
+	*c = INJECT_CALL(LINUX_NR_rt_sigaction, sig, env->scratch + SCRATCH_EXEC_SIGACT_OFF, 0,
+			 LINUX_SIGSET_SIZE);
+	return INJECT_STEP_CALL;
+}
+
 int ops_exec_words(struct ops_request *req, int argc, char *const *argv, char *why, size_t cap)
 {
 	for (int i = 0; i < argc; i++) {
@@ -532,17 +541,13 @@ static enum inject_step helper_step(struct ops_request *req, struct inject_env *
 		    inject_write_user(env, env->scratch + SCRATCH_EXEC_ALRMSET_OFF, &alrm, 8) < 0)
 			return ops_fail(req, "writing the helper's scratch area", -LINUX_EFAULT);
 		req->ph_helper = H_CHILD_DFL;
-		*c = INJECT_CALL(LINUX_NR_rt_sigaction, LINUX_SIGALRM,
-				 env->scratch + SCRATCH_EXEC_SIGACT_OFF, 0, LINUX_SIGSET_SIZE);
-		return INJECT_STEP_CALL;
+		return default_action(env, LINUX_SIGALRM, c);
 	}
 	case H_CHILD_DFL:
 		if (result < 0)
 			return ops_fail(req, "rt_sigaction(SIGALRM)", result);
 		req->ph_helper = H_ALARM_MASK;
-		*c = INJECT_CALL(LINUX_NR_rt_sigaction, LINUX_SIGCHLD,
-				 env->scratch + SCRATCH_EXEC_SIGACT_OFF, 0, LINUX_SIGSET_SIZE);
-		return INJECT_STEP_CALL;
+		return default_action(env, LINUX_SIGCHLD, c);
 	case H_ALARM_MASK:
 		if (result < 0)
 			return ops_fail(req, "rt_sigaction(SIGCHLD)", result);
@@ -861,12 +866,8 @@ static enum inject_step cmd_next(struct ops_request *req, struct inject_env *env
 		return INJECT_STEP_CALL;
 	case C_SIGNALS:
 		req->index = next_signal(req->index);
-		if (req->index < 32u) {
-			*c = INJECT_CALL(LINUX_NR_rt_sigaction, req->index,
-					 env->scratch + SCRATCH_EXEC_SIGACT_OFF, 0,
-					 LINUX_SIGSET_SIZE);
-			return INJECT_STEP_CALL;
-		}
+		if (req->index < 32u)
+			return default_action(env, req->index, c);
 		req->ph_cmd = C_MASK;
 		*c = INJECT_CALL(LINUX_NR_rt_sigprocmask, LINUX_SIG_SETMASK,
 				 env->scratch + SCRATCH_EXEC_EMPTYSET_OFF, 0, LINUX_SIGSET_SIZE);

@@ -550,13 +550,13 @@ int vmi_owner_uid(struct vmi *v, uint64_t task, uint64_t cgroup, uint32_t *uid);
  * its id, its name or an id prefix of 3 or more characters; a rootless sandbox only as
  * OWNER/ID, OWNER/NAME or OWNER/prefix. 0; -1 none (why says so, and names a sandbox the
  * plain name would have meant); -2 more than one (why lists them). */
+int vmi_container_resolve(const struct vmi_container *c, size_t n, const char *name, size_t *at,
+			  char *why, size_t cap);
 /* Is p (read now from c->init_task, with VMI_READ_NS | VMI_READ_CGROUP) still c's init?
  * A container found over several exits may have lost its init since, and the init's
  * task_struct may be another process's: its cgroup is the container's only when it is the
  * same pid in the same pid namespace, in the container's cgroup (or one under it). */
 bool vmi_container_init_still(const struct vmi_container *c, const struct vmi_process *p);
-int vmi_container_resolve(const struct vmi_container *c, size_t n, const char *name, size_t *at,
-			  char *why, size_t cap);
 
 /* ------------------------------------------------------------------ restrictions */
 /* What a task may do that exec and cp give the process they start in its container

@@ -545,27 +545,6 @@ static bool kernel_changed(struct ops_request *q)
 	return true;
 }
 
-/* The rootkit that made the pause unvouched for also swallows the undo: the write of "0"
- * succeeds and changes nothing. The reply says the container may stay frozen, as the
- * cgroup's own state shows, not "undone" as the write's result would. */
-static void test_an_undo_the_kernel_swallows_is_reported(void **state)
-{
-	(void)state;
-	thaw_ignored = true;
-	freeze_after_naps = 1;
-	vouch_asked = 0;
-	start(OPS_PAUSE, 30000);
-	req.vouch_lost = kernel_changed;
-	sim_run(2000);
-	assert_true(done_called);
-	assert_false(done_ok);
-	assert_string_equal(written_freeze, "0");
-	assert_non_null(strstr(req.op.error, "undo not taken: still frozen after 3 s"));
-	assert_int_equal(req.frozen_seen, 1);
-	assert_null(strstr(req.op.error, "was undone"));
-	assert_init_given_back();
-}
-
 static bool kernel_unchanged(struct ops_request *q)
 {
 	(void)q;
@@ -574,14 +553,31 @@ static bool kernel_unchanged(struct ops_request *q)
 }
 
 /* `kind` run to its end, the kernel's answer to "changed meanwhile?" from `lost`. */
-static void run_vouched(enum ops_kind kind, bool (*lost)(struct ops_request *q))
+static void run_vouched(enum ops_kind kind, bool (*lost)(struct ops_request *q),
+			uint64_t timeout_ms)
 {
 	freeze_after_naps = 1;
 	vouch_asked = 0;
-	start(kind, 5000);
+	start(kind, timeout_ms);
 	req.vouch_lost = lost;
-	sim_run(200);
+	sim_run(2000); /* to its end: it returns once the engine is done */
 	assert_true(done_called);
+}
+
+/* The rootkit that made the pause unvouched for also swallows the undo: the write of "0"
+ * succeeds and changes nothing. The reply says the container may stay frozen, as the
+ * cgroup's own state shows, not "undone" as the write's result would. */
+static void test_an_undo_the_kernel_swallows_is_reported(void **state)
+{
+	(void)state;
+	thaw_ignored = true;
+	run_vouched(OPS_PAUSE, kernel_changed, 30000);
+	assert_false(done_ok);
+	assert_string_equal(written_freeze, "0");
+	assert_non_null(strstr(req.op.error, "undo not taken: still frozen after 3 s"));
+	assert_int_equal(req.frozen_seen, 1);
+	assert_null(strstr(req.op.error, "was undone"));
+	assert_init_given_back();
 }
 
 static void test_pause_whose_kernel_changed_meanwhile_is_undone(void **state)
@@ -589,7 +585,7 @@ static void test_pause_whose_kernel_changed_meanwhile_is_undone(void **state)
 	(void)state;
 	/* The freeze took effect, but the kernel's text was written while the pause ran (a
 	 * rootkit's hook put back): a refused pause does not leave its freeze behind. */
-	run_vouched(OPS_PAUSE, kernel_changed);
+	run_vouched(OPS_PAUSE, kernel_changed, 5000);
 	assert_false(done_ok);
 	assert_int_equal(vouch_asked, 1);
 	assert_int_equal(req.vouch, OPS_VOUCH_LOST);
@@ -603,7 +599,7 @@ static void test_pause_whose_kernel_changed_meanwhile_is_undone(void **state)
 static void test_pause_vouched_for_when_its_freeze_is_seen(void **state)
 {
 	(void)state;
-	run_vouched(OPS_PAUSE, kernel_unchanged);
+	run_vouched(OPS_PAUSE, kernel_unchanged, 5000);
 	assert_true(done_ok);
 	assert_int_equal(vouch_asked, 1);
 	assert_int_equal(req.vouch, OPS_VOUCHED);
@@ -611,7 +607,7 @@ static void test_pause_vouched_for_when_its_freeze_is_seen(void **state)
 	/* an unpause asks nothing: undoing it would freeze the container again */
 	teardown(NULL);
 	setup(NULL);
-	run_vouched(OPS_UNPAUSE, kernel_changed);
+	run_vouched(OPS_UNPAUSE, kernel_changed, 5000);
 	assert_int_equal(vouch_asked, 0);
 	assert_int_equal(req.vouch, OPS_VOUCH_AT_END);
 }
