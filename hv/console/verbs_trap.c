@@ -69,8 +69,7 @@ int verb_trap(struct reply *r, int argc, char **argv)
 	}
 	if (inject_uses_trap())
 		return reply_fail(r, PROTO_BUSY,
-				  "an injection operation or the parked helper uses the trap; try "
-				  "again when it ends (helper stop)");
+				  "an injection operation uses the trap; try again when it ends");
 	if (strcmp(what, "disarm") == 0) {
 		if (argc != 2)
 			return reply_fail(r, PROTO_BAD_ARGUMENT, "usage: %s", VERB_TRAP_USAGE);

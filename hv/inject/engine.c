@@ -15,11 +15,18 @@
 #include "vmx/exit_hooks.h"
 #include "vmx/vmx.h"
 #include "x86/cpu.h"
+#include "x86/msr.h"
 #include "x86/paging.h"
 #include "x86/vmcs.h"
 
-static const uint8_t sled[16] = {0x0F, 0x05, 0x0F, 0x05, 0x0F, 0x05, 0xCC, 0xCC,
+/* SYSCALL (0F 05) at INJECT_SLED_CALL, VMCALL (0F 01 C1) at INJECT_SLED_RETURN: a call
+ * returns to the VMCALL, which exits in any ring (SDM Vol. 3C 26.1.2: VMCALL causes a VM
+ * exit unconditionally in VMX non-root operation); a restarted call (the kernel moves the
+ * return address back over the 2-byte SYSCALL) runs the SYSCALL again. INT3 after it. */
+static const uint8_t sled[16] = {0x0F, 0x05, 0x0F, 0x01, 0xC1, 0xCC, 0xCC, 0xCC,
 				 0xCC, 0xCC, 0xCC, 0xCC, 0xCC, 0xCC, 0xCC, 0xCC};
+_Static_assert(INJECT_SLED_RETURN == INJECT_SLED_CALL + X86_SYSCALL_LEN,
+	       "the call returns to the instruction after the sled's SYSCALL");
 
 struct inject_engine engine;
 struct inject_resident resident;
@@ -37,7 +44,7 @@ bool inject_busy(void)
 
 bool inject_uses_trap(void)
 {
-	return engine.active || resident.present;
+	return engine.active;
 }
 
 uint64_t inject_ms_to_tsc(uint64_t ms)
@@ -114,9 +121,10 @@ static bool ctx_take_task(struct inject_ctx *c, uint32_t index, uint64_t task)
 
 /* ------------------------------------------------------------------ issuing calls */
 
-static void set_call(struct inject_ctx *c, struct guest_regs *r, const struct inject_call *call,
-		     uint64_t ret)
+void inject_load_call(struct inject_ctx *c, struct guest_regs *r, const struct inject_call *call,
+		      uint64_t ret)
 {
+	uint64_t sled_return = inject_sled_return(c->env.scratch);
 	r->rax = call->nr;
 	r->rdi = call->arg[0];
 	r->rsi = call->arg[1];
@@ -124,11 +132,33 @@ static void set_call(struct inject_ctx *c, struct guest_regs *r, const struct in
 	r->r10 = call->arg[3];
 	r->r8 = call->arg[4];
 	r->r9 = call->arg[5];
-	/* SYSCALL saved the return address in RCX; the kernel returns there (pt_regs->ip
-	 * and ->cx both come from it, so SYSRET stays allowed). */
-	r->rcx = ret;
 	c->call = *call;
-	c->expect_rcx = ret + X86_SYSCALL_LEN;
+	c->at_sled = ret == sled_return;
+	c->hop = false;
+	if (engine.in_sled_exit) {
+		/* In user mode at the sled's VMCALL: the sled's SYSCALL makes the call (SDM Vol.
+		 * 2B SYSCALL: RCX gets the next instruction's address, the VMCALL). A return
+		 * elsewhere is set at the trap's entry of that SYSCALL (inject_on_syscall_entry).
+		 */
+		vmwrite(GUEST_RIP, c->env.scratch + INJECT_SCRATCH_SLED + INJECT_SLED_CALL);
+		r->rcx = sled_return;
+		engine.issued = true;
+		c->hop = !c->at_sled;
+		c->hop_ret = ret;
+		c->expect_rcx = sled_return;
+		return;
+	}
+	/* At the trap's entry: SYSCALL saved the return address in RCX; the kernel returns
+	 * there (pt_regs->ip and ->cx both come from it, so SYSRET stays allowed). Back at the
+	 * VMCALL, RCX still holds it; back at the task's own SYSCALL, its entry has RCX past it. */
+	r->rcx = ret;
+	c->expect_rcx = c->at_sled ? ret : ret + X86_SYSCALL_LEN;
+}
+
+static void set_call(struct inject_ctx *c, struct guest_regs *r, const struct inject_call *call,
+		     uint64_t ret)
+{
+	inject_load_call(c, r, call, ret);
 	c->issued_tsc = rdtsc();
 	engine.op->calls++;
 	inject_counters.calls++;
@@ -152,7 +182,7 @@ static void count_call(const struct inject_ctx *c, uint64_t now)
 static void issue_to_sled(struct inject_ctx *c, struct guest_regs *r,
 			  const struct inject_call *call)
 {
-	set_call(c, r, call, engine.scratch + INJECT_SCRATCH_SLED + X86_SYSCALL_LEN);
+	set_call(c, r, call, inject_sled_return(engine.scratch));
 }
 
 bool inject_regs_match(const struct guest_regs *r, const struct inject_ctx *c)
@@ -190,8 +220,7 @@ void inject_release(void)
 {
 	engine.active = false;
 	engine.op = 0;
-	if (!resident.present)
-		syscall_trap_disarm(); /* a parked helper is driven through the trap */
+	syscall_trap_disarm(); /* the parked helper's naps come back at its sled's VMCALL */
 }
 
 /* A context has ended; the operation ends with its last one. */
@@ -221,10 +250,47 @@ void inject_forget(uint32_t index)
 }
 
 /* The hijacked task's registers back, at this entry: the kernel now runs its own call. */
+/* The flags a user task may have (SDM Vol. 1 3.4.3: CF PF AF ZF SF DF OF AC ID), with IF
+ * and the reserved bit 1 set; TF is left clear rather than made consistent with the
+ * pending-debug state at VM entry (SDM Vol. 3C 27.3.1.5). */
+#define USER_RFLAGS_KEPT 0x240CD5ull
+#define USER_RFLAGS_SET  0x202ull
+
+/* The hijacked task's registers back. At the trap's entry the kernel now runs its own
+ * call; at its sled's VMCALL it runs its own SYSCALL again, with the flags it had there
+ * (saved in R11 by that SYSCALL, SDM Vol. 2B SYSCALL). */
 static void restore(struct inject_ctx *c, struct guest_regs *r)
 {
 	*r = c->saved;
+	if (engine.in_sled_exit) {
+		vmwrite(GUEST_RIP, c->own_syscall);
+		vmwrite(GUEST_RSP, c->saved.rsp_slot);
+		vmwrite(GUEST_RFLAGS, (c->saved.r11 & USER_RFLAGS_KEPT) | USER_RFLAGS_SET);
+		engine.issued = true;
+	}
 	inject_ctx_end(c);
+}
+
+static bool trap_arm_now(void);
+
+/* The last call: munmap of the scratch area, coming back to the task's own SYSCALL, where
+ * the trap's entry gives the task its own call back (restore). From the sled that needs
+ * the trap armed now; if it cannot be, the task gets its own call back at once and keeps
+ * the scratch mapping (a leak, said in the log) rather than return into unmapped memory. */
+static void issue_munmap(struct inject_ctx *c, struct guest_regs *r)
+{
+	if (engine.in_sled_exit && !trap_arm_now()) {
+		log_printf("ctrvisor: injection: pid %d keeps the scratch area at 0x%llx: the "
+			   "syscall trap could not be armed to unmap it\r\n",
+			   (int)c->env.tgid, (unsigned long long)engine.scratch);
+		restore(c, r);
+		return;
+	}
+	struct inject_call call = {LINUX_NR_munmap,
+				   {engine.scratch, INJECT_SCRATCH_SIZE, 0, 0, 0, 0},
+				   INJECT_CALL_PLAIN};
+	set_call(c, r, &call, c->own_syscall);
+	c->phase = PH_MUNMAP;
 }
 
 static void start_cleanup(struct inject_ctx *c, struct guest_regs *r)
@@ -239,11 +305,7 @@ static void start_cleanup(struct inject_ctx *c, struct guest_regs *r)
 		c->phase = PH_UNMASK;
 		return;
 	}
-	struct inject_call call = {LINUX_NR_munmap,
-				   {engine.scratch, INJECT_SCRATCH_SIZE, 0, 0, 0, 0},
-				   INJECT_CALL_PLAIN};
-	set_call(c, r, &call, c->own_syscall);
-	c->phase = PH_MUNMAP;
+	issue_munmap(c, r);
 }
 
 static void exit_spawned(struct inject_ctx *c, struct guest_regs *r, bool ok)
@@ -364,15 +426,10 @@ static void on_return(struct inject_ctx *c, struct guest_regs *r, int64_t result
 	case PH_BODY:
 		inject_body_step(c, r, result);
 		return;
-	case PH_UNMASK: {
+	case PH_UNMASK:
 		c->masked = false;
-		struct inject_call call = {LINUX_NR_munmap,
-					   {engine.scratch, INJECT_SCRATCH_SIZE, 0, 0, 0, 0},
-					   INJECT_CALL_PLAIN};
-		set_call(c, r, &call, c->own_syscall);
-		c->phase = PH_MUNMAP;
+		issue_munmap(c, r);
 		return;
-	}
 	case PH_MUNMAP:
 		if (result != 0)
 			inject_set_error("munmap of the scratch area in pid %d failed (%lld)",
@@ -384,6 +441,18 @@ static void on_return(struct inject_ctx *c, struct guest_regs *r, int64_t result
 	}
 }
 
+/* c's call came back (its registers as it left them, the result in RAX). */
+static void on_return_of(struct inject_ctx *c, struct guest_regs *r)
+{
+	c->exec_pending = false;
+	c->seen_tsc = rdtsc();
+	count_call(c, c->seen_tsc);
+	if (c->call.kind == INJECT_CALL_SPAWN && engine.spawn_from == (int32_t)c->env.ctx &&
+	    (int64_t)r->rax < 0)
+		engine.spawn_from = -1; /* the fork failed: no child will come */
+	on_return(c, r, (int64_t)r->rax);
+}
+
 static void hijack(struct vcpu *v, uint64_t task)
 {
 	struct guest_regs *r = v->regs;
@@ -391,8 +460,10 @@ static void hijack(struct vcpu *v, uint64_t task)
 	uint8_t insn[2];
 	/* Its own SYSCALL instruction must be where RCX says (SDM Vol. 2B SYSCALL: RCX is
 	 * the address of the next instruction), readable through its page tables. */
-	if (r->rax == LINUX_NR_rt_sigreturn || r->rcx < X86_SYSCALL_LEN ||
-	    !ctx_take_task(c, 0, task))
+	/* Not sigreturn (its frame is the task's state), nor restart_syscall (an injected
+	 * sleep would replace the restart block the task's own call resumes from). */
+	if (r->rax == LINUX_NR_rt_sigreturn || r->rax == LINUX_NR_restart_syscall ||
+	    r->rcx < X86_SYSCALL_LEN || !ctx_take_task(c, 0, task))
 		return;
 	if (inject_read_user(&c->env, r->rcx - X86_SYSCALL_LEN, insn, 2) < 0 || insn[0] != 0x0F ||
 	    insn[1] != 0x05)
@@ -430,7 +501,22 @@ static void hijack(struct vcpu *v, uint64_t task)
 static bool adopt_child(struct vcpu *v, uint64_t task)
 {
 	struct guest_regs *r = v->regs;
+	uint64_t parent;
 	if (engine.spawn_from < 0 || r->rax != 0 || !inject_regs_match(r, &engine.spawn_sig))
+		return false;
+	/* Registers anyone can forge: the child is the one whose parent (kernel/fork.c:
+	 * real_parent = current for a plain fork) made the call, and which maps the same
+	 * scratch page there (MAP_SHARED: a fork's child shares it; a child forked before the
+	 * operation, or by another thread, has none or another). */
+	uint64_t mm, pgd_pa, mine, theirs, size;
+	unsigned rights;
+	if (vmi_read_kptr(&engine.vmi, task + engine.vmi.prof->task_real_parent, &parent) < 0 ||
+	    parent != engine.spawn_sig.env.task || !task_mm(task, &mm, &pgd_pa) ||
+	    vmi_translate_rights(engine.vmi.mem, pgd_pa, engine.vmi.la57, engine.scratch, &theirs,
+				 &size, &rights) < 0 ||
+	    vmi_translate_rights(engine.vmi.mem, engine.spawn_sig.env.pgd_pa, engine.vmi.la57,
+				 engine.scratch, &mine, &size, &rights) < 0 ||
+	    theirs != mine)
 		return false;
 	for (uint32_t i = 1; i < INJECT_CTX_MAX; i++) {
 		struct inject_ctx *c = &engine.ctx[i];
@@ -452,21 +538,75 @@ static bool adopt_child(struct vcpu *v, uint64_t task)
 	return false;
 }
 
-void inject_on_syscall_entry(struct vcpu *v, uint64_t task)
+/* The trap is armed only while the engine needs it (DESIGN §6, as built): to find a task
+ * to hijack, and for a call that comes back to a hijacked task's own SYSCALL (the scratch
+ * mmap at first, the munmap at the end). Every other call comes back to the sled's
+ * VMCALL, so meanwhile the guest's own syscalls run without an exit. */
+static bool trap_needed(void)
 {
-	if (!engine.active && !resident.present)
-		return;
-	if (engine.active)
-		vmi_refresh(&engine.vmi);
-	if (inject_helper_entry(v, task))
-		return;
+	if (!engine.active)
+		return false;
+	if (engine.waiting)
+		return !(resident.present && !resident.working &&
+			 engine.op->target.kind == INJECT_TARGET_HOST_ROOT);
+	for (uint32_t i = 0; i < INJECT_CTX_MAX; i++) {
+		const struct inject_ctx *c = &engine.ctx[i];
+		if (c->phase != PH_FREE && (!c->at_sled || c->hop))
+			return true;
+	}
+	return false;
+}
+
+static bool trap_arm_now(void)
+{
+	char why[PROTO_MESSAGE_MAX];
+	if (syscall_trap_stats()->armed)
+		return true;
+	if (syscall_trap_arm(-1, why, sizeof(why)) == 0)
+		return true;
+	log_printf("ctrvisor: injection: cannot arm the syscall trap: %s\r\n", why);
+	return false;
+}
+
+/* The trap as the running operation needs it (nothing without one: `trap arm` from the
+ * console is its own then). An arm that fails while the operation waits for a task ends
+ * the operation: no task could be found. */
+static void trap_update(void)
+{
 	if (!engine.active)
 		return;
+	bool armed = syscall_trap_stats()->armed;
+	if (trap_needed() == armed)
+		return;
+	if (armed) {
+		syscall_trap_disarm();
+	} else if (!trap_arm_now() && engine.waiting) {
+		inject_set_error("the syscall trap cannot be armed to find a task");
+		inject_finish(false);
+		inject_release();
+	}
+}
+
+/* The trap's entry of a call that went out from the sled to come back elsewhere: give it
+ * that return address now. */
+static void finish_hop(struct inject_ctx *c, struct guest_regs *r)
+{
+	r->rcx = c->hop_ret;
+	c->expect_rcx = c->hop_ret + X86_SYSCALL_LEN;
+	c->hop = false;
+}
+
+void inject_on_syscall_entry(struct vcpu *v, uint64_t task)
+{
+	if (!engine.active)
+		return;
+	vmi_refresh(&engine.vmi);
 	if (engine.waiting) {
 		if (task_suitable(task))
 			hijack(v, task);
 		if (engine.waiting)
 			engine.op->passed++;
+		trap_update();
 		return;
 	}
 	for (uint32_t i = 0; i < INJECT_CTX_MAX; i++) {
@@ -475,18 +615,81 @@ void inject_on_syscall_entry(struct vcpu *v, uint64_t task)
 			continue;
 		if (!inject_regs_match(v->regs, c))
 			break; /* ours in a signal handler, a restart, or after its execve */
-		c->exec_pending = false;
-		c->seen_tsc = rdtsc();
-		count_call(c, c->seen_tsc);
-		if (c->call.kind == INJECT_CALL_SPAWN && engine.spawn_from == (int32_t)i &&
-		    (int64_t)v->regs->rax < 0)
-			engine.spawn_from = -1; /* the fork failed: no child will come */
-		on_return(c, v->regs, (int64_t)v->regs->rax);
+		if (c->hop) {
+			finish_hop(c, v->regs);
+			return;
+		}
+		if (c->at_sled)
+			break; /* its call going out from the sled: it comes back at the VMCALL */
+		on_return_of(c, v->regs);
+		trap_update();
 		return;
 	}
-	if (adopt_child(v, task))
-		return;
 	engine.op->passed++;
+}
+
+/* Is `task` still c's process: the same thread, with the same memory (a task_struct freed
+ * and reused, or one whose execve gave it new memory, is not)? */
+static bool same_process(const struct inject_ctx *c, uint64_t task)
+{
+	uint32_t tid;
+	uint64_t mm, pgd_pa;
+	return vmi_read_u32(&engine.vmi, task + engine.vmi.prof->task_pid, &tid) == 0 &&
+	       (int32_t)tid == c->env.tid && task_mm(task, &mm, &pgd_pa) && pgd_pa == c->env.pgd_pa;
+}
+
+/* A VMCALL at a sled: the return of a call of an operation's process, of the parked
+ * helper's nap, or the first instruction of a child the operation forked. False when it is
+ * none of these (the VMCALL is then the guest's: #UD). */
+static bool sled_return(struct vcpu *v, uint64_t task, uint64_t rip)
+{
+	if (inject_helper_entry(v, task, rip))
+		return true;
+	if (!engine.active)
+		return false;
+	for (uint32_t i = 0; i < INJECT_CTX_MAX; i++) {
+		struct inject_ctx *c = &engine.ctx[i];
+		if (c->phase == PH_FREE || c->env.task != task)
+			continue;
+		if ((!c->at_sled && !c->hop) || rip != inject_sled_return(c->env.scratch) ||
+		    !inject_regs_match(v->regs, c) || !same_process(c, task))
+			return false;
+		if (c->hop) {
+			/* Its trap entry was missed (the trap gave up, or the call failed before
+			 * the kernel's entry could see it): it came back here instead, so the
+			 * scratch area is still mapped. Its own call back from here. */
+			c->hop = false;
+			c->at_sled = true;
+			inject_set_error("pid %d keeps the scratch area at 0x%llx: its unmap was "
+					 "not seen",
+					 (int)c->env.tgid, (unsigned long long)c->env.scratch);
+			restore(c, v->regs);
+			return true;
+		}
+		on_return_of(c, v->regs);
+		return true;
+	}
+	return rip == inject_sled_return(engine.scratch) && adopt_child(v, task);
+}
+
+bool inject_on_sled_vmcall(struct vcpu *v, uint64_t task, uint64_t rip)
+{
+	if (!engine.active && !resident.present)
+		return false;
+	vmi_refresh(&engine.vmi);
+	engine.in_sled_exit = true;
+	engine.issued = false;
+	bool ours = sled_return(v, task, rip);
+	engine.in_sled_exit = false;
+	if (ours && !engine.issued) {
+		/* Every path from a sled return issues the task's next call; one that does not
+		 * would run the VMCALL again forever. */
+		log_printf("ctrvisor: injection: pid %d left at its sled without a call\r\n",
+			   engine.active ? (int)engine.op->tgid : -1);
+		ours = false;
+	}
+	trap_update();
+	return ours;
 }
 
 /* What the operation's tasks were doing when it timed out ("pid 812 in call 7, pid 815
@@ -515,6 +718,7 @@ void inject_tick(struct vcpu *v)
 	inject_helper_tick(now);
 	if (!engine.active)
 		return;
+	trap_update(); /* a parked helper found dead: an operation waiting for it needs the trap */
 	if (engine.waiting) {
 		if (now >= engine.deadline_tsc) {
 			inject_set_error("no suitable task entered a system call within %llu ms",
@@ -549,29 +753,17 @@ void inject_tick(struct vcpu *v)
 	    now >= engine.deadline_tsc + inject_ms_to_tsc(INJECT_CLEANUP_GRACE_MS)) {
 		/* Only processes the operation made are ever left (a hijacked task makes no call
 		 * that can block); each has its own deadline (ops_exec.c's alarm). One that
-		 * comes back after all, from a wait nothing could end, finds the sled turned to
-		 * INT3 and dies of SIGTRAP instead of running calls nobody reads. A hijacked task
-		 * still out keeps the sled (it would die too). */
-		bool only_spawned = true;
-		int sled_owner = -1;
+		 * comes back after all, from a wait nothing could end, finds no operation to
+		 * claim its sled's VMCALL: #UD, and it dies of SIGILL instead of running calls
+		 * nobody reads (the sled itself is left alone: a parked helper may share it). */
 		for (uint32_t i = 0; i < INJECT_CTX_MAX; i++) {
 			if (engine.ctx[i].phase == PH_FREE)
 				continue;
-			only_spawned &= engine.ctx[i].spawned && !engine.ctx[i].resident;
-			sled_owner = (int)i;
 			log_printf("ctrvisor: injection abandoned: pid %d never returned "
 				   "from call %llu (scratch at 0x%llx)\r\n",
 				   (int)engine.ctx[i].env.tgid,
 				   (unsigned long long)engine.ctx[i].call.nr,
 				   (unsigned long long)engine.scratch);
-		}
-		if (sled_owner >= 0 && only_spawned) {
-			static const uint8_t int3[16] = {0xcc, 0xcc, 0xcc, 0xcc, 0xcc, 0xcc,
-							 0xcc, 0xcc, 0xcc, 0xcc, 0xcc, 0xcc,
-							 0xcc, 0xcc, 0xcc, 0xcc};
-			inject_write_user(&engine.ctx[sled_owner].env,
-					  engine.ctx[sled_owner].env.scratch + INJECT_SCRATCH_SLED,
-					  int3, sizeof(int3));
 		}
 		for (uint32_t i = 0; i < INJECT_CTX_MAX; i++)
 			engine.ctx[i].phase = PH_FREE;
@@ -592,8 +784,9 @@ int inject_start(struct inject_op *op)
 	/* why[] holds other words on success (vmi_profile_fits: "kernel R"): only a failure
 	 * goes into op->error, which a running operation must find empty */
 	char why[PROTO_MESSAGE_MAX];
+	bool helper_takes_it = resident.present && op->target.kind == INJECT_TARGET_HOST_ROOT;
 	if (live_vmi_open_why(&engine.vmi, why, sizeof(why)) < 0 ||
-	    (!resident.present && syscall_trap_arm(-1, why, sizeof(why)) < 0)) {
+	    (!helper_takes_it && syscall_trap_arm(-1, why, sizeof(why)) < 0)) {
 		fmt_snprintf(op->error, sizeof(op->error), "%s", why);
 		return INJECT_REFUSED;
 	}
@@ -620,8 +813,25 @@ int inject_start(struct inject_op *op)
 	return 0;
 }
 
+/* A VMCALL exit: a sled's when it comes from user mode (CPL 3: CS.RPL, SDM Vol. 3A 5.5)
+ * at a sled address, by a task the engine knows. The task is the per-CPU current task; in
+ * user mode the kernel's per-CPU base is in IA32_KERNEL_GS_BASE (SWAPGS on the way out). */
+static bool on_vmcall(struct vcpu *v)
+{
+	uint64_t task;
+	if ((!engine.active && !resident.present) || (vmread(GUEST_CS_SELECTOR) & 3u) != 3u)
+		return false;
+	vmi_refresh(&engine.vmi);
+	if (vmi_read_kptr(&engine.vmi,
+			  rdmsr(MSR_KERNEL_GS_BASE) + engine.vmi.prof->percpu_current_task,
+			  &task) < 0)
+		return false;
+	return inject_on_sled_vmcall(v, task, vmread(GUEST_RIP));
+}
+
 static const struct exit_hooks engine_hooks = {
 	.name = "inject",
+	.vmcall = on_vmcall,
 	.tick = inject_tick,
 };
 

@@ -13,15 +13,19 @@
  *     call becomes mmap(MAP_ANONYMOUS|MAP_POPULATE) of a scratch area, returning to its
  *     own SYSCALL instruction (RCX - 2), so the very next thing it executes in user mode
  *     is that instruction again: its next entry IS the return of our call, caught exactly.
- *  3. The scratch area starts with a "sled" of SYSCALL instructions. Every later call
- *     returns into it (RCX = sled + 2): the return is again the next entry, whatever
- *     path the kernel took back (SYSRET, IRET, a signal handler first, a restarted call:
- *     the kernel's `ip -= 2` lands on the sled's first SYSCALL). A return is recognised
- *     by task, return address and the argument registers, which the kernel preserves.
+ *  3. The scratch area starts with a "sled": a SYSCALL, then a VMCALL. Every later call
+ *     goes out through that SYSCALL and returns to the VMCALL, which exits from user mode
+ *     (it always does in VMX non-root operation), whatever path the kernel took back
+ *     (SYSRET, IRET, a signal handler first; a restarted call: the kernel's `ip -= 2`
+ *     lands on the sled's SYSCALL, which makes it again). A return is recognised by
+ *     task, RIP, RCX and the argument registers, which the kernel preserves. The trap is
+ *     then disarmed: the guest's own syscalls run without an exit while the chain runs.
  *  4. Signals are blocked for the chain (rt_sigprocmask, the old mask kept in scratch),
  *     the operation's own calls run, the mask is put back, the scratch area is unmapped
- *     (returning to the task's own SYSCALL instruction), and at that last entry every
- *     register is restored: the kernel runs the task's own call, which never ran.
+ *     (returning to the task's own SYSCALL instruction: the trap is armed again for it,
+ *     and the munmap's entry from the sled is given that return address), and at that
+ *     last entry every register is restored: the kernel runs the task's own call, which
+ *     never ran.
  *  5. A timeout, the target exiting, or a failed call abort the operation; the cleanup
  *     calls still run when the task comes back, so nothing is left behind.
  */
@@ -139,7 +143,8 @@ struct inject_op {
 int inject_start(struct inject_op *op);
 /* An operation is running or still cleaning up. */
 bool inject_busy(void);
-/* The syscall-entry trap is the engine's now (an operation, or a parked helper). */
+/* The syscall-entry trap is the engine's now (an operation runs: it arms and disarms it as
+ * it needs; a parked helper needs none). */
 bool inject_uses_trap(void);
 
 /* The program says context `ctx` needs no more watching (its task exec'd and was
@@ -160,15 +165,19 @@ enum inject_step inject_sleep_call(struct inject_env *env, uint32_t off, uint32_
 /* Hooks of the exit handlers. At a trapped syscall entry of `task` (before SWAPGS):
  * may change the guest's registers. */
 void inject_on_syscall_entry(struct vcpu *v, uint64_t task);
+/* A VMCALL in user mode at `rip` by `task`: true when it is a sled's (a call of the
+ * operation, or the parked helper's nap, came back); the caller then resumes the guest at
+ * the RIP the engine set. False: not the engine's (the caller gives the guest #UD). */
+bool inject_on_sled_vmcall(struct vcpu *v, uint64_t task, uint64_t rip);
 /* At every exit: timeouts, and whether the target still lives. */
 void inject_tick(struct vcpu *v);
 /* Registers inject_tick as an exit hook (vmx/exit_hooks.h); at start, before launch. */
 bool inject_register_hooks(void);
 
 /* The resident helper: a process forked from a host task and adopted by init, parked in
- * injected 10 ms naps; while it exists, operations needing a host root task use it at
- * once (an idle guest needs no task of its own to make a syscall), and the trap stays
- * armed. It exits when stopped or after `linger` ms without work. */
+ * injected 10 ms naps that come back at its sled's VMCALL (no trap); while it exists,
+ * operations needing a host root task use it at once (an idle guest needs no task of its
+ * own to make a syscall). It exits when stopped or after `linger` ms without work. */
 struct inject_helper_status {
 	bool present, working;
 	int32_t tgid;

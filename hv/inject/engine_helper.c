@@ -11,7 +11,7 @@
 #include "x86/cpu.h"
 #include "x86/paging.h"
 
-/* The helper's next nap, returning into the sled (its own scratch area). */
+/* The helper's next nap, coming back to its sled's VMCALL (its own scratch area). */
 void inject_park(struct inject_ctx *c, struct guest_regs *r)
 {
 	struct inject_call call;
@@ -19,13 +19,7 @@ void inject_park(struct inject_ctx *c, struct guest_regs *r)
 	c->spawned = true;
 	c->env.ctx = 0;
 	inject_sleep_call(&c->env, INJECT_SCRATCH_NAP, HELPER_PARK_MS, &call);
-	uint64_t va = call.arg[0];
-	r->rax = call.nr;
-	r->rdi = va;
-	r->rsi = r->rdx = r->r10 = r->r8 = r->r9 = 0;
-	r->rcx = c->env.scratch + INJECT_SCRATCH_SLED + X86_SYSCALL_LEN;
-	c->call = call;
-	c->expect_rcx = r->rcx + X86_SYSCALL_LEN;
+	inject_load_call(c, r, &call, inject_sled_return(c->env.scratch));
 	c->seen_tsc = rdtsc();
 	resident.c = *c;
 	resident.naps++;
@@ -35,15 +29,15 @@ void inject_helper_gone(const char *why)
 {
 	log_printf("ctrvisor: the helper (pid %d) %s\r\n", (int)resident.c.env.tgid, why);
 	resident.present = resident.working = false;
-	if (!engine.active)
-		syscall_trap_disarm();
 }
 
-/* An entry of the parked helper: its nap returned. Lend it to an operation waiting for a
- * host task, send it away when stopped or idle too long, or let it nap again. */
-bool inject_helper_entry(struct vcpu *v, uint64_t task)
+/* The parked helper at its sled's VMCALL: its nap returned. Lend it to an operation
+ * waiting for a host task, send it away when stopped or idle too long, or let it nap
+ * again. */
+bool inject_helper_entry(struct vcpu *v, uint64_t task, uint64_t rip)
 {
 	if (!resident.present || resident.working || task != resident.c.env.task ||
+	    rip != inject_sled_return(resident.c.env.scratch) ||
 	    !inject_regs_match(v->regs, &resident.c))
 		return false;
 	uint64_t now = rdtsc();
@@ -66,10 +60,10 @@ bool inject_helper_entry(struct vcpu *v, uint64_t task)
 		return true;
 	}
 	if (resident.stop || now - resident.idle_since_tsc >= resident.linger_tsc) {
-		/* exit_group(0) into the sled: it never returns; init reaps the helper. */
-		v->regs->rax = LINUX_NR_exit_group;
-		v->regs->rdi = 0;
-		v->regs->rcx = resident.c.env.scratch + INJECT_SCRATCH_SLED + X86_SYSCALL_LEN;
+		/* exit_group(0): it never returns; init reaps the helper. */
+		struct inject_call bye = INJECT_CALL(LINUX_NR_exit_group, 0);
+		struct inject_ctx c = resident.c;
+		inject_load_call(&c, v->regs, &bye, inject_sled_return(c.env.scratch));
 		inject_helper_gone(resident.stop ? "was stopped" : "exits after its linger time");
 		return true;
 	}

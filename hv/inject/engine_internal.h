@@ -47,7 +47,14 @@ struct inject_ctx {
 	uint64_t expect_rcx;     /* RCX at the entry that is the call's return */
 	bool masked;             /* hijacked: its signal mask was replaced */
 	uint64_t seen_tsc;       /* its last entry the engine handled */
-	uint64_t issued_tsc;     /* when the call in flight went out */
+	/* Where the call in flight comes back: the sled's VMCALL (its exit is the return: no
+	 * trap needed), or the task's own SYSCALL (the trap's entry is the return). A call
+	 * going out from the sled that must come back to the task's own code goes through
+	 * the trap once (`hop`): its entry gets the return address `hop_ret`. */
+	bool at_sled;
+	bool hop;
+	uint64_t hop_ret;
+	uint64_t issued_tsc; /* when the call in flight went out */
 };
 
 struct inject_engine {
@@ -60,6 +67,9 @@ struct inject_engine {
 	int32_t spawn_from;          /* context whose SPAWN call is in flight, or -1 */
 	struct inject_ctx spawn_sig; /* that call and its return address: what the child shows */
 	bool aborting, replied;
+	/* The exit being handled is a sled VMCALL (user mode): a call goes out by pointing
+	 * RIP at the sled's SYSCALL; `issued` says one did. */
+	bool in_sled_exit, issued;
 	uint64_t start_tsc, start_exits, start_work_tsc, deadline_tsc, next_alive_tsc;
 };
 /* The operation in progress (one at a time): owned by the exit handler that holds the exit
@@ -69,8 +79,8 @@ extern struct inject_engine engine;
 /* The resident helper (DESIGN §6 step 6): a process the monitor forked from a host task,
  * adopted by init, that sleeps in a loop of injected 10 ms nanosleeps until an operation
  * needs a host task; then that operation's calls run in it, and it goes back to sleep.
- * It keeps the syscall-entry trap armed (that is how it is driven) until it is stopped or
- * has been idle for its linger time; then it exits and init reaps it. */
+ * Each nap comes back at its sled's VMCALL (no trap is armed for it) until it is stopped
+ * or has been idle for its linger time; then it exits and init reaps it. */
 #define HELPER_PARK_MS 10u
 struct inject_resident {
 	bool present, working, stop;
@@ -91,7 +101,7 @@ bool inject_regs_match(const struct guest_regs *r, const struct inject_ctx *c);
 void inject_set_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* The reply goes out (once), with the exits and guest time so far. */
 void inject_finish(bool ok);
-/* The engine is free again (the trap off unless the helper needs it). */
+/* The engine is free again, the trap off. */
 void inject_release(void);
 /* A context has ended; the operation ends with its last one. */
 void inject_ctx_end(struct inject_ctx *c);
@@ -102,10 +112,21 @@ void inject_body_step(struct inject_ctx *c, struct guest_regs *r, int64_t result
 bool inject_task_alive(const struct inject_env *env);
 void inject_check_alive(uint64_t now);
 
+/* c's next call, coming back at `ret` (the sled's VMCALL, or the task's own SYSCALL), in
+ * the exit being handled: registers, and RIP when that exit is a sled VMCALL. Not counted
+ * in any operation. */
+void inject_load_call(struct inject_ctx *c, struct guest_regs *r, const struct inject_call *call,
+		      uint64_t ret);
+/* The sled's VMCALL of a process (its scratch area at `scratch`). */
+static inline uint64_t inject_sled_return(uint64_t scratch)
+{
+	return scratch + INJECT_SCRATCH_SLED + INJECT_SLED_RETURN;
+}
+
 /* engine_helper.c */
 void inject_park(struct inject_ctx *c, struct guest_regs *r);
 void inject_helper_gone(const char *why);
-bool inject_helper_entry(struct vcpu *v, uint64_t task);
+bool inject_helper_entry(struct vcpu *v, uint64_t task, uint64_t rip);
 void inject_helper_tick(uint64_t now);
 
 #endif

@@ -16,6 +16,7 @@
 #define LINUX_NR_munmap             11u
 #define LINUX_NR_rt_sigprocmask     14u
 #define LINUX_NR_rt_sigreturn       15u
+#define LINUX_NR_restart_syscall    219u
 #define LINUX_NR_nanosleep          35u
 #define LINUX_NR_getpid             39u
 #define LINUX_NR_getppid            110u
@@ -76,6 +77,7 @@
 #define LINUX_MAP_POPULATE  0x8000u
 
 /* include/uapi/linux/sched.h, include/uapi/asm-generic/signal.h, wait.h */
+#define LINUX_SIGILL     4u
 #define LINUX_SIGTRAP    5u
 #define LINUX_SIGKILL    9u
 #define LINUX_SIGSTOP    19u

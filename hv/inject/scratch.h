@@ -16,7 +16,9 @@ struct scratch_slot {
 };
 
 /* ---- the engine */
-#define INJECT_SCRATCH_SLED     0u    /* SYSCALL x3, then INT3 */
+#define INJECT_SCRATCH_SLED     0u    /* SYSCALL, VMCALL, then INT3 */
+#define INJECT_SLED_CALL        0u    /* a call goes in: the SYSCALL */
+#define INJECT_SLED_RETURN      2u    /* and comes back here: the VMCALL, which exits */
 #define INJECT_SCRATCH_FULLMASK 16u   /* sigset_t with every signal */
 #define INJECT_SCRATCH_OLDMASK  24u   /* the task's own mask while the chain runs */
 #define INJECT_SCRATCH_OP       64u   /* the operation's strings and small buffers */

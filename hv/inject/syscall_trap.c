@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include "inject/syscall_trap.h"
 
-
 #include "console/verbs_vmi.h"
 #include "core/log.h"
 #include "core/monitor.h"

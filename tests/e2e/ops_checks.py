@@ -556,6 +556,19 @@ def check_helper(lab, ps_json):
     rc, out, err = lab.hvctl("helper", "status", "--json", timeout=60)
     hs = json.loads(out.strip().splitlines()[0])
     need(hs["present"] and hs["pid"] == pid and hs["naps"] > 0, f"helper status: {hs}")
+    # Parked, it costs one exit per nap (its sled's VMCALL), not one per guest syscall: over
+    # two heartbeats, the VMCALL exits are the naps, with the trap off.
+    s1 = json.loads(lab.hvctl("status", "--json", timeout=60)[1].strip().splitlines()[0])
+    h1 = json.loads(lab.hvctl("helper", "status", "--json", timeout=60)[1].strip().splitlines()[0])
+    lab.wait_console(HB, 60, since=lab.console_mark(), count=2)
+    s2 = json.loads(lab.hvctl("status", "--json", timeout=60)[1].strip().splitlines()[0])
+    h2 = json.loads(lab.hvctl("helper", "status", "--json", timeout=60)[1].strip().splitlines()[0])
+    vmcalls = s2["exits"].get("VMCALL", 0) - s1["exits"].get("VMCALL", 0)
+    naps = h2["naps"] - h1["naps"]
+    t = trap_status(lab)
+    need(not t["armed"], f"the trap is armed while the helper is parked: {t}")
+    need(naps > 0 and vmcalls <= naps + 8,
+         f"parked: {vmcalls} VMCALL exits for {naps} naps (the trap's cost, not the naps')")
     rc, out, err = lab.hvctl("helper", "stop", timeout=60)
     need(rc == 0, f"helper stop -> {rc}: {short(err)}")
     lab.wait_console(HB, 60, since=lab.console_mark(), count=2)
@@ -568,7 +581,14 @@ def check_helper(lab, ps_json):
          f"VMCALL exits still grow with no helper: {v1['exits'].get('VMCALL')} -> "
          f"{v2['exits'].get('VMCALL')}")
     return (f"helper pid {pid} (ppid 1) did stats ({st['exits']} exits) and exec "
-            f"({ex['exits']} exits) after {hs['naps']} naps; stopped and reaped; trap off")
+            f"({ex['exits']} exits) after {hs['naps']} naps; parked: {vmcalls} VMCALL exits "
+            f"for {naps} naps, trap off; stopped and reaped; no VMCALL exit after")
+
+
+def trap_status(lab):
+    rc, out, err = lab.hvctl("trap", "status", "--json", timeout=60)
+    need(rc == 0, f"trap status -> {rc}: {short(err)}")
+    return json.loads(out.strip().splitlines()[0])
 
 
 def check_stop_kill(lab):

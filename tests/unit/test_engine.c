@@ -19,6 +19,7 @@
 #include "inject/engine_internal.h"
 #include "inject/linux_abi.h"
 #include "inject/ops.h"
+#include "inject/syscall_trap.h"
 #include "vmi_fake.h"
 #include "vmx/exit_hooks.h"
 #include "x86/paging.h"
@@ -75,9 +76,15 @@ int live_write_phys(uint64_t gpa, const void *buf, size_t n)
 	return 0;
 }
 
+static bool arm_fails; /* the trap cannot be armed (an INVEPT some CPU did not confirm) */
+
 int syscall_trap_arm(int32_t tgid, char *why, size_t cap)
 {
-	(void)tgid, (void)why, (void)cap;
+	(void)tgid;
+	if (arm_fails) {
+		snprintf(why, cap, "cannot");
+		return -1;
+	}
 	trap_armed = true;
 	return 0;
 }
@@ -85,6 +92,13 @@ int syscall_trap_arm(int32_t tgid, char *why, size_t cap)
 void syscall_trap_disarm(void)
 {
 	trap_armed = false;
+}
+
+const struct syscall_trap_stats *syscall_trap_stats(void)
+{
+	static struct syscall_trap_stats st;
+	st.armed = trap_armed;
+	return &st;
 }
 
 /* ------------------------------------------------------------------ the simulated kernel */
@@ -98,7 +112,7 @@ void syscall_trap_disarm(void)
 #define SIM_FDS     16u
 #define EXIT_ZOMBIE 0x10u /* task_struct.exit_state */
 
-enum sim_state { SIM_FREE, SIM_USER, SIM_WAIT, SIM_OWN, SIM_GONE };
+enum sim_state { SIM_FREE, SIM_USER, SIM_WAIT, SIM_OWN, SIM_GONE, SIM_FORKED, SIM_FORGER };
 
 struct sim_task {
 	enum sim_state state;
@@ -122,7 +136,8 @@ static bool term_ends_web;         /* SIGTERM to web's init ends web */
 static int64_t fail_open_errno;    /* an openat whose path holds fail_open_path fails */
 static const char *fail_open_path;
 static uint32_t calls_seen[512];
-static bool thaw_ignored; /* a hooked cgroup_freeze_write: "0" accepted, nothing done */
+static bool thaw_ignored;       /* a hooked cgroup_freeze_write: "0" accepted, nothing done */
+static uint32_t naps_with_trap; /* a nap while the trap was armed */
 static char written_freeze[8];
 static bool done_called, done_ok;
 static int done_count;
@@ -278,6 +293,7 @@ static int64_t sim_call(struct sim_task *t)
 		t->fd_path[r->rdi][0] = 0;
 		return 0;
 	case LINUX_NR_nanosleep: {
+		naps_with_trap += trap_armed;
 		uint64_t ts[2];
 		memcpy(ts, scratch_at(t, r->rdi, 16), 16);
 		fake_tsc += ts[0] * 1000000000ull + ts[1];
@@ -315,10 +331,10 @@ static int64_t sim_call(struct sim_task *t)
 		c->parent = (int32_t)(t - sim);
 		c->regs = *r;
 		c->regs.rax = 0; /* the child returns 0 where the parent returns */
-		c->regs.rcx = r->rcx + 2;
 		c->blocked = t->blocked;
 		c->scratch = t->scratch;
 		c->own = c->regs;
+		c->state = SIM_FORKED; /* it first runs at the parent's return address */
 		return pid;
 	}
 	case LINUX_NR_wait4: {
@@ -342,35 +358,99 @@ static int64_t sim_call(struct sim_task *t)
 	}
 }
 
-/* Back to user mode at RCX: a SYSCALL there enters again at once (RCX then points past it);
- * anything else is the task's own code. */
-static void sim_return(struct sim_task *t, int64_t result)
+static uint32_t sled_exits;   /* the engine's sled VMCALLs */
+static uint32_t unclaimed_ud; /* VMCALLs the engine did not claim: #UD */
+
+/* t in user mode at va: a SYSCALL there enters next (RCX then points past it); a VMCALL
+ * exits to the engine, which sends t on from the RIP it sets (or, not claiming it, gives
+ * t #UD: SIGILL); INT3 ends t (SIGTRAP); anything else is the task's own code. */
+static void sim_resume(struct sim_task *t, uint64_t va)
 {
-	uint8_t insn[2] = {0, 0};
-	uint64_t va = t->regs.rcx;
-	t->regs.rax = (uint64_t)result;
-	if (va >= SCRATCH_AT && va + 2 <= SCRATCH_AT + INJECT_SCRATCH_SIZE && t->scratch)
-		memcpy(insn, scratch_at(t, va, 2), 2);
-	else if (va == OWN_SYSCALL)
-		insn[0] = 0x0F, insn[1] = 0x05;
-	if (insn[0] == 0x0F && insn[1] == 0x05)
-		t->regs.rcx = va + 2;
-	else if (insn[0] == 0xCC)
-		sim_exit(t, 128 + LINUX_SIGTRAP);
-	else
-		t->state = SIM_OWN;
+	for (int hops = 0; hops < 4; hops++) {
+		uint8_t insn[3] = {0, 0, 0};
+		if (va >= SCRATCH_AT && va + 3 <= SCRATCH_AT + INJECT_SCRATCH_SIZE && t->scratch)
+			memcpy(insn, scratch_at(t, va, 3), 3);
+		else if (va == OWN_SYSCALL)
+			insn[0] = 0x0F, insn[1] = 0x05;
+		if (insn[0] == 0x0F && insn[1] == 0x05) {
+			t->regs.rcx = va + 2;
+			t->state = SIM_USER;
+			return;
+		}
+		if (insn[0] == 0x0F && insn[1] == 0x01 && insn[2] == 0xC1) {
+			cpu.regs = &t->regs;
+			fake_vmcs[GUEST_RIP] = va;
+			fake_vmcs[GUEST_CS_SELECTOR] = 0x33; /* user mode */
+			exits++;
+			sled_exits++;
+			fake_tsc += ENTRY_NS;
+			bool ours = inject_on_sled_vmcall(&cpu, t->task, va);
+			inject_tick(&cpu);
+			if (!ours) {
+				unclaimed_ud++;
+				sim_exit(t, 128 + LINUX_SIGILL);
+				return;
+			}
+			va = fake_vmcs[GUEST_RIP];
+			continue;
+		}
+		if (insn[0] == 0xCC)
+			sim_exit(t, 128 + LINUX_SIGTRAP);
+		else
+			t->state = SIM_OWN;
+		return;
+	}
+	fail_msg("pid %d: the engine kept it at its sled", t->pid);
 }
 
-/* One SYSCALL of t: the trap's exit (the engine may change the registers), the tick of that
- * exit, then the kernel. */
+/* A task that is not the fork's child (sh: a child of init, the task that forks, but one
+ * forked long before) makes the VMCALL the child would make, with its registers, while
+ * the fork is in flight. */
+static int forged, forged_taken;
+
+static void sim_forge(struct sim_task *t)
+{
+	uint64_t sled_return = SCRATCH_AT + INJECT_SCRATCH_SLED + INJECT_SLED_RETURN;
+	struct guest_regs saved = t->regs;
+	const struct inject_ctx *sig = &engine.spawn_sig;
+	t->regs.rax = 0;
+	t->regs.rcx = sled_return;
+	t->regs.rdi = sig->call.arg[0];
+	t->regs.rsi = sig->call.arg[1];
+	t->regs.rdx = sig->call.arg[2];
+	t->regs.r10 = sig->call.arg[3];
+	t->regs.r8 = sig->call.arg[4];
+	t->regs.r9 = sig->call.arg[5];
+	cpu.regs = &t->regs;
+	fake_vmcs[GUEST_RIP] = sled_return;
+	forged++;
+	forged_taken += inject_on_sled_vmcall(&cpu, t->task, sled_return);
+	t->regs = saved; /* (on hardware: #UD) it goes on with its own call */
+	t->state = SIM_USER;
+}
+
+/* Back to user mode at RCX with the call's result. */
+static void sim_return(struct sim_task *t, int64_t result)
+{
+	t->regs.rax = (uint64_t)result;
+	sim_resume(t, t->regs.rcx);
+}
+
+/* One SYSCALL of t: the trap's exit when it is armed (the engine may change the
+ * registers) and the tick of that exit, then the kernel. */
+static uint32_t trap_entries;
+
 static void sim_enter(struct sim_task *t)
 {
 	cpu.regs = &t->regs;
 	fake_vmcs[GUEST_RSP] = t->regs.rsp_slot; /* RSP lives in the VMCS, not in the pushed slot */
-	exits++;
 	fake_tsc += ENTRY_NS;
-	inject_on_syscall_entry(&cpu, t->task);
-	inject_tick(&cpu);
+	if (trap_armed) {
+		exits++;
+		trap_entries++;
+		inject_on_syscall_entry(&cpu, t->task);
+		inject_tick(&cpu);
+	}
 	int64_t result = sim_call(t);
 	if (t->state == SIM_USER)
 		sim_return(t, result);
@@ -394,6 +474,11 @@ static void sim_run(uint32_t rounds)
 			} else if (t->state == SIM_USER) {
 				sim_enter(t);
 				any = true;
+			} else if (t->state == SIM_FORKED) {
+				sim_resume(t, t->regs.rcx);
+				any = true;
+			} else if (t->state == SIM_FORGER && engine.spawn_from >= 0) {
+				sim_forge(t);
 			}
 		}
 		if (!any && !inject_busy())
@@ -439,6 +524,8 @@ static int setup(void **state)
 	done_count = 0;
 	trap_armed = false;
 	exits = 0;
+	sled_exits = unclaimed_ud = trap_entries = naps_with_trap = 0;
+	arm_fails = false;
 	fake_tsc = 1000000000ull;
 	code_pa = fake_palloc(&f, PAGE_SIZE_4K, PAGE_SIZE_4K);
 	memset(f.ram + code_pa, 0x90, PAGE_SIZE_4K);
@@ -471,7 +558,8 @@ static void start(enum ops_kind kind, uint64_t timeout_ms)
 	req.op.done = on_done;
 	ops_prepare(&req);
 	assert_int_equal(inject_start(&req.op), 0);
-	assert_true(trap_armed);
+	struct inject_helper_status st;
+	assert_int_equal(trap_armed, !inject_helper_status(&st)); /* a parked helper needs none */
 }
 
 /* Init got its own call back: every register as at its entry, then its own call ran. */
@@ -485,8 +573,8 @@ static void assert_init_given_back(void)
 	assert_false(init_t->scratch);
 	assert_int_equal(calls_seen[OWN_NR] >= 2, true); /* init's and sh's own calls ran */
 	assert_false(inject_busy());
-	struct inject_helper_status st;
-	assert_int_equal(trap_armed, inject_helper_status(&st)); /* only a helper keeps it */
+	assert_false(trap_armed); /* off after every operation: a parked helper needs none */
+	assert_int_equal(unclaimed_ud, 0);
 	assert_int_equal(done_count, 1);
 }
 
@@ -512,6 +600,10 @@ static void test_pause_hijacks_a_host_root_task_and_gives_it_back(void **state)
 	assert_int_equal(sh_t->state, SIM_OWN);
 	/* mmap, mask, open, write, close, 2 naps, unmask, munmap */
 	assert_int_equal(req.op.calls, 9);
+	/* Only mmap and munmap come back through the trap (and the munmap's way out from the
+	 * sled): the rest at the sled's VMCALL, the guest's own calls meanwhile untrapped. */
+	assert_int_equal(naps_with_trap, 0);
+	assert_int_equal(sled_exits, 7); /* mask, open, write, close, 2 naps, unmask */
 	/* each came back, and is counted under its number */
 	uint32_t counted = 0, naps = 0;
 	for (uint32_t i = 0; i < req.op.call_stat_count; i++) {
@@ -610,6 +702,80 @@ static void test_pause_vouched_for_when_its_freeze_is_seen(void **state)
 	run_vouched(OPS_UNPAUSE, kernel_changed, 5000);
 	assert_int_equal(vouch_asked, 0);
 	assert_int_equal(req.vouch, OPS_VOUCH_AT_END);
+}
+
+/* Only the engine's own processes, at their sled's VMCALL, with the registers of their
+ * call in flight, are taken: any other VMCALL is the guest's (#UD). */
+static void test_a_vmcall_that_is_not_a_return_is_refused(void **state)
+{
+	(void)state;
+	freeze_after_naps = -1;
+	start(OPS_PAUSE, 30000);
+	sim_run(6); /* into the naps */
+	struct guest_regs keep = init_t->regs;
+	uint64_t sled_return = SCRATCH_AT + INJECT_SCRATCH_SLED + INJECT_SLED_RETURN;
+	cpu.regs = &sh_t->regs; /* another task, at the same address */
+	assert_false(inject_on_sled_vmcall(&cpu, sh_t->task, sled_return));
+	cpu.regs = &init_t->regs; /* ours, elsewhere */
+	assert_false(inject_on_sled_vmcall(&cpu, init_t->task, sled_return + 3));
+	init_t->regs.rdi ^= 1; /* ours, there, but not its call's registers */
+	assert_false(inject_on_sled_vmcall(&cpu, init_t->task, sled_return));
+	init_t->regs = keep;
+	assert_true(inject_busy());
+	sim_run(2000); /* the pause goes on to its end: undone, init given back */
+	assert_true(done_called);
+	assert_non_null(strstr(req.op.error, "the freeze was undone"));
+	assert_init_given_back();
+}
+
+/* The munmap at the end must come back to the task's own SYSCALL through the trap. If the
+ * trap cannot be armed, the task gets its own call back from the sled at once (its
+ * registers and flags as at its entry) and keeps the scratch mapping. */
+static void test_a_task_is_given_back_when_the_trap_cannot_be_armed(void **state)
+{
+	(void)state;
+	freeze_after_naps = 1;
+	start(OPS_PAUSE, 5000);
+	sim_run(3); /* mmap and mask done: the trap is off */
+	assert_false(trap_armed);
+	arm_fails = true;
+	sim_run(200);
+	assert_true(done_called);
+	assert_true(done_ok);
+	assert_string_equal(written_freeze, "1");
+	assert_int_equal(calls_seen[LINUX_NR_munmap], 0);
+	assert_true(init_t->scratch); /* the leak the log names */
+	/* the flags it had at its SYSCALL (R11), as a user task may have them: IF set */
+	assert_int_equal(fake_vmcs[GUEST_RFLAGS], (init_t->own.r11 & 0x240CD5u) | 0x202u);
+	assert_int_equal(fake_vmcs[GUEST_RSP], init_t->own.rsp_slot);
+	struct guest_regs want = init_t->own;
+	want.rax = 1; /* its own getppid ran */
+	assert_int_equal(init_t->state, SIM_OWN);
+	assert_memory_equal(&init_t->regs, &want, sizeof(want));
+	assert_int_equal(init_t->blocked, 0);
+}
+
+/* Only the fork's own child is adopted: another task making its VMCALL with its registers
+ * (here a child of the forking task, forked before the operation) is not. */
+static void test_only_the_forks_child_is_adopted(void **state)
+{
+	(void)state;
+	fail_open_path = "/ns/";
+	fail_open_errno = -LINUX_ENOENT;
+	req.u.exec.argc = 1;
+	snprintf(req.u.exec.argv[0], sizeof(req.u.exec.argv[0]), "hostname");
+	for (uint32_t k = 0; k < VMI_NS_COUNT; k++)
+		req.ct.ns[k] = 4026532200u + k;
+	forged = forged_taken = 0;
+	start(OPS_EXEC, 10000);
+	sh_t->state = SIM_FORGER;
+	sim_run(2000);
+	assert_int_equal(forged, 1);
+	assert_int_equal(forged_taken, 0);
+	assert_true(done_called);
+	assert_int_equal(calls_seen[LINUX_NR_clone], 2); /* the real children were adopted */
+	assert_non_null(strstr(req.op.error, "no such file or directory"));
+	assert_init_given_back();
 }
 
 static void test_stop_waits_for_the_containers_processes(void **state)
@@ -728,9 +894,9 @@ static void test_the_hijacked_task_dying_ends_the_operation(void **state)
 	(void)state;
 	freeze_after_naps = -1;
 	start(OPS_PAUSE, 30000);
-	for (int i = 0; i < 6; i++)
-		sim_enter(init_t); /* mmap, mask, open, write, close, into the naps */
-	sim_exit(init_t, 137);     /* SIGKILL from elsewhere */
+	sim_run(6); /* mmap, mask, open, write, close, into the naps */
+	assert_int_equal(calls_seen[LINUX_NR_nanosleep], 1);
+	sim_exit(init_t, 137); /* SIGKILL from elsewhere */
 	sim_run(2000);
 	assert_true(done_called);
 	assert_false(done_ok);
@@ -789,7 +955,7 @@ static void test_the_resident_helper_takes_work_and_exits_when_stopped(void **st
 	struct sim_task *helper = sim_of_pid(st.tgid);
 	assert_non_null(helper);
 	assert_int_equal(helper->state, SIM_USER);
-	assert_true(trap_armed); /* the helper is driven through it */
+	assert_false(trap_armed); /* its naps come back at its sled's VMCALL */
 	assert_init_given_back();
 	uint32_t naps = calls_seen[LINUX_NR_nanosleep];
 	sim_run(20);
@@ -830,6 +996,12 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_pause_vouched_for_when_its_freeze_is_seen,
 						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_a_vmcall_that_is_not_a_return_is_refused,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_a_task_is_given_back_when_the_trap_cannot_be_armed, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_only_the_forks_child_is_adopted, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_stop_waits_for_the_containers_processes, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(
