@@ -80,6 +80,7 @@
 #define LINUX_SIGILL     4u
 #define LINUX_SIGTRAP    5u
 #define LINUX_SIGKILL    9u
+#define LINUX_SIGSEGV    11u
 #define LINUX_SIGSTOP    19u
 #define LINUX_SIGCHLD    17u
 #define LINUX_SIGALRM    14u

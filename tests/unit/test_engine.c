@@ -368,7 +368,12 @@ static void sim_resume(struct sim_task *t, uint64_t va)
 {
 	for (int hops = 0; hops < 4; hops++) {
 		uint8_t insn[3] = {0, 0, 0};
-		if (va >= SCRATCH_AT && va + 3 <= SCRATCH_AT + INJECT_SCRATCH_SIZE && t->scratch)
+		bool in_scratch = va >= SCRATCH_AT && va + 3 <= SCRATCH_AT + INJECT_SCRATCH_SIZE;
+		if (in_scratch && !t->scratch) {
+			sim_exit(t, 128 + LINUX_SIGSEGV); /* the area is unmapped: a fetch faults */
+			return;
+		}
+		if (in_scratch)
 			memcpy(insn, scratch_at(t, va, 3), 3);
 		else if (va == OWN_SYSCALL)
 			insn[0] = 0x0F, insn[1] = 0x05;
