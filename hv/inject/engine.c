@@ -391,6 +391,7 @@ static void on_return(struct inject_ctx *c, struct guest_regs *r, int64_t result
 			return;
 		}
 		engine.scratch = c->env.scratch = (uint64_t)result;
+		engine.scratch_page = inject_scratch_page(c);
 		uint64_t full = ~0ull;
 		if (inject_write_user(&c->env, engine.scratch, sled, sizeof(sled)) < 0 ||
 		    inject_write_user(&c->env, engine.scratch + INJECT_SCRATCH_FULLMASK, &full, 8) <
@@ -496,28 +497,40 @@ static void hijack(struct vcpu *v, uint64_t task)
 	engine.waiting = false;
 }
 
+uint64_t inject_scratch_page(const struct inject_ctx *c)
+{
+	uint64_t pa, size;
+	unsigned rights;
+	return vmi_translate_rights(engine.vmi.mem, c->env.pgd_pa, engine.vmi.la57, c->env.scratch,
+				    &pa, &size, &rights) == 0
+		       ? pa
+		       : 0;
+}
+
 /* A task the operation does not know yet: the child of its SPAWN call in flight? Its
  * registers are the parent's at that call with RAX = 0, returning into the sled. */
 static bool adopt_child(struct vcpu *v, uint64_t task)
 {
 	struct guest_regs *r = v->regs;
-	uint64_t parent;
 	if (engine.spawn_from < 0 || r->rax != 0 || !inject_regs_match(r, &engine.spawn_sig))
 		return false;
-	/* Registers anyone can forge: the child is the one whose parent (kernel/fork.c:
-	 * real_parent = current for a plain fork) made the call, and which maps the same
-	 * scratch page there (MAP_SHARED: a fork's child shares it; a child forked before the
-	 * operation, or by another thread, has none or another). */
-	uint64_t mm, pgd_pa, mine, theirs, size;
+	/* Registers anyone can forge: the child is a process of its own (not a thread of the
+	 * forking one: its own memory) that maps the same scratch page there (MAP_SHARED: a
+	 * fork made after the scratch mmap shares it; a process forked before, or an unrelated
+	 * one at a guessed address, has none or another). Not its parent: the helper's parent
+	 * exits at once (exec's double fork), and init has it before its first instruction. */
+	uint64_t mm, pgd_pa, theirs = 0, size;
 	unsigned rights;
-	if (vmi_read_kptr(&engine.vmi, task + engine.vmi.prof->task_real_parent, &parent) < 0 ||
-	    parent != engine.spawn_sig.env.task || !task_mm(task, &mm, &pgd_pa) ||
+	if (!task_mm(task, &mm, &pgd_pa) || pgd_pa == engine.spawn_sig.env.pgd_pa ||
 	    vmi_translate_rights(engine.vmi.mem, pgd_pa, engine.vmi.la57, engine.scratch, &theirs,
 				 &size, &rights) < 0 ||
-	    vmi_translate_rights(engine.vmi.mem, engine.spawn_sig.env.pgd_pa, engine.vmi.la57,
-				 engine.scratch, &mine, &size, &rights) < 0 ||
-	    theirs != mine)
+	    engine.scratch_page == 0 || theirs != engine.scratch_page) {
+		log_printf("ctrvisor: injection: task 0x%llx at the sled is not the fork's child "
+			   "(its scratch page 0x%llx, the operation's 0x%llx)\r\n",
+			   (unsigned long long)task, (unsigned long long)theirs,
+			   (unsigned long long)engine.scratch_page);
 		return false;
+	}
 	for (uint32_t i = 1; i < INJECT_CTX_MAX; i++) {
 		struct inject_ctx *c = &engine.ctx[i];
 		if (c->phase != PH_FREE)
@@ -669,7 +682,18 @@ static bool sled_return(struct vcpu *v, uint64_t task, uint64_t rip)
 		on_return_of(c, v->regs);
 		return true;
 	}
-	return rip == inject_sled_return(engine.scratch) && adopt_child(v, task);
+	if (rip != inject_sled_return(engine.scratch))
+		return false;
+	if (engine.spawn_from < 0 || v->regs->rax != 0 ||
+	    !inject_regs_match(v->regs, &engine.spawn_sig)) {
+		log_printf("ctrvisor: injection: task 0x%llx at the sled: no fork to adopt it "
+			   "(from %d, rax 0x%llx, rcx 0x%llx want 0x%llx)\r\n",
+			   (unsigned long long)task, (int)engine.spawn_from,
+			   (unsigned long long)v->regs->rax, (unsigned long long)v->regs->rcx,
+			   (unsigned long long)engine.spawn_sig.expect_rcx);
+		return false;
+	}
+	return adopt_child(v, task);
 }
 
 bool inject_on_sled_vmcall(struct vcpu *v, uint64_t task, uint64_t rip)
@@ -799,7 +823,7 @@ int inject_start(struct inject_op *op)
 	op->helper_tgid = 0;
 	engine.op = op;
 	memset(engine.ctx, 0, sizeof(engine.ctx));
-	engine.scratch = 0;
+	engine.scratch = engine.scratch_page = 0;
 	engine.spawn_from = -1;
 	engine.aborting = engine.replied = false;
 	engine.start_tsc = rdtsc();

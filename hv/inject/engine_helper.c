@@ -49,6 +49,7 @@ bool inject_helper_entry(struct vcpu *v, uint64_t task, uint64_t rip)
 		c->resident = true;
 		c->phase = PH_BODY;
 		engine.scratch = c->env.scratch;
+		engine.scratch_page = inject_scratch_page(c);
 		engine.op->tgid = c->env.tgid;
 		engine.op->tid = c->env.tid;
 		engine.op->nspid = c->env.nspid;

@@ -64,7 +64,9 @@ struct inject_engine {
 	struct vmi vmi;
 	struct inject_ctx ctx[INJECT_CTX_MAX];
 	uint64_t scratch;
-	int32_t spawn_from;          /* context whose SPAWN call is in flight, or -1 */
+	uint64_t scratch_page; /* the physical page at `scratch` (MAP_SHARED: every process the
+				* operation forks maps this very page there) */
+	int32_t spawn_from;    /* context whose SPAWN call is in flight, or -1 */
 	struct inject_ctx spawn_sig; /* that call and its return address: what the child shows */
 	bool aborting, replied;
 	/* The exit being handled is a sled VMCALL (user mode): a call goes out by pointing
@@ -112,6 +114,9 @@ void inject_body_step(struct inject_ctx *c, struct guest_regs *r, int64_t result
 bool inject_task_alive(const struct inject_env *env);
 void inject_check_alive(uint64_t now);
 
+/* The physical page of c's scratch area: its first page, through c's page tables (0 when
+ * it is not mapped). */
+uint64_t inject_scratch_page(const struct inject_ctx *c);
 /* c's next call, coming back at `ret` (the sled's VMCALL, or the task's own SYSCALL), in
  * the exit being handled: registers, and RIP when that exit is a sled VMCALL. Not counted
  * in any operation. */

@@ -131,6 +131,7 @@ struct sim_task {
 static struct sim_task sim[SIM_TASKS];
 static struct vcpu cpu;
 static uint64_t scratch_pa;
+static uint64_t code_pa;           /* every task's own code page */
 static int freeze_after_naps = -1; /* cgroup.freeze "1": frozen after this many naps */
 static bool term_ends_web;         /* SIGTERM to web's init ends web */
 static int64_t fail_open_errno;    /* an openat whose path holds fail_open_path fails */
@@ -323,11 +324,15 @@ static int64_t sim_call(struct sim_task *t)
 				    .real_parent = t->task,
 				    .cred = fake_r64(&f, t->task + f.prof.task_real_cred),
 				    .signal = fake_signal(&f, 1),
-				    .mm = fake_r64(&f, t->task + f.prof.task_mm),
+				    .mm = fake_mm(&f, "x", 2), /* its own memory: a copy */
 				    .nsproxy = fake_r64(&f, t->task + f.prof.task_nsproxy),
 				    .css_set = fake_r64(&f, t->task + f.prof.task_cgroups),
 			    });
-		struct sim_task *c = sim_add(child, pid, 0);
+		struct sim_task *c = sim_add(child, pid, code_pa);
+		if (t->scratch) /* MAP_SHARED: the same pages */
+			for (uint64_t off = 0; off < INJECT_SCRATCH_SIZE; off += PAGE_SIZE_4K)
+				fake_map(&f, c->pgd, SCRATCH_AT + off, scratch_pa + off,
+					 PAGE_SIZE_4K);
 		c->parent = (int32_t)(t - sim);
 		c->regs = *r;
 		c->regs.rax = 0; /* the child returns 0 where the parent returns */
@@ -499,7 +504,6 @@ static void sim_run(uint32_t rounds)
 /* ------------------------------------------------------------------ the operations */
 
 static struct ops_request req;
-static uint64_t code_pa;
 static struct sim_task *init_t, *sh_t;
 
 static void on_done(struct inject_op *op, bool ok)
