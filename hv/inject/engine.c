@@ -19,14 +19,20 @@
 #include "x86/paging.h"
 #include "x86/vmcs.h"
 
-/* SYSCALL (0F 05) at INJECT_SLED_CALL, VMCALL (0F 01 C1) at INJECT_SLED_RETURN: a call
- * returns to the VMCALL, which exits in any ring (SDM Vol. 3C 26.1.2: VMCALL causes a VM
- * exit unconditionally in VMX non-root operation); a restarted call (the kernel moves the
- * return address back over the 2-byte SYSCALL) runs the SYSCALL again. INT3 after it. */
-static const uint8_t sled[16] = {0x0F, 0x05, 0x0F, 0x01, 0xC1, 0xCC, 0xCC, 0xCC,
+/* SYSCALL (0F 05) at INJECT_SLED_CALL, VMCALL (0F 01 C1) at INJECT_SLED_RETURN, SYSCALL at
+ * INJECT_SLED_TRAP_RETURN, INT3 after. A process the operation created (or the lent helper)
+ * makes its calls from the first SYSCALL and comes back to the VMCALL, which exits in any
+ * ring (SDM Vol. 3C 26.1.2: VMCALL causes a VM exit unconditionally in VMX non-root
+ * operation); a restarted call (the kernel moves the return address back over the 2-byte
+ * SYSCALL) runs the SYSCALL again. A hijacked task's calls come back to the second SYSCALL,
+ * whose entry the armed trap sees, as its own SYSCALL's: its last call (the munmap of this
+ * very page) must come back to its own code, which only the trap's entry can arrange. */
+static const uint8_t sled[16] = {0x0F, 0x05, 0x0F, 0x01, 0xC1, 0x0F, 0x05, 0xCC,
 				 0xCC, 0xCC, 0xCC, 0xCC, 0xCC, 0xCC, 0xCC, 0xCC};
 _Static_assert(INJECT_SLED_RETURN == INJECT_SLED_CALL + X86_SYSCALL_LEN,
 	       "the call returns to the instruction after the sled's SYSCALL");
+_Static_assert(INJECT_SLED_TRAP_RETURN == INJECT_SLED_RETURN + 3u,
+	       "the second SYSCALL follows the 3-byte VMCALL");
 
 struct inject_engine engine;
 struct inject_resident resident;
@@ -134,17 +140,14 @@ void inject_load_call(struct inject_ctx *c, struct guest_regs *r, const struct i
 	r->r9 = call->arg[5];
 	c->call = *call;
 	c->at_sled = ret == sled_return;
-	c->hop = false;
 	if (engine.in_sled_exit) {
 		/* In user mode at the sled's VMCALL: the sled's SYSCALL makes the call (SDM Vol.
-		 * 2B SYSCALL: RCX gets the next instruction's address, the VMCALL). A return
-		 * elsewhere is set at the trap's entry of that SYSCALL (inject_on_syscall_entry).
-		 */
+		 * 2B SYSCALL: RCX gets the next instruction's address, the VMCALL). Only a
+		 * process whose calls all come back here is ever at it (issue_to_sled). */
 		vmwrite(GUEST_RIP, c->env.scratch + INJECT_SCRATCH_SLED + INJECT_SLED_CALL);
 		r->rcx = sled_return;
 		engine.issued = true;
-		c->hop = !c->at_sled;
-		c->hop_ret = ret;
+		c->at_sled = true;
 		c->expect_rcx = sled_return;
 		return;
 	}
@@ -179,10 +182,15 @@ static void count_call(const struct inject_ctx *c, uint64_t now)
 	op->call_stats[i].ns += inject_tsc_to_ns(now - c->issued_tsc);
 }
 
+/* A call from the sled: back at its VMCALL for a process the operation created or the lent
+ * helper, back at its second SYSCALL (through the trap) for a hijacked task. */
 static void issue_to_sled(struct inject_ctx *c, struct guest_regs *r,
 			  const struct inject_call *call)
 {
-	set_call(c, r, call, inject_sled_return(engine.scratch));
+	bool hijacked = !c->spawned && !c->resident;
+	set_call(c, r, call,
+		 hijacked ? inject_sled_trap_return(engine.scratch)
+			  : inject_sled_return(engine.scratch));
 }
 
 bool inject_regs_match(const struct guest_regs *r, const struct inject_ctx *c)
@@ -250,42 +258,18 @@ void inject_forget(uint32_t index)
 }
 
 /* The hijacked task's registers back, at this entry: the kernel now runs its own call. */
-/* The flags a user task may have (SDM Vol. 1 3.4.3: CF PF AF ZF SF DF OF AC ID), with IF
- * and the reserved bit 1 set; TF is left clear rather than made consistent with the
- * pending-debug state at VM entry (SDM Vol. 3C 27.3.1.5). */
-#define USER_RFLAGS_KEPT 0x240CD5ull
-#define USER_RFLAGS_SET  0x202ull
-
-/* The hijacked task's registers back. At the trap's entry the kernel now runs its own
- * call; at its sled's VMCALL it runs its own SYSCALL again, with the flags it had there
- * (saved in R11 by that SYSCALL, SDM Vol. 2B SYSCALL). */
+/* The hijacked task's registers back, at the trap's entry: the kernel now runs its own
+ * call. */
 static void restore(struct inject_ctx *c, struct guest_regs *r)
 {
 	*r = c->saved;
-	if (engine.in_sled_exit) {
-		vmwrite(GUEST_RIP, c->own_syscall);
-		vmwrite(GUEST_RSP, c->saved.rsp_slot);
-		vmwrite(GUEST_RFLAGS, (c->saved.r11 & USER_RFLAGS_KEPT) | USER_RFLAGS_SET);
-		engine.issued = true;
-	}
 	inject_ctx_end(c);
 }
 
-static bool trap_arm_now(void);
-
 /* The last call: munmap of the scratch area, coming back to the task's own SYSCALL, where
- * the trap's entry gives the task its own call back (restore). From the sled that needs
- * the trap armed now; if it cannot be, the task gets its own call back at once and keeps
- * the scratch mapping (a leak, said in the log) rather than return into unmapped memory. */
+ * the trap's entry gives the task its own call back (restore). */
 static void issue_munmap(struct inject_ctx *c, struct guest_regs *r)
 {
-	if (engine.in_sled_exit && !trap_arm_now()) {
-		log_printf("ctrvisor: injection: pid %d keeps the scratch area at 0x%llx: the "
-			   "syscall trap could not be armed to unmap it\r\n",
-			   (int)c->env.tgid, (unsigned long long)engine.scratch);
-		restore(c, r);
-		return;
-	}
 	struct inject_call call = {LINUX_NR_munmap,
 				   {engine.scratch, INJECT_SCRATCH_SIZE, 0, 0, 0, 0},
 				   INJECT_CALL_PLAIN};
@@ -552,9 +536,10 @@ static bool adopt_child(struct vcpu *v, uint64_t task)
 }
 
 /* The trap is armed only while the engine needs it (DESIGN §6, as built): to find a task
- * to hijack, and for a call that comes back to a hijacked task's own SYSCALL (the scratch
- * mmap at first, the munmap at the end). Every other call comes back to the sled's
- * VMCALL, so meanwhile the guest's own syscalls run without an exit. */
+ * to hijack, and for as long as a hijacked task is in the operation (its calls come back
+ * through the trap's entry: issue_to_sled). An operation done by the lent helper and the
+ * processes it creates has every call come back at a sled's VMCALL, so meanwhile the
+ * guest's own syscalls run without an exit. */
 static bool trap_needed(void)
 {
 	if (!engine.active)
@@ -564,7 +549,7 @@ static bool trap_needed(void)
 			 engine.op->target.kind == INJECT_TARGET_HOST_ROOT);
 	for (uint32_t i = 0; i < INJECT_CTX_MAX; i++) {
 		const struct inject_ctx *c = &engine.ctx[i];
-		if (c->phase != PH_FREE && (!c->at_sled || c->hop))
+		if (c->phase != PH_FREE && !c->at_sled)
 			return true;
 	}
 	return false;
@@ -600,15 +585,6 @@ static void trap_update(void)
 	}
 }
 
-/* The trap's entry of a call that went out from the sled to come back elsewhere: give it
- * that return address now. */
-static void finish_hop(struct inject_ctx *c, struct guest_regs *r)
-{
-	r->rcx = c->hop_ret;
-	c->expect_rcx = c->hop_ret + X86_SYSCALL_LEN;
-	c->hop = false;
-}
-
 void inject_on_syscall_entry(struct vcpu *v, uint64_t task)
 {
 	if (!engine.active)
@@ -628,13 +604,15 @@ void inject_on_syscall_entry(struct vcpu *v, uint64_t task)
 			continue;
 		if (!inject_regs_match(v->regs, c))
 			break; /* ours in a signal handler, a restart, or after its execve */
-		if (c->hop) {
-			finish_hop(c, v->regs);
-			return;
-		}
 		if (c->at_sled)
 			break; /* its call going out from the sled: it comes back at the VMCALL */
 		on_return_of(c, v->regs);
+		trap_update();
+		return;
+	}
+	/* The child of a hijacked task's fork: back at the sled's second SYSCALL, as its
+	 * parent would be */
+	if (adopt_child(v, task)) {
 		trap_update();
 		return;
 	}
@@ -664,21 +642,9 @@ static bool sled_return(struct vcpu *v, uint64_t task, uint64_t rip)
 		struct inject_ctx *c = &engine.ctx[i];
 		if (c->phase == PH_FREE || c->env.task != task)
 			continue;
-		if ((!c->at_sled && !c->hop) || rip != inject_sled_return(c->env.scratch) ||
+		if (!c->at_sled || rip != inject_sled_return(c->env.scratch) ||
 		    !inject_regs_match(v->regs, c) || !same_process(c, task))
 			return false;
-		if (c->hop) {
-			/* Its trap entry was missed (the trap gave up, or the call failed before
-			 * the kernel's entry could see it): it came back here instead, so the
-			 * scratch area is still mapped. Its own call back from here. */
-			c->hop = false;
-			c->at_sled = true;
-			inject_set_error("pid %d keeps the scratch area at 0x%llx: its unmap was "
-					 "not seen",
-					 (int)c->env.tgid, (unsigned long long)c->env.scratch);
-			restore(c, v->regs);
-			return true;
-		}
 		on_return_of(c, v->regs);
 		return true;
 	}

@@ -48,12 +48,9 @@ struct inject_ctx {
 	bool masked;             /* hijacked: its signal mask was replaced */
 	uint64_t seen_tsc;       /* its last entry the engine handled */
 	/* Where the call in flight comes back: the sled's VMCALL (its exit is the return: no
-	 * trap needed), or the task's own SYSCALL (the trap's entry is the return). A call
-	 * going out from the sled that must come back to the task's own code goes through
-	 * the trap once (`hop`): its entry gets the return address `hop_ret`. */
+	 * trap needed), or a SYSCALL (the sled's second, or the task's own) whose entry the
+	 * armed trap sees. */
 	bool at_sled;
-	bool hop;
-	uint64_t hop_ret;
 	uint64_t issued_tsc; /* when the call in flight went out */
 };
 
@@ -126,6 +123,12 @@ void inject_load_call(struct inject_ctx *c, struct guest_regs *r, const struct i
 static inline uint64_t inject_sled_return(uint64_t scratch)
 {
 	return scratch + INJECT_SCRATCH_SLED + INJECT_SLED_RETURN;
+}
+
+/* The sled's second SYSCALL: where a hijacked task's calls come back. */
+static inline uint64_t inject_sled_trap_return(uint64_t scratch)
+{
+	return scratch + INJECT_SCRATCH_SLED + INJECT_SLED_TRAP_RETURN;
 }
 
 /* engine_helper.c */

@@ -16,9 +16,10 @@ struct scratch_slot {
 };
 
 /* ---- the engine */
-#define INJECT_SCRATCH_SLED     0u    /* SYSCALL, VMCALL, then INT3 */
+#define INJECT_SCRATCH_SLED     0u    /* SYSCALL, VMCALL, SYSCALL, then INT3 */
 #define INJECT_SLED_CALL        0u    /* a call goes in: the SYSCALL */
 #define INJECT_SLED_RETURN      2u    /* and comes back here: the VMCALL, which exits */
+#define INJECT_SLED_TRAP_RETURN 5u    /* or here (a hijacked task): a SYSCALL the trap sees */
 #define INJECT_SCRATCH_FULLMASK 16u   /* sigset_t with every signal */
 #define INJECT_SCRATCH_OLDMASK  24u   /* the task's own mask while the chain runs */
 #define INJECT_SCRATCH_OP       64u   /* the operation's strings and small buffers */

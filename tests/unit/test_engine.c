@@ -414,17 +414,20 @@ static void sim_resume(struct sim_task *t, uint64_t va)
 }
 
 /* A task that is not the fork's child (sh: a child of init, the task that forks, but one
- * forked long before) makes the VMCALL the child would make, with its registers, while
- * the fork is in flight. */
+ * forked long before) shows the registers the child would show, where the child would
+ * show them, while the fork is in flight: at the sled's VMCALL (the fork of a process the
+ * operation created) or at the trap's entry of the sled's second SYSCALL (a hijacked
+ * task's fork). */
 static int forged, forged_taken;
 
 static void sim_forge(struct sim_task *t)
 {
-	uint64_t sled_return = SCRATCH_AT + INJECT_SCRATCH_SLED + INJECT_SLED_RETURN;
-	struct guest_regs saved = t->regs;
 	const struct inject_ctx *sig = &engine.spawn_sig;
+	uint64_t at = sig->at_sled ? SCRATCH_AT + INJECT_SCRATCH_SLED + INJECT_SLED_RETURN
+				   : SCRATCH_AT + INJECT_SCRATCH_SLED + INJECT_SLED_TRAP_RETURN;
+	struct guest_regs saved = t->regs;
 	t->regs.rax = 0;
-	t->regs.rcx = sled_return;
+	t->regs.rcx = sig->expect_rcx;
 	t->regs.rdi = sig->call.arg[0];
 	t->regs.rsi = sig->call.arg[1];
 	t->regs.rdx = sig->call.arg[2];
@@ -432,10 +435,16 @@ static void sim_forge(struct sim_task *t)
 	t->regs.r8 = sig->call.arg[4];
 	t->regs.r9 = sig->call.arg[5];
 	cpu.regs = &t->regs;
-	fake_vmcs[GUEST_RIP] = sled_return;
+	fake_vmcs[GUEST_RIP] = at;
 	forged++;
-	forged_taken += inject_on_sled_vmcall(&cpu, t->task, sled_return);
-	t->regs = saved; /* (on hardware: #UD) it goes on with its own call */
+	if (sig->at_sled) {
+		forged_taken += inject_on_sled_vmcall(&cpu, t->task, at);
+	} else {
+		uint32_t calls = engine.op->calls;
+		inject_on_syscall_entry(&cpu, t->task);
+		forged_taken += engine.op->calls != calls; /* adopted: its first call went out */
+	}
+	t->regs = saved; /* (on hardware: #UD, or its read of fd 0) it goes on with its own call */
 	t->state = SIM_USER;
 }
 
@@ -609,10 +618,10 @@ static void test_pause_hijacks_a_host_root_task_and_gives_it_back(void **state)
 	assert_int_equal(sh_t->state, SIM_OWN);
 	/* mmap, mask, open, write, close, 2 naps, unmask, munmap */
 	assert_int_equal(req.op.calls, 9);
-	/* Only mmap and munmap come back through the trap (and the munmap's way out from the
-	 * sled): the rest at the sled's VMCALL, the guest's own calls meanwhile untrapped. */
-	assert_int_equal(naps_with_trap, 0);
-	assert_int_equal(sled_exits, 7); /* mask, open, write, close, 2 naps, unmask */
+	/* A hijacked task's calls all come back through the trap's entry (the munmap at the
+	 * end must come back to its own code): none at the sled's VMCALL. */
+	assert_int_equal(naps_with_trap, 2);
+	assert_int_equal(sled_exits, 0);
 	/* each came back, and is counted under its number */
 	uint32_t counted = 0, naps = 0;
 	for (uint32_t i = 0; i < req.op.call_stat_count; i++) {
@@ -737,31 +746,25 @@ static void test_a_vmcall_that_is_not_a_return_is_refused(void **state)
 	assert_init_given_back();
 }
 
-/* The munmap at the end must come back to the task's own SYSCALL through the trap. If the
- * trap cannot be armed, the task gets its own call back from the sled at once (its
- * registers and flags as at its entry) and keeps the scratch mapping. */
-static void test_a_task_is_given_back_when_the_trap_cannot_be_armed(void **state)
+/* A trap that cannot be armed refuses the operation at its start, before any task is
+ * touched (a hijacked task's every call comes back through it). */
+static void test_an_operation_is_refused_when_the_trap_cannot_be_armed(void **state)
 {
 	(void)state;
-	freeze_after_naps = 1;
-	start(OPS_PAUSE, 5000);
-	sim_run(3); /* mmap and mask done: the trap is off */
-	assert_false(trap_armed);
 	arm_fails = true;
-	sim_run(200);
-	assert_true(done_called);
-	assert_true(done_ok);
-	assert_string_equal(written_freeze, "1");
-	assert_int_equal(calls_seen[LINUX_NR_munmap], 0);
-	assert_true(init_t->scratch); /* the leak the log names */
-	/* the flags it had at its SYSCALL (R11), as a user task may have them: IF set */
-	assert_int_equal(fake_vmcs[GUEST_RFLAGS], (init_t->own.r11 & 0x240CD5u) | 0x202u);
-	assert_int_equal(fake_vmcs[GUEST_RSP], init_t->own.rsp_slot);
-	struct guest_regs want = init_t->own;
-	want.rax = 1; /* its own getppid ran */
-	assert_int_equal(init_t->state, SIM_OWN);
-	assert_memory_equal(&init_t->regs, &want, sizeof(want));
+	req.kind = OPS_PAUSE;
+	req.op.target.kind = INJECT_TARGET_HOST_ROOT;
+	req.op.timeout_ms = 5000;
+	req.op.done = on_done;
+	ops_prepare(&req);
+	assert_int_equal(inject_start(&req.op), INJECT_REFUSED);
+	assert_string_equal(req.op.error, "cannot");
+	assert_false(inject_busy());
+	sim_run(20);
+	assert_false(done_called);
+	assert_int_equal(init_t->state, SIM_OWN); /* its own call ran, untouched */
 	assert_int_equal(init_t->blocked, 0);
+	assert_false(init_t->scratch);
 }
 
 /* Only the fork's own child is adopted: another task making its VMCALL with its registers
@@ -1008,7 +1011,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_a_vmcall_that_is_not_a_return_is_refused,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(
-			test_a_task_is_given_back_when_the_trap_cannot_be_armed, setup, teardown),
+			test_an_operation_is_refused_when_the_trap_cannot_be_armed, setup,
+			teardown),
 		cmocka_unit_test_setup_teardown(test_only_the_forks_child_is_adopted, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_stop_waits_for_the_containers_processes, setup,
