@@ -331,6 +331,7 @@ static enum monitor_start start_monitor(EFI_FILE_HANDLE root, const struct hv_co
 	bi->protect = cfg->protect;
 	bi->allow_tracing = cfg->allow_tracing;
 	bi->integrity_period_s = cfg->integrity_period_s;
+	bi->helper_manual = cfg->helper_manual ? 1u : 0u;
 	bi->tsc_hz = measure_tsc_hz();
 	void *rsdp = NULL;
 	if (!EFI_ERROR(LibGetSystemConfigurationTable(&acpi20_guid, &rsdp)))

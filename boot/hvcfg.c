@@ -27,6 +27,7 @@ enum key_id {
 	KEY_PROTECT,
 	KEY_ALLOW_TRACING,
 	KEY_INTEGRITY_PERIOD,
+	KEY_HELPER,
 	KEY_COUNT
 };
 
@@ -34,6 +35,7 @@ static const char *const key_names[KEY_COUNT] = {
 	"core",    "kernel",  "initrd",        "cmdline",
 	"console", "baud",    "memory_mb",     "allow_unprotected",
 	"profile", "protect", "allow_tracing", "integrity_period",
+	"helper",
 };
 
 static int fail(struct hvcfg_error *err, unsigned int line, const char *fmt, ...)
@@ -208,6 +210,14 @@ static int parse_value(struct hv_config *cfg, enum key_id key, const char *v, si
 				    INTEGRITY_PERIOD_MAX);
 		cfg->integrity_period_s = (uint32_t)x;
 		return 0;
+	case KEY_HELPER:
+		if (same(v, n, "auto"))
+			cfg->helper_manual = false;
+		else if (same(v, n, "manual"))
+			cfg->helper_manual = true;
+		else
+			return fail(err, line, "helper: expected auto or manual");
+		return 0;
 	default:
 		return fail(err, line, "internal: unknown key id");
 	}
@@ -273,7 +283,7 @@ int hvcfg_parse(const char *text, size_t len, struct hv_config *cfg, struct hvcf
 				    "unknown key '%.*s' (known: core, kernel, initrd, "
 				    "cmdline, console, baud, memory_mb, "
 				    "allow_unprotected, profile, protect, allow_tracing, "
-				    "integrity_period)",
+				    "integrity_period, helper)",
 				    (int)(kend - start > 40 ? 40 : kend - start), text + start);
 		if (seen[key])
 			return fail(err, line, "'%s' is set twice", key_names[key]);

@@ -17,6 +17,9 @@
  *   allow_tracing = no          optional: yes = accept ftrace and kprobe changes to kernel text
  *   integrity_period = 5        optional: seconds of guest time between integrity checks
  *                               (0: only before operations; at most 3600)
+ *   helper = auto               optional: auto (default) = the monitor starts the resident
+ *                               helper with the first operation that needs a host task and
+ *                               keeps it; manual = only `helper start` on the console does
  */
 #ifndef BOOT_HVCFG_H
 #define BOOT_HVCFG_H
@@ -44,6 +47,7 @@ struct hv_config {
 	uint8_t protect; /* enum hvcfg_protect */
 	bool allow_tracing;
 	uint32_t integrity_period_s;
+	bool helper_manual;
 };
 
 enum hvcfg_protect { HVCFG_PROTECT_ENFORCE, HVCFG_PROTECT_DETECT, HVCFG_PROTECT_OFF };

@@ -10,7 +10,7 @@
 #include <stdint.h>
 
 #define BOOT_INFO_MAGIC   0x4f464e4952544356ull /* "VCTRINFO" */
-#define BOOT_INFO_VERSION 4u
+#define BOOT_INFO_VERSION 5u
 #define BOOT_MEM_MAX      512u
 #define BOOT_ERR_MAX      256u
 
@@ -37,6 +37,7 @@ struct boot_info {
 	uint16_t console_port; /* 16550 base I/O port owned by the monitor */
 	uint8_t protect;       /* kernel protection: 0 enforce, 1 detect, 2 off (hv.cfg) */
 	uint8_t allow_tracing; /* 1: ftrace and kprobe changes to kernel text are accepted */
+	uint8_t helper_manual; /* 1: the resident helper only on the console's request (hv.cfg) */
 	uint32_t console_baud;
 	uint32_t mem_count;
 	uint32_t integrity_period_s; /* guest seconds between integrity checks, 0: none */

@@ -7,6 +7,7 @@
 #include "lib/fmt.h"
 #include "console/uart.h"
 #include "console/verbs.h"
+#include "console/verbs_ops.h"
 #include "lib/string.h"
 
 #define TX_RING_SIZE   (2u * 1024u * 1024u) /* power of two: `ps --json` of 1000+ tasks fits */
@@ -184,6 +185,7 @@ void console_poll(void)
 {
 	if (!uart.present)
 		return;
+	verbs_ops_poll();
 	for (uint32_t i = 0; i < RX_PER_POLL; i++) {
 		int c = uart_rx_byte(&uart);
 		bool overrun = uart_take_overrun(&uart);

@@ -11,6 +11,7 @@
 #include "console/console.h"
 #include "console/verbs_vmi.h"
 #include "core/events.h"
+#include "core/log.h"
 #include "core/monitor.h"
 #include "inject/linux_abi.h"
 #include "inject/ops.h"
@@ -83,6 +84,9 @@ static bool every_container(const struct ops_request *q)
 
 static void body_common_text(struct reply *r, const struct ops_request *q)
 {
+	if (q->helper_started > 0)
+		reply_line(r, "helper pid %d started for this operation and kept (helper = auto)",
+			   (int)q->helper_started);
 	reply_line(r,
 		   "vm exits %llu, guest time %llu us (monitor %llu us), %u injected calls in "
 		   "pid %d (%s), %llu other syscall entries passed",
@@ -120,6 +124,8 @@ static void body_common_json(struct reply *r, const struct ops_request *q, bool 
 		     (unsigned long long)q->integrity.compared);
 	reply_json_string(r, q->integrity.summary);
 	reply_printf(r, "}");
+	if (q->helper_started > 0)
+		reply_printf(r, ",\"helper_started\":%d", (int)q->helper_started);
 	if (!ok) {
 		reply_printf(r, ",\"error\":");
 		reply_json_string(r, q->op.error);
@@ -456,6 +462,69 @@ static int check_container(struct reply *r, const struct ops_request *q)
 	return 0;
 }
 
+/* helper = auto (hv.cfg; `helper auto` on the console): an operation that needs a host
+ * task, with no helper there, first starts one (the `helper start` program, kept with no
+ * linger time), then runs in it; every later one finds it parked. The operation waits in
+ * `after_helper` and goes out from verbs_ops_poll once the engine is free. If the helper
+ * cannot be started, the operation runs anyway, in a host task it waits for, and its
+ * reply still comes. */
+static struct ops_request auto_helper;
+static struct ops_request *after_helper;
+static bool auto_helper_ended;
+/* After a start that failed, operations run without trying again for this long: a guest
+ * where the helper cannot be made must not pay for the attempt every time. */
+#define AUTO_HELPER_RETRY_MS 60000u
+static uint64_t auto_helper_failed_ms; /* monitor uptime of the last failure, 0: none */
+
+static void auto_helper_done(struct inject_op *op, bool ok)
+{
+	if (ok)
+		log_printf("ctrvisor: helper pid %d started for the %s operation (helper = "
+			   "auto)\r\n",
+			   (int)op->helper_tgid, after_helper ? after_helper->op.name : "next");
+	else
+		log_printf("ctrvisor: helper = auto: the helper could not be started (%s); the "
+			   "operation waits for a host task\r\n",
+			   op->error);
+	if (after_helper != NULL)
+		after_helper->helper_started = ok ? op->helper_tgid : 0;
+	auto_helper_failed_ms = ok ? 0 : monitor_uptime_ms() | 1u;
+	auto_helper_ended = true;
+}
+
+static bool start_helper_first(struct ops_request *q)
+{
+	struct inject_helper_status st;
+	if (!inject_helper_auto() || q->kind == OPS_HELPER ||
+	    q->op.target.kind != INJECT_TARGET_HOST_ROOT || inject_helper_status(&st) ||
+	    (auto_helper_failed_ms != 0 &&
+	     monitor_uptime_ms() - auto_helper_failed_ms < AUTO_HELPER_RETRY_MS))
+		return false;
+	memset(&auto_helper, 0, sizeof(auto_helper));
+	auto_helper.kind = OPS_HELPER;
+	auto_helper.op.target.kind = INJECT_TARGET_HOST_ROOT;
+	auto_helper.op.timeout_ms = OPS_TIMEOUT_MS;
+	auto_helper.op.done = auto_helper_done;
+	inject_helper_set_linger(INJECT_LINGER_FOREVER);
+	ops_prepare(&auto_helper);
+	if (inject_start(&auto_helper.op) < 0)
+		return false;
+	after_helper = q;
+	auto_helper_ended = false;
+	return true;
+}
+
+void verbs_ops_poll(void)
+{
+	if (after_helper == NULL || !auto_helper_ended || inject_busy())
+		return;
+	struct ops_request *q = after_helper;
+	after_helper = NULL;
+	ops_prepare(q);
+	if (inject_start(&q->op) < 0)
+		op_done(&q->op, false); /* its error says why; the reply goes out now */
+}
+
 static int start(struct reply *r, struct ops_request *q)
 {
 	/* DESIGN §7: the kernel checked and repaired first; an operation whose kernel cannot
@@ -476,6 +545,9 @@ static int start(struct reply *r, struct ops_request *q)
 	q->vouch_lost = changed_while_running; /* also asked before a pause is declared done */
 	if (q->op.timeout_ms == 0)
 		q->op.timeout_ms = OPS_TIMEOUT_MS;
+	q->helper_started = 0;
+	if (start_helper_first(q))
+		return CMD_DEFERRED;
 	ops_prepare(q);
 	int refused = inject_start(&q->op);
 	if (refused < 0)
@@ -743,27 +815,50 @@ static int exec_found(struct reply *r)
 	return start(r, &req);
 }
 
-/* helper start [--linger SECONDS] | stop | status [--json] */
+/* helper start [--linger SECONDS] | stop | status [--json] | auto | manual */
 int verb_helper(struct reply *r, int argc, char **argv)
 {
 	struct inject_helper_status st;
 	if (argc >= 2 && strcmp(argv[1], "status") == 0 && argc <= 3) {
 		inject_helper_status(&st);
+		bool kept = st.linger_ms == INJECT_LINGER_FOREVER;
 		if (argc == 3 && strcmp(argv[2], "--json") == 0)
 			reply_line(r,
 				   "{\"present\":%s,\"working\":%s,\"pid\":%d,\"naps\":%llu,"
-				   "\"linger_ms\":%llu}",
+				   "\"linger_ms\":%lld,\"mode\":\"%s\"}",
 				   st.present ? "true" : "false", st.working ? "true" : "false",
 				   st.present ? (int)st.tgid : 0, (unsigned long long)st.naps,
-				   (unsigned long long)st.linger_ms);
+				   kept ? -1ll : (long long)st.linger_ms,
+				   st.automatic ? "auto" : "manual");
 		else if (argc == 3)
 			return reply_fail(r, PROTO_BAD_ARGUMENT, "usage: %s", VERB_HELPER_USAGE);
-		else if (st.present)
-			reply_line(r, "helper pid %d, %s, %llu naps, exits after %llu ms idle",
+		else if (st.present && kept)
+			reply_line(r, "helper pid %d, %s, %llu naps, kept (helper = %s)",
 				   (int)st.tgid, st.working ? "working" : "parked",
-				   (unsigned long long)st.naps, (unsigned long long)st.linger_ms);
+				   (unsigned long long)st.naps, st.automatic ? "auto" : "manual");
+		else if (st.present)
+			reply_line(r,
+				   "helper pid %d, %s, %llu naps, exits after %llu ms idle "
+				   "(helper = %s)",
+				   (int)st.tgid, st.working ? "working" : "parked",
+				   (unsigned long long)st.naps, (unsigned long long)st.linger_ms,
+				   st.automatic ? "auto" : "manual");
 		else
-			reply_line(r, "no helper");
+			reply_line(r, "no helper (helper = %s%s)", st.automatic ? "auto" : "manual",
+				   st.automatic
+					   ? ": the next operation needing a host task starts one"
+					   : "");
+		return 0;
+	}
+	if (argc == 2 && (strcmp(argv[1], "auto") == 0 || strcmp(argv[1], "manual") == 0)) {
+		bool automatic = strcmp(argv[1], "auto") == 0;
+		inject_helper_set_auto(automatic);
+		reply_line(
+			r, "helper = %s%s", argv[1],
+			automatic ? ": the next operation needing a host task starts one if none "
+				    "is there"
+				  : ": only `helper start` makes one (a running helper stays until "
+				    "`helper stop` or its linger time)");
 		return 0;
 	}
 	if (argc == 2 && strcmp(argv[1], "stop") == 0) {

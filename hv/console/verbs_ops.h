@@ -10,11 +10,12 @@
 #define VERB_KILL_USAGE    "kill [-s SIGNAL] CONTAINER [--json]"
 #define VERB_STOP_USAGE    "stop [-t SECONDS] CONTAINER [--json]"
 #define VERB_STATS_USAGE   "stats [CONTAINER] [--json]"
-#define VERB_HELPER_USAGE  "helper start [--linger SECONDS] [--json] | stop | status [--json]"
-#define VERB_EXEC_USAGE    "exec [--json] [--timeout SECONDS] CONTAINER -- CMD [ARGS...]"
-#define VERB_CP_USAGE      "cp CONTAINER:PATH - | cp - CONTAINER:PATH [--json]"
-#define VERB_UPLOAD_USAGE  "upload begin SIZE | upload data BASE64"
-#define VERB_PROBE_USAGE   "probe --pid PID | --container NAME | --host [--hold MS] [--json]"
+#define VERB_HELPER_USAGE                                                                          \
+	"helper start [--linger SECONDS] [--json] | stop | status [--json] | auto | manual"
+#define VERB_EXEC_USAGE   "exec [--json] [--timeout SECONDS] CONTAINER -- CMD [ARGS...]"
+#define VERB_CP_USAGE     "cp CONTAINER:PATH - | cp - CONTAINER:PATH [--json]"
+#define VERB_UPLOAD_USAGE "upload begin SIZE | upload data BASE64"
+#define VERB_PROBE_USAGE  "probe --pid PID | --container NAME | --host [--hold MS] [--json]"
 
 int verb_pause(struct reply *r, int argc, char **argv);
 int verb_unpause(struct reply *r, int argc, char **argv);
@@ -26,5 +27,8 @@ int verb_helper(struct reply *r, int argc, char **argv);
 int verb_exec(struct reply *r, int argc, char **argv);
 int verb_cp(struct reply *r, int argc, char **argv);
 int verb_upload(struct reply *r, int argc, char **argv);
+
+/* At every console poll: an operation that waited for the helper = auto start goes out. */
+void verbs_ops_poll(void);
 
 #endif

@@ -307,6 +307,7 @@ __attribute__((sysv_abi)) int hv_start(struct boot_info *bi)
 					  : bi->protect == 2 ? PROTECT_OFF
 							     : PROTECT_ENFORCE,
 					  bi->allow_tracing != 0, bi->integrity_period_s);
+			inject_helper_set_auto(bi->helper_manual == 0);
 		}
 	}
 	for (unsigned int i = 0;

@@ -177,15 +177,20 @@ bool inject_register_hooks(void);
 /* The resident helper: a process forked from a host task and adopted by init, parked in
  * injected 10 ms naps that come back at its sled's VMCALL (no trap); while it exists,
  * operations needing a host root task use it at once (an idle guest needs no task of its
- * own to make a syscall). It exits when stopped or after `linger` ms without work. */
+ * own to make a syscall). It exits when stopped or after `linger` ms without work. With
+ * `helper = auto` (hv.cfg, the default) the console's operations start it themselves
+ * (console/verbs_ops.c) and keep it (no linger time). */
 struct inject_helper_status {
-	bool present, working;
+	bool present, working, automatic;
 	int32_t tgid;
 	uint64_t naps;
-	uint64_t linger_ms;
+	uint64_t linger_ms; /* INJECT_LINGER_FOREVER: kept */
 };
+#define INJECT_LINGER_FOREVER UINT64_MAX
 bool inject_helper_status(struct inject_helper_status *st);
 void inject_helper_set_linger(uint64_t ms);
+void inject_helper_set_auto(bool automatic);
+bool inject_helper_auto(void);
 /* -1 when there is no helper to stop */
 int inject_helper_stop(void);
 

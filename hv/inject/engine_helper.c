@@ -93,14 +93,26 @@ bool inject_helper_status(struct inject_helper_status *st)
 	st->working = resident.working;
 	st->tgid = resident.c.env.tgid;
 	st->naps = resident.naps;
-	st->linger_ms =
-		machine.tsc_hz >= 1000u ? resident.linger_tsc / (machine.tsc_hz / 1000u) : 0;
+	st->automatic = !resident.manual;
+	st->linger_ms = resident.linger_tsc == UINT64_MAX ? INJECT_LINGER_FOREVER
+			: machine.tsc_hz >= 1000u ? resident.linger_tsc / (machine.tsc_hz / 1000u)
+						  : 0;
 	return resident.present;
 }
 
 void inject_helper_set_linger(uint64_t ms)
 {
-	resident.linger_tsc = inject_ms_to_tsc(ms);
+	resident.linger_tsc = ms == INJECT_LINGER_FOREVER ? UINT64_MAX : inject_ms_to_tsc(ms);
+}
+
+void inject_helper_set_auto(bool automatic)
+{
+	resident.manual = !automatic;
+}
+
+bool inject_helper_auto(void)
+{
+	return !resident.manual;
 }
 
 int inject_helper_stop(void)

@@ -86,6 +86,7 @@ struct inject_resident {
 	struct inject_ctx c; /* its context while parked (env.ctx is 0 when it works) */
 	uint64_t linger_tsc, idle_since_tsc, next_alive_tsc;
 	uint64_t naps;
+	bool manual; /* helper = manual: only the console's `helper start` makes one */
 };
 /* Owned like `engine` (engine_helper.c) */
 extern struct inject_resident resident;

@@ -64,6 +64,7 @@ struct ops_request {
 	 * answer is kept in `vouch`: the look at the end is not made again after it. */
 	bool (*vouch_lost)(struct ops_request *req);
 	enum ops_vouch { OPS_VOUCH_AT_END, OPS_VOUCHED, OPS_VOUCH_LOST } vouch;
+	int32_t helper_started; /* helper = auto: the helper started for this operation, or 0 */
 
 	/* Progress of the program */
 	uint32_t phase;

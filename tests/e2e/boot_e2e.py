@@ -524,6 +524,7 @@ def main():
             # (g) the syscall-entry trap: armed it sees syscalls, disarmed it costs nothing
             res.run("syscall-trap", check_syscall_trap, lab)
             # (h) container operations by injected system calls (issue 4)
+            res.run("helper-mode", ops_checks.check_helper_mode, lab)
             res.run("ops-errors", ops_checks.check_errors, lab)
             res.run("ops-stats", ops_checks.check_stats, lab)
             res.run("ops-pause-unpause", ops_checks.check_pause, lab)
@@ -533,6 +534,8 @@ def main():
             res.run("ops-exec-timeout", ops_checks.check_exec_timeout, lab)
             res.run("ops-cp", ops_checks.check_cp, lab, rundir)
             res.run("ops-helper", ops_checks.check_helper, lab,
+                    lambda: hvctl_json(lab, "ps", "--json", timeout=180))
+            res.run("ops-helper-auto", ops_checks.check_helper_auto, lab,
                     lambda: hvctl_json(lab, "ps", "--json", timeout=180))
             res.run("ops-target-exits", ops_checks.check_victim, lab)
             res.run("ops-idle-container", ops_checks.check_idle_container, lab,

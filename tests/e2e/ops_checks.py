@@ -585,6 +585,84 @@ def check_helper(lab, ps_json):
             f"for {naps} naps, trap off; stopped and reaped; no VMCALL exit after")
 
 
+def helper_status(lab):
+    rc, out, err = lab.hvctl("helper", "status", "--json", timeout=60)
+    need(rc == 0, f"helper status -> {rc}: {short(err)}")
+    return json.loads(out.strip().splitlines()[0])
+
+
+def set_helper_mode(lab, mode):
+    rc, out, err = lab.hvctl("helper", mode, timeout=60)
+    need(rc == 0, f"helper {mode} -> {rc}: {short(err or out)}")
+    hs = helper_status(lab)
+    need(hs["mode"] == mode, f"helper {mode}: status says {hs}")
+    return hs
+
+
+def use_helper_manual(lab):
+    """The host-task paths for the checks that follow (the boot e2e's helper-mode check
+    shows the default)."""
+    hs = set_helper_mode(lab, "manual")
+    return f"helper = manual, helper present: {hs['present']}"
+
+
+def check_helper_mode(lab):
+    """hv.cfg says nothing of the helper, so it is `auto`, and no operation ran yet, so
+    there is none. The checks after this one show the paths through host tasks, with
+    `helper manual`; ops-helper-auto shows auto."""
+    hs = helper_status(lab)
+    need(hs["mode"] == "auto" and not hs["present"], f"at boot: {hs}")
+    set_helper_mode(lab, "manual")
+    return "default auto, no helper before the first operation; manual for the next checks"
+
+
+def check_helper_auto(lab, ps_json):
+    """helper = auto: the first operation needing a host task starts the helper and runs in
+    it; the helper is kept (no linger time); the next operation runs in it at once, with
+    no syscall trap armed and no guest syscall passed over. Each reply agrees with the
+    guest's own view (its cgroup.events, crun list)."""
+    set_helper_mode(lab, "auto")
+    need(not helper_status(lab)["present"], "a helper is there before the check")
+    p, _ = op_json(lab, "pause", "busy", timeout=180)
+    pid = p.get("helper_started", 0)
+    need(p["ok"] and pid > 0 and p["via"]["pid"] == pid,
+         f"pause did not start the helper and run in it: {p}")
+    hp = {q["pid"]: q for q in ps_json()["processes"]}.get(pid)
+    need(hp is not None and hp["ppid"] == 1 and hp["uid"] == 0 and hp["container"] is None,
+         f"the helper is not a root host process adopted by init: {hp}")
+    mark = lab.console_mark()
+    m0, _, _ = heartbeat(lab, mark)
+    m1, _, f1 = heartbeat(lab, m0.lineno + 1)
+    need(f1.get("busy") == "1", f"the guest sees busy frozen={f1.get('busy')} after pause")
+    st = crun_status(lab, "busy", m0.lineno + 1)
+    need(st == "paused", f"crun says busy is {st} after pause")
+    hs = helper_status(lab)
+    need(hs["present"] and hs["pid"] == pid and hs["linger_ms"] == -1 and hs["mode"] == "auto",
+         f"helper status after the pause: {hs}")
+    t = trap_status(lab)
+    need(not t["armed"], f"the trap is armed with the helper parked: {t}")
+    u, _ = op_json(lab, "unpause", "busy", timeout=120)
+    need(u["ok"] and u["via"]["pid"] == pid and "helper_started" not in u and u["passed"] == 0,
+         f"unpause did not run at once in the kept helper: {u}")
+    mark2 = lab.console_mark()
+    m3, _, _ = heartbeat(lab, mark2)
+    m4, _, f4 = heartbeat(lab, m3.lineno + 1)
+    need(f4.get("busy") == "0", f"the guest sees busy frozen={f4.get('busy')} after unpause")
+    st2 = crun_status(lab, "busy", m3.lineno + 1)
+    need(st2 == "running", f"crun says busy is {st2} after unpause")
+    # back to the state the other checks expect: manual, no helper
+    set_helper_mode(lab, "manual")
+    rc, out, err = lab.hvctl("helper", "stop", timeout=60)
+    need(rc == 0, f"helper stop -> {rc}: {short(err)}")
+    lab.wait_console(HB, 60, since=lab.console_mark(), count=2)
+    need(pid not in {q["pid"] for q in ps_json()["processes"]},
+         f"helper pid {pid} still there after stop")
+    return (f"pause started helper pid {pid} (ppid 1) and ran in it ({p['exits']} exits, "
+            f"{p['guest_us']} us); kept (linger -1), trap off; unpause in it at once "
+            f"({u['exits']} exits, {u['guest_us']} us, 0 syscalls passed); guest: frozen "
+            f"{f1.get('busy')}->{f4.get('busy')}, crun {st}->{st2}")
+
+
 def trap_status(lab):
     rc, out, err = lab.hvctl("trap", "status", "--json", timeout=60)
     need(rc == 0, f"trap status -> {rc}: {short(err)}")

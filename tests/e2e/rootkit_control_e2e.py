@@ -215,6 +215,7 @@ def main():
         except LabError as e:
             res.fail("control-boot", str(e))
         if boot_ok:
+            res.run("control-helper-manual", ops_checks.use_helper_manual, lab)
             res.run("control-protect-off", check_off, lab)
             res.run("control-lstar", check_lstar, lab, rundir)
             res.run("control-kprobe", check_kprobe, lab, rundir)

@@ -354,6 +354,7 @@ def main():
             except Exception as e:  # reported by the checks that need it
                 print(f"smp-e2e: status --json: {e}", flush=True)
             res.run("smp-vcpus", check_vcpus, lab, st)
+            res.run("smp-helper-manual", ops_checks.use_helper_manual, lab)
             res.run("smp-guest-cpuid", boot_e2e.check_cpuid, lab, st)
             mem = None
             try:

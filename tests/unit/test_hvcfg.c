@@ -198,6 +198,21 @@ static void test_protection_settings(void **state)
 	assert_int_equal(parse(MINIMAL "integrity_period = -1\n"), -1);
 }
 
+/* helper: auto (the default) or manual; anything else names the key and the choices. */
+static void test_helper_mode(void **state)
+{
+	(void)state;
+	assert_int_equal(parse(MINIMAL), 0);
+	assert_false(cfg.helper_manual);
+	assert_int_equal(parse(MINIMAL "helper = manual\n"), 0);
+	assert_true(cfg.helper_manual);
+	assert_int_equal(parse(MINIMAL "helper = auto\n"), 0);
+	assert_false(cfg.helper_manual);
+	assert_int_equal(parse(MINIMAL "helper = yes\n"), -1);
+	assert_non_null(strstr(err.message, "helper: expected auto or manual"));
+	assert_int_equal(parse(MINIMAL "helper = manual\nhelper = auto\n"), -1);
+}
+
 static void test_parser_never_reads_past_the_length(void **state)
 {
 	(void)state;
@@ -239,6 +254,7 @@ int main(void)
 		cmocka_unit_test(test_binary_bytes_are_refused),
 		cmocka_unit_test(test_bad_numbers_and_booleans_are_refused),
 		cmocka_unit_test(test_protection_settings),
+		cmocka_unit_test(test_helper_mode),
 		cmocka_unit_test(test_parser_never_reads_past_the_length),
 		cmocka_unit_test(test_huge_file_is_refused),
 	};
