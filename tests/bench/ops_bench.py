@@ -210,12 +210,17 @@ def main():
         idle = idle_rate(lab)
         armed(lab)
         with tempfile.TemporaryDirectory() as tmp:
-            print("-- operations, each waiting for a host task's own syscall:")
+            print("-- operations, each waiting for a host task's own syscall (helper manual):")
+            lab.hvctl("helper", "manual", timeout=60)
             mon = ours(lab, a.repeat, tmp)
-            print("-- the same with the resident helper parked (no wait for a syscall):")
-            h = js(lab, "helper", "start", "--json")
-            if not h.get("ok"):
-                raise LabError(f"helper start: {h}")
+            print("-- the same with helper = auto, the default (the first operation starts the "
+                  "helper; it stays parked, no wait for a syscall):")
+            lab.hvctl("helper", "auto", timeout=60)
+            h = js(lab, "stats", "tree", "--json")
+            if not h.get("ok") or not h.get("helper_started"):
+                raise LabError(f"stats did not start the helper: {h}")
+            print(f"helper started by the first operation (stats): {h['exits']} exits, "
+                  f"{h['guest_us'] / 1000:.0f} ms of guest time")
             s1 = js(lab, "status", "--json")
             lab.wait_console(HB, 120, since=lab.console_mark(), count=2)
             s2 = js(lab, "status", "--json")
@@ -223,6 +228,7 @@ def main():
             print(f"helper parked: {(s2['exits_total'] - s1['exits_total']) / dt:.1f} exits "
                   f"per guest second (idle without it: {idle:.1f})")
             mon_h = ours(lab, a.repeat, tmp)
+            lab.hvctl("helper", "manual", timeout=60)
             lab.hvctl("helper", "stop", timeout=60)
         cr = crun(lab, idle, a.repeat)
         for m_name, c_name in (("pause busy", "pause"), ("unpause busy", "resume"),
