@@ -298,3 +298,8 @@ const struct console_stats *console_stats(void)
 {
 	return &stats;
 }
+
+void console_irq_line(bool high)
+{
+	uart_irq_line(&uart, high);
+}

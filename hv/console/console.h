@@ -53,5 +53,7 @@ void console_start_job(bool (*step)(struct reply *r, void *ctx), void *ctx);
 /* Called by a job's last step that started an operation (its reply then ends the request,
  * through console_finish_deferred): no status line for the job. */
 void console_job_hand_over(void);
+/* The console UART's interrupt line, raised or lowered for the guest (uart_irq_line). */
+void console_irq_line(bool high);
 
 #endif

@@ -18,6 +18,8 @@
 #define UART_LCR_DLAB         0x80u
 #define UART_FCR_ENABLE_CLEAR 0x07u /* enable FIFOs, clear RX and TX */
 #define UART_MCR_DTR_RTS      0x03u /* OUT2 clear: the UART raises no interrupt */
+#define UART_MCR_OUT2         0x08u
+#define UART_IER_THRI         0x02u
 #define UART_LSR_DR           0x01u
 #define UART_LSR_OE           0x02u
 #define UART_LSR_THRE         0x20u
@@ -93,5 +95,18 @@ void uart_write_blocking(const struct uart *u, const char *s, uint32_t n)
 			cpu_relax();
 		}
 		outb(u->port + UART_THR, (uint8_t)s[i]);
+	}
+}
+
+void uart_irq_line(const struct uart *u, bool high)
+{
+	if (!u->present)
+		return;
+	if (high) {
+		outb(u->port + UART_MCR, UART_MCR_DTR_RTS | UART_MCR_OUT2);
+		outb(u->port + UART_IER, UART_IER_THRI);
+	} else {
+		outb(u->port + UART_IER, 0);
+		outb(u->port + UART_MCR, UART_MCR_DTR_RTS);
 	}
 }

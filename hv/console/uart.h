@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* A polled 16550 UART (PC16550D data sheet; the registers every PC serial port has). No
- * interrupts: the monitor polls it from VM exits. Shared by the core and the loader. */
+/* A polled 16550 UART (PC16550D data sheet; the registers every PC serial port has). The
+ * monitor polls it from VM exits; its interrupt serves only as a line raised for the guest
+ * (uart_irq_line). Shared by the core and the loader. */
 #ifndef HV_CONSOLE_UART_H
 #define HV_CONSOLE_UART_H
 
@@ -30,5 +31,11 @@ int uart_rx_byte(struct uart *u);
 bool uart_take_overrun(struct uart *u);
 /* Blocking write with a bounded wait per byte, for early messages and fatal reports. */
 void uart_write_blocking(const struct uart *u, const char *s, uint32_t n);
+/* The UART's interrupt output, used as a line the monitor raises for the guest
+ * (platform/wake_port.h): high = OUT2 (which gates it onto the bus on a PC) and the
+ * transmitter-empty interrupt enabled, which a 16550 raises while its holding register is
+ * empty (PC16550D 8.4, 8.7); low = both off again. The monitor's own polling is
+ * unaffected. */
+void uart_irq_line(const struct uart *u, bool high);
 
 #endif

@@ -15,6 +15,7 @@
 #include "lib/fmt.h"
 #include "lib/hash.h"
 #include "lib/string.h"
+#include "platform/wake_port.h"
 #include "mm/palloc.h"
 #include "version.h"
 #include "vmi/kimage.h"
@@ -256,6 +257,14 @@ static void status_json(struct reply *r, const struct vcpu *v)
 		     "\"guest_writes\":%llu,\"guest_string_io\":%llu}",
 		     machine.console_port, view, (unsigned long long)io_blocked_reads,
 		     (unsigned long long)io_blocked_writes, (unsigned long long)io_blocked_string);
+	const struct wake_port_stats *wp = wake_port_stats();
+	reply_printf(r,
+		     ",\"wake_port\":{\"base\":%u,\"tty\":\"%s\",\"guest_reads\":%llu,"
+		     "\"guest_writes\":%llu,\"guest_tx_bytes\":%llu,\"rings\":%llu,"
+		     "\"line_raises\":%llu}",
+		     wp->base, wp->tty ? wp->tty : "", (unsigned long long)wp->guest_reads,
+		     (unsigned long long)wp->guest_writes, (unsigned long long)wp->guest_tx_bytes,
+		     (unsigned long long)wp->rings, (unsigned long long)wp->line_raises);
 	reply_printf(r,
 		     ",\"sleep\":{\"pm1a_cnt\":%u,\"pm1b_cnt\":%u,\"sleep_control\":%u,"
 		     "\"s5_known\":%s,\"in_memory_unguarded\":%s,\"refused\":%llu,"

@@ -825,17 +825,23 @@ int verb_helper(struct reply *r, int argc, char **argv)
 		if (argc == 3 && strcmp(argv[2], "--json") == 0)
 			reply_line(r,
 				   "{\"present\":%s,\"working\":%s,\"pid\":%d,\"naps\":%llu,"
-				   "\"linger_ms\":%lld,\"mode\":\"%s\"}",
+				   "\"linger_ms\":%lld,\"mode\":\"%s\",\"waits\":\"%s\","
+				   "\"wakes\":%llu}",
 				   st.present ? "true" : "false", st.working ? "true" : "false",
 				   st.present ? (int)st.tgid : 0, (unsigned long long)st.naps,
 				   kept ? -1ll : (long long)st.linger_ms,
-				   st.automatic ? "auto" : "manual");
+				   st.automatic ? "auto" : "manual", st.blocks ? "blocked" : "naps",
+				   (unsigned long long)st.wakes);
 		else if (argc == 3)
 			return reply_fail(r, PROTO_BAD_ARGUMENT, "usage: %s", VERB_HELPER_USAGE);
 		else if (st.present && kept)
-			reply_line(r, "helper pid %d, %s, %llu naps, kept (helper = %s)",
+			reply_line(r,
+				   "helper pid %d, %s (%s), %llu waits, %llu wakes, kept (helper = "
+				   "%s)",
 				   (int)st.tgid, st.working ? "working" : "parked",
-				   (unsigned long long)st.naps, st.automatic ? "auto" : "manual");
+				   st.blocks ? "blocked on the wake port" : "napping",
+				   (unsigned long long)st.naps, (unsigned long long)st.wakes,
+				   st.automatic ? "auto" : "manual");
 		else if (st.present)
 			reply_line(r,
 				   "helper pid %d, %s, %llu naps, exits after %llu ms idle "

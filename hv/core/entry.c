@@ -15,6 +15,7 @@
 #include "core/monitor.h"
 #include "inject/engine.h"
 #include "inject/syscall_trap.h"
+#include "platform/wake_port.h"
 #include "protect/protect.h"
 #include "lib/fmt.h"
 #include "lib/string.h"
@@ -302,6 +303,7 @@ __attribute__((sysv_abi)) int hv_start(struct boot_info *bi)
 		stamp_magic();
 		rc = step_console();
 		if (rc == HV_START_OK) {
+			wake_port_init(machine.console_port);
 			load_profile(bi);
 			protect_configure(bi->protect == 1   ? PROTECT_DETECT
 					  : bi->protect == 2 ? PROTECT_OFF

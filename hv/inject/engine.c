@@ -12,6 +12,7 @@
 #include "inject/syscall_trap.h"
 #include "lib/fmt.h"
 #include "lib/string.h"
+#include "platform/wake_port.h"
 #include "vmx/exit_hooks.h"
 #include "vmx/vmx.h"
 #include "x86/cpu.h"
@@ -80,7 +81,7 @@ static bool task_suitable(uint64_t task)
 		return false;
 	if (t->kind == INJECT_TARGET_CONTAINER)
 		return p.cgroup_ptr == t->cgroup;
-	if (resident.present)
+	if (resident.present && !resident.deaf)
 		return false; /* the parked helper takes host work (helper_entry) */
 	struct vmi_container_key key;
 	vmi_container_key_of(&engine.vmi, &p, &key);
@@ -316,6 +317,13 @@ void inject_body_step(struct inject_ctx *c, struct guest_regs *r, int64_t result
 		resident.working = false;
 		resident.stop = false;
 		resident.idle_since_tsc = resident.next_alive_tsc = rdtsc();
+		resident.wake_fd = engine.op->helper_wake_fd;
+		if (resident.wake_fd < 0 && wake_port_device() != NULL)
+			log_printf("ctrvisor: the helper could not open %s: it naps instead of "
+				   "blocking\r\n",
+				   wake_port_device());
+		resident.rings_unanswered = 0;
+		resident.deaf = false;
 		inject_park(c, r);
 		engine.op->helper_tgid = c->env.tgid;
 		inject_ctx_end(c);
@@ -545,7 +553,7 @@ static bool trap_needed(void)
 	if (!engine.active)
 		return false;
 	if (engine.waiting)
-		return !(resident.present && !resident.working &&
+		return !(resident.present && !resident.working && !resident.deaf &&
 			 engine.op->target.kind == INJECT_TARGET_HOST_ROOT);
 	for (uint32_t i = 0; i < INJECT_CTX_MAX; i++) {
 		const struct inject_ctx *c = &engine.ctx[i];
@@ -774,7 +782,8 @@ int inject_start(struct inject_op *op)
 	/* why[] holds other words on success (vmi_profile_fits: "kernel R"): only a failure
 	 * goes into op->error, which a running operation must find empty */
 	char why[PROTO_MESSAGE_MAX];
-	bool helper_takes_it = resident.present && op->target.kind == INJECT_TARGET_HOST_ROOT;
+	bool helper_takes_it =
+		resident.present && !resident.deaf && op->target.kind == INJECT_TARGET_HOST_ROOT;
 	if (live_vmi_open_why(&engine.vmi, why, sizeof(why)) < 0 ||
 	    (!helper_takes_it && syscall_trap_arm(-1, why, sizeof(why)) < 0)) {
 		fmt_snprintf(op->error, sizeof(op->error), "%s", why);
@@ -787,6 +796,7 @@ int inject_start(struct inject_op *op)
 	op->tgid = op->tid = op->nspid = 0;
 	op->comm[0] = 0;
 	op->helper_tgid = 0;
+	op->helper_wake_fd = -1;
 	engine.op = op;
 	memset(engine.ctx, 0, sizeof(engine.ctx));
 	engine.scratch = engine.scratch_page = 0;
@@ -800,6 +810,8 @@ int inject_start(struct inject_op *op)
 	engine.waiting = true;
 	engine.active = true;
 	inject_counters.operations++;
+	if (helper_takes_it)
+		inject_helper_ring();
 	return 0;
 }
 

@@ -128,10 +128,11 @@ struct inject_op {
 	/* by number (the first INJECT_CALL_STATS_MAX numbers met; later ones not kept) */
 	struct inject_call_stat call_stats[INJECT_CALL_STATS_MAX];
 	uint32_t call_stat_count;
-	uint64_t passed;     /* syscall entries of other tasks let through */
-	int32_t tgid, tid;   /* the task that did the work (0 if none was found) */
-	int32_t nspid;       /* its pid in its own pid namespace */
-	int32_t helper_tgid; /* the helper this operation made (INJECT_STEP_PARK), or 0 */
+	uint64_t passed;        /* syscall entries of other tasks let through */
+	int32_t tgid, tid;      /* the task that did the work (0 if none was found) */
+	int32_t nspid;          /* its pid in its own pid namespace */
+	int32_t helper_tgid;    /* the helper this operation made (INJECT_STEP_PARK), or 0 */
+	int32_t helper_wake_fd; /* its descriptor of the wake port's tty, or -1 (it naps) */
 	char comm[16];
 };
 
@@ -182,8 +183,10 @@ bool inject_register_hooks(void);
  * (console/verbs_ops.c) and keep it (no linger time). */
 struct inject_helper_status {
 	bool present, working, automatic;
+	bool blocks; /* blocks on the wake port (platform/wake_port.h) instead of napping */
 	int32_t tgid;
-	uint64_t naps;
+	uint64_t naps; /* naps, or blocking reads */
+	uint64_t wakes;
 	uint64_t linger_ms; /* INJECT_LINGER_FOREVER: kept */
 };
 #define INJECT_LINGER_FOREVER UINT64_MAX

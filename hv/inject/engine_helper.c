@@ -8,17 +8,24 @@
 #include "inject/syscall_trap.h"
 #include "lib/fmt.h"
 #include "lib/string.h"
+#include "platform/wake_port.h"
 #include "x86/cpu.h"
 #include "x86/paging.h"
 
-/* The helper's next nap, coming back to its sled's VMCALL (its own scratch area). */
+/* The helper's next wait, coming back to its sled's VMCALL (its own scratch area): a
+ * one-byte read of the wake port's tty, which blocks until the monitor rings (a newline
+ * ends the tty's canonical read), or a nap when it has none. */
 void inject_park(struct inject_ctx *c, struct guest_regs *r)
 {
 	struct inject_call call;
 	c->resident = false;
 	c->spawned = true;
 	c->env.ctx = 0;
-	inject_sleep_call(&c->env, INJECT_SCRATCH_NAP, HELPER_PARK_MS, &call);
+	if (resident.wake_fd >= 0)
+		call = INJECT_CALL(LINUX_NR_read, (uint64_t)resident.wake_fd,
+				   c->env.scratch + INJECT_SCRATCH_NAP, 1);
+	else
+		inject_sleep_call(&c->env, INJECT_SCRATCH_NAP, HELPER_PARK_MS, &call);
 	inject_load_call(c, r, &call, inject_sled_return(c->env.scratch));
 	c->seen_tsc = rdtsc();
 	resident.c = *c;
@@ -41,6 +48,19 @@ bool inject_helper_entry(struct vcpu *v, uint64_t task, uint64_t rip)
 	    !inject_regs_match(v->regs, &resident.c))
 		return false;
 	uint64_t now = rdtsc();
+	if (resident.wake_fd >= 0 && resident.c.call.nr == LINUX_NR_read) {
+		int64_t got = (int64_t)v->regs->rax;
+		resident.rings_unanswered = 0;
+		resident.deaf = false;
+		resident.wakes += got == 1;
+		if (got != 1 && got != -LINUX_EINTR) {
+			/* hung up, or the port is gone: naps from now on */
+			log_printf("ctrvisor: the helper's read of %s returned %lld: it naps from "
+				   "now on\r\n",
+				   wake_port_device(), (long long)got);
+			resident.wake_fd = -1;
+		}
+	}
 	if (engine.active && engine.waiting && engine.op->target.kind == INJECT_TARGET_HOST_ROOT) {
 		struct inject_ctx *c = &engine.ctx[0];
 		*c = resident.c;
@@ -73,10 +93,33 @@ bool inject_helper_entry(struct vcpu *v, uint64_t task, uint64_t rip)
 	return true;
 }
 
+/* A helper blocked on the wake port that is wanted (by an operation waiting for it, to
+ * stop, or at the end of its linger time) and has not come back: ring again, and after
+ * HELPER_RINGS_MAX rings give it up for this wait (`deaf`). */
+static void ring_again(uint64_t now)
+{
+	bool wanted = (engine.active && engine.waiting &&
+		       engine.op->target.kind == INJECT_TARGET_HOST_ROOT) ||
+		      resident.stop || now - resident.idle_since_tsc >= resident.linger_tsc;
+	if (!wanted || now - resident.rang_tsc < inject_ms_to_tsc(HELPER_RING_RETRY_MS))
+		return;
+	if (resident.rings_unanswered < HELPER_RINGS_MAX) {
+		inject_helper_ring();
+	} else if (!resident.deaf) {
+		log_printf(
+			"ctrvisor: the helper (pid %d) did not answer %u rings of %s: operations "
+			"find a host task until it comes back\r\n",
+			(int)resident.c.env.tgid, HELPER_RINGS_MAX, wake_port_device());
+		resident.deaf = true;
+	}
+}
+
 /* The parked helper, when it has not come back from a nap for a while: if something
  * killed it, forget it (a stopped or frozen one is alive: it is waited for). */
 void inject_helper_tick(uint64_t now)
 {
+	if (resident.present && !resident.working && resident.wake_fd >= 0)
+		ring_again(now);
 	if (!resident.present || resident.working ||
 	    now - resident.c.seen_tsc < inject_ms_to_tsc(HELPER_QUIET_MS) ||
 	    now < resident.next_alive_tsc)
@@ -94,6 +137,8 @@ bool inject_helper_status(struct inject_helper_status *st)
 	st->tgid = resident.c.env.tgid;
 	st->naps = resident.naps;
 	st->automatic = !resident.manual;
+	st->blocks = resident.present && resident.wake_fd >= 0;
+	st->wakes = resident.wakes;
 	st->linger_ms = resident.linger_tsc == UINT64_MAX ? INJECT_LINGER_FOREVER
 			: machine.tsc_hz >= 1000u ? resident.linger_tsc / (machine.tsc_hz / 1000u)
 						  : 0;
@@ -120,5 +165,15 @@ int inject_helper_stop(void)
 	if (!resident.present)
 		return -1;
 	resident.stop = true; /* it exits at its next nap's end (within 10 ms of guest time) */
+	inject_helper_ring(); /* or at once, when it blocks on the wake port */
 	return 0;
+}
+
+void inject_helper_ring(void)
+{
+	if (!resident.present || resident.working || resident.wake_fd < 0)
+		return;
+	wake_port_ring();
+	resident.rang_tsc = rdtsc();
+	resident.rings_unanswered++;
 }

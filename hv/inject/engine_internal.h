@@ -87,7 +87,17 @@ struct inject_resident {
 	uint64_t linger_tsc, idle_since_tsc, next_alive_tsc;
 	uint64_t naps;
 	bool manual; /* helper = manual: only the console's `helper start` makes one */
+	/* Blocked in a read of the wake port's tty (platform/wake_port.h) instead of napping,
+	 * when it holds one (wake_fd >= 0): rung when wanted; rings not answered in time are
+	 * rung again, and after HELPER_RINGS_MAX it is `deaf` (an operation then finds a host
+	 * task through the trap) until it comes back. */
+	int32_t wake_fd;
+	uint64_t rang_tsc, wakes;
+	uint32_t rings_unanswered;
+	bool deaf;
 };
+#define HELPER_RING_RETRY_MS 100u
+#define HELPER_RINGS_MAX     5u
 /* Owned like `engine` (engine_helper.c) */
 extern struct inject_resident resident;
 
@@ -137,5 +147,7 @@ void inject_park(struct inject_ctx *c, struct guest_regs *r);
 void inject_helper_gone(const char *why);
 bool inject_helper_entry(struct vcpu *v, uint64_t task, uint64_t rip);
 void inject_helper_tick(uint64_t now);
+/* Wakes the parked helper when it is blocked on the wake port (nothing when it naps). */
+void inject_helper_ring(void);
 
 #endif

@@ -30,6 +30,7 @@
 #include "inject/ops.h"
 #include "lib/fmt.h"
 #include "lib/string.h"
+#include "platform/wake_port.h"
 
 #define CGROUP_MOUNT "/sys/fs/cgroup"
 
@@ -89,6 +90,7 @@ enum {
 	H_CP_RESTRICT, /* cp: the helper takes the container's restrictions itself */
 	H_CP_CLOSE,    /* and closes every fd it has */
 	H_CP_FILE,     /* then does the file work (ops_cp.c) */
+	H_WAKE_OPEN,   /* `helper start`: the wake port's tty opened, then it parks */
 };
 enum {
 	C_POPULATE,  /* the scratch area's pages mapped */
@@ -511,6 +513,29 @@ static enum inject_step cp_next(struct ops_request *req, struct inject_env *env,
 		result = 0;
 	}
 	return ops_cp_file_next(req, env, result, c);
+}
+
+/* `helper start`: this process, adopted by init, opens the wake port's tty (when there is
+ * one: platform/wake_port.h) and parks as the resident helper, blocked in reads of it
+ * (inject/engine_helper.c); without it, it naps. */
+static enum inject_step resident_next(struct ops_request *req, struct inject_env *env,
+				      int64_t result, struct inject_call *c)
+{
+	if (req->ph_helper != H_WAKE_OPEN) {
+		const char *dev = wake_port_device();
+		uint64_t path = dev ? ops_put_string(env, SCRATCH_SLOT(SCRATCH_OPS_PATH), dev) : 0;
+		req->op.helper_wake_fd = -1;
+		if (path == 0)
+			return INJECT_STEP_PARK;
+		req->ph_helper = H_WAKE_OPEN;
+		*c = INJECT_CALL(LINUX_NR_openat, (uint64_t)(int64_t)LINUX_AT_FDCWD, path,
+				 LINUX_O_RDONLY | LINUX_O_NOCTTY | LINUX_O_CLOEXEC, 0);
+		return INJECT_STEP_CALL;
+	}
+	/* a failure leaves -1: it naps (the engine says so when it parks) */
+	if (result >= 0 && result <= INT32_MAX)
+		req->op.helper_wake_fd = (int32_t)result;
+	return INJECT_STEP_PARK;
 }
 
 static enum inject_step helper_step(struct ops_request *req, struct inject_env *env, int64_t result,
@@ -994,8 +1019,8 @@ enum inject_step ops_exec_next(struct inject_op *op, struct inject_env *env, int
 		s = mid_next(req, result, c);
 		break;
 	case OPS_ROLE_HELPER:
-		/* `helper start`: this process, adopted by init, parks as the resident helper */
-		s = req->kind == OPS_HELPER ? INJECT_STEP_PARK : helper_next(req, env, result, c);
+		s = req->kind == OPS_HELPER ? resident_next(req, env, result, c)
+					    : helper_next(req, env, result, c);
 		break;
 	default:
 		s = cmd_next(req, env, result, c);

@@ -19,11 +19,13 @@
  *     instead (fail closed) and the console stays up.
  *   PCI configuration mechanism #1 (0xCF8-0xCFF): passed through, except a write that
  *     would move the PM1 block's I/O base (platform/pci_guard.h), which is dropped.
+ *   the wake port (platform/wake_port.h): an emulated 16550A the resident helper blocks on.
  */
 #include "console/uart.h"
 #include "core/monitor.h"
 #include "platform/acpi_sleep.h"
 #include "platform/pci_guard.h"
+#include "platform/wake_port.h"
 #include "vmx/exit_handlers.h"
 #include "vmx/vmx.h"
 
@@ -74,6 +76,31 @@ void io_policy_fill_bitmaps(uint8_t *a, uint8_t *b)
 	if (pm_base_guard.found)
 		for (uint16_t p = PCI_CONFIG_ADDRESS; p < PCI_CONFIG_DATA + 4u; p++)
 			set_port(a, b, p);
+	uint16_t wake = wake_port_stats()->base;
+	for (uint32_t i = 0; wake != 0 && i < UART_PORT_COUNT; i++)
+		set_port(a, b, (uint16_t)(wake + i));
+}
+
+/* The wake port, a byte at a time (IN AL/AX/EAX, OUT likewise: SDM Vol. 1 3.4.1.1 for how
+ * a narrower IN leaves RAX). */
+static void wake_port_access(struct vcpu *v, uint16_t port, unsigned int size, bool in)
+{
+	uint64_t mask = size == 1 ? 0xFFull : size == 2 ? 0xFFFFull : 0xFFFFFFFFull;
+	if (in) {
+		uint64_t value = 0;
+		for (unsigned int i = 0; i < size; i++) {
+			uint16_t p = (uint16_t)(port + i);
+			value |= (uint64_t)(wake_port_is(p) ? wake_port_in(p) : 0xFFu) << (8 * i);
+		}
+		v->regs->rax = size == 4 ? value : (v->regs->rax & ~mask) | value;
+	} else {
+		for (unsigned int i = 0; i < size; i++) {
+			uint16_t p = (uint16_t)(port + i);
+			if (wake_port_is(p))
+				wake_port_out(p, (uint8_t)(v->regs->rax >> (8 * i)));
+		}
+	}
+	vmx_advance_rip(v);
 }
 
 static bool is_pci_config(uint16_t port)
@@ -180,6 +207,10 @@ void handle_io(struct vcpu *v)
 	}
 	if (sleep_reg) {
 		sleep_register_write(v, port, size);
+		return;
+	}
+	if (wake_port_is(port)) {
+		wake_port_access(v, port, size, (q & IO_QUAL_IN) != 0);
 		return;
 	}
 	if (q & IO_QUAL_IN) {

@@ -68,3 +68,9 @@ const char *scratch_string(uint64_t va)
 	assert_true(va >= SCRATCH_VA && va < SCRATCH_VA + sizeof(scratch));
 	return (const char *)scratch + (va - SCRATCH_VA);
 }
+
+/* No wake port in these tests: a helper start parks without one (inject/ops_exec.c). */
+const char *wake_port_device(void)
+{
+	return NULL;
+}

@@ -112,7 +112,16 @@ const struct syscall_trap_stats *syscall_trap_stats(void)
 #define SIM_FDS     16u
 #define EXIT_ZOMBIE 0x10u /* task_struct.exit_state */
 
-enum sim_state { SIM_FREE, SIM_USER, SIM_WAIT, SIM_OWN, SIM_GONE, SIM_FORKED, SIM_FORGER };
+enum sim_state {
+	SIM_FREE,
+	SIM_USER,
+	SIM_WAIT,
+	SIM_OWN,
+	SIM_GONE,
+	SIM_FORKED,
+	SIM_FORGER,
+	SIM_TTY_WAIT, /* in a read of the wake port's tty with no line there */
+};
 
 struct sim_task {
 	enum sim_state state;
@@ -218,6 +227,30 @@ static int64_t sim_open(struct sim_task *t, const char *path)
 	return -LINUX_EMFILE;
 }
 
+/* The wake port (platform/wake_port.h) as the engine sees it: a device to open, and rings
+ * that each put one line in its tty. */
+static const char *wake_dev;
+static uint32_t rings, tty_lines;
+
+const char *wake_port_device(void)
+{
+	return wake_dev;
+}
+
+void wake_port_ring(void)
+{
+	rings++;
+	tty_lines++;
+}
+
+/* A line of the tty into a one-byte canonical read (its newline). */
+static int64_t tty_take(struct sim_task *t, uint64_t buf)
+{
+	tty_lines--;
+	*(uint8_t *)scratch_at(t, buf, 1) = '\n';
+	return 1;
+}
+
 static int64_t sim_read(struct sim_task *t, uint64_t fd, uint64_t buf, uint64_t n)
 {
 	static const struct {
@@ -227,6 +260,12 @@ static int64_t sim_read(struct sim_task *t, uint64_t fd, uint64_t buf, uint64_t 
 		     {"pids.current", "2\n"}};
 	if (fd >= SIM_FDS || t->fd_path[fd][0] == 0)
 		return -LINUX_EBADF;
+	if (wake_dev && strcmp(t->fd_path[fd], wake_dev) == 0) {
+		if (tty_lines > 0)
+			return tty_take(t, buf);
+		t->state = SIM_TTY_WAIT; /* blocks: no exit until a line comes */
+		return 0;
+	}
 	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
 		size_t len = strlen(files[i].text);
 		if (!strstr(t->fd_path[fd], files[i].file))
@@ -490,6 +529,12 @@ static void sim_run(uint32_t rounds)
 					sim_return(t, c->pid);
 				}
 				any = true;
+			} else if (t->state == SIM_TTY_WAIT) {
+				if (tty_lines > 0) {
+					t->state = SIM_USER;
+					sim_return(t, tty_take(t, t->regs.rsi));
+					any = true;
+				}
 			} else if (t->state == SIM_USER) {
 				sim_enter(t);
 				any = true;
@@ -540,6 +585,8 @@ static int setup(void **state)
 	fail_open_path = NULL;
 	done_called = done_ok = false;
 	done_count = 0;
+	wake_dev = NULL;
+	rings = tty_lines = 0;
 	trap_armed = false;
 	exits = 0;
 	sled_exits = unclaimed_ud = trap_entries = naps_with_trap = 0;
@@ -767,17 +814,24 @@ static void test_an_operation_is_refused_when_the_trap_cannot_be_armed(void **st
 	assert_false(init_t->scratch);
 }
 
-/* Only the fork's own child is adopted: another task making its VMCALL with its registers
- * (here a child of the forking task, forked before the operation) is not. */
-static void test_only_the_forks_child_is_adopted(void **state)
+/* exec hostname in web, whose namespace files are gone when the helper opens them (web's
+ * init died meanwhile): the helper fails after the forks. */
+static void exec_with_namespaces_gone(void)
 {
-	(void)state;
 	fail_open_path = "/ns/";
 	fail_open_errno = -LINUX_ENOENT;
 	req.u.exec.argc = 1;
 	snprintf(req.u.exec.argv[0], sizeof(req.u.exec.argv[0]), "hostname");
 	for (uint32_t k = 0; k < VMI_NS_COUNT; k++)
 		req.ct.ns[k] = 4026532200u + k;
+}
+
+/* Only the fork's own child is adopted: another task making its VMCALL with its registers
+ * (here a child of the forking task, forked before the operation) is not. */
+static void test_only_the_forks_child_is_adopted(void **state)
+{
+	(void)state;
+	exec_with_namespaces_gone();
 	forged = forged_taken = 0;
 	start(OPS_EXEC, 10000);
 	sh_t->state = SIM_FORGER;
@@ -923,12 +977,7 @@ static void test_the_hijacked_task_dying_ends_the_operation(void **state)
 static void test_exec_adopts_its_processes_and_ends_them_on_failure(void **state)
 {
 	(void)state;
-	fail_open_path = "/ns/";
-	fail_open_errno = -LINUX_ENOENT;
-	req.u.exec.argc = 1;
-	snprintf(req.u.exec.argv[0], sizeof(req.u.exec.argv[0]), "hostname");
-	for (uint32_t k = 0; k < VMI_NS_COUNT; k++)
-		req.ct.ns[k] = 4026532200u + k;
+	exec_with_namespaces_gone();
 	start(OPS_EXEC, 10000);
 	sim_run(2000);
 	assert_true(done_called);
@@ -994,6 +1043,92 @@ static void test_the_resident_helper_takes_work_and_exits_when_stopped(void **st
 	assert_false(trap_armed);
 }
 
+/* With a wake port, the helper opens its tty at its start and blocks in reads of it: no
+ * exit at all while it waits (not one per nap); an operation rings, the read returns at the
+ * sled, and the work runs in it; stopping it rings too. */
+static void test_the_helper_blocks_on_the_wake_port_until_rung(void **state)
+{
+	(void)state;
+	wake_dev = "/dev/ttyS3";
+	inject_helper_set_linger(INJECT_LINGER_FOREVER);
+	start(OPS_HELPER, 10000);
+	sim_run(50);
+	assert_true(done_ok);
+	struct inject_helper_status st;
+	assert_true(inject_helper_status(&st));
+	assert_true(st.blocks);
+	struct sim_task *helper = sim_of_pid(st.tgid);
+	assert_non_null(helper);
+	assert_int_equal(helper->state, SIM_TTY_WAIT);
+	assert_int_equal(calls_seen[LINUX_NR_nanosleep], 0);
+	uint32_t exits_parked = sled_exits;
+	fake_tsc += 5000000000ull; /* five seconds: it stays blocked, the engine's ticks pass */
+	sim_run(50);
+	assert_int_equal(sled_exits, exits_parked);
+	assert_int_equal(helper->state, SIM_TTY_WAIT);
+	assert_int_equal(rings, 0);
+
+	memset(&req, 0, sizeof(req));
+	done_called = false;
+	done_count = 0;
+	start(OPS_STATS, 5000);
+	assert_int_equal(rings, 1);
+	sim_run(50);
+	assert_true(done_ok);
+	assert_int_equal(req.op.tgid, st.tgid);
+	assert_string_equal(req.u.stats.text[2], "2\n");
+	assert_false(trap_armed); /* it came at the ring: no host task was looked for */
+	assert_int_equal(helper->state, SIM_TTY_WAIT); /* blocked again */
+	assert_true(inject_helper_status(&st));
+	assert_int_equal(st.wakes, 1);
+
+	assert_int_equal(inject_helper_stop(), 0);
+	assert_int_equal(rings, 2);
+	sim_run(50);
+	assert_int_equal(helper->state, SIM_GONE);
+	assert_false(inject_helper_status(&st));
+}
+
+/* A helper that does not answer its rings (the guest holds its IRQ off, say) is rung a few
+ * times, then given up for this wait: the operation finds a host task through the trap. */
+static void test_a_deaf_helper_leaves_the_work_to_a_host_task(void **state)
+{
+	(void)state;
+	wake_dev = "/dev/ttyS3";
+	inject_helper_set_linger(INJECT_LINGER_FOREVER);
+	start(OPS_HELPER, 10000);
+	sim_run(50);
+	struct inject_helper_status st;
+	assert_true(inject_helper_status(&st));
+	struct sim_task *helper = sim_of_pid(st.tgid);
+	memset(&req, 0, sizeof(req));
+	done_called = false;
+	done_count = 0;
+	start(OPS_STATS, 5000);
+	tty_lines = 0; /* every ring lost */
+	for (int i = 0; i < 20 && !trap_armed; i++) {
+		fake_tsc += 150000000ull; /* 150 ms of ticks */
+		exits++;
+		inject_tick(&cpu);
+		tty_lines = 0;
+	}
+	assert_true(trap_armed);
+	assert_int_equal(rings, HELPER_RINGS_MAX);
+	init_t->regs = init_t->own; /* init makes its call again: the host task found */
+	init_t->state = SIM_USER;
+	done_ok = false;
+	sim_run(100);
+	assert_true(done_ok);
+	assert_int_equal(req.op.tgid, 1); /* init, through the trap */
+	assert_int_equal(helper->state, SIM_TTY_WAIT);
+	assert_init_given_back();
+	/* it hears the next ring (the stop): no longer deaf, it exits */
+	assert_int_equal(inject_helper_stop(), 0);
+	sim_run(50);
+	assert_int_equal(helper->state, SIM_GONE);
+	assert_false(inject_helper_status(&st));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1015,6 +1150,10 @@ int main(void)
 			teardown),
 		cmocka_unit_test_setup_teardown(test_only_the_forks_child_is_adopted, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_the_helper_blocks_on_the_wake_port_until_rung,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_a_deaf_helper_leaves_the_work_to_a_host_task,
+						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stop_waits_for_the_containers_processes, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(
