@@ -810,8 +810,12 @@ int inject_start(struct inject_op *op)
 	engine.waiting = true;
 	engine.active = true;
 	inject_counters.operations++;
-	if (helper_takes_it)
+	if (resident.present && op->target.kind == INJECT_TARGET_HOST_ROOT) {
+		/* a deaf helper gets another chance: rung while the trap looks for a host task,
+		 * whichever comes first takes the work (inject_helper_entry) */
+		resident.rings_unanswered = 0;
 		inject_helper_ring();
+	}
 	return 0;
 }
 
