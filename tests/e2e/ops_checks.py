@@ -631,6 +631,17 @@ def check_helper_mode(lab):
     return "default auto, no helper before the first operation; manual for the next checks"
 
 
+def busy_as_guest_sees_it(lab, frozen, crun, after):
+    """busy's cgroup.events frozen and crun's status, from a heartbeat that began after the
+    reply; each must be what the reply said."""
+    m0, _, _ = heartbeat(lab, lab.console_mark())
+    m1, _, f1 = heartbeat(lab, m0.lineno + 1)
+    need(f1.get("busy") == frozen, f"the guest sees busy frozen={f1.get('busy')} after {after}")
+    st = crun_status(lab, "busy", m0.lineno + 1)
+    need(st == crun, f"crun says busy is {st} after {after}")
+    return f1.get("busy"), st
+
+
 def check_helper_auto(lab, ps_json):
     """helper = auto: the first operation needing a host task starts the helper and runs in
     it; the helper is kept (no linger time); the next operation runs in it at once, with
@@ -645,12 +656,7 @@ def check_helper_auto(lab, ps_json):
     hp = {q["pid"]: q for q in ps_json()["processes"]}.get(pid)
     need(hp is not None and hp["ppid"] == 1 and hp["uid"] == 0 and hp["container"] is None,
          f"the helper is not a root host process adopted by init: {hp}")
-    mark = lab.console_mark()
-    m0, _, _ = heartbeat(lab, mark)
-    m1, _, f1 = heartbeat(lab, m0.lineno + 1)
-    need(f1.get("busy") == "1", f"the guest sees busy frozen={f1.get('busy')} after pause")
-    st = crun_status(lab, "busy", m0.lineno + 1)
-    need(st == "paused", f"crun says busy is {st} after pause")
+    f1, st = busy_as_guest_sees_it(lab, "1", "paused", "pause")
     hs = helper_status(lab)
     need(hs["present"] and hs["pid"] == pid and hs["linger_ms"] == -1 and hs["mode"] == "auto",
          f"helper status after the pause: {hs}")
@@ -659,12 +665,7 @@ def check_helper_auto(lab, ps_json):
     u, _ = op_json(lab, "unpause", "busy", timeout=120)
     need(u["ok"] and u["via"]["pid"] == pid and "helper_started" not in u and u["passed"] == 0,
          f"unpause did not run at once in the kept helper: {u}")
-    mark2 = lab.console_mark()
-    m3, _, _ = heartbeat(lab, mark2)
-    m4, _, f4 = heartbeat(lab, m3.lineno + 1)
-    need(f4.get("busy") == "0", f"the guest sees busy frozen={f4.get('busy')} after unpause")
-    st2 = crun_status(lab, "busy", m3.lineno + 1)
-    need(st2 == "running", f"crun says busy is {st2} after unpause")
+    f4, st2 = busy_as_guest_sees_it(lab, "0", "running", "unpause")
     # back to the state the other checks expect: manual, no helper
     set_helper_mode(lab, "manual")
     rc, out, err = lab.hvctl("helper", "stop", timeout=60)
@@ -675,7 +676,7 @@ def check_helper_auto(lab, ps_json):
     return (f"pause started helper pid {pid} (ppid 1) and ran in it ({p['exits']} exits, "
             f"{p['guest_us']} us); kept (linger -1), trap off; unpause in it at once "
             f"({u['exits']} exits, {u['guest_us']} us, 0 syscalls passed); guest: frozen "
-            f"{f1.get('busy')}->{f4.get('busy')}, crun {st}->{st2}")
+            f"{f1}->{f4}, crun {st}->{st2}")
 
 
 def trap_status(lab):
