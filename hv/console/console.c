@@ -8,6 +8,9 @@
 #include "console/uart.h"
 #include "console/verbs.h"
 #include "console/verbs_ops.h"
+#include "core/monitor.h"
+#include "platform/wake_port.h"
+#include "x86/cpu.h"
 #include "lib/string.h"
 
 #define TX_RING_SIZE   (2u * 1024u * 1024u) /* power of two: `ps --json` of 1000+ tasks fits */
@@ -62,10 +65,20 @@ void console_write(const char *s, size_t n)
 	}
 }
 
+/* The UART's interrupt line as console_irq_line left it. It is down whenever the console
+ * sends: a line held up while the transmit FIFO empties and refills would give the guest
+ * an edge per burst (the THRE interrupt), which would tell it when the console talks. */
+static bool irq_up;
+#define WAKE_LINE_HOLD_MS 5u /* the longest the line stays up for a ring not served */
+
 static void transmit_some(void)
 {
 	if (tx_head == tx_tail || !uart_tx_ready(&uart))
 		return;
+	if (irq_up) {
+		uart_irq_line(&uart, false);
+		irq_up = false;
+	}
 	/* THRE set with FIFOs enabled means the whole transmit FIFO is empty. */
 	for (uint32_t i = 0; i < 16u && tx_tail != tx_head; i++) {
 		uart_tx_byte(&uart, (uint8_t)tx_ring[tx_tail++ & (TX_RING_SIZE - 1)]);
@@ -203,6 +216,7 @@ void console_poll(void)
 	if (job_step != NULL && tx_head - tx_tail < CONSOLE_JOB_LOW_WATER)
 		job_run();
 	transmit_some();
+	wake_port_poll(rdtsc(), machine.tsc_hz / 1000u * WAKE_LINE_HOLD_MS);
 }
 
 void console_finish_deferred(void (*body)(struct reply *r, void *ctx), void *ctx,
@@ -302,4 +316,15 @@ const struct console_stats *console_stats(void)
 void console_irq_line(bool high)
 {
 	uart_irq_line(&uart, high);
+	irq_up = high;
+}
+
+bool console_irq_line_up(void)
+{
+	return irq_up;
+}
+
+bool console_tx_idle(void)
+{
+	return tx_head == tx_tail && uart_tx_ready(&uart);
 }

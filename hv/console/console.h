@@ -53,7 +53,12 @@ void console_start_job(bool (*step)(struct reply *r, void *ctx), void *ctx);
 /* Called by a job's last step that started an operation (its reply then ends the request,
  * through console_finish_deferred): no status line for the job. */
 void console_job_hand_over(void);
-/* The console UART's interrupt line, raised or lowered for the guest (uart_irq_line). */
+/* The console UART's interrupt line, raised or lowered for the guest (uart_irq_line); the
+ * console lowers it itself before it sends anything. */
 void console_irq_line(bool high);
+bool console_irq_line_up(void);
+/* Nothing queued and the transmitter empty: a line raised now rises at once, not when
+ * some output of the console's has drained. */
+bool console_tx_idle(void);
 
 #endif

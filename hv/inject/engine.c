@@ -20,20 +20,22 @@
 #include "x86/paging.h"
 #include "x86/vmcs.h"
 
-/* SYSCALL (0F 05) at INJECT_SLED_CALL, VMCALL (0F 01 C1) at INJECT_SLED_RETURN, SYSCALL at
- * INJECT_SLED_TRAP_RETURN, INT3 after. A process the operation created (or the lent helper)
- * makes its calls from the first SYSCALL and comes back to the VMCALL, which exits in any
- * ring (SDM Vol. 3C 26.1.2: VMCALL causes a VM exit unconditionally in VMX non-root
- * operation); a restarted call (the kernel moves the return address back over the 2-byte
- * SYSCALL) runs the SYSCALL again. A hijacked task's calls come back to the second SYSCALL,
- * whose entry the armed trap sees, as its own SYSCALL's: its last call (the munmap of this
- * very page) must come back to its own code, which only the trap's entry can arrange. */
-static const uint8_t sled[16] = {0x0F, 0x05, 0x0F, 0x01, 0xC1, 0x0F, 0x05, 0xCC,
-				 0xCC, 0xCC, 0xCC, 0xCC, 0xCC, 0xCC, 0xCC, 0xCC};
+/* SYSCALL (0F 05) at 0, INJECT_SLED_TRAP_RETURN and INJECT_SLED_CALL, VMCALL (0F 01 C1) at
+ * INJECT_SLED_RETURN, INT3 after. A process the operation created (or the lent helper)
+ * makes its calls from the SYSCALL at INJECT_SLED_CALL and comes back to the VMCALL, which
+ * exits in any ring (SDM Vol. 3C 26.1.2: VMCALL causes a VM exit unconditionally in VMX
+ * non-root operation). A hijacked task's calls come back to the SYSCALL at
+ * INJECT_SLED_TRAP_RETURN, whose entry the armed trap sees, as its own SYSCALL's: its last
+ * call (the munmap of this very page) must come back to its own code, which only the
+ * trap's entry can arrange. A restarted call (the kernel moves the return address back
+ * over the 2-byte SYSCALL, with RAX the call again) lands on the SYSCALL before either
+ * return and runs again: every return address follows a SYSCALL. */
+static const uint8_t sled[16] = {0x0F, 0x05, 0x0F, 0x05, 0x0F, 0x05, 0x0F, 0x01,
+				 0xC1, 0xCC, 0xCC, 0xCC, 0xCC, 0xCC, 0xCC, 0xCC};
 _Static_assert(INJECT_SLED_RETURN == INJECT_SLED_CALL + X86_SYSCALL_LEN,
 	       "the call returns to the instruction after the sled's SYSCALL");
-_Static_assert(INJECT_SLED_TRAP_RETURN == INJECT_SLED_RETURN + 3u,
-	       "the second SYSCALL follows the 3-byte VMCALL");
+_Static_assert(INJECT_SLED_TRAP_RETURN == X86_SYSCALL_LEN,
+	       "a restarted call of a hijacked task runs the SYSCALL at 0 again");
 
 struct inject_engine engine;
 struct inject_resident resident;
@@ -499,6 +501,14 @@ uint64_t inject_scratch_page(const struct inject_ctx *c)
 		       : 0;
 }
 
+/* A refused sled VMCALL: true for the first SLED_REFUSALS_LOGGED of an operation (the
+ * refusals are counted in any case). */
+#define SLED_REFUSALS_LOGGED 4u
+static bool refusal_logged(void)
+{
+	return engine.sled_refusals++ < SLED_REFUSALS_LOGGED;
+}
+
 /* A task the operation does not know yet: the child of its SPAWN call in flight? Its
  * registers are the parent's at that call with RAX = 0, returning into the sled. */
 static bool adopt_child(struct vcpu *v, uint64_t task)
@@ -517,10 +527,11 @@ static bool adopt_child(struct vcpu *v, uint64_t task)
 	    vmi_translate_rights(engine.vmi.mem, pgd_pa, engine.vmi.la57, engine.scratch, &theirs,
 				 &size, &rights) < 0 ||
 	    engine.scratch_page == 0 || theirs != engine.scratch_page) {
-		log_printf("ctrvisor: injection: task 0x%llx at the sled is not the fork's child "
-			   "(its scratch page 0x%llx, the operation's 0x%llx)\r\n",
-			   (unsigned long long)task, (unsigned long long)theirs,
-			   (unsigned long long)engine.scratch_page);
+		if (refusal_logged())
+			log_printf("ctrvisor: injection: task 0x%llx at the sled is not the fork's "
+				   "child (its scratch page 0x%llx, the operation's 0x%llx)\r\n",
+				   (unsigned long long)task, (unsigned long long)theirs,
+				   (unsigned long long)engine.scratch_page);
 		return false;
 	}
 	for (uint32_t i = 1; i < INJECT_CTX_MAX; i++) {
@@ -627,9 +638,7 @@ void inject_on_syscall_entry(struct vcpu *v, uint64_t task)
 	engine.op->passed++;
 }
 
-/* Is `task` still c's process: the same thread, with the same memory (a task_struct freed
- * and reused, or one whose execve gave it new memory, is not)? */
-static bool same_process(const struct inject_ctx *c, uint64_t task)
+bool inject_same_process(const struct inject_ctx *c, uint64_t task)
 {
 	uint32_t tid;
 	uint64_t mm, pgd_pa;
@@ -651,7 +660,7 @@ static bool sled_return(struct vcpu *v, uint64_t task, uint64_t rip)
 		if (c->phase == PH_FREE || c->env.task != task)
 			continue;
 		if (!c->at_sled || rip != inject_sled_return(c->env.scratch) ||
-		    !inject_regs_match(v->regs, c) || !same_process(c, task))
+		    !inject_regs_match(v->regs, c) || !inject_same_process(c, task))
 			return false;
 		on_return_of(c, v->regs);
 		return true;
@@ -660,11 +669,13 @@ static bool sled_return(struct vcpu *v, uint64_t task, uint64_t rip)
 		return false;
 	if (engine.spawn_from < 0 || v->regs->rax != 0 ||
 	    !inject_regs_match(v->regs, &engine.spawn_sig)) {
-		log_printf("ctrvisor: injection: task 0x%llx at the sled: no fork to adopt it "
-			   "(from %d, rax 0x%llx, rcx 0x%llx want 0x%llx)\r\n",
-			   (unsigned long long)task, (int)engine.spawn_from,
-			   (unsigned long long)v->regs->rax, (unsigned long long)v->regs->rcx,
-			   (unsigned long long)engine.spawn_sig.expect_rcx);
+		if (refusal_logged())
+			log_printf(
+				"ctrvisor: injection: task 0x%llx at the sled: no fork to adopt it "
+				"(from %d, rax 0x%llx, rcx 0x%llx want 0x%llx)\r\n",
+				(unsigned long long)task, (int)engine.spawn_from,
+				(unsigned long long)v->regs->rax, (unsigned long long)v->regs->rcx,
+				(unsigned long long)engine.spawn_sig.expect_rcx);
 		return false;
 	}
 	return adopt_child(v, task);
@@ -802,6 +813,7 @@ int inject_start(struct inject_op *op)
 	engine.scratch = engine.scratch_page = 0;
 	engine.spawn_from = -1;
 	engine.aborting = engine.replied = false;
+	engine.sled_refusals = 0;
 	engine.start_tsc = rdtsc();
 	engine.start_exits = vm_exits_total();
 	engine.start_work_tsc = vm_exit_work_tsc();

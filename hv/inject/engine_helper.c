@@ -47,6 +47,12 @@ bool inject_helper_entry(struct vcpu *v, uint64_t task, uint64_t rip)
 	    rip != inject_sled_return(resident.c.env.scratch) ||
 	    !inject_regs_match(v->regs, &resident.c))
 		return false;
+	if (!inject_same_process(&resident.c, task)) {
+		/* its task_struct reused by another process (the helper died between two
+		 * looks): not the helper, whatever its registers say */
+		inject_helper_gone("is gone (its task_struct now holds another process)");
+		return false;
+	}
 	uint64_t now = rdtsc();
 	if (resident.wake_fd >= 0 && resident.c.call.nr == LINUX_NR_read) {
 		int64_t got = (int64_t)v->regs->rax;
@@ -173,7 +179,7 @@ void inject_helper_ring(void)
 {
 	if (!resident.present || resident.working || resident.wake_fd < 0)
 		return;
-	wake_port_ring();
+	wake_port_ring(rdtsc());
 	resident.rang_tsc = rdtsc();
 	resident.rings_unanswered++;
 }

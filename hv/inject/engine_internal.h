@@ -69,6 +69,9 @@ struct inject_engine {
 	/* The exit being handled is a sled VMCALL (user mode): a call goes out by pointing
 	 * RIP at the sled's SYSCALL; `issued` says one did. */
 	bool in_sled_exit, issued;
+	/* VMCALLs at a sled refused in this operation (the guest's #UD); the first few logged:
+	 * a process that loops on one costs the console no more than that */
+	uint32_t sled_refusals;
 	uint64_t start_tsc, start_exits, start_work_tsc, deadline_tsc, next_alive_tsc;
 };
 /* The operation in progress (one at a time): owned by the exit handler that holds the exit
@@ -141,6 +144,10 @@ static inline uint64_t inject_sled_trap_return(uint64_t scratch)
 {
 	return scratch + INJECT_SCRATCH_SLED + INJECT_SLED_TRAP_RETURN;
 }
+
+/* Is `task` still c's process: the same thread, with the same memory (a task_struct freed
+ * and reused, or one whose execve gave it new memory, is not)? */
+bool inject_same_process(const struct inject_ctx *c, uint64_t task);
 
 /* engine_helper.c */
 void inject_park(struct inject_ctx *c, struct guest_regs *r);

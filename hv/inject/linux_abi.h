@@ -38,6 +38,7 @@
 #define LINUX_NR_setresgid          119u
 #define LINUX_NR_chdir              80u
 #define LINUX_NR_openat             257u
+#define LINUX_NR_ioctl              16u
 #define LINUX_NR_close_range        436u
 #define LINUX_NR_openat2            437u
 #define LINUX_NR_ppoll              271u
@@ -92,6 +93,16 @@
 
 /* include/uapi/asm-generic/poll.h (struct pollfd: int fd; short events, revents) */
 #define LINUX_POLLIN 0x0001u
+
+/* include/uapi/asm-generic/ioctls.h and termbits.h (x86): a tty taken for one opener, in
+ * raw mode (struct termios: four flag words, the line discipline, 19 control characters) */
+#define LINUX_TCSETS       0x5402u
+#define LINUX_TIOCEXCL     0x540Cu
+#define LINUX_TERMIOS_SIZE 36u
+#define LINUX_TERMIOS_CC   17u /* c_cc[] in struct termios */
+#define LINUX_VTIME        5u
+#define LINUX_VMIN         6u
+#define LINUX_CFLAG_RAW    (0x0Fu | 0x30u | 0x80u | 0x800u) /* B38400 CS8 CREAD CLOCAL */
 
 /* include/uapi/asm-generic/fcntl.h */
 #define LINUX_O_RDONLY    0x0u

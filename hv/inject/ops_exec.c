@@ -90,7 +90,9 @@ enum {
 	H_CP_RESTRICT, /* cp: the helper takes the container's restrictions itself */
 	H_CP_CLOSE,    /* and closes every fd it has */
 	H_CP_FILE,     /* then does the file work (ops_cp.c) */
-	H_WAKE_OPEN,   /* `helper start`: the wake port's tty opened, then it parks */
+	H_WAKE_OPEN,   /* `helper start`: the wake port's tty opened */
+	H_WAKE_EXCL,   /* for this opener only (TIOCEXCL) */
+	H_WAKE_RAW,    /* in raw mode (no echo: a read returns each byte), then it parks */
 };
 enum {
 	C_POPULATE,  /* the scratch area's pages mapped */
@@ -515,13 +517,15 @@ static enum inject_step cp_next(struct ops_request *req, struct inject_env *env,
 	return ops_cp_file_next(req, env, result, c);
 }
 
+_Static_assert(LINUX_TERMIOS_SIZE <= SCRATCH_OPS_VALUE_SIZE, "struct termios fits its slot");
+
 /* `helper start`: this process, adopted by init, opens the wake port's tty (when there is
  * one: platform/wake_port.h) and parks as the resident helper, blocked in reads of it
  * (inject/engine_helper.c); without it, it naps. */
 static enum inject_step resident_next(struct ops_request *req, struct inject_env *env,
 				      int64_t result, struct inject_call *c)
 {
-	if (req->ph_helper != H_WAKE_OPEN) {
+	if (req->ph_helper == H_START) {
 		const char *dev = wake_port_device();
 		uint64_t path = dev ? ops_put_string(env, SCRATCH_SLOT(SCRATCH_OPS_PATH), dev) : 0;
 		req->op.helper_wake_fd = -1;
@@ -532,10 +536,33 @@ static enum inject_step resident_next(struct ops_request *req, struct inject_env
 				 LINUX_O_RDONLY | LINUX_O_NOCTTY | LINUX_O_CLOEXEC, 0);
 		return INJECT_STEP_CALL;
 	}
-	/* a failure leaves -1: it naps (the engine says so when it parks) */
-	if (result >= 0 && result <= INT32_MAX)
+	switch (req->ph_helper) {
+	case H_WAKE_OPEN:
+		/* a failure leaves -1: it naps (the engine says so when it parks) */
+		if (result < 0 || result > INT32_MAX)
+			return INJECT_STEP_PARK;
 		req->op.helper_wake_fd = (int32_t)result;
-	return INJECT_STEP_PARK;
+		req->ph_helper = H_WAKE_EXCL;
+		*c = INJECT_CALL(LINUX_NR_ioctl, (uint64_t)result, LINUX_TIOCEXCL, 0);
+		return INJECT_STEP_CALL;
+	case H_WAKE_EXCL: {
+		/* whatever TIOCEXCL said (a guest that reopens it only delays a wake): raw */
+		uint8_t tio[LINUX_TERMIOS_SIZE] = {0};
+		uint32_t cflag = LINUX_CFLAG_RAW;
+		memcpy(tio + 8, &cflag, 4); /* c_cflag; c_iflag, c_oflag, c_lflag 0 */
+		tio[LINUX_TERMIOS_CC + LINUX_VMIN] = 1;
+		tio[LINUX_TERMIOS_CC + LINUX_VTIME] = 0;
+		if (inject_write_user(env, env->scratch + SCRATCH_OPS_VALUE_OFF, tio, sizeof(tio)) <
+		    0)
+			return INJECT_STEP_PARK;
+		req->ph_helper = H_WAKE_RAW;
+		*c = INJECT_CALL(LINUX_NR_ioctl, (uint64_t)req->op.helper_wake_fd, LINUX_TCSETS,
+				 env->scratch + SCRATCH_OPS_VALUE_OFF);
+		return INJECT_STEP_CALL;
+	}
+	default:
+		return INJECT_STEP_PARK; /* raw or not, it blocks in its reads */
+	}
 }
 
 static enum inject_step helper_step(struct ops_request *req, struct inject_env *env, int64_t result,

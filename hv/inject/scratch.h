@@ -16,13 +16,14 @@ struct scratch_slot {
 };
 
 /* ---- the engine */
-#define INJECT_SCRATCH_SLED     0u    /* SYSCALL, VMCALL, SYSCALL, then INT3 */
-#define INJECT_SLED_CALL        0u    /* a call goes in: the SYSCALL */
-#define INJECT_SLED_RETURN      2u    /* and comes back here: the VMCALL, which exits */
-#define INJECT_SLED_TRAP_RETURN 5u    /* or here (a hijacked task): a SYSCALL the trap sees */
-#define INJECT_SCRATCH_FULLMASK 16u   /* sigset_t with every signal */
-#define INJECT_SCRATCH_OLDMASK  24u   /* the task's own mask while the chain runs */
-#define INJECT_SCRATCH_OP       64u   /* the operation's strings and small buffers */
+#define INJECT_SCRATCH_SLED     0u  /* SYSCALL, SYSCALL, SYSCALL, VMCALL, then INT3 */
+#define INJECT_SLED_TRAP_RETURN 2u  /* a hijacked task's call comes back: a SYSCALL the trap sees  \
+				     */
+#define INJECT_SLED_CALL        4u  /* another process's call goes in: the SYSCALL */
+#define INJECT_SLED_RETURN      6u  /* and comes back here: the VMCALL, which exits */
+#define INJECT_SCRATCH_FULLMASK 16u /* sigset_t with every signal */
+#define INJECT_SCRATCH_OLDMASK  24u /* the task's own mask while the chain runs */
+#define INJECT_SCRATCH_OP       64u /* the operation's strings and small buffers */
 #define INJECT_SCRATCH_OP_SIZE  4016u /* up to the helper's nap */
 #define INJECT_SCRATCH_NAP      4080u /* struct timespec: the resident helper's nap */
 #define INJECT_SCRATCH_DATA     4096u /* the operation's data buffer (cp, stats) */

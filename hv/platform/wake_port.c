@@ -15,12 +15,13 @@
 static struct vuart model;
 static struct wake_port_stats stats;
 static const char *device;
-static bool line_high;
+static bool ring_pending;  /* a ring whose raise waits for the console to be idle */
+static uint64_t raised_at; /* the caller's clock when the line went up */
 
 void wake_port_init(uint16_t console_port)
 {
 	vuart_reset(&model);
-	line_high = false;
+	ring_pending = false;
 	stats = (struct wake_port_stats){0};
 	device = 0;
 	if (console_port == COM2) {
@@ -39,22 +40,36 @@ bool wake_port_is(uint16_t port)
 	return stats.base != 0 && (uint16_t)(port - stats.base) < VUART_PORTS;
 }
 
-/* The console UART's line follows the model's interrupt output. */
-static void sync_line(void)
+/* Only a ring raises the line, and only with the console idle: its timing is the
+ * monitor's choice and says nothing of the console. The guest's accesses can only bring
+ * it down (its driver took what was pending); what the guest's own use of the port would
+ * raise (a THRE for its echo, say) waits for the next ring's interrupt. */
+static void lower_when_served(void)
 {
-	bool want = vuart_irq(&model);
-	if (want == line_high)
+	if (console_irq_line_up() && !vuart_irq(&model))
+		console_irq_line(false);
+}
+
+static void raise_for_ring(uint64_t now)
+{
+	if (!vuart_irq(&model)) {
+		ring_pending =
+			false; /* the driver is not listening (OUT2, RDI): rung again later */
 		return;
-	console_irq_line(want);
-	line_high = want;
-	stats.line_raises += want;
+	}
+	if (!console_tx_idle())
+		return; /* stays pending: wake_port_poll raises it when the console is idle */
+	console_irq_line(true);
+	stats.line_raises++;
+	raised_at = now;
+	ring_pending = false;
 }
 
 uint8_t wake_port_in(uint16_t port)
 {
 	stats.guest_reads++;
 	uint8_t v = vuart_read(&model, (uint32_t)(port - stats.base));
-	sync_line();
+	lower_when_served();
 	return v;
 }
 
@@ -63,21 +78,29 @@ void wake_port_out(uint16_t port, uint8_t value)
 	stats.guest_writes++;
 	vuart_write(&model, (uint32_t)(port - stats.base), value);
 	stats.guest_tx_bytes = model.tx_bytes;
-	sync_line();
+	lower_when_served();
 }
 
-void wake_port_ring(void)
+void wake_port_ring(uint64_t now)
 {
 	if (stats.base == 0)
 		return;
 	stats.rings++;
 	(void)vuart_rx_push(&model, '\n');
-	if (line_high) {
-		/* an edge the guest's controller latches (an edge-triggered ISA interrupt) */
-		console_irq_line(false);
-		line_high = false;
-	}
-	sync_line();
+	if (console_irq_line_up())
+		console_irq_line(false); /* a new edge for the guest's controller to latch */
+	ring_pending = true;
+	raise_for_ring(now);
+}
+
+void wake_port_poll(uint64_t now, uint64_t hold)
+{
+	if (stats.base == 0)
+		return;
+	if (console_irq_line_up() && now - raised_at >= hold)
+		console_irq_line(false); /* not served in time: down (the ring is repeated) */
+	if (ring_pending)
+		raise_for_ring(now);
 }
 
 const char *wake_port_device(void)

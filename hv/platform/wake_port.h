@@ -6,9 +6,11 @@
  * that IRQ. The resident helper blocks in a read of it; to wake the helper the monitor
  * puts a newline in the port's receiver and raises the console UART's real interrupt
  * line, which the guest's own interrupt controller delivers to its 8250 driver; the
- * driver reads the emulated registers, the tty hands the line to the read, and the read
- * returns at the helper's sled. The line follows the model's interrupt output: raised when
- * it rises, lowered when the guest's driver has taken what was pending.
+ * driver reads the emulated registers, the tty hands the byte to the read, and the read
+ * returns at the helper's sled. Only a ring raises the line, never while the console sends
+ * (the console drops it first: console/console.h), and for a few milliseconds at most;
+ * the guest's driver taking what was pending brings it down. So the line's edges come at
+ * the monitor's rings alone and tell the guest nothing of the console's traffic.
  *
  * What the guest writes there is dropped; it learns nothing from the port but what the
  * monitor puts in it (a newline per wake). A guest that reads the port itself, masks the
@@ -34,8 +36,12 @@ void wake_port_init(uint16_t console_port);
 bool wake_port_is(uint16_t port);
 uint8_t wake_port_in(uint16_t port);
 void wake_port_out(uint16_t port, uint8_t value);
-/* A newline into the receiver and the line raised (lowered first when up: a new edge). */
-void wake_port_ring(void);
+/* A newline into the receiver and the line raised (lowered first when up: a new edge), at
+ * once or, when the console is sending, at the first poll that finds it idle. `now` and
+ * `hold` on any one clock (the TSC in the core). */
+void wake_port_ring(uint64_t now);
+/* From the console's poll: a ring that waits goes out; a line up for `hold` comes down. */
+void wake_port_poll(uint64_t now, uint64_t hold);
 /* The guest's device for the port ("/dev/ttyS3"), or NULL without one. */
 const char *wake_port_device(void);
 const struct wake_port_stats *wake_port_stats(void);

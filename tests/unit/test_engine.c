@@ -138,6 +138,12 @@ struct sim_task {
 };
 
 static struct sim_task sim[SIM_TASKS];
+/* Calls of init's the kernel restarts (SIGSTOP, the freezer, a debugger attaching): the
+ * next `restart_naps` naps end with -ERESTART_RESTARTBLOCK (back over the SYSCALL, RAX =
+ * restart_syscall), the next `restart_clones` clones with -ERESTARTNOINTR (RAX = clone). */
+static int restart_naps, restart_clones;
+static uint64_t restart_pending;
+static struct sim_task *init_t, *sh_t;
 static struct vcpu cpu;
 static uint64_t scratch_pa;
 static uint64_t code_pa;           /* every task's own code page */
@@ -332,7 +338,22 @@ static int64_t sim_call(struct sim_task *t)
 			return -LINUX_EBADF;
 		t->fd_path[r->rdi][0] = 0;
 		return 0;
+	case LINUX_NR_ioctl: /* the wake port's tty: exclusive, raw */
+		assert_true(r->rsi == LINUX_TIOCEXCL || r->rsi == LINUX_TCSETS);
+		if (r->rsi == LINUX_TCSETS) {
+			const uint8_t *tio = scratch_at(t, r->rdx, LINUX_TERMIOS_SIZE);
+			assert_int_equal(tio[LINUX_TERMIOS_CC + LINUX_VMIN], 1);
+		}
+		return 0;
+	case LINUX_NR_restart_syscall:
+		calls_seen[LINUX_NR_nanosleep]++; /* the nap resumed: it ends now */
+		return 0;
 	case LINUX_NR_nanosleep: {
+		if (restart_naps > 0 && t == init_t) {
+			restart_naps--;
+			restart_pending = LINUX_NR_restart_syscall;
+			return 0;
+		}
 		naps_with_trap += trap_armed;
 		uint64_t ts[2];
 		memcpy(ts, scratch_at(t, r->rdi, 16), 16);
@@ -352,6 +373,11 @@ static int64_t sim_call(struct sim_task *t)
 	case LINUX_NR_alarm:
 		return 0;
 	case LINUX_NR_clone: {
+		if (restart_clones > 0 && t == init_t) {
+			restart_clones--;
+			restart_pending = LINUX_NR_clone;
+			return 0;
+		}
 		int32_t pid = 700;
 		while (sim_of_pid(pid))
 			pid++;
@@ -510,6 +536,13 @@ static void sim_enter(struct sim_task *t)
 		inject_tick(&cpu);
 	}
 	int64_t result = sim_call(t);
+	if (restart_pending) {
+		/* the kernel's restart: back over the SYSCALL, RAX the call to make again */
+		t->regs.rax = restart_pending;
+		restart_pending = 0;
+		sim_resume(t, t->regs.rcx - 2);
+		return;
+	}
 	if (t->state == SIM_USER)
 		sim_return(t, result);
 }
@@ -558,7 +591,6 @@ static void sim_run(uint32_t rounds)
 /* ------------------------------------------------------------------ the operations */
 
 static struct ops_request req;
-static struct sim_task *init_t, *sh_t;
 
 static void on_done(struct inject_op *op, bool ok)
 {
@@ -580,6 +612,8 @@ static int setup(void **state)
 	memset(&req, 0, sizeof(req));
 	memset(written_freeze, 0, sizeof(written_freeze));
 	freeze_after_naps = -1;
+	restart_naps = restart_clones = 0;
+	restart_pending = 0;
 	term_ends_web = false;
 	thaw_ignored = false;
 	fail_open_path = NULL;
@@ -1060,6 +1094,7 @@ static void test_the_helper_blocks_on_the_wake_port_until_rung(void **state)
 	struct sim_task *helper = sim_of_pid(st.tgid);
 	assert_non_null(helper);
 	assert_int_equal(helper->state, SIM_TTY_WAIT);
+	assert_int_equal(calls_seen[LINUX_NR_ioctl], 2); /* TIOCEXCL, TCSETS (raw) */
 	assert_int_equal(calls_seen[LINUX_NR_nanosleep], 0);
 	uint32_t exits_parked = sled_exits;
 	fake_tsc += 5000000000ull; /* five seconds: it stays blocked, the engine's ticks pass */
@@ -1129,6 +1164,73 @@ static void test_a_deaf_helper_leaves_the_work_to_a_host_task(void **state)
 	assert_false(inject_helper_status(&st));
 }
 
+/* A hijacked task's call the kernel restarts (it moves the return address back over the
+ * SYSCALL): it lands on a SYSCALL of the sled and runs again; its first return is not taken
+ * for the call's result. Here a nap (restart_syscall) and exec's fork (clone again). */
+static void test_a_restarted_call_of_a_hijacked_task_runs_again(void **state)
+{
+	(void)state;
+	freeze_after_naps = 2;
+	restart_naps = 1;
+	start(OPS_PAUSE, 5000);
+	sim_run(200);
+	assert_true(done_ok);
+	assert_int_equal(calls_seen[LINUX_NR_restart_syscall], 1);
+	assert_init_given_back();
+}
+
+static void test_a_restarted_clone_of_a_hijacked_task_forks_once(void **state)
+{
+	(void)state;
+	exec_with_namespaces_gone();
+	restart_clones = 1;
+	start(OPS_EXEC, 10000);
+	sim_run(3000);
+	assert_true(done_called);
+	/* the first clone restarted, then the host's and mid's forks */
+	assert_int_equal(calls_seen[LINUX_NR_clone], 3);
+	assert_non_null(strstr(req.op.error, "no such file or directory"));
+	assert_init_given_back();
+}
+
+/* The helper died and its task_struct was reused by another process, which makes the
+ * parked helper's VMCALL with its registers: not the helper (other pid, other memory). */
+static void test_a_reused_task_struct_is_not_the_helper(void **state)
+{
+	(void)state;
+	wake_dev = "/dev/ttyS3";
+	inject_helper_set_linger(INJECT_LINGER_FOREVER);
+	start(OPS_HELPER, 10000);
+	sim_run(50);
+	struct inject_helper_status st;
+	assert_true(inject_helper_status(&st));
+	struct sim_task *helper = sim_of_pid(st.tgid);
+	assert_int_equal(helper->state, SIM_TTY_WAIT);
+	struct guest_regs forged = helper->regs;
+	helper->state = SIM_FREE;
+	fake_w32(&f, helper->task + f.prof.task_pid, 4242);
+	fake_w32(&f, helper->task + f.prof.task_tgid, 4242);
+	fake_w64(&f, helper->task + f.prof.task_mm, fake_mm(&f, "evil", 2));
+	memset(&req, 0, sizeof(req));
+	done_called = false;
+	done_count = 0;
+	start(OPS_STATS, 5000);
+	forged.rax = 1;
+	cpu.regs = &forged;
+	uint64_t at = SCRATCH_AT + INJECT_SCRATCH_SLED + INJECT_SLED_RETURN;
+	fake_vmcs[GUEST_RIP] = at;
+	fake_vmcs[GUEST_CS_SELECTOR] = 0x33;
+	assert_false(inject_on_sled_vmcall(&cpu, helper->task, at));
+	assert_false(inject_helper_status(&st)); /* forgotten */
+	assert_int_equal(req.op.calls, 0);
+	assert_true(trap_armed); /* the operation looks for a host task */
+	init_t->regs = init_t->own;
+	init_t->state = SIM_USER;
+	sim_run(100);
+	assert_true(done_ok);
+	assert_int_equal(req.op.tgid, 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1154,6 +1256,12 @@ int main(void)
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_a_deaf_helper_leaves_the_work_to_a_host_task,
 						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_a_restarted_call_of_a_hijacked_task_runs_again,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_a_restarted_clone_of_a_hijacked_task_forks_once, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_a_reused_task_struct_is_not_the_helper, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_stop_waits_for_the_containers_processes, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(
