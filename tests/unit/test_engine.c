@@ -1034,6 +1034,14 @@ static void test_exec_adopts_its_processes_and_ends_them_on_failure(void **state
 	assert_init_given_back();
 }
 
+/* The next operation's request, as the console makes a new one. */
+static void next_request(void)
+{
+	memset(&req, 0, sizeof(req));
+	done_called = false;
+	done_count = 0;
+}
+
 /* The resident helper: made by an operation, it naps in injected nanosleeps; the next
  * operation needing a host task runs in it at once (no host task has to make a call), and
  * it exits when stopped, the trap off after it. */
@@ -1057,9 +1065,7 @@ static void test_the_resident_helper_takes_work_and_exits_when_stopped(void **st
 	assert_true(calls_seen[LINUX_NR_nanosleep] > naps);
 
 	/* init makes no call now: the work can only go to the helper */
-	memset(&req, 0, sizeof(req));
-	done_called = false;
-	done_count = 0;
+	next_request();
 	start(OPS_STATS, 5000);
 	sim_run(50);
 	assert_true(done_ok);
@@ -1077,23 +1083,30 @@ static void test_the_resident_helper_takes_work_and_exits_when_stopped(void **st
 	assert_false(trap_armed);
 }
 
+/* `helper start` with a wake port: the helper parked, blocked in its read; returned. */
+static struct sim_task *helper_parked_on_the_wake_port(struct inject_helper_status *st)
+{
+	wake_dev = "/dev/ttyS3";
+	inject_helper_set_linger(INJECT_LINGER_FOREVER);
+	start(OPS_HELPER, 10000);
+	sim_run(50);
+	assert_true(done_ok);
+	assert_true(inject_helper_status(st));
+	struct sim_task *helper = sim_of_pid(st->tgid);
+	assert_non_null(helper);
+	assert_int_equal(helper->state, SIM_TTY_WAIT);
+	return helper;
+}
+
 /* With a wake port, the helper opens its tty at its start and blocks in reads of it: no
  * exit at all while it waits (not one per nap); an operation rings, the read returns at the
  * sled, and the work runs in it; stopping it rings too. */
 static void test_the_helper_blocks_on_the_wake_port_until_rung(void **state)
 {
 	(void)state;
-	wake_dev = "/dev/ttyS3";
-	inject_helper_set_linger(INJECT_LINGER_FOREVER);
-	start(OPS_HELPER, 10000);
-	sim_run(50);
-	assert_true(done_ok);
 	struct inject_helper_status st;
-	assert_true(inject_helper_status(&st));
+	struct sim_task *helper = helper_parked_on_the_wake_port(&st);
 	assert_true(st.blocks);
-	struct sim_task *helper = sim_of_pid(st.tgid);
-	assert_non_null(helper);
-	assert_int_equal(helper->state, SIM_TTY_WAIT);
 	assert_int_equal(calls_seen[LINUX_NR_ioctl], 2); /* TIOCEXCL, TCSETS (raw) */
 	assert_int_equal(calls_seen[LINUX_NR_nanosleep], 0);
 	uint32_t exits_parked = sled_exits;
@@ -1103,9 +1116,7 @@ static void test_the_helper_blocks_on_the_wake_port_until_rung(void **state)
 	assert_int_equal(helper->state, SIM_TTY_WAIT);
 	assert_int_equal(rings, 0);
 
-	memset(&req, 0, sizeof(req));
-	done_called = false;
-	done_count = 0;
+	next_request();
 	start(OPS_STATS, 5000);
 	assert_int_equal(rings, 1);
 	sim_run(50);
@@ -1129,16 +1140,9 @@ static void test_the_helper_blocks_on_the_wake_port_until_rung(void **state)
 static void test_a_deaf_helper_leaves_the_work_to_a_host_task(void **state)
 {
 	(void)state;
-	wake_dev = "/dev/ttyS3";
-	inject_helper_set_linger(INJECT_LINGER_FOREVER);
-	start(OPS_HELPER, 10000);
-	sim_run(50);
 	struct inject_helper_status st;
-	assert_true(inject_helper_status(&st));
-	struct sim_task *helper = sim_of_pid(st.tgid);
-	memset(&req, 0, sizeof(req));
-	done_called = false;
-	done_count = 0;
+	struct sim_task *helper = helper_parked_on_the_wake_port(&st);
+	next_request();
 	start(OPS_STATS, 5000);
 	tty_lines = 0; /* every ring lost */
 	for (int i = 0; i < 20 && !trap_armed; i++) {
@@ -1198,22 +1202,14 @@ static void test_a_restarted_clone_of_a_hijacked_task_forks_once(void **state)
 static void test_a_reused_task_struct_is_not_the_helper(void **state)
 {
 	(void)state;
-	wake_dev = "/dev/ttyS3";
-	inject_helper_set_linger(INJECT_LINGER_FOREVER);
-	start(OPS_HELPER, 10000);
-	sim_run(50);
 	struct inject_helper_status st;
-	assert_true(inject_helper_status(&st));
-	struct sim_task *helper = sim_of_pid(st.tgid);
-	assert_int_equal(helper->state, SIM_TTY_WAIT);
+	struct sim_task *helper = helper_parked_on_the_wake_port(&st);
 	struct guest_regs forged = helper->regs;
 	helper->state = SIM_FREE;
 	fake_w32(&f, helper->task + f.prof.task_pid, 4242);
 	fake_w32(&f, helper->task + f.prof.task_tgid, 4242);
 	fake_w64(&f, helper->task + f.prof.task_mm, fake_mm(&f, "evil", 2));
-	memset(&req, 0, sizeof(req));
-	done_called = false;
-	done_count = 0;
+	next_request();
 	start(OPS_STATS, 5000);
 	forged.rax = 1;
 	cpu.regs = &forged;
