@@ -63,6 +63,15 @@ static bool same(const char *a, size_t alen, const char *b)
 	return b[i] == 0;
 }
 
+/* The index of the value among `count` names, or -1. */
+static int choice(const char *v, size_t n, const char *const *names, int count)
+{
+	for (int i = 0; i < count; i++)
+		if (same(v, n, names[i]))
+			return i;
+	return -1;
+}
+
 static int copy_value(char *dst, size_t cap, const char *v, size_t n)
 {
 	if (n + 1 > cap)
@@ -194,30 +203,30 @@ static int parse_value(struct hv_config *cfg, enum key_id key, const char *v, si
 		return parse_bool(&cfg->allow_unprotected, v, n, line, "allow_unprotected", err);
 	case KEY_ALLOW_TRACING:
 		return parse_bool(&cfg->allow_tracing, v, n, line, "allow_tracing", err);
-	case KEY_PROTECT:
-		if (same(v, n, "enforce"))
-			cfg->protect = HVCFG_PROTECT_ENFORCE;
-		else if (same(v, n, "detect"))
-			cfg->protect = HVCFG_PROTECT_DETECT;
-		else if (same(v, n, "off"))
-			cfg->protect = HVCFG_PROTECT_OFF;
-		else
+	case KEY_PROTECT: {
+		static const char *const modes[] = {[HVCFG_PROTECT_ENFORCE] = "enforce",
+						    [HVCFG_PROTECT_DETECT] = "detect",
+						    [HVCFG_PROTECT_OFF] = "off"};
+		int m = choice(v, n, modes, 3);
+		if (m < 0)
 			return fail(err, line, "protect: expected enforce, detect or off");
+		cfg->protect = (uint8_t)m;
 		return 0;
+	}
 	case KEY_INTEGRITY_PERIOD:
 		if (!parse_uint(v, n, INTEGRITY_PERIOD_MAX, &x))
 			return fail(err, line, "integrity_period: expected 0 to %u seconds",
 				    INTEGRITY_PERIOD_MAX);
 		cfg->integrity_period_s = (uint32_t)x;
 		return 0;
-	case KEY_HELPER:
-		if (same(v, n, "auto"))
-			cfg->helper_manual = false;
-		else if (same(v, n, "manual"))
-			cfg->helper_manual = true;
-		else
+	case KEY_HELPER: {
+		static const char *const modes[] = {"auto", "manual"};
+		int m = choice(v, n, modes, 2);
+		if (m < 0)
 			return fail(err, line, "helper: expected auto or manual");
+		cfg->helper_manual = m == 1;
 		return 0;
+	}
 	default:
 		return fail(err, line, "internal: unknown key id");
 	}

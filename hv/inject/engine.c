@@ -16,7 +16,6 @@
 #include "vmx/exit_hooks.h"
 #include "vmx/vmx.h"
 #include "x86/cpu.h"
-#include "x86/msr.h"
 #include "x86/paging.h"
 #include "x86/vmcs.h"
 
@@ -260,7 +259,6 @@ void inject_forget(uint32_t index)
 		inject_ctx_end(&engine.ctx[index]);
 }
 
-/* The hijacked task's registers back, at this entry: the kernel now runs its own call. */
 /* The hijacked task's registers back, at the trap's entry: the kernel now runs its own
  * call. */
 static void restore(struct inject_ctx *c, struct guest_regs *r)
@@ -491,14 +489,20 @@ static void hijack(struct vcpu *v, uint64_t task)
 	engine.waiting = false;
 }
 
-uint64_t inject_scratch_page(const struct inject_ctx *c)
+/* The physical page at `va` in the tables at `pgd_pa`, or 0 when it is not mapped. */
+static uint64_t page_at(uint64_t pgd_pa, uint64_t va)
 {
 	uint64_t pa, size;
 	unsigned rights;
-	return vmi_translate_rights(engine.vmi.mem, c->env.pgd_pa, engine.vmi.la57, c->env.scratch,
-				    &pa, &size, &rights) == 0
+	return vmi_translate_rights(engine.vmi.mem, pgd_pa, engine.vmi.la57, va, &pa, &size,
+				    &rights) == 0
 		       ? pa
 		       : 0;
+}
+
+uint64_t inject_scratch_page(const struct inject_ctx *c)
+{
+	return page_at(c->env.pgd_pa, c->env.scratch);
 }
 
 /* A refused sled VMCALL: true for the first SLED_REFUSALS_LOGGED of an operation (the
@@ -521,12 +525,10 @@ static bool adopt_child(struct vcpu *v, uint64_t task)
 	 * fork made after the scratch mmap shares it; a process forked before, or an unrelated
 	 * one at a guessed address, has none or another). Not its parent: the helper's parent
 	 * exits at once (exec's double fork), and init has it before its first instruction. */
-	uint64_t mm, pgd_pa, theirs = 0, size;
-	unsigned rights;
+	uint64_t mm, pgd_pa, theirs = 0;
 	if (!task_mm(task, &mm, &pgd_pa) || pgd_pa == engine.spawn_sig.env.pgd_pa ||
-	    vmi_translate_rights(engine.vmi.mem, pgd_pa, engine.vmi.la57, engine.scratch, &theirs,
-				 &size, &rights) < 0 ||
-	    engine.scratch_page == 0 || theirs != engine.scratch_page) {
+	    (theirs = page_at(pgd_pa, engine.scratch)) == 0 || engine.scratch_page == 0 ||
+	    theirs != engine.scratch_page) {
 		if (refusal_logged())
 			log_printf("ctrvisor: injection: task 0x%llx at the sled is not the fork's "
 				   "child (its scratch page 0x%llx, the operation's 0x%llx)\r\n",
@@ -577,8 +579,6 @@ static bool trap_needed(void)
 static bool trap_arm_now(void)
 {
 	char why[PROTO_MESSAGE_MAX];
-	if (syscall_trap_stats()->armed)
-		return true;
 	if (syscall_trap_arm(-1, why, sizeof(why)) == 0)
 		return true;
 	log_printf("ctrvisor: injection: cannot arm the syscall trap: %s\r\n", why);
@@ -837,12 +837,8 @@ int inject_start(struct inject_op *op)
 static bool on_vmcall(struct vcpu *v)
 {
 	uint64_t task;
-	if ((!engine.active && !resident.present) || (vmread(GUEST_CS_SELECTOR) & 3u) != 3u)
-		return false;
-	vmi_refresh(&engine.vmi);
-	if (vmi_read_kptr(&engine.vmi,
-			  rdmsr(MSR_KERNEL_GS_BASE) + engine.vmi.prof->percpu_current_task,
-			  &task) < 0)
+	if ((!engine.active && !resident.present) || (vmread(GUEST_CS_SELECTOR) & 3u) != 3u ||
+	    !syscall_trap_current_task(&engine.vmi, &task))
 		return false;
 	return inject_on_sled_vmcall(v, task, vmread(GUEST_RIP));
 }

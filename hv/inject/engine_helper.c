@@ -13,8 +13,8 @@
 #include "x86/paging.h"
 
 /* The helper's next wait, coming back to its sled's VMCALL (its own scratch area): a
- * one-byte read of the wake port's tty, which blocks until the monitor rings (a newline
- * ends the tty's canonical read), or a nap when it has none. */
+ * one-byte read of the wake port's tty (raw mode: any byte ends it), which blocks until the
+ * monitor rings, or a nap when it has none. */
 void inject_park(struct inject_ctx *c, struct guest_regs *r)
 {
 	struct inject_call call;
@@ -179,7 +179,7 @@ void inject_helper_ring(void)
 {
 	if (!resident.present || resident.working || resident.wake_fd < 0)
 		return;
-	wake_port_ring(rdtsc());
 	resident.rang_tsc = rdtsc();
+	wake_port_ring(resident.rang_tsc);
 	resident.rings_unanswered++;
 }

@@ -170,15 +170,19 @@ void syscall_trap_disarm(void)
 	stats.armed = false;
 }
 
-/* The task entering the kernel: before SWAPGS, the kernel's per-CPU base is in
- * IA32_KERNEL_GS_BASE (DESIGN §6); current_task is at the profile's per-CPU offset. */
+bool syscall_trap_current_task(struct vmi *vmi, uint64_t *task)
+{
+	vmi_refresh(vmi); /* the guest changed its tables since the last exit */
+	return vmi_read_kptr(vmi, rdmsr(MSR_KERNEL_GS_BASE) + vmi->prof->percpu_current_task,
+			     task) == 0;
+}
+
+/* The task entering the kernel, and its tgid. */
 static bool calling_task(uint64_t *task, int32_t *tgid)
 {
 	uint32_t id;
-	uint64_t percpu = rdmsr(MSR_KERNEL_GS_BASE);
-	vmi_refresh(&trap_vmi); /* the guest changed its tables since the last entry */
-	if (vmi_read_kptr(&trap_vmi, percpu + vm.profile.percpu_current_task, task) < 0 ||
-	    vmi_read_u32(&trap_vmi, *task + vm.profile.task_tgid, &id) < 0)
+	if (!syscall_trap_current_task(&trap_vmi, task) ||
+	    vmi_read_u32(&trap_vmi, *task + trap_vmi.prof->task_tgid, &id) < 0)
 		return false;
 	*tgid = (int32_t)id;
 	return true;

@@ -41,7 +41,12 @@ struct syscall_trap_stats {
 /* Arm for every task (tgid < 0) or for one process. 0, or -1 with why[cap] saying why. */
 int syscall_trap_arm(int32_t tgid, char *why, size_t cap);
 void syscall_trap_disarm(void);
+struct vmi;
 const struct syscall_trap_stats *syscall_trap_stats(void);
+/* The task running on this CPU while the kernel's per-CPU base is in IA32_KERNEL_GS_BASE
+ * (user mode, or the syscall entry before its SWAPGS; DESIGN §6): current_task at the
+ * profile's per-CPU offset, read through `vmi` (refreshed first). */
+bool syscall_trap_current_task(struct vmi *vmi, uint64_t *task);
 
 /* Registers the trap's exit hooks (its VMCALL and the EPT violations of its page:
  * vmx/exit_hooks.h); at start, before launch. False if the hook list is full. */

@@ -81,18 +81,25 @@ void io_policy_fill_bitmaps(uint8_t *a, uint8_t *b)
 		set_port(a, b, (uint16_t)(wake + i));
 }
 
-/* The wake port, a byte at a time (IN AL/AX/EAX, OUT likewise: SDM Vol. 1 3.4.1.1 for how
- * a narrower IN leaves RAX). */
+static void set_rax(struct vcpu *v, unsigned int size, uint32_t value)
+{
+	/* IN AL/AX keeps the rest of RAX; IN EAX zero-extends (SDM Vol. 1 3.4.1.1). */
+	if (size == 4)
+		v->regs->rax = value;
+	else
+		v->regs->rax = (v->regs->rax & ~(size == 1 ? 0xFFull : 0xFFFFull)) | value;
+}
+
+/* The wake port, a byte at a time (IN AL/AX/EAX, OUT likewise). */
 static void wake_port_access(struct vcpu *v, uint16_t port, unsigned int size, bool in)
 {
-	uint64_t mask = size == 1 ? 0xFFull : size == 2 ? 0xFFFFull : 0xFFFFFFFFull;
 	if (in) {
-		uint64_t value = 0;
+		uint32_t value = 0;
 		for (unsigned int i = 0; i < size; i++) {
 			uint16_t p = (uint16_t)(port + i);
-			value |= (uint64_t)(wake_port_is(p) ? wake_port_in(p) : 0xFFu) << (8 * i);
+			value |= (uint32_t)(wake_port_is(p) ? wake_port_in(p) : 0xFFu) << (8 * i);
 		}
-		v->regs->rax = size == 4 ? value : (v->regs->rax & ~mask) | value;
+		set_rax(v, size, value);
 	} else {
 		for (unsigned int i = 0; i < size; i++) {
 			uint16_t p = (uint16_t)(port + i);
@@ -106,15 +113,6 @@ static void wake_port_access(struct vcpu *v, uint16_t port, unsigned int size, b
 static bool is_pci_config(uint16_t port)
 {
 	return (uint16_t)(port - PCI_CONFIG_ADDRESS) < 8u;
-}
-
-static void set_rax(struct vcpu *v, unsigned int size, uint32_t value)
-{
-	/* IN AL/AX keeps the rest of RAX; IN EAX zero-extends (SDM Vol. 1 3.4.1.1). */
-	if (size == 4)
-		v->regs->rax = value;
-	else
-		v->regs->rax = (v->regs->rax & ~(size == 1 ? 0xFFull : 0xFFFFull)) | value;
 }
 
 /* A configuration write: through, unless it is a data write that moves the PM1 base. */
@@ -214,19 +212,14 @@ void handle_io(struct vcpu *v)
 		return;
 	}
 	if (q & IO_QUAL_IN) {
-		uint64_t mask = size == 1 ? 0xFFull : size == 2 ? 0xFFFFull : 0xFFFFFFFFull;
-		uint64_t value = 0;
+		uint32_t value = 0;
 		for (unsigned int i = 0; i < size; i++) {
 			uint16_t p = (uint16_t)(port + i);
-			value |= (uint64_t)(is_console(p) ? console_port_guest_view(p) : 0xFFu)
+			value |= (uint32_t)(is_console(p) ? console_port_guest_view(p) : 0xFFu)
 				 << (8 * i);
 		}
 		/* Super I/O (and any byte not the console's) reads as an empty bus. */
-		/* IN AL/AX keeps the rest of RAX; IN EAX zero-extends (SDM Vol. 1 3.4.1.1). */
-		if (size == 4)
-			v->regs->rax = value;
-		else
-			v->regs->rax = (v->regs->rax & ~mask) | value;
+		set_rax(v, size, value);
 		io_blocked_reads++;
 	} else {
 		io_blocked_writes++;
