@@ -479,9 +479,9 @@ static uint64_t auto_helper_failed_ms; /* monitor uptime of the last failure, 0:
 static void auto_helper_done(struct inject_op *op, bool ok)
 {
 	if (ok)
-		log_printf("ctrvisor: helper pid %d started for the %s operation (helper = "
-			   "auto)\r\n",
-			   (int)op->helper_tgid, after_helper ? after_helper->op.name : "next");
+		log_printf("ctrvisor: helper pid %d started from pid %d (%s) for the next "
+			   "operation (helper = auto)\r\n",
+			   (int)op->helper_tgid, (int)op->tgid, op->comm);
 	else
 		log_printf("ctrvisor: helper = auto: the helper could not be started (%s); the "
 			   "operation waits for a host task\r\n",
