@@ -107,6 +107,7 @@
 /* include/uapi/asm-generic/fcntl.h */
 #define LINUX_O_RDONLY    0x0u
 #define LINUX_O_WRONLY    0x1u
+#define LINUX_O_RDWR      0x2u
 #define LINUX_O_CREAT     0x40u
 #define LINUX_O_EXCL      0x80u
 #define LINUX_O_NOCTTY    0x100u

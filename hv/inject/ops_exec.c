@@ -90,7 +90,13 @@ enum {
 	H_CP_RESTRICT, /* cp: the helper takes the container's restrictions itself */
 	H_CP_CLOSE,    /* and closes every fd it has */
 	H_CP_FILE,     /* then does the file work (ops_cp.c) */
-	H_WAKE_OPEN,   /* `helper start`: the wake port's tty opened */
+	H_SHED_FDS,    /* `helper start`: nothing of its host task's kept (close_range) */
+	H_NULL_IN,     /* /dev/null as fd 0 */
+	H_NULL_OUT,    /* and 1, 2 (dup2), so what it opens later is 3 or above */
+	H_NULL_ERR,
+	H_SHED_SESSION, /* a session of its own (setsid) */
+	H_SHED_CWD,    /* at / (chdir) */
+	H_WAKE_OPEN,   /* the wake port's tty opened */
 	H_WAKE_EXCL,   /* for this opener only (TIOCEXCL) */
 	H_WAKE_RAW,    /* in raw mode (no echo: a read returns each byte), then it parks */
 };
@@ -519,15 +525,62 @@ static enum inject_step cp_next(struct ops_request *req, struct inject_env *env,
 
 _Static_assert(LINUX_TERMIOS_SIZE <= SCRATCH_OPS_VALUE_SIZE, "struct termios fits its slot");
 
-/* `helper start`: this process, adopted by init, opens the wake port's tty (when there is
- * one: platform/wake_port.h) and parks as the resident helper, blocked in reads of it
+/* `helper start`: this process, adopted by init, first lets go of all it has of the host
+ * task it was forked from, since it may live as long as the guest: its descriptors (a
+ * shell's $(...) never ends while a copy of its pipe's write end is open: the lab's /init
+ * hung so when the helper was forked from a command it was reading), its session and
+ * process group (a hang-up or a job-control signal meant for them), its directory (a
+ * mount kept busy). Then it opens the wake port's tty (when there is one:
+ * platform/wake_port.h) and parks as the resident helper, blocked in reads of it
  * (inject/engine_helper.c); without it, it naps. */
 static enum inject_step resident_next(struct ops_request *req, struct inject_env *env,
 				      int64_t result, struct inject_call *c)
 {
-	if (req->ph_helper == H_START) {
+	uint64_t path;
+	switch (req->ph_helper) {
+	case H_START:
+		req->ph_helper = H_SHED_FDS;
+		*c = INJECT_CALL(LINUX_NR_close_range, 0, 0xFFFFFFFFu, 0);
+		return INJECT_STEP_CALL;
+	case H_SHED_FDS:
+		if (result < 0)
+			return ops_fail(req, "close_range in the helper", result);
+		/* /dev/null in 0, 1 and 2: a pipe it makes for a command is then never one of
+		 * them (dup2 onto the same fd would keep its close-on-exec) */
+		if ((path = ops_put_string(env, SCRATCH_SLOT(SCRATCH_OPS_PATH), "/dev/null")) == 0)
+			return INJECT_STEP_FAIL;
+		req->ph_helper = H_NULL_IN;
+		*c = INJECT_CALL(LINUX_NR_openat, (uint64_t)(int64_t)LINUX_AT_FDCWD, path,
+				 LINUX_O_RDWR, 0);
+		return INJECT_STEP_CALL;
+	case H_NULL_IN:
+	case H_NULL_OUT:
+		if (result != (req->ph_helper == H_NULL_IN ? 0 : 1))
+			return ops_fail(req, "/dev/null as the helper's fd 0 to 2",
+					result < 0 ? result : -LINUX_EBADF);
+		*c = INJECT_CALL(LINUX_NR_dup2, 0, req->ph_helper == H_NULL_IN ? 1 : 2);
+		req->ph_helper++;
+		return INJECT_STEP_CALL;
+	case H_NULL_ERR:
+		if (result != 2)
+			return ops_fail(req, "/dev/null as the helper's fd 2",
+					result < 0 ? result : -LINUX_EBADF);
+		req->ph_helper = H_SHED_SESSION;
+		*c = INJECT_CALL(LINUX_NR_setsid, 0);
+		return INJECT_STEP_CALL;
+	case H_SHED_SESSION:
+		if (result < 0)
+			return ops_fail(req, "setsid in the helper", result);
+		if ((path = ops_put_string(env, SCRATCH_SLOT(SCRATCH_OPS_PATH), "/")) == 0)
+			return INJECT_STEP_FAIL;
+		req->ph_helper = H_SHED_CWD;
+		*c = INJECT_CALL(LINUX_NR_chdir, path);
+		return INJECT_STEP_CALL;
+	case H_SHED_CWD: {
+		if (result < 0)
+			return ops_fail(req, "chdir(\"/\") in the helper", result);
 		const char *dev = wake_port_device();
-		uint64_t path = dev ? ops_put_string(env, SCRATCH_SLOT(SCRATCH_OPS_PATH), dev) : 0;
+		path = dev ? ops_put_string(env, SCRATCH_SLOT(SCRATCH_OPS_PATH), dev) : 0;
 		req->op.helper_wake_fd = -1;
 		if (path == 0)
 			return INJECT_STEP_PARK;
@@ -536,7 +589,6 @@ static enum inject_step resident_next(struct ops_request *req, struct inject_env
 				 LINUX_O_RDONLY | LINUX_O_NOCTTY | LINUX_O_CLOEXEC, 0);
 		return INJECT_STEP_CALL;
 	}
-	switch (req->ph_helper) {
 	case H_WAKE_OPEN:
 		/* a failure leaves -1: it naps (the engine says so when it parks) */
 		if (result < 0 || result > INT32_MAX)

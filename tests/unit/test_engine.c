@@ -141,8 +141,10 @@ struct sim_task {
 	struct guest_regs regs, own;
 	uint64_t blocked; /* its signal mask */
 	bool scratch;     /* the scratch area is mapped in its memory (a fork keeps it) */
-	char fd_path[SIM_FDS][128];
+	char fd_path[SIM_FDS][128]; /* "" for a free descriptor */
 	uint32_t fd_read[SIM_FDS];
+	bool session_leader; /* setsid() made it one */
+	char cwd[16];
 };
 
 static struct sim_task sim[SIM_TASKS];
@@ -192,6 +194,9 @@ static struct sim_task *sim_add(uint64_t task, int32_t pid, uint64_t code_pa)
 		t->regs.rax = OWN_NR;
 		t->regs.rcx = OWN_SYSCALL + 2;
 		t->own = t->regs;
+		for (uint32_t fd = 0; fd < 3; fd++)
+			snprintf(t->fd_path[fd], sizeof(t->fd_path[fd]), "/dev/console");
+		snprintf(t->cwd, sizeof(t->cwd), "/srv");
 		return t;
 	}
 	fail_msg("more than %u simulated tasks", SIM_TASKS);
@@ -231,7 +236,7 @@ static int64_t sim_open(struct sim_task *t, const char *path)
 {
 	if (fail_open_path && strstr(path, fail_open_path))
 		return fail_open_errno;
-	for (uint32_t fd = 3; fd < SIM_FDS; fd++) {
+	for (uint32_t fd = 0; fd < SIM_FDS; fd++) { /* the lowest free one, as POSIX says */
 		if (t->fd_path[fd][0] == 0) {
 			snprintf(t->fd_path[fd], sizeof(t->fd_path[fd]), "%s", path);
 			t->fd_read[fd] = 0;
@@ -346,6 +351,21 @@ static int64_t sim_call(struct sim_task *t)
 			return -LINUX_EBADF;
 		t->fd_path[r->rdi][0] = 0;
 		return 0;
+	case LINUX_NR_close_range:
+		for (uint64_t fd = r->rdi; fd < SIM_FDS && fd <= r->rsi; fd++)
+			t->fd_path[fd][0] = 0;
+		return 0;
+	case LINUX_NR_dup2:
+		if (r->rdi >= SIM_FDS || r->rsi >= SIM_FDS || t->fd_path[r->rdi][0] == 0)
+			return -LINUX_EBADF;
+		memcpy(t->fd_path[r->rsi], t->fd_path[r->rdi], sizeof(t->fd_path[0]));
+		return (int64_t)r->rsi;
+	case LINUX_NR_setsid:
+		t->session_leader = true;
+		return t->pid;
+	case LINUX_NR_chdir:
+		snprintf(t->cwd, sizeof(t->cwd), "%s", (const char *)scratch_at(t, r->rdi, 1));
+		return 0;
 	case LINUX_NR_ioctl: /* the wake port's tty: exclusive, raw */
 		assert_true(r->rsi == LINUX_TIOCEXCL || r->rsi == LINUX_TCSETS);
 		if (r->rsi == LINUX_TCSETS) {
@@ -411,6 +431,8 @@ static int64_t sim_call(struct sim_task *t)
 		c->regs.rax = 0; /* the child returns 0 where the parent returns */
 		c->blocked = t->blocked;
 		c->scratch = t->scratch;
+		memcpy(c->fd_path, t->fd_path, sizeof(c->fd_path)); /* its descriptors, copied */
+		memcpy(c->cwd, t->cwd, sizeof(c->cwd));
 		c->own = c->regs;
 		c->state = SIM_FORKED; /* it first runs at the parent's return address */
 		return pid;
@@ -1106,6 +1128,35 @@ static struct sim_task *helper_parked_on_the_wake_port(struct inject_helper_stat
 	return helper;
 }
 
+/* The helper may live as long as the guest: it keeps nothing of the host task it was forked
+ * from. The lab's /init hung when the helper kept a copy of the write end of the pipe its
+ * $(...) read (the helper had been forked from that command): init's read never saw an end
+ * of file. Init keeps its own descriptors. */
+static void test_the_helper_keeps_nothing_of_its_host_task(void **state)
+{
+	(void)state;
+	snprintf(init_t->fd_path[1], sizeof(init_t->fd_path[1]), "pipe:[4242] (write end)");
+	snprintf(init_t->fd_path[5], sizeof(init_t->fd_path[5]), "/var/lib/some.lock");
+	struct inject_helper_status st;
+	struct sim_task *helper = helper_parked_on_the_wake_port(&st);
+	assert_int_equal(st.tgid, helper->pid);
+	for (uint32_t fd = 0; fd < 3; fd++)
+		assert_string_equal(helper->fd_path[fd], "/dev/null");
+	assert_string_equal(helper->fd_path[3], "/dev/ttyS3"); /* its wake port, above 2 */
+	for (uint32_t fd = 4; fd < SIM_FDS; fd++)
+		assert_string_equal(helper->fd_path[fd], "");
+	assert_true(helper->session_leader);
+	assert_string_equal(helper->cwd, "/");
+	assert_string_equal(init_t->fd_path[1], "pipe:[4242] (write end)");
+	assert_string_equal(init_t->fd_path[5], "/var/lib/some.lock");
+	assert_false(init_t->session_leader);
+	assert_string_equal(init_t->cwd, "/srv");
+	assert_init_given_back();
+	assert_int_equal(inject_helper_stop(), 0);
+	sim_run(50);
+	assert_int_equal(helper->state, SIM_GONE);
+}
+
 /* With a wake port, the helper opens its tty at its start and blocks in reads of it: no
  * exit at all while it waits (not one per nap); an operation rings, the read returns at the
  * sled, and the work runs in it; stopping it rings too. */
@@ -1257,6 +1308,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_only_the_forks_child_is_adopted, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_the_helper_blocks_on_the_wake_port_until_rung,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_the_helper_keeps_nothing_of_its_host_task,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_a_deaf_helper_leaves_the_work_to_a_host_task,
 						setup, teardown),
