@@ -10,6 +10,7 @@
 
 /* syscall_64.tbl */
 #define LINUX_NR_read               0u
+#define LINUX_NR_pread64            17u
 #define LINUX_NR_write              1u
 #define LINUX_NR_close              3u
 #define LINUX_NR_mmap               9u
@@ -92,7 +93,8 @@
 #define LINUX_O_NONBLOCK 0x800u
 
 /* include/uapi/asm-generic/poll.h (struct pollfd: int fd; short events, revents) */
-#define LINUX_POLLIN 0x0001u
+#define LINUX_POLLIN  0x0001u
+#define LINUX_POLLPRI 0x0002u /* kernfs: the file changed (cgroup.events) */
 
 /* include/uapi/asm-generic/ioctls.h and termbits.h (x86): a tty taken for one opener, in
  * raw mode (struct termios: four flag words, the line discipline, 19 control characters) */

@@ -132,22 +132,31 @@ static enum inject_step sleep_call(struct inject_env *env, uint32_t ms, struct i
 
 /* pause / unpause: cgroup.freeze (Documentation/admin-guide/cgroup-v2.rst), then wait for
  * the kernel to report the state (CGRP_FROZEN), as `crun pause` may return before. The
- * state is read from guest memory at every poll (never cached: a loaded guest freezes
- * over several polls), and the wait is measured on the monitor's clock. A pause that does
- * not complete in time is undone (cgroup.freeze back to 0), as runc does, so a failed
- * pause never leaves the container half frozen; so is one whose kernel was changed while
- * it ran (vouch_lost): its frozen state cannot be vouched for, and a refused pause must
- * not leave its freeze behind. */
+ * state is read from guest memory at every look (never cached: a loaded guest freezes
+ * over several looks), and the wait is measured on the monitor's clock. Between two looks
+ * the task blocks in ppoll on cgroup.events, which the kernel signals (POLLPRI) when the
+ * cgroup's frozen state changes (cgroup_file_notify): it wakes as the freeze completes, not
+ * at the end of a fixed nap; the wake is only a hint, the state is what memory says. A
+ * freeze that completes within the write (a thaw always does) needs no wait at all. A
+ * pause that does not complete in time is undone (cgroup.freeze back to 0), as runc does,
+ * so a failed pause never leaves the container half frozen; so is one whose kernel was
+ * changed while it ran (vouch_lost): its frozen state cannot be vouched for, and a refused
+ * pause must not leave its freeze behind. */
 enum {
 	FZ_OPEN,
 	FZ_WRITE,
 	FZ_CLOSE,
 	FZ_WAIT,
+	FZ_WAIT_ENDED, /* cgroup.events closed: after_wait follows */
 	FZ_UNDO_WRITE,
 	FZ_UNDO_CLOSE,
 	FZ_UNDO_WAIT, /* the undo seen in the cgroup's own state, not taken from write's result */
 	FZ_UNDONE,
 };
+/* The wait's last call (wait_call), whose result FZ_WAIT takes first */
+enum { WAIT_NONE, WAIT_OPEN, WAIT_POLL, WAIT_REARM, WAIT_NAP };
+/* What ends the wait (after_wait) */
+enum { AFTER_DONE, AFTER_FAIL, AFTER_UNDO };
 
 static enum inject_step append_fail(struct ops_request *req, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
@@ -184,6 +193,116 @@ static bool look(struct ops_request *req, struct inject_env *env, bool *frozen)
 	return true;
 }
 
+/* The result of the wait's last call. */
+static void wait_call_returned(struct ops_request *req, int64_t result)
+{
+	switch (req->wait_call) {
+	case WAIT_OPEN:
+		req->events = result >= 0 ? OPS_EVENTS_OPEN : OPS_EVENTS_NONE;
+		req->events_fd = result;
+		break;
+	case WAIT_POLL:
+		/* signalled: the next poll would return at once until the file is read */
+		if (result > 0 && ++req->events_wakes >= OPS_FREEZE_WAKES_MAX)
+			req->events_wakes = OPS_FREEZE_WAKES_MAX;
+		req->wait_call = result > 0 ? WAIT_REARM : WAIT_NONE;
+		return;
+	default:
+		break;
+	}
+	req->wait_call = WAIT_NONE;
+}
+
+/* Until the next look: cgroup.events opened at the first wait (a change after the open
+ * wakes the poll; one before it, the look after the open sees), then ppoll on it, read
+ * again after each signal (kernfs signals a reader once per change it has not read).
+ * Without it (not opened, or past OPS_FREEZE_WAKES_MAX signals), a nap. */
+static enum inject_step wait_call(struct ops_request *req, struct inject_env *env,
+				  struct inject_call *c)
+{
+	if (req->events == OPS_EVENTS_UNOPENED) {
+		req->wait_call = WAIT_OPEN;
+		return open_call(req, env, "cgroup.events", LINUX_O_RDONLY, c);
+	}
+	if (req->events == OPS_EVENTS_NONE || req->events_wakes >= OPS_FREEZE_WAKES_MAX) {
+		req->wait_call = WAIT_NAP;
+		return sleep_call(env, OPS_FREEZE_POLL_MS, c);
+	}
+	if (req->wait_call == WAIT_REARM) {
+		*c = INJECT_CALL(LINUX_NR_pread64, (uint64_t)req->events_fd,
+				 env->scratch + SCRATCH_OPS_VALUE_OFF, 1, 0);
+		return INJECT_STEP_CALL;
+	}
+	struct {
+		int32_t fd;
+		int16_t events, revents;
+	} pfd = {(int32_t)req->events_fd, LINUX_POLLPRI, 0};
+	uint64_t ts[2] = {0, OPS_FREEZE_POLL_MS * 1000000u};
+	if (inject_write_user(env, env->scratch + SCRATCH_OPS_POLLFD_OFF, &pfd, sizeof(pfd)) < 0 ||
+	    inject_write_user(env, env->scratch + SCRATCH_OPS_TIMESPEC_OFF, ts, sizeof(ts)) < 0)
+		return INJECT_STEP_FAIL;
+	req->wait_call = WAIT_POLL;
+	*c = INJECT_CALL(LINUX_NR_ppoll, env->scratch + SCRATCH_OPS_POLLFD_OFF, 1,
+			 env->scratch + SCRATCH_OPS_TIMESPEC_OFF, 0, LINUX_SIGSET_SIZE);
+	return INJECT_STEP_CALL;
+}
+
+static enum inject_step after_wait(struct ops_request *req, struct inject_env *env,
+				   struct inject_call *c)
+{
+	switch (req->after_wait) {
+	case AFTER_DONE:
+		return INJECT_STEP_DONE;
+	case AFTER_UNDO:
+		req->phase = FZ_UNDO_WRITE;
+		return open_call(req, env, "cgroup.freeze", LINUX_O_WRONLY, c);
+	default:
+		return INJECT_STEP_FAIL;
+	}
+}
+
+/* The wait is over: cgroup.events closed if it was opened, then `then`. */
+static enum inject_step end_wait(struct ops_request *req, struct inject_env *env, uint8_t then,
+				 struct inject_call *c)
+{
+	req->after_wait = then;
+	if (req->events != OPS_EVENTS_OPEN)
+		return after_wait(req, env, c);
+	req->events = OPS_EVENTS_NONE;
+	req->phase = FZ_WAIT_ENDED;
+	*c = INJECT_CALL(LINUX_NR_close, (uint64_t)req->events_fd);
+	return INJECT_STEP_CALL;
+}
+
+static enum inject_step freeze_wait(struct ops_request *req, struct inject_env *env, int64_t result,
+				    struct inject_call *c)
+{
+	bool want = req->kind == OPS_PAUSE;
+	bool frozen;
+	wait_call_returned(req, result);
+	req->polls++;
+	if (!look(req, env, &frozen)) {
+		fmt_snprintf(req->op.error, sizeof(req->op.error),
+			     "cannot read the cgroup's state from guest memory");
+		return end_wait(req, env, AFTER_FAIL, c);
+	}
+	if (frozen == want && want && req->vouch_lost != NULL) {
+		req->vouch = req->vouch_lost(req) ? OPS_VOUCH_LOST : OPS_VOUCHED;
+		if (req->vouch == OPS_VOUCH_LOST)
+			return end_wait(req, env, AFTER_UNDO, c);
+	}
+	if (frozen == want) {
+		req->state_reached = true;
+		return end_wait(req, env, AFTER_DONE, c);
+	}
+	if (env->now_ns - req->wait_from_ns < (uint64_t)OPS_FREEZE_WAIT_MS * 1000000u)
+		return wait_call(req, env, c);
+	fmt_snprintf(req->op.error, sizeof(req->op.error),
+		     "the cgroup did not report %s within %u ms (%u looks)",
+		     want ? "frozen" : "thawed", OPS_FREEZE_WAIT_MS, req->polls);
+	return end_wait(req, env, want ? AFTER_UNDO : AFTER_FAIL, c);
+}
+
 static enum inject_step freeze_next(struct inject_op *op, struct inject_env *env, int64_t result,
 				    struct inject_call *c)
 {
@@ -206,37 +325,16 @@ static enum inject_step freeze_next(struct inject_op *op, struct inject_env *env
 				     "cannot write cgroup.freeze (%lld)", (long long)result);
 		req->phase = FZ_WAIT;
 		req->wait_from_ns = env->now_ns;
+		req->events = OPS_EVENTS_UNOPENED;
+		req->wait_call = WAIT_NONE;
 		*c = INJECT_CALL(LINUX_NR_close, (uint64_t)req->fd, 0, 0, 0, 0, 0);
 		return INJECT_STEP_CALL;
 	case FZ_WAIT:
 		if (req->op.error[0])
 			return INJECT_STEP_FAIL;
-		req->polls++;
-		if (!look(req, env, &frozen)) {
-			fmt_snprintf(req->op.error, sizeof(req->op.error),
-				     "cannot read the cgroup's state from guest memory");
-			return INJECT_STEP_FAIL;
-		}
-		if (frozen == want && want && req->vouch_lost != NULL) {
-			req->vouch = req->vouch_lost(req) ? OPS_VOUCH_LOST : OPS_VOUCHED;
-			if (req->vouch == OPS_VOUCH_LOST) {
-				req->phase = FZ_UNDO_WRITE;
-				return open_call(req, env, "cgroup.freeze", LINUX_O_WRONLY, c);
-			}
-		}
-		if (frozen == want) {
-			req->state_reached = true;
-			return INJECT_STEP_DONE;
-		}
-		if (env->now_ns - req->wait_from_ns < (uint64_t)OPS_FREEZE_WAIT_MS * 1000000u)
-			return sleep_call(env, OPS_FREEZE_POLL_MS, c);
-		fmt_snprintf(req->op.error, sizeof(req->op.error),
-			     "the cgroup did not report %s within %u ms (%u polls)",
-			     want ? "frozen" : "thawed", OPS_FREEZE_WAIT_MS, req->polls);
-		if (!want)
-			return INJECT_STEP_FAIL;
-		req->phase = FZ_UNDO_WRITE;
-		return open_call(req, env, "cgroup.freeze", LINUX_O_WRONLY, c);
+		return freeze_wait(req, env, result, c);
+	case FZ_WAIT_ENDED:
+		return after_wait(req, env, c);
 	case FZ_UNDO_WRITE:
 		if (result < 0)
 			return append_fail(

@@ -41,10 +41,13 @@ enum { OPS_ROLE_HOST, OPS_ROLE_MID, OPS_ROLE_HELPER, OPS_ROLE_CMD };
 #define OPS_STATS_ALL_MAX  16u /* containers in one `stats` without a name */
 #define OPS_STATS_TEXT_MAX 512u
 #define OPS_STOP_POLL_MS   100u
-#define OPS_FREEZE_POLL_MS 20u
-#define OPS_FREEZE_WAIT_MS 10000u /* as runc waits for FROZEN */
-#define OPS_UNDO_WAIT_MS   3000u  /* a thaw is not held up by tasks that must first run */
-#define OPS_KILL_WAIT_MS   5000u
+#define OPS_FREEZE_POLL_MS 20u /* the longest wait between two looks at a freeze */
+/* Wakes by cgroup.events a pause or unpause takes; after them it naps: a kernel that
+ * signals changes that are none cannot make it spin */
+#define OPS_FREEZE_WAKES_MAX 64u
+#define OPS_FREEZE_WAIT_MS   10000u /* as runc waits for FROZEN */
+#define OPS_UNDO_WAIT_MS     3000u  /* a thaw is not held up by tasks that must first run */
+#define OPS_KILL_WAIT_MS     5000u
 
 struct ops_request {
 	struct inject_op op; /* first: the engine's view */
@@ -72,8 +75,14 @@ struct ops_request {
 	uint32_t polls;
 	uint64_t term_ns;      /* when SIGTERM went out (stop) */
 	uint64_t wait_from_ns; /* when the freeze was written (pause, unpause) */
-	bool killed;           /* stop escalated to SIGKILL */
-	int8_t frozen_seen;    /* pause, unpause: the cgroup's state at the last look (-1: none) */
+	/* pause, unpause: cgroup.events, whose change wakes the wait (ops.c) */
+	enum ops_events { OPS_EVENTS_UNOPENED, OPS_EVENTS_OPEN, OPS_EVENTS_NONE } events;
+	int64_t events_fd;
+	uint32_t events_wakes;
+	uint8_t wait_call;  /* the call the wait made last (ops.c: WAIT_*) */
+	uint8_t after_wait; /* what follows once cgroup.events is closed (ops.c: AFTER_*) */
+	bool killed;        /* stop escalated to SIGKILL */
+	int8_t frozen_seen; /* pause, unpause: the cgroup's state at the last look (-1: none) */
 	bool state_reached;
 	uint32_t file;
 	int64_t getpid_result;

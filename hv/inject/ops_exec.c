@@ -95,10 +95,10 @@ enum {
 	H_NULL_OUT,    /* and 1, 2 (dup2), so what it opens later is 3 or above */
 	H_NULL_ERR,
 	H_SHED_SESSION, /* a session of its own (setsid) */
-	H_SHED_CWD,    /* at / (chdir) */
-	H_WAKE_OPEN,   /* the wake port's tty opened */
-	H_WAKE_EXCL,   /* for this opener only (TIOCEXCL) */
-	H_WAKE_RAW,    /* in raw mode (no echo: a read returns each byte), then it parks */
+	H_SHED_CWD,     /* at / (chdir) */
+	H_WAKE_OPEN,    /* the wake port's tty opened */
+	H_WAKE_EXCL,    /* for this opener only (TIOCEXCL) */
+	H_WAKE_RAW,     /* in raw mode (no echo: a read returns each byte), then it parks */
 };
 enum {
 	C_POPULATE,  /* the scratch area's pages mapped */

@@ -16,8 +16,9 @@ struct scratch_slot {
 };
 
 /* ---- the engine */
-#define INJECT_SCRATCH_SLED     0u  /* SYSCALL, SYSCALL, SYSCALL, VMCALL, then INT3 */
-#define INJECT_SLED_TRAP_RETURN 2u  /* a hijacked task's call comes back: a SYSCALL the trap sees  \
+#define INJECT_SCRATCH_SLED 0u /* SYSCALL, SYSCALL, SYSCALL, VMCALL, then INT3 */
+#define INJECT_SLED_TRAP_RETURN                                                                    \
+	2u                          /* a hijacked task's call comes back: a SYSCALL the trap sees  \
 				     */
 #define INJECT_SLED_CALL        4u  /* another process's call goes in: the SYSCALL */
 #define INJECT_SLED_RETURN      6u  /* and comes back here: the VMCALL, which exits */
@@ -41,7 +42,9 @@ struct scratch_slot {
 #define SCRATCH_OPS_TIMESPEC_OFF  (INJECT_SCRATCH_OP + 0u) /* struct timespec */
 #define SCRATCH_OPS_TIMESPEC_SIZE (16u)
 #define SCRATCH_OPS_VALUE_OFF     (INJECT_SCRATCH_OP + 16u) /* a short value to write */
-#define SCRATCH_OPS_VALUE_SIZE    (48u)
+#define SCRATCH_OPS_VALUE_SIZE    (40u)
+#define SCRATCH_OPS_POLLFD_OFF    (INJECT_SCRATCH_OP + 56u) /* struct pollfd */
+#define SCRATCH_OPS_POLLFD_SIZE   (8u)
 #define SCRATCH_OPS_PATH_OFF      (INJECT_SCRATCH_OP + 64u) /* a path */
 #define SCRATCH_OPS_PATH_SIZE     (INJECT_SCRATCH_OP_SIZE - 64u)
 
@@ -102,6 +105,10 @@ _Static_assert(SCRATCH_END(SCRATCH_EXEC_OUTPUT) <= SCRATCH_RESTRICT_CAPS_OFF &&
 		       SCRATCH_END(SCRATCH_RESTRICT_INSNS) <= INJECT_SCRATCH_DATA + INJECT_DATA_MAX,
 	       "the restrictions' slots overlap or leave the data buffer");
 
+_Static_assert(SCRATCH_END(SCRATCH_OPS_TIMESPEC) <= SCRATCH_OPS_VALUE_OFF &&
+		       SCRATCH_END(SCRATCH_OPS_VALUE) <= SCRATCH_OPS_POLLFD_OFF &&
+		       SCRATCH_END(SCRATCH_OPS_POLLFD) <= SCRATCH_OPS_PATH_OFF,
+	       "the slots of pause and the other small operations overlap");
 _Static_assert(SCRATCH_END(SCRATCH_OPS_PATH) <= SCRATCH_OP_END &&
 		       SCRATCH_OP_END <= INJECT_SCRATCH_NAP &&
 		       INJECT_SCRATCH_NAP + 16u <= INJECT_SCRATCH_DATA,

@@ -139,8 +139,8 @@ struct sim_task {
 	int exit_code;
 	uint64_t pgd; /* physical: its page tables (a fork shares them here) */
 	struct guest_regs regs, own;
-	uint64_t blocked; /* its signal mask */
-	bool scratch;     /* the scratch area is mapped in its memory (a fork keeps it) */
+	uint64_t blocked;           /* its signal mask */
+	bool scratch;               /* the scratch area is mapped in its memory (a fork keeps it) */
 	char fd_path[SIM_FDS][128]; /* "" for a free descriptor */
 	uint32_t fd_read[SIM_FDS];
 	bool session_leader; /* setsid() made it one */
@@ -163,7 +163,8 @@ static int64_t fail_open_errno;    /* an openat whose path holds fail_open_path 
 static const char *fail_open_path;
 static uint32_t calls_seen[512];
 static bool thaw_ignored;       /* a hooked cgroup_freeze_write: "0" accepted, nothing done */
-static uint32_t naps_with_trap; /* a nap while the trap was armed */
+static uint32_t naps_with_trap; /* a nap or a poll while the trap was armed */
+static int spurious_events;     /* cgroup.events signalled this many times with no change */
 static char written_freeze[8];
 static bool done_called, done_ok;
 static int done_count;
@@ -390,6 +391,37 @@ static int64_t sim_call(struct sim_task *t)
 			fake_w64(&f, w.cg_web + f.prof.cgroup_flags, 1ull << VMI_CGRP_FROZEN);
 		return 0;
 	}
+	case LINUX_NR_ppoll: { /* on cgroup.events, for its change (POLLPRI) */
+		struct {
+			int32_t fd;
+			int16_t events, revents;
+		} pfd;
+		uint64_t ts[2];
+		assert_int_equal(r->rsi, 1);
+		memcpy(&pfd, scratch_at(t, r->rdi, sizeof(pfd)), sizeof(pfd));
+		memcpy(ts, scratch_at(t, r->rdx, 16), 16);
+		assert_true(pfd.fd >= 0 && (uint32_t)pfd.fd < SIM_FDS &&
+			    strstr(t->fd_path[pfd.fd], "cgroup.events") != NULL);
+		assert_true(pfd.events & LINUX_POLLPRI);
+		naps_with_trap += trap_armed;
+		bool change = freeze_after_naps > 0 && written_freeze[0] == '1' &&
+			      --freeze_after_naps == 0;
+		if (change)
+			fake_w64(&f, w.cg_web + f.prof.cgroup_flags, 1ull << VMI_CGRP_FROZEN);
+		if (change || spurious_events > 0) {
+			spurious_events -= !change && spurious_events > 0;
+			fake_tsc += 1000000u; /* the freeze took 1 ms: it wakes then */
+			pfd.revents = LINUX_POLLPRI;
+			memcpy(scratch_at(t, r->rdi, sizeof(pfd)), &pfd, sizeof(pfd));
+			return 1;
+		}
+		fake_tsc += ts[0] * 1000000000ull + ts[1];
+		return 0;
+	}
+	case LINUX_NR_pread64: /* cgroup.events read again after a signal */
+		assert_true(r->rdi < SIM_FDS && strstr(t->fd_path[r->rdi], "cgroup.events"));
+		assert_int_equal(r->r10, 0);
+		return (int64_t)r->rdx;
 	case LINUX_NR_kill:
 		if (r->rdi == 100 && r->rsi == 15 && term_ends_web) {
 			mark_gone(w.web_init);
@@ -654,6 +686,7 @@ static int setup(void **state)
 	trap_armed = false;
 	exits = 0;
 	sled_exits = unclaimed_ud = trap_entries = naps_with_trap = 0;
+	spurious_events = 0;
 	arm_fails = false;
 	fake_tsc = 1000000000ull;
 	code_pa = fake_palloc(&f, PAGE_SIZE_4K, PAGE_SIZE_4K);
@@ -710,7 +743,7 @@ static void assert_init_given_back(void)
 static void test_pause_hijacks_a_host_root_task_and_gives_it_back(void **state)
 {
 	(void)state;
-	freeze_after_naps = 2; /* frozen only at the third poll */
+	freeze_after_naps = 2; /* frozen only in the second wait */
 	start(OPS_PAUSE, 5000);
 	sim_run(200);
 	assert_true(done_called);
@@ -720,28 +753,81 @@ static void test_pause_hijacks_a_host_root_task_and_gives_it_back(void **state)
 	assert_string_equal(req.op.comm, "init");
 	assert_true(req.op.passed >= 1); /* sh's entry (uid 1000) was let through */
 	assert_true(req.state_reached);
-	assert_int_equal(req.polls, 3);
+	/* after the write; after cgroup.events is opened; after each of two polls */
+	assert_int_equal(req.polls, 4);
 	assert_string_equal(written_freeze, "1");
 	assert_int_equal(calls_seen[LINUX_NR_rt_sigprocmask], 2); /* block all, then put back */
 	assert_int_equal(calls_seen[LINUX_NR_mmap], 1);
 	assert_int_equal(calls_seen[LINUX_NR_munmap], 1);
 	assert_init_given_back();
 	assert_int_equal(sh_t->state, SIM_OWN);
-	/* mmap, mask, open, write, close, 2 naps, unmask, munmap */
-	assert_int_equal(req.op.calls, 9);
+	/* mmap, mask, open, write, close, open cgroup.events, 2 polls of it (the first times
+	 * out, the second wakes at the change: no read needed), close it, unmask, munmap */
+	assert_int_equal(req.op.calls, 11);
+	assert_int_equal(calls_seen[LINUX_NR_pread64], 0);
+	assert_int_equal(calls_seen[LINUX_NR_nanosleep], 0);
 	/* A hijacked task's calls all come back through the trap's entry (the munmap at the
 	 * end must come back to its own code): none at the sled's VMCALL. */
 	assert_int_equal(naps_with_trap, 2);
 	assert_int_equal(sled_exits, 0);
 	/* each came back, and is counted under its number */
-	uint32_t counted = 0, naps = 0;
+	uint32_t counted = 0, waits = 0;
 	for (uint32_t i = 0; i < req.op.call_stat_count; i++) {
 		counted += req.op.call_stats[i].calls;
-		if (req.op.call_stats[i].nr == LINUX_NR_nanosleep)
-			naps += req.op.call_stats[i].calls;
+		if (req.op.call_stats[i].nr == LINUX_NR_ppoll)
+			waits += req.op.call_stats[i].calls;
 	}
-	assert_int_equal(counted, 9);
-	assert_int_equal(naps, 2);
+	assert_int_equal(counted, 11);
+	assert_int_equal(waits, 2);
+}
+
+/* The wait for the freeze is woken by cgroup.events as the freeze completes: the pause
+ * takes the freeze's time, not a nap's (OPS_FREEZE_POLL_MS). */
+static void test_pause_wakes_when_the_freeze_completes(void **state)
+{
+	(void)state;
+	freeze_after_naps = 1; /* 1 ms into the first wait */
+	start(OPS_PAUSE, 5000);
+	sim_run(200);
+	assert_true(done_ok);
+	assert_int_equal(calls_seen[LINUX_NR_ppoll], 1);
+	assert_true(req.op.guest_ns < OPS_FREEZE_POLL_MS * 1000000ull);
+	assert_init_given_back();
+}
+
+/* A kernel that signals cgroup.events with nothing changed wakes the wait at most
+ * OPS_FREEZE_WAKES_MAX times (each read again, so the next poll can block); then the wait
+ * naps. The pause still ends at its time limit, undone. */
+static void test_a_kernel_signalling_no_change_cannot_make_pause_spin(void **state)
+{
+	(void)state;
+	freeze_after_naps = -1;
+	spurious_events = 100000;
+	start(OPS_PAUSE, 30000);
+	sim_run(5000);
+	assert_true(done_called);
+	assert_false(done_ok);
+	assert_non_null(strstr(req.op.error, "did not report frozen"));
+	assert_non_null(strstr(req.op.error, "the freeze was undone"));
+	assert_int_equal(calls_seen[LINUX_NR_ppoll], OPS_FREEZE_WAKES_MAX);
+	assert_int_equal(calls_seen[LINUX_NR_pread64], OPS_FREEZE_WAKES_MAX - 1);
+	assert_true(calls_seen[LINUX_NR_nanosleep] > 100); /* 20 ms naps to the 10 s limit */
+	assert_init_given_back();
+}
+
+/* Without cgroup.events (it cannot be opened), the wait naps between looks. */
+static void test_pause_without_cgroup_events_naps(void **state)
+{
+	(void)state;
+	freeze_after_naps = 2;
+	fail_open_path = "cgroup.events";
+	fail_open_errno = -LINUX_ENOENT;
+	start(OPS_PAUSE, 5000);
+	sim_run(200);
+	assert_true(done_ok);
+	assert_int_equal(calls_seen[LINUX_NR_ppoll], 0);
+	assert_int_equal(calls_seen[LINUX_NR_nanosleep], 2);
+	assert_init_given_back();
 }
 
 static void test_pause_not_frozen_in_time_is_undone_and_init_given_back(void **state)
@@ -1015,7 +1101,7 @@ static void test_a_timeout_still_gives_the_task_back(void **state)
 	sim_run(2000);
 	assert_true(done_called);
 	assert_false(done_ok);
-	assert_non_null(strstr(req.op.error, "timed out after 50 ms (pid 1 in call 35)"));
+	assert_non_null(strstr(req.op.error, "timed out after 50 ms (pid 1 in call 271)"));
 	assert_init_given_back();
 }
 
@@ -1024,8 +1110,8 @@ static void test_the_hijacked_task_dying_ends_the_operation(void **state)
 	(void)state;
 	freeze_after_naps = -1;
 	start(OPS_PAUSE, 30000);
-	sim_run(6); /* mmap, mask, open, write, close, into the naps */
-	assert_int_equal(calls_seen[LINUX_NR_nanosleep], 1);
+	sim_run(7); /* mmap, mask, open, write, close, open cgroup.events, into the polls */
+	assert_int_equal(calls_seen[LINUX_NR_ppoll], 1);
 	sim_exit(init_t, 137); /* SIGKILL from elsewhere */
 	sim_run(2000);
 	assert_true(done_called);
@@ -1235,6 +1321,8 @@ static void test_a_restarted_call_of_a_hijacked_task_runs_again(void **state)
 	(void)state;
 	freeze_after_naps = 2;
 	restart_naps = 1;
+	fail_open_path = "cgroup.events"; /* it naps */
+	fail_open_errno = -LINUX_ENOENT;
 	start(OPS_PAUSE, 5000);
 	sim_run(200);
 	assert_true(done_ok);
@@ -1291,6 +1379,12 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(
 			test_pause_hijacks_a_host_root_task_and_gives_it_back, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_pause_wakes_when_the_freeze_completes, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(
+			test_a_kernel_signalling_no_change_cannot_make_pause_spin, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_pause_without_cgroup_events_naps, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(
 			test_pause_not_frozen_in_time_is_undone_and_init_given_back, setup,
 			teardown),

@@ -93,11 +93,37 @@ static void expect_freeze_write(const char *value)
 	assert_int_equal(call.arg[0], 7);
 }
 
-/* A poll found the state not yet reached: a nap, over which the monitor's clock moves. */
-static void expect_nap(void)
+/* The first look found the state not yet reached: cgroup.events is opened (it gets fd 9),
+ * its change to wake the wait. */
+static void expect_events_open(void)
 {
-	expect_call(LINUX_NR_nanosleep);
+	expect_call(LINUX_NR_openat);
+	assert_string_equal(scratch_string(call.arg[1]), "/sys/fs/cgroup/lab/web/cgroup.events");
+	feed(9);
+}
+
+/* A look found the state not yet reached: ppoll for a change of cgroup.events, at most
+ * OPS_FREEZE_POLL_MS, which the monitor's clock is moved by. */
+static void expect_poll(void)
+{
+	expect_call(LINUX_NR_ppoll);
+	assert_int_equal(call.arg[1], 1);
+	struct {
+		int32_t fd;
+		int16_t events, revents;
+	} pfd;
+	memcpy(&pfd, scratch_string(call.arg[0]), sizeof(pfd));
+	assert_int_equal(pfd.fd, 9);
+	assert_int_equal(pfd.events, LINUX_POLLPRI);
 	env.now_ns += OPS_FREEZE_POLL_MS * 1000000ull;
+}
+
+/* The wait is over: cgroup.events closed. */
+static void expect_events_close(void)
+{
+	expect_call(LINUX_NR_close);
+	assert_int_equal(call.arg[0], 9);
+	feed(0);
 }
 
 static void test_pause_sees_a_freeze_that_completes_at_the_third_poll(void **state)
@@ -111,15 +137,23 @@ static void test_pause_sees_a_freeze_that_completes_at_the_third_poll(void **sta
 
 	begin(OPS_PAUSE);
 	expect_freeze_write("1");
-	feed(0); /* close; poll 1: still freezing */
-	expect_nap();
-	feed(0); /* poll 2: still freezing */
-	expect_nap();
+	feed(0);              /* close; look 1: still freezing */
+	expect_events_open(); /* look 2: still freezing */
+	expect_poll();
+	feed(0); /* timed out; look 3: still freezing */
+	expect_poll();
+	feed(1); /* signalled, but look 4 sees no freeze yet: read again before the next poll */
+	expect_call(LINUX_NR_pread64);
+	assert_int_equal(call.arg[0], 9);
+	assert_int_equal(call.arg[3], 0);
+	feed(1); /* look 5: still freezing */
+	expect_poll();
 	set_frozen(w.cg_web, true);
-	feed(0); /* poll 3 sees it, in the same session: nothing is cached between polls */
+	feed(1); /* signalled; look 6 sees it, in the same session: nothing is cached */
+	expect_events_close();
 	assert_int_equal(step, INJECT_STEP_DONE);
 	assert_true(q.state_reached);
-	assert_int_equal(q.polls, 3);
+	assert_int_equal(q.polls, 6);
 	assert_string_equal(q.op.error, "");
 }
 
@@ -142,12 +176,14 @@ static void test_pause_that_does_not_freeze_in_time_is_undone(void **state)
 	begin(OPS_PAUSE);
 	expect_freeze_write("1");
 	feed(0);
+	expect_events_open();
 	for (uint32_t i = 0; env.now_ns < OPS_FREEZE_WAIT_MS * 1000000ull; i++) {
 		assert_true(i < 2 * OPS_FREEZE_WAIT_MS / OPS_FREEZE_POLL_MS);
-		expect_nap();
+		expect_poll();
 		feed(0);
 	}
 	/* Past the deadline: cgroup.freeze goes back to 0, and the failure says so. */
+	expect_events_close();
 	expect_freeze_write("0");
 	feed(0);
 	assert_int_equal(step, INJECT_STEP_FAIL);
@@ -163,9 +199,11 @@ static void test_unpause_waits_for_the_thaw(void **state)
 	begin(OPS_UNPAUSE);
 	expect_freeze_write("0");
 	feed(0);
-	expect_nap();
+	expect_events_open();
+	expect_poll();
 	set_frozen(w.cg_web, false);
-	feed(0);
+	feed(1);
+	expect_events_close();
 	assert_int_equal(step, INJECT_STEP_DONE);
 	assert_true(q.state_reached);
 }
