@@ -9,11 +9,16 @@ One boot of DIR/lab/disk.img, then, all in that run:
   - armed: the syscall-entry trap armed for every task over two heartbeats: syscall
     entries, VMCALL and EPT-violation exits per entry, and EPT-violation exits per guest
     interrupt (the heartbeat's /proc/stat intr count);
-  - per operation through the monitor (pause, unpause, stats, exec, cp out, probe): VM
-    exits, guest time and injected calls, from each reply, N times, median;
+  - per operation through the monitor (pause and unpause of busy, which cpu.max holds to
+    10 % of a CPU, and of tree, which is not held; stats, exec, cp out, probe): VM exits,
+    guest time and injected calls, from each reply, N times, median;
   - the same operation done by crun inside the guest (pause, resume, exec): guest time
     as the guest measures it (lab-checker time) and VM exits over that window less the
-    idle rate, and the ratio monitor / crun.
+    idle rate, and the ratio monitor / crun. `crun pause` returns once it has written
+    cgroup.freeze; the monitor's pause returns once the kernel reports the cgroup frozen
+    (a task held by cpu.max freezes only when it next runs). So pause and resume are also
+    timed in the guest from crun's start to the frozen state it asked for (settled), and
+    the monitor is given against both.
 With --cpus N the machine has N CPUs (the Bochs of tools/lab/build-bochs.sh); the idle
 rate is then also given per vCPU.
 Exit status 1 when the boot failed (the figures that exist are still printed).
@@ -131,6 +136,8 @@ def ours(lab, repeat, tmp):
     ops = {
         "pause busy": ["pause", "busy", "--json"],
         "unpause busy": ["unpause", "busy", "--json"],
+        "pause tree": ["pause", "tree", "--json"],
+        "unpause tree": ["unpause", "tree", "--json"],
         "stats tree": ["stats", "tree", "--json"],
         "exec tree id": ["exec", "--json", "tree", "--", "id"],
         "cp out 4 KiB": ["cp", "tree:/tmp/bench.bin", "-", "--json"],
@@ -159,12 +166,16 @@ def ours(lab, repeat, tmp):
     return res
 
 
+CRUN = (("pause busy", "pause"), ("resume busy", "resume"), ("pause tree", "pause"),
+        ("resume tree", "resume"), ("exec tree id", "exec"))
+
+
 def crun(lab, idle, repeat):
+    """Each CRUN request timed by the guest: {request: (exits, us, settled us or None)}."""
     res = {}
-    times = {"pause": [], "resume": [], "exec": []}
+    times = {request: [] for request, _ in CRUN}
     for _ in range(repeat):  # pause before resume each time
-        for tag, request in (("pause", "pause busy"), ("resume", "resume busy"),
-                             ("exec", "exec tree id")):
+        for request, tag in CRUN:
             s1 = js(lab, "status", "--json")
             path = os.path.join(tempfile.gettempdir(), "bench-request")
             with open(path, "w") as f:
@@ -173,17 +184,27 @@ def crun(lab, idle, repeat):
             rc, out, err = lab.hvctl("cp", path, "tree:/bench-request", timeout=300)
             if rc != 0:
                 raise LabError(f"cp bench-request -> {rc}: {err.strip()}")
-            m = lab.wait_console(rf"GUEST-TIME tag={tag} ns=(\d+) status=(\d+)", 120, since=mark)
+            m = lab.wait_console(rf"GUEST-TIME tag={tag} ns=(\d+) status=(\d+)"
+                                 r"(?: settled_ns=(-?\d+))?", 120, since=mark)
+            if m.group(2) != "0":
+                raise LabError(f"crun {request} -> {m.group(2)}")
             s2 = js(lab, "status", "--json")
             window_s = (s2["uptime_ms"] - s1["uptime_ms"]) / 1000.0
             t = int(m.group(1)) / 1e9
+            settled = int(m.group(3)) / 1e9 if m.group(3) and int(m.group(3)) >= 0 else None
             # Exits of the crun run: those of the window, less the idle rate outside it.
             ex = max(0.0, (s2["exits_total"] - s1["exits_total"]) - idle * (window_s - t))
-            times[tag].append((ex, t))
-    for tag, v in times.items():
-        res[tag] = (statistics.median(x[0] for x in v), statistics.median(x[1] for x in v) * 1e6)
-        print(f"crun    {tag:14s}: {res[tag][0]:8.0f} exits (approx.) {res[tag][1] / 1000:9.1f} "
-              f"ms guest (median of {repeat})")
+            times[request].append((ex, t, settled))
+    for request, v in times.items():
+        settled = [x[2] for x in v if x[2] is not None]
+        res[request] = (statistics.median(x[0] for x in v),
+                        statistics.median(x[1] for x in v) * 1e6,
+                        statistics.median(settled) * 1e6 if len(settled) == len(v) else None)
+        extra = ""
+        if res[request][2] is not None:
+            extra = f", {res[request][2] / 1000:.1f} ms to the cgroup's state it asked for"
+        print(f"crun    {request:14s}: {res[request][0]:8.0f} exits (approx.) "
+              f"{res[request][1] / 1000:9.1f} ms guest{extra} (median of {repeat})")
     return res
 
 
@@ -231,13 +252,15 @@ def main():
             lab.hvctl("helper", "manual", timeout=60)
             lab.hvctl("helper", "stop", timeout=60)
         cr = crun(lab, idle, a.repeat)
-        for m_name, c_name in (("pause busy", "pause"), ("unpause busy", "resume"),
-                               ("exec tree id", "exec")):
-            ce, cu = cr[c_name]
+        for m_name, c_name in (("pause busy", "pause busy"), ("unpause busy", "resume busy"),
+                               ("pause tree", "pause tree"), ("unpause tree", "resume tree"),
+                               ("exec tree id", "exec tree id")):
+            ce, cu, cs = cr[c_name]
             for label, table in (("", mon), (" (helper)", mon_h)):
                 me, mu = table[m_name]
-                print(f"ratio monitor{label}/crun {c_name:7s}: exits {me / max(ce, 1):.2f}, "
-                      f"guest time {mu / max(cu, 1):.2f}")
+                settled = f", to the state {mu / max(cs, 1):.2f}" if cs is not None else ""
+                print(f"ratio monitor{label}/crun {c_name:12s}: exits {me / max(ce, 1):.2f}, "
+                      f"guest time {mu / max(cu, 1):.2f}{settled}")
         ok = True
     except LabError as e:
         print(f"ops_bench: {e}")

@@ -16,6 +16,11 @@
  *                          was seen on.
  *   lab-checker time TAG CMD...  runs CMD and prints how long it took in guest time:
  *                          GUEST-TIME tag=TAG ns=N status=S (the benchmark's crun side)
+ *   lab-checker time-until EVENTS FROZEN TAG CMD...  the same, then waits (10 s at most)
+ *                          until the cgroup.events file EVENTS says "frozen FROZEN", and
+ *                          adds settled_ns=N (from the start; -1 if never): `crun pause`
+ *                          returns once cgroup.freeze is written, before the kernel has
+ *                          frozen the cgroup, which the monitor's pause waits for.
  *   lab-checker victim MS  a process whose second thread ends it (exit_group) after MS ms
  *                          while its first thread keeps entering nanosleep: a target that
  *                          exits in the middle of an injected operation. Prints
@@ -29,6 +34,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
@@ -266,7 +272,41 @@ static int cmd_check(void)
 	}
 }
 
-static int cmd_time(const char *tag, char **argv)
+/* cgroup.events says "frozen WANT"? -1 if it cannot be read. */
+static int events_frozen_is(int fd, char want)
+{
+	char buf[256];
+	ssize_t n = pread(fd, buf, sizeof(buf) - 1, 0);
+	if (n <= 0)
+		return -1;
+	buf[n] = 0;
+	const char *f = strstr(buf, "frozen ");
+	return f ? f[7] == want : -1;
+}
+
+/* From t0 until EVENTS says "frozen WANT": kernfs signals POLLPRI at each change. */
+static double settle(const char *events, char want, double t0)
+{
+	int fd = open(events, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	double seen = -1;
+	while (now_s() - t0 < 10.0) {
+		int is = events_frozen_is(fd, want);
+		if (is < 0)
+			break;
+		if (is) {
+			seen = now_s() - t0;
+			break;
+		}
+		struct pollfd p = {fd, POLLPRI, 0};
+		poll(&p, 1, 20);
+	}
+	close(fd);
+	return seen;
+}
+
+static int cmd_time(const char *tag, char **argv, const char *events, char want)
 {
 	double t0 = now_s();
 	pid_t pid = fork();
@@ -283,8 +323,14 @@ static int cmd_time(const char *tag, char **argv)
 	}
 	if (pid < 0 || waitpid(pid, &st, 0) < 0)
 		return 1;
-	printf("GUEST-TIME tag=%s ns=%.0f status=%d\n", tag, (now_s() - t0) * 1e9,
+	double took = now_s() - t0;
+	printf("GUEST-TIME tag=%s ns=%.0f status=%d", tag, took * 1e9,
 	       WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
+	if (events) {
+		double settled = settle(events, want, t0);
+		printf(" settled_ns=%.0f", settled < 0 ? -1.0 : settled * 1e9);
+	}
+	printf("\n");
 	fflush(stdout);
 	return 0;
 }
@@ -351,11 +397,14 @@ int main(int argc, char **argv)
 	if (argc == 2 && strcmp(argv[1], "check") == 0)
 		return cmd_check();
 	if (argc >= 4 && strcmp(argv[1], "time") == 0)
-		return cmd_time(argv[2], argv + 3);
+		return cmd_time(argv[2], argv + 3, NULL, 0);
+	if (argc >= 6 && strcmp(argv[1], "time-until") == 0 && strlen(argv[3]) == 1)
+		return cmd_time(argv[4], argv + 5, argv[2], argv[3][0]);
 	if (argc == 3 && strcmp(argv[1], "victim") == 0)
 		return cmd_victim(argv[2]);
 	if (argc == 3 && strcmp(argv[1], "spawn") == 0)
 		return cmd_spawn(argv[2]);
-	fprintf(stderr, "usage: lab-checker check | time TAG CMD... | victim MS | spawn N\n");
+	fprintf(stderr, "usage: lab-checker check | time TAG CMD... | time-until EVENTS FROZEN "
+			"TAG CMD... | victim MS | spawn N\n");
 	return 2;
 }
