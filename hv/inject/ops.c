@@ -120,8 +120,10 @@ static enum inject_step open_call(struct ops_request *req, struct inject_env *en
 		fmt_snprintf(req->op.error, sizeof(req->op.error), "cgroup path too long");
 		return INJECT_STEP_FAIL;
 	}
+	/* never made a controlling tty, never blocked in the open (a FIFO bind-mounted over
+	 * the file by a root that can): neither changes anything on kernfs */
 	*c = INJECT_CALL(LINUX_NR_openat, (uint64_t)(int64_t)LINUX_AT_FDCWD, va,
-			 flags | LINUX_O_CLOEXEC, 0, 0, 0);
+			 flags | LINUX_O_CLOEXEC | LINUX_O_NOCTTY | LINUX_O_NONBLOCK, 0, 0, 0);
 	return INJECT_STEP_CALL;
 }
 
@@ -295,8 +297,15 @@ static enum inject_step freeze_wait(struct ops_request *req, struct inject_env *
 		req->state_reached = true;
 		return end_wait(req, env, AFTER_DONE, c);
 	}
-	if (env->now_ns - req->wait_from_ns < (uint64_t)OPS_FREEZE_WAIT_MS * 1000000u)
-		return wait_call(req, env, c);
+	if (env->now_ns - req->wait_from_ns < (uint64_t)OPS_FREEZE_WAIT_MS * 1000000u) {
+		if (wait_call(req, env, c) == INJECT_STEP_CALL)
+			return INJECT_STEP_CALL;
+		/* its arguments could not be put in the scratch area: the freeze is not left
+		 * behind, nor cgroup.events open */
+		fmt_snprintf(req->op.error, sizeof(req->op.error),
+			     "cannot write the wait's arguments into the scratch area");
+		return end_wait(req, env, want ? AFTER_UNDO : AFTER_FAIL, c);
+	}
 	fmt_snprintf(req->op.error, sizeof(req->op.error),
 		     "the cgroup did not report %s within %u ms (%u looks)",
 		     want ? "frozen" : "thawed", OPS_FREEZE_WAIT_MS, req->polls);
