@@ -297,7 +297,16 @@ static enum inject_step freeze_wait(struct ops_request *req, struct inject_env *
 		req->state_reached = true;
 		return end_wait(req, env, AFTER_DONE, c);
 	}
-	if (env->now_ns - req->wait_from_ns < (uint64_t)OPS_FREEZE_WAIT_MS * 1000000u) {
+	/* The wait ends in time for what follows it to run before the operation's own
+	 * deadline: the undo of a freeze (the engine sends no call after the deadline, and a
+	 * pause cut there would leave the container frozen and cgroup.events open). */
+	uint64_t limit_ns = req->wait_from_ns + (uint64_t)OPS_FREEZE_WAIT_MS * 1000000u;
+	uint64_t before_ns = req->op.timeout_ms > OPS_AFTER_WAIT_MS
+				     ? (req->op.timeout_ms - OPS_AFTER_WAIT_MS) * 1000000u
+				     : 0;
+	if (req->op.timeout_ms != 0 && before_ns < limit_ns) /* 0: no limit (the unit tests) */
+		limit_ns = before_ns > req->wait_from_ns ? before_ns : req->wait_from_ns;
+	if (env->now_ns < limit_ns) {
 		if (wait_call(req, env, c) == INJECT_STEP_CALL)
 			return INJECT_STEP_CALL;
 		/* its arguments could not be put in the scratch area: the freeze is not left
@@ -307,8 +316,10 @@ static enum inject_step freeze_wait(struct ops_request *req, struct inject_env *
 		return end_wait(req, env, want ? AFTER_UNDO : AFTER_FAIL, c);
 	}
 	fmt_snprintf(req->op.error, sizeof(req->op.error),
-		     "the cgroup did not report %s within %u ms (%u looks)",
-		     want ? "frozen" : "thawed", OPS_FREEZE_WAIT_MS, req->polls);
+		     "the cgroup did not report %s within %llu ms (%u looks)",
+		     want ? "frozen" : "thawed",
+		     (unsigned long long)((env->now_ns - req->wait_from_ns) / 1000000u),
+		     req->polls);
 	return end_wait(req, env, want ? AFTER_UNDO : AFTER_FAIL, c);
 }
 

@@ -47,7 +47,9 @@ enum { OPS_ROLE_HOST, OPS_ROLE_MID, OPS_ROLE_HELPER, OPS_ROLE_CMD };
 #define OPS_FREEZE_WAKES_MAX 64u
 #define OPS_FREEZE_WAIT_MS   10000u /* as runc waits for FROZEN */
 #define OPS_UNDO_WAIT_MS     3000u  /* a thaw is not held up by tasks that must first run */
-#define OPS_KILL_WAIT_MS     5000u
+/* Of a pause's or unpause's time limit, kept after its wait: the undo and its wait */
+#define OPS_AFTER_WAIT_MS (OPS_UNDO_WAIT_MS + 1000u)
+#define OPS_KILL_WAIT_MS  5000u
 
 struct ops_request {
 	struct inject_op op; /* first: the engine's view */

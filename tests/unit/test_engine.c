@@ -844,6 +844,26 @@ static void test_pause_not_frozen_in_time_is_undone_and_init_given_back(void **s
 	assert_init_given_back();
 }
 
+/* A pause whose time limit ends before the freeze wait would (10 s) stops waiting in time
+ * to undo the freeze: the engine sends no call past the deadline, and cut there the pause
+ * would leave the container frozen and cgroup.events open in the task. */
+static void test_a_pause_near_its_time_limit_still_undoes_its_freeze(void **state)
+{
+	(void)state;
+	freeze_after_naps = -1; /* never */
+	start(OPS_PAUSE, 6000);
+	sim_run(2000);
+	assert_true(done_called);
+	assert_false(done_ok);
+	assert_null(strstr(req.op.error, "timed out"));
+	assert_non_null(strstr(req.op.error, "did not report frozen"));
+	assert_non_null(strstr(req.op.error, "the freeze was undone"));
+	assert_string_equal(written_freeze, "0");
+	for (uint32_t fd = 0; fd < SIM_FDS; fd++)
+		assert_null(strstr(init_t->fd_path[fd], "cgroup"));
+	assert_init_given_back();
+}
+
 static int vouch_asked;
 static bool kernel_changed(struct ops_request *q)
 {
@@ -1096,12 +1116,13 @@ static void test_no_suitable_task_times_out(void **state)
 static void test_a_timeout_still_gives_the_task_back(void **state)
 {
 	(void)state;
-	freeze_after_naps = -1;
-	start(OPS_PAUSE, 50); /* shorter than the first nap's return */
+	term_ends_web = false; /* stop naps on, waiting for web's processes to go */
+	req.grace_ms = 5000;
+	start(OPS_STOP, 50); /* shorter than the first nap's return */
 	sim_run(2000);
 	assert_true(done_called);
 	assert_false(done_ok);
-	assert_non_null(strstr(req.op.error, "timed out after 50 ms (pid 1 in call 271)"));
+	assert_non_null(strstr(req.op.error, "timed out after 50 ms (pid 1 in call 35)"));
 	assert_init_given_back();
 }
 
@@ -1381,6 +1402,8 @@ int main(void)
 			test_pause_hijacks_a_host_root_task_and_gives_it_back, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pause_wakes_when_the_freeze_completes, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(
+			test_a_pause_near_its_time_limit_still_undoes_its_freeze, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 			test_a_kernel_signalling_no_change_cannot_make_pause_spin, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pause_without_cgroup_events_naps, setup,
