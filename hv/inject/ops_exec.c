@@ -56,7 +56,11 @@ static const char env_home[] = "HOME=/";
 enum { HOST_FORK, HOST_REAP, HOST_DONE };
 enum { MID_FORK, MID_EXIT };
 enum {
-	H_START,      /* the plan; the scratch area's pages mapped */
+	H_START,      /* the plan */
+	H_SHED_FDS,   /* nothing of its host task's descriptors kept (close_range) */
+	H_NULL_IN,    /* /dev/null as fd 0 */
+	H_NULL_OUT,   /* and 1, 2 (dup2), so what it opens later is 3 or above */
+	H_NULL_ERR,   /* then the scratch area's pages mapped */
 	H_POPULATE,   /* not dumpable */
 	H_NODUMP,     /* SIGALRM back to its default action */
 	H_CHILD_DFL,  /* SIGCHLD too: a host task that ignores it would have its children
@@ -87,14 +91,10 @@ enum {
 	H_KILL,
 	H_REAP,
 	H_REAP_NAP,
-	H_CP_RESTRICT, /* cp: the helper takes the container's restrictions itself */
-	H_CP_CLOSE,    /* and closes every fd it has */
-	H_CP_FILE,     /* then does the file work (ops_cp.c) */
-	H_SHED_FDS,    /* `helper start`: nothing of its host task's kept (close_range) */
-	H_NULL_IN,     /* /dev/null as fd 0 */
-	H_NULL_OUT,    /* and 1, 2 (dup2), so what it opens later is 3 or above */
-	H_NULL_ERR,
-	H_SHED_SESSION, /* a session of its own (setsid) */
+	H_CP_RESTRICT,  /* cp: the helper takes the container's restrictions itself */
+	H_CP_CLOSE,     /* and closes every fd it has */
+	H_CP_FILE,      /* then does the file work (ops_cp.c) */
+	H_SHED_SESSION, /* `helper start`: a session of its own (setsid) */
 	H_SHED_CWD,     /* at / (chdir) */
 	H_WAKE_OPEN,    /* the wake port's tty opened */
 	H_WAKE_EXCL,    /* for this opener only (TIOCEXCL) */
@@ -525,29 +525,29 @@ static enum inject_step cp_next(struct ops_request *req, struct inject_env *env,
 
 _Static_assert(LINUX_TERMIOS_SIZE <= SCRATCH_OPS_VALUE_SIZE, "struct termios fits its slot");
 
-/* `helper start`: this process, adopted by init, first lets go of all it has of the host
- * task it was forked from, since it may live as long as the guest: its descriptors (a
- * shell's $(...) never ends while a copy of its pipe's write end is open: the lab's /init
- * hung so when the helper was forked from a command it was reading), its session and
- * process group (a hang-up or a job-control signal meant for them), its directory (a
- * mount kept busy). Then it opens the wake port's tty (when there is one:
- * platform/wake_port.h) and parks as the resident helper, blocked in reads of it
- * (inject/engine_helper.c); without it, it naps. */
-static enum inject_step resident_next(struct ops_request *req, struct inject_env *env,
-				      int64_t result, struct inject_call *c)
+/* A helper's first calls (the resident one's, and exec's or cp's in the container): it lets
+ * go of the descriptors of the host task it was forked from (the forks copied them: a
+ * shell's $(...) never ends while a copy of its pipe's write end is open), and /dev/null
+ * becomes its 0, 1 and 2, so a pipe it makes for a command is never one of them (dup2 onto
+ * the same number would keep its close-on-exec, and the command lose its output). */
+static enum inject_step shed_start(struct ops_request *req, struct inject_call *c)
+{
+	req->ph_helper = H_SHED_FDS;
+	*c = INJECT_CALL(LINUX_NR_close_range, 0, 0xFFFFFFFFu, 0);
+	return INJECT_STEP_CALL;
+}
+
+/* The result of each of shed_start's calls, then the next; INJECT_STEP_DONE after the
+ * last. */
+static enum inject_step shed_next(struct ops_request *req, struct inject_env *env, int64_t result,
+				  struct inject_call *c)
 {
 	uint64_t path;
 	switch (req->ph_helper) {
-	case H_START:
-		req->ph_helper = H_SHED_FDS;
-		*c = INJECT_CALL(LINUX_NR_close_range, 0, 0xFFFFFFFFu, 0);
-		return INJECT_STEP_CALL;
 	case H_SHED_FDS:
 		if (result < 0)
 			return ops_fail(req, "close_range in the helper", result);
-		/* /dev/null in 0, 1 and 2: a pipe it makes for a command is then never one of
-		 * them (dup2 onto the same fd would keep its close-on-exec) */
-		if ((path = ops_put_string(env, SCRATCH_SLOT(SCRATCH_OPS_PATH), "/dev/null")) == 0)
+		if ((path = ops_put_string(env, SCRATCH_SLOT(SCRATCH_EXEC_PATH), "/dev/null")) == 0)
 			return INJECT_STEP_FAIL;
 		req->ph_helper = H_NULL_IN;
 		*c = INJECT_CALL(LINUX_NR_openat, (uint64_t)(int64_t)LINUX_AT_FDCWD, path,
@@ -561,10 +561,36 @@ static enum inject_step resident_next(struct ops_request *req, struct inject_env
 		*c = INJECT_CALL(LINUX_NR_dup2, 0, req->ph_helper == H_NULL_IN ? 1 : 2);
 		req->ph_helper++;
 		return INJECT_STEP_CALL;
-	case H_NULL_ERR:
+	default: /* H_NULL_ERR */
 		if (result != 2)
 			return ops_fail(req, "/dev/null as the helper's fd 2",
 					result < 0 ? result : -LINUX_EBADF);
+		return INJECT_STEP_DONE;
+	}
+}
+
+/* `helper start`: this process, adopted by init, first lets go of all it has of the host
+ * task it was forked from, since it may live as long as the guest: its descriptors (a
+ * shell's $(...) never ends while a copy of its pipe's write end is open: the lab's /init
+ * hung so when the helper was forked from a command it was reading), its session and
+ * process group (a hang-up or a job-control signal meant for them), its directory (a
+ * mount kept busy). Then it opens the wake port's tty (when there is one:
+ * platform/wake_port.h) and parks as the resident helper, blocked in reads of it
+ * (inject/engine_helper.c); without it, it naps. */
+static enum inject_step resident_next(struct ops_request *req, struct inject_env *env,
+				      int64_t result, struct inject_call *c)
+{
+	uint64_t path;
+	enum inject_step s;
+	switch (req->ph_helper) {
+	case H_START:
+		return shed_start(req, c);
+	case H_SHED_FDS:
+	case H_NULL_IN:
+	case H_NULL_OUT:
+	case H_NULL_ERR:
+		if ((s = shed_next(req, env, result, c)) != INJECT_STEP_DONE)
+			return s;
 		req->ph_helper = H_SHED_SESSION;
 		*c = INJECT_CALL(LINUX_NR_setsid, 0);
 		return INJECT_STEP_CALL;
@@ -625,8 +651,17 @@ static enum inject_step helper_step(struct ops_request *req, struct inject_env *
 		req->helper_pid = env->tgid;
 		if (plan(req, env) < 0)
 			return INJECT_STEP_FAIL;
+		return shed_start(req, c);
+	case H_SHED_FDS:
+	case H_NULL_IN:
+	case H_NULL_OUT:
+	case H_NULL_ERR: {
+		enum inject_step s = shed_next(req, env, result, c);
+		if (s != INJECT_STEP_DONE)
+			return s;
 		req->ph_helper = H_POPULATE;
 		return populate(env, c);
+	}
 	case H_POPULATE:
 		if (result < 0)
 			return ops_fail(req, "madvise(MADV_POPULATE_WRITE) of the scratch area",

@@ -440,6 +440,25 @@ static void answer_ns_fstat(uint32_t userns_inum)
 	feed(0);
 }
 
+/* A helper's first calls: the host task's descriptors closed, /dev/null as 0, 1 and 2. */
+static void expect_helper_shed(void)
+{
+	expect_call(LINUX_NR_close_range);
+	assert_int_equal(call.arg[0], 0);
+	assert_int_equal(call.arg[1], 0xFFFFFFFFu);
+	feed(0);
+	expect_call(LINUX_NR_openat);
+	assert_string_equal(scratch_string(call.arg[1]), "/dev/null");
+	feed(0);
+	expect_call(LINUX_NR_dup2);
+	assert_int_equal(call.arg[0], 0);
+	assert_int_equal(call.arg[1], 1);
+	feed(1);
+	expect_call(LINUX_NR_dup2);
+	assert_int_equal(call.arg[1], 2);
+	feed(2);
+}
+
 /* The helper (the third context) through its set-up, up to the first read of the
  * command's stdout: namespace files open as fds 20.., the pipes are 10/11 and 12/13. */
 static void helper_to_output_loop(void)
@@ -451,6 +470,7 @@ static void helper_to_output_loop(void)
 	env.first = true;
 	begin(OPS_EXEC);
 	env.first = false;
+	expect_helper_shed();
 	int64_t next_fd = 20;
 	for (uint32_t i = 0;
 	     !(step == INJECT_STEP_CALL && call.nr == LINUX_NR_read && call.arg[0] == 10); i++) {
@@ -718,6 +738,7 @@ static void helper_to_clone(const char *label)
 	env.first = true;
 	begin(OPS_EXEC);
 	env.first = false;
+	expect_helper_shed();
 	expect_helper_deadline();
 	for (uint32_t i = 0; i < 7; i++) {
 		expect_call(LINUX_NR_openat);
@@ -977,6 +998,7 @@ static void cp_helper_to_file(bool took)
 	env.first = true;
 	begin(OPS_CP_OUT);
 	env.first = false;
+	expect_helper_shed();
 	expect_helper_deadline();
 	bool dumpable = false, capset = false, nnp = false, setns_mnt = false;
 	for (uint32_t i = 0; call.nr != LINUX_NR_openat2; i++) {
