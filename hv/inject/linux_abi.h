@@ -82,6 +82,7 @@
 #define LINUX_SIGILL     4u
 #define LINUX_SIGTRAP    5u
 #define LINUX_SIGKILL    9u
+#define LINUX_SIGTERM    15u
 #define LINUX_SIGSEGV    11u
 #define LINUX_SIGSTOP    19u
 #define LINUX_SIGCHLD    17u

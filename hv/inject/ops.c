@@ -414,7 +414,8 @@ static enum inject_step stop_next(struct inject_op *op, struct inject_env *env, 
 	if (req->phase == 0) {
 		req->phase = 1;
 		req->term_ns = env->now_ns;
-		*c = INJECT_CALL(LINUX_NR_kill, (uint64_t)req->ct.init_pid, 15, 0, 0, 0, 0);
+		*c = INJECT_CALL(LINUX_NR_kill, (uint64_t)req->ct.init_pid, LINUX_SIGTERM, 0, 0, 0,
+				 0);
 		return INJECT_STEP_CALL;
 	}
 	if (req->phase == 1 && result < 0 && result != -LINUX_ESRCH)

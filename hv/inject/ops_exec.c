@@ -96,6 +96,8 @@ enum {
 	H_CP_FILE,      /* then does the file work (ops_cp.c) */
 	H_SHED_SESSION, /* `helper start`: a session of its own (setsid) */
 	H_SHED_CWD,     /* at / (chdir) */
+	H_TERM_DFL,     /* SIGTERM to its default action (rt_sigaction) */
+	H_TERM_UNBLOCK, /* and unblocked: a shutdown's SIGTERM ends it at once */
 	H_WAKE_OPEN,    /* the wake port's tty opened */
 	H_WAKE_EXCL,    /* for this opener only (TIOCEXCL) */
 	H_WAKE_RAW,     /* in raw mode (no echo: a read returns each byte), then it parks */
@@ -605,6 +607,29 @@ static enum inject_step resident_next(struct ops_request *req, struct inject_env
 	case H_SHED_CWD: {
 		if (result < 0)
 			return ops_fail(req, "chdir(\"/\") in the helper", result);
+		/* the host task's blocked mask (the engine's: all) and its SIGTERM disposition
+		 * came with the fork: a shutdown would wait for its SIGKILL */
+		uint64_t zero[4] = {0};
+		if (inject_write_user(env, env->scratch + SCRATCH_EXEC_SIGACT_OFF, zero,
+				      sizeof(zero)) < 0)
+			return INJECT_STEP_FAIL;
+		req->ph_helper = H_TERM_DFL;
+		return default_action(env, LINUX_SIGTERM, c);
+	}
+	case H_TERM_DFL: {
+		if (result < 0)
+			return ops_fail(req, "rt_sigaction(SIGTERM) in the helper", result);
+		uint64_t term = 1ull << (LINUX_SIGTERM - 1u);
+		if (inject_write_user(env, env->scratch + SCRATCH_OPS_VALUE_OFF, &term, 8) < 0)
+			return INJECT_STEP_FAIL;
+		req->ph_helper = H_TERM_UNBLOCK;
+		*c = INJECT_CALL(LINUX_NR_rt_sigprocmask, LINUX_SIG_UNBLOCK,
+				 env->scratch + SCRATCH_OPS_VALUE_OFF, 0, LINUX_SIGSET_SIZE);
+		return INJECT_STEP_CALL;
+	}
+	case H_TERM_UNBLOCK: {
+		if (result < 0)
+			return ops_fail(req, "rt_sigprocmask(SIGTERM) in the helper", result);
 		const char *dev = wake_port_device();
 		path = dev ? ops_put_string(env, SCRATCH_SLOT(SCRATCH_OPS_PATH), dev) : 0;
 		req->op.helper_wake_fd = -1;

@@ -1254,6 +1254,10 @@ static void test_the_helper_keeps_nothing_of_its_host_task(void **state)
 		assert_string_equal(helper->fd_path[fd], "");
 	assert_true(helper->session_leader);
 	assert_string_equal(helper->cwd, "/");
+	/* init's mask during the hijack was all blocked, and the fork copied it: SIGTERM is
+	 * unblocked again (a shutdown's SIGTERM ends the helper at once) */
+	assert_int_equal(helper->blocked & (1ull << (LINUX_SIGTERM - 1)), 0);
+	assert_true(helper->blocked & (1ull << (2 - 1))); /* SIGINT: still blocked */
 	assert_string_equal(init_t->fd_path[1], "pipe:[4242] (write end)");
 	assert_string_equal(init_t->fd_path[5], "/var/lib/some.lock");
 	assert_false(init_t->session_leader);
