@@ -10,7 +10,7 @@ One boot of DIR/lab/disk.img, then, all in that run:
     entries, VMCALL and EPT-violation exits per entry, and EPT-violation exits per guest
     interrupt (the heartbeat's /proc/stat intr count);
   - per operation through the monitor (pause and unpause of busy, which cpu.max holds to
-    10 % of a CPU, and of tree, which is not held; stats, exec, cp out, probe): VM exits,
+    10 % of a CPU, and of sleeper, which is not held (the request for crun goes through tree, which must not be paused); stats, exec, cp out, probe): VM exits,
     guest time and injected calls, from each reply, N times, median;
   - the same operation done by crun inside the guest (pause, resume, exec): guest time
     as the guest measures it (lab-checker time) and VM exits over that window less the
@@ -136,8 +136,8 @@ def ours(lab, repeat, tmp):
     ops = {
         "pause busy": ["pause", "busy", "--json"],
         "unpause busy": ["unpause", "busy", "--json"],
-        "pause tree": ["pause", "tree", "--json"],
-        "unpause tree": ["unpause", "tree", "--json"],
+        "pause sleeper": ["pause", "sleeper", "--json"],
+        "unpause sleeper": ["unpause", "sleeper", "--json"],
         "stats tree": ["stats", "tree", "--json"],
         "exec tree id": ["exec", "--json", "tree", "--", "id"],
         "cp out 4 KiB": ["cp", "tree:/tmp/bench.bin", "-", "--json"],
@@ -166,8 +166,8 @@ def ours(lab, repeat, tmp):
     return res
 
 
-CRUN = (("pause busy", "pause"), ("resume busy", "resume"), ("pause tree", "pause"),
-        ("resume tree", "resume"), ("exec tree id", "exec"))
+CRUN = (("pause busy", "pause"), ("resume busy", "resume"), ("pause sleeper", "pause"),
+        ("resume sleeper", "resume"), ("exec tree id", "exec"))
 
 
 def crun(lab, idle, repeat):
@@ -253,7 +253,8 @@ def main():
             lab.hvctl("helper", "stop", timeout=60)
         cr = crun(lab, idle, a.repeat)
         for m_name, c_name in (("pause busy", "pause busy"), ("unpause busy", "resume busy"),
-                               ("pause tree", "pause tree"), ("unpause tree", "resume tree"),
+                               ("pause sleeper", "pause sleeper"),
+                               ("unpause sleeper", "resume sleeper"),
                                ("exec tree id", "exec tree id")):
             ce, cu, cs = cr[c_name]
             for label, table in (("", mon), (" (helper)", mon_h)):
