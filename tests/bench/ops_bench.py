@@ -10,8 +10,8 @@ One boot of DIR/lab/disk.img, then, all in that run:
     entries, VMCALL and EPT-violation exits per entry, and EPT-violation exits per guest
     interrupt (the heartbeat's /proc/stat intr count);
   - per operation through the monitor (pause and unpause of busy, which cpu.max holds to
-    10 % of a CPU, and of sleeper, which is not held (the request for crun goes through tree, which must not be paused); stats, exec, cp out, probe): VM exits,
-    guest time and injected calls, from each reply, N times, median;
+    10 % of a CPU, and of sleeper, which is not held; stats, exec, cp out, probe): VM
+    exits, guest time and injected calls, from each reply, N times, median;
   - the same operation done by crun inside the guest (pause, resume, exec): guest time
     as the guest measures it (lab-checker time) and VM exits over that window less the
     idle rate, and the ratio monitor / crun. `crun pause` returns once it has written
