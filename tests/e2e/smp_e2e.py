@@ -112,6 +112,7 @@ def check_ps_oncpu(lab, rundir):
     last = None
     looks = 0
     unknown = []  # looks where a CPU's task could not be named, with the reason
+    seen_cpu = seen_entry = None
     t_end = time.time() + 0.6 * HOG_SECS  # Bochs keeps guest time close to wall time
     try:
         # The hog shares CPU 1 with what else Linux runs there (busy at a tenth of a CPU,
@@ -139,11 +140,20 @@ def check_ps_oncpu(lab, rundir):
             need(hog is not None and hog["state"] == "R",
                  f"the hog (pid {hog_pid}) is not a running process in ps: {hog}")
             last = cpus
-            if cpus[1]["tgid"] == hog_pid and hog.get("on_cpu") == [1]:
-                return (f"look {looks}: cpu 0 runs {cpus[0]['comm']!r} (pid {cpus[0]['tgid']}), "
-                        f"cpu 1 runs the hog {cpus[1]['comm']!r} (pid {hog_pid}, on_cpu [1])"
+            # `ps` goes over several exits (128 tasks each) and reads what the CPUs run at
+            # each: the CPU list comes from its last exit, a process's on_cpu from the exit
+            # that wrote it. Each must say the hog runs on CPU 1, in the same look or not.
+            if cpus[1]["tgid"] == hog_pid and seen_cpu is None:
+                seen_cpu = (looks, cpus[0]["comm"], cpus[0]["tgid"], cpus[1]["comm"])
+            if hog.get("on_cpu") == [1] and seen_entry is None:
+                seen_entry = looks
+            if seen_cpu and seen_entry:
+                return (f"look {seen_cpu[0]}: cpu 0 runs {seen_cpu[1]!r} (pid {seen_cpu[2]}), "
+                        f"cpu 1 runs the hog {seen_cpu[3]!r} (pid {hog_pid}); look "
+                        f"{seen_entry}: its entry says on_cpu [1]"
                         + (f"; TAKEN AGAIN after {unknown}" if unknown else ""))
-        need(False, f"the hog (pid {hog_pid}) never seen on CPU 1 in {looks} looks: {last}"
+        need(False, f"the hog (pid {hog_pid}) never seen on CPU 1 in {looks} looks (CPU list "
+             f"look {seen_cpu and seen_cpu[0]}, on_cpu look {seen_entry}): {last}"
              + (f"; {unknown}" if unknown else ""))
     finally:
         # The next checks run without the hog.
