@@ -21,6 +21,11 @@ CORE_CFLAGS := -std=gnu11 -O2 -g $(WARN) -ffreestanding -fno-stack-protector \
 CORE_LDFLAGS := -T linker.ld -pie --no-dynamic-linker -nostdlib -z noexecstack \
 	-z max-page-size=4096 -z text --build-id=none
 
+# BearSSL for the channel's signatures (hv/chan/sig.c), built from Debian's source with
+# CORE_CFLAGS (tools/build-bearssl.sh): the core links only what it calls.
+BEARSSL_CORE := $(BUILD)/bearssl/libbearssl-core.a
+CORE_INC     := -I$(BUILD)/bearssl/src/inc
+
 CORE_C   := $(shell find hv -name '*.c' | sort)
 CORE_ASM := $(shell find hv -name '*.asm' | sort)
 CORE_OBJ := $(CORE_C:%.c=$(BUILD)/core/%.o) $(CORE_ASM:%.asm=$(BUILD)/core/%.asm.o)
@@ -44,7 +49,9 @@ BOOT_OBJ := $(BOOT_C:%.c=$(BUILD)/efi/%.o)
 HOST_CFLAGS := -std=gnu11 -O2 -g $(WARN) -I. -Ihv -D_GNU_SOURCE -DHV_HOST=1
 SAN_FLAGS   := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 HVCTL_C     := $(shell find tools/hvctl -name '*.c' | sort) hv/console/proto.c hv/console/cmd.c \
-	hv/lib/fmt.c hv/lib/json.c hv/lib/base64.c $(sort $(wildcard hv/vmi/*.c))
+	hv/lib/fmt.c hv/lib/json.c hv/lib/base64.c $(sort $(wildcard hv/vmi/*.c)) \
+	$(sort $(wildcard hv/chan/*.c))
+HVCTL_LIBS  := -lbearssl
 
 .PHONY: all deps lab dump dump-test run test unit e2e smp-e2e bench fuzz format clean distclean profile-check
 all: $(BUILD)/hv.elf $(BUILD)/hvboot.efi $(BUILD)/hvctl $(BUILD)/mkprofile
@@ -56,16 +63,19 @@ $(DEPS_STAMP): tools/deps.sh
 	@touch $@
 
 # ---------------------------------------------------------------- core
-$(BUILD)/core/%.o: %.c Makefile | $(DEPS_STAMP)
+$(BEARSSL_CORE): tools/build-bearssl.sh tools/debsrc.sh | $(DEPS_STAMP)
+	CORE_CFLAGS='$(CORE_CFLAGS)' bash tools/build-bearssl.sh --build $(BUILD)
+
+$(BUILD)/core/%.o: %.c Makefile | $(DEPS_STAMP) $(BEARSSL_CORE)
 	@mkdir -p $(dir $@)
-	$(CC) $(CORE_CFLAGS) -MMD -MP -c $< -o $@
+	$(CC) $(CORE_CFLAGS) $(CORE_INC) -MMD -MP -c $< -o $@
 
 $(BUILD)/core/%.asm.o: %.asm | $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
 	$(NASM) -f elf64 -g -I hv/ -o $@ $<
 
-$(BUILD)/hv.elf: $(CORE_OBJ) linker.ld
-	$(LD) $(CORE_LDFLAGS) -o $@ $(CORE_OBJ)
+$(BUILD)/hv.elf: $(CORE_OBJ) $(BEARSSL_CORE) linker.ld
+	$(LD) $(CORE_LDFLAGS) -o $@ $(CORE_OBJ) $(BEARSSL_CORE)
 	@$(PYTHON) tools/check-core-relocs.py $@
 
 # ---------------------------------------------------------------- loader
@@ -81,11 +91,11 @@ $(BUILD)/hvboot.efi: $(BUILD)/hvboot.so
 
 # ---------------------------------------------------------------- host tools
 $(BUILD)/hvctl: $(HVCTL_C) $(wildcard tools/hvctl/*.h hv/*/*.h) | $(DEPS_STAMP)
-	$(CC) $(HOST_CFLAGS) -o $@ $(HVCTL_C)
+	$(CC) $(HOST_CFLAGS) -o $@ $(HVCTL_C) $(HVCTL_LIBS)
 
 $(BUILD)/san/hvctl: $(HVCTL_C) $(wildcard tools/hvctl/*.h hv/*/*.h) | $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
-	$(CC) $(HOST_CFLAGS) $(SAN_FLAGS) -o $@ $(HVCTL_C)
+	$(CC) $(HOST_CFLAGS) $(SAN_FLAGS) -o $@ $(HVCTL_C) $(HVCTL_LIBS)
 
 MKPROFILE_C := tools/mkprofile/mkprofile.c tools/mkprofile/kallsyms.c hv/vmi/profile.c hv/lib/json.c \
 	hv/lib/fmt.c

@@ -14,6 +14,7 @@ PACKAGES=(
 	qemu-system-x86 qemu-utils        # fast guest checks without VT-x
 	socat python3 xz-utils            # pty wiring, test harness
 	libbpf-dev zstd                   # tools/mkprofile: BTF reader; vmlinuz unpackers (xz, zstd)
+	libbearssl-dev                    # the channel's signatures (hvctl; the core builds its source)
 	crun                              # the lab guest's OCI containers (copied into its initramfs)
 )
 

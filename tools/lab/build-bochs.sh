@@ -7,12 +7,11 @@
 # DESIGN §8): every VM entry of an application processor that an INIT-SIPI-SIPI started
 # exits again with INIT before the processor runs one instruction, so no AP can run as a
 # guest. Debian 13 ("trixie") ships Bochs 3.0, which clears it. Its binary package needs
-# Debian 13's C library, so this takes the source package (apt-get source, from the mirror
-# this machine's APT already uses, checked against the Debian archive keyring as APT
-# does), and builds it with the options the lab uses: x86-64, SMP, VMX with EPT, the
-# debugger (the lab passes -rc), the rfb and nogui displays, sound (the lab's bochsrc
-# names its dummy drivers), with the patches in tools/lab/bochs-patches/ (each says what
-# it fixes). The one-CPU lab keeps Debian 12's packaged Bochs.
+# Debian 13's C library, so this takes the source package (tools/debsrc.sh: apt-get
+# source, checked against the signed Sources index), and builds it with the options the
+# lab uses: x86-64, SMP, VMX with EPT, the debugger (the lab passes -rc), the rfb and nogui
+# displays, sound (the lab's bochsrc names its dummy drivers), with the patches in
+# tools/lab/bochs-patches/ (each says what it fixes). The one-CPU lab keeps Debian 12's packaged Bochs.
 #
 # Takes a few minutes on two cores; does nothing when DIR/bochs holds this version already.
 set -euo pipefail
@@ -42,35 +41,9 @@ fi
 bash "$HERE/../deps.sh"
 bash "$HERE/../deps.sh" bochs-build
 
-# The mirror this machine's APT uses (deb822 .sources or one-line sources.list).
-mirror=$(grep -hsE '^URIs:' /etc/apt/sources.list.d/*.sources | awk '{print $2}' | grep -v security | head -n 1)
-[ -n "$mirror" ] || mirror=$(grep -hsE '^deb ' /etc/apt/sources.list | awk '{print $2}' | grep -v security | head -n 1)
-[ -n "$mirror" ] || die "no Debian mirror found in this machine's APT sources"
-
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
-mkdir -p "$WORK/lists/partial" "$WORK/archives/partial"
-echo "deb-src $mirror $SUITE main" >"$WORK/sources.list"
-APT=(apt-get -q -o "Dir::Etc::SourceList=$WORK/sources.list" -o "Dir::Etc::SourceParts=/dev/null"
-	-o "Dir::State::Lists=$WORK/lists" -o "Dir::Cache::Archives=$WORK/archives")
-log "fetching the source of bochs $VERSION ($SUITE)"
-"${APT[@]}" update >&2 || die "apt-get update of the $SUITE sources failed"
-# The mirror seen here serves the source tarballs but not always the .dsc: take the
-# tarballs APT fetched (it checked each against the signed Sources index) and check the
-# upstream one again against that index ourselves.
-(cd "$WORK" && "${APT[@]}" source --download-only "bochs=$VERSION" >&2) || true
-orig=$(ls "$WORK"/bochs_*.orig.tar.* 2>/dev/null | head -n 1)
-[ -n "$orig" ] || die "apt-get source bochs=$VERSION fetched no source tarball"
-sum=$(sha256sum "$orig" | awk '{print $1}')
-# (APT keeps its lists compressed; apt-helper cat-file reads them whatever the format.
-# Into a file first: `grep -q` on a pipe stops reading at the first match, and with
-# pipefail the writer's SIGPIPE would fail the check.)
-/usr/lib/apt/apt-helper cat-file "$WORK"/lists/*_source_Sources* >"$WORK/Sources" 2>/dev/null ||
-	die "cannot read the $SUITE Sources index"
-grep -q " $sum [0-9]* $(basename "$orig")\$" "$WORK/Sources" ||
-	die "$(basename "$orig") does not match the $SUITE Sources index"
-mkdir -p "$WORK/src"
-tar -xf "$orig" -C "$WORK/src" --strip-components=1
+bash "$HERE/../debsrc.sh" bochs "$VERSION" "$SUITE" "$WORK/src" || die "cannot fetch the source of bochs $VERSION"
 for p in "${PATCHES[@]}"; do
 	log "applying $(basename "$p")"
 	patch -d "$WORK/src" -p1 --forward --batch <"$p" >&2 || die "$(basename "$p") does not apply"

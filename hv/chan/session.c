@@ -1,0 +1,76 @@
+/* SPDX-License-Identifier: MIT */
+/* The monitor's side of the channel (session.h). */
+#include "chan/session.h"
+
+#include "lib/string.h"
+
+static enum chan_error refuse(struct chan_session *s, enum chan_error e)
+{
+	if ((unsigned)e < CHAN_ERR_COUNT)
+		s->refused[e]++;
+	return e;
+}
+
+enum chan_error chan_session_take(struct chan_session *s, const uint8_t *buf, size_t len,
+				  struct chan_frame *f)
+{
+	enum chan_error e = chan_frame_parse(buf, len, f);
+
+	if (e != CHAN_OK)
+		return refuse(s, e);
+	if (f->kind != CHAN_HELLO && f->kind != CHAN_REQUEST)
+		return refuse(s, CHAN_ERR_KIND);
+	if (!s->operator_key_set)
+		return refuse(s, CHAN_ERR_NO_KEY);
+	/* the cheap checks before the signature's (a flood of junk costs little) */
+	if (f->kind == CHAN_REQUEST) {
+		if (memcmp(f->boot_id, s->boot_id, CHAN_BOOT_ID_LEN) != 0)
+			return refuse(s, CHAN_ERR_BOOT);
+		if (f->seq <= s->last_seq)
+			return refuse(s, CHAN_ERR_SEQ);
+	}
+	if (!chan_verify(s->operator_key, f->digest, f->signature))
+		return refuse(s, CHAN_ERR_SIGNATURE);
+	if (f->kind == CHAN_REQUEST)
+		s->last_seq = f->seq; /* only now: a forged frame moves nothing */
+	s->taken++;
+	return CHAN_OK;
+}
+
+size_t chan_session_hello_reply(const struct chan_session *s, const struct chan_frame *hello,
+				const uint8_t *body, uint32_t body_len, uint8_t *out, size_t cap)
+{
+	struct chan_frame r = {
+		.kind = CHAN_HELLO_REPLY,
+		.flags = CHAN_FLAG_LAST,
+		.body_len = body_len,
+		.seq = s->last_seq,
+		.body = body,
+	};
+
+	if (!s->monitor_key_set || hello->kind != CHAN_HELLO)
+		return 0;
+	memcpy(r.boot_id, s->boot_id, CHAN_BOOT_ID_LEN);
+	memcpy(r.bound, hello->bound, CHAN_DIGEST_LEN);
+	return chan_frame_write(&r, s->monitor_priv, out, cap);
+}
+
+size_t chan_session_reply(const struct chan_session *s, const struct chan_frame *request,
+			  uint32_t chunk, bool last, const uint8_t *body, uint32_t body_len,
+			  uint8_t *out, size_t cap)
+{
+	struct chan_frame r = {
+		.kind = CHAN_REPLY,
+		.flags = last ? CHAN_FLAG_LAST : 0,
+		.body_len = body_len,
+		.chunk = chunk,
+		.seq = request->seq,
+		.body = body,
+	};
+
+	if (!s->monitor_key_set || request->kind != CHAN_REQUEST)
+		return 0;
+	memcpy(r.boot_id, s->boot_id, CHAN_BOOT_ID_LEN);
+	memcpy(r.bound, request->digest, CHAN_DIGEST_LEN);
+	return chan_frame_write(&r, s->monitor_priv, out, cap);
+}
