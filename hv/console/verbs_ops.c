@@ -300,10 +300,12 @@ static void reply_body(struct reply *r, void *ctx)
 		if (q->kind == OPS_PROBE)
 			reply_printf(r, ",\"getpid\":%lld", (long long)q->getpid_result);
 		if (q->kind == OPS_PAUSE || q->kind == OPS_UNPAUSE)
-			reply_printf(r, ",\"polls\":%u,\"frozen_after\":%s", q->polls,
+			reply_printf(r, ",\"polls\":%u,\"frozen_after\":%s,\"trap_pending\":%u",
+				     q->polls,
 				     q->frozen_seen < 0    ? "null"
 				     : q->frozen_seen == 1 ? "true"
-							   : "false");
+							   : "false",
+				     q->trap_pending);
 		if (q->kind == OPS_STOP)
 			reply_printf(r, ",\"signal\":\"%s\"", q->killed ? "KILL" : "TERM");
 		if (q->kind == OPS_KILL)
@@ -323,7 +325,14 @@ static void reply_body(struct reply *r, void *ctx)
 	if (ok) {
 		switch (q->kind) {
 		case OPS_PAUSE:
-			reply_line(r, "%s paused (its cgroup reports frozen)", q->ct.name);
+			if (q->frozen_seen == 1)
+				reply_line(r, "%s paused (its cgroup reports frozen)", q->ct.name);
+			else /* ops.c freeze_taken */
+				reply_line(
+					r,
+					"%s paused (every task has the freezer's trap pending, %u "
+					"still waiting for a CPU to enter it: none runs on)",
+					q->ct.name, q->trap_pending);
 			break;
 		case OPS_UNPAUSE:
 			reply_line(r, "%s unpaused (its cgroup reports thawed)", q->ct.name);

@@ -139,7 +139,9 @@ static enum inject_step sleep_call(struct inject_env *env, uint32_t ms, struct i
  * the task blocks in ppoll on cgroup.events, which the kernel signals (POLLPRI) when the
  * cgroup's frozen state changes (cgroup_file_notify): it wakes as the freeze completes, not
  * at the end of a fixed nap; the wake is only a hint, the state is what memory says. A
- * freeze that completes within the write (a thaw always does) needs no wait at all. A
+ * freeze that completes within the write (a thaw always does) needs no wait at all; one
+ * whose last tasks wait off-CPU with the freezer's trap pending is done too, after a short
+ * wait (freeze_taken; the reply says how many tasks were still to enter the trap). A
  * pause that does not complete in time is undone (cgroup.freeze back to 0), as runc does,
  * so a failed pause never leaves the container half frozen; so is one whose kernel was
  * changed while it ran (vouch_lost): its frozen state cannot be vouched for, and a refused
@@ -276,6 +278,25 @@ static enum inject_step end_wait(struct ops_request *req, struct inject_env *env
 	return INJECT_STEP_CALL;
 }
 
+/* A pause whose cgroup is not frozen yet, OPS_FREEZE_PENDING_AFTER_MS into its wait: has
+ * every task of it the freezer's trap pending, on no CPU (vmi/freezer.c)? Then none runs
+ * another instruction of its own, and the pause is done: a task that cpu.max holds would
+ * otherwise keep it waiting until the next CFS period, for nothing it could still do.
+ * Before that, the wait is for the kernel's own frozen, which comes within a few ms when
+ * every task can run. */
+static bool freeze_taken(struct ops_request *req, struct inject_env *env)
+{
+	struct vmi_freeze_look look;
+	if (env->now_ns - req->wait_from_ns < (uint64_t)OPS_FREEZE_PENDING_AFTER_MS * 1000000u)
+		return false;
+	req->trap_pending = 0;
+	if (vmi_cgroup_freeze_pending(env->vmi, req->ct_cgroup, OPS_FREEZE_PENDING_TASKS_MAX,
+				      &look) != 1)
+		return false;
+	req->trap_pending = look.runnable;
+	return true;
+}
+
 static enum inject_step freeze_wait(struct ops_request *req, struct inject_env *env, int64_t result,
 				    struct inject_call *c)
 {
@@ -288,12 +309,13 @@ static enum inject_step freeze_wait(struct ops_request *req, struct inject_env *
 			     "cannot read the cgroup's state from guest memory");
 		return end_wait(req, env, AFTER_FAIL, c);
 	}
-	if (frozen == want && want && req->vouch_lost != NULL) {
+	bool reached = frozen == want || (want && freeze_taken(req, env));
+	if (reached && want && req->vouch_lost != NULL) {
 		req->vouch = req->vouch_lost(req) ? OPS_VOUCH_LOST : OPS_VOUCHED;
 		if (req->vouch == OPS_VOUCH_LOST)
 			return end_wait(req, env, AFTER_UNDO, c);
 	}
-	if (frozen == want) {
+	if (reached) {
 		req->state_reached = true;
 		return end_wait(req, env, AFTER_DONE, c);
 	}
@@ -532,6 +554,7 @@ void ops_prepare(struct ops_request *req)
 	req->phase = 0;
 	req->fd = -1;
 	req->frozen_seen = -1;
+	req->trap_pending = 0;
 	req->polls = 0;
 	req->term_ns = 0;
 	req->wait_from_ns = 0;

@@ -46,7 +46,12 @@ enum { OPS_ROLE_HOST, OPS_ROLE_MID, OPS_ROLE_HELPER, OPS_ROLE_CMD };
  * signals changes that are none cannot make it spin */
 #define OPS_FREEZE_WAKES_MAX 64u
 #define OPS_FREEZE_WAIT_MS   10000u /* as runc waits for FROZEN */
-#define OPS_UNDO_WAIT_MS     3000u  /* a thaw is not held up by tasks that must first run */
+/* From this far into a pause's wait, a cgroup whose every task waits off-CPU with the
+ * freezer's trap pending is paused (ops.c freeze_taken), looking at no more tasks than
+ * OPS_FREEZE_PENDING_TASKS_MAX in one exit (more: the wait is for CGRP_FROZEN alone) */
+#define OPS_FREEZE_PENDING_AFTER_MS  OPS_FREEZE_POLL_MS
+#define OPS_FREEZE_PENDING_TASKS_MAX 512u
+#define OPS_UNDO_WAIT_MS             3000u /* a thaw is not held up by tasks that must first run */
 /* Of a pause's or unpause's time limit, kept after its wait: the undo and its wait */
 #define OPS_AFTER_WAIT_MS (OPS_UNDO_WAIT_MS + 1000u)
 #define OPS_KILL_WAIT_MS  5000u
@@ -81,10 +86,12 @@ struct ops_request {
 	enum ops_events { OPS_EVENTS_UNOPENED, OPS_EVENTS_OPEN, OPS_EVENTS_NONE } events;
 	int64_t events_fd;
 	uint32_t events_wakes;
-	uint8_t wait_call;  /* the call the wait made last (ops.c: WAIT_*) */
-	uint8_t after_wait; /* what follows once cgroup.events is closed (ops.c: AFTER_*) */
-	bool killed;        /* stop escalated to SIGKILL */
-	int8_t frozen_seen; /* pause, unpause: the cgroup's state at the last look (-1: none) */
+	uint8_t wait_call;     /* the call the wait made last (ops.c: WAIT_*) */
+	uint8_t after_wait;    /* what follows once cgroup.events is closed (ops.c: AFTER_*) */
+	bool killed;           /* stop escalated to SIGKILL */
+	int8_t frozen_seen;    /* pause, unpause: the cgroup's state at the last look (-1: none) */
+	uint32_t trap_pending; /* pause done before the cgroup reported frozen (frozen_seen 0):
+				* tasks still waiting for a CPU to enter the freezer's trap */
 	bool state_reached;
 	uint32_t file;
 	int64_t getpid_result;

@@ -70,6 +70,7 @@ const char *const ksym_names[KSYM_COUNT] = {
 #define XVIEW    (PROFILE_NEED_OPTIONAL | PROFILE_NEED_XVIEW)
 #define RESTRICT (PROFILE_NEED_OPTIONAL | PROFILE_NEED_RESTRICT)
 #define OWNER    (PROFILE_NEED_OPTIONAL | PROFILE_NEED_OWNER)
+#define FREEZE   (PROFILE_NEED_OPTIONAL | PROFILE_NEED_FREEZE)
 
 /* In the order of struct vmi_profile. */
 const struct profile_need profile_needs[] = {
@@ -171,6 +172,17 @@ const struct profile_need profile_needs[] = {
 	{"user_namespace", "owner", NULL, SLOT(user_namespace_owner), OWNER},
 	{"kernfs_node", "iattr", NULL, SLOT(kernfs_node_iattr), OWNER},
 	{"kernfs_iattrs", "ia_uid", NULL, SLOT(kernfs_iattrs_ia_uid), OWNER},
+	/* a freeze every task of a cgroup will take before it runs again (freezer.c);
+	 * optional as a group */
+	{"cgroup", "cset_links", NULL, SLOT(cgroup_cset_links), FREEZE},
+	{"cgroup", "nr_descendants", NULL, SLOT(cgroup_nr_descendants), FREEZE},
+	{"cgrp_cset_link", "cset", NULL, SLOT(cgrp_cset_link_cset), FREEZE},
+	{"cgrp_cset_link", "cset_link", NULL, SLOT(cgrp_cset_link_cset_link), FREEZE},
+	{"css_set", "tasks", NULL, SLOT(css_set_tasks), FREEZE},
+	{"css_set", "mg_tasks", NULL, SLOT(css_set_mg_tasks), FREEZE},
+	{"task_struct", "cg_list", NULL, SLOT(task_cg_list), FREEZE},
+	{"task_struct", "jobctl", NULL, SLOT(task_jobctl), FREEZE},
+	{"task_struct", "on_cpu", NULL, SLOT(task_on_cpu), FREEZE},
 };
 const size_t profile_needs_count = sizeof(profile_needs) / sizeof(profile_needs[0]);
 
@@ -852,8 +864,10 @@ int profile_parse(const char *json, size_t len, struct vmi_profile *p, struct pr
 	for (size_t i = 0; i < NEED_COUNT; i++)
 		if ((profile_needs[i].flags & PROFILE_NEED_XVIEW) && !has(c.found, i))
 			p->xview_known = false;
-	p->restrict_known = p->owner_known = true;
+	p->restrict_known = p->owner_known = p->freeze_known = true;
 	for (size_t i = 0; i < NEED_COUNT; i++) {
+		if ((profile_needs[i].flags & PROFILE_NEED_FREEZE) && !has(c.found, i))
+			p->freeze_known = false;
 		if ((profile_needs[i].flags & PROFILE_NEED_RESTRICT) && !has(c.found, i))
 			p->restrict_known = false;
 		if ((profile_needs[i].flags & PROFILE_NEED_OWNER) && !has(c.found, i))

@@ -177,6 +177,15 @@ struct vmi_profile {
 	uint32_t task_atomic_flags, task_seccomp, seccomp_mode, seccomp_filter;
 	uint32_t seccomp_filter_log, seccomp_filter_prev, seccomp_filter_prog, seccomp_filter_notif;
 	uint32_t bpf_prog_orig_prog, sock_fprog_kern_len, sock_fprog_kern_filter;
+	/* Whether every task of a cgroup has the freezer's trap pending and is off every CPU
+	 * (vmi/freezer.c). OPTIONAL as a group (freeze_known). struct cgroup: struct list_head
+	 * cset_links, int nr_descendants; struct cgrp_cset_link: struct css_set *cset, struct
+	 * list_head cset_link; struct css_set: struct list_head tasks, mg_tasks; struct
+	 * task_struct: struct list_head cg_list, unsigned long jobctl, int on_cpu */
+	bool freeze_known;
+	uint32_t cgroup_cset_links, cgroup_nr_descendants, cgrp_cset_link_cset,
+		cgrp_cset_link_cset_link, css_set_tasks, css_set_mg_tasks, task_cg_list,
+		task_jobctl, task_on_cpu;
 };
 
 struct profile_error {
@@ -207,6 +216,8 @@ struct profile_error {
 	     */
 #define PROFILE_NEED_OWNER                                                                         \
 	32u /* optional as a group (vmi_profile.owner_known): who owns a container */
+#define PROFILE_NEED_FREEZE                                                                        \
+	64u /* optional as a group (vmi_profile.freeze_known): a freeze every task will take */
 #define PROFILE_NO_SLOT 0xffffu /* value not stored in struct vmi_profile */
 
 struct profile_need {

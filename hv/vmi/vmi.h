@@ -9,6 +9,7 @@
  * Files: pagewalk.c (virtual -> physical), guestmem.c (counted, cached reads of kernel and
  * user memory), percpu.c (per-CPU base, current task, kernel CR3), task.c (the tasks
  * list), process.c (one process's facts), cgroup.c (cgroup v2 path and freezer state),
+ * freezer.c (whether every task of a cgroup will stop before it runs again),
  * container.c (grouping processes into containers), vmi.c (opening a session), report.c
  * (the ps / containers / inspect verbs, shared by the console and hvctl).
  *
@@ -478,6 +479,20 @@ uint32_t vmi_cgroup_path(struct vmi *v, uint64_t cgroup, char *path, size_t cap,
 /* Whether the cgroup is frozen now (CGRP_FROZEN), read from the guest at every call.
  * Returns 0, or -1 when cgroup->flags cannot be read (*frozen is then false). */
 int vmi_cgroup_frozen(struct vmi *v, uint64_t cgroup, bool *frozen);
+
+/* A look at a cgroup being frozen (freezer.c). */
+struct vmi_freeze_look {
+	uint32_t tasks;      /* tasks of the cgroup looked at */
+	uint32_t runnable;   /* of them, those still to enter the trap, waiting for a CPU */
+	int32_t holdout_pid; /* the task that made the answer not a yes (-1: none, or none known) */
+	const char *why;     /* why not a yes (NULL on a yes) */
+};
+/* Will every task of the cgroup stop before it runs another instruction of its own? (its
+ * freeze requested, each task with the freezer's trap pending and on no CPU; freezer.c).
+ * 1 yes; 0 not yet (out->why, out->holdout_pid); -1 cannot be told (out->why: no profile
+ * fields, child cgroups, more than max_tasks tasks, unreadable or unending lists). */
+int vmi_cgroup_freeze_pending(struct vmi *v, uint64_t cgroup, uint32_t max_tasks,
+			      struct vmi_freeze_look *out);
 
 /* The cross-view (xview.c): every task the tasks list (with thread lists), the pid IDR of
  * the initial pid namespace and the CPUs see, in x (storage: v->xview_slots). Returns 0, or

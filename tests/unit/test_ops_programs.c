@@ -157,6 +157,60 @@ static void test_pause_sees_a_freeze_that_completes_at_the_third_poll(void **sta
 	assert_string_equal(q.op.error, "");
 }
 
+/* The kernel's freeze requested (CGRP_FREEZE) and each of web's tasks given the freezer's
+ * trap (JOBCTL_TRAP_FREEZE) and woken, as cgroup_freeze_task does, and left waiting for a
+ * CPU (TASK_RUNNING, held by cpu.max say); CGRP_FROZEN not yet. */
+static void freeze_requested(uint64_t web_child_jobctl)
+{
+	fake_w32(&f, w.web_init + f.prof.task_state, 0);
+	fake_w32(&f, w.web_child + f.prof.task_state, 0);
+	fake_w64(&f, w.cg_web + f.prof.cgroup_flags, 1ull << 2);
+	fake_w64(&f, w.web_init + f.prof.task_jobctl, 1ull << 23);
+	fake_w64(&f, w.web_child + f.prof.task_jobctl, web_child_jobctl);
+}
+
+static void test_pause_of_tasks_held_off_cpu_with_the_trap_pending_is_done(void **state)
+{
+	(void)state;
+	begin(OPS_PAUSE);
+	expect_freeze_write("1");
+	freeze_requested(1ull << 23);
+	feed(0);              /* close; look 1: not frozen, and too early to look at the tasks */
+	expect_events_open(); /* look 2: the same */
+	expect_poll();        /* OPS_FREEZE_PENDING_AFTER_MS later */
+	feed(0);              /* look 3: not frozen, every task waits with its trap pending */
+	expect_events_close();
+	assert_int_equal(step, INJECT_STEP_DONE);
+	assert_true(q.state_reached);
+	assert_int_equal(q.frozen_seen, 0);
+	assert_int_equal(q.trap_pending, 2);
+	assert_string_equal(q.op.error, "");
+}
+
+static void test_pause_waits_for_frozen_while_a_task_may_still_run(void **state)
+{
+	(void)state;
+	begin(OPS_PAUSE);
+	expect_freeze_write("1");
+	freeze_requested(0); /* web's child has no trap yet */
+	feed(0);
+	expect_events_open();
+	expect_poll();
+	feed(0); /* look 3: not a yes */
+	expect_poll();
+	/* on a CPU now, with its trap: still not a yes */
+	fake_w64(&f, w.web_child + f.prof.task_jobctl, 1ull << 23);
+	fake_w32(&f, w.web_child + f.prof.task_on_cpu, 1);
+	feed(0);
+	expect_poll();
+	set_frozen(w.cg_web, true); /* the kernel's own frozen */
+	feed(1);
+	expect_events_close();
+	assert_int_equal(step, INJECT_STEP_DONE);
+	assert_int_equal(q.frozen_seen, 1);
+	assert_int_equal(q.trap_pending, 0);
+}
+
 static void test_cgroup_path_reads_the_frozen_flag_anew_at_every_call(void **state)
 {
 	(void)state;
@@ -1051,6 +1105,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		T(test_pause_sees_a_freeze_that_completes_at_the_third_poll),
+		T(test_pause_of_tasks_held_off_cpu_with_the_trap_pending_is_done),
+		T(test_pause_waits_for_frozen_while_a_task_may_still_run),
 		T(test_cgroup_path_reads_the_frozen_flag_anew_at_every_call),
 		T(test_pause_that_does_not_freeze_in_time_is_undone),
 		T(test_unpause_waits_for_the_thaw),

@@ -1577,6 +1577,137 @@ static void test_a_refreshed_session_sees_a_changed_mapping(void **state)
 
 #define W(t) cmocka_unit_test_setup_teardown(t, setup_world, teardown)
 
+/* ------------------------------------------------------------------ freezer.c */
+#define T_JOBCTL_TRAP_FREEZE (1ull << 23)
+#define T_CGRP_FREEZE        (1ull << 2)
+
+/* A cgroup being frozen with n tasks, each with the freezer's trap pending, off-CPU,
+ * runnable (held by cpu.max, say) */
+static uint64_t freezing_cgroup(uint64_t *tasks, size_t n, uint64_t *cset)
+{
+	uint64_t cg = fake_cgroup(&f, w.cg_root, "held", T_CGRP_FREEZE);
+	*cset = fake_css_set(&f, cg);
+	for (size_t i = 0; i < n; i++) {
+		struct fake_task t = {0};
+		t.pid = t.tgid = (int32_t)(800 + i);
+		t.comm = "sh";
+		t.real_parent = w.init;
+		t.css_set = *cset;
+		t.jobctl = T_JOBCTL_TRAP_FREEZE;
+		tasks[i] = fake_task(&f, &t);
+	}
+	return cg;
+}
+
+static void test_freeze_pending_on_every_task_off_cpu_is_a_yes(void **state)
+{
+	(void)state;
+	uint64_t tasks[3], cset, cg = freezing_cgroup(tasks, 3, &cset);
+	struct vmi_freeze_look look;
+	open_ok();
+	assert_int_equal(vmi_cgroup_freeze_pending(&v, cg, 16, &look), 1);
+	assert_int_equal(look.tasks, 3);
+	assert_int_equal(look.runnable, 3);
+	assert_null(look.why);
+	/* one in the freezer's trap already (TASK_INTERRUPTIBLE | TASK_FREEZABLE), one a
+	 * zombie, one exiting: still a yes */
+	fake_w32(&f, tasks[0] + f.prof.task_state, 0x2001);
+	fake_w32(&f, tasks[1] + f.prof.task_exit_state, VMI_EXIT_ZOMBIE);
+	fake_w32(&f, tasks[2] + f.prof.task_flags, VMI_PF_EXITING);
+	vmi_refresh(&v);
+	assert_int_equal(vmi_cgroup_freeze_pending(&v, cg, 16, &look), 1);
+}
+
+static void test_a_task_that_may_run_first_is_a_no(void **state)
+{
+	(void)state;
+	uint64_t tasks[2], cset, cg = freezing_cgroup(tasks, 2, &cset);
+	struct vmi_freeze_look look;
+	open_ok();
+	/* on a CPU now: it may run instructions of its own before the IPI brings it in */
+	fake_w32(&f, tasks[1] + f.prof.task_on_cpu, 1);
+	vmi_refresh(&v);
+	assert_int_equal(vmi_cgroup_freeze_pending(&v, cg, 16, &look), 0);
+	assert_int_equal(look.holdout_pid, 801);
+	assert_non_null(strstr(look.why, "on a CPU"));
+	fake_w32(&f, tasks[1] + f.prof.task_on_cpu, 0);
+	/* no trap pending (forked before the freeze reached it, say) */
+	fake_w64(&f, tasks[1] + f.prof.task_jobctl, 0);
+	vmi_refresh(&v);
+	assert_int_equal(vmi_cgroup_freeze_pending(&v, cg, 16, &look), 0);
+	assert_non_null(strstr(look.why, "no freeze trap"));
+	fake_w64(&f, tasks[1] + f.prof.task_jobctl, T_JOBCTL_TRAP_FREEZE);
+	/* uninterruptible sleep: it finishes kernel work before it sees the trap */
+	fake_w32(&f, tasks[0] + f.prof.task_state, 0x0002);
+	vmi_refresh(&v);
+	assert_int_equal(vmi_cgroup_freeze_pending(&v, cg, 16, &look), 0);
+	assert_int_equal(look.holdout_pid, 800);
+	/* the freeze itself withdrawn (someone wrote cgroup.freeze 0) */
+	fake_w32(&f, tasks[0] + f.prof.task_state, 0);
+	fake_w64(&f, cg + f.prof.cgroup_flags, 0);
+	vmi_refresh(&v);
+	assert_int_equal(vmi_cgroup_freeze_pending(&v, cg, 16, &look), 0);
+	assert_non_null(strstr(look.why, "not set"));
+}
+
+static void test_a_task_on_the_migration_list_counts_too(void **state)
+{
+	(void)state;
+	uint64_t tasks[1], cset, cg = freezing_cgroup(tasks, 1, &cset);
+	struct fake_task t = {0};
+	struct vmi_freeze_look look;
+	t.pid = t.tgid = 900;
+	t.comm = "moving";
+	t.real_parent = w.init;
+	uint64_t moving = fake_task(&f, &t); /* no trap, on cset->mg_tasks */
+	uint64_t head = cset + f.prof.css_set_mg_tasks, node = moving + f.prof.task_cg_list;
+	fake_w64(&f, node, head);
+	fake_w64(&f, node + 8, head);
+	fake_w64(&f, head, node);
+	fake_w64(&f, head + 8, node);
+	open_ok();
+	assert_int_equal(vmi_cgroup_freeze_pending(&v, cg, 16, &look), 0);
+	assert_int_equal(look.holdout_pid, 900);
+	assert_int_equal(look.tasks, 2);
+}
+
+static void test_what_cannot_be_told_is_no_answer(void **state)
+{
+	(void)state;
+	uint64_t tasks[4], cset, cg = freezing_cgroup(tasks, 4, &cset);
+	struct vmi_freeze_look look;
+	open_ok();
+	/* more tasks than a look takes */
+	assert_int_equal(vmi_cgroup_freeze_pending(&v, cg, 3, &look), -1);
+	assert_non_null(strstr(look.why, "more tasks"));
+	/* child cgroups: their tasks are not on these lists */
+	fake_w32(&f, cg + f.prof.cgroup_nr_descendants, 1);
+	vmi_refresh(&v);
+	assert_int_equal(vmi_cgroup_freeze_pending(&v, cg, 16, &look), -1);
+	fake_w32(&f, cg + f.prof.cgroup_nr_descendants, 0);
+	/* a task list that never comes back to its head (a rootkit's, or torn): bounded */
+	uint64_t node = tasks[3] + f.prof.task_cg_list;
+	fake_w64(&f, node, node);
+	vmi_refresh(&v);
+	assert_int_equal(vmi_cgroup_freeze_pending(&v, cg, 64, &look), -1);
+	assert_non_null(strstr(look.why, "more tasks"));
+	/* a css_set list that does not end */
+	uint64_t links = cg + f.prof.cgroup_cset_links;
+	uint64_t first = fake_r64(&f, links);
+	fake_w64(&f, first, first);
+	vmi_refresh(&v);
+	assert_int_equal(vmi_cgroup_freeze_pending(&v, cg, 1u << 20, &look), -1);
+	/* a profile without the fields */
+	struct vmi_profile prof = f.prof;
+	prof.freeze_known = false;
+	v.prof = &prof;
+	assert_int_equal(vmi_cgroup_freeze_pending(&v, cg, 16, &look), -1);
+	assert_non_null(strstr(look.why, "profile"));
+	v.prof = &f.prof;
+	/* not a kernel pointer */
+	assert_int_equal(vmi_cgroup_freeze_pending(&v, 0x1000, 16, &look), -1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1626,6 +1757,10 @@ int main(void)
 		W(test_cgroup_parent_cycle_is_cut),
 		W(test_cgroup_overlong_name_is_truncated),
 		W(test_cgroup_frozen_flag),
+		W(test_freeze_pending_on_every_task_off_cpu_is_a_yes),
+		W(test_a_task_that_may_run_first_is_a_no),
+		W(test_a_task_on_the_migration_list_counts_too),
+		W(test_what_cannot_be_told_is_no_answer),
 		W(test_containers_grouped_and_named),
 		W(test_container_patterns),
 		W(test_containers_table_overflow_is_reported),

@@ -200,6 +200,34 @@ static void fake_profile(struct vmi_profile *p)
 	p->user_namespace_owner = 0x10;
 	p->kernfs_node_iattr = 0x40;
 	p->kernfs_iattrs_ia_uid = 0x0;
+	/* a freeze every task will take (freezer.c) */
+	p->freeze_known = true;
+	p->cgroup_cset_links = 0x40;
+	p->cgroup_nr_descendants = 0x50;
+	p->cgrp_cset_link_cset = 0x08;
+	p->cgrp_cset_link_cset_link = 0x18;
+	p->css_set_tasks = 0x10;
+	p->css_set_mg_tasks = 0x20;
+	p->task_cg_list = 0x320;
+	p->task_jobctl = 0x330;
+	p->task_on_cpu = 0x338;
+}
+
+/* list_add_tail(node, head) on a list whose empty head points to itself */
+static void list_add_tail(struct fake *f, uint64_t node, uint64_t head)
+{
+	uint64_t prev = fake_r64(f, head + 8);
+
+	fake_w64(f, node, head);
+	fake_w64(f, node + 8, prev);
+	fake_w64(f, prev, node);
+	fake_w64(f, head + 8, node);
+}
+
+static void list_init(struct fake *f, uint64_t head)
+{
+	fake_w64(f, head, head);
+	fake_w64(f, head + 8, head);
 }
 
 void fake_init(struct fake *f, bool la57)
@@ -387,14 +415,21 @@ uint64_t fake_cgroup(struct fake *f, uint64_t parent_cgroup, const char *name, u
 		 parent_cgroup != 0 ? fake_cgroup_kn(f, parent_cgroup) : 0);
 	fake_w64(f, cg + p->cgroup_kn, kn);
 	fake_w64(f, cg + p->cgroup_flags, flags);
+	list_init(f, cg + p->cgroup_cset_links);
 	return cg;
 }
 
 uint64_t fake_css_set(struct fake *f, uint64_t cgroup)
 {
-	uint64_t c = fake_kalloc(f, 0x100);
+	const struct vmi_profile *p = &f->prof;
+	uint64_t c = fake_kalloc(f, 0x100), link = fake_kalloc(f, 0x40);
 
-	fake_w64(f, c + f->prof.css_set_dfl_cgrp, cgroup);
+	fake_w64(f, c + p->css_set_dfl_cgrp, cgroup);
+	list_init(f, c + p->css_set_tasks);
+	list_init(f, c + p->css_set_mg_tasks);
+	/* link_css_set: the cgroup's list of css_sets */
+	fake_w64(f, link + p->cgrp_cset_link_cset, c);
+	list_add_tail(f, link + p->cgrp_cset_link_cset_link, cgroup + p->cgroup_cset_links);
 	return c;
 }
 
@@ -443,6 +478,10 @@ uint64_t fake_task(struct fake *f, const struct fake_task *t)
 	fake_w64(f, task + p->task_signal, t->signal);
 	fake_w64(f, task + p->task_thread_pid, t->thread_pid);
 	fake_w32(f, task + p->task_exit_state, t->exit_state);
+	fake_w64(f, task + p->task_jobctl, t->jobctl);
+	fake_w32(f, task + p->task_on_cpu, t->on_cpu);
+	if (t->css_set != 0) /* cgroup_post_fork: css_set_move_task onto cset->tasks */
+		list_add_tail(f, task + p->task_cg_list, t->css_set + p->css_set_tasks);
 	if (t->group_leader != 0)
 		fake_w64(f, task + p->task_group_leader, t->group_leader);
 	if (t->thread_pid != 0) {
