@@ -163,6 +163,13 @@ def ours(lab, repeat, tmp):
               f"{work / max(ex, 1):6.1f} us/exit)  (median of {repeat})")
         print(f"        calls by guest time (mean of {repeat}): "
               f"{call_time(runs[name], NAMES)}")
+        if name.startswith("pause "):
+            # how each pause ended: the kernel's frozen, or every task waiting off-CPU
+            # with the freezer's trap pending (how many still to run into it)
+            ends = ["frozen" if r.get("frozen_after") else
+                    f"trap pending ({r.get('trap_pending')} waiting for a CPU)"
+                    for r in runs[name]]
+            print(f"        ended: {', '.join(ends)}")
     return res
 
 
