@@ -15,6 +15,7 @@
 #include "lib/ctype.h"
 #include "offline.h"
 #include "interactive.h"
+#include "keys.h"
 #include "request.h"
 
 static const char usage_text[] =
@@ -39,6 +40,8 @@ static const char usage_text[] =
 	"\n"
 	"hvctl cp CONTAINER:/PATH LOCAL and hvctl cp LOCAL CONTAINER:/PATH copy a file\n"
 	"(LOCAL - is stdout/stdin) through the monitor's cp and upload verbs.\n"
+	"hvctl keygen FILE makes the operator's key pair for the channel (docs/channel.md):\n"
+	"FILE the private key (0600), FILE.pub the operator_key line for hv.cfg.\n"
 	"\n"
 	"Exit status: 0 ok, 1 error reply, 2 usage or local error, 3 no answer or the\n"
 	"console could not be opened.\n";
@@ -274,6 +277,9 @@ int main(int argc, char **argv)
 	}
 	if (o.profile != NULL)
 		return usage_error("%s", "--profile goes with --dump (the monitor has its own)");
+	/* local: needs no console */
+	if (o.first_word < argc && strcmp(argv[o.first_word], "keygen") == 0)
+		return hvctl_keygen(argc - o.first_word, argv + o.first_word);
 	if (o.console == NULL || o.console[0] == '\0') {
 		fprintf(stderr, "hvctl: no console given: use --console ADDR or set HVCTL_CONSOLE "
 				"(a tty path, tcp:HOST:PORT or unix:PATH)\n");

@@ -1,0 +1,32 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The operator's key pair for the channel (docs/channel.md): `hvctl keygen FILE` makes it.
+ * FILE holds the private key (mode 0600, never overwritten), FILE.pub the public key as
+ * the line hv.cfg takes ("operator_key = 04..."), which is public: the guest may read it.
+ */
+#ifndef HVCTL_KEYS_H
+#define HVCTL_KEYS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "chan/sig.h"
+
+#define KEYS_PRIVATE_TAG "ctrvisor-operator-key 1 "
+
+/* Hex of n bytes into out (2n + 1 bytes, NUL-terminated). */
+void keys_hex(const uint8_t *in, size_t n, char *out);
+/* Exactly 2n hex digits (either case) into n bytes. 0, or -1. */
+int keys_unhex(const char *in, size_t len, uint8_t *out, size_t n);
+
+/* A new pair from getrandom into path and path.pub. 0, or -1 with why (the files are
+ * then not there: an existing FILE is never touched). */
+int keys_generate(const char *path, uint8_t pub[CHAN_PUBKEY_LEN], char *why, size_t cap);
+/* The private key in path (made by keys_generate; must not be readable by others). 0, or
+ * -1 with why. */
+int keys_load_private(const char *path, uint8_t priv[CHAN_PRIVKEY_LEN], char *why, size_t cap);
+
+/* hvctl keygen FILE: exit status */
+int hvctl_keygen(int argc, char **argv);
+
+#endif
