@@ -332,6 +332,9 @@ static enum monitor_start start_monitor(EFI_FILE_HANDLE root, const struct hv_co
 	bi->allow_tracing = cfg->allow_tracing;
 	bi->integrity_period_s = cfg->integrity_period_s;
 	bi->helper_manual = cfg->helper_manual ? 1u : 0u;
+	_Static_assert(sizeof(bi->operator_key) == sizeof(cfg->operator_key), "one key length");
+	bi->operator_key_set = cfg->operator_key_set ? 1u : 0u;
+	CopyMem(bi->operator_key, (void *)cfg->operator_key, sizeof(bi->operator_key));
 	bi->tsc_hz = measure_tsc_hz();
 	void *rsdp = NULL;
 	if (!EFI_ERROR(LibGetSystemConfigurationTable(&acpi20_guid, &rsdp)))

@@ -28,14 +28,15 @@ enum key_id {
 	KEY_ALLOW_TRACING,
 	KEY_INTEGRITY_PERIOD,
 	KEY_HELPER,
+	KEY_OPERATOR_KEY,
 	KEY_COUNT
 };
 
 static const char *const key_names[KEY_COUNT] = {
-	"core",    "kernel",  "initrd",        "cmdline",
-	"console", "baud",    "memory_mb",     "allow_unprotected",
-	"profile", "protect", "allow_tracing", "integrity_period",
-	"helper",
+	"core",    "kernel",       "initrd",        "cmdline",
+	"console", "baud",         "memory_mb",     "allow_unprotected",
+	"profile", "protect",      "allow_tracing", "integrity_period",
+	"helper",  "operator_key",
 };
 
 static int fail(struct hvcfg_error *err, unsigned int line, const char *fmt, ...)
@@ -162,6 +163,40 @@ static int parse_bool(bool *out, const char *v, size_t n, unsigned int line, con
 	return 0;
 }
 
+static int hex_digit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* 130 hex digits: an uncompressed P-256 point (SEC 1 §2.3.3), as `hvctl keygen` writes it.
+ * Whether it is on the curve the core's first signature check tells. */
+static int parse_operator_key(struct hv_config *cfg, const char *v, size_t n, unsigned int line,
+			      struct hvcfg_error *err)
+{
+	if (n != 2 * HVCFG_OPERATOR_KEY_LEN)
+		return fail(err, line,
+			    "operator_key: expected %u hex digits (hvctl keygen makes it)",
+			    2 * HVCFG_OPERATOR_KEY_LEN);
+	for (size_t i = 0; i < HVCFG_OPERATOR_KEY_LEN; i++) {
+		int hi = hex_digit(v[2 * i]), lo = hex_digit(v[2 * i + 1]);
+		if (hi < 0 || lo < 0)
+			return fail(err, line, "operator_key: not a hex digit at %u",
+				    (unsigned)(2 * i + (hi < 0 ? 0 : 1)));
+		cfg->operator_key[i] = (uint8_t)(hi << 4 | lo);
+	}
+	if (cfg->operator_key[0] != 0x04)
+		return fail(err, line,
+			    "operator_key: not an uncompressed point (it must begin with 04)");
+	cfg->operator_key_set = true;
+	return 0;
+}
+
 static int parse_value(struct hv_config *cfg, enum key_id key, const char *v, size_t n,
 		       unsigned int line, struct hvcfg_error *err)
 {
@@ -227,6 +262,8 @@ static int parse_value(struct hv_config *cfg, enum key_id key, const char *v, si
 		cfg->helper_manual = m == 1;
 		return 0;
 	}
+	case KEY_OPERATOR_KEY:
+		return parse_operator_key(cfg, v, n, line, err);
 	default:
 		return fail(err, line, "internal: unknown key id");
 	}
@@ -292,7 +329,7 @@ int hvcfg_parse(const char *text, size_t len, struct hv_config *cfg, struct hvcf
 				    "unknown key '%.*s' (known: core, kernel, initrd, "
 				    "cmdline, console, baud, memory_mb, "
 				    "allow_unprotected, profile, protect, allow_tracing, "
-				    "integrity_period, helper)",
+				    "integrity_period, helper, operator_key)",
 				    (int)(kend - start > 40 ? 40 : kend - start), text + start);
 		if (seen[key])
 			return fail(err, line, "'%s' is set twice", key_names[key]);

@@ -20,6 +20,10 @@
  *   helper = auto               optional: auto (default) = the monitor starts the resident
  *                               helper with the first operation that needs a host task and
  *                               keeps it; manual = only `helper start` on the console does
+ *   operator_key = 04...        optional: the operator's public key for the channel
+ *                               (docs/channel.md; `hvctl keygen` makes it): an uncompressed
+ *                               P-256 point, 130 hex digits. Public: the guest may read it.
+ *                               Without it the channel takes no request.
  */
 #ifndef BOOT_HVCFG_H
 #define BOOT_HVCFG_H
@@ -28,11 +32,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define HVCFG_PATH_MAX    256u
-#define HVCFG_CMDLINE_MAX 1024u
-#define HVCFG_LINE_MAX    1200u
-#define HVCFG_FILE_MAX    (64u * 1024u)
-#define HVCFG_MESSAGE_MAX 200u
+#define HVCFG_PATH_MAX         256u
+#define HVCFG_CMDLINE_MAX      1024u
+#define HVCFG_LINE_MAX         1200u
+#define HVCFG_FILE_MAX         (64u * 1024u)
+#define HVCFG_MESSAGE_MAX      200u
+#define HVCFG_OPERATOR_KEY_LEN 65u /* = CHAN_PUBKEY_LEN (chan/sig.h) */
 
 struct hv_config {
 	char core[HVCFG_PATH_MAX];
@@ -48,6 +53,8 @@ struct hv_config {
 	bool allow_tracing;
 	uint32_t integrity_period_s;
 	bool helper_manual;
+	bool operator_key_set;
+	uint8_t operator_key[HVCFG_OPERATOR_KEY_LEN]; /* SEC 1 uncompressed point (0x04, X, Y) */
 };
 
 enum hvcfg_protect { HVCFG_PROTECT_ENFORCE, HVCFG_PROTECT_DETECT, HVCFG_PROTECT_OFF };

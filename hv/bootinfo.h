@@ -10,7 +10,7 @@
 #include <stdint.h>
 
 #define BOOT_INFO_MAGIC   0x4f464e4952544356ull /* "VCTRINFO" */
-#define BOOT_INFO_VERSION 5u
+#define BOOT_INFO_VERSION 6u
 #define BOOT_MEM_MAX      512u
 #define BOOT_ERR_MAX      256u
 
@@ -38,6 +38,8 @@ struct boot_info {
 	uint8_t protect;       /* kernel protection: 0 enforce, 1 detect, 2 off (hv.cfg) */
 	uint8_t allow_tracing; /* 1: ftrace and kprobe changes to kernel text are accepted */
 	uint8_t helper_manual; /* 1: the resident helper only on the console's request (hv.cfg) */
+	uint8_t operator_key_set; /* 1: operator_key holds hv.cfg's operator_key */
+	uint8_t operator_key[65]; /* the channel's operator key (docs/channel.md): public */
 	uint32_t console_baud;
 	uint32_t mem_count;
 	uint32_t integrity_period_s; /* guest seconds between integrity checks, 0: none */

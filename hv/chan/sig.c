@@ -79,6 +79,19 @@ bool chan_verify(const uint8_t pub[CHAN_PUBKEY_LEN], const uint8_t digest[CHAN_D
 	return br_ecdsa_i31_vrfy_raw(curve(), digest, CHAN_DIGEST_LEN, &pk, sig, CHAN_SIG_LEN) == 1;
 }
 
+bool chan_public_key_valid(const uint8_t pub[CHAN_PUBKEY_LEN])
+{
+	static const unsigned char one[1] = {1};
+	unsigned char point[CHAN_PUBKEY_LEN];
+
+	if (pub[0] != 0x04)
+		return false;
+	/* br_ec_impl.mul decodes the point first and returns 0 when it is not one of the
+	 * curve's (bearssl_ec.h); times 1 it stays itself */
+	memcpy(point, pub, sizeof(point));
+	return curve()->mul(point, sizeof(point), one, sizeof(one), BR_EC_secp256r1) == 1;
+}
+
 int chan_public_key(const uint8_t priv[CHAN_PRIVKEY_LEN], uint8_t pub[CHAN_PUBKEY_LEN])
 {
 	br_ec_private_key sk = {

@@ -28,6 +28,9 @@ int chan_sign(const uint8_t priv[CHAN_PRIVKEY_LEN], const uint8_t digest[CHAN_DI
 /* Is sig a signature of digest by the owner of pub? false for any malformed input. */
 bool chan_verify(const uint8_t pub[CHAN_PUBKEY_LEN], const uint8_t digest[CHAN_DIGEST_LEN],
 		 const uint8_t sig[CHAN_SIG_LEN]);
+/* Is pub a point of P-256 in uncompressed form (SEC 1 §3.2.2.1: on the curve, not the
+ * point at infinity)? */
+bool chan_public_key_valid(const uint8_t pub[CHAN_PUBKEY_LEN]);
 /* The public key of priv. 0, or -1 when priv is not a valid private key. */
 int chan_public_key(const uint8_t priv[CHAN_PRIVKEY_LEN], uint8_t pub[CHAN_PUBKEY_LEN]);
 /* A new key pair from seed_len bytes of the caller's entropy (at least CHAN_KEYSEED_MIN:

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* The console's first verbs: help, version, status, mem (docs/console-protocol.md). */
+#include "console/channel.h"
 #include "console/console.h"
 #include "console/uart.h"
 #include "console/verbs.h"
@@ -188,6 +189,7 @@ static void status_text(struct reply *r, const struct vcpu *v)
 		   (unsigned long long)is->hijacks, (unsigned long long)is->calls,
 		   (unsigned long long)is->aborted_cleanups);
 	kernel_text(r);
+	channel_status_text(r);
 }
 
 static void exits_json(struct reply *r, const uint64_t *by_reason, uint64_t unknown)
@@ -285,6 +287,8 @@ static void status_json(struct reply *r, const struct vcpu *v)
 		     (unsigned long long)cs->tx_dropped, (unsigned long long)cs->requests,
 		     (unsigned long long)cs->errors, (unsigned long long)cs->rx_overruns);
 	kernel_json(r);
+	reply_printf(r, ",");
+	channel_status_json(r);
 	const struct inject_stats *is = inject_stats();
 	reply_printf(r,
 		     ",\"inject\":{\"operations\":%llu,\"failed\":%llu,\"hijacks\":%llu,"

@@ -8,6 +8,7 @@
 #include <stdarg.h>
 
 #include "bootinfo.h"
+#include "console/channel.h"
 #include "console/console.h"
 #include "core/ap_start.h"
 #include "core/cpus.h"
@@ -310,6 +311,9 @@ __attribute__((sysv_abi)) int hv_start(struct boot_info *bi)
 							     : PROTECT_ENFORCE,
 					  bi->allow_tracing != 0, bi->integrity_period_s);
 			inject_helper_set_auto(bi->helper_manual == 0);
+			_Static_assert(sizeof(bi->operator_key) == CHAN_PUBKEY_LEN,
+				       "a P-256 point");
+			channel_configure(bi->operator_key_set ? bi->operator_key : NULL);
 		}
 	}
 	for (unsigned int i = 0;

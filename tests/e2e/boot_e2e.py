@@ -11,6 +11,7 @@ logs are printed).
 """
 
 import argparse
+import hashlib
 import json
 import os
 import random
@@ -239,6 +240,23 @@ def check_status(lab, st1, st2, around):
         need(s == st["exits_total"], f"call {i}: per-reason exits sum to {s}, exits_total={st['exits_total']}")
     return (f"exits {st1['exits_total']} -> {st2['exits_total']}, "
             f"uptime_ms {st1['uptime_ms']} -> {st2['uptime_ms']}")
+
+
+def check_channel_key(lab, st):
+    """The channel's operator key (docs/channel.md) went from the lab's hv.cfg through the
+    loader to the core: `status` names the SHA-256 of the key in DIR/lab/operator.key.pub
+    (what `hvctl keygen` made for this lab), and no problem with it."""
+    need(st is not None, "status --json failed")
+    ch = st.get("channel")
+    need(isinstance(ch, dict), f"status has no channel member: {ch!r}")
+    with open(os.path.join(lab.build, "lab", "operator.key.pub")) as f:
+        line = f.read().strip()
+    need(line.startswith("operator_key = "), f"operator.key.pub: {line!r}")
+    want = hashlib.sha256(bytes.fromhex(line.split("= ", 1)[1])).hexdigest()[:16]
+    need(ch.get("problem") is None, f"the monitor did not take the key: {ch.get('problem')}")
+    need(ch.get("operator_key_sha256") == want,
+         f"status names operator key {ch.get('operator_key_sha256')}, the lab's is {want}")
+    return f"operator key sha256:{want} as in the lab's hv.cfg"
 
 
 # --------------------------------------------------------------------------- (c)
@@ -518,6 +536,7 @@ def main():
             except Failed as e:
                 print(f"e2e: second status --json: {e}", flush=True)
             res.run("status", check_status, lab, st1, st2, (hb_before, hb_after))
+            res.run("channel-key", check_channel_key, lab, st1)
             res.run("com2-hidden", check_com2, lab, traffic, st1, st2)
             # (f) introspection: the monitor's view of processes and containers
             res.run("vmi-live", check_vmi_live, lab)

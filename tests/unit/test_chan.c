@@ -55,6 +55,12 @@ static void test_public_key_of_the_rfc6979_key(void **state)
 	hex(RFC6979_UY, want + 33, 32);
 	assert_int_equal(chan_public_key(x, pub), 0);
 	assert_memory_equal(pub, want, sizeof(want));
+	assert_true(chan_public_key_valid(pub));
+	pub[64] ^= 1; /* off the curve */
+	assert_false(chan_public_key_valid(pub));
+	pub[64] ^= 1;
+	pub[0] = 0x02; /* not the uncompressed form */
+	assert_false(chan_public_key_valid(pub));
 }
 
 static void test_ecdsa_signs_as_rfc6979_a25_and_verifies(void **state)

@@ -213,6 +213,33 @@ static void test_helper_mode(void **state)
 	assert_int_equal(parse(MINIMAL "helper = manual\nhelper = auto\n"), -1);
 }
 
+/* operator_key: the 130 hex digits hvctl keygen writes (an uncompressed point, 04...);
+ * absent, the channel takes nothing. */
+#define OP_KEY                                                                                     \
+	"042e0cd2552056266ef08129616c17af785de93b53494702d7fdba4c2bbb4ef238203b892bf3f3dceb35b2e4" \
+	"3"                                                                                        \
+	"463f25f6ed60f2f7e8eaa93a0c95f69a640cc98a4"
+static void test_operator_key(void **state)
+{
+	(void)state;
+	assert_int_equal(parse(MINIMAL), 0);
+	assert_false(cfg.operator_key_set);
+	assert_int_equal(parse(MINIMAL "operator_key = " OP_KEY "\n"), 0);
+	assert_true(cfg.operator_key_set);
+	assert_int_equal(cfg.operator_key[0], 0x04);
+	assert_int_equal(cfg.operator_key[1], 0x2e);
+	assert_int_equal(cfg.operator_key[64], 0xa4);
+	assert_int_equal(parse(MINIMAL "operator_key = 02" OP_KEY "\n"), -1); /* too long */
+	assert_non_null(strstr(err.message, "130 hex digits"));
+	char text[sizeof(MINIMAL) + 200];
+	snprintf(text, sizeof(text), MINIMAL "operator_key = 03%s\n", OP_KEY + 2);
+	assert_int_equal(parse(text), -1);
+	assert_non_null(strstr(err.message, "begin with 04"));
+	snprintf(text, sizeof(text), MINIMAL "operator_key = 04zz%s\n", OP_KEY + 4);
+	assert_int_equal(parse(text), -1);
+	assert_non_null(strstr(err.message, "not a hex digit at 2"));
+}
+
 static void test_parser_never_reads_past_the_length(void **state)
 {
 	(void)state;
@@ -255,6 +282,7 @@ int main(void)
 		cmocka_unit_test(test_bad_numbers_and_booleans_are_refused),
 		cmocka_unit_test(test_protection_settings),
 		cmocka_unit_test(test_helper_mode),
+		cmocka_unit_test(test_operator_key),
 		cmocka_unit_test(test_parser_never_reads_past_the_length),
 		cmocka_unit_test(test_huge_file_is_refused),
 	};

@@ -54,7 +54,17 @@ crlf() {
     sed 's/$/\r/'
 }
 
-sed "s|@CMDLINE@|$LAB_CMDLINE|" "$LAB_TOOLS/hv.cfg.in" | write_if_changed "$STAGE/hv.cfg"
+# The channel's operator key pair of this lab (docs/channel.md): made once, kept with the
+# lab; its public half goes into hv.cfg, its private half stays on the host.
+OPERATOR_KEY=$LAB_DIR/operator.key
+if [ ! -s "$OPERATOR_KEY.pub" ]; then
+    rm -f "$OPERATOR_KEY" "$OPERATOR_KEY.pub"
+    "$BUILD_DIR/hvctl" keygen "$OPERATOR_KEY" >/dev/null || die "hvctl keygen failed"
+fi
+OPERATOR_PUB=$(sed -n 's/^operator_key = \([0-9a-f]*\)$/\1/p' "$OPERATOR_KEY.pub")
+[ ${#OPERATOR_PUB} -eq 130 ] || die "$OPERATOR_KEY.pub holds no operator_key line"
+sed -e "s|@CMDLINE@|$LAB_CMDLINE|" -e "s|@OPERATOR_KEY@|$OPERATOR_PUB|" "$LAB_TOOLS/hv.cfg.in" |
+    write_if_changed "$STAGE/hv.cfg"
 
 # labacpi_lines FS: run FS:\labacpi.efi if the volume has it (it does nothing where the
 # firmware has ACPI tables; a disk made with --image may lack it).
