@@ -13,6 +13,7 @@
 #include <stdarg.h>
 
 #include "boot/elfload.h"
+#include "boot/entropy.h"
 #include "boot/hvcfg.h"
 #include "boot/mp_services.h"
 #include "bootinfo.h"
@@ -335,6 +336,8 @@ static enum monitor_start start_monitor(EFI_FILE_HANDLE root, const struct hv_co
 	_Static_assert(sizeof(bi->operator_key) == sizeof(cfg->operator_key), "one key length");
 	bi->operator_key_set = cfg->operator_key_set ? 1u : 0u;
 	CopyMem(bi->operator_key, (void *)cfg->operator_key, sizeof(bi->operator_key));
+	bi->channel_entropy_source =
+		(uint8_t)entropy_fill(bi->channel_seed, sizeof(bi->channel_seed));
 	bi->tsc_hz = measure_tsc_hz();
 	void *rsdp = NULL;
 	if (!EFI_ERROR(LibGetSystemConfigurationTable(&acpi20_guid, &rsdp)))
@@ -349,6 +352,7 @@ static enum monitor_start start_monitor(EFI_FILE_HANDLE root, const struct hv_co
 	uint64_t flags;
 	__asm__ volatile("pushfq; popq %0" : "=r"(flags));
 	int rc = hv_start(bi);
+	entropy_wipe(bi->channel_seed, sizeof(bi->channel_seed)); /* before bi goes back */
 	/* On success the core returns with interrupts off (see hv/core/entry.c): restore
 	 * ours now that we run our own code again. */
 	if (flags & (1u << 9))

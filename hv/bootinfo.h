@@ -14,6 +14,16 @@
 #define BOOT_MEM_MAX      512u
 #define BOOT_ERR_MAX      256u
 
+/* Where the loader's random bytes for the channel came from (boot/entropy.c) */
+enum boot_entropy {
+	BOOT_ENTROPY_NONE =
+		0, /* none found: the monitor makes no key (the channel takes nothing) */
+	BOOT_ENTROPY_RNG_PROTOCOL, /* the firmware's EFI_RNG_PROTOCOL (UEFI 2.5 §37.5) */
+	BOOT_ENTROPY_RDSEED,       /* SDM Vol. 1 §7.3.17 */
+	BOOT_ENTROPY_RDRAND,
+	BOOT_ENTROPY_COUNT
+};
+
 /* One UEFI memory descriptor, reduced (UEFI 2.x 7.2 EFI_MEMORY_DESCRIPTOR). */
 struct boot_mem_range {
 	uint64_t base;
@@ -40,6 +50,11 @@ struct boot_info {
 	uint8_t helper_manual; /* 1: the resident helper only on the console's request (hv.cfg) */
 	uint8_t operator_key_set; /* 1: operator_key holds hv.cfg's operator_key */
 	uint8_t operator_key[65]; /* the channel's operator key (docs/channel.md): public */
+	/* Random bytes for the monitor's per-boot channel key, and where they came from
+	 * (boot/entropy.h; 0: none). Secret: the core wipes them after use, the loader too
+	 * after hv_start() returns, before its memory goes back to the firmware. */
+	uint8_t channel_entropy_source; /* enum boot_entropy */
+	uint8_t channel_seed[64];
 	uint32_t console_baud;
 	uint32_t mem_count;
 	uint32_t integrity_period_s; /* guest seconds between integrity checks, 0: none */

@@ -256,7 +256,16 @@ def check_channel_key(lab, st):
     need(ch.get("problem") is None, f"the monitor did not take the key: {ch.get('problem')}")
     need(ch.get("operator_key_sha256") == want,
          f"status names operator key {ch.get('operator_key_sha256')}, the lab's is {want}")
-    return f"operator key sha256:{want} as in the lab's hv.cfg"
+    # the monitor's own key for this boot, from the loader's random source: a P-256 point
+    # whose id is its own hash (hvctl pair will pin it)
+    mk = ch.get("monitor_key")
+    need(ch.get("entropy") not in (None, "none"), f"no random source at boot: {ch}")
+    need(isinstance(mk, str) and len(mk) == 130 and mk.startswith("04"),
+         f"monitor_key={mk!r}")
+    mid = hashlib.sha256(bytes.fromhex(mk)).hexdigest()[:16]
+    need(ch.get("monitor_key_sha256") == mid, f"monitor_key_sha256 is not its key's: {ch}")
+    return (f"operator key sha256:{want} as in the lab's hv.cfg; monitor key sha256:{mid} "
+            f"from {ch['entropy']}")
 
 
 # --------------------------------------------------------------------------- (c)
