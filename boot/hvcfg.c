@@ -163,17 +163,6 @@ static int parse_bool(bool *out, const char *v, size_t n, unsigned int line, con
 	return 0;
 }
 
-static int hex_digit(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* 130 hex digits: an uncompressed P-256 point (SEC 1 §2.3.3), as `hvctl keygen` writes it.
  * Whether it is on the curve the core's first signature check tells. */
 static int parse_operator_key(struct hv_config *cfg, const char *v, size_t n, unsigned int line,
@@ -184,7 +173,7 @@ static int parse_operator_key(struct hv_config *cfg, const char *v, size_t n, un
 			    "operator_key: expected %u hex digits (hvctl keygen makes it)",
 			    2 * HVCFG_OPERATOR_KEY_LEN);
 	for (size_t i = 0; i < HVCFG_OPERATOR_KEY_LEN; i++) {
-		int hi = hex_digit(v[2 * i]), lo = hex_digit(v[2 * i + 1]);
+		int hi = hex_digit_value(v[2 * i]), lo = hex_digit_value(v[2 * i + 1]);
 		if (hi < 0 || lo < 0)
 			return fail(err, line, "operator_key: not a hex digit at %u",
 				    (unsigned)(2 * i + (hi < 0 ? 0 : 1)));
