@@ -331,7 +331,10 @@ static void reply_body(struct reply *r, void *ctx)
 				reply_line(
 					r,
 					"%s paused (every task has the freezer's trap pending, %u "
-					"still waiting for a CPU to enter it: none runs on)",
+					"still "
+					"waiting for a CPU to enter it: none runs an instruction "
+					"of its "
+					"own before unpause; a system call in progress may finish)",
 					q->ct.name, q->trap_pending);
 			break;
 		case OPS_UNPAUSE:

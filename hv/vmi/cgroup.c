@@ -85,6 +85,18 @@ int vmi_cgroup_frozen(struct vmi *v, uint64_t cgroup, bool *frozen)
 	return 0;
 }
 
+int vmi_cgroup_freeze_set(struct vmi *v, uint64_t cgroup, bool *freeze_set)
+{
+	uint64_t flags;
+
+	*freeze_set = false;
+	if (!vmi_is_kernel_ptr(v, cgroup) ||
+	    vmi_read_u64(v, cgroup + v->prof->cgroup_flags, &flags) != 0)
+		return -1;
+	*freeze_set = (flags & (1ull << VMI_CGRP_FREEZE)) != 0;
+	return 0;
+}
+
 uint32_t vmi_cgroup_path(struct vmi *v, uint64_t cgroup, char *path, size_t cap, bool *frozen)
 {
 	struct vmi_cgroup_cache_entry *e =

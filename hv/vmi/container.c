@@ -207,6 +207,7 @@ static void take_init(struct vmi_container *c, const struct vmi_process *p)
 	c->init_nspid = p->nspid;
 	c->init_task = p->task;
 	c->frozen = p->frozen;
+	c->freeze_set = p->freeze_set;
 	memcpy(c->ns, p->ns, sizeof(c->ns));
 	if (by_namespaces(c->key.runtime)) {
 		/* Named after the init's cgroup: crun/runc use the container id as its leaf. */
@@ -318,7 +319,7 @@ static void collect_finish(struct vmi *v, struct vmi_ct_collect *c)
 		ct->rootless = v->prof->owner_known && (!ct->owner_known || ct->owner_uid != 0);
 		if (ct->live == 0)
 			ct->state = VMI_CT_STOPPED;
-		else if (ct->frozen)
+		else if (ct->frozen || ct->freeze_set)
 			ct->state = VMI_CT_PAUSED;
 		else
 			ct->state = VMI_CT_RUNNING;

@@ -33,6 +33,8 @@
 #define TASK_INTERRUPTIBLE 0x0001u
 #define TASK_FREEZABLE     0x2000u
 #define FREEZE_CSETS_MAX   64u /* css_sets linked to one cgroup (one per mix of controllers) */
+#define TIF_SIGPENDING     2u  /* arch/x86/include/asm/thread_info.h */
+#define PF_IO_WORKER       0x00000010u /* include/linux/sched.h: an io_uring worker */
 
 static int answer(struct vmi_freeze_look *out, int rc, int32_t pid, const char *why)
 {
@@ -41,18 +43,25 @@ static int answer(struct vmi_freeze_look *out, int rc, int32_t pid, const char *
 	return rc;
 }
 
-/* One task of the cgroup: 1 it will stop, 0 it may run (why), -1 it cannot be read. */
-static int task_will_stop(struct vmi *v, uint64_t task, struct vmi_freeze_look *out)
+/* One task of the cgroup (on cset's list): 1 it will stop, 0 it may run (why), -1 it
+ * cannot be read. */
+static int task_will_stop(struct vmi *v, uint64_t task, uint64_t cset, struct vmi_freeze_look *out)
 {
 	const struct vmi_profile *pr = v->prof;
 	uint32_t flags, pid, exit_state = 0, on_cpu, state32;
-	uint64_t jobctl, state;
+	uint64_t jobctl, state, tif, cgroups;
 
 	if (vmi_read_u32(v, task + pr->task_flags, &flags) != 0 ||
 	    vmi_read_u32(v, task + pr->task_pid, &pid) != 0 ||
 	    vmi_read_u64(v, task + pr->task_jobctl, &jobctl) != 0 ||
-	    vmi_read_u32(v, task + pr->task_on_cpu, &on_cpu) != 0)
+	    vmi_read_u32(v, task + pr->task_on_cpu, &on_cpu) != 0 ||
+	    vmi_read_u64(v, task + pr->task_thread_info + pr->thread_info_flags, &tif) != 0 ||
+	    vmi_read_u64(v, task + pr->task_cgroups, &cgroups) != 0)
 		return answer(out, -1, -1, "a task of the cgroup cannot be read");
+	/* the list is read without the kernel's css_set_lock: a node that is not a task of
+	 * this css_set (a list head reached through a move to mg_tasks, say) ends the look */
+	if (cgroups != cset)
+		return answer(out, -1, (int32_t)pid, "a task on the list is not the css_set's");
 	if (pr->task_state_size == 8) {
 		if (vmi_read_u64(v, task + pr->task_state, &state) != 0)
 			return answer(out, -1, (int32_t)pid, "a task's state cannot be read");
@@ -72,15 +81,25 @@ static int task_will_stop(struct vmi *v, uint64_t task, struct vmi_freeze_look *
 		return answer(out, 0, (int32_t)pid, "a task has no freeze trap pending");
 	if (on_cpu != 0)
 		return answer(out, 0, (int32_t)pid, "a task is on a CPU");
+	/* an io_uring worker sleeps interruptibly between work items it runs in the kernel
+	 * without looking at signals (io_wq_worker): only the kernel's frozen says it stopped */
+	if ((flags & PF_IO_WORKER) != 0)
+		return answer(out, 0, (int32_t)pid, "an io_uring worker is not frozen yet");
 	if ((state & ~(uint64_t)(TASK_INTERRUPTIBLE | TASK_FREEZABLE)) != 0)
 		return answer(out, 0, (int32_t)pid, "a task sleeps where the trap cannot wake it");
-	if (state == 0)
-		out->runnable++; /* not in the trap yet: waiting for a CPU */
+	if (state == 0) {
+		/* waiting for a CPU: it takes the trap on its way out only with TIF_SIGPENDING,
+		 * which the freeze sets after the trap bit (signal_wake_up) and a uprobe's
+		 * single step clears for a moment (uprobe_deny_signal) */
+		if ((tif & (1ull << TIF_SIGPENDING)) == 0)
+			return answer(out, 0, (int32_t)pid, "a task has no signal pending yet");
+		out->runnable++;
+	}
 	return 1;
 }
 
 /* The tasks on one of a css_set's lists (head: the list_head in the css_set). */
-static int list_will_stop(struct vmi *v, uint64_t head, uint32_t max_tasks,
+static int list_will_stop(struct vmi *v, uint64_t cset, uint64_t head, uint32_t max_tasks,
 			  struct vmi_freeze_look *out)
 {
 	uint64_t node;
@@ -93,7 +112,7 @@ static int list_will_stop(struct vmi *v, uint64_t head, uint32_t max_tasks,
 		if (out->tasks >= max_tasks)
 			return answer(out, -1, -1, "more tasks than one look takes");
 		out->tasks++;
-		rc = task_will_stop(v, node - v->prof->task_cg_list, out);
+		rc = task_will_stop(v, node - v->prof->task_cg_list, cset, out);
 		if (rc <= 0)
 			return rc;
 		if (vmi_read_kptr(v, node, &node) != 0)
@@ -117,7 +136,7 @@ int vmi_cgroup_freeze_pending(struct vmi *v, uint64_t cgroup, uint32_t max_tasks
 	    vmi_read_u64(v, cgroup + pr->cgroup_flags, &flags) != 0 ||
 	    vmi_read_u32(v, cgroup + pr->cgroup_nr_descendants, &descendants) != 0)
 		return answer(out, -1, -1, "the cgroup cannot be read");
-	if ((flags & (1ull << CGRP_FREEZE)) == 0)
+	if ((flags & (1ull << VMI_CGRP_FREEZE)) == 0)
 		return answer(out, 0, -1, "the cgroup's freeze is not set");
 	if (descendants != 0)
 		return answer(out, -1, -1, "the cgroup has child cgroups");
@@ -135,13 +154,17 @@ int vmi_cgroup_freeze_pending(struct vmi *v, uint64_t cgroup, uint32_t max_tasks
 			return answer(out, -1, -1, "a css_set of the cgroup cannot be read");
 		if (dfl != cgroup) /* linked for a v1 hierarchy: its tasks are elsewhere on v2 */
 			return answer(out, -1, -1, "a css_set of the cgroup is another cgroup's");
-		rc = list_will_stop(v, cset + pr->css_set_tasks, max_tasks, out);
+		rc = list_will_stop(v, cset, cset + pr->css_set_tasks, max_tasks, out);
 		if (rc == 1)
-			rc = list_will_stop(v, cset + pr->css_set_mg_tasks, max_tasks, out);
+			rc = list_will_stop(v, cset, cset + pr->css_set_mg_tasks, max_tasks, out);
 		if (rc <= 0)
 			return rc;
 		if (vmi_read_kptr(v, node, &node) != 0)
 			return answer(out, -1, -1, "the cgroup's css_sets cannot be read");
 	}
+	/* the freeze still asked for at the end (a thaw meanwhile clears every trap bit) */
+	if (vmi_read_u64(v, cgroup + pr->cgroup_flags, &flags) != 0 ||
+	    (flags & (1ull << VMI_CGRP_FREEZE)) == 0)
+		return answer(out, 0, -1, "the cgroup's freeze was taken back");
 	return answer(out, 1, -1, NULL);
 }

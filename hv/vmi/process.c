@@ -232,6 +232,7 @@ static void read_cgroup(struct vmi *v, uint64_t css_set, struct vmi_process *p)
 	}
 	p->cgroup_ptr = cgroup;
 	p->missing |= vmi_cgroup_path(v, cgroup, p->cgroup, sizeof(p->cgroup), &p->frozen);
+	(void)vmi_cgroup_freeze_set(v, cgroup, &p->freeze_set); /* read as the path was */
 }
 
 int vmi_process_read(struct vmi *v, uint64_t task, unsigned int what, struct vmi_process *p)

@@ -183,6 +183,8 @@ const struct profile_need profile_needs[] = {
 	{"task_struct", "cg_list", NULL, SLOT(task_cg_list), FREEZE},
 	{"task_struct", "jobctl", NULL, SLOT(task_jobctl), FREEZE},
 	{"task_struct", "on_cpu", NULL, SLOT(task_on_cpu), FREEZE},
+	{"task_struct", "thread_info", NULL, SLOT(task_thread_info), FREEZE},
+	{"thread_info", "flags", NULL, SLOT(thread_info_flags), FREEZE},
 };
 const size_t profile_needs_count = sizeof(profile_needs) / sizeof(profile_needs[0]);
 

@@ -181,11 +181,13 @@ struct vmi_profile {
 	 * (vmi/freezer.c). OPTIONAL as a group (freeze_known). struct cgroup: struct list_head
 	 * cset_links, int nr_descendants; struct cgrp_cset_link: struct css_set *cset, struct
 	 * list_head cset_link; struct css_set: struct list_head tasks, mg_tasks; struct
-	 * task_struct: struct list_head cg_list, unsigned long jobctl, int on_cpu */
+	 * task_struct: struct list_head cg_list, unsigned long jobctl, int on_cpu, struct
+	 * thread_info thread_info (x86: CONFIG_THREAD_INFO_IN_TASK, at 0); struct thread_info:
+	 * unsigned long flags (TIF_*). Offsets of 0 are real here (the group flag tells) */
 	bool freeze_known;
 	uint32_t cgroup_cset_links, cgroup_nr_descendants, cgrp_cset_link_cset,
 		cgrp_cset_link_cset_link, css_set_tasks, css_set_mg_tasks, task_cg_list,
-		task_jobctl, task_on_cpu;
+		task_jobctl, task_on_cpu, task_thread_info, thread_info_flags;
 };
 
 struct profile_error {

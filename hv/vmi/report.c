@@ -605,7 +605,8 @@ static void ct_json_fields(struct vmi *v, struct reply *r, const struct vmi_cont
 	reply_json_string(r, c->hostname);
 	reply_printf(r, ",\"cgroup\":");
 	reply_json_string(r, c->cgroup);
-	reply_printf(r, ",\"frozen\":%s,\"owner_uid\":", c->frozen ? "true" : "false");
+	reply_printf(r, ",\"frozen\":%s,\"freeze_set\":%s,\"owner_uid\":",
+		     c->frozen ? "true" : "false", c->freeze_set ? "true" : "false");
 	if (c->owner_known)
 		reply_printf(r, "%u", (unsigned)c->owner_uid);
 	else

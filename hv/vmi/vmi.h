@@ -113,9 +113,10 @@ const char *vmi_ns_name(enum vmi_ns ns);
 #define VMI_EXIT_DEAD    0x10u /* include/linux/sched.h */
 #define VMI_EXIT_ZOMBIE  0x20u
 #define VMI_CGRP_FROZEN                                                                            \
-	3u /* bit of cgroup->flags: include/linux/cgroup-defs.h in 6.1                             \
-	    * (CGRP_NOTIFY_ON_RELEASE, CGRP_CPUSET_CLONE_CHILDREN,                                 \
-	    * CGRP_FREEZE, CGRP_FROZEN), checked against 6.1.0-56 BTF */
+	3u                 /* bit of cgroup->flags: include/linux/cgroup-defs.h in 6.1             \
+			    * (CGRP_NOTIFY_ON_RELEASE, CGRP_CPUSET_CLONE_CHILDREN,                 \
+			    * CGRP_FREEZE, CGRP_FROZEN), checked against 6.1.0-56 BTF */
+#define VMI_CGRP_FREEZE 2u /* the bit before it: cgroup.freeze is 1 (cgroup_freeze_write) */
 
 /* Which facts vmi_process_read fetches (the others are left "unknown"). */
 enum {
@@ -159,6 +160,7 @@ struct vmi_process {
 	char cgroup[VMI_PATH_MAX]; /* cgroup v2 path from the hierarchy's root, "/..." */
 	uint64_t cgroup_ptr;       /* struct cgroup * (dfl_cgrp) */
 	bool frozen;               /* CGRP_FROZEN in that cgroup */
+	bool freeze_set;           /* CGRP_FREEZE: its cgroup.freeze is 1 (frozen or freezing) */
 	uint32_t missing;          /* VMI_MISSING_* / VMI_TRUNCATED_* */
 };
 
@@ -176,7 +178,8 @@ const char *vmi_runtime_name(enum vmi_runtime rt);
 
 enum vmi_container_state {
 	VMI_CT_RUNNING,
-	VMI_CT_PAUSED,  /* its cgroup is frozen (cgroup.freeze, crun/runc/docker pause) */
+	VMI_CT_PAUSED,  /* its cgroup.freeze is 1 (crun/runc/docker pause), frozen or still
+			 * freezing (crun list says paused from the same file) */
 	VMI_CT_STOPPED, /* no live process left: only zombies */
 };
 const char *vmi_container_state_name(enum vmi_container_state s);
@@ -213,7 +216,8 @@ struct vmi_container {
 	uint32_t owner_uid;
 	bool owner_known;
 	bool rootless;
-	bool frozen;
+	bool frozen;     /* its init's cgroup reports frozen (CGRP_FROZEN) */
+	bool freeze_set; /* its cgroup.freeze is 1 (CGRP_FREEZE): paused, as crun reports it */
 	enum vmi_container_state state;
 };
 
@@ -479,6 +483,8 @@ uint32_t vmi_cgroup_path(struct vmi *v, uint64_t cgroup, char *path, size_t cap,
 /* Whether the cgroup is frozen now (CGRP_FROZEN), read from the guest at every call.
  * Returns 0, or -1 when cgroup->flags cannot be read (*frozen is then false). */
 int vmi_cgroup_frozen(struct vmi *v, uint64_t cgroup, bool *frozen);
+/* Whether its freeze is asked for (CGRP_FREEZE: cgroup.freeze is 1), the same way. */
+int vmi_cgroup_freeze_set(struct vmi *v, uint64_t cgroup, bool *freeze_set);
 
 /* A look at a cgroup being frozen (freezer.c). */
 struct vmi_freeze_look {

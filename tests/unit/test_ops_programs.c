@@ -167,6 +167,9 @@ static void freeze_requested(uint64_t web_child_jobctl)
 	fake_w64(&f, w.cg_web + f.prof.cgroup_flags, 1ull << 2);
 	fake_w64(&f, w.web_init + f.prof.task_jobctl, 1ull << 23);
 	fake_w64(&f, w.web_child + f.prof.task_jobctl, web_child_jobctl);
+	/* TIF_SIGPENDING, set by signal_wake_up with the trap */
+	fake_w64(&f, w.web_init + f.prof.task_thread_info + f.prof.thread_info_flags, 1ull << 2);
+	fake_w64(&f, w.web_child + f.prof.task_thread_info + f.prof.thread_info_flags, 1ull << 2);
 }
 
 static void test_pause_of_tasks_held_off_cpu_with_the_trap_pending_is_done(void **state)

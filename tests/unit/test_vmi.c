@@ -1580,6 +1580,7 @@ static void test_a_refreshed_session_sees_a_changed_mapping(void **state)
 /* ------------------------------------------------------------------ freezer.c */
 #define T_JOBCTL_TRAP_FREEZE (1ull << 23)
 #define T_CGRP_FREEZE        (1ull << 2)
+#define T_TIF_SIGPENDING     (1ull << 2)
 
 /* A cgroup being frozen with n tasks, each with the freezer's trap pending, off-CPU,
  * runnable (held by cpu.max, say) */
@@ -1594,9 +1595,31 @@ static uint64_t freezing_cgroup(uint64_t *tasks, size_t n, uint64_t *cset)
 		t.real_parent = w.init;
 		t.css_set = *cset;
 		t.jobctl = T_JOBCTL_TRAP_FREEZE;
+		t.tif = T_TIF_SIGPENDING; /* signal_wake_up */
 		tasks[i] = fake_task(&f, &t);
 	}
 	return cg;
+}
+
+/* A container whose cgroup.freeze is 1 is paused even before the kernel reports it frozen
+ * (crun list says paused from the same file; a pause that ended on the trap rule must be
+ * unpausable at once) */
+static void test_a_container_freezing_is_paused(void **state)
+{
+	(void)state;
+	struct vmi_container c[8];
+	size_t n = 0;
+	fake_w64(&f, w.cg_web + f.prof.cgroup_flags, T_CGRP_FREEZE);
+	open_ok();
+	assert_int_equal(vmi_containers_collect(&v, c, 8, &n, NULL), 0);
+	size_t web = n;
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(c[i].id, "web") == 0)
+			web = i;
+	assert_true(web < n);
+	assert_false(c[web].frozen);
+	assert_true(c[web].freeze_set);
+	assert_int_equal(c[web].state, VMI_CT_PAUSED);
 }
 
 static void test_freeze_pending_on_every_task_off_cpu_is_a_yes(void **state)
@@ -1609,11 +1632,18 @@ static void test_freeze_pending_on_every_task_off_cpu_is_a_yes(void **state)
 	assert_int_equal(look.tasks, 3);
 	assert_int_equal(look.runnable, 3);
 	assert_null(look.why);
+	/* exactly as many tasks as a look takes */
+	assert_int_equal(vmi_cgroup_freeze_pending(&v, cg, 3, &look), 1);
 	/* one in the freezer's trap already (TASK_INTERRUPTIBLE | TASK_FREEZABLE), one a
 	 * zombie, one exiting: still a yes */
 	fake_w32(&f, tasks[0] + f.prof.task_state, 0x2001);
 	fake_w32(&f, tasks[1] + f.prof.task_exit_state, VMI_EXIT_ZOMBIE);
 	fake_w32(&f, tasks[2] + f.prof.task_flags, VMI_PF_EXITING);
+	vmi_refresh(&v);
+	assert_int_equal(vmi_cgroup_freeze_pending(&v, cg, 16, &look), 1);
+	assert_int_equal(look.runnable, 0); /* none of them still to run into the trap */
+	/* a kernel thread is left alone by the freezer */
+	fake_w32(&f, tasks[2] + f.prof.task_flags, VMI_PF_KTHREAD);
 	vmi_refresh(&v);
 	assert_int_equal(vmi_cgroup_freeze_pending(&v, cg, 16, &look), 1);
 }
@@ -1642,6 +1672,34 @@ static void test_a_task_that_may_run_first_is_a_no(void **state)
 	vmi_refresh(&v);
 	assert_int_equal(vmi_cgroup_freeze_pending(&v, cg, 16, &look), 0);
 	assert_int_equal(look.holdout_pid, 800);
+	/* stopped, traced, or interruptible with another bit (0x102: TASK_WAKEKILL |
+	 * TASK_UNINTERRUPTIBLE is killable): all a no */
+	static const uint32_t no_states[] = {0x4, 0x8, 0x102};
+	for (size_t i = 0; i < sizeof(no_states) / sizeof(no_states[0]); i++) {
+		fake_w32(&f, tasks[0] + f.prof.task_state, no_states[i]);
+		vmi_refresh(&v);
+		assert_int_equal(vmi_cgroup_freeze_pending(&v, cg, 16, &look), 0);
+		assert_non_null(strstr(look.why, "sleeps where"));
+	}
+	fake_w32(&f, tasks[0] + f.prof.task_state, 0);
+	/* runnable without TIF_SIGPENDING: the freeze's wake-up not done yet, or a uprobe's
+	 * single step cleared it; it could go back to user mode */
+	fake_w64(&f, tasks[0] + f.prof.task_thread_info + f.prof.thread_info_flags, 0);
+	vmi_refresh(&v);
+	assert_int_equal(vmi_cgroup_freeze_pending(&v, cg, 16, &look), 0);
+	assert_non_null(strstr(look.why, "no signal pending"));
+	fake_w64(&f, tasks[0] + f.prof.task_thread_info + f.prof.thread_info_flags,
+		 T_TIF_SIGPENDING);
+	/* an io_uring worker: asleep between work items it runs without a look at signals */
+	fake_w32(&f, tasks[0] + f.prof.task_flags, 0x10);
+	fake_w32(&f, tasks[0] + f.prof.task_state, 0x1);
+	vmi_refresh(&v);
+	assert_int_equal(vmi_cgroup_freeze_pending(&v, cg, 16, &look), 0);
+	assert_non_null(strstr(look.why, "io_uring"));
+	fake_w32(&f, tasks[0] + f.prof.task_flags, 0);
+	fake_w32(&f, tasks[0] + f.prof.task_state, 0);
+	vmi_refresh(&v);
+	assert_int_equal(vmi_cgroup_freeze_pending(&v, cg, 16, &look), 1);
 	/* the freeze itself withdrawn (someone wrote cgroup.freeze 0) */
 	fake_w32(&f, tasks[0] + f.prof.task_state, 0);
 	fake_w64(&f, cg + f.prof.cgroup_flags, 0);
@@ -1659,7 +1717,8 @@ static void test_a_task_on_the_migration_list_counts_too(void **state)
 	t.pid = t.tgid = 900;
 	t.comm = "moving";
 	t.real_parent = w.init;
-	uint64_t moving = fake_task(&f, &t); /* no trap, on cset->mg_tasks */
+	uint64_t moving = fake_task(&f, &t); /* no trap, on cset->mg_tasks (still its css_set) */
+	fake_w64(&f, moving + f.prof.task_cgroups, cset);
 	uint64_t head = cset + f.prof.css_set_mg_tasks, node = moving + f.prof.task_cg_list;
 	fake_w64(&f, node, head);
 	fake_w64(&f, node + 8, head);
@@ -1685,18 +1744,28 @@ static void test_what_cannot_be_told_is_no_answer(void **state)
 	vmi_refresh(&v);
 	assert_int_equal(vmi_cgroup_freeze_pending(&v, cg, 16, &look), -1);
 	fake_w32(&f, cg + f.prof.cgroup_nr_descendants, 0);
+	assert_non_null(strstr(look.why, "child cgroups"));
 	/* a task list that never comes back to its head (a rootkit's, or torn): bounded */
-	uint64_t node = tasks[3] + f.prof.task_cg_list;
+	uint64_t node = tasks[3] + f.prof.task_cg_list, next = fake_r64(&f, node);
 	fake_w64(&f, node, node);
 	vmi_refresh(&v);
 	assert_int_equal(vmi_cgroup_freeze_pending(&v, cg, 64, &look), -1);
 	assert_non_null(strstr(look.why, "more tasks"));
-	/* a css_set list that does not end */
+	fake_w64(&f, node, next);
+	/* a node of another css_set's (a head reached through a move to mg_tasks, say) */
+	uint64_t other = fake_css_set(&f, cg);
+	fake_w64(&f, tasks[1] + f.prof.task_cgroups, other);
+	vmi_refresh(&v);
+	assert_int_equal(vmi_cgroup_freeze_pending(&v, cg, 64, &look), -1);
+	assert_non_null(strstr(look.why, "not the css_set's"));
+	fake_w64(&f, tasks[1] + f.prof.task_cgroups, cset);
+	/* a css_set list that does not end (its first link pointing to itself) */
 	uint64_t links = cg + f.prof.cgroup_cset_links;
 	uint64_t first = fake_r64(&f, links);
 	fake_w64(&f, first, first);
 	vmi_refresh(&v);
 	assert_int_equal(vmi_cgroup_freeze_pending(&v, cg, 1u << 20, &look), -1);
+	assert_non_null(strstr(look.why, "css_set list does not end"));
 	/* a profile without the fields */
 	struct vmi_profile prof = f.prof;
 	prof.freeze_known = false;
@@ -1706,6 +1775,7 @@ static void test_what_cannot_be_told_is_no_answer(void **state)
 	v.prof = &f.prof;
 	/* not a kernel pointer */
 	assert_int_equal(vmi_cgroup_freeze_pending(&v, 0x1000, 16, &look), -1);
+	assert_non_null(strstr(look.why, "cannot be read"));
 }
 
 int main(void)
@@ -1757,6 +1827,7 @@ int main(void)
 		W(test_cgroup_parent_cycle_is_cut),
 		W(test_cgroup_overlong_name_is_truncated),
 		W(test_cgroup_frozen_flag),
+		W(test_a_container_freezing_is_paused),
 		W(test_freeze_pending_on_every_task_off_cpu_is_a_yes),
 		W(test_a_task_that_may_run_first_is_a_no),
 		W(test_a_task_on_the_migration_list_counts_too),

@@ -211,6 +211,8 @@ static void fake_profile(struct vmi_profile *p)
 	p->task_cg_list = 0x320;
 	p->task_jobctl = 0x330;
 	p->task_on_cpu = 0x338;
+	p->task_thread_info = 0x0; /* as on x86: thread_info first, flags first in it */
+	p->thread_info_flags = 0x0;
 }
 
 /* list_add_tail(node, head) on a list whose empty head points to itself */
@@ -480,6 +482,7 @@ uint64_t fake_task(struct fake *f, const struct fake_task *t)
 	fake_w32(f, task + p->task_exit_state, t->exit_state);
 	fake_w64(f, task + p->task_jobctl, t->jobctl);
 	fake_w32(f, task + p->task_on_cpu, t->on_cpu);
+	fake_w64(f, task + p->task_thread_info + p->thread_info_flags, t->tif);
 	if (t->css_set != 0) /* cgroup_post_fork: css_set_move_task onto cset->tasks */
 		list_add_tail(f, task + p->task_cg_list, t->css_set + p->css_set_tasks);
 	if (t->group_leader != 0)

@@ -88,6 +88,7 @@ struct fake_task {
 	uint64_t group_leader; /* 0: itself (a leader, linked on the tasks list) */
 	uint64_t jobctl;       /* JOBCTL_* (freezer.c) */
 	uint32_t on_cpu;
+	uint64_t tif; /* thread_info.flags (TIF_*) */
 };
 /* A task_struct, linked at the tail of init_task's list (unless it is the first task:
  * then it becomes init_task, its list empty). */
