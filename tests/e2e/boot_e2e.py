@@ -264,8 +264,15 @@ def check_channel_key(lab, st):
          f"monitor_key={mk!r}")
     mid = hashlib.sha256(bytes.fromhex(mk)).hexdigest()[:16]
     need(ch.get("monitor_key_sha256") == mid, f"monitor_key_sha256 is not its key's: {ch}")
+    # hvctl pair pins that key, read over the console
+    pinned = os.path.join(lab.rundir, "monitor.key")
+    rc, out, err = lab.hvctl("pair", pinned, timeout=60)
+    need(rc == 0 and mid in out, f"hvctl pair -> {rc}: {out.strip()} {err.strip()}")
+    with open(pinned) as f:
+        got = f.read().strip()
+    need(got == f"monitor_key = {mk}", f"hvctl pair wrote {got!r}, status says {mk}")
     return (f"operator key sha256:{want} as in the lab's hv.cfg; monitor key sha256:{mid} "
-            f"from {ch['entropy']}")
+            f"from {ch['entropy']}, pinned by hvctl pair")
 
 
 # --------------------------------------------------------------------------- (c)

@@ -1,4 +1,5 @@
-# hvctl keygen: the operator's key pair files (tools/hvctl/keys.c).
+# hvctl keygen and pair: the operator's key pair files, the monitor key read from status
+# (tools/hvctl/keys.c).
 UNIT_TESTS += keys
-UNIT_SRC_keys := tools/hvctl/keys.c hv/chan/sig.c
+UNIT_SRC_keys := tools/hvctl/keys.c hv/chan/sig.c hv/lib/json.c
 UNIT_LIBS_keys := -lbearssl

@@ -115,6 +115,42 @@ static void test_hex_round_trips_and_refuses_bad_digits(void **state)
 	assert_int_equal(keys_unhex("00abfg", 6, out, 3), -1);
 }
 
+#define RFC6979_PUB                                                                                \
+	"0460FED4BA255A9D31C961EB74C6356D68C049B8923B61FA6CE669622E60F29FB6"                       \
+	"7903FE1008B8BC99A41AE9E95628BC64F2F1B20C2D7E9F5177A3C294D4462299"
+
+static int pair_of(const char *json, uint8_t key[CHAN_PUBKEY_LEN], char *why)
+{
+	return pair_monitor_key(json, strlen(json), key, why, 256);
+}
+
+static void test_pair_takes_the_monitor_key_of_the_channel_only(void **state)
+{
+	uint8_t key[CHAN_PUBKEY_LEN];
+	char why[256];
+	(void)state;
+	assert_int_equal(pair_of("{\"name\":\"x\",\"channel\":{\"operator_key_sha256\":null,"
+				 "\"monitor_key\":\"" RFC6979_PUB "\",\"entropy\":\"RDRAND\"}}",
+				 key, why),
+			 0);
+	assert_int_equal(key[0], 0x04);
+	assert_int_equal(key[1], 0x60);
+	assert_int_equal(key[64], 0x99);
+	/* a monitor_key outside "channel" (a guest string in another member, say) is not it */
+	assert_int_equal(pair_of("{\"monitor_key\":\"" RFC6979_PUB "\",\"channel\":{}}", key, why),
+			 -1);
+	assert_non_null(strstr(why, "names no monitor key"));
+	assert_int_equal(pair_of("{\"channel\":{\"monitor_key\":null}}", key, why), -1);
+	assert_non_null(strstr(why, "no channel key"));
+	/* off the curve, or not hex */
+	char bad[512];
+	snprintf(bad, sizeof(bad), "{\"channel\":{\"monitor_key\":\"%.129s0\"}}", RFC6979_PUB);
+	assert_int_equal(pair_of(bad, key, why), -1);
+	assert_non_null(strstr(why, "not a P-256 point"));
+	assert_int_equal(pair_of("{\"channel\":{\"monitor_key\":\"04zz\"}}", key, why), -1);
+	assert_int_equal(pair_of("not json", key, why), -1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -126,6 +162,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_malformed_key_files_are_refused, setup,
 						teardown),
 		cmocka_unit_test(test_hex_round_trips_and_refuses_bad_digits),
+		cmocka_unit_test(test_pair_takes_the_monitor_key_of_the_channel_only),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -7,6 +7,7 @@
 #ifndef HVCTL_KEYS_H
 #define HVCTL_KEYS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -25,6 +26,11 @@ int keys_generate(const char *path, uint8_t pub[CHAN_PUBKEY_LEN], char *why, siz
 /* The private key in path (made by keys_generate; must not be readable by others). 0, or
  * -1 with why. */
 int keys_load_private(const char *path, uint8_t priv[CHAN_PRIVKEY_LEN], char *why, size_t cap);
+
+/* The channel.monitor_key of a `status --json` body (hvctl pair). 0, or -1 with why (none,
+ * not hex, not a P-256 point). */
+int pair_monitor_key(const char *status_json, size_t len, uint8_t key[CHAN_PUBKEY_LEN], char *why,
+		     size_t cap);
 
 /* hvctl keygen FILE: exit status */
 int hvctl_keygen(int argc, char **argv);

@@ -16,6 +16,7 @@
 #include "offline.h"
 #include "interactive.h"
 #include "keys.h"
+#include "pair.h"
 #include "request.h"
 
 static const char usage_text[] =
@@ -42,6 +43,7 @@ static const char usage_text[] =
 	"(LOCAL - is stdout/stdin) through the monitor's cp and upload verbs.\n"
 	"hvctl keygen FILE makes the operator's key pair for the channel (docs/channel.md):\n"
 	"FILE the private key (0600), FILE.pub the operator_key line for hv.cfg.\n"
+	"hvctl pair FILE pins the monitor's channel key of this boot (read over the console).\n"
 	"\n"
 	"Exit status: 0 ok, 1 error reply, 2 usage or local error, 3 no answer or the\n"
 	"console could not be opened.\n";
@@ -322,8 +324,17 @@ int main(int argc, char **argv)
 			goto out;
 	}
 
-	if (o.first_word + 3 == argc && strcmp(argv[o.first_word], "cp") == 0 &&
-	    strcmp(argv[o.first_word + 1], "-") != 0 && strcmp(argv[o.first_word + 2], "-") != 0) {
+	if (o.first_word < argc && strcmp(argv[o.first_word], "pair") == 0) {
+		if (o.first_word + 2 != argc) {
+			fprintf(stderr, "usage: hvctl pair FILE   (pins the monitor's channel key "
+					"of this boot, read over the console)\n");
+			rc = HVCTL_EXIT_USAGE;
+		} else {
+			rc = hvctl_pair(&c, &rd, argv[o.first_word + 1], o.timeout_s);
+		}
+	} else if (o.first_word + 3 == argc && strcmp(argv[o.first_word], "cp") == 0 &&
+		   strcmp(argv[o.first_word + 1], "-") != 0 &&
+		   strcmp(argv[o.first_word + 2], "-") != 0) {
 		rc = hvctl_cp(&c, &rd, argv[o.first_word + 1], argv[o.first_word + 2], o.timeout_s);
 	} else if (hvctl_events_is_follow(argc, argv, o.first_word)) {
 		rc = hvctl_events_follow(&c, &rd, argc, argv, o.first_word, o.timeout_s);
