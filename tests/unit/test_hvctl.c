@@ -609,6 +609,31 @@ static void test_tcp_console_works_like_a_tty(void **state)
 	assert_int_equal(res.status, 1);
 }
 
+/* exec:COMMAND: the console through a program's stdin and stdout (a console server's
+ * client); here socat to the fake monitor's TCP port */
+static void test_exec_console_runs_a_program_as_the_line(void **state)
+{
+	char addr[128];
+
+	(void)state;
+	snprintf(addr, sizeof(addr), "exec:socat - TCP:127.0.0.1:%d", fx.tcp_port);
+	run(&res, NULL, ARGS("--console", addr, "ping"));
+	assert_string_equal(res.err, "");
+	assert_string_equal(res.out, "pong\n");
+	assert_int_equal(res.status, 0);
+	run(&res, NULL, ARGS("--console", addr, "nope"));
+	assert_int_equal(res.status, 1);
+	/* a program that ends at once: no answer, exit 3, no hang */
+	run(&res, NULL, ARGS("--console", "exec:true", "--timeout", "5", "ping"));
+	assert_int_equal(res.status, 3);
+	/* a program that never answers and ignores its stdin closing: killed, exit 3 */
+	run(&res, NULL, ARGS("--console", "exec:trap '' TERM; sleep 30", "--timeout", "2", "ping"));
+	assert_int_equal(res.status, 3);
+	run(&res, NULL, ARGS("--console", "exec:", "ping"));
+	assert_int_equal(res.status, 3);
+	assert_non_null(strstr(res.err, "needs a command"));
+}
+
 static void test_unknown_option_is_a_usage_error(void **state)
 {
 	(void)state;
@@ -782,6 +807,7 @@ int main(void)
 		cmocka_unit_test(test_console_that_is_not_a_tty_exits_3),
 		cmocka_unit_test(test_refused_tcp_console_exits_3),
 		cmocka_unit_test(test_tcp_console_works_like_a_tty),
+		cmocka_unit_test(test_exec_console_runs_a_program_as_the_line),
 		cmocka_unit_test(test_unknown_option_is_a_usage_error),
 		cmocka_unit_test(test_bad_timeout_is_a_usage_error),
 		cmocka_unit_test(test_help_option_prints_usage_and_exits_0),

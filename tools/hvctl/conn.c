@@ -10,6 +10,8 @@
 #include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <sys/wait.h>
+#include <signal.h>
 #include <termios.h>
 #include <time.h>
 #include <unistd.h>
@@ -210,10 +212,61 @@ static int conn_open_tty(struct conn *c, const char *path, uint64_t deadline_ms,
 	return 0;
 }
 
+/* exec:COMMAND: the console is a program's standard input and output, as ssh's
+ * ProxyCommand (a console server's client: `console NAME` of conserver, `ipmitool sol
+ * activate`, `ssh host socat - /dev/ttyS1`). It runs under /bin/sh -c, its stdin and stdout
+ * one end of a socketpair, its stderr hvctl's (a client's own messages stay visible). */
+static int conn_open_exec(struct conn *c, const char *command, char *err, size_t errcap)
+{
+	int sv[2];
+	pid_t pid;
+
+	if (command[0] == '\0') {
+		snprintf(err, errcap, "exec: needs a command (exec:COMMAND)");
+		return -1;
+	}
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) {
+		snprintf(err, errcap, "socketpair: %s", strerror(errno));
+		return -1;
+	}
+	pid = fork();
+	if (pid < 0) {
+		snprintf(err, errcap, "fork: %s", strerror(errno));
+		close(sv[0]);
+		close(sv[1]);
+		return -1;
+	}
+	if (pid == 0) {
+		/* dup2 clears close-on-exec on 0 and 1; everything else of hvctl's closes */
+		if (dup2(sv[1], 0) < 0 || dup2(sv[1], 1) < 0)
+			_exit(127);
+		signal(SIGPIPE, SIG_DFL);
+		execl("/bin/sh", "sh", "-c", command, (char *)NULL);
+		_exit(127);
+	}
+	close(sv[1]);
+	if (fcntl(sv[0], F_SETFL, fcntl(sv[0], F_GETFL) | O_NONBLOCK) != 0) {
+		snprintf(err, errcap, "fcntl: %s", strerror(errno));
+		close(sv[0]);
+		kill(pid, SIGTERM);
+		waitpid(pid, NULL, 0);
+		return -1;
+	}
+	/* the program may end at any time: its end reads as EOF, a write to it must not
+	 * kill hvctl */
+	signal(SIGPIPE, SIG_IGN);
+	c->fd = sv[0];
+	c->child = pid;
+	return 0;
+}
+
 int conn_open(struct conn *c, const char *addr, uint64_t deadline_ms, char *err, size_t errcap)
 {
 	c->fd = -1;
+	c->child = 0;
 	c->addr = addr;
+	if (strncmp(addr, "exec:", 5) == 0)
+		return conn_open_exec(c, addr + 5, err, errcap);
 	if (strncmp(addr, "tcp:", 4) == 0)
 		return conn_open_tcp(c, addr + 4, deadline_ms, err, errcap);
 	if (strncmp(addr, "unix:", 5) == 0)
@@ -303,4 +356,20 @@ void conn_close(struct conn *c)
 	if (c->fd >= 0)
 		close(c->fd);
 	c->fd = -1;
+	if (c->child > 0) {
+		/* its stdin is closed now: a well-behaved client ends; one that does not is
+		 * asked to after a second, then made to */
+		for (int i = 0; i < 100 && waitpid(c->child, NULL, WNOHANG) == 0; i++)
+			usleep(10000);
+		if (waitpid(c->child, NULL, WNOHANG) == 0) {
+			kill(c->child, SIGTERM);
+			for (int i = 0; i < 100 && waitpid(c->child, NULL, WNOHANG) == 0; i++)
+				usleep(10000);
+			if (waitpid(c->child, NULL, WNOHANG) == 0) {
+				kill(c->child, SIGKILL);
+				waitpid(c->child, NULL, 0);
+			}
+		}
+		c->child = 0;
+	}
 }

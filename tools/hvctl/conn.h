@@ -1,5 +1,6 @@
 /* hvctl's link to the monitor's console: a tty (termios raw 115200 8N1), a TCP socket
- * (an emulator's serial port as a server) or a Unix socket. */
+ * (an emulator's serial port as a server), a Unix socket, or a program's stdin and stdout
+ * (exec:COMMAND: a console server's client, as ssh's ProxyCommand). */
 #ifndef HVCTL_CONN_H
 #define HVCTL_CONN_H
 
@@ -13,12 +14,14 @@ struct conn {
 	size_t pace_bytes; /* bytes written at once */
 	uint32_t pace_us;  /* pause between two such writes; 0: no pause */
 	const char *addr;  /* as given, for messages */
+	pid_t child;       /* exec:COMMAND: the program (0: none) */
 };
 
 /* Milliseconds of CLOCK_MONOTONIC: deadlines are measured in it. */
 uint64_t conn_now_ms(void);
 
-/* Opens addr ("tcp:HOST:PORT", "unix:PATH" or a tty path) before deadline_ms.
+/* Opens addr ("tcp:HOST:PORT", "unix:PATH", "exec:COMMAND" or a tty path) before
+ * deadline_ms.
  * 0 on success; -1 with a message in err otherwise. */
 int conn_open(struct conn *c, const char *addr, uint64_t deadline_ms, char *err, size_t errcap);
 

@@ -27,7 +27,8 @@ static const char usage_text[] =
 	"With --dump, runs the introspection verbs (ps, containers, inspect) on a QEMU\n"
 	"memory dump instead, with the same output.\n"
 	"\n"
-	"  --console ADDR   tty device path, tcp:HOST:PORT or unix:PATH\n"
+	"  --console ADDR   tty device path, tcp:HOST:PORT, unix:PATH, or exec:COMMAND\n"
+	"                   (COMMAND's stdin and stdout: a console server's client)\n"
 	"                   (default: $HVCTL_CONSOLE)\n"
 	"  --timeout SEC    wait at most SEC seconds per request (default 30)\n"
 	"  --log FILE       append every byte received to FILE (default: $HVCTL_LOG)\n"
@@ -284,7 +285,7 @@ int main(int argc, char **argv)
 		return hvctl_keygen(argc - o.first_word, argv + o.first_word);
 	if (o.console == NULL || o.console[0] == '\0') {
 		fprintf(stderr, "hvctl: no console given: use --console ADDR or set HVCTL_CONSOLE "
-				"(a tty path, tcp:HOST:PORT or unix:PATH)\n");
+				"(a tty path, tcp:HOST:PORT, unix:PATH or exec:COMMAND)\n");
 		return HVCTL_EXIT_USAGE;
 	}
 	if (o.log != NULL && o.log[0] != '\0') {
