@@ -634,6 +634,82 @@ static void test_exec_console_runs_a_program_as_the_line(void **state)
 	assert_non_null(strstr(res.err, "needs a command"));
 }
 
+/* A free TCP port on loopback (bound, then let go for the program that takes it). */
+static int free_port(void)
+{
+	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	socklen_t len = sizeof(sa);
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	assert_true(fd >= 0);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&sa, &len), 0);
+	close(fd);
+	return ntohs(sa.sin_port);
+}
+
+/* Debian's conserver (server and client) in front of the console's tty, as a data centre
+ * reaches serial consoles: hvctl runs conserver's `console` as its line (exec:). The
+ * client prints a banner of its own first; the reply is still exactly the monitor's. */
+static void test_conserver_in_front_of_the_console(void **state)
+{
+	char dir[] = "/tmp/test_hvctl_cs.XXXXXX", cf[256], pw[256], addr[256], ports[16];
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(cf, sizeof(cf), "%s/conserver.cf", dir);
+	snprintf(pw, sizeof(pw), "%s/conserver.passwd", dir);
+	FILE *f = fopen(cf, "w");
+	assert_non_null(f);
+	fprintf(f,
+		"config * { }\n"
+		"default * { logfile %s/&.log; timestamp \"\"; rw *; }\n"
+		"console lab { master localhost; type device; device %s; baud 115200; "
+		"parity none; }\n"
+		"access * { trusted 127.0.0.1; allowed 127.0.0.1; }\n",
+		dir, fx.live.path);
+	fclose(f);
+	f = fopen(pw, "w");
+	assert_non_null(f);
+	fprintf(f, "root:*any*\n");
+	fclose(f);
+	int port = free_port();
+	snprintf(ports, sizeof(ports), "%d", port);
+	pid_t server = fork();
+	assert_true(server >= 0);
+	if (server == 0) {
+		int devnull = open("/dev/null", O_RDWR);
+		dup2(devnull, 0);
+		dup2(devnull, 1);
+		dup2(devnull, 2);
+		execlp("conserver", "conserver", "-C", cf, "-P", pw, "-p", ports, "-M", "127.0.0.1",
+		       (char *)NULL);
+		_exit(127);
+	}
+	/* until it listens (a few seconds at most) */
+	bool up = false;
+	for (int i = 0; i < 100 && !up; i++) {
+		struct sockaddr_in sa = {.sin_family = AF_INET,
+					 .sin_port = htons((uint16_t)port),
+					 .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+		int fd = socket(AF_INET, SOCK_STREAM, 0);
+		up = connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0;
+		close(fd);
+		if (!up)
+			usleep(50000);
+	}
+	snprintf(addr, sizeof(addr), "exec:console -M 127.0.0.1 -p %d -f lab", port);
+	if (up) {
+		run(&res, NULL, ARGS("--console", addr, "--timeout", "20", "ping"));
+	}
+	kill(server, SIGTERM);
+	waitpid(server, NULL, 0);
+	char rm[300];
+	snprintf(rm, sizeof(rm), "rm -rf %s", dir);
+	assert_int_equal(system(rm), 0);
+	assert_true(up); /* conserver (tools/deps.sh installs it) did not start */
+	assert_string_equal(res.out, "pong\n");
+	assert_int_equal(res.status, 0);
+}
+
 static void test_unknown_option_is_a_usage_error(void **state)
 {
 	(void)state;
@@ -808,6 +884,7 @@ int main(void)
 		cmocka_unit_test(test_refused_tcp_console_exits_3),
 		cmocka_unit_test(test_tcp_console_works_like_a_tty),
 		cmocka_unit_test(test_exec_console_runs_a_program_as_the_line),
+		cmocka_unit_test(test_conserver_in_front_of_the_console),
 		cmocka_unit_test(test_unknown_option_is_a_usage_error),
 		cmocka_unit_test(test_bad_timeout_is_a_usage_error),
 		cmocka_unit_test(test_help_option_prints_usage_and_exits_0),

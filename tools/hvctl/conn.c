@@ -257,6 +257,7 @@ static int conn_open_exec(struct conn *c, const char *command, char *err, size_t
 	signal(SIGPIPE, SIG_IGN);
 	c->fd = sv[0];
 	c->child = pid;
+	c->sync_first = true;
 	return 0;
 }
 
@@ -264,6 +265,7 @@ int conn_open(struct conn *c, const char *addr, uint64_t deadline_ms, char *err,
 {
 	c->fd = -1;
 	c->child = 0;
+	c->sync_first = false;
 	c->addr = addr;
 	if (strncmp(addr, "exec:", 5) == 0)
 		return conn_open_exec(c, addr + 5, err, errcap);

@@ -4,6 +4,7 @@
 #ifndef HVCTL_CONN_H
 #define HVCTL_CONN_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -15,6 +16,8 @@ struct conn {
 	uint32_t pace_us;  /* pause between two such writes; 0: no pause */
 	const char *addr;  /* as given, for messages */
 	pid_t child;       /* exec:COMMAND: the program (0: none) */
+	bool sync_first;   /* exec: the first request is preceded by one whose reply takes
+			    * away what the program printed of its own (request.c) */
 };
 
 /* Milliseconds of CLOCK_MONOTONIC: deadlines are measured in it. */

@@ -140,8 +140,18 @@ int hvctl_request(struct conn *c, struct reader *rd, const char *request, double
  * (`line-lost`: it was not run) goes out again, at most this many times. */
 #define HVCTL_LINE_LOST_RETRIES 3
 
+static int request_body(struct conn *c, struct reader *rd, const char *request, double timeout_s,
+			char **body_out, size_t *len_out, bool quiet);
+
 int hvctl_request_body(struct conn *c, struct reader *rd, const char *request, double timeout_s,
 		       char **body_out, size_t *len_out)
+{
+	return request_body(c, rd, request, timeout_s, body_out, len_out, false);
+}
+
+/* quiet: an error reply is not reported (the sync below takes any status line) */
+static int request_body(struct conn *c, struct reader *rd, const char *request, double timeout_s,
+			char **body_out, size_t *len_out, bool quiet)
 {
 	uint64_t deadline = conn_now_ms() + (uint64_t)(timeout_s * 1000.0);
 	char tag[9];
@@ -149,6 +159,19 @@ int hvctl_request_body(struct conn *c, struct reader *rd, const char *request, d
 	struct body body = {0};
 	struct proto_status st;
 	int status = -1;
+
+	/* A line behind a program (exec:) may carry the program's own words first (conserver's
+	 * console prints "[Enter `^Ec?' for help]"): they would be taken for the body of the
+	 * first reply. One `version` first takes them away with its own body. */
+	if (c->sync_first) {
+		char *junk = NULL;
+		size_t junk_len = 0;
+		c->sync_first = false;
+		int rc = request_body(c, rd, "version", timeout_s, &junk, &junk_len, true);
+		free(junk);
+		if (rc == HVCTL_EXIT_NO_ANSWER)
+			return rc;
+	}
 
 	for (int attempt = 0; status < 0; attempt++) {
 		char *out = xrealloc(NULL, rlen + sizeof(tag) + 4);
@@ -205,7 +228,7 @@ int hvctl_request_body(struct conn *c, struct reader *rd, const char *request, d
 		fflush(stdout);
 		free(body.text);
 	}
-	if (status != HVCTL_EXIT_OK)
+	if (status != HVCTL_EXIT_OK && !quiet)
 		fprintf(stderr, "hvctl: error %s: %s\n", proto_error_name(st.error), st.message);
 	return status;
 
