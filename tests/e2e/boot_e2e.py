@@ -275,6 +275,54 @@ def check_channel_key(lab, st):
             f"from {ch['entropy']}, pinned by hvctl pair")
 
 
+def check_conserver(lab):
+    """Debian's conserver (server and client) in front of the lab's console pty, as a data
+    centre reaches serial consoles (issue 11): hvctl runs conserver's `console` as its line
+    (--console exec:...). `containers --json` through it must equal the direct one."""
+    import socket
+    for prog in ("conserver", "console"):
+        need(shutil.which(prog), f"{prog} not installed (tools/deps.sh installs it)")
+    d = os.path.join(lab.rundir, "conserver")
+    os.makedirs(d, exist_ok=True)
+    cf, pw = os.path.join(d, "conserver.cf"), os.path.join(d, "conserver.passwd")
+    with open(cf, "w") as f:
+        f.write("config * { }\n"
+                f"default * {{ logfile {d}/&.log; timestamp \"\"; rw *; }}\n"
+                f"console lab {{ master localhost; type device; device {lab.hvcon}; "
+                "baud 115200; parity none; }\n"
+                "access * { trusted 127.0.0.1; allowed 127.0.0.1; }\n")
+    with open(pw, "w") as f:
+        f.write("root:*any*\n")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    direct = hvctl_json(lab, "containers", "--json", timeout=120)
+    server = subprocess.Popen(["conserver", "-C", cf, "-P", pw, "-p", str(port), "-M",
+                               "127.0.0.1"], stdin=subprocess.DEVNULL,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        for _ in range(100):
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                time.sleep(0.1)
+        t0 = time.time()
+        rc, out, err = lab.hvctl("containers", "--json", timeout=120,
+                                 console=f"exec:console -M 127.0.0.1 -p {port} -f lab")
+        took = time.time() - t0
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    need(rc == 0, f"hvctl through conserver -> {rc}: {err.strip()[-300:]}")
+    via = json.loads(next(x for x in out.splitlines() if x.strip().startswith("{")))
+    key = lambda c: (c.get("id"), c.get("init_pid"), c.get("state"))
+    a = sorted(key(c) for c in direct["containers"])
+    b = sorted(key(c) for c in via["containers"])
+    need(a == b, f"through conserver {b}, direct {a}")
+    return f"{len(b)} containers, the same through conserver's console ({took:.1f} s)"
+
+
 # --------------------------------------------------------------------------- (c)
 def parse_hex(v, what):
     try:
@@ -598,6 +646,7 @@ def main():
             # stop and kill run through the kill path the rootkit hooked (repaired)
             res.run("ops-stop-kill", ops_checks.check_stop_kill, lab)
             # (e) garbage on the console never disturbs the monitor or the guest
+            res.run("conserver", check_conserver, lab)
             res.run("garbage", check_garbage, lab)
             if not lab.alive():
                 res.fail("lab-alive", "Bochs ended during the checks")
