@@ -13,7 +13,7 @@ FUZZ_SRC_profile := hv/vmi/profile.c hv/lib/json.c hv/lib/fmt.c
 FUZZ_SRC_base64  := hv/lib/base64.c
 FUZZ_SRC_chan    := hv/chan/sig.c hv/chan/frame.c hv/chan/session.c tools/hvctl/chan_client.c
 FUZZ_LIBS_chan   := -lbearssl
-FUZZ_VMI_SRC     := $(filter-out hv/vmi/profile.c,$(wildcard hv/vmi/*.c)) \
+FUZZ_VMI_SRC     := $(filter-out hv/vmi/profile.c hv/vmi/kimage.c,$(wildcard hv/vmi/*.c)) \
 	hv/console/cmd.c hv/console/proto.c hv/lib/fmt.c tests/unit/vmi_fake.c
 FUZZ_SRC_vmi     := $(FUZZ_VMI_SRC)
 FUZZ_SRC_dump    := tools/hvctl/dump.c $(FUZZ_VMI_SRC)
