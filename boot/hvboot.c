@@ -336,8 +336,7 @@ static enum monitor_start start_monitor(EFI_FILE_HANDLE root, const struct hv_co
 	_Static_assert(sizeof(bi->operator_key) == sizeof(cfg->operator_key), "one key length");
 	bi->operator_key_set = cfg->operator_key_set ? 1u : 0u;
 	CopyMem(bi->operator_key, (void *)cfg->operator_key, sizeof(bi->operator_key));
-	bi->channel_entropy_source =
-		(uint8_t)entropy_fill(bi->channel_seed, sizeof(bi->channel_seed));
+	entropy_fill(bi);
 	bi->tsc_hz = measure_tsc_hz();
 	void *rsdp = NULL;
 	if (!EFI_ERROR(LibGetSystemConfigurationTable(&acpi20_guid, &rsdp)))

@@ -14,15 +14,18 @@
 #define BOOT_MEM_MAX      512u
 #define BOOT_ERR_MAX      256u
 
-/* Where the loader's random bytes for the channel came from (boot/entropy.c) */
+/* Where the loader's random bytes for the channel came from (boot/entropy.c): bits of
+ * boot_info.channel_entropy_source (0: none; the monitor then makes no key) */
 enum boot_entropy {
-	BOOT_ENTROPY_NONE =
-		0, /* none found: the monitor makes no key (the channel takes nothing) */
 	BOOT_ENTROPY_RNG_PROTOCOL, /* the firmware's EFI_RNG_PROTOCOL (UEFI 2.5 §37.5) */
 	BOOT_ENTROPY_RDSEED,       /* SDM Vol. 1 §7.3.17 */
 	BOOT_ENTROPY_RDRAND,
 	BOOT_ENTROPY_COUNT
 };
+/* boot_info.channel_seed: BOOT_CHANNEL_RANDOM_LEN bytes of the firmware's RNG (zero when
+ * it has none), as many of RDSEED or RDRAND, then the TSC and the EFI time (unique) */
+#define BOOT_CHANNEL_RANDOM_LEN 64u
+#define BOOT_CHANNEL_SEED_LEN   160u
 
 /* One UEFI memory descriptor, reduced (UEFI 2.x 7.2 EFI_MEMORY_DESCRIPTOR). */
 struct boot_mem_range {
@@ -53,8 +56,8 @@ struct boot_info {
 	/* Random bytes for the monitor's per-boot channel key, and where they came from
 	 * (boot/entropy.h; 0: none). Secret: the core wipes them after use, the loader too
 	 * after hv_start() returns, before its memory goes back to the firmware. */
-	uint8_t channel_entropy_source; /* enum boot_entropy */
-	uint8_t channel_seed[64];
+	uint8_t channel_entropy_source; /* bits (1 << enum boot_entropy) */
+	uint8_t channel_seed[BOOT_CHANNEL_SEED_LEN];
 	uint32_t console_baud;
 	uint32_t mem_count;
 	uint32_t integrity_period_s; /* guest seconds between integrity checks, 0: none */

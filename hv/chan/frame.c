@@ -26,6 +26,7 @@ static const char *const error_names[CHAN_ERR_COUNT] = {
 	[CHAN_ERR_BOOT] = "boot",
 	[CHAN_ERR_SEQ] = "seq",
 	[CHAN_ERR_NO_KEY] = "no-key",
+	[CHAN_ERR_OPERATOR] = "operator",
 };
 
 const char *chan_error_name(enum chan_error e)

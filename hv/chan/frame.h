@@ -57,6 +57,7 @@ enum chan_error {
 	CHAN_ERR_SEQ,       /* a request numbered at or below one already taken (replayed,
 			     * reordered); a reply piece out of order */
 	CHAN_ERR_NO_KEY,    /* no operator key configured: the channel takes nothing */
+	CHAN_ERR_OPERATOR,  /* hvctl: the monitor takes requests from another operator key */
 	CHAN_ERR_COUNT
 };
 /* "length", "magic", ... (for `status` and error messages) */

@@ -40,16 +40,24 @@ enum chan_error chan_session_take(struct chan_session *s, const uint8_t *buf, si
 size_t chan_session_hello_reply(const struct chan_session *s, const struct chan_frame *hello,
 				const uint8_t *body, uint32_t body_len, uint8_t *out, size_t cap)
 {
+	uint8_t text[CHAN_BODY_MAX];
 	struct chan_frame r = {
 		.kind = CHAN_HELLO_REPLY,
 		.flags = CHAN_FLAG_LAST,
-		.body_len = body_len,
+		.body_len = CHAN_DIGEST_LEN + body_len,
 		.seq = s->last_seq,
-		.body = body,
+		.body = text,
 	};
 
-	if (!s->monitor_key_set || hello->kind != CHAN_HELLO)
+	if (!s->monitor_key_set || !s->operator_key_set || hello->kind != CHAN_HELLO ||
+	    body_len > CHAN_BODY_MAX - CHAN_DIGEST_LEN)
 		return 0;
+	/* the operator key this monitor takes requests from: hvctl checks it is its own
+	 * (a guest that put its own key in hv.cfg would otherwise re-sign the operator's
+	 * frames, and this monitor would take them) */
+	chan_sha256(s->operator_key, CHAN_PUBKEY_LEN, text);
+	if (body_len > 0)
+		memcpy(text + CHAN_DIGEST_LEN, body, body_len);
 	memcpy(r.boot_id, s->boot_id, CHAN_BOOT_ID_LEN);
 	memcpy(r.bound, hello->bound, CHAN_DIGEST_LEN);
 	return chan_frame_write(&r, s->monitor_priv, out, cap);

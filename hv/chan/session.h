@@ -34,8 +34,9 @@ struct chan_session {
 enum chan_error chan_session_take(struct chan_session *s, const uint8_t *buf, size_t len,
 				  struct chan_frame *f);
 /* The hello reply to `hello`: this boot's boot_id, the last request number taken, the
- * hello's challenge back, and `body` (what the monitor is, for the operator to read).
- * The frame's length, or 0 (no monitor key, or it does not fit in cap). */
+ * hello's challenge back, and a body of SHA-256 of the operator key it takes requests
+ * from, then `body` (what the monitor is, for the operator to read). The frame's length,
+ * or 0 (no monitor or operator key, or it does not fit in cap). */
 size_t chan_session_hello_reply(const struct chan_session *s, const struct chan_frame *hello,
 				const uint8_t *body, uint32_t body_len, uint8_t *out, size_t cap);
 /* Piece `chunk` of the reply to `request` (last: no piece follows). Length or 0. */

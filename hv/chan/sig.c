@@ -22,21 +22,18 @@ static const uint8_t p256_order[CHAN_PRIVKEY_LEN] = {
 	0x9e, 0x84, 0xf3, 0xb9, 0xca, 0xc2, 0xfc, 0x63, 0x25, 0x51};
 
 /* A private key is a scalar in [1, n-1] (SEC 1 §3.2.1). BearSSL's br_ec_compute_pub says it
- * does not necessarily catch one out of range: checked here (a public value, so the early
- * exits leak nothing of a valid key but whether it is one). */
+ * does not necessarily catch one out of range: checked here, in time that does not depend
+ * on the key's bytes (a big-endian subtraction x - n whose borrow says x < n). */
 static bool private_key_valid(const uint8_t priv[CHAN_PRIVKEY_LEN])
 {
-	bool zero = true;
+	uint32_t any = 0, borrow = 0;
 
-	for (size_t i = 0; i < CHAN_PRIVKEY_LEN; i++)
-		zero = zero && priv[i] == 0;
-	if (zero)
-		return false;
-	for (size_t i = 0; i < CHAN_PRIVKEY_LEN; i++) {
-		if (priv[i] != p256_order[i])
-			return priv[i] < p256_order[i];
+	for (size_t i = CHAN_PRIVKEY_LEN; i-- > 0;) {
+		uint32_t d = (uint32_t)priv[i] - p256_order[i] - borrow;
+		borrow = (d >> 31) & 1u;
+		any |= priv[i];
 	}
-	return false; /* equal to n */
+	return any != 0 && borrow == 1;
 }
 
 /* Clears a secret so the compiler cannot drop the stores as dead. */

@@ -12,13 +12,14 @@ static struct {
 	struct chan_session session;
 	char key_id[17];
 	char monitor_key_id[17];
-	unsigned entropy;
+	unsigned sources; /* bits (1 << enum boot_entropy) */
+	bool seed_pending;
+	uint8_t seed[BOOT_CHANNEL_SEED_LEN]; /* the loader's, until the key is made */
 	const char *problem;
 } channel;
 
 static const char *const entropy_names[BOOT_ENTROPY_COUNT] = {
-	[BOOT_ENTROPY_NONE] = "none",
-	[BOOT_ENTROPY_RNG_PROTOCOL] = "firmware EFI_RNG_PROTOCOL",
+	[BOOT_ENTROPY_RNG_PROTOCOL] = "EFI_RNG_PROTOCOL",
 	[BOOT_ENTROPY_RDSEED] = "RDSEED",
 	[BOOT_ENTROPY_RDRAND] = "RDRAND",
 };
@@ -41,33 +42,43 @@ static void key_id(const uint8_t *key, char out[17])
 		fmt_snprintf(out + 2 * i, 3, "%02x", digest[i]);
 }
 
-/* The monitor's key pair and boot id for this boot, from the loader's seed. */
-static void make_monitor_key(uint8_t *seed, unsigned source)
+/* The monitor's key pair and boot id for this boot, from the loader's seed: made at the
+ * first use, in a VM exit, so that what BearSSL leaves on the stack is on the monitor's
+ * own (hidden from the guest by EPT), not on the firmware's, which hv_start() runs on and
+ * the guest gets back. The seed is wiped once used. */
+static void ensure_monitor_key(void)
 {
 	static const char boot_id_label[] = "ctrvisor channel boot id";
-	uint8_t buf[CHANNEL_SEED_LEN + sizeof(boot_id_label)], digest[CHAN_DIGEST_LEN];
+	uint8_t buf[BOOT_CHANNEL_SEED_LEN + sizeof(boot_id_label)], digest[CHAN_DIGEST_LEN];
 
-	channel.entropy = source < BOOT_ENTROPY_COUNT ? source : BOOT_ENTROPY_NONE;
-	if (channel.entropy == BOOT_ENTROPY_NONE)
+	if (!channel.seed_pending)
 		return;
-	if (chan_keygen(seed, CHANNEL_SEED_LEN, channel.session.monitor_priv,
-			channel.session.monitor_pub) != 0)
-		return;
-	channel.session.monitor_key_set = true;
-	key_id(channel.session.monitor_pub, channel.monitor_key_id);
-	/* another value of the seed than the key's: SHA-256 of it with a label */
-	memcpy(buf, seed, CHANNEL_SEED_LEN);
-	memcpy(buf + CHANNEL_SEED_LEN, boot_id_label, sizeof(boot_id_label));
-	chan_sha256(buf, sizeof(buf), digest);
-	memcpy(channel.session.boot_id, digest, CHAN_BOOT_ID_LEN);
+	channel.seed_pending = false;
+	if (chan_keygen(channel.seed, sizeof(channel.seed), channel.session.monitor_priv,
+			channel.session.monitor_pub) == 0) {
+		channel.session.monitor_key_set = true;
+		key_id(channel.session.monitor_pub, channel.monitor_key_id);
+		/* another value of the seed than the key's (SHA-256 of it with a label); the
+		 * TSC and the time in the seed make it new at every boot even from a source
+		 * that repeats itself */
+		memcpy(buf, channel.seed, sizeof(channel.seed));
+		memcpy(buf + sizeof(channel.seed), boot_id_label, sizeof(boot_id_label));
+		chan_sha256(buf, sizeof(buf), digest);
+		memcpy(channel.session.boot_id, digest, CHAN_BOOT_ID_LEN);
+	}
 	wipe(buf, sizeof(buf));
+	wipe(channel.seed, sizeof(channel.seed));
 }
 
-void channel_configure(const uint8_t *operator_key, uint8_t *seed, unsigned source)
+void channel_configure(const uint8_t *operator_key, uint8_t *seed, unsigned sources)
 {
 	memset(&channel, 0, sizeof(channel));
-	make_monitor_key(seed, source);
-	wipe(seed, CHANNEL_SEED_LEN);
+	channel.sources = sources & ((1u << BOOT_ENTROPY_COUNT) - 1u);
+	if (channel.sources != 0) {
+		memcpy(channel.seed, seed, sizeof(channel.seed));
+		channel.seed_pending = true;
+	}
+	wipe(seed, BOOT_CHANNEL_SEED_LEN);
 	if (operator_key == NULL)
 		return;
 	if (!chan_public_key_valid(operator_key)) {
@@ -78,6 +89,20 @@ void channel_configure(const uint8_t *operator_key, uint8_t *seed, unsigned sour
 	memcpy(channel.session.operator_key, operator_key, CHAN_PUBKEY_LEN);
 	channel.session.operator_key_set = true;
 	key_id(operator_key, channel.key_id);
+}
+
+/* "RDRAND", "EFI_RNG_PROTOCOL+RDSEED", or "none" */
+static void sources_text(char *out, size_t cap)
+{
+	size_t n = 0;
+
+	out[0] = '\0';
+	for (unsigned i = 0; i < BOOT_ENTROPY_COUNT; i++)
+		if (channel.sources & (1u << i))
+			n += fmt_snprintf(out + n, n < cap ? cap - n : 0, "%s%s", n ? "+" : "",
+					  entropy_names[i]);
+	if (n == 0)
+		fmt_snprintf(out, cap, "none");
 }
 
 const char *channel_operator_key_id(void)
@@ -92,6 +117,9 @@ const char *channel_key_problem(void)
 
 void channel_status_text(struct reply *r)
 {
+	char sources[64];
+	ensure_monitor_key();
+	sources_text(sources, sizeof(sources));
 	if (channel.problem != NULL)
 		reply_line(r, "channel: %s", channel.problem);
 	else if (channel.session.operator_key_set)
@@ -101,13 +129,16 @@ void channel_status_text(struct reply *r)
 		reply_line(r, "channel: no operator_key in hv.cfg");
 	if (channel.session.monitor_key_set)
 		reply_line(r, "channel: monitor key sha256:%s, made at this boot from %s",
-			   channel.monitor_key_id, entropy_names[channel.entropy]);
+			   channel.monitor_key_id, sources);
 	else
 		reply_line(r, "channel: no monitor key (no random source at boot)");
 }
 
 void channel_status_json(struct reply *r)
 {
+	char sources[64];
+	ensure_monitor_key();
+	sources_text(sources, sizeof(sources));
 	reply_printf(r, "\"channel\":{\"operator_key_sha256\":");
 	if (channel.session.operator_key_set)
 		reply_printf(r, "\"%s\"", channel.key_id);
@@ -122,7 +153,7 @@ void channel_status_json(struct reply *r)
 	} else {
 		reply_printf(r, ",\"monitor_key\":null,\"monitor_key_sha256\":null");
 	}
-	reply_printf(r, ",\"entropy\":\"%s\"", entropy_names[channel.entropy]);
+	reply_printf(r, ",\"entropy\":\"%s\"", sources);
 	reply_printf(r, ",\"problem\":");
 	if (channel.problem != NULL)
 		reply_json_string(r, channel.problem);

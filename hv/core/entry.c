@@ -313,7 +313,6 @@ __attribute__((sysv_abi)) int hv_start(struct boot_info *bi)
 			inject_helper_set_auto(bi->helper_manual == 0);
 			_Static_assert(sizeof(bi->operator_key) == CHAN_PUBKEY_LEN,
 				       "a P-256 point");
-			_Static_assert(sizeof(bi->channel_seed) == CHANNEL_SEED_LEN, "one seed");
 			channel_configure(bi->operator_key_set ? bi->operator_key : NULL,
 					  bi->channel_seed, bi->channel_entropy_source);
 		}

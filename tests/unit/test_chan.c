@@ -107,6 +107,10 @@ static void test_keys_out_of_range_are_refused(void **state)
 	assert_int_equal(chan_sign(zero, d, sig), -1);
 	assert_int_equal(chan_public_key(n, pub), -1);
 	assert_int_equal(chan_sign(n, d, sig), -1);
+	uint8_t ff[CHAN_PRIVKEY_LEN];
+	memset(ff, 0xff, sizeof(ff)); /* above n */
+	assert_int_equal(chan_public_key(ff, pub), -1);
+	assert_int_equal(chan_sign(ff, d, sig), -1);
 	n[31]--;
 	assert_int_equal(chan_public_key(n, pub), 0);
 	/* a public key that is not an uncompressed point, or not on the curve */
@@ -408,6 +412,122 @@ static void test_frame_fields_a_kind_must_leave_zero(void **state)
 	assert_string_equal(chan_error_name((enum chan_error)99), "?");
 }
 
+/* The guest put its own key in hv.cfg (the ESP is the guest's disk) and re-signs the
+ * operator's frames with it: the monitor takes them, but its hello reply names the key it
+ * takes requests from, and hvctl refuses a monitor that is not taking its own. */
+static void test_hvctl_refuses_a_monitor_that_takes_another_operator_key(void **state)
+{
+	struct pair p;
+	struct chan_frame hello, f;
+	uint8_t challenge[CHAN_DIGEST_LEN], guest_priv[CHAN_PRIVKEY_LEN];
+	(void)state;
+	paired(&p);
+	keypair(5, guest_priv, p.monitor.operator_key); /* hv.cfg now holds the guest's key */
+	memset(challenge, 0xee, sizeof(challenge));
+	p.len = chan_client_hello(&p.client, challenge, p.frame, sizeof(p.frame));
+	/* the guest re-signs the operator's hello with its own key */
+	assert_int_equal(chan_frame_parse(p.frame, p.len, &hello), CHAN_OK);
+	struct chan_frame again = hello;
+	p.len = chan_frame_write(&again, guest_priv, p.frame, sizeof(p.frame));
+	assert_int_equal(chan_session_take(&p.monitor, p.frame, p.len, &hello), CHAN_OK);
+	p.len = chan_session_hello_reply(&p.monitor, &hello, NULL, 0, p.frame, sizeof(p.frame));
+	assert_int_equal(chan_client_take_hello_reply(&p.client, p.frame, p.len, &f),
+			 CHAN_ERR_OPERATOR);
+}
+
+/* A reply signed by the monitor but for another request of the same number, or of
+ * another boot, is not the reply to this one. */
+static void test_hvctl_binds_a_reply_to_its_request_digest_and_boot(void **state)
+{
+	struct pair p;
+	struct chan_frame req, other, f;
+	uint8_t r[CHAN_FRAME_MAX];
+	size_t n;
+	(void)state;
+	paired(&p);
+	p.len = request(&p, "pause busy", p.frame);
+	assert_int_equal(chan_session_take(&p.monitor, p.frame, p.len, &req), CHAN_OK);
+	other = req;
+	other.digest[0] ^= 1; /* same number, another request */
+	n = chan_session_reply(&p.monitor, &other, 0, true, NULL, 0, r, sizeof(r));
+	assert_int_equal(chan_client_take_reply(&p.client, r, n, &f), CHAN_ERR_BOOT);
+	p.monitor.boot_id[3] ^= 1; /* the same request, answered in another boot */
+	n = chan_session_reply(&p.monitor, &req, 0, true, NULL, 0, r, sizeof(r));
+	assert_int_equal(chan_client_take_reply(&p.client, r, n, &f), CHAN_ERR_BOOT);
+	p.monitor.boot_id[3] ^= 1;
+	/* pieces 0, 1, 2 in order; then nothing, not even a piece 3 */
+	for (uint32_t k = 0; k < 3; k++) {
+		n = chan_session_reply(&p.monitor, &req, k, k == 2, NULL, 0, r, sizeof(r));
+		assert_int_equal(chan_client_take_reply(&p.client, r, n, &f), CHAN_OK);
+	}
+	assert_true(p.client.reply_done);
+	n = chan_session_reply(&p.monitor, &req, 3, true, NULL, 0, r, sizeof(r));
+	assert_int_equal(chan_client_take_reply(&p.client, r, n, &f), CHAN_ERR_SEQ);
+}
+
+static void test_hvctl_refuses_skipped_pieces_and_replies_to_nothing(void **state)
+{
+	struct pair p;
+	struct chan_frame req, f;
+	uint8_t r[CHAN_FRAME_MAX];
+	size_t n;
+	(void)state;
+	paired(&p);
+	/* no request in flight yet: a reply is to nothing */
+	struct chan_frame fake_req = {.kind = CHAN_REQUEST, .seq = 42};
+	n = chan_session_reply(&p.monitor, &fake_req, 0, true, NULL, 0, r, sizeof(r));
+	assert_int_equal(chan_client_take_reply(&p.client, r, n, &f), CHAN_ERR_SEQ);
+	p.len = request(&p, "ps", p.frame);
+	assert_int_equal(chan_session_take(&p.monitor, p.frame, p.len, &req), CHAN_OK);
+	n = chan_session_reply(&p.monitor, &req, 1, false, NULL, 0, r, sizeof(r)); /* 0 lost */
+	assert_int_equal(chan_client_take_reply(&p.client, r, n, &f), CHAN_ERR_SEQ);
+	/* a hello reply taken twice (the relay repeats it): the second is refused */
+	uint8_t challenge[CHAN_DIGEST_LEN] = {7};
+	struct chan_frame hello;
+	p.len = chan_client_hello(&p.client, challenge, p.frame, sizeof(p.frame));
+	assert_int_equal(chan_session_take(&p.monitor, p.frame, p.len, &hello), CHAN_OK);
+	p.len = chan_session_hello_reply(&p.monitor, &hello, NULL, 0, p.frame, sizeof(p.frame));
+	assert_int_equal(chan_client_take_hello_reply(&p.client, p.frame, p.len, &f), CHAN_OK);
+	assert_int_equal(chan_client_take_hello_reply(&p.client, p.frame, p.len, &f),
+			 CHAN_ERR_BOOT);
+}
+
+/* Each kind's own rules, on frames signed with the right key (the signature is not what
+ * refuses them) */
+static void test_frame_kinds_refuse_what_they_cannot_carry(void **state)
+{
+	struct pair p;
+	struct chan_frame f;
+	uint8_t buf[CHAN_FRAME_MAX];
+	size_t n;
+	(void)state;
+	paired(&p);
+	const uint8_t *mon = p.monitor.monitor_priv;
+	f = (struct chan_frame){.kind = CHAN_HELLO_REPLY, .flags = 0};
+	n = chan_frame_write(&f, mon, buf, sizeof(buf));
+	assert_int_equal(chan_frame_parse(buf, n, &f), CHAN_ERR_FLAGS); /* must be LAST */
+	f = (struct chan_frame){.kind = CHAN_HELLO_REPLY, .flags = CHAN_FLAG_LAST, .chunk = 1};
+	n = chan_frame_write(&f, mon, buf, sizeof(buf));
+	assert_int_equal(chan_frame_parse(buf, n, &f), CHAN_ERR_FIELDS);
+	f = (struct chan_frame){.kind = CHAN_REPLY, .flags = 0x8000};
+	n = chan_frame_write(&f, mon, buf, sizeof(buf));
+	assert_int_equal(chan_frame_parse(buf, n, &f), CHAN_ERR_FLAGS);
+	f = (struct chan_frame){.kind = CHAN_HELLO, .body_len = 1, .body = buf + 200};
+	n = chan_frame_write(&f, p.client.operator_priv, buf, sizeof(buf));
+	assert_int_equal(chan_frame_parse(buf, n, &f), CHAN_ERR_FIELDS);
+	f = (struct chan_frame){.kind = CHAN_HELLO, .seq = 1};
+	n = chan_frame_write(&f, p.client.operator_priv, buf, sizeof(buf));
+	assert_int_equal(chan_frame_parse(buf, n, &f), CHAN_ERR_FIELDS);
+	/* a hello reply at the last number there is: no request could follow it */
+	struct chan_frame hello;
+	uint8_t challenge[CHAN_DIGEST_LEN] = {9};
+	p.len = chan_client_hello(&p.client, challenge, p.frame, sizeof(p.frame));
+	assert_int_equal(chan_session_take(&p.monitor, p.frame, p.len, &hello), CHAN_OK);
+	p.monitor.last_seq = UINT64_MAX;
+	p.len = chan_session_hello_reply(&p.monitor, &hello, NULL, 0, p.frame, sizeof(p.frame));
+	assert_int_equal(chan_client_take_hello_reply(&p.client, p.frame, p.len, &f), CHAN_ERR_SEQ);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -426,6 +546,10 @@ int main(void)
 		cmocka_unit_test(test_hvctl_refuses_forged_replayed_and_reordered_replies),
 		cmocka_unit_test(test_hvctl_takes_only_the_answer_to_its_own_hello),
 		cmocka_unit_test(test_frame_fields_a_kind_must_leave_zero),
+		cmocka_unit_test(test_hvctl_refuses_a_monitor_that_takes_another_operator_key),
+		cmocka_unit_test(test_hvctl_binds_a_reply_to_its_request_digest_and_boot),
+		cmocka_unit_test(test_hvctl_refuses_skipped_pieces_and_replies_to_nothing),
+		cmocka_unit_test(test_frame_kinds_refuse_what_they_cannot_carry),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -11,6 +11,7 @@ size_t chan_client_hello(struct chan_client *c, const uint8_t challenge[CHAN_DIG
 
 	memcpy(c->challenge, challenge, CHAN_DIGEST_LEN);
 	memcpy(f.bound, challenge, CHAN_DIGEST_LEN);
+	c->challenge_out = true;
 	return chan_frame_write(&f, c->operator_priv, out, cap);
 }
 
@@ -27,13 +28,23 @@ enum chan_error chan_client_take_hello_reply(struct chan_client *c, const uint8_
 		return CHAN_ERR_SIGNATURE;
 	/* a signed hello reply of an earlier hello (replayed by the guest) names an old boot
 	 * or an old number: only the answer to this challenge is taken */
-	if (memcmp(f->bound, c->challenge, CHAN_DIGEST_LEN) != 0)
+	if (!c->challenge_out || memcmp(f->bound, c->challenge, CHAN_DIGEST_LEN) != 0)
 		return CHAN_ERR_BOOT;
+	/* the monitor takes requests from this operator's key, not one the guest put in
+	 * hv.cfg (session.c) */
+	uint8_t pub[CHAN_PUBKEY_LEN], mine[CHAN_DIGEST_LEN];
+	if (chan_public_key(c->operator_priv, pub) != 0)
+		return CHAN_ERR_NO_KEY;
+	chan_sha256(pub, sizeof(pub), mine);
+	if (f->body_len < CHAN_DIGEST_LEN || memcmp(f->body, mine, CHAN_DIGEST_LEN) != 0)
+		return CHAN_ERR_OPERATOR;
 	if (f->seq == UINT64_MAX)
 		return CHAN_ERR_SEQ;
 	memcpy(c->boot_id, f->boot_id, CHAN_BOOT_ID_LEN);
 	c->next_seq = f->seq + 1;
 	c->have_session = true;
+	c->challenge_out = false; /* one answer per hello */
+	c->request_out = false;
 	return CHAN_OK;
 }
 
@@ -55,6 +66,7 @@ size_t chan_client_request(struct chan_client *c, const char *line, size_t len, 
 	memcpy(c->request_digest, f.digest, CHAN_DIGEST_LEN);
 	c->next_chunk = 0;
 	c->reply_done = false;
+	c->request_out = true;
 	c->next_seq++; /* wraps to 0 after UINT64_MAX: no request after that (a new hello) */
 	return n;
 }
@@ -68,6 +80,8 @@ enum chan_error chan_client_take_reply(struct chan_client *c, const uint8_t *buf
 		return e;
 	if (f->kind != CHAN_REPLY)
 		return CHAN_ERR_KIND;
+	if (!c->request_out)
+		return CHAN_ERR_SEQ; /* no request in flight */
 	if (!chan_verify(c->monitor_pub, f->digest, f->signature))
 		return CHAN_ERR_SIGNATURE;
 	if (memcmp(f->boot_id, c->boot_id, CHAN_BOOT_ID_LEN) != 0 || f->seq != c->request_seq ||

@@ -15,10 +15,12 @@ struct chan_client {
 	uint8_t operator_priv[CHAN_PRIVKEY_LEN];
 	uint8_t monitor_pub[CHAN_PUBKEY_LEN]; /* pinned (hvctl pair) */
 	uint8_t challenge[CHAN_DIGEST_LEN];   /* of the hello in flight */
+	bool challenge_out;                   /* a hello is in flight (one answer taken) */
 	bool have_session;                    /* a hello reply was taken */
 	uint8_t boot_id[CHAN_BOOT_ID_LEN];
 	uint64_t next_seq;
 	/* the request in flight */
+	bool request_out;
 	uint64_t request_seq;
 	uint8_t request_digest[CHAN_DIGEST_LEN];
 	uint32_t next_chunk;
@@ -29,7 +31,8 @@ struct chan_client {
 size_t chan_client_hello(struct chan_client *c, const uint8_t challenge[CHAN_DIGEST_LEN],
 			 uint8_t *out, size_t cap);
 /* The monitor's answer to that hello: its boot and the number the next request takes.
- * CHAN_OK, or why it is not taken (not signed by the pinned key, not this challenge...). */
+ * CHAN_OK, or why it is not taken (not signed by the pinned key, not this challenge, not
+ * this operator's key that the monitor takes requests from: CHAN_ERR_OPERATOR...). */
 enum chan_error chan_client_take_hello_reply(struct chan_client *c, const uint8_t *buf, size_t len,
 					     struct chan_frame *f);
 /* A request for one command line (len bytes, no newline). Length, or 0 (no session yet,

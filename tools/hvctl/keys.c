@@ -135,6 +135,7 @@ int keys_load_private(const char *path, uint8_t priv[CHAN_PRIVKEY_LEN], char *wh
 		snprintf(why, cap, "%s: %s", path, strerror(errno));
 		return -1;
 	}
+	setvbuf(f, NULL, _IONBF, 0); /* no stdio buffer to hold the key after fclose */
 	if (fstat(fileno(f), &st) != 0 || (st.st_mode & 077) != 0) {
 		snprintf(why, cap, "%s: readable by others (chmod 600 it)", path);
 		goto out;
@@ -148,6 +149,7 @@ int keys_load_private(const char *path, uint8_t priv[CHAN_PRIVKEY_LEN], char *wh
 		if (keys_unhex(line + tag, len - tag, priv, CHAN_PRIVKEY_LEN) != 0) {
 			snprintf(why, cap, "%s: the key is not %u hex digits", path,
 				 2 * CHAN_PRIVKEY_LEN);
+			wipe(priv, CHAN_PRIVKEY_LEN);
 			break;
 		}
 		uint8_t pub[CHAN_PUBKEY_LEN];
