@@ -73,28 +73,27 @@ static uint32_t walk_path(struct vmi *v, uint64_t kn, char *path, size_t cap)
 	return 0;
 }
 
-int vmi_cgroup_frozen(struct vmi *v, uint64_t cgroup, bool *frozen)
+/* One bit of cgroup->flags, read from the guest at every call. */
+static int flag_bit(struct vmi *v, uint64_t cgroup, unsigned bit, bool *set)
 {
 	uint64_t flags;
 
-	*frozen = false;
+	*set = false;
 	if (!vmi_is_kernel_ptr(v, cgroup) ||
 	    vmi_read_u64(v, cgroup + v->prof->cgroup_flags, &flags) != 0)
 		return -1;
-	*frozen = (flags & (1ull << VMI_CGRP_FROZEN)) != 0;
+	*set = (flags & (1ull << bit)) != 0;
 	return 0;
+}
+
+int vmi_cgroup_frozen(struct vmi *v, uint64_t cgroup, bool *frozen)
+{
+	return flag_bit(v, cgroup, VMI_CGRP_FROZEN, frozen);
 }
 
 int vmi_cgroup_freeze_set(struct vmi *v, uint64_t cgroup, bool *freeze_set)
 {
-	uint64_t flags;
-
-	*freeze_set = false;
-	if (!vmi_is_kernel_ptr(v, cgroup) ||
-	    vmi_read_u64(v, cgroup + v->prof->cgroup_flags, &flags) != 0)
-		return -1;
-	*freeze_set = (flags & (1ull << VMI_CGRP_FREEZE)) != 0;
-	return 0;
+	return flag_bit(v, cgroup, VMI_CGRP_FREEZE, freeze_set);
 }
 
 uint32_t vmi_cgroup_path(struct vmi *v, uint64_t cgroup, char *path, size_t cap, bool *frozen)

@@ -15,20 +15,34 @@ size_t chan_client_hello(struct chan_client *c, const uint8_t challenge[CHAN_DIG
 	return chan_frame_write(&f, c->operator_priv, out, cap);
 }
 
-enum chan_error chan_client_take_hello_reply(struct chan_client *c, const uint8_t *buf, size_t len,
-					     struct chan_frame *f)
+/* A well-formed frame of `kind` signed by the pinned monitor key; `in_flight`: what it
+ * answers was sent (else CHAN_ERR_SEQ, before the signature's cost). */
+static enum chan_error take_signed(const struct chan_client *c, const uint8_t *buf, size_t len,
+				   enum chan_kind kind, bool in_flight, struct chan_frame *f)
 {
 	enum chan_error e = chan_frame_parse(buf, len, f);
 
 	if (e != CHAN_OK)
 		return e;
-	if (f->kind != CHAN_HELLO_REPLY)
+	if (f->kind != kind)
 		return CHAN_ERR_KIND;
+	if (!in_flight)
+		return kind == CHAN_REPLY ? CHAN_ERR_SEQ : CHAN_ERR_BOOT;
 	if (!chan_verify(c->monitor_pub, f->digest, f->signature))
 		return CHAN_ERR_SIGNATURE;
+	return CHAN_OK;
+}
+
+enum chan_error chan_client_take_hello_reply(struct chan_client *c, const uint8_t *buf, size_t len,
+					     struct chan_frame *f)
+{
+	enum chan_error e = take_signed(c, buf, len, CHAN_HELLO_REPLY, c->challenge_out, f);
+
+	if (e != CHAN_OK)
+		return e;
 	/* a signed hello reply of an earlier hello (replayed by the guest) names an old boot
 	 * or an old number: only the answer to this challenge is taken */
-	if (!c->challenge_out || memcmp(f->bound, c->challenge, CHAN_DIGEST_LEN) != 0)
+	if (memcmp(f->bound, c->challenge, CHAN_DIGEST_LEN) != 0)
 		return CHAN_ERR_BOOT;
 	/* the monitor takes requests from this operator's key, not one the guest put in
 	 * hv.cfg (session.c) */
@@ -74,16 +88,10 @@ size_t chan_client_request(struct chan_client *c, const char *line, size_t len, 
 enum chan_error chan_client_take_reply(struct chan_client *c, const uint8_t *buf, size_t len,
 				       struct chan_frame *f)
 {
-	enum chan_error e = chan_frame_parse(buf, len, f);
+	enum chan_error e = take_signed(c, buf, len, CHAN_REPLY, c->request_out, f);
 
 	if (e != CHAN_OK)
 		return e;
-	if (f->kind != CHAN_REPLY)
-		return CHAN_ERR_KIND;
-	if (!c->request_out)
-		return CHAN_ERR_SEQ; /* no request in flight */
-	if (!chan_verify(c->monitor_pub, f->digest, f->signature))
-		return CHAN_ERR_SIGNATURE;
 	if (memcmp(f->boot_id, c->boot_id, CHAN_BOOT_ID_LEN) != 0 || f->seq != c->request_seq ||
 	    memcmp(f->bound, c->request_digest, CHAN_DIGEST_LEN) != 0)
 		return CHAN_ERR_BOOT;
