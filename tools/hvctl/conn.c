@@ -237,18 +237,23 @@ static int conn_open_exec(struct conn *c, const char *command, char *err, size_t
 		return -1;
 	}
 	if (pid == 0) {
-		/* dup2 clears close-on-exec on 0 and 1; everything else of hvctl's closes */
+		/* a process group of its own: when hvctl is done, every process the program
+		 * made ends with it (conserver's console forks a child that would keep hvctl's
+		 * stderr open, and its caller waiting); dup2 clears close-on-exec on 0 and 1,
+		 * everything else of hvctl's closes */
+		setpgid(0, 0);
 		if (dup2(sv[1], 0) < 0 || dup2(sv[1], 1) < 0)
 			_exit(127);
 		signal(SIGPIPE, SIG_DFL);
 		execl("/bin/sh", "sh", "-c", command, (char *)NULL);
 		_exit(127);
 	}
+	setpgid(pid, pid); /* as the child does: whichever runs first */
 	close(sv[1]);
 	if (fcntl(sv[0], F_SETFL, fcntl(sv[0], F_GETFL) | O_NONBLOCK) != 0) {
 		snprintf(err, errcap, "fcntl: %s", strerror(errno));
 		close(sv[0]);
-		kill(pid, SIGTERM);
+		kill(-pid, SIGKILL);
 		waitpid(pid, NULL, 0);
 		return -1;
 	}
@@ -360,18 +365,16 @@ void conn_close(struct conn *c)
 	c->fd = -1;
 	if (c->child > 0) {
 		/* its stdin is closed now: a well-behaved client ends; one that does not is
-		 * asked to after a second, then made to */
+		 * asked to after a second, then made to; so is every process of its group */
 		for (int i = 0; i < 100 && waitpid(c->child, NULL, WNOHANG) == 0; i++)
 			usleep(10000);
+		kill(-c->child, SIGTERM);
 		if (waitpid(c->child, NULL, WNOHANG) == 0) {
-			kill(c->child, SIGTERM);
 			for (int i = 0; i < 100 && waitpid(c->child, NULL, WNOHANG) == 0; i++)
 				usleep(10000);
-			if (waitpid(c->child, NULL, WNOHANG) == 0) {
-				kill(c->child, SIGKILL);
-				waitpid(c->child, NULL, 0);
-			}
 		}
+		kill(-c->child, SIGKILL);
+		waitpid(c->child, NULL, 0);
 		c->child = 0;
 	}
 }
