@@ -5,18 +5,11 @@
 #include <stdbool.h>
 
 #include "boot/entropy.h"
+#include "lib/hex.h"
 
 #define CPU_TRIES 1000u /* words tried for each one taken (underflow, or a rejected word) */
 
 static EFI_GUID rng_protocol_guid = EFI_RNG_PROTOCOL_GUID;
-
-void entropy_wipe(void *p, size_t n)
-{
-	volatile uint8_t *b = p;
-
-	for (size_t i = 0; i < n; i++)
-		b[i] = 0;
-}
 
 /* A block that is all one byte value (0x00, 0xff, or any) is no random output. */
 static bool looks_stuck(const uint8_t *buf, size_t n)
@@ -38,7 +31,7 @@ static bool from_firmware(uint8_t *buf, size_t n)
 	/* NULL algorithm: the firmware's default (UEFI 2.5 §37.5.1 GetRNG) */
 	if (EFI_ERROR(uefi_call_wrapper(rng->GetRNG, 4, rng, NULL, n, buf)) ||
 	    looks_stuck(buf, n)) {
-		entropy_wipe(buf, n);
+		mem_wipe(buf, n);
 		return false;
 	}
 	return true;
@@ -75,9 +68,9 @@ static bool from_cpu_insn(bool seed, uint8_t *buf, size_t n)
 		unsigned tries = 0;
 		for (;;) {
 			if (++tries > CPU_TRIES) {
-				entropy_wipe(buf, n);
-				entropy_wipe(&w, sizeof(w));
-				entropy_wipe(&last, sizeof(last));
+				mem_wipe(buf, n);
+				mem_wipe(&w, sizeof(w));
+				mem_wipe(&last, sizeof(last));
 				return false;
 			}
 			if (rd_once(seed, &w) && w != 0 && w != ~0ull && !(have_last && w == last))
@@ -89,8 +82,8 @@ static bool from_cpu_insn(bool seed, uint8_t *buf, size_t n)
 		last = w;
 		have_last = true;
 	}
-	entropy_wipe(&w, sizeof(w));
-	entropy_wipe(&last, sizeof(last));
+	mem_wipe(&w, sizeof(w));
+	mem_wipe(&last, sizeof(last));
 	return true;
 }
 
@@ -131,7 +124,7 @@ void entropy_fill(struct boot_info *bi)
 	_Static_assert(sizeof(bi->channel_seed) >=
 			       2 * BOOT_CHANNEL_RANDOM_LEN + 8 + sizeof(EFI_TIME),
 		       "room for both sources, the TSC and the time");
-	entropy_wipe(seed, sizeof(bi->channel_seed));
+	mem_wipe(seed, sizeof(bi->channel_seed));
 	if (from_firmware(seed, BOOT_CHANNEL_RANDOM_LEN))
 		sources |= 1u << BOOT_ENTROPY_RNG_PROTOCOL;
 	sources |= from_cpu(seed + BOOT_CHANNEL_RANDOM_LEN, BOOT_CHANNEL_RANDOM_LEN);

@@ -19,7 +19,5 @@
 /* Fills bi->channel_seed (the sources' bytes, then the TSC and the firmware time) and
  * bi->channel_entropy_source (a mask of BOOT_ENTROPY_* bits that delivered). */
 void entropy_fill(struct boot_info *bi);
-/* Clears a secret so the compiler cannot drop the stores. */
-void entropy_wipe(void *p, size_t n);
 
 #endif

@@ -17,6 +17,7 @@
 #include "boot/hvcfg.h"
 #include "boot/mp_services.h"
 #include "bootinfo.h"
+#include "lib/hex.h"
 #include "console/uart.h"
 #include "lib/fmt.h"
 #include "version.h"
@@ -351,7 +352,7 @@ static enum monitor_start start_monitor(EFI_FILE_HANDLE root, const struct hv_co
 	uint64_t flags;
 	__asm__ volatile("pushfq; popq %0" : "=r"(flags));
 	int rc = hv_start(bi);
-	entropy_wipe(bi->channel_seed, sizeof(bi->channel_seed)); /* before bi goes back */
+	mem_wipe(bi->channel_seed, sizeof(bi->channel_seed)); /* before bi goes back */
 	/* On success the core returns with interrupts off (see hv/core/entry.c): restore
 	 * ours now that we run our own code again. */
 	if (flags & (1u << 9))

@@ -4,6 +4,7 @@
 #include <stdarg.h>
 
 #include "lib/ctype.h"
+#include "lib/hex.h"
 #include "lib/fmt.h"
 
 #define DEFAULT_CORE             "\\hv\\hv.elf"
@@ -172,13 +173,9 @@ static int parse_operator_key(struct hv_config *cfg, const char *v, size_t n, un
 		return fail(err, line,
 			    "operator_key: expected %u hex digits (hvctl keygen makes it)",
 			    2 * HVCFG_OPERATOR_KEY_LEN);
-	for (size_t i = 0; i < HVCFG_OPERATOR_KEY_LEN; i++) {
-		int hi = hex_digit_value(v[2 * i]), lo = hex_digit_value(v[2 * i + 1]);
-		if (hi < 0 || lo < 0)
-			return fail(err, line, "operator_key: not a hex digit at %u",
-				    (unsigned)(2 * i + (hi < 0 ? 0 : 1)));
-		cfg->operator_key[i] = (uint8_t)(hi << 4 | lo);
-	}
+	size_t bad_at;
+	if (hex_decode(v, n, cfg->operator_key, HVCFG_OPERATOR_KEY_LEN, &bad_at) != 0)
+		return fail(err, line, "operator_key: not a hex digit at %u", (unsigned)bad_at);
 	if (cfg->operator_key[0] != 0x04)
 		return fail(err, line,
 			    "operator_key: not an uncompressed point (it must begin with 04)");

@@ -4,6 +4,7 @@
 
 #include <bearssl.h>
 
+#include "lib/hex.h"
 #include "lib/string.h"
 
 void chan_sha256(const void *data, size_t len, uint8_t digest[CHAN_DIGEST_LEN])
@@ -34,15 +35,6 @@ static bool private_key_valid(const uint8_t priv[CHAN_PRIVKEY_LEN])
 		any |= priv[i];
 	}
 	return any != 0 && borrow == 1;
-}
-
-/* Clears a secret so the compiler cannot drop the stores as dead. */
-static void wipe(void *p, size_t n)
-{
-	volatile uint8_t *b = p;
-
-	for (size_t i = 0; i < n; i++)
-		b[i] = 0;
 }
 
 /* BearSSL's P-256 code (ec_p256_m31: 31-bit limbs, constant time, no SIMD). */
@@ -117,7 +109,7 @@ int chan_keygen(const uint8_t *seed, size_t seed_len, uint8_t priv[CHAN_PRIVKEY_
 		memcpy(priv, sk.x, CHAN_PRIVKEY_LEN);
 		rc = chan_public_key(priv, pub);
 	}
-	wipe(kbuf, sizeof(kbuf));
-	wipe(&drbg, sizeof(drbg));
+	mem_wipe(kbuf, sizeof(kbuf));
+	mem_wipe(&drbg, sizeof(drbg));
 	return rc;
 }

@@ -5,6 +5,7 @@
 #include "bootinfo.h"
 #include "chan/session.h"
 #include "lib/fmt.h"
+#include "lib/hex.h"
 #include "lib/string.h"
 
 /* Owner: the exit lock (channel.h). */
@@ -24,22 +25,13 @@ static const char *const entropy_names[BOOT_ENTROPY_COUNT] = {
 	[BOOT_ENTROPY_RDRAND] = "RDRAND",
 };
 
-static void wipe(void *p, size_t n)
-{
-	volatile uint8_t *b = p;
-
-	for (size_t i = 0; i < n; i++)
-		b[i] = 0;
-}
-
 /* The first 8 bytes of SHA-256 of a public key, in hex. */
 static void key_id(const uint8_t *key, char out[17])
 {
 	uint8_t digest[CHAN_DIGEST_LEN];
 
 	chan_sha256(key, CHAN_PUBKEY_LEN, digest);
-	for (unsigned i = 0; i < 8; i++)
-		fmt_snprintf(out + 2 * i, 3, "%02x", digest[i]);
+	hex_encode(digest, 8, out);
 }
 
 /* The monitor's key pair and boot id for this boot, from the loader's seed: made at the
@@ -66,8 +58,8 @@ static void ensure_monitor_key(void)
 		chan_sha256(buf, sizeof(buf), digest);
 		memcpy(channel.session.boot_id, digest, CHAN_BOOT_ID_LEN);
 	}
-	wipe(buf, sizeof(buf));
-	wipe(channel.seed, sizeof(channel.seed));
+	mem_wipe(buf, sizeof(buf));
+	mem_wipe(channel.seed, sizeof(channel.seed));
 }
 
 void channel_configure(const uint8_t *operator_key, uint8_t *seed, unsigned sources)
@@ -78,7 +70,7 @@ void channel_configure(const uint8_t *operator_key, uint8_t *seed, unsigned sour
 		memcpy(channel.seed, seed, sizeof(channel.seed));
 		channel.seed_pending = true;
 	}
-	wipe(seed, BOOT_CHANNEL_SEED_LEN);
+	mem_wipe(seed, BOOT_CHANNEL_SEED_LEN);
 	if (operator_key == NULL)
 		return;
 	if (!chan_public_key_valid(operator_key)) {
@@ -146,8 +138,7 @@ void channel_status_json(struct reply *r)
 		reply_printf(r, "null");
 	if (channel.session.monitor_key_set) {
 		char hex[2 * CHAN_PUBKEY_LEN + 1];
-		for (unsigned i = 0; i < CHAN_PUBKEY_LEN; i++)
-			fmt_snprintf(hex + 2 * i, 3, "%02x", channel.session.monitor_pub[i]);
+		hex_encode(channel.session.monitor_pub, CHAN_PUBKEY_LEN, hex);
 		reply_printf(r, ",\"monitor_key\":\"%s\",\"monitor_key_sha256\":\"%s\"", hex,
 			     channel.monitor_key_id);
 	} else {

@@ -328,14 +328,13 @@ static void reply_body(struct reply *r, void *ctx)
 			if (q->frozen_seen == 1)
 				reply_line(r, "%s paused (its cgroup reports frozen)", q->ct.name);
 			else /* ops.c freeze_taken */
-				reply_line(
-					r,
-					"%s paused (every task has the freezer's trap pending, %u "
-					"still "
-					"waiting for a CPU to enter it: none runs an instruction "
-					"of its "
-					"own before unpause; a system call in progress may finish)",
-					q->ct.name, q->trap_pending);
+				reply_line(r,
+					   "%s paused (every task has the freezer's trap pending, "
+					   "%u still waiting "
+					   "for a CPU to enter it: none runs an instruction of its "
+					   "own before "
+					   "unpause; a system call in progress may finish)",
+					   q->ct.name, q->trap_pending);
 			break;
 		case OPS_UNPAUSE:
 			reply_line(r, "%s unpaused (its cgroup reports thawed)", q->ct.name);

@@ -24,7 +24,6 @@
 #include "vmi/vmi.h"
 #include "vmi/vmi_internal.h"
 
-#define CGRP_FREEZE        2u           /* bit of cgroup->flags: cgroup.freeze is 1 */
 #define JOBCTL_TRAP_FREEZE (1ull << 23) /* include/linux/sched/jobctl.h, since 5.2 */
 /* include/linux/sched.h: __state bits that keep a task from its trap when it is woken
  * (TASK_UNINTERRUPTIBLE, __TASK_STOPPED, __TASK_TRACED, TASK_PARKED, TASK_DEAD...): only
@@ -125,18 +124,18 @@ int vmi_cgroup_freeze_pending(struct vmi *v, uint64_t cgroup, uint32_t max_tasks
 			      struct vmi_freeze_look *out)
 {
 	const struct vmi_profile *pr = v->prof;
-	uint64_t flags, head, node;
+	uint64_t head, node;
 	uint32_t descendants, csets = 0;
+	bool freeze_set;
 
 	memset(out, 0, sizeof(*out));
 	out->holdout_pid = -1;
 	if (!pr->freeze_known)
 		return answer(out, -1, -1, "the profile lacks the freezer's fields");
-	if (!vmi_is_kernel_ptr(v, cgroup) ||
-	    vmi_read_u64(v, cgroup + pr->cgroup_flags, &flags) != 0 ||
+	if (vmi_cgroup_freeze_set(v, cgroup, &freeze_set) != 0 ||
 	    vmi_read_u32(v, cgroup + pr->cgroup_nr_descendants, &descendants) != 0)
 		return answer(out, -1, -1, "the cgroup cannot be read");
-	if ((flags & (1ull << VMI_CGRP_FREEZE)) == 0)
+	if (!freeze_set)
 		return answer(out, 0, -1, "the cgroup's freeze is not set");
 	if (descendants != 0)
 		return answer(out, -1, -1, "the cgroup has child cgroups");
@@ -163,8 +162,7 @@ int vmi_cgroup_freeze_pending(struct vmi *v, uint64_t cgroup, uint32_t max_tasks
 			return answer(out, -1, -1, "the cgroup's css_sets cannot be read");
 	}
 	/* the freeze still asked for at the end (a thaw meanwhile clears every trap bit) */
-	if (vmi_read_u64(v, cgroup + pr->cgroup_flags, &flags) != 0 ||
-	    (flags & (1ull << VMI_CGRP_FREEZE)) == 0)
+	if (vmi_cgroup_freeze_set(v, cgroup, &freeze_set) != 0 || !freeze_set)
 		return answer(out, 0, -1, "the cgroup's freeze was taken back");
 	return answer(out, 1, -1, NULL);
 }

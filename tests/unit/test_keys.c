@@ -11,6 +11,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "lib/hex.h"
 #include "tools/hvctl/keys.h"
 
 static char dir[64], key[128], pub_path[160];
@@ -59,7 +60,7 @@ static void test_keygen_writes_a_secret_private_key_and_its_public_line(void **s
 	assert_non_null(f);
 	assert_non_null(fgets(line, sizeof(line), f));
 	fclose(f);
-	keys_hex(pub, sizeof(pub), hex);
+	hex_encode(pub, sizeof(pub), hex);
 	assert_true(strncmp(line, "operator_key = ", 15) == 0);
 	assert_memory_equal(line + 15, hex, strlen(hex));
 	/* never over an existing key */
@@ -107,12 +108,12 @@ static void test_hex_round_trips_and_refuses_bad_digits(void **state)
 	uint8_t in[3] = {0x00, 0xab, 0xff}, out[3];
 	char hex[7];
 	(void)state;
-	keys_hex(in, 3, hex);
+	hex_encode(in, 3, hex);
 	assert_string_equal(hex, "00abff");
-	assert_int_equal(keys_unhex("00ABff", 6, out, 3), 0);
+	assert_int_equal(hex_decode("00ABff", 6, out, 3, NULL), 0);
 	assert_memory_equal(out, in, 3);
-	assert_int_equal(keys_unhex("00abf", 5, out, 3), -1);
-	assert_int_equal(keys_unhex("00abfg", 6, out, 3), -1);
+	assert_int_equal(hex_decode("00abf", 5, out, 3, NULL), -1);
+	assert_int_equal(hex_decode("00abfg", 6, out, 3, NULL), -1);
 }
 
 #define RFC6979_PUB                                                                                \

@@ -11,42 +11,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "lib/ctype.h"
+#include "lib/hex.h"
 #include "lib/json.h"
 #include "request.h"
-
-void keys_hex(const uint8_t *in, size_t n, char *out)
-{
-	static const char digits[] = "0123456789abcdef";
-
-	for (size_t i = 0; i < n; i++) {
-		out[2 * i] = digits[in[i] >> 4];
-		out[2 * i + 1] = digits[in[i] & 15];
-	}
-	out[2 * n] = '\0';
-}
-
-int keys_unhex(const char *in, size_t len, uint8_t *out, size_t n)
-{
-	if (len != 2 * n)
-		return -1;
-	for (size_t i = 0; i < n; i++) {
-		int hi = hex_digit_value(in[2 * i]), lo = hex_digit_value(in[2 * i + 1]);
-
-		if (hi < 0 || lo < 0)
-			return -1;
-		out[i] = (uint8_t)(hi << 4 | lo);
-	}
-	return 0;
-}
-
-static void wipe(void *p, size_t n)
-{
-	volatile uint8_t *b = p;
-
-	for (size_t i = 0; i < n; i++)
-		b[i] = 0;
-}
 
 /* Writes text into a new file (O_EXCL) of the given mode. 0, or -1 with errno. */
 static int write_new(const char *path, mode_t mode, const char *text)
@@ -97,7 +64,7 @@ int keys_generate(const char *path, uint8_t pub_out[CHAN_PUBKEY_LEN], char *why,
 		snprintf(why, cap, "cannot make a key pair");
 		goto out;
 	}
-	keys_hex(priv, sizeof(priv), hex);
+	hex_encode(priv, sizeof(priv), hex);
 	snprintf(text, sizeof(text),
 		 "# ctrvisor operator key (ECDSA P-256): keep it secret; FILE.pub is its public "
 		 "half\n"
@@ -107,7 +74,7 @@ int keys_generate(const char *path, uint8_t pub_out[CHAN_PUBKEY_LEN], char *why,
 		snprintf(why, cap, "%s: %s", path, strerror(errno));
 		goto out;
 	}
-	keys_hex(pub, CHAN_PUBKEY_LEN, hex);
+	hex_encode(pub, CHAN_PUBKEY_LEN, hex);
 	snprintf(text, sizeof(text), "operator_key = %s\n", hex);
 	if (write_new(pub_path, 0644, text) != 0) {
 		snprintf(why, cap, "%s: %s", pub_path, strerror(errno));
@@ -117,10 +84,10 @@ int keys_generate(const char *path, uint8_t pub_out[CHAN_PUBKEY_LEN], char *why,
 	memcpy(pub_out, pub, CHAN_PUBKEY_LEN);
 	rc = 0;
 out:
-	wipe(seed, sizeof(seed));
-	wipe(priv, sizeof(priv));
-	wipe(text, sizeof(text));
-	wipe(hex, sizeof(hex));
+	mem_wipe(seed, sizeof(seed));
+	mem_wipe(priv, sizeof(priv));
+	mem_wipe(text, sizeof(text));
+	mem_wipe(hex, sizeof(hex));
 	return rc;
 }
 
@@ -146,23 +113,23 @@ int keys_load_private(const char *path, uint8_t priv[CHAN_PRIVKEY_LEN], char *wh
 
 		if (strncmp(line, KEYS_PRIVATE_TAG, tag) != 0)
 			continue;
-		if (keys_unhex(line + tag, len - tag, priv, CHAN_PRIVKEY_LEN) != 0) {
+		if (hex_decode(line + tag, len - tag, priv, CHAN_PRIVKEY_LEN, NULL) != 0) {
 			snprintf(why, cap, "%s: the key is not %u hex digits", path,
 				 2 * CHAN_PRIVKEY_LEN);
-			wipe(priv, CHAN_PRIVKEY_LEN);
+			mem_wipe(priv, CHAN_PRIVKEY_LEN);
 			break;
 		}
 		uint8_t pub[CHAN_PUBKEY_LEN];
 		if (chan_public_key(priv, pub) != 0) {
 			snprintf(why, cap, "%s: not a valid P-256 private key", path);
-			wipe(priv, CHAN_PRIVKEY_LEN);
+			mem_wipe(priv, CHAN_PRIVKEY_LEN);
 			break;
 		}
 		rc = 0;
 		break;
 	}
 out:
-	wipe(line, sizeof(line));
+	mem_wipe(line, sizeof(line));
 	fclose(f);
 	return rc;
 }
@@ -198,7 +165,8 @@ int pair_monitor_key(const char *status_json, size_t len, uint8_t key[CHAN_PUBKE
 			return -1;
 		}
 		if (at_key && type == JSON_STRING) {
-			if (keys_unhex(status_json + t.start, t.len, key, CHAN_PUBKEY_LEN) != 0 ||
+			if (hex_decode(status_json + t.start, t.len, key, CHAN_PUBKEY_LEN, NULL) !=
+				    0 ||
 			    !chan_public_key_valid(key)) {
 				snprintf(why, cap, "the monitor's key is not a P-256 point");
 				return -1;
@@ -225,7 +193,7 @@ int hvctl_keygen(int argc, char **argv)
 		fprintf(stderr, "hvctl keygen: %s\n", why);
 		return HVCTL_EXIT_USAGE;
 	}
-	keys_hex(pub, sizeof(pub), hex);
+	hex_encode(pub, sizeof(pub), hex);
 	printf("private key: %s (mode 0600: keep it secret)\n"
 	       "public key:  %s.pub; put this line in the ESP's \\hv\\hv.cfg:\n"
 	       "operator_key = %s\n",

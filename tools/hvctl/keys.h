@@ -15,11 +15,6 @@
 
 #define KEYS_PRIVATE_TAG "ctrvisor-operator-key 1 "
 
-/* Hex of n bytes into out (2n + 1 bytes, NUL-terminated). */
-void keys_hex(const uint8_t *in, size_t n, char *out);
-/* Exactly 2n hex digits (either case) into n bytes. 0, or -1. */
-int keys_unhex(const char *in, size_t len, uint8_t *out, size_t n);
-
 /* A new pair from getrandom into path and path.pub. 0, or -1 with why (the files are
  * then not there: an existing FILE is never touched). */
 int keys_generate(const char *path, uint8_t pub[CHAN_PUBKEY_LEN], char *why, size_t cap);

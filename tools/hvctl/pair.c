@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "keys.h"
+#include "lib/hex.h"
 
 int hvctl_pair(struct conn *c, struct reader *rd, const char *path, double timeout_s)
 {
@@ -28,9 +29,9 @@ int hvctl_pair(struct conn *c, struct reader *rd, const char *path, double timeo
 		fprintf(stderr, "hvctl pair: %s\n", why);
 		return HVCTL_EXIT_ERROR_REPLY;
 	}
-	keys_hex(key, sizeof(key), hex);
+	hex_encode(key, sizeof(key), hex);
 	chan_sha256(key, sizeof(key), digest);
-	keys_hex(digest, 8, id);
+	hex_encode(digest, 8, id);
 	/* a new file renamed over the old one: a reader never sees half a key */
 	if (snprintf(tmp, sizeof(tmp), "%s.new", path) >= (int)sizeof(tmp)) {
 		fprintf(stderr, "hvctl pair: %s: path too long\n", path);
