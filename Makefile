@@ -54,7 +54,7 @@ HVCTL_C     := $(shell find tools/hvctl -name '*.c' | sort) hv/console/proto.c h
 HVCTL_LIBS  := -lbearssl
 
 .PHONY: all deps lab dump dump-test run test unit e2e smp-e2e bench fuzz format clean distclean profile-check
-all: $(BUILD)/hv.elf $(BUILD)/hvboot.efi $(BUILD)/hvctl $(BUILD)/mkprofile
+all: $(BUILD)/hv.elf $(BUILD)/hvboot.efi $(BUILD)/hvctl $(BUILD)/mkprofile $(BUILD)/hvrelay
 
 deps: $(DEPS_STAMP)
 $(DEPS_STAMP): tools/deps.sh
@@ -96,6 +96,11 @@ $(BUILD)/hvctl: $(HVCTL_C) $(wildcard tools/hvctl/*.h hv/*/*.h) | $(DEPS_STAMP)
 $(BUILD)/san/hvctl: $(HVCTL_C) $(wildcard tools/hvctl/*.h hv/*/*.h) | $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
 	$(CC) $(HOST_CFLAGS) $(SAN_FLAGS) -o $@ $(HVCTL_C) $(HVCTL_LIBS)
+
+# The channel's relay for the guest (docs/channel.md): static, the guest has no libc.
+HVRELAY_C := $(sort $(wildcard tools/hvrelay/*.c)) hv/lib/base64.c
+$(BUILD)/hvrelay: $(HVRELAY_C) $(wildcard tools/hvrelay/*.h hv/chan/*.h) hv/lib/base64.h | $(DEPS_STAMP)
+	$(CC) -static -O2 $(WARN) -I. -Ihv -D_GNU_SOURCE -o $@ $(HVRELAY_C)
 
 MKPROFILE_C := tools/mkprofile/mkprofile.c tools/mkprofile/kallsyms.c hv/vmi/profile.c hv/lib/json.c \
 	hv/lib/fmt.c
