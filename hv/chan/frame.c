@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* The channel's frame format (frame.h, docs/channel.md). */
 #include "chan/frame.h"
+#include "chan/vmcall.h"
 
 #include "lib/string.h"
 
@@ -32,6 +33,22 @@ static const char *const error_names[CHAN_ERR_COUNT] = {
 const char *chan_error_name(enum chan_error e)
 {
 	return (unsigned)e < CHAN_ERR_COUNT ? error_names[e] : "?";
+}
+
+static const char *const vmcall_names[] = {
+	[CHAN_VMCALL_FAULT - CHAN_VMCALL_FAULT] = "fault",
+	[CHAN_VMCALL_BUSY - CHAN_VMCALL_FAULT] = "busy",
+	[CHAN_VMCALL_RATE - CHAN_VMCALL_FAULT] = "rate",
+	[CHAN_VMCALL_SMALL - CHAN_VMCALL_FAULT] = "small",
+};
+
+const char *chan_reason_name(unsigned reason)
+{
+	if (reason < CHAN_ERR_COUNT)
+		return reason == CHAN_OK ? "taken" : error_names[reason];
+	if (reason >= CHAN_VMCALL_FAULT && reason < CHAN_VMCALL_REASON_END)
+		return vmcall_names[reason - CHAN_VMCALL_FAULT];
+	return "?";
 }
 
 static uint64_t get_le(const uint8_t *p, unsigned n)

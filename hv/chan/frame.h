@@ -62,6 +62,9 @@ enum chan_error {
 };
 /* "length", "magic", ... (for `status` and error messages) */
 const char *chan_error_name(enum chan_error e);
+/* A VMCALL's reason (chan/vmcall.h): chan_error_name's names below CHAN_ERR_COUNT ("taken"
+ * for CHAN_OK), then "fault", "busy", "rate", "small"; "?" for another number. */
+const char *chan_reason_name(unsigned reason);
 
 struct chan_frame {
 	enum chan_kind kind;

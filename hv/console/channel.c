@@ -4,9 +4,12 @@
 
 #include "bootinfo.h"
 #include "chan/session.h"
+#include "chan/vmcall.h"
+#include "console/chan_vmcall.h"
 #include "lib/fmt.h"
 #include "lib/hex.h"
 #include "lib/string.h"
+#include "version.h"
 
 /* Owner: the exit lock (channel.h). */
 static struct {
@@ -18,6 +21,25 @@ static struct {
 	uint8_t seed[BOOT_CHANNEL_SEED_LEN]; /* the loader's, until the key is made */
 	const char *problem;
 } channel;
+
+/* The exchange (docs/channel.md, "The exchange"): at most one request in flight, from the
+ * frame that carried it to the last piece of its reply handed out. Owner: the exit lock. */
+#define TEXT_RING_SIZE (256u * 1024u) /* power of two; the console writes no more than this */
+static struct {
+	bool hello_owed; /* a hello was taken: its reply is the next frame out */
+	uint8_t challenge[CHAN_DIGEST_LEN];
+	bool queued;  /* a request was taken: the console runs it at its next poll */
+	bool running; /* the console runs it: its reply text is not complete */
+	bool owed;    /* a request was taken and the last piece of its reply not handed out */
+	bool discard; /* a hello came meanwhile: the rest of that reply is dropped */
+	struct chan_frame request; /* the request replied to (kind, seq, digest; no pointers) */
+	uint8_t line[CHAN_BODY_MAX];
+	uint32_t line_len;
+	uint32_t next_chunk;
+	char text[TEXT_RING_SIZE]; /* the reply text not yet handed out */
+	uint32_t head, tail;
+	uint8_t frame[CHAN_FRAME_MAX]; /* a frame being checked or made */
+} ex;
 
 static const char *const entropy_names[BOOT_ENTROPY_COUNT] = {
 	[BOOT_ENTROPY_RNG_PROTOCOL] = "EFI_RNG_PROTOCOL",
@@ -65,6 +87,7 @@ static void ensure_monitor_key(void)
 void channel_configure(const uint8_t *operator_key, uint8_t *seed, unsigned sources)
 {
 	memset(&channel, 0, sizeof(channel));
+	memset(&ex, 0, sizeof(ex));
 	channel.sources = sources & ((1u << BOOT_ENTROPY_COUNT) - 1u);
 	if (channel.sources != 0) {
 		memcpy(channel.seed, seed, sizeof(channel.seed));
@@ -97,6 +120,15 @@ static void sources_text(char *out, size_t cap)
 		fmt_snprintf(out, cap, "none");
 }
 
+bool channel_monitor_public_key(uint8_t pub[CHAN_PUBKEY_LEN])
+{
+	ensure_monitor_key();
+	if (!channel.session.monitor_key_set)
+		return false;
+	memcpy(pub, channel.session.monitor_pub, CHAN_PUBKEY_LEN);
+	return true;
+}
+
 const char *channel_operator_key_id(void)
 {
 	return channel.session.operator_key_set ? channel.key_id : NULL;
@@ -115,8 +147,8 @@ void channel_status_text(struct reply *r)
 	if (channel.problem != NULL)
 		reply_line(r, "channel: %s", channel.problem);
 	else if (channel.session.operator_key_set)
-		reply_line(r, "channel: operator key sha256:%s (VMCALL requests: not built yet)",
-			   channel.key_id);
+		reply_line(r, "channel: operator key sha256:%s, last request number %llu",
+			   channel.key_id, (unsigned long long)channel.session.last_seq);
 	else
 		reply_line(r, "channel: no operator_key in hv.cfg");
 	if (channel.session.monitor_key_set)
@@ -124,6 +156,7 @@ void channel_status_text(struct reply *r)
 			   channel.monitor_key_id, sources);
 	else
 		reply_line(r, "channel: no monitor key (no random source at boot)");
+	chan_vmcall_status_text(r);
 }
 
 void channel_status_json(struct reply *r)
@@ -145,10 +178,138 @@ void channel_status_json(struct reply *r)
 		reply_printf(r, ",\"monitor_key\":null,\"monitor_key_sha256\":null");
 	}
 	reply_printf(r, ",\"entropy\":\"%s\"", sources);
+	reply_printf(r, ",\"last_seq\":%llu,", (unsigned long long)channel.session.last_seq);
+	chan_vmcall_status_json(r);
 	reply_printf(r, ",\"problem\":");
 	if (channel.problem != NULL)
 		reply_json_string(r, channel.problem);
 	else
 		reply_printf(r, "null");
 	reply_printf(r, "}");
+}
+
+uint32_t channel_text_used(void)
+{
+	return ex.head - ex.tail;
+}
+
+uint32_t channel_text_capacity(void)
+{
+	return TEXT_RING_SIZE;
+}
+
+void channel_text_write(const char *s, size_t n)
+{
+	if (!ex.running || ex.discard)
+		return;
+	for (size_t i = 0; i < n && ex.head - ex.tail < TEXT_RING_SIZE; i++)
+		ex.text[ex.head++ & (TEXT_RING_SIZE - 1)] = s[i];
+}
+
+void channel_text_end(void)
+{
+	ex.running = false;
+	if (ex.discard) {
+		ex.owed = false;
+		ex.discard = false;
+		ex.head = ex.tail = 0;
+	}
+}
+
+bool channel_next_request(const uint8_t **body, uint32_t *len)
+{
+	if (!ex.queued)
+		return false;
+	ex.queued = false;
+	ex.running = true;
+	*body = ex.line;
+	*len = ex.line_len;
+	return true;
+}
+
+bool channel_pending(void)
+{
+	return ex.queued;
+}
+
+/* A hello asks for the session's facts again: whatever the operator was waiting for is
+ * lost to it (hvctl sends a hello after a reply it did not get whole), so the rest of the
+ * reply in flight is dropped; a request still running keeps the channel busy until it
+ * ends. */
+static void take_hello(const struct chan_frame *f)
+{
+	memcpy(ex.challenge, f->bound, CHAN_DIGEST_LEN);
+	ex.hello_owed = true;
+	ex.head = ex.tail = 0;
+	if (ex.running || ex.queued) {
+		/* queued: it is still run (its number was taken), its reply dropped */
+		ex.discard = true;
+	} else {
+		ex.owed = false;
+	}
+}
+
+static void take_request(const struct chan_frame *f)
+{
+	ex.request = *f;
+	ex.request.body = NULL;
+	ex.request.signature = NULL;
+	memcpy(ex.line, f->body, f->body_len);
+	ex.line_len = f->body_len;
+	ex.queued = true;
+	ex.owed = true;
+	ex.discard = false;
+	ex.next_chunk = 0;
+	ex.head = ex.tail = 0;
+}
+
+unsigned channel_send(const uint8_t *frame, size_t len)
+{
+	struct chan_frame f;
+	/* a request while a reply is owed waits: refused before its signature costs
+	 * anything, and before it could move the request number */
+	if (len > 5 && frame[5] == CHAN_REQUEST && (ex.owed || ex.hello_owed))
+		return CHAN_VMCALL_BUSY;
+	ensure_monitor_key();
+	enum chan_error e = chan_session_take(&channel.session, frame, len, &f);
+	if (e != CHAN_OK)
+		return e;
+	if (f.kind == CHAN_HELLO)
+		take_hello(&f);
+	else
+		take_request(&f);
+	return CHAN_OK;
+}
+
+long channel_recv(uint8_t *out, size_t cap)
+{
+	static const char what[] = "ctrvisor " HV_VERSION;
+	ensure_monitor_key();
+	if (ex.hello_owed) {
+		struct chan_frame hello = {.kind = CHAN_HELLO};
+		memcpy(hello.bound, ex.challenge, CHAN_DIGEST_LEN);
+		ex.hello_owed = false;
+		return (long)chan_session_hello_reply(&channel.session, &hello,
+						      (const uint8_t *)what, sizeof(what) - 1, out,
+						      cap);
+	}
+	if (!ex.owed || ex.discard || ex.queued)
+		return 0;
+	uint32_t avail = ex.head - ex.tail;
+	if (avail < CHAN_BODY_MAX && ex.running)
+		return 0; /* a full piece, or the end of the reply */
+	uint32_t n = avail < CHAN_BODY_MAX ? avail : CHAN_BODY_MAX;
+	bool last = !ex.running && avail <= CHAN_BODY_MAX;
+	uint8_t *body = ex.frame;
+	for (uint32_t i = 0; i < n; i++)
+		body[i] = (uint8_t)ex.text[(ex.tail + i) & (TEXT_RING_SIZE - 1)];
+	size_t len = chan_session_reply(&channel.session, &ex.request, ex.next_chunk, last, body, n,
+					out, cap);
+	if (len == 0)
+		return 0;
+	ex.tail += n;
+	ex.next_chunk++;
+	if (last)
+		ex.owed = false;
+	return (long)len;
 }

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include "console/console.h"
 
+#include "console/channel.h"
 #include "console/cmd.h"
 #include "console/rx.h"
 #include "console/proto.h"
@@ -25,6 +26,11 @@ static char tx_ring[TX_RING_SIZE];
 static uint32_t tx_head, tx_tail; /* head: next write; tail: next send */
 static uint32_t rx_recent;        /* polls since the last received byte, saturating */
 static bool deferred;             /* a verb's reply is still to come */
+/* Where a request came from, and so where its reply goes: the UART's ring, or the
+ * channel's reply text (console/channel.h). One request at a time is deferred or a job,
+ * whichever its origin. */
+enum origin { ORIGIN_SERIAL, ORIGIN_CHANNEL };
+static enum origin deferred_origin;
 static char deferred_tag[PROTO_TAG_MAX + 1];
 /* A reply made over several exits (console_start_job): its step, and the reply its steps
  * write through (error and line state carry over from one step to the next) */
@@ -90,7 +96,33 @@ static void transmit_some(void)
  * still ends with one (an error saying it was cut) and the client is not left waiting. */
 #define STATUS_RESERVE 512u
 
+static uint32_t out_used(enum origin o)
+{
+	return o == ORIGIN_SERIAL ? tx_head - tx_tail : channel_text_used();
+}
+
+static uint32_t out_capacity(enum origin o)
+{
+	return o == ORIGIN_SERIAL ? TX_RING_SIZE : channel_text_capacity();
+}
+
+static void out_write(enum origin o, const char *s, size_t n)
+{
+	if (o == ORIGIN_SERIAL)
+		console_write(s, n);
+	else
+		channel_text_write(s, n);
+}
+
+/* A reply's status line was written: for the channel, its text is complete. */
+static void out_end(enum origin o)
+{
+	if (o == ORIGIN_CHANNEL)
+		channel_text_end();
+}
+
 struct reply_sink {
+	enum origin origin;
 	bool truncated;
 	uint64_t dropped;
 };
@@ -98,13 +130,13 @@ struct reply_sink {
 static void reply_to_console(void *ctx, const char *s, size_t n)
 {
 	struct reply_sink *sink = ctx;
-	uint32_t used = tx_head - tx_tail;
-	if (sink->truncated || used + n > TX_RING_SIZE - STATUS_RESERVE) {
+	uint32_t used = out_used(sink->origin);
+	if (sink->truncated || used + n > out_capacity(sink->origin) - STATUS_RESERVE) {
 		sink->truncated = true;
 		sink->dropped += n;
 		return;
 	}
-	console_write(s, n);
+	out_write(sink->origin, s, n);
 }
 
 /* The tag of a request line, if it has one (docs/console-protocol.md), into tag[17]. */
@@ -141,15 +173,16 @@ static void reply_to_held(void *ctx, const char *s, size_t n)
 	h->len += n;
 }
 
-/* A line just ended, or was lost: run it or report it. */
-static void line_event(void *ctx, enum line_event ev, struct line_state *line)
+/* A line just ended, or was lost, from origin o: run it or report it. */
+static void run_request(enum origin o, enum line_event ev, struct line_state *line)
 {
-	(void)ctx;
 	struct reply r;
-	struct reply_sink sink = {false, 0};
+	struct reply_sink sink = {o, false, 0};
 	struct held_reply h = {.len = 0, .over = false};
 	char tag[17];
-	bool hold = job_step != NULL; /* a job's body is going out: nothing in its middle */
+	/* a job's body is going out on this stream: nothing in its middle */
+	bool hold = job_step != NULL && deferred_origin == o;
+	bool started = false; /* this request deferred its reply */
 	request_tag(line->buf, tag);
 	if (hold)
 		reply_init(&r, reply_to_held, &h);
@@ -163,6 +196,8 @@ static void line_event(void *ctx, enum line_event ev, struct line_state *line)
 	} else if (ev == LINE_READY) {
 		if (cmd_dispatch(console_verbs, console_verb_count, line->buf, &r)) {
 			deferred = true;
+			deferred_origin = o;
+			started = true;
 			memcpy(deferred_tag, r.tag, sizeof(deferred_tag));
 		}
 	} else
@@ -174,9 +209,9 @@ static void line_event(void *ctx, enum line_event ev, struct line_state *line)
 			     (unsigned long long)sink.dropped);
 		size_t len = proto_format_status(status, sizeof(status), PROTO_FAILED, msg,
 						 tag[0] ? tag : 0);
-		console_write("\r\n", 2);
-		console_write(status, len);
-		console_write("\r\n", 2);
+		out_write(o, "\r\n", 2);
+		out_write(o, status, len);
+		out_write(o, "\r\n", 2);
 		stats.tx_dropped += sink.dropped;
 		r.error = PROTO_FAILED;
 	}
@@ -190,6 +225,47 @@ static void line_event(void *ctx, enum line_event ev, struct line_state *line)
 			stats.tx_dropped += h.len;
 		}
 	}
+	if (!started)
+		out_end(o);
+}
+
+static void line_event(void *ctx, enum line_event ev, struct line_state *line)
+{
+	(void)ctx;
+	run_request(ORIGIN_SERIAL, ev, line);
+}
+
+/* A request the channel took (console/channel.h): its body goes through the same line
+ * rules as typed bytes (length, text only), then runs as a line from the serial console
+ * would, its reply going to the channel. A body that holds a line end is bad input. */
+static void run_channel_request(void)
+{
+	const uint8_t *body;
+	uint32_t len;
+	if (!channel_next_request(&body, &len))
+		return;
+	static struct line_state ls;
+	line_init(&ls);
+	enum line_event ev = LINE_NONE;
+	uint32_t i = 0;
+	while (i < len && ev == LINE_NONE)
+		ev = line_feed(&ls, body[i++]);
+	if (ev != LINE_NONE) { /* a CR or LF in the body ended a line: not one request */
+		ls.bad_byte = body[i - 1];
+		ev = LINE_BAD_INPUT;
+	} else {
+		ev = line_feed(&ls, '\n');
+	}
+	if (ev == LINE_NONE) { /* nothing but spaces, or a cancelled line */
+		struct reply r;
+		struct reply_sink sink = {ORIGIN_CHANNEL, false, 0};
+		reply_init(&r, reply_to_console, &sink);
+		reply_fail(&r, PROTO_BAD_ARGUMENT, "an empty request");
+		cmd_write_status(&r, 0);
+		out_end(ORIGIN_CHANNEL);
+		return;
+	}
+	run_request(ORIGIN_CHANNEL, ev, &ls);
 }
 
 static void job_run(void);
@@ -199,6 +275,7 @@ void console_poll(void)
 	if (!uart.present)
 		return;
 	verbs_ops_poll();
+	run_channel_request();
 	for (uint32_t i = 0; i < RX_PER_POLL; i++) {
 		int c = uart_rx_byte(&uart);
 		bool overrun = uart_take_overrun(&uart);
@@ -213,7 +290,7 @@ void console_poll(void)
 		rx_recent++;
 	if (rx_recent == RX_QUIET_POLLS)
 		rx_idle(&rx, line_event, 0); /* a damaged line whose end will not come */
-	if (job_step != NULL && tx_head - tx_tail < CONSOLE_JOB_LOW_WATER)
+	if (job_step != NULL && out_used(deferred_origin) < CONSOLE_JOB_LOW_WATER)
 		job_run();
 	transmit_some();
 	wake_port_poll(rdtsc(), machine.tsc_hz / 1000u * WAKE_LINE_HOLD_MS);
@@ -225,7 +302,7 @@ void console_finish_deferred(void (*body)(struct reply *r, void *ctx), void *ctx
 	if (!deferred)
 		return;
 	struct reply r;
-	struct reply_sink sink = {false, 0};
+	struct reply_sink sink = {deferred_origin, false, 0};
 	reply_init(&r, reply_to_console, &sink);
 	if (body)
 		body(&r, ctx);
@@ -238,6 +315,7 @@ void console_finish_deferred(void (*body)(struct reply *r, void *ctx), void *ctx
 	sink.truncated = false;
 	cmd_write_status(&r, deferred_tag[0] ? deferred_tag : 0);
 	deferred = false;
+	out_end(deferred_origin);
 	if (r.error != PROTO_OK)
 		stats.errors++;
 }
@@ -265,7 +343,7 @@ static void job_run(void)
 		return;
 	}
 	if (job_reply.write == NULL) {
-		job_sink = (struct reply_sink){false, 0};
+		job_sink = (struct reply_sink){deferred_origin, false, 0};
 		reply_init(&job_reply, reply_to_console, &job_sink);
 	}
 	if (!job_step(&job_reply, job_ctx) && job_reply.error == PROTO_OK)
@@ -291,6 +369,7 @@ static void job_run(void)
 	job_step = NULL;
 	job_reply.write = NULL;
 	deferred = false;
+	out_end(deferred_origin);
 	console_write(held, held_len); /* the replies held meanwhile, after it */
 	held_len = 0;
 }
@@ -299,7 +378,8 @@ static void job_run(void)
  * received byte: a person typing, or hvctl pacing its request. */
 bool console_busy(void)
 {
-	return tx_head != tx_tail || rx_recent < RX_QUIET_POLLS || job_step != NULL;
+	return tx_head != tx_tail || rx_recent < RX_QUIET_POLLS || job_step != NULL ||
+	       channel_pending();
 }
 
 void console_flush_blocking(void)

@@ -85,6 +85,11 @@ static struct vmi live;
 static struct vmi_container live_containers[VMI_LIVE_CONTAINERS_MAX];
 static struct vmi_xview_entry live_xview[VMI_LIVE_XVIEW_SLOTS];
 
+int live_user_access(uint64_t cr3, bool la57, uint64_t va, void *buf, size_t n, bool write)
+{
+	return vmi_user_access(&live_mem, live_write_phys, cr3, la57, va, buf, n, write);
+}
+
 /* init_task as the last session found it: the way in when the current task is one
  * being torn down at this very exit (vmi_percpu_locate). */
 static uint64_t last_init_task;

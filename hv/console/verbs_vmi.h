@@ -20,6 +20,8 @@ int live_vmi_open_why(struct vmi *session, char *why, size_t cap);
 bool live_guest_ram(uint64_t gpa, size_t n);
 /* Guest RAM only (never the monitor's, MMIO or reserved ranges): 0, or -1. */
 int live_write_phys(uint64_t gpa, const void *buf, size_t n);
+/* vmi_user_access on the live guest (writes through live_write_phys). */
+int live_user_access(uint64_t cr3, bool la57, uint64_t va, void *buf, size_t n, bool write);
 /* The containers as the guest's memory shows them, collected over several exits (a job of
  * the console: VMI_LIVE_TASKS_PER_STEP tasks per exit), then, in the exit where the collect
  * ends, with the other CPUs running again:

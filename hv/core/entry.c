@@ -8,6 +8,7 @@
 #include <stdarg.h>
 
 #include "bootinfo.h"
+#include "console/chan_vmcall.h"
 #include "console/channel.h"
 #include "console/console.h"
 #include "core/ap_start.h"
@@ -274,10 +275,13 @@ static int step_pm_base_guard(void)
 }
 
 /* The subsystems that act on VM exits register for them (vmx/exit_hooks.h), in the order
- * they are asked: the trap's VMCALL and page before anything else. */
+ * they are asked: the trap's VMCALL and page before anything else, the channel's VMCALL
+ * after everything else. */
 static int step_exit_hooks(void)
 {
-	if (!syscall_trap_register_hooks() || !inject_register_hooks() || !protect_register_hooks())
+	if (!syscall_trap_register_hooks() || !inject_register_hooks() ||
+	    !protect_register_hooks() ||
+	    !chan_vmcall_register()) /* last: it takes every VMCALL the others leave */
 		return start_fail(HV_START_NO_MEMORY, "the exit hook list is full");
 	return HV_START_OK;
 }

@@ -32,7 +32,7 @@ enum phase {
  * the task list walked to see whether it still exists. */
 #define HELPER_QUIET_MS 2000u
 /* A user address: below the canonical hole of 4-level paging (also valid with LA57). */
-#define USER_VA_END 0x0000800000000000ull
+#define USER_VA_END VMI_USER_VA_END
 
 /* One task doing work for the operation. */
 struct inject_ctx {

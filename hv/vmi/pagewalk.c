@@ -97,3 +97,29 @@ int vmi_translate_rights(struct vmi_mem *m, uint64_t cr3, bool la57, uint64_t va
 	*page_size = 0x1000u;
 	return 0;
 }
+
+int vmi_user_access(struct vmi_mem *m, int (*write_phys)(uint64_t gpa, const void *buf, size_t n),
+		    uint64_t cr3, bool la57, uint64_t va, void *buf, size_t n, bool write)
+{
+	uint8_t *p = buf;
+	unsigned need = VMI_RIGHT_USER | (write ? VMI_RIGHT_WRITE : 0u);
+	if (va + n < va)
+		return -1;
+	while (n > 0) {
+		uint64_t pa, size;
+		unsigned rights;
+		size_t chunk = PAGE_SIZE_4K - (va & (PAGE_SIZE_4K - 1));
+		if (chunk > n)
+			chunk = n;
+		if (va >= VMI_USER_VA_END || !vmi_user_half(va, la57) ||
+		    vmi_translate_rights(m, cr3, la57, va, &pa, &size, &rights) < 0 ||
+		    (rights & need) != need)
+			return -1;
+		if (write ? write_phys(pa, p, chunk) < 0 : vmi_read_phys(m, pa, p, chunk) < 0)
+			return -1;
+		va += chunk;
+		p += chunk;
+		n -= chunk;
+	}
+	return 0;
+}

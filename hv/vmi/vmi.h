@@ -80,6 +80,18 @@ int vmi_translate_rights(struct vmi_mem *m, uint64_t cr3, bool la57, uint64_t va
 			 uint64_t *page_size, unsigned *rights);
 /* Is va in the user half of the address space (below the canonical hole)? */
 bool vmi_user_half(uint64_t va, bool la57);
+/* The end of the user half Linux gives processes: below the canonical hole of 4-level
+ * paging (also valid with LA57). */
+#define VMI_USER_VA_END 0x0000800000000000ull
+/* Copies n bytes between buf and user memory at va of the address space whose tables are
+ * at cr3, as ring 3 reaches it (SDM Vol. 3A 4.6 "Access Rights"): user-half addresses below
+ * VMI_USER_VA_END, pages user-accessible at every level of the walk, and writable at every
+ * level for a write (a page shared copy-on-write after a fork is read-only there: written
+ * through its physical address, the other process would see the write too). Writes go
+ * through write_phys. 0, or -1 when any byte is not such memory (nothing is promised of
+ * the bytes before it). */
+int vmi_user_access(struct vmi_mem *m, int (*write_phys)(uint64_t gpa, const void *buf, size_t n),
+		    uint64_t cr3, bool la57, uint64_t va, void *buf, size_t n, bool write);
 /* Does va have the canonical form of the paging mode (bits 63:47, or 63:56 with LA57,
  * all equal)? */
 bool vmi_canonical(uint64_t va, bool la57);

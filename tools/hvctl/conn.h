@@ -9,15 +9,19 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+struct relay;
+
 struct conn {
 	int fd;
-	int log_fd;        /* every byte received is appended here; -1: no log */
-	size_t pace_bytes; /* bytes written at once */
-	uint32_t pace_us;  /* pause between two such writes; 0: no pause */
-	const char *addr;  /* as given, for messages */
-	pid_t child;       /* exec:COMMAND: the program (0: none) */
-	bool sync_first;   /* exec: the first request is preceded by one whose reply takes
-			    * away what the program printed of its own (request.c) */
+	int log_fd;          /* every byte received is appended here; -1: no log */
+	size_t pace_bytes;   /* bytes written at once */
+	uint32_t pace_us;    /* pause between two such writes; 0: no pause */
+	const char *addr;    /* as given, for messages */
+	pid_t child;         /* exec:COMMAND: the program (0: none) */
+	struct relay *relay; /* requests go through the relay in the guest (relay.h); NULL: the
+			      * monitor's console */
+	bool sync_first;     /* exec: the first request is preceded by one whose reply takes
+			      * away what the program printed of its own (request.c) */
 };
 
 /* Milliseconds of CLOCK_MONOTONIC: deadlines are measured in it. */

@@ -17,6 +17,7 @@
 #include "interactive.h"
 #include "keys.h"
 #include "pair.h"
+#include "relay.h"
 #include "request.h"
 
 static const char usage_text[] =
@@ -30,6 +31,13 @@ static const char usage_text[] =
 	"  --console ADDR   tty device path, tcp:HOST:PORT, unix:PATH, or exec:COMMAND\n"
 	"                   (COMMAND's stdin and stdout: a console server's client)\n"
 	"                   (default: $HVCTL_CONSOLE)\n"
+	"  --relay ADDR     send requests through the relay in the guest instead (hvrelay;\n"
+	"                   docs/channel.md): ADDR as for --console; signed by --key, replies\n"
+	"                   checked against --pin (default: $HVCTL_RELAY)\n"
+	"  --key FILE       the operator's private key, for --relay (hvctl keygen;\n"
+	"                   default: $HVCTL_KEY)\n"
+	"  --pin FILE       the monitor's key pinned by hvctl pair, for --relay\n"
+	"                   (default: $HVCTL_PIN)\n"
 	"  --timeout SEC    wait at most SEC seconds per request (default 30)\n"
 	"  --log FILE       append every byte received to FILE (default: $HVCTL_LOG)\n"
 	"  --pace-bytes N   write N bytes at a time (default 8)\n"
@@ -58,6 +66,8 @@ struct options {
 	const char *raw_send;
 	const char *dump;
 	const char *profile;
+	const char *relay, *key, *pin;
+	bool pace_given;    /* --pace-bytes or --pace-us */
 	bool console_given; /* --console on the command line (not from the environment) */
 	int first_word;     /* index in argv of the verb; argc when none */
 };
@@ -118,7 +128,9 @@ static int parse_options(int argc, char **argv, struct options *o)
 		if (strcmp(name, "--console") != 0 && strcmp(name, "--timeout") != 0 &&
 		    strcmp(name, "--log") != 0 && strcmp(name, "--pace-bytes") != 0 &&
 		    strcmp(name, "--pace-us") != 0 && strcmp(name, "--raw-send") != 0 &&
-		    strcmp(name, "--dump") != 0 && strcmp(name, "--profile") != 0)
+		    strcmp(name, "--dump") != 0 && strcmp(name, "--profile") != 0 &&
+		    strcmp(name, "--relay") != 0 && strcmp(name, "--key") != 0 &&
+		    strcmp(name, "--pin") != 0)
 			return usage_error("unknown option %s", a);
 		if (val == NULL) {
 			if (i + 1 >= argc)
@@ -129,6 +141,12 @@ static int parse_options(int argc, char **argv, struct options *o)
 		if (strcmp(name, "--console") == 0) {
 			o->console = val;
 			o->console_given = true;
+		} else if (strcmp(name, "--relay") == 0) {
+			o->relay = val;
+		} else if (strcmp(name, "--key") == 0) {
+			o->key = val;
+		} else if (strcmp(name, "--pin") == 0) {
+			o->pin = val;
 		} else if (strcmp(name, "--dump") == 0) {
 			o->dump = val;
 		} else if (strcmp(name, "--profile") == 0) {
@@ -154,10 +172,12 @@ static int parse_options(int argc, char **argv, struct options *o)
 			if (!parse_ulong(val, 1, 4096, &n))
 				return usage_error("--pace-bytes wants 1..4096, not \"%s\"", val);
 			o->pace_bytes = n;
+			o->pace_given = true;
 		} else {
 			if (!parse_ulong(val, 0, 1000000, &n))
 				return usage_error("--pace-us wants 0..1000000, not \"%s\"", val);
 			o->pace_us = (uint32_t)n;
+			o->pace_given = true;
 		}
 	}
 	o->first_word = i;
@@ -269,6 +289,9 @@ int main(int argc, char **argv)
 
 	o.console = getenv("HVCTL_CONSOLE");
 	o.log = getenv("HVCTL_LOG");
+	o.relay = getenv("HVCTL_RELAY");
+	o.key = getenv("HVCTL_KEY");
+	o.pin = getenv("HVCTL_PIN");
 	rc = parse_options(argc, argv, &o);
 	if (rc != 0)
 		return rc < 0 ? HVCTL_EXIT_OK : rc;
@@ -283,6 +306,22 @@ int main(int argc, char **argv)
 	/* local: needs no console */
 	if (o.first_word < argc && strcmp(argv[o.first_word], "keygen") == 0)
 		return hvctl_keygen(argc - o.first_word, argv + o.first_word);
+	struct relay relay;
+	if (o.relay != NULL && o.relay[0] != '\0') {
+		if (relay_init(&relay, o.key, o.pin, err, sizeof(err)) != 0) {
+			fprintf(stderr, "hvctl: %s\n", err);
+			return HVCTL_EXIT_USAGE;
+		}
+		if (o.first_word < argc && (strcmp(argv[o.first_word], "pair") == 0 ||
+					    strcmp(argv[o.first_word], "cp") == 0)) {
+			relay_free(&relay);
+			return usage_error("%s", "pair and cp go over the console, not --relay");
+		}
+		c.relay = &relay;
+		o.console = o.relay; /* the transport to the relay */
+		if (!o.pace_given)
+			o.pace_us = 0; /* the guest's tty driver buffers what comes */
+	}
 	if (o.console == NULL || o.console[0] == '\0') {
 		fprintf(stderr, "hvctl: no console given: use --console ADDR or set HVCTL_CONSOLE "
 				"(a tty path, tcp:HOST:PORT, unix:PATH or exec:COMMAND)\n");
@@ -356,6 +395,8 @@ int main(int argc, char **argv)
 out:
 	reader_free(&rd);
 	conn_close(&c);
+	if (c.relay != NULL)
+		relay_free(c.relay);
 	if (c.log_fd >= 0)
 		close(c.log_fd);
 	return rc;

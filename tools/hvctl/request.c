@@ -13,6 +13,7 @@
 
 #include "console/line.h"
 #include "console/proto.h"
+#include "relay.h"
 #include "request.h"
 
 void reader_free(struct reader *rd)
@@ -149,6 +150,82 @@ int hvctl_request_body(struct conn *c, struct reader *rd, const char *request, d
 	return request_body(c, rd, request, timeout_s, body_out, len_out, false);
 }
 
+/* The reply is whole: its body to the caller or stdout, its error on stderr (unless quiet). */
+static int finish(struct body *body, const struct proto_status *st, int status, char **body_out,
+		  size_t *len_out, bool quiet)
+{
+	if (body_out != NULL) {
+		*body_out = body->text;
+		*len_out = body->len;
+	} else {
+		if (body->len > 0)
+			fwrite(body->text, 1, body->len, stdout);
+		fflush(stdout);
+		free(body->text);
+	}
+	if (status != HVCTL_EXIT_OK && !quiet)
+		fprintf(stderr, "hvctl: error %s: %s\n", proto_error_name(st->error), st->message);
+	return status;
+}
+
+/* The text of a reply through the relay, piece by piece, into the same line reader. */
+struct relay_take {
+	struct reader *rd;
+	const char *tag;
+	struct body *body;
+	struct proto_status *st;
+	int done;
+};
+
+static void relay_take_text(void *ctx, const char *text, size_t n)
+{
+	struct relay_take *t = ctx;
+	if (!t->done)
+		t->done = hvctl_take(t->rd, text, n, t->tag, t->body, t->st);
+}
+
+/* One request through the relay in the guest (relay.h): the same tagged line, sent as a
+ * signed frame; the same reply text, taken only from pieces that passed the checks. */
+static int relay_request(struct conn *c, struct reader *rd, const char *request, double timeout_s,
+			 char **body_out, size_t *len_out, bool quiet)
+{
+	uint64_t deadline = conn_now_ms() + (uint64_t)(timeout_s * 1000.0);
+	char tag[9], why[256];
+	struct body body = {0};
+	struct proto_status st;
+	hvctl_new_tag(tag, sizeof(tag) - 1);
+	char *line = xrealloc(NULL, strlen(request) + sizeof(tag) + 4);
+	sprintf(line, "@%s %s", tag, request);
+	rd->len = 0;
+	struct relay_take t = {rd, tag, &body, &st, 0};
+	int rc = relay_exchange(c, c->relay, line, deadline, relay_take_text, &t, why, sizeof(why));
+	int err = errno;
+	free(line);
+	rd->len = 0;
+	if (rc != 0) {
+		free(body.text);
+		if (err == ETIMEDOUT)
+			fprintf(stderr,
+				"hvctl: no answer through the relay on %s within %g s "
+				"(%s%s%s%s%s)\n",
+				c->addr, timeout_s, why,
+				c->relay->note[0] ? "; the relay last said " : "", c->relay->note,
+				c->relay->refused ? "; frames refused, the last for " : "",
+				c->relay->refused ? c->relay->refused_why : "");
+		else
+			fprintf(stderr, "hvctl: %s\n", why);
+		return HVCTL_EXIT_NO_ANSWER;
+	}
+	if (!t.done) {
+		free(body.text);
+		fprintf(stderr,
+			"hvctl: the monitor's signed reply ended without its status line\n");
+		return HVCTL_EXIT_ERROR_REPLY;
+	}
+	return finish(&body, &st, st.error == PROTO_OK ? HVCTL_EXIT_OK : HVCTL_EXIT_ERROR_REPLY,
+		      body_out, len_out, quiet);
+}
+
 /* quiet: an error reply is not reported (the sync below takes any status line) */
 static int request_body(struct conn *c, struct reader *rd, const char *request, double timeout_s,
 			char **body_out, size_t *len_out, bool quiet)
@@ -160,6 +237,8 @@ static int request_body(struct conn *c, struct reader *rd, const char *request, 
 	struct proto_status st;
 	int status = -1;
 
+	if (c->relay != NULL)
+		return relay_request(c, rd, request, timeout_s, body_out, len_out, quiet);
 	/* A line behind a program (exec:) may carry the program's own words first (conserver's
 	 * console prints "[Enter `^Ec?' for help]"): they would be taken for the body of the
 	 * first reply. One `version` first takes them away with its own body. */
@@ -219,18 +298,7 @@ static int request_body(struct conn *c, struct reader *rd, const char *request, 
 		}
 	}
 
-	if (body_out != NULL) {
-		*body_out = body.text;
-		*len_out = body.len;
-	} else {
-		if (body.len > 0)
-			fwrite(body.text, 1, body.len, stdout);
-		fflush(stdout);
-		free(body.text);
-	}
-	if (status != HVCTL_EXIT_OK && !quiet)
-		fprintf(stderr, "hvctl: error %s: %s\n", proto_error_name(st.error), st.message);
-	return status;
+	return finish(&body, &st, status, body_out, len_out, quiet);
 
 no_answer:
 	free(body.text);
