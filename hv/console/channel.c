@@ -174,8 +174,12 @@ void channel_status_json(struct reply *r)
 		hex_encode(channel.session.monitor_pub, CHAN_PUBKEY_LEN, hex);
 		reply_printf(r, ",\"monitor_key\":\"%s\",\"monitor_key_sha256\":\"%s\"", hex,
 			     channel.monitor_key_id);
+		char boot[2 * CHAN_BOOT_ID_LEN + 1];
+		hex_encode(channel.session.boot_id, CHAN_BOOT_ID_LEN, boot);
+		reply_printf(r, ",\"boot_id\":\"%s\"", boot);
 	} else {
-		reply_printf(r, ",\"monitor_key\":null,\"monitor_key_sha256\":null");
+		reply_printf(r,
+			     ",\"monitor_key\":null,\"monitor_key_sha256\":null,\"boot_id\":null");
 	}
 	reply_printf(r, ",\"entropy\":\"%s\"", sources);
 	reply_printf(r, ",\"last_seq\":%llu,", (unsigned long long)channel.session.last_seq);

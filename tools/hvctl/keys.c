@@ -134,49 +134,57 @@ out:
 	return rc;
 }
 
-int pair_monitor_key(const char *status_json, size_t len, uint8_t key[CHAN_PUBKEY_LEN], char *why,
-		     size_t cap)
+int status_channel_member(const char *status_json, size_t len, const char *name,
+			  struct json_token *value)
 {
 	struct json_lexer lx;
 	struct json_token t;
 	bool in_channel = false, at_key = false;
-	uint32_t channel_depth = 0;
 
 	json_lexer_init(&lx, status_json, len);
 	for (;;) {
 		enum json_token_type type = json_next(&lx, &t);
 		if (type == JSON_END || type == JSON_ERROR)
-			break;
+			return -1;
 		if (type == JSON_KEY && t.depth == 1) {
 			in_channel = json_string_equals(status_json + t.start, t.len, "channel");
-			channel_depth = 2;
 			continue;
 		}
 		if (!in_channel)
 			continue;
-		if (type == JSON_KEY && t.depth == channel_depth) {
-			at_key = json_string_equals(status_json + t.start, t.len, "monitor_key");
+		if (type == JSON_KEY && t.depth == 2) {
+			at_key = json_string_equals(status_json + t.start, t.len, name);
 			continue;
 		}
-		if (at_key && type == JSON_NULL) {
-			snprintf(why, cap,
-				 "the monitor made no channel key at this boot (no random "
-				 "source: see `hvctl status`)");
-			return -1;
-		}
-		if (at_key && type == JSON_STRING) {
-			if (hex_decode(status_json + t.start, t.len, key, CHAN_PUBKEY_LEN, NULL) !=
-				    0 ||
-			    !chan_public_key_valid(key)) {
-				snprintf(why, cap, "the monitor's key is not a P-256 point");
-				return -1;
-			}
+		if (at_key) {
+			*value = t;
 			return 0;
 		}
-		at_key = false;
 	}
-	snprintf(why, cap, "status names no monitor key (a monitor without the channel?)");
-	return -1;
+}
+
+int pair_monitor_key(const char *status_json, size_t len, uint8_t key[CHAN_PUBKEY_LEN], char *why,
+		     size_t cap)
+{
+	struct json_token t;
+
+	if (status_channel_member(status_json, len, "monitor_key", &t) != 0) {
+		snprintf(why, cap, "status names no monitor key (a monitor without the channel?)");
+		return -1;
+	}
+	if (t.type == JSON_NULL) {
+		snprintf(why, cap,
+			 "the monitor made no channel key at this boot (no random source: see "
+			 "`hvctl status`)");
+		return -1;
+	}
+	if (t.type != JSON_STRING ||
+	    hex_decode(status_json + t.start, t.len, key, CHAN_PUBKEY_LEN, NULL) != 0 ||
+	    !chan_public_key_valid(key)) {
+		snprintf(why, cap, "the monitor's key is not a P-256 point");
+		return -1;
+	}
+	return 0;
 }
 
 int hvctl_keygen(int argc, char **argv)

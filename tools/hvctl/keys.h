@@ -22,6 +22,11 @@ int keys_generate(const char *path, uint8_t pub[CHAN_PUBKEY_LEN], char *why, siz
  * -1 with why. */
 int keys_load_private(const char *path, uint8_t priv[CHAN_PRIVKEY_LEN], char *why, size_t cap);
 
+struct json_token;
+/* The value of channel.NAME in a `status --json` body into *value (its offsets index the
+ * body). 0, or -1 when there is none. */
+int status_channel_member(const char *status_json, size_t len, const char *name,
+			  struct json_token *value);
 /* The channel.monitor_key of a `status --json` body (hvctl pair). 0, or -1 with why (none,
  * not hex, not a P-256 point). */
 int pair_monitor_key(const char *status_json, size_t len, uint8_t key[CHAN_PUBKEY_LEN], char *why,

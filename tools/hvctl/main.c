@@ -18,6 +18,7 @@
 #include "keys.h"
 #include "pair.h"
 #include "relay.h"
+#include "sign.h"
 #include "request.h"
 
 static const char usage_text[] =
@@ -53,6 +54,8 @@ static const char usage_text[] =
 	"hvctl keygen FILE makes the operator's key pair for the channel (docs/channel.md):\n"
 	"FILE the private key (0600), FILE.pub the operator_key line for hv.cfg.\n"
 	"hvctl pair FILE pins the monitor's channel key of this boot (read over the console).\n"
+	"hvctl --key FILE sign-requests DIR COUNT REQUEST... writes COUNT signed request\n"
+	"frames for the next numbers, not sent (for tests that play a hostile relay).\n"
 	"\n"
 	"Exit status: 0 ok, 1 error reply, 2 usage or local error, 3 no answer or the\n"
 	"console could not be opened.\n";
@@ -372,6 +375,9 @@ int main(int argc, char **argv)
 		} else {
 			rc = hvctl_pair(&c, &rd, argv[o.first_word + 1], o.timeout_s);
 		}
+	} else if (o.first_word < argc && strcmp(argv[o.first_word], "sign-requests") == 0) {
+		rc = hvctl_sign_requests(&c, &rd, o.key, argc - o.first_word, argv + o.first_word,
+					 o.timeout_s);
 	} else if (o.first_word + 3 == argc && strcmp(argv[o.first_word], "cp") == 0 &&
 		   strcmp(argv[o.first_word + 1], "-") != 0 &&
 		   strcmp(argv[o.first_word + 2], "-") != 0) {
