@@ -43,6 +43,9 @@
  *   hide N  take process N off the tasks list (f): list_del_init under tasklist_lock, so its
  *           exit later unlinks nothing and the kernel stays sound; /proc (the pid IDR)
  *           still lists it, for_each_process and a tasks-list walk do not
+ *   vmcall  2000 VMCALLs from ring 0 with registers at random (a fixed seed), a quarter of
+ *           them with the channel's magic (hv/chan/vmcall.h) and SEND, RECV or any function:
+ *           the channel is for ring 3 only, so each must raise #UD, as without a monitor
  *
  * Every attack that can fault is done with an exception-table fixup, so a refused one
  * (#GP from a pinned CR0 bit or MSR) does not oops. Each logs one line, which the lab's
@@ -70,6 +73,7 @@
 #include <linux/pid.h>
 #include <linux/sched/signal.h>
 #include <linux/sched/task.h>
+#include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/vmalloc.h>
 #include <asm/asm.h>
@@ -141,6 +145,21 @@ static int store1_safe(u8 *p, u8 v)
 		     "2:\n" _ASM_EXTABLE_TYPE_REG(1b, 2b, EX_TYPE_EFAULT_REG, %0)
 		     : "+r"(err)
 		     : "r"(p), "q"(v)
+		     : "memory");
+	return err;
+}
+
+/* VMCALL with every register the channel's ABI names (hv/chan/vmcall.h): 0 when it returned
+ * (*ax: its RAX), -EFAULT when it raised #UD */
+static int vmcall_safe(unsigned long *ax, unsigned long bx, unsigned long cx, unsigned long dx,
+		       unsigned long si, unsigned long di)
+{
+	int err = 0;
+
+	asm volatile("1: vmcall\n"
+		     "2:\n" _ASM_EXTABLE_TYPE_REG(1b, 2b, EX_TYPE_EFAULT_REG, %0)
+		     : "+r"(err), "+a"(*ax), "+b"(bx), "+c"(cx), "+d"(dx), "+S"(si), "+D"(di)
+		     :
 		     : "memory");
 	return err;
 }
@@ -660,6 +679,62 @@ static void attack_hide(const char *arg)
 	pr_notice("GUEST-ROOTKIT hide pid=%s unlinked=%d\n", arg, rc == 0);
 }
 
+/* hv/chan/vmcall.h and chan/frame.h, which a module build cannot include */
+#define CHAN_VMCALL_MAGIC 0x4856434800000000ull
+#define CHAN_VMCALL_SEND  1u
+#define CHAN_VMCALL_RECV  2u
+#define CHAN_FRAME_MAX    4232u
+#define VMCALL_CALLS      2000
+
+static u64 xorshift_state;
+
+static u64 xorshift(void)
+{
+	/* xorshift64 (Marsaglia 2003): the same calls on every run */
+	xorshift_state ^= xorshift_state << 13;
+	xorshift_state ^= xorshift_state >> 7;
+	xorshift_state ^= xorshift_state << 17;
+	return xorshift_state;
+}
+
+/* Half of the channel calls get a buffer of the module's own: a monitor that wrongly took
+ * a call from ring 0 then answers (returned=) instead of writing anywhere in the kernel. */
+static void attack_vmcall(void)
+{
+	u8 *own = kzalloc(CHAN_FRAME_MAX, GFP_KERNEL);
+	unsigned int chan = 0, ud = 0, returned = 0;
+	unsigned long first_rax = 0;
+
+	xorshift_state = 0x9e3779b97f4a7c15ull;
+	for (int i = 0; i < VMCALL_CALLS; i++) {
+		unsigned long ax = xorshift(), bx = xorshift(), cx = xorshift();
+		unsigned long dx = xorshift(), si = xorshift(), di = xorshift();
+
+		if ((xorshift() & 3) == 0) {
+			u64 fn = xorshift();
+
+			fn = fn & 8 ? (fn & 1 ? CHAN_VMCALL_SEND : CHAN_VMCALL_RECV) : fn & 7;
+			ax = CHAN_VMCALL_MAGIC | fn;
+			if (own && (xorshift() & 1)) {
+				bx = (unsigned long)own;
+				cx = CHAN_FRAME_MAX;
+			}
+			chan++;
+		}
+		if (vmcall_safe(&ax, bx, cx, dx, si, di) == 0) {
+			if (returned++ == 0)
+				first_rax = ax;
+		} else {
+			ud++;
+		}
+		if (i % 64 == 63)
+			cond_resched();
+	}
+	kfree(own);
+	pr_notice("GUEST-ROOTKIT vmcall calls=%d chan=%u ud=%u returned=%u first_rax=0x%lx\n",
+		  VMCALL_CALLS, chan, ud, returned, first_rax);
+}
+
 static const struct {
 	const char *name;
 	void (*run)(void);
@@ -676,6 +751,7 @@ static const struct {
 	{"gdtr", attack_gdtr},
 	{"gdtr-read", attack_gdtr_read},
 	{"gdtr-restore", attack_gdtr_restore},
+	{"vmcall", attack_vmcall},
 };
 
 /* The attacks that run for SECS seconds in a kernel thread */
@@ -725,7 +801,7 @@ module_param_cb(run, &run_ops, NULL, 0200);
 MODULE_PARM_DESC(run,
 		 "the attack to run: wp, alias, ftrace, kprobe, kprobe-off, inline, lstar, gdt, "
 		 "gdt-read, gdtr, gdtr-read, gdtr-restore, loop SECS, flash SECS, remap SECS, "
-		 "oneshot SECS, hide PID");
+		 "oneshot SECS, hide PID, vmcall");
 
 static int __init rootkit_init(void)
 {
