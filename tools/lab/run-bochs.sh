@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Boots the lab machine in Bochs: OVMF, the disk image (hvboot.efi + Linux, or Linux
-# alone), COM1 = guest console to a file, COM2 = the monitor console on a pty pair.
+# alone), COM1 = guest console to a file, COM2 = the monitor console on a pty pair, COM3 =
+# the channel's transport (hvrelay in the guest) on another pty pair.
 #
 #   tools/lab/run-bochs.sh [--build DIR] [--disk IMG] [--rundir RUNDIR]
 #                          [--detach | --interactive] [--timeout SEC]
@@ -30,8 +31,9 @@
 # RUNDIR after start: bochsrc, bochs.rc, bochs.log (Bochs log), bochs.out (its
 # stdout/stderr), com1.log (guest console), hvcon (the console tty for hvctl),
 # hvcon-bochs (Bochs' end), com2-to-bochs.raw / com2-from-bochs.raw (every byte
-# sent to / transmitted by the emulated COM2 UART), bochs.pid, socat.pid,
-# watchdog.pid (the supervisor in --detach/--interactive), started (marker).
+# sent to / transmitted by the emulated COM2 UART), relay (the channel's tty for hvctl:
+# COM3, hvrelay in the guest), relay-bochs (Bochs' end), bochs.pid, socat.pid,
+# socat-relay.pid, watchdog.pid (the supervisor in --detach/--interactive), started (marker).
 #
 # Only one Bochs may run on this machine: an exclusive flock on
 # /tmp/ctrvisor-bochs.lock is held for the whole life of the Bochs process (Bochs
@@ -58,7 +60,7 @@ CPUS=1
 BOCHS=bochs
 
 usage() {
-	sed -n '2,33p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
+	sed -n '2,36p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
 	exit 2
 }
 die() { echo "run-bochs: $*" >&2; exit "${RB_RC:-4}"; }
@@ -134,6 +136,7 @@ if [ -s "$RUNDIR/bochs.pid" ]; then
 fi
 rm -f "$RUNDIR"/{bochsrc,bochs.rc,bochs.log,bochs.out,com1.log,hvcon,hvcon-bochs} \
 	"$RUNDIR"/{com2-to-bochs.raw,com2-from-bochs.raw,bochs.pid,socat.pid,watchdog.pid} \
+	"$RUNDIR"/{relay,relay-bochs,socat-relay.pid,socat-relay.log} \
 	"$RUNDIR"/{started,ended,disk.img,disk.img.lock,socat.log,watchdog.log}
 
 # Bochs runs on a copy: the guest or the firmware may write to the disk, and a
@@ -144,6 +147,7 @@ sed -e "s|@OVMF@|$OVMF|g" \
 	-e "s|@DISK@|$RUNDIR/disk.img|g" \
 	-e "s|@COM1@|$RUNDIR/com1.log|g" \
 	-e "s|@COM2@|$RUNDIR/hvcon-bochs|g" \
+	-e "s|@COM3@|$RUNDIR/relay-bochs|g" \
 	-e "s|@LOG@|$RUNDIR/bochs.log|g" \
 	-e "s|@CPUS@|$CPUS|g" \
 	-e "${CPU_MODEL:+/^cpu:/s/model=[a-z0-9_]*/model=$CPU_MODEL/}" \
@@ -201,6 +205,23 @@ done
 [ -e "$RUNDIR/hvcon" ] && [ -e "$RUNDIR/hvcon-bochs" ] ||
 	die "socat did not create the pty pair: $(cat "$RUNDIR/socat.log")"
 
+# ------------------------------------------------------------------ socat (COM3 pty pair)
+# The channel's transport: relay (hvctl's end) <-> relay-bochs (COM3). Frames are signed,
+# so nothing here needs a log of the bytes. Stopped like COM2's (socat-relay.pid).
+set -m
+socat PTY,link="$RUNDIR/relay",raw,echo=0 PTY,link="$RUNDIR/relay-bochs",raw,echo=0 \
+	</dev/null >"$RUNDIR/socat-relay.log" 2>&1 9>&- &
+SOCAT_RELAY_PID=$!
+set +m
+echo "$SOCAT_RELAY_PID" >"$RUNDIR/socat-relay.pid"
+for ((i = 0; i < 100; i++)); do
+	[ -e "$RUNDIR/relay" ] && [ -e "$RUNDIR/relay-bochs" ] && break
+	alive "$SOCAT_RELAY_PID" || break
+	sleep 0.1
+done
+[ -e "$RUNDIR/relay" ] && [ -e "$RUNDIR/relay-bochs" ] ||
+	die "socat did not create the relay's pty pair: $(cat "$RUNDIR/socat-relay.log")"
+
 # ------------------------------------------------------------------ Bochs
 # Bochs inherits fd 9 (the lock). Its debugger reads bochs.rc ("c"), then stdin
 # (/dev/null): it never waits for a terminal.
@@ -225,8 +246,8 @@ if ! alive "$BOCHS_PID"; then
 	tail -n 30 "$RUNDIR/bochs.log" >&2 2>/dev/null || true
 	RB_RC=4 die "Bochs failed to start"
 fi
-log "Bochs pid $BOCHS_PID, socat pid $SOCAT_PID, rundir $RUNDIR"
-log "guest console: $RUNDIR/com1.log; monitor console: $RUNDIR/hvcon"
+log "Bochs pid $BOCHS_PID, socat pids $SOCAT_PID $SOCAT_RELAY_PID, rundir $RUNDIR"
+log "guest console: $RUNDIR/com1.log; monitor console: $RUNDIR/hvcon; channel: $RUNDIR/relay"
 
 # ------------------------------------------------------------------ supervisor
 # In --detach and --interactive modes a small supervisor (own process group, no

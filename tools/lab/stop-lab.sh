@@ -4,7 +4,8 @@
 #
 #   tools/lab/stop-lab.sh RUNDIR [--quiet]
 #
-# Order: the supervisor (watchdog.pid), Bochs (bochs.pid), socat (socat.pid).
+# Order: the supervisor (watchdog.pid), Bochs (bochs.pid), socat (socat.pid: COM2's pty
+# pair; socat-relay.pid: COM3's, the channel's).
 # Each gets SIGTERM, then SIGKILL if still there after a grace period.
 # A pid is only signalled while /proc says it is still the program we started
 # (pids get reused). Exit status 0 when nothing of the lab is left running.
@@ -78,4 +79,5 @@ if [ -s "$RUNDIR/watchdog.pid" ] && [ "$(tr -dc '0-9' <"$RUNDIR/watchdog.pid")" 
 fi
 stop bochs 10 bochs-bin bochs || rc=1
 stop socat 5 socat || rc=1
+stop socat-relay 5 socat || rc=1
 exit $rc
