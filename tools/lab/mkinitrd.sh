@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Builds the lab guest's initramfs, DIR/lab/initrd.img (gzip'd newc cpio): busybox-static
-# with its applet links, lab-probe, tools/lab/guest/init as /init, and the OCI runtime crun
-# (the host's Debian package: the binary, the shared libraries `ldd` lists and the loader)
-# with the bundles of the lab's containers in /containers (tools/lab/mkbundles.py). No kernel
-# modules: fetch-kernel.sh checks that everything the guest uses is built in. The
+# with its applet links, lab-probe, lab-checker, the channel's relay hvrelay (DIR/hvrelay,
+# the Makefile's) and the hostile relay chanattack, tools/lab/guest/init as /init, and the OCI
+# runtime crun (the host's Debian package: the binary, the shared libraries `ldd` lists and
+# the loader) with the bundles of the lab's containers in /containers (tools/lab/mkbundles.py).
+# No kernel modules: fetch-kernel.sh checks that everything the guest uses is built in. The
 # exceptions, when build-module.sh made them: the lab's attack modules /lib/wakeap.ko and
 # /lib/rootkit.ko, loaded only on request (tools/lab/guest/init).
 #
@@ -18,6 +19,10 @@ GUEST_SRC=$LAB_TOOLS/guest
 BUSYBOX=/bin/busybox
 PROBE=$LAB_DIR/lab-probe
 CHECKER=$LAB_DIR/lab-checker
+RELAY=$BUILD_DIR/hvrelay
+CHANATTACK=$LAB_DIR/chanattack
+CHANATTACK_IN=("$GUEST_SRC/chanattack.c" "$REPO_ROOT/tools/hvrelay/hvcall.c"
+    "$REPO_ROOT/tools/hvrelay/hvcall.h" "$REPO_ROOT/hv/chan/vmcall.h" "$REPO_ROOT/hv/chan/frame.h")
 MODULES_IN=()
 for m in wakeap rootkit; do
     [ ! -s "$LAB_DIR/$m.ko" ] || MODULES_IN+=("$LAB_DIR/$m.ko")
@@ -55,12 +60,22 @@ if ! up_to_date "$CHECKER" "$GUEST_SRC/lab-checker.c"; then
         die "lab-checker does not compile (static glibc: package libc6-dev)"
     mv -f "$CHECKER.tmp" "$CHECKER"
 fi
+# The Makefile's rule, so the guest runs the relay `make` built (and tested) on the host.
+make -s -C "$REPO_ROOT" BUILD="$BUILD_DIR" "$RELAY" || die "hvrelay does not build"
+if ! up_to_date "$CHANATTACK" "${CHANATTACK_IN[@]}"; then
+    log "compiling chanattack"
+    "$CC" -static -O2 -Wall -Wextra -Werror -s -D_GNU_SOURCE -I"$REPO_ROOT" -I"$REPO_ROOT/hv" \
+        -o "$CHANATTACK.tmp" "$GUEST_SRC/chanattack.c" "$REPO_ROOT/tools/hvrelay/hvcall.c" ||
+        die "chanattack does not compile (static glibc: package libc6-dev)"
+    mv -f "$CHANATTACK.tmp" "$CHANATTACK"
+fi
 
 # The stamp, not initrd.img, records "built from these inputs": initrd.img is replaced only
 # when its bytes change, so touching an input does not make the disk images rebuild.
 STAMP=$LAB_DIR/.initrd.stamp
-if [ -s "$INITRD" ] && up_to_date "$STAMP" "$PROBE" "$CHECKER" "$GUEST_SRC/init" "$BUSYBOX" \
-    "${BASH_SOURCE[0]}" "$LAB_TOOLS/lib.sh" "$LAB_TOOLS/mkbundles.py" "$CRUN" "${CRUN_LIBS[@]}" \
+if [ -s "$INITRD" ] && up_to_date "$STAMP" "$PROBE" "$CHECKER" "$RELAY" "$CHANATTACK" \
+    "$GUEST_SRC/init" "$BUSYBOX" "${BASH_SOURCE[0]}" "$LAB_TOOLS/lib.sh" "$LAB_TOOLS/mkbundles.py" \
+    "$CRUN" "${CRUN_LIBS[@]}" \
     "${MODULES_IN[@]+"${MODULES_IN[@]}"}"; then
     log "initrd.img up to date"
     exit 0
@@ -72,6 +87,8 @@ mkdir -p "$ROOT"/{bin,sbin,usr/bin,usr/sbin,dev,proc,sys,tmp,root,etc,run}
 install -m 755 "$BUSYBOX" "$ROOT/bin/busybox"
 install -m 755 "$PROBE" "$ROOT/bin/lab-probe"
 install -m 755 "$CHECKER" "$ROOT/bin/lab-checker"
+install -m 755 -s "$RELAY" "$ROOT/bin/hvrelay"
+install -m 755 "$CHANATTACK" "$ROOT/bin/chanattack"
 install -m 755 "$GUEST_SRC/init" "$ROOT/init"
 for m in "${MODULES_IN[@]+"${MODULES_IN[@]}"}"; do
     install -D -m 644 "$m" "$ROOT/lib/$(basename "$m")"
