@@ -27,6 +27,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(
 from lab import Lab, LabError, parse_kv  # noqa: E402
 from checks import Failed, need, short  # noqa: E402
 import ops_checks  # noqa: E402
+import relay_checks  # noqa: E402
 import rootkit_checks  # noqa: E402
 
 HB = r"GUEST-HEARTBEAT n=(\d+) uptime=(\S+) com2=(\S+)"
@@ -611,6 +612,8 @@ def main():
             res.run("ops-errors", ops_checks.check_errors, lab)
             res.run("ops-stats", ops_checks.check_stats, lab)
             res.run("ops-pause-unpause", ops_checks.check_pause, lab)
+            # (i) requests through the guest's relay, signed (issue 11)
+            res.run("relay-ops", relay_checks.check_relay_ops, lab)
             res.run("ops-robustness", ops_checks.check_robust, lab)
             res.run("ops-exec", ops_checks.check_exec, lab)
             res.run("ops-exec-restrictions", ops_checks.check_exec_restrictions, lab)
@@ -642,6 +645,8 @@ def main():
             res.run("rootkit-oneshot", rootkit_checks.check_oneshot, lab, rundir)
             res.run("rootkit-hide", rootkit_checks.check_hide, lab, rundir)
             res.run("events", rootkit_checks.check_events, lab)
+            # a hostile relay and kernel module against the channel (issue 11)
+            res.run("relay-attacks", relay_checks.check_relay_attacks, lab, rundir)
             res.run("ops-sandbox", ops_checks.check_sandbox, lab, rundir)
             # stop and kill run through the kill path the rootkit hooked (repaired)
             res.run("ops-stop-kill", ops_checks.check_stop_kill, lab)

@@ -12,10 +12,11 @@ from checks import Failed, need, short
 HB = r"GUEST-HEARTBEAT n=(\d+) uptime=(\S+) com2=(\S+) busy=(\S+) frozen=(\S+)"
 
 
-def op_json(lab, *args, timeout=120, want_rc=0):
+def op_json(lab, *args, timeout=120, want_rc=0, pre=()):
+    """pre: hvctl options before the verb (--relay ...: through the guest's relay)."""
     # exec's options come before the container (after "--" is the command's own).
     words = ([args[0], "--json", *args[1:]] if args[0] == "exec" else [*args, "--json"])
-    rc, out, err = lab.hvctl(*words, timeout=timeout)
+    rc, out, err = lab.hvctl(*pre, *words, timeout=timeout)
     need(rc == want_rc, f"hvctl {' '.join(args)} -> {rc}, want {want_rc}: {short(err or out)}")
     for line in out.splitlines():
         if line.strip().startswith("{"):
@@ -90,13 +91,14 @@ def busy_running(lab, heartbeats=30):
     raise Failed(f"busy's counter stayed at {c0} for {heartbeats} heartbeats")
 
 
-def pause_unpause_busy(lab, timeout=120, attempts=1):
+def pause_unpause_busy(lab, timeout=120, attempts=1, pre=()):
     """`attempts` > 1 (the loaded guest): a pause the guest did not complete in time may be
     tried again, but only after the monitor said so and undid it, and the guest's own
-    cgroup.events agrees busy is not frozen; each retry is reported."""
+    cgroup.events agrees busy is not frozen; each retry is reported. pre: hvctl options
+    before the verb (--relay ...: every request through the guest's relay)."""
     retried = []
     for attempt in range(attempts):
-        rc, out, err = lab.hvctl("pause", "busy", "--json", timeout=timeout)
+        rc, out, err = lab.hvctl(*pre, "pause", "busy", "--json", timeout=timeout)
         if rc == 0:
             break
         # what was in busy's cgroup (a task that does not freeze keeps it from frozen)
@@ -122,9 +124,9 @@ def pause_unpause_busy(lab, timeout=120, attempts=1):
     need(c1 == c2, f"busy counter moved while paused: {c1} -> {c2}")
     st = crun_status(lab, "busy", m0.lineno + 1)  # a crun list that began after the reply
     need(st == "paused", f"crun says busy is {st}")
-    rc, out, err = lab.hvctl("pause", "busy", timeout=60)
+    rc, out, err = lab.hvctl(*pre, "pause", "busy", timeout=60)
     need(rc == 1 and "already paused" in err, f"second pause -> {rc}: {short(err)}")
-    u, _ = op_json(lab, "unpause", "busy", timeout=timeout)
+    u, _ = op_json(lab, "unpause", "busy", timeout=timeout, pre=pre)
     need(u["ok"], f"unpause: {u}")
     mark2 = lab.console_mark()
     m3, _, _ = heartbeat(lab, mark2)
