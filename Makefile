@@ -97,10 +97,13 @@ $(BUILD)/san/hvctl: $(HVCTL_C) $(wildcard tools/hvctl/*.h hv/*/*.h) | $(DEPS_STA
 	@mkdir -p $(dir $@)
 	$(CC) $(HOST_CFLAGS) $(SAN_FLAGS) -o $@ $(HVCTL_C) $(HVCTL_LIBS)
 
-# The channel's relay for the guest (docs/channel.md): static, the guest has no libc.
-HVRELAY_C := $(sort $(wildcard tools/hvrelay/*.c)) hv/lib/base64.c
+# The channel's relay for the guest (docs/channel.md): static, the guest has no libc. It
+# takes chan_reason_name from frame.c; the sections it does not use go (--gc-sections), and
+# with them the calls into BearSSL, which the relay does not link.
+HVRELAY_C := $(sort $(wildcard tools/hvrelay/*.c)) hv/lib/base64.c hv/chan/frame.c
 $(BUILD)/hvrelay: $(HVRELAY_C) $(wildcard tools/hvrelay/*.h hv/chan/*.h) hv/lib/base64.h | $(DEPS_STAMP)
-	$(CC) -static -O2 $(WARN) -I. -Ihv -D_GNU_SOURCE -o $@ $(HVRELAY_C)
+	$(CC) -static -O2 $(WARN) -I. -Ihv -D_GNU_SOURCE -ffunction-sections -Wl,--gc-sections \
+		-o $@ $(HVRELAY_C)
 
 MKPROFILE_C := tools/mkprofile/mkprofile.c tools/mkprofile/kallsyms.c hv/vmi/profile.c hv/lib/json.c \
 	hv/lib/fmt.c

@@ -6,9 +6,6 @@
 #include <signal.h>
 #include <stddef.h>
 
-#include "chan/frame.h"
-#include "chan/vmcall.h"
-
 /* Armed only around the one instruction: a SIGILL anywhere else is a real bug and must end
  * the process as it would without us. */
 static sigjmp_buf ud_return;
@@ -61,57 +58,4 @@ bool hvcall(struct hvcall_regs *r)
 	ud_armed = 0;
 	*r = (struct hvcall_regs){rax, rbx, rcx, rdx, rsi, rdi};
 	return true;
-}
-
-int64_t hvcall_chan(unsigned function, uint64_t buf, uint64_t len)
-{
-	struct hvcall_regs r = {.rax = CHAN_VMCALL_MAGIC | function, .rbx = buf, .rcx = len};
-
-	return hvcall(&r) ? (int64_t)r.rax : HVCALL_UD;
-}
-
-static const char *const error_names[CHAN_ERR_COUNT] = {
-	[CHAN_OK] = "taken", /* chan_error_name says "ok"; a call's 0 is a frame taken */
-	[CHAN_ERR_LENGTH] = "length",
-	[CHAN_ERR_MAGIC] = "magic",
-	[CHAN_ERR_VERSION] = "version",
-	[CHAN_ERR_KIND] = "kind",
-	[CHAN_ERR_FLAGS] = "flags",
-	[CHAN_ERR_FIELDS] = "fields",
-	[CHAN_ERR_SIGNATURE] = "signature",
-	[CHAN_ERR_BOOT] = "boot",
-	[CHAN_ERR_SEQ] = "seq",
-	[CHAN_ERR_NO_KEY] = "no-key",
-	[CHAN_ERR_OPERATOR] = "operator",
-};
-
-static const char *const vmcall_names[] = {
-	[CHAN_VMCALL_FAULT - CHAN_VMCALL_FAULT] = "fault",
-	[CHAN_VMCALL_BUSY - CHAN_VMCALL_FAULT] = "busy",
-	[CHAN_VMCALL_RATE - CHAN_VMCALL_FAULT] = "rate",
-	[CHAN_VMCALL_SMALL - CHAN_VMCALL_FAULT] = "small",
-};
-
-const char *hvcall_reason_name(unsigned reason)
-{
-	if (reason < CHAN_ERR_COUNT)
-		return error_names[reason];
-	if (reason >= CHAN_VMCALL_FAULT &&
-	    reason - CHAN_VMCALL_FAULT < sizeof(vmcall_names) / sizeof(vmcall_names[0]))
-		return vmcall_names[reason - CHAN_VMCALL_FAULT];
-	return "?";
-}
-
-const char *hvcall_result_name(int64_t rax)
-{
-	if (rax == HVCALL_UD)
-		return "ud";
-	if (rax == 0)
-		return "taken";
-	if (rax > 0)
-		return "frame";
-	/* -(BASE + reason), reason below 256 (vmcall.h) */
-	if (rax <= -(int64_t)CHAN_VMCALL_ERR_BASE && rax > -(int64_t)(CHAN_VMCALL_ERR_BASE + 0x100))
-		return hvcall_reason_name((unsigned)(-rax - CHAN_VMCALL_ERR_BASE));
-	return "?";
 }

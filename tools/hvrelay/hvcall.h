@@ -22,18 +22,14 @@ struct hvcall_regs {
  * it raised #UD (SIGILL; r unchanged). A SIGILL anywhere else still ends the process. */
 bool hvcall(struct hvcall_regs *r);
 
-/* A channel call: RAX = CHAN_VMCALL_MAGIC | function, RBX = buf, RCX = len. Its RAX, or
- * HVCALL_UD when it raised #UD. */
+/* chancall.c: a channel call, RAX = CHAN_VMCALL_MAGIC | function, RBX = buf, RCX = len. Its
+ * RAX, or HVCALL_UD when it raised #UD. */
 #define HVCALL_UD INT64_MIN
 int64_t hvcall_chan(unsigned function, uint64_t buf, uint64_t len);
 
-/* The name of a refusal's reason (-RAX - CHAN_VMCALL_ERR_BASE): chan_error_name's names below
- * CHAN_ERR_COUNT ("taken" for 0), "fault", "busy", "rate", "small"; "?" for another number.
- * The same as hv/chan/frame.c's chan_reason_name, which links BearSSL with it. */
-const char *hvcall_reason_name(unsigned reason);
-
-/* The word for what a channel call's RAX says: "taken" (0), "frame" (a length), the reason's
- * name, "ud" (HVCALL_UD), "?" (a negative number outside the ABI's range). */
+/* The word for what a channel call's RAX says: chan_reason_name's ("taken" for 0, "seq",
+ * "fault", ...), "frame" (a length), "ud" (HVCALL_UD), "?" (a negative number the ABI does
+ * not have). */
 const char *hvcall_result_name(int64_t rax);
 
 #endif

@@ -303,8 +303,9 @@ int main(int argc, char **argv)
 		if (r.in_fd < 0)
 			return 1;
 	}
-	/* Resident pages for the buffers the monitor reads and writes (all static, so there
-	 * now); best effort: without CAP_IPC_LOCK, touch() still makes them present. */
-	mlockall(MCL_CURRENT);
+	/* Resident pages for the buffers the monitor reads and writes; best effort: without
+	 * CAP_IPC_LOCK, touch() still makes them present before each call. */
+	mlock(frame_in, sizeof(frame_in));
+	mlock(frame_out, sizeof(frame_out));
 	return run(&r);
 }

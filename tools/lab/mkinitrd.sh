@@ -21,8 +21,11 @@ PROBE=$LAB_DIR/lab-probe
 CHECKER=$LAB_DIR/lab-checker
 RELAY=$BUILD_DIR/hvrelay
 CHANATTACK=$LAB_DIR/chanattack
-CHANATTACK_IN=("$GUEST_SRC/chanattack.c" "$REPO_ROOT/tools/hvrelay/hvcall.c"
-    "$REPO_ROOT/tools/hvrelay/hvcall.h" "$REPO_ROOT/hv/chan/vmcall.h" "$REPO_ROOT/hv/chan/frame.h")
+# chanattack makes its calls as hvrelay does (tools/hvrelay/hvcall.h), built the same way
+CHANATTACK_C=("$GUEST_SRC/chanattack.c" "$REPO_ROOT/tools/hvrelay/hvcall.c"
+    "$REPO_ROOT/tools/hvrelay/chancall.c" "$REPO_ROOT/hv/chan/frame.c")
+CHANATTACK_IN=("${CHANATTACK_C[@]}" "$REPO_ROOT/tools/hvrelay/hvcall.h"
+    "$REPO_ROOT/hv/chan/vmcall.h" "$REPO_ROOT/hv/chan/frame.h")
 MODULES_IN=()
 for m in wakeap rootkit; do
     [ ! -s "$LAB_DIR/$m.ko" ] || MODULES_IN+=("$LAB_DIR/$m.ko")
@@ -65,7 +68,7 @@ make -s -C "$REPO_ROOT" BUILD="$BUILD_DIR" "$RELAY" || die "hvrelay does not bui
 if ! up_to_date "$CHANATTACK" "${CHANATTACK_IN[@]}"; then
     log "compiling chanattack"
     "$CC" -static -O2 -Wall -Wextra -Werror -s -D_GNU_SOURCE -I"$REPO_ROOT" -I"$REPO_ROOT/hv" \
-        -o "$CHANATTACK.tmp" "$GUEST_SRC/chanattack.c" "$REPO_ROOT/tools/hvrelay/hvcall.c" ||
+        -ffunction-sections -Wl,--gc-sections -o "$CHANATTACK.tmp" "${CHANATTACK_C[@]}" ||
         die "chanattack does not compile (static glibc: package libc6-dev)"
     mv -f "$CHANATTACK.tmp" "$CHANATTACK"
 fi

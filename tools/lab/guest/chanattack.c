@@ -341,6 +341,9 @@ static void random_user(void)
 {
 	unsigned ud = 0, returned = 0, unexpected = 0;
 
+	rng_state = RANDOM_SEED;
+	memset(hist_name, 0, sizeof(hist_name));
+	memset(hist_count, 0, sizeof(hist_count));
 	read_maps();
 	for (int i = 0; i < RANDOM_CALLS; i++) {
 		struct hvcall_regs r = {rnd(), rnd(), rnd(), rnd(), rnd(), rnd()};
