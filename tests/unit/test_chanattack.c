@@ -91,8 +91,18 @@ static void test_every_attack_is_refused_for_its_reason_and_the_controls_taken(v
 	write_frames(&c, dir);
 	assert_int_equal(run_chanattack(dir), 0);
 	assert_non_null(strstr(out, "GUEST-CHANATTACK-DONE ok=15 of=15\n"));
-	assert_non_null(strstr(out, "step=recv-readonly rax=-384 got=fault want=fault zeros=1"));
+	assert_non_null(
+		strstr(out, "step=recv-readonly rax=-384 want=fault ok=1 got=fault zeros=1\n"));
 	assert_non_null(strstr(out, "step=drain frames=2 last=1 ok=1\n")); /* two pieces */
+	/* the e2e's reading (tests/e2e/relay_checks.py): every step's line, and the random
+	 * calls' words are only refusals */
+	assert_non_null(strstr(out, "step=control rax=0 want=taken ok=1 "));
+	assert_non_null(strstr(out, "step=random-user-check empty=33 unexpected=0 ok=1\n"));
+	const char *ru = strstr(out, "step=random-user calls=2000 ud=");
+	assert_non_null(ru);
+	for (const char *w = strstr(ru, "returned="); *w != '\n'; w++)
+		assert_true(strncmp(w, "empty", 5) && strncmp(w, "ok", 2) &&
+			    strncmp(w, "frame", 5));
 	assert_int_equal(fake_monitor_ran(), 2); /* frame2 and frame3, once each */
 	remove_frames(dir);
 }
@@ -109,7 +119,7 @@ static void test_frames_of_another_boot_fail_the_steps_that_need_them(void **sta
 	write_frames(&c, dir);
 	fake_monitor_boot(&c, 3); /* another boot: the frames are stale */
 	assert_int_equal(run_chanattack(dir), 1);
-	assert_non_null(strstr(out, "step=reorder-later rax=-264 got=boot want=taken ok=0"));
+	assert_non_null(strstr(out, "step=reorder-later rax=-264 want=taken ok=0 got=boot\n"));
 	assert_int_equal(fake_monitor_ran(), 0);
 	remove_frames(dir);
 }
@@ -124,7 +134,7 @@ static void test_missing_frames_are_said_and_the_rest_still_runs(void **state)
 	assert_non_null(
 		strstr(out, "GUEST-CHANATTACK-ERROR frame=/nonexistent/frame1.bin missing"));
 	assert_non_null(strstr(out, "step=control skipped=no-frame want=taken ok=0"));
-	assert_non_null(strstr(out, "step=recv-small rax=-387 got=small want=small ok=1"));
+	assert_non_null(strstr(out, "step=recv-small rax=-387 want=small ok=1 got=small\n"));
 	assert_non_null(strstr(out, "step=random-user calls=2000"));
 	assert_non_null(strstr(out, "GUEST-CHANATTACK-DONE ok="));
 }

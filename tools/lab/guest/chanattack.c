@@ -9,13 +9,16 @@
  *   chanattack DIR   DIR holds frame1.bin, frame2.bin, frame3.bin: the operator's requests
  *                    numbered N+1, N+2, N+3 (N: the last the monitor took), made by the test
  *
- * One console line per step, then the sum:
- *   GUEST-CHANATTACK step=NAME rax=R got=WORD want=WORD ok=0|1   R: RAX, signed, or "ud"
+ * One console line per step, then the sum (the e2e, tests/e2e/relay_checks.py, reads them):
+ *   GUEST-CHANATTACK step=NAME rax=R want=WORD ok=0|1 got=WORD   R: RAX, signed, or "ud"
  *   GUEST-CHANATTACK step=drain frames=N last=0|1 ok=0|1          (after each frame taken)
- *   GUEST-CHANATTACK step=random-user calls=N ud=N returned=N unexpected=N ok=0|1 WORD=N...
+ *   GUEST-CHANATTACK step=random-user calls=N ud=N returned=N WORD=N...
+ *   GUEST-CHANATTACK step=random-user-check empty=N unexpected=N ok=0|1
  *   GUEST-CHANATTACK-DONE ok=N of=N
- * WORD: "taken" (0), a reason's name (hvcall_reason_name), "ud" (#UD: SIGILL). A step whose
- * frame is missing says skipped=no-frame in place of rax and got, and ok=0.
+ * WORD: "taken" (0), a reason's name (chan_reason_name), "ud" (#UD: SIGILL). The random
+ * calls' WORDs count the refusals by reason (and "taken", a SEND taken: never, its buffer
+ * is not ours); a RECV with nothing to hand out is "empty", on the check's line. A step
+ * whose frame is missing says skipped=no-frame in place of rax, and ok=0.
  * Only one RECV caller may run: the lab's /init stops hvrelay meanwhile.
  */
 #include <fcntl.h>
@@ -119,8 +122,8 @@ static int report(const char *name, int64_t rax, const char *want, int ok, const
 	else
 		snprintf(rax_text, sizeof(rax_text), "%" PRId64, rax);
 	ok = ok && strcmp(got, want) == 0;
-	printf("GUEST-CHANATTACK step=%s rax=%s got=%s want=%s%s ok=%d\n", name, rax_text, got,
-	       want, extra, ok);
+	printf("GUEST-CHANATTACK step=%s rax=%s want=%s ok=%d got=%s%s\n", name, rax_text, want, ok,
+	       got, extra);
 	steps++;
 	steps_ok += ok;
 	return ok;
@@ -339,7 +342,7 @@ static void count(const char *name)
  * no magic) or be refused (SEND; RECV may also find nothing), and chanattack survives. */
 static void random_user(void)
 {
-	unsigned ud = 0, returned = 0, unexpected = 0;
+	unsigned ud = 0, returned = 0, unexpected = 0, empty = 0;
 
 	rng_state = RANDOM_SEED;
 	memset(hist_name, 0, sizeof(hist_name));
@@ -365,14 +368,18 @@ static void random_user(void)
 		int64_t rax = (int64_t)r.rax;
 		if (!chan || rax > 0 || (rax == 0 && function == CHAN_VMCALL_SEND))
 			unexpected++;
-		count(rax == 0 && function == CHAN_VMCALL_RECV ? "empty" : hvcall_result_name(rax));
+		if (rax == 0 && function == CHAN_VMCALL_RECV)
+			empty++; /* nothing to hand out: not a refusal */
+		else
+			count(hvcall_result_name(rax));
 	}
 	int ok = unexpected == 0;
-	printf("GUEST-CHANATTACK step=random-user calls=%d ud=%u returned=%u unexpected=%u ok=%d",
-	       RANDOM_CALLS, ud, returned, unexpected, ok);
+	printf("GUEST-CHANATTACK step=random-user calls=%d ud=%u returned=%u", RANDOM_CALLS, ud,
+	       returned);
 	for (int i = 0; i < HIST_MAX && hist_name[i]; i++)
 		printf(" %s=%u", hist_name[i], hist_count[i]);
-	printf("\n");
+	printf("\nGUEST-CHANATTACK step=random-user-check empty=%u unexpected=%u ok=%d\n", empty,
+	       unexpected, ok);
 	steps++;
 	steps_ok += ok;
 }

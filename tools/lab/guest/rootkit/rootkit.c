@@ -731,8 +731,8 @@ static void attack_vmcall(void)
 			cond_resched();
 	}
 	kfree(own);
-	pr_notice("GUEST-ROOTKIT vmcall calls=%d chan=%u ud=%u returned=%u first_rax=0x%lx\n",
-		  VMCALL_CALLS, chan, ud, returned, first_rax);
+	pr_notice("GUEST-ROOTKIT vmcall calls=%d ud=%u returned=%u chan=%u first_rax=0x%lx\n",
+		  VMCALL_CALLS, ud, returned, chan, first_rax);
 }
 
 static const struct {
