@@ -42,7 +42,7 @@ EFI_LINK = $(LD) -nostdlib -znocombreloc -T $(EFI_LIB)/elf_x86_64_efi.lds -share
 	-z defs -L$(EFI_LIB) $(EFI_LIB)/crt0-efi-x86_64.o
 EFI_OBJCOPY = $(OBJCOPY) -j .text -j .sdata -j .data -j .dynamic -j .dynsym -j .rel -j .rela \
 	-j '.rel.*' -j '.rela.*' -j .reloc --target efi-app-x86_64
-BOOT_C   := $(shell find boot -name '*.c' | sort) hv/lib/fmt.c hv/console/uart.c
+BOOT_C   := $(shell find boot -name '*.c' | sort) hv/lib/fmt.c hv/console/uart.c hv/chan/sig.c hv/lib/string.c
 BOOT_OBJ := $(BOOT_C:%.c=$(BUILD)/efi/%.o)
 
 # --- host tools and tests
@@ -50,7 +50,7 @@ HOST_CFLAGS := -std=gnu11 -O2 -g $(WARN) -I. -Ihv -D_GNU_SOURCE -DHV_HOST=1
 SAN_FLAGS   := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 HVCTL_C     := $(shell find tools/hvctl -name '*.c' | sort) hv/console/proto.c hv/console/cmd.c \
 	hv/lib/fmt.c hv/lib/json.c hv/lib/base64.c $(sort $(wildcard hv/vmi/*.c)) \
-	$(sort $(wildcard hv/chan/*.c))
+	$(sort $(wildcard hv/chan/*.c)) boot/bootsig.c
 HVCTL_LIBS  := -lbearssl
 
 .PHONY: all deps lab dump dump-test run test unit e2e smp-e2e bench fuzz format clean distclean profile-check
@@ -79,21 +79,26 @@ $(BUILD)/hv.elf: $(CORE_OBJ) $(BEARSSL_CORE) linker.ld
 	@$(PYTHON) tools/check-core-relocs.py $@
 
 # ---------------------------------------------------------------- loader
-$(BUILD)/efi/%.o: %.c Makefile | $(DEPS_STAMP)
-	@mkdir -p $(dir $@)
-	$(CC) $(EFI_CFLAGS) -MMD -MP -c $< -o $@
+# BearSSL again with the loader's flags: it checks the boot signature (boot/bootcheck.c).
+BEARSSL_EFI := $(BUILD)/bearssl/libbearssl-efi.a
+$(BEARSSL_EFI): tools/build-bearssl.sh tools/debsrc.sh | $(DEPS_STAMP) $(BEARSSL_CORE)
+	CORE_CFLAGS='$(EFI_CFLAGS)' bash tools/build-bearssl.sh --build $(BUILD) --flavour efi
 
-$(BUILD)/hvboot.so: $(BOOT_OBJ)
-	$(EFI_LINK) $(BOOT_OBJ) -o $@ -lefi -lgnuefi
+$(BUILD)/efi/%.o: %.c Makefile | $(DEPS_STAMP) $(BEARSSL_EFI)
+	@mkdir -p $(dir $@)
+	$(CC) $(EFI_CFLAGS) $(CORE_INC) -MMD -MP -c $< -o $@
+
+$(BUILD)/hvboot.so: $(BOOT_OBJ) $(BEARSSL_EFI)
+	$(EFI_LINK) $(BOOT_OBJ) $(BEARSSL_EFI) -o $@ -lefi -lgnuefi
 
 $(BUILD)/hvboot.efi: $(BUILD)/hvboot.so
 	$(EFI_OBJCOPY) $< $@
 
 # ---------------------------------------------------------------- host tools
-$(BUILD)/hvctl: $(HVCTL_C) $(wildcard tools/hvctl/*.h hv/*/*.h) | $(DEPS_STAMP)
+$(BUILD)/hvctl: $(HVCTL_C) $(wildcard tools/hvctl/*.h hv/*/*.h boot/*.h) | $(DEPS_STAMP)
 	$(CC) $(HOST_CFLAGS) -o $@ $(HVCTL_C) $(HVCTL_LIBS)
 
-$(BUILD)/san/hvctl: $(HVCTL_C) $(wildcard tools/hvctl/*.h hv/*/*.h) | $(DEPS_STAMP)
+$(BUILD)/san/hvctl: $(HVCTL_C) $(wildcard tools/hvctl/*.h hv/*/*.h boot/*.h) | $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
 	$(CC) $(HOST_CFLAGS) $(SAN_FLAGS) -o $@ $(HVCTL_C) $(HVCTL_LIBS)
 

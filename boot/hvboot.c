@@ -12,6 +12,8 @@
 
 #include <stdarg.h>
 
+#include "boot/bootcheck.h"
+#include "boot/bootsig.h"
 #include "boot/elfload.h"
 #include "boot/entropy.h"
 #include "boot/hvcfg.h"
@@ -197,6 +199,34 @@ static EFI_STATUS refuse(bool monitor_failed)
 	return EFI_ABORTED;
 }
 
+/* With an operator key built into this loader (boot/bootkey.h): \hv\hv.sig signed by it,
+ * naming this hv.cfg, or no boot at all, whatever hv.cfg says (allow_unprotected is its
+ * own line: a changed hv.cfg may say yes). Without a key: as before, said once. */
+static bool signature_ok(EFI_FILE_HANDLE root, const void *config, UINTN config_size)
+{
+	if (!bootcheck_enabled()) {
+		say("hvboot: no operator key is built into this loader: hv.cfg, the core and the "
+		    "profile are not checked (docs/boot-signature.md)\r\n");
+		return true;
+	}
+	void *sig = NULL;
+	UINTN sig_size = 0;
+	char why[160];
+	EFI_STATUS s = read_file(root, BOOTSIG_PATH, BOOTSIG_MAX, &sig, &sig_size);
+	int rc = bootcheck_begin(EFI_ERROR(s) ? NULL : sig, sig_size, config, config_size, why,
+				 sizeof(why));
+	if (!EFI_ERROR(s))
+		FreePool(sig);
+	if (rc != 0) {
+		say("hvboot: the boot signature does not hold: %s (allow_unprotected does not "
+		    "apply)\r\n",
+		    why);
+		return false;
+	}
+	say("hvboot: " CONFIG_PATH " matches its signature (" BOOTSIG_PATH ")\r\n");
+	return true;
+}
+
 /* What the procedure on an AP needs, and what it says back. */
 struct ap_call {
 	hv_ap_entry_fn entry;
@@ -268,6 +298,7 @@ static bool start_aps(hv_ap_entry_fn entry)
 /* What start_monitor achieved. */
 enum monitor_start {
 	MONITOR_NOT_STARTED, /* nothing runs: allow_unprotected may boot the kernel anyway */
+	MONITOR_REFUSED,     /* the core is not the signed one: nothing runs, no override */
 	MONITOR_RUNNING,     /* every CPU runs as its guest */
 	/* This CPU runs under the monitor but another CPU could not be virtualized: the guest
 	 * could wake that one and reach the monitor from it. Never booted, whatever
@@ -287,6 +318,13 @@ static enum monitor_start start_monitor(EFI_FILE_HANDLE root, const struct hv_co
 		    "\r\n",
 		    cfg->core, status_text(s));
 		return MONITOR_NOT_STARTED;
+	}
+	char why[160];
+	if (bootcheck_enabled() &&
+	    bootcheck_file(BOOTCHECK_CORE, file, file_size, why, sizeof(why)) != 0) {
+		say("hvboot: %s: %s\r\n", cfg->core, why);
+		FreePool(file);
+		return MONITOR_REFUSED;
 	}
 	char err[ELFLOAD_ERR_MAX];
 	struct elf_image_info info;
@@ -402,8 +440,8 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab)
 	static struct hv_config cfg;
 	struct hvcfg_error cerr;
 	int prc = hvcfg_parse(text, text_size, &cfg, &cerr);
-	FreePool(text);
 	if (prc < 0) {
+		FreePool(text);
 		if (cerr.line)
 			say("hvboot: " CONFIG_PATH " line %u: %s\r\n", cerr.line, cerr.message);
 		else
@@ -411,6 +449,11 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab)
 		return refuse(false); /* no config: not even allow_unprotected is known */
 	}
 	uart_init(&uart, cfg.console_port, cfg.baud);
+	/* nothing of the configuration is used before this (its console only says why) */
+	bool signed_ok = signature_ok(root, text, text_size);
+	FreePool(text);
+	if (!signed_ok)
+		return refuse(false);
 
 	/* Everything the kernel needs is checked before virtualizing, so that a typo
 	 * never leaves a running monitor with nothing to boot. */
@@ -466,7 +509,16 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab)
 		}
 	}
 
+	char why[160];
+	if (bootcheck_enabled() &&
+	    bootcheck_file(BOOTCHECK_PROFILE, profile, profile_size, why, sizeof(why)) != 0) {
+		say("hvboot: %s\r\n", why);
+		return refuse(false);
+	}
+
 	enum monitor_start started = start_monitor(root, &cfg, profile, profile_size);
+	if (started == MONITOR_REFUSED)
+		return refuse(false);
 	if (started == MONITOR_PARTIAL) {
 		say("hvboot: the monitor runs, but not on every CPU: a CPU outside it could reach "
 		    "its memory, so the kernel is not booted (allow_unprotected does not "

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
-/* Freestanding memory and string functions for the core. GCC may also emit calls to
- * memcpy/memset/memmove/memcmp on its own, so these exact names are required. */
+/* Freestanding memory and string functions for the core and the loader. GCC may also emit
+ * calls to memcpy/memset/memmove/memcmp on its own, so these exact names are required. The
+ * loader takes memcpy and memset from gnu-efi's libefi (its init.o defines them), the rest
+ * from here. */
 #include "lib/string.h"
 
 #include <stdint.h>
@@ -17,11 +19,13 @@ static void copy_up(void *dst, const void *src, size_t n)
 	__asm__ volatile("rep movsb" : "+D"(dst), "+S"(src), "+c"(bytes) : : "memory");
 }
 
+#ifndef HV_LOADER
 void *memcpy(void *dst, const void *src, size_t n)
 {
 	copy_up(dst, src, n);
 	return dst;
 }
+#endif
 
 void *memmove(void *dst, const void *src, size_t n)
 {
@@ -43,6 +47,7 @@ void *memmove(void *dst, const void *src, size_t n)
 	return dst;
 }
 
+#ifndef HV_LOADER
 void *memset(void *dst, int c, size_t n)
 {
 	void *d = dst;
@@ -52,6 +57,7 @@ void *memset(void *dst, int c, size_t n)
 	__asm__ volatile("rep stosb" : "+D"(d), "+c"(bytes) : "a"(pattern) : "memory");
 	return dst;
 }
+#endif
 
 int memcmp(const void *a, const void *b, size_t n)
 {

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* The few C library string/memory functions the freestanding code uses. In the core they
- * come from lib/string.c; in host builds and the loader, from the C library / libefi. */
+ * come from lib/string.c; in host builds from the C library; in the loader memcpy and
+ * memset from libefi, the rest from lib/string.c. */
 #ifndef HV_LIB_STRING_H
 #define HV_LIB_STRING_H
 

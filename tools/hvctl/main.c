@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "conn.h"
+#include "bootsign.h"
 #include "cp.h"
 #include "events.h"
 #include "lib/ctype.h"
@@ -56,6 +57,9 @@ static const char usage_text[] =
 	"hvctl pair FILE pins the monitor's channel key of this boot (read over the console).\n"
 	"hvctl --key FILE sign-requests DIR COUNT REQUEST... writes COUNT signed request\n"
 	"frames for the next numbers, not sent (for tests that play a hostile relay).\n"
+	"hvctl --key FILE embed-key HVBOOT.EFI builds the operator's key into the loader;\n"
+	"hvctl --key FILE sign-boot HV.CFG CORE PROFILE|none OUT.SIG signs what it starts\n"
+	"(docs/boot-signature.md: the loader then refuses a changed file).\n"
 	"\n"
 	"Exit status: 0 ok, 1 error reply, 2 usage or local error, 3 no answer or the\n"
 	"console could not be opened.\n";
@@ -309,6 +313,10 @@ int main(int argc, char **argv)
 	/* local: needs no console */
 	if (o.first_word < argc && strcmp(argv[o.first_word], "keygen") == 0)
 		return hvctl_keygen(argc - o.first_word, argv + o.first_word);
+	if (o.first_word < argc && strcmp(argv[o.first_word], "embed-key") == 0)
+		return hvctl_embed_key(o.key, argc - o.first_word, argv + o.first_word);
+	if (o.first_word < argc && strcmp(argv[o.first_word], "sign-boot") == 0)
+		return hvctl_sign_boot(o.key, argc - o.first_word, argv + o.first_word);
 	struct relay relay;
 	if (o.relay != NULL && o.relay[0] != '\0') {
 		if (relay_init(&relay, o.key, o.pin, err, sizeof(err)) != 0) {
