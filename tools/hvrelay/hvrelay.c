@@ -120,12 +120,12 @@ static void touch(volatile uint8_t *buf, size_t len)
 		buf[len - 1] = buf[len - 1];
 }
 
-static void send_frame(struct relay *r, const uint8_t *frame, size_t len)
+static void send_frame(struct relay *r, uint8_t *frame, size_t len)
 {
 	char reply[64];
 	int64_t rax;
 
-	touch((volatile uint8_t *)frame, len);
+	touch(frame, len);
 	rax = hvcall_chan(CHAN_VMCALL_SEND, (uint64_t)(uintptr_t)frame, len);
 	if (rax == 0) {
 		r->last_send = now_ms();
