@@ -276,6 +276,17 @@ def check_channel_key(lab, st):
             f"from {ch['entropy']}, pinned by hvctl pair")
 
 
+def check_boot_signed(lab):
+    """The lab's loader has the lab's operator key built in and checked \\hv\\hv.sig
+    before it started anything (docs/boot-signature.md); the refusals of a changed hv.cfg
+    and hv.elf are failclosed_e2e.py's."""
+    m = lab.find_console(r"hvboot: \\hv\\hv\.cfg matches its signature")
+    need(m, "the loader did not say hv.cfg matches its signature")
+    need(not lab.find_console(r"no operator key is built into this loader"),
+         "the lab's loader has no key built in")
+    return m[0].line
+
+
 def check_conserver(lab):
     """Debian's conserver (server and client) in front of the lab's console pty, as a data
     centre reaches serial consoles (issue 11): hvctl runs conserver's `console` as its line
@@ -602,6 +613,7 @@ def main():
                 print(f"e2e: second status --json: {e}", flush=True)
             res.run("status", check_status, lab, st1, st2, (hb_before, hb_after))
             res.run("channel-key", check_channel_key, lab, st1)
+            res.run("boot-signed", check_boot_signed, lab)
             res.run("com2-hidden", check_com2, lab, traffic, st1, st2)
             # (f) introspection: the monitor's view of processes and containers
             res.run("vmi-live", check_vmi_live, lab)

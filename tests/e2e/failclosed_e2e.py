@@ -11,6 +11,13 @@ Cases (each one Bochs boot, stopped by pid as soon as its verdict is known):
   bad-config      hv.cfg with `kernal = ...`: the message names the line and the key.
   kernel-missing  hv.cfg names \\boot\\vmlinux, which is not on the disk (vmlinuz is).
   no-vmx          the same CPU without VMX, a valid hv.cfg (`allow_unprotected = no`).
+  signed-cfg-changed   the verified boot chain (docs/boot-signature.md): the lab's loader
+                  with the operator key built in, \hv\hv.sig signed for hv.cfg with
+                  `allow_unprotected = no`, and hv.cfg changed to say yes: refused.
+  signed-core-changed  the same loader, hv.cfg signed with `allow_unprotected = yes`, and
+                  hv.elf changed (one byte of its CPUID signature): refused, no override.
+  unsigned-core-changed  the control: the same changed hv.elf under the loader without a
+                  key: the changed monitor runs and the kernel boots.
 The refusing cases must print their message on the guest console (COM1) and, where the
 loader knows its UART, on the monitor UART (COM2) too, then `system halted`, and show no
 kernel output within the window. Every disk holds the real lab kernel and initrd, so a
@@ -86,18 +93,52 @@ def base_config(build):
     return set_key(cfg, "cmdline", cmdline + " efi=debug")
 
 
-def make_disk(build, workdir, cfg, extra=()):
+def changed_core(build, workdir):
+    """hv.elf with one byte of its CPUID signature changed: a monitor that still runs, as
+    a guest's own hv.elf on the ESP would."""
+    with open(os.path.join(build, "hv.elf"), "rb") as f:
+        elf = bytearray(f.read())
+    at = elf.find(b"CtrVisorVMM!")
+    if at < 0:
+        raise LabError("hv.elf has no CPUID signature to change")
+    elf[at + 11] = ord("?")
+    path = os.path.join(workdir, "hv-changed.elf")
+    os.makedirs(workdir, exist_ok=True)
+    with open(path, "wb") as f:
+        f.write(elf)
+    return path
+
+
+def sign(build, workdir, cfg):
+    """\\hv\\hv.sig for CFG, the built hv.elf and no profile, signed with the lab's
+    operator key (the one tools/lab/mkdisk.sh builds into the lab's loader)."""
+    os.makedirs(workdir, exist_ok=True)
+    cfg_path = os.path.join(workdir, "signed.cfg")
+    with open(cfg_path, "w") as f:
+        f.write(cfg)
+    sig = os.path.join(workdir, "hv.sig")
+    p = subprocess.run([os.path.join(build, "hvctl"), "--key",
+                        os.path.join(build, "lab", "operator.key"), "sign-boot", cfg_path,
+                        os.path.join(build, "hv.elf"), "none", sig],
+                       stdin=subprocess.DEVNULL, capture_output=True, text=True)
+    if p.returncode != 0:
+        raise LabError(f"hvctl sign-boot failed: {short(p.stderr)}")
+    return sig
+
+
+def make_disk(build, workdir, cfg, extra=(), loader=None, core=None):
     """The lab disk's layout (tools/lab/mkdisk.sh --image) with CFG as \\hv\\hv.cfg, and
-    the (SRC, DEST) files in `extra`."""
+    the (SRC, DEST) files in `extra`; LOADER and CORE instead of the built ones."""
     os.makedirs(workdir, exist_ok=True)
     cfg_path = os.path.join(workdir, "hv.cfg")
     with open(cfg_path, "w") as f:
         f.write(cfg)
     lab = os.path.join(build, "lab")
     disk = os.path.join(workdir, "disk.img")
-    files = [(os.path.join(build, "hvboot.efi"), "/EFI/BOOT/BOOTX64.EFI"),
-             (os.path.join(build, "hvboot.efi"), "/hvboot.efi"),
-             (os.path.join(build, "hv.elf"), "/hv/hv.elf"),
+    loader = loader or os.path.join(build, "hvboot.efi")
+    files = [(loader, "/EFI/BOOT/BOOTX64.EFI"),
+             (loader, "/hvboot.efi"),
+             (core or os.path.join(build, "hv.elf"), "/hv/hv.elf"),
              (cfg_path, "/hv/hv.cfg"),
              (os.path.join(lab, "vmlinuz"), "/boot/vmlinuz"),
              (os.path.join(lab, "initrd.img"), "/boot/initrd.img"),
@@ -123,9 +164,11 @@ def com2_direct_lines(raw):
 
 class Case:
     def __init__(self, name, cfg, want, cpu=None, boots=False, com2_known=True,
-                 com2_only=()):
+                 com2_only=(), signed_cfg=None, changed_core=False):
         self.name = name
         self.cfg = cfg
+        self.signed_cfg = signed_cfg      # hv.sig signs this hv.cfg (the lab's keyed loader)
+        self.changed_core = changed_core  # hv.elf with a changed byte
         self.want = want              # regexes: on COM1 and, if com2_known, written to COM2
         self.cpu = cpu                # Bochs CPU model (None: the lab's)
         self.boots = boots            # the kernel must start (positive control)
@@ -134,6 +177,7 @@ class Case:
 
 
 def cases(base):
+    allowed = set_key(base, "allow_unprotected", "allow_unprotected = yes")
     bad = set_key(base, "kernel", r"kernal = \boot\vmlinuz")
     n = line_of(bad, "kernal")
     return [
@@ -149,6 +193,20 @@ def cases(base):
               r"in \\hv\\hv\.cfg", REFUSED, HALTED]),
         Case("no-vmx", base, [NO_VMX, REFUSED, HALTED], cpu=NO_VMX_CPU,
              com2_only=[r"ctrvisor: not started: this CPU has no VMX"]),
+        Case("signed-cfg-changed", allowed,
+             [r"hvboot: the boot signature does not hold: \\hv\\hv\.cfg was changed after "
+              r"it was signed \(allow_unprotected does not apply\)", REFUSED, HALTED],
+             signed_cfg=base),
+        Case("signed-core-changed", allowed,
+             [r"hvboot: \\hv\\hv\.cfg matches its signature",
+              r"hvboot: \\hv\\hv\.elf: the monitor core was changed after it was signed",
+              REFUSED, HALTED],
+             signed_cfg=allowed, changed_core=True),
+        # the control: no key built in, the same changed core runs and the kernel boots
+        Case("unsigned-core-changed", base,
+             [r"hvboot: no operator key is built into this loader",
+              r"hvboot: running under ctrvisor"], boots=True, com2_known=False,
+             changed_core=True),
     ]
 
 
@@ -168,7 +226,12 @@ class Run:
 def run_case(run, case):
     """Boot CASE's disk; returns the PASS detail or raises Failed."""
     work = os.path.join(run.build, "failclosed", case.name)
-    disk = make_disk(run.build, work, case.cfg)
+    extra, loader = [], None
+    if case.signed_cfg is not None:
+        loader = os.path.join(run.build, "lab", "disk-files", "hvboot.efi")
+        extra.append((sign(run.build, work, case.signed_cfg), "/hv/hv.sig"))
+    core = changed_core(run.build, work) if case.changed_core else None
+    disk = make_disk(run.build, work, case.cfg, extra=extra, loader=loader, core=core)
     lab = Lab(run.build, disk, os.path.join(work, "run"), cpu_model=case.cpu,
               timeout=LOADER_TIMEOUT + BOOT_TIMEOUT + 600)
     notes = []
@@ -246,7 +309,8 @@ def main():
     t0 = time.time()
     need_files = [os.path.join(build, p) for p in
                   ("hvboot.efi", "hv.elf", "lab/vmlinuz", "lab/initrd.img",
-                   "lab/disk-files/hv.cfg", "lab/disk-files/startup.nsh")]
+                   "lab/disk-files/hv.cfg", "lab/disk-files/startup.nsh",
+                   "lab/disk-files/hvboot.efi", "lab/operator.key", "hvctl")]
     absent = [p for p in need_files if not os.path.exists(p)]
     if absent:
         print(f"FAIL setup: missing {', '.join(absent)} (make lab)")

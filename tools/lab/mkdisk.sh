@@ -2,7 +2,9 @@
 # Writes the lab's boot disks, FAT superfloppies (no partition table: OVMF still finds the
 # volume as FS0) made with mtools, so no root, loop device or mount is needed:
 #
-#   DIR/lab/disk.img       the monitor: \hvboot.efi (DIR/hvboot.efi), \hv\hv.elf, \hv\hv.cfg,
+#   DIR/lab/disk.img       the monitor: \hvboot.efi (DIR/hvboot.efi with the lab's operator
+#                          key built in), \hv\hv.sig (its signature of the next three),
+#                          \hv\hv.elf, \hv\hv.cfg,
 #                          \boot\vmlinuz, \boot\initrd.img, \labacpi.efi, and a \startup.nsh
 #                          that runs labacpi.efi, then hvboot.efi, from the UEFI shell
 #   DIR/lab/disk-bare.img  the same guest started by the UEFI shell directly (EFI stub), no
@@ -168,15 +170,31 @@ fi
 # goes beside the core: the monitor's introspection verbs need it.
 PROFILE=$LAB_DIR/guest-profile.json
 [ -s "$PROFILE" ] || die "$PROFILE missing (run tools/lab/guest-profile.sh)"
-if up_to_date "$DISK" "$HVBOOT" "$CORE" "$VMLINUZ" "$INITRD" "$LABACPI" "$STAGE/hv.cfg" \
-    "$PROFILE" "$STAGE/startup.nsh" "${SELF[@]}"; then
+# The verified boot chain (docs/boot-signature.md): the lab's loader has the lab's operator
+# key built in, and \hv\hv.sig signs hv.cfg, the core and the profile with it, as an
+# operator's ESP would be (under Secure Boot the loader would then be sbsign'd: not here).
+SIGNED_HVBOOT=$STAGE/hvboot.efi
+if ! up_to_date "$SIGNED_HVBOOT" "$HVBOOT" "$OPERATOR_KEY.pub" "${SELF[@]}"; then
+    cp "$HVBOOT" "$SIGNED_HVBOOT.tmp"
+    "$BUILD_DIR/hvctl" --key "$OPERATOR_KEY" embed-key "$SIGNED_HVBOOT.tmp" >/dev/null ||
+        die "hvctl embed-key failed"
+    mv "$SIGNED_HVBOOT.tmp" "$SIGNED_HVBOOT"
+fi
+if ! up_to_date "$STAGE/hv.sig" "$STAGE/hv.cfg" "$CORE" "$PROFILE" "$OPERATOR_KEY.pub" \
+    "${SELF[@]}"; then
+    "$BUILD_DIR/hvctl" --key "$OPERATOR_KEY" sign-boot "$STAGE/hv.cfg" "$CORE" "$PROFILE" \
+        "$STAGE/hv.sig" >/dev/null || die "hvctl sign-boot failed"
+fi
+if up_to_date "$DISK" "$SIGNED_HVBOOT" "$CORE" "$VMLINUZ" "$INITRD" "$LABACPI" "$STAGE/hv.cfg" \
+    "$STAGE/hv.sig" "$PROFILE" "$STAGE/startup.nsh" "${SELF[@]}"; then
     log "disk.img up to date"
 else
     make_disk "$DISK" \
-        "$HVBOOT:/hvboot.efi" \
+        "$SIGNED_HVBOOT:/hvboot.efi" \
         "$LABACPI:/labacpi.efi" \
         "$CORE:/hv/hv.elf" \
         "$STAGE/hv.cfg:/hv/hv.cfg" \
+        "$STAGE/hv.sig:/hv/hv.sig" \
         "$PROFILE:/hv/profile.json" \
         "$VMLINUZ:/boot/vmlinuz" \
         "$INITRD:/boot/initrd.img" \
