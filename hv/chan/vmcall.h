@@ -10,10 +10,18 @@
  *   RAX = CHAN_VMCALL_MAGIC | function, RBX = a user address, RCX = a length,
  * and returns in RAX (the other registers are left as they were):
  *   CHAN_VMCALL_SEND: RBX/RCX = one frame. 0 when taken (a hello, or a request now queued
- *                     to run), else -(CHAN_VMCALL_ERR_BASE + reason).
- *   CHAN_VMCALL_RECV: RBX/RCX = a buffer of at least CHAN_FRAME_MAX bytes. The length of the
- *                     monitor's next frame, written there (a hello reply, or the next
- *                     piece of a reply); 0 when there is none yet; or -(BASE + reason).
+ *                     to run), else -(CHAN_VMCALL_ERR_BASE + reason). Checked in this
+ *                     order: the length (CHAN_FRAME_MIN..CHAN_FRAME_MAX), the copy into the
+ *                     monitor (fault), the rate, then the frame (chan/session.h; a request
+ *                     while a reply is owed: busy, before its signature).
+ *   CHAN_VMCALL_RECV: RBX/RCX = a buffer of at least CHAN_FRAME_MAX bytes (else small).
+ *                     The length of the monitor's next frame, written there (a hello
+ *                     reply, or the next piece of a reply); 0 when there is none yet (the
+ *                     buffer is then not looked at); or -(BASE + reason). A frame that
+ *                     could not be written (fault) is kept for the next RECV.
+ * The monitor reads and writes the buffer through the caller's page tables as they are; it
+ * cannot fault a page in: a page not yet touched, or shared copy-on-write (for RECV), is
+ * `fault`. A relay touches (or mlocks) its buffers first.
  * Anything else gets #UD, as on a CPU without VMX: a VMCALL whose RAX is not a channel
  * call, a channel call from another ring than 3, and an unknown function. Every refusal is
  * counted by reason (`status`).
@@ -41,10 +49,9 @@ enum chan_vmcall_reason {
  * any byte-stuffing on the way leave them alone.
  *   "F " base64(frame) "\n"   a frame, either way (RFC 4648 with padding)
  *   "E " word [text] "\n"     relay -> hvctl: what the monitor's RAX said of a frame sent
- *                             ("busy", "rate", "seq", ...: the names of chan_error_name and
- *                             chan_vmcall_reason_name). Unsigned: hvctl only uses it to
- *                             retry (busy, rate) or to say why no reply came.
- * Other lines are ignored by both. */
+ *                             (chan_reason_name's names: "busy", "rate", "seq", ...)
+ * An E line is not signed: hvctl only uses it to retry (busy, rate) or to say why no reply
+ * came. Other lines are ignored by both. */
 #define CHAN_LINE_FRAME "F "
 #define CHAN_LINE_ERROR "E "
 

@@ -134,7 +134,7 @@ def check_relay_attacks(lab, rundir):
         answered += 1
         time.sleep(2)
     steps = {}
-    for m in lab.find_console(r"GUEST-CHANATTACK step=(\S+) rax=(-?\d+) want=(\S+) ok=(\d)",
+    for m in lab.find_console(r"GUEST-CHANATTACK step=(\S+) rax=(\S+) want=(\S+) ok=(\d)",
                               since=since):
         steps[m.group(1)] = (m.group(3), m.group(4) == "1", m.line)
     for name, want in ATTACK_WANT.items():
