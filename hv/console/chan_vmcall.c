@@ -91,6 +91,7 @@ static bool on_vmcall(struct vcpu *v)
 {
 	uint64_t rax = v->regs->rax;
 	enum chan_ud ud = CHAN_UD_COUNT;
+	stats.calls++;
 	if ((rax & CHAN_VMCALL_MAGIC_MSK) != CHAN_VMCALL_MAGIC)
 		ud = CHAN_UD_NOT_CHANNEL;
 	/* CPL is SS.DPL (SDM Vol. 3A 5.5 "Privilege Levels"; Vol. 3C 24.4.1 keeps it in the
@@ -164,8 +165,9 @@ void chan_vmcall_status_text(struct reply *r)
 
 void chan_vmcall_status_json(struct reply *r)
 {
-	reply_printf(r, "\"frames_taken\":%llu,\"frames_out\":%llu,\"refused\":{",
-		     (unsigned long long)stats.sent, (unsigned long long)stats.received);
+	reply_printf(r, "\"vmcalls\":%llu,\"frames_taken\":%llu,\"frames_out\":%llu,\"refused\":{",
+		     (unsigned long long)stats.calls, (unsigned long long)stats.sent,
+		     (unsigned long long)stats.received);
 	bool first = true;
 	for (unsigned i = 1; i < CHAN_VMCALL_REASON_END; i++) {
 		const char *name = chan_reason_name(i);

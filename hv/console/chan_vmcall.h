@@ -24,6 +24,7 @@ enum chan_ud {
 };
 
 struct chan_vmcall_stats {
+	uint64_t calls;                           /* every VMCALL that came here */
 	uint64_t sent, received;                  /* frames taken in, handed out */
 	uint64_t refused[CHAN_VMCALL_REASON_END]; /* returned in RAX, by reason */
 	uint64_t ud[CHAN_UD_COUNT];               /* #UD, by why */

@@ -39,9 +39,10 @@ import truth as truthmod  # noqa: E402  (tools/lab/truth.py: the block's parser)
 
 NS = ("pid", "mnt", "uts", "ipc", "net", "cgroup")
 TICKS_NS = 10_000_000  # USER_HZ = 100: /proc/PID/stat start time is start_boottime / 1e7
-AFTER_TRUTH_COMMS = {"sleep", "lab-probe", "crun", "memfd:crun_clon"}
+AFTER_TRUTH_COMMS = {"sleep", "lab-probe", "crun", "memfd:crun_clon", "exe"}
 # ("memfd:crun_clon": crun re-executes itself from a memfd copy before it runs; caught in
-# that moment, its comm is the memfd's name, cut at 15 bytes)
+# that moment, its comm is the memfd's name, cut at 15 bytes; "exe": caught while it
+# executes /proc/self/exe, seen once live in this session's boot e2e)
 # /init's forks (subshells keep its comm "init") and lab-checker's victim, which ends and is
 # started again every 3 s (tools/lab/guest/init): a live view differs from the truth block
 # by them, by design.
