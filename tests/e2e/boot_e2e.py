@@ -25,7 +25,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__)))), "tools", "lab"))
 from lab import Lab, LabError, parse_kv  # noqa: E402
-from checks import Failed, need, short  # noqa: E402
+from checks import Failed, need, short, vmcall_exits  # noqa: E402
 import ops_checks  # noqa: E402
 import relay_checks  # noqa: E402
 import rootkit_checks  # noqa: E402
@@ -472,8 +472,7 @@ def check_syscall_trap(lab):
 
     def vmcalls():
         """VMCALL exits but the channel's (hvrelay polls the monitor with VMCALL)."""
-        st = hvctl_json(lab, "status", "--json", timeout=60)
-        return st["exits"].get("VMCALL", 0) - st["channel"]["vmcalls"]
+        return vmcall_exits(hvctl_json(lab, "status", "--json", timeout=60))
 
     rc, out, err = lab.hvctl("trap", "arm", "1", timeout=60)
     need(rc == 0, f"trap arm 1 -> {rc}: {short(err or out)}")
