@@ -317,7 +317,9 @@ static enum monitor_start start_monitor(EFI_FILE_HANDLE root, const struct hv_co
 		say("hvboot: cannot read the monitor core %s (%s): check `core` in " CONFIG_PATH
 		    "\r\n",
 		    cfg->core, status_text(s));
-		return MONITOR_NOT_STARTED;
+		/* signed: a core that is not there is not the signed one either (deleting it
+		 * must not turn into an unprotected boot that hv.cfg allows) */
+		return bootcheck_enabled() ? MONITOR_REFUSED : MONITOR_NOT_STARTED;
 	}
 	char why[160];
 	if (bootcheck_enabled() &&

@@ -28,11 +28,20 @@ enum chan_error chan_session_take(struct chan_session *s, const uint8_t *buf, si
 			return refuse(s, CHAN_ERR_BOOT);
 		if (f->seq <= s->last_seq)
 			return refuse(s, CHAN_ERR_SEQ);
+		if (!s->have_challenge || memcmp(f->bound, s->challenge, CHAN_DIGEST_LEN) != 0)
+			return refuse(s,
+				      CHAN_ERR_BOOT); /* another session's (a hello came since) */
 	}
 	if (!chan_verify(s->operator_key, f->digest, f->signature))
 		return refuse(s, CHAN_ERR_SIGNATURE);
-	if (f->kind == CHAN_REQUEST)
-		s->last_seq = f->seq; /* only now: a forged frame moves nothing */
+	/* only now: a forged frame moves nothing */
+	if (f->kind == CHAN_REQUEST) {
+		s->last_seq = f->seq;
+		memcpy(s->last_digest, f->digest, CHAN_DIGEST_LEN);
+	} else {
+		memcpy(s->challenge, f->bound, CHAN_DIGEST_LEN);
+		s->have_challenge = true;
+	}
 	s->taken++;
 	return CHAN_OK;
 }
@@ -44,20 +53,21 @@ size_t chan_session_hello_reply(const struct chan_session *s, const struct chan_
 	struct chan_frame r = {
 		.kind = CHAN_HELLO_REPLY,
 		.flags = CHAN_FLAG_LAST,
-		.body_len = CHAN_DIGEST_LEN + body_len,
+		.body_len = 2 * CHAN_DIGEST_LEN + body_len,
 		.seq = s->last_seq,
 		.body = text,
 	};
 
 	if (!s->monitor_key_set || !s->operator_key_set || hello->kind != CHAN_HELLO ||
-	    body_len > CHAN_BODY_MAX - CHAN_DIGEST_LEN)
+	    body_len > CHAN_BODY_MAX - 2 * CHAN_DIGEST_LEN)
 		return 0;
 	/* the operator key this monitor takes requests from: hvctl checks it is its own
 	 * (a guest that put its own key in hv.cfg would otherwise re-sign the operator's
 	 * frames, and this monitor would take them) */
 	chan_sha256(s->operator_key, CHAN_PUBKEY_LEN, text);
+	memcpy(text + CHAN_DIGEST_LEN, s->last_digest, CHAN_DIGEST_LEN);
 	if (body_len > 0)
-		memcpy(text + CHAN_DIGEST_LEN, body, body_len);
+		memcpy(text + 2 * CHAN_DIGEST_LEN, body, body_len);
 	memcpy(r.boot_id, s->boot_id, CHAN_BOOT_ID_LEN);
 	memcpy(r.bound, hello->bound, CHAN_DIGEST_LEN);
 	return chan_frame_write(&r, s->monitor_priv, out, cap);

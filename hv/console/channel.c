@@ -36,6 +36,7 @@ static struct {
 	uint8_t line[CHAN_BODY_MAX];
 	uint32_t line_len;
 	uint32_t next_chunk;
+	uint64_t pieces_out;       /* reply pieces handed out since start */
 	char text[TEXT_RING_SIZE]; /* the reply text not yet handed out */
 	uint32_t head, tail;
 	uint8_t frame[CHAN_FRAME_MAX]; /* a frame being checked or made */
@@ -182,7 +183,15 @@ void channel_status_json(struct reply *r)
 			     ",\"monitor_key\":null,\"monitor_key_sha256\":null,\"boot_id\":null");
 	}
 	reply_printf(r, ",\"entropy\":\"%s\"", sources);
-	reply_printf(r, ",\"last_seq\":%llu,", (unsigned long long)channel.session.last_seq);
+	reply_printf(r, ",\"last_seq\":%llu", (unsigned long long)channel.session.last_seq);
+	/* the session's challenge: public (it went through the relay in the clear) */
+	if (channel.session.have_challenge) {
+		char ch[2 * CHAN_DIGEST_LEN + 1];
+		hex_encode(channel.session.challenge, CHAN_DIGEST_LEN, ch);
+		reply_printf(r, ",\"challenge\":\"%s\",", ch);
+	} else {
+		reply_printf(r, ",\"challenge\":null,");
+	}
 	chan_vmcall_status_json(r);
 	reply_printf(r, ",\"problem\":");
 	if (channel.problem != NULL)
@@ -234,6 +243,11 @@ bool channel_next_request(const uint8_t **body, uint32_t *len)
 bool channel_pending(void)
 {
 	return ex.queued;
+}
+
+uint64_t channel_pieces_out(void)
+{
+	return ex.pieces_out;
 }
 
 /* A hello asks for the session's facts again: whatever the operator was waiting for is
@@ -313,6 +327,7 @@ long channel_recv(uint8_t *out, size_t cap)
 		return 0;
 	ex.tail += n;
 	ex.next_chunk++;
+	ex.pieces_out++;
 	if (last)
 		ex.owed = false;
 	return (long)len;

@@ -52,6 +52,9 @@ long channel_recv(uint8_t *out, size_t cap);
  * reply to the serial console; and its end (the status line was written). */
 bool channel_next_request(const uint8_t **body, uint32_t *len);
 bool channel_pending(void);
+/* Reply pieces handed out so far: the console sees from it whether the relay still takes
+ * the reply of a job it made wait. */
+uint64_t channel_pieces_out(void);
 uint32_t channel_text_used(void);
 uint32_t channel_text_capacity(void);
 void channel_text_write(const char *s, size_t n);

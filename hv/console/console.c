@@ -269,6 +269,30 @@ static void run_channel_request(void)
 }
 
 static void job_run(void);
+static void job_end(void);
+
+/* A job whose reply goes to the channel waits while the channel's buffer is full, that is
+ * until the relay in the guest takes pieces of it; meanwhile every other request, the
+ * serial console's included, is answered busy. A relay that takes nothing for this long
+ * gets the job cut (its reply ends with an error), so the guest cannot keep the trusted
+ * console busy. */
+#define CHANNEL_STALL_S 10u
+static uint64_t stall_pieces, stall_since;
+
+static void cut_stalled_channel_job(void)
+{
+	uint64_t now = rdtsc(), pieces = channel_pieces_out();
+	if (stall_since == 0 || pieces != stall_pieces) {
+		stall_pieces = pieces;
+		stall_since = now;
+		return;
+	}
+	if (now - stall_since < machine.tsc_hz * CHANNEL_STALL_S)
+		return;
+	reply_fail(&job_reply, PROTO_FAILED, "cut: the relay took none of the reply for %u s",
+		   CHANNEL_STALL_S);
+	job_end();
+}
 
 void console_poll(void)
 {
@@ -290,8 +314,12 @@ void console_poll(void)
 		rx_recent++;
 	if (rx_recent == RX_QUIET_POLLS)
 		rx_idle(&rx, line_event, 0); /* a damaged line whose end will not come */
-	if (job_step != NULL && out_used(deferred_origin) < CONSOLE_JOB_LOW_WATER)
+	if (job_step != NULL && out_used(deferred_origin) < CONSOLE_JOB_LOW_WATER) {
+		stall_since = 0;
 		job_run();
+	} else if (job_step != NULL && deferred_origin == ORIGIN_CHANNEL) {
+		cut_stalled_channel_job();
+	}
 	transmit_some();
 	wake_port_poll(rdtsc(), machine.tsc_hz / 1000u * WAKE_LINE_HOLD_MS);
 }
@@ -358,6 +386,12 @@ static void job_run(void)
 		return;
 	}
 	job_handed_over = false;
+	job_end();
+}
+
+/* The job's reply is complete (or cut): its status line, then the replies held meanwhile. */
+static void job_end(void)
+{
 	if (job_sink.truncated)
 		reply_fail(&job_reply, PROTO_FAILED, "the reply was cut: %llu bytes did not fit",
 			   (unsigned long long)job_sink.dropped);

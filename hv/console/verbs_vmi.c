@@ -14,7 +14,9 @@
 #include "core/monitor.h"
 #include "lib/fmt.h"
 #include "lib/string.h"
+#include "mm/ept_claims.h"
 #include "protect/protect.h"
+#include "x86/ept.h"
 #include "vmi/kimage.h"
 #include "vmi/report.h"
 #include "vmi/vmi.h"
@@ -68,13 +70,31 @@ static int live_read_phys(void *ctx, uint64_t gpa, void *buf, size_t n)
 	return 0;
 }
 
-/* Writes go only to guest RAM, like reads; the injection engine writes its scratch area
- * in a hijacked process this way. */
+/* Every page of [gpa, gpa + n) is one the guest could write itself: its own page, writable
+ * in EPT after every claim on it (mm/ept_claims.h). The monitor writes through its own
+ * mapping, which no EPT entry checks: without this, a guest kernel that maps a page it may
+ * not write (a kernel page table kernel protection tracks, the read-only rodata) into a
+ * process could have the monitor write it on that process's behalf, unseen. */
+static bool guest_writable(uint64_t gpa, size_t n)
+{
+	for (uint64_t page = gpa & ~(PAGE_SIZE_4K - 1); page < gpa + n; page += PAGE_SIZE_4K) {
+		uint64_t hpa, perms;
+		uint8_t memtype;
+		ept_claims_effective(&vm.ept_claims, page, &hpa, &perms, &memtype);
+		if (hpa != page || !(perms & EPT_WRITE))
+			return false;
+	}
+	return true;
+}
+
+/* Writes go only to guest RAM, like reads, and only where the guest itself could write;
+ * the injection engine writes its scratch area in a hijacked process this way, the channel
+ * its frames to the relay. */
 int live_write_phys(uint64_t gpa, const void *buf, size_t n)
 {
 	if (n == 0)
 		return 0;
-	if (!live_guest_ram(gpa, n) || protect_range_protected(gpa, n))
+	if (!live_guest_ram(gpa, n) || protect_range_protected(gpa, n) || !guest_writable(gpa, n))
 		return -1; /* never kernel text, rodata or the IDT for the guest's asking */
 	memcpy((void *)(uintptr_t)gpa, buf, n);
 	return 0;

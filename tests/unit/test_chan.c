@@ -234,6 +234,40 @@ static void test_a_replayed_request_is_refused_and_counted(void **state)
 	assert_int_equal(p.monitor.taken, 2); /* the hello and the request */
 }
 
+/* A request the relay held back while hvctl gave up and began a new session (a new hello)
+ * is refused even though its number was never taken: it would run in place of the next
+ * request. The hello reply names the last request taken (its digest), so hvctl can tell
+ * whether a request whose reply was lost ran. */
+static void test_a_request_of_an_earlier_session_is_refused(void **state)
+{
+	struct pair p;
+	struct chan_frame f, reply;
+	uint8_t held[CHAN_FRAME_MAX], challenge[CHAN_DIGEST_LEN];
+	(void)state;
+	paired(&p);
+	size_t held_len = request(&p, "exec web -- rm -rf /data/old", held);
+	/* hvctl timed out; a new session */
+	memset(challenge, 0xdd, sizeof(challenge));
+	p.len = chan_client_hello(&p.client, challenge, p.frame, sizeof(p.frame));
+	assert_int_equal(chan_session_take(&p.monitor, p.frame, p.len, &f), CHAN_OK);
+	p.len = chan_session_hello_reply(&p.monitor, &f, NULL, 0, p.frame, sizeof(p.frame));
+	assert_int_equal(chan_client_take_hello_reply(&p.client, p.frame, p.len, &reply), CHAN_OK);
+	assert_int_equal(p.client.next_seq, 42); /* the held one was never taken */
+	assert_int_equal(chan_session_take(&p.monitor, held, held_len, &f), CHAN_ERR_BOOT);
+	assert_int_equal(p.monitor.last_seq, 41);
+	/* the new session's request is taken; the next hello names it */
+	p.len = request(&p, "version", p.frame);
+	assert_int_equal(chan_session_take(&p.monitor, p.frame, p.len, &f), CHAN_OK);
+	uint8_t taken[CHAN_DIGEST_LEN];
+	memcpy(taken, f.digest, sizeof(taken));
+	p.len = chan_client_hello(&p.client, challenge, p.frame, sizeof(p.frame));
+	assert_int_equal(chan_session_take(&p.monitor, p.frame, p.len, &f), CHAN_OK);
+	p.len = chan_session_hello_reply(&p.monitor, &f, NULL, 0, p.frame, sizeof(p.frame));
+	assert_int_equal(chan_client_take_hello_reply(&p.client, p.frame, p.len, &reply), CHAN_OK);
+	assert_memory_equal(p.client.last_digest, taken, sizeof(taken));
+	assert_int_equal(p.client.next_seq, 43);
+}
+
 static void test_reordered_requests_run_only_in_order(void **state)
 {
 	struct pair p;
@@ -538,6 +572,7 @@ int main(void)
 		cmocka_unit_test(test_keygen_makes_a_working_pair_and_needs_a_seed),
 		cmocka_unit_test(test_a_request_is_taken_and_its_reply_checked),
 		cmocka_unit_test(test_a_replayed_request_is_refused_and_counted),
+		cmocka_unit_test(test_a_request_of_an_earlier_session_is_refused),
 		cmocka_unit_test(test_reordered_requests_run_only_in_order),
 		cmocka_unit_test(test_every_flipped_bit_of_a_request_is_refused),
 		cmocka_unit_test(test_cut_and_overlong_frames_are_refused),

@@ -33,10 +33,11 @@ void chan_vmcall_status_json(struct reply *r)
 /* What the fake relay does besides passing frames. */
 enum mode {
 	HONEST,
-	BUSY_ONCE,    /* answers the first request "E busy" without passing it */
-	JUNK_FIRST,   /* sends a forged frame and garbage lines before each real frame */
-	FLIP_REPLY,   /* flips a byte of every reply piece it passes */
-	REPLAY_REPLY, /* passes the previous request's reply again before the real one */
+	BUSY_ONCE,      /* answers the first request "E busy" without passing it */
+	JUNK_FIRST,     /* sends a forged frame and garbage lines before each real frame */
+	FLIP_REPLY,     /* flips a byte of every reply piece it passes */
+	REPLAY_REPLY,   /* passes the previous request's reply again before the real one */
+	TAKEN_THEN_LIE, /* passes requests (they run), drops their replies, says "E seq" */
 };
 
 static struct {
@@ -133,6 +134,13 @@ static void *fake_relay(void *arg)
 		}
 		fake.requests_passed += f[5] == CHAN_REQUEST;
 		console_step();
+		if (fake.mode == TAKEN_THEN_LIE && f[5] == CHAN_REQUEST) {
+			uint8_t drop[CHAN_FRAME_MAX];
+			while (channel_recv(drop, sizeof(drop)) > 0)
+				;
+			put_line("E seq\n");
+			continue;
+		}
 		pass_out();
 	}
 }
@@ -253,6 +261,22 @@ static void test_a_replayed_reply_of_another_request_is_refused(void **state)
 	stop();
 }
 
+/* The reviewer's attack: the request runs, its reply is dropped and the relay says it was
+ * refused for its number. hvctl asks a new hello, whose signed reply names the request
+ * taken last: its own, so it is not sent again (it would run twice). */
+static void test_a_relay_that_lies_cannot_make_a_request_run_twice(void **state)
+{
+	char why[256];
+	(void)state;
+	assert_int_equal(start(TAKEN_THEN_LIE), 0);
+	assert_int_equal(exchange("@f1 exec web -- rm -rf /data/old", 5000, why), -1);
+	assert_int_equal(errno, EPROTO);
+	assert_non_null(strstr(why, "took the request, but its reply was lost"));
+	assert_int_equal(fake.requests_passed, 1);
+	assert_int_equal(got_len, 0);
+	stop();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -261,6 +285,7 @@ int main(void)
 		cmocka_unit_test(test_forged_frames_and_noise_are_refused_and_skipped),
 		cmocka_unit_test(test_an_altered_reply_is_never_taken),
 		cmocka_unit_test(test_a_replayed_reply_of_another_request_is_refused),
+		cmocka_unit_test(test_a_relay_that_lies_cannot_make_a_request_run_twice),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -114,6 +114,9 @@ static int next_line(struct conn *c, struct relay *rl, uint64_t deadline, uint8_
 		bool dropped = rl->dropping;
 		rl->len = 0;
 		rl->dropping = false;
+		/* a relay that keeps talking does not hold hvctl past its deadline */
+		if (conn_now_ms() >= deadline)
+			return GOT_NONE;
 		while (n > 0 && rl->line[n - 1] == '\r')
 			n--;
 		if (dropped || n < 2)
@@ -211,15 +214,32 @@ int relay_exchange(struct conn *c, struct relay *rl, const char *line, uint64_t 
 		   void (*take)(void *ctx, const char *text, size_t n), void *ctx, char *why,
 		   size_t cap)
 {
-	uint8_t req[CHAN_FRAME_MAX], frame[CHAN_FRAME_MAX];
+	uint8_t req[CHAN_FRAME_MAX], frame[CHAN_FRAME_MAX], sent_digest[CHAN_DIGEST_LEN];
 	size_t req_len = 0;
+	uint64_t sent_seq = 0; /* the request sent in an earlier round (0: none) */
 	rl->note[0] = '\0';
 	for (int fresh = 0; fresh < 3; fresh++) {
 		if ((!rl->cl.have_session || fresh > 0) && hello(c, rl, deadline_ms, why, cap) != 0)
 			return -1;
+		/* The relay said the last frame was refused for its number or session: the
+		 * monitor's own word (the hello reply: the last number taken and its request's
+		 * digest) says whether it ran. Sent again only when it surely did not, so a
+		 * relay cannot make a request run twice. */
+		if (sent_seq != 0 && rl->cl.next_seq - 1 >= sent_seq) {
+			bool ours = rl->cl.next_seq - 1 == sent_seq &&
+				    memcmp(rl->cl.last_digest, sent_digest, CHAN_DIGEST_LEN) == 0;
+			return fail(
+				why, cap, EPROTO, "%s",
+				ours ? "the monitor took the request, but its reply was lost on "
+				       "the way (the relay said otherwise): not sent again"
+				     : "the monitor took a later request since: whether this one "
+				       "ran is not known, so it is not sent again");
+		}
 		req_len = chan_client_request(&rl->cl, line, strlen(line), req, sizeof(req));
 		if (req_len == 0)
 			return fail(why, cap, EINVAL, "%s", "the request does not fit in a frame");
+		sent_seq = rl->cl.request_seq;
+		memcpy(sent_digest, rl->cl.request_digest, CHAN_DIGEST_LEN);
 		if (send_frame(c, req, req_len, deadline_ms) != 0)
 			return fail(why, cap, errno, "cannot write to the relay: %s",
 				    strerror(errno));

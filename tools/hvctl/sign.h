@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * hvctl sign-requests DIR COUNT REQUEST...: COUNT signed request frames for this boot, the
- * next numbers the monitor will take (boot id and last number read with `status --json`
- * over the serial console), written to DIR/frame1.bin ... as raw frames and not sent. For
+ * hvctl sign-requests DIR COUNT REQUEST...: COUNT signed request frames for this boot and
+ * session, the next numbers the monitor will take (boot id, last number and the last
+ * hello's challenge read with `status --json` over the serial console; they hold until the
+ * next hello), written to DIR/frame1.bin ... as raw frames and not sent. For
  * tests that play a hostile relay (replay, reorder, alter): a relay sees such frames pass.
  */
 #ifndef HVCTL_SIGN_H

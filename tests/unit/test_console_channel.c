@@ -1,0 +1,219 @@
+/* The console and the channel together (hv/console/console.c, channel.c): a request taken
+ * from the channel runs through the console's dispatcher and its reply goes to the channel,
+ * not the UART; a job (ps of many tasks) whose reply the relay stops taking is cut after
+ * CHANNEL_STALL_S, so the guest cannot keep the trusted serial console busy; before that
+ * the serial console is answered busy (the control: the wedge is real). The UART, the clock
+ * and the verbs are fakes. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "bootinfo.h"
+#include "console/channel.h"
+#include "console/cmd.h"
+#include "console/console.h"
+#include "console/uart.h"
+#include "core/monitor.h"
+#include "tools/hvctl/chan_client.h"
+
+struct machine machine;
+static uint64_t now;
+uint64_t rdtsc(void)
+{
+	return now += 1000; /* 1 ms a call at the 1 MHz of machine.tsc_hz below */
+}
+void verbs_ops_poll(void)
+{
+}
+void wake_port_poll(uint64_t t, uint64_t hold)
+{
+	(void)t;
+	(void)hold;
+}
+void chan_vmcall_status_text(struct reply *r)
+{
+	(void)r;
+}
+void chan_vmcall_status_json(struct reply *r)
+{
+	(void)r;
+}
+
+static const char *rx_src;
+static size_t rx_pos;
+static char tx[1 << 20];
+static size_t tx_len;
+bool uart_init(struct uart *u, uint16_t port, uint32_t baud)
+{
+	(void)baud;
+	u->port = port;
+	u->present = true;
+	return true;
+}
+bool uart_tx_ready(struct uart *u)
+{
+	(void)u;
+	return true;
+}
+void uart_tx_byte(const struct uart *u, uint8_t b)
+{
+	(void)u;
+	if (tx_len < sizeof(tx) - 1)
+		tx[tx_len++] = (char)b;
+	tx[tx_len] = 0;
+}
+int uart_rx_byte(struct uart *u)
+{
+	(void)u;
+	return rx_src && rx_src[rx_pos] ? (unsigned char)rx_src[rx_pos++] : -1;
+}
+bool uart_take_overrun(struct uart *u)
+{
+	(void)u;
+	return false;
+}
+void uart_irq_line(const struct uart *u, bool high)
+{
+	(void)u;
+	(void)high;
+}
+
+/* ps: a job of 128 steps of 64 lines (about 4 KiB each), as on a guest with many tasks */
+static unsigned steps;
+static bool ps_step(struct reply *r, void *ctx)
+{
+	(void)ctx;
+	for (int i = 0; i < 64; i++)
+		reply_line(r, "%6u %-56s", steps * 64 + i, "some-task-with-a-long-name");
+	return ++steps >= 128;
+}
+static int verb_ps(struct reply *r, int argc, char **argv)
+{
+	(void)r;
+	(void)argc;
+	(void)argv;
+	steps = 0;
+	console_start_job(ps_step, NULL);
+	return CMD_DEFERRED;
+}
+static int verb_status(struct reply *r, int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	reply_line(r, "status ok");
+	return 0;
+}
+const struct cmd_verb console_verbs[] = {{"ps", "ps", "", verb_ps},
+					 {"status", "status", "", verb_status}};
+const size_t console_verb_count = 2;
+
+static struct chan_client cl;
+static uint8_t f[CHAN_FRAME_MAX];
+
+static void serial(const char *line)
+{
+	rx_src = line;
+	rx_pos = 0;
+	tx_len = 0;
+	tx[0] = 0;
+	for (int i = 0; i < 200; i++)
+		console_poll();
+}
+
+static int setup(void **state)
+{
+	uint8_t seed[BOOT_CHANNEL_SEED_LEN], op_seed[48], pub[CHAN_PUBKEY_LEN], ch[32] = {7};
+	struct chan_frame fr;
+	(void)state;
+	memset(&cl, 0, sizeof(cl));
+	machine.tsc_hz = 1000000;
+	for (size_t i = 0; i < sizeof(op_seed); i++)
+		op_seed[i] = (uint8_t)(i * 3 + 11);
+	for (size_t i = 0; i < sizeof(seed); i++)
+		seed[i] = (uint8_t)(i * 17 + 2);
+	assert_int_equal(chan_keygen(op_seed, sizeof(op_seed), cl.operator_priv, pub), 0);
+	channel_configure(pub, seed, 1u << BOOT_ENTROPY_RDRAND);
+	assert_true(channel_monitor_public_key(cl.monitor_pub));
+	console_init(0x2f8, 115200);
+	size_t n = chan_client_hello(&cl, ch, f, sizeof(f));
+	assert_int_equal(channel_send(f, n), 0);
+	long m = channel_recv(f, sizeof(f));
+	assert_int_equal(chan_client_take_hello_reply(&cl, f, (size_t)m, &fr), CHAN_OK);
+	n = chan_client_request(&cl, "@abc123 ps", 10, f, sizeof(f));
+	assert_int_equal(channel_send(f, n), 0);
+	return 0;
+}
+
+static void test_a_relay_that_stops_taking_the_reply_cannot_keep_the_console_busy(void **state)
+{
+	(void)state;
+	/* about 5 s of polls: the job waits for the relay, the serial console is busy */
+	for (int i = 0; i < 2000; i++)
+		console_poll();
+	assert_true(steps < 128);
+	assert_true(channel_text_used() >= CONSOLE_JOB_LOW_WATER);
+	serial("@s1 status\n");
+	assert_non_null(strstr(tx, "busy"));
+	assert_null(strstr(tx, "status ok"));
+	/* past CHANNEL_STALL_S: the job is cut, its reply ends with the error */
+	for (int i = 0; i < 6000; i++)
+		console_poll();
+	serial("@s2 status\n");
+	assert_non_null(strstr(tx, "status ok"));
+	assert_null(strstr(tx, "busy"));
+	assert_null(strstr(tx, "some-task")); /* nothing of the channel's reply on the UART */
+	/* the relay coming back gets the reply up to the cut and its error status line */
+	static char got[1 << 20];
+	size_t got_len = 0;
+	struct chan_frame fr;
+	for (int i = 0; i < 1000 && !cl.reply_done; i++) {
+		long m = channel_recv(f, sizeof(f));
+		assert_true(m > 0);
+		assert_int_equal(chan_client_take_reply(&cl, f, (size_t)m, &fr), CHAN_OK);
+		memcpy(got + got_len, fr.body, fr.body_len);
+		got_len += fr.body_len;
+	}
+	got[got_len] = 0;
+	assert_true(cl.reply_done);
+	assert_non_null(strstr(got, "cut: the relay took none of the reply"));
+	assert_non_null(strstr(got, "@abc123"));
+}
+
+static void test_a_relay_that_takes_the_reply_gets_all_of_it(void **state)
+{
+	static char got[1 << 20];
+	size_t got_len = 0;
+	struct chan_frame fr;
+	(void)state;
+	for (int i = 0; i < 100000 && !cl.reply_done; i++) {
+		console_poll();
+		long m = channel_recv(f, sizeof(f));
+		if (m == 0)
+			continue;
+		assert_int_equal(chan_client_take_reply(&cl, f, (size_t)m, &fr), CHAN_OK);
+		memcpy(got + got_len, fr.body, fr.body_len);
+		got_len += fr.body_len;
+		now += 500000; /* half a second a piece: a slow line, never 10 s without one */
+	}
+	got[got_len] = 0;
+	assert_true(cl.reply_done);
+	assert_int_equal(steps, 128);
+	assert_non_null(strstr(got, "  8191 some-task"));
+	assert_null(strstr(got, "cut:"));
+	assert_null(strstr(tx, "some-task"));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup(
+			test_a_relay_that_stops_taking_the_reply_cannot_keep_the_console_busy,
+			setup),
+		cmocka_unit_test_setup(test_a_relay_that_takes_the_reply_gets_all_of_it, setup),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
