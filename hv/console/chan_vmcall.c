@@ -26,10 +26,8 @@ static bool rate_take(void)
 {
 	uint64_t now = rdtsc(), hz = machine.tsc_hz ? machine.tsc_hz : 1000000000ull;
 	if (now - bucket_tsc >= hz / SENDS_PER_SECOND) {
-		uint64_t add = (now - bucket_tsc) / (hz / SENDS_PER_SECOND);
-		bucket = add >= SENDS_PER_SECOND                     ? SENDS_PER_SECOND
-			 : bucket + (uint32_t)add > SENDS_PER_SECOND ? SENDS_PER_SECOND
-								     : bucket + (uint32_t)add;
+		uint64_t filled = bucket + (now - bucket_tsc) / (hz / SENDS_PER_SECOND);
+		bucket = filled > SENDS_PER_SECOND ? SENDS_PER_SECOND : (uint32_t)filled;
 		bucket_tsc = now;
 	}
 	if (bucket == 0)
@@ -136,11 +134,6 @@ bool chan_vmcall_register(void)
 	bucket = SENDS_PER_SECOND;
 	bucket_tsc = rdtsc();
 	return exit_hooks_register(&hooks);
-}
-
-const struct chan_vmcall_stats *chan_vmcall_stats(void)
-{
-	return &stats;
 }
 
 void chan_vmcall_status_text(struct reply *r)

@@ -32,7 +32,6 @@ struct chan_vmcall_stats {
 
 /* Registers the VMCALL hook (after every other: vmx/exit_hooks.h). */
 bool chan_vmcall_register(void);
-const struct chan_vmcall_stats *chan_vmcall_stats(void);
 /* `status`: the counters, as text lines or the members of the channel's JSON object. */
 void chan_vmcall_status_text(struct reply *r);
 void chan_vmcall_status_json(struct reply *r);

@@ -26,12 +26,11 @@ static struct {
  * frame that carried it to the last piece of its reply handed out. Owner: the exit lock. */
 #define TEXT_RING_SIZE (256u * 1024u) /* power of two; the console writes no more than this */
 static struct {
-	bool hello_owed; /* a hello was taken: its reply is the next frame out */
-	uint8_t challenge[CHAN_DIGEST_LEN];
-	bool queued;  /* a request was taken: the console runs it at its next poll */
-	bool running; /* the console runs it: its reply text is not complete */
-	bool owed;    /* a request was taken and the last piece of its reply not handed out */
-	bool discard; /* a hello came meanwhile: the rest of that reply is dropped */
+	bool hello_owed; /* a hello was taken: its reply (to the session's challenge) is next */
+	bool queued;     /* a request was taken: the console runs it at its next poll */
+	bool running;    /* the console runs it: its reply text is not complete */
+	bool owed;       /* a request was taken and the last piece of its reply not handed out */
+	bool discard;    /* a hello came meanwhile: the rest of that reply is dropped */
 	struct chan_frame request; /* the request replied to (kind, seq, digest; no pointers) */
 	uint8_t line[CHAN_BODY_MAX];
 	uint32_t line_len;
@@ -39,7 +38,7 @@ static struct {
 	uint64_t pieces_out;       /* reply pieces handed out since start */
 	char text[TEXT_RING_SIZE]; /* the reply text not yet handed out */
 	uint32_t head, tail;
-	uint8_t frame[CHAN_FRAME_MAX]; /* a frame being checked or made */
+	uint8_t frame[CHAN_FRAME_MAX]; /* the body of the reply piece being made */
 } ex;
 
 static const char *const entropy_names[BOOT_ENTROPY_COUNT] = {
@@ -254,9 +253,8 @@ uint64_t channel_pieces_out(void)
  * lost to it (hvctl sends a hello after a reply it did not get whole), so the rest of the
  * reply in flight is dropped; a request still running keeps the channel busy until it
  * ends. */
-static void take_hello(const struct chan_frame *f)
+static void take_hello(void)
 {
-	memcpy(ex.challenge, f->bound, CHAN_DIGEST_LEN);
 	ex.hello_owed = true;
 	ex.head = ex.tail = 0;
 	if (ex.running || ex.queued) {
@@ -293,7 +291,7 @@ unsigned channel_send(const uint8_t *frame, size_t len)
 	if (e != CHAN_OK)
 		return e;
 	if (f.kind == CHAN_HELLO)
-		take_hello(&f);
+		take_hello(); /* its challenge is the session's now (chan/session.h) */
 	else
 		take_request(&f);
 	return CHAN_OK;
@@ -305,7 +303,7 @@ long channel_recv(uint8_t *out, size_t cap)
 	ensure_monitor_key();
 	if (ex.hello_owed) {
 		struct chan_frame hello = {.kind = CHAN_HELLO};
-		memcpy(hello.bound, ex.challenge, CHAN_DIGEST_LEN);
+		memcpy(hello.bound, channel.session.challenge, CHAN_DIGEST_LEN);
 		ex.hello_owed = false;
 		return (long)chan_session_hello_reply(&channel.session, &hello,
 						      (const uint8_t *)what, sizeof(what) - 1, out,

@@ -3,5 +3,5 @@
 # forged or missing signature, or another key are refused.
 UNIT_TESTS += bootsig
 UNIT_SRC_bootsig := boot/bootsig.c boot/bootcheck.c hv/chan/sig.c hv/lib/fmt.c \
-	tools/hvctl/bootsign.c tools/hvctl/keys.c hv/lib/json.c
+	tools/hvctl/bootsign.c tools/hvctl/files.c tools/hvctl/keys.c hv/lib/json.c
 UNIT_LIBS_bootsig := -lbearssl

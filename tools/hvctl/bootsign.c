@@ -9,33 +9,15 @@
 
 #include "boot/bootkey.h"
 #include "boot/bootsig.h"
+#include "files.h"
 #include "keys.h"
 #include "lib/hex.h"
 #include "request.h"
 
-/* The whole of a file (at most max bytes) into a malloc'd buffer. */
-static char *slurp(const char *path, size_t max, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	if (f == NULL)
-		return NULL;
-	char *buf = malloc(max + 1);
-	size_t n = buf ? fread(buf, 1, max + 1, f) : 0;
-	int err = ferror(f);
-	fclose(f);
-	if (buf == NULL || err || n > max) {
-		free(buf);
-		errno = err ? EIO : EFBIG;
-		return NULL;
-	}
-	*len = n;
-	return buf;
-}
-
 static int hash_file(const char *path, uint8_t digest[CHAN_DIGEST_LEN])
 {
 	size_t len;
-	char *data = slurp(path, 256u << 20, &len);
+	char *data = file_read(path, 256u << 20, &len);
 	if (data == NULL) {
 		fprintf(stderr, "hvctl: %s: %s\n", path, strerror(errno));
 		return -1;
@@ -76,7 +58,7 @@ int hvctl_embed_key(const char *key_path, int argc, char **argv)
 	if (rc != 0)
 		return HVCTL_EXIT_USAGE;
 	memcpy(k.magic, BOOTKEY_MAGIC, BOOTKEY_MAGIC_LEN);
-	char *img = slurp(argv[1], 64u << 20, &len);
+	char *img = file_read(argv[1], 64u << 20, &len);
 	if (img == NULL) {
 		fprintf(stderr, "hvctl embed-key: %s: %s\n", argv[1], strerror(errno));
 		return HVCTL_EXIT_USAGE;

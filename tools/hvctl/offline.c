@@ -4,6 +4,7 @@
  * received from the console (request.c): body on stdout without CR, an error as
  * "hvctl: error KIND: MESSAGE" on stderr. So the two outputs can be compared byte for
  * byte. */
+#include "files.h"
 #include "offline.h"
 #include "interactive.h"
 
@@ -156,43 +157,6 @@ static int run_request(const char *request)
 
 /* ------------------------------------------------------------------ setup */
 
-static char *read_file(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	char *buf = NULL;
-	size_t cap = 0;
-
-	*len = 0;
-	if (f == NULL)
-		return NULL;
-	for (;;) {
-		size_t got;
-
-		if (*len + 65536 > cap) {
-			char *b = realloc(buf, cap = *len + 65536 * 4);
-
-			if (b == NULL) {
-				free(buf);
-				fclose(f);
-				errno = ENOMEM;
-				return NULL;
-			}
-			buf = b;
-		}
-		got = fread(buf + *len, 1, cap - *len, f);
-		*len += got;
-		if (got == 0)
-			break;
-	}
-	if (ferror(f)) {
-		free(buf);
-		fclose(f);
-		return NULL;
-	}
-	fclose(f);
-	return buf;
-}
-
 static int run_offline_line(void *ctx, char *line, size_t len)
 {
 	(void)ctx;
@@ -219,7 +183,7 @@ int hvctl_offline(const char *dump_path, const char *profile_path, char **words,
 			"made by tools/mkprofile)\n");
 		return HVCTL_EXIT_USAGE;
 	}
-	json = read_file(profile_path, &len);
+	json = file_read(profile_path, SIZE_MAX - 1, &len);
 	if (json == NULL) {
 		fprintf(stderr, "hvctl: cannot read profile %s: %s\n", profile_path,
 			strerror(errno));

@@ -164,15 +164,12 @@ static int fail(char *why, size_t cap, int err, const char *fmt, const char *arg
 /* A hello and its answer: the monitor's boot and the next request number. */
 static int hello(struct conn *c, struct relay *rl, uint64_t deadline, char *why, size_t cap)
 {
-	uint8_t challenge[CHAN_DIGEST_LEN], frame[CHAN_FRAME_MAX];
+	uint8_t challenge[CHAN_DIGEST_LEN], frame[CHAN_FRAME_MAX], hello_frame[CHAN_FRAME_MIN];
 	if (getrandom(challenge, sizeof(challenge), 0) != (ssize_t)sizeof(challenge))
 		return fail(why, cap, EIO, "%s", "no random bytes for the hello's challenge");
-	size_t n = chan_client_hello(&rl->cl, challenge, frame, sizeof(frame));
-	if (n == 0)
+	size_t hello_len = chan_client_hello(&rl->cl, challenge, hello_frame, sizeof(hello_frame));
+	if (hello_len == 0)
 		return fail(why, cap, EINVAL, "%s", "cannot sign a hello with this key");
-	uint8_t hello_frame[CHAN_FRAME_MAX];
-	size_t hello_len = n;
-	memcpy(hello_frame, frame, n);
 	if (send_frame(c, hello_frame, hello_len, deadline) != 0)
 		return fail(why, cap, errno, "cannot write to the relay: %s", strerror(errno));
 	for (;;) {
