@@ -14,7 +14,7 @@
  *       12     4  chunk: a reply's piece, from 0 (0 in other kinds)
  *       16     8  seq: a request's number (a reply: its request's)
  *       24    16  boot_id: the monitor's boot the frame belongs to (0 in a hello)
- *       40    32  bound: a hello's challenge; a request's: its session's hello challenge;
+ *       40    32  bound: a hello's challenge; a request's: its session's nonce (hello reply);
  *                 a reply's: its request's digest
  *       72     -  body (body_len bytes)
  *   72+len    64  signature: ECDSA P-256 over SHA-256 of bytes [0, 72+len) (sig.h)

@@ -28,7 +28,7 @@ enum chan_error chan_session_take(struct chan_session *s, const uint8_t *buf, si
 			return refuse(s, CHAN_ERR_BOOT);
 		if (f->seq <= s->last_seq)
 			return refuse(s, CHAN_ERR_SEQ);
-		if (!s->have_challenge || memcmp(f->bound, s->challenge, CHAN_DIGEST_LEN) != 0)
+		if (!s->have_session || memcmp(f->bound, s->session_nonce, CHAN_DIGEST_LEN) != 0)
 			return refuse(s,
 				      CHAN_ERR_BOOT); /* another session's (a hello came since) */
 	}
@@ -39,8 +39,14 @@ enum chan_error chan_session_take(struct chan_session *s, const uint8_t *buf, si
 		s->last_seq = f->seq;
 		memcpy(s->last_digest, f->digest, CHAN_DIGEST_LEN);
 	} else {
-		memcpy(s->challenge, f->bound, CHAN_DIGEST_LEN);
-		s->have_challenge = true;
+		/* a new session, even for a replayed hello: SHA-256 of the boot id and a count */
+		uint8_t in[CHAN_BOOT_ID_LEN + 8];
+		s->hellos++;
+		memcpy(in, s->boot_id, CHAN_BOOT_ID_LEN);
+		for (unsigned i = 0; i < 8; i++)
+			in[CHAN_BOOT_ID_LEN + i] = (uint8_t)(s->hellos >> (8 * i));
+		chan_sha256(in, sizeof(in), s->session_nonce);
+		s->have_session = true;
 	}
 	s->taken++;
 	return CHAN_OK;
@@ -53,21 +59,22 @@ size_t chan_session_hello_reply(const struct chan_session *s, const struct chan_
 	struct chan_frame r = {
 		.kind = CHAN_HELLO_REPLY,
 		.flags = CHAN_FLAG_LAST,
-		.body_len = 2 * CHAN_DIGEST_LEN + body_len,
+		.body_len = 3 * CHAN_DIGEST_LEN + body_len,
 		.seq = s->last_seq,
 		.body = text,
 	};
 
 	if (!s->monitor_key_set || !s->operator_key_set || hello->kind != CHAN_HELLO ||
-	    body_len > CHAN_BODY_MAX - 2 * CHAN_DIGEST_LEN)
+	    body_len > CHAN_BODY_MAX - 3 * CHAN_DIGEST_LEN)
 		return 0;
 	/* the operator key this monitor takes requests from: hvctl checks it is its own
 	 * (a guest that put its own key in hv.cfg would otherwise re-sign the operator's
 	 * frames, and this monitor would take them) */
 	chan_sha256(s->operator_key, CHAN_PUBKEY_LEN, text);
 	memcpy(text + CHAN_DIGEST_LEN, s->last_digest, CHAN_DIGEST_LEN);
+	memcpy(text + 2 * CHAN_DIGEST_LEN, s->session_nonce, CHAN_DIGEST_LEN);
 	if (body_len > 0)
-		memcpy(text + 2 * CHAN_DIGEST_LEN, body, body_len);
+		memcpy(text + 3 * CHAN_DIGEST_LEN, body, body_len);
 	memcpy(r.boot_id, s->boot_id, CHAN_BOOT_ID_LEN);
 	memcpy(r.bound, hello->bound, CHAN_DIGEST_LEN);
 	return chan_frame_write(&r, s->monitor_priv, out, cap);

@@ -5,8 +5,9 @@
  *  - a hello or a request is taken only when signed by the operator's key (hv.cfg's
  *    operator_key: public, so the guest may read it without harm);
  *  - a request only for this boot (boot_id, new at every boot), for the session of the
- *    last hello taken (its challenge), and numbered above every request taken before in
- *    this boot: a replayed, reordered or held-back frame is refused;
+ *    last hello taken (the nonce its reply gave, new at every hello taken, a replayed one
+ *    included), and numbered above every request taken before in this boot: a replayed,
+ *    reordered or held-back frame is refused;
  *  - the replies are signed by the monitor's own key, which the guest never sees, and are
  *    bound to their request by its digest and number, and to their place by chunk and the
  *    last flag, so hvctl can tell a forged, altered, replayed, reordered or cut reply.
@@ -27,10 +28,13 @@ struct chan_session {
 	uint8_t boot_id[CHAN_BOOT_ID_LEN];
 	uint64_t last_seq; /* the highest request number taken in this boot (0: none) */
 	uint8_t last_digest[CHAN_DIGEST_LEN]; /* that request's (0: none) */
-	/* the challenge of the last hello taken: a request must carry it, so one made for an
-	 * earlier session (held back by the relay) is refused once a new hello was taken */
-	bool have_challenge;
-	uint8_t challenge[CHAN_DIGEST_LEN];
+	/* the session of the last hello taken: a nonce the monitor makes anew at every hello
+	 * it takes (from the boot id and a count, so a replayed hello gets a new one too) and
+	 * that a request must carry, so one made for an earlier session (held back by the
+	 * relay) is refused once a hello was taken since */
+	bool have_session;
+	uint64_t hellos;
+	uint8_t session_nonce[CHAN_DIGEST_LEN];
 	uint64_t taken;
 	uint64_t refused[CHAN_ERR_COUNT]; /* by reason */
 };
@@ -42,8 +46,8 @@ enum chan_error chan_session_take(struct chan_session *s, const uint8_t *buf, si
 /* The hello reply to `hello`: this boot's boot_id, the last request number taken, the
  * hello's challenge back, and a body of SHA-256 of the operator key it takes requests
  * from, the digest of the last request taken (0: none; hvctl tells from it whether a
- * request whose reply it lost was taken), then `body` (what the monitor is, for the
- * operator to read). The frame's length, or 0 (no monitor or operator key, or it does not
+ * request whose reply it lost was taken), the session's nonce, then `body` (what the monitor is,
+ * for the operator to read). The frame's length, or 0 (no monitor or operator key, or it does not
  * fit in cap). */
 size_t chan_session_hello_reply(const struct chan_session *s, const struct chan_frame *hello,
 				const uint8_t *body, uint32_t body_len, uint8_t *out, size_t cap);

@@ -26,11 +26,12 @@ static struct {
  * frame that carried it to the last piece of its reply handed out. Owner: the exit lock. */
 #define TEXT_RING_SIZE (256u * 1024u) /* power of two; the console writes no more than this */
 static struct {
-	bool hello_owed; /* a hello was taken: its reply (to the session's challenge) is next */
-	bool queued;     /* a request was taken: the console runs it at its next poll */
-	bool running;    /* the console runs it: its reply text is not complete */
-	bool owed;       /* a request was taken and the last piece of its reply not handed out */
-	bool discard;    /* a hello came meanwhile: the rest of that reply is dropped */
+	bool hello_owed;                    /* a hello was taken: its reply is the next frame out */
+	uint8_t challenge[CHAN_DIGEST_LEN]; /* that hello's */
+	bool queued;  /* a request was taken: the console runs it at its next poll */
+	bool running; /* the console runs it: its reply text is not complete */
+	bool owed;    /* a request was taken and the last piece of its reply not handed out */
+	bool discard; /* a hello came meanwhile: the rest of that reply is dropped */
 	struct chan_frame request; /* the request replied to (kind, seq, digest; no pointers) */
 	uint8_t line[CHAN_BODY_MAX];
 	uint32_t line_len;
@@ -183,13 +184,13 @@ void channel_status_json(struct reply *r)
 	}
 	reply_printf(r, ",\"entropy\":\"%s\"", sources);
 	reply_printf(r, ",\"last_seq\":%llu", (unsigned long long)channel.session.last_seq);
-	/* the session's challenge: public (it went through the relay in the clear) */
-	if (channel.session.have_challenge) {
+	/* the session's nonce: public (it went through the relay in the clear) */
+	if (channel.session.have_session) {
 		char ch[2 * CHAN_DIGEST_LEN + 1];
-		hex_encode(channel.session.challenge, CHAN_DIGEST_LEN, ch);
-		reply_printf(r, ",\"challenge\":\"%s\",", ch);
+		hex_encode(channel.session.session_nonce, CHAN_DIGEST_LEN, ch);
+		reply_printf(r, ",\"session_nonce\":\"%s\",", ch);
 	} else {
-		reply_printf(r, ",\"challenge\":null,");
+		reply_printf(r, ",\"session_nonce\":null,");
 	}
 	chan_vmcall_status_json(r);
 	reply_printf(r, ",\"problem\":");
@@ -253,8 +254,9 @@ uint64_t channel_pieces_out(void)
  * lost to it (hvctl sends a hello after a reply it did not get whole), so the rest of the
  * reply in flight is dropped; a request still running keeps the channel busy until it
  * ends. */
-static void take_hello(void)
+static void take_hello(const struct chan_frame *f)
 {
+	memcpy(ex.challenge, f->bound, CHAN_DIGEST_LEN);
 	ex.hello_owed = true;
 	ex.head = ex.tail = 0;
 	if (ex.running || ex.queued) {
@@ -291,7 +293,7 @@ unsigned channel_send(const uint8_t *frame, size_t len)
 	if (e != CHAN_OK)
 		return e;
 	if (f.kind == CHAN_HELLO)
-		take_hello(); /* its challenge is the session's now (chan/session.h) */
+		take_hello(&f);
 	else
 		take_request(&f);
 	return CHAN_OK;
@@ -303,7 +305,7 @@ long channel_recv(uint8_t *out, size_t cap)
 	ensure_monitor_key();
 	if (ex.hello_owed) {
 		struct chan_frame hello = {.kind = CHAN_HELLO};
-		memcpy(hello.bound, channel.session.challenge, CHAN_DIGEST_LEN);
+		memcpy(hello.bound, ex.challenge, CHAN_DIGEST_LEN);
 		ex.hello_owed = false;
 		return (long)chan_session_hello_reply(&channel.session, &hello,
 						      (const uint8_t *)what, sizeof(what) - 1, out,

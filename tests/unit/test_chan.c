@@ -236,7 +236,7 @@ static void test_a_replayed_request_is_refused_and_counted(void **state)
 
 /* A request the relay held back while hvctl gave up and began a new session (a new hello)
  * is refused even though its number was never taken: it would run in place of the next
- * request. The hello reply names the last request taken (its digest), so hvctl can tell
+ * request. Replaying the old session's hello does not bring that session back. The hello reply names the last request taken (its digest), so hvctl can tell
  * whether a request whose reply was lost ran. */
 static void test_a_request_of_an_earlier_session_is_refused(void **state)
 {
@@ -255,6 +255,23 @@ static void test_a_request_of_an_earlier_session_is_refused(void **state)
 	assert_int_equal(p.client.next_seq, 42); /* the held one was never taken */
 	assert_int_equal(chan_session_take(&p.monitor, held, held_len, &f), CHAN_ERR_BOOT);
 	assert_int_equal(p.monitor.last_seq, 41);
+	/* the relay replays the first session's hello: a session of its own, not the old one
+	 * back (the nonce counts hellos), so the held request is still refused */
+	uint8_t first_hello[CHAN_FRAME_MAX];
+	memset(challenge, 0xcc, sizeof(challenge)); /* paired()'s */
+	size_t first_len = chan_client_hello(&p.client, challenge, first_hello, sizeof(first_hello));
+	struct chan_client saved = p.client;
+	assert_int_equal(chan_session_take(&p.monitor, first_hello, first_len, &f), CHAN_OK);
+	assert_int_equal(chan_session_take(&p.monitor, held, held_len, &f), CHAN_ERR_BOOT);
+	assert_int_equal(p.monitor.last_seq, 41);
+	/* hvctl's own new hello after it (the relay dropped the replayed one's reply) */
+	memset(challenge, 0xdd, sizeof(challenge));
+	p.client = saved;
+	p.len = chan_client_hello(&p.client, challenge, p.frame, sizeof(p.frame));
+	assert_int_equal(chan_session_take(&p.monitor, p.frame, p.len, &f), CHAN_OK);
+	p.len = chan_session_hello_reply(&p.monitor, &f, NULL, 0, p.frame, sizeof(p.frame));
+	assert_int_equal(chan_client_take_hello_reply(&p.client, p.frame, p.len, &reply), CHAN_OK);
+	assert_int_equal(chan_session_take(&p.monitor, held, held_len, &f), CHAN_ERR_BOOT);
 	/* the new session's request is taken; the next hello names it */
 	p.len = request(&p, "version", p.frame);
 	assert_int_equal(chan_session_take(&p.monitor, p.frame, p.len, &f), CHAN_OK);

@@ -50,12 +50,13 @@ enum chan_error chan_client_take_hello_reply(struct chan_client *c, const uint8_
 	if (chan_public_key(c->operator_priv, pub) != 0)
 		return CHAN_ERR_NO_KEY;
 	chan_sha256(pub, sizeof(pub), mine);
-	if (f->body_len < 2 * CHAN_DIGEST_LEN || memcmp(f->body, mine, CHAN_DIGEST_LEN) != 0)
+	if (f->body_len < 3 * CHAN_DIGEST_LEN || memcmp(f->body, mine, CHAN_DIGEST_LEN) != 0)
 		return CHAN_ERR_OPERATOR;
 	if (f->seq == UINT64_MAX)
 		return CHAN_ERR_SEQ;
 	memcpy(c->boot_id, f->boot_id, CHAN_BOOT_ID_LEN);
 	memcpy(c->last_digest, f->body + CHAN_DIGEST_LEN, CHAN_DIGEST_LEN);
+	memcpy(c->session_nonce, f->body + 2 * CHAN_DIGEST_LEN, CHAN_DIGEST_LEN);
 	c->next_seq = f->seq + 1;
 	c->have_session = true;
 	c->challenge_out = false; /* one answer per hello */
@@ -74,7 +75,7 @@ size_t chan_client_request(struct chan_client *c, const char *line, size_t len, 
 	f.body_len = (uint32_t)len;
 	f.seq = c->next_seq;
 	memcpy(f.boot_id, c->boot_id, CHAN_BOOT_ID_LEN);
-	memcpy(f.bound, c->challenge, CHAN_DIGEST_LEN); /* this session's (session.h) */
+	memcpy(f.bound, c->session_nonce, CHAN_DIGEST_LEN); /* this session's (session.h) */
 	n = chan_frame_write(&f, c->operator_priv, out, cap);
 	if (n == 0)
 		return 0;

@@ -19,7 +19,8 @@ struct chan_client {
 	bool have_session;                    /* a hello reply was taken */
 	uint8_t boot_id[CHAN_BOOT_ID_LEN];
 	uint64_t next_seq;
-	uint8_t last_digest[CHAN_DIGEST_LEN]; /* of the last request the monitor took (hello) */
+	uint8_t last_digest[CHAN_DIGEST_LEN];   /* of the last request the monitor took (hello) */
+	uint8_t session_nonce[CHAN_DIGEST_LEN]; /* the hello reply's: every request carries it */
 	/* the request in flight */
 	bool request_out;
 	uint64_t request_seq;

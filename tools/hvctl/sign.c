@@ -50,18 +50,18 @@ int hvctl_sign_requests(struct conn *c, struct reader *rd, const char *key_path,
 		free(body);
 		return rc;
 	}
-	struct json_token boot, seq, challenge;
+	struct json_token boot, seq, nonce;
 	const char *text = body ? body : "";
 	if (status_channel_member(text, len, "boot_id", &boot) != 0 ||
 	    status_channel_member(text, len, "last_seq", &seq) != 0 ||
-	    status_channel_member(text, len, "challenge", &challenge) != 0 ||
-	    boot.type != JSON_STRING || seq.type != JSON_NUMBER || challenge.type != JSON_STRING ||
+	    status_channel_member(text, len, "session_nonce", &nonce) != 0 ||
+	    boot.type != JSON_STRING || seq.type != JSON_NUMBER || nonce.type != JSON_STRING ||
 	    hex_decode(text + boot.start, boot.len, cl.boot_id, CHAN_BOOT_ID_LEN, NULL) != 0 ||
-	    hex_decode(text + challenge.start, challenge.len, cl.challenge, CHAN_DIGEST_LEN,
-		       NULL) != 0) {
+	    hex_decode(text + nonce.start, nonce.len, cl.session_nonce, CHAN_DIGEST_LEN, NULL) !=
+		    0) {
 		free(body);
 		fprintf(stderr, "hvctl sign-requests: status names no boot id, request number and "
-				"session challenge (no hello taken yet?)\n");
+				"session nonce (no hello taken yet?)\n");
 		return HVCTL_EXIT_ERROR_REPLY;
 	}
 	cl.next_seq = strtoull(text + seq.start, NULL, 10) + 1;

@@ -2,7 +2,7 @@
 /*
  * hvctl sign-requests DIR COUNT REQUEST...: COUNT signed request frames for this boot and
  * session, the next numbers the monitor will take (boot id, last number and the last
- * hello's challenge read with `status --json` over the serial console; they hold until the
+ * hello's session nonce read with `status --json` over the serial console; they hold until the
  * next hello), written to DIR/frame1.bin ... as raw frames and not sent. For
  * tests that play a hostile relay (replay, reorder, alter): a relay sees such frames pass.
  */
