@@ -273,15 +273,28 @@ static void job_end(void);
 
 /* A job whose reply goes to the channel waits while the channel's buffer is full, that is
  * until the relay in the guest takes pieces of it; meanwhile every other request, the
- * serial console's included, is answered busy. A relay that takes nothing for this long
+ * serial console's included, is answered busy. A relay that takes no piece for
+ * CHANNEL_STALL_S, or keeps the job waiting CHANNEL_WAIT_S in all (a piece now and then),
  * gets the job cut (its reply ends with an error), so the guest cannot keep the trusted
- * console busy. */
+ * console busy for longer. A reply of 1 MiB over 115200 baud waits about 100 s. */
 #define CHANNEL_STALL_S 10u
-static uint64_t stall_pieces, stall_since;
+#define CHANNEL_WAIT_S  120u
+static uint64_t stall_pieces, stall_since; /* the last piece taken, and since when */
+static uint64_t waited, wait_mark;         /* TSC the job waited in all; the last look */
 
 static void cut_stalled_channel_job(void)
 {
 	uint64_t now = rdtsc(), pieces = channel_pieces_out();
+	if (wait_mark != 0)
+		waited += now - wait_mark;
+	wait_mark = now;
+	if (waited >= machine.tsc_hz * CHANNEL_WAIT_S) {
+		reply_fail(&job_reply, PROTO_FAILED,
+			   "cut: the relay took the reply too slowly (%u s of waiting)",
+			   CHANNEL_WAIT_S);
+		job_end();
+		return;
+	}
 	if (stall_since == 0 || pieces != stall_pieces) {
 		stall_pieces = pieces;
 		stall_since = now;
@@ -316,6 +329,7 @@ void console_poll(void)
 		rx_idle(&rx, line_event, 0); /* a damaged line whose end will not come */
 	if (job_step != NULL && out_used(deferred_origin) < CONSOLE_JOB_LOW_WATER) {
 		stall_since = 0;
+		wait_mark = 0;
 		job_run();
 	} else if (job_step != NULL && deferred_origin == ORIGIN_CHANNEL) {
 		cut_stalled_channel_job();
@@ -350,6 +364,8 @@ void console_finish_deferred(void (*body)(struct reply *r, void *ctx), void *ctx
 
 void console_start_job(bool (*step)(struct reply *r, void *ctx), void *ctx)
 {
+	waited = 0;
+	wait_mark = stall_since = 0;
 	job_step = step;
 	job_ctx = ctx;
 }

@@ -207,6 +207,41 @@ static void test_a_relay_that_takes_the_reply_gets_all_of_it(void **state)
 	assert_null(strstr(tx, "some-task"));
 }
 
+/* A relay that takes a piece now and then (never 10 s without one) keeps the job waiting;
+ * after CHANNEL_WAIT_S of waiting in all the job is cut and the serial console answers. */
+static void test_a_relay_that_trickles_cannot_keep_the_console_busy_either(void **state)
+{
+	struct chan_frame fr;
+	bool cut = false;
+	(void)state;
+	for (int piece = 0; piece < 60 && !cl.reply_done; piece++) {
+		for (uint64_t t0 = now; now - t0 < 9u * 1000000u;) /* 9 s of polls */
+			console_poll();
+		long m = channel_recv(f, sizeof(f));
+		if (m <= 0)
+			continue;
+		assert_int_equal(chan_client_take_reply(&cl, f, (size_t)m, &fr), CHAN_OK);
+		if (memmem(fr.body, fr.body_len, "too slowly", 10) != NULL)
+			cut = true;
+		if (piece == 2) { /* the control: meanwhile the console is busy */
+			serial("@s3 status\n");
+			assert_non_null(strstr(tx, "busy"));
+		}
+	}
+	assert_true(steps < 128);
+	for (int i = 0; i < 200 && !cl.reply_done; i++) {
+		long m = channel_recv(f, sizeof(f));
+		if (m <= 0)
+			break;
+		assert_int_equal(chan_client_take_reply(&cl, f, (size_t)m, &fr), CHAN_OK);
+		if (memmem(fr.body, fr.body_len, "too slowly", 10) != NULL)
+			cut = true;
+	}
+	assert_true(cut && cl.reply_done);
+	serial("@s4 status\n");
+	assert_non_null(strstr(tx, "status ok"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -214,6 +249,8 @@ int main(void)
 			test_a_relay_that_stops_taking_the_reply_cannot_keep_the_console_busy,
 			setup),
 		cmocka_unit_test_setup(test_a_relay_that_takes_the_reply_gets_all_of_it, setup),
+		cmocka_unit_test_setup(
+			test_a_relay_that_trickles_cannot_keep_the_console_busy_either, setup),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
