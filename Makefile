@@ -24,7 +24,10 @@ CORE_LDFLAGS := -T linker.ld -pie --no-dynamic-linker -nostdlib -z noexecstack \
 # BearSSL for the channel's signatures (hv/chan/sig.c), built from Debian's source with
 # CORE_CFLAGS (tools/build-bearssl.sh): the core links only what it calls.
 BEARSSL_CORE := $(BUILD)/bearssl/libbearssl-core.a
-CORE_INC     := -I$(BUILD)/bearssl/src/inc
+CORE_INC     := -I$(BUILD)/bearssl/src/inc -I$(BUILD)/zlib/src
+# zlib's deflate for compressed replies (hv/console/zbody.c), built the same way
+# (tools/build-zlib.sh): Z_SOLO, no libc.
+ZLIB_CORE    := $(BUILD)/zlib/libz-core.a
 
 CORE_C   := $(shell find hv -name '*.c' | sort)
 CORE_ASM := $(shell find hv -name '*.asm' | sort)
@@ -51,7 +54,7 @@ SAN_FLAGS   := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-
 HVCTL_C     := $(shell find tools/hvctl -name '*.c' | sort) hv/console/proto.c hv/console/cmd.c \
 	hv/lib/fmt.c hv/lib/json.c hv/lib/base64.c $(sort $(wildcard hv/vmi/*.c)) \
 	$(sort $(wildcard hv/chan/*.c)) boot/bootsig.c
-HVCTL_LIBS  := -lbearssl
+HVCTL_LIBS  := -lbearssl -lz
 
 .PHONY: all deps lab dump dump-test run test unit e2e smp-e2e bench fuzz format clean distclean profile-check
 all: $(BUILD)/hv.elf $(BUILD)/hvboot.efi $(BUILD)/hvctl $(BUILD)/mkprofile $(BUILD)/hvrelay
@@ -66,7 +69,10 @@ $(DEPS_STAMP): tools/deps.sh
 $(BEARSSL_CORE): tools/build-bearssl.sh tools/debsrc.sh | $(DEPS_STAMP)
 	CORE_CFLAGS='$(CORE_CFLAGS)' bash tools/build-bearssl.sh --build $(BUILD)
 
-$(BUILD)/core/%.o: %.c Makefile | $(DEPS_STAMP) $(BEARSSL_CORE)
+$(ZLIB_CORE): tools/build-zlib.sh tools/debsrc.sh | $(DEPS_STAMP)
+	CORE_CFLAGS='$(CORE_CFLAGS)' bash tools/build-zlib.sh --build $(BUILD)
+
+$(BUILD)/core/%.o: %.c Makefile | $(DEPS_STAMP) $(BEARSSL_CORE) $(ZLIB_CORE)
 	@mkdir -p $(dir $@)
 	$(CC) $(CORE_CFLAGS) $(CORE_INC) -MMD -MP -c $< -o $@
 
@@ -74,8 +80,8 @@ $(BUILD)/core/%.asm.o: %.asm | $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
 	$(NASM) -f elf64 -g -I hv/ -o $@ $<
 
-$(BUILD)/hv.elf: $(CORE_OBJ) $(BEARSSL_CORE) linker.ld
-	$(LD) $(CORE_LDFLAGS) -o $@ $(CORE_OBJ) $(BEARSSL_CORE)
+$(BUILD)/hv.elf: $(CORE_OBJ) $(BEARSSL_CORE) $(ZLIB_CORE) linker.ld
+	$(LD) $(CORE_LDFLAGS) -o $@ $(CORE_OBJ) $(BEARSSL_CORE) $(ZLIB_CORE)
 	@$(PYTHON) tools/check-core-relocs.py $@
 
 # ---------------------------------------------------------------- loader

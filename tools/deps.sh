@@ -15,6 +15,7 @@ PACKAGES=(
 	socat python3 xz-utils            # pty wiring, test harness
 	libbpf-dev zstd                   # tools/mkprofile: BTF reader; vmlinuz unpackers (xz, zstd)
 	libbearssl-dev                    # the channel's signatures (hvctl; the core builds its source)
+	zlib1g-dev                        # compressed replies (hvctl inflates; the core builds its source)
 	conserver-server conserver-client # a console server in front of the console (make unit)
 	crun                              # the lab guest's OCI containers (copied into its initramfs)
 )

@@ -29,6 +29,7 @@ static size_t cmd_strlen(const char *s)
 void reply_init(struct reply *r, void (*write)(void *ctx, const char *s, size_t n), void *ctx)
 {
 	r->write = write;
+	r->write_status = NULL;
 	r->ctx = ctx;
 	r->error = PROTO_OK;
 	r->message[0] = '\0';
@@ -158,9 +159,10 @@ void cmd_write_status(struct reply *r, const char *tag)
 	size_t n = proto_format_status(status, sizeof(status), r->error, r->message, tag);
 
 	if (r->mid_line)
-		r->write(r->ctx, "\r\n", 2);
-	r->write(r->ctx, status, n);
-	r->write(r->ctx, "\r\n", 2);
+		r->write(r->ctx, "\r\n", 2); /* the body's own end */
+	void (*out)(void *, const char *, size_t) = r->write_status ? r->write_status : r->write;
+	out(r->ctx, status, n);
+	out(r->ctx, "\r\n", 2);
 	r->mid_line = false;
 }
 
@@ -169,12 +171,43 @@ static bool cmd_is_blank(char c)
 	return c == ' ' || c == '\t';
 }
 
+/* The word at p, after blanks: its start, and its end in *end (a blank or the line's end). */
+static const char *cmd_word(const char *p, const char **end)
+{
+	while (cmd_is_blank(*p))
+		p++;
+	*end = p;
+	while (**end != '\0' && !cmd_is_blank(**end))
+		(*end)++;
+	return p;
+}
+
+static bool cmd_word_is(const char *w, const char *end, const char *s)
+{
+	size_t n = (size_t)(end - w);
+	if (cmd_strlen(s) != n)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (w[i] != s[i])
+			return false;
+	return true;
+}
+
+bool cmd_request_deflate(const char *line)
+{
+	const char *end, *w = cmd_word(line, &end);
+	if (*w == '@')
+		w = cmd_word(end, &end);
+	return cmd_word_is(w, end, CMD_DEFLATE_WORD);
+}
+
 bool cmd_dispatch(const struct cmd_verb *verbs, size_t n, char *line, struct reply *r)
 {
 	int rc;
 	char *argv[CMD_MAX_ARGS + 1];
 	uint32_t argc = 0, words = 0;
 	const char *tag = NULL;
+	bool deflate = false;
 	char *p = line;
 
 	r->error = PROTO_OK;
@@ -197,8 +230,12 @@ bool cmd_dispatch(const struct cmd_verb *verbs, size_t n, char *line, struct rep
 		if (*p != '\0')
 			*p++ = '\0';
 
-		if (words == 0 && tag == NULL && word[0] == '@') {
+		if (words == 0 && tag == NULL && !deflate && word[0] == '@') {
 			tag = word + 1;
+			continue;
+		}
+		if (words == 0 && !deflate && cmd_streq(word, CMD_DEFLATE_WORD)) {
+			deflate = true; /* the console compresses the body: not the verb's */
 			continue;
 		}
 		if (argc < CMD_MAX_ARGS)

@@ -19,6 +19,9 @@ struct cmd_verb;
 /* Where a verb's output goes. Set up with reply_init; one may serve many requests. */
 struct reply {
 	void (*write)(void *ctx, const char *s, size_t n);
+	/* The status line's writer when it is not `write` (NULL: `write`): a compressed body
+	 * ends there (console/zbody.h). Set after reply_init. */
+	void (*write_status)(void *ctx, const char *s, size_t n);
 	void *ctx;
 	enum proto_error error; /* set by reply_fail; PROTO_OK while the verb succeeds */
 	char message[PROTO_MESSAGE_MAX + 1];
@@ -66,6 +69,12 @@ void cmd_write_status(struct reply *r, const char *tag);
  * (the latter naming the byte in hex), with the request's tag when the kept start of the
  * line holds a complete one; nothing for other events. */
 void cmd_report_line_event(enum line_event ev, const struct line_state *ls, struct reply *r);
+
+/* The request word asking for a compressed body (docs/console-protocol.md, "Compressed
+ * replies"): first, or right after the tag. cmd_dispatch skips it. */
+#define CMD_DEFLATE_WORD "+deflate"
+/* Does this request line (not yet split) ask for it? */
+bool cmd_request_deflate(const char *line);
 
 /* Helpers for verbs. */
 /* Is `flag` (e.g. "--json") one of argv[1..argc-1]? */

@@ -7,6 +7,7 @@
 #include "console/proto.h"
 #include "lib/fmt.h"
 #include "console/uart.h"
+#include "console/zbody.h"
 #include "console/verbs.h"
 #include "console/verbs_ops.h"
 #include "core/monitor.h"
@@ -32,11 +33,14 @@ static bool deferred;             /* a verb's reply is still to come */
 enum origin { ORIGIN_SERIAL, ORIGIN_CHANNEL };
 static enum origin deferred_origin;
 static char deferred_tag[PROTO_TAG_MAX + 1];
+static bool deferred_deflate; /* its body goes through the open zbody stream */
 /* A reply made over several exits (console_start_job): its step, and the reply its steps
  * write through (error and line state carry over from one step to the next) */
 static bool (*job_step)(struct reply *r, void *ctx);
 static void *job_ctx;
 static struct reply job_reply;
+struct reply_sink;
+static struct reply_sink job_sink;
 /* Replies to other requests while a job's reply is made (busy, a lost line), held whole and
  * sent after its status line, never inside its body */
 #define HELD_MAX 4096u
@@ -125,9 +129,10 @@ struct reply_sink {
 	enum origin origin;
 	bool truncated;
 	uint64_t dropped;
+	bool deflate; /* the body goes through the zbody stream (console/zbody.h) */
 };
 
-static void reply_to_console(void *ctx, const char *s, size_t n)
+static void sink_out(void *ctx, const char *s, size_t n)
 {
 	struct reply_sink *sink = ctx;
 	uint32_t used = out_used(sink->origin);
@@ -137,6 +142,34 @@ static void reply_to_console(void *ctx, const char *s, size_t n)
 		return;
 	}
 	out_write(sink->origin, s, n);
+}
+
+/* A reply's body: plain, or compressed when its request asked (+deflate). */
+static void reply_to_console(void *ctx, const char *s, size_t n)
+{
+	struct reply_sink *sink = ctx;
+	if (sink->deflate)
+		zbody_write(s, n, sink_out, sink);
+	else
+		sink_out(ctx, s, n);
+}
+
+/* A reply's status line: a compressed body ends first. */
+static void status_to_console(void *ctx, const char *s, size_t n)
+{
+	struct reply_sink *sink = ctx;
+	if (sink->deflate) {
+		zbody_end(sink_out, sink);
+		sink->deflate = false;
+	}
+	sink_out(ctx, s, n);
+}
+
+/* A reply to the console through sink (its body compressed when sink->deflate). */
+static void reply_to_sink(struct reply *r, struct reply_sink *sink)
+{
+	reply_init(r, reply_to_console, sink);
+	r->write_status = status_to_console;
 }
 
 /* The tag of a request line, if it has one (docs/console-protocol.md), into tag[17]. */
@@ -177,17 +210,20 @@ static void reply_to_held(void *ctx, const char *s, size_t n)
 static void run_request(enum origin o, enum line_event ev, struct line_state *line)
 {
 	struct reply r;
-	struct reply_sink sink = {o, false, 0};
+	struct reply_sink sink = {o, false, 0, false};
 	struct held_reply h = {.len = 0, .over = false};
 	char tag[17];
 	/* a job's body is going out on this stream: nothing in its middle */
 	bool hold = job_step != NULL && deferred_origin == o;
 	bool started = false; /* this request deferred its reply */
 	request_tag(line->buf, tag);
+	/* a compressed body only for a request that runs now (a busy reply has none) */
+	sink.deflate = ev == LINE_READY && !deferred && !hold && cmd_request_deflate(line->buf) &&
+		       zbody_begin();
 	if (hold)
 		reply_init(&r, reply_to_held, &h);
 	else
-		reply_init(&r, reply_to_console, &sink);
+		reply_to_sink(&r, &sink);
 	stats.requests++;
 	if (ev == LINE_READY && deferred) {
 		/* One operation at a time: its reply must not interleave with another. */
@@ -197,6 +233,7 @@ static void run_request(enum origin o, enum line_event ev, struct line_state *li
 		if (cmd_dispatch(console_verbs, console_verb_count, line->buf, &r)) {
 			deferred = true;
 			deferred_origin = o;
+			deferred_deflate = sink.deflate;
 			started = true;
 			memcpy(deferred_tag, r.tag, sizeof(deferred_tag));
 		}
@@ -204,6 +241,8 @@ static void run_request(enum origin o, enum line_event ev, struct line_state *li
 		cmd_report_line_event(ev, line, &r);
 	if (sink.truncated) {
 		char msg[96], status[PROTO_STATUS_MAX];
+		if (!started)
+			zbody_abort();
 		fmt_snprintf(msg, sizeof(msg),
 			     "the reply was cut: %llu bytes did not fit the console's buffer",
 			     (unsigned long long)sink.dropped);
@@ -258,7 +297,7 @@ static void run_channel_request(void)
 	}
 	if (ev == LINE_NONE) { /* nothing but spaces, or a cancelled line */
 		struct reply r;
-		struct reply_sink sink = {ORIGIN_CHANNEL, false, 0};
+		struct reply_sink sink = {ORIGIN_CHANNEL, false, 0, false};
 		reply_init(&r, reply_to_console, &sink);
 		reply_fail(&r, PROTO_BAD_ARGUMENT, "an empty request");
 		cmd_write_status(&r, 0);
@@ -307,6 +346,29 @@ static void cut_stalled_channel_job(void)
 	job_end();
 }
 
+static uint32_t job_ring_start; /* tx_head when a serial job began: its body follows */
+
+/* Ctrl-X from the serial console: the job being made for it ends now, with what of its
+ * body is still in the ring dropped, so the next request is not kept waiting behind a reply
+ * nobody reads. An operation (deferred, not a job) is never cut halfway: it ends by its own
+ * deadline. */
+static void cancel_serial_job(void)
+{
+	if (job_step == NULL || deferred_origin != ORIGIN_SERIAL)
+		return;
+	uint32_t unsent = tx_head - tx_tail, of_job = tx_head - job_ring_start;
+	uint32_t dropped = unsent < of_job ? unsent : of_job;
+	tx_head -= dropped;
+	zbody_abort();
+	job_sink.deflate = false;
+	stats.cancelled++;
+	console_write("\r\n", 2); /* the status on a line of its own, whatever was cut */
+	job_reply.mid_line = false;
+	reply_fail(&job_reply, PROTO_FAILED,
+		   "cancelled by the client (Ctrl-X): %u bytes of the reply not sent", dropped);
+	job_end();
+}
+
 void console_poll(void)
 {
 	if (!uart.present)
@@ -318,6 +380,8 @@ void console_poll(void)
 		bool overrun = uart_take_overrun(&uart);
 		stats.rx_overruns += overrun;
 		rx_step(&rx, c, overrun, line_event, 0);
+		if (c == (int)CONSOLE_CANCEL)
+			cancel_serial_job();
 		if (c < 0)
 			break;
 		stats.rx_bytes++;
@@ -344,8 +408,8 @@ void console_finish_deferred(void (*body)(struct reply *r, void *ctx), void *ctx
 	if (!deferred)
 		return;
 	struct reply r;
-	struct reply_sink sink = {deferred_origin, false, 0};
-	reply_init(&r, reply_to_console, &sink);
+	struct reply_sink sink = {deferred_origin, false, 0, deferred_deflate};
+	reply_to_sink(&r, &sink);
 	if (body)
 		body(&r, ctx);
 	if (error != PROTO_OK)
@@ -356,7 +420,9 @@ void console_finish_deferred(void (*body)(struct reply *r, void *ctx), void *ctx
 	/* The status line always fits: STATUS_RESERVE is kept free for it. */
 	sink.truncated = false;
 	cmd_write_status(&r, deferred_tag[0] ? deferred_tag : 0);
+	zbody_abort(); /* ended by the status line; closed whatever happened */
 	deferred = false;
+	deferred_deflate = false;
 	out_end(deferred_origin);
 	if (r.error != PROTO_OK)
 		stats.errors++;
@@ -366,6 +432,7 @@ void console_start_job(bool (*step)(struct reply *r, void *ctx), void *ctx)
 {
 	waited = 0;
 	wait_mark = stall_since = 0;
+	job_ring_start = tx_head;
 	job_step = step;
 	job_ctx = ctx;
 }
@@ -377,8 +444,6 @@ void console_job_hand_over(void)
 	job_handed_over = true;
 }
 
-static struct reply_sink job_sink;
-
 /* The job's next step; after its last, the status line. */
 static void job_run(void)
 {
@@ -387,11 +452,14 @@ static void job_run(void)
 		return;
 	}
 	if (job_reply.write == NULL) {
-		job_sink = (struct reply_sink){deferred_origin, false, 0};
-		reply_init(&job_reply, reply_to_console, &job_sink);
+		job_sink = (struct reply_sink){deferred_origin, false, 0, deferred_deflate};
+		reply_to_sink(&job_reply, &job_sink);
 	}
-	if (!job_step(&job_reply, job_ctx) && job_reply.error == PROTO_OK)
+	if (!job_step(&job_reply, job_ctx) && job_reply.error == PROTO_OK) {
+		if (job_sink.deflate) /* what this step wrote goes out now */
+			zbody_flush(sink_out, &job_sink);
 		return;
+	}
 	if (job_handed_over && job_reply.error == PROTO_OK) {
 		/* the operation's reply ends the request (console_finish_deferred) */
 		job_handed_over = false;
@@ -413,12 +481,14 @@ static void job_end(void)
 			   (unsigned long long)job_sink.dropped);
 	job_sink.truncated = false;
 	cmd_write_status(&job_reply, deferred_tag[0] ? deferred_tag : 0);
+	zbody_abort();
 	if (job_reply.error != PROTO_OK)
 		stats.errors++;
 	stats.tx_dropped += job_sink.dropped;
 	job_step = NULL;
 	job_reply.write = NULL;
 	deferred = false;
+	deferred_deflate = false;
 	out_end(deferred_origin);
 	console_write(held, held_len); /* the replies held meanwhile, after it */
 	held_len = 0;

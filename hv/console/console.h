@@ -22,6 +22,7 @@ struct console_stats {
 	uint64_t requests;
 	uint64_t errors;      /* requests answered with an error */
 	uint64_t rx_overruns; /* times the UART dropped received bytes (its FIFO was full) */
+	uint64_t cancelled;   /* job replies cut by the client's Ctrl-X (CONSOLE_CANCEL) */
 };
 
 bool console_init(uint16_t port, uint32_t baud);

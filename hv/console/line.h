@@ -8,6 +8,9 @@
 
 #define CONSOLE_LINE_MAX  255u  /* bytes before the end of line */
 #define CONSOLE_KILL_LINE 0x15u /* Ctrl-U: discard what is buffered */
+/* Ctrl-X (CAN): cancel the serial console's reply being made (docs/console-protocol.md,
+ * "Cancelling a reply"); never part of a line */
+#define CONSOLE_CANCEL 0x18u
 
 enum line_event {
 	LINE_NONE,      /* nothing to do yet */

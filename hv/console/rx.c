@@ -29,6 +29,8 @@ void rx_step(struct rx *rx, int byte, bool overrun, rx_emit_fn emit, void *ctx)
 		rx->drained = rx->tainted;
 		return;
 	}
+	if (byte == CONSOLE_CANCEL)
+		return; /* the console's own (console_poll), not a line's */
 	if (byte == CONSOLE_KILL_LINE && rx->tainted && rx->line.len > 0 && !rx->line.lost) {
 		/* the line being received is cut short by the next request: its end may be what
 		 * was lost */

@@ -2,6 +2,7 @@
 /* The console's first verbs: help, version, status, mem (docs/console-protocol.md). */
 #include "console/channel.h"
 #include "console/console.h"
+#include "console/zbody.h"
 #include "console/uart.h"
 #include "console/verbs.h"
 #include "console/verbs_events.h"
@@ -143,6 +144,7 @@ static void status_text(struct reply *r, const struct vcpu *v)
 	sum_exits(&c);
 	uint64_t ms = monitor_uptime_ms();
 	const struct console_stats *cs = console_stats();
+	const struct zbody_stats *zs = zbody_stats();
 	reply_line(r, "%s %s, cpuid signature \"%s\"", HV_NAME, HV_VERSION, HV_CPUID_SIGNATURE);
 	reply_line(r, "uptime: %llu.%03llu s (tsc %llu Hz)", (unsigned long long)(ms / 1000),
 		   (unsigned long long)(ms % 1000), (unsigned long long)machine.tsc_hz);
@@ -177,10 +179,12 @@ static void status_text(struct reply *r, const struct vcpu *v)
 		   (unsigned long long)io_blocked_writes, (unsigned long long)io_blocked_string);
 	reply_line(r,
 		   "console: port 0x%x, %llu bytes in, %llu out, %llu requests, %llu errors, "
-		   "%llu receive overruns",
+		   "%llu receive overruns, %llu cancelled; %llu replies compressed, %llu "
+		   "bytes to %llu",
 		   machine.console_port, (unsigned long long)cs->rx_bytes,
 		   (unsigned long long)cs->tx_bytes, (unsigned long long)cs->requests,
-		   (unsigned long long)cs->errors, (unsigned long long)cs->rx_overruns);
+		   (unsigned long long)cs->errors, (unsigned long long)cs->rx_overruns,
+		   (unsigned long long)cs->cancelled, zs->streams, zs->bytes_in, zs->bytes_out);
 	const struct inject_stats *is = inject_stats();
 	reply_line(r,
 		   "injection: %llu operations (%llu failed), %llu tasks hijacked, %llu calls, "
@@ -212,6 +216,7 @@ static void status_json(struct reply *r, const struct vcpu *v)
 	static struct exit_counts c;
 	sum_exits(&c);
 	const struct console_stats *cs = console_stats();
+	const struct zbody_stats *zs = zbody_stats();
 	reply_printf(
 		r,
 		"{\"name\":\"%s\",\"version\":\"%s\",\"cpuid_signature\":\"%s\","
@@ -279,13 +284,16 @@ static void status_json(struct reply *r, const struct vcpu *v)
 	reply_printf(r,
 		     ",\"mem_used\":%llu,\"mem_total\":%llu,\"image_size\":%llu,"
 		     "\"console\":{\"port\":%u,\"rx_bytes\":%llu,\"tx_bytes\":%llu,"
-		     "\"tx_dropped\":%llu,\"requests\":%llu,\"errors\":%llu,\"rx_overruns\":%llu}",
+		     "\"tx_dropped\":%llu,\"requests\":%llu,\"errors\":%llu,\"rx_overruns\":%llu,"
+		     "\"cancelled\":%llu,\"deflate\":{\"replies\":%llu,\"bytes_in\":%llu,"
+		     "\"bytes_out\":%llu}}",
 		     (unsigned long long)palloc_used_bytes(),
 		     (unsigned long long)palloc_total_bytes(),
 		     (unsigned long long)machine.image_size, machine.console_port,
 		     (unsigned long long)cs->rx_bytes, (unsigned long long)cs->tx_bytes,
 		     (unsigned long long)cs->tx_dropped, (unsigned long long)cs->requests,
-		     (unsigned long long)cs->errors, (unsigned long long)cs->rx_overruns);
+		     (unsigned long long)cs->errors, (unsigned long long)cs->rx_overruns,
+		     (unsigned long long)cs->cancelled, zs->streams, zs->bytes_in, zs->bytes_out);
 	kernel_json(r);
 	reply_printf(r, ",");
 	channel_status_json(r);

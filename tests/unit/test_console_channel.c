@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
 
@@ -19,6 +20,7 @@
 #include "console/uart.h"
 #include "core/monitor.h"
 #include "tools/hvctl/chan_client.h"
+#include "tools/hvctl/zreply.h"
 
 struct machine machine;
 static uint64_t now;
@@ -242,6 +244,121 @@ static void test_a_relay_that_trickles_cannot_keep_the_console_busy_either(void 
 	assert_non_null(strstr(tx, "status ok"));
 }
 
+/* ------------------------------------------------ compressed replies, cancelling a reply */
+
+static int setup_serial(void **state)
+{
+	(void)state;
+	machine.tsc_hz = 1000000;
+	console_init(0x2f8, 115200);
+	return 0;
+}
+
+/* Sends line on the serial console and polls until a status line with @tag has gone out
+ * (at most max polls); the bytes sent meanwhile in tx. */
+static bool serial_until(const char *line, const char *tag, int max)
+{
+	char want[32];
+	snprintf(want, sizeof(want), " @%s\r\n", tag);
+	rx_src = line;
+	rx_pos = 0;
+	tx_len = 0;
+	tx[0] = 0;
+	for (int i = 0; i < max; i++) {
+		console_poll();
+		if (strstr(tx, want) != NULL)
+			return true;
+	}
+	return false;
+}
+
+/* The body of the reply in tx: what comes before its status line ("= "), as hvctl keeps it
+ * (each line's "\r\n" as "\n"). */
+static size_t body_of(char *out, size_t cap)
+{
+	size_t n = 0;
+	for (const char *p = tx; *p != 0 && !(p[0] == '=' && (p == tx || p[-1] == '\n')); p++) {
+		if (*p == '\r')
+			continue;
+		assert_true(n + 1 < cap);
+		out[n++] = *p;
+	}
+	out[n] = 0;
+	return n;
+}
+
+static void test_a_deflated_reply_inflates_to_the_plain_one(void **state)
+{
+	static char plain[4096], packed[4096];
+	(void)state;
+	assert_true(serial_until("@z1 status\n", "z1", 200));
+	body_of(plain, sizeof(plain));
+	assert_true(serial_until("@z2 +deflate status\n", "z2", 200));
+	size_t n = body_of(packed, sizeof(packed));
+	assert_int_equal(packed[0], '~');
+	assert_null(strstr(tx, "status ok"));      /* it went compressed */
+	assert_non_null(strstr(tx, "\n= ok @z2")); /* its status line plain */
+	char *text, why[160];
+	size_t len;
+	assert_true(zreply_is_compressed(packed, n));
+	assert_int_equal(zreply_inflate(packed, n, &text, &len, why, sizeof(why)), 0);
+	assert_string_equal(text, plain);
+	free(text);
+	/* the control: a damaged stream is refused, not taken for a body */
+	packed[3] ^= 0x10;
+	int rc = zreply_inflate(packed, n, &text, &len, why, sizeof(why));
+	free(text);
+	assert_int_equal(rc, -1);
+}
+
+/* A job's body (ps of 8192 lines over 128 exits) streams through deflate: every step's
+ * lines go out at its end (a sync flush), and the whole inflates to the plain reply. */
+static void test_a_deflated_job_streams_and_inflates_to_the_plain_reply(void **state)
+{
+	static char plain[1 << 20], packed[1 << 20];
+	(void)state;
+	assert_true(serial_until("@z3 ps\n", "z3", 200000));
+	size_t plain_len = body_of(plain, sizeof(plain));
+	assert_int_equal(steps, 128);
+	assert_true(serial_until("@z4 +deflate ps\n", "z4", 200000));
+	size_t n = body_of(packed, sizeof(packed));
+	for (size_t i = 0; i < n; i++) /* every body line is a compressed one */
+		assert_true(i == 0 ? packed[i] == '~' : packed[i - 1] != '\n' || packed[i] == '~');
+	char *text, why[160];
+	size_t len;
+	assert_int_equal(zreply_inflate(packed, n, &text, &len, why, sizeof(why)), 0);
+	assert_int_equal(len, plain_len);
+	assert_string_equal(text, plain);
+	free(text);
+	print_message("ps of 8192 lines: %zu bytes plain, %zu compressed (%.1fx)\n", plain_len, n,
+		      (double)plain_len / (double)n);
+	assert_true(n * 4 < plain_len);
+}
+
+/* Ctrl-X while a job's reply is made for the serial console: the job ends at once with an
+ * error naming the cancel, and the next request is answered. The control: without it, the
+ * next request is busy. */
+static void test_ctrl_x_cancels_the_reply_being_made(void **state)
+{
+	(void)state;
+	assert_false(serial_until("@c1 ps\n", "c1", 300));
+	assert_true(steps < 128);
+	/* the control: meanwhile a request waits, its busy held behind the reply */
+	assert_false(serial_until("@c2 status\n", "c2", 300));
+	assert_null(strstr(tx, "status ok"));
+	assert_true(serial_until("\x18", "c2", 300));
+	assert_non_null(strstr(tx, "= error failed: cancelled by the client (Ctrl-X)"));
+	assert_non_null(strstr(tx, " @c1\r\n"));
+	assert_non_null(strstr(tx, "= error busy")); /* c2's, after it */
+	unsigned at_cancel = steps;
+	assert_true(serial_until("@c3 status\n", "c3", 300));
+	assert_non_null(strstr(tx, "status ok"));
+	assert_int_equal(steps, at_cancel); /* no step after the cancel */
+	/* a Ctrl-X with no reply being made changes nothing */
+	assert_true(serial_until("\x18@c4 status\n", "c4", 300));
+	assert_non_null(strstr(tx, "status ok\r\n= ok @c4"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -251,6 +368,11 @@ int main(void)
 		cmocka_unit_test_setup(test_a_relay_that_takes_the_reply_gets_all_of_it, setup),
 		cmocka_unit_test_setup(
 			test_a_relay_that_trickles_cannot_keep_the_console_busy_either, setup),
+		cmocka_unit_test_setup(test_a_deflated_reply_inflates_to_the_plain_one,
+				       setup_serial),
+		cmocka_unit_test_setup(test_a_deflated_job_streams_and_inflates_to_the_plain_reply,
+				       setup_serial),
+		cmocka_unit_test_setup(test_ctrl_x_cancels_the_reply_being_made, setup_serial),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

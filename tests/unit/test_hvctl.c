@@ -25,6 +25,7 @@
 
 #include "console/cmd.h"
 #include "console/line.h"
+#include "console/zbody.h"
 #include "console/verbs_events.h"
 #include "core/events.h"
 
@@ -81,8 +82,9 @@ static int verb_late(struct reply *r, int argc, char **argv)
 {
 	(void)argc;
 	(void)argv;
-	r->write(r->ctx, "old body\r\n= ok @oldtag\r\n", 24);
-	r->write(r->ctx, "orphan line\r\n= error busy: not yours\r\n", 38);
+	/* earlier replies' bytes, on the line before this reply's (never in its body) */
+	monitor_write(r->ctx, "old body\r\n= ok @oldtag\r\n", 24);
+	monitor_write(r->ctx, "orphan line\r\n= error busy: not yours\r\n", 38);
 	reply_line(r, "new body");
 	return 0;
 }
@@ -108,6 +110,8 @@ static bool monitor_loses(const struct line_state *ls)
 	memcpy(line, ls->buf, ls->len);
 	line[ls->len] = '\0';
 	const char *sp = strchr(line, ' ');
+	if (sp != NULL && strncmp(sp, " +deflate ", 10) == 0)
+		sp += 9;
 	if (line[0] != '@' || sp == NULL || sscanf(sp, " lose %d %c", &n, &x) != 2 || x < 'a' ||
 	    x > 'z')
 		return false;
@@ -130,7 +134,41 @@ static int verb_emit(struct reply *r, int argc, char **argv)
 	return 0;
 }
 
+/* `dribble N MS`: N body lines, MS ms apart (a slow line: silence never longer than MS) */
+static int verb_dribble(struct reply *r, int argc, char **argv)
+{
+	int n = argc == 3 ? atoi(argv[1]) : 0, ms = argc == 3 ? atoi(argv[2]) : 0;
+	for (int i = 0; i < n; i++) {
+		reply_line(r, "line %d", i);
+		usleep((useconds_t)ms * 1000u);
+	}
+	return 0;
+}
+
+/* `many N`: N body lines (a long reply, compressed when asked) */
+static int verb_many(struct reply *r, int argc, char **argv)
+{
+	int n = argc == 2 ? atoi(argv[1]) : 0;
+	for (int i = 0; i < n; i++)
+		reply_line(r, "%6d sleep infinity   /bin/sleep infinity (line %d of %d)", 1000 + i,
+			   i, n);
+	return 0;
+}
+
+/* `old on|off`: the fake monitor plays one from before compressed replies, which takes
+ * +deflate for an unknown verb. */
+static bool old_monitor;
+static int verb_old(struct reply *r, int argc, char **argv)
+{
+	old_monitor = argc == 2 && strcmp(argv[1], "on") == 0;
+	reply_line(r, "old %s", old_monitor ? "on" : "off");
+	return 0;
+}
+
 static const struct cmd_verb monitor_verbs[] = {
+	{"many", "many N", "prints N lines", verb_many},
+	{"dribble", "dribble N MS", "prints N lines MS ms apart", verb_dribble},
+	{"old", "old on|off", "plays a monitor without +deflate", verb_old},
 	{"emit", "emit N NAME", "records N events", verb_emit},
 	{"events", VERB_EVENTS_USAGE, VERB_EVENTS_SUMMARY, verb_events},
 	{"lose", "lose N X", "answers after N lost lines", verb_lose},
@@ -138,6 +176,39 @@ static const struct cmd_verb monitor_verbs[] = {
 	{"echo", "echo [WORD...]", "prints its words", verb_echo},
 	{"late", "late", "answers after a stale reply", verb_late},
 };
+
+/* A compressed body as the console makes it (console/zbody.h), out through monitor_write. */
+static void monitor_write_z(void *ctx, const char *s, size_t n)
+{
+	zbody_write(s, n, monitor_write, ctx);
+}
+
+static void monitor_status_z(void *ctx, const char *s, size_t n)
+{
+	zbody_end(monitor_write, ctx);
+	monitor_write(ctx, s, n);
+}
+
+/* One request line: run as the console runs it, compressed when it asks (+deflate). */
+static void monitor_run(int *fd, struct line_state *ls)
+{
+	struct reply r;
+	reply_init(&r, monitor_write, fd);
+	if (cmd_request_deflate(ls->buf) && old_monitor) {
+		char tag[PROTO_TAG_MAX + 1] = "";
+		sscanf(ls->buf, "@%16[A-Za-z0-9_-]", tag);
+		reply_fail(&r, PROTO_UNKNOWN_VERB,
+			   "unknown verb \"+deflate\"; \"help\" lists the verbs");
+		cmd_write_status(&r, tag[0] ? tag : NULL);
+		return;
+	}
+	if (cmd_request_deflate(ls->buf) && zbody_begin()) {
+		r.write = monitor_write_z;
+		r.write_status = monitor_status_z;
+	}
+	cmd_dispatch(monitor_verbs, sizeof(monitor_verbs) / sizeof(monitor_verbs[0]), ls->buf, &r);
+	zbody_abort();
+}
 
 /* Serves requests on fd until it closes. */
 static void monitor_serve(int fd)
@@ -165,9 +236,7 @@ static void monitor_serve(int fd)
 			enum line_event ev = line_feed(&ls, buf[i]);
 
 			if (ev == LINE_READY)
-				cmd_dispatch(monitor_verbs,
-					     sizeof(monitor_verbs) / sizeof(monitor_verbs[0]),
-					     ls.buf, &r);
+				monitor_run(&fd, &ls);
 			else
 				cmd_report_line_event(ev, &ls, &r);
 		}
@@ -279,9 +348,12 @@ static int group_teardown(void **state)
 struct result {
 	int status; /* exit status; -1 when killed */
 	double secs;
-	char out[16384];
+	char out[1 << 20];
 	char err[4096];
 };
+
+/* SIGINT to hvctl this many ms after it starts (0: none) */
+static int interrupt_after_ms;
 
 static void slurp(const char *path, char *buf, size_t cap)
 {
@@ -352,6 +424,10 @@ static void run_env(struct result *res, const char *input, const char *const *en
 		execve(bin, (char *const *)argv, child_env(env));
 		dprintf(2, "cannot run %s: %s\n", bin, strerror(errno));
 		_exit(127);
+	}
+	if (interrupt_after_ms > 0) {
+		usleep((useconds_t)interrupt_after_ms * 1000u);
+		kill(pid, SIGINT);
 	}
 	assert_int_equal(waitpid(pid, &wstatus, 0), pid);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
@@ -510,9 +586,9 @@ static void test_log_appends_every_byte_received(void **state)
 	(void)state;
 	snprintf(log, sizeof(log), "%s/console.log", fx.dir);
 	unlink(log);
-	run(&res, NULL, ARGS("--console", fx.live.path, "--log", log, "ping"));
+	run(&res, NULL, ARGS("--console", fx.live.path, "--compress", "no", "--log", log, "ping"));
 	assert_int_equal(res.status, 0);
-	run(&res, NULL, ARGS("--console", fx.live.path, "--log", log, "ping"));
+	run(&res, NULL, ARGS("--console", fx.live.path, "--compress", "no", "--log", log, "ping"));
 	assert_int_equal(res.status, 0);
 	slurp(log, text, sizeof(text));
 	first = strstr(text, "pong\r\n= ok @");
@@ -529,7 +605,7 @@ static void test_log_can_come_from_the_environment(void **state)
 	snprintf(log, sizeof(log), "%s/env.log", fx.dir);
 	snprintf(env, sizeof(env), "HVCTL_LOG=%s", log);
 	unlink(log);
-	run_env(&res, NULL, ARGS(env), ARGS("--console", fx.live.path, "ping"));
+	run_env(&res, NULL, ARGS(env), ARGS("--console", fx.live.path, "--compress", "no", "ping"));
 	assert_int_equal(res.status, 0);
 	slurp(log, text, sizeof(text));
 	assert_non_null(strstr(text, "pong\r\n"));
@@ -856,10 +932,102 @@ static void test_events_too_far_behind_says_how_many_were_lost(void **state)
 	assert_non_null(strstr(res.err, "bad-argument"));
 }
 
+/* ------------------------------------------------------------ compressed replies, silence, Ctrl-C
+ */
+
+static void test_a_long_reply_comes_compressed_and_prints_the_same(void **state)
+{
+	static char plain[1 << 20];
+	char log[160], env[200];
+	struct stat st;
+	(void)state;
+	snprintf(log, sizeof(log), "%s/zlog", fx.dir);
+	snprintf(env, sizeof(env), "HVCTL_LOG=%s", log);
+	unlink(log);
+	run(&res, NULL, ARGS("--console", fx.live.path, "--compress", "no", "many", "3000"));
+	assert_int_equal(res.status, 0);
+	memcpy(plain, res.out, sizeof(plain));
+	run_env(&res, NULL, ARGS(env), ARGS("--console", fx.live.path, "many", "3000"));
+	assert_int_equal(res.status, 0);
+	assert_string_equal(res.out, plain);
+	assert_int_equal(stat(log, &st), 0);
+	print_message("many 3000: %zu bytes printed, %lld received compressed\n", strlen(plain),
+		      (long long)st.st_size);
+	assert_true((size_t)st.st_size * 5 < strlen(plain));
+	static char text[1 << 20];
+	slurp(log, text, sizeof(text));
+	assert_non_null(strstr(text, "\r\n~"));
+}
+
+static void test_a_monitor_without_deflate_gets_the_request_again_plain(void **state)
+{
+	char log[160], env[200], text[4096];
+	(void)state;
+	snprintf(log, sizeof(log), "%s/oldlog", fx.dir);
+	snprintf(env, sizeof(env), "HVCTL_LOG=%s", log);
+	unlink(log);
+	run(&res, NULL, ARGS("--console", fx.live.path, "old", "on"));
+	assert_int_equal(res.status, 0);
+	run_env(&res, NULL, ARGS(env), ARGS("--console", fx.live.path, "many", "2"));
+	assert_int_equal(res.status, 0);
+	assert_non_null(strstr(res.out, "(line 1 of 2)"));
+	assert_string_equal(res.err, "");
+	/* the control: that monitor did refuse the first, compressed, request */
+	slurp(log, text, sizeof(text));
+	assert_non_null(strstr(text, "= error unknown-verb: unknown verb \"+deflate\""));
+	run(&res, NULL, ARGS("--console", fx.live.path, "--compress", "no", "old", "off"));
+	assert_int_equal(res.status, 0);
+}
+
+/* The timeout counts silence: a reply that takes 3 s but is never silent 1 s is taken with
+ * --timeout 1; the control, one silent for longer, is not. */
+static void test_the_timeout_counts_silence_not_the_whole_reply(void **state)
+{
+	(void)state;
+	run(&res, NULL,
+	    ARGS("--console", fx.live.path, "--compress", "no", "--timeout", "1", "dribble", "10",
+		 "300"));
+	assert_int_equal(res.status, 0);
+	assert_true(res.secs >= 2.5);
+	assert_non_null(strstr(res.out, "line 9\n"));
+	run(&res, NULL,
+	    ARGS("--console", fx.live.path, "--compress", "no", "--timeout", "1", "dribble", "2",
+		 "1500"));
+	assert_int_equal(res.status, 3);
+	assert_non_null(strstr(res.err, "the reply stopped: no byte from the monitor"));
+	/* let the fake finish that reply before the next test */
+	usleep(2000 * 1000);
+}
+
+/* Ctrl-C while a reply is awaited: hvctl sends Ctrl-X (the monitor cancels the reply it is
+ * making), waits a little for the status line, and exits 130. */
+static void test_ctrl_c_sends_ctrl_x_and_exits_130(void **state)
+{
+	(void)state;
+	char junk[4096];
+	int flags = fcntl(fx.silent.master, F_GETFL);
+	fcntl(fx.silent.master, F_SETFL, flags | O_NONBLOCK);
+	while (read(fx.silent.master, junk, sizeof(junk)) > 0)
+		;
+	interrupt_after_ms = 300;
+	run(&res, NULL, ARGS("--console", fx.silent.path, "--timeout", "1", "ping"));
+	interrupt_after_ms = 0;
+	assert_int_equal(res.status, 130);
+	assert_non_null(strstr(res.err, "asking the monitor to cancel"));
+	ssize_t n = read(fx.silent.master, junk, sizeof(junk));
+	fcntl(fx.silent.master, F_SETFL, flags);
+	assert_true(n > 0);
+	assert_non_null(memchr(junk, 0x18, (size_t)n));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_ok_reply_exits_0_and_prints_the_body),
+		cmocka_unit_test(test_a_long_reply_comes_compressed_and_prints_the_same),
+		cmocka_unit_test(test_a_monitor_without_deflate_gets_the_request_again_plain),
+		cmocka_unit_test(test_the_timeout_counts_silence_not_the_whole_reply),
+		cmocka_unit_test(test_ctrl_c_sends_ctrl_x_and_exits_130),
 		cmocka_unit_test(test_events_lists_what_came_after_since),
 		cmocka_unit_test(test_events_follow_prints_each_event_once_as_a_json_line),
 		cmocka_unit_test(test_events_too_far_behind_says_how_many_were_lost),

@@ -18,6 +18,8 @@
 
 #include "conn.h"
 
+volatile int conn_interrupted;
+
 uint64_t conn_now_ms(void)
 {
 	struct timespec ts;
@@ -42,9 +44,13 @@ static int conn_poll(int fd, short events, uint64_t deadline_ms)
 	for (;;) {
 		struct pollfd p = {.fd = fd, .events = events};
 		int ms = conn_wait_ms(deadline_ms);
+		if (conn_interrupted) {
+			errno = EINTR;
+			return -1;
+		}
 		int rc = poll(&p, 1, ms);
 
-		if (rc < 0 && errno == EINTR)
+		if (rc < 0 && errno == EINTR && !conn_interrupted)
 			continue;
 		if (rc < 0)
 			return -1;
@@ -344,6 +350,8 @@ ssize_t conn_read(struct conn *c, void *buf, size_t cap, uint64_t deadline_ms)
 			errno = EPIPE;
 			return -1;
 		}
+		if (errno == EINTR && conn_interrupted)
+			return -1;
 		if (errno == EINTR)
 			continue;
 		if (errno != EAGAIN && errno != EWOULDBLOCK) {

@@ -22,7 +22,13 @@ struct conn {
 			      * monitor's console */
 	bool sync_first;     /* exec: the first request is preceded by one whose reply takes
 			      * away what the program printed of its own (request.c) */
+	bool deflate;        /* ask for compressed bodies (+deflate; request.c): on unless
+			      * --compress no, off once the monitor refuses the word */
 };
+
+/* Set by hvctl's SIGINT handler: conn_read returns -1 with EINTR at once, so the request
+ * can cancel its reply (request.c). */
+extern volatile int conn_interrupted;
 
 /* Milliseconds of CLOCK_MONOTONIC: deadlines are measured in it. */
 uint64_t conn_now_ms(void);

@@ -1,6 +1,7 @@
 /* hvctl: talks to the ctrvisor monitor over its out-of-band console
  * (docs/console-protocol.md, "hvctl"). */
 #include <errno.h>
+#include <signal.h>
 #include <fcntl.h>
 #include <math.h>
 #include <stdbool.h>
@@ -40,7 +41,9 @@ static const char usage_text[] =
 	"                   default: $HVCTL_KEY)\n"
 	"  --pin FILE       the monitor's key pinned by hvctl pair, for --relay\n"
 	"                   (default: $HVCTL_PIN)\n"
-	"  --timeout SEC    wait at most SEC seconds per request (default 30)\n"
+	"  --timeout SEC    give up after SEC seconds without a byte of the reply (default 30)\n"
+	"  --compress yes|no  ask for compressed reply bodies (default yes; docs/console-\n"
+	"                   protocol.md): fewer bytes on a slow line, the same output\n"
 	"  --log FILE       append every byte received to FILE (default: $HVCTL_LOG)\n"
 	"  --pace-bytes N   write N bytes at a time (default 8)\n"
 	"  --pace-us N      pause N microseconds between writes (default 2000; 0: none)\n"
@@ -61,13 +64,15 @@ static const char usage_text[] =
 	"hvctl --key FILE sign-boot HV.CFG CORE PROFILE|none OUT.SIG signs what it starts\n"
 	"(docs/boot-signature.md: the loader then refuses a changed file).\n"
 	"\n"
+	"Ctrl-C cancels the rest of a reply being sent (the monitor stops making it).\n"
 	"Exit status: 0 ok, 1 error reply, 2 usage or local error, 3 no answer or the\n"
-	"console could not be opened.\n";
+	"console could not be opened, 130 interrupted.\n";
 
 struct options {
 	const char *console;
 	const char *log;
 	double timeout_s;
+	bool no_compress;
 	size_t pace_bytes;
 	uint32_t pace_us;
 	const char *raw_send;
@@ -137,7 +142,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 		    strcmp(name, "--pace-us") != 0 && strcmp(name, "--raw-send") != 0 &&
 		    strcmp(name, "--dump") != 0 && strcmp(name, "--profile") != 0 &&
 		    strcmp(name, "--relay") != 0 && strcmp(name, "--key") != 0 &&
-		    strcmp(name, "--pin") != 0)
+		    strcmp(name, "--pin") != 0 && strcmp(name, "--compress") != 0)
 			return usage_error("unknown option %s", a);
 		if (val == NULL) {
 			if (i + 1 >= argc)
@@ -154,6 +159,10 @@ static int parse_options(int argc, char **argv, struct options *o)
 			o->key = val;
 		} else if (strcmp(name, "--pin") == 0) {
 			o->pin = val;
+		} else if (strcmp(name, "--compress") == 0) {
+			if (strcmp(val, "yes") != 0 && strcmp(val, "no") != 0)
+				return usage_error("--compress wants yes or no, not \"%s\"", val);
+			o->no_compress = strcmp(val, "no") == 0;
 		} else if (strcmp(name, "--dump") == 0) {
 			o->dump = val;
 		} else if (strcmp(name, "--profile") == 0) {
@@ -286,6 +295,12 @@ static int run_live_line(void *ctx, char *line, size_t len)
 	return one_request(l->c, l->rd, line, len, l->timeout_s);
 }
 
+static void on_interrupt(int sig)
+{
+	(void)sig;
+	conn_interrupted = 1;
+}
+
 int main(int argc, char **argv)
 {
 	struct options o = {.timeout_s = 30.0, .pace_bytes = 8, .pace_us = 2000};
@@ -347,6 +362,11 @@ int main(int argc, char **argv)
 	}
 	c.pace_bytes = o.pace_bytes;
 	c.pace_us = o.pace_us;
+	c.deflate = !o.no_compress;
+	/* Ctrl-C: the request in progress cancels its reply (request.c) */
+	struct sigaction sa = {.sa_handler = on_interrupt};
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
 
 	if (conn_open(&c, o.console, conn_now_ms() + (uint64_t)(o.timeout_s * 1000.0), err,
 		      sizeof(err)) != 0) {

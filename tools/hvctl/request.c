@@ -11,10 +11,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "console/cmd.h"
 #include "console/line.h"
 #include "console/proto.h"
 #include "relay.h"
 #include "request.h"
+#include "zreply.h"
 
 void reader_free(struct reader *rd)
 {
@@ -68,6 +70,8 @@ int hvctl_request_sendable(const char *request, size_t len)
 struct body {
 	char *text;
 	size_t len, cap;
+	size_t earlier_bytes;     /* bytes of earlier replies' lines that came before ours */
+	unsigned earlier_replies; /* their status lines */
 };
 
 static void body_add_line(struct body *b, const char *line, size_t n)
@@ -88,7 +92,10 @@ static int hvctl_line(const char *line, size_t n, const char *tag, struct body *
 	if (proto_parse_status(line, st)) {
 		if (strcmp(st->tag, tag) == 0)
 			return 1;
-		body->len = 0; /* the end of an earlier reply: what came before is not ours */
+		/* the end of an earlier reply: what came before is not ours */
+		body->earlier_bytes += body->len + n + 1;
+		body->earlier_replies++;
+		body->len = 0;
 		return 0;
 	}
 	body_add_line(body, line, n);
@@ -150,10 +157,29 @@ int hvctl_request_body(struct conn *c, struct reader *rd, const char *request, d
 	return request_body(c, rd, request, timeout_s, body_out, len_out, false);
 }
 
+/* A compressed body (+deflate) inflated in place; a damaged one is an error. */
+static int inflate_body(struct body *body, int status, bool quiet)
+{
+	char *text, why[160];
+	size_t len;
+	if (!zreply_is_compressed(body->text, body->len))
+		return status;
+	int rc = zreply_inflate(body->text, body->len, &text, &len, why, sizeof(why));
+	free(body->text);
+	body->text = text;
+	body->len = body->cap = len;
+	if (rc == 0)
+		return status;
+	if (!quiet)
+		fprintf(stderr, "hvctl: %s (what came before it is printed)\n", why);
+	return status == HVCTL_EXIT_OK ? HVCTL_EXIT_ERROR_REPLY : status;
+}
+
 /* The reply is whole: its body to the caller or stdout, its error on stderr (unless quiet). */
 static int finish(struct body *body, const struct proto_status *st, int status, char **body_out,
 		  size_t *len_out, bool quiet)
 {
+	status = inflate_body(body, status, quiet);
 	if (body_out != NULL) {
 		*body_out = body->text;
 		*len_out = body->len;
@@ -166,6 +192,12 @@ static int finish(struct body *body, const struct proto_status *st, int status, 
 	if (status != HVCTL_EXIT_OK && !quiet)
 		fprintf(stderr, "hvctl: error %s: %s\n", proto_error_name(st->error), st->message);
 	return status;
+}
+
+/* The request line's words before the request: "+deflate " when compressed bodies are asked. */
+static const char *encoding_word(const struct conn *c)
+{
+	return c->deflate ? CMD_DEFLATE_WORD " " : "";
 }
 
 /* The text of a reply through the relay, piece by piece, into the same line reader. */
@@ -194,8 +226,8 @@ static int relay_request(struct conn *c, struct reader *rd, const char *request,
 	struct body body = {0};
 	struct proto_status st;
 	hvctl_new_tag(tag, sizeof(tag) - 1);
-	char *line = xrealloc(NULL, strlen(request) + sizeof(tag) + 4);
-	sprintf(line, "@%s %s", tag, request);
+	char *line = xrealloc(NULL, strlen(request) + sizeof(tag) + 16);
+	sprintf(line, "@%s %s%s", tag, encoding_word(c), request);
 	rd->len = 0;
 	struct relay_take t = {rd, tag, &body, &st, 0};
 	int rc = relay_exchange(c, c->relay, line, deadline, relay_take_text, &t, why, sizeof(why));
@@ -226,16 +258,67 @@ static int relay_request(struct conn *c, struct reader *rd, const char *request,
 		      body_out, len_out, quiet);
 }
 
+/* Did the monitor refuse the +deflate word (one older than compressed replies)? Then the
+ * request goes again without it, and so do the later ones. */
+static bool deflate_refused(struct conn *c, const struct proto_status *st)
+{
+	if (!c->deflate || st->error != PROTO_UNKNOWN_VERB ||
+	    strstr(st->message, CMD_DEFLATE_WORD) == NULL)
+		return false;
+	c->deflate = false;
+	return true;
+}
+
+/* What a request's reader knows for its messages and its progress line. */
+struct watch {
+	uint64_t start, last_byte, last_shown;
+	size_t bytes;
+	bool tty, shown, cancelling;
+};
+
+#define PROGRESS_AFTER_MS 1000u /* a reply that takes longer gets a progress line */
+#define PROGRESS_EVERY_MS 250u
+#define CANCEL_WAIT_MS    10000u /* after Ctrl-X, the status line is awaited this long */
+
+static void progress_clear(struct watch *w)
+{
+	if (w->shown)
+		fputs("\r\033[K", stderr);
+	w->shown = false;
+}
+
+/* On stderr when it is a terminal: what has come, and whether it is ours yet. */
+static void progress_show(struct watch *w, const struct body *b, uint64_t now)
+{
+	if (!w->tty || now - w->start < PROGRESS_AFTER_MS ||
+	    now - w->last_shown < PROGRESS_EVERY_MS)
+		return;
+	w->last_shown = now;
+	w->shown = true;
+	fprintf(stderr, "\r\033[Khvctl: %s %zu bytes in %.1f s",
+		w->cancelling ? "cancelling;" : "receiving:", w->bytes,
+		(double)(now - w->start) / 1000.0);
+	if (b->earlier_replies > 0)
+		fprintf(stderr, " (%zu of them an earlier reply, still draining when we asked)",
+			b->earlier_bytes);
+	if (now - w->last_byte >= 2000)
+		fprintf(stderr, "; no byte for %.0f s", (double)(now - w->last_byte) / 1000.0);
+	fflush(stderr);
+}
+
 /* quiet: an error reply is not reported (the sync below takes any status line) */
 static int request_body(struct conn *c, struct reader *rd, const char *request, double timeout_s,
 			char **body_out, size_t *len_out, bool quiet)
 {
-	uint64_t deadline = conn_now_ms() + (uint64_t)(timeout_s * 1000.0);
+	/* The timeout counts silence: every byte received starts it again. */
+	uint64_t silence_ms = (uint64_t)(timeout_s * 1000.0);
 	char tag[9];
 	size_t rlen = strlen(request);
 	struct body body = {0};
 	struct proto_status st;
 	int status = -1;
+	struct watch w = {.tty = !quiet && body_out == NULL && isatty(2)};
+	conn_interrupted = 0; /* a Ctrl-C before this request is not about it */
 
 	if (c->relay != NULL)
 		return relay_request(c, rd, request, timeout_s, body_out, len_out, quiet);
@@ -253,14 +336,16 @@ static int request_body(struct conn *c, struct reader *rd, const char *request, 
 	}
 
 	for (int attempt = 0; status < 0; attempt++) {
-		char *out = xrealloc(NULL, rlen + sizeof(tag) + 4);
+		char *out = xrealloc(NULL, rlen + sizeof(tag) + 16);
 		size_t olen;
 
 		hvctl_new_tag(tag, sizeof(tag) - 1);
 		/* Ctrl-U first: whatever noise the monitor has buffered must not prefix the
 		 * request. */
-		olen = (size_t)sprintf(out, "%c@%s %s\n", (char)CONSOLE_KILL_LINE, tag, request);
-		if (conn_write(c, out, olen, deadline) != 0) {
+		olen = (size_t)sprintf(out, "%c@%s %s%s\n", (char)CONSOLE_KILL_LINE, tag,
+				       encoding_word(c), request);
+		w.start = w.last_byte = w.last_shown = conn_now_ms();
+		if (conn_write(c, out, olen, w.start + silence_ms) != 0) {
 			int e = errno;
 			free(out);
 			if (e == ETIMEDOUT)
@@ -273,21 +358,56 @@ static int request_body(struct conn *c, struct reader *rd, const char *request, 
 		body.len = 0;
 		while (status < 0) {
 			char buf[4096];
-			ssize_t r = conn_read(c, buf, sizeof(buf), deadline);
+			uint64_t wait = w.cancelling && CANCEL_WAIT_MS < silence_ms ? CANCEL_WAIT_MS
+										    : silence_ms;
+			uint64_t until = w.last_byte + wait;
+			if (w.tty && until > conn_now_ms() + PROGRESS_EVERY_MS)
+				until = conn_now_ms() + PROGRESS_EVERY_MS;
+			ssize_t r = conn_read(c, buf, sizeof(buf), until);
+			uint64_t now = conn_now_ms();
 
+			if (r < 0 && errno == EINTR && conn_interrupted) {
+				conn_interrupted = 0;
+				if (w.cancelling) { /* a second interrupt: leave now */
+					progress_clear(&w);
+					free(body.text);
+					fprintf(stderr, "hvctl: interrupted\n");
+					return HVCTL_EXIT_INTERRUPTED;
+				}
+				/* Ctrl-X: the monitor ends the reply it is making for us */
+				w.cancelling = true;
+				w.last_byte = now;
+				progress_clear(&w);
+				fprintf(stderr,
+					"hvctl: interrupted: asking the monitor to cancel the "
+					"rest of the reply\n");
+				char can = (char)CONSOLE_CANCEL;
+				if (conn_write(c, &can, 1, now + 2000) != 0)
+					goto no_answer;
+				continue;
+			}
+			if (r == 0 && now < w.last_byte + wait) {
+				progress_show(&w, &body, now);
+				continue;
+			}
 			if (r == 0)
 				goto no_answer;
 			if (r < 0) {
+				progress_clear(&w);
 				fprintf(stderr, "hvctl: lost the console %s: %s\n", c->addr,
 					errno == EPIPE ? "the other end closed it"
 						       : strerror(errno));
 				free(body.text);
 				return HVCTL_EXIT_NO_ANSWER;
 			}
+			w.last_byte = now;
+			w.bytes += (size_t)r;
 			if (hvctl_take(rd, buf, (size_t)r, tag, &body, &st))
 				status = st.error == PROTO_OK ? HVCTL_EXIT_OK
 							      : HVCTL_EXIT_ERROR_REPLY;
+			progress_show(&w, &body, now);
 		}
+		progress_clear(&w);
 		/* What followed our status line in the same read belongs to nobody: drop it. */
 		rd->len = 0;
 		if (st.error == PROTO_LINE_LOST && attempt < HVCTL_LINE_LOST_RETRIES) {
@@ -295,16 +415,41 @@ static int request_body(struct conn *c, struct reader *rd, const char *request, 
 				"hvctl: the serial line dropped bytes of the request; sending "
 				"it again\n");
 			status = -1;
+		} else if (deflate_refused(c, &st)) {
+			status = -1; /* the same request, plain */
 		}
+	}
+	if (w.cancelling) {
+		free(body.text);
+		fprintf(stderr, "hvctl: %s\n",
+			st.error == PROTO_OK ? "the reply was complete before the cancel came"
+					     : st.message);
+		return HVCTL_EXIT_INTERRUPTED;
 	}
 
 	return finish(&body, &st, status, body_out, len_out, quiet);
 
 no_answer:
+	progress_clear(&w);
 	free(body.text);
-	fprintf(stderr,
-		"hvctl: no answer from the monitor on %s within %g s (is the lab running? is this "
-		"the monitor's console?)\n",
-		c->addr, timeout_s);
-	return HVCTL_EXIT_NO_ANSWER;
+	if (w.cancelling)
+		fprintf(stderr, "hvctl: interrupted; the monitor did not end the reply in time\n");
+	else if (w.bytes == 0)
+		fprintf(stderr,
+			"hvctl: no answer from the monitor on %s within %g s (is the lab running? "
+			"is "
+			"this the monitor's console?)\n",
+			c->addr, timeout_s);
+	else if (body.earlier_replies > 0 && body.len == 0)
+		fprintf(stderr,
+			"hvctl: no answer from the monitor on %s: no byte for %g s after %zu "
+			"bytes, "
+			"all of earlier replies (still draining when we asked)\n",
+			c->addr, timeout_s, w.bytes);
+	else
+		fprintf(stderr,
+			"hvctl: the reply stopped: no byte from the monitor on %s for %g s, after "
+			"%zu bytes in %.1f s\n",
+			c->addr, timeout_s, w.bytes, (double)(conn_now_ms() - w.start) / 1000.0);
+	return w.cancelling ? HVCTL_EXIT_INTERRUPTED : HVCTL_EXIT_NO_ANSWER;
 }
