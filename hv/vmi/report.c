@@ -10,12 +10,12 @@
  */
 #include "lib/fmt.h"
 #include "lib/string.h"
+#include "vmi/psfields.h"
 #include "vmi/report.h"
 
 /* ------------------------------------------------------------------ helpers */
 
-/* s with every byte outside 0x20..0x7e replaced by '?', cut to cap - 1 bytes. */
-static const char *printable(const char *s, char *buf, size_t cap)
+const char *vmi_printable(const char *s, char *buf, size_t cap)
 {
 	size_t i;
 
@@ -77,16 +77,18 @@ static void json_walk_status(struct reply *r, const struct vmi_walk *w, bool con
 		reply_json_string(r, NULL);
 }
 
+/* hash: "#" in the compact format (its comment lines), else "" */
 static void text_walk_status(struct reply *r, const struct vmi_walk *w, bool containers_cut,
-			     size_t cap)
+			     size_t cap, const char *hash)
 {
 	char buf[VMI_ERROR_MAX];
 
 	if (w->truncated)
-		reply_line(r, "warning: task list incomplete: %s",
-			   printable(w->reason, buf, sizeof(buf)));
+		reply_line(r, "%swarning: task list incomplete: %s", hash,
+			   vmi_printable(w->reason, buf, sizeof(buf)));
 	if (containers_cut)
-		reply_line(r, "warning: more than %zu containers: the others are not shown", cap);
+		reply_line(r, "%swarning: more than %zu containers: the others are not shown", hash,
+			   cap);
 }
 
 static const struct vmi_container *container_of(struct vmi *v, size_t n,
@@ -119,15 +121,15 @@ static void ps_text_line(struct reply *r, const struct vmi_process *p,
 		fmt_snprintf(thr, sizeof(thr), "?");
 	else
 		fmt_snprintf(thr, sizeof(thr), "%d", p->threads);
-	printable(c != NULL ? c->name : "-", name, sizeof(name));
-	printable(p->comm, comm, sizeof(comm));
+	vmi_printable(c != NULL ? c->name : "-", name, sizeof(name));
+	vmi_printable(p->comm, comm, sizeof(comm));
 	reply_printf(r, "%7d %7s %5s %c %4s %6llu.%03llu %-12s %-15s ", p->tgid, ppid, uid,
 		     p->state, thr, (unsigned long long)(p->start_ns / 1000000000u),
 		     (unsigned long long)(p->start_ns / 1000000u % 1000u), name, comm);
 	if (p->kthread || p->cmdline[0] == '\0') /* as ps shows one without arguments */
-		reply_line(r, "[%s]", printable(p->comm, full, sizeof(full)));
+		reply_line(r, "[%s]", vmi_printable(p->comm, full, sizeof(full)));
 	else
-		reply_line(r, "%s", printable(p->cmdline, cmd, sizeof(cmd)));
+		reply_line(r, "%s", vmi_printable(p->cmdline, cmd, sizeof(cmd)));
 }
 
 /* With the views of a hidden task: it is missing only from a tasks list that was cut. */
@@ -272,12 +274,10 @@ static void text_oncpu(struct reply *r, const struct vmi *v)
 			reply_line(r, "cpu %u: idle", o->cpu);
 		else
 			reply_line(r, "cpu %u: pid %d (thread %d) %s%s", o->cpu, o->tgid, o->pid,
-				   printable(o->comm, comm, sizeof(comm)),
+				   vmi_printable(o->comm, comm, sizeof(comm)),
 				   o->exiting ? " (exiting)" : "");
 	}
 }
-
-static const char *const json_only[] = {"--json", NULL};
 
 static void text_views(char *buf, size_t cap, uint32_t views)
 {
@@ -294,8 +294,16 @@ static void text_views(char *buf, size_t cap, uint32_t views)
 
 /* Tasks missing from a view that sees every task (xview.c), after the list: each with the
  * views that do see it. Nothing when the caller keeps no storage for it. */
-static void ps_hidden(struct vmi *v, struct reply *r, bool json, size_t n)
+static bool ps_wanted(const struct vmi_ps_job *j, const struct vmi_process *p,
+		      const struct vmi_container *c);
+static void ps_write(struct vmi *v, struct vmi_ps_job *j, struct reply *r,
+		     const struct vmi_process *p, const struct vmi_container *c, uint32_t seen_by,
+		     bool first);
+
+static void ps_hidden(struct vmi *v, struct reply *r, struct vmi_ps_job *j)
 {
+	bool json = j->format == VMI_FORMAT_JSON;
+	size_t n = j->n;
 	struct vmi_xview x;
 	struct vmi_process p;
 	uint32_t hidden = 0;
@@ -328,20 +336,22 @@ static void ps_hidden(struct vmi *v, struct reply *r, bool json, size_t n)
 				    VMI_MISSING_HOSTNAME;
 			fmt_snprintf(p.comm, sizeof(p.comm), "?");
 		}
-		if (json) {
-			reply_printf(r, "%s", hidden ? "," : "");
-			ps_json_object(r, v, &p, container_of(v, n, &p),
-				       e->views | (unconfirmed ? SEEN_UNCONFIRMED : 0));
-		} else {
+		const struct vmi_container *c = container_of(v, n, &p);
+		if (!ps_wanted(j, &p, c))
+			continue;
+		if (!json) {
 			if (hidden == 0)
 				reply_line(r,
-					   "hidden: missing from a view of the tasks (seen by):");
+					   "%shidden: missing from a view of the tasks (seen by):",
+					   j->format == VMI_FORMAT_COMPACT ? "#" : "");
 			text_views(seen, sizeof(seen), e->views);
-			reply_printf(r, "[seen by %s%s] thread %d: ", seen,
+			reply_printf(r, "%s[seen by %s%s] thread %d:%s",
+				     j->format == VMI_FORMAT_COMPACT ? "#" : "", seen,
 				     unconfirmed ? "; unconfirmed: the tasks list was cut" : "",
-				     p.pid);
-			ps_text_line(r, &p, container_of(v, n, &p));
+				     p.pid, j->format == VMI_FORMAT_COMPACT ? "\r\n" : " ");
 		}
+		ps_write(v, j, r, &p, c, e->views | (unconfirmed ? SEEN_UNCONFIRMED : 0),
+			 hidden == 0);
 		hidden++;
 	}
 	if (json) {
@@ -353,43 +363,133 @@ static void ps_hidden(struct vmi *v, struct reply *r, bool json, size_t n)
 		reply_printf(r, "}");
 		return;
 	}
+	const char *hash = j->format == VMI_FORMAT_COMPACT ? "#" : "";
 	if (rc != 0)
-		reply_line(r, "warning: no cross-view of the tasks: %s",
-			   printable(x.reason, buf, sizeof(buf)));
+		reply_line(r, "%swarning: no cross-view of the tasks: %s", hash,
+			   vmi_printable(x.reason, buf, sizeof(buf)));
 	else if (x.reason[0] != '\0')
-		reply_line(r, "warning: cross-view of the tasks incomplete: %s",
-			   printable(x.reason, buf, sizeof(buf)));
+		reply_line(r, "%swarning: cross-view of the tasks incomplete: %s", hash,
+			   vmi_printable(x.reason, buf, sizeof(buf)));
 }
 
 int vmi_ps_start(struct vmi_ps_job *j, struct reply *r, int argc, char **argv)
 {
+	char why[PROTO_MESSAGE_MAX];
 	memset(j, 0, sizeof(*j));
-	if (cmd_expect_only_flags(r, argc, argv, json_only) < 0)
-		return -1;
-	j->json = cmd_has_flag(argc, argv, "--json");
+	j->format = VMI_FORMAT_TEXT;
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i], *val = i + 1 < argc ? argv[i + 1] : NULL;
+		if (strcmp(a, "--json") == 0 || strcmp(a, "--compact") == 0) {
+			if (j->format != VMI_FORMAT_TEXT)
+				return reply_fail(r, PROTO_BAD_ARGUMENT,
+						  "--json and --compact: one format; usage: %s",
+						  VMI_PS_USAGE);
+			j->format = a[2] == 'j' ? VMI_FORMAT_JSON : VMI_FORMAT_COMPACT;
+			continue;
+		}
+		if (val == NULL || (strcmp(a, "--pid") != 0 && strcmp(a, "--container") != 0 &&
+				    strcmp(a, "--fields") != 0))
+			return reply_fail(r, PROTO_BAD_ARGUMENT, "unexpected \"%.32s\"; usage: %s",
+					  a, VMI_PS_USAGE);
+		i++;
+		if (strcmp(a, "--pid") == 0) {
+			if (j->by_pid || !parse_pid(val, &j->pid))
+				return reply_fail(r, PROTO_BAD_ARGUMENT,
+						  "--pid wants one process id, not \"%.32s\"", val);
+			j->by_pid = true;
+		} else if (strcmp(a, "--container") == 0) {
+			size_t len = strnlen(val, sizeof(j->container));
+			if (j->container[0] != '\0' || len == sizeof(j->container))
+				return reply_fail(r, PROTO_BAD_ARGUMENT,
+						  "--container wants one name, id or id prefix");
+			memcpy(j->container, val, len + 1);
+		} else {
+			if (j->fields.n != 0)
+				return reply_fail(r, PROTO_BAD_ARGUMENT, "--fields given twice");
+			if (vmi_ps_fields_parse(val, &j->fields, why, sizeof(why)) != 0)
+				return reply_fail(r, PROTO_BAD_ARGUMENT, "--fields: %s", why);
+		}
+	}
+	if (j->format == VMI_FORMAT_COMPACT && j->fields.n == 0)
+		vmi_ps_fields_default(&j->fields);
+	j->reads = j->fields.n == 0 ? VMI_READ_ALL : vmi_ps_fields_reads(&j->fields);
+	if (j->container[0] != '\0' || j->fields.n == 0)
+		j->reads |= VMI_READ_NS | VMI_READ_CGROUP; /* which container it is in */
 	return 0;
+}
+
+/* Does the listing take p (its filters: --pid, --container)? */
+static bool ps_wanted(const struct vmi_ps_job *j, const struct vmi_process *p,
+		      const struct vmi_container *c)
+{
+	if (j->by_pid && p->tgid != j->pid)
+		return false;
+	if (j->container[0] != '\0' && (c == NULL || strcmp(c->id, j->container_id) != 0))
+		return false;
+	return true;
+}
+
+/* One process in the listing's format; first: the first of its list (JSON's commas). */
+static void ps_write(struct vmi *v, struct vmi_ps_job *j, struct reply *r,
+		     const struct vmi_process *p, const struct vmi_container *c, uint32_t seen_by,
+		     bool first)
+{
+	if (j->format == VMI_FORMAT_JSON && !first)
+		reply_printf(r, ",");
+	if (j->fields.n != 0)
+		vmi_ps_fields_row(r, p, c, &j->fields, j->format);
+	else if (j->format == VMI_FORMAT_JSON)
+		ps_json_object(r, v, p, c, seen_by);
+	else
+		ps_text_line(r, p, c);
 }
 
 /* One process of the list. */
 static void ps_one(struct vmi *v, struct vmi_ps_job *j, struct reply *r, uint64_t task)
 {
 	struct vmi_process p;
-	if (vmi_process_read(v, task, VMI_READ_ALL, &p) != 0)
+	/* --pid: its id first, the rest only for that process */
+	if (j->by_pid && (vmi_process_read(v, task, 0, &p) != 0 || p.tgid != j->pid))
+		return;
+	if (vmi_process_read(v, task, j->reads, &p) != 0)
 		return; /* vanished under us, or garbage: the walk goes on */
-	const struct vmi_container *c = container_of(v, j->n, &p);
-	if (j->json) {
-		if (j->count > 0)
-			reply_printf(r, ",");
-		ps_json_object(r, v, &p, c, 0);
-	} else {
-		ps_text_line(r, &p, c);
-	}
+	const uint32_t both = VMI_READ_NS | VMI_READ_CGROUP;
+	const struct vmi_container *c =
+		(j->reads & both) == both ? container_of(v, j->n, &p) : NULL;
+	if (!ps_wanted(j, &p, c))
+		return;
+	ps_write(v, j, r, &p, c, 0, j->count == 0);
 	j->count++;
+}
+
+/* The containers are known: --container's, then the list's head. false: the reply ends. */
+static bool ps_begin_list(struct vmi *v, struct vmi_ps_job *j, struct reply *r)
+{
+	if (j->container[0] != '\0') {
+		size_t at;
+		char why[PROTO_MESSAGE_MAX];
+		if (v->containers == NULL || j->n == 0 ||
+		    vmi_container_resolve(v->containers, j->n, j->container, &at, why,
+					  sizeof(why)) != 0) {
+			reply_fail(r, PROTO_FAILED, "%s",
+				   j->n == 0 ? "no container is running" : why);
+			return false;
+		}
+		memcpy(j->container_id, v->containers[at].id, sizeof(j->container_id));
+	}
+	if (j->format == VMI_FORMAT_JSON)
+		reply_printf(r, "{\"processes\":[");
+	else if (j->fields.n != 0)
+		vmi_ps_fields_header(r, &j->fields, j->format);
+	else
+		reply_line(r, "%s", PS_HEADER);
+	return true;
 }
 
 bool vmi_ps_step(struct vmi *v, struct vmi_ps_job *j, struct reply *r, uint32_t budget)
 {
 	uint64_t task;
+	bool json = j->format == VMI_FORMAT_JSON;
 
 	vmi_containers_keep_xview(v, &j->ct);
 
@@ -406,11 +506,7 @@ bool vmi_ps_step(struct vmi *v, struct vmi_ps_job *j, struct reply *r, uint32_t 
 			j->all_containers = j->ct.rc == 0;
 		}
 		j->phase = VMI_PS_LIST;
-		if (j->json)
-			reply_printf(r, "{\"processes\":[");
-		else
-			reply_line(r, "%s", PS_HEADER);
-		return false;
+		return !ps_begin_list(v, j, r);
 	case VMI_PS_LIST:
 		if (!vmi_walk_continue(v, &j->w, &j->mark)) {
 			j->phase = VMI_PS_END;
@@ -428,17 +524,20 @@ bool vmi_ps_step(struct vmi *v, struct vmi_ps_job *j, struct reply *r, uint32_t 
 		return false;
 	case VMI_PS_END:
 	default:
-		if (j->json)
+		if (json)
 			reply_printf(r, "]");
-		ps_hidden(v, r, j->json, j->n);
-		if (j->json) {
+		ps_hidden(v, r, j);
+		if (json) {
 			reply_printf(r, ",\"count\":%u", j->count);
 			json_oncpu(r, v);
 			json_walk_status(r, &j->w, !j->all_containers);
 			reply_line(r, "}");
+		} else if (j->format == VMI_FORMAT_COMPACT) {
+			reply_line(r, "#count\t%u", j->count);
+			text_walk_status(r, &j->w, !j->all_containers, v->containers_cap, "#");
 		} else {
 			text_oncpu(r, v);
-			text_walk_status(r, &j->w, !j->all_containers, v->containers_cap);
+			text_walk_status(r, &j->w, !j->all_containers, v->containers_cap, "");
 		}
 		return true;
 	}
@@ -453,7 +552,7 @@ int vmi_verb_ps(struct vmi *v, struct reply *r, int argc, char **argv)
 	vmi_refresh(v);
 	while (!vmi_ps_step(v, &j, r, UINT32_MAX))
 		;
-	return 0;
+	return r->error == PROTO_OK ? 0 : -1;
 }
 
 /* ------------------------------------------------------------------ containers */
@@ -480,14 +579,31 @@ static void ct_text_line(struct reply *r, const struct vmi_container *c)
 	/* a sandbox's id as it must be named: OWNER/ID */
 	if (c->rootless && c->owner_known)
 		fmt_snprintf(ref, sizeof(ref), "%u/%s", (unsigned)c->owner_uid,
-			     printable(c->id, id, sizeof(id)));
+			     vmi_printable(c->id, id, sizeof(id)));
 	else
-		printable(c->id, ref, 13);
+		vmi_printable(c->id, ref, 13);
 	reply_line(r, "%-12s %-12s %-8s %-10s %7d %6d %5u %-16s %s %s", ref,
-		   printable(c->name, name, sizeof(name)), vmi_container_state_name(c->state),
+		   vmi_printable(c->name, name, sizeof(name)), vmi_container_state_name(c->state),
 		   vmi_runtime_name(c->key.runtime), c->init_pid, c->init_nspid, c->processes,
-		   printable(c->hostname, host, sizeof(host)), printable(c->cgroup, cg, sizeof(cg)),
-		   owner_text(c, owner, sizeof(owner)));
+		   vmi_printable(c->hostname, host, sizeof(host)),
+		   vmi_printable(c->cgroup, cg, sizeof(cg)), owner_text(c, owner, sizeof(owner)));
+}
+
+/* The compact format's containers: the text columns, tab-separated, whole (the id uncut). */
+#define CT_COMPACT_HEADER "#id\tname\tstate\truntime\tpid\tnspid\tprocs\thostname\tcgroup\towner"
+
+static void ct_compact_line(struct reply *r, const struct vmi_container *c)
+{
+	char owner[12];
+	vmi_compact_string(r, c->id);
+	reply_printf(r, "\t");
+	vmi_compact_string(r, c->name);
+	reply_printf(r, "\t%s\t%s\t%d\t%d\t%u\t", vmi_container_state_name(c->state),
+		     vmi_runtime_name(c->key.runtime), c->init_pid, c->init_nspid, c->processes);
+	vmi_compact_string(r, c->hostname);
+	reply_printf(r, "\t");
+	vmi_compact_string(r, c->cgroup);
+	reply_line(r, "\t%s", owner_text(c, owner, sizeof(owner)));
 }
 
 /* The members of c, one pass over the task list: pids (JSON) or whole objects/lines. */
@@ -634,12 +750,19 @@ static void ct_json_fields(struct vmi *v, struct reply *r, const struct vmi_cont
 	reply_printf(r, "]");
 }
 
+static const char *const json_or_compact[] = {"--json", "--compact", NULL};
+
 int vmi_ct_list_start(struct vmi_ct_list_job *j, struct reply *r, int argc, char **argv)
 {
 	memset(j, 0, sizeof(*j));
-	if (cmd_expect_only_flags(r, argc, argv, json_only) < 0)
+	if (cmd_expect_only_flags(r, argc, argv, json_or_compact) < 0)
 		return -1;
 	j->json = cmd_has_flag(argc, argv, "--json");
+	j->compact = cmd_has_flag(argc, argv, "--compact");
+	if (j->json && j->compact)
+		return reply_fail(r, PROTO_BAD_ARGUMENT,
+				  "--json and --compact: one format; usage: %s",
+				  VMI_CONTAINERS_USAGE);
 	return 0;
 }
 
@@ -676,10 +799,14 @@ bool vmi_ct_list_step(struct vmi *v, struct vmi_ct_list_job *j, struct reply *r,
 		reply_line(r, "}");
 		return true;
 	}
-	reply_line(r, "%s", CT_HEADER);
-	for (size_t i = 0; i < n; i++)
-		ct_text_line(r, &v->containers[i]);
-	text_walk_status(r, &j->ct.w, !all, v->containers_cap);
+	reply_line(r, "%s", j->compact ? CT_COMPACT_HEADER : CT_HEADER);
+	for (size_t i = 0; i < n; i++) {
+		if (j->compact)
+			ct_compact_line(r, &v->containers[i]);
+		else
+			ct_text_line(r, &v->containers[i]);
+	}
+	text_walk_status(r, &j->ct.w, !all, v->containers_cap, j->compact ? "#" : "");
 	return true;
 }
 
@@ -702,14 +829,14 @@ static void inspect_container_head(struct reply *r, const struct vmi_container *
 {
 	char buf[VMI_PATH_MAX];
 
-	reply_line(r, "container:   %s", printable(c->id, buf, sizeof(buf)));
-	reply_line(r, "name:        %s", printable(c->name, buf, sizeof(buf)));
+	reply_line(r, "container:   %s", vmi_printable(c->id, buf, sizeof(buf)));
+	reply_line(r, "name:        %s", vmi_printable(c->name, buf, sizeof(buf)));
 	reply_line(r, "runtime:     %s", vmi_runtime_name(c->key.runtime));
 	reply_line(r, "state:       %s%s", vmi_container_state_name(c->state),
 		   c->frozen && c->state != VMI_CT_PAUSED ? " (cgroup frozen)" : "");
 	reply_line(r, "init pid:    %d (%d inside)", c->init_pid, c->init_nspid);
-	reply_line(r, "hostname:    %s", printable(c->hostname, buf, sizeof(buf)));
-	reply_line(r, "cgroup:      %s", printable(c->cgroup, buf, sizeof(buf)));
+	reply_line(r, "hostname:    %s", vmi_printable(c->hostname, buf, sizeof(buf)));
+	reply_line(r, "cgroup:      %s", vmi_printable(c->cgroup, buf, sizeof(buf)));
 	char owner[12];
 	reply_line(r, "owner:       %s%s", owner_text(c, owner, sizeof(owner)),
 		   c->rootless ? " (a rootless sandbox: named OWNER/ID)" : "");
@@ -731,11 +858,11 @@ static void inspect_process_text(struct reply *r, const struct vmi_process *p,
 	else
 		reply_line(r, "ppid:        %d", p->ppid);
 	reply_line(r, "pid inside:  %d", p->nspid);
-	reply_line(r, "comm:        %s", printable(p->comm, buf, sizeof(buf)));
+	reply_line(r, "comm:        %s", vmi_printable(p->comm, buf, sizeof(buf)));
 	if (p->missing & VMI_MISSING_CMDLINE)
 		reply_line(r, "cmdline:     ? (unreadable)");
 	else
-		reply_line(r, "cmdline:     %s%s", printable(p->cmdline, buf, sizeof(buf)),
+		reply_line(r, "cmdline:     %s%s", vmi_printable(p->cmdline, buf, sizeof(buf)),
 			   (p->missing & VMI_TRUNCATED_CMDLINE) ? " ..." : "");
 	if (p->missing & VMI_MISSING_UID)
 		reply_line(r, "uid:         ?");
@@ -747,9 +874,9 @@ static void inspect_process_text(struct reply *r, const struct vmi_process *p,
 		   (unsigned long long)(p->start_ns / 1000000000u),
 		   (unsigned long long)(p->start_ns / 1000000u % 1000u));
 	reply_line(r, "kernel thread: %s", p->kthread ? "yes" : "no");
-	reply_line(r, "container:   %s", c != NULL ? printable(c->id, buf, sizeof(buf)) : "-");
-	reply_line(r, "hostname:    %s", printable(p->hostname, buf, sizeof(buf)));
-	reply_line(r, "cgroup:      %s%s%s", printable(p->cgroup, buf, sizeof(buf)),
+	reply_line(r, "container:   %s", c != NULL ? vmi_printable(c->id, buf, sizeof(buf)) : "-");
+	reply_line(r, "hostname:    %s", vmi_printable(p->hostname, buf, sizeof(buf)));
+	reply_line(r, "cgroup:      %s%s%s", vmi_printable(p->cgroup, buf, sizeof(buf)),
 		   (p->missing & VMI_TRUNCATED_CGROUP) ? " ..." : "", p->frozen ? " (frozen)" : "");
 	reply_printf(r, "namespaces:  ");
 	text_ns(r, p->ns);
@@ -813,7 +940,7 @@ static bool inspect_no_process(struct vmi *v, struct vmi_inspect_job *j, struct 
 	while (*hint != '\0' && !(hint[0] == ' ' && hint[1] == '('))
 		hint++;
 	reply_fail(r, PROTO_FAILED, "no container or process matches '%s'%s",
-		   printable(j->what, shown, sizeof(shown)), hint);
+		   vmi_printable(j->what, shown, sizeof(shown)), hint);
 	return true;
 }
 

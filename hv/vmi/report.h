@@ -9,11 +9,12 @@
 #define HV_VMI_REPORT_H
 
 #include "console/cmd.h"
+#include "vmi/psfields.h"
 #include "vmi/vmi.h"
 
-#define VMI_PS_USAGE           "ps [--json]"
+#define VMI_PS_USAGE           "ps [--json|--compact] [--pid N] [--container NAME] [--fields a,b,c]"
 #define VMI_PS_SUMMARY         "the guest's processes, from its memory"
-#define VMI_CONTAINERS_USAGE   "containers [--json]"
+#define VMI_CONTAINERS_USAGE   "containers [--json|--compact]"
 #define VMI_CONTAINERS_SUMMARY "the guest's containers: id, state, init, hostname, cgroup"
 #define VMI_INSPECT_USAGE      "inspect <id|name|pid> [--json]"
 #define VMI_INSPECT_SUMMARY    "one container (with its processes) or one process in detail"
@@ -35,7 +36,13 @@
  * that started meanwhile may be missing and one that ended is missing, as in /proc. */
 enum vmi_ps_phase { VMI_PS_CONTAINERS, VMI_PS_LIST, VMI_PS_END };
 struct vmi_ps_job {
-	bool json;
+	enum vmi_format format;
+	struct vmi_ps_fields fields; /* --fields (none: the default listing) */
+	uint32_t reads;              /* VMI_READ_* each process needs */
+	bool by_pid;                 /* --pid */
+	int32_t pid;
+	char container[VMI_ID_MAX];    /* --container as given ("": none) */
+	char container_id[VMI_ID_MAX]; /* its id, once resolved */
 	enum vmi_ps_phase phase;
 	struct vmi_ct_collect ct; /* the containers, first (in v->containers) */
 	size_t n;
@@ -50,7 +57,7 @@ bool vmi_ps_step(struct vmi *v, struct vmi_ps_job *j, struct reply *r, uint32_t 
 /* containers the same way: each step groups at most `budget` tasks; the last writes the
  * whole table. */
 struct vmi_ct_list_job {
-	bool json, started;
+	bool json, compact, started;
 	struct vmi_ct_collect ct;
 };
 int vmi_ct_list_start(struct vmi_ct_list_job *j, struct reply *r, int argc, char **argv);
@@ -74,6 +81,10 @@ struct vmi_inspect_job {
 };
 int vmi_inspect_start(struct vmi_inspect_job *j, struct reply *r, int argc, char **argv);
 bool vmi_inspect_step(struct vmi *v, struct vmi_inspect_job *j, struct reply *r, uint32_t budget);
+
+/* s with every byte outside 0x20..0x7e replaced by '?', cut to cap - 1 bytes (text output
+ * of untrusted guest strings). */
+const char *vmi_printable(const char *s, char *buf, size_t cap);
 
 /* argv as cmd_dispatch passes it (argv[0] is the verb). 0, or reply_fail's -1. */
 int vmi_verb_ps(struct vmi *v, struct reply *r, int argc, char **argv);

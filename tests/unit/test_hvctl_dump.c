@@ -332,7 +332,9 @@ static void test_interactive_requests_from_stdin(void **state)
 	assert_int_equal(hvctl("help\n\ninspect 50\nquit\nps\n", "--dump", elf_path, "--profile",
 			       profile_path, NULL),
 			 0);
-	assert_non_null(strstr(out, "inspect <id|name|pid> [--json] - "));
+	assert_non_null(strstr(out, "inspect <id|name|pid> [--json]"));
+	assert_non_null(strstr(
+		out, "ps [--json|--compact] [--pid N] [--container NAME] [--fields a,b,c] - "));
 	assert_non_null(strstr(out, "process:     50\n"));
 	assert_null(strstr(out, "PPID")); /* nothing after quit */
 }

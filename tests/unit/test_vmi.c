@@ -95,6 +95,36 @@ static int run(verb_fn fn, struct reply *r, const char *w0, const char *w1, cons
 	return fn(&v, r, argc, argv);
 }
 
+/* run with up to 7 words (NULL-terminated) */
+static int runv(verb_fn fn, struct reply *r, const char *const *words)
+{
+	char *argv[8];
+	int argc = 0;
+	while (argc < 7 && words[argc] != NULL) {
+		argv[argc] = (char *)words[argc];
+		argc++;
+	}
+	argv[argc] = NULL;
+	cap.len = 0;
+	cap.text[0] = '\0';
+	reply_init(r, capture_write, &cap);
+	return fn(&v, r, argc, argv);
+}
+#define WORDS(...) ((const char *const[]){__VA_ARGS__, NULL})
+
+static bool starts_with(const char *s, const char *prefix)
+{
+	return strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+static size_t count_lines(const char *s)
+{
+	size_t n = 0;
+	for (; *s != '\0'; s++)
+		n += *s == '\n';
+	return n;
+}
+
 /* ------------------------------------------------------------------ page walk */
 
 static void test_pagewalk_4level_4k_2m_1g(void **state)
@@ -1315,6 +1345,67 @@ static void test_verb_ps_hostile_strings(void **state)
 	assert_non_null(strstr(cap.text, "\"comm\":\"a\\\"b\\r\\n= ok\\u0001\\u00ff\""));
 }
 
+/* ps --pid, --container, --fields and --compact: only what was asked, the same facts */
+static void test_verb_ps_asks_for_less(void **state)
+{
+	struct reply r;
+
+	(void)state;
+	open_ok();
+	assert_int_equal(runv(vmi_verb_ps, &r, WORDS("ps", "--pid", "101")), 0);
+	assert_int_equal(count_lines(cap.text), 2); /* the header and pid 101 */
+	assert_non_null(strstr(cap.text, "    101     100     0 S    1      7.000 web          "
+					 "httpd           httpd -f\r\n"));
+	assert_int_equal(runv(vmi_verb_ps, &r,
+			      WORDS("ps", "--container", "web", "--fields", "pid,comm,container",
+				    "--compact")),
+			 0);
+	assert_true(starts_with(cap.text, "#pid\tcomm\tcontainer\r\n"));
+	assert_non_null(strstr(cap.text, "\r\n101\thttpd\tweb\r\n"));
+	assert_null(strstr(cap.text, "\n50\t")); /* pid 50 is not in web */
+	assert_non_null(strstr(cap.text, "#count\t2\r\n"));
+	assert_int_equal(
+		runv(vmi_verb_ps, &r,
+		     WORDS("ps", "--fields", "pid,cmdline,start", "--json", "--pid", "101")),
+		0);
+	assert_true(starts_with(
+		cap.text,
+		"{\"processes\":[{\"pid\":101,\"cmdline\":\"httpd -f\",\"start_ns\":7000000000}]"));
+	assert_non_null(strstr(cap.text, "\"count\":1,"));
+	/* the compact default: the text listing's columns, unknown as \N */
+	assert_int_equal(runv(vmi_verb_ps, &r, WORDS("ps", "--compact")), 0);
+	assert_true(starts_with(
+		cap.text, "#pid\tppid\tuid\tstate\tthreads\tstart\tcontainer\tcomm\tcmdline\r\n"));
+	assert_non_null(
+		strstr(cap.text, "\r\n50\t1\t1000\tS\t4\t5.123\t\\N\tsh\tsh -c sleep 1000\r\n"));
+	assert_non_null(strstr(cap.text, "#count\t12\r\n"));
+	/* refusals, each saying why */
+	assert_int_equal(runv(vmi_verb_ps, &r, WORDS("ps", "--container", "nope")), -1);
+	assert_int_equal(r.error, PROTO_FAILED);
+	assert_int_equal(runv(vmi_verb_ps, &r, WORDS("ps", "--fields", "pid,pid")), -1);
+	assert_non_null(strstr(r.message, "given twice"));
+	assert_int_equal(runv(vmi_verb_ps, &r, WORDS("ps", "--fields", "pid,nope")), -1);
+	assert_non_null(strstr(r.message, "unknown field \"nope\""));
+	assert_int_equal(runv(vmi_verb_ps, &r, WORDS("ps", "--json", "--compact")), -1);
+	assert_int_equal(runv(vmi_verb_ps, &r, WORDS("ps", "--pid", "x1")), -1);
+	assert_int_equal(runv(vmi_verb_ps, &r, WORDS("ps", "--pid")), -1);
+	assert_int_equal(r.error, PROTO_BAD_ARGUMENT);
+}
+
+/* A guest string cannot end a compact row or add a column. */
+static void test_verb_ps_compact_hostile_strings(void **state)
+{
+	struct reply r;
+
+	(void)state;
+	open_ok();
+	fake_wbytes(&f, w.sh + f.prof.task_comm, "a\tb\r\n= ok\\\x01", 11);
+	assert_int_equal(runv(vmi_verb_ps, &r, WORDS("ps", "--compact", "--fields", "pid,comm")),
+			 0);
+	assert_non_null(strstr(cap.text, "\r\n50\ta\\tb\\r\\n= ok\\\\\\x01\r\n"));
+	assert_null(strstr(cap.text, "\n= ok"));
+}
+
 static void test_verb_containers(void **state)
 {
 	struct reply r;
@@ -1839,6 +1930,8 @@ int main(void)
 		W(test_verb_ps_json),
 		W(test_verb_ps_reports_a_cut_walk),
 		W(test_verb_ps_hostile_strings),
+		W(test_verb_ps_asks_for_less),
+		W(test_verb_ps_compact_hostile_strings),
 		W(test_verb_containers),
 		W(test_sandbox_of_a_user_is_told_apart),
 		W(test_runtime_id_under_another_path_is_another_container),
