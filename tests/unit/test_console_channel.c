@@ -304,6 +304,13 @@ static void test_a_deflated_reply_inflates_to_the_plain_one(void **state)
 	assert_int_equal(zreply_inflate(packed, n, &text, &len, why, sizeof(why)), 0);
 	assert_string_equal(text, plain);
 	free(text);
+	/* a line of the monitor's log that came between two pieces stays where it came */
+	static char mixed[8192], want[8192];
+	snprintf(mixed, sizeof(mixed), "ctrvisor: a log line\n%s", packed);
+	snprintf(want, sizeof(want), "ctrvisor: a log line\n%s", plain);
+	assert_int_equal(zreply_inflate(mixed, strlen(mixed), &text, &len, why, sizeof(why)), 0);
+	assert_string_equal(text, want);
+	free(text);
 	/* the control: a damaged stream is refused, not taken for a body */
 	packed[3] ^= 0x10;
 	int rc = zreply_inflate(packed, n, &text, &len, why, sizeof(why));

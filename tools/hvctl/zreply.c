@@ -78,9 +78,14 @@ int zreply_inflate(const char *text, size_t len, char **out, size_t *out_len, ch
 		if (n == 0)
 			continue;
 		if (line[0] != '~') {
-			snprintf(why, cap, "a plain line among the compressed ones: \"%.40s\"",
-				 line);
-			goto done;
+			/* the monitor's own message (its log goes to the console too), between
+			 * two pieces of the stream: where it came, as in a plain body */
+			if (out_add(&o, (const unsigned char *)line, n) != 0 ||
+			    out_add(&o, (const unsigned char *)"\n", 1) != 0) {
+				snprintf(why, cap, "out of memory");
+				goto done;
+			}
+			continue;
 		}
 		if (ended) {
 			snprintf(why, cap, "compressed lines after the stream's end");

@@ -9,10 +9,12 @@
 /* Does the body (lines ended by '\n') hold compressed lines? */
 bool zreply_is_compressed(const char *text, size_t len);
 
-/* The body's text: every line must be a "~" line. *out (malloc'd, NUL-terminated, *out_len
- * bytes, "\r\n" line ends as the monitor wrote them turned into "\n") on success: 0. -1 with
- * why on a damaged stream (bad base64, a plain line among them, inflate's error); *out then
- * holds what could be inflated before the damage. */
+/* The body's text: the "~" lines inflated; a plain line among them (the monitor's log,
+ * which goes to the console too, written between two steps of a reply) is kept where it
+ * came, as in a plain body. *out (malloc'd, NUL-terminated, *out_len bytes, "\r\n" line
+ * ends as the monitor wrote them turned into "\n") on success: 0. -1 with why on a damaged
+ * stream (bad base64, inflate's error, lines after its end); *out then holds what could be
+ * inflated before the damage. */
 int zreply_inflate(const char *text, size_t len, char **out, size_t *out_len, char *why,
 		   size_t cap);
 
