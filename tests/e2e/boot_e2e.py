@@ -29,6 +29,7 @@ from checks import Failed, need, short, vmcall_exits  # noqa: E402
 import ops_checks  # noqa: E402
 import relay_checks  # noqa: E402
 import rootkit_checks  # noqa: E402
+import scale_checks  # noqa: E402
 
 HB = r"GUEST-HEARTBEAT n=(\d+) uptime=(\S+) com2=(\S+)"
 
@@ -641,6 +642,7 @@ def main():
                     lambda: hvctl_json(lab, "ps", "--json", timeout=180))
             # on a loaded guest from here on (issue 12): 1,000 more processes
             res.run("ops-pause-loaded", ops_checks.check_pause_loaded, lab)
+            res.run("vmi-loaded", scale_checks.check_vmi_loaded, lab, rundir)
             # kernel protection (issue 9): no false alarm in the whole run so far, then the
             # lab rootkit's attacks, each alerted and blocked or repaired
             res.run("integrity-clean", check_integrity_clean, lab)
