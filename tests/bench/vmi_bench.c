@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include "console/cmd.h"
+#include "console/zbody.h"
 #include "tools/hvctl/dump.h"
 #include "vmi/profile.h"
 #include "vmi/report.h"
@@ -190,6 +191,80 @@ static void bench_steps(enum bench_verb verb, int argc, char **argv, double seco
 	}
 }
 
+/* Bytes on the wire: a counting sink, and one through the console's deflate. */
+static size_t wire_bytes;
+static void wire_count(void *ctx, const char *s, size_t n)
+{
+	(void)ctx;
+	(void)s;
+	wire_bytes += n;
+}
+static void wire_deflate(void *ctx, const char *s, size_t n)
+{
+	zbody_write(s, n, wire_count, ctx);
+}
+
+/* `argv` as the monitor sends it to the console: in steps of VMI_LIVE_TASKS_PER_STEP tasks,
+ * plain or compressed (+deflate: a sync flush after each step, as console.c does), with a
+ * tagged status line; the bytes on the line. */
+static size_t wire_of(enum bench_verb verb, int argc, char **argv, bool deflate)
+{
+	union {
+		struct vmi_ps_job ps;
+		struct vmi_ct_list_job ct;
+		struct vmi_inspect_job inspect;
+	} j;
+	struct reply r;
+	wire_bytes = 0;
+	reply_init(&r, deflate ? wire_deflate : wire_count, NULL);
+	if (deflate && !zbody_begin()) {
+		fprintf(stderr, "vmi_bench: zbody_begin failed\n");
+		exit(1);
+	}
+	if (steps_start(verb, &j, &r, argc, argv) != 0) {
+		fprintf(stderr, "vmi_bench: %s failed: %s\n", argv[0], r.message);
+		exit(1);
+	}
+	for (bool done = false; !done;) {
+		vmi_refresh(&v);
+		done = steps_step(verb, &j, &r);
+		if (deflate && !done)
+			zbody_flush(wire_count, NULL);
+	}
+	if (deflate)
+		zbody_end(wire_count, NULL);
+	wire_bytes += strlen("= ok @abcdefgh\r\n");
+	return wire_bytes;
+}
+
+/* Bytes on the wire per process of ps and containers in each form (make bench's figures of
+ * issue 12), and the time on a 115200-baud line (10 bits a byte). */
+static void bench_wire(unsigned int procs)
+{
+	static char *forms[][4] = {{"ps", NULL},
+				   {"ps", "--compact", NULL},
+				   {"ps", "--json", NULL},
+				   {"containers", NULL},
+				   {"containers", "--compact", NULL},
+				   {"containers", "--json", NULL}};
+	printf("bytes on the wire for %u processes (steps of %u tasks; deflate as the console: a "
+	       "flush each step):\n",
+	       procs, VMI_LIVE_TASKS_PER_STEP);
+	for (size_t i = 0; i < sizeof(forms) / sizeof(forms[0]); i++) {
+		int argc = forms[i][1] == NULL ? 1 : 2;
+		enum bench_verb verb = forms[i][0][0] == 'p' ? BENCH_PS : BENCH_CONTAINERS;
+		char label[40];
+		snprintf(label, sizeof(label), "%s%s%s", forms[i][0], argc > 1 ? " " : "",
+			 argc > 1 ? forms[i][1] : "");
+		size_t plain = wire_of(verb, argc, forms[i], false);
+		size_t packed = wire_of(verb, argc, forms[i], true);
+		printf("  %-22s %9zu bytes (%6.1f per process, %6.2f s at 115200) | +deflate %8zu "
+		       "(%5.1f per process, %5.2f s; %.1fx)\n",
+		       label, plain, (double)plain / procs, plain * 10.0 / 115200, packed,
+		       (double)packed / procs, packed * 10.0 / 115200, (double)plain / packed);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	const char *dump_path = NULL, *profile_path = NULL;
@@ -277,6 +352,7 @@ int main(int argc, char **argv)
 	}
 	printf("longest exit         %8.2f ms (%s, %u tasks: the monitor's verbs)\n", longest * 1e3,
 	       longest_verb, procs);
+	bench_wire(procs);
 	dump_close(&d);
 	free(v.containers);
 	free(v.xview_slots);

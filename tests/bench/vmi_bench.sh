@@ -35,7 +35,8 @@ mkdir -p "$BUILD/bench"
 # shellcheck disable=SC2046  # word splitting of the file lists is wanted
 gcc -std=gnu11 -O2 -g -Wall -Wextra -Werror -I. -Ihv -D_GNU_SOURCE -DHV_HOST=1 \
     -o "$BUILD/bench/vmi_bench" tests/bench/vmi_bench.c tools/hvctl/dump.c \
-    $(ls hv/vmi/*.c) hv/console/cmd.c hv/console/proto.c hv/lib/fmt.c hv/lib/json.c
+    $(ls hv/vmi/*.c) hv/console/cmd.c hv/console/proto.c hv/lib/fmt.c hv/lib/json.c \
+    hv/console/zbody.c hv/lib/base64.c -lz
 
 echo "== introspection on $DUMP ($(grep '^procs=' "$DUMP/info.txt" | cut -d= -f2) processes in the guest's truth)"
 "$BUILD/bench/vmi_bench" --dump "$DUMP/guest.elf" --profile "$PROFILE" --seconds "$SECONDS_PER"
