@@ -24,6 +24,10 @@ PACKAGES=(
 if [ "${1:-}" = fuzz ]; then
 	PACKAGES=(clang libclang-rt-14-dev)
 fi
+# `deps.sh bench`: drgn, which make bench compares introspection with (tests/bench)
+if [ "${1:-}" = bench ]; then
+	PACKAGES=(python3-drgn)
+fi
 # `deps.sh bochs-build`: what tools/lab/build-bochs.sh needs to build Bochs from source
 if [ "${1:-}" = bochs-build ]; then
 	PACKAGES=(g++ make xz-utils patch debian-archive-keyring)

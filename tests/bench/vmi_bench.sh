@@ -25,7 +25,7 @@ while [ $# -gt 0 ]; do
     esac
 done
 cd "$REPO"
-bash tools/lab/make-dump.sh --build "$BUILD" --spawn "$SPAWN"
+bash tools/lab/make-dump.sh --build "$BUILD" --spawn "$SPAWN" --paged
 DUMP=$BUILD/lab/dump-$SPAWN
 [ -n "$PROFILE" ] || PROFILE=guest-profiles/$(cat "$DUMP/kernel-release").json
 # a kernel newer than the committed profiles: the one the lab made from its BTF
@@ -39,4 +39,17 @@ gcc -std=gnu11 -O2 -g -Wall -Wextra -Werror -I. -Ihv -D_GNU_SOURCE -DHV_HOST=1 \
     hv/console/zbody.c hv/lib/base64.c -lz
 
 echo "== introspection on $DUMP ($(grep '^procs=' "$DUMP/info.txt" | cut -d= -f2) processes in the guest's truth)"
-"$BUILD/bench/vmi_bench" --dump "$DUMP/guest.elf" --profile "$PROFILE" --seconds "$SECONDS_PER"
+"$BUILD/bench/vmi_bench" --dump "$DUMP/guest.elf" --profile "$PROFILE" --seconds "$SECONDS_PER" |
+    tee "$BUILD/bench/vmi-$SPAWN.txt"
+
+# drgn on the same dump, the same facts per process (issue 12: introspection at least 10x
+# faster per process): Debian's python3-drgn with the kernel's vmlinux from its -dbg package.
+bash tools/deps.sh bench
+REL=$(cat "$DUMP/kernel-release")
+bash tests/bench/fetch-vmlinux-dbg.sh "$REL" "$BUILD"
+echo "== drgn on the same dump"
+/usr/bin/python3 tests/bench/drgn_bench.py --dump "$DUMP/guest-paged.elf" \
+    --vmlinux "$BUILD/bench/vmlinux-$REL" --seconds "$SECONDS_PER" | tee "$BUILD/bench/drgn-$SPAWN.txt"
+ours=$(awk '$1 == "vmi_us_per_process" { print $2 }' "$BUILD/bench/vmi-$SPAWN.txt")
+theirs=$(awk '$1 == "drgn_us_per_process" { print $2 }' "$BUILD/bench/drgn-$SPAWN.txt")
+awk -v o="$ours" -v t="$theirs" 'BEGIN { printf "per process: ctrvisor %.2f us, drgn %.2f us: %.1fx faster\n", o, t, t / o }'

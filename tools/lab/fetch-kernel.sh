@@ -110,5 +110,17 @@ if ! cmp -s "$vmlinuz" "$LAB_DIR/vmlinuz" 2>/dev/null; then
     cp -f "$vmlinuz" "$LAB_DIR/vmlinuz.tmp"
     mv -f "$LAB_DIR/vmlinuz.tmp" "$LAB_DIR/vmlinuz"
 fi
+# One module from the package: qemu_fw_cfg, which hands the kernel's VMCOREINFO to QEMU's
+# vmcoreinfo device (make-dump.sh), so a QEMU dump carries the note a crash tool such as drgn
+# needs (make bench compares with drgn). Loaded only when lab.vmcoreinfo=1 says so.
+FWCFG=$LAB_DIR/qemu_fw_cfg.ko
+if [ "$(cat "$FWCFG.release" 2>/dev/null)" != "$release" ] || [ ! -s "$FWCFG" ]; then
+    dpkg-deb --fsys-tarfile "$DEB" |
+        tar -xO --wildcards "./lib/modules/$release/kernel/drivers/firmware/qemu_fw_cfg.ko" \
+            >"$FWCFG.tmp" 2>/dev/null && [ -s "$FWCFG.tmp" ] ||
+        die "no qemu_fw_cfg.ko for $release in $DEB"
+    mv -f "$FWCFG.tmp" "$FWCFG"
+    echo "$release" >"$FWCFG.release"
+fi
 echo "$release" | write_if_changed "$LAB_DIR/kernel-release"
 log "kernel $release ($PKG $VERSION)"

@@ -20,7 +20,8 @@
 # `sleep 2` (a child of pid 1) that the dump holds and the block cannot; everything else is
 # the same processes (see "Consistency" in lab-probe.c).
 #
-# usage: make-dump.sh [--build DIR] [--spawn N] [--hide CT] [--out OUT] [--timeout SEC] [--force]
+# usage: make-dump.sh [--build DIR] [--spawn N] [--hide CT] [--out OUT] [--timeout SEC] [--paged]
+#                     [--force]
 #   --build DIR    lab files from DIR/lab (build-lab.sh / `make lab`; default build)
 #   --spawn N      boot with lab.spawn=N: N extra sleeping processes before the truth
 #                  (benchmarks). Default 0. The guest gets 1024 MiB, and 160 KiB more
@@ -30,6 +31,9 @@
 #   --out OUT      default DIR/lab/dump, DIR/lab/dump-N with --spawn N, or
 #                  DIR/lab/dump-hide-CT with --hide CT
 #   --timeout SEC  give up after SEC seconds of wall time (default 300)
+#   --paged        also OUT/guest-paged.elf: the same memory (QEMU stopped between the two)
+#                  dumped with paging, for drgn (make bench), which cannot read the kernel's
+#                  addresses from the physical-only dump
 #   --force        make a new dump even if OUT is up to date
 # OUT is up to date when it was made from the current vmlinuz and initrd.img with the same
 # spawn count: then this does nothing (a test can call it every time).
@@ -49,6 +53,7 @@ HIDE=
 OUT=
 TIMEOUT=300
 FORCE=no
+PAGED=no
 set -- "${LAB_ARGS[@]+"${LAB_ARGS[@]}"}"
 while [ $# -gt 0 ]; do
     case "$1" in
@@ -74,6 +79,10 @@ while [ $# -gt 0 ]; do
         ;;
     --force)
         FORCE=yes
+        shift
+        ;;
+    --paged)
+        PAGED=yes
         shift
         ;;
     -h | --help) usage ;;
@@ -106,10 +115,11 @@ done
 command -v qemu-system-x86_64 >/dev/null || die "qemu-system-x86_64 missing (run tools/deps.sh)"
 
 OUTPUTS=(guest.elf truth.txt console.log kernel-release info.txt)
+[ "$PAGED" = no ] || OUTPUTS+=(guest-paged.elf)
 # The stamp records the inputs' identity (not only mtimes): the spawn count, and the sizes
 # and mtimes of the kernel and initramfs it booted.
 inputs_id() {
-    echo "spawn=$SPAWN hide=$HIDE"
+    echo "spawn=$SPAWN hide=$HIDE paged=$PAGED"
     stat -c '%n %s %Y' "$VMLINUZ" "$INITRD"
     cat "$RELEASE"
 }
@@ -133,20 +143,24 @@ WORK=$(mktemp -d "$OUT.tmp.XXXXXX")
 chmod 755 "$WORK"
 trap 'rm -rf "$WORK"' EXIT
 
-WORDS=
-[ "$SPAWN" -eq 0 ] || WORDS="lab.spawn=$SPAWN"
+# lab.vmcoreinfo=1: the dump carries the kernel's VMCOREINFO note (drgn, in make bench)
+WORDS=lab.vmcoreinfo=1
+[ "$SPAWN" -eq 0 ] || WORDS="$WORDS lab.spawn=$SPAWN"
 [ -z "$HIDE" ] || WORDS="${WORDS:+$WORDS }lab.hide=$HIDE"
 APPEND=()
 MEM=1024
 [ "$SPAWN" -le 1000 ] || MEM=$((1024 + (SPAWN - 1000) * 160 / 1024))
 [ "$MEM" -le 16384 ] || die "--spawn $SPAWN needs more than the 16 GiB a lab guest may have"
 [ -z "$WORDS" ] || APPEND=(--append "$WORDS")
+PAGED_ARGS=()
+[ "$PAGED" = no ] || PAGED_ARGS=(--dump-paged "$WORK/guest-paged.elf")
 log "booting the lab guest in QEMU TCG${APPEND[*]:+ (${APPEND[1]})}"
 t0=$SECONDS
 # The first block's end (later blocks have seq=1, 2...).
 if ! bash "$LAB_TOOLS/run-qemu.sh" --build "$BUILD_DIR" --logs "$WORK" --quiet \
     --timeout "$TIMEOUT" --mem "$MEM" --until '^GUEST-TRUTH-END seq=0 ' \
-    "${APPEND[@]+"${APPEND[@]}"}" --dump "$WORK/guest.elf"; then
+    "${APPEND[@]+"${APPEND[@]}"}" --dump "$WORK/guest.elf" \
+    "${PAGED_ARGS[@]+"${PAGED_ARGS[@]}"}"; then
     [ ! -s "$WORK/qemu-console.log" ] || tail -n 20 "$WORK/qemu-console.log" | sed 's/^/guest: /' >&2
     die "the guest did not print its truth block (or the dump failed)"
 fi

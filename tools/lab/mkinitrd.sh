@@ -6,7 +6,8 @@
 # the loader) with the bundles of the lab's containers in /containers (tools/lab/mkbundles.py).
 # No kernel modules: fetch-kernel.sh checks that everything the guest uses is built in. The
 # exceptions, when build-module.sh made them: the lab's attack modules /lib/wakeap.ko and
-# /lib/rootkit.ko, loaded only on request (tools/lab/guest/init).
+# /lib/rootkit.ko, loaded only on request (tools/lab/guest/init); and Debian's own
+# /lib/qemu_fw_cfg.ko (fetch-kernel.sh), loaded only with lab.vmcoreinfo=1 (QEMU dumps).
 #
 # usage: mkinitrd.sh [--build DIR]
 set -euo pipefail
@@ -27,7 +28,7 @@ CHANATTACK_C=("$GUEST_SRC/chanattack.c" "$REPO_ROOT/tools/hvrelay/hvcall.c"
 CHANATTACK_IN=("${CHANATTACK_C[@]}" "$REPO_ROOT/tools/hvrelay/hvcall.h"
     "$REPO_ROOT/hv/chan/vmcall.h" "$REPO_ROOT/hv/chan/frame.h")
 MODULES_IN=()
-for m in wakeap rootkit; do
+for m in wakeap rootkit qemu_fw_cfg; do
     [ ! -s "$LAB_DIR/$m.ko" ] || MODULES_IN+=("$LAB_DIR/$m.ko")
 done
 INITRD=$LAB_DIR/initrd.img

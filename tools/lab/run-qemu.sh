@@ -5,11 +5,13 @@
 # dumps guest memory (ELF with CPU state) first, for the introspection tests on the host
 # (tools/lab/make-dump.sh does that and keeps the guest's truth beside the dump).
 #
-# usage: run-qemu.sh [--build DIR] [--dump FILE] [--timeout SEC] [--uefi DISK]
+# usage: run-qemu.sh [--build DIR] [--dump FILE [--dump-paged FILE2]] [--timeout SEC] [--uefi DISK]
 #                    [--append ARGS] [--until REGEX] [--logs LOGDIR] [--mem MB] [--quiet]
 #   --build DIR     lab files from DIR/lab (default build; see build-lab.sh)
 #   --dump FILE     once the guest got there, `dump-guest-memory` to FILE (QEMU's ELF
 #                   format: the guest's RAM plus one note per vCPU with its registers)
+#   --dump-paged FILE2  also the same memory (the guest stopped between) with paging:
+#                   virtual addresses too, for drgn (make bench)
 #   --timeout SEC   give up after SEC seconds of wall time (default 180)
 #   --uefi DISK     boot DISK (e.g. DIR/lab/disk-bare.img) with OVMF instead of -kernel:
 #                   checks the disk image and its startup.nsh (much slower under TCG)
@@ -53,6 +55,7 @@ usage() {
 
 parse_build_arg "$@"
 DUMP=
+DUMP_PAGED=
 TIMEOUT=180
 UEFI_DISK=
 APPEND=
@@ -66,6 +69,11 @@ while [ $# -gt 0 ]; do
     --dump)
         [ $# -ge 2 ] || usage
         DUMP=$2
+        shift 2
+        ;;
+    --dump-paged)
+        [ $# -ge 2 ] || usage
+        DUMP_PAGED=$2
         shift 2
         ;;
     --timeout)
@@ -150,6 +158,8 @@ fi
 # qemu64, not max: TCG's max offers LA57, and a guest on 5-level paging would not look like
 # the one under Bochs (corei7_haswell_4770) that the introspection code is written for.
 # pc (i440fx) like the Bochs machine; a second UART so the guest sees a real COM2 at 0x2f8.
+# vmcoreinfo: a guest that loads qemu_fw_cfg (lab.vmcoreinfo=1) hands it its VMCOREINFO,
+# which dump-guest-memory writes into the dump as a note (make-dump.sh).
 : >"$CONSOLE_LOG"
 : >"$COM2_LOG"
 rm -f "$QMP_SOCK"
@@ -158,7 +168,7 @@ qemu-system-x86_64 -accel tcg -machine pc -cpu qemu64 -m "$((10#$MEM))" -smp 1 \
     -display none -no-reboot \
     -serial "file:$CONSOLE_LOG" -serial "file:$COM2_LOG" \
     -qmp "unix:$QMP_SOCK,server=on,wait=off" \
-    -net none 2>"$QEMU_LOG" &
+    -device vmcoreinfo -net none 2>"$QEMU_LOG" &
 QEMU_PID=$!
 TAIL_PID=
 
@@ -178,10 +188,12 @@ if [ "$QUIET" = no ]; then
     TAIL_PID=$!
 fi
 
-# dump_memory FILE: QMP dump-guest-memory, synchronous (detach=false), so QEMU has written
-# the whole file when the command returns. QMP needs its capabilities handshake first.
+# dump_memory FILE [PAGED]: QMP dump-guest-memory, synchronous (detach=false), so QEMU has
+# written the whole file when the command returns; the guest is stopped first, so PAGED (the
+# same memory dumped with paging, for drgn) holds what FILE holds. QMP needs its capabilities
+# handshake first.
 dump_memory() {
-    python3 - "$QMP_SOCK" "$1" <<'EOF'
+    python3 - "$QMP_SOCK" "$@" <<'EOF'
 import json, socket, sys
 
 sock = socket.socket(socket.AF_UNIX)
@@ -201,7 +213,10 @@ def command(name, **arguments):
 
 json.loads(stream.readline())  # the greeting
 command("qmp_capabilities")
+command("stop")  # the same memory in both dumps
 command("dump-guest-memory", paging=False, protocol="file:" + sys.argv[2])
+if len(sys.argv) > 3:
+    command("dump-guest-memory", paging=True, protocol="file:" + sys.argv[3])
 EOF
 }
 
@@ -242,7 +257,7 @@ done
 
 if [ -n "$DUMP" ]; then
     log "dumping guest memory to $DUMP"
-    dump_memory "$DUMP" || die "dump-guest-memory failed"
+    dump_memory "$DUMP" ${DUMP_PAGED:+"$DUMP_PAGED"} || die "dump-guest-memory failed"
     log "dump: $(stat -c %s "$DUMP") bytes"
 fi
 log "guest reached /$UNTIL/"
