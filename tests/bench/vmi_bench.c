@@ -122,6 +122,13 @@ static void bench_verb(const char *label, verb_fn fn, int argc, char **argv, uns
 
 enum bench_verb { BENCH_PS, BENCH_CONTAINERS, BENCH_INSPECT };
 
+/* The job of one of them (vmi/report.h) */
+union bench_job {
+	struct vmi_ps_job ps;
+	struct vmi_ct_list_job ct;
+	struct vmi_inspect_job inspect;
+};
+
 static int steps_start(enum bench_verb verb, void *j, struct reply *r, int argc, char **argv)
 {
 	switch (verb) {
@@ -151,11 +158,7 @@ static bool steps_step(enum bench_verb verb, void *j, struct reply *r)
 static void bench_steps(enum bench_verb verb, int argc, char **argv, double seconds)
 {
 	char label[48];
-	union {
-		struct vmi_ps_job ps;
-		struct vmi_ct_list_job ct;
-		struct vmi_inspect_job inspect;
-	} j;
+	union bench_job j;
 	struct reply r;
 	unsigned int runs = 0, steps = 0;
 	double t0 = now(), t, worst = 0;
@@ -209,11 +212,7 @@ static void wire_deflate(void *ctx, const char *s, size_t n)
  * tagged status line; the bytes on the line. */
 static size_t wire_of(enum bench_verb verb, int argc, char **argv, bool deflate)
 {
-	union {
-		struct vmi_ps_job ps;
-		struct vmi_ct_list_job ct;
-		struct vmi_inspect_job inspect;
-	} j;
+	union bench_job j;
 	struct reply r;
 	wire_bytes = 0;
 	reply_init(&r, deflate ? wire_deflate : wire_count, NULL);
