@@ -172,7 +172,7 @@ bench: all lab $(BUILD)/bochs/bin/bochs
 	$(PYTHON) tests/bench/boot_bench.py --build $(BUILD)
 	$(PYTHON) tests/bench/boot_bench.py --build $(BUILD) --cpus 2 --bochs $(BUILD)/bochs/bin/bochs
 	bash tests/bench/vmi_bench.sh --build $(BUILD)
-	bash tests/bench/vmi_bench.sh --build $(BUILD) --spawn 16000 --seconds 3
+	bash tests/bench/vmi_bench.sh --build $(BUILD) --spawn 20000 --seconds 3
 	$(PYTHON) tests/bench/protect_bench.py --build $(BUILD)
 	$(PYTHON) tests/bench/ops_bench.py --build $(BUILD)
 	$(PYTHON) tests/bench/ops_bench.py --build $(BUILD) --cpus 2 --bochs $(BUILD)/bochs/bin/bochs

@@ -3,9 +3,10 @@
 # 1000 tasks (tools/lab/make-dump.sh --spawn N), builds tests/bench/vmi_bench.c (-O2, no
 # sanitizers) and runs it: processes introspected per second and guest memory reads
 # (read_phys calls) per process, cold caches, and for the ps/containers/inspect verbs, with
-# the longest run of each: the monitor runs a verb in one VM exit, so that is its longest
-# exit (make bench also runs it with --spawn 16000: 16,061 tasks, a 3.4 GiB guest, a dump
-# of ~1.6 GiB on disk made in ~4.5 min).
+# the longest run of each, and in steps as the monitor runs them (128 tasks per VM exit:
+# its longest exit); the bytes on the wire per process in each form; then drgn on the same
+# dump (make bench also runs it with --spawn 20000: 20,062 tasks, a 4 GiB guest, a dump of
+# ~2 GiB on disk made in ~10 min).
 #
 # usage: vmi_bench.sh [--build DIR] [--spawn N] [--profile FILE] [--seconds S]
 set -euo pipefail
