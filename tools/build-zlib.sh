@@ -8,8 +8,8 @@
 #
 # zlib is a maintained library in Debian's archive; built with Z_SOLO it needs no libc
 # (its own memcpy/memset, allocation through the caller's functions) and with NO_GZIP only
-# raw deflate is kept. Only the compressing half is built: the monitor never inflates.
-# hvctl links Debian's zlib1g-dev (the same version) to inflate. Does nothing when
+# the zlib format is kept (its Adler-32, not gzip's CRC). Only the compressing half is
+# built: the monitor never inflates. hvctl links Debian's zlib1g-dev (the same version) to inflate. Does nothing when
 # DIR/zlib holds this version built with these flags.
 set -euo pipefail
 

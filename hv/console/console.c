@@ -41,6 +41,7 @@ static void *job_ctx;
 static struct reply job_reply;
 struct reply_sink;
 static struct reply_sink job_sink;
+static void job_reply_ready(void);
 /* Replies to other requests while a job's reply is made (busy, a lost line), held whole and
  * sent after its status line, never inside its body */
 #define HELD_MAX 4096u
@@ -154,15 +155,30 @@ static void reply_to_console(void *ctx, const char *s, size_t n)
 		sink_out(ctx, s, n);
 }
 
-/* A reply's status line: a compressed body ends first. */
+/* A compressed body's end (a cut one is only closed: its end would not fit either); after
+ * it, sink->truncated says whether the whole body went out. */
+static void sink_end_body(struct reply_sink *sink)
+{
+	if (!sink->deflate)
+		return;
+	if (!sink->truncated)
+		zbody_end(sink_out, sink);
+	zbody_abort();
+	sink->deflate = false;
+}
+
+/* A reply's status line, after its body's end. A cut reply's is not written: whoever cut it
+ * writes one saying so. Otherwise it goes out whatever the body left: STATUS_RESERVE was
+ * kept free for it. */
 static void status_to_console(void *ctx, const char *s, size_t n)
 {
 	struct reply_sink *sink = ctx;
-	if (sink->deflate) {
-		zbody_end(sink_out, sink);
-		sink->deflate = false;
+	sink_end_body(sink);
+	if (sink->truncated) {
+		sink->dropped += n;
+		return;
 	}
-	sink_out(ctx, s, n);
+	out_write(sink->origin, s, n);
 }
 
 /* A reply to the console through sink (its body compressed when sink->deflate). */
@@ -346,26 +362,19 @@ static void cut_stalled_channel_job(void)
 	job_end();
 }
 
-static uint32_t job_ring_start; /* tx_head when a serial job began: its body follows */
-
-/* Ctrl-X from the serial console: the job being made for it ends now, with what of its
- * body is still in the ring dropped, so the next request is not kept waiting behind a reply
- * nobody reads. An operation (deferred, not a job) is never cut halfway: it ends by its own
- * deadline. */
+/* Ctrl-X from the serial console: the job being made for it ends now, with no further step,
+ * so the next request is not kept waiting behind a reply nobody reads. What is already
+ * queued (less than CONSOLE_JOB_LOW_WATER and one step) still goes out: the ring also holds
+ * the monitor's log lines (alerts), which must not be lost with it. An operation (deferred,
+ * not a job) is never cut halfway: it ends by its own deadline. */
 static void cancel_serial_job(void)
 {
 	if (job_step == NULL || deferred_origin != ORIGIN_SERIAL)
 		return;
-	uint32_t unsent = tx_head - tx_tail, of_job = tx_head - job_ring_start;
-	uint32_t dropped = unsent < of_job ? unsent : of_job;
-	tx_head -= dropped;
-	zbody_abort();
-	job_sink.deflate = false;
+	job_reply_ready(); /* (a Ctrl-X in the poll that started the job: no step ran yet) */
 	stats.cancelled++;
-	console_write("\r\n", 2); /* the status on a line of its own, whatever was cut */
-	job_reply.mid_line = false;
 	reply_fail(&job_reply, PROTO_FAILED,
-		   "cancelled by the client (Ctrl-X): %u bytes of the reply not sent", dropped);
+		   "cancelled by the client (Ctrl-X); what was queued was sent");
 	job_end();
 }
 
@@ -414,6 +423,7 @@ void console_finish_deferred(void (*body)(struct reply *r, void *ctx), void *ctx
 		body(&r, ctx);
 	if (error != PROTO_OK)
 		reply_fail(&r, error, "%s", message);
+	sink_end_body(&sink);
 	if (sink.truncated)
 		reply_fail(&r, PROTO_FAILED, "the reply was cut: %llu bytes did not fit",
 			   (unsigned long long)sink.dropped);
@@ -432,7 +442,6 @@ void console_start_job(bool (*step)(struct reply *r, void *ctx), void *ctx)
 {
 	waited = 0;
 	wait_mark = stall_since = 0;
-	job_ring_start = tx_head;
 	job_step = step;
 	job_ctx = ctx;
 }
@@ -444,6 +453,16 @@ void console_job_hand_over(void)
 	job_handed_over = true;
 }
 
+/* The job's reply, set up at its first step (or at a cancel before it): its request's
+ * origin and encoding are known only once the verb has returned. */
+static void job_reply_ready(void)
+{
+	if (job_reply.write != NULL)
+		return;
+	job_sink = (struct reply_sink){deferred_origin, false, 0, deferred_deflate};
+	reply_to_sink(&job_reply, &job_sink);
+}
+
 /* The job's next step; after its last, the status line. */
 static void job_run(void)
 {
@@ -451,10 +470,7 @@ static void job_run(void)
 		job_step = NULL;
 		return;
 	}
-	if (job_reply.write == NULL) {
-		job_sink = (struct reply_sink){deferred_origin, false, 0, deferred_deflate};
-		reply_to_sink(&job_reply, &job_sink);
-	}
+	job_reply_ready();
 	if (!job_step(&job_reply, job_ctx) && job_reply.error == PROTO_OK) {
 		if (job_sink.deflate) /* what this step wrote goes out now */
 			zbody_flush(sink_out, &job_sink);
@@ -476,6 +492,7 @@ static void job_run(void)
 /* The job's reply is complete (or cut): its status line, then the replies held meanwhile. */
 static void job_end(void)
 {
+	sink_end_body(&job_sink);
 	if (job_sink.truncated)
 		reply_fail(&job_reply, PROTO_FAILED, "the reply was cut: %llu bytes did not fit",
 			   (unsigned long long)job_sink.dropped);

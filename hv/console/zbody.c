@@ -47,7 +47,10 @@ bool zbody_begin(void)
 		return false;
 	zb.arena_used = 0;
 	zb.z = (z_stream){.zalloc = arena_alloc, .zfree = arena_free, .opaque = Z_NULL};
-	if (deflateInit2(&zb.z, ZBODY_LEVEL, Z_DEFLATED, -ZBODY_WINDOW_BITS, ZBODY_MEM_LEVEL,
+	/* the zlib format (RFC 1950): its Adler-32 of the whole body lets the client tell a
+	 * stream with a piece missing from a whole one (a sync flush ends every step, so the
+	 * pieces decode on their own) */
+	if (deflateInit2(&zb.z, ZBODY_LEVEL, Z_DEFLATED, ZBODY_WINDOW_BITS, ZBODY_MEM_LEVEL,
 			 Z_DEFAULT_STRATEGY) != Z_OK)
 		return false;
 	zb.z.next_out = zb.out;
@@ -109,7 +112,7 @@ void zbody_write(const char *s, size_t n, zbody_out_fn out, void *ctx)
 
 void zbody_flush(zbody_out_fn out, void *ctx)
 {
-	if (!zb.open)
+	if (!zb.open || zb.z.total_in == 0)
 		return;
 	run(Z_SYNC_FLUSH, out, ctx);
 	emit_line(out, ctx);
@@ -119,6 +122,10 @@ void zbody_end(zbody_out_fn out, void *ctx)
 {
 	if (!zb.open)
 		return;
+	if (zb.z.total_in == 0) { /* no body: nothing at all, as a plain reply */
+		zbody_abort();
+		return;
+	}
 	run(Z_FINISH, out, ctx);
 	emit_line(out, ctx);
 	zbody_abort();

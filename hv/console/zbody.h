@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Compressed reply bodies (docs/console-protocol.md, "Compressed replies"). A request that
- * starts with `+deflate` gets its body through raw deflate (RFC 1951, zlib's compressor
- * built for the core by tools/build-zlib.sh), written as body lines "~" followed by the
- * base64 of up to ZBODY_LINE_BYTES bytes of the stream; the status line stays plain text.
+ * starts with `+deflate` gets its body through deflate in the zlib format (RFC 1950/1951:
+ * its Adler-32 checks the whole body; zlib's compressor built for the core by
+ * tools/build-zlib.sh), written as body lines "~" followed by the base64 of up to
+ * ZBODY_LINE_BYTES bytes of the stream; the status line stays plain text. An empty body
+ * sends nothing.
  *
  * One stream at a time (the console answers one request at a time; a request that comes
  * while a reply is made is answered busy, with no body): owned by the console, that is by

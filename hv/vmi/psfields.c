@@ -136,7 +136,8 @@ void vmi_compact_string(struct reply *r, const char *s)
 		if (c == '\\' || c == '\t' || c == '\n' || c == '\r') {
 			buf[n++] = '\\';
 			buf[n++] = c == '\\' ? '\\' : c == '\t' ? 't' : c == '\n' ? 'n' : 'r';
-		} else if (c < 0x20u || c >= 0x7fu) {
+		} else if (c < 0x20u || c >= 0x7fu || c == '#') {
+			/* '#' too: a row never starts like a comment line */
 			n += (size_t)fmt_snprintf(buf + n, sizeof(buf) - n, "\\x%02x", c);
 		} else {
 			buf[n++] = (char)c;

@@ -36,8 +36,8 @@ void vmi_ps_fields_header(struct reply *r, const struct vmi_ps_fields *f, enum v
 void vmi_ps_fields_row(struct reply *r, const struct vmi_process *p, const struct vmi_container *c,
 		       const struct vmi_ps_fields *f, enum vmi_format fmt);
 
-/* s in the compact format: '\\' '\t' '\n' '\r' escaped as \\ \t \n \r, other bytes outside
- * 0x20..0x7e as \xHH; NULL (unknown) as \N. */
+/* s in the compact format: '\\' '\t' '\n' '\r' escaped as \\ \t \n \r, '#' and other bytes
+ * outside 0x20..0x7e as \xHH (so no row starts like a "#" line); NULL (unknown) as \N. */
 void vmi_compact_string(struct reply *r, const char *s);
 
 #endif

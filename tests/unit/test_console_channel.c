@@ -109,9 +109,17 @@ static int verb_status(struct reply *r, int argc, char **argv)
 	reply_line(r, "status ok");
 	return 0;
 }
+static int verb_none(struct reply *r, int argc, char **argv)
+{
+	(void)r;
+	(void)argc;
+	(void)argv;
+	return 0;
+}
 const struct cmd_verb console_verbs[] = {{"ps", "ps", "", verb_ps},
-					 {"status", "status", "", verb_status}};
-const size_t console_verb_count = 2;
+					 {"status", "status", "", verb_status},
+					 {"none", "none", "", verb_none}};
+const size_t console_verb_count = 3;
 
 static struct chan_client cl;
 static uint8_t f[CHAN_FRAME_MAX];
@@ -308,6 +316,7 @@ static void test_a_deflated_reply_inflates_to_the_plain_one(void **state)
 	static char mixed[8192], want[8192];
 	snprintf(mixed, sizeof(mixed), "ctrvisor: a log line\n%s", packed);
 	snprintf(want, sizeof(want), "ctrvisor: a log line\n%s", plain);
+	/* (the monitor's log lines start "ctrvisor: ") */
 	assert_int_equal(zreply_inflate(mixed, strlen(mixed), &text, &len, why, sizeof(why)), 0);
 	assert_string_equal(text, want);
 	free(text);
@@ -342,9 +351,10 @@ static void test_a_deflated_job_streams_and_inflates_to_the_plain_reply(void **s
 	assert_true(n * 4 < plain_len);
 }
 
-/* Ctrl-X while a job's reply is made for the serial console: the job ends at once with an
+/* Ctrl-X while a job's reply is made for the serial console: the job ends with no further
+ * step, what was queued goes out (the ring holds the monitor's log lines too), then an
  * error naming the cancel, and the next request is answered. The control: without it, the
- * next request is busy. */
+ * next request waits behind the reply (its busy held). */
 static void test_ctrl_x_cancels_the_reply_being_made(void **state)
 {
 	(void)state;
@@ -353,17 +363,52 @@ static void test_ctrl_x_cancels_the_reply_being_made(void **state)
 	/* the control: meanwhile a request waits, its busy held behind the reply */
 	assert_false(serial_until("@c2 status\n", "c2", 300));
 	assert_null(strstr(tx, "status ok"));
-	assert_true(serial_until("\x18", "c2", 300));
+	unsigned at_cancel = steps;
+	assert_true(serial_until("\x18", "c2", 40000));
 	assert_non_null(strstr(tx, "= error failed: cancelled by the client (Ctrl-X)"));
 	assert_non_null(strstr(tx, " @c1\r\n"));
 	assert_non_null(strstr(tx, "= error busy")); /* c2's, after it */
-	unsigned at_cancel = steps;
+	assert_int_equal(steps, at_cancel);          /* no step after the cancel */
 	assert_true(serial_until("@c3 status\n", "c3", 300));
 	assert_non_null(strstr(tx, "status ok"));
-	assert_int_equal(steps, at_cancel); /* no step after the cancel */
 	/* a Ctrl-X with no reply being made changes nothing */
 	assert_true(serial_until("\x18@c4 status\n", "c4", 300));
 	assert_non_null(strstr(tx, "status ok\r\n= ok @c4"));
+	/* a Ctrl-X in the same poll as the request: the job ends before its first step */
+	assert_true(serial_until("@c5 ps\n\x18", "c5", 300));
+	assert_non_null(strstr(tx, "= error failed: cancelled by the client (Ctrl-X)"));
+	assert_int_equal(steps, 0);
+}
+
+/* An empty body asked compressed is nothing, as a plain one; a stream with a piece missing
+ * is refused by the client (the zlib format's Adler-32), not taken for a shorter body. */
+static void test_a_compressed_reply_is_whole_or_refused(void **state)
+{
+	static char packed[1 << 20], cut[1 << 20];
+	(void)state;
+	assert_true(serial_until("@e1 +deflate none\n", "e1", 200));
+	assert_string_equal(tx, "= ok @e1\r\n");
+	assert_true(serial_until("@e2 +deflate ps\n", "e2", 200000));
+	size_t n = body_of(packed, sizeof(packed));
+	/* the second line left out: every line is whole, the stream is not */
+	const char *second = strchr(packed, '\n') + 1, *third = strchr(second, '\n') + 1;
+	size_t head = (size_t)(second - packed);
+	memcpy(cut, packed, head);
+	memcpy(cut + head, third, n - (size_t)(third - packed) + 1);
+	char *text, why[160];
+	size_t len;
+	int rc = zreply_inflate(cut, strlen(cut), &text, &len, why, sizeof(why));
+	free(text);
+	assert_int_equal(rc, -1);
+	/* the control: the whole stream inflates */
+	assert_int_equal(zreply_inflate(packed, n, &text, &len, why, sizeof(why)), 0);
+	free(text);
+	/* a line that is neither compressed nor the monitor's log is damage too */
+	memcpy(cut, "junk\n", 5);
+	memcpy(cut + 5, packed, n + 1);
+	rc = zreply_inflate(cut, n + 5, &text, &len, why, sizeof(why));
+	free(text);
+	assert_int_equal(rc, -1);
 }
 
 int main(void)
@@ -380,6 +425,7 @@ int main(void)
 		cmocka_unit_test_setup(test_a_deflated_job_streams_and_inflates_to_the_plain_reply,
 				       setup_serial),
 		cmocka_unit_test_setup(test_ctrl_x_cancels_the_reply_being_made, setup_serial),
+		cmocka_unit_test_setup(test_a_compressed_reply_is_whole_or_refused, setup_serial),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -979,6 +979,19 @@ static void test_a_monitor_without_deflate_gets_the_request_again_plain(void **s
 	assert_int_equal(res.status, 0);
 }
 
+/* A plain reply is never inflated, whatever its lines look like (a command's output may
+ * hold a line starting with '~'); the same line in a compressed reply comes out as it is. */
+static void test_a_plain_body_is_never_inflated(void **state)
+{
+	(void)state;
+	run(&res, NULL, ARGS("--console", fx.live.path, "--compress", "no", "echo", "~AwA="));
+	assert_int_equal(res.status, 0);
+	assert_string_equal(res.out, "~AwA=\n");
+	run(&res, NULL, ARGS("--console", fx.live.path, "echo", "~AwA="));
+	assert_int_equal(res.status, 0);
+	assert_string_equal(res.out, "~AwA=\n");
+}
+
 /* The timeout counts silence: a reply that takes 3 s but is never silent 1 s is taken with
  * --timeout 1; the control, one silent for longer, is not. */
 static void test_the_timeout_counts_silence_not_the_whole_reply(void **state)
@@ -1026,6 +1039,7 @@ int main(void)
 		cmocka_unit_test(test_ok_reply_exits_0_and_prints_the_body),
 		cmocka_unit_test(test_a_long_reply_comes_compressed_and_prints_the_same),
 		cmocka_unit_test(test_a_monitor_without_deflate_gets_the_request_again_plain),
+		cmocka_unit_test(test_a_plain_body_is_never_inflated),
 		cmocka_unit_test(test_the_timeout_counts_silence_not_the_whole_reply),
 		cmocka_unit_test(test_ctrl_c_sends_ctrl_x_and_exits_130),
 		cmocka_unit_test(test_events_lists_what_came_after_since),

@@ -1404,6 +1404,12 @@ static void test_verb_ps_compact_hostile_strings(void **state)
 			 0);
 	assert_non_null(strstr(cap.text, "\r\n50\ta\\tb\\r\\n= ok\\\\\\x01\r\n"));
 	assert_null(strstr(cap.text, "\n= ok"));
+	/* nor start like a "#" line */
+	fake_wbytes(&f, w.sh + f.prof.task_comm, "#count\0", 7);
+	assert_int_equal(runv(vmi_verb_ps, &r, WORDS("ps", "--compact", "--fields", "comm,pid")),
+			 0);
+	assert_non_null(strstr(cap.text, "\r\n\\x23count\t50\r\n"));
+	assert_null(strstr(cap.text, "\n#count\t50"));
 }
 
 static void test_verb_containers(void **state)

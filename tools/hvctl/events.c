@@ -167,5 +167,7 @@ int hvctl_events_follow(struct conn *c, struct reader *rd, int argc, char **argv
 		since = next;
 		if (!more)
 			usleep(FOLLOW_INTERVAL_US);
+		if (conn_interrupted) /* Ctrl-C between two requests (in one: request.c) */
+			return HVCTL_EXIT_INTERRUPTED;
 	}
 }

@@ -61,7 +61,8 @@ int hvctl_request_sendable(const char *request, size_t len)
 {
 	for (size_t i = 0; i < len; i++) {
 		char ch = request[i];
-		if (ch == '\0' || ch == '\r' || ch == '\n' || ch == (char)CONSOLE_KILL_LINE)
+		if (ch == '\0' || ch == '\r' || ch == '\n' || ch == (char)CONSOLE_KILL_LINE ||
+		    ch == (char)CONSOLE_CANCEL)
 			return 0;
 	}
 	return 1;
@@ -72,6 +73,8 @@ struct body {
 	size_t len, cap;
 	size_t earlier_bytes;     /* bytes of earlier replies' lines that came before ours */
 	unsigned earlier_replies; /* their status lines */
+	size_t lines;             /* lines taken that are not the monitor's log */
+	bool deflated;            /* the request asked for a compressed body */
 };
 
 static void body_add_line(struct body *b, const char *line, size_t n)
@@ -98,6 +101,7 @@ static int hvctl_line(const char *line, size_t n, const char *tag, struct body *
 		body->len = 0;
 		return 0;
 	}
+	body->lines += !zreply_is_log_line(line, n);
 	body_add_line(body, line, n);
 	return 0;
 }
@@ -157,12 +161,15 @@ int hvctl_request_body(struct conn *c, struct reader *rd, const char *request, d
 	return request_body(c, rd, request, timeout_s, body_out, len_out, false);
 }
 
-/* A compressed body (+deflate) inflated in place; a damaged one is an error. */
+/* The body of a request sent with +deflate, inflated in place; a damaged one is an error.
+ * (One sent without it is never inflated, whatever its lines look like: a command's output
+ * may hold a line starting with '~'.) A body with no compressed line is taken as it is: an
+ * empty one, or the plain body of a monitor that could not compress it. */
 static int inflate_body(struct body *body, int status, bool quiet)
 {
 	char *text, why[160];
 	size_t len;
-	if (!zreply_is_compressed(body->text, body->len))
+	if (!body->deflated || !zreply_is_compressed(body->text, body->len))
 		return status;
 	int rc = zreply_inflate(body->text, body->len, &text, &len, why, sizeof(why));
 	free(body->text);
@@ -229,6 +236,7 @@ static int relay_request(struct conn *c, struct reader *rd, const char *request,
 	char *line = xrealloc(NULL, strlen(request) + sizeof(tag) + 16);
 	sprintf(line, "@%s %s%s", tag, encoding_word(c), request);
 	rd->len = 0;
+	body.deflated = c->deflate;
 	struct relay_take t = {rd, tag, &body, &st, 0};
 	int rc = relay_exchange(c, c->relay, line, deadline, relay_take_text, &t, why, sizeof(why));
 	int err = errno;
@@ -236,6 +244,11 @@ static int relay_request(struct conn *c, struct reader *rd, const char *request,
 	rd->len = 0;
 	if (rc != 0) {
 		free(body.text);
+		if (err == EINTR && conn_interrupted) {
+			fprintf(stderr, "hvctl: interrupted (a request through the relay is not "
+					"cancelled: its reply is signed whole)\n");
+			return HVCTL_EXIT_INTERRUPTED;
+		}
 		if (err == ETIMEDOUT)
 			fprintf(stderr,
 				"hvctl: no answer through the relay on %s within %g s "
@@ -262,8 +275,9 @@ static int relay_request(struct conn *c, struct reader *rd, const char *request,
  * request goes again without it, and so do the later ones. */
 static bool deflate_refused(struct conn *c, const struct proto_status *st)
 {
+	static const char refused[] = "unknown verb \"" CMD_DEFLATE_WORD "\"";
 	if (!c->deflate || st->error != PROTO_UNKNOWN_VERB ||
-	    strstr(st->message, CMD_DEFLATE_WORD) == NULL)
+	    strncmp(st->message, refused, sizeof(refused) - 1) != 0)
 		return false;
 	c->deflate = false;
 	return true;
@@ -318,7 +332,6 @@ static int request_body(struct conn *c, struct reader *rd, const char *request, 
 	struct proto_status st;
 	int status = -1;
 	struct watch w = {.tty = !quiet && body_out == NULL && isatty(2)};
-	conn_interrupted = 0; /* a Ctrl-C before this request is not about it */
 
 	if (c->relay != NULL)
 		return relay_request(c, rd, request, timeout_s, body_out, len_out, quiet);
@@ -344,6 +357,7 @@ static int request_body(struct conn *c, struct reader *rd, const char *request, 
 		 * request. */
 		olen = (size_t)sprintf(out, "%c@%s %s%s\n", (char)CONSOLE_KILL_LINE, tag,
 				       encoding_word(c), request);
+		body.deflated = c->deflate;
 		w.start = w.last_byte = w.last_shown = conn_now_ms();
 		if (conn_write(c, out, olen, w.start + silence_ms) != 0) {
 			int e = errno;
@@ -400,11 +414,16 @@ static int request_body(struct conn *c, struct reader *rd, const char *request, 
 				free(body.text);
 				return HVCTL_EXIT_NO_ANSWER;
 			}
-			w.last_byte = now;
+			/* Silence is counted in what is not the monitor's log: a guest that makes
+			 * it log (alerts) cannot keep a dead request waiting. */
+			size_t lines = body.lines, earlier = body.earlier_replies;
 			w.bytes += (size_t)r;
 			if (hvctl_take(rd, buf, (size_t)r, tag, &body, &st))
 				status = st.error == PROTO_OK ? HVCTL_EXIT_OK
 							      : HVCTL_EXIT_ERROR_REPLY;
+			if (body.lines != lines || body.earlier_replies != earlier ||
+			    (rd->len > 0 && !zreply_is_log_line(rd->line, rd->len)))
+				w.last_byte = now;
 			progress_show(&w, &body, now);
 		}
 		progress_clear(&w);

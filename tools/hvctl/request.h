@@ -10,8 +10,8 @@
 enum hvctl_exit {
 	HVCTL_EXIT_OK = 0,
 	HVCTL_EXIT_ERROR_REPLY = 1,
-	HVCTL_EXIT_USAGE = 2,     /* also a local error */
-	HVCTL_EXIT_NO_ANSWER = 3, /* also: the console could not be opened */
+	HVCTL_EXIT_USAGE = 2,         /* also a local error */
+	HVCTL_EXIT_NO_ANSWER = 3,     /* also: the console could not be opened */
 	HVCTL_EXIT_INTERRUPTED = 130, /* Ctrl-C: the reply was cancelled (128 + SIGINT) */
 };
 

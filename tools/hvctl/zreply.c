@@ -9,6 +9,12 @@
 
 #include "lib/base64.h"
 
+bool zreply_is_log_line(const char *line, size_t n)
+{
+	static const char prefix[] = "ctrvisor: ";
+	return n >= sizeof(prefix) - 1 && memcmp(line, prefix, sizeof(prefix) - 1) == 0;
+}
+
 bool zreply_is_compressed(const char *text, size_t len)
 {
 	for (size_t i = 0; i < len; i++) {
@@ -63,7 +69,8 @@ int zreply_inflate(const char *text, size_t len, char **out, size_t *out_len, ch
 
 	*out = NULL;
 	*out_len = 0;
-	if (raw == NULL || out_room(&o, 0) != 0 || inflateInit2(&z, -15) != Z_OK) {
+	/* the zlib format: inflate checks the body's Adler-32 at the stream's end */
+	if (raw == NULL || out_room(&o, 0) != 0 || inflateInit2(&z, 15) != Z_OK) {
 		snprintf(why, cap, "out of memory");
 		free(raw);
 		free(o.p);
@@ -77,6 +84,13 @@ int zreply_inflate(const char *text, size_t len, char **out, size_t *out_len, ch
 		at = end + 1;
 		if (n == 0)
 			continue;
+		if (line[0] != '~' && !zreply_is_log_line(line, n)) {
+			snprintf(why, cap,
+				 "a line that is neither compressed nor the monitor's log: "
+				 "\"%.40s\"",
+				 line);
+			goto done;
+		}
 		if (line[0] != '~') {
 			/* the monitor's own message (its log goes to the console too), between
 			 * two pieces of the stream: where it came, as in a plain body */
