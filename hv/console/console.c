@@ -257,8 +257,6 @@ static void run_request(enum origin o, enum line_event ev, struct line_state *li
 		cmd_report_line_event(ev, line, &r);
 	if (sink.truncated) {
 		char msg[96], status[PROTO_STATUS_MAX];
-		if (!started)
-			zbody_abort();
 		fmt_snprintf(msg, sizeof(msg),
 			     "the reply was cut: %llu bytes did not fit the console's buffer",
 			     (unsigned long long)sink.dropped);
@@ -430,7 +428,6 @@ void console_finish_deferred(void (*body)(struct reply *r, void *ctx), void *ctx
 	/* The status line always fits: STATUS_RESERVE is kept free for it. */
 	sink.truncated = false;
 	cmd_write_status(&r, deferred_tag[0] ? deferred_tag : 0);
-	zbody_abort(); /* ended by the status line; closed whatever happened */
 	deferred = false;
 	deferred_deflate = false;
 	out_end(deferred_origin);
@@ -498,7 +495,6 @@ static void job_end(void)
 			   (unsigned long long)job_sink.dropped);
 	job_sink.truncated = false;
 	cmd_write_status(&job_reply, deferred_tag[0] ? deferred_tag : 0);
-	zbody_abort();
 	if (job_reply.error != PROTO_OK)
 		stats.errors++;
 	stats.tx_dropped += job_sink.dropped;

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* Compressed reply bodies through zlib's raw deflate (console/zbody.h). */
+/* Compressed reply bodies through zlib's deflate, in the zlib format (console/zbody.h). */
 #include "console/zbody.h"
 
 #include <stdint.h>
@@ -58,11 +58,6 @@ bool zbody_begin(void)
 	zb.open = true;
 	zb.stats.streams++;
 	return true;
-}
-
-bool zbody_open(void)
-{
-	return zb.open;
 }
 
 /* The stream bytes of the line being filled, as one body line. */

@@ -29,7 +29,6 @@ typedef void (*zbody_out_fn)(void *ctx, const char *s, size_t n);
 /* Starts a stream; false (the body then goes plain) when one is already open or deflate
  * cannot start. */
 bool zbody_begin(void);
-bool zbody_open(void);
 /* Body bytes into the stream; whole lines of the stream go to out. */
 void zbody_write(const char *s, size_t n, zbody_out_fn out, void *ctx);
 /* Everything taken so far out (a sync flush: the client can inflate it now). */

@@ -303,6 +303,7 @@ static void ps_write(struct vmi *v, struct vmi_ps_job *j, struct reply *r,
 static void ps_hidden(struct vmi *v, struct reply *r, struct vmi_ps_job *j)
 {
 	bool json = j->format == VMI_FORMAT_JSON;
+	const char *hash = j->format == VMI_FORMAT_COMPACT ? "#" : ""; /* its comment lines */
 	size_t n = j->n;
 	struct vmi_xview x;
 	struct vmi_process p;
@@ -343,10 +344,9 @@ static void ps_hidden(struct vmi *v, struct reply *r, struct vmi_ps_job *j)
 			if (hidden == 0)
 				reply_line(r,
 					   "%shidden: missing from a view of the tasks (seen by):",
-					   j->format == VMI_FORMAT_COMPACT ? "#" : "");
+					   hash);
 			text_views(seen, sizeof(seen), e->views);
-			reply_printf(r, "%s[seen by %s%s] thread %d:%s",
-				     j->format == VMI_FORMAT_COMPACT ? "#" : "", seen,
+			reply_printf(r, "%s[seen by %s%s] thread %d:%s", hash, seen,
 				     unconfirmed ? "; unconfirmed: the tasks list was cut" : "",
 				     p.pid, j->format == VMI_FORMAT_COMPACT ? "\r\n" : " ");
 		}
@@ -363,7 +363,6 @@ static void ps_hidden(struct vmi *v, struct reply *r, struct vmi_ps_job *j)
 		reply_printf(r, "}");
 		return;
 	}
-	const char *hash = j->format == VMI_FORMAT_COMPACT ? "#" : "";
 	if (rc != 0)
 		reply_line(r, "%swarning: no cross-view of the tasks: %s", hash,
 			   vmi_printable(x.reason, buf, sizeof(buf)));

@@ -455,15 +455,13 @@ no_answer:
 		fprintf(stderr, "hvctl: interrupted; the monitor did not end the reply in time\n");
 	else if (w.bytes == 0)
 		fprintf(stderr,
-			"hvctl: no answer from the monitor on %s within %g s (is the lab running? "
-			"is "
-			"this the monitor's console?)\n",
+			"hvctl: no answer from the monitor on %s within %g s "
+			"(is the lab running? is this the monitor's console?)\n",
 			c->addr, timeout_s);
 	else if (body.earlier_replies > 0 && body.len == 0)
 		fprintf(stderr,
 			"hvctl: no answer from the monitor on %s: no byte for %g s after %zu "
-			"bytes, "
-			"all of earlier replies (still draining when we asked)\n",
+			"bytes, all of earlier replies (still draining when we asked)\n",
 			c->addr, timeout_s, w.bytes);
 	else
 		fprintf(stderr,
