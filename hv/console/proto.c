@@ -268,3 +268,39 @@ int proto_parse_status(const char *line, struct proto_status *st)
 	proto_copy(st->message, sizeof(st->message), rest + msg, n - msg);
 	return 1;
 }
+
+bool proto_is_log_line(const char *line, size_t n)
+{
+	return proto_starts_with(line, n, PROTO_LOG_PREFIX);
+}
+
+size_t proto_format_log(char *buf, size_t cap, const char *text, size_t n)
+{
+	size_t len = 0;
+
+	if (cap == 0)
+		return 0;
+	for (size_t at = 0; at < n;) {
+		size_t end = at;
+		while (end < n && text[end] != '\n')
+			end++;
+		size_t body = end;
+		while (body > at && text[body - 1] == '\r')
+			body--;
+		bool prefix = body > at && !proto_is_log_line(text + at, body - at);
+		size_t need = (prefix ? PROTO_LOG_PREFIX_LEN : 0) + (body - at) + 2;
+		if (len + need > cap - 1)
+			break;
+		if (prefix) {
+			for (size_t i = 0; i < PROTO_LOG_PREFIX_LEN; i++)
+				buf[len++] = PROTO_LOG_PREFIX[i];
+		}
+		for (size_t i = at; i < body; i++)
+			buf[len++] = proto_message_byte(text[i]);
+		buf[len++] = '\r';
+		buf[len++] = '\n';
+		at = end + 1;
+	}
+	buf[len] = '\0';
+	return len;
+}

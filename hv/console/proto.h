@@ -53,4 +53,23 @@ int proto_parse_status(const char *line, struct proto_status *st);
 /* 1-PROTO_TAG_MAX characters of [A-Za-z0-9_-], without the '@'. */
 bool proto_tag_valid(const char *tag);
 
+/* Every line of the monitor's log starts with this (docs/console-protocol.md, "Log
+ * lines"): a client tells the log from a reply by it, even between the pieces of a
+ * compressed body. */
+#define PROTO_LOG_PREFIX     "ctrvisor: "
+#define PROTO_LOG_PREFIX_LEN 10u
+
+/* Is this line (n bytes, without its end) one of the monitor's log? */
+bool proto_is_log_line(const char *line, size_t n);
+
+/* Writes text (n bytes of log lines, "\r\n" ended) into buf as it goes to the console,
+ * NUL-terminated when cap > 0, and returns its length (at most cap - 1):
+ * - a line that does not start with PROTO_LOG_PREFIX gets it, so that no log line (nor
+ *   a guest string printed in one, whatever line ends it holds) can read as a reply's
+ *   line, a compressed piece or a status;
+ * - empty lines and line ends stay; other control bytes and non-ASCII become '?';
+ * - only whole lines are written: when buf is too small, the lines that do not fit are
+ *   left out, and a last line without its end gets one. */
+size_t proto_format_log(char *buf, size_t cap, const char *text, size_t n);
+
 #endif

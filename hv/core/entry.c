@@ -128,8 +128,8 @@ static int step_console(void)
 				  "no 16550 UART answers at port 0x%x for the monitor console: "
 				  "set `console` in \\hv\\hv.cfg to the serial port's I/O base",
 				  machine.console_port);
-	log_printf("\r\n%s %s: starting (core at 0x%llx, %llu KiB, tsc %llu Hz)\r\n", HV_NAME,
-		   HV_VERSION, (unsigned long long)machine.core_base,
+	log_printf("\r\nctrvisor: %s %s starting (core at 0x%llx, %llu KiB, tsc %llu Hz)\r\n",
+		   HV_NAME, HV_VERSION, (unsigned long long)machine.core_base,
 		   (unsigned long long)(machine.core_size / 1024),
 		   (unsigned long long)machine.tsc_hz);
 	console_flush_blocking();

@@ -64,14 +64,14 @@ void host_exception(struct host_exception_frame *f)
 			vcpu_queue_guest_nmi(v);
 		return;
 	}
-	log_printf(
-		"\r\nFATAL: monitor exception on CPU %u: %llu error=0x%llx at rip=0x%llx cs=0x%llx "
-		"rflags=0x%llx rsp=0x%llx cr2=0x%llx\r\n",
-		this_vcpu()->id, (unsigned long long)f->vector, (unsigned long long)f->error_code,
-		(unsigned long long)f->rip, (unsigned long long)f->cs,
-		(unsigned long long)f->rflags, (unsigned long long)f->rsp,
-		(unsigned long long)read_cr2());
-	log_printf("rax=%llx rbx=%llx rcx=%llx rdx=%llx rsi=%llx rdi=%llx rbp=%llx\r\n",
+	log_printf("\r\nctrvisor: FATAL: monitor exception on CPU %u: %llu error=0x%llx at "
+		   "rip=0x%llx cs=0x%llx "
+		   "rflags=0x%llx rsp=0x%llx cr2=0x%llx\r\n",
+		   this_vcpu()->id, (unsigned long long)f->vector,
+		   (unsigned long long)f->error_code, (unsigned long long)f->rip,
+		   (unsigned long long)f->cs, (unsigned long long)f->rflags,
+		   (unsigned long long)f->rsp, (unsigned long long)read_cr2());
+	log_printf("ctrvisor: rax=%llx rbx=%llx rcx=%llx rdx=%llx rsi=%llx rdi=%llx rbp=%llx\r\n",
 		   (unsigned long long)f->rax, (unsigned long long)f->rbx,
 		   (unsigned long long)f->rcx, (unsigned long long)f->rdx,
 		   (unsigned long long)f->rsi, (unsigned long long)f->rdi,

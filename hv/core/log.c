@@ -4,19 +4,23 @@
 #include <stdarg.h>
 
 #include "console/console.h"
+#include "console/proto.h"
 #include "lib/fmt.h"
 #include "x86/cpu.h"
 
 void log_printf(const char *fmt, ...)
 {
-	char buf[512];
+	char text[512], line[768];
 	va_list ap;
 	va_start(ap, fmt);
-	int n = fmt_vsnprintf(buf, sizeof(buf), fmt, ap);
+	int n = fmt_vsnprintf(text, sizeof(text), fmt, ap);
 	va_end(ap);
 	if (n < 0)
 		return;
-	console_write(buf, (unsigned int)n < sizeof(buf) ? (unsigned int)n : sizeof(buf) - 1);
+	size_t len = proto_format_log(line, sizeof(line), text,
+				      (unsigned int)n < sizeof(text) ? (unsigned int)n
+								     : sizeof(text) - 1);
+	console_write(line, len);
 }
 
 void log_halt(const char *why)

@@ -235,7 +235,8 @@ void vmx_stop_guest(struct vcpu *v, const char *fmt, ...)
 void vmx_dump_guest_state(struct vcpu *v)
 {
 	const struct guest_regs *r = v->regs;
-	log_printf("guest: rip=0x%llx rsp=0x%llx rflags=0x%llx cs=0x%llx cr0=0x%llx cr3=0x%llx "
+	log_printf("ctrvisor: guest: rip=0x%llx rsp=0x%llx rflags=0x%llx cs=0x%llx cr0=0x%llx "
+		   "cr3=0x%llx "
 		   "cr4=0x%llx efer=0x%llx\r\n",
 		   (unsigned long long)vmread(GUEST_RIP), (unsigned long long)vmread(GUEST_RSP),
 		   (unsigned long long)vmread(GUEST_RFLAGS),
@@ -243,7 +244,7 @@ void vmx_dump_guest_state(struct vcpu *v)
 		   (unsigned long long)vmread(GUEST_CR0), (unsigned long long)vmread(GUEST_CR3),
 		   (unsigned long long)vmread(GUEST_CR4),
 		   (unsigned long long)vmread(GUEST_IA32_EFER));
-	log_printf("guest: interruptibility=0x%llx activity=%llu entry_controls=0x%llx "
+	log_printf("ctrvisor: guest: interruptibility=0x%llx activity=%llu entry_controls=0x%llx "
 		   "cs_ar=0x%llx ss_ar=0x%llx tr_ar=0x%llx\r\n",
 		   (unsigned long long)vmread(GUEST_INTERRUPTIBILITY_INFO),
 		   (unsigned long long)vmread(GUEST_ACTIVITY_STATE),
@@ -251,7 +252,8 @@ void vmx_dump_guest_state(struct vcpu *v)
 		   (unsigned long long)vmread(GUEST_CS_AR_BYTES),
 		   (unsigned long long)vmread(GUEST_SS_AR_BYTES),
 		   (unsigned long long)vmread(GUEST_TR_AR_BYTES));
-	log_printf("exit: reason=0x%x qualification=0x%llx intr_info=0x%llx idt_vectoring=0x%llx "
+	log_printf("ctrvisor: exit: reason=0x%x qualification=0x%llx intr_info=0x%llx "
+		   "idt_vectoring=0x%llx "
 		   "instr_error=%llu gpa=0x%llx gla=0x%llx\r\n",
 		   v->exit_reason, (unsigned long long)v->exit_qualification,
 		   (unsigned long long)vmread(VM_EXIT_INTR_INFO),
@@ -260,12 +262,13 @@ void vmx_dump_guest_state(struct vcpu *v)
 		   (unsigned long long)vmread(GUEST_PHYSICAL_ADDRESS),
 		   (unsigned long long)vmread(GUEST_LINEAR_ADDRESS));
 	if (r) {
-		log_printf("rax=%llx rbx=%llx rcx=%llx rdx=%llx rsi=%llx rdi=%llx rbp=%llx\r\n",
+		log_printf("ctrvisor: rax=%llx rbx=%llx rcx=%llx rdx=%llx rsi=%llx rdi=%llx "
+			   "rbp=%llx\r\n",
 			   (unsigned long long)r->rax, (unsigned long long)r->rbx,
 			   (unsigned long long)r->rcx, (unsigned long long)r->rdx,
 			   (unsigned long long)r->rsi, (unsigned long long)r->rdi,
 			   (unsigned long long)r->rbp);
-		log_printf("r8=%llx r9=%llx r10=%llx r11=%llx r12=%llx r13=%llx r14=%llx "
+		log_printf("ctrvisor: r8=%llx r9=%llx r10=%llx r11=%llx r12=%llx r13=%llx r14=%llx "
 			   "r15=%llx\r\n",
 			   (unsigned long long)r->r8, (unsigned long long)r->r9,
 			   (unsigned long long)r->r10, (unsigned long long)r->r11,

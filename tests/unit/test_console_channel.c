@@ -18,6 +18,7 @@
 #include "console/cmd.h"
 #include "console/console.h"
 #include "console/uart.h"
+#include "core/log.h"
 #include "core/monitor.h"
 #include "tools/hvctl/chan_client.h"
 #include "tools/hvctl/zreply.h"
@@ -102,6 +103,36 @@ static int verb_ps(struct reply *r, int argc, char **argv)
 	console_start_job(ps_step, NULL);
 	return CMD_DEFERRED;
 }
+/* crash: a job of 4 steps whose second step writes the monitor's log as a guest stopped
+ * for a fault does (vmx_dump_guest_state: lines that were not "ctrvisor: " ones), with an
+ * alert naming a guest string that holds line ends, a compressed piece and a status line;
+ * crash_raw: the control, the same lines written to the console bypassing log_printf */
+static unsigned crash_steps;
+static bool crash_raw;
+static const char crash_comm[] = "x\r\n~AAAA\r\n= ok @zz\r\n\x1b[2J";
+static bool crash_step(struct reply *r, void *ctx)
+{
+	(void)ctx;
+	for (int i = 0; i < 16; i++)
+		reply_line(r, "line %u.%d of the reply", crash_steps, i);
+	if (crash_steps == 1 && !crash_raw) {
+		log_printf("guest: rip=0x%x rsp=0x%x\r\nexit: reason=0x%x\r\n", 0x1234, 0x5678, 2);
+		log_printf("ctrvisor: alert: task %s\r\n", crash_comm);
+	} else if (crash_steps == 1) {
+		static const char raw[] = "guest: rip=0x1234 rsp=0x5678\r\n";
+		console_write(raw, sizeof(raw) - 1);
+	}
+	return ++crash_steps >= 4;
+}
+static int verb_crash(struct reply *r, int argc, char **argv)
+{
+	(void)r;
+	(void)argc;
+	(void)argv;
+	crash_steps = 0;
+	console_start_job(crash_step, NULL);
+	return CMD_DEFERRED;
+}
 static int verb_status(struct reply *r, int argc, char **argv)
 {
 	(void)argc;
@@ -118,8 +149,9 @@ static int verb_none(struct reply *r, int argc, char **argv)
 }
 const struct cmd_verb console_verbs[] = {{"ps", "ps", "", verb_ps},
 					 {"status", "status", "", verb_status},
-					 {"none", "none", "", verb_none}};
-const size_t console_verb_count = 3;
+					 {"none", "none", "", verb_none},
+					 {"crash", "crash", "", verb_crash}};
+const size_t console_verb_count = 4;
 
 static struct chan_client cl;
 static uint8_t f[CHAN_FRAME_MAX];
@@ -411,6 +443,41 @@ static void test_a_compressed_reply_is_whole_or_refused(void **state)
 	assert_int_equal(rc, -1);
 }
 
+/* The monitor's log lines that come between the pieces of a compressed reply all start
+ * "ctrvisor: " (log_printf makes them so), so hvctl keeps them where they came and takes
+ * the reply: even lines written without the prefix (a guest's state dump) and a guest
+ * string holding line ends, "~" and "= ok" cannot read as a piece or a status. The
+ * control: the same dump written past log_printf is refused as damage (what hvctl did
+ * with the monitor's dump of a guest it stopped). */
+static void test_log_lines_between_compressed_pieces_are_taken_as_the_log(void **state)
+{
+	static char packed[1 << 16];
+	char *text, why[160];
+	size_t len;
+	(void)state;
+	crash_raw = false;
+	assert_true(serial_until("@z7 +deflate crash\n", "z7", 2000));
+	assert_null(strstr(tx, "\n= ok @zz"));
+	assert_null(strstr(tx, "\n~AAAA"));
+	assert_null(strstr(tx, "\x1b"));
+	size_t n = body_of(packed, sizeof(packed));
+	assert_int_equal(zreply_inflate(packed, n, &text, &len, why, sizeof(why)), 0);
+	assert_non_null(strstr(text, "ctrvisor: guest: rip=0x1234 rsp=0x5678\n"));
+	assert_non_null(strstr(text, "ctrvisor: exit: reason=0x2\n"));
+	assert_non_null(strstr(text, "ctrvisor: alert: task x\nctrvisor: ~AAAA\n"));
+	assert_non_null(strstr(text, "ctrvisor: = ok @zz\nctrvisor: ?[2J\n"));
+	assert_non_null(strstr(text, "line 3.15 of the reply\n"));
+	free(text);
+	/* the control */
+	crash_raw = true;
+	assert_true(serial_until("@z8 +deflate crash\n", "z8", 2000));
+	n = body_of(packed, sizeof(packed));
+	int rc = zreply_inflate(packed, n, &text, &len, why, sizeof(why));
+	free(text);
+	assert_int_equal(rc, -1);
+	assert_non_null(strstr(why, "neither compressed nor the monitor's log"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -426,6 +493,9 @@ int main(void)
 				       setup_serial),
 		cmocka_unit_test_setup(test_ctrl_x_cancels_the_reply_being_made, setup_serial),
 		cmocka_unit_test_setup(test_a_compressed_reply_is_whole_or_refused, setup_serial),
+		cmocka_unit_test_setup(
+			test_log_lines_between_compressed_pieces_are_taken_as_the_log,
+			setup_serial),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -320,6 +320,35 @@ static void test_tag_validity(void **state)
 	assert_false(proto_tag_valid("\xc3\xa9"));
 }
 
+/* Log lines: each line gets the prefix unless it has it; empty lines and line ends stay;
+ * control bytes become '?'; only whole lines fit, a last line without end gets one. */
+static void test_log_lines_all_start_with_the_prefix(void **state)
+{
+	char buf[128];
+	(void)state;
+	const char *in = "\r\nctrvisor: stopped\r\nguest: rip=1\nr8=2\r\r\n\x1b[1m\tx";
+	size_t n = proto_format_log(buf, sizeof(buf), in, strlen(in));
+	assert_string_equal(buf, "\r\nctrvisor: stopped\r\nctrvisor: guest: rip=1\r\n"
+				 "ctrvisor: r8=2\r\nctrvisor: ?[1m x\r\n");
+	assert_int_equal(n, strlen(buf));
+	assert_true(proto_is_log_line("ctrvisor: x", 11));
+	assert_false(proto_is_log_line("ctrvisor:", 9));
+	assert_false(proto_is_log_line("~ctrvisor: ", 11));
+}
+
+static void test_log_keeps_whole_lines_when_the_buffer_is_short(void **state)
+{
+	char buf[32];
+	(void)state;
+	const char *in = "ctrvisor: one\r\nctrvisor: two two two\r\n";
+	size_t n = proto_format_log(buf, sizeof(buf), in, strlen(in));
+	assert_string_equal(buf, "ctrvisor: one\r\n");
+	assert_int_equal(n, 15);
+	assert_int_equal(proto_format_log(buf, 4, in, strlen(in)), 0);
+	assert_string_equal(buf, "");
+	assert_int_equal(proto_format_log(buf, 0, in, strlen(in)), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -345,6 +374,8 @@ int main(void)
 		cmocka_unit_test(test_parse_truncates_a_long_message),
 		cmocka_unit_test(test_parse_rejects_lines_that_are_not_status_lines),
 		cmocka_unit_test(test_tag_validity),
+		cmocka_unit_test(test_log_lines_all_start_with_the_prefix),
+		cmocka_unit_test(test_log_keeps_whole_lines_when_the_buffer_is_short),
 	};
 
 	return cmocka_run_group_tests_name("proto", tests, NULL, NULL);

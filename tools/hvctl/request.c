@@ -101,7 +101,7 @@ static int hvctl_line(const char *line, size_t n, const char *tag, struct body *
 		body->len = 0;
 		return 0;
 	}
-	body->lines += !zreply_is_log_line(line, n);
+	body->lines += !proto_is_log_line(line, n);
 	body_add_line(body, line, n);
 	return 0;
 }
@@ -422,7 +422,7 @@ static int request_body(struct conn *c, struct reader *rd, const char *request, 
 				status = st.error == PROTO_OK ? HVCTL_EXIT_OK
 							      : HVCTL_EXIT_ERROR_REPLY;
 			if (body.lines != lines || body.earlier_replies != earlier ||
-			    (rd->len > 0 && !zreply_is_log_line(rd->line, rd->len)))
+			    (rd->len > 0 && !proto_is_log_line(rd->line, rd->len)))
 				w.last_byte = now;
 			progress_show(&w, &body, now);
 		}

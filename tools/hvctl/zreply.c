@@ -7,13 +7,8 @@
 #include <string.h>
 #include <zlib.h>
 
+#include "console/proto.h"
 #include "lib/base64.h"
-
-bool zreply_is_log_line(const char *line, size_t n)
-{
-	static const char prefix[] = "ctrvisor: ";
-	return n >= sizeof(prefix) - 1 && memcmp(line, prefix, sizeof(prefix) - 1) == 0;
-}
 
 bool zreply_is_compressed(const char *text, size_t len)
 {
@@ -84,7 +79,7 @@ int zreply_inflate(const char *text, size_t len, char **out, size_t *out_len, ch
 		at = end + 1;
 		if (n == 0)
 			continue;
-		if (line[0] != '~' && !zreply_is_log_line(line, n)) {
+		if (line[0] != '~' && !proto_is_log_line(line, n)) {
 			snprintf(why, cap,
 				 "a line that is neither compressed nor the monitor's log: "
 				 "\"%.40s\"",

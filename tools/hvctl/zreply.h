@@ -9,9 +9,6 @@
 /* Does the body (lines ended by '\n') hold compressed lines? */
 bool zreply_is_compressed(const char *text, size_t len);
 
-/* Is this line one of the monitor's log ("ctrvisor: ...", which goes to the console too)? */
-bool zreply_is_log_line(const char *line, size_t n);
-
 /* The body's text: the "~" lines inflated (the zlib format: its Adler-32 must match); a log
  * line among them (written between two steps of a reply) is kept where it came, as in a
  * plain body; any other line is damage. *out (malloc'd, NUL-terminated, *out_len bytes, "\r\n" line
