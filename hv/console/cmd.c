@@ -201,6 +201,22 @@ bool cmd_request_deflate(const char *line)
 	return cmd_word_is(w, end, CMD_DEFLATE_WORD);
 }
 
+bool cmd_request_tag(const char *line, char tag[PROTO_TAG_MAX + 1])
+{
+	const char *end, *w = cmd_word(line, &end);
+	size_t n = (size_t)(end - w);
+
+	tag[0] = '\0';
+	if (*w != '@' || n < 2 || n - 1 > PROTO_TAG_MAX)
+		return false;
+	for (size_t i = 1; i < n; i++)
+		tag[i - 1] = w[i];
+	tag[n - 1] = '\0';
+	if (!proto_tag_valid(tag))
+		tag[0] = '\0';
+	return tag[0] != '\0';
+}
+
 bool cmd_dispatch(const struct cmd_verb *verbs, size_t n, char *line, struct reply *r)
 {
 	int rc;

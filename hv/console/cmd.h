@@ -75,6 +75,9 @@ void cmd_report_line_event(enum line_event ev, const struct line_state *ls, stru
 #define CMD_DEFLATE_WORD "+deflate"
 /* Does this request line (not yet split) ask for it? */
 bool cmd_request_deflate(const char *line);
+/* The tag cmd_dispatch would echo for this request line (not yet split), into tag; "" and
+ * false when it has none or a bad one. For a reply made without dispatching it (busy). */
+bool cmd_request_tag(const char *line, char tag[PROTO_TAG_MAX + 1]);
 
 /* Helpers for verbs. */
 /* Is `flag` (e.g. "--json") one of argv[1..argc-1]? */

@@ -188,22 +188,6 @@ static void reply_to_sink(struct reply *r, struct reply_sink *sink)
 	r->write_status = status_to_console;
 }
 
-/* The tag of a request line, if it has one (docs/console-protocol.md), into tag[17]. */
-static void request_tag(const char *line, char *tag)
-{
-	tag[0] = 0;
-	if (line[0] != '@')
-		return;
-	unsigned int i = 0;
-	while (i < 16 && line[1 + i] && line[1 + i] != ' ' && line[1 + i] != '\t') {
-		tag[i] = line[1 + i];
-		i++;
-	}
-	tag[i] = 0;
-	if (!proto_tag_valid(tag))
-		tag[0] = 0;
-}
-
 /* One reply to another request while a job runs: whole, or not at all. */
 struct held_reply {
 	char buf[PROTO_STATUS_MAX + 8];
@@ -228,11 +212,11 @@ static void run_request(enum origin o, enum line_event ev, struct line_state *li
 	struct reply r;
 	struct reply_sink sink = {o, false, 0, false};
 	struct held_reply h = {.len = 0, .over = false};
-	char tag[17];
+	char tag[PROTO_TAG_MAX + 1] = "";
 	/* a job's body is going out on this stream: nothing in its middle */
 	bool hold = job_step != NULL && deferred_origin == o;
 	bool started = false; /* this request deferred its reply */
-	request_tag(line->buf, tag);
+	cmd_request_tag(line->buf, tag);
 	/* a compressed body only for a request that runs now (a busy reply has none) */
 	sink.deflate = ev == LINE_READY && !deferred && !hold && cmd_request_deflate(line->buf) &&
 		       zbody_begin();

@@ -237,6 +237,38 @@ static void test_seventeen_words_are_a_bad_argument(void **state)
 			    "@m\r\n");
 }
 
+/* cmd_request_tag (the tag of a busy reply, made without dispatching) names the tag the
+ * dispatcher echoes, for every form of request: leading blanks, tabs, +deflate, bad tags. */
+static void test_request_tag_agrees_with_the_dispatcher(void **state)
+{
+	static const char *const lines[] = {
+		"@a echo",
+		" @b echo",
+		"\t@c\techo x",
+		"@d +deflate echo",
+		"echo @e",
+		"@ echo",
+		"@no/slash echo",
+		"@0123456789abcdefX echo",
+		"@0123456789abcdef echo",
+		"@f",
+		"+deflate @g echo",
+		"  echo",
+	};
+	(void)state;
+	for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) {
+		char tag[PROTO_TAG_MAX + 1], want[64] = "";
+		bool has = cmd_request_tag(lines[i], tag);
+		const char *o = dispatch(lines[i]);
+		const char *end = strrchr(o, '@');
+		if (end != NULL && end[-1] == ' ' && strstr(end, "\r\n") == o + strlen(o) - 2)
+			snprintf(want, sizeof(want), "%.*s", (int)(strlen(end) - 3), end + 1);
+		print_message("%-28s tag \"%s\", dispatcher \"%s\"\n", lines[i], tag, want);
+		assert_string_equal(tag, want);
+		assert_int_equal(has, want[0] != '\0');
+	}
+}
+
 static void test_bad_tag_is_a_bad_argument_and_not_echoed(void **state)
 {
 	(void)state;
@@ -474,6 +506,7 @@ int main(void)
 		T(test_sixteen_words_are_accepted),
 		T(test_seventeen_words_are_a_bad_argument),
 		T(test_bad_tag_is_a_bad_argument_and_not_echoed),
+		T(test_request_tag_agrees_with_the_dispatcher),
 		T(test_tag_without_verb_is_an_unknown_verb),
 		T(test_verb_failure_is_the_status),
 		T(test_nonzero_return_without_message_is_failed),
