@@ -35,6 +35,7 @@ void reply_init(struct reply *r, void (*write)(void *ctx, const char *s, size_t 
 	r->message[0] = '\0';
 	r->verb = NULL;
 	r->mid_line = false;
+	r->held = 0;
 	r->tag[0] = '\0';
 }
 
@@ -45,17 +46,44 @@ static bool body_byte_ok(char c)
 	return (u >= 0x20u && u < 0x7fu) || c == '\t' || c == '\r' || c == '\n';
 }
 
+/* The start of PROTO_LOG_PREFIX held back at the start of a body line goes out as it was:
+ * the line turned out not to be one that would read as the monitor's log. */
+static void reply_release_held(struct reply *r)
+{
+	if (r->held > 0)
+		r->write(r->ctx, PROTO_LOG_PREFIX, r->held);
+	r->held = 0;
+}
+
 /* Every body byte passes here. Body lines never start with '=' (the protocol reserves it
- * for the status line), so a '=' at the start of a line is pushed right by one space. Any
- * other byte than printable ASCII, tab and the line ends becomes '?': guest strings (a
- * process's comm, a cgroup's name) reach an operator's terminal, and an escape sequence
- * there could rewrite what it shows. */
+ * for the status line) nor with PROTO_LOG_PREFIX (the monitor's log): such a line is
+ * pushed right by one space. Since a line can come in pieces, the bytes of the prefix at
+ * the start of a line are held back (r->held) until the line parts from it. Any other
+ * byte than printable ASCII, tab and the line ends becomes '?': guest strings (a
+ * process's comm, a cgroup's name, a command's output) reach an operator's terminal, and
+ * an escape sequence there could rewrite what it shows. */
 static void reply_body_sink(void *ctx, const char *s, size_t n)
 {
 	struct reply *r = ctx;
 	size_t run = 0;
 
 	for (size_t i = 0; i < n; i++) {
+		if (r->held > 0 || (!r->mid_line && s[i] == PROTO_LOG_PREFIX[0])) {
+			if (i > run)
+				r->write(r->ctx, s + run, i - run);
+			run = i;
+			if (s[i] == PROTO_LOG_PREFIX[r->held]) {
+				run = i + 1;
+				r->mid_line = true;
+				if (++r->held == PROTO_LOG_PREFIX_LEN) {
+					r->write(r->ctx, " " PROTO_LOG_PREFIX,
+						 PROTO_LOG_PREFIX_LEN + 1);
+					r->held = 0;
+				}
+				continue;
+			}
+			reply_release_held(r);
+		}
 		if (!r->mid_line && s[i] == '=') {
 			if (i > run)
 				r->write(r->ctx, s + run, i - run);
@@ -158,6 +186,7 @@ void cmd_write_status(struct reply *r, const char *tag)
 	char status[PROTO_STATUS_MAX + 1];
 	size_t n = proto_format_status(status, sizeof(status), r->error, r->message, tag);
 
+	reply_release_held(r);
 	if (r->mid_line)
 		r->write(r->ctx, "\r\n", 2); /* the body's own end */
 	void (*out)(void *, const char *, size_t) = r->write_status ? r->write_status : r->write;
@@ -230,6 +259,7 @@ bool cmd_dispatch(const struct cmd_verb *verbs, size_t n, char *line, struct rep
 	r->message[0] = '\0';
 	r->verb = NULL;
 	r->mid_line = false;
+	r->held = 0;
 	r->tag[0] = '\0';
 
 	/* Split in place. Words past CMD_MAX_ARGS are counted, not kept. */

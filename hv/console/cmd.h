@@ -28,13 +28,14 @@ struct reply {
 	/* Kept by cmd.c: */
 	const struct cmd_verb *verb; /* the verb being run (NULL outside cmd_dispatch) */
 	bool mid_line;               /* the body written so far does not end with '\n' */
+	unsigned char held;          /* bytes of PROTO_LOG_PREFIX held at a line's start */
 	char tag[PROTO_TAG_MAX + 1]; /* the request's tag ("" if none), for a deferred reply */
 };
 
 void reply_init(struct reply *r, void (*write)(void *ctx, const char *s, size_t n), void *ctx);
 
-/* Body text. A body line that would start with '=' gets a space in front, so it can never
- * be read as a status line. */
+/* Body text. A body line that would start with '=' or PROTO_LOG_PREFIX gets a space in
+ * front, so it can never be read as a status line or the monitor's log. */
 void reply_printf(struct reply *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* A body line: reply_printf + "\r\n". */
 void reply_line(struct reply *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -331,6 +331,28 @@ static void test_body_line_starting_with_equals_is_shifted(void **state)
 	assert_string_equal(dispatch("equals"), " =looks like status\r\na\r\n =b\r\n= ok\r\n");
 }
 
+/* A body line that would read as the monitor's log ("ctrvisor: ", a container's output can
+ * print it) is pushed right too, even when it comes in pieces; one that parts from the
+ * prefix, or holds it later, goes as it is, and a held start is never lost. */
+static void test_body_line_starting_like_the_log_is_shifted(void **state)
+{
+	(void)state;
+	out_len = 0;
+	out[0] = '\0';
+	reply_init(&reply, capture, NULL);
+	reply_line(&reply, "ctrvisor: fake alert");
+	reply_printf(&reply, "ctr");
+	reply_printf(&reply, "visor: in pieces\r\n");
+	reply_line(&reply, "ctrvisor:x");
+	reply_line(&reply, "c");
+	reply_line(&reply, "=ctrvisor: ");
+	reply_line(&reply, "a ctrvisor: mid-line");
+	reply_printf(&reply, "ctrvis");
+	cmd_write_status(&reply, NULL);
+	assert_string_equal(out, " ctrvisor: fake alert\r\n ctrvisor: in pieces\r\nctrvisor:x\r\n"
+				 "c\r\n =ctrvisor: \r\na ctrvisor: mid-line\r\nctrvis\r\n= ok\r\n");
+}
+
 static void test_status_starts_a_line_of_its_own_after_an_unfinished_body(void **state)
 {
 	(void)state;
@@ -513,6 +535,7 @@ int main(void)
 		T(test_first_failure_of_a_request_wins),
 		T(test_failure_does_not_leak_into_the_next_request),
 		T(test_body_line_starting_with_equals_is_shifted),
+		T(test_body_line_starting_like_the_log_is_shifted),
 		T(test_body_bytes_outside_printable_ascii_become_question_marks),
 		T(test_status_starts_a_line_of_its_own_after_an_unfinished_body),
 		T(test_flag_is_recognized),

@@ -155,6 +155,19 @@ static int verb_many(struct reply *r, int argc, char **argv)
 	return 0;
 }
 
+/* `alert`: two body lines with a line of the monitor's log written between them (an alert
+ * raised while the reply is made) */
+static int verb_alert(struct reply *r, int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	reply_line(r, "{\"first\":1}");
+	static const char log[] = "ctrvisor: alert: raised meanwhile\r\n";
+	monitor_write(r->ctx, log, sizeof(log) - 1);
+	reply_line(r, "{\"second\":2}");
+	return 0;
+}
+
 /* `old on|off`: the fake monitor plays one from before compressed replies, which takes
  * +deflate for an unknown verb. */
 static bool old_monitor;
@@ -175,6 +188,7 @@ static const struct cmd_verb monitor_verbs[] = {
 	{"ping", "ping", "answers pong", verb_ping},
 	{"echo", "echo [WORD...]", "prints its words", verb_echo},
 	{"late", "late", "answers after a stale reply", verb_late},
+	{"alert", "alert", "a log line among the body", verb_alert},
 };
 
 /* A compressed body as the console makes it (console/zbody.h), out through monitor_write. */
@@ -979,6 +993,25 @@ static void test_a_monitor_without_deflate_gets_the_request_again_plain(void **s
 	assert_int_equal(res.status, 0);
 }
 
+/* The monitor's log lines go to stderr as they come and the body alone to stdout, plain or
+ * compressed; a body line that starts like the log (a command's output) is shifted by the
+ * monitor and stays in the body. */
+static void test_the_monitors_log_goes_to_stderr_and_the_body_to_stdout(void **state)
+{
+	(void)state;
+	for (int z = 0; z < 2; z++) {
+		run(&res, NULL,
+		    ARGS("--console", fx.live.path, "--compress", z ? "yes" : "no", "alert"));
+		assert_int_equal(res.status, 0);
+		assert_string_equal(res.out, "{\"first\":1}\n{\"second\":2}\n");
+		assert_string_equal(res.err, "ctrvisor: alert: raised meanwhile\n");
+	}
+	run(&res, NULL, ARGS("--console", fx.live.path, "echo", "ctrvisor:", "fake"));
+	assert_int_equal(res.status, 0);
+	assert_string_equal(res.out, " ctrvisor: fake\n");
+	assert_string_equal(res.err, "");
+}
+
 /* A plain reply is never inflated, whatever its lines look like (a command's output may
  * hold a line starting with '~'); the same line in a compressed reply comes out as it is. */
 static void test_a_plain_body_is_never_inflated(void **state)
@@ -1040,6 +1073,7 @@ int main(void)
 		cmocka_unit_test(test_a_long_reply_comes_compressed_and_prints_the_same),
 		cmocka_unit_test(test_a_monitor_without_deflate_gets_the_request_again_plain),
 		cmocka_unit_test(test_a_plain_body_is_never_inflated),
+		cmocka_unit_test(test_the_monitors_log_goes_to_stderr_and_the_body_to_stdout),
 		cmocka_unit_test(test_the_timeout_counts_silence_not_the_whole_reply),
 		cmocka_unit_test(test_ctrl_c_sends_ctrl_x_and_exits_130),
 		cmocka_unit_test(test_events_lists_what_came_after_since),

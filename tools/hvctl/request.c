@@ -68,13 +68,17 @@ int hvctl_request_sendable(const char *request, size_t len)
 	return 1;
 }
 
+struct watch;
+static void progress_clear(struct watch *w);
+
 struct body {
 	char *text;
 	size_t len, cap;
 	size_t earlier_bytes;     /* bytes of earlier replies' lines that came before ours */
 	unsigned earlier_replies; /* their status lines */
-	size_t lines;             /* lines taken that are not the monitor's log */
+	size_t lines;             /* lines taken (the monitor's log is not taken) */
 	bool deflated;            /* the request asked for a compressed body */
+	struct watch *watch;      /* the progress line to clear before a log line, or NULL */
 };
 
 static void body_add_line(struct body *b, const char *line, size_t n)
@@ -101,7 +105,16 @@ static int hvctl_line(const char *line, size_t n, const char *tag, struct body *
 		body->len = 0;
 		return 0;
 	}
-	body->lines += !proto_is_log_line(line, n);
+	if (proto_is_log_line(line, n)) {
+		/* the monitor's own message (its log goes to the console too; no body line
+		 * starts like it): on stderr as it comes, so that stdout holds the reply alone
+		 * (a JSON or compact body stays whole between two pieces of it) */
+		if (body->watch != NULL)
+			progress_clear(body->watch);
+		fprintf(stderr, "%.*s\n", (int)n, line);
+		return 0;
+	}
+	body->lines++;
 	body_add_line(body, line, n);
 	return 0;
 }
@@ -333,6 +346,7 @@ static int request_body(struct conn *c, struct reader *rd, const char *request, 
 	int status = -1;
 	struct watch w = {.tty = !quiet && body_out == NULL && isatty(2)};
 
+	body.watch = &w;
 	if (c->relay != NULL)
 		return relay_request(c, rd, request, timeout_s, body_out, len_out, quiet);
 	/* A line behind a program (exec:) may carry the program's own words first (conserver's
