@@ -179,6 +179,14 @@ int reply_fail(struct reply *r, enum proto_error e, const char *fmt, ...)
 	return -1;
 }
 
+void reply_end_body(struct reply *r)
+{
+	reply_release_held(r);
+	if (r->mid_line)
+		r->write(r->ctx, "\r\n", 2); /* the body's own end */
+	r->mid_line = false;
+}
+
 /* The status line ends the reply; it must start a line of its own even after a body that
  * did not end its last line. */
 void cmd_write_status(struct reply *r, const char *tag)
@@ -186,9 +194,7 @@ void cmd_write_status(struct reply *r, const char *tag)
 	char status[PROTO_STATUS_MAX + 1];
 	size_t n = proto_format_status(status, sizeof(status), r->error, r->message, tag);
 
-	reply_release_held(r);
-	if (r->mid_line)
-		r->write(r->ctx, "\r\n", 2); /* the body's own end */
+	reply_end_body(r);
 	void (*out)(void *, const char *, size_t) = r->write_status ? r->write_status : r->write;
 	out(r->ctx, status, n);
 	out(r->ctx, "\r\n", 2);
@@ -324,6 +330,7 @@ bool cmd_dispatch(const struct cmd_verb *verbs, size_t n, char *line, struct rep
 			   CMD_MAX_ARGS);
 	} else if ((rc = r->verb->run(r, (int)argc, argv)) == CMD_DEFERRED &&
 		   r->error == PROTO_OK) {
+		reply_end_body(r); /* the rest of the body comes through another reply */
 		r->verb = NULL;
 		return true;
 	} else if (rc != 0 && r->error == PROTO_OK) {

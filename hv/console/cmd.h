@@ -65,6 +65,11 @@ bool cmd_dispatch(const struct cmd_verb *verbs, size_t n, char *line, struct rep
  * no status line was written; r->tag holds the request's tag. */
 /* Ends a reply: the status line from r->error / r->message, with `tag` (NULL: none). */
 void cmd_write_status(struct reply *r, const char *tag);
+/* Ends the body written through r: the bytes held at its last line's start, and that
+ * line's end if it has none. cmd_write_status does it first; the console does it before it
+ * closes a compressed body, so that they go into the stream, and where the rest of a
+ * request's body comes through another reply (a job, an operation). */
+void reply_end_body(struct reply *r);
 
 /* For the events of line_feed: writes the status line of LINE_TOO_LONG and LINE_BAD_INPUT
  * (the latter naming the byte in hex), with the request's tag when the kept start of the

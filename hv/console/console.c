@@ -47,11 +47,19 @@ static void job_reply_ready(void);
 #define HELD_MAX 4096u
 static char held[HELD_MAX];
 static uint32_t held_len;
+/* The monitor's log lines held while a plain reply's line is open (console_log) */
+#define LOG_HOLD_MAX 8192u
+static bool wire_mid_line; /* the last reply byte queued for the UART was not '\n' */
+static char log_hold[LOG_HOLD_MAX];
+static uint32_t log_hold_len;
+static uint32_t log_lost_untold; /* lines lost since the last that went out */
 
 bool console_init(uint16_t port, uint32_t baud)
 {
 	rx_init(&rx);
 	tx_head = tx_tail = 0;
+	wire_mid_line = false;
+	log_hold_len = log_lost_untold = 0;
 	return uart_init(&uart, port, baud);
 }
 
@@ -111,12 +119,78 @@ static uint32_t out_capacity(enum origin o)
 	return o == ORIGIN_SERIAL ? TX_RING_SIZE : channel_text_capacity();
 }
 
+/* The monitor's log and a reply's line. A log line is whole, and must not land inside a
+ * line of a plain reply (a `--json` body is one line made over many exits, with the guest
+ * running between them): while the last reply byte queued for the UART left a line open,
+ * log lines wait in log_hold, and go out once the reply's line ends. A log line takes
+ * room in the ring only whole and outside STATUS_RESERVE; one that finds none (or no
+ * room in log_hold) is lost, counted, and the next log line that goes out says so. */
+
+static bool log_put(const char *s, size_t n)
+{
+	if (tx_head - tx_tail + n > TX_RING_SIZE - STATUS_RESERVE) {
+		stats.log_lost++;
+		log_lost_untold++;
+		return false;
+	}
+	console_write(s, n);
+	return true;
+}
+
+static void log_release(void)
+{
+	if (log_hold_len > 0)
+		log_put(log_hold, log_hold_len);
+	log_hold_len = 0;
+	if (log_lost_untold > 0) {
+		char line[96];
+		uint32_t lost = log_lost_untold;
+		size_t n = fmt_snprintf(line, sizeof(line),
+					"ctrvisor: %u log line(s) lost: the console had no room "
+					"for them\r\n",
+					lost);
+		if (log_put(line, n))
+			log_lost_untold -= lost;
+	}
+}
+
+void console_log_now(void)
+{
+	if (wire_mid_line)
+		console_write("\r\n", 2);
+	wire_mid_line = false;
+	log_release();
+}
+
+void console_log(const char *s, size_t n)
+{
+	if (n == 0)
+		return;
+	if (wire_mid_line) {
+		if (log_hold_len + n <= LOG_HOLD_MAX) {
+			memcpy(log_hold + log_hold_len, s, n);
+			log_hold_len += (uint32_t)n;
+		} else {
+			stats.log_lost++;
+			log_lost_untold++;
+		}
+		return;
+	}
+	if (log_put(s, n) && log_lost_untold > 0)
+		log_release();
+}
+
 static void out_write(enum origin o, const char *s, size_t n)
 {
-	if (o == ORIGIN_SERIAL)
-		console_write(s, n);
-	else
+	if (o == ORIGIN_CHANNEL) {
 		channel_text_write(s, n);
+		return;
+	}
+	console_write(s, n);
+	if (n > 0)
+		wire_mid_line = s[n - 1] != '\n';
+	if (!wire_mid_line && (log_hold_len > 0 || log_lost_untold > 0))
+		log_release();
 }
 
 /* A reply's status line was written: for the channel, its text is complete. */
@@ -405,6 +479,8 @@ void console_finish_deferred(void (*body)(struct reply *r, void *ctx), void *ctx
 		body(&r, ctx);
 	if (error != PROTO_OK)
 		reply_fail(&r, error, "%s", message);
+	if (!sink.truncated)
+		reply_end_body(&r); /* into the stream, before it is closed */
 	sink_end_body(&sink);
 	if (sink.truncated)
 		reply_fail(&r, PROTO_FAILED, "the reply was cut: %llu bytes did not fit",
@@ -461,6 +537,7 @@ static void job_run(void)
 		/* the operation's reply ends the request (console_finish_deferred) */
 		job_handed_over = false;
 		job_step = NULL;
+		reply_end_body(&job_reply);
 		job_reply.write = NULL;
 		console_write(held, held_len);
 		held_len = 0;
@@ -473,6 +550,8 @@ static void job_run(void)
 /* The job's reply is complete (or cut): its status line, then the replies held meanwhile. */
 static void job_end(void)
 {
+	if (!job_sink.truncated)
+		reply_end_body(&job_reply); /* into the stream, before it is closed */
 	sink_end_body(&job_sink);
 	if (job_sink.truncated)
 		reply_fail(&job_reply, PROTO_FAILED, "the reply was cut: %llu bytes did not fit",

@@ -23,13 +23,20 @@ struct console_stats {
 	uint64_t errors;      /* requests answered with an error */
 	uint64_t rx_overruns; /* times the UART dropped received bytes (its FIFO was full) */
 	uint64_t cancelled;   /* job replies cut by the client's Ctrl-X (CONSOLE_CANCEL) */
+	uint64_t log_lost;    /* log lines lost: no room in the ring or the hold */
 };
 
 bool console_init(uint16_t port, uint32_t baud);
 bool console_present(void);
 uint16_t console_port(void);
-/* Queue bytes for transmission; never blocks. */
+/* Queue bytes for transmission; never blocks. Raw: the monitor's log goes through
+ * console_log. */
 void console_write(const char *s, size_t n);
+/* Queue whole lines of the monitor's log (log_printf), never inside a line of a reply:
+ * they wait while a plain reply's line is open (docs/console-protocol.md, "Log lines"). */
+void console_log(const char *s, size_t n);
+/* The log lines held, out now even inside a reply's line (ending it): the monitor halts. */
+void console_log_now(void);
 /* Move received bytes into the line assembler, run complete requests, transmit what the
  * UART can take now. Cheap when idle: two port reads. */
 void console_poll(void);

@@ -276,31 +276,26 @@ bool proto_is_log_line(const char *line, size_t n)
 
 size_t proto_format_log(char *buf, size_t cap, const char *text, size_t n)
 {
-	size_t len = 0;
+	size_t len = 0, end = n, at = 0;
 
 	if (cap == 0)
 		return 0;
-	for (size_t at = 0; at < n;) {
-		size_t end = at;
-		while (end < n && text[end] != '\n')
-			end++;
-		size_t body = end;
-		while (body > at && text[body - 1] == '\r')
-			body--;
-		bool prefix = body > at && !proto_is_log_line(text + at, body - at);
-		size_t need = (prefix ? PROTO_LOG_PREFIX_LEN : 0) + (body - at) + 2;
-		if (len + need > cap - 1)
-			break;
-		if (prefix) {
-			for (size_t i = 0; i < PROTO_LOG_PREFIX_LEN; i++)
-				buf[len++] = PROTO_LOG_PREFIX[i];
-		}
-		for (size_t i = at; i < body; i++)
-			buf[len++] = proto_message_byte(text[i]);
-		buf[len++] = '\r';
-		buf[len++] = '\n';
-		at = end + 1;
+	while (at < end && (text[at] == '\r' || text[at] == '\n'))
+		at++;
+	while (end > at && (text[end - 1] == '\r' || text[end - 1] == '\n'))
+		end--;
+	if (at == end || cap < PROTO_LOG_PREFIX_LEN + 3) {
+		buf[0] = '\0';
+		return 0;
 	}
+	if (!proto_is_log_line(text + at, end - at)) {
+		for (size_t i = 0; i < PROTO_LOG_PREFIX_LEN; i++)
+			buf[len++] = PROTO_LOG_PREFIX[i];
+	}
+	for (size_t i = at; i < end && len + 4 <= cap; i++)
+		buf[len++] = proto_message_byte(text[i]);
+	buf[len++] = '\r';
+	buf[len++] = '\n';
 	buf[len] = '\0';
 	return len;
 }

@@ -62,14 +62,15 @@ bool proto_tag_valid(const char *tag);
 /* Is this line (n bytes, without its end) one of the monitor's log? */
 bool proto_is_log_line(const char *line, size_t n);
 
-/* Writes text (n bytes of log lines, "\r\n" ended) into buf as it goes to the console,
- * NUL-terminated when cap > 0, and returns its length (at most cap - 1):
- * - a line that does not start with PROTO_LOG_PREFIX gets it, so that no log line (nor
- *   a guest string printed in one, whatever line ends it holds) can read as a reply's
- *   line, a compressed piece or a status;
- * - empty lines and line ends stay; other control bytes and non-ASCII become '?';
- * - only whole lines are written: when buf is too small, the lines that do not fit are
- *   left out, and a last line without its end gets one. */
+/* Writes text (one log_printf's output) into buf as one line of the log, as it goes to
+ * the console, NUL-terminated, and returns its length (at most cap - 1; 0 for a text
+ * with nothing but line ends, which writes nothing):
+ * - the line ends around it are dropped and "\r\n" put at its end;
+ * - it gets PROTO_LOG_PREFIX unless it starts with it;
+ * - line ends inside it (a guest string printed in it can hold them), other control bytes
+ *   and non-ASCII become '?', so that no part of it can start a line of its own and read
+ *   as a reply's line, a compressed piece, a status or another log line;
+ * - cut to fit buf, its line end kept. */
 size_t proto_format_log(char *buf, size_t cap, const char *text, size_t n);
 
 #endif

@@ -179,12 +179,13 @@ static void status_text(struct reply *r, const struct vcpu *v)
 		   (unsigned long long)io_blocked_writes, (unsigned long long)io_blocked_string);
 	reply_line(r,
 		   "console: port 0x%x, %llu bytes in, %llu out, %llu requests, %llu errors, "
-		   "%llu receive overruns, %llu cancelled; %llu replies compressed, %llu "
-		   "bytes to %llu",
+		   "%llu receive overruns, %llu cancelled, %llu log lines lost; %llu replies "
+		   "compressed, %llu bytes to %llu",
 		   machine.console_port, (unsigned long long)cs->rx_bytes,
 		   (unsigned long long)cs->tx_bytes, (unsigned long long)cs->requests,
 		   (unsigned long long)cs->errors, (unsigned long long)cs->rx_overruns,
-		   (unsigned long long)cs->cancelled, zs->streams, zs->bytes_in, zs->bytes_out);
+		   (unsigned long long)cs->cancelled, (unsigned long long)cs->log_lost, zs->streams,
+		   zs->bytes_in, zs->bytes_out);
 	const struct inject_stats *is = inject_stats();
 	reply_line(r,
 		   "injection: %llu operations (%llu failed), %llu tasks hijacked, %llu calls, "
@@ -285,7 +286,8 @@ static void status_json(struct reply *r, const struct vcpu *v)
 		     ",\"mem_used\":%llu,\"mem_total\":%llu,\"image_size\":%llu,"
 		     "\"console\":{\"port\":%u,\"rx_bytes\":%llu,\"tx_bytes\":%llu,"
 		     "\"tx_dropped\":%llu,\"requests\":%llu,\"errors\":%llu,\"rx_overruns\":%llu,"
-		     "\"cancelled\":%llu,\"deflate\":{\"replies\":%llu,\"bytes_in\":%llu,"
+		     "\"cancelled\":%llu,\"log_lost\":%llu,\"deflate\":{\"replies\":%llu,\"bytes_"
+		     "in\":%llu,"
 		     "\"bytes_out\":%llu}}",
 		     (unsigned long long)palloc_used_bytes(),
 		     (unsigned long long)palloc_total_bytes(),
@@ -293,7 +295,8 @@ static void status_json(struct reply *r, const struct vcpu *v)
 		     (unsigned long long)cs->rx_bytes, (unsigned long long)cs->tx_bytes,
 		     (unsigned long long)cs->tx_dropped, (unsigned long long)cs->requests,
 		     (unsigned long long)cs->errors, (unsigned long long)cs->rx_overruns,
-		     (unsigned long long)cs->cancelled, zs->streams, zs->bytes_in, zs->bytes_out);
+		     (unsigned long long)cs->cancelled, (unsigned long long)cs->log_lost,
+		     zs->streams, zs->bytes_in, zs->bytes_out);
 	kernel_json(r);
 	reply_printf(r, ",");
 	channel_status_json(r);

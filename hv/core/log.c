@@ -20,12 +20,13 @@ void log_printf(const char *fmt, ...)
 	size_t len = proto_format_log(line, sizeof(line), text,
 				      (unsigned int)n < sizeof(text) ? (unsigned int)n
 								     : sizeof(text) - 1);
-	console_write(line, len);
+	console_log(line, len);
 }
 
 void log_halt(const char *why)
 {
 	log_printf("ctrvisor: halted: %s\r\n", why);
+	console_log_now();
 	console_flush_blocking();
 	for (;;) {
 		cli();

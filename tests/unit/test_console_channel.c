@@ -116,7 +116,8 @@ static bool crash_step(struct reply *r, void *ctx)
 	for (int i = 0; i < 16; i++)
 		reply_line(r, "line %u.%d of the reply", crash_steps, i);
 	if (crash_steps == 1 && !crash_raw) {
-		log_printf("guest: rip=0x%x rsp=0x%x\r\nexit: reason=0x%x\r\n", 0x1234, 0x5678, 2);
+		log_printf("guest: rip=0x%x rsp=0x%x\r\n", 0x1234, 0x5678);
+		log_printf("\r\nexit: reason=0x%x\r\n", 2);
 		log_printf("ctrvisor: alert: task %s\r\n", crash_comm);
 	} else if (crash_steps == 1) {
 		static const char raw[] = "guest: rip=0x1234 rsp=0x5678\r\n";
@@ -131,6 +132,28 @@ static int verb_crash(struct reply *r, int argc, char **argv)
 	(void)argv;
 	crash_steps = 0;
 	console_start_job(crash_step, NULL);
+	return CMD_DEFERRED;
+}
+/* longline N: a job of 4 steps making one body line (as `ps --json` does), with N log
+ * lines of 64 bytes written at its second step */
+static unsigned long_steps, long_logs;
+static bool long_step(struct reply *r, void *ctx)
+{
+	(void)ctx;
+	reply_printf(r, "%s{\"part\":%u}", long_steps ? "," : "[", long_steps);
+	for (unsigned i = 0; long_steps == 1 && i < long_logs; i++)
+		log_printf("alert: number %05u raised while the line is open, 64 bytes\r\n", i);
+	if (++long_steps < 4)
+		return false;
+	reply_printf(r, "]\r\n");
+	return true;
+}
+static int verb_longline(struct reply *r, int argc, char **argv)
+{
+	(void)r;
+	long_logs = argc == 2 ? (unsigned)atoi(argv[1]) : 0;
+	long_steps = 0;
+	console_start_job(long_step, NULL);
 	return CMD_DEFERRED;
 }
 static int verb_status(struct reply *r, int argc, char **argv)
@@ -150,8 +173,9 @@ static int verb_none(struct reply *r, int argc, char **argv)
 const struct cmd_verb console_verbs[] = {{"ps", "ps", "", verb_ps},
 					 {"status", "status", "", verb_status},
 					 {"none", "none", "", verb_none},
-					 {"crash", "crash", "", verb_crash}};
-const size_t console_verb_count = 4;
+					 {"crash", "crash", "", verb_crash},
+					 {"longline", "longline", "", verb_longline}};
+const size_t console_verb_count = 5;
 
 static struct chan_client cl;
 static uint8_t f[CHAN_FRAME_MAX];
@@ -465,8 +489,7 @@ static void test_log_lines_between_compressed_pieces_are_taken_as_the_log(void *
 	assert_int_equal(zreply_inflate(packed, n, &text, &len, why, sizeof(why)), 0);
 	assert_non_null(strstr(text, "ctrvisor: guest: rip=0x1234 rsp=0x5678\n"));
 	assert_non_null(strstr(text, "ctrvisor: exit: reason=0x2\n"));
-	assert_non_null(strstr(text, "ctrvisor: alert: task x\nctrvisor: ~AAAA\n"));
-	assert_non_null(strstr(text, "ctrvisor: = ok @zz\nctrvisor: ?[2J\n"));
+	assert_non_null(strstr(text, "ctrvisor: alert: task x??~AAAA?" "?= ok @zz?" "??[2J\n"));
 	assert_non_null(strstr(text, "line 3.15 of the reply\n"));
 	free(text);
 	/* the control */
@@ -477,6 +500,31 @@ static void test_log_lines_between_compressed_pieces_are_taken_as_the_log(void *
 	free(text);
 	assert_int_equal(rc, -1);
 	assert_non_null(strstr(why, "neither compressed nor the monitor's log"));
+}
+
+/* A log line written while a plain reply's line is open (over steps, the guest running
+ * between them) waits for the line's end: the body line stays whole. Past the hold's
+ * room, log lines are lost, counted, and the next log line out says how many. */
+static void test_a_log_line_never_lands_inside_a_reply_line(void **state)
+{
+	(void)state;
+	assert_true(serial_until("@l1 longline 1\n", "l1", 2000));
+	assert_non_null(strstr(tx, "[{\"part\":0},{\"part\":1},{\"part\":2},{\"part\":3}]\r\n"
+				   "ctrvisor: alert: number 00000 raised"));
+	uint64_t lost = console_stats()->log_lost;
+	assert_true(serial_until("@l2 longline 200\n", "l2", 2000));
+	assert_non_null(strstr(tx, "[{\"part\":0},{\"part\":1},{\"part\":2},{\"part\":3}]\r\n"));
+	uint64_t now_lost = console_stats()->log_lost - lost;
+	char want[96];
+	snprintf(want, sizeof(want), "\r\nctrvisor: %llu log line(s) lost: the console had no room",
+		 (unsigned long long)now_lost);
+	assert_true(now_lost > 0 && now_lost < 200);
+	assert_non_null(strstr(tx, want));
+	assert_non_null(strstr(tx, "ctrvisor: alert: number 00000 raised"));
+	assert_null(strstr(tx, "number 00199"));
+	/* the log is whole lines: each starts a line */
+	for (const char *p = strstr(tx, "alert: number"); p; p = strstr(p + 1, "alert: number"))
+		assert_memory_equal(p - 11, "\nctrvisor: ", 11);
 }
 
 int main(void)
@@ -497,6 +545,8 @@ int main(void)
 		cmocka_unit_test_setup(
 			test_log_lines_between_compressed_pieces_are_taken_as_the_log,
 			setup_serial),
+		cmocka_unit_test_setup(test_a_log_line_never_lands_inside_a_reply_line,
+				       setup_serial),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -155,12 +155,13 @@ static int verb_many(struct reply *r, int argc, char **argv)
 	return 0;
 }
 
-/* `alert`: two body lines with a line of the monitor's log written between them (an alert
- * raised while the reply is made) */
+static bool log_after_status;
+
+/* `alert [after]`: two body lines with a line of the monitor's log written between them
+ * (an alert raised while the reply is made); `after`: one more right after the status */
 static int verb_alert(struct reply *r, int argc, char **argv)
 {
-	(void)argc;
-	(void)argv;
+	log_after_status = argc == 2 && strcmp(argv[1], "after") == 0;
 	reply_line(r, "{\"first\":1}");
 	static const char log[] = "ctrvisor: alert: raised meanwhile\r\n";
 	monitor_write(r->ctx, log, sizeof(log) - 1);
@@ -203,11 +204,24 @@ static void monitor_status_z(void *ctx, const char *s, size_t n)
 	monitor_write(ctx, s, n);
 }
 
+/* `alert after`: a log line goes out with the status line's end, in the same write */
+static void monitor_status_then_log(void *ctx, const char *s, size_t n)
+{
+	static const char end[] = "\r\nctrvisor: alert: raised as the reply ended\r\n";
+	if (log_after_status && n == 2 && memcmp(s, "\r\n", 2) == 0) {
+		log_after_status = false;
+		monitor_write(ctx, end, sizeof(end) - 1);
+	} else {
+		monitor_write(ctx, s, n);
+	}
+}
+
 /* One request line: run as the console runs it, compressed when it asks (+deflate). */
 static void monitor_run(int *fd, struct line_state *ls)
 {
 	struct reply r;
 	reply_init(&r, monitor_write, fd);
+	r.write_status = monitor_status_then_log;
 	if (cmd_request_deflate(ls->buf) && old_monitor) {
 		char tag[PROTO_TAG_MAX + 1] = "";
 		sscanf(ls->buf, "@%16[A-Za-z0-9_-]", tag);
@@ -1006,6 +1020,12 @@ static void test_the_monitors_log_goes_to_stderr_and_the_body_to_stdout(void **s
 		assert_string_equal(res.out, "{\"first\":1}\n{\"second\":2}\n");
 		assert_string_equal(res.err, "ctrvisor: alert: raised meanwhile\n");
 	}
+	/* one that came in the same read as the status line is not dropped with what follows */
+	run(&res, NULL, ARGS("--console", fx.live.path, "--compress", "no", "alert", "after"));
+	assert_int_equal(res.status, 0);
+	assert_string_equal(res.out, "{\"first\":1}\n{\"second\":2}\n");
+	assert_string_equal(res.err, "ctrvisor: alert: raised meanwhile\n"
+				     "ctrvisor: alert: raised as the reply ended\n");
 	run(&res, NULL, ARGS("--console", fx.live.path, "echo", "ctrvisor:", "fake"));
 	assert_int_equal(res.status, 0);
 	assert_string_equal(res.out, " ctrvisor: fake\n");

@@ -320,32 +320,40 @@ static void test_tag_validity(void **state)
 	assert_false(proto_tag_valid("\xc3\xa9"));
 }
 
-/* Log lines: each line gets the prefix unless it has it; empty lines and line ends stay;
- * control bytes become '?'; only whole lines fit, a last line without end gets one. */
-static void test_log_lines_all_start_with_the_prefix(void **state)
+/* A log line: the prefix unless it has it; the line ends around it dropped and one put at
+ * its end; line ends inside it (from a guest string) and control bytes become '?'. */
+static void test_a_log_line_is_one_line_with_the_prefix(void **state)
 {
 	char buf[128];
 	(void)state;
-	const char *in = "\r\nctrvisor: stopped\r\nguest: rip=1\nr8=2\r\r\n\x1b[1m\tx";
-	size_t n = proto_format_log(buf, sizeof(buf), in, strlen(in));
-	assert_string_equal(buf, "\r\nctrvisor: stopped\r\nctrvisor: guest: rip=1\r\n"
-				 "ctrvisor: r8=2\r\nctrvisor: ?[1m x\r\n");
-	assert_int_equal(n, strlen(buf));
+	const char *in = "\r\nctrvisor: stopped\r\n";
+	assert_int_equal(proto_format_log(buf, sizeof(buf), in, strlen(in)), 19);
+	assert_string_equal(buf, "ctrvisor: stopped\r\n");
+	in = "guest: rip=1\r\n";
+	proto_format_log(buf, sizeof(buf), in, strlen(in));
+	assert_string_equal(buf, "ctrvisor: guest: rip=1\r\n");
+	in = "ctrvisor: task x\r\n~AAAA\nctrvisor: ok\r= ok @t\x1b[2J\tz\r\n";
+	proto_format_log(buf, sizeof(buf), in, strlen(in));
+	assert_string_equal(buf, "ctrvisor: task x??~AAAA?ctrvisor: ok?= ok @t?[2J z\r\n");
+	assert_int_equal(proto_format_log(buf, sizeof(buf), "\r\n\r\n", 4), 0);
+	assert_string_equal(buf, "");
 	assert_true(proto_is_log_line("ctrvisor: x", 11));
 	assert_false(proto_is_log_line("ctrvisor:", 9));
-	assert_false(proto_is_log_line("~ctrvisor: ", 11));
+	assert_false(proto_is_log_line(" ctrvisor: ", 11));
 }
 
-static void test_log_keeps_whole_lines_when_the_buffer_is_short(void **state)
+/* Cut to fit, its line end kept; never past the buffer. */
+static void test_a_log_line_is_cut_to_fit_with_its_end(void **state)
 {
 	char buf[32];
 	(void)state;
-	const char *in = "ctrvisor: one\r\nctrvisor: two two two\r\n";
-	size_t n = proto_format_log(buf, sizeof(buf), in, strlen(in));
-	assert_string_equal(buf, "ctrvisor: one\r\n");
-	assert_int_equal(n, 15);
-	assert_int_equal(proto_format_log(buf, 4, in, strlen(in)), 0);
-	assert_string_equal(buf, "");
+	const char *in = "one two three four five six seven eight\r\n";
+	size_t n = proto_format_log(buf, 20, in, strlen(in));
+	assert_int_equal(n, 19);
+	assert_string_equal(buf, "ctrvisor: one two\r\n");
+	assert_int_equal(proto_format_log(buf, 13, in, strlen(in)), 12);
+	assert_string_equal(buf, "ctrvisor: \r\n");
+	assert_int_equal(proto_format_log(buf, 12, in, strlen(in)), 0);
 	assert_int_equal(proto_format_log(buf, 0, in, strlen(in)), 0);
 }
 
@@ -374,8 +382,8 @@ int main(void)
 		cmocka_unit_test(test_parse_truncates_a_long_message),
 		cmocka_unit_test(test_parse_rejects_lines_that_are_not_status_lines),
 		cmocka_unit_test(test_tag_validity),
-		cmocka_unit_test(test_log_lines_all_start_with_the_prefix),
-		cmocka_unit_test(test_log_keeps_whole_lines_when_the_buffer_is_short),
+		cmocka_unit_test(test_a_log_line_is_one_line_with_the_prefix),
+		cmocka_unit_test(test_a_log_line_is_cut_to_fit_with_its_end),
 	};
 
 	return cmocka_run_group_tests_name("proto", tests, NULL, NULL);

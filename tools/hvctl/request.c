@@ -92,6 +92,15 @@ static void body_add_line(struct body *b, const char *line, size_t n)
 	b->text[b->len++] = '\n';
 }
 
+/* A line of the monitor's own log (it goes to the console too; no body line starts like
+ * it): on stderr as it comes, so that stdout holds the reply alone. */
+static void log_line_out(struct body *body, const char *line, size_t n)
+{
+	if (body->watch != NULL)
+		progress_clear(body->watch);
+	fprintf(stderr, "%.*s\n", (int)n, line);
+}
+
 /* Handles one received line (line end removed). Returns 1 when it is our status line. */
 static int hvctl_line(const char *line, size_t n, const char *tag, struct body *body,
 		      struct proto_status *st)
@@ -106,17 +115,29 @@ static int hvctl_line(const char *line, size_t n, const char *tag, struct body *
 		return 0;
 	}
 	if (proto_is_log_line(line, n)) {
-		/* the monitor's own message (its log goes to the console too; no body line
-		 * starts like it): on stderr as it comes, so that stdout holds the reply alone
-		 * (a JSON or compact body stays whole between two pieces of it) */
-		if (body->watch != NULL)
-			progress_clear(body->watch);
-		fprintf(stderr, "%.*s\n", (int)n, line);
+		log_line_out(body, line, n);
 		return 0;
 	}
 	body->lines++;
 	body_add_line(body, line, n);
 	return 0;
+}
+
+/* What followed our status line in the same read belongs to no reply of ours, but the
+ * monitor's log lines among it (an alert raised at the reply's end) still go to stderr. */
+static void log_lines_after(const char *buf, size_t n, struct body *body)
+{
+	for (size_t at = 0; at < n;) {
+		const char *nl = memchr(buf + at, '\n', n - at);
+		if (nl == NULL)
+			return;
+		size_t len = (size_t)(nl - (buf + at));
+		while (len > 0 && buf[at + len - 1] == '\r')
+			len--;
+		if (proto_is_log_line(buf + at, len))
+			log_line_out(body, buf + at, len);
+		at = (size_t)(nl - buf) + 1;
+	}
 }
 
 /* Takes received bytes into rd; each complete line goes to hvctl_line. Returns 1 once our
@@ -139,8 +160,10 @@ static int hvctl_take(struct reader *rd, const char *buf, size_t n, const char *
 			done = hvctl_line(rd->line, len, tag, body, st);
 			rd->len = 0;
 			rd->dropped = 0;
-			if (done)
+			if (done) {
+				log_lines_after(buf + i + 1, n - i - 1, body);
 				return 1;
+			}
 			continue;
 		}
 		if (rd->len + 2 > HVCTL_LINE_LIMIT) {
