@@ -48,8 +48,8 @@ static void job_reply_ready(void);
 static char held[HELD_MAX];
 static uint32_t held_len;
 /* The monitor's log lines held while a plain reply's line is open (console_log) */
-#define LOG_HOLD_MAX 8192u
-static bool wire_mid_line; /* the last reply byte queued for the UART was not '\n' */
+#define LOG_HOLD_MAX (64u * 1024u) /* about a minute of alerts at their rate limit */
+static bool open_line[2];          /* by origin: the last reply byte queued there was not '\n' */
 static char log_hold[LOG_HOLD_MAX];
 static uint32_t log_hold_len;
 static uint32_t log_lost_untold; /* lines lost since the last that went out */
@@ -58,7 +58,7 @@ bool console_init(uint16_t port, uint32_t baud)
 {
 	rx_init(&rx);
 	tx_head = tx_tail = 0;
-	wire_mid_line = false;
+	open_line[ORIGIN_SERIAL] = open_line[ORIGIN_CHANNEL] = false;
 	log_hold_len = log_lost_untold = 0;
 	return uart_init(&uart, port, baud);
 }
@@ -126,7 +126,8 @@ static uint32_t out_capacity(enum origin o)
  * room in the ring only whole and outside STATUS_RESERVE; one that finds none (or no
  * room in log_hold) is lost, counted, and the next log line that goes out says so. */
 
-static bool log_put(const char *s, size_t n)
+/* One log line into the ring, whole, or lost (counted; told by the next that goes out). */
+static bool log_put_line(const char *s, size_t n)
 {
 	if (tx_head - tx_tail + n > TX_RING_SIZE - STATUS_RESERVE) {
 		stats.log_lost++;
@@ -137,28 +138,42 @@ static bool log_put(const char *s, size_t n)
 	return true;
 }
 
+/* What was lost since the last log line out, told once there is room for it. */
+static void log_tell_lost(void)
+{
+	char line[96];
+	uint32_t lost = log_lost_untold;
+	if (lost == 0)
+		return;
+	size_t n = fmt_snprintf(
+		line, sizeof(line),
+		"ctrvisor: %u log line(s) lost: the console had no room for them\r\n", lost);
+	if (tx_head - tx_tail + n <= TX_RING_SIZE - STATUS_RESERVE) {
+		console_write(line, n);
+		log_lost_untold -= lost;
+	}
+}
+
+/* The held log lines out, each whole or lost, then what was lost. */
 static void log_release(void)
 {
-	if (log_hold_len > 0)
-		log_put(log_hold, log_hold_len);
-	log_hold_len = 0;
-	if (log_lost_untold > 0) {
-		char line[96];
-		uint32_t lost = log_lost_untold;
-		size_t n = fmt_snprintf(line, sizeof(line),
-					"ctrvisor: %u log line(s) lost: the console had no room "
-					"for them\r\n",
-					lost);
-		if (log_put(line, n))
-			log_lost_untold -= lost;
+	for (uint32_t at = 0; at < log_hold_len;) {
+		uint32_t end = at;
+		while (end < log_hold_len && log_hold[end] != '\n')
+			end++;
+		end += end < log_hold_len; /* its '\n' (log lines always end with one) */
+		log_put_line(log_hold + at, end - at);
+		at = end;
 	}
+	log_hold_len = 0;
+	log_tell_lost();
 }
 
 void console_log_now(void)
 {
-	if (wire_mid_line)
+	if (open_line[ORIGIN_SERIAL])
 		console_write("\r\n", 2);
-	wire_mid_line = false;
+	open_line[ORIGIN_SERIAL] = false;
 	log_release();
 }
 
@@ -166,7 +181,7 @@ void console_log(const char *s, size_t n)
 {
 	if (n == 0)
 		return;
-	if (wire_mid_line) {
+	if (open_line[ORIGIN_SERIAL]) {
 		if (log_hold_len + n <= LOG_HOLD_MAX) {
 			memcpy(log_hold + log_hold_len, s, n);
 			log_hold_len += (uint32_t)n;
@@ -176,21 +191,31 @@ void console_log(const char *s, size_t n)
 		}
 		return;
 	}
-	if (log_put(s, n) && log_lost_untold > 0)
-		log_release();
+	if (log_put_line(s, n))
+		log_tell_lost();
 }
 
 static void out_write(enum origin o, const char *s, size_t n)
 {
-	if (o == ORIGIN_CHANNEL) {
+	if (o == ORIGIN_CHANNEL)
 		channel_text_write(s, n);
-		return;
-	}
-	console_write(s, n);
+	else
+		console_write(s, n);
 	if (n > 0)
-		wire_mid_line = s[n - 1] != '\n';
-	if (!wire_mid_line && (log_hold_len > 0 || log_lost_untold > 0))
+		open_line[o] = s[n - 1] != '\n';
+	if (o == ORIGIN_SERIAL && !open_line[o] && (log_hold_len > 0 || log_lost_untold > 0))
 		log_release();
+}
+
+/* A cut body's end: the reply's own line state says nothing of what reached the output
+ * (sink_out drops every write from the first that does not fit), so the line is ended
+ * from what did; the bytes held for the reply are dropped with the rest. */
+static void end_cut_body(struct reply *r, enum origin o)
+{
+	r->held = 0;
+	r->mid_line = false;
+	if (open_line[o])
+		out_write(o, "\r\n", 2);
 }
 
 /* A reply's status line was written: for the channel, its text is complete. */
@@ -320,7 +345,8 @@ static void run_request(enum origin o, enum line_event ev, struct line_state *li
 			     (unsigned long long)sink.dropped);
 		size_t len = proto_format_status(status, sizeof(status), PROTO_FAILED, msg,
 						 tag[0] ? tag : 0);
-		out_write(o, "\r\n", 2);
+		if (open_line[o])
+			out_write(o, "\r\n", 2);
 		out_write(o, status, len);
 		out_write(o, "\r\n", 2);
 		stats.tx_dropped += sink.dropped;
@@ -482,9 +508,11 @@ void console_finish_deferred(void (*body)(struct reply *r, void *ctx), void *ctx
 	if (!sink.truncated)
 		reply_end_body(&r); /* into the stream, before it is closed */
 	sink_end_body(&sink);
-	if (sink.truncated)
+	if (sink.truncated) {
 		reply_fail(&r, PROTO_FAILED, "the reply was cut: %llu bytes did not fit",
 			   (unsigned long long)sink.dropped);
+		end_cut_body(&r, sink.origin);
+	}
 	/* The status line always fits: STATUS_RESERVE is kept free for it. */
 	sink.truncated = false;
 	cmd_write_status(&r, deferred_tag[0] ? deferred_tag : 0);
@@ -553,9 +581,11 @@ static void job_end(void)
 	if (!job_sink.truncated)
 		reply_end_body(&job_reply); /* into the stream, before it is closed */
 	sink_end_body(&job_sink);
-	if (job_sink.truncated)
+	if (job_sink.truncated) {
 		reply_fail(&job_reply, PROTO_FAILED, "the reply was cut: %llu bytes did not fit",
 			   (unsigned long long)job_sink.dropped);
+		end_cut_body(&job_reply, job_sink.origin);
+	}
 	job_sink.truncated = false;
 	cmd_write_status(&job_reply, deferred_tag[0] ? deferred_tag : 0);
 	if (job_reply.error != PROTO_OK)

@@ -123,32 +123,19 @@ static int hvctl_line(const char *line, size_t n, const char *tag, struct body *
 	return 0;
 }
 
-/* What followed our status line in the same read belongs to no reply of ours, but the
- * monitor's log lines among it (an alert raised at the reply's end) still go to stderr. */
-static void log_lines_after(const char *buf, size_t n, struct body *body)
-{
-	for (size_t at = 0; at < n;) {
-		const char *nl = memchr(buf + at, '\n', n - at);
-		if (nl == NULL)
-			return;
-		size_t len = (size_t)(nl - (buf + at));
-		while (len > 0 && buf[at + len - 1] == '\r')
-			len--;
-		if (proto_is_log_line(buf + at, len))
-			log_line_out(body, buf + at, len);
-		at = (size_t)(nl - buf) + 1;
-	}
-}
-
-/* Takes received bytes into rd; each complete line goes to hvctl_line. Returns 1 once our
- * status line was seen. */
+/* Takes received bytes into rd; each complete line goes to hvctl_line until our status
+ * line, which makes it return 1. What follows it in the same read is no reply of ours:
+ * its complete lines are dropped, but the monitor's log among them (an alert raised at the
+ * reply's end) goes to stderr, and a line not yet complete stays in rd, for the next
+ * request's reader to complete. */
 static int hvctl_take(struct reader *rd, const char *buf, size_t n, const char *tag,
 		      struct body *body, struct proto_status *st)
 {
+	int done = 0;
+
 	for (size_t i = 0; i < n; i++) {
 		if (buf[i] == '\n') {
 			size_t len = rd->len;
-			int done;
 
 			while (len > 0 && rd->line[len - 1] == '\r')
 				len--;
@@ -157,13 +144,12 @@ static int hvctl_take(struct reader *rd, const char *buf, size_t n, const char *
 			rd->line[len] = '\0';
 			/* A NUL inside a line is noise; proto_parse_status sees the line up
 			 * to it, which is not a status line unless the start was one. */
-			done = hvctl_line(rd->line, len, tag, body, st);
+			if (!done)
+				done = hvctl_line(rd->line, len, tag, body, st);
+			else if (proto_is_log_line(rd->line, len))
+				log_line_out(body, rd->line, len);
 			rd->len = 0;
 			rd->dropped = 0;
-			if (done) {
-				log_lines_after(buf + i + 1, n - i - 1, body);
-				return 1;
-			}
 			continue;
 		}
 		if (rd->len + 2 > HVCTL_LINE_LIMIT) {
@@ -176,7 +162,7 @@ static int hvctl_take(struct reader *rd, const char *buf, size_t n, const char *
 		}
 		rd->line[rd->len++] = buf[i];
 	}
-	return 0;
+	return done;
 }
 
 int hvctl_request(struct conn *c, struct reader *rd, const char *request, double timeout_s)
@@ -464,8 +450,6 @@ static int request_body(struct conn *c, struct reader *rd, const char *request, 
 			progress_show(&w, &body, now);
 		}
 		progress_clear(&w);
-		/* What followed our status line in the same read belongs to nobody: drop it. */
-		rd->len = 0;
 		if (st.error == PROTO_LINE_LOST && attempt < HVCTL_LINE_LOST_RETRIES) {
 			fprintf(stderr,
 				"hvctl: the serial line dropped bytes of the request; sending "
