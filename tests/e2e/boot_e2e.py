@@ -448,6 +448,7 @@ def check_vmi_live(lab):
     ps = hvctl_json(lab, "ps", "--json", timeout=180)
     cts = hvctl_json(lab, "containers", "--json", timeout=120)
     c, matched, c_matched = dump_test.compare_all(t, ps, cts, live=True)
+    dump_test.settle_views(c, lambda: hvctl_json(lab, "ps", "--json", timeout=180))
     for cid in sorted(t.containers):
         rc, out, err = lab.hvctl("inspect", cid, timeout=120)
         if rc != 0 or f"container:   {cid}" not in out:

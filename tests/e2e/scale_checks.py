@@ -83,6 +83,7 @@ def check_vmi_loaded(lab, rundir, min_procs=1000):
     cts_text, _ = received(lab, "containers", "--json")
     cts = first_json(cts_text)
     c, matched, c_matched = dump_test.compare_all(t, ps, cts, live=True)
+    dump_test.settle_views(c, lambda: first_json(received(lab, "ps", "--json")[0]))
     # inspect of every container, the loaded one's members against the truth
     for cid in sorted(t.containers):
         out, _ = received(lab, "inspect", cid, "--json")
