@@ -7,3 +7,4 @@ UNIT_SRC_relay := tools/hvctl/relay.c tools/hvctl/conn.c tools/hvctl/keys.c \
 	tools/hvctl/chan_client.c hv/console/cmd.c hv/console/proto.c hv/lib/fmt.c \
 	hv/lib/base64.c hv/lib/json.c
 UNIT_LIBS_relay := -lbearssl -lpthread
+$(BUILD)/unit/test_relay: UNIT_CFLAGS += -DRESEND_MS=400u

@@ -3,6 +3,7 @@
  * done by hand) on a socketpair, honest or hostile. */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -38,12 +39,15 @@ enum mode {
 	FLIP_REPLY,     /* flips a byte of every reply piece it passes */
 	REPLAY_REPLY,   /* passes the previous request's reply again before the real one */
 	TAKEN_THEN_LIE, /* passes requests (they run), drops their replies, says "E seq" */
+	LOSE_FIRST,     /* the first request frame is lost on the way, silently */
+	SLOW_REPLY,     /* the first request's reply comes after 3 resend periods */
 };
 
 static struct {
 	int fd;
 	enum mode mode;
-	unsigned requests_passed, busy_sent;
+	unsigned requests_passed, busy_sent, requests_seen, busy_said;
+	uint64_t slow_since; /* SLOW_REPLY: the request taken then, its reply not made yet */
 	uint8_t last_reply[CHAN_FRAME_MAX];
 	size_t last_reply_len;
 } fake;
@@ -107,6 +111,17 @@ static void *fake_relay(void *arg)
 	(void)arg;
 	for (;;) {
 		char ch;
+		if (fake.slow_since != 0) {
+			struct pollfd p = {.fd = fake.fd, .events = POLLIN};
+			if (poll(&p, 1, 20) == 0) {
+				if (conn_now_ms() - fake.slow_since >= 1500) {
+					fake.slow_since = 0;
+					console_step();
+					pass_out();
+				}
+				continue;
+			}
+		}
 		ssize_t r = read(fake.fd, &ch, 1);
 		if (r <= 0)
 			return NULL;
@@ -120,6 +135,8 @@ static void *fake_relay(void *arg)
 		len = 0;
 		if (n < 0)
 			continue;
+		if (f[5] == CHAN_REQUEST && fake.requests_seen++ == 0 && fake.mode == LOSE_FIRST)
+			continue;
 		if (f[5] == CHAN_REQUEST && fake.mode == BUSY_ONCE && fake.busy_sent == 0) {
 			fake.busy_sent++;
 			put_line("E busy\n");
@@ -129,10 +146,17 @@ static void *fake_relay(void *arg)
 		if (reason != CHAN_OK) {
 			char e[64];
 			snprintf(e, sizeof(e), "E %s\n", chan_reason_name(reason));
+			fake.busy_said += reason == CHAN_VMCALL_BUSY;
 			put_line(e);
 			continue;
 		}
 		fake.requests_passed += f[5] == CHAN_REQUEST;
+		if (fake.mode == SLOW_REPLY && f[5] == CHAN_REQUEST) {
+			/* the request runs a while (1.5 s, past three resend periods): the
+			 * copies sent meanwhile are refused busy by the channel */
+			fake.slow_since = conn_now_ms();
+			continue;
+		}
 		console_step();
 		if (fake.mode == TAKEN_THEN_LIE && f[5] == CHAN_REQUEST) {
 			uint8_t drop[CHAN_FRAME_MAX];
@@ -222,6 +246,37 @@ static void test_busy_is_retried_with_the_same_frame(void **state)
 	stop();
 }
 
+/* A request frame lost on the way (the relay says nothing) is sent again after silence,
+ * and runs once; the control: with no resend it would wait for nothing (the first copy
+ * never reached the monitor: nothing ran before the copy). */
+static void test_a_lost_request_is_sent_again_after_silence(void **state)
+{
+	char why[256];
+	(void)state;
+	assert_int_equal(start(LOSE_FIRST), 0);
+	assert_int_equal(exchange("@l1 version", 5000, why), 0);
+	assert_int_equal(fake.requests_seen, 2);
+	assert_int_equal(fake.requests_passed, 1); /* ran once: the copy */
+	assert_int_equal(rl.resent, 1);
+	assert_non_null(strstr(got, "ran: @l1 version"));
+	stop();
+}
+
+/* A request that runs longer than the silence: the copies sent meanwhile are refused busy
+ * (the first was taken), the reply comes whole, and the request ran once. */
+static void test_a_slow_request_is_not_run_again(void **state)
+{
+	char why[256];
+	(void)state;
+	assert_int_equal(start(SLOW_REPLY), 0);
+	assert_int_equal(exchange("@s1 version", 8000, why), 0);
+	assert_int_equal(fake.requests_passed, 1);
+	assert_true(fake.busy_said >= 1 && rl.resent >= 1 && rl.resent <= 3);
+	assert_non_null(strstr(got, "ran: @s1 version"));
+	print_message("resent %u times, refused busy %u times\n", rl.resent, fake.busy_said);
+	stop();
+}
+
 static void test_forged_frames_and_noise_are_refused_and_skipped(void **state)
 {
 	char why[256];
@@ -282,6 +337,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_an_honest_relay_carries_requests_and_replies),
 		cmocka_unit_test(test_busy_is_retried_with_the_same_frame),
+		cmocka_unit_test(test_a_lost_request_is_sent_again_after_silence),
+		cmocka_unit_test(test_a_slow_request_is_not_run_again),
 		cmocka_unit_test(test_forged_frames_and_noise_are_refused_and_skipped),
 		cmocka_unit_test(test_an_altered_reply_is_never_taken),
 		cmocka_unit_test(test_a_replayed_reply_of_another_request_is_refused),

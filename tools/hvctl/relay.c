@@ -17,6 +17,15 @@
 
 #define LINE_MAX_LEN (BASE64_LEN(CHAN_FRAME_MAX) + 16u)
 #define RETRY_MS     300u /* after the relay said busy or rate */
+/* A request the relay said nothing about for this long is sent again, the same frame (at
+ * most RESENDS_MAX times): the line to the guest's serial port can lose it whole, and the
+ * relay then waits for nothing. The same frame cannot run twice (its number is taken
+ * once); if a copy was taken, the next is refused (busy while it runs, seq after), which
+ * is no news. */
+#ifndef RESEND_MS
+#define RESEND_MS 10000u /* (the unit test makes it shorter) */
+#endif
+#define RESENDS_MAX 3u
 
 /* "monitor_key = 04..." as hvctl pair writes it */
 static int load_pin(const char *path, uint8_t key[CHAN_PUBKEY_LEN], char *why, size_t cap)
@@ -240,18 +249,48 @@ int relay_exchange(struct conn *c, struct relay *rl, const char *line, uint64_t 
 		if (send_frame(c, req, req_len, deadline_ms) != 0)
 			return fail(why, cap, errno, "cannot write to the relay: %s",
 				    strerror(errno));
-		bool renew = false;
+		bool renew = false, heard = false, taken = false;
+		unsigned resends = 0;
+		uint64_t resend_at = conn_now_ms() + RESEND_MS;
 		while (!renew) {
 			size_t len;
 			struct chan_frame f;
-			int got = next_line(c, rl, deadline_ms, frame, &len);
+			bool may_resend = !heard && !taken && resends < RESENDS_MAX &&
+					  resend_at < deadline_ms;
+			int got =
+				next_line(c, rl, may_resend ? resend_at : deadline_ms, frame, &len);
+			if (got == GOT_NONE && may_resend) {
+				resends++;
+				rl->resent++;
+				resend_at = conn_now_ms() + RESEND_MS;
+				if (send_frame(c, req, req_len, deadline_ms) != 0)
+					return fail(why, cap, errno,
+						    "cannot write to the relay: %s",
+						    strerror(errno));
+				continue;
+			}
 			if (got == GOT_NONE) {
 				rl->cl.have_session =
 					false; /* a lost reply: a hello first next time */
-				return fail(why, cap, ETIMEDOUT, "%s", "no whole reply");
+				return fail(why, cap, ETIMEDOUT, "no whole reply%s",
+					    resends > 0 ? "; the request was sent again after "
+							  "silence, in vain"
+							: "");
 			}
 			if (got < 0)
 				return fail(why, cap, errno, "lost the relay: %s", strerror(errno));
+			heard = true;
+			if (got == GOT_NOTE && resends > 0 && strcmp(rl->note, "seq") == 0) {
+				taken = true; /* a copy sent again came after one that was taken */
+				continue;
+			}
+			if (got == GOT_NOTE && resends > 0 && strcmp(rl->note, "busy") == 0) {
+				/* a copy sent again while one taken runs, or another client's: no
+				 * news either way; sent again after more silence */
+				heard = false;
+				resend_at = conn_now_ms() + RESEND_MS;
+				continue;
+			}
 			if (got == GOT_NOTE) {
 				if (strcmp(rl->note, "busy") == 0 ||
 				    strcmp(rl->note, "rate") == 0) {

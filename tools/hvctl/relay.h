@@ -26,6 +26,7 @@ struct relay {
 	bool dropping;        /* the line being received is too long: dropped to its end */
 	char note[64];        /* the relay's last "E" word (unsigned: only for messages) */
 	unsigned refused;     /* frames received that failed the checks */
+	unsigned resent;      /* requests sent again after the relay said nothing (RESEND_MS) */
 	char refused_why[32]; /* the reason of the last such frame */
 };
 
