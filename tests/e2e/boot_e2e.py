@@ -65,7 +65,9 @@ class Results:
 
 def hvctl_json(lab, *args, timeout=15):
     rc, out, err = lab.hvctl(*args, timeout=timeout)
-    need(rc == 0, f"hvctl {' '.join(args)} -> status {rc}: {short(err or out)}")
+    # hvctl's own words first: the monitor's log lines go to stderr too
+    own = "\n".join(x for x in err.splitlines() if x.startswith("hvctl"))
+    need(rc == 0, f"hvctl {' '.join(args)} -> status {rc}: {short(own or err or out)}")
     for line in out.splitlines():
         line = line.strip()
         if line.startswith("{"):

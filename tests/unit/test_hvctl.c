@@ -157,11 +157,17 @@ static int verb_many(struct reply *r, int argc, char **argv)
 
 static bool log_after_status;
 
-/* `alert [after]`: two body lines with a line of the monitor's log written between them
- * (an alert raised while the reply is made); `after`: one more right after the status */
+/* `alert [after|partial]`: two body lines with a line of the monitor's log written between
+ * them (an alert raised while the reply is made); `after`: one more right after the status;
+ * `partial`: the end of a line first, as hvctl finds when it connects in the middle of one */
 static int verb_alert(struct reply *r, int argc, char **argv)
 {
 	log_after_status = argc == 2 && strcmp(argv[1], "after") == 0;
+	if (argc == 2 && strcmp(argv[1], "partial") == 0) {
+		/* the end of a log line begun before this hvctl connected */
+		static const char end[] = "lity=0x0 activity=0\r\n";
+		monitor_write(r->ctx, end, sizeof(end) - 1);
+	}
 	reply_line(r, "{\"first\":1}");
 	static const char log[] = "ctrvisor: alert: raised meanwhile\r\n";
 	monitor_write(r->ctx, log, sizeof(log) - 1);
@@ -1026,6 +1032,12 @@ static void test_the_monitors_log_goes_to_stderr_and_the_body_to_stdout(void **s
 	assert_string_equal(res.out, "{\"first\":1}\n{\"second\":2}\n");
 	assert_string_equal(res.err, "ctrvisor: alert: raised meanwhile\n"
 				     "ctrvisor: alert: raised as the reply ended\n");
+	/* a line's end before a compressed reply's first piece is not part of it: stderr */
+	run(&res, NULL, ARGS("--console", fx.live.path, "alert", "partial"));
+	assert_int_equal(res.status, 0);
+	assert_string_equal(res.out, "{\"first\":1}\n{\"second\":2}\n");
+	/* (the log as it came; the line's end once the reply is whole) */
+	assert_string_equal(res.err, "ctrvisor: alert: raised meanwhile\nlity=0x0 activity=0\n");
 	run(&res, NULL, ARGS("--console", fx.live.path, "echo", "ctrvisor:", "fake"));
 	assert_int_equal(res.status, 0);
 	assert_string_equal(res.out, " ctrvisor: fake\n");

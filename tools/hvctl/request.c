@@ -193,7 +193,18 @@ static int inflate_body(struct body *body, int status, bool quiet)
 	size_t len;
 	if (!body->deflated || !zreply_is_compressed(body->text, body->len))
 		return status;
-	int rc = zreply_inflate(body->text, body->len, &text, &len, why, sizeof(why));
+	/* A compressed body is "~" lines from its first on: a plain line before that is not
+	 * part of it (the end of a line the monitor had begun before hvctl connected): it
+	 * goes to stderr, as the monitor's log does. */
+	size_t first = 0;
+	while (first < body->len && body->text[first] != '~') {
+		const char *nl = memchr(body->text + first, '\n', body->len - first);
+		first = nl ? (size_t)(nl - body->text) + 1 : body->len;
+	}
+	if (first > 0 && !quiet)
+		fprintf(stderr, "%.*s", (int)first, body->text);
+	int rc = zreply_inflate(body->text + first, body->len - first, &text, &len, why,
+				sizeof(why));
 	free(body->text);
 	body->text = text;
 	body->len = body->cap = len;
