@@ -127,9 +127,14 @@ static uint32_t out_capacity(enum origin o)
  * room in log_hold) is lost, counted, and the next log line that goes out says so. */
 
 /* One log line into the ring, whole, or lost (counted; told by the next that goes out). */
+static bool log_fits(size_t n)
+{
+	return tx_head - tx_tail + n <= TX_RING_SIZE - STATUS_RESERVE;
+}
+
 static bool log_put_line(const char *s, size_t n)
 {
-	if (tx_head - tx_tail + n > TX_RING_SIZE - STATUS_RESERVE) {
+	if (!log_fits(n)) {
 		stats.log_lost++;
 		log_lost_untold++;
 		return false;
@@ -148,7 +153,7 @@ static void log_tell_lost(void)
 	size_t n = fmt_snprintf(
 		line, sizeof(line),
 		"ctrvisor: %u log line(s) lost: the console had no room for them\r\n", lost);
-	if (tx_head - tx_tail + n <= TX_RING_SIZE - STATUS_RESERVE) {
+	if (log_fits(n)) {
 		console_write(line, n);
 		log_lost_untold -= lost;
 	}
@@ -207,17 +212,6 @@ static void out_write(enum origin o, const char *s, size_t n)
 		log_release();
 }
 
-/* A cut body's end: the reply's own line state says nothing of what reached the output
- * (sink_out drops every write from the first that does not fit), so the line is ended
- * from what did; the bytes held for the reply are dropped with the rest. */
-static void end_cut_body(struct reply *r, enum origin o)
-{
-	r->held = 0;
-	r->mid_line = false;
-	if (open_line[o])
-		out_write(o, "\r\n", 2);
-}
-
 /* A reply's status line was written: for the channel, its text is complete. */
 static void out_end(enum origin o)
 {
@@ -264,6 +258,27 @@ static void sink_end_body(struct reply_sink *sink)
 		zbody_end(sink_out, sink);
 	zbody_abort();
 	sink->deflate = false;
+}
+
+/* The end of a deferred reply's or a job's body, before its status line. Whole: its held
+ * bytes and last line's end go into the stream before it is closed. Cut: the reply's own
+ * line state says nothing of what reached the output (sink_out drops every write from the
+ * first that does not fit), so the line is ended from what did, and the reply fails. The
+ * status line then always fits: STATUS_RESERVE is kept free for it. */
+static void end_reply_body(struct reply *r, struct reply_sink *sink)
+{
+	if (!sink->truncated)
+		reply_end_body(r);
+	sink_end_body(sink);
+	if (sink->truncated) {
+		reply_fail(r, PROTO_FAILED, "the reply was cut: %llu bytes did not fit",
+			   (unsigned long long)sink->dropped);
+		r->held = 0;
+		r->mid_line = false;
+		if (open_line[sink->origin])
+			out_write(sink->origin, "\r\n", 2);
+	}
+	sink->truncated = false;
 }
 
 /* A reply's status line, after its body's end. A cut reply's is not written: whoever cut it
@@ -505,16 +520,7 @@ void console_finish_deferred(void (*body)(struct reply *r, void *ctx), void *ctx
 		body(&r, ctx);
 	if (error != PROTO_OK)
 		reply_fail(&r, error, "%s", message);
-	if (!sink.truncated)
-		reply_end_body(&r); /* into the stream, before it is closed */
-	sink_end_body(&sink);
-	if (sink.truncated) {
-		reply_fail(&r, PROTO_FAILED, "the reply was cut: %llu bytes did not fit",
-			   (unsigned long long)sink.dropped);
-		end_cut_body(&r, sink.origin);
-	}
-	/* The status line always fits: STATUS_RESERVE is kept free for it. */
-	sink.truncated = false;
+	end_reply_body(&r, &sink);
 	cmd_write_status(&r, deferred_tag[0] ? deferred_tag : 0);
 	deferred = false;
 	deferred_deflate = false;
@@ -578,15 +584,7 @@ static void job_run(void)
 /* The job's reply is complete (or cut): its status line, then the replies held meanwhile. */
 static void job_end(void)
 {
-	if (!job_sink.truncated)
-		reply_end_body(&job_reply); /* into the stream, before it is closed */
-	sink_end_body(&job_sink);
-	if (job_sink.truncated) {
-		reply_fail(&job_reply, PROTO_FAILED, "the reply was cut: %llu bytes did not fit",
-			   (unsigned long long)job_sink.dropped);
-		end_cut_body(&job_reply, job_sink.origin);
-	}
-	job_sink.truncated = false;
+	end_reply_body(&job_reply, &job_sink);
 	cmd_write_status(&job_reply, deferred_tag[0] ? deferred_tag : 0);
 	if (job_reply.error != PROTO_OK)
 		stats.errors++;
